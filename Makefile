@@ -1,0 +1,56 @@
+# HelixFlow. The two commands: `make run` and `make test`. Both run `setup` first.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-stamp
+BIN := $(abspath $(VENV))/bin
+export PATH := $(BIN):$(PATH)
+PYTHON_SOURCES := services tests bench tools/protoc-gen-grpc_python
+
+.PHONY: setup gen check-gen lint baseline test run bench clean
+
+setup: $(STAMP)
+
+# Re-runs only when the dependency spec or the system package list changes.
+$(STAMP): pyproject.toml tools/setup-system.sh
+	bash tools/setup-system.sh
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev,bridge,llama]'
+	touch $(STAMP)
+
+gen: setup
+	buf generate
+
+# Regenerate into a scratch tree and fail on any difference from gen/.
+check-gen: setup
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	buf generate --output "$$tmp"; \
+	diff -r gen "$$tmp/gen" && echo "check-gen: gen/ matches proto/"
+
+lint: setup
+	buf lint
+	buf breaking --against proto/baseline.binpb
+	ruff check $(PYTHON_SOURCES)
+	ruff format --check $(PYTHON_SOURCES)
+	mypy services tests bench
+
+# Refresh the compatibility baseline after a release (never to silence a break).
+baseline: setup
+	buf build -o proto/baseline.binpb
+
+test: setup
+	$(MAKE) --no-print-directory check-gen lint
+	$(PY) -m pytest
+
+run: setup
+	$(BIN)/helixflow up
+
+bench: setup
+	$(PY) bench/worker.py
+	$(PY) bench/router.py
+	$(PY) bench/bridge.py
+
+clean:
+	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

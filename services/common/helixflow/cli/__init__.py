@@ -1,0 +1,1 @@
+"""The helixflow command line."""

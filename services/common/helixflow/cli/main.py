@@ -1,0 +1,18 @@
+"""``helixflow``: one command line for every service and tool.
+
+Each service owns its sub-commands in its own ``cli`` module; this file only
+mounts them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from helixflow.cli import certs
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help="HelixFlow: gRPC-first LLM inference.")
+app.add_typer(certs.app, name="certs")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Shared code for the HelixFlow services: config, TLS, errors, telemetry."""

@@ -1,0 +1,116 @@
+"""The single place where errors become gRPC statuses.
+
+``ErrorInterceptor`` wraps every handler of a grpc.aio server: a ``HelixError``
+becomes its status with google.rpc details (ErrorInfo, plus RetryInfo or
+BadRequest where they apply); any other exception is logged with its trace
+and the client gets a bare INTERNAL, never the trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+from google.protobuf import duration_pb2
+from google.rpc import error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from helixflow.common.errors import ERROR_DOMAIN, HelixError, Internal
+
+log = logging.getLogger(__name__)
+
+
+def to_rpc_status(err: HelixError) -> grpc.Status:
+    """Build the gRPC status (code, message, details trailer) for a domain error."""
+    details = []
+    info = error_details_pb2.ErrorInfo(reason=err.reason_name, domain=ERROR_DOMAIN, metadata=err.metadata)
+    details.append(info)
+    if err.retry_after_s is not None:
+        seconds = max(0.0, err.retry_after_s)
+        whole = math.floor(seconds)
+        retry = error_details_pb2.RetryInfo(
+            retry_delay=duration_pb2.Duration(seconds=whole, nanos=int((seconds - whole) * 1e9))
+        )
+        details.append(retry)
+    if err.field is not None:
+        bad = error_details_pb2.BadRequest(
+            field_violations=[error_details_pb2.BadRequest.FieldViolation(field=err.field, description=err.message)]
+        )
+        details.append(bad)
+    status = status_pb2.Status(code=err.code.value[0], message=err.message)
+    for detail in details:
+        status.details.add().Pack(detail)
+    return rpc_status.to_status(status)
+
+
+def unexpected(exc: BaseException) -> HelixError:
+    """Log an unexpected exception and return the generic error the client sees."""
+    log.error("unhandled error in handler", exc_info=exc)
+    return Internal("internal error; the server log has the details")
+
+
+async def abort_with(context: grpc.aio.ServicerContext[Any, Any], err: HelixError) -> None:
+    """End the call with the domain error's status and details."""
+    await context.abort_with_status(to_rpc_status(err))
+
+
+_PASS_THROUGH = (asyncio.CancelledError, grpc.aio.AbortError)
+
+
+def _wrap_unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    async def handler(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        try:
+            return await behavior(request, context)
+        except _PASS_THROUGH:
+            raise
+        except HelixError as err:
+            await abort_with(context, err)
+        except Exception as exc:
+            await abort_with(context, unexpected(exc))
+
+    return handler
+
+
+def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
+    async def handler(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
+        try:
+            async for item in behavior(request, context):
+                yield item
+        except _PASS_THROUGH:
+            raise
+        except HelixError as err:
+            await abort_with(context, err)
+        except Exception as exc:
+            await abort_with(context, unexpected(exc))
+
+    return handler
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Map domain errors raised by unary-unary and unary-stream handlers."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

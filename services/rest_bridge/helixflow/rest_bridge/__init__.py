@@ -1,0 +1,1 @@
+"""HelixFlow rest_bridge service."""

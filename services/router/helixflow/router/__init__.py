@@ -1,0 +1,1 @@
+"""HelixFlow router service."""

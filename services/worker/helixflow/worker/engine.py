@@ -1,0 +1,215 @@
+"""The Engine protocol every worker backend implements, and its domain types.
+
+A backend is one module (``helixflow.worker.backends.llama_cpp``,
+``helixflow.worker.backends.vllm``) with a class that satisfies ``Engine``.
+The servicer converts protobuf to these types and back
+(``helixflow.worker.convert``); backends never see protobuf.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+class FinishReason(enum.Enum):
+    STOP = "stop"
+    LENGTH = "length"
+    CANCELLED = "cancelled"
+    ERROR = "error"
+
+
+class ConstraintKind(enum.Enum):
+    JSON_SCHEMA = "json_schema"
+    REGEX = "regex"
+    GRAMMAR = "grammar"
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    kind: ConstraintKind
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingOptions:
+    """Decoding settings; None means "the model's default"."""
+
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    min_p: float | None = None
+    max_tokens: int | None = None
+    ignore_eos: bool = False
+    stop: tuple[str, ...] = ()
+    stop_token_ids: tuple[int, ...] = ()
+    seed: int | None = None
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+    repetition_penalty: float | None = None
+    logprobs: bool = False
+    top_logprobs: int = 0
+    constraint: Constraint | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TextPrompt:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatPrompt:
+    messages: tuple[Message, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPrompt:
+    ids: tuple[int, ...]
+
+
+Prompt = TextPrompt | ChatPrompt | TokenPrompt
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    request_id: str
+    prompt: Prompt
+    sampling: SamplingOptions = field(default_factory=SamplingOptions)
+
+
+@dataclass(slots=True)
+class TopLogprob:
+    token_id: int
+    token: str
+    logprob: float
+    bytes: bytes
+
+
+@dataclass(slots=True)
+class TokenLogprob:
+    token_id: int
+    token: str
+    logprob: float
+    bytes: bytes
+    top: list[TopLogprob] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Delta:
+    """New output: whole UTF-8 characters only; text may be empty."""
+
+    text: str
+    token_ids: list[int]
+    logprobs: list[TokenLogprob] | None = None
+
+
+@dataclass(slots=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int = 0
+
+
+@dataclass(slots=True)
+class Timings:
+    queue_s: float
+    time_to_first_token_s: float
+    total_s: float
+
+
+@dataclass(slots=True)
+class Finished:
+    """Terminal event of a generation: exactly one, last."""
+
+    reason: FinishReason
+    usage: Usage
+    timings: Timings
+    stop_string: str | None = None
+    stop_token_id: int | None = None
+
+
+Event = Delta | Finished
+
+
+@dataclass(frozen=True, slots=True)
+class EngineInfo:
+    model_id: str
+    backend: str
+    backend_version: str
+    context_length: int
+    vocab_size: int
+    eos_token_ids: tuple[int, ...]
+    embedding_dimension: int
+    constraints: frozenset[ConstraintKind]
+    max_concurrent_sequences: int
+    max_waiting: int
+    has_chat_template: bool
+    supports_generate: bool = True
+    supports_embed: bool = True
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LoadReport:
+    waiting: int
+    running: int
+    max_running: int
+    kv_cache_usage: float
+    prefix_cache_hit_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class EmbedResult:
+    vectors: list[list[float]]
+    prompt_tokens: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenizeResult:
+    token_ids: list[int]
+    pieces: list[str]
+    rendered_prompt: str
+
+
+class Engine(Protocol):
+    """A model engine. All methods are safe to call from the asyncio loop."""
+
+    async def load(self) -> None:
+        """Load weights; called once before anything else."""
+
+    def info(self) -> EngineInfo:
+        """Static facts about the model and limits (valid after load)."""
+
+    def load_report(self) -> LoadReport:
+        """Current load, cheap enough to call every few hundred ms."""
+
+    def generate(self, request: GenerationRequest) -> AsyncIterator[Event]:
+        """Stream deltas then exactly one Finished.
+
+        Admission errors (helixflow.common.errors: InvalidArgument,
+        PromptTooLong, UnsupportedConstraint, QueueFull, Draining) are raised
+        before the first event. Closing the iterator early (the consumer
+        stops, or its task is cancelled) aborts the sequence and frees its
+        slot and KV cache at the next decode step.
+        """
+
+    async def embed(self, inputs: Sequence[str], *, normalize: bool, truncate: bool) -> EmbedResult:
+        """One vector per input, in order."""
+
+    async def tokenize(self, prompt: TextPrompt | ChatPrompt, *, return_pieces: bool) -> TokenizeResult:
+        """Tokenize text, or render and tokenize a conversation."""
+
+    def abort(self, request_ids: Sequence[str]) -> list[str]:
+        """Cancel queued or running requests; returns the ids that were live. Idempotent."""
+
+    async def close(self) -> None:
+        """Stop the decode loop and free the model."""
