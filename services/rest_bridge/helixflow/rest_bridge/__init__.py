@@ -1,1 +1,1 @@
-"""HelixFlow rest_bridge service."""
+"""OpenAI-compatible REST/SSE bridge over HelixFlow's gRPC Inference API."""

@@ -1,0 +1,215 @@
+"""``create_app(settings)``: the FastAPI app. Routes only translate; the router does the work."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from helixflow.common.errors import InvalidArgument, ModelNotFound
+from helixflow.rest_bridge import errors
+from helixflow.rest_bridge.client import RouterClient, forward_metadata, router_ms
+from helixflow.rest_bridge.config import BridgeSettings
+from helixflow.rest_bridge.generate import ChoiceResult, Generation, fan_out, new_id, sse_stream
+from helixflow.rest_bridge.metrics import BridgeMetrics
+from helixflow.rest_bridge.middleware import RequestGuard
+from helixflow.rest_bridge.schemas import responses as rs
+from helixflow.rest_bridge.schemas.chat import ChatCompletionRequest
+from helixflow.rest_bridge.schemas.completions import CompletionRequest
+from helixflow.rest_bridge.schemas.embeddings import EmbeddingRequest
+from helixflow.rest_bridge.sse import ChunkEncoder
+from helixflow.rest_bridge.translate import (
+    chat_logprobs,
+    embedding_list,
+    finish_reason,
+    model_dict,
+    text_logprobs,
+    usage_dict,
+)
+from helixflow.v1 import inference_pb2
+from starlette.responses import Response, StreamingResponse
+
+OVERHEAD_HEADER = "x-helixflow-overhead-ms"
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": rs.ErrorResponse} for code in (400, 401, 403, 404, 413, 415, 429, 500, 503, 504)
+}
+
+
+def _doc(model: type) -> dict[int | str, dict[str, Any]]:
+    ok: dict[str, Any] = {"model": model}
+    return {200: ok, **_ERRORS}
+
+
+def _stream_doc(model: type) -> dict[int | str, dict[str, Any]]:
+    ok: dict[str, Any] = {"model": model, "content": {"text/event-stream": {"schema": {"type": "string"}}}}
+    return {200: ok, **_ERRORS}
+
+
+def _json(payload: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json", headers=headers)
+
+
+def _overhead_ms(request: Request, grpc_wait_s: float, router: float) -> str:
+    """Bridge time (wall time minus waiting on gRPC) plus the router's reported time."""
+    bridge_s = time.perf_counter() - request.state.t0 - grpc_wait_s
+    return f"{max(0.0, bridge_s) * 1000 + router:.3f}"
+
+
+def create_app(settings: BridgeSettings) -> FastAPI:
+    metrics = BridgeMetrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.client = RouterClient(settings)
+        try:
+            yield
+        finally:
+            await app.state.client.close()
+
+    app = FastAPI(
+        title="HelixFlow OpenAI-compatible bridge",
+        version="1",
+        lifespan=lifespan,
+        description="OpenAI REST/SSE in front of HelixFlow's gRPC Inference API.",
+    )
+    app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    errors.install(app)
+    started = int(time.time())
+
+    def client(request: Request) -> RouterClient:
+        rc: RouterClient = request.app.state.client
+        return rc
+
+    async def complete(request: Request, body: ChatCompletionRequest | CompletionRequest) -> Response:
+        chat = isinstance(body, ChatCompletionRequest)
+        proto = body.to_proto()
+        n = body.n or 1
+        if n > settings.max_n:
+            raise InvalidArgument(f"'n' must be at most {settings.max_n}", field="n")
+        gen = Generation.start(client(request), fan_out(proto, n), forward_metadata(request.headers))
+        cid, created = new_id("chatcmpl" if chat else "cmpl"), int(time.time())
+        want_logprobs = bool(body.logprobs) if chat else body.logprobs is not None
+        if body.stream:
+            iters, firsts = await gen.prime()
+            overhead = _overhead_ms(request, gen.grpc_wait_s, await gen.header_router_ms())
+            include_usage = bool(body.stream_options and body.stream_options.include_usage)
+            enc = ChunkEncoder(
+                chat=chat,
+                completion_id=cid,
+                created=created,
+                model=body.model,
+                fingerprint=settings.system_fingerprint,
+                include_usage=include_usage,
+            )
+            metrics.observe(request, overhead)
+            return StreamingResponse(
+                sse_stream(gen, iters, firsts, enc, want_logprobs),
+                media_type="text/event-stream",
+                headers={OVERHEAD_HEADER: overhead, "cache-control": "no-cache", "x-accel-buffering": "no"},
+            )
+        results = await gen.collect()
+        choices = [
+            (_chat_choice if chat else _text_choice)(i, r, want_logprobs) for i, r in enumerate(results)
+        ]
+        payload = {
+            "id": cid,
+            "object": "chat.completion" if chat else "text_completion",
+            "created": created,
+            "model": body.model,
+            "choices": choices,
+            "usage": usage_dict([r.complete.usage for r in results]),
+            "system_fingerprint": settings.system_fingerprint,
+        }
+        overhead = _overhead_ms(request, gen.grpc_wait_s, max(r.router_ms for r in results))
+        metrics.observe(request, overhead)
+        return _json(payload, {OVERHEAD_HEADER: overhead})
+
+    @app.post("/v1/chat/completions", response_model=None, responses=_stream_doc(rs.ChatCompletion))
+    async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
+        """Chat completion; `stream: true` answers with server-sent events."""
+        return await complete(request, body)
+
+    @app.post("/v1/completions", response_model=None, responses=_stream_doc(rs.Completion))
+    async def completions(body: CompletionRequest, request: Request) -> Response:
+        """Legacy text completion; `stream: true` answers with server-sent events."""
+        return await complete(request, body)
+
+    @app.post("/v1/embeddings", response_model=None, responses=_doc(rs.EmbeddingList))
+    async def embeddings(body: EmbeddingRequest, request: Request) -> Response:
+        proto = body.to_proto()
+        rc = client(request)
+        t_call = time.perf_counter()
+        call = rc.stub.Embed(proto, metadata=forward_metadata(request.headers), timeout=rc.timeout_s)
+        resp = await call
+        wait = time.perf_counter() - t_call
+        overhead = _overhead_ms(request, wait, router_ms(await call.trailing_metadata()))
+        metrics.observe(request, overhead)
+        return _json(
+            embedding_list(resp, body.model, body.encoding_format == "base64"), {OVERHEAD_HEADER: overhead}
+        )
+
+    async def list_cards(request: Request) -> list[inference_pb2.ModelCard]:
+        rc = client(request)
+        resp = await rc.stub.ListModels(
+            inference_pb2.ListModelsRequest(),
+            metadata=forward_metadata(request.headers),
+            timeout=rc.timeout_s,
+        )
+        return list(resp.models)
+
+    @app.get("/v1/models", response_model=None, responses=_doc(rs.ModelList))
+    async def models(request: Request) -> Response:
+        cards = await list_cards(request)
+        return _json({"object": "list", "data": [model_dict(c, started) for c in cards]})
+
+    @app.get("/v1/models/{model_id:path}", response_model=None, responses=_doc(rs.Model))
+    async def model(model_id: str, request: Request) -> Response:
+        for card in await list_cards(request):
+            if model_id == card.id or model_id in card.aliases:
+                return _json(model_dict(card, started))
+        raise ModelNotFound(f"The model '{model_id}' does not exist", field="model")
+
+    @app.get("/healthz", response_model=None)
+    async def healthz() -> Response:
+        """Live: the process answers."""
+        return _json({"status": "ok"})
+
+    @app.get("/readyz", response_model=None)
+    async def readyz(request: Request) -> Response:
+        """Ready: the router answers ListModels and serves at least one model."""
+        try:
+            cards = await list_cards(request)
+        except Exception:
+            return Response(
+                b'{"status":"router unavailable"}', status_code=503, media_type="application/json"
+            )
+        if not any(c.ready_workers for c in cards):
+            return Response(b'{"status":"no ready model"}', status_code=503, media_type="application/json")
+        return _json({"status": "ready", "models": [c.id for c in cards]})
+
+    @app.get("/metrics", response_model=None)
+    async def prometheus() -> Response:
+        return metrics.response()
+
+    return app
+
+
+def _chat_choice(index: int, r: ChoiceResult, want_logprobs: bool) -> dict[str, Any]:
+    return {
+        "index": index,
+        "message": {"role": "assistant", "content": r.text, "refusal": None},
+        "logprobs": chat_logprobs(r.logprobs) if want_logprobs else None,
+        "finish_reason": finish_reason(r.complete),
+    }
+
+
+def _text_choice(index: int, r: ChoiceResult, want_logprobs: bool) -> dict[str, Any]:
+    return {
+        "text": r.text,
+        "index": index,
+        "logprobs": text_logprobs(r.logprobs, 0) if want_logprobs else None,
+        "finish_reason": finish_reason(r.complete),
+    }

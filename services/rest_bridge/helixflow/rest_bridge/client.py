@@ -1,0 +1,60 @@
+"""The bridge's gRPC channel to the router, and the metadata it forwards."""
+
+from __future__ import annotations
+
+import grpc
+from helixflow.common.grpc_server import CHANNEL_OPTIONS
+from helixflow.common.tls import channel_credentials
+from helixflow.rest_bridge.config import BridgeSettings
+from helixflow.v1 import inference_pb2_grpc
+from starlette.datastructures import Headers
+
+ROUTER_MS_KEY = "x-helixflow-router-ms"
+# Headers passed through to the router: credentials and request correlation.
+_FORWARDED = ("authorization", "x-request-id", "x-helixflow-tenant")
+
+Metadata = tuple[tuple[str, str], ...]
+
+
+def open_channel(settings: BridgeSettings) -> grpc.aio.Channel:
+    """Plaintext, server-auth TLS or mTLS to the router, as configured."""
+    options: list[tuple[str, int | str]] = list(CHANNEL_OPTIONS)
+    if settings.router_server_name:
+        options.append(("grpc.ssl_target_name_override", settings.router_server_name))
+    files = settings.router_tls()
+    if files is not None:
+        return grpc.aio.secure_channel(settings.router_address, channel_credentials(files), options=options)
+    if settings.router_ca_file is not None:
+        creds = grpc.ssl_channel_credentials(root_certificates=settings.router_ca_file.read_bytes())
+        return grpc.aio.secure_channel(settings.router_address, creds, options=options)
+    return grpc.aio.insecure_channel(settings.router_address, options=options)
+
+
+def forward_metadata(headers: Headers) -> Metadata:
+    """The caller's credentials go to the router untouched; the bridge holds no secrets."""
+    return tuple((name, value) for name in _FORWARDED if (value := headers.get(name)) is not None)
+
+
+def router_ms(metadata: grpc.aio.Metadata | None) -> float:
+    """The router's own time for a call, as it reports it (0 when absent or unparsable)."""
+    if metadata is None:
+        return 0.0
+    for key, value in metadata:
+        if key == ROUTER_MS_KEY:
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return 0.0
+    return 0.0
+
+
+class RouterClient:
+    """Holds the channel and the Inference stub for the app's lifetime."""
+
+    def __init__(self, settings: BridgeSettings) -> None:
+        self.channel = open_channel(settings)
+        self.stub = inference_pb2_grpc.InferenceStub(self.channel)
+        self.timeout_s = settings.request_timeout_s
+
+    async def close(self) -> None:
+        await self.channel.close(grace=None)

@@ -1,0 +1,46 @@
+"""Bridge settings, read once at start-up (env prefix HELIXFLOW_BRIDGE_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helixflow.common.tls import TlsFiles
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class BridgeSettings(BaseSettings):
+    """Where the bridge listens, which router it calls, and its request limits."""
+
+    model_config = SettingsConfigDict(env_prefix="HELIXFLOW_BRIDGE_", env_nested_delimiter="__")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    router_address: str = "127.0.0.1:50051"
+    # TLS to the router: all three files for mTLS, only the CA for server-auth TLS, none for plaintext.
+    router_ca_file: Path | None = None
+    router_cert_file: Path | None = None
+    router_key_file: Path | None = None
+    router_server_name: str | None = Field(
+        default=None, description="TLS name override when the router's certificate names a host, not an IP"
+    )
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
+    request_timeout_s: float = Field(default=600.0, gt=0, description="gRPC deadline per call")
+    max_n: int = Field(default=8, ge=1, description="Upper bound for the fan-out parameter n")
+    system_fingerprint: str = "helixflow-v1"
+
+    @model_validator(mode="after")
+    def _tls_pairs(self) -> BridgeSettings:
+        if (self.router_cert_file is None) != (self.router_key_file is None):
+            raise ValueError("set router_cert_file and router_key_file together")
+        if self.router_cert_file is not None and self.router_ca_file is None:
+            raise ValueError("router_cert_file needs router_ca_file")
+        return self
+
+    def router_tls(self) -> TlsFiles | None:
+        """mTLS files for the router channel, or None."""
+        if self.router_ca_file and self.router_cert_file and self.router_key_file:
+            return TlsFiles(
+                ca_file=self.router_ca_file, cert_file=self.router_cert_file, key_file=self.router_key_file
+            )
+        return None

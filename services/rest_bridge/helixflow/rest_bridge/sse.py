@@ -1,0 +1,98 @@
+"""Server-sent events exactly as OpenAI sends them, built with as little per-token work as we can.
+
+A content chunk is a precomputed byte prefix + the JSON-encoded text + a
+precomputed suffix: no pydantic, no dict building per token.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from helixflow.rest_bridge.errors import ApiError
+
+DONE = b"data: [DONE]\n\n"
+
+
+def event(payload: dict[str, Any]) -> bytes:
+    """One ``data: {...}`` event."""
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+def error_event(err: ApiError) -> bytes:
+    """A mid-stream failure, in OpenAI's error schema."""
+    return event(err.body())
+
+
+class ChunkEncoder:
+    """Encodes the chunks of one streamed chat or text completion."""
+
+    def __init__(
+        self,
+        *,
+        chat: bool,
+        completion_id: str,
+        created: int,
+        model: str,
+        fingerprint: str,
+        include_usage: bool,
+    ) -> None:
+        self.chat = chat
+        self.include_usage = include_usage
+        self._head: dict[str, Any] = {
+            "id": completion_id,
+            "object": "chat.completion.chunk" if chat else "text_completion",
+            "created": created,
+            "model": model,
+            "system_fingerprint": fingerprint,
+        }
+        head = orjson.dumps(self._head)[:-1]  # drop the closing brace
+        self._prefix = b"data: " + head + b',"choices":[{"index":'
+        usage_tail = b',"usage":null' if include_usage else b""
+        if chat:
+            self._mid = b',"delta":{"content":'
+            self._suffix = b'},"logprobs":null,"finish_reason":null}]' + usage_tail + b"}\n\n"
+        else:
+            self._mid = b',"text":'
+            self._suffix = b',"logprobs":null,"finish_reason":null}]' + usage_tail + b"}\n\n"
+
+    def _chunk(self, choices: list[dict[str, Any]], usage: Any = None) -> bytes:
+        payload = {**self._head, "choices": choices}
+        if self.include_usage:
+            payload["usage"] = usage
+        return event(payload)
+
+    def role(self, index: int) -> bytes:
+        """Chat only: the first chunk of a choice carries the role."""
+        return self._chunk(
+            [
+                {
+                    "index": index,
+                    "delta": {"role": "assistant", "content": ""},
+                    "logprobs": None,
+                    "finish_reason": None,
+                }
+            ]
+        )
+
+    def text(self, index: int, text: str) -> bytes:
+        """The hot path: one token's worth of text."""
+        return self._prefix + str(index).encode() + self._mid + orjson.dumps(text) + self._suffix
+
+    def text_with_logprobs(self, index: int, text: str, logprobs: dict[str, Any]) -> bytes:
+        if self.chat:
+            choice = {"index": index, "delta": {"content": text}, "logprobs": logprobs, "finish_reason": None}
+        else:
+            choice = {"index": index, "text": text, "logprobs": logprobs, "finish_reason": None}
+        return self._chunk([choice])
+
+    def finish(self, index: int, reason: str) -> bytes:
+        if self.chat:
+            choice: dict[str, Any] = {"index": index, "delta": {}, "logprobs": None, "finish_reason": reason}
+        else:
+            choice = {"index": index, "text": "", "logprobs": None, "finish_reason": reason}
+        return self._chunk([choice])
+
+    def usage(self, usage: dict[str, int]) -> bytes:
+        """The extra last chunk stream_options.include_usage asks for: no choices."""
+        return event({**self._head, "choices": [], "usage": usage})
