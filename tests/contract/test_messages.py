@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from typing import Any
 
 import pytest
 from google.protobuf import descriptor, descriptor_pb2, message
@@ -68,7 +69,7 @@ def _fill(msg: message.Message, depth: int = 0) -> None:
             setattr(msg, field.name, value)
 
 
-def _sample_value(field: FieldDescriptor) -> object:
+def _sample_value(field: Any) -> object:
     if field.type == FieldDescriptor.TYPE_ENUM:
         return field.enum_type.values[-1].number
     if field.type == FieldDescriptor.TYPE_STRING:
