@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
-PYTHON_SOURCES := services tests bench tools/protoc-gen-grpc_python
+PYTHON_SOURCES := services tests $(wildcard bench) tools/protoc-gen-grpc_python
 
 .PHONY: setup gen check-gen lint baseline test run bench clean
 
