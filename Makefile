@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.setup-stamp
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
-PYTHON_SOURCES := services tests bench tools/protoc-gen-grpc_python
+PYTHON_SOURCES := services tests $(wildcard bench) tools/protoc-gen-grpc_python
 
 .PHONY: setup gen check-gen lint baseline test run bench clean
 
@@ -34,7 +34,7 @@ lint: setup
 	buf breaking --against proto/baseline.binpb
 	ruff check $(PYTHON_SOURCES)
 	ruff format --check $(PYTHON_SOURCES)
-	mypy services tests bench
+	mypy services tests $(wildcard bench/*.py)
 
 # Refresh the compatibility baseline after a release (never to silence a break).
 baseline: setup

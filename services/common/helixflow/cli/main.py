@@ -9,9 +9,11 @@ from __future__ import annotations
 import typer
 
 from helixflow.cli import certs
+from helixflow.worker.cli import worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="HelixFlow: gRPC-first LLM inference.")
 app.add_typer(certs.app, name="certs")
+app.command("worker")(worker)
 
 
 if __name__ == "__main__":

@@ -24,9 +24,14 @@ class TlsSettings(BaseModel):
         given = [p for p in (self.ca_file, self.cert_file, self.key_file) if p is not None]
         if given and len(given) != 3:
             raise ValueError("tls: set ca_file, cert_file and key_file together")
-        if not given and not self.insecure:
-            raise ValueError("tls: set ca_file, cert_file and key_file, or insecure=true for plaintext")
         return self
+
+    def require(self, what: str) -> TlsFiles | None:
+        """The TLS files; None only when plaintext was asked for explicitly."""
+        files = self.files()
+        if files is None and not self.insecure:
+            raise ValueError(f"{what}: set tls ca_file, cert_file and key_file, or insecure=true for plaintext")
+        return files
 
     def files(self) -> TlsFiles | None:
         """The TLS files, or None when running insecure."""

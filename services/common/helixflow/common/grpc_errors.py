@@ -44,7 +44,8 @@ def to_rpc_status(err: HelixError) -> grpc.Status:
     status = status_pb2.Status(code=err.code.value[0], message=err.message)
     for detail in details:
         status.details.add().Pack(detail)
-    return rpc_status.to_status(status)
+    result: grpc.Status = rpc_status.to_status(status)
+    return result
 
 
 def unexpected(exc: BaseException) -> HelixError:
@@ -95,9 +96,9 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> Any:
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler

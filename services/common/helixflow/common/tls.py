@@ -8,6 +8,7 @@ new connections without a restart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -59,9 +60,9 @@ class _ReloadingServerConfig:
 def server_credentials(files: TlsFiles) -> grpc.ServerCredentials:
     """TLS server credentials that demand and verify a client certificate."""
     reloader = _ReloadingServerConfig(files)
-    return grpc.dynamic_ssl_server_credentials(
-        reloader.initial(), reloader.fetch, require_client_authentication=True
-    )
+    # gRPC accepts None from the fetcher ("keep the current config"); its type stub says otherwise.
+    fetch: Callable[[], grpc.ServerCertificateConfiguration] = reloader.fetch  # type: ignore[assignment]
+    return grpc.dynamic_ssl_server_credentials(reloader.initial(), fetch, require_client_authentication=True)
 
 
 def channel_credentials(files: TlsFiles) -> grpc.ChannelCredentials:

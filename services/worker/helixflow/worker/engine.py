@@ -9,7 +9,7 @@ The servicer converts protobuf to these types and back
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -184,7 +184,7 @@ class Engine(Protocol):
     """A model engine. All methods are safe to call from the asyncio loop."""
 
     async def load(self) -> None:
-        """Load weights; called once before anything else."""
+        """Load weights before anything else; a second call does nothing."""
 
     def info(self) -> EngineInfo:
         """Static facts about the model and limits (valid after load)."""
@@ -192,7 +192,7 @@ class Engine(Protocol):
     def load_report(self) -> LoadReport:
         """Current load, cheap enough to call every few hundred ms."""
 
-    def generate(self, request: GenerationRequest) -> AsyncIterator[Event]:
+    def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         """Stream deltas then exactly one Finished.
 
         Admission errors (helixflow.common.errors: InvalidArgument,

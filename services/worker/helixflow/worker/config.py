@@ -1,0 +1,39 @@
+"""Worker settings: environment variables HELIXFLOW_WORKER_*, read once at start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from helixflow.common.config import TlsSettings
+
+Backend = Literal["llama_cpp", "vllm", "fake"]
+
+
+class WorkerSettings(BaseSettings):
+    """How a worker listens and which engine it runs."""
+
+    model_config = SettingsConfigDict(env_prefix="HELIXFLOW_WORKER_", env_nested_delimiter="__", extra="forbid")
+
+    listen: str = Field("127.0.0.1:50061", description="host:port for the Worker gRPC service; port 0 picks one")
+    tls: TlsSettings = Field(default_factory=TlsSettings, description="mTLS files; plaintext only with insecure=true")
+    backend: Backend = Field("llama_cpp", description="engine: llama_cpp, vllm, or the benchmark-only fake")
+    model_id: str = Field("gemma-3-270m", description="model name the router routes by")
+    aliases: list[str] = Field(default_factory=list, description="other names for the model")
+    model_path: Path | None = Field(None, description="GGUF file or HF folder; default: the packaged Gemma 3 270M")
+    max_sequences: int = Field(16, ge=1, le=256, description="sequences decoded together (batch slots)")
+    max_waiting: int = Field(64, ge=0, description="requests that may queue for a slot before RESOURCE_EXHAUSTED")
+    context_per_sequence: int = Field(2048, ge=64, description="context window per sequence, tokens")
+    n_threads: int | None = Field(None, ge=1, description="decode threads; default: all cores")
+    n_gpu_layers: int = Field(0, description="layers offloaded to Metal/CUDA (-1 = all) with such a llama.cpp build")
+    load_report_ms: int = Field(250, ge=10, description="default WatchLoad interval")
+    drain_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight streams may finish")
+    metrics_port: int = Field(9091, ge=0, description="Prometheus /metrics port; 0 disables")
+    # vLLM pass-through (GPU workers).
+    tensor_parallel_size: int = Field(1, ge=1, description="vLLM tensor parallel GPUs")
+    gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="vLLM share of GPU memory")
+    dtype: str = Field("auto", description="vLLM dtype")
+    quantization: str | None = Field(None, description="vLLM quantization method")
