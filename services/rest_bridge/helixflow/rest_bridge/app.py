@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
+from starlette.responses import Response, StreamingResponse
+
 from helixflow.common.errors import InvalidArgument, ModelNotFound
 from helixflow.rest_bridge import errors
 from helixflow.rest_bridge.client import RouterClient, forward_metadata, router_ms
@@ -30,7 +32,6 @@ from helixflow.rest_bridge.translate import (
     usage_dict,
 )
 from helixflow.v1 import inference_pb2
-from starlette.responses import Response, StreamingResponse
 
 OVERHEAD_HEADER = "x-helixflow-overhead-ms"
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -111,9 +112,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
                 headers={OVERHEAD_HEADER: overhead, "cache-control": "no-cache", "x-accel-buffering": "no"},
             )
         results = await gen.collect()
-        choices = [
-            (_chat_choice if chat else _text_choice)(i, r, want_logprobs) for i, r in enumerate(results)
-        ]
+        choices = [(_chat_choice if chat else _text_choice)(i, r, want_logprobs) for i, r in enumerate(results)]
         payload = {
             "id": cid,
             "object": "chat.completion" if chat else "text_completion",
@@ -147,9 +146,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         wait = time.perf_counter() - t_call
         overhead = _overhead_ms(request, wait, router_ms(await call.trailing_metadata()))
         metrics.observe(request, overhead)
-        return _json(
-            embedding_list(resp, body.model, body.encoding_format == "base64"), {OVERHEAD_HEADER: overhead}
-        )
+        return _json(embedding_list(resp, body.model, body.encoding_format == "base64"), {OVERHEAD_HEADER: overhead})
 
     async def list_cards(request: Request) -> list[inference_pb2.ModelCard]:
         rc = client(request)
@@ -183,9 +180,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         try:
             cards = await list_cards(request)
         except Exception:
-            return Response(
-                b'{"status":"router unavailable"}', status_code=503, media_type="application/json"
-            )
+            return Response(b'{"status":"router unavailable"}', status_code=503, media_type="application/json")
         if not any(c.ready_workers for c in cards):
             return Response(b'{"status":"no ready model"}', status_code=503, media_type="application/json")
         return _json({"status": "ready", "models": [c.id for c in cards]})

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import grpc
+from starlette.datastructures import Headers
+
 from helixflow.common.grpc_server import CHANNEL_OPTIONS
 from helixflow.common.tls import channel_credentials
 from helixflow.rest_bridge.config import BridgeSettings
 from helixflow.v1 import inference_pb2_grpc
-from starlette.datastructures import Headers
 
 ROUTER_MS_KEY = "x-helixflow-router-ms"
 # Headers passed through to the router: credentials and request correlation.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helixflow.common.tls import TlsFiles
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from helixflow.common.tls import TlsFiles
 
 
 class BridgeSettings(BaseSettings):
@@ -40,7 +41,5 @@ class BridgeSettings(BaseSettings):
     def router_tls(self) -> TlsFiles | None:
         """mTLS files for the router channel, or None."""
         if self.router_ca_file and self.router_cert_file and self.router_key_file:
-            return TlsFiles(
-                ca_file=self.router_ca_file, cert_file=self.router_cert_file, key_file=self.router_key_file
-            )
+            return TlsFiles(ca_file=self.router_ca_file, cert_file=self.router_cert_file, key_file=self.router_key_file)
         return None

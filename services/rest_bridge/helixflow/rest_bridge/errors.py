@@ -17,9 +17,10 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from google.rpc import error_details_pb2, status_pb2
-from helixflow.common.errors import HelixError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+
+from helixflow.common.errors import HelixError
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,7 @@ def _from_code(
     code: grpc.StatusCode, message: str, reason: str | None, param: str | None, retry: float | None
 ) -> ApiError:
     status, kind = _HTTP.get(code, (500, "server_error"))
-    return ApiError(
-        status, message, kind, param, reason.lower() if reason else _DEFAULT_CODES.get(status), retry
-    )
+    return ApiError(status, message, kind, param, reason.lower() if reason else _DEFAULT_CODES.get(status), retry)
 
 
 def _details(trailers: Any) -> tuple[str | None, str | None, float | None]:
@@ -119,9 +118,7 @@ def _validation_error(exc: RequestValidationError) -> ApiError:
     if first.get("type") == "json_invalid":
         return ApiError(400, "request body is not valid JSON", "invalid_request_error", None, "invalid_json")
     if first.get("type") == "extra_forbidden":
-        return ApiError(
-            400, f"unrecognized request argument supplied: {param}", "invalid_request_error", param
-        )
+        return ApiError(400, f"unrecognized request argument supplied: {param}", "invalid_request_error", param)
     msg = f"invalid value for '{param}': {first.get('msg', 'invalid')}" if param else str(first.get("msg"))
     return ApiError(400, msg, "invalid_request_error", param)
 

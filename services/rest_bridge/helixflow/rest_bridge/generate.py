@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
+
 from helixflow.common.errors import HelixError, WorkerLost
 from helixflow.rest_bridge.client import Metadata, RouterClient, router_ms
 from helixflow.rest_bridge.errors import to_api_error
@@ -60,9 +61,7 @@ class Generation:
     grpc_wait_s: float = 0.0
 
     @classmethod
-    def start(
-        cls, client: RouterClient, reqs: list[inference_pb2.GenerateRequest], md: Metadata
-    ) -> Generation:
+    def start(cls, client: RouterClient, reqs: list[inference_pb2.GenerateRequest], md: Metadata) -> Generation:
         return cls([client.stub.Generate(r, metadata=md, timeout=client.timeout_s) for r in reqs])
 
     def cancel(self) -> None:
@@ -110,15 +109,11 @@ async def _collect(call: Call) -> ChoiceResult:
             logprobs.extend(msg.delta.logprobs)
         else:
             finish_reason(msg.complete)  # raises on cancelled/error
-            return ChoiceResult(
-                "".join(parts), logprobs, msg.complete, router_ms(await call.trailing_metadata())
-            )
+            return ChoiceResult("".join(parts), logprobs, msg.complete, router_ms(await call.trailing_metadata()))
     raise WorkerLost("generation stream ended without a terminal message")
 
 
-async def _merged(
-    iters: list[Stream], firsts: list[inference_pb2.GenerateResponse]
-) -> AsyncIterator[tuple[int, Any]]:
+async def _merged(iters: list[Stream], firsts: list[inference_pb2.GenerateResponse]) -> AsyncIterator[tuple[int, Any]]:
     """(choice index, message) from all streams; one stream needs no queue."""
     if len(iters) == 1:
         yield 0, firsts[0]

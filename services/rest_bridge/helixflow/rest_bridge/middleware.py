@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import time
 
-from helixflow.rest_bridge.errors import ApiError
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from helixflow.rest_bridge.errors import ApiError
 
 
 class RequestGuard:

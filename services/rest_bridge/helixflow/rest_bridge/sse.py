@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+
 from helixflow.rest_bridge.errors import ApiError
 
 DONE = b"data: [DONE]\n\n"

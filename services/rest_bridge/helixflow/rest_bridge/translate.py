@@ -7,6 +7,7 @@ import struct
 from typing import Any
 
 import grpc
+
 from helixflow.common.errors import HelixError
 from helixflow.v1 import common_pb2, inference_pb2
 
@@ -55,9 +56,7 @@ def chat_logprobs(items: list[common_pb2.TokenLogprob]) -> dict[str, Any]:
             "token": t.token,
             "logprob": t.logprob,
             "bytes": _bytes(t.bytes),
-            "top_logprobs": [
-                {"token": x.token, "logprob": x.logprob, "bytes": _bytes(x.bytes)} for x in t.top
-            ],
+            "top_logprobs": [{"token": x.token, "logprob": x.logprob, "bytes": _bytes(x.bytes)} for x in t.top],
         }
         for t in items
     ]

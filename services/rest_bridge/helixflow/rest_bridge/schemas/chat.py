@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from pydantic import Field
+
 from helixflow.common.errors import InvalidArgument
 from helixflow.rest_bridge.schemas.common import (
     EOS_DOC,
@@ -18,7 +20,6 @@ from helixflow.rest_bridge.schemas.common import (
     reject_unsupported,
 )
 from helixflow.v1 import common_pb2, inference_pb2
-from pydantic import Field
 
 _ROLES = {
     "system": common_pb2.ROLE_SYSTEM,
@@ -114,9 +115,7 @@ class ChatCompletionRequest(StrictModel):
         if self.top_logprobs and not self.logprobs:
             raise InvalidArgument("'top_logprobs' requires 'logprobs': true", field="top_logprobs")
         if self.stream_options is not None and not self.stream:
-            raise InvalidArgument(
-                "'stream_options' is only allowed with 'stream': true", field="stream_options"
-            )
+            raise InvalidArgument("'stream_options' is only allowed with 'stream': true", field="stream_options")
         req = inference_pb2.GenerateRequest(model=self.model, user=self.user or "")
         req.messages.messages.extend(m.to_proto() for m in self.messages)
         max_tokens = self.max_completion_tokens if self.max_completion_tokens is not None else self.max_tokens

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Protocol
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from helixflow.common.errors import InvalidArgument
 from helixflow.v1 import common_pb2
-from pydantic import BaseModel, ConfigDict, Field
 
 
 class StrictModel(BaseModel):
@@ -64,9 +65,7 @@ class HasSampling(Protocol):
     repetition_penalty: float | None
 
 
-def fill_sampling(
-    req: HasSampling, sp: common_pb2.SamplingParams, *, max_tokens: int | None, stop: Stop
-) -> None:
+def fill_sampling(req: HasSampling, sp: common_pb2.SamplingParams, *, max_tokens: int | None, stop: Stop) -> None:
     """Copy set fields only: an unset field stays unset so the worker uses the model default."""
     if req.temperature is not None:
         sp.temperature = req.temperature
@@ -109,9 +108,7 @@ def reject_unsupported(model: BaseModel, allowed: dict[str, tuple[Any, ...]]) ->
         value = getattr(model, name)
         if value is None or value in ok_values:
             continue
-        raise InvalidArgument(
-            f"'{name}' is not supported by HelixFlow; remove it or use its default", field=name
-        )
+        raise InvalidArgument(f"'{name}' is not supported by HelixFlow; remove it or use its default", field=name)
 
 
 def apply_response_format(sp: common_pb2.SamplingParams, fmt: BaseModel | None) -> None:

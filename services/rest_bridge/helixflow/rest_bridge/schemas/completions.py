@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from helixflow.common.errors import InvalidArgument
 from helixflow.rest_bridge.schemas.common import (
     EOS_DOC,
@@ -16,7 +18,6 @@ from helixflow.rest_bridge.schemas.common import (
     reject_unsupported,
 )
 from helixflow.v1 import inference_pb2
-from pydantic import Field
 
 _UNSUPPORTED: dict[str, tuple[Any, ...]] = {
     "best_of": (1,),
@@ -60,18 +61,14 @@ class CompletionRequest(StrictModel):
         if isinstance(self.prompt, str):
             return self.prompt
         if len(self.prompt) != 1:
-            raise InvalidArgument(
-                "'prompt' must be one string (batched prompts are not supported)", field="prompt"
-            )
+            raise InvalidArgument("'prompt' must be one string (batched prompts are not supported)", field="prompt")
         return self.prompt[0]
 
     def to_proto(self) -> inference_pb2.GenerateRequest:
         """The gRPC request for one choice (the bridge sends it n times)."""
         reject_unsupported(self, _UNSUPPORTED)
         if self.stream_options is not None and not self.stream:
-            raise InvalidArgument(
-                "'stream_options' is only allowed with 'stream': true", field="stream_options"
-            )
+            raise InvalidArgument("'stream_options' is only allowed with 'stream': true", field="stream_options")
         req = inference_pb2.GenerateRequest(model=self.model, prompt=self.prompt_text(), user=self.user or "")
         fill_sampling(self, req.sampling, max_tokens=self.max_tokens, stop=self.stop)
         if self.logprobs is not None:

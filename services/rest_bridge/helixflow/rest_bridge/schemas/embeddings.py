@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from helixflow.common.errors import InvalidArgument
 from helixflow.rest_bridge.schemas.common import StrictModel
 from helixflow.v1 import inference_pb2
-from pydantic import Field
 
 
 class EmbeddingRequest(StrictModel):
@@ -29,6 +30,4 @@ class EmbeddingRequest(StrictModel):
             raise InvalidArgument("'input' must not be empty", field="input")
         if not all(isinstance(t, str) for t in texts):
             raise InvalidArgument("'input' must be text; token-id arrays are not supported", field="input")
-        return inference_pb2.EmbedRequest(
-            model=self.model, inputs=[str(t) for t in texts], user=self.user or ""
-        )
+        return inference_pb2.EmbedRequest(model=self.model, inputs=[str(t) for t in texts], user=self.user or "")

@@ -1,0 +1,1 @@
+"""Test helpers for the REST bridge and e2e suites (on pytest's pythonpath)."""
