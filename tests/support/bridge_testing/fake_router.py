@@ -82,6 +82,12 @@ class FakeInference(inference_pb2_grpc.InferenceServicer):
             model=MODEL, embeddings=embs, usage=common_pb2.Usage(prompt_tokens=len(request.inputs))
         )
 
+    async def Tokenize(  # noqa: N802
+        self, request: inference_pb2.TokenizeRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> inference_pb2.TokenizeResponse:
+        self._check(request.model, context)
+        return inference_pb2.TokenizeResponse(token_ids=[1, 2])
+
     async def ListModels(
         self, request: inference_pb2.ListModelsRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> inference_pb2.ListModelsResponse:

@@ -1,0 +1,25 @@
+"""``helixflow bridge``: serve the OpenAI-compatible REST bridge with uvicorn."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from helixflow.rest_bridge.app import create_app
+from helixflow.rest_bridge.config import BridgeSettings
+
+app = typer.Typer(add_completion=False, help="OpenAI-compatible REST bridge to the router.")
+
+
+@app.callback(invoke_without_command=True)
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen host (default from HELIXFLOW_BRIDGE_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (default 8080)")] = None,
+    router: Annotated[str | None, typer.Option(help="Router address host:port")] = None,
+) -> None:
+    """Serve /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models."""
+    overrides = {k: v for k, v in {"host": host, "port": port, "router_address": router}.items() if v is not None}
+    settings = BridgeSettings(**overrides)  # type: ignore[arg-type]
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)
