@@ -1,0 +1,56 @@
+"""One real stack (workers + router over mTLS + bridge) per session, on a background loop.
+
+The backend is the llama.cpp engine with the packaged model when it is installed,
+else the worker's fake engine (then model-quality tests skip). HELIXFLOW_E2E_BACKEND
+forces one.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bridge_testing.serve import LoopThread
+
+from helixflow.rest_bridge.stack import LocalStack, StackOptions
+from helixflow.worker.config import Backend
+
+
+def _backend() -> Backend:
+    forced = os.environ.get("HELIXFLOW_E2E_BACKEND")
+    if forced in ("llama_cpp", "fake"):
+        return forced  # type: ignore[return-value]
+    has_llama = importlib.util.find_spec("helixflow.worker.backends.llama_cpp") is not None
+    return "llama_cpp" if has_llama else "fake"
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    backend = _backend()
+    options = StackOptions(
+        backend=backend,
+        model_id="gemma-3-270m" if backend == "llama_cpp" else "fake",
+        router_port=0,
+        bridge_port=0,
+        certs_dir=Path(tmp_path_factory.mktemp("certs")),
+        drain_grace_s=2.0,
+    )
+    loop = LoopThread()
+    local = LocalStack(options)
+    loop.run(local.start, timeout=180)
+    yield local
+    loop.run(local.stop)
+    loop.stop()
+
+
+@pytest.fixture(scope="session")
+def real_model(stack: LocalStack) -> bool:
+    return stack.options.backend != "fake"
+
+
+@pytest.fixture(scope="session")
+def model(stack: LocalStack) -> str:
+    return stack.options.model_id

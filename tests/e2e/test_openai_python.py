@@ -1,0 +1,165 @@
+"""The official openai Python SDK (sync and async) against the whole stack through the bridge."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import openai
+import pytest
+
+from helixflow.rest_bridge.stack import LocalStack
+
+HI = [{"role": "user", "content": "Say hello in three words."}]
+
+
+@pytest.fixture(scope="module")
+def client(stack: LocalStack) -> openai.OpenAI:
+    return openai.OpenAI(base_url=stack.bridge_url + "/v1", api_key="unused", max_retries=0)
+
+
+@pytest.fixture
+def aclient(stack: LocalStack) -> openai.AsyncOpenAI:
+    return openai.AsyncOpenAI(base_url=stack.bridge_url + "/v1", api_key="unused", max_retries=0)
+
+
+def test_chat_sync(client: openai.OpenAI, model: str) -> None:
+    out = client.chat.completions.create(model=model, messages=HI, max_tokens=8, temperature=0)  # type: ignore[arg-type]
+    assert out.object == "chat.completion"
+    assert out.choices[0].message.role == "assistant"
+    assert out.choices[0].message.content
+    assert out.choices[0].finish_reason in ("stop", "length")
+    assert out.usage is not None
+    assert out.usage.completion_tokens >= 1
+    assert out.system_fingerprint
+
+
+def test_chat_stream_sync_with_usage(client: openai.OpenAI, model: str) -> None:
+    stream = client.chat.completions.create(
+        model=model,
+        messages=HI,  # type: ignore[arg-type]
+        max_tokens=8,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    finals = [c for c in chunks if c.choices and c.choices[0].finish_reason]
+    assert len(finals) == 1
+    assert chunks[-1].choices == []
+    assert chunks[-1].usage is not None
+    assert chunks[-1].usage.completion_tokens >= 1
+
+
+async def test_chat_async_stream_and_not(aclient: openai.AsyncOpenAI, model: str) -> None:
+    out = await aclient.chat.completions.create(model=model, messages=HI, max_tokens=6)  # type: ignore[arg-type]
+    assert out.choices[0].message.content
+    stream = await aclient.chat.completions.create(model=model, messages=HI, max_tokens=6, stream=True)  # type: ignore[arg-type]
+    text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert text
+    await aclient.close()
+
+
+def test_completions_sync_and_stream(client: openai.OpenAI, model: str) -> None:
+    out = client.completions.create(model=model, prompt="The capital of France is", max_tokens=5, temperature=0)
+    assert out.object == "text_completion"
+    assert out.choices[0].text
+    stream = client.completions.create(model=model, prompt="One, two,", max_tokens=5, stream=True)
+    assert "".join(c.choices[0].text for c in stream if c.choices)
+
+
+async def test_completions_async(aclient: openai.AsyncOpenAI, model: str) -> None:
+    out = await aclient.completions.create(model=model, prompt="Hello", max_tokens=4)
+    assert out.choices[0].text
+    await aclient.close()
+
+
+def test_embeddings_sync(client: openai.OpenAI, model: str) -> None:
+    out = client.embeddings.create(model=model, input=["hello", "world"])  # SDK asks for base64
+    assert [d.index for d in out.data] == [0, 1]
+    assert len(out.data[0].embedding) > 1
+    floats = client.embeddings.create(model=model, input="hello", encoding_format="float")
+    assert floats.data[0].embedding == pytest.approx(out.data[0].embedding, rel=1e-5)
+
+
+async def test_embeddings_async(aclient: openai.AsyncOpenAI, model: str) -> None:
+    out = await aclient.embeddings.create(model=model, input="hello")
+    assert len(out.data) == 1
+    await aclient.close()
+
+
+def test_models(client: openai.OpenAI, model: str) -> None:
+    assert model in [m.id for m in client.models.list()]
+    assert client.models.retrieve(model).id == model
+
+
+def test_seed_determinism(client: openai.OpenAI, model: str) -> None:
+    def ask() -> str | None:
+        out = client.chat.completions.create(
+            model=model,
+            messages=HI,  # type: ignore[arg-type]
+            max_tokens=12,
+            temperature=1.0,
+            seed=1234,
+        )
+        return out.choices[0].message.content
+
+    assert ask() == ask()
+
+
+def test_n_two_choices(client: openai.OpenAI, model: str) -> None:
+    out = client.chat.completions.create(model=model, messages=HI, max_tokens=6, n=2, seed=5)  # type: ignore[arg-type]
+    assert [c.index for c in out.choices] == [0, 1]
+    assert out.usage is not None
+    stream = client.chat.completions.create(model=model, messages=HI, max_tokens=6, n=2, stream=True)  # type: ignore[arg-type]
+    finished = {c.choices[0].index for c in stream if c.choices and c.choices[0].finish_reason}
+    assert finished == {0, 1}
+
+
+def test_json_schema_response_format(client: openai.OpenAI, model: str, real_model: bool) -> None:
+    if not real_model:
+        pytest.skip("the fake engine has no structured output")
+    schema = {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+    }
+    out = client.chat.completions.create(
+        model=model,
+        messages=[{"role": "user", "content": "Invent a person. Answer in JSON."}],
+        max_tokens=60,
+        temperature=0,
+        response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}},
+    )
+    data = json.loads(out.choices[0].message.content or "")
+    assert isinstance(data["name"], str)
+    assert isinstance(data["age"], int)
+
+
+def test_errors(client: openai.OpenAI, model: str) -> None:
+    with pytest.raises(openai.NotFoundError):
+        client.chat.completions.create(model="no-such-model", messages=HI)  # type: ignore[arg-type]
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("no-such-model")
+    with pytest.raises(openai.BadRequestError) as bad:
+        client.chat.completions.create(model=model, messages=HI, temperature=5)  # type: ignore[arg-type]
+    assert bad.value.body["param"] == "temperature"  # type: ignore[index]
+    with pytest.raises(openai.BadRequestError):
+        client.chat.completions.create(model=model, messages=HI, tools=[{"type": "function", "function": {"name": "f"}}])  # type: ignore[arg-type, list-item]
+
+
+def test_disconnect_frees_worker_slot(stack: LocalStack, model: str) -> None:
+    body = {"model": model, "messages": HI, "max_tokens": 4000, "ignore_eos": True, "stream": True}
+    engine = stack.workers[0].engine
+    with httpx.Client(base_url=stack.bridge_url) as http, http.stream("POST", "/v1/chat/completions", json=body) as r:
+        lines = r.iter_lines()
+        for _ in range(4):
+            next(lines)
+        assert engine.load_report().running == 1
+    # Closing the response drops the connection; the bridge cancels the gRPC call and
+    # the router and worker abort the sequence. Wait for that (no timing asserted).
+    deadline = time.monotonic() + 60
+    while engine.load_report().running and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert engine.load_report().running == 0
