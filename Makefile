@@ -10,7 +10,13 @@ PYTHON_SOURCES := services tests $(wildcard bench) tools/protoc-gen-grpc_python
 
 .PHONY: setup gen check-gen lint baseline test run bench clean
 
-setup: $(STAMP)
+NODE_TEST_DIR := tests/rest_bridge/node
+
+setup: $(STAMP) $(NODE_TEST_DIR)/node_modules/.package-lock.json
+
+# The openai Node SDK for the bridge's Node test, at the version the lock file pins.
+$(NODE_TEST_DIR)/node_modules/.package-lock.json: $(NODE_TEST_DIR)/package-lock.json
+	cd $(NODE_TEST_DIR) && npm ci --no-audit --no-fund
 
 # Re-runs only when the dependency spec or the system package list changes.
 $(STAMP): pyproject.toml tools/setup-system.sh

@@ -1,0 +1,39 @@
+"""The official openai Node SDK (pinned in tests/rest_bridge/node) against the bridge."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helixflow.rest_bridge.stack import LocalStack
+
+NODE_DIR = Path(__file__).parents[1] / "rest_bridge" / "node"
+
+
+def test_node_sdk_stream_and_embeddings(stack: LocalStack, model: str) -> None:
+    node = shutil.which("node")
+    if node is None or not (NODE_DIR / "node_modules" / "openai").is_dir():
+        if os.environ.get("CI") == "true":
+            pytest.fail("node and `npm ci` in tests/rest_bridge/node are required under CI")
+        pytest.skip("node or its openai package is missing (run `make setup`)")
+    done = subprocess.run(
+        [node, "bridge_check.mjs", stack.bridge_url + "/v1", model],
+        cwd=NODE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["role"] == "assistant"
+    assert seen["text"]
+    assert seen["finish"] in ("stop", "length")
+    assert seen["usage"]["completion_tokens"] >= 1
+    assert len(seen["embeddings"]) == 2
+    assert seen["embeddings"][0] > 1
