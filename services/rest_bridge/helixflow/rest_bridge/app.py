@@ -169,12 +169,12 @@ def create_app(settings: BridgeSettings) -> FastAPI:
                 return _json(model_dict(card, started))
         raise ModelNotFound(f"The model '{model_id}' does not exist", field="model")
 
-    @app.get("/healthz", response_model=None)
+    @app.get("/healthz", response_model=None, include_in_schema=False)
     async def healthz() -> Response:
         """Live: the process answers."""
         return _json({"status": "ok"})
 
-    @app.get("/readyz", response_model=None)
+    @app.get("/readyz", response_model=None, include_in_schema=False)
     async def readyz(request: Request) -> Response:
         """Ready: the router answers ListModels and serves at least one model."""
         try:
@@ -185,7 +185,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
             return Response(b'{"status":"no ready model"}', status_code=503, media_type="application/json")
         return _json({"status": "ready", "models": [c.id for c in cards]})
 
-    @app.get("/metrics", response_model=None)
+    @app.get("/metrics", response_model=None, include_in_schema=False)
     async def prometheus() -> Response:
         return metrics.response()
 
