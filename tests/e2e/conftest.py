@@ -7,32 +7,22 @@ forces one.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from bridge_testing.backend import backend_and_model
 from bridge_testing.serve import LoopThread
 
 from helixflow.rest_bridge.stack import LocalStack, StackOptions
-from helixflow.worker.config import Backend
-
-
-def _backend() -> Backend:
-    forced = os.environ.get("HELIXFLOW_E2E_BACKEND")
-    if forced in ("llama_cpp", "fake"):
-        return forced  # type: ignore[return-value]
-    has_llama = importlib.util.find_spec("helixflow.worker.backends.llama_cpp") is not None
-    return "llama_cpp" if has_llama else "fake"
 
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    backend = _backend()
+    backend, model_id = backend_and_model()
     options = StackOptions(
         backend=backend,
-        model_id="gemma-3-270m" if backend == "llama_cpp" else "fake",
+        model_id=model_id,
         router_port=0,
         bridge_port=0,
         certs_dir=Path(tmp_path_factory.mktemp("certs")),

@@ -8,10 +8,13 @@ import time
 import httpx
 import openai
 import pytest
+from openai.types.chat import ChatCompletionMessageParam
 
 from helixflow.rest_bridge.stack import LocalStack
 
-HI = [{"role": "user", "content": "Say hello in three words."}]
+HI: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello in three words."}]
+
+PERSON: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Invent a person. Answer in JSON."}]
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +28,7 @@ def aclient(stack: LocalStack) -> openai.AsyncOpenAI:
 
 
 def test_chat_sync(client: openai.OpenAI, model: str) -> None:
-    out = client.chat.completions.create(model=model, messages=HI, max_tokens=8, temperature=0)  # type: ignore[arg-type]
+    out = client.chat.completions.create(model=model, messages=HI, max_tokens=8, temperature=0)
     assert out.object == "chat.completion"
     assert out.choices[0].message.role == "assistant"
     assert out.choices[0].message.content
@@ -38,7 +41,7 @@ def test_chat_sync(client: openai.OpenAI, model: str) -> None:
 def test_chat_stream_sync_with_usage(client: openai.OpenAI, model: str) -> None:
     stream = client.chat.completions.create(
         model=model,
-        messages=HI,  # type: ignore[arg-type]
+        messages=HI,
         max_tokens=8,
         stream=True,
         stream_options={"include_usage": True},
@@ -53,9 +56,9 @@ def test_chat_stream_sync_with_usage(client: openai.OpenAI, model: str) -> None:
 
 
 async def test_chat_async_stream_and_not(aclient: openai.AsyncOpenAI, model: str) -> None:
-    out = await aclient.chat.completions.create(model=model, messages=HI, max_tokens=6)  # type: ignore[arg-type]
+    out = await aclient.chat.completions.create(model=model, messages=HI, max_tokens=6)
     assert out.choices[0].message.content
-    stream = await aclient.chat.completions.create(model=model, messages=HI, max_tokens=6, stream=True)  # type: ignore[arg-type]
+    stream = await aclient.chat.completions.create(model=model, messages=HI, max_tokens=6, stream=True)
     text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
     assert text
     await aclient.close()
@@ -98,7 +101,7 @@ def test_seed_determinism(client: openai.OpenAI, model: str) -> None:
     def ask() -> str | None:
         out = client.chat.completions.create(
             model=model,
-            messages=HI,  # type: ignore[arg-type]
+            messages=HI,
             max_tokens=12,
             temperature=1.0,
             seed=1234,
@@ -109,10 +112,10 @@ def test_seed_determinism(client: openai.OpenAI, model: str) -> None:
 
 
 def test_n_two_choices(client: openai.OpenAI, model: str) -> None:
-    out = client.chat.completions.create(model=model, messages=HI, max_tokens=6, n=2, seed=5)  # type: ignore[arg-type]
+    out = client.chat.completions.create(model=model, messages=HI, max_tokens=6, n=2, seed=5)
     assert [c.index for c in out.choices] == [0, 1]
     assert out.usage is not None
-    stream = client.chat.completions.create(model=model, messages=HI, max_tokens=6, n=2, stream=True)  # type: ignore[arg-type]
+    stream = client.chat.completions.create(model=model, messages=HI, max_tokens=6, n=2, stream=True)
     finished = {c.choices[0].index for c in stream if c.choices and c.choices[0].finish_reason}
     assert finished == {0, 1}
 
@@ -120,14 +123,14 @@ def test_n_two_choices(client: openai.OpenAI, model: str) -> None:
 def test_json_schema_response_format(client: openai.OpenAI, model: str, real_model: bool) -> None:
     if not real_model:
         pytest.skip("the fake engine has no structured output")
-    schema = {
+    schema: dict[str, object] = {
         "type": "object",
         "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
         "required": ["name", "age"],
     }
     out = client.chat.completions.create(
         model=model,
-        messages=[{"role": "user", "content": "Invent a person. Answer in JSON."}],
+        messages=PERSON,
         max_tokens=60,
         temperature=0,
         response_format={"type": "json_schema", "json_schema": {"name": "person", "schema": schema}},
@@ -139,14 +142,17 @@ def test_json_schema_response_format(client: openai.OpenAI, model: str, real_mod
 
 def test_errors(client: openai.OpenAI, model: str) -> None:
     with pytest.raises(openai.NotFoundError):
-        client.chat.completions.create(model="no-such-model", messages=HI)  # type: ignore[arg-type]
+        client.chat.completions.create(model="no-such-model", messages=HI)
     with pytest.raises(openai.NotFoundError):
         client.models.retrieve("no-such-model")
     with pytest.raises(openai.BadRequestError) as bad:
-        client.chat.completions.create(model=model, messages=HI, temperature=5)  # type: ignore[arg-type]
-    assert bad.value.body["param"] == "temperature"  # type: ignore[index]
+        client.chat.completions.create(model=model, messages=HI, temperature=5)
+    assert isinstance(bad.value.body, dict)
+    assert bad.value.body["param"] == "temperature"
     with pytest.raises(openai.BadRequestError):
-        client.chat.completions.create(model=model, messages=HI, tools=[{"type": "function", "function": {"name": "f"}}])  # type: ignore[arg-type, list-item]
+        client.chat.completions.create(
+            model=model, messages=HI, tools=[{"type": "function", "function": {"name": "f"}}]
+        )
 
 
 def test_disconnect_frees_worker_slot(stack: LocalStack, model: str) -> None:

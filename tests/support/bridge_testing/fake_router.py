@@ -82,7 +82,7 @@ class FakeInference(inference_pb2_grpc.InferenceServicer):
             model=MODEL, embeddings=embs, usage=common_pb2.Usage(prompt_tokens=len(request.inputs))
         )
 
-    async def Tokenize(  # noqa: N802
+    async def Tokenize(
         self, request: inference_pb2.TokenizeRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> inference_pb2.TokenizeResponse:
         self._check(request.model, context)

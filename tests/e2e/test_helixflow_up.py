@@ -1,0 +1,57 @@
+"""``helixflow up`` as a user runs it: start, one chat through the bridge, one Generate over gRPC, Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import grpc
+import httpx
+from bridge_testing.backend import backend_and_model
+from bridge_testing.serve import free_port
+
+from helixflow.v1 import inference_pb2, inference_pb2_grpc
+
+
+def _wait_for_up(proc: subprocess.Popen[str]) -> list[str]:
+    assert proc.stdout is not None
+    seen = []
+    for line in proc.stdout:  # ends if the process dies; pytest-timeout guards a hang
+        seen.append(line)
+        if "HelixFlow is up" in line:
+            return seen
+    raise AssertionError("helixflow up exited early:\n" + "".join(seen))
+
+
+def test_helixflow_up_serves_rest_and_grpc_then_stops(tmp_path: Path) -> None:
+    backend, model = backend_and_model()
+    router_port, bridge_port = free_port(), free_port()
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), "COLUMNS": "200"}
+    cmd = [sys.executable, "-m", "helixflow.cli.main", "up", "--backend", backend, "--model-id", model]
+    cmd += ["--router-port", str(router_port), "--bridge-port", str(bridge_port), "--certs-dir", str(tmp_path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_for_up(proc)
+        body = {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
+        r = httpx.post(f"http://127.0.0.1:{bridge_port}/v1/chat/completions", json=body, timeout=120)
+        assert r.status_code == 200, r.text
+        assert r.json()["choices"][0]["message"]["content"]
+
+        with grpc.insecure_channel(f"127.0.0.1:{router_port}") as channel:
+            stub = inference_pb2_grpc.InferenceStub(channel)
+            req = inference_pb2.GenerateRequest(model=model, prompt="Hello")
+            req.sampling.max_tokens = 4
+            events = list(stub.Generate(req, timeout=120))
+        assert events[-1].HasField("complete")
+
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, rest
+        assert "stopped" in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
