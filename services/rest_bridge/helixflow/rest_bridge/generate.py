@@ -127,18 +127,23 @@ async def _merged(iters: list[Stream], firsts: list[inference_pb2.GenerateRespon
             await queue.put((index, firsts[index]))
             async for msg in iters[index]:
                 await queue.put((index, msg))
+            await queue.put((index, None))  # stream closed
         except Exception as exc:
             await queue.put((index, exc))
 
     tasks = [asyncio.create_task(pump(i)) for i in range(len(iters))]
     try:
-        finished = 0
-        while finished < len(iters):
+        completed: set[int] = set()
+        while len(completed) < len(iters):
             index, item = await queue.get()
             if isinstance(item, Exception):
                 raise item
+            if item is None:
+                if index not in completed:
+                    raise WorkerLost("generation stream ended without a terminal message")
+                continue
             if item.HasField("complete"):
-                finished += 1
+                completed.add(index)
             yield index, item
     finally:
         for task in tasks:
