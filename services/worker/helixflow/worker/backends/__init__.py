@@ -1,0 +1,1 @@
+"""Engine backends: one module per inference library."""
