@@ -11,14 +11,18 @@ from helixflow.worker.backends.chat_template import ChatTemplate
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 
 log = logging.getLogger("llama.cpp")
-_GGML_LOG_LEVEL_ERROR = 3
+# ggml's levels in this llama.cpp: 3 = warning, 4 = error (5 continues the previous line).
+_GGML_LOG_LEVEL_WARN = 3
+_GGML_LOG_LEVEL_ERROR = 4
 
 
 @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]
 def _forward_log(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
-    # llama.cpp prints hundreds of load-time lines to stderr; keep only errors.
+    # llama.cpp prints hundreds of load-time lines to stderr; route the useful ones to logging.
     if level == _GGML_LOG_LEVEL_ERROR and text:
         log.error("%s", text.decode(errors="replace").rstrip())
+    elif level == _GGML_LOG_LEVEL_WARN and text:
+        log.info("%s", text.decode(errors="replace").rstrip())
 
 
 class LlamaModel:
