@@ -8,9 +8,11 @@ from typing import Any
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 
 from helixflow.common.tls import TlsFiles
+from helixflow.router.server import INFERENCE_SERVICE
 from helixflow.router.servicer import ROUTER_MS_KEY
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 from tests.router.conftest import CountingEngine, router, wait_for, worker
@@ -64,7 +66,7 @@ async def test_unknown_model_is_not_found_naming_known_ones(pki: Pki) -> None:
 
 
 async def test_worker_errors_pass_through_with_details(pki: Pki) -> None:
-    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr]) as (_, stub):
+    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr]) as (rs, stub):
         request = gen()
         request.sampling.structured_output.regex = "a+"  # the fake engine refuses constraints
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -77,6 +79,7 @@ async def test_worker_errors_pass_through_with_details(pki: Pki) -> None:
         info = error_details_pb2.ErrorInfo()
         assert any(d.Unpack(info) for d in status.details)
         assert info.reason == "INVALID_ARGUMENT"
+        assert rs.pool.workers[addr].inflight == 0  # released on error too
 
 
 async def test_cancelled_call_frees_the_worker_slot(pki: Pki) -> None:
@@ -186,3 +189,89 @@ async def test_list_models_embed_split_and_tokenize(pki: Pki) -> None:
 
         tok = await stub.Tokenize(inference_pb2.TokenizeRequest(model="fk", prompt="a b c"))
         assert len(tok.token_ids) == 3
+
+
+async def test_workers_found_through_dns(pki: Pki) -> None:
+    engine = CountingEngine()
+    async with worker(pki, engine) as (_, addr):
+        port = addr.rsplit(":", 1)[1]
+        async with router(pki, [], worker_dns=f"localhost:{port}", dns_refresh_s=0.2) as (rs, stub):
+            await wait_for(lambda: len(rs.pool.routable()) >= 1)
+            assert (await collect(stub, gen()))[-1].HasField("complete")
+            assert engine.started == 1
+
+
+async def test_router_health_follows_its_workers(pki: Pki) -> None:
+    async with worker(pki, CountingEngine()) as (wserver, addr), router(pki, [addr]) as (rs, _):
+        servicer = rs.health.servicer
+        await wait_for(lambda: servicer._server_status.get(INFERENCE_SERVICE) == health_pb2.HealthCheckResponse.SERVING)
+        assert servicer._server_status.get("") == health_pb2.HealthCheckResponse.SERVING
+        await wserver.stop(0)
+        await wait_for(
+            lambda: servicer._server_status.get(INFERENCE_SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.completed: list[int] = []
+        self.embedded: list[int] = []
+
+    async def generate_done(self, request: Any, complete: common_pb2.Complete, context: Any) -> None:
+        self.completed.append(complete.usage.completion_tokens)
+
+    async def embed_done(self, request: Any, usage: common_pb2.Usage, context: Any) -> None:
+        self.embedded.append(usage.prompt_tokens)
+
+
+async def test_usage_observer_sees_final_usage(pki: Pki) -> None:
+    recorder = Recorder()
+    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr], usage=recorder) as (_, stub):
+        await collect(stub, gen(max_tokens=7))
+        await stub.Embed(inference_pb2.EmbedRequest(model="fake", inputs=["a b", "c"]))
+        assert recorder.completed == [7]
+        assert recorder.embedded == [3]
+
+
+async def test_prefix_affinity_keeps_a_shared_system_prompt_on_one_worker(pki: Pki) -> None:
+    a, b = CountingEngine(), CountingEngine()
+    async with worker(pki, a) as (_, wa), worker(pki, b) as (_, wb), router(pki, [wa, wb]) as (rs, stub):
+        system = "You are a terse assistant that answers in one line. " * 30
+        for i in range(8):  # one at a time: load never exceeds the margin
+            msgs = [
+                common_pb2.ChatMessage(role=common_pb2.ROLE_SYSTEM, content=system),
+                common_pb2.ChatMessage(role=common_pb2.ROLE_USER, content=f"question {i}"),
+            ]
+            request = inference_pb2.GenerateRequest(model="fake", messages=common_pb2.ChatMessages(messages=msgs))
+            await collect(stub, request)
+        assert sorted([a.started, b.started]) == [0, 8]
+        assert all(w.inflight == 0 for w in rs.pool.workers.values())
+
+
+async def test_worker_leaving_discovery_finishes_its_streams(pki: Pki) -> None:
+    engine = CountingEngine(token_delay_s=0.02)
+    async with worker(pki, engine) as (_, addr), router(pki, [addr]) as (rs, stub):
+        call = stub.Generate(gen(max_tokens=20))
+        first = await call.read()
+        assert isinstance(first, inference_pb2.GenerateResponse)
+        rs.pool.sync([])  # e.g. a draining pod left the headless Service
+        last: object = first
+        while (reply := await call.read()) is not grpc.aio.EOF:
+            last = reply
+        assert isinstance(last, inference_pb2.GenerateResponse)
+        assert last.complete.usage.completion_tokens == 20
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await collect(stub, gen())
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_requests_waiting_on_a_killed_worker_are_retried_elsewhere(pki: Pki, worker_process: Any) -> None:
+    b = CountingEngine()
+    slow = worker_process(delay=30.0)  # its first token would take 30 s: nothing streams before the kill
+    async with worker(pki, b) as (_, wb), router(pki, [slow.address, wb], policy="round_robin") as (rs, stub):
+        tasks = [asyncio.create_task(collect(stub, gen(max_tokens=3))) for _ in range(6)]
+        await wait_for(lambda: rs.pool.workers[slow.address].inflight == 3)
+        slow.kill()
+        results = await asyncio.gather(*tasks)
+        assert all(r[-1].complete.usage.completion_tokens == 3 for r in results)
+        assert b.started == 6
