@@ -5,9 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-import uvicorn
 
-from helixflow.rest_bridge.app import create_app
 from helixflow.rest_bridge.config import BridgeSettings
 
 app = typer.Typer(add_completion=False, help="OpenAI-compatible REST bridge to the router.")
@@ -22,4 +20,10 @@ def serve(
     """Serve /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models."""
     overrides = {k: v for k, v in {"host": host, "port": port, "router_address": router}.items() if v is not None}
     settings = BridgeSettings(**overrides)  # type: ignore[arg-type]
+    # Imported here: fastapi and uvicorn come with the `bridge` extra, and `helixflow`
+    # itself must start without it.
+    import uvicorn
+
+    from helixflow.rest_bridge.app import create_app
+
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info", access_log=False)

@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from helixflow.common.grpc_server import install_sigterm
-from helixflow.rest_bridge.stack import LocalStack, StackOptions
 from helixflow.worker.config import Backend
+
+if TYPE_CHECKING:
+    from helixflow.rest_bridge.stack import LocalStack, StackOptions
 
 console = Console()
 
@@ -40,6 +42,8 @@ def _snippets(stack: LocalStack, model: str) -> str:
 
 
 async def _run(options: StackOptions) -> None:
+    from helixflow.rest_bridge.stack import LocalStack  # needs the `bridge` extra
+
     stack = LocalStack(options)
     stop = asyncio.Event()
     install_sigterm(stop)
@@ -78,6 +82,8 @@ def up(
     if backend not in ("llama_cpp", "vllm", "fake"):
         raise typer.BadParameter("backend must be llama_cpp, vllm or fake", param_hint="--backend")
     chosen: Backend = backend  # type: ignore[assignment]
+    from helixflow.rest_bridge.stack import StackOptions  # needs the `bridge` extra
+
     options = StackOptions(
         workers=workers,
         backend=chosen,
