@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import socket
 import statistics
@@ -57,7 +56,7 @@ def processes(backend: str, model: str) -> Iterator[tuple[str, str, int]]:
     router_env = {
         **env,
         "HELIXFLOW_ROUTER_LISTEN": f"127.0.0.1:{router_port}",
-        "HELIXFLOW_ROUTER_WORKERS": json.dumps([f"127.0.0.1:{worker_port}"]),
+        "HELIXFLOW_ROUTER_WORKERS": f"127.0.0.1:{worker_port}",
         "HELIXFLOW_ROUTER_WORKER_TLS__INSECURE": "true",
         "HELIXFLOW_ROUTER_METRICS_PORT": "0",
     }
@@ -148,10 +147,11 @@ async def run(args: argparse.Namespace) -> None:
             httpx.AsyncClient(base_url=bridge_url, limits=limits, timeout=120) as http,
         ):
             stub = inference_pb2_grpc.InferenceStub(channel)
-            for _ in range(10):  # warm both paths
+            for _ in range(min(10, args.requests)):  # warm both paths
                 await grpc_one(stub, model, args.max_tokens, Result())
                 await rest_one(http, model, args.max_tokens, Result())
 
+            print("warmed up; concurrency 1 ...", file=sys.stderr, flush=True)
             # Concurrency 1, alternating paths so drift hits both equally.
             g1, r1 = Result(), Result()
             cpu_before = cpu_seconds(bridge_pid)
@@ -168,6 +168,7 @@ async def run(args: argparse.Namespace) -> None:
             # Concurrency 16: each path on its own, same request count per client.
             results = {}
             for name in ("grpc", "rest"):
+                print(f"concurrency 16 via {name} ...", file=sys.stderr, flush=True)
                 res = Result()
                 per_client = max(1, args.requests // 4)
                 cpu_before = cpu_seconds(bridge_pid)
