@@ -9,11 +9,13 @@ from __future__ import annotations
 import typer
 
 from helixflow.cli import certs
+from helixflow.router import cli as router_cli
 from helixflow.worker.cli import worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="HelixFlow: gRPC-first LLM inference.")
 app.add_typer(certs.app, name="certs")
 app.command("worker")(worker)
+app.add_typer(router_cli.app)  # router, chat, models
 
 
 if __name__ == "__main__":

@@ -1,0 +1,99 @@
+"""``helixflow router`` (start it), ``helixflow chat "..."`` and ``helixflow models``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Annotated, Any
+
+import grpc
+import typer
+from helixflow.common.grpc_server import CHANNEL_OPTIONS, install_sigterm
+from helixflow.router.config import RouterSettings
+from helixflow.router.server import create_server
+from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
+from prometheus_client import start_http_server
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False)
+console = Console()
+Target = Annotated[str, typer.Option("--router", envvar="HELIXFLOW_ROUTER_ADDRESS", help="router host:port")]
+
+
+@app.command("router")
+def run_router() -> None:
+    """Start the router (settings from HELIXFLOW_ROUTER_* environment variables)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = RouterSettings()
+
+    async def main() -> None:
+        server, port = create_server(settings)
+        if settings.metrics_port:
+            start_http_server(settings.metrics_port)
+        stop = asyncio.Event()
+        install_sigterm(stop)
+        await server.start()
+        console.print(f"router listening on port {port}, policy {settings.policy}")
+        await stop.wait()
+        await server.stop()
+
+    asyncio.run(main())
+
+
+@app.command("chat")
+def chat(
+    prompt: str,
+    router: Target = "127.0.0.1:50051",
+    model: Annotated[str, typer.Option(help="model id or alias; empty = the only one")] = "",
+    max_tokens: Annotated[int, typer.Option()] = 256,
+    system: Annotated[str, typer.Option(help="optional system message")] = "",
+) -> None:
+    """Stream a reply from the router to the terminal."""
+    messages = [common_pb2.ChatMessage(role=common_pb2.ROLE_USER, content=prompt)]
+    if system:
+        messages.insert(0, common_pb2.ChatMessage(role=common_pb2.ROLE_SYSTEM, content=system))
+    request = inference_pb2.GenerateRequest(
+        model=model,
+        messages=common_pb2.ChatMessages(messages=messages),
+        sampling=common_pb2.SamplingParams(max_tokens=max_tokens),
+    )
+
+    async def main() -> None:
+        async with grpc.aio.insecure_channel(router, options=CHANNEL_OPTIONS) as channel:
+            stub = inference_pb2_grpc.InferenceStub(channel)
+            async for reply in stub.Generate(request):
+                if reply.HasField("delta"):
+                    console.out(reply.delta.text, end="", highlight=False)
+                else:
+                    done = reply.complete
+                    reason = common_pb2.FinishReason.Name(done.finish_reason).removeprefix("FINISH_REASON_")
+                    console.print(f"\n[dim]{reason.lower()}, {done.usage.completion_tokens} tokens[/dim]")
+
+    _run_client(main())
+
+
+@app.command("models")
+def models(router: Target = "127.0.0.1:50051") -> None:
+    """List the models the router's ready workers serve."""
+
+    async def main() -> None:
+        async with grpc.aio.insecure_channel(router, options=CHANNEL_OPTIONS) as channel:
+            reply = await inference_pb2_grpc.InferenceStub(channel).ListModels(
+                inference_pb2.ListModelsRequest()
+            )
+        table = Table("model", "aliases", "workers", "backend", "context")
+        for m in reply.models:
+            table.add_row(m.id, ", ".join(m.aliases), str(m.ready_workers), m.backend, str(m.context_length))
+        console.print(table)
+
+    _run_client(main())
+
+
+def _run_client(coro: Coroutine[Any, Any, None]) -> None:
+    try:
+        asyncio.run(coro)
+    except grpc.aio.AioRpcError as err:
+        console.print(f"[red]{err.code().name}[/red]: {err.details()}")
+        raise typer.Exit(1) from None

@@ -1,0 +1,51 @@
+"""Router settings: read once at start-up (env prefix HELIXFLOW_ROUTER_) and passed down."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from helixflow.common.config import TlsSettings
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PolicyName = Literal["round_robin", "least_load", "prefix_affinity"]
+
+
+class RouterSettings(BaseSettings):
+    """Everything the router needs. Nested fields use ``__``: HELIXFLOW_ROUTER_WORKER_TLS__CA_FILE."""
+
+    model_config = SettingsConfigDict(env_prefix="HELIXFLOW_ROUTER_", env_nested_delimiter="__")
+
+    listen: str = "127.0.0.1:50051"
+    # The router's own listener. Plaintext is fine on loopback; set files for mTLS.
+    tls: TlsSettings = Field(default_factory=lambda: TlsSettings(insecure=True))
+    # Client certificate for mutual TLS to the workers. None means "not configured" and is
+    # refused at start-up, so a missing setting can never silently downgrade to plaintext.
+    worker_tls: TlsSettings | None = None
+    # Static worker addresses (host:port).
+    workers: list[str] = Field(default_factory=list)
+    # A name resolving to many addresses (Kubernetes headless Service), as host:port.
+    worker_dns: str | None = None
+    dns_refresh_s: float = 5.0
+    # Health service name the workers report readiness under.
+    worker_health_service: str = "helixflow.v1.Worker"
+    load_report_interval_ms: int = 200
+
+    policy: PolicyName = "prefix_affinity"
+    # Go to the least-loaded worker when the preferred one has more than this many
+    # requests (waiting + running) above it.
+    affinity_margin: float = 4.0
+    # How much of the normalized prompt makes the affinity key, in blocks of this many chars.
+    affinity_block_chars: int = 256
+    affinity_blocks: int = 4
+
+    retry_attempts: int = 3
+    retry_backoff_s: float = 0.05
+    max_request_s: float = 600.0
+    # Large Embed batches are split across workers in chunks of at least this many inputs.
+    embed_split_min: int = 32
+
+    # alias -> model id, e.g. {"gemma": "gemma-3-270m"}.
+    model_aliases: dict[str, str] = Field(default_factory=dict)
+    metrics_port: int = 9090
+    drain_grace_s: float = 30.0

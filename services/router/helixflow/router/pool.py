@@ -1,0 +1,199 @@
+"""The router's live view of its workers: one mTLS channel each, kept current by
+gRPC health (membership), Info (models served) and WatchLoad (queue depth, KV use).
+
+A worker is routable when its health says SERVING, its load report does not say
+draining, and no call failed on it with UNAVAILABLE in the last ``SUSPECT_S``.
+Channels reconnect with short backoff so a worker that comes back is used again
+within about a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from helixflow.common.grpc_server import CHANNEL_OPTIONS
+from helixflow.router import metrics
+from helixflow.v1 import worker_pb2, worker_pb2_grpc
+
+log = logging.getLogger(__name__)
+
+# A worker that just failed a call is skipped this long unless health says otherwise sooner.
+SUSPECT_S = 1.0
+# Pause between attempts to re-open a broken health watch.
+REWATCH_S = 0.2
+# Short reconnect backoff: gRPC's default (1 s doubling to 120 s) would keep a
+# restarted worker out of rotation far longer than 2 s.
+_RECONNECT_OPTIONS: list[tuple[str, int]] = [
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 500),
+]
+
+
+class Worker:
+    """One worker as the router sees it. ``inflight`` is exact: the router counts its own calls."""
+
+    __slots__ = (
+        "_tasks",
+        "address",
+        "channel",
+        "inflight",
+        "info",
+        "load",
+        "serving",
+        "stub",
+        "suspect_until",
+    )
+
+    def __init__(self, address: str, channel: grpc.aio.Channel) -> None:
+        self.address = address
+        self.channel = channel
+        self.stub = worker_pb2_grpc.WorkerStub(channel)
+        self.info: worker_pb2.InfoResponse | None = None
+        self.load = worker_pb2.WatchLoadResponse()
+        self.serving = False
+        self.suspect_until = 0.0
+        self.inflight = 0
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def model_id(self) -> str:
+        return self.info.model_id if self.info is not None else ""
+
+    def routable(self, now: float) -> bool:
+        return self.serving and self.info is not None and not self.load.draining and now >= self.suspect_until
+
+    def score(self) -> float:
+        """Load used by the policies: requests queued or running (our exact count, or the
+        worker's report when other routers also feed it), plus KV use as a tie-breaker."""
+        reported = self.load.waiting + self.load.running
+        return max(self.inflight, reported) + float(self.load.kv_cache_usage)
+
+    def acquire(self) -> None:
+        self.inflight += 1
+        metrics.INFLIGHT.labels(self.address).inc()
+
+    def release(self) -> None:
+        self.inflight -= 1
+        metrics.INFLIGHT.labels(self.address).dec()
+
+    def mark_failed(self) -> None:
+        """Skip this worker briefly after a transport failure; health re-admits it."""
+        self.suspect_until = time.monotonic() + SUSPECT_S
+
+
+class WorkerPool:
+    """Workers by address. ``sync`` adds and removes them as discovery reports."""
+
+    def __init__(
+        self,
+        credentials: grpc.ChannelCredentials | None,
+        health_service: str,
+        load_interval_ms: int,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._credentials = credentials
+        self._health_service = health_service
+        self._load_interval_ms = load_interval_ms
+        self._on_change = on_change
+        self.workers: dict[str, Worker] = {}
+
+    def routable(self) -> list[Worker]:
+        now = time.monotonic()
+        return [w for w in self.workers.values() if w.routable(now)]
+
+    def sync(self, addresses: Iterable[str]) -> None:
+        """Make the pool hold exactly these addresses."""
+        wanted = set(addresses)
+        for address in list(self.workers):
+            if address not in wanted:
+                self._remove(address)
+        for address in sorted(wanted - self.workers.keys()):
+            self._add(address)
+
+    def _add(self, address: str) -> None:
+        options = [*CHANNEL_OPTIONS, *_RECONNECT_OPTIONS]
+        if self._credentials is None:
+            channel = grpc.aio.insecure_channel(address, options=options)
+        else:
+            channel = grpc.aio.secure_channel(address, self._credentials, options=options)
+        worker = Worker(address, channel)
+        self.workers[address] = worker
+        worker._tasks.append(asyncio.create_task(self._watch_health(worker), name=f"health {address}"))
+        log.info("worker added: %s", address)
+
+    def _remove(self, address: str) -> None:
+        worker = self.workers.pop(address)
+        for task in worker._tasks:
+            task.cancel()
+        # In-flight calls keep their own reference; the channel closes when they end.
+        asyncio.get_running_loop().create_task(worker.channel.close(grace=None))
+        log.info("worker removed: %s", address)
+        self._changed()
+
+    async def close(self) -> None:
+        workers = list(self.workers.values())
+        self.workers.clear()
+        for worker in workers:
+            for task in worker._tasks:
+                task.cancel()
+        for worker in workers:
+            for task in worker._tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await worker.channel.close(grace=None)
+
+    def _changed(self) -> None:
+        if self._on_change is not None:
+            self._on_change()
+
+    def _set_serving(self, worker: Worker, serving: bool) -> None:
+        if worker.serving != serving:
+            worker.serving = serving
+            if serving:
+                worker.suspect_until = 0.0
+            log.info("worker %s %s", worker.address, "serving" if serving else "not serving")
+            self._changed()
+
+    async def _watch_health(self, worker: Worker) -> None:
+        """Follow the worker's readiness; on SERVING (re)load Info and follow WatchLoad."""
+        health = health_pb2_grpc.HealthStub(worker.channel)
+        request = health_pb2.HealthCheckRequest(service=self._health_service)
+        load_task: asyncio.Task[None] | None = None
+        try:
+            while True:
+                try:
+                    # wait_for_ready: block while the worker is down rather than spin.
+                    async for reply in health.Watch(request, wait_for_ready=True):
+                        serving = reply.status == health_pb2.HealthCheckResponse.SERVING
+                        if serving and (worker.info is None or load_task is None or load_task.done()):
+                            worker.info = await worker.stub.Info(worker_pb2.InfoRequest(), timeout=10)
+                            load_task = asyncio.create_task(self._watch_load(worker))
+                        self._set_serving(worker, serving)
+                except grpc.aio.AioRpcError as err:
+                    log.debug("health watch on %s ended: %s", worker.address, err.code())
+                self._set_serving(worker, False)
+                if load_task is not None:
+                    load_task.cancel()
+                    load_task = None
+                await asyncio.sleep(REWATCH_S)
+        finally:
+            if load_task is not None:
+                load_task.cancel()
+
+    async def _watch_load(self, worker: Worker) -> None:
+        request = worker_pb2.WatchLoadRequest(interval_ms=self._load_interval_ms)
+        try:
+            async for report in worker.stub.WatchLoad(request):
+                was_draining = worker.load.draining
+                worker.load = report
+                if report.draining != was_draining:
+                    self._changed()
+        except grpc.aio.AioRpcError as err:
+            log.debug("load watch on %s ended: %s", worker.address, err.code())

@@ -1,0 +1,98 @@
+"""Build the router: gRPC server (Inference + health + reflection), worker pool and discovery.
+
+``create_server(settings)`` returns ``(server, port)`` so tests can bind port 0.
+Auth, quotas and caching plug in as ``interceptors`` (outermost first) and a
+``UsageObserver`` (see ``helixflow.router.hooks``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+
+import grpc
+from helixflow.common.errors import InvalidArgument
+from helixflow.common.grpc_server import Health, bind, enable_reflection, new_server
+from helixflow.common.tls import channel_credentials, server_credentials
+from helixflow.router.config import RouterSettings
+from helixflow.router.discovery import Discovery
+from helixflow.router.hooks import UsageObserver
+from helixflow.router.policies import make_policy
+from helixflow.router.pool import WorkerPool
+from helixflow.router.routing import Router
+from helixflow.router.servicer import InferenceServicer
+from helixflow.v1 import inference_pb2, inference_pb2_grpc
+
+INFERENCE_SERVICE = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name
+
+
+class RouterServer:
+    """The running router. ``stop`` drains: NOT_SERVING first, then lets streams finish."""
+
+    def __init__(
+        self,
+        settings: RouterSettings,
+        interceptors: Sequence[grpc.aio.ServerInterceptor],
+        usage: UsageObserver | None,
+    ) -> None:
+        if settings.worker_tls is None:
+            raise InvalidArgument(
+                "set worker_tls (HELIXFLOW_ROUTER_WORKER_TLS__CA_FILE/CERT_FILE/KEY_FILE), "
+                "or worker_tls__insecure=true for plaintext to workers",
+                field="worker_tls",
+            )
+        files = settings.worker_tls.files()
+        credentials = channel_credentials(files) if files is not None else None
+        self.settings = settings
+        self.grpc = new_server(interceptors)
+        self.health = Health(self.grpc, [INFERENCE_SERVICE])
+        self.pool = WorkerPool(
+            credentials, settings.worker_health_service, settings.load_report_interval_ms, self._on_change
+        )
+        self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
+        self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
+        inference_pb2_grpc.add_InferenceServicer_to_server(
+            InferenceServicer(settings, self.router, usage), self.grpc
+        )
+        enable_reflection(self.grpc, [INFERENCE_SERVICE, "grpc.health.v1.Health"])
+        own = settings.tls.files()
+        self.port = bind(self.grpc, settings.listen, server_credentials(own) if own else None)
+        self._draining = False
+        self._health_tasks: set[asyncio.Task[None]] = set()
+
+    def _on_change(self) -> None:
+        # Ready while at least one worker can take requests.
+        if self._draining:
+            return
+        task = asyncio.get_running_loop().create_task(self.health.set_ready(bool(self.pool.routable())))
+        self._health_tasks.add(task)
+        task.add_done_callback(self._health_tasks.discard)
+
+    async def start(self) -> None:
+        await self.health.live()
+        await self.health.set_ready(False)
+        await self.grpc.start()
+        await self.discovery.start()
+
+    async def stop(self, grace: float | None = None) -> None:
+        self._draining = True
+        await self.health.set_ready(False)
+        await self.discovery.stop()
+        await self.grpc.stop(self.settings.drain_grace_s if grace is None else grace)
+        await self.pool.close()
+        for task in list(self._health_tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def wait_for_termination(self) -> None:
+        await self.grpc.wait_for_termination()
+
+
+def create_server(
+    settings: RouterSettings,
+    interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+    usage: UsageObserver | None = None,
+) -> tuple[RouterServer, int]:
+    server = RouterServer(settings, interceptors, usage)
+    return server, server.port

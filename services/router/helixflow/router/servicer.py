@@ -1,0 +1,271 @@
+"""The public Inference service: a thin pass-through to the workers.
+
+Per request: resolve the model, pick a worker, forward, and on a worker failure
+before anything reached the client, retry elsewhere (bounded, with backoff).
+The per-token loop does one read, one yield and two clock reads; nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar, cast
+
+import grpc
+from helixflow.common.errors import DeadlineExceeded, HelixError, NoWorker, WorkerLost
+from helixflow.router import metrics
+from helixflow.router.config import RouterSettings
+from helixflow.router.hooks import UsageObserver
+from helixflow.router.pool import Worker
+from helixflow.router.routing import Router, prefix_key
+from helixflow.router.upstream import LOST, RETRYABLE, UpstreamError
+from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_pb2
+
+Ctx = grpc.aio.ServicerContext[Any, Any]
+T = TypeVar("T")
+ROUTER_MS_KEY = "x-helixflow-router-ms"
+_EOF = grpc.aio.EOF
+
+
+class _Clock:
+    """Total time of a call and the part spent waiting on workers."""
+
+    __slots__ = ("start", "waited")
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.waited = 0.0
+
+    def router_ms(self) -> float:
+        return (time.perf_counter() - self.start - self.waited) * 1000.0
+
+
+class InferenceServicer(inference_pb2_grpc.InferenceServicer):
+    def __init__(self, settings: RouterSettings, router: Router, usage: UsageObserver | None = None) -> None:
+        self._s = settings
+        self._router = router
+        self._usage = usage
+
+    # -- helpers -------------------------------------------------------------
+
+    def _deadline(self, context: Ctx) -> float:
+        """Absolute monotonic deadline: the client's, capped by the router-wide maximum."""
+        remaining = context.time_remaining()
+        budget = self._s.max_request_s if remaining is None else min(remaining, self._s.max_request_s)
+        return time.monotonic() + budget
+
+    def _timeout(self, deadline: float) -> float:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise DeadlineExceeded("the request ran out of time before a worker could answer")
+        return left
+
+    async def _backoff(self, method: str, attempt: int, worker: Worker, err: grpc.aio.AioRpcError) -> None:
+        metrics.RETRIES.labels(method, err.code().name).inc()
+        if err.code() == grpc.StatusCode.UNAVAILABLE:
+            worker.mark_failed()
+        await asyncio.sleep(self._s.retry_backoff_s * (2**attempt))
+
+    def _final_error(self, err: grpc.aio.AioRpcError, worker: Worker) -> HelixError | UpstreamError:
+        code = err.code()
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return DeadlineExceeded("deadline exceeded (the client's deadline or the router's max_request_s)")
+        if code == grpc.StatusCode.UNAVAILABLE:
+            return NoWorker(f"no worker could take the request; last: {worker.address}: {err.details()}")
+        return UpstreamError(err)
+
+    async def _unary(
+        self,
+        method: str,
+        model: str,
+        deadline: float,
+        clock: _Clock,
+        invoke: Callable[[Worker, float], Awaitable[T]],
+    ) -> T:
+        """One unary call with failover; unary calls are safe to retry on any failure before a reply."""
+        tried: set[str] = set()
+        attempt = 0
+        while True:
+            worker = self._router.pick(model, None, tried)
+            tried.add(worker.address)
+            worker.acquire()
+            t = time.perf_counter()
+            try:
+                return await invoke(worker, self._timeout(deadline))
+            except grpc.aio.AioRpcError as err:
+                if err.code() in RETRYABLE and attempt + 1 < self._s.retry_attempts:
+                    await self._backoff(method, attempt, worker, err)
+                    attempt += 1
+                    continue
+                raise self._final_error(err, worker) from None
+            finally:
+                clock.waited += time.perf_counter() - t
+                worker.release()
+
+    async def _finish(self, method: str, context: Ctx, clock: _Clock) -> None:
+        ms = clock.router_ms()
+        metrics.ROUTER_MS.labels(method).observe(ms)
+        context.set_trailing_metadata(((ROUTER_MS_KEY, f"{ms:.3f}"),))
+
+    @staticmethod
+    async def _fail(method: str, context: Ctx, err: HelixError | UpstreamError) -> None:
+        metrics.ERRORS.labels(method, err.code.name).inc()
+        if isinstance(err, UpstreamError):
+            await context.abort_with_status(err.status())
+        raise err
+
+    # -- RPCs ----------------------------------------------------------------
+
+    async def Generate(
+        self, request: inference_pb2.GenerateRequest, context: Ctx
+    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
+        clock = _Clock()
+        try:
+            async for reply in self._generate(request, context, clock):
+                yield reply
+        except (HelixError, UpstreamError) as err:
+            await self._fail("Generate", context, err)
+        await self._finish("Generate", context, clock)
+
+    async def _generate(
+        self, request: inference_pb2.GenerateRequest, context: Ctx, clock: _Clock
+    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
+        deadline = self._deadline(context)
+        model = self._router.resolve(request.model)
+        if model != request.model:
+            renamed = inference_pb2.GenerateRequest()
+            renamed.CopyFrom(request)
+            renamed.model = model
+            request = renamed
+        key = None
+        if self._router.policy.wants_key:
+            key = prefix_key(request, self._s.affinity_block_chars, self._s.affinity_blocks)
+        upstream = worker_pb2.WorkerGenerateRequest(request=request)
+        tried: set[str] = set()
+        attempt = 0
+        while True:
+            worker = self._router.pick(model, key, tried)
+            tried.add(worker.address)
+            call = worker.stub.Generate(upstream, timeout=self._timeout(deadline))
+            worker.acquire()
+            sent = False
+            try:
+                while True:
+                    t = time.perf_counter()
+                    reply = await call.read()
+                    clock.waited += time.perf_counter() - t
+                    if reply is _EOF:
+                        return
+                    response = cast(worker_pb2.WorkerGenerateResponse, reply).response
+                    if self._usage is not None and response.HasField("complete"):
+                        await self._usage.generate_done(request, response.complete, context)
+                    yield response
+                    sent = True
+            except grpc.aio.AioRpcError as err:
+                code = err.code()
+                if not sent and code in RETRYABLE and attempt + 1 < self._s.retry_attempts:
+                    await self._backoff("Generate", attempt, worker, err)
+                    attempt += 1
+                    continue
+                if sent and code in LOST:
+                    worker.mark_failed()
+                    raise WorkerLost(
+                        f"worker {worker.address} was lost mid-stream ({code.name}: {err.details()}); "
+                        "the reply is incomplete",
+                    ) from None
+                raise self._final_error(err, worker) from None
+            finally:
+                worker.release()
+                # Frees the worker's slot when the client cancelled or went away; no-op once done.
+                call.cancel()
+
+    async def Embed(self, request: inference_pb2.EmbedRequest, context: Ctx) -> inference_pb2.EmbedResponse:
+        clock = _Clock()
+        try:
+            reply = await self._embed(request, context, clock)
+        except (HelixError, UpstreamError) as err:
+            await self._fail("Embed", context, err)
+            raise
+        if self._usage is not None:
+            await self._usage.embed_done(request, reply.usage, context)
+        await self._finish("Embed", context, clock)
+        return reply
+
+    async def _embed(
+        self, request: inference_pb2.EmbedRequest, context: Ctx, clock: _Clock
+    ) -> inference_pb2.EmbedResponse:
+        deadline = self._deadline(context)
+        model = self._router.resolve(request.model)
+        n = len(request.inputs)
+        workers = len(self._router.known_models().get(model, []))
+        parts = max(1, min(workers, n // max(1, self._s.embed_split_min)))
+        size = math.ceil(n / parts) if n else 0
+        chunks = [request.inputs[i : i + size] for i in range(0, n, size)] if n else [[]]
+
+        async def one(inputs: list[str]) -> inference_pb2.EmbedResponse:
+            sub = inference_pb2.EmbedRequest()
+            sub.CopyFrom(request)
+            sub.model = model
+            del sub.inputs[:]
+            sub.inputs.extend(inputs)
+            upstream = worker_pb2.WorkerEmbedRequest(request=sub)
+
+            async def invoke(w: Worker, budget_s: float) -> inference_pb2.EmbedResponse:
+                return (await w.stub.Embed(upstream, timeout=budget_s)).response
+
+            return await self._unary("Embed", model, deadline, clock, invoke)
+
+        # Concurrent chunks: each pick sees the others' in-flight count, so they spread.
+        replies = await asyncio.gather(*(one(list(c)) for c in chunks))
+        if len(replies) == 1:
+            return replies[0]
+        merged = inference_pb2.EmbedResponse(model=replies[0].model or model, usage=common_pb2.Usage())
+        offset = 0
+        for part, inputs in zip(replies, chunks, strict=True):
+            for e in part.embeddings:
+                merged.embeddings.add(index=e.index + offset, values=e.values)
+            merged.usage.prompt_tokens += part.usage.prompt_tokens
+            merged.usage.cached_tokens += part.usage.cached_tokens
+            offset += len(inputs)
+        return merged
+
+    async def Tokenize(
+        self, request: inference_pb2.TokenizeRequest, context: Ctx
+    ) -> inference_pb2.TokenizeResponse:
+        clock = _Clock()
+        try:
+            model = self._router.resolve(request.model)
+            upstream = worker_pb2.WorkerTokenizeRequest(request=request)
+            upstream.request.model = model
+
+            async def invoke(w: Worker, budget_s: float) -> inference_pb2.TokenizeResponse:
+                return (await w.stub.Tokenize(upstream, timeout=budget_s)).response
+
+            reply = await self._unary("Tokenize", model, self._deadline(context), clock, invoke)
+        except (HelixError, UpstreamError) as err:
+            await self._fail("Tokenize", context, err)
+            raise
+        await self._finish("Tokenize", context, clock)
+        return reply
+
+    async def ListModels(
+        self, request: inference_pb2.ListModelsRequest, context: Ctx
+    ) -> inference_pb2.ListModelsResponse:
+        reply = inference_pb2.ListModelsResponse()
+        for model_id, workers in sorted(self._router.known_models().items()):
+            info = workers[0].info
+            assert info is not None  # routable workers always have Info
+            reply.models.add(
+                id=model_id,
+                aliases=self._router.aliases_of(model_id),
+                context_length=info.context_length,
+                supports_generate=info.supports_generate,
+                supports_embed=info.supports_embed,
+                embedding_dimension=info.embedding_dimension,
+                constraints=info.supported_constraints,
+                ready_workers=len(workers),
+                backend=info.backend,
+            )
+        return reply
