@@ -9,13 +9,14 @@ from typing import Annotated, Any
 
 import grpc
 import typer
+from prometheus_client import start_http_server
+from rich.console import Console
+from rich.table import Table
+
 from helixflow.common.grpc_server import CHANNEL_OPTIONS, install_sigterm
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import create_server
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
-from prometheus_client import start_http_server
-from rich.console import Console
-from rich.table import Table
 
 app = typer.Typer(add_completion=False)
 console = Console()
@@ -80,9 +81,7 @@ def models(router: Target = "127.0.0.1:50051") -> None:
 
     async def main() -> None:
         async with grpc.aio.insecure_channel(router, options=CHANNEL_OPTIONS) as channel:
-            reply = await inference_pb2_grpc.InferenceStub(channel).ListModels(
-                inference_pb2.ListModelsRequest()
-            )
+            reply = await inference_pb2_grpc.InferenceStub(channel).ListModels(inference_pb2.ListModelsRequest())
         table = Table("model", "aliases", "workers", "backend", "context")
         for m in reply.models:
             table.add_row(m.id, ", ".join(m.aliases), str(m.ready_workers), m.backend, str(m.context_length))

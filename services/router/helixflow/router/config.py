@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from helixflow.common.config import TlsSettings
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from helixflow.common.config import TlsSettings
 
 PolicyName = Literal["round_robin", "least_load", "prefix_affinity"]
 

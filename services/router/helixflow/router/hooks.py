@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 import grpc
+
 from helixflow.v1 import common_pb2, inference_pb2
 
 

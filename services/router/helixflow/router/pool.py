@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from helixflow.common.grpc_server import CHANNEL_OPTIONS
 from helixflow.router import metrics
 from helixflow.v1 import worker_pb2, worker_pb2_grpc

@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Sequence
 
 import grpc
+
 from helixflow.common.errors import InvalidArgument
 from helixflow.common.grpc_server import Health, bind, enable_reflection, new_server
 from helixflow.common.tls import channel_credentials, server_credentials
@@ -52,9 +53,7 @@ class RouterServer:
         )
         self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
-        inference_pb2_grpc.add_InferenceServicer_to_server(
-            InferenceServicer(settings, self.router, usage), self.grpc
-        )
+        inference_pb2_grpc.add_InferenceServicer_to_server(InferenceServicer(settings, self.router, usage), self.grpc)
         enable_reflection(self.grpc, [INFERENCE_SERVICE, "grpc.health.v1.Health"])
         own = settings.tls.files()
         self.port = bind(self.grpc, settings.listen, server_credentials(own) if own else None)

@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar, cast
 
 import grpc
+
 from helixflow.common.errors import DeadlineExceeded, HelixError, NoWorker, WorkerLost
 from helixflow.router import metrics
 from helixflow.router.config import RouterSettings
@@ -231,9 +232,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             offset += len(inputs)
         return merged
 
-    async def Tokenize(
-        self, request: inference_pb2.TokenizeRequest, context: Ctx
-    ) -> inference_pb2.TokenizeResponse:
+    async def Tokenize(self, request: inference_pb2.TokenizeRequest, context: Ctx) -> inference_pb2.TokenizeResponse:
         clock = _Clock()
         try:
             model = self._router.resolve(request.model)
