@@ -9,6 +9,7 @@ and the client gets a bare INTERNAL, never the trace.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -79,7 +80,13 @@ def _wrap_unary(behavior: Callable[..., Awaitable[Any]]) -> Callable[..., Awaita
 def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., AsyncIterator[Any]]:
     async def handler(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
         try:
-            async for item in behavior(request, context):
+            result = behavior(request, context)
+            if inspect.isawaitable(result):
+                # Handlers that stream with context.write() are coroutines, not async
+                # generators (grpc's HealthServicer.Watch): just await them.
+                await result
+                return
+            async for item in result:
                 yield item
         except _PASS_THROUGH:
             raise

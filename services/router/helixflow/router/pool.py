@@ -47,6 +47,7 @@ class Worker:
         "inflight",
         "info",
         "load",
+        "served",
         "serving",
         "stub",
         "suspect_until",
@@ -61,6 +62,7 @@ class Worker:
         self.serving = False
         self.suspect_until = 0.0
         self.inflight = 0
+        self.served = 0  # calls sent here, for tests and debugging
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -78,6 +80,7 @@ class Worker:
 
     def acquire(self) -> None:
         self.inflight += 1
+        self.served += 1
         metrics.INFLIGHT.labels(self.address).inc()
 
     def release(self) -> None:
