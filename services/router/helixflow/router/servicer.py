@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar, cast
 
@@ -135,11 +136,13 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
     ) -> AsyncIterator[inference_pb2.GenerateResponse]:
         deadline = self._deadline(context)
         model = self._router.resolve(request.model)
-        if model != request.model:
-            renamed = inference_pb2.GenerateRequest()
-            renamed.CopyFrom(request)
-            renamed.model = model
-            request = renamed
+        if model != request.model or not request.request_id:
+            # Workers need the canonical model id and a request id (for Abort and logs).
+            fixed = inference_pb2.GenerateRequest()
+            fixed.CopyFrom(request)
+            fixed.model = model
+            fixed.request_id = request.request_id or uuid.uuid4().hex
+            request = fixed
         key = None
         if self._router.policy.wants_key:
             key = prefix_key(request, self._s.affinity_block_chars, self._s.affinity_blocks)
