@@ -1,0 +1,268 @@
+"""Router benchmark: each part side by side in one run.
+
+(a) overhead: TTFT p50/p99 through the router vs calling the worker directly,
+    at concurrency 1 and 16;
+(b) forwarding capacity against the BENCHMARK-ONLY fake engine (it streams
+    placeholder tokens as fast as it can; no inference): tokens/s and the
+    router's CPU-seconds per 1k forwarded tokens;
+(c) routing quality: 2 real llama.cpp workers, groups of requests sharing long
+    system prompts; TTFT p50 and throughput for each policy. Needs the llama
+    engine; skipped (and said so) when it is not installed.
+
+Worker and router each run in their own process, over mTLS, on loopback.
+Usage: python bench/router.py [--quick]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import grpc
+
+from helixflow.common.certs import init_dev_pki
+from helixflow.common.grpc_server import CHANNEL_OPTIONS
+from helixflow.common.tls import TlsFiles, channel_credentials
+from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_pb2, worker_pb2_grpc
+
+ROOT = Path(__file__).resolve().parents[1]
+PATHS = ("gen/python", "services/common", "services/worker", "services/router")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- child processes ---------------------------------------------------------------
+
+
+async def _run_worker(pki: Path, port: int, backend: str) -> None:
+    from helixflow.worker.backends.fake import FakeEngine
+    from helixflow.worker.config import WorkerSettings
+    from helixflow.worker.server import create_server
+
+    tls = {"ca_file": pki / "ca.pem", "cert_file": pki / "worker.pem", "key_file": pki / "worker-key.pem"}
+    settings = WorkerSettings.model_validate(
+        {"listen": f"127.0.0.1:{port}", "tls": tls, "backend": backend, "model_id": "m", "metrics_port": 0}
+    )
+    engine = FakeEngine("m", max_sequences=256) if backend == "fake" else None
+    server, _ = create_server(settings, engine)
+    await server.start()
+    await asyncio.Event().wait()
+
+
+async def _run_router(pki: Path, port: int, policy: str, workers: list[str]) -> None:
+    from helixflow.router.config import RouterSettings
+    from helixflow.router.server import create_server
+
+    tls = {"ca_file": pki / "ca.pem", "cert_file": pki / "router.pem", "key_file": pki / "router-key.pem"}
+    settings = RouterSettings.model_validate(
+        {"listen": f"127.0.0.1:{port}", "worker_tls": tls, "workers": workers, "policy": policy, "metrics_port": 0}
+    )
+    server, _ = create_server(settings)
+    await server.start()
+    await asyncio.Event().wait()
+
+
+@contextlib.contextmanager
+def child(*args: str) -> Iterator[subprocess.Popen[bytes]]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in PATHS)}
+    proc = subprocess.Popen([sys.executable, __file__, *args], env=env)
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# -- clients -------------------------------------------------------------------
+
+
+def request(max_tokens: int, prompt: str = "hello world", system: str = "") -> inference_pb2.GenerateRequest:
+    msgs = [common_pb2.ChatMessage(role=common_pb2.ROLE_USER, content=prompt)]
+    if system:
+        msgs.insert(0, common_pb2.ChatMessage(role=common_pb2.ROLE_SYSTEM, content=system))
+    return inference_pb2.GenerateRequest(
+        model="m",
+        request_id="",
+        messages=common_pb2.ChatMessages(messages=msgs),
+        sampling=common_pb2.SamplingParams(max_tokens=max_tokens, temperature=0.0),
+    )
+
+
+class Target:
+    """Generate through the router (plaintext loopback) or straight to a worker (mTLS)."""
+
+    def __init__(self, address: str, direct: bool, pki: Path) -> None:
+        self.direct = direct
+        if direct:
+            files = init_files(pki, "router")
+            self.channel = grpc.aio.secure_channel(address, channel_credentials(files), options=CHANNEL_OPTIONS)
+            self.worker = worker_pb2_grpc.WorkerStub(self.channel)
+        else:
+            self.channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
+            self.router = inference_pb2_grpc.InferenceStub(self.channel)
+        self.n = 0
+
+    async def ready(self) -> None:
+        await self.channel.channel_ready()
+
+    async def generate(self, req: inference_pb2.GenerateRequest) -> tuple[float, int, float]:
+        """(ttft_s, tokens, total_s) of one streamed call."""
+        start = time.perf_counter()
+        ttft = 0.0
+        tokens = 0
+        if self.direct:
+            self.n += 1
+            wreq = inference_pb2.GenerateRequest()
+            wreq.CopyFrom(req)
+            wreq.request_id = f"b{self.n}"
+            call: AsyncIterator[object] = self.worker.Generate(worker_pb2.WorkerGenerateRequest(request=wreq))
+        else:
+            call = self.router.Generate(req)
+        async for _ in call:
+            if not ttft:
+                ttft = time.perf_counter() - start
+            tokens += 1
+        return ttft, tokens - 1, time.perf_counter() - start
+
+
+def init_files(pki: Path, role: str) -> TlsFiles:
+    return TlsFiles(ca_file=pki / "ca.pem", cert_file=pki / f"{role}.pem", key_file=pki / f"{role}-key.pem")
+
+
+async def wait_serving(target: Target, req: inference_pb2.GenerateRequest) -> None:
+    for _ in range(600):
+        with contextlib.suppress(grpc.aio.AioRpcError):
+            await target.generate(req)
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("target never became ready")
+
+
+async def load(
+    target: Target, concurrency: int, per_client: int, make: Callable[[int, int], inference_pb2.GenerateRequest]
+) -> list[tuple[float, int, float]]:
+    results: list[tuple[float, int, float]] = []
+
+    async def client(c: int) -> None:
+        for i in range(per_client):
+            results.append(await target.generate(make(c, i)))
+
+    await asyncio.gather(*(client(c) for c in range(concurrency)))
+    return results
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+# -- parts ---------------------------------------------------------------------
+
+
+async def part_a(pki: Path, worker: str, router: str, quick: bool) -> None:
+    print("\n(a) TTFT overhead, fake engine, 4-token replies (ms)")
+    print(f"{'path':<8} {'conc':>4} {'n':>5} {'p50':>8} {'p99':>8}")
+    n1, n16 = (100, 10) if quick else (400, 40)
+    for conc, per in ((1, n1), (16, n16)):
+        for name, target in (("direct", Target(worker, True, pki)), ("router", Target(router, False, pki))):
+            await target.ready()
+            await load(target, conc, 20, lambda c, i: request(4))  # warm up
+            res = await load(target, conc, per, lambda c, i: request(4))
+            ttfts = [r[0] * 1000 for r in res]
+            print(f"{name:<8} {conc:>4} {len(ttfts):>5} {pct(ttfts, 50):>8.3f} {pct(ttfts, 99):>8.3f}")
+            await target.channel.close()
+
+
+async def part_b(pki: Path, worker: str, router: str, router_pid: int, quick: bool) -> None:
+    print("\n(b) forwarding capacity, BENCHMARK-ONLY fake engine, 16 streams")
+    print(f"{'path':<8} {'tokens':>8} {'tok/s':>9} {'router cpu-s/1k tok':>20} {'router tok/cpu-s':>17}")
+    tokens_each = 1000 if quick else 4000
+    for name, target in (("direct", Target(worker, True, pki)), ("router", Target(router, False, pki))):
+        await target.ready()
+        cpu0 = cpu_seconds(router_pid)
+        t0 = time.perf_counter()
+        res = await load(target, 16, 1, lambda c, i: request(tokens_each))
+        wall = time.perf_counter() - t0
+        cpu = cpu_seconds(router_pid) - cpu0
+        tokens = sum(r[1] for r in res)
+        if name == "router":
+            per_k = cpu / tokens * 1000
+            print(f"{name:<8} {tokens:>8} {tokens / wall:>9.0f} {per_k:>20.4f} {tokens / max(cpu, 1e-9):>17.0f}")
+        else:
+            print(f"{name:<8} {tokens:>8} {tokens / wall:>9.0f} {'-':>20} {'-':>17}")
+        await target.channel.close()
+
+
+def llama_available() -> bool:
+    try:
+        importlib.import_module("helixflow.worker.backends.llama_cpp")
+    except ImportError:
+        return False
+    return True
+
+
+async def part_c(pki: Path, quick: bool) -> None:
+    print("\n(c) routing quality, 2 llama.cpp workers, 4 groups sharing long system prompts")
+    if not llama_available():
+        print("SKIPPED: the llama.cpp engine (helixflow.worker.backends.llama_cpp) is not on this branch yet")
+        return
+    ports = [free_port(), free_port()]
+    workers = [f"127.0.0.1:{p}" for p in ports]
+    systems = [f"You are assistant number {g}. " + f"Rule {g}: answer briefly and precisely. " * 40 for g in range(4)]
+    per = 3 if quick else 6
+    print(f"{'policy':<16} {'n':>4} {'ttft p50 ms':>12} {'tok/s':>8}")
+    with child("_worker", str(pki), str(ports[0]), "llama_cpp"), child("_worker", str(pki), str(ports[1]), "llama_cpp"):
+        for policy in ("round_robin", "least_load", "prefix_affinity"):
+            rport = free_port()
+            with child("_router", str(pki), str(rport), policy, *workers):
+                target = Target(f"127.0.0.1:{rport}", False, pki)
+                await wait_serving(target, request(1))
+                t0 = time.perf_counter()
+                res = await load(target, 8, per, lambda c, i: request(16, f"question {c}-{i}", systems[(c + i) % 4]))
+                wall = time.perf_counter() - t0
+                ttfts = [r[0] * 1000 for r in res]
+                tokens = sum(r[1] for r in res)
+                print(f"{policy:<16} {len(res):>4} {pct(ttfts, 50):>12.1f} {tokens / wall:>8.1f}")
+                await target.channel.close()
+
+
+async def main(quick: bool) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        pki = Path(tmp)
+        init_dev_pki(pki)
+        wport, rport = free_port(), free_port()
+        worker, router = f"127.0.0.1:{wport}", f"127.0.0.1:{rport}"
+        with child("_worker", tmp, str(wport), "fake"), child("_router", tmp, str(rport), "round_robin", worker) as rp:
+            await wait_serving(Target(worker, True, pki), request(1))
+            await wait_serving(Target(router, False, pki), request(1))
+            await part_a(pki, worker, router, quick)
+            await part_b(pki, worker, router, rp.pid, quick)
+        await part_c(pki, quick)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_worker":
+        asyncio.run(_run_worker(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_router":
+        asyncio.run(_run_router(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]))
+    else:
+        print(f"router bench on {os.cpu_count()} cores (router and worker in separate processes, mTLS between)")
+        asyncio.run(main("--quick" in sys.argv))
