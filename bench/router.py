@@ -25,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterable, Callable, Iterator
 from pathlib import Path
 
 import grpc
@@ -134,7 +134,7 @@ class Target:
             wreq = inference_pb2.GenerateRequest()
             wreq.CopyFrom(req)
             wreq.request_id = f"b{self.n}"
-            call: AsyncIterator[object] = self.worker.Generate(worker_pb2.WorkerGenerateRequest(request=wreq))
+            call: AsyncIterable[object] = self.worker.Generate(worker_pb2.WorkerGenerateRequest(request=wreq))
         else:
             call = self.router.Generate(req)
         async for _ in call:
