@@ -8,9 +8,11 @@ from typing import Any
 import grpc
 import pytest
 from google.rpc import error_details_pb2
+from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 
 from helixflow.common.tls import TlsFiles
+from helixflow.router.server import INFERENCE_SERVICE
 from helixflow.router.servicer import ROUTER_MS_KEY
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 from tests.router.conftest import CountingEngine, router, wait_for, worker
@@ -186,3 +188,45 @@ async def test_list_models_embed_split_and_tokenize(pki: Pki) -> None:
 
         tok = await stub.Tokenize(inference_pb2.TokenizeRequest(model="fk", prompt="a b c"))
         assert len(tok.token_ids) == 3
+
+
+async def test_workers_found_through_dns(pki: Pki) -> None:
+    engine = CountingEngine()
+    async with worker(pki, engine) as (_, addr):
+        port = addr.rsplit(":", 1)[1]
+        async with router(pki, [], worker_dns=f"localhost:{port}", dns_refresh_s=0.2) as (rs, stub):
+            await wait_for(lambda: len(rs.pool.routable()) >= 1)
+            assert (await collect(stub, gen()))[-1].HasField("complete")
+            assert engine.started == 1
+
+
+async def test_router_health_follows_its_workers(pki: Pki) -> None:
+    async with worker(pki, CountingEngine()) as (wserver, addr), router(pki, [addr]) as (rs, _):
+        servicer = rs.health.servicer
+        await wait_for(lambda: servicer._server_status.get(INFERENCE_SERVICE) == health_pb2.HealthCheckResponse.SERVING)
+        assert servicer._server_status.get("") == health_pb2.HealthCheckResponse.SERVING
+        await wserver.stop(0)
+        await wait_for(
+            lambda: servicer._server_status.get(INFERENCE_SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.completed: list[int] = []
+        self.embedded: list[int] = []
+
+    async def generate_done(self, request: Any, complete: common_pb2.Complete, context: Any) -> None:
+        self.completed.append(complete.usage.completion_tokens)
+
+    async def embed_done(self, request: Any, usage: common_pb2.Usage, context: Any) -> None:
+        self.embedded.append(usage.prompt_tokens)
+
+
+async def test_usage_observer_sees_final_usage(pki: Pki) -> None:
+    recorder = Recorder()
+    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr], usage=recorder) as (_, stub):
+        await collect(stub, gen(max_tokens=7))
+        await stub.Embed(inference_pb2.EmbedRequest(model="fake", inputs=["a b", "c"]))
+        assert recorder.completed == [7]
+        assert recorder.embedded == [3]
