@@ -66,7 +66,7 @@ async def test_unknown_model_is_not_found_naming_known_ones(pki: Pki) -> None:
 
 
 async def test_worker_errors_pass_through_with_details(pki: Pki) -> None:
-    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr]) as (_, stub):
+    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr]) as (rs, stub):
         request = gen()
         request.sampling.structured_output.regex = "a+"  # the fake engine refuses constraints
         with pytest.raises(grpc.aio.AioRpcError) as caught:
@@ -79,6 +79,7 @@ async def test_worker_errors_pass_through_with_details(pki: Pki) -> None:
         info = error_details_pb2.ErrorInfo()
         assert any(d.Unpack(info) for d in status.details)
         assert info.reason == "INVALID_ARGUMENT"
+        assert rs.pool.workers[addr].inflight == 0  # released on error too
 
 
 async def test_cancelled_call_frees_the_worker_slot(pki: Pki) -> None:
@@ -230,3 +231,18 @@ async def test_usage_observer_sees_final_usage(pki: Pki) -> None:
         await stub.Embed(inference_pb2.EmbedRequest(model="fake", inputs=["a b", "c"]))
         assert recorder.completed == [7]
         assert recorder.embedded == [3]
+
+
+async def test_prefix_affinity_keeps_a_shared_system_prompt_on_one_worker(pki: Pki) -> None:
+    a, b = CountingEngine(), CountingEngine()
+    async with worker(pki, a) as (_, wa), worker(pki, b) as (_, wb), router(pki, [wa, wb]) as (rs, stub):
+        system = "You are a terse assistant that answers in one line. " * 30
+        for i in range(8):  # one at a time: load never exceeds the margin
+            msgs = [
+                common_pb2.ChatMessage(role=common_pb2.ROLE_SYSTEM, content=system),
+                common_pb2.ChatMessage(role=common_pb2.ROLE_USER, content=f"question {i}"),
+            ]
+            request = inference_pb2.GenerateRequest(model="fake", messages=common_pb2.ChatMessages(messages=msgs))
+            await collect(stub, request)
+        assert sorted([a.started, b.started]) == [0, 8]
+        assert all(w.inflight == 0 for w in rs.pool.workers.values())
