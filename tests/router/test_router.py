@@ -246,3 +246,20 @@ async def test_prefix_affinity_keeps_a_shared_system_prompt_on_one_worker(pki: P
             await collect(stub, request)
         assert sorted([a.started, b.started]) == [0, 8]
         assert all(w.inflight == 0 for w in rs.pool.workers.values())
+
+
+async def test_worker_leaving_discovery_finishes_its_streams(pki: Pki) -> None:
+    engine = CountingEngine(token_delay_s=0.02)
+    async with worker(pki, engine) as (_, addr), router(pki, [addr]) as (rs, stub):
+        call = stub.Generate(gen(max_tokens=20))
+        first = await call.read()
+        assert isinstance(first, inference_pb2.GenerateResponse)
+        rs.pool.sync([])  # e.g. a draining pod left the headless Service
+        last: object = first
+        while (reply := await call.read()) is not grpc.aio.EOF:
+            last = reply
+        assert isinstance(last, inference_pb2.GenerateResponse)
+        assert last.complete.usage.completion_tokens == 20
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await collect(stub, gen())
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE

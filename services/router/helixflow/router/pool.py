@@ -101,11 +101,14 @@ class WorkerPool:
         health_service: str,
         load_interval_ms: int,
         on_change: Callable[[], None] | None = None,
+        close_grace_s: float = 600.0,
     ) -> None:
         self._credentials = credentials
         self._health_service = health_service
         self._load_interval_ms = load_interval_ms
         self._on_change = on_change
+        self._close_grace_s = close_grace_s
+        self._closing: set[asyncio.Task[None]] = set()
         self.workers: dict[str, Worker] = {}
 
     def routable(self) -> list[Worker]:
@@ -136,8 +139,11 @@ class WorkerPool:
         worker = self.workers.pop(address)
         for task in worker._tasks:
             task.cancel()
-        # In-flight calls keep their own reference; the channel closes when they end.
-        asyncio.get_running_loop().create_task(worker.channel.close(grace=None))
+        # A worker leaves DNS as soon as it starts draining: let its in-flight streams
+        # finish (up to the longest request) before the channel closes.
+        task = asyncio.get_running_loop().create_task(worker.channel.close(grace=self._close_grace_s))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
         log.info("worker removed: %s", address)
         self._changed()
 
@@ -152,6 +158,8 @@ class WorkerPool:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await worker.channel.close(grace=None)
+        for task in list(self._closing):
+            task.cancel()
 
     def _changed(self) -> None:
         if self._on_change is not None:

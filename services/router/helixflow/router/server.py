@@ -49,7 +49,11 @@ class RouterServer:
         self.grpc = new_server(interceptors)
         self.health = Health(self.grpc, [INFERENCE_SERVICE])
         self.pool = WorkerPool(
-            credentials, settings.worker_health_service, settings.load_report_interval_ms, self._on_change
+            credentials,
+            settings.worker_health_service,
+            settings.load_report_interval_ms,
+            self._on_change,
+            close_grace_s=settings.max_request_s,
         )
         self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)

@@ -155,16 +155,19 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             call = worker.stub.Generate(upstream, timeout=self._timeout(deadline))
             worker.acquire()
             sent = False
+            completed = False
             try:
                 while True:
                     t = time.perf_counter()
                     reply = await call.read()
                     clock.waited += time.perf_counter() - t
                     if reply is _EOF:
-                        return
+                        break
                     response = cast(worker_pb2.WorkerGenerateResponse, reply).response
-                    if self._usage is not None and response.HasField("complete"):
-                        await self._usage.generate_done(request, response.complete, context)
+                    if response.HasField("complete"):
+                        completed = True
+                        if self._usage is not None:
+                            await self._usage.generate_done(request, response.complete, context)
                     yield response
                     sent = True
             except grpc.aio.AioRpcError as err:
@@ -184,6 +187,10 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 worker.release()
                 # Frees the worker's slot when the client cancelled or went away; no-op once done.
                 call.cancel()
+            if not completed:
+                # An OK end without the terminal message would look like a whole reply: refuse it.
+                raise WorkerLost(f"worker {worker.address} ended the stream without its terminal message")
+            return
 
     async def Embed(self, request: inference_pb2.EmbedRequest, context: Ctx) -> inference_pb2.EmbedResponse:
         clock = _Clock()
