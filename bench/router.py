@@ -177,17 +177,20 @@ def pct(values: list[float], q: float) -> float:
 # -- parts ---------------------------------------------------------------------
 
 
-async def part_a(pki: Path, worker: str, router: str, quick: bool) -> None:
+async def part_a(pki: Path, worker: str, router: str, router_pid: int, quick: bool) -> None:
     print("\n(a) TTFT overhead, fake engine, 4-token replies (ms)")
-    print(f"{'path':<8} {'conc':>4} {'n':>5} {'p50':>8} {'p99':>8}")
+    print(f"{'path':<8} {'conc':>4} {'n':>5} {'p50':>8} {'p99':>8} {'router cpu ms/req':>18}")
     n1, n16 = (100, 10) if quick else (400, 40)
     for conc, per in ((1, n1), (16, n16)):
         for name, target in (("direct", Target(worker, True, pki)), ("router", Target(router, False, pki))):
             await target.ready()
             await load(target, conc, 20, lambda c, i: request(4))  # warm up
+            cpu0 = cpu_seconds(router_pid)
             res = await load(target, conc, per, lambda c, i: request(4))
+            cpu = (cpu_seconds(router_pid) - cpu0) / len(res) * 1000
             ttfts = [r[0] * 1000 for r in res]
-            print(f"{name:<8} {conc:>4} {len(ttfts):>5} {pct(ttfts, 50):>8.3f} {pct(ttfts, 99):>8.3f}")
+            cpu_col = f"{cpu:.3f}" if name == "router" else "-"
+            print(f"{name:<8} {conc:>4} {len(ttfts):>5} {pct(ttfts, 50):>8.3f} {pct(ttfts, 99):>8.3f} {cpu_col:>18}")
             await target.channel.close()
 
 
@@ -253,7 +256,7 @@ async def main(quick: bool) -> None:
         with child("_worker", tmp, str(wport), "fake"), child("_router", tmp, str(rport), "round_robin", worker) as rp:
             await wait_serving(Target(worker, True, pki), request(1))
             await wait_serving(Target(router, False, pki), request(1))
-            await part_a(pki, worker, router, quick)
+            await part_a(pki, worker, router, rp.pid, quick)
             await part_b(pki, worker, router, rp.pid, quick)
         await part_c(pki, quick)
 
