@@ -6,6 +6,9 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+import pytest
+
+from helixflow.router.config import RouterSettings
 from helixflow.router.policies import LeastLoad, PrefixAffinity, RoundRobin
 from helixflow.router.routing import prefix_key
 from helixflow.v1 import common_pb2, inference_pb2
@@ -103,3 +106,18 @@ def test_prefix_key_of_prompt_text_and_empty_input() -> None:
         inference_pb2.GenerateRequest(prompt="x" * 2000 + "b"), 256, 4
     )
     assert prefix_key(inference_pb2.GenerateRequest(), 256, 4) is None
+
+
+def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELIXFLOW_ROUTER_WORKERS", "10.0.0.5:50061, 10.0.0.6:50061")
+    monkeypatch.setenv("HELIXFLOW_ROUTER_POLICY", "least_load")
+    monkeypatch.setenv("HELIXFLOW_ROUTER_WORKER_TLS__INSECURE", "true")
+    monkeypatch.setenv("HELIXFLOW_ROUTER_MODEL_ALIASES", '{"gemma": "gemma-3-270m"}')
+    s = RouterSettings()
+    assert s.workers == ["10.0.0.5:50061", "10.0.0.6:50061"]
+    assert s.policy == "least_load"
+    assert s.worker_tls is not None
+    assert s.worker_tls.insecure
+    assert s.model_aliases == {"gemma": "gemma-3-270m"}
+    assert s.listen == "127.0.0.1:50051"
+    assert s.metrics_port == 9090

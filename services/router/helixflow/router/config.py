@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from helixflow.common.config import TlsSettings
 
@@ -23,8 +23,8 @@ class RouterSettings(BaseSettings):
     # Client certificate for mutual TLS to the workers. None means "not configured" and is
     # refused at start-up, so a missing setting can never silently downgrade to plaintext.
     worker_tls: TlsSettings | None = None
-    # Static worker addresses (host:port).
-    workers: list[str] = Field(default_factory=list)
+    # Static worker addresses: HELIXFLOW_ROUTER_WORKERS="10.0.0.5:50061,10.0.0.6:50061".
+    workers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # A name resolving to many addresses (Kubernetes headless Service), as host:port.
     worker_dns: str | None = None
     dns_refresh_s: float = 5.0
@@ -50,3 +50,11 @@ class RouterSettings(BaseSettings):
     model_aliases: dict[str, str] = Field(default_factory=dict)
     metrics_port: int = 9090
     drain_grace_s: float = 30.0
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _split_workers(cls, value: Any) -> Any:
+        # A comma-separated string from the environment; lists pass through.
+        if isinstance(value, str):
+            return [w.strip() for w in value.split(",") if w.strip()]
+        return value
