@@ -263,3 +263,15 @@ async def test_worker_leaving_discovery_finishes_its_streams(pki: Pki) -> None:
         with pytest.raises(grpc.aio.AioRpcError) as caught:
             await collect(stub, gen())
         assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_requests_waiting_on_a_killed_worker_are_retried_elsewhere(pki: Pki, worker_process: Any) -> None:
+    b = CountingEngine()
+    slow = worker_process(delay=30.0)  # its first token would take 30 s: nothing streams before the kill
+    async with worker(pki, b) as (_, wb), router(pki, [slow.address, wb], policy="round_robin") as (rs, stub):
+        tasks = [asyncio.create_task(collect(stub, gen(max_tokens=3))) for _ in range(6)]
+        await wait_for(lambda: rs.pool.workers[slow.address].inflight == 3)
+        slow.kill()
+        results = await asyncio.gather(*tasks)
+        assert all(r[-1].complete.usage.completion_tokens == 3 for r in results)
+        assert b.started == 6
