@@ -150,10 +150,11 @@ class Target:
         else:
             call = self.router.Generate(req)
         last: object = None
-        async for last in call:
+        async for reply in call:
             if not ttft:
                 ttft = time.perf_counter() - start
             tokens += 1
+            last = reply
         # Completion tokens from the terminal message (a delta may carry several tokens).
         done = last.response if isinstance(last, worker_pb2.WorkerGenerateResponse) else last
         if isinstance(done, inference_pb2.GenerateResponse) and done.HasField("complete"):
