@@ -24,7 +24,7 @@ from typing import Any
 
 from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong, QueueFull
 from helixflow.worker.backends.vllm_config import VllmEngineConfig, WorkerSettingsLike
-from helixflow.worker.backends.vllm_output import finished_event, logprobs_of
+from helixflow.worker.backends.vllm_output import cancelled_event, finished_event, logprobs_of
 from helixflow.worker.backends.vllm_params import sampling_kwargs, structured_kwargs
 from helixflow.worker.backends.vllm_stats import LoadSnapshot, make_stat_logger_factory
 from helixflow.worker.engine import (
@@ -196,6 +196,9 @@ class VllmEngine:
             raise QueueFull("worker queue is full", retry_after_s=1.0)
         prompt_ids = self._prompt_ids(request.prompt)
         params = self._sampling_params(request, len(prompt_ids))
+        # Reserve the slot now, so concurrent admissions count it; _stream releases it.
+        self._live.add(request.request_id)
+        self._aborted.discard(request.request_id)
         top_n = request.sampling.top_logprobs if request.sampling.logprobs else None
         return self._stream(request.request_id, prompt_ids, params, top_n)
 
@@ -223,10 +226,13 @@ class VllmEngine:
         first_token_s: float | None = None
         completion = 0
         done = False
-        self._live.add(request_id)
-        self._aborted.discard(request_id)
         outputs = self._llm.generate(TokensPrompt(prompt_token_ids=prompt_ids), params, request_id)
         try:
+            if request_id in self._aborted:  # aborted before the stream started
+                await outputs.aclose()
+                done = True
+                yield cancelled_event(len(prompt_ids), start)
+                return
             while True:
                 try:
                     out = await anext(outputs)

@@ -104,3 +104,13 @@ def finished_event(
         stop_string=stop_string,
         stop_token_id=stop_token_id,
     )
+
+
+def cancelled_event(prompt_tokens: int, start: float) -> Finished:
+    """Terminal event for a request aborted before vLLM produced anything."""
+    total = time.monotonic() - start
+    return Finished(
+        reason=FinishReason.CANCELLED,
+        usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=0),
+        timings=Timings(queue_s=total, time_to_first_token_s=total, total_s=total),
+    )
