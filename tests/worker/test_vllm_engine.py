@@ -41,70 +41,6 @@ from helixflow.worker.engine import (
     TokenPrompt,
 )
 
-# -- a tiny random-weight Llama with a small real tokenizer, built locally (no hub) --
-
-CHAT_TEMPLATE = (
-    "{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}</s>{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
-
-_TEXT = [
-    "The quick brown fox jumps over the lazy dog.",
-    "HelixFlow streams tokens from a model over gRPC to many clients.",
-    "A worker runs one engine; the router picks a worker for each request.",
-    'Numbers: 0 1 2 3 4 5 6 7 8 9 10 42 100 and JSON like {"a": [1, 2], "b": true}.',
-    "Prefix caching reuses the KV cache of a shared prompt prefix.",
-    "Hello world! How are you today? I am fine, thank you.",
-]
-
-
-def save_tiny_llama(folder: Path, *, vocab_size: int = 512, seed: int = 1234) -> Path:
-    """Write a tiny Llama model + tokenizer to ``folder`` and return it."""
-    import torch  # type: ignore[import-not-found,unused-ignore]
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers  # type: ignore[import-not-found,unused-ignore]
-    from transformers import (  # type: ignore[import-not-found,unused-ignore]
-        LlamaConfig,
-        LlamaForCausalLM,
-        PreTrainedTokenizerFast,
-    )
-
-    folder.mkdir(parents=True, exist_ok=True)
-    bpe = Tokenizer(models.BPE(unk_token="<unk>"))
-    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bpe.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        special_tokens=["<unk>", "<s>", "</s>"],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    bpe.train_from_iterator(_TEXT * 4, trainer=trainer)
-    tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe, bos_token="<s>", eos_token="</s>", unk_token="<unk>"
-    )
-    tokenizer.chat_template = CHAT_TEMPLATE
-    tokenizer.save_pretrained(folder)
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=128,
-        intermediate_size=256,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=1024,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=None,
-        tie_word_embeddings=False,
-        torch_dtype="float32",
-    )
-    model = LlamaForCausalLM(config)
-    model.save_pretrained(folder, safe_serialization=True)
-    return folder
-
-
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.timeout(600),
@@ -118,11 +54,6 @@ pytestmark = [
 
 MAX_MODEL_LEN = 256
 GREEDY: dict[str, Any] = {"temperature": 0.0, "ignore_eos": True}
-
-
-@pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return save_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture(scope="module")
@@ -209,9 +140,7 @@ async def test_stop_string_ends_generation_before_it(engine: VllmEngine) -> None
     words = [m.group(0) for m in re.finditer(r"[A-Za-z]{3,}", full)]
     assert words, f"random model produced no word to stop on: {full!r}"
     stop = words[len(words) // 2]
-    deltas, fin = await _collect(
-        engine, _request("stopped", max_tokens=32, stop=(stop, "never-seen-xyz"), **GREEDY)
-    )
+    deltas, fin = await _collect(engine, _request("stopped", max_tokens=32, stop=(stop, "never-seen-xyz"), **GREEDY))
     assert fin.reason is FinishReason.STOP
     assert fin.stop_string == stop
     assert _text(deltas) == full[: full.index(stop)]
@@ -221,9 +150,7 @@ async def test_stop_token_id(engine: VllmEngine) -> None:
     full_deltas, _ = await _collect(engine, _request("full-ids", max_tokens=16, **GREEDY))
     ids = _ids(full_deltas)
     stop_id = ids[5]
-    deltas, fin = await _collect(
-        engine, _request("stop-id", max_tokens=16, stop_token_ids=(stop_id,), **GREEDY)
-    )
+    deltas, fin = await _collect(engine, _request("stop-id", max_tokens=16, stop_token_ids=(stop_id,), **GREEDY))
     assert fin.reason is FinishReason.STOP
     assert fin.stop_token_id == stop_id
     assert _ids(deltas) == ids[: ids.index(stop_id) + 1]
@@ -241,9 +168,7 @@ async def test_seed_makes_sampling_reproducible(engine: VllmEngine) -> None:
 
 
 async def test_concurrent_seeded_requests_match_sequential_ones(engine: VllmEngine) -> None:
-    alone, _ = await _collect(
-        engine, _request("solo", max_tokens=16, temperature=0.8, seed=3, ignore_eos=True)
-    )
+    alone, _ = await _collect(engine, _request("solo", max_tokens=16, temperature=0.8, seed=3, ignore_eos=True))
     batch = await asyncio.gather(
         *(
             _collect(engine, _request(f"b{i}", max_tokens=16, temperature=0.8, seed=3, ignore_eos=True))
@@ -297,9 +222,7 @@ async def test_logprobs_with_top_n(engine: VllmEngine) -> None:
 
 async def test_regex_constraint(engine: VllmEngine) -> None:
     constraint = Constraint(ConstraintKind.REGEX, r"[0-9]{3}-[a-c]{2}")
-    deltas, fin = await _collect(
-        engine, _request("re", max_tokens=20, temperature=0.0, constraint=constraint)
-    )
+    deltas, fin = await _collect(engine, _request("re", max_tokens=20, temperature=0.0, constraint=constraint))
     assert re.fullmatch(r"[0-9]{3}-[a-c]{2}", _text(deltas)), _text(deltas)
     assert fin.reason is FinishReason.STOP
 
@@ -336,12 +259,8 @@ async def test_chat_prompt_uses_the_chat_template(engine: VllmEngine) -> None:
 
 async def test_prefix_cache_reuses_a_shared_prompt(engine: VllmEngine) -> None:
     prompt = TokenPrompt(tuple(range(400, 280, -1)))  # shares no prefix with other tests
-    _, first = await _collect(
-        engine, GenerationRequest("pfx-1", prompt, SamplingOptions(max_tokens=2, **GREEDY))
-    )
-    _, second = await _collect(
-        engine, GenerationRequest("pfx-2", prompt, SamplingOptions(max_tokens=2, **GREEDY))
-    )
+    _, first = await _collect(engine, GenerationRequest("pfx-1", prompt, SamplingOptions(max_tokens=2, **GREEDY)))
+    _, second = await _collect(engine, GenerationRequest("pfx-2", prompt, SamplingOptions(max_tokens=2, **GREEDY)))
     assert second.usage.cached_tokens > first.usage.cached_tokens
     assert second.usage.cached_tokens >= 64
     report = engine.load_report()

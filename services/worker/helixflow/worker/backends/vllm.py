@@ -78,6 +78,8 @@ class VllmEngine:
         must run on the event loop thread, because it binds its output handler
         to the running loop.
         """
+        if self._llm is not None:  # already loaded (an engine shared with a server)
+            return
         import vllm
         from vllm.engine.arg_utils import AsyncEngineArgs
         from vllm.v1.engine.async_llm import AsyncLLM

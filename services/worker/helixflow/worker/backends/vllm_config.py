@@ -54,20 +54,19 @@ class VllmEngineConfig:
     @classmethod
     def from_worker_settings(cls, settings: WorkerSettingsLike) -> VllmEngineConfig:
         if settings.model_path is None:
-            raise ValueError(
-                "the vllm backend needs HELIXFLOW_WORKER_MODEL_PATH (a Hugging Face model folder)"
-            )
+            raise ValueError("the vllm backend needs HELIXFLOW_WORKER_MODEL_PATH (a Hugging Face model folder)")
         return cls(
             model=str(settings.model_path),
             model_id=settings.model_id,
             aliases=tuple(settings.aliases),
             tensor_parallel_size=settings.tensor_parallel_size,
             gpu_memory_utilization=settings.gpu_memory_utilization,
-            max_model_len=getattr(settings, "max_model_len", None) or settings.context_per_sequence,
+            max_model_len=settings.context_per_sequence,
             dtype=settings.dtype,
             quantization=settings.quantization,
             max_num_seqs=settings.max_sequences,
             max_waiting=settings.max_waiting,
+            extra=dict(getattr(settings, "vllm_engine_args", None) or {}),
         )
 
     def engine_kwargs(self) -> dict[str, Any]:

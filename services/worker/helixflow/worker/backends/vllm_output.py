@@ -36,19 +36,13 @@ def logprobs_of(piece: Any, token_ids: list[int], tokenizer: Any, top_n: int) ->
         chosen = entries.get(token_id)
         text = _token_text(chosen, token_id, tokenizer)
         ranked = sorted(
-            (
-                (tid, e)
-                for tid, e in entries.items()
-                if getattr(e, "rank", None) is not None and e.rank <= top_n
-            ),
+            ((tid, e) for tid, e in entries.items() if getattr(e, "rank", None) is not None and e.rank <= top_n),
             key=lambda item: item[1].rank,
         )
         top: list[TopLogprob] = []
         for tid, e in ranked:
             alt = _token_text(e, tid, tokenizer)
-            top.append(
-                TopLogprob(token_id=tid, token=alt, logprob=float(e.logprob), bytes=alt.encode("utf-8"))
-            )
+            top.append(TopLogprob(token_id=tid, token=alt, logprob=float(e.logprob), bytes=alt.encode("utf-8")))
         result.append(
             TokenLogprob(
                 token_id=token_id,

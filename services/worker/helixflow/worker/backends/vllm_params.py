@@ -47,9 +47,7 @@ def sampling_kwargs(
             field="prompt",
         )
     room = max_model_len - prompt_tokens
-    kwargs: dict[str, Any] = {
-        k: v for k, v in (defaults or {}).items() if k in _DEFAULTABLE and v is not None
-    }
+    kwargs: dict[str, Any] = {k: v for k, v in (defaults or {}).items() if k in _DEFAULTABLE and v is not None}
     for name in _OPTIONAL_FIELDS:
         value = getattr(options, name)
         if value is not None:
@@ -102,9 +100,7 @@ def structured_kwargs(kind: ConstraintKind, value: str) -> dict[str, str]:
         try:
             json.loads(value)
         except ValueError as exc:
-            raise InvalidArgument(
-                f"json_schema is not valid JSON: {exc}", field="sampling.json_schema"
-            ) from exc
+            raise InvalidArgument(f"json_schema is not valid JSON: {exc}", field="sampling.json_schema") from exc
         return {"json": value}
     if kind is ConstraintKind.REGEX:
         return {"regex": value}
