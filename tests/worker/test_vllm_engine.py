@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import itertools
 import json
 import os
 import re
@@ -56,6 +57,15 @@ MAX_MODEL_LEN = 256
 GREEDY: dict[str, Any] = {"temperature": 0.0, "ignore_eos": True}
 
 
+LOOP_TICKS: list[float] = []
+
+
+async def _tick() -> None:
+    while True:
+        LOOP_TICKS.append(asyncio.get_running_loop().time())
+        await asyncio.sleep(0.1)
+
+
 @pytest.fixture(scope="module")
 async def engine(tiny_llama: Path) -> AsyncIterator[VllmEngine]:
     config = VllmEngineConfig(
@@ -71,7 +81,9 @@ async def engine(tiny_llama: Path) -> AsyncIterator[VllmEngine]:
         extra={"kv_cache_memory_bytes": 64 << 20, "block_size": 32},
     )
     eng = VllmEngine(config)
+    ticker = asyncio.create_task(_tick())
     await eng.load()
+    ticker.cancel()
     yield eng
     await eng.close()
 
@@ -112,6 +124,13 @@ async def test_info_reports_the_model(engine: VllmEngine) -> None:
     assert info.constraints == frozenset(ConstraintKind)
     assert info.has_chat_template
     assert info.eos_token_ids
+
+
+async def test_load_leaves_the_event_loop_free(engine: VllmEngine) -> None:
+    # Loading takes seconds (minutes on a GPU); health checks must still be answered meanwhile.
+    gaps = [b - a for a, b in itertools.pairwise(LOOP_TICKS)]
+    assert len(LOOP_TICKS) >= 10
+    assert max(gaps) < 5.0  # a blocking load would stall it for its whole ~20 s
 
 
 async def test_streams_deltas_then_exactly_one_finished(engine: VllmEngine) -> None:

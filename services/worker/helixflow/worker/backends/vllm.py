@@ -75,9 +75,10 @@ class VllmEngine:
     async def load(self) -> None:
         """Start vLLM's engine (a core process) and load the weights.
 
-        ``AsyncLLM.from_engine_args`` blocks until the engine core is ready; it
-        must run on the event loop thread, because it binds its output handler
-        to the running loop.
+        ``AsyncLLM.from_engine_args`` blocks until the engine core is ready
+        (minutes for a large model), so it runs in a thread: the event loop
+        keeps answering health checks meanwhile. Built outside a loop, vLLM
+        starts its output handler lazily, on the first request.
         """
         if self._llm is not None:  # already loaded (an engine shared with a server)
             return
@@ -86,7 +87,8 @@ class VllmEngine:
         from vllm.v1.engine.async_llm import AsyncLLM
 
         args = AsyncEngineArgs(**self.config.engine_kwargs())
-        self._llm = AsyncLLM.from_engine_args(args, stat_loggers=[make_stat_logger_factory(self._snapshot)])
+        loggers = [make_stat_logger_factory(self._snapshot)]
+        self._llm = await asyncio.to_thread(AsyncLLM.from_engine_args, args, stat_loggers=loggers)
         model_config = self._llm.model_config
         self._max_model_len = int(model_config.max_model_len)
         self._defaults = dict(model_config.get_diff_sampling_param())
