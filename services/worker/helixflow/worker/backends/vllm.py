@@ -149,7 +149,8 @@ class VllmEngine:
             waiting=0 if idle else min(snap.waiting, len(self._live)),
             running=0 if idle else min(snap.running, len(self._live)),
             max_running=self.config.max_num_seqs,
-            kv_cache_usage=snap.kv_cache_usage,
+            # Idle: blocks still held by the prefix cache are reusable, so count as free.
+            kv_cache_usage=0.0 if idle else snap.kv_cache_usage,
             prefix_cache_hit_rate=snap.prefix_cache_hit_rate,
         )
 
