@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import importlib
 import os
+import random
 import socket
 import statistics
 import subprocess
@@ -37,6 +38,8 @@ from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_p
 
 ROOT = Path(__file__).resolve().parents[1]
 PATHS = ("gen/python", "services/common", "services/worker", "services/router")
+LLAMA_SLOTS = 8
+GROUPS = 12  # distinct long system prompts in (c): more than one worker's slots hold
 
 
 def free_port() -> int:
@@ -54,9 +57,18 @@ async def _run_worker(pki: Path, port: int, backend: str) -> None:
     from helixflow.worker.server import create_server
 
     tls = {"ca_file": pki / "ca.pem", "cert_file": pki / "worker.pem", "key_file": pki / "worker-key.pem"}
-    settings = WorkerSettings.model_validate(
-        {"listen": f"127.0.0.1:{port}", "tls": tls, "backend": backend, "model_id": "m", "metrics_port": 0}
-    )
+    values: dict[str, object] = {
+        "listen": f"127.0.0.1:{port}",
+        "tls": tls,
+        "backend": backend,
+        "model_id": "m",
+        "metrics_port": 0,
+    }
+    if backend == "llama_cpp":
+        # Two workers share the machine: one thread each; 8 slots, so the KV cache
+        # holds fewer distinct system prompts than the workload has (as in production).
+        values.update(n_threads=1, max_sequences=LLAMA_SLOTS, context_per_sequence=1024)
+    settings = WorkerSettings.model_validate(values)
     engine = FakeEngine("m", max_sequences=256) if backend == "fake" else None
     server, _ = create_server(settings, engine)
     await server.start()
@@ -137,11 +149,27 @@ class Target:
             call: AsyncIterable[object] = self.worker.Generate(worker_pb2.WorkerGenerateRequest(request=wreq))
         else:
             call = self.router.Generate(req)
-        async for _ in call:
+        last: object = None
+        async for reply in call:
             if not ttft:
                 ttft = time.perf_counter() - start
             tokens += 1
+            last = reply
+        # Completion tokens from the terminal message (a delta may carry several tokens).
+        done = last.response if isinstance(last, worker_pb2.WorkerGenerateResponse) else last
+        if isinstance(done, inference_pb2.GenerateResponse) and done.HasField("complete"):
+            tokens = done.complete.usage.completion_tokens + 1
         return ttft, tokens - 1, time.perf_counter() - start
+
+    async def wait_workers(self, count: int) -> None:
+        """Until the router reports ``count`` ready workers."""
+        for _ in range(1200):
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                reply = await self.router.ListModels(inference_pb2.ListModelsRequest())
+                if reply.models and reply.models[0].ready_workers >= count:
+                    return
+            await asyncio.sleep(0.1)
+        raise RuntimeError("workers never became ready")
 
 
 def init_files(pki: Path, role: str) -> TlsFiles:
@@ -222,28 +250,56 @@ def llama_available() -> bool:
     return True
 
 
+def system_prompt(salt: str, group: int) -> str:
+    """About 450 tokens; the salt keeps one policy's run from reusing another's KV cache."""
+    rules = " ".join(f"Rule {r}: in topic {group}, answer briefly, cite nothing, stay polite." for r in range(30))
+    return f"[{salt}] You are support assistant number {group} for product line {group}. {rules}"
+
+
+async def shared_prefix_workload(
+    target: Target, salt: str, per_group: int
+) -> tuple[list[tuple[float, int, float]], float]:
+    """Each group's requests in a shuffled order, drained by 4 concurrent clients."""
+    order = [g for g in range(GROUPS) for _ in range(per_group)]
+    random.Random(7).shuffle(order)
+    queue: asyncio.Queue[tuple[int, int]] = asyncio.Queue()
+    for i, g in enumerate(order):
+        queue.put_nowait((i, g))
+    results: list[tuple[float, int, float]] = []
+
+    async def client() -> None:
+        while not queue.empty():
+            i, g = queue.get_nowait()
+            results.append(await target.generate(request(8, f"Question {i}?", system_prompt(salt, g))))
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(4)))
+    return results, time.perf_counter() - t0
+
+
 async def part_c(pki: Path, quick: bool) -> None:
-    print("\n(c) routing quality, 2 llama.cpp workers, 4 groups sharing long system prompts")
+    print(f"\n(c) routing quality: 2 llama.cpp workers ({LLAMA_SLOTS} slots, 1 thread each), {GROUPS} groups")
+    print("    of requests sharing a long system prompt, 4 concurrent clients, 8-token replies")
     if not llama_available():
-        print("SKIPPED: the llama.cpp engine (helixflow.worker.backends.llama_cpp) is not on this branch yet")
+        print("SKIPPED: the llama.cpp engine (helixflow.worker.backends.llama_cpp) is not installed")
         return
     ports = [free_port(), free_port()]
     workers = [f"127.0.0.1:{p}" for p in ports]
-    systems = [f"You are assistant number {g}. " + f"Rule {g}: answer briefly and precisely. " * 40 for g in range(4)]
-    per = 3 if quick else 6
-    print(f"{'policy':<16} {'n':>4} {'ttft p50 ms':>12} {'tok/s':>8}")
+    per_group = 2 if quick else 3
+    print(f"{'policy':<16} {'n':>4} {'ttft p50 ms':>12} {'ttft p90 ms':>12} {'tok/s':>8} {'wall s':>7}")
     with child("_worker", str(pki), str(ports[0]), "llama_cpp"), child("_worker", str(pki), str(ports[1]), "llama_cpp"):
         for policy in ("round_robin", "least_load", "prefix_affinity"):
             rport = free_port()
             with child("_router", str(pki), str(rport), policy, *workers):
                 target = Target(f"127.0.0.1:{rport}", False, pki)
-                await wait_serving(target, request(1))
-                t0 = time.perf_counter()
-                res = await load(target, 8, per, lambda c, i: request(16, f"question {c}-{i}", systems[(c + i) % 4]))
-                wall = time.perf_counter() - t0
-                ttfts = [r[0] * 1000 for r in res]
-                tokens = sum(r[1] for r in res)
-                print(f"{policy:<16} {len(res):>4} {pct(ttfts, 50):>12.1f} {tokens / wall:>8.1f}")
+                await target.wait_workers(2)
+                results, wall = await shared_prefix_workload(target, policy, per_group)
+                ttfts = [r[0] * 1000 for r in results]
+                tokens = sum(r[1] for r in results)
+                print(
+                    f"{policy:<16} {len(results):>4} {pct(ttfts, 50):>12.1f} {pct(ttfts, 90):>12.1f}"
+                    f" {tokens / wall:>8.1f} {wall:>7.1f}"
+                )
                 await target.channel.close()
 
 
@@ -262,7 +318,11 @@ async def main(quick: bool) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "_worker":
+    if len(sys.argv) > 1 and sys.argv[1] == "_c_only":
+        with tempfile.TemporaryDirectory() as tmp_dir:
+            init_dev_pki(Path(tmp_dir))
+            asyncio.run(part_c(Path(tmp_dir), "--quick" in sys.argv))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_worker":
         asyncio.run(_run_worker(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
     elif len(sys.argv) > 1 and sys.argv[1] == "_router":
         asyncio.run(_run_router(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]))

@@ -34,8 +34,9 @@ class RouterSettings(BaseSettings):
 
     policy: PolicyName = "prefix_affinity"
     # Go to the least-loaded worker when the preferred one has more than this many
-    # requests (waiting + running) above it.
-    affinity_margin: float = 4.0
+    # requests (waiting + running) above it. Small by default: on CPU workers, waiting
+    # behind two prefills costs more than the one cold prefill a spill-over causes.
+    affinity_margin: float = 2.0
     # How much of the normalized prompt makes the affinity key, in blocks of this many chars.
     affinity_block_chars: int = 256
     affinity_blocks: int = 4

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,3 +37,7 @@ class WorkerSettings(BaseSettings):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="vLLM share of GPU memory")
     dtype: str = Field("auto", description="vLLM dtype")
     quantization: str | None = Field(None, description="vLLM quantization method")
+    vllm_engine_args: dict[str, Any] = Field(
+        default_factory=dict,
+        description='more vLLM AsyncEngineArgs as JSON, e.g. {"enforce_eager": true, "block_size": 32}',
+    )

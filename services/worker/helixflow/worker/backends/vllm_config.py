@@ -1,0 +1,95 @@
+"""Settings for the vLLM backend and their mapping to vLLM's ``AsyncEngineArgs``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+
+class WorkerSettingsLike(Protocol):
+    """The fields of ``helixflow.worker.config.WorkerSettings`` this backend reads."""
+
+    model_id: str
+    aliases: list[str]
+    model_path: Path | None
+    max_sequences: int
+    max_waiting: int
+    context_per_sequence: int
+    tensor_parallel_size: int
+    gpu_memory_utilization: float
+    dtype: str
+    quantization: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VllmEngineConfig:
+    """What the vLLM backend needs; ``engine_kwargs()`` feeds ``AsyncEngineArgs``."""
+
+    model: str
+    model_id: str = ""
+    aliases: tuple[str, ...] = ()
+    tokenizer: str | None = None
+    tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.9
+    max_model_len: int | None = None
+    dtype: str = "auto"
+    quantization: str | None = None
+    max_num_seqs: int = 16
+    max_waiting: int = 64
+    enable_prefix_caching: bool = True
+    # "auto" lets vLLM pick; "pooling" (with convert="embed") serves embeddings.
+    runner: str = "auto"
+    convert: str = "auto"
+    enforce_eager: bool = False
+    seed: int = 0
+    # Anything else AsyncEngineArgs takes (e.g. kv_cache_memory_bytes, max_num_batched_tokens).
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.model_id:
+            object.__setattr__(self, "model_id", Path(self.model).name or self.model)
+
+    @classmethod
+    def from_worker_settings(cls, settings: WorkerSettingsLike) -> VllmEngineConfig:
+        if settings.model_path is None:
+            raise ValueError("the vllm backend needs HELIXFLOW_WORKER_MODEL_PATH (a Hugging Face model folder)")
+        return cls(
+            model=str(settings.model_path),
+            model_id=settings.model_id,
+            aliases=tuple(settings.aliases),
+            tensor_parallel_size=settings.tensor_parallel_size,
+            gpu_memory_utilization=settings.gpu_memory_utilization,
+            max_model_len=settings.context_per_sequence,
+            dtype=settings.dtype,
+            quantization=settings.quantization,
+            max_num_seqs=settings.max_sequences,
+            max_waiting=settings.max_waiting,
+            extra=dict(getattr(settings, "vllm_engine_args", None) or {}),
+        )
+
+    def engine_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {
+            "model": self.model,
+            "served_model_name": self.model_id,
+            "tensor_parallel_size": self.tensor_parallel_size,
+            "gpu_memory_utilization": self.gpu_memory_utilization,
+            "dtype": self.dtype,
+            "max_num_seqs": self.max_num_seqs,
+            "enable_prefix_caching": self.enable_prefix_caching,
+            "enforce_eager": self.enforce_eager,
+            "seed": self.seed,
+            "runner": self.runner,
+            "convert": self.convert,
+            # Stats still reach our own stat logger; this only mutes vLLM's periodic log lines.
+            "disable_log_stats": True,
+        }
+        if self.tokenizer is not None:
+            kwargs["tokenizer"] = self.tokenizer
+        if self.max_model_len is not None:
+            kwargs["max_model_len"] = self.max_model_len
+        if self.quantization is not None:
+            kwargs["quantization"] = self.quantization
+        kwargs.update(self.extra)
+        return kwargs
