@@ -9,6 +9,8 @@ from __future__ import annotations
 import typer
 
 from helixflow.cli import certs
+from helixflow.rest_bridge import cli as bridge_cli
+from helixflow.rest_bridge.up import up
 from helixflow.router import cli as router_cli
 from helixflow.worker.cli import worker
 
@@ -16,6 +18,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help="HelixFlow: g
 app.add_typer(certs.app, name="certs")
 app.command("worker")(worker)
 app.add_typer(router_cli.app)  # router, chat, models
+app.add_typer(bridge_cli.app, name="bridge")
+app.command("up")(up)
 
 
 if __name__ == "__main__":
