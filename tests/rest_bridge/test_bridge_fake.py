@@ -6,6 +6,7 @@ import time
 
 import httpx
 import orjson
+import pytest
 from bridge_testing.stack import FakeStack
 
 CHAT = "/v1/chat/completions"
@@ -148,3 +149,28 @@ def test_client_disconnect_cancels_grpc_call(fake_stack: FakeStack) -> None:
         time.sleep(0.02)
     assert fake_stack.servicer.cancelled == before + 1
     assert fake_stack.servicer.active == 0
+
+
+def test_request_translation(http: httpx.Client, fake_stack: FakeStack) -> None:
+    body = {
+        "model": "fake-model",
+        "messages": [
+            {"role": "system", "content": "be brief"},
+            {"role": "user", "content": [{"type": "text", "text": "hi"}]},
+        ],
+        "max_tokens": 9,
+        "max_completion_tokens": 3,
+        "stop": "END",
+        "response_format": {"type": "json_object"},
+        "min_p": 0.1,
+        "ignore_eos": True,
+    }
+    assert http.post(CHAT, json=body).status_code == 200
+    req = fake_stack.servicer.last_request
+    assert req is not None
+    assert [m.content for m in req.messages.messages] == ["be brief", "hi"]
+    assert req.sampling.max_tokens == 3  # max_completion_tokens wins over the deprecated max_tokens
+    assert list(req.sampling.stop) == ["END"]
+    assert req.sampling.structured_output.json_schema == '{"type": "object"}'
+    assert req.sampling.ignore_eos
+    assert req.sampling.min_p == pytest.approx(0.1)
