@@ -1,0 +1,91 @@
+"""Clients in five languages, built from gen/<lang>/, call a live Inference server.
+
+Each client calls ListModels, streams one Generate to its end and calls Embed,
+printing one ``KEY value`` line per fact; this test checks what they print
+against the contract and against the same server called from Python.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+
+import grpc
+import pytest
+
+from helixflow.v1 import inference_pb2, inference_pb2_grpc
+
+from .endpoints import Endpoint, InferenceServer
+from .toolchains import BUILDERS, Client
+
+# Go, C++ and Ruby connect over TLS with the dev CA; TypeScript and Java over plaintext.
+# (Debian's grpc-java 1.41 on netty 4.1.48 cannot negotiate ALPN with the JDK's TLS provider.)
+USES_TLS = {"go", "cpp", "ruby"}
+MAX_TOKENS = 8
+FINISHED = {"FINISH_REASON_STOP", "FINISH_REASON_LENGTH"}
+
+
+@pytest.fixture(scope="session", params=sorted(BUILDERS))
+def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Client]:
+    """Build one language's client once per session, outside the repository."""
+    language: str = request.param
+    return language, BUILDERS[language](tmp_path_factory.mktemp(f"polyglot-{language}"))
+
+
+async def _run_client(client: Client, endpoint: Endpoint) -> str:
+    args = [*client.argv, endpoint.target]
+    if endpoint.ca_file is not None:
+        args.append(str(endpoint.ca_file))
+    proc = await asyncio.create_subprocess_exec(
+        *args,
+        env={**os.environ, **client.env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
+        raise
+    out = stdout.decode()
+    assert proc.returncode == 0, f"client exited {proc.returncode}\n{out}\n{stderr.decode()[-3000:]}"
+    return out
+
+
+async def _python_model_ids(endpoint: Endpoint) -> list[str]:
+    async with grpc.aio.insecure_channel(endpoint.target) as channel:
+        stub = inference_pb2_grpc.InferenceStub(channel)
+        response = await stub.ListModels(inference_pb2.ListModelsRequest(), timeout=30)
+    return [model.id for model in response.models]
+
+
+async def test_client_calls_live_server(inference_server: InferenceServer, client: tuple[str, Client]) -> None:
+    language, built = client
+    endpoint = inference_server.tls if language in USES_TLS else inference_server.plaintext
+    out = await _run_client(built, endpoint)
+    lines = out.splitlines()
+    assert lines[-1] == "DONE", out
+
+    models = [line.removeprefix("MODEL ") for line in lines if line.startswith("MODEL ")]
+    assert models, out
+    assert models == await _python_model_ids(inference_server.plaintext)
+
+    facts = {key: value for key, _, value in (line.partition(" ") for line in lines) if key != "MODEL"}
+    assert {"DELTAS", "TEXT", "FINISH", "USAGE", "EMBED"} <= facts.keys(), out
+    assert int(facts["DELTAS"]) >= 1, out
+    assert facts["FINISH"] in FINISHED, out
+    usage = re.fullmatch(r"prompt=(\d+) completion=(\d+) cached=(\d+)", facts["USAGE"])
+    assert usage is not None, out
+    prompt_tokens, completion_tokens, cached_tokens = map(int, usage.groups())
+    assert prompt_tokens > 0, out
+    assert 1 <= completion_tokens <= MAX_TOKENS, out
+    assert cached_tokens <= prompt_tokens, out
+    if facts["FINISH"] == "FINISH_REASON_LENGTH":
+        assert completion_tokens == MAX_TOKENS, out
+
+    embed = re.fullmatch(r"count=(\d+) dim=(\d+)", facts["EMBED"])
+    assert embed is not None, out
+    assert int(embed.group(1)) == 2, out
+    assert int(embed.group(2)) > 0, out
