@@ -9,7 +9,7 @@ PACKAGES=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev pkg-config g++
   golang-go protoc-gen-go protoc-gen-go-grpc golang-google-grpc-dev golang-github-golang-protobuf-1-5-dev
   protobuf-compiler-grpc-java-plugin libgrpc-java libprotobuf-java libnetty-java libperfmark-java
-  libgeronimo-annotation-1.3-spec-java default-jdk-headless
+  libgeronimo-annotation-1.3-spec-java libnetty-tcnative-java libnetty-tcnative-jni default-jdk-headless
   ruby ruby-grpc ruby-google-protobuf
 )
 # Node.js runs ts-proto (tools/ts) and the TypeScript client; keep one already installed.

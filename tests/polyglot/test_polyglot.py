@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from pathlib import Path
 
 import grpc
 import pytest
@@ -19,9 +20,8 @@ from helixflow.v1 import inference_pb2, inference_pb2_grpc
 from .endpoints import Endpoint, InferenceServer
 from .toolchains import BUILDERS, Client
 
-# Go, C++ and Ruby connect over TLS with the dev CA; TypeScript and Java over plaintext.
-# (Debian's grpc-java 1.41 on netty 4.1.48 cannot negotiate ALPN with the JDK's TLS provider.)
-USES_TLS = {"go", "cpp", "ruby"}
+# Go, C++ and Java connect over TLS with the dev CA; TypeScript and Ruby over plaintext.
+USES_TLS = {"go", "cpp", "java"}
 MAX_TOKENS = 8
 FINISHED = {"FINISH_REASON_STOP", "FINISH_REASON_LENGTH"}
 
@@ -89,3 +89,13 @@ async def test_client_calls_live_server(inference_server: InferenceServer, clien
     assert embed is not None, out
     assert int(embed.group(1)) == 2, out
     assert int(embed.group(2)) > 0, out
+
+
+@pytest.mark.parametrize(("ci", "outcome"), [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_missing_toolchain_fails_only_under_ci(
+    monkeypatch: pytest.MonkeyPatch, ci: str, outcome: type[BaseException]
+) -> None:
+    monkeypatch.setenv("CI", ci)
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(outcome, match="not found"):
+        BUILDERS["go"](Path("/nonexistent"))

@@ -21,6 +21,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests/polyglot"
 JAVA_JARS = Path("/usr/share/java")
+# Debian's netty lacks JDK ALPN, so TLS goes through OpenSSL (netty-tcnative). Netty loads the
+# JNI library only under the name libnetty_tcnative.so and checks that name from inside it,
+# so the build copies it under that name (a link is not enough).
+TCNATIVE_JNI = Path("/usr/lib/x86_64-linux-gnu/jni/libnetty-tcnative.so")
 GOCODE = Path("/usr/share/gocode")
 # grpc-java 1.41 on netty, as Debian packages them (see tools/setup-system.sh).
 JAVA_CLASSPATH = [
@@ -30,6 +34,7 @@ JAVA_CLASSPATH = [
     "error_prone_annotations",
     "perfmark-api",
     "geronimo-annotation-1.3-spec",
+    "netty-tcnative",
     *(
         f"netty-{name}"
         for name in (
@@ -134,14 +139,17 @@ def build_cpp(out: Path) -> Client:
 def build_java(out: Path) -> Client:
     _need("javac", "java")
     jars = [JAVA_JARS / f"{name}.jar" for name in JAVA_CLASSPATH]
-    missing = [jar.name for jar in jars if not jar.exists()]
+    missing = [path.name for path in [*jars, TCNATIVE_JNI] if not path.exists()]
     if missing:
         unavailable(f"Java libraries missing ({', '.join(missing)}); run `make setup`")
     classpath = os.pathsep.join(map(str, jars))
     # -sourcepath compiles only the generated classes the client uses.
     javac = ["javac", "-nowarn", "-d", str(out), "-cp", classpath]
     _run([*javac, "-sourcepath", str(ROOT / "gen/java"), str(HERE / "java/Client.java")])
-    return Client(["java", "-cp", f"{out}{os.pathsep}{classpath}", "Client"])
+    jni = out / "jni"
+    jni.mkdir()
+    shutil.copyfile(TCNATIVE_JNI, jni / "libnetty_tcnative.so")
+    return Client(["java", f"-Djava.library.path={jni}", "-cp", f"{out}{os.pathsep}{classpath}", "Client"])
 
 
 def build_ruby(out: Path) -> Client:

@@ -27,6 +27,7 @@ public final class Client {
   public static void main(String[] args) throws Exception {
     NettyChannelBuilder builder = NettyChannelBuilder.forTarget(args[0]);
     if (args.length > 1) {
+      // Picks OpenSSL (netty-tcnative) when it loads: Debian's netty has no JDK ALPN.
       builder.sslContext(GrpcSslContexts.forClient().trustManager(new File(args[1])).build());
     } else {
       builder.usePlaintext();
