@@ -8,8 +8,9 @@ Two ways to get one:
 
 * ``HELIXFLOW_POLYGLOT_TARGET`` (host:port, plaintext) plus
   ``HELIXFLOW_POLYGLOT_TLS_TARGET`` and ``HELIXFLOW_POLYGLOT_CA`` (the CA PEM
-  that signed the TLS endpoint's certificate): call an already running
-  deployment.
+  that signed the TLS endpoint's certificate), and for mutual TLS
+  ``HELIXFLOW_POLYGLOT_CERT`` and ``HELIXFLOW_POLYGLOT_KEY`` (a client
+  certificate): call an already running deployment.
 * Otherwise start the real router in process with
   ``helixflow.router.create_server(config) -> (server, port)``; see
   ``_start_router``.
@@ -35,7 +36,9 @@ def _from_environment() -> InferenceServer | None:
     ca = os.environ.get("HELIXFLOW_POLYGLOT_CA")
     if not tls_target or not ca:
         pytest.fail("HELIXFLOW_POLYGLOT_TARGET needs HELIXFLOW_POLYGLOT_TLS_TARGET and HELIXFLOW_POLYGLOT_CA too")
-    return InferenceServer(Endpoint(target), Endpoint(tls_target, Path(ca)))
+    cert, key = os.environ.get("HELIXFLOW_POLYGLOT_CERT"), os.environ.get("HELIXFLOW_POLYGLOT_KEY")
+    tls = Endpoint(tls_target, Path(ca), Path(cert) if cert else None, Path(key) if key else None)
+    return InferenceServer(Endpoint(target), tls)
 
 
 async def _start_router(pki: Path) -> AsyncIterator[InferenceServer]:

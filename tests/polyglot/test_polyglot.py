@@ -34,9 +34,7 @@ def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 async def _run_client(client: Client, endpoint: Endpoint) -> str:
-    args = [*client.argv, endpoint.target]
-    if endpoint.ca_file is not None:
-        args.append(str(endpoint.ca_file))
+    args = [*client.argv, *endpoint.client_args()]
     proc = await asyncio.create_subprocess_exec(
         *args,
         env={**os.environ, **client.env},

@@ -1,5 +1,6 @@
 // C++ client for the polyglot test: ListModels, one streamed Generate, Embed.
-// Usage: client HOST:PORT [CA_PEM]  (with CA_PEM the call uses TLS).
+// Usage: client HOST:PORT [CA_PEM [CERT_PEM KEY_PEM]]
+// With CA_PEM the call uses TLS; with CERT_PEM and KEY_PEM too, mutual TLS.
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -14,6 +15,13 @@
 namespace v1 = helixflow::v1;
 
 namespace {
+
+std::string ReadFile(const char* path) {
+  std::ifstream file(path);
+  std::stringstream content;
+  content << file.rdbuf();
+  return content.str();
+}
 
 std::string Escape(const std::string& text) {
   std::string out;
@@ -49,11 +57,12 @@ int main(int argc, char** argv) {
   }
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (argc > 2) {
-    std::ifstream ca_file(argv[2]);
-    std::stringstream ca;
-    ca << ca_file.rdbuf();
     grpc::SslCredentialsOptions options;
-    options.pem_root_certs = ca.str();
+    options.pem_root_certs = ReadFile(argv[2]);
+    if (argc > 4) {
+      options.pem_cert_chain = ReadFile(argv[3]);
+      options.pem_private_key = ReadFile(argv[4]);
+    }
     credentials = grpc::SslCredentials(options);
   }
   auto stub = v1::Inference::NewStub(grpc::CreateChannel(argv[1], credentials));

@@ -1,9 +1,12 @@
 // Go client for the polyglot test: ListModels, one streamed Generate, Embed.
-// Usage: client HOST:PORT [CA_PEM]  (with CA_PEM the call uses TLS).
+// Usage: client HOST:PORT [CA_PEM [CERT_PEM KEY_PEM]]
+// With CA_PEM the call uses TLS; with CERT_PEM and KEY_PEM too, mutual TLS.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"os"
@@ -29,11 +32,22 @@ func fail(what string, err error) {
 func main() {
 	security := grpc.WithInsecure() // Debian's grpc-go predates credentials/insecure.
 	if len(os.Args) > 2 {
-		creds, err := credentials.NewClientTLSFromFile(os.Args[2], "")
+		ca, err := os.ReadFile(os.Args[2])
 		if err != nil {
 			fail("tls", err)
 		}
-		security = grpc.WithTransportCredentials(creds)
+		config := &tls.Config{RootCAs: x509.NewCertPool()}
+		if !config.RootCAs.AppendCertsFromPEM(ca) {
+			fail("tls", fmt.Errorf("no certificates in %s", os.Args[2]))
+		}
+		if len(os.Args) > 4 {
+			pair, err := tls.LoadX509KeyPair(os.Args[3], os.Args[4])
+			if err != nil {
+				fail("tls", err)
+			}
+			config.Certificates = []tls.Certificate{pair}
+		}
+		security = grpc.WithTransportCredentials(credentials.NewTLS(config))
 	}
 	conn, err := grpc.Dial(os.Args[1], security)
 	if err != nil {

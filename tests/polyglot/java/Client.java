@@ -1,5 +1,6 @@
 // Java client for the polyglot test: ListModels, one streamed Generate, Embed.
-// Usage: java Client HOST:PORT [CA_PEM]  (with CA_PEM the call uses TLS).
+// Usage: java Client HOST:PORT [CA_PEM [CERT_PEM KEY_PEM]]
+// With CA_PEM the call uses TLS; with CERT_PEM and KEY_PEM too, mutual TLS.
 
 import dev.helixflow.v1.Complete;
 import dev.helixflow.v1.EmbedRequest;
@@ -14,6 +15,7 @@ import dev.helixflow.v1.Usage;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.NettyChannelBuilder;
+import io.netty.handler.ssl.SslContextBuilder;
 import java.io.File;
 import java.util.Iterator;
 import java.util.List;
@@ -28,7 +30,11 @@ public final class Client {
     NettyChannelBuilder builder = NettyChannelBuilder.forTarget(args[0]);
     if (args.length > 1) {
       // Picks OpenSSL (netty-tcnative) when it loads: Debian's netty has no JDK ALPN.
-      builder.sslContext(GrpcSslContexts.forClient().trustManager(new File(args[1])).build());
+      SslContextBuilder ssl = GrpcSslContexts.forClient().trustManager(new File(args[1]));
+      if (args.length > 3) {
+        ssl.keyManager(new File(args[2]), new File(args[3]));
+      }
+      builder.sslContext(ssl.build());
     } else {
       builder.usePlaintext();
     }

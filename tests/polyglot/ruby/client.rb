@@ -1,5 +1,6 @@
 # Ruby client for the polyglot test: ListModels, one streamed Generate, Embed.
-# Usage: ruby -I gen/ruby client.rb HOST:PORT [CA_PEM]  (with CA_PEM: TLS).
+# Usage: ruby -I gen/ruby client.rb HOST:PORT [CA_PEM [CERT_PEM KEY_PEM]]
+# With CA_PEM the call uses TLS; with CERT_PEM and KEY_PEM too, mutual TLS.
 require 'grpc'
 require 'helixflow/v1/inference_services_pb'
 
@@ -7,9 +8,10 @@ def escape(text)
   text.gsub('\\', '\\\\\\\\').gsub("\n", '\\n').gsub("\r", '\\r')
 end
 
-target, ca_file = ARGV
+target, ca_file, cert_file, key_file = ARGV
 credentials = if ca_file
-                GRPC::Core::ChannelCredentials.new(File.read(ca_file))
+                client_pair = cert_file && [File.read(key_file), File.read(cert_file)]
+                GRPC::Core::ChannelCredentials.new(File.read(ca_file), *client_pair)
               else
                 :this_channel_is_insecure
               end

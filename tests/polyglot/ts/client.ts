@@ -1,5 +1,6 @@
 // TypeScript client for the polyglot test: ListModels, one streamed Generate, Embed.
-// Usage: node client.js HOST:PORT [CA_PEM]  (with CA_PEM the call uses TLS).
+// Usage: node client.js HOST:PORT [CA_PEM [CERT_PEM KEY_PEM]]
+// With CA_PEM the call uses TLS; with CERT_PEM and KEY_PEM too, mutual TLS.
 import { readFileSync } from "node:fs";
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { finishReasonToJSON } from "../../../gen/ts/helixflow/v1/common";
@@ -24,8 +25,14 @@ function unary<T>(call: (done: Callback<T>) => void): Promise<T> {
 }
 
 async function main(): Promise<void> {
-  const [target, caFile] = process.argv.slice(2);
-  const creds = caFile ? credentials.createSsl(readFileSync(caFile)) : credentials.createInsecure();
+  const [target, caFile, certFile, keyFile] = process.argv.slice(2);
+  const creds = caFile
+    ? credentials.createSsl(
+        readFileSync(caFile),
+        keyFile ? readFileSync(keyFile) : null,
+        certFile ? readFileSync(certFile) : null,
+      )
+    : credentials.createInsecure();
   const client = new InferenceClient(target, creds);
   const deadline = (): { deadline: Date } => ({ deadline: new Date(Date.now() + 60_000) });
 
