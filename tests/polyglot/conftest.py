@@ -18,11 +18,14 @@ Two ways to get one:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from helixflow.common.tls import TlsFiles
 
 from .endpoints import Endpoint, InferenceServer
 from .toolchains import unavailable
@@ -41,20 +44,50 @@ def _from_environment() -> InferenceServer | None:
     return InferenceServer(Endpoint(target), tls)
 
 
-async def _start_router(pki: Path) -> AsyncIterator[InferenceServer]:
-    """Start the real router (and the workers it routes to) on port 0.
+@contextlib.asynccontextmanager
+async def _real_worker(pki: dict[str, TlsFiles]) -> AsyncIterator[str]:
+    """A real worker (llama.cpp, the packaged Gemma 3 270M) on a free port, mTLS with the dev PKI."""
+    from helixflow.common.config import TlsSettings
+    from helixflow.worker.config import WorkerSettings
+    from helixflow.worker.server import create_server
+
+    files = pki["worker"]
+    settings = WorkerSettings.model_validate(
+        {
+            "listen": "127.0.0.1:0",
+            "tls": TlsSettings(ca_file=files.ca_file, cert_file=files.cert_file, key_file=files.key_file),
+            "backend": "llama_cpp",
+            "max_sequences": 4,
+            "metrics_port": 0,
+            "drain_grace_s": 1.0,
+        }
+    )
+    server, port = create_server(settings)
+    await server.start()  # returns once the model is loaded and the worker reports ready
+    try:
+        yield f"localhost:{port}"
+    finally:
+        await server.stop()
+
+
+async def _start_router(pki: dict[str, TlsFiles]) -> AsyncIterator[InferenceServer]:
+    """Start the real router, in front of a real worker, on free ports.
 
     The router has not landed yet: ``helixflow.router`` exports no
-    ``create_server``. Wiring it needs a worker with a real engine, a router
-    config listing that worker (mTLS with pki/router.pem), one plaintext
-    listener and one TLS listener using pki/worker.pem (SAN localhost).
+    ``create_server``. Wiring it needs: a router config that lists the worker
+    from ``_real_worker`` as a static worker (mTLS with ``pki["router"]``), one
+    plaintext listener and one TLS listener (server certificate
+    ``pki["worker"]``, SAN localhost, same CA), then ``await server.start()``.
+    If the router's TLS listener requires client certificates, pass
+    ``pki["router"]`` as the TLS Endpoint's cert_file/key_file.
     """
     try:
         from helixflow.router import create_server  # type: ignore[attr-defined]  # noqa: F401
     except ImportError:
         unavailable("the router: helixflow.router.create_server has not landed; set HELIXFLOW_POLYGLOT_TARGET")
-    pytest.fail(f"wire helixflow.router.create_server into tests/polyglot/conftest.py (certs in {pki})")
-    yield InferenceServer(Endpoint(""), Endpoint(""))  # pragma: no cover
+    async with _real_worker(pki) as worker_target:
+        pytest.fail(f"wire helixflow.router.create_server into tests/polyglot/conftest.py (worker at {worker_target})")
+        yield InferenceServer(Endpoint(""), Endpoint(""))  # pragma: no cover
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +98,6 @@ async def inference_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
         return
     from helixflow.common.certs import init_dev_pki
 
-    pki = tmp_path_factory.mktemp("pki")
-    init_dev_pki(pki)
+    pki = init_dev_pki(tmp_path_factory.mktemp("pki"))
     async for server in _start_router(pki):
         yield server
