@@ -1,8 +1,8 @@
 """The live Inference server that the polyglot clients call.
 
 Everything in tests/polyglot gets its server from the one ``inference_server``
-fixture. It gives a plaintext endpoint and a server-TLS endpoint whose
-certificate is signed by the dev CA (``helixflow certs init``).
+fixture. It gives a plaintext endpoint and a TLS endpoint whose certificate
+is signed by the dev CA (``helixflow certs init``).
 
 Two ways to get one:
 
@@ -11,24 +11,29 @@ Two ways to get one:
   that signed the TLS endpoint's certificate), and for mutual TLS
   ``HELIXFLOW_POLYGLOT_CERT`` and ``HELIXFLOW_POLYGLOT_KEY`` (a client
   certificate): call an already running deployment.
-* Otherwise start the real router in process with
-  ``helixflow.router.create_server(config) -> (server, port)``; see
-  ``_start_router``.
+* Otherwise (the default, and what CI runs) start, in this process, one real
+  worker (llama.cpp with the packaged Gemma 3 270M, mTLS) and the real router
+  in front of it twice: once plaintext, once with a mutual-TLS listener. All
+  certificates come from ``init_dev_pki``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import grpc
 import pytest
 
 from helixflow.common.tls import TlsFiles
+from helixflow.v1 import inference_pb2
 
 from .endpoints import Endpoint, InferenceServer
-from .toolchains import unavailable
+
+INFERENCE_SERVICE = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name
 
 
 def _from_environment() -> InferenceServer | None:
@@ -70,24 +75,67 @@ async def _real_worker(pki: dict[str, TlsFiles]) -> AsyncIterator[str]:
         await server.stop()
 
 
-async def _start_router(pki: dict[str, TlsFiles]) -> AsyncIterator[InferenceServer]:
-    """Start the real router, in front of a real worker, on free ports.
+async def _wait_until_serving(channel: grpc.aio.Channel) -> None:
+    """Follow the router's readiness (health of the Inference service) until it can route."""
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    The router has not landed yet: ``helixflow.router`` exports no
-    ``create_server``. Wiring it needs: a router config that lists the worker
-    from ``_real_worker`` as a static worker (mTLS with ``pki["router"]``), one
-    plaintext listener and one TLS listener (server certificate
-    ``pki["worker"]``, SAN localhost, same CA), then ``await server.start()``.
-    If the router's TLS listener requires client certificates, pass
-    ``pki["router"]`` as the TLS Endpoint's cert_file/key_file.
-    """
+    stub = health_pb2_grpc.HealthStub(channel)
+    request = health_pb2.HealthCheckRequest(service=INFERENCE_SERVICE)
+    async with asyncio.timeout(60):
+        async for status in stub.Watch(request):
+            if status.status == health_pb2.HealthCheckResponse.SERVING:
+                return
+
+
+@contextlib.asynccontextmanager
+async def _real_router(pki: dict[str, TlsFiles], worker: str, listener: TlsFiles | None) -> AsyncIterator[Endpoint]:
+    """The real router in front of ``worker``; ``listener`` None serves plaintext, else mutual TLS."""
+    from helixflow.common.config import TlsSettings
+    from helixflow.common.tls import channel_credentials
+    from helixflow.router.config import RouterSettings
+    from helixflow.router.server import create_server
+
+    def tls(files: TlsFiles | None) -> TlsSettings:
+        if files is None:
+            return TlsSettings(insecure=True)
+        return TlsSettings(ca_file=files.ca_file, cert_file=files.cert_file, key_file=files.key_file)
+
+    settings = RouterSettings.model_validate(
+        {
+            "listen": "127.0.0.1:0",
+            "tls": tls(listener),
+            "worker_tls": tls(pki["router"]),
+            "workers": [worker],
+            "metrics_port": 0,
+            "drain_grace_s": 1.0,
+        }
+    )
+    server, port = create_server(settings)
+    await server.start()
     try:
-        from helixflow.router import create_server  # type: ignore[attr-defined]  # noqa: F401
-    except ImportError:
-        unavailable("the router: helixflow.router.create_server has not landed; set HELIXFLOW_POLYGLOT_TARGET")
-    async with _real_worker(pki) as worker_target:
-        pytest.fail(f"wire helixflow.router.create_server into tests/polyglot/conftest.py (worker at {worker_target})")
-        yield InferenceServer(Endpoint(""), Endpoint(""))  # pragma: no cover
+        if listener is None:
+            endpoint = Endpoint(f"127.0.0.1:{port}")
+            channel = grpc.aio.insecure_channel(endpoint.target)
+        else:
+            # The router's TLS listener is mutual: clients present a certificate from the same CA.
+            client = pki["router"]
+            endpoint = Endpoint(f"localhost:{port}", client.ca_file, client.cert_file, client.key_file)
+            channel = grpc.aio.secure_channel(endpoint.target, channel_credentials(client))
+        async with channel:
+            await _wait_until_serving(channel)
+        yield endpoint
+    finally:
+        await server.stop(1.0)
+
+
+async def _start_router(pki: dict[str, TlsFiles]) -> AsyncIterator[InferenceServer]:
+    """The real router twice (plaintext, and mutual TLS with the dev CA) in front of one real worker."""
+    async with (
+        _real_worker(pki) as worker,
+        _real_router(pki, worker, None) as plaintext,
+        _real_router(pki, worker, pki["worker"]) as tls,
+    ):
+        yield InferenceServer(plaintext, tls)
 
 
 @pytest.fixture(scope="session")

@@ -15,13 +15,14 @@ from pathlib import Path
 import grpc
 import pytest
 
-from helixflow.v1 import inference_pb2, inference_pb2_grpc
+from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 from .endpoints import Endpoint, InferenceServer
 from .toolchains import BUILDERS, Client
 
 # Go, C++ and Java connect over TLS with the dev CA; TypeScript and Ruby over plaintext.
 USES_TLS = {"go", "cpp", "java"}
+PROMPT = "The capital of France is"  # what every client sends, greedy, at most MAX_TOKENS tokens
 MAX_TOKENS = 8
 FINISHED = {"FINISH_REASON_STOP", "FINISH_REASON_LENGTH"}
 
@@ -52,27 +53,39 @@ async def _run_client(client: Client, endpoint: Endpoint) -> str:
     return out
 
 
-async def _python_model_ids(endpoint: Endpoint) -> list[str]:
+async def _from_python(endpoint: Endpoint) -> tuple[list[str], str]:
+    """The model ids, and the escaped greedy text, that the same calls give from Python."""
     async with grpc.aio.insecure_channel(endpoint.target) as channel:
         stub = inference_pb2_grpc.InferenceStub(channel)
-        response = await stub.ListModels(inference_pb2.ListModelsRequest(), timeout=30)
-    return [model.id for model in response.models]
+        listed = await stub.ListModels(inference_pb2.ListModelsRequest(), timeout=30)
+        ids = [model.id for model in listed.models]
+        request = inference_pb2.GenerateRequest(
+            model=ids[0],
+            prompt=PROMPT,
+            sampling=common_pb2.SamplingParams(max_tokens=MAX_TOKENS, temperature=0.0),
+        )
+        text = "".join([r.delta.text async for r in stub.Generate(request, timeout=60) if r.HasField("delta")])
+    return ids, text.replace("\\", "\\\\").replace("\n", "\\n").replace("\r", "\\r")
 
 
 async def test_client_calls_live_server(inference_server: InferenceServer, client: tuple[str, Client]) -> None:
     language, built = client
     endpoint = inference_server.tls if language in USES_TLS else inference_server.plaintext
     out = await _run_client(built, endpoint)
+    print(f"{language} client via {'TLS' if endpoint.ca_file else 'plaintext'}:\n{out}")  # shown with -rP
     lines = out.splitlines()
     assert lines[-1] == "DONE", out
 
     models = [line.removeprefix("MODEL ") for line in lines if line.startswith("MODEL ")]
     assert models, out
-    assert models == await _python_model_ids(inference_server.plaintext)
+    python_models, python_text = await _from_python(inference_server.plaintext)
+    assert models == python_models
 
     facts = {key: value for key, _, value in (line.partition(" ") for line in lines) if key != "MODEL"}
     assert {"DELTAS", "TEXT", "FINISH", "USAGE", "EMBED"} <= facts.keys(), out
     assert int(facts["DELTAS"]) >= 1, out
+    # Greedy decoding of the same prompt on the same model: the same text as from Python.
+    assert facts["TEXT"] == python_text, out
     assert facts["FINISH"] in FINISHED, out
     usage = re.fullmatch(r"prompt=(\d+) completion=(\d+) cached=(\d+)", facts["USAGE"])
     assert usage is not None, out
