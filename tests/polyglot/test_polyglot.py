@@ -28,10 +28,14 @@ FINISHED = {"FINISH_REASON_STOP", "FINISH_REASON_LENGTH"}
 
 
 @pytest.fixture(scope="session", params=sorted(BUILDERS))
-def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Client]:
-    """Build one language's client once per session, outside the repository."""
+async def client(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Client]:
+    """Build one language's client once per session, outside the repository.
+
+    The build runs in a thread so the in-process router and worker keep serving meanwhile.
+    """
     language: str = request.param
-    return language, BUILDERS[language](tmp_path_factory.mktemp(f"polyglot-{language}"))
+    out = tmp_path_factory.mktemp(f"polyglot-{language}")
+    return language, await asyncio.to_thread(BUILDERS[language], out)
 
 
 async def _run_client(client: Client, endpoint: Endpoint) -> str:
