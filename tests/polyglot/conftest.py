@@ -128,6 +128,7 @@ async def _real_router(pki: dict[str, TlsFiles], worker: str, listener: TlsFiles
         await server.stop(1.0)
 
 
+@contextlib.asynccontextmanager
 async def _start_router(pki: dict[str, TlsFiles]) -> AsyncIterator[InferenceServer]:
     """The real router twice (plaintext, and mutual TLS with the dev CA) in front of one real worker."""
     async with (
@@ -147,5 +148,5 @@ async def inference_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIte
     from helixflow.common.certs import init_dev_pki
 
     pki = init_dev_pki(tmp_path_factory.mktemp("pki"))
-    async for server in _start_router(pki):
+    async with _start_router(pki) as server:
         yield server
