@@ -13,8 +13,9 @@ PYTHON_SOURCES := services tests $(wildcard bench) tools/protoc-gen-grpc_python
 setup: $(STAMP)
 
 # Re-runs only when the dependency spec or the system package list changes.
-$(STAMP): pyproject.toml tools/setup-system.sh
+$(STAMP): pyproject.toml tools/setup-system.sh tools/ts/package-lock.json
 	bash tools/setup-system.sh
+	npm ci --prefix tools/ts --no-audit --no-fund --loglevel=error
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev,bridge,llama]'
