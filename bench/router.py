@@ -132,6 +132,8 @@ class Target:
             self.channel = grpc.aio.insecure_channel(address, options=CHANNEL_OPTIONS)
             self.router = inference_pb2_grpc.InferenceStub(self.channel)
         self.n = 0
+        self.prompt_tokens = 0
+        self.cached_tokens = 0
 
     async def ready(self) -> None:
         await self.channel.channel_ready()
@@ -159,6 +161,8 @@ class Target:
         done = last.response if isinstance(last, worker_pb2.WorkerGenerateResponse) else last
         if isinstance(done, inference_pb2.GenerateResponse) and done.HasField("complete"):
             tokens = done.complete.usage.completion_tokens + 1
+            self.prompt_tokens += done.complete.usage.prompt_tokens
+            self.cached_tokens += done.complete.usage.cached_tokens
         return ttft, tokens - 1, time.perf_counter() - start
 
     async def wait_workers(self, count: int) -> None:
@@ -286,7 +290,7 @@ async def part_c(pki: Path, quick: bool) -> None:
     ports = [free_port(), free_port()]
     workers = [f"127.0.0.1:{p}" for p in ports]
     per_group = 2 if quick else 3
-    print(f"{'policy':<16} {'n':>4} {'ttft p50 ms':>12} {'ttft p90 ms':>12} {'tok/s':>8} {'wall s':>7}")
+    print(f"{'policy':<16} {'n':>4} {'ttft p50 ms':>12} {'ttft p90 ms':>12} {'tok/s':>8} {'wall s':>7} {'cached':>7}")
     with child("_worker", str(pki), str(ports[0]), "llama_cpp"), child("_worker", str(pki), str(ports[1]), "llama_cpp"):
         for policy in ("round_robin", "least_load", "prefix_affinity"):
             rport = free_port()
@@ -298,7 +302,7 @@ async def part_c(pki: Path, quick: bool) -> None:
                 tokens = sum(r[1] for r in results)
                 print(
                     f"{policy:<16} {len(results):>4} {pct(ttfts, 50):>12.1f} {pct(ttfts, 90):>12.1f}"
-                    f" {tokens / wall:>8.1f} {wall:>7.1f}"
+                    f" {tokens / wall:>8.1f} {wall:>7.1f} {target.cached_tokens / max(1, target.prompt_tokens):>7.0%}"
                 )
                 await target.channel.close()
 

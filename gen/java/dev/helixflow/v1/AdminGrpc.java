@@ -1,0 +1,652 @@
+package dev.helixflow.v1;
+
+import static io.grpc.MethodDescriptor.generateFullMethodName;
+
+/**
+ * <pre>
+ * Admin manages API keys and reads usage. It is served by the router and
+ * needs a credential with PERMISSION_ADMIN.
+ * </pre>
+ */
+@javax.annotation.Generated(
+    value = "by gRPC proto compiler",
+    comments = "Source: helixflow/v1/admin.proto")
+@io.grpc.stub.annotations.GrpcGenerated
+public final class AdminGrpc {
+
+  private AdminGrpc() {}
+
+  public static final String SERVICE_NAME = "helixflow.v1.Admin";
+
+  // Static method descriptors that strictly reflect the proto.
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.CreateKeyRequest,
+      dev.helixflow.v1.CreateKeyResponse> getCreateKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CreateKey",
+      requestType = dev.helixflow.v1.CreateKeyRequest.class,
+      responseType = dev.helixflow.v1.CreateKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.CreateKeyRequest,
+      dev.helixflow.v1.CreateKeyResponse> getCreateKeyMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.CreateKeyRequest, dev.helixflow.v1.CreateKeyResponse> getCreateKeyMethod;
+    if ((getCreateKeyMethod = AdminGrpc.getCreateKeyMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getCreateKeyMethod = AdminGrpc.getCreateKeyMethod) == null) {
+          AdminGrpc.getCreateKeyMethod = getCreateKeyMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.CreateKeyRequest, dev.helixflow.v1.CreateKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CreateKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.CreateKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.CreateKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("CreateKey"))
+              .build();
+        }
+      }
+    }
+    return getCreateKeyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.ListKeysRequest,
+      dev.helixflow.v1.ListKeysResponse> getListKeysMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListKeys",
+      requestType = dev.helixflow.v1.ListKeysRequest.class,
+      responseType = dev.helixflow.v1.ListKeysResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.ListKeysRequest,
+      dev.helixflow.v1.ListKeysResponse> getListKeysMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.ListKeysRequest, dev.helixflow.v1.ListKeysResponse> getListKeysMethod;
+    if ((getListKeysMethod = AdminGrpc.getListKeysMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getListKeysMethod = AdminGrpc.getListKeysMethod) == null) {
+          AdminGrpc.getListKeysMethod = getListKeysMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.ListKeysRequest, dev.helixflow.v1.ListKeysResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListKeys"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListKeysRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListKeysResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("ListKeys"))
+              .build();
+        }
+      }
+    }
+    return getListKeysMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.GetKeyRequest,
+      dev.helixflow.v1.GetKeyResponse> getGetKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetKey",
+      requestType = dev.helixflow.v1.GetKeyRequest.class,
+      responseType = dev.helixflow.v1.GetKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.GetKeyRequest,
+      dev.helixflow.v1.GetKeyResponse> getGetKeyMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.GetKeyRequest, dev.helixflow.v1.GetKeyResponse> getGetKeyMethod;
+    if ((getGetKeyMethod = AdminGrpc.getGetKeyMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getGetKeyMethod = AdminGrpc.getGetKeyMethod) == null) {
+          AdminGrpc.getGetKeyMethod = getGetKeyMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.GetKeyRequest, dev.helixflow.v1.GetKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.GetKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.GetKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("GetKey"))
+              .build();
+        }
+      }
+    }
+    return getGetKeyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.RevokeKeyRequest,
+      dev.helixflow.v1.RevokeKeyResponse> getRevokeKeyMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "RevokeKey",
+      requestType = dev.helixflow.v1.RevokeKeyRequest.class,
+      responseType = dev.helixflow.v1.RevokeKeyResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.RevokeKeyRequest,
+      dev.helixflow.v1.RevokeKeyResponse> getRevokeKeyMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.RevokeKeyRequest, dev.helixflow.v1.RevokeKeyResponse> getRevokeKeyMethod;
+    if ((getRevokeKeyMethod = AdminGrpc.getRevokeKeyMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getRevokeKeyMethod = AdminGrpc.getRevokeKeyMethod) == null) {
+          AdminGrpc.getRevokeKeyMethod = getRevokeKeyMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.RevokeKeyRequest, dev.helixflow.v1.RevokeKeyResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "RevokeKey"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.RevokeKeyRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.RevokeKeyResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("RevokeKey"))
+              .build();
+        }
+      }
+    }
+    return getRevokeKeyMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.GetUsageRequest,
+      dev.helixflow.v1.GetUsageResponse> getGetUsageMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetUsage",
+      requestType = dev.helixflow.v1.GetUsageRequest.class,
+      responseType = dev.helixflow.v1.GetUsageResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.GetUsageRequest,
+      dev.helixflow.v1.GetUsageResponse> getGetUsageMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.GetUsageRequest, dev.helixflow.v1.GetUsageResponse> getGetUsageMethod;
+    if ((getGetUsageMethod = AdminGrpc.getGetUsageMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getGetUsageMethod = AdminGrpc.getGetUsageMethod) == null) {
+          AdminGrpc.getGetUsageMethod = getGetUsageMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.GetUsageRequest, dev.helixflow.v1.GetUsageResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetUsage"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.GetUsageRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.GetUsageResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("GetUsage"))
+              .build();
+        }
+      }
+    }
+    return getGetUsageMethod;
+  }
+
+  /**
+   * Creates a new async stub that supports all call types for the service
+   */
+  public static AdminStub newStub(io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<AdminStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<AdminStub>() {
+        @java.lang.Override
+        public AdminStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new AdminStub(channel, callOptions);
+        }
+      };
+    return AdminStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new blocking-style stub that supports unary and streaming output calls on the service
+   */
+  public static AdminBlockingStub newBlockingStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<AdminBlockingStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<AdminBlockingStub>() {
+        @java.lang.Override
+        public AdminBlockingStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new AdminBlockingStub(channel, callOptions);
+        }
+      };
+    return AdminBlockingStub.newStub(factory, channel);
+  }
+
+  /**
+   * Creates a new ListenableFuture-style stub that supports unary calls on the service
+   */
+  public static AdminFutureStub newFutureStub(
+      io.grpc.Channel channel) {
+    io.grpc.stub.AbstractStub.StubFactory<AdminFutureStub> factory =
+      new io.grpc.stub.AbstractStub.StubFactory<AdminFutureStub>() {
+        @java.lang.Override
+        public AdminFutureStub newStub(io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+          return new AdminFutureStub(channel, callOptions);
+        }
+      };
+    return AdminFutureStub.newStub(factory, channel);
+  }
+
+  /**
+   * <pre>
+   * Admin manages API keys and reads usage. It is served by the router and
+   * needs a credential with PERMISSION_ADMIN.
+   * </pre>
+   */
+  public static abstract class AdminImplBase implements io.grpc.BindableService {
+
+    /**
+     * <pre>
+     * CreateKey makes a new API key. The secret is returned once and never stored.
+     * </pre>
+     */
+    public void createKey(dev.helixflow.v1.CreateKeyRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.CreateKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCreateKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists keys (never their secrets).
+     * </pre>
+     */
+    public void listKeys(dev.helixflow.v1.ListKeysRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListKeysResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListKeysMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetKey shows one key.
+     * </pre>
+     */
+    public void getKey(dev.helixflow.v1.GetKeyRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.GetKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * RevokeKey disables a key on every router replica from the next request on. Idempotent.
+     * </pre>
+     */
+    public void revokeKey(dev.helixflow.v1.RevokeKeyRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.RevokeKeyResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRevokeKeyMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetUsage reads per-key usage counters.
+     * </pre>
+     */
+    public void getUsage(dev.helixflow.v1.GetUsageRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.GetUsageResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetUsageMethod(), responseObserver);
+    }
+
+    @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
+      return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
+          .addMethod(
+            getCreateKeyMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.CreateKeyRequest,
+                dev.helixflow.v1.CreateKeyResponse>(
+                  this, METHODID_CREATE_KEY)))
+          .addMethod(
+            getListKeysMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.ListKeysRequest,
+                dev.helixflow.v1.ListKeysResponse>(
+                  this, METHODID_LIST_KEYS)))
+          .addMethod(
+            getGetKeyMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.GetKeyRequest,
+                dev.helixflow.v1.GetKeyResponse>(
+                  this, METHODID_GET_KEY)))
+          .addMethod(
+            getRevokeKeyMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.RevokeKeyRequest,
+                dev.helixflow.v1.RevokeKeyResponse>(
+                  this, METHODID_REVOKE_KEY)))
+          .addMethod(
+            getGetUsageMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.GetUsageRequest,
+                dev.helixflow.v1.GetUsageResponse>(
+                  this, METHODID_GET_USAGE)))
+          .build();
+    }
+  }
+
+  /**
+   * <pre>
+   * Admin manages API keys and reads usage. It is served by the router and
+   * needs a credential with PERMISSION_ADMIN.
+   * </pre>
+   */
+  public static final class AdminStub extends io.grpc.stub.AbstractAsyncStub<AdminStub> {
+    private AdminStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected AdminStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new AdminStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * CreateKey makes a new API key. The secret is returned once and never stored.
+     * </pre>
+     */
+    public void createKey(dev.helixflow.v1.CreateKeyRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.CreateKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCreateKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists keys (never their secrets).
+     * </pre>
+     */
+    public void listKeys(dev.helixflow.v1.ListKeysRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListKeysResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListKeysMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetKey shows one key.
+     * </pre>
+     */
+    public void getKey(dev.helixflow.v1.GetKeyRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.GetKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * RevokeKey disables a key on every router replica from the next request on. Idempotent.
+     * </pre>
+     */
+    public void revokeKey(dev.helixflow.v1.RevokeKeyRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.RevokeKeyResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getRevokeKeyMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetUsage reads per-key usage counters.
+     * </pre>
+     */
+    public void getUsage(dev.helixflow.v1.GetUsageRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.GetUsageResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetUsageMethod(), getCallOptions()), request, responseObserver);
+    }
+  }
+
+  /**
+   * <pre>
+   * Admin manages API keys and reads usage. It is served by the router and
+   * needs a credential with PERMISSION_ADMIN.
+   * </pre>
+   */
+  public static final class AdminBlockingStub extends io.grpc.stub.AbstractBlockingStub<AdminBlockingStub> {
+    private AdminBlockingStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected AdminBlockingStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new AdminBlockingStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * CreateKey makes a new API key. The secret is returned once and never stored.
+     * </pre>
+     */
+    public dev.helixflow.v1.CreateKeyResponse createKey(dev.helixflow.v1.CreateKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCreateKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists keys (never their secrets).
+     * </pre>
+     */
+    public dev.helixflow.v1.ListKeysResponse listKeys(dev.helixflow.v1.ListKeysRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListKeysMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetKey shows one key.
+     * </pre>
+     */
+    public dev.helixflow.v1.GetKeyResponse getKey(dev.helixflow.v1.GetKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * RevokeKey disables a key on every router replica from the next request on. Idempotent.
+     * </pre>
+     */
+    public dev.helixflow.v1.RevokeKeyResponse revokeKey(dev.helixflow.v1.RevokeKeyRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getRevokeKeyMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetUsage reads per-key usage counters.
+     * </pre>
+     */
+    public dev.helixflow.v1.GetUsageResponse getUsage(dev.helixflow.v1.GetUsageRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetUsageMethod(), getCallOptions(), request);
+    }
+  }
+
+  /**
+   * <pre>
+   * Admin manages API keys and reads usage. It is served by the router and
+   * needs a credential with PERMISSION_ADMIN.
+   * </pre>
+   */
+  public static final class AdminFutureStub extends io.grpc.stub.AbstractFutureStub<AdminFutureStub> {
+    private AdminFutureStub(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      super(channel, callOptions);
+    }
+
+    @java.lang.Override
+    protected AdminFutureStub build(
+        io.grpc.Channel channel, io.grpc.CallOptions callOptions) {
+      return new AdminFutureStub(channel, callOptions);
+    }
+
+    /**
+     * <pre>
+     * CreateKey makes a new API key. The secret is returned once and never stored.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.CreateKeyResponse> createKey(
+        dev.helixflow.v1.CreateKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCreateKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListKeys lists keys (never their secrets).
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.ListKeysResponse> listKeys(
+        dev.helixflow.v1.ListKeysRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListKeysMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetKey shows one key.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.GetKeyResponse> getKey(
+        dev.helixflow.v1.GetKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * RevokeKey disables a key on every router replica from the next request on. Idempotent.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.RevokeKeyResponse> revokeKey(
+        dev.helixflow.v1.RevokeKeyRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getRevokeKeyMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetUsage reads per-key usage counters.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.GetUsageResponse> getUsage(
+        dev.helixflow.v1.GetUsageRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetUsageMethod(), getCallOptions()), request);
+    }
+  }
+
+  private static final int METHODID_CREATE_KEY = 0;
+  private static final int METHODID_LIST_KEYS = 1;
+  private static final int METHODID_GET_KEY = 2;
+  private static final int METHODID_REVOKE_KEY = 3;
+  private static final int METHODID_GET_USAGE = 4;
+
+  private static final class MethodHandlers<Req, Resp> implements
+      io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ServerStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.ClientStreamingMethod<Req, Resp>,
+      io.grpc.stub.ServerCalls.BidiStreamingMethod<Req, Resp> {
+    private final AdminImplBase serviceImpl;
+    private final int methodId;
+
+    MethodHandlers(AdminImplBase serviceImpl, int methodId) {
+      this.serviceImpl = serviceImpl;
+      this.methodId = methodId;
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public void invoke(Req request, io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        case METHODID_CREATE_KEY:
+          serviceImpl.createKey((dev.helixflow.v1.CreateKeyRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.CreateKeyResponse>) responseObserver);
+          break;
+        case METHODID_LIST_KEYS:
+          serviceImpl.listKeys((dev.helixflow.v1.ListKeysRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.ListKeysResponse>) responseObserver);
+          break;
+        case METHODID_GET_KEY:
+          serviceImpl.getKey((dev.helixflow.v1.GetKeyRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.GetKeyResponse>) responseObserver);
+          break;
+        case METHODID_REVOKE_KEY:
+          serviceImpl.revokeKey((dev.helixflow.v1.RevokeKeyRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.RevokeKeyResponse>) responseObserver);
+          break;
+        case METHODID_GET_USAGE:
+          serviceImpl.getUsage((dev.helixflow.v1.GetUsageRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.GetUsageResponse>) responseObserver);
+          break;
+        default:
+          throw new AssertionError();
+      }
+    }
+
+    @java.lang.Override
+    @java.lang.SuppressWarnings("unchecked")
+    public io.grpc.stub.StreamObserver<Req> invoke(
+        io.grpc.stub.StreamObserver<Resp> responseObserver) {
+      switch (methodId) {
+        default:
+          throw new AssertionError();
+      }
+    }
+  }
+
+  private static abstract class AdminBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoFileDescriptorSupplier, io.grpc.protobuf.ProtoServiceDescriptorSupplier {
+    AdminBaseDescriptorSupplier() {}
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.FileDescriptor getFileDescriptor() {
+      return dev.helixflow.v1.AdminOuterClass.getDescriptor();
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.ServiceDescriptor getServiceDescriptor() {
+      return getFileDescriptor().findServiceByName("Admin");
+    }
+  }
+
+  private static final class AdminFileDescriptorSupplier
+      extends AdminBaseDescriptorSupplier {
+    AdminFileDescriptorSupplier() {}
+  }
+
+  private static final class AdminMethodDescriptorSupplier
+      extends AdminBaseDescriptorSupplier
+      implements io.grpc.protobuf.ProtoMethodDescriptorSupplier {
+    private final String methodName;
+
+    AdminMethodDescriptorSupplier(String methodName) {
+      this.methodName = methodName;
+    }
+
+    @java.lang.Override
+    public com.google.protobuf.Descriptors.MethodDescriptor getMethodDescriptor() {
+      return getServiceDescriptor().findMethodByName(methodName);
+    }
+  }
+
+  private static volatile io.grpc.ServiceDescriptor serviceDescriptor;
+
+  public static io.grpc.ServiceDescriptor getServiceDescriptor() {
+    io.grpc.ServiceDescriptor result = serviceDescriptor;
+    if (result == null) {
+      synchronized (AdminGrpc.class) {
+        result = serviceDescriptor;
+        if (result == null) {
+          serviceDescriptor = result = io.grpc.ServiceDescriptor.newBuilder(SERVICE_NAME)
+              .setSchemaDescriptor(new AdminFileDescriptorSupplier())
+              .addMethod(getCreateKeyMethod())
+              .addMethod(getListKeysMethod())
+              .addMethod(getGetKeyMethod())
+              .addMethod(getRevokeKeyMethod())
+              .addMethod(getGetUsageMethod())
+              .build();
+        }
+      }
+    }
+    return result;
+  }
+}
