@@ -11,7 +11,6 @@ import pytest
 import pytest_asyncio
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-
 from helixflow.common.grpc_errors import ErrorInterceptor
 from helixflow.router.access import Access, build_access
 from helixflow.router.access_settings import AccessSettings
@@ -68,11 +67,11 @@ class MiniRouter:
     channel: grpc.aio.Channel
 
     @property
-    def stub(self) -> inference_pb2_grpc.InferenceStub:
+    def stub(self) -> inference_pb2_grpc.InferenceAsyncStub:
         return inference_pb2_grpc.InferenceStub(self.channel)
 
     @property
-    def admin(self) -> admin_pb2_grpc.AdminStub:
+    def admin(self) -> admin_pb2_grpc.AdminAsyncStub:
         return admin_pb2_grpc.AdminStub(self.channel)
 
 
@@ -106,6 +105,8 @@ async def router_factory() -> AsyncIterator[list[MiniRouter]]:
 def settings_for(url: str | None, rsa: RsaKeys | None = None, **extra: object) -> AccessSettings:
     values: dict[str, object] = {"redis_url": url}
     if rsa is not None:
-        values.update(jwt_public_key_file=rsa.public_file, jwt_audience="helixflow", jwt_issuer="https://issuer.test")
+        values.update(
+            jwt_public_key_file=rsa.public_file, jwt_audience="helixflow", jwt_issuer="https://issuer.test"
+        )
     values.update(extra)
     return AccessSettings.model_validate(values)

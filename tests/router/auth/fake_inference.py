@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-
 from helixflow.router.gate import AccessGate
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
@@ -21,7 +20,9 @@ class FakeInference(inference_pb2_grpc.InferenceServicer):
         self.gate = gate
         self.upstream_calls = 0
 
-    async def _worker(self, request: inference_pb2.GenerateRequest) -> AsyncIterator[inference_pb2.GenerateResponse]:
+    async def _worker(
+        self, request: inference_pb2.GenerateRequest
+    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
         self.upstream_calls += 1
         text = f"out-{self.upstream_calls}"
         yield inference_pb2.GenerateResponse(delta=common_pb2.TokenDelta(text=text, token_ids=[1, 2]))
@@ -30,7 +31,7 @@ class FakeInference(inference_pb2_grpc.InferenceServicer):
         complete = common_pb2.Complete(finish_reason=common_pb2.FINISH_REASON_STOP, usage=usage)
         yield inference_pb2.GenerateResponse(complete=complete)
 
-    async def Generate(  # noqa: N802
+    async def Generate(
         self, request: inference_pb2.GenerateRequest, context: Context
     ) -> AsyncIterator[inference_pb2.GenerateResponse]:
         async for message in self.gate.generate(request, request.model or "default", self._worker):
@@ -44,5 +45,18 @@ class FakeInference(inference_pb2_grpc.InferenceServicer):
         response.usage.prompt_tokens = 2 * len(request.inputs)
         return response
 
-    async def Embed(self, request: inference_pb2.EmbedRequest, context: Context) -> inference_pb2.EmbedResponse:  # noqa: N802
+    async def Embed(
+        self, request: inference_pb2.EmbedRequest, context: Context
+    ) -> inference_pb2.EmbedResponse:
         return await self.gate.embed(request, request.model or "default", self._embed)
+
+    async def Tokenize(
+        self, request: inference_pb2.TokenizeRequest, context: Context
+    ) -> inference_pb2.TokenizeResponse:
+        self.gate.check_model(request.model or "default")
+        return inference_pb2.TokenizeResponse(token_ids=[1, 2, 3])
+
+    async def ListModels(
+        self, request: inference_pb2.ListModelsRequest, context: Context
+    ) -> inference_pb2.ListModelsResponse:
+        return inference_pb2.ListModelsResponse()
