@@ -11,7 +11,8 @@ import pytest
 import pytest_asyncio
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from helixflow.common.grpc_errors import ErrorInterceptor
+
+from helixflow.common.grpc_server import new_server
 from helixflow.router.access import Access, build_access
 from helixflow.router.access_settings import AccessSettings
 from helixflow.v1 import admin_pb2_grpc, inference_pb2_grpc
@@ -77,8 +78,9 @@ class MiniRouter:
 
 async def start_router(settings: AccessSettings) -> MiniRouter:
     access = build_access(settings)
-    server = grpc.aio.server(interceptors=[ErrorInterceptor(), access.interceptor])
-    inference = FakeInference(access.gate)
+    # The same server shape as the router's: new_server puts ErrorInterceptor innermost.
+    server = new_server(access.interceptors)
+    inference = FakeInference()
     inference_pb2_grpc.add_InferenceServicer_to_server(inference, server)
     admin_pb2_grpc.add_AdminServicer_to_server(access.admin, server)
     port = server.add_insecure_port("127.0.0.1:0")
@@ -105,8 +107,6 @@ async def router_factory() -> AsyncIterator[list[MiniRouter]]:
 def settings_for(url: str | None, rsa: RsaKeys | None = None, **extra: object) -> AccessSettings:
     values: dict[str, object] = {"redis_url": url}
     if rsa is not None:
-        values.update(
-            jwt_public_key_file=rsa.public_file, jwt_audience="helixflow", jwt_issuer="https://issuer.test"
-        )
+        values.update(jwt_public_key_file=rsa.public_file, jwt_audience="helixflow", jwt_issuer="https://issuer.test")
     values.update(extra)
     return AccessSettings.model_validate(values)

@@ -1,4 +1,4 @@
-"""A stand-in Inference servicer that uses the AccessGate like the router does."""
+"""A stand-in Inference servicer: plain, like the router's; the access interceptor does the rest."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
-from helixflow.router.gate import AccessGate
+
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -16,13 +16,10 @@ COMPLETION_TOKENS = 3
 
 
 class FakeInference(inference_pb2_grpc.InferenceServicer):
-    def __init__(self, gate: AccessGate) -> None:
-        self.gate = gate
+    def __init__(self) -> None:
         self.upstream_calls = 0
 
-    async def _worker(
-        self, request: inference_pb2.GenerateRequest
-    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
+    async def _worker(self, request: inference_pb2.GenerateRequest) -> AsyncIterator[inference_pb2.GenerateResponse]:
         self.upstream_calls += 1
         text = f"out-{self.upstream_calls}"
         yield inference_pb2.GenerateResponse(delta=common_pb2.TokenDelta(text=text, token_ids=[1, 2]))
@@ -34,7 +31,7 @@ class FakeInference(inference_pb2_grpc.InferenceServicer):
     async def Generate(
         self, request: inference_pb2.GenerateRequest, context: Context
     ) -> AsyncIterator[inference_pb2.GenerateResponse]:
-        async for message in self.gate.generate(request, request.model or "default", self._worker):
+        async for message in self._worker(request):
             yield message
 
     async def _embed(self, request: inference_pb2.EmbedRequest) -> inference_pb2.EmbedResponse:
@@ -45,15 +42,12 @@ class FakeInference(inference_pb2_grpc.InferenceServicer):
         response.usage.prompt_tokens = 2 * len(request.inputs)
         return response
 
-    async def Embed(
-        self, request: inference_pb2.EmbedRequest, context: Context
-    ) -> inference_pb2.EmbedResponse:
-        return await self.gate.embed(request, request.model or "default", self._embed)
+    async def Embed(self, request: inference_pb2.EmbedRequest, context: Context) -> inference_pb2.EmbedResponse:
+        return await self._embed(request)
 
     async def Tokenize(
         self, request: inference_pb2.TokenizeRequest, context: Context
     ) -> inference_pb2.TokenizeResponse:
-        self.gate.check_model(request.model or "default")
         return inference_pb2.TokenizeResponse(token_ids=[1, 2, 3])
 
     async def ListModels(

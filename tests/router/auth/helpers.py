@@ -9,6 +9,7 @@ import grpc
 import jwt
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
+
 from helixflow.v1 import common_pb2, inference_pb2
 
 from .conftest import MiniRouter, RsaKeys
@@ -49,9 +50,7 @@ def greedy_request(model: str = "gemma-3", prompt_ids: int = 5) -> inference_pb2
 
 
 def sampled_request(model: str = "gemma-3", prompt_ids: int = 5) -> inference_pb2.GenerateRequest:
-    return inference_pb2.GenerateRequest(
-        model=model, token_ids=common_pb2.TokenIds(ids=list(range(prompt_ids)))
-    )
+    return inference_pb2.GenerateRequest(model=model, token_ids=common_pb2.TokenIds(ids=list(range(prompt_ids))))
 
 
 async def generate(
@@ -76,6 +75,4 @@ def make_jwt(rsa_keys: RsaKeys, **overrides: object) -> str:
         "exp": now + 300,
     }
     claims.update(overrides)
-    return jwt.encode(
-        {k: v for k, v in claims.items() if v is not None}, rsa_keys.private_pem, algorithm="RS256"
-    )
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, rsa_keys.private_pem, algorithm="RS256")

@@ -10,6 +10,7 @@ import grpc
 import pytest
 import redis.asyncio as aioredis
 from google.protobuf import timestamp_pb2
+
 from helixflow.router.keys.record import KeyRecord, hash_secret
 from helixflow.v1 import admin_pb2
 
@@ -132,7 +133,5 @@ async def test_usage_is_readable_through_admin(two_routers: list[MiniRouter]) ->
     created = await _create(a, admin, admin_pb2.KeyScopes())
     for router in (a, b, a):
         assert isinstance(await generate(router, created.secret), list)
-    usage = await b.admin.GetUsage(
-        admin_pb2.GetUsageRequest(key_id=created.key.key_id), metadata=bearer(admin)
-    )
+    usage = await b.admin.GetUsage(admin_pb2.GetUsageRequest(key_id=created.key.key_id), metadata=bearer(admin))
     assert [(u.requests, u.prompt_tokens, u.completion_tokens) for u in usage.usage] == [(3, 15, 9)]

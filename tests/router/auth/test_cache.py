@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import redis.asyncio as aioredis
+from prometheus_client import REGISTRY
+
 from helixflow.router.cache.response import cache_key, is_deterministic
 from helixflow.router.keys.record import KeyRecord
 from helixflow.v1 import admin_pb2, common_pb2, inference_pb2
-from prometheus_client import REGISTRY
 
 from .conftest import MiniRouter, settings_for, start_router
 from .fake_inference import COMPLETION_TOKENS, PROMPT_TOKENS
@@ -16,9 +17,7 @@ from .redis_proc import RedisProcess
 
 
 def _lookups(cache: str, result: str) -> float:
-    return (
-        REGISTRY.get_sample_value("helixflow_cache_lookups_total", {"cache": cache, "result": result}) or 0.0
-    )
+    return REGISTRY.get_sample_value("helixflow_cache_lookups_total", {"cache": cache, "result": result}) or 0.0
 
 
 @pytest.fixture(params=["redis", "memory"])

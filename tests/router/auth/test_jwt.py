@@ -13,6 +13,7 @@ import grpc
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+
 from helixflow.router.auth.jwt_verifier import JwtVerifier
 from helixflow.v1 import admin_pb2
 

@@ -7,6 +7,7 @@ import asyncio
 import grpc
 import pytest
 import redis.asyncio as aioredis
+
 from helixflow.common.errors import ConcurrencyLimited
 from helixflow.router.auth.principal import Principal
 from helixflow.router.keys.record import KeyRecord

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from helixflow.router.keys.record import KeyRecord
 from prometheus_client import REGISTRY
+
+from helixflow.router.keys.record import KeyRecord
 
 from .conftest import MiniRouter, RsaKeys, settings_for, start_router
 from .helpers import Failure, generate, make_jwt

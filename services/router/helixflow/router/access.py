@@ -2,18 +2,22 @@
 
 Wiring in the router's ``create_server``::
 
-    access = build_access(settings.access)
-    server = grpc.aio.server(interceptors=[ErrorInterceptor(), access.interceptor])
+    access = build_access(settings.access, resolve_model=...)
+    server = new_server(access.interceptors)          # auth, then quotas/caches
     admin_pb2_grpc.add_AdminServicer_to_server(access.admin, server)
-    # the Inference servicer gets access.gate; on shutdown: await access.close()
+    # on shutdown: await access.close()
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import grpc
 import redis.asyncio as aioredis
+
+from helixflow.router.access_interceptor import AccessInterceptor
 from helixflow.router.access_settings import AccessSettings
 from helixflow.router.admin.servicer import AdminServicer
 from helixflow.router.auth.authenticator import Authenticator
@@ -37,17 +41,23 @@ log = logging.getLogger(__name__)
 @dataclass
 class Access:
     interceptor: AuthInterceptor
+    access_interceptor: AccessInterceptor
     gate: AccessGate
     admin: AdminServicer
     keys: KeyService
     redis: aioredis.Redis | None
+
+    @property
+    def interceptors(self) -> list[grpc.aio.ServerInterceptor]:
+        """Outermost first: authenticate, then scope/quota/cache/usage."""
+        return [self.interceptor, self.access_interceptor]
 
     async def close(self) -> None:
         if self.redis is not None:
             await self.redis.aclose()
 
 
-def build_access(settings: AccessSettings) -> Access:
+def build_access(settings: AccessSettings, resolve_model: Callable[[str], str] = lambda name: name) -> Access:
     client = redis_client(settings.redis_url) if settings.redis_url else None
     store: KeyStore
     limiter: RateLimiter
@@ -95,12 +105,15 @@ def build_access(settings: AccessSettings) -> Access:
             max_entry_bytes=settings.response_cache_max_entry_bytes,
         )
     embed_cache = (
-        EmbeddingCache(embed_blobs, ttl_s=settings.embed_cache_ttl_s)
-        if settings.embed_cache_enabled
-        else None
+        EmbeddingCache(embed_blobs, ttl_s=settings.embed_cache_ttl_s) if settings.embed_cache_enabled else None
     )
     quota = QuotaEnforcer(limiter, streams, fail_open=settings.quota_fail_open)
     gate = AccessGate(quota, UsageRecorder(usage), response_cache, embed_cache)
     return Access(
-        interceptor=interceptor, gate=gate, admin=AdminServicer(keys, usage), keys=keys, redis=client
+        interceptor=interceptor,
+        access_interceptor=AccessInterceptor(gate, resolve_model),
+        gate=gate,
+        admin=AdminServicer(keys, usage),
+        keys=keys,
+        redis=client,
     )

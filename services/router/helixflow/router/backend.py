@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import grpc
 import redis.asyncio as aioredis
+from prometheus_client import Counter
+
 from helixflow.common.errors import HelixError
 from helixflow.v1 import common_pb2
-from prometheus_client import Counter
 
 BACKEND_ERRORS = Counter(
     "helixflow_state_backend_errors_total",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from google.protobuf import timestamp_pb2
+
 from helixflow.router.keys.record import KeyRecord
 from helixflow.v1 import admin_pb2
 
@@ -53,8 +54,6 @@ def template_from_proto(name: str, scopes: admin_pb2.KeyScopes) -> KeyRecord:
         models=list(scopes.models),
         rpm=scopes.rpm if scopes.HasField("rpm") else None,
         tpm=scopes.tpm if scopes.HasField("tpm") else None,
-        max_concurrent_streams=scopes.max_concurrent_streams
-        if scopes.HasField("max_concurrent_streams")
-        else None,
+        max_concurrent_streams=scopes.max_concurrent_streams if scopes.HasField("max_concurrent_streams") else None,
         expires_at=scopes.expires_at.ToNanoseconds() / 1e9 if scopes.HasField("expires_at") else None,
     )

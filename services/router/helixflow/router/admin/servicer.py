@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
+
 from helixflow.router.admin.convert import key_to_proto, template_from_proto
 from helixflow.router.keys.service import KeyService
 from helixflow.router.usage.store import UsageBackend
@@ -18,15 +19,11 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self._keys = keys
         self._usage = usage
 
-    async def CreateKey(
-        self, request: admin_pb2.CreateKeyRequest, context: Context
-    ) -> admin_pb2.CreateKeyResponse:
+    async def CreateKey(self, request: admin_pb2.CreateKeyRequest, context: Context) -> admin_pb2.CreateKeyResponse:
         record, secret = await self._keys.create(template_from_proto(request.name, request.scopes))
         return admin_pb2.CreateKeyResponse(key=key_to_proto(record), secret=secret)
 
-    async def ListKeys(
-        self, request: admin_pb2.ListKeysRequest, context: Context
-    ) -> admin_pb2.ListKeysResponse:
+    async def ListKeys(self, request: admin_pb2.ListKeysRequest, context: Context) -> admin_pb2.ListKeysResponse:
         records = await self._keys.store.list()
         keys = [key_to_proto(r) for r in records if request.include_revoked or r.revoked_at is None]
         return admin_pb2.ListKeysResponse(keys=keys)
@@ -34,14 +31,10 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     async def GetKey(self, request: admin_pb2.GetKeyRequest, context: Context) -> admin_pb2.GetKeyResponse:
         return admin_pb2.GetKeyResponse(key=key_to_proto(await self._keys.get(request.key_id)))
 
-    async def RevokeKey(
-        self, request: admin_pb2.RevokeKeyRequest, context: Context
-    ) -> admin_pb2.RevokeKeyResponse:
+    async def RevokeKey(self, request: admin_pb2.RevokeKeyRequest, context: Context) -> admin_pb2.RevokeKeyResponse:
         return admin_pb2.RevokeKeyResponse(key=key_to_proto(await self._keys.revoke(request.key_id)))
 
-    async def GetUsage(
-        self, request: admin_pb2.GetUsageRequest, context: Context
-    ) -> admin_pb2.GetUsageResponse:
+    async def GetUsage(self, request: admin_pb2.GetUsageRequest, context: Context) -> admin_pb2.GetUsageResponse:
         if request.key_id:
             ids = [(await self._keys.get(request.key_id)).key_id]
         else:

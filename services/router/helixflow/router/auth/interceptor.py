@@ -1,9 +1,8 @@
 """The auth interceptor for the router's gRPC server.
 
-Place it after ``ErrorInterceptor`` in the server's interceptor list, so the
-domain errors raised here become statuses in that one place. Each call of a
-public service is authenticated inside the wrapped handler; the principal is
-put in a contextvar for the servicer (model scopes, quotas, usage). Health and
+Each call of a public service (Inference, Admin) is authenticated inside the
+wrapped handler; the principal goes into a contextvar that the access
+interceptor and servicers read (model scopes, quotas, usage). Health and
 reflection stay open.
 """
 
@@ -13,11 +12,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
+
 from helixflow.common.errors import Unauthenticated
 from helixflow.router.auth.principal import ANONYMOUS, Principal, reset_principal, set_principal
+from helixflow.router.wrapping import Context, stream_handler, unary_handler
 from helixflow.v1 import admin_pb2
 
-Authenticator = Callable[[str], Awaitable[Principal]]
+Authenticate = Callable[[str], Awaitable[Principal]]
 
 # Which permission each protected service needs.
 _REQUIRED = {
@@ -47,10 +48,10 @@ def bearer_token(metadata: Any) -> str:
 class AuthInterceptor(grpc.aio.ServerInterceptor):
     """Authenticate public calls; ``authenticate`` is None only when auth is explicitly off."""
 
-    def __init__(self, authenticate: Authenticator | None) -> None:
+    def __init__(self, authenticate: Authenticate | None) -> None:
         self._authenticate = authenticate
 
-    async def _principal(self, context: grpc.aio.ServicerContext[Any, Any], permission: int) -> Principal:
+    async def _principal(self, context: Context, permission: int) -> Principal:
         if self._authenticate is None:
             return ANONYMOUS
         principal = await self._authenticate(bearer_token(context.invocation_metadata()))
@@ -69,31 +70,22 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_unary is not None:
             inner_unary: Any = handler.unary_unary
 
-            async def unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            async def unary(request: Any, context: Context) -> Any:
                 token = set_principal(await self._principal(context, permission))
                 try:
                     return await inner_unary(request, context)
                 finally:
                     reset_principal(token)
 
-            return grpc.unary_unary_rpc_method_handler(
-                unary,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+            return unary_handler(handler, unary)
         if handler.unary_stream is not None:
             inner_stream: Any = handler.unary_stream
 
-            async def stream(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> AsyncIterator[Any]:
-                # Each async-generator step may run in another context copy, so set it here once;
-                # the generator's frames share this context for the whole stream.
+            async def stream(request: Any, context: Context) -> AsyncIterator[Any]:
+                # The whole stream runs in the RPC's task, so setting the contextvar once covers it.
                 set_principal(await self._principal(context, permission))
                 async for item in inner_stream(request, context):
                     yield item
 
-            return grpc.unary_stream_rpc_method_handler(
-                stream,
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+            return stream_handler(handler, stream)
         return handler

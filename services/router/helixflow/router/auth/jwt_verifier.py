@@ -13,6 +13,7 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
 from helixflow.common.errors import Unauthenticated
 from helixflow.router.auth.principal import Principal
 from helixflow.v1 import admin_pb2

@@ -45,9 +45,7 @@ ANONYMOUS = Principal(
     permissions=frozenset({admin_pb2.PERMISSION_INFERENCE, admin_pb2.PERMISSION_ADMIN}),
 )
 
-_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
-    "helixflow_principal", default=None
-)
+_current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("helixflow_principal", default=None)
 
 
 def current_principal() -> Principal:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 import redis.asyncio as aioredis
+
 from helixflow.router.keys.record import KeyRecord
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import logging
 
+from prometheus_client import Counter
+
 from helixflow.common.errors import ConcurrencyLimited, RateLimitedRpm, RateLimitedTpm
 from helixflow.router.auth.principal import Principal
 from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN, BackendUnavailable
 from helixflow.router.quota.limiter import RateLimiter
 from helixflow.router.quota.streams import StreamSlots
-from prometheus_client import Counter
 
 log = logging.getLogger(__name__)
 
-QUOTA_REJECTIONS = Counter(
-    "helixflow_quota_rejections_total", "Requests refused by a per-key limit.", ["limit"]
-)
+QUOTA_REJECTIONS = Counter("helixflow_quota_rejections_total", "Requests refused by a per-key limit.", ["limit"])
 
 
 class QuotaEnforcer:
@@ -35,9 +34,7 @@ class QuotaEnforcer:
     async def admit(self, principal: Principal, prompt_tokens: int) -> None:
         """Count one request and its prompt tokens, or raise RESOURCE_EXHAUSTED naming the limit."""
         try:
-            decision = await self._limiter.admit(
-                principal.subject, principal.rpm, principal.tpm, prompt_tokens
-            )
+            decision = await self._limiter.admit(principal.subject, principal.rpm, principal.tpm, prompt_tokens)
         except REDIS_DOWN as exc:
             self._backend_down(exc)
             return
@@ -62,9 +59,7 @@ class QuotaEnforcer:
             await self._limiter.adjust_tokens(principal.subject, principal.tpm, token_delta)
         except REDIS_DOWN as exc:
             BACKEND_ERRORS.labels(component="quota", outcome="reconcile_lost").inc()
-            log.warning(
-                "quota backend unreachable (%s); %d tokens not charged", type(exc).__name__, token_delta
-            )
+            log.warning("quota backend unreachable (%s); %d tokens not charged", type(exc).__name__, token_delta)
 
     async def open_stream(self, principal: Principal) -> bool:
         """Take a stream slot; True when one was taken and must be released."""

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis.asyncio as aioredis
-from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN
 from prometheus_client import Counter
+
+from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN
 
 log = logging.getLogger(__name__)
 
