@@ -21,7 +21,8 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, gate: AccessGate, resolve_model: ResolveModel = lambda name: name) -> None:
         # resolve_model maps aliases to model ids, so scopes and cache keys see one name.
         self._gate = gate
-        self._resolve = resolve_model
+        # Settable: the router's resolver exists only once the server object is built.
+        self.resolve_model = resolve_model
 
     async def intercept_service(
         self,
@@ -37,14 +38,16 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
             inner_stream: Any = handler.unary_stream
 
             def generate(request: inference_pb2.GenerateRequest, context: Context) -> AsyncIterator[Any]:
-                return self._gate.generate(request, self._resolve(request.model), lambda r: inner_stream(r, context))
+                return self._gate.generate(
+                    request, self.resolve_model(request.model), lambda r: inner_stream(r, context)
+                )
 
             return stream_handler(handler, generate)
         if name in ("Embed", "Tokenize") and handler.unary_unary is not None:
             inner_unary: Any = handler.unary_unary
 
             async def unary(request: Any, context: Context) -> Any:
-                model = self._resolve(request.model)
+                model = self.resolve_model(request.model)
                 if name == "Tokenize":
                     self._gate.check_model(model)
                     return await inner_unary(request, context)
