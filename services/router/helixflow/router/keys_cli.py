@@ -89,10 +89,10 @@ def create(
     router: Target = "127.0.0.1:50051",
     token: Token = "",
     direct: Annotated[bool, typer.Option(help="write to the key store directly (first admin key)")] = False,
-    redis_url: Annotated[str | None, typer.Option(envvar="HELIXFLOW_ROUTER_REDIS_URL")] = None,
-    key_db: Annotated[Path, typer.Option(help="SQLite key store when there is no Redis")] = Path(
-        "helixflow-keys.sqlite3"
-    ),
+    redis_url: Annotated[str | None, typer.Option(envvar="HELIXFLOW_ROUTER_ACCESS__REDIS_URL")] = None,
+    key_db: Annotated[
+        Path, typer.Option(envvar="HELIXFLOW_ROUTER_ACCESS__KEY_DB_PATH", help="SQLite key store without Redis")
+    ] = Path("helixflow-keys.sqlite3"),
 ) -> None:
     """Create a key. Its secret is printed once and stored nowhere."""
     unknown = [p for p in permission or [] if p not in _PERMISSIONS]

@@ -72,12 +72,17 @@ class SqliteKeyStore:
     def __init__(self, path: Path) -> None:
         self._path = path
         self._lock = asyncio.Lock()
-        with self._connect() as db:
+        self._ready = False
+
+    def _ensure_table(self, db: sqlite3.Connection) -> None:
+        # Created on first use, so a router that never sees a key leaves no file behind.
+        if not self._ready:
             db.execute(
                 "CREATE TABLE IF NOT EXISTS api_keys ("
                 " key_id TEXT PRIMARY KEY, secret_sha256 TEXT UNIQUE NOT NULL,"
                 " created_at REAL NOT NULL, record TEXT NOT NULL)"
             )
+            self._ready = True
 
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self._path)
@@ -86,6 +91,7 @@ class SqliteKeyStore:
         def work() -> list[tuple[str]]:
             db = self._connect()
             try:
+                self._ensure_table(db)
                 with db:
                     return list(db.execute(sql, args).fetchall())
             finally:
