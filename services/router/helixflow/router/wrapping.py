@@ -10,22 +10,30 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+import asyncio
+
 import grpc
 
 from helixflow.common.errors import HelixError
-from helixflow.common.grpc_errors import abort_with
+from helixflow.common.grpc_errors import abort_with, unexpected
 
 Context = grpc.aio.ServicerContext[Any, Any]
 UnaryBehavior = Callable[[Any, Context], Awaitable[Any]]
 StreamBehavior = Callable[[Any, Context], AsyncIterator[Any]]
+
+_PASS_THROUGH = (asyncio.CancelledError, grpc.aio.AbortError)
 
 
 def unary_handler(handler: grpc.RpcMethodHandler[Any, Any], behavior: UnaryBehavior) -> grpc.RpcMethodHandler[Any, Any]:
     async def run(request: Any, context: Context) -> Any:
         try:
             return await behavior(request, context)
+        except _PASS_THROUGH:
+            raise
         except HelixError as err:
             await abort_with(context, err)
+        except Exception as exc:
+            await abort_with(context, unexpected(exc))
 
     return grpc.unary_unary_rpc_method_handler(
         run, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
@@ -39,8 +47,12 @@ def stream_handler(
         try:
             async for item in behavior(request, context):
                 yield item
+        except _PASS_THROUGH:
+            raise
         except HelixError as err:
             await abort_with(context, err)
+        except Exception as exc:
+            await abort_with(context, unexpected(exc))
 
     return grpc.unary_stream_rpc_method_handler(
         run, request_deserializer=handler.request_deserializer, response_serializer=handler.response_serializer
