@@ -7,10 +7,9 @@ outer interceptors would not reach it; they are mapped here with the same
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-
-import asyncio
 
 import grpc
 
