@@ -17,7 +17,7 @@ from helixflow.router.quota.streams import MemoryStreamSlots, RedisStreamSlots
 
 from .conftest import MiniRouter, settings_for, start_router
 from .fake_inference import COMPLETION_TOKENS, PROMPT_TOKENS
-from .helpers import Failure, generate
+from .helpers import Failure, generate, sampled_request
 from .redis_proc import RedisProcess
 
 
@@ -106,3 +106,17 @@ async def test_memory_backend_without_redis(router_factory: list[MiniRouter], tm
     results = [await generate(router, secret) for _ in range(5)]
     assert [isinstance(r, list) for r in results] == [True, True, True, False, False]
     assert (tmp_path / "keys.sqlite3").read_bytes().find(secret.encode()) == -1
+
+
+async def test_principals_do_not_leak_between_concurrent_calls(replicas: list[MiniRouter]) -> None:
+    secrets = {}
+    for model in ("model-a", "model-b"):
+        template = KeyRecord(key_id="", name=model, secret_sha256="", display_prefix="", models=[model])
+        secrets[model] = (await replicas[0].access.keys.create(template))[1]
+    calls = [
+        generate(replicas[i % 2], secrets[model], sampled_request(model))
+        for i in range(20)
+        for model in ("model-a", "model-b")
+    ]
+    results = await asyncio.gather(*calls)
+    assert all(isinstance(r, list) for r in results)
