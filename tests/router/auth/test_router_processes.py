@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import subprocess
@@ -36,7 +35,7 @@ def _router_process(
         **os.environ,
         "PYTHONPATH": os.pathsep.join(str(ROOT / p) for p in SOURCES),
         "HELIXFLOW_ROUTER_LISTEN": f"127.0.0.1:{port}",
-        "HELIXFLOW_ROUTER_WORKERS": json.dumps([worker_address]),
+        "HELIXFLOW_ROUTER_WORKERS": worker_address,
         "HELIXFLOW_ROUTER_WORKER_TLS__CA_FILE": str(tls.ca_file),
         "HELIXFLOW_ROUTER_WORKER_TLS__CERT_FILE": str(tls.cert_file),
         "HELIXFLOW_ROUTER_WORKER_TLS__KEY_FILE": str(tls.key_file),
