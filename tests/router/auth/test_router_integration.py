@@ -147,3 +147,21 @@ async def test_cache_hit_through_real_routers(cluster: Cluster) -> None:
     complete = first[-1].complete
     assert usage.usage[0].requests == 2
     assert usage.usage[0].completion_tokens == 2 * complete.usage.completion_tokens
+
+
+async def test_two_routers_enforce_one_exact_tpm_limit(cluster: Cluster) -> None:
+    probe = await _key(cluster, admin_pb2.KeyScopes())
+    first = await _generate(cluster.replicas[0], probe.secret)
+    assert isinstance(first, list)
+    usage = first[-1].complete.usage
+    per_call = usage.prompt_tokens + usage.completion_tokens
+    # Admission charges an estimate of the prompt; the end of each stream settles the real count.
+    created = await _key(cluster, admin_pb2.KeyScopes(tpm=per_call * 5))
+    results = [await _generate(cluster.replicas[i % 2], created.secret) for i in range(8)]
+    assert [isinstance(r, list) for r in results] == [True] * 5 + [False] * 3
+    for item in results[5:]:
+        assert isinstance(item, Failure)
+        assert item.code == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert item.metadata["limit"] == "tpm"
+        assert item.retry_s is not None
+        assert item.retry_s > 0
