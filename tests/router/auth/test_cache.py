@@ -99,3 +99,16 @@ def test_cache_key_ignores_per_call_fields() -> None:
     assert not is_deterministic(seeded)
     seeded.sampling.CopyFrom(common_pb2.SamplingParams(seed=7, temperature=0.8))
     assert is_deterministic(seeded)
+
+
+async def test_redis_cache_is_bounded(redis_proc: RedisProcess) -> None:
+    from helixflow.router.cache.store import RedisBlobStore
+
+    client = aioredis.Redis.from_url(redis_proc.url)
+    await client.flushall()
+    store = RedisBlobStore(client, "test:index", max_entries=3)
+    for i in range(5):
+        await store.set(f"test:{i}", f"v{i}".encode(), ttl_s=60)
+    assert [await store.get(f"test:{i}") for i in range(5)] == [None, None, b"v2", b"v3", b"v4"]
+    assert await client.zcard("test:index") == 3
+    await client.aclose()

@@ -67,11 +67,9 @@ def build_access(settings: AccessSettings, resolve_model: Callable[[str], str] =
     embed_blobs: BlobStore
     if client is not None:
         store, limiter, streams = RedisKeyStore(client), RedisRateLimiter(client), RedisStreamSlots(client)
-        usage, response_blobs, embed_blobs = (
-            RedisUsage(client),
-            RedisBlobStore(client),
-            RedisBlobStore(client),
-        )
+        usage = RedisUsage(client)
+        response_blobs = RedisBlobStore(client, "hf:rc:index", settings.response_cache_max_entries)
+        embed_blobs = RedisBlobStore(client, "hf:ec:index", settings.embed_cache_max_entries)
     else:
         store, limiter, streams = (
             SqliteKeyStore(settings.key_db_path),

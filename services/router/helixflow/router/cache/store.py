@@ -14,11 +14,33 @@ class BlobStore(Protocol):
     async def set(self, key: str, value: bytes, ttl_s: int) -> None: ...
 
 
-class RedisBlobStore:
-    """Entries expire by TTL; total size is bounded by Redis' own maxmemory policy."""
+# Store an entry and keep at most ARGV[3] of them: an index ZSET (score = insertion
+# time in ms; ties evict in name order) drops expired names and evicts the oldest beyond the bound.
+_SET_BOUNDED_LUA = """
+local t = redis.call('TIME')
+local now_ms = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local ttl = tonumber(ARGV[2])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ttl)
+redis.call('ZADD', KEYS[1], now_ms, KEYS[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now_ms - ttl * 1000)
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[3])
+if extra > 0 then
+  local old = redis.call('ZRANGE', KEYS[1], 0, extra - 1)
+  redis.call('DEL', unpack(old))
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1)
+end
+return 0
+"""
 
-    def __init__(self, client: aioredis.Redis) -> None:
+
+class RedisBlobStore:
+    """Entries expire by TTL; at most ``max_entries`` are kept (oldest evicted first)."""
+
+    def __init__(self, client: aioredis.Redis, index_key: str, max_entries: int) -> None:
         self._redis = client
+        self._index = index_key
+        self._max = max_entries
+        self._set = client.register_script(_SET_BOUNDED_LUA)
 
     async def get(self, key: str) -> bytes | None:
         value = await self._redis.get(key)
@@ -27,7 +49,7 @@ class RedisBlobStore:
         return value if isinstance(value, bytes) else str(value).encode()
 
     async def set(self, key: str, value: bytes, ttl_s: int) -> None:
-        await self._redis.set(key, value, ex=ttl_s)
+        await self._set(keys=[self._index, key], args=[value, ttl_s, self._max])
 
 
 class MemoryBlobStore:
