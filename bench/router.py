@@ -81,7 +81,14 @@ async def _run_router(pki: Path, port: int, policy: str, workers: list[str]) -> 
 
     tls = {"ca_file": pki / "ca.pem", "cert_file": pki / "router.pem", "key_file": pki / "router-key.pem"}
     settings = RouterSettings.model_validate(
-        {"listen": f"127.0.0.1:{port}", "worker_tls": tls, "workers": workers, "policy": policy, "metrics_port": 0}
+        {
+            "listen": f"127.0.0.1:{port}",
+            "worker_tls": tls,
+            "workers": workers,
+            "policy": policy,
+            "metrics_port": 0,
+            "access": {"auth_enabled": False},
+        }
     )
     server, _ = create_server(settings)
     await server.start()

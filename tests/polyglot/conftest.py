@@ -108,6 +108,8 @@ async def _real_router(pki: dict[str, TlsFiles], worker: str, listener: TlsFiles
             "workers": [worker],
             "metrics_port": 0,
             "drain_grace_s": 1.0,
+            # These clients show the stubs, not credentials: auth is off explicitly.
+            "access": {"auth_enabled": False},
         }
     )
     server, port = create_server(settings)

@@ -93,7 +93,7 @@ async def router(
         workers=workers,
         metrics_port=0,
         load_report_interval_ms=50,
-        **overrides,
+        **{"access": {"auth_enabled": False}, **overrides},
     )
     server, port = create_server(settings, usage=usage)
     await server.start()

@@ -37,6 +37,8 @@ def run_router() -> None:
         install_sigterm(stop)
         await server.start()
         console.print(f"router listening on port {port}, policy {settings.policy}")
+        if not settings.access.auth_enabled:
+            console.print("[bold yellow]authentication is OFF[/] (HELIXFLOW_ROUTER_ACCESS__AUTH_ENABLED=false)")
         await stop.wait()
         await server.stop()
 

@@ -1,8 +1,9 @@
 """Build the router: gRPC server (Inference + health + reflection), worker pool and discovery.
 
 ``create_server(settings)`` returns ``(server, port)`` so tests can bind port 0.
-Auth, quotas and caching plug in as ``interceptors`` (outermost first) and a
-``UsageObserver`` (see ``helixflow.router.hooks``).
+Auth, quotas, usage and caches (``helixflow.router.access``) are built from
+``settings.access`` and run as interceptors after any given ``interceptors``;
+the Admin service is served next to Inference.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import grpc
 from helixflow.common.errors import InvalidArgument
 from helixflow.common.grpc_server import Health, bind, enable_reflection, new_server
 from helixflow.common.tls import channel_credentials, server_credentials
+from helixflow.router.access import build_access
 from helixflow.router.config import RouterSettings
 from helixflow.router.discovery import Discovery
 from helixflow.router.hooks import UsageObserver
@@ -23,9 +25,10 @@ from helixflow.router.policies import make_policy
 from helixflow.router.pool import WorkerPool
 from helixflow.router.routing import Router
 from helixflow.router.servicer import InferenceServicer
-from helixflow.v1 import inference_pb2, inference_pb2_grpc
+from helixflow.v1 import admin_pb2, admin_pb2_grpc, inference_pb2, inference_pb2_grpc
 
 INFERENCE_SERVICE = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name
+ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["Admin"].full_name
 
 
 class RouterServer:
@@ -46,7 +49,8 @@ class RouterServer:
         files = settings.worker_tls.files()
         credentials = channel_credentials(files) if files is not None else None
         self.settings = settings
-        self.grpc = new_server(interceptors)
+        self.access = build_access(settings.access)
+        self.grpc = new_server([*interceptors, *self.access.interceptors])
         self.health = Health(self.grpc, [INFERENCE_SERVICE])
         self.pool = WorkerPool(
             credentials,
@@ -56,9 +60,11 @@ class RouterServer:
             close_grace_s=settings.max_request_s,
         )
         self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
+        self.access.access_interceptor.resolve_model = self.router.resolve
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
         inference_pb2_grpc.add_InferenceServicer_to_server(InferenceServicer(settings, self.router, usage), self.grpc)
-        enable_reflection(self.grpc, [INFERENCE_SERVICE, "grpc.health.v1.Health"])
+        admin_pb2_grpc.add_AdminServicer_to_server(self.access.admin, self.grpc)
+        enable_reflection(self.grpc, [INFERENCE_SERVICE, ADMIN_SERVICE, "grpc.health.v1.Health"])
         own = settings.tls.files()
         self.port = bind(self.grpc, settings.listen, server_credentials(own) if own else None)
         self._draining = False
@@ -84,6 +90,7 @@ class RouterServer:
         await self.discovery.stop()
         await self.grpc.stop(self.settings.drain_grace_s if grace is None else grace)
         await self.pool.close()
+        await self.access.close()
         for task in list(self._health_tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task

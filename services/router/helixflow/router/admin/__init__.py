@@ -1,0 +1,1 @@
+"""The Admin gRPC service: API keys and usage."""

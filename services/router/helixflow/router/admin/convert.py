@@ -1,0 +1,59 @@
+"""KeyRecord <-> Admin protobuf messages."""
+
+from __future__ import annotations
+
+from google.protobuf import timestamp_pb2
+
+from helixflow.router.keys.record import KeyRecord
+from helixflow.v1 import admin_pb2
+
+
+def _ts(seconds: float) -> timestamp_pb2.Timestamp:
+    ts = timestamp_pb2.Timestamp()
+    ts.FromNanoseconds(int(seconds * 1e9))
+    return ts
+
+
+def scopes_to_proto(record: KeyRecord) -> admin_pb2.KeyScopes:
+    scopes = admin_pb2.KeyScopes(
+        permissions=[admin_pb2.Permission.ValueType(p) for p in record.permissions], models=record.models
+    )
+    if record.rpm is not None:
+        scopes.rpm = record.rpm
+    if record.tpm is not None:
+        scopes.tpm = record.tpm
+    if record.max_concurrent_streams is not None:
+        scopes.max_concurrent_streams = record.max_concurrent_streams
+    if record.expires_at is not None:
+        scopes.expires_at.CopyFrom(_ts(record.expires_at))
+    return scopes
+
+
+def key_to_proto(record: KeyRecord) -> admin_pb2.ApiKey:
+    key = admin_pb2.ApiKey(
+        key_id=record.key_id,
+        name=record.name,
+        display_prefix=record.display_prefix,
+        scopes=scopes_to_proto(record),
+        created_at=_ts(record.created_at),
+    )
+    if record.revoked_at is not None:
+        key.revoked_at.CopyFrom(_ts(record.revoked_at))
+    return key
+
+
+def template_from_proto(name: str, scopes: admin_pb2.KeyScopes) -> KeyRecord:
+    """A record to create; id, hash and prefix are filled in by KeyService."""
+    permissions = [int(p) for p in scopes.permissions if p != admin_pb2.PERMISSION_UNSPECIFIED]
+    return KeyRecord(
+        key_id="",
+        name=name,
+        secret_sha256="",
+        display_prefix="",
+        permissions=permissions or [admin_pb2.PERMISSION_INFERENCE],
+        models=list(scopes.models),
+        rpm=scopes.rpm if scopes.HasField("rpm") else None,
+        tpm=scopes.tpm if scopes.HasField("tpm") else None,
+        max_concurrent_streams=scopes.max_concurrent_streams if scopes.HasField("max_concurrent_streams") else None,
+        expires_at=scopes.expires_at.ToNanoseconds() / 1e9 if scopes.HasField("expires_at") else None,
+    )

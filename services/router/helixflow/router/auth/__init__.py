@@ -1,0 +1,1 @@
+"""Authentication of the router's public services: API keys and JWTs."""

@@ -1,0 +1,1 @@
+"""Exact-match response cache and embedding cache."""

@@ -1,0 +1,1 @@
+"""API key records and their stores (Redis, or embedded SQLite without Redis)."""

@@ -1,0 +1,148 @@
+"""``helixflow keys create|list|show|revoke``: API keys through the router's Admin service.
+
+Every command needs an admin credential (``--token`` / HELIXFLOW_API_KEY). The
+very first admin key is made with ``create --direct``, which writes straight
+into the key store (Redis or the SQLite file) instead of calling a router.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import grpc
+import typer
+from google.protobuf import timestamp_pb2
+from rich.console import Console
+from rich.table import Table
+
+from helixflow.router.admin.convert import key_to_proto, template_from_proto
+from helixflow.router.backend import redis_client
+from helixflow.router.keys.record import KeyRecord
+from helixflow.router.keys.service import KeyService
+from helixflow.router.keys.store import RedisKeyStore, SqliteKeyStore
+from helixflow.v1 import admin_pb2, admin_pb2_grpc
+
+app = typer.Typer(no_args_is_help=True, help="API keys: create, list, show, revoke (admin scope).")
+console = Console()
+
+Target = Annotated[str, typer.Option("--router", envvar="HELIXFLOW_ROUTER_ADDRESS", help="router host:port")]
+Token = Annotated[str, typer.Option("--token", envvar="HELIXFLOW_API_KEY", help="admin API key or JWT")]
+_PERMISSIONS = {"inference": admin_pb2.PERMISSION_INFERENCE, "admin": admin_pb2.PERMISSION_ADMIN}
+
+
+def _stub(router: str) -> admin_pb2_grpc.AdminStub:
+    return admin_pb2_grpc.AdminStub(grpc.insecure_channel(router))
+
+
+def _auth(token: str) -> tuple[tuple[str, str]]:
+    if not token:
+        raise typer.BadParameter("an admin credential is needed: --token or HELIXFLOW_API_KEY")
+    return (("authorization", f"Bearer {token}"),)
+
+
+def _when(ts: timestamp_pb2.Timestamp, present: bool) -> str:
+    return ts.ToDatetime(dt.UTC).isoformat(timespec="seconds") if present else "-"
+
+
+def _show(keys: list[admin_pb2.ApiKey]) -> None:
+    table = Table("name", "prefix", "permissions", "models", "rpm", "tpm", "streams", "expires", "revoked")
+    table.add_column("key id", no_wrap=True)
+    for key in keys:
+        s = key.scopes
+        table.add_row(
+            key.name,
+            key.display_prefix + "…",
+            ",".join(admin_pb2.Permission.Name(p).removeprefix("PERMISSION_").lower() for p in s.permissions),
+            ",".join(s.models) or "*",
+            str(s.rpm) if s.HasField("rpm") else "-",
+            str(s.tpm) if s.HasField("tpm") else "-",
+            str(s.max_concurrent_streams) if s.HasField("max_concurrent_streams") else "-",
+            _when(s.expires_at, s.HasField("expires_at")),
+            _when(key.revoked_at, key.HasField("revoked_at")),
+            key.key_id,
+        )
+    console.print(table)
+
+
+async def _direct_create(redis_url: str | None, key_db: Path, template: KeyRecord) -> tuple[KeyRecord, str]:
+    if not redis_url:
+        return await KeyService(SqliteKeyStore(key_db)).create(template)
+    client = redis_client(redis_url)
+    try:
+        return await KeyService(RedisKeyStore(client)).create(template)
+    finally:
+        await client.aclose()
+
+
+@app.command("create")
+def create(
+    name: Annotated[str, typer.Argument(help="a name for people to recognise the key by")],
+    permission: Annotated[list[str] | None, typer.Option(help="inference and/or admin")] = None,
+    model: Annotated[list[str] | None, typer.Option(help="allowed model id or glob; repeat; none = all")] = None,
+    rpm: Annotated[int | None, typer.Option(help="requests per minute")] = None,
+    tpm: Annotated[int | None, typer.Option(help="tokens per minute")] = None,
+    streams: Annotated[int | None, typer.Option(help="concurrent Generate streams")] = None,
+    expires_in_days: Annotated[float | None, typer.Option(help="expiry, in days from now")] = None,
+    router: Target = "127.0.0.1:50051",
+    token: Token = "",
+    direct: Annotated[bool, typer.Option(help="write to the key store directly (first admin key)")] = False,
+    redis_url: Annotated[str | None, typer.Option(envvar="HELIXFLOW_ROUTER_ACCESS__REDIS_URL")] = None,
+    key_db: Annotated[
+        Path, typer.Option(envvar="HELIXFLOW_ROUTER_ACCESS__KEY_DB_PATH", help="SQLite key store without Redis")
+    ] = Path("helixflow-keys.sqlite3"),
+) -> None:
+    """Create a key. Its secret is printed once and stored nowhere."""
+    unknown = [p for p in permission or [] if p not in _PERMISSIONS]
+    if unknown:
+        raise typer.BadParameter(f"unknown permission {unknown}; use inference or admin")
+    scopes = admin_pb2.KeyScopes(permissions=[_PERMISSIONS[p] for p in permission or ["inference"]], models=model or [])
+    if rpm is not None:
+        scopes.rpm = rpm
+    if tpm is not None:
+        scopes.tpm = tpm
+    if streams is not None:
+        scopes.max_concurrent_streams = streams
+    if expires_in_days is not None:
+        scopes.expires_at.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days))
+    if direct:
+        record, secret = asyncio.run(_direct_create(redis_url, key_db, template_from_proto(name, scopes)))
+        key = key_to_proto(record)
+    else:
+        request = admin_pb2.CreateKeyRequest(name=name, scopes=scopes)
+        response = _stub(router).CreateKey(request, metadata=_auth(token))
+        key, secret = response.key, response.secret
+    _show([key])
+    console.print(f"secret (shown once, store it now): [bold]{secret}[/bold]")
+
+
+@app.command("list")
+def list_keys(
+    router: Target = "127.0.0.1:50051",
+    token: Token = "",
+    all_keys: Annotated[bool, typer.Option("--all", help="include revoked keys")] = False,
+) -> None:
+    """List keys (never their secrets)."""
+    response = _stub(router).ListKeys(admin_pb2.ListKeysRequest(include_revoked=all_keys), metadata=_auth(token))
+    _show(list(response.keys))
+
+
+@app.command("show")
+def show(key_id: str, router: Target = "127.0.0.1:50051", token: Token = "") -> None:
+    """Show one key and its usage."""
+    stub = _stub(router)
+    _show([stub.GetKey(admin_pb2.GetKeyRequest(key_id=key_id), metadata=_auth(token)).key])
+    for usage in stub.GetUsage(admin_pb2.GetUsageRequest(key_id=key_id), metadata=_auth(token)).usage:
+        console.print(
+            f"usage: {usage.requests} requests, {usage.prompt_tokens} prompt + "
+            f"{usage.completion_tokens} completion tokens"
+        )
+
+
+@app.command("revoke")
+def revoke(key_id: str, router: Target = "127.0.0.1:50051", token: Token = "") -> None:
+    """Revoke a key; every router refuses it from the next request on."""
+    key = _stub(router).RevokeKey(admin_pb2.RevokeKeyRequest(key_id=key_id), metadata=_auth(token)).key
+    _show([key])

@@ -1,0 +1,1 @@
+"""Per-key RPM, TPM and concurrent-stream limits, exact across router replicas."""

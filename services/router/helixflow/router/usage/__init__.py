@@ -1,0 +1,1 @@
+"""Per-key usage accounting: requests, prompt and completion tokens."""

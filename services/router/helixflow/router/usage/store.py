@@ -1,0 +1,79 @@
+"""Running usage totals per key, in Redis (shared) or memory, also exported as metrics."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from prometheus_client import Counter
+
+from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN
+
+log = logging.getLogger(__name__)
+
+REQUESTS = Counter("helixflow_key_requests_total", "Requests admitted, per key.", ["key"])
+TOKENS = Counter("helixflow_key_tokens_total", "Tokens charged, per key and kind.", ["key", "kind"])
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    subject: str
+    requests: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class UsageBackend(Protocol):
+    async def add(self, subject: str, requests: int, prompt: int, completion: int) -> None: ...
+    async def get(self, subject: str) -> Usage: ...
+
+
+class RedisUsage:
+    def __init__(self, client: aioredis.Redis) -> None:
+        self._redis = client
+
+    async def add(self, subject: str, requests: int, prompt: int, completion: int) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            key = f"hf:usage:{subject}"
+            pipe.hincrby(key, "requests", requests)
+            pipe.hincrby(key, "prompt_tokens", prompt)
+            pipe.hincrby(key, "completion_tokens", completion)
+            await pipe.execute()
+
+    async def get(self, subject: str) -> Usage:
+        raw = await self._redis.hgetall(f"hf:usage:{subject}")
+        values = {(k.decode() if isinstance(k, bytes) else str(k)): int(v) for k, v in raw.items()}
+        return Usage(subject, **values)
+
+
+class MemoryUsage:
+    def __init__(self) -> None:
+        self._totals: dict[str, Usage] = {}
+
+    async def add(self, subject: str, requests: int, prompt: int, completion: int) -> None:
+        old = self._totals.get(subject, Usage(subject))
+        self._totals[subject] = Usage(
+            subject, old.requests + requests, old.prompt_tokens + prompt, old.completion_tokens + completion
+        )
+
+    async def get(self, subject: str) -> Usage:
+        return self._totals.get(subject, Usage(subject))
+
+
+class UsageRecorder:
+    """Records usage; a dead Redis loses the record (logged, counted), never the request."""
+
+    def __init__(self, backend: UsageBackend) -> None:
+        self.backend = backend
+
+    async def record(self, subject: str, *, requests: int = 0, prompt: int = 0, completion: int = 0) -> None:
+        REQUESTS.labels(key=subject).inc(requests)
+        TOKENS.labels(key=subject, kind="prompt").inc(prompt)
+        TOKENS.labels(key=subject, kind="completion").inc(completion)
+        try:
+            await self.backend.add(subject, requests, prompt, completion)
+        except REDIS_DOWN as exc:
+            BACKEND_ERRORS.labels(component="usage", outcome="lost").inc()
+            log.warning("usage backend unreachable (%s); record for %s lost", type(exc).__name__, subject)

@@ -1,0 +1,63 @@
+"""``helixflow keys``: bootstrap an admin key directly, then manage keys through Admin."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from helixflow.cli.main import app
+
+from .conftest import MiniRouter, settings_for, start_router, stop_router
+from .redis_proc import RedisProcess
+
+
+@pytest.fixture
+def router_in_thread(redis_proc: RedisProcess) -> Iterator[str]:
+    """The CLI is synchronous, so the router runs on its own event loop in a thread."""
+    import asyncio
+
+    loop = asyncio.new_event_loop()
+    started: list[MiniRouter] = []
+    ready = threading.Event()
+
+    async def main() -> None:
+        started.append(await start_router(settings_for(redis_proc.url)))
+        ready.set()
+
+    thread = threading.Thread(target=lambda: (loop.run_until_complete(main()), loop.run_forever()), daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    yield f"127.0.0.1:{started[0].port}"
+    asyncio.run_coroutine_threadsafe(stop_router(started[0]), loop).result(10)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)
+    loop.close()
+
+
+def test_keys_cli_round_trip(router_in_thread: str, redis_proc: RedisProcess, tmp_path: Path) -> None:
+    runner = CliRunner(env={"COLUMNS": "300"})
+    boot = runner.invoke(
+        app, ["keys", "create", "root", "--permission", "admin", "--direct", "--redis-url", redis_proc.url]
+    )
+    assert boot.exit_code == 0, boot.output
+    admin = re.search(r"(hf_[\w-]+)", boot.output.split("secret")[-1])
+    assert admin is not None
+    common = ["--router", router_in_thread, "--token", admin.group(1)]
+    made = runner.invoke(app, ["keys", "create", "svc", "--model", "gemma-*", "--rpm", "20", *common])
+    assert made.exit_code == 0, made.output
+    key_id = re.search(r"(key_[0-9a-f]+)", made.output)
+    assert key_id is not None
+    listed = runner.invoke(app, ["keys", "list", *common])
+    assert key_id.group(1) in listed.output
+    shown = runner.invoke(app, ["keys", "show", key_id.group(1), *common])
+    assert "usage: 0 requests" in shown.output
+    revoked = runner.invoke(app, ["keys", "revoke", key_id.group(1), *common])
+    assert revoked.exit_code == 0, revoked.output
+    assert key_id.group(1) not in runner.invoke(app, ["keys", "list", *common]).output
+    denied = runner.invoke(app, ["keys", "list", "--router", router_in_thread, "--token", "hf_nope"])
+    assert denied.exit_code != 0
