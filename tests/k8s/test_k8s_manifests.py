@@ -263,3 +263,11 @@ def test_base_without_redis_renders(kubectl: str) -> None:
     kinds = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(result.stdout) if d}
     assert ("Deployment", "helixflow-router") in kinds
     assert ("Deployment", "helixflow-redis") not in kinds
+
+
+def test_prometheus_adapter_serves_the_hpa_metric(docs: list[dict[str, Any]]) -> None:
+    values = yaml.safe_load((ROOT / "k8s" / "monitoring" / "prometheus-adapter-values.yaml").read_text())
+    served = {rule["name"]["as"] for rule in values["rules"]["custom"]}
+    hpa = _by_kind(docs, "HorizontalPodAutoscaler")["helixflow-router"]["spec"]
+    wanted = {m["pods"]["metric"]["name"] for m in hpa["metrics"] if m["type"] == "Pods"}
+    assert wanted <= served
