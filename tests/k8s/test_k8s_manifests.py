@@ -249,7 +249,10 @@ def test_router_reads_redis_url_from_one_secret(docs: list[dict[str, Any]]) -> N
     component an operator creates that Secret pointing at an external Redis."""
     router = _by_kind(docs, "Deployment")["helixflow-router"]["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e for e in router["env"]}
-    assert env["HELIXFLOW_ROUTER_REDIS_URL"]["valueFrom"]["secretKeyRef"] == {"name": "helixflow-redis", "key": "url"}
+    assert env["HELIXFLOW_ROUTER_ACCESS__REDIS_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "helixflow-redis",
+        "key": "url",
+    }
     assert "helixflow-redis" in _by_kind(docs, "Secret")
     assert "helixflow-redis" in _by_kind(docs, "Deployment")
 

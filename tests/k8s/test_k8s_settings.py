@@ -59,10 +59,9 @@ def _port(address: str) -> int:
 
 def _served_ports(component: str, settings: Any) -> dict[str, int]:
     """Container port name -> the port this service listens on with these settings."""
-    main = _port(settings.listen)
     if component == "bridge":
-        return {"http": main}  # /metrics is served on the HTTP port
-    return {"grpc": main, "metrics": int(settings.metrics_port)}
+        return {"http": int(settings.port)}  # /metrics is served on the HTTP port
+    return {"grpc": _port(settings.listen), "metrics": int(settings.metrics_port)}
 
 
 def _container(docs: list[dict[str, Any]], component: str) -> dict[str, Any]:
