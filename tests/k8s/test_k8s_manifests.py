@@ -10,6 +10,8 @@ usage, not the CRDs' full OpenAPI validation.
 from __future__ import annotations
 
 import copy
+import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -257,15 +259,25 @@ def test_router_reads_redis_url_from_one_secret(docs: list[dict[str, Any]]) -> N
     assert "helixflow-redis" in _by_kind(docs, "Deployment")
 
 
-def test_base_without_redis_renders(kubectl: str) -> None:
-    """The external-Redis layout: the base alone, no Redis Deployment, same Secret reference."""
+def test_documented_external_redis_overlay_renders(kubectl: str, tmp_path: Path) -> None:
+    """k8s/README.md's overlay without the Redis component: no Redis, same Secret reference."""
+    readme = (ROOT / "k8s" / "README.md").read_text()
+    match = re.search(r"```yaml\n# (k8s/overlays/[\w-]+)/kustomization.yaml.*?\n(.*?)```", readme, re.S)
+    assert match, "k8s/README.md lost its external-Redis example"
+    shutil.copytree(ROOT / "k8s", tmp_path / "k8s")
+    overlay = tmp_path / match[1]
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(match[2])
     result = subprocess.run(
-        [kubectl, "kustomize", str(ROOT / "k8s" / "base")], capture_output=True, text=True, check=False, timeout=60
+        [kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=False, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    kinds = {(d["kind"], d["metadata"]["name"]) for d in yaml.safe_load_all(result.stdout) if d}
-    assert ("Deployment", "helixflow-router") in kinds
-    assert ("Deployment", "helixflow-redis") not in kinds
+    objects = [d for d in yaml.safe_load_all(result.stdout) if d]
+    names = {(d["kind"], d["metadata"]["name"]) for d in objects}
+    assert ("Deployment", "helixflow-worker") in names
+    assert not any("redis" in name for _, name in names)
+    router = _by_kind(objects, "Deployment")["helixflow-router"]["spec"]["template"]["spec"]["containers"][0]
+    assert any(e["name"] == "HELIXFLOW_ROUTER_ACCESS__REDIS_URL" for e in router["env"])
 
 
 def test_prometheus_adapter_serves_the_hpa_metric(docs: list[dict[str, Any]]) -> None:
