@@ -184,3 +184,22 @@ def test_services_target_declared_container_ports(docs: list[dict[str, Any]]) ->
         declared = {p["name"] for p in _container(docs, component)["ports"]}
         for port in doc["spec"]["ports"]:
             assert port["targetPort"] in declared, (doc["metadata"]["name"], port)
+
+
+def test_bridge_serves_the_probed_and_scraped_paths(docs: list[dict[str, Any]]) -> None:
+    from fastapi.routing import APIRoute
+
+    from helixflow.rest_bridge.app import create_app
+    from helixflow.rest_bridge.config import BridgeSettings
+
+    app = create_app(BridgeSettings())
+    paths = {route.path for route in app.routes if isinstance(route, APIRoute) and "GET" in (route.methods or set())}
+    container = _container(docs, "bridge")
+    probed = {container[kind]["httpGet"]["path"] for kind in ("livenessProbe", "readinessProbe")}
+    scraped = {
+        e["path"]
+        for d in docs
+        if d["kind"] == "ServiceMonitor" and d["metadata"]["name"] == "helixflow-bridge"
+        for e in d["spec"]["endpoints"]
+    }
+    assert probed | scraped <= paths
