@@ -24,6 +24,7 @@ from helixflow.common.config import TlsSettings
 from helixflow.common.grpc_server import CHANNEL_OPTIONS
 from helixflow.rest_bridge.app import create_app
 from helixflow.rest_bridge.config import BridgeSettings
+from helixflow.router.access_settings import AccessSettings
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import INFERENCE_SERVICE, RouterServer
 from helixflow.router.server import create_server as create_router
@@ -42,6 +43,8 @@ class StackOptions:
     bridge_port: int = 8080
     certs_dir: Path = Path(".dev/certs")
     drain_grace_s: float = 5.0
+    # Local dev defaults to no auth; `helixflow up` says so when it starts.
+    auth: bool = False
 
 
 def _tls(files: Any) -> TlsSettings:
@@ -106,6 +109,7 @@ class LocalStack:
             workers=[f"127.0.0.1:{w.port}" for w in self.workers],
             metrics_port=0,
             drain_grace_s=opts.drain_grace_s,
+            access=AccessSettings(auth_enabled=opts.auth, key_db_path=opts.certs_dir / "keys.sqlite3"),
         )
         self.router, self.router_port = create_router(router_settings)
         await self.router.start()

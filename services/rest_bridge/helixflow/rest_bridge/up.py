@@ -76,6 +76,7 @@ def up(
     router_port: Annotated[int, typer.Option(help="router gRPC port")] = 50051,
     bridge_port: Annotated[int, typer.Option(help="REST bridge port")] = 8080,
     certs_dir: Annotated[Path, typer.Option(help="where the fresh dev certificates go")] = Path(".dev/certs"),
+    auth: Annotated[bool, typer.Option("--auth/--no-auth", help="require API keys (off for local dev)")] = False,
 ) -> None:
     """Start workers, router and REST bridge on loopback; Ctrl-C stops them."""
     logging.basicConfig(level=logging.WARNING)
@@ -92,5 +93,10 @@ def up(
         router_port=router_port,
         bridge_port=bridge_port,
         certs_dir=certs_dir,
+        auth=auth,
     )
+    if not auth:
+        console.print(
+            "[yellow]auth is OFF[/yellow]: any caller on this machine may use it (pass --auth to require keys)"
+        )
     asyncio.run(_run(options))
