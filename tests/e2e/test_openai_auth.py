@@ -1,0 +1,83 @@
+"""Auth failures reach OpenAI SDK users as 401 / 403 / 429 (with Retry-After) through the bridge.
+
+A real stack with auth on: worker + router (SQLite key store) + bridge; keys are
+created in the router's store the way `helixflow keys create --direct` does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+
+import openai
+import pytest
+from bridge_testing.backend import backend_and_model
+from bridge_testing.serve import LoopThread
+
+from helixflow.rest_bridge.stack import LocalStack, StackOptions
+from helixflow.router.admin.convert import template_from_proto
+from helixflow.router.keys.service import KeyService
+from helixflow.router.keys.store import SqliteKeyStore
+from helixflow.v1 import admin_pb2
+
+
+@pytest.fixture(scope="module")
+def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    backend, model_id = backend_and_model()
+    options = StackOptions(
+        backend=backend,
+        model_id=model_id,
+        router_port=0,
+        bridge_port=0,
+        certs_dir=Path(tmp_path_factory.mktemp("certs")),
+        drain_grace_s=2.0,
+        auth=True,
+    )
+    loop = LoopThread()
+    local = LocalStack(options)
+    loop.run(local.start, timeout=180)
+    yield local
+    loop.run(local.stop)
+    loop.stop()
+
+
+def _key(stack: LocalStack, name: str, scopes: admin_pb2.KeyScopes) -> str:
+    store = SqliteKeyStore(stack.options.certs_dir / "keys.sqlite3")
+    _, secret = asyncio.run(KeyService(store).create(template_from_proto(name, scopes)))
+    return secret
+
+
+def _client(stack: LocalStack, key: str) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{stack.bridge_url}/v1", api_key=key, max_retries=0, timeout=120)
+
+
+def _chat(client: openai.OpenAI, model: str) -> str | None:
+    reply = client.chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "Hi"}], max_tokens=2, temperature=0
+    )
+    return reply.choices[0].message.content
+
+
+def test_unknown_key_is_401(secured: LocalStack) -> None:
+    with pytest.raises(openai.AuthenticationError) as caught:
+        _chat(_client(secured, "hf_not-a-real-key"), secured.options.model_id)
+    assert caught.value.status_code == 401
+
+
+def test_model_outside_the_keys_scope_is_403(secured: LocalStack) -> None:
+    scopes = admin_pb2.KeyScopes(permissions=[admin_pb2.PERMISSION_INFERENCE], models=["some-other-model-*"])
+    with pytest.raises(openai.PermissionDeniedError) as caught:
+        _chat(_client(secured, _key(secured, "scoped", scopes)), secured.options.model_id)
+    assert caught.value.status_code == 403
+
+
+def test_rpm_limit_is_429_with_retry_after(secured: LocalStack) -> None:
+    scopes = admin_pb2.KeyScopes(permissions=[admin_pb2.PERMISSION_INFERENCE], rpm=1)
+    client = _client(secured, _key(secured, "one-per-minute", scopes))
+    assert _chat(client, secured.options.model_id) is not None
+    with pytest.raises(openai.RateLimitError) as caught:
+        _chat(client, secured.options.model_id)
+    assert caught.value.status_code == 429
+    assert float(caught.value.response.headers["retry-after"]) > 0
+    assert caught.value.code is not None
