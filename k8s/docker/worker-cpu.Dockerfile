@@ -36,6 +36,6 @@ ENV PATH=/opt/helixflow/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HELIXFLOW_WORKER_MODEL_PATH=/opt/helixflow/models/gemma-3-270m-q4_k_m.gguf
 USER 10001:10001
-EXPOSE 50061 9091
+EXPOSE 50061 50062 9091
 ENTRYPOINT ["helixflow"]
 CMD ["worker"]

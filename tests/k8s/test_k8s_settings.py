@@ -66,7 +66,10 @@ def _served_ports(component: str, settings: Any) -> dict[str, int]:
     """Container port name -> the port this service listens on with these settings."""
     if component == "bridge":
         return {"http": int(settings.port)}  # /metrics is served on the HTTP port
-    return {"grpc": _port(settings.listen), "metrics": int(settings.metrics_port)}
+    ports = {"grpc": _port(settings.listen), "metrics": int(settings.metrics_port)}
+    if getattr(settings, "health_listen", ""):
+        ports["health"] = _port(settings.health_listen)  # plaintext health-only listener for probes
+    return ports
 
 
 def _container(docs: list[dict[str, Any]], component: str) -> dict[str, Any]:
@@ -153,7 +156,8 @@ def test_ports_and_probes_match_the_settings(
             assert kind == "startupProbe", f"{component} has no {kind}"
             continue
         if main == "grpc":
-            assert probe["grpc"]["port"] == served["grpc"], (component, kind)
+            # Probes go to the plaintext health listener when there is one (kubelet has no client cert).
+            assert probe["grpc"]["port"] == served.get("health", served["grpc"]), (component, kind)
             expected = SERVICES[component].ready_service if kind == "readinessProbe" else ""
             assert probe["grpc"].get("service", "") == expected, (component, kind)
         else:

@@ -73,6 +73,16 @@ class Health:
             await self.servicer.set(name, status)
 
 
+def health_only_server(health: Health, address: str) -> tuple[grpc.aio.Server, int]:
+    """A plaintext server answering only grpc.health.v1 from ``health``'s state.
+
+    Kubelet's native gRPC probes cannot present client certificates, so they
+    cannot reach an mTLS port; this listener gives them the same answers."""
+    server = grpc.aio.server(options=SERVER_OPTIONS)
+    health_pb2_grpc.add_HealthServicer_to_server(health.servicer, server)
+    return server, bind(server, address, None)
+
+
 def enable_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> None:
     """Serve grpc.reflection for the given full service names (and reflection itself)."""
     reflection.enable_server_reflection((*service_names, reflection.SERVICE_NAME), server)

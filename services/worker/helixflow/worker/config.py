@@ -19,6 +19,9 @@ class WorkerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HELIXFLOW_WORKER_", env_nested_delimiter="__", extra="forbid")
 
     listen: str = Field("127.0.0.1:50061", description="host:port for the Worker gRPC service; port 0 picks one")
+    health_listen: str = Field(
+        "", description="host:port for a plaintext grpc.health.v1-only listener (kubelet probes); empty = off"
+    )
     tls: TlsSettings = Field(default_factory=TlsSettings, description="mTLS files; plaintext only with insecure=true")
     backend: Backend = Field("llama_cpp", description="engine: llama_cpp, vllm, or the benchmark-only fake")
     model_id: str = Field("gemma-3-270m", description="model name the router routes by")

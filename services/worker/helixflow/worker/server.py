@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 
+import grpc
+
 from helixflow.common import grpc_server
 from helixflow.common.tls import server_credentials
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
@@ -36,10 +38,16 @@ class WorkerServer:
         files = settings.tls.require("worker")
         credentials = server_credentials(files) if files else None
         self.port = grpc_server.bind(self.grpc, settings.listen, credentials)
+        self.health_grpc: grpc.aio.Server | None = None
+        self.health_port = 0
+        if settings.health_listen:
+            self.health_grpc, self.health_port = grpc_server.health_only_server(self.health, settings.health_listen)
 
     async def start(self) -> None:
         """Listen, report live (not ready), load the engine, then report ready."""
         await self.grpc.start()
+        if self.health_grpc is not None:
+            await self.health_grpc.start()
         await self.health.live()
         await self.health.set_ready(False)
         if self.settings.metrics_port:
@@ -56,6 +64,8 @@ class WorkerServer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.servicer.in_flight.wait_idle(), timeout=grace)
         await self.grpc.stop(grace=1.0)
+        if self.health_grpc is not None:
+            await self.health_grpc.stop(grace=None)
         if self._owns_engine:
             await self.engine.close()
 
