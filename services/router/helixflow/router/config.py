@@ -24,6 +24,11 @@ class RouterSettings(BaseSettings):
     # Client certificate for mutual TLS to the workers. None means "not configured" and is
     # refused at start-up, so a missing setting can never silently downgrade to plaintext.
     worker_tls: TlsSettings | None = None
+    # Name the workers' certificates must carry. Workers found through DNS are dialled
+    # by pod IP, so by default this is the host of worker_dns (the Service name).
+    worker_tls_server_name: str | None = None
+    # How often to look for rotated client certificate files (cert-manager renewals).
+    worker_tls_reload_s: float = Field(5.0, gt=0)
     # Static worker addresses: HELIXFLOW_ROUTER_WORKERS="10.0.0.5:50061,10.0.0.6:50061".
     workers: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # A name resolving to many addresses (Kubernetes headless Service), as host:port.
@@ -54,6 +59,14 @@ class RouterSettings(BaseSettings):
     drain_grace_s: float = 30.0
     # Auth, quotas, usage and caches (HELIXFLOW_ROUTER_ACCESS__REDIS_URL, ...__AUTH_ENABLED=false, ...).
     access: AccessSettings = Field(default_factory=AccessSettings)
+
+    def worker_tls_name(self) -> str | None:
+        """The TLS name to verify on worker certificates, or None for the dialled address."""
+        if self.worker_tls_server_name:
+            return self.worker_tls_server_name
+        if self.worker_dns:
+            return self.worker_dns.rpartition(":")[0].strip("[]") or None
+        return None
 
     @field_validator("workers", mode="before")
     @classmethod

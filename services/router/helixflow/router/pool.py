@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from helixflow.common.grpc_server import CHANNEL_OPTIONS
 from helixflow.router import metrics
+from helixflow.router.worker_channels import ChannelFactory
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -28,13 +28,8 @@ log = logging.getLogger(__name__)
 SUSPECT_S = 1.0
 # Pause between attempts to re-open a broken health watch.
 REWATCH_S = 0.2
-# Short reconnect backoff: gRPC's default (1 s doubling to 120 s) would keep a
-# restarted worker out of rotation far longer than 2 s.
-_RECONNECT_OPTIONS: list[tuple[str, int]] = [
-    ("grpc.initial_reconnect_backoff_ms", 100),
-    ("grpc.min_reconnect_backoff_ms", 100),
-    ("grpc.max_reconnect_backoff_ms", 500),
-]
+# How often the pool looks for rotated client certificate files.
+TLS_RELOAD_S = 5.0
 
 
 class Worker:
@@ -97,19 +92,50 @@ class WorkerPool:
 
     def __init__(
         self,
-        credentials: grpc.ChannelCredentials | None,
+        channels: ChannelFactory,
         health_service: str,
         load_interval_ms: int,
         on_change: Callable[[], None] | None = None,
         close_grace_s: float = 600.0,
+        tls_reload_s: float = TLS_RELOAD_S,
     ) -> None:
-        self._credentials = credentials
+        self._channels = channels
+        self._tls_reload_s = tls_reload_s
+        self._tls_task: asyncio.Task[None] | None = None
         self._health_service = health_service
         self._load_interval_ms = load_interval_ms
         self._on_change = on_change
         self._close_grace_s = close_grace_s
         self._closing: set[asyncio.Task[None]] = set()
         self.workers: dict[str, Worker] = {}
+
+    def start(self) -> None:
+        """Start watching the client certificate files for rotation."""
+        self._tls_task = asyncio.create_task(self._watch_tls_files(), name="worker tls files")
+
+    async def _watch_tls_files(self) -> None:
+        while True:
+            await asyncio.sleep(self._tls_reload_s)
+            if self._channels.reload_if_changed():
+                log.info("client certificate changed; new worker connections use it")
+                for worker in list(self.workers.values()):
+                    self._reconnect(worker)
+
+    def _reconnect(self, worker: Worker) -> None:
+        """Send new calls over a fresh channel (new handshake, new certificate);
+        the old channel closes once the streams still on it finish."""
+        old = worker.channel
+        for task in worker._tasks:
+            task.cancel()
+        worker.channel = self._channels.open(worker.address)
+        worker.stub = worker_pb2_grpc.WorkerStub(worker.channel)
+        worker._tasks = [asyncio.create_task(self._watch_health(worker), name=f"health {worker.address}")]
+        self._close_later(old)
+
+    def _close_later(self, channel: grpc.aio.Channel) -> None:
+        task = asyncio.get_running_loop().create_task(channel.close(grace=self._close_grace_s))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
 
     def routable(self) -> list[Worker]:
         now = time.monotonic()
@@ -125,12 +151,7 @@ class WorkerPool:
             self._add(address)
 
     def _add(self, address: str) -> None:
-        options = [*CHANNEL_OPTIONS, *_RECONNECT_OPTIONS]
-        if self._credentials is None:
-            channel = grpc.aio.insecure_channel(address, options=options)
-        else:
-            channel = grpc.aio.secure_channel(address, self._credentials, options=options)
-        worker = Worker(address, channel)
+        worker = Worker(address, self._channels.open(address))
         self.workers[address] = worker
         worker._tasks.append(asyncio.create_task(self._watch_health(worker), name=f"health {address}"))
         log.info("worker added: %s", address)
@@ -141,13 +162,13 @@ class WorkerPool:
             task.cancel()
         # A worker leaves DNS as soon as it starts draining: let its in-flight streams
         # finish (up to the longest request) before the channel closes.
-        task = asyncio.get_running_loop().create_task(worker.channel.close(grace=self._close_grace_s))
-        self._closing.add(task)
-        task.add_done_callback(self._closing.discard)
+        self._close_later(worker.channel)
         log.info("worker removed: %s", address)
         self._changed()
 
     async def close(self) -> None:
+        if self._tls_task is not None:
+            self._tls_task.cancel()
         workers = list(self.workers.values())
         self.workers.clear()
         for worker in workers:

@@ -16,7 +16,7 @@ import grpc
 
 from helixflow.common.errors import InvalidArgument
 from helixflow.common.grpc_server import Health, bind, enable_reflection, new_server
-from helixflow.common.tls import channel_credentials, server_credentials
+from helixflow.common.tls import server_credentials
 from helixflow.router.access import build_access
 from helixflow.router.config import RouterSettings
 from helixflow.router.discovery import Discovery
@@ -25,6 +25,7 @@ from helixflow.router.policies import make_policy
 from helixflow.router.pool import WorkerPool
 from helixflow.router.routing import Router
 from helixflow.router.servicer import InferenceServicer
+from helixflow.router.worker_channels import ChannelFactory
 from helixflow.v1 import admin_pb2, admin_pb2_grpc, inference_pb2, inference_pb2_grpc
 
 INFERENCE_SERVICE = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name
@@ -46,18 +47,18 @@ class RouterServer:
                 "or worker_tls__insecure=true for plaintext to workers",
                 field="worker_tls",
             )
-        files = settings.worker_tls.files()
-        credentials = channel_credentials(files) if files is not None else None
+        channels = ChannelFactory(settings.worker_tls.files(), settings.worker_tls_name())
         self.settings = settings
         self.access = build_access(settings.access)
         self.grpc = new_server([*interceptors, *self.access.interceptors])
         self.health = Health(self.grpc, [INFERENCE_SERVICE])
         self.pool = WorkerPool(
-            credentials,
+            channels,
             settings.worker_health_service,
             settings.load_report_interval_ms,
             self._on_change,
             close_grace_s=settings.max_request_s,
+            tls_reload_s=settings.worker_tls_reload_s,
         )
         self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
         self.access.access_interceptor.resolve_model = self.router.resolve
@@ -82,6 +83,7 @@ class RouterServer:
         await self.health.live()
         await self.health.set_ready(False)
         await self.grpc.start()
+        self.pool.start()
         await self.discovery.start()
 
     async def stop(self, grace: float | None = None) -> None:
