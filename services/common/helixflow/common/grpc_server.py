@@ -13,6 +13,7 @@ from grpc_reflection.v1alpha import reflection
 
 from helixflow.common.errors import InvalidArgument
 from helixflow.common.grpc_errors import ErrorInterceptor
+from helixflow.common.logs import RequestIdInterceptor
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
@@ -42,8 +43,10 @@ NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 def new_server(interceptors: Iterable[grpc.aio.ServerInterceptor] = ()) -> grpc.aio.Server:
-    """A grpc.aio server with our options; the error interceptor runs innermost."""
-    return grpc.aio.server(interceptors=[*interceptors, ErrorInterceptor()], options=SERVER_OPTIONS)
+    """A grpc.aio server with our options. The request-id binding runs outermost (so
+    every later interceptor logs with it), the error interceptor innermost."""
+    chain = [RequestIdInterceptor(), *interceptors, ErrorInterceptor()]
+    return grpc.aio.server(interceptors=chain, options=SERVER_OPTIONS)
 
 
 def bind(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:

@@ -18,6 +18,7 @@ from helixflow.rest_bridge.config import BridgeSettings
 from helixflow.rest_bridge.generate import ChoiceResult, Generation, fan_out, new_id, sse_stream
 from helixflow.rest_bridge.metrics import BridgeMetrics
 from helixflow.rest_bridge.middleware import RequestGuard
+from helixflow.rest_bridge.request_id import RequestIdMiddleware
 from helixflow.rest_bridge.schemas import responses as rs
 from helixflow.rest_bridge.schemas.chat import ChatCompletionRequest
 from helixflow.rest_bridge.schemas.completions import CompletionRequest
@@ -77,6 +78,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         description="OpenAI REST/SSE in front of HelixFlow's gRPC Inference API.",
     )
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)  # added last = outermost: errors from the guard carry the id too
     errors.install(app)
     started = int(time.time())
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 import grpc
 from starlette.datastructures import Headers
 
+from helixflow.common import logs
 from helixflow.common.grpc_server import CHANNEL_OPTIONS
 from helixflow.common.tls import channel_credentials
 from helixflow.rest_bridge.config import BridgeSettings
 from helixflow.v1 import inference_pb2_grpc
 
 ROUTER_MS_KEY = "x-helixflow-router-ms"
-# Headers passed through to the router: credentials and request correlation.
-_FORWARDED = ("authorization", "x-request-id", "x-helixflow-tenant")
+# Headers passed through to the router: credentials and tenant. The request id is
+# the one RequestIdMiddleware bound (the caller's or a new one).
+_FORWARDED = ("authorization", "x-helixflow-tenant")
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -33,7 +35,8 @@ def open_channel(settings: BridgeSettings) -> grpc.aio.Channel:
 
 def forward_metadata(headers: Headers) -> Metadata:
     """The caller's credentials go to the router untouched; the bridge holds no secrets."""
-    return tuple((name, value) for name in _FORWARDED if (value := headers.get(name)) is not None)
+    passed = tuple((name, value) for name in _FORWARDED if (value := headers.get(name)) is not None)
+    return passed + logs.outgoing_metadata()
 
 
 def router_ms(metadata: grpc.aio.Metadata | None) -> float:

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from helixflow.common.logs import LogFormat
 from helixflow.common.tls import TlsFiles
 
 
@@ -29,6 +30,7 @@ class BridgeSettings(BaseSettings):
     request_timeout_s: float = Field(default=600.0, gt=0, description="gRPC deadline per call")
     max_n: int = Field(default=8, ge=1, description="Upper bound for the fan-out parameter n")
     system_fingerprint: str = "helixflow-v1"
+    log_format: LogFormat = Field(default="json", description="log lines as json (with request_id) or text")
 
     @model_validator(mode="after")
     def _tls_pairs(self) -> BridgeSettings:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from helixflow.common.grpc_server import install_sigterm
+from helixflow.common.logs import LogFormat, setup_logging
 from helixflow.worker.config import Backend
 
 if TYPE_CHECKING:
@@ -77,9 +78,10 @@ def up(
     bridge_port: Annotated[int, typer.Option(help="REST bridge port")] = 8080,
     certs_dir: Annotated[Path, typer.Option(help="where the fresh dev certificates go")] = Path(".dev/certs"),
     auth: Annotated[bool, typer.Option("--auth/--no-auth", help="require API keys (off for local dev)")] = False,
+    log_format: Annotated[LogFormat, typer.Option(help="text (default here) or json")] = "text",
 ) -> None:
     """Start workers, router and REST bridge on loopback; Ctrl-C stops them."""
-    logging.basicConfig(level=logging.WARNING)
+    setup_logging(log_format, logging.WARNING)  # warnings only: the console shows the snippets
     if backend not in ("llama_cpp", "vllm", "fake"):
         raise typer.BadParameter("backend must be llama_cpp, vllm or fake", param_hint="--backend")
     chosen: Backend = backend  # type: ignore[assignment]

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from helixflow.common.grpc_server import CHANNEL_OPTIONS, install_sigterm
+from helixflow.common.logs import LogFormat, setup_logging
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import create_server
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
@@ -24,10 +25,12 @@ Target = Annotated[str, typer.Option("--router", envvar="HELIXFLOW_ROUTER_ADDRES
 
 
 @app.command("router")
-def run_router() -> None:
+def run_router(
+    log_format: Annotated[LogFormat | None, typer.Option(help="json (default) or text")] = None,
+) -> None:
     """Start the router (settings from HELIXFLOW_ROUTER_* environment variables)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    settings = RouterSettings()
+    settings = RouterSettings(**({"log_format": log_format} if log_format else {}))  # type: ignore[arg-type]
+    setup_logging(settings.log_format, logging.INFO)
 
     async def main() -> None:
         server, port = create_server(settings)

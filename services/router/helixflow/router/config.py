@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from helixflow.common.config import TlsSettings
+from helixflow.common.logs import LogFormat
 from helixflow.router.access_settings import AccessSettings
 
 PolicyName = Literal["round_robin", "least_load", "prefix_affinity"]
@@ -56,6 +57,8 @@ class RouterSettings(BaseSettings):
     # alias -> model id, e.g. {"gemma": "gemma-3-270m"}.
     model_aliases: dict[str, str] = Field(default_factory=dict)
     metrics_port: int = 9090
+    # Log lines as "json" (one object per line, with request_id) or "text".
+    log_format: LogFormat = "json"
     drain_grace_s: float = 30.0
     # Auth, quotas, usage and caches (HELIXFLOW_ROUTER_ACCESS__REDIS_URL, ...__AUTH_ENABLED=false, ...).
     access: AccessSettings = Field(default_factory=AccessSettings)

@@ -8,6 +8,7 @@ The per-token loop does one read, one yield and two clock reads; nothing else.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 import uuid
@@ -16,6 +17,7 @@ from typing import Any, TypeVar, cast
 
 import grpc
 
+from helixflow.common import logs
 from helixflow.common.errors import DeadlineExceeded, HelixError, NoWorker, WorkerLost
 from helixflow.router import metrics
 from helixflow.router.config import RouterSettings
@@ -27,6 +29,7 @@ from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_p
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 ROUTER_MS_KEY = "x-helixflow-router-ms"
 _EOF = grpc.aio.EOF
 
@@ -143,6 +146,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             fixed.model = model
             fixed.request_id = request.request_id or uuid.uuid4().hex
             request = fixed
+        if not logs.current_request_id():
+            logs.set_request_id(request.request_id)  # a direct gRPC caller sent no x-request-id
+        md = logs.outgoing_metadata()
         key = None
         if self._router.policy.wants_key:
             key = prefix_key(request, self._s.affinity_block_chars, self._s.affinity_blocks)
@@ -152,7 +158,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         while True:
             worker = self._router.pick(model, key, tried)
             tried.add(worker.address)
-            call = worker.stub.Generate(upstream, timeout=self._timeout(deadline))
+            call = worker.stub.Generate(upstream, timeout=self._timeout(deadline), metadata=md)
             worker.acquire()
             sent = False
             completed = False
@@ -173,6 +179,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             except grpc.aio.AioRpcError as err:
                 code = err.code()
                 if not sent and code in RETRYABLE and attempt + 1 < self._s.retry_attempts:
+                    log.info("generate on %s failed with %s; retrying elsewhere", worker.address, code.name)
                     await self._backoff("Generate", attempt, worker, err)
                     attempt += 1
                     continue
@@ -190,6 +197,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             if not completed:
                 # An OK end without the terminal message would look like a whole reply: refuse it.
                 raise WorkerLost(f"worker {worker.address} ended the stream without its terminal message")
+            log.info("generate done", extra={"model": model, "worker": worker.address, "attempts": attempt + 1})
             return
 
     async def Embed(self, request: inference_pb2.EmbedRequest, context: Ctx) -> inference_pb2.EmbedResponse:
@@ -224,7 +232,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             upstream = worker_pb2.WorkerEmbedRequest(request=sub)
 
             async def invoke(w: Worker, budget_s: float) -> inference_pb2.EmbedResponse:
-                return (await w.stub.Embed(upstream, timeout=budget_s)).response
+                return (await w.stub.Embed(upstream, timeout=budget_s, metadata=logs.outgoing_metadata())).response
 
             return await self._unary("Embed", model, deadline, clock, invoke)
 
@@ -250,7 +258,8 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             upstream.request.model = model
 
             async def invoke(w: Worker, budget_s: float) -> inference_pb2.TokenizeResponse:
-                return (await w.stub.Tokenize(upstream, timeout=budget_s)).response
+                md = logs.outgoing_metadata()
+                return (await w.stub.Tokenize(upstream, timeout=budget_s, metadata=md)).response
 
             reply = await self._unary("Tokenize", model, self._deadline(context), clock, invoke)
         except (HelixError, UpstreamError) as err:

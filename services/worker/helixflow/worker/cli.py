@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from helixflow.common.logs import LogFormat, setup_logging
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.server import serve
 
@@ -22,11 +23,18 @@ def worker(
         Path | None, typer.Option(help="folder with ca.pem, worker.pem, worker-key.pem (from `helixflow certs init`)")
     ] = None,
     insecure: Annotated[bool, typer.Option("--insecure", help="serve plaintext (no TLS): loopback dev only")] = False,
+    log_format: Annotated[LogFormat | None, typer.Option(help="json (default) or text")] = None,
 ) -> None:
     """Start a worker. Flags override HELIXFLOW_WORKER_* environment variables."""
     overrides: dict[str, object] = {
         k: v
-        for k, v in {"listen": listen, "backend": backend, "model_path": model_path, "model_id": model_id}.items()
+        for k, v in {
+            "listen": listen,
+            "backend": backend,
+            "model_path": model_path,
+            "model_id": model_id,
+            "log_format": log_format,
+        }.items()
         if v is not None
     }
     settings = WorkerSettings(**overrides)  # type: ignore[arg-type]
@@ -37,5 +45,5 @@ def worker(
             tls_dir / "worker-key.pem",
         )
     settings.tls.insecure = settings.tls.insecure or insecure
-    logging.basicConfig(level=logging.INFO)
+    setup_logging(settings.log_format, logging.INFO)
     asyncio.run(serve(settings))

@@ -9,6 +9,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from helixflow.common.config import TlsSettings
+from helixflow.common.logs import LogFormat
 
 Backend = Literal["llama_cpp", "vllm", "fake"]
 
@@ -34,6 +35,7 @@ class WorkerSettings(BaseSettings):
     n_gpu_layers: int = Field(0, description="layers offloaded to Metal/CUDA (-1 = all) with such a llama.cpp build")
     load_report_ms: int = Field(250, ge=10, description="default WatchLoad interval")
     drain_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight streams may finish")
+    log_format: LogFormat = Field("json", description="log lines as json (one object per line) or text")
     metrics_port: int = Field(9091, ge=0, description="Prometheus /metrics port; 0 disables")
     # vLLM pass-through (GPU workers).
     tensor_parallel_size: int = Field(1, ge=1, description="vLLM tensor parallel GPUs")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -10,6 +11,7 @@ from typing import Any
 
 import grpc
 
+from helixflow.common import logs
 from helixflow.common.errors import Draining, InvalidArgument
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
 from helixflow.worker import convert
@@ -17,6 +19,7 @@ from helixflow.worker.engine import Delta, Engine, TokenPrompt
 from helixflow.worker.metrics import WorkerMetrics
 
 Context = grpc.aio.ServicerContext[Any, Any]
+log = logging.getLogger(__name__)
 
 
 class InFlight:
@@ -53,6 +56,8 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
     ) -> AsyncIterator[worker_pb2.WorkerGenerateResponse]:
         if self.draining:
             raise Draining("worker is draining for shutdown; retry on another worker", retry_after_s=0.0)
+        if not logs.current_request_id():
+            logs.set_request_id(request.request.request_id)  # called without x-request-id metadata
         domain = convert.generation_request(request.request)
         started = last = time.perf_counter()
         first = True
@@ -80,6 +85,12 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
         finally:
             self.metrics.requests.labels(outcome).inc()
             self.in_flight.leave()
+            # One line per request, never per token.
+            log.info(
+                "generate %s",
+                outcome,
+                extra={"engine_request_id": domain.request_id, "seconds": round(time.perf_counter() - started, 4)},
+            )
 
     async def Embed(self, request: worker_pb2.WorkerEmbedRequest, context: Context) -> worker_pb2.WorkerEmbedResponse:
         req = request.request
