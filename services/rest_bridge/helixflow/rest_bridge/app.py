@@ -24,6 +24,7 @@ from helixflow.rest_bridge.schemas.chat import ChatCompletionRequest
 from helixflow.rest_bridge.schemas.completions import CompletionRequest
 from helixflow.rest_bridge.schemas.embeddings import EmbeddingRequest
 from helixflow.rest_bridge.sse import ChunkEncoder
+from helixflow.rest_bridge.tracing_middleware import TracingMiddleware
 from helixflow.rest_bridge.translate import (
     chat_logprobs,
     embedding_list,
@@ -78,6 +79,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         description="OpenAI REST/SSE in front of HelixFlow's gRPC Inference API.",
     )
     app.add_middleware(RequestGuard, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(TracingMiddleware)
     app.add_middleware(RequestIdMiddleware)  # added last = outermost: errors from the guard carry the id too
     errors.install(app)
     started = int(time.time())

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from helixflow.common.logs import LogFormat, setup_logging
+from helixflow.common.tracing import setup_tracing
 from helixflow.rest_bridge.config import BridgeSettings
 
 app = typer.Typer(add_completion=False, help="OpenAI-compatible REST bridge to the router.")
@@ -34,5 +35,6 @@ def serve(
     from helixflow.rest_bridge.app import create_app
 
     setup_logging(settings.log_format, logging.INFO)
+    setup_tracing("helixflow-bridge", settings.otlp_endpoint)
     # log_config=None: keep our handlers (uvicorn would install its own).
     uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_config=None, access_log=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 from starlette.datastructures import Headers
 
-from helixflow.common import logs
+from helixflow.common import logs, tracing
 from helixflow.common.grpc_server import CHANNEL_OPTIONS
 from helixflow.common.tls import channel_credentials
 from helixflow.rest_bridge.config import BridgeSettings
@@ -36,7 +36,7 @@ def open_channel(settings: BridgeSettings) -> grpc.aio.Channel:
 def forward_metadata(headers: Headers) -> Metadata:
     """The caller's credentials go to the router untouched; the bridge holds no secrets."""
     passed = tuple((name, value) for name in _FORWARDED if (value := headers.get(name)) is not None)
-    return passed + logs.outgoing_metadata()
+    return passed + logs.outgoing_metadata() + tracing.inject()
 
 
 def router_ms(metadata: grpc.aio.Metadata | None) -> float:

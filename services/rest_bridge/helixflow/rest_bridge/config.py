@@ -30,6 +30,7 @@ class BridgeSettings(BaseSettings):
     request_timeout_s: float = Field(default=600.0, gt=0, description="gRPC deadline per call")
     max_n: int = Field(default=8, ge=1, description="Upper bound for the fan-out parameter n")
     system_fingerprint: str = "helixflow-v1"
+    otlp_endpoint: str = Field(default="", description="OpenTelemetry OTLP/gRPC endpoint; empty = tracing off")
     log_format: LogFormat = Field(default="json", description="log lines as json (with request_id) or text")
 
     @model_validator(mode="after")

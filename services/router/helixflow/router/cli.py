@@ -15,6 +15,7 @@ from rich.table import Table
 
 from helixflow.common.grpc_server import CHANNEL_OPTIONS, install_sigterm
 from helixflow.common.logs import LogFormat, setup_logging
+from helixflow.common.tracing import setup_tracing
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import create_server
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
@@ -31,6 +32,7 @@ def run_router(
     """Start the router (settings from HELIXFLOW_ROUTER_* environment variables)."""
     settings = RouterSettings(**({"log_format": log_format} if log_format else {}))  # type: ignore[arg-type]
     setup_logging(settings.log_format, logging.INFO)
+    setup_tracing("helixflow-router", settings.otlp_endpoint)
 
     async def main() -> None:
         server, port = create_server(settings)

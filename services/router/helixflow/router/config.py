@@ -59,6 +59,8 @@ class RouterSettings(BaseSettings):
     metrics_port: int = 9090
     # Log lines as "json" (one object per line, with request_id) or "text".
     log_format: LogFormat = "json"
+    # OpenTelemetry OTLP/gRPC endpoint (e.g. http://otel-collector:4317); empty = tracing off.
+    otlp_endpoint: str = ""
     drain_grace_s: float = 30.0
     # Auth, quotas, usage and caches (HELIXFLOW_ROUTER_ACCESS__REDIS_URL, ...__AUTH_ENABLED=false, ...).
     access: AccessSettings = Field(default_factory=AccessSettings)

@@ -17,7 +17,7 @@ from typing import Any, TypeVar, cast
 
 import grpc
 
-from helixflow.common import logs
+from helixflow.common import logs, tracing
 from helixflow.common.errors import DeadlineExceeded, HelixError, NoWorker, WorkerLost
 from helixflow.router import metrics
 from helixflow.router.config import RouterSettings
@@ -127,11 +127,12 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         self, request: inference_pb2.GenerateRequest, context: Ctx
     ) -> AsyncIterator[inference_pb2.GenerateResponse]:
         clock = _Clock()
-        try:
-            async for reply in self._generate(request, context, clock):
-                yield reply
-        except (HelixError, UpstreamError) as err:
-            await self._fail("Generate", context, err)
+        with tracing.server_span("router.Generate", context.invocation_metadata(), {"helixflow.model": request.model}):
+            try:
+                async for reply in self._generate(request, context, clock):
+                    yield reply
+            except (HelixError, UpstreamError) as err:
+                await self._fail("Generate", context, err)
         await self._finish("Generate", context, clock)
 
     async def _generate(
@@ -148,7 +149,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             request = fixed
         if not logs.current_request_id():
             logs.set_request_id(request.request_id)  # a direct gRPC caller sent no x-request-id
-        md = logs.outgoing_metadata()
+        request_md = logs.outgoing_metadata()
         key = None
         if self._router.policy.wants_key:
             key = prefix_key(request, self._s.affinity_block_chars, self._s.affinity_blocks)
@@ -158,6 +159,14 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         while True:
             worker = self._router.pick(model, key, tried)
             tried.add(worker.address)
+            # One child span per attempt, so retries show in the trace (None when tracing is off).
+            span = tracing.start_span(
+                "router.attempt",
+                kind=tracing.CLIENT,
+                attributes={"helixflow.worker": worker.address, "helixflow.attempt": attempt + 1},
+            )
+            md = request_md + tracing.inject_span(span)
+            failure: BaseException | None = None
             call = worker.stub.Generate(upstream, timeout=self._timeout(deadline), metadata=md)
             worker.acquire()
             sent = False
@@ -177,6 +186,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                     yield response
                     sent = True
             except grpc.aio.AioRpcError as err:
+                failure = err
                 code = err.code()
                 if not sent and code in RETRYABLE and attempt + 1 < self._s.retry_attempts:
                     log.info("generate on %s failed with %s; retrying elsewhere", worker.address, code.name)
@@ -191,6 +201,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                     ) from None
                 raise self._final_error(err, worker) from None
             finally:
+                tracing.end_span(span, failure)
                 worker.release()
                 # Frees the worker's slot when the client cancelled or went away; no-op once done.
                 call.cancel()

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from helixflow.common.logs import LogFormat, setup_logging
+from helixflow.common.tracing import setup_tracing
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.server import serve
 
@@ -46,4 +47,5 @@ def worker(
         )
     settings.tls.insecure = settings.tls.insecure or insecure
     setup_logging(settings.log_format, logging.INFO)
+    setup_tracing("helixflow-worker", settings.otlp_endpoint)
     asyncio.run(serve(settings))

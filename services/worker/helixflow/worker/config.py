@@ -36,6 +36,7 @@ class WorkerSettings(BaseSettings):
     load_report_ms: int = Field(250, ge=10, description="default WatchLoad interval")
     drain_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight streams may finish")
     log_format: LogFormat = Field("json", description="log lines as json (one object per line) or text")
+    otlp_endpoint: str = Field("", description="OpenTelemetry OTLP/gRPC endpoint for traces; empty = tracing off")
     metrics_port: int = Field(9091, ge=0, description="Prometheus /metrics port; 0 disables")
     # vLLM pass-through (GPU workers).
     tensor_parallel_size: int = Field(1, ge=1, description="vLLM tensor parallel GPUs")

@@ -11,7 +11,7 @@ from typing import Any
 
 import grpc
 
-from helixflow.common import logs
+from helixflow.common import logs, tracing
 from helixflow.common.errors import Draining, InvalidArgument
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
 from helixflow.worker import convert
@@ -63,6 +63,14 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
         first = True
         self.in_flight.enter()
         outcome = "cancelled"
+        failure: BaseException | None = None
+        # Not made current: the span must outlive each ``yield`` (None when tracing is off).
+        span = tracing.start_span(
+            "worker.Generate",
+            metadata=context.invocation_metadata(),
+            kind=tracing.SERVER,
+            attributes={"helixflow.model": request.request.model},
+        )
         try:
             async with aclosing(self.engine.generate(domain)) as events:
                 async for event in events:
@@ -79,10 +87,12 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
                     else:
                         outcome = event.reason.value
                         yield convert.finished_to_pb(event)
-        except Exception:
+        except Exception as err:
             outcome = "error"
+            failure = err
             raise
         finally:
+            tracing.end_span(span, failure)
             self.metrics.requests.labels(outcome).inc()
             self.in_flight.leave()
             # One line per request, never per token.
