@@ -32,9 +32,11 @@ async def replicas(
         await client.flushall()
         await client.aclose()
         for _ in range(2):
-            router_factory.append(await start_router(settings_for(redis_proc.url)))
+            router_factory.append(await start_router(settings_for(redis_proc.url, response_cache_enabled=True)))
     else:
-        router = await start_router(settings_for(None, key_db_path=f"{tmp_path}/keys.sqlite3"))
+        router = await start_router(
+            settings_for(None, key_db_path=f"{tmp_path}/keys.sqlite3", response_cache_enabled=True)
+        )
         router_factory.extend([router, router])
     return router_factory
 

@@ -54,7 +54,7 @@ async def cluster(pki: dict[str, TlsFiles], redis_proc: RedisProcess) -> AsyncIt
                 workers=[address],
                 metrics_port=0,
                 load_report_interval_ms=50,
-                access=AccessSettings(redis_url=redis_proc.url),
+                access=AccessSettings(redis_url=redis_proc.url, response_cache_enabled=True),
             )
             server, port = create_server(settings)
             await server.start()

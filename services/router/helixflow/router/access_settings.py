@@ -29,7 +29,8 @@ class AccessSettings(BaseModel):
     jwt_leeway_s: float = 0.0
     # What to do when Redis cannot be reached for a quota check: admit (open) or refuse (closed).
     quota_fail_open: bool = False
-    response_cache_enabled: bool = True
+    # Opt-in: replaying a stored answer must be a deliberate choice (deterministic requests only).
+    response_cache_enabled: bool = False
     response_cache_ttl_s: int = 3600
     response_cache_max_entries: int = 10_000
     response_cache_max_entry_bytes: int = 1 << 20
