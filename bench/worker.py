@@ -173,7 +173,9 @@ async def bench_llama_server(
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient(timeout=600) as http:
+        # No keep-alive: llama-server may close an idle connection just as httpx reuses it.
+        limits = httpx.Limits(max_keepalive_connections=0)
+        async with httpx.AsyncClient(timeout=600, limits=limits) as http:
             while True:  # poll /health: the server offers no other readiness signal
                 if proc.returncode is not None:
                     raise RuntimeError(f"llama-server exited with {proc.returncode}")
@@ -207,7 +209,14 @@ async def bench_llama_server(
                             tokens += 1
                 return Sample(tokens, ttft)
 
-            await one(-1)
+            for attempt in range(10):  # /health can answer before the HTTP worker takes requests
+                try:
+                    await one(-1)
+                    break
+                except httpx.TransportError:
+                    if attempt == 9:
+                        raise
+                    await asyncio.sleep(0.5)
             return await drive(c, requests, one)
     finally:
         if proc.returncode is None:
