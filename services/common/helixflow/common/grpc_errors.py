@@ -98,6 +98,28 @@ def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., A
     return handler
 
 
+def mapped_unary_handler(
+    handler: grpc.RpcMethodHandler[Any, Any], behavior: Callable[..., Awaitable[Any]]
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """A unary-unary handler running ``behavior`` with the error mapping, keeping handler's serializers."""
+    return grpc.unary_unary_rpc_method_handler(
+        _wrap_unary(behavior),
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+def mapped_stream_handler(
+    handler: grpc.RpcMethodHandler[Any, Any], behavior: Callable[..., AsyncIterator[Any]]
+) -> grpc.RpcMethodHandler[Any, Any]:
+    """A unary-stream handler running ``behavior`` with the error mapping, keeping handler's serializers."""
+    return grpc.unary_stream_rpc_method_handler(
+        _wrap_stream(behavior),
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
     """Map domain errors raised by unary-unary and unary-stream handlers."""
 
@@ -110,15 +132,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         if handler.unary_unary is not None:
-            return grpc.unary_unary_rpc_method_handler(
-                _wrap_unary(handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+            return mapped_unary_handler(handler, handler.unary_unary)
         if handler.unary_stream is not None:
-            return grpc.unary_stream_rpc_method_handler(
-                _wrap_stream(handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
-            )
+            return mapped_stream_handler(handler, handler.unary_stream)
         return handler
