@@ -7,19 +7,15 @@ without vLLM unless HELIXFLOW_REQUIRE_VLLM=1; skipped without llama.cpp.
 
 from __future__ import annotations
 
-import importlib.util
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
+from vllm_gate import VLLM_MARKS, require_vllm
 
-if importlib.util.find_spec("vllm") is None:
-    if os.environ.get("HELIXFLOW_REQUIRE_VLLM") == "1":
-        pytest.fail("HELIXFLOW_REQUIRE_VLLM=1 but vllm is not importable", pytrace=False)
-    pytest.skip("vllm is not installed (set HELIXFLOW_REQUIRE_VLLM=1 to require it)", allow_module_level=True)
+require_vllm()
 
 from helixflow.common.tls import TlsFiles
 from helixflow.v1 import common_pb2, inference_pb2
@@ -29,15 +25,7 @@ from tests.router.conftest import router, tls_settings
 from tests.router.test_router import collect
 from tests.worker.conftest import save_tiny_llama
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.timeout(600),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::FutureWarning"),
-    pytest.mark.filterwarnings("ignore::UserWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = VLLM_MARKS
 
 VLLM_MODEL = "tiny-llama"
 LLAMA_MODEL = "gemma-3-270m"

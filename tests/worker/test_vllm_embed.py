@@ -5,33 +5,21 @@ Skipped without vLLM unless HELIXFLOW_REQUIRE_VLLM=1.
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from vllm_gate import VLLM_MARKS, require_vllm
 
-if importlib.util.find_spec("vllm") is None:
-    if os.environ.get("HELIXFLOW_REQUIRE_VLLM") == "1":
-        pytest.fail("HELIXFLOW_REQUIRE_VLLM=1 but vllm is not importable", pytrace=False)
-    pytest.skip("vllm is not installed (set HELIXFLOW_REQUIRE_VLLM=1 to require it)", allow_module_level=True)
+require_vllm()
 
 from helixflow.common.errors import InvalidArgument, PromptTooLong
 from helixflow.worker.backends.vllm import VllmEngine
 from helixflow.worker.backends.vllm_config import VllmEngineConfig
 from helixflow.worker.engine import GenerationRequest, TextPrompt
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.timeout(600),
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::FutureWarning"),
-    pytest.mark.filterwarnings("ignore::UserWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = VLLM_MARKS
 
 CONTEXT = 128
 

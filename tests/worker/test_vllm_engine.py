@@ -8,21 +8,17 @@ missing vLLM fails the run). The model is random, so tests check mechanics
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import itertools
 import json
-import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from vllm_gate import VLLM_MARKS, require_vllm
 
-if importlib.util.find_spec("vllm") is None:
-    if os.environ.get("HELIXFLOW_REQUIRE_VLLM") == "1":
-        pytest.fail("HELIXFLOW_REQUIRE_VLLM=1 but vllm is not importable", pytrace=False)
-    pytest.skip("vllm is not installed (set HELIXFLOW_REQUIRE_VLLM=1 to require it)", allow_module_level=True)
+require_vllm()
 
 from helixflow.common.errors import InvalidArgument, PromptTooLong, QueueFull, UnsupportedConstraint
 from helixflow.worker.backends.vllm import VllmEngine
@@ -42,16 +38,7 @@ from helixflow.worker.engine import (
     TokenPrompt,
 )
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.timeout(600),
-    # vLLM and its dependencies warn at import and start-up; those are not ours.
-    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-    pytest.mark.filterwarnings("ignore::FutureWarning"),
-    pytest.mark.filterwarnings("ignore::UserWarning"),
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = VLLM_MARKS
 
 MAX_MODEL_LEN = 256
 GREEDY: dict[str, Any] = {"temperature": 0.0, "ignore_eos": True}
