@@ -22,7 +22,6 @@ from helixflow.common.certs import init_dev_pki
 from helixflow.common.config import TlsSettings
 from helixflow.common.tls import TlsFiles
 from helixflow.router.config import RouterSettings
-from helixflow.router.hooks import UsageObserver
 from helixflow.router.server import RouterServer, create_server
 from helixflow.v1 import inference_pb2_grpc
 from helixflow.worker.backends.fake import FakeEngine
@@ -85,7 +84,7 @@ async def worker(
 
 @asynccontextmanager
 async def router(
-    pki: dict[str, TlsFiles], workers: list[str], usage: UsageObserver | None = None, **overrides: Any
+    pki: dict[str, TlsFiles], workers: list[str], **overrides: Any
 ) -> AsyncIterator[tuple[RouterServer, inference_pb2_grpc.InferenceAsyncStub]]:
     settings = RouterSettings(
         listen="127.0.0.1:0",
@@ -95,7 +94,7 @@ async def router(
         load_report_interval_ms=50,
         **{"access": {"auth_enabled": False}, **overrides},
     )
-    server, port = create_server(settings, usage=usage)
+    server, port = create_server(settings)
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
     try:

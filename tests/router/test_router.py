@@ -186,6 +186,7 @@ async def test_list_models_embed_split_and_tokenize(pki: Pki) -> None:
         single = await stub.Embed(inference_pb2.EmbedRequest(model="fake", inputs=["text 7"]))
         assert list(reply.embeddings[7].values) == list(single.embeddings[0].values)
         assert all(w.served >= 1 for w in rs.pool.workers.values())  # the batch was split
+        assert reply.usage.prompt_tokens == 2 * len(inputs)  # the parts' usage is summed
 
         tok = await stub.Tokenize(inference_pb2.TokenizeRequest(model="fk", prompt="a b c"))
         assert len(tok.token_ids) == 3
@@ -210,27 +211,6 @@ async def test_router_health_follows_its_workers(pki: Pki) -> None:
         await wait_for(
             lambda: servicer._server_status.get(INFERENCE_SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
         )
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.completed: list[int] = []
-        self.embedded: list[int] = []
-
-    async def generate_done(self, request: Any, complete: common_pb2.Complete, context: Any) -> None:
-        self.completed.append(complete.usage.completion_tokens)
-
-    async def embed_done(self, request: Any, usage: common_pb2.Usage, context: Any) -> None:
-        self.embedded.append(usage.prompt_tokens)
-
-
-async def test_usage_observer_sees_final_usage(pki: Pki) -> None:
-    recorder = Recorder()
-    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr], usage=recorder) as (_, stub):
-        await collect(stub, gen(max_tokens=7))
-        await stub.Embed(inference_pb2.EmbedRequest(model="fake", inputs=["a b", "c"]))
-        assert recorder.completed == [7]
-        assert recorder.embedded == [3]
 
 
 async def test_prefix_affinity_keeps_a_shared_system_prompt_on_one_worker(pki: Pki) -> None:

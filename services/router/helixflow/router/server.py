@@ -20,7 +20,6 @@ from helixflow.common.tls import server_credentials
 from helixflow.router.access import build_access
 from helixflow.router.config import RouterSettings
 from helixflow.router.discovery import Discovery
-from helixflow.router.hooks import UsageObserver
 from helixflow.router.policies import make_policy
 from helixflow.router.pool import WorkerPool
 from helixflow.router.routing import Router
@@ -39,7 +38,6 @@ class RouterServer:
         self,
         settings: RouterSettings,
         interceptors: Sequence[grpc.aio.ServerInterceptor],
-        usage: UsageObserver | None,
     ) -> None:
         if settings.worker_tls is None:
             raise InvalidArgument(
@@ -63,7 +61,7 @@ class RouterServer:
         self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
         self.access.access_interceptor.resolve_model = self.router.resolve
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
-        inference_pb2_grpc.add_InferenceServicer_to_server(InferenceServicer(settings, self.router, usage), self.grpc)
+        inference_pb2_grpc.add_InferenceServicer_to_server(InferenceServicer(settings, self.router), self.grpc)
         admin_pb2_grpc.add_AdminServicer_to_server(self.access.admin, self.grpc)
         enable_reflection(self.grpc, [INFERENCE_SERVICE, ADMIN_SERVICE, "grpc.health.v1.Health"])
         own = settings.tls.files()
@@ -104,7 +102,6 @@ class RouterServer:
 def create_server(
     settings: RouterSettings,
     interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
-    usage: UsageObserver | None = None,
 ) -> tuple[RouterServer, int]:
-    server = RouterServer(settings, interceptors, usage)
+    server = RouterServer(settings, interceptors)
     return server, server.port

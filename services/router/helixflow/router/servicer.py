@@ -21,7 +21,6 @@ from helixflow.common import logs, tracing
 from helixflow.common.errors import DeadlineExceeded, HelixError, NoWorker, WorkerLost
 from helixflow.router import metrics
 from helixflow.router.config import RouterSettings
-from helixflow.router.hooks import UsageObserver
 from helixflow.router.pool import Worker
 from helixflow.router.routing import Router, prefix_key
 from helixflow.router.upstream import LOST, RETRYABLE, UpstreamError
@@ -48,10 +47,9 @@ class _Clock:
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServicer):
-    def __init__(self, settings: RouterSettings, router: Router, usage: UsageObserver | None = None) -> None:
+    def __init__(self, settings: RouterSettings, router: Router) -> None:
         self._s = settings
         self._router = router
-        self._usage = usage
 
     # -- helpers -------------------------------------------------------------
 
@@ -181,8 +179,6 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                     response = cast(worker_pb2.WorkerGenerateResponse, reply).response
                     if response.HasField("complete"):
                         completed = True
-                        if self._usage is not None:
-                            await self._usage.generate_done(request, response.complete, context)
                     yield response
                     sent = True
             except grpc.aio.AioRpcError as err:
@@ -218,8 +214,6 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         except (HelixError, UpstreamError) as err:
             await self._fail("Embed", context, err)
             raise
-        if self._usage is not None:
-            await self._usage.embed_done(request, reply.usage, context)
         await self._finish("Embed", context, clock)
         return reply
 
