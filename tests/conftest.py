@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -15,8 +14,6 @@ from helixflow.common.config import TlsSettings
 from helixflow.common.tls import TlsFiles
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_cpp import LlamaCppEngine
-
-IN_CI = os.environ.get("CI") == "true"
 
 
 @pytest.fixture(scope="session")

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NoReturn
 
-import pytest
+from prerequisites import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests/polyglot"
@@ -63,13 +62,6 @@ class Client:
 
 
 Builder = Callable[[Path], Client]
-
-
-def unavailable(reason: str) -> NoReturn:
-    """A missing prerequisite: a failure under CI=true, a skip elsewhere."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"missing under CI: {reason}")
-    pytest.skip(reason)
 
 
 def _need(*commands: str) -> None:

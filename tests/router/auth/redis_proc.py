@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess
 import time
 
-import pytest
+from prerequisites import unavailable
 
 
 def free_port() -> int:
@@ -22,10 +21,7 @@ class RedisProcess:
     def __init__(self) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
-            message = "redis-server is not installed (make setup installs it)"
-            if os.environ.get("CI") == "true":
-                pytest.fail(message)
-            pytest.skip(message)
+            unavailable("redis-server is not installed (make setup installs it)")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self._proc = subprocess.Popen(
