@@ -7,6 +7,7 @@ forces one.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +18,9 @@ from bridge_testing.serve import LoopThread
 from helixflow.rest_bridge.stack import LocalStack, StackOptions
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+@contextlib.contextmanager
+def running_stack(tmp_path_factory: pytest.TempPathFactory, *, auth: bool = False) -> Iterator[LocalStack]:
+    """Workers + router + bridge on free loopback ports, on a background event loop."""
     backend, model_id = backend_and_model()
     options = StackOptions(
         backend=backend,
@@ -27,13 +29,22 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         bridge_port=0,
         certs_dir=Path(tmp_path_factory.mktemp("certs")),
         drain_grace_s=2.0,
+        auth=auth,
     )
     loop = LoopThread()
     local = LocalStack(options)
     loop.run(local.start, timeout=180)
-    yield local
-    loop.run(local.stop)
-    loop.stop()
+    try:
+        yield local
+    finally:
+        loop.run(local.stop)
+        loop.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    with running_stack(tmp_path_factory) as local:
+        yield local
 
 
 @pytest.fixture(scope="session")

@@ -8,38 +8,22 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import openai
 import pytest
-from bridge_testing.backend import backend_and_model
-from bridge_testing.serve import LoopThread
 
-from helixflow.rest_bridge.stack import LocalStack, StackOptions
+from helixflow.rest_bridge.stack import LocalStack
 from helixflow.router.admin.convert import template_from_proto
 from helixflow.router.keys.service import KeyService
 from helixflow.router.keys.store import SqliteKeyStore
 from helixflow.v1 import admin_pb2
+from tests.e2e.conftest import running_stack
 
 
 @pytest.fixture(scope="module")
 def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    backend, model_id = backend_and_model()
-    options = StackOptions(
-        backend=backend,
-        model_id=model_id,
-        router_port=0,
-        bridge_port=0,
-        certs_dir=Path(tmp_path_factory.mktemp("certs")),
-        drain_grace_s=2.0,
-        auth=True,
-    )
-    loop = LoopThread()
-    local = LocalStack(options)
-    loop.run(local.start, timeout=180)
-    yield local
-    loop.run(local.stop)
-    loop.stop()
+    with running_stack(tmp_path_factory, auth=True) as local:
+        yield local
 
 
 def _key(stack: LocalStack, name: str, scopes: admin_pb2.KeyScopes) -> str:
