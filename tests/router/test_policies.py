@@ -6,12 +6,14 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 
+import grpc
 import pytest
 
 from helixflow.router.config import RouterSettings
 from helixflow.router.policies import LeastLoad, PrefixAffinity, RoundRobin
+from helixflow.router.pool import Worker
 from helixflow.router.routing import prefix_key
-from helixflow.v1 import common_pb2, inference_pb2
+from helixflow.v1 import common_pb2, inference_pb2, worker_pb2
 
 
 @dataclass
@@ -121,3 +123,54 @@ def test_settings_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.model_aliases == {"gemma": "gemma-3-270m"}
     assert s.listen == "127.0.0.1:50051"
     assert s.metrics_port == 9090
+
+
+async def test_worker_score_counts_our_requests_exactly_and_only_others_from_a_report() -> None:
+    channel = grpc.aio.insecure_channel("10.0.0.9:50061")  # never connects: nothing is sent
+    worker = Worker("10.0.0.9:50061", channel)
+    worker.acquire()
+    worker.acquire()
+    # The worker reports our two plus one from another router.
+    worker.observe(worker_pb2.WatchLoadResponse(running=3, kv_cache_usage=0.25))
+    assert worker.score() == 3.25
+    # Ours finish before the next report: the old report must not keep counting them.
+    worker.release()
+    worker.release()
+    assert worker.score() == 1.25
+    await channel.close()
+
+
+def test_prefix_affinity_follows_a_spilled_key_to_where_its_cache_now_is() -> None:
+    ws = workers(2)
+    policy = PrefixAffinity(margin=2)
+    owner = policy.choose(ws, 99)
+    other = next(w for w in ws if w is not owner)
+    owner.load = 5  # busy: the key spills over
+    assert policy.choose(ws, 99) is other
+    owner.load, other.load = 0, 1  # the owner is idle again, but the prefix is cached on the other
+    assert policy.choose(ws, 99) is other
+
+
+def test_prefix_affinity_falls_back_to_the_ring_when_a_keys_worker_leaves() -> None:
+    ws = workers(3)
+    policy = PrefixAffinity(margin=2)
+    owner = policy.choose(ws, 99)
+    owner.load = 5
+    spilled_to = policy.choose(ws, 99)
+    assert spilled_to is not owner
+    owner.load = 0
+    remaining = [w for w in ws if w is not spilled_to]
+    assert policy.choose(remaining, 99) is owner  # the ring's owner again
+
+
+def test_prefix_affinity_forgets_the_least_recently_used_keys() -> None:
+    ws = workers(2)
+    policy = PrefixAffinity(margin=2, remembered=2)
+    owner = policy.choose(ws, 99)
+    other = next(w for w in ws if w is not owner)
+    owner.load = 5
+    assert policy.choose(ws, 99) is other  # remembered: 99 -> other
+    owner.load = 0
+    policy.choose(ws, 1)
+    policy.choose(ws, 2)  # 99 is now the least recently used of three: forgotten
+    assert policy.choose(ws, 99) is owner

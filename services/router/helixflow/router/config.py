@@ -41,9 +41,12 @@ class RouterSettings(BaseSettings):
 
     policy: PolicyName = "prefix_affinity"
     # Go to the least-loaded worker when the preferred one has more than this many
-    # requests (waiting + running) above it. Small by default: on CPU workers, waiting
-    # behind two prefills costs more than the one cold prefill a spill-over causes.
-    affinity_margin: float = 2.0
+    # requests (waiting + running) above it. A spill-over costs a cold prefill of the
+    # whole shared prefix, while a cache hit on the preferred worker is prefilled first
+    # (shortest remaining prefill goes first), so a few requests of imbalance are cheaper
+    # than a miss. 4 is a quarter of a default llama.cpp worker's slots; raise it with
+    # larger workers (bench/router.py part (c) measures the trade-off).
+    affinity_margin: float = 4.0
     # How much of the normalized prompt makes the affinity key, in blocks of this many chars.
     affinity_block_chars: int = 256
     affinity_blocks: int = 4

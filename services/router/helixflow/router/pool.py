@@ -42,6 +42,7 @@ class Worker:
         "inflight",
         "info",
         "load",
+        "others",
         "served",
         "serving",
         "stub",
@@ -57,6 +58,7 @@ class Worker:
         self.serving = False
         self.suspect_until = 0.0
         self.inflight = 0
+        self.others = 0  # requests at the worker that are not ours (other routers), from its report
         self.served = 0  # calls sent here, for tests and debugging
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -67,11 +69,16 @@ class Worker:
     def routable(self, now: float) -> bool:
         return self.serving and self.info is not None and not self.load.draining and now >= self.suspect_until
 
+    def observe(self, report: worker_pb2.WatchLoadResponse) -> None:
+        """Take a load report. Our in-flight count is exact and current; a report is up to
+        one interval old, so it only adds what it shows beyond our count (other routers)."""
+        self.load = report
+        self.others = max(0, report.waiting + report.running - self.inflight)
+
     def score(self) -> float:
-        """Load used by the policies: requests queued or running (our exact count, or the
-        worker's report when other routers also feed it), plus KV use as a tie-breaker."""
-        reported = self.load.waiting + self.load.running
-        return max(self.inflight, reported) + float(self.load.kv_cache_usage)
+        """Load used by the policies: requests queued or running (ours, exact, plus other
+        routers' from the last report), plus KV use as a tie-breaker."""
+        return self.inflight + self.others + float(self.load.kv_cache_usage)
 
     def acquire(self) -> None:
         self.inflight += 1
@@ -225,7 +232,7 @@ class WorkerPool:
         try:
             async for report in worker.stub.WatchLoad(request):
                 was_draining = worker.load.draining
-                worker.load = report
+                worker.observe(report)
                 if report.draining != was_draining:
                     self._changed()
         except grpc.aio.AioRpcError as err:

@@ -6,6 +6,13 @@ cache already is, and adding or removing a worker moves only its share of keys.
 Affinity alone makes hot spots, so when the preferred worker's score exceeds
 the least-loaded one's by more than ``margin``, the request goes to the least
 loaded instead.
+
+A key's spill-over is remembered: the worker that last served a key is its
+preferred worker from then on (its KV cache now holds that prefix), so a hot
+worker sheds whole prefix groups instead of scattering every group's requests
+and paying a cold prefill on each. Keys never seen, or whose worker left, use
+the ring. The memory is per router replica and bounded (least recently used
+keys are forgotten); replicas agree on every key that has not spilled.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 import random
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from helixflow.router.policies.base import C
@@ -20,6 +28,8 @@ from helixflow.router.policies.least_load import least_loaded
 
 # Virtual nodes per worker: enough to spread keys evenly over a handful of workers.
 VNODES = 64
+# Prefix keys whose last worker is remembered: a few MB at most.
+REMEMBERED_KEYS = 65536
 
 
 def _point(data: bytes) -> int:
@@ -42,11 +52,13 @@ class HashRing:
 class PrefixAffinity:
     wants_key = True
 
-    def __init__(self, margin: float, rng: random.Random | None = None) -> None:
+    def __init__(self, margin: float, rng: random.Random | None = None, remembered: int = REMEMBERED_KEYS) -> None:
         self.margin = margin
         self._rng = rng or random.Random()
         self._ring_for: frozenset[str] = frozenset()
         self._ring: HashRing | None = None
+        self._last_served: OrderedDict[int, str] = OrderedDict()
+        self._remembered = remembered
 
     def _ring_of(self, addresses: frozenset[str]) -> HashRing:
         # Membership changes rarely; rebuild the ring only when it does.
@@ -56,7 +68,11 @@ class PrefixAffinity:
         return self._ring
 
     def preferred(self, candidates: Sequence[C], key: int) -> C:
-        owner = self._ring_of(frozenset(c.address for c in candidates)).owner(key)
+        """The worker that last served ``key`` if it is a candidate, else the ring's owner."""
+        last = self._last_served.get(key)
+        owner = last if last is not None and any(c.address == last for c in candidates) else None
+        if owner is None:
+            owner = self._ring_of(frozenset(c.address for c in candidates)).owner(key)
         return next(c for c in candidates if c.address == owner)
 
     def choose(self, candidates: Sequence[C], key: int | None) -> C:
@@ -64,6 +80,9 @@ class PrefixAffinity:
         if key is None or len(candidates) == 1:
             return least
         preferred = self.preferred(candidates, key)
-        if preferred.score() - least.score() > self.margin:
-            return least
-        return preferred
+        chosen = least if preferred.score() - least.score() > self.margin else preferred
+        self._last_served[key] = chosen.address
+        self._last_served.move_to_end(key)
+        if len(self._last_served) > self._remembered:
+            self._last_served.popitem(last=False)
+        return chosen
