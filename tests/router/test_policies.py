@@ -165,12 +165,29 @@ def test_prefix_affinity_falls_back_to_the_ring_when_a_keys_worker_leaves() -> N
 
 def test_prefix_affinity_forgets_the_least_recently_used_keys() -> None:
     ws = workers(2)
-    policy = PrefixAffinity(margin=2, remembered=2)
+    policy = PrefixAffinity(margin=2, remembered=1)
     owner = policy.choose(ws, 99)
     other = next(w for w in ws if w is not owner)
     owner.load = 5
     assert policy.choose(ws, 99) is other  # remembered: 99 -> other
     owner.load = 0
-    policy.choose(ws, 1)
-    policy.choose(ws, 2)  # 99 is now the least recently used of three: forgotten
+    assert policy.choose(ws, 99) is other
+    policy.choose(ws, 1)  # room for one key only: 99 is forgotten
     assert policy.choose(ws, 99) is owner
+
+
+def test_prefix_affinity_bounds_how_many_new_keys_one_worker_takes() -> None:
+    ws = workers(2)
+    ring_owner = PrefixAffinity(margin=100).preferred
+    rng = random.Random(5)
+    # Ten keys that all hash to the same worker: a plain ring puts all ten there.
+    keys: list[int] = []
+    while len(keys) < 10:
+        k = rng.getrandbits(64)
+        if ring_owner(ws, k) is ws[0]:
+            keys.append(k)
+    policy = PrefixAffinity(margin=100)
+    homes = Counter(policy.choose(ws, k).address for k in keys)
+    assert homes[ws[0].address] <= 7  # ceil(1.25 * 10 / 2)
+    assert homes[ws[0].address] >= 5  # still its owner's where the bound allows
+    assert all(policy.choose(ws, k).address == policy.preferred(ws, k).address for k in keys)  # and sticky

@@ -10,18 +10,25 @@ loaded instead.
 A key's spill-over is remembered: the worker that last served a key is its
 preferred worker from then on (its KV cache now holds that prefix), so a hot
 worker sheds whole prefix groups instead of scattering every group's requests
-and paying a cold prefill on each. Keys never seen, or whose worker left, use
-the ring. The memory is per router replica and bounded (least recently used
-keys are forgotten); replicas agree on every key that has not spilled.
+and paying a cold prefill on each.
+
+A key never seen (or whose worker left) goes to the first worker clockwise from
+its point whose count of remembered keys is below ``BALANCE`` times the average:
+consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam,
+2016). A few hot prefixes hashing to one worker would otherwise overflow its KV
+cache while the others sit idle. The memory is per router replica and bounded
+(least recently used keys are forgotten), so replicas can disagree on a key
+that spilled or was bounded off its owner; the price is a cold prefill.
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
+import math
 import random
-from collections import OrderedDict
-from collections.abc import Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Iterator, Sequence
 
 from helixflow.router.policies.base import C
 from helixflow.router.policies.least_load import least_loaded
@@ -30,6 +37,8 @@ from helixflow.router.policies.least_load import least_loaded
 VNODES = 64
 # Prefix keys whose last worker is remembered: a few MB at most.
 REMEMBERED_KEYS = 65536
+# A new key skips a worker already home to this many times its share of keys.
+BALANCE = 1.25
 
 
 def _point(data: bytes) -> int:
@@ -44,9 +53,18 @@ class HashRing:
         self._hashes = [p for p, _ in points]
         self._owners = [a for _, a in points]
 
+    def owners(self, key: int) -> Iterator[str]:
+        """Every worker once, clockwise from the key's point: its owner first."""
+        start = bisect.bisect_left(self._hashes, key)
+        seen: set[str] = set()
+        for j in range(len(self._owners)):
+            address = self._owners[(start + j) % len(self._owners)]
+            if address not in seen:
+                seen.add(address)
+                yield address
+
     def owner(self, key: int) -> str:
-        i = bisect.bisect_left(self._hashes, key)
-        return self._owners[i % len(self._owners)]
+        return next(self.owners(key))
 
 
 class PrefixAffinity:
@@ -58,6 +76,7 @@ class PrefixAffinity:
         self._ring_for: frozenset[str] = frozenset()
         self._ring: HashRing | None = None
         self._last_served: OrderedDict[int, str] = OrderedDict()
+        self._keys_at: Counter[str] = Counter()  # remembered keys per worker
         self._remembered = remembered
 
     def _ring_of(self, addresses: frozenset[str]) -> HashRing:
@@ -68,12 +87,19 @@ class PrefixAffinity:
         return self._ring
 
     def preferred(self, candidates: Sequence[C], key: int) -> C:
-        """The worker that last served ``key`` if it is a candidate, else the ring's owner."""
+        """The worker that last served ``key`` if it is a candidate, else the first one
+        clockwise on the ring that is not already home to more than its share of keys."""
+        by_address = {c.address: c for c in candidates}
         last = self._last_served.get(key)
-        owner = last if last is not None and any(c.address == last for c in candidates) else None
-        if owner is None:
-            owner = self._ring_of(frozenset(c.address for c in candidates)).owner(key)
-        return next(c for c in candidates if c.address == owner)
+        if last in by_address:
+            return by_address[last]
+        ring = self._ring_of(frozenset(by_address))
+        total = sum(self._keys_at[a] for a in by_address)
+        cap = math.ceil(BALANCE * (total + 1) / len(by_address))
+        for address in ring.owners(key):
+            if self._keys_at[address] < cap:
+                return by_address[address]
+        return by_address[ring.owner(key)]  # unreachable: some worker is below average
 
     def choose(self, candidates: Sequence[C], key: int | None) -> C:
         least = least_loaded(candidates, self._rng)
@@ -81,8 +107,17 @@ class PrefixAffinity:
             return least
         preferred = self.preferred(candidates, key)
         chosen = least if preferred.score() - least.score() > self.margin else preferred
-        self._last_served[key] = chosen.address
+        self._remember(key, chosen.address)
+        return chosen
+
+    def _remember(self, key: int, address: str) -> None:
+        previous = self._last_served.get(key)
+        if previous != address:
+            if previous is not None:
+                self._keys_at[previous] -= 1
+            self._keys_at[address] += 1
+            self._last_served[key] = address
         self._last_served.move_to_end(key)
         if len(self._last_served) > self._remembered:
-            self._last_served.popitem(last=False)
-        return chosen
+            _, forgotten_at = self._last_served.popitem(last=False)
+            self._keys_at[forgotten_at] -= 1
