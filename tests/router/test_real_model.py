@@ -1,8 +1,4 @@
-"""The "Done when" spread check with the real llama.cpp engine, once that backend exists.
-
-Skipped until ``helixflow.worker.backends.llama_cpp`` lands; written against the
-documented WorkerSettings (backend="llama_cpp", packaged Gemma 3 270M).
-"""
+"""The router over two real llama.cpp workers (packaged Gemma 3 270M, real mTLS)."""
 
 from __future__ import annotations
 
@@ -16,7 +12,7 @@ from helixflow.common.tls import TlsFiles
 from helixflow.v1 import common_pb2, inference_pb2
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.server import create_server as create_worker
-from tests.router.conftest import router, tls_settings
+from tests.router.conftest import router, tls_settings, wait_for
 from tests.router.test_router import collect
 
 pytestmark = pytest.mark.slow
@@ -24,7 +20,6 @@ pytestmark = pytest.mark.slow
 
 @asynccontextmanager
 async def llama_worker(pki: dict[str, TlsFiles]) -> AsyncIterator[str]:
-    pytest.importorskip("helixflow.worker.backends.llama_cpp")
     settings = WorkerSettings.model_validate(
         {
             "listen": "127.0.0.1:0",
@@ -55,3 +50,29 @@ async def test_real_model_requests_spread_over_two_workers(pki: dict[str, TlsFil
         results = await asyncio.gather(*(collect(stub, q) for q in requests))
         assert all(r[-1].HasField("complete") for r in results)
         assert all(w.served > 0 for w in rs.pool.workers.values())
+
+
+async def test_prefix_affinity_turns_a_shared_system_prompt_into_cache_hits(pki: dict[str, TlsFiles]) -> None:
+    async with (
+        llama_worker(pki) as wa,
+        llama_worker(pki) as wb,
+        router(pki, [wa, wb], policy="prefix_affinity") as (rs, stub),
+    ):
+        await wait_for(lambda: len(rs.pool.routable()) == 2)
+        sampling = common_pb2.SamplingParams(max_tokens=2, temperature=0.0)
+        for group in range(3):
+            system = f"You are assistant {group} of the support desk. " + "Answer briefly and politely. " * 40
+            usages = []
+            for question in range(3):  # one at a time: load never outweighs affinity
+                messages = common_pb2.ChatMessages(
+                    messages=[
+                        common_pb2.ChatMessage(role=common_pb2.ROLE_SYSTEM, content=system),
+                        common_pb2.ChatMessage(role=common_pb2.ROLE_USER, content=f"Question {question}?"),
+                    ]
+                )
+                reply = await collect(stub, inference_pb2.GenerateRequest(messages=messages, sampling=sampling))
+                usages.append(reply[-1].complete.usage)
+            assert usages[0].prompt_tokens > 200
+            # Every later request of the group found the system prompt in its worker's KV cache.
+            for usage in usages[1:]:
+                assert usage.cached_tokens > 0.9 * usage.prompt_tokens
