@@ -13,16 +13,16 @@ from prometheus_client import start_http_server
 from rich.console import Console
 from rich.table import Table
 
-from helixflow.common.grpc_server import CHANNEL_OPTIONS, install_sigterm
+from helixflow.common.grpc_server import install_sigterm
 from helixflow.common.logs import LogFormat, setup_logging
 from helixflow.common.tracing import setup_tracing
+from helixflow.router.client_options import CaFile, CertFile, Connection, KeyFile, Target, Token
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import create_server
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 app = typer.Typer(add_completion=False)
 console = Console()
-Target = Annotated[str, typer.Option("--router", envvar="HELIXFLOW_ROUTER_ADDRESS", help="router host:port")]
 
 
 @app.command("router")
@@ -57,8 +57,13 @@ def chat(
     model: Annotated[str, typer.Option(help="model id or alias; empty = the only one")] = "",
     max_tokens: Annotated[int, typer.Option()] = 256,
     system: Annotated[str, typer.Option(help="optional system message")] = "",
+    token: Token = "",
+    ca: CaFile = None,
+    cert: CertFile = None,
+    key: KeyFile = None,
 ) -> None:
     """Stream a reply from the router to the terminal."""
+    connection = Connection(router, token, ca, cert, key)
     messages = [common_pb2.ChatMessage(role=common_pb2.ROLE_USER, content=prompt)]
     if system:
         messages.insert(0, common_pb2.ChatMessage(role=common_pb2.ROLE_SYSTEM, content=system))
@@ -69,9 +74,9 @@ def chat(
     )
 
     async def main() -> None:
-        async with grpc.aio.insecure_channel(router, options=CHANNEL_OPTIONS) as channel:
+        async with connection.aio_channel() as channel:
             stub = inference_pb2_grpc.InferenceStub(channel)
-            async for reply in stub.Generate(request):
+            async for reply in stub.Generate(request, metadata=connection.metadata()):
                 if reply.HasField("delta"):
                     console.out(reply.delta.text, end="", highlight=False)
                 else:
@@ -83,12 +88,20 @@ def chat(
 
 
 @app.command("models")
-def models(router: Target = "127.0.0.1:50051") -> None:
+def models(
+    router: Target = "127.0.0.1:50051",
+    token: Token = "",
+    ca: CaFile = None,
+    cert: CertFile = None,
+    key: KeyFile = None,
+) -> None:
     """List the models the router's ready workers serve."""
+    connection = Connection(router, token, ca, cert, key)
 
     async def main() -> None:
-        async with grpc.aio.insecure_channel(router, options=CHANNEL_OPTIONS) as channel:
-            reply = await inference_pb2_grpc.InferenceStub(channel).ListModels(inference_pb2.ListModelsRequest())
+        async with connection.aio_channel() as channel:
+            stub = inference_pb2_grpc.InferenceStub(channel)
+            reply = await stub.ListModels(inference_pb2.ListModelsRequest(), metadata=connection.metadata())
         table = Table("model", "aliases", "workers", "backend", "context")
         for m in reply.models:
             table.add_row(m.id, ", ".join(m.aliases), str(m.ready_workers), m.backend, str(m.context_length))

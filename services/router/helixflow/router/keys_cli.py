@@ -2,7 +2,8 @@
 
 Every command needs an admin credential (``--token`` / HELIXFLOW_API_KEY). The
 very first admin key is made with ``create --direct``, which writes straight
-into the key store (Redis or the SQLite file) instead of calling a router.
+into the key store (Redis or the SQLite file) instead of calling a router. A
+router serving TLS is reached with HELIXFLOW_CLIENT_CA / _CERT / _KEY.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
-import grpc
 import typer
 from google.protobuf import timestamp_pb2
 from rich.console import Console
@@ -20,6 +20,7 @@ from rich.table import Table
 
 from helixflow.router.admin.convert import key_to_proto, template_from_proto
 from helixflow.router.backend import redis_client
+from helixflow.router.client_options import Connection, Target, Token
 from helixflow.router.keys.record import KeyRecord
 from helixflow.router.keys.service import KeyService
 from helixflow.router.keys.store import RedisKeyStore, SqliteKeyStore
@@ -28,13 +29,11 @@ from helixflow.v1 import admin_pb2, admin_pb2_grpc
 app = typer.Typer(no_args_is_help=True, help="API keys: create, list, show, revoke (admin scope).")
 console = Console()
 
-Target = Annotated[str, typer.Option("--router", envvar="HELIXFLOW_ROUTER_ADDRESS", help="router host:port")]
-Token = Annotated[str, typer.Option("--token", envvar="HELIXFLOW_API_KEY", help="admin API key or JWT")]
 _PERMISSIONS = {"inference": admin_pb2.PERMISSION_INFERENCE, "admin": admin_pb2.PERMISSION_ADMIN}
 
 
 def _stub(router: str) -> admin_pb2_grpc.AdminStub:
-    return admin_pb2_grpc.AdminStub(grpc.insecure_channel(router))
+    return admin_pb2_grpc.AdminStub(Connection.from_env(router, "").channel())
 
 
 def _auth(token: str) -> tuple[tuple[str, str]]:
