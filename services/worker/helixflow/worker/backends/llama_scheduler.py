@@ -81,6 +81,10 @@ MIN_COPY_GAIN = 64
 def _common_prefix(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))
     i = 0
+    # Whole blocks by slice comparison (C speed), then token by token: admission compares
+    # the prompt with every slot's cache, in the decode thread.
+    while i + 64 <= n and a[i : i + 64] == b[i : i + 64]:
+        i += 64
     while i < n and a[i] == b[i]:
         i += 1
     return i
