@@ -115,6 +115,17 @@ def test_unsupported_fields_name_themselves(http: httpx.Client) -> None:
     assert r.status_code == 200
 
 
+def test_out_of_range_max_tokens_is_a_400_naming_the_field(http: httpx.Client) -> None:
+    # The contract's max_tokens is a uint32; schemathesis once found a 500 here.
+    cases = [(CHAT, "max_completion_tokens"), (CHAT, "max_tokens"), ("/v1/completions", "max_tokens")]
+    for path, field in cases:
+        body: dict[str, object] = {"model": "fake-model", field: 2**32}
+        body.update({"messages": MSG} if path == CHAT else {"prompt": "hi"})
+        r = http.post(path, json=body)
+        assert r.status_code == 400, (path, field, r.text)
+        assert r.json()["error"]["param"] == field
+
+
 def test_body_and_content_type_limits(http: httpx.Client) -> None:
     r = http.post(CHAT, content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 400

@@ -9,6 +9,7 @@ from pydantic import Field
 from helixflow.common.errors import InvalidArgument
 from helixflow.rest_bridge.schemas.common import (
     EOS_DOC,
+    MAX_TOKENS_LIMIT,
     MIN_P_DOC,
     REP_DOC,
     ResponseFormat,
@@ -74,9 +75,9 @@ class ChatCompletionRequest(StrictModel):
     functions: list[dict[str, Any]] | None = None
     logit_bias: dict[str, float] | None = None
     logprobs: bool | None = None
-    max_completion_tokens: int | None = Field(default=None, ge=1)
+    max_completion_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
     max_tokens: int | None = Field(
-        default=None, ge=1, description="Deprecated by OpenAI; same as max_completion_tokens"
+        default=None, ge=1, le=MAX_TOKENS_LIMIT, description="Deprecated by OpenAI; same as max_completion_tokens"
     )
     metadata: dict[str, str] | None = None
     modalities: list[str] | None = None

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from helixflow.common.errors import InvalidArgument
 from helixflow.v1 import common_pb2
 
+# The contract's max_tokens is a uint32: a bigger value must be a 400, not a failed conversion.
+MAX_TOKENS_LIMIT = 2**32 - 1
+
 
 class StrictModel(BaseModel):
     """Unknown fields are an error that names them: never silently ignored."""

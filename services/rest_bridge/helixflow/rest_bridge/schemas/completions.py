@@ -9,6 +9,7 @@ from pydantic import Field
 from helixflow.common.errors import InvalidArgument
 from helixflow.rest_bridge.schemas.common import (
     EOS_DOC,
+    MAX_TOKENS_LIMIT,
     MIN_P_DOC,
     REP_DOC,
     Stop,
@@ -37,7 +38,7 @@ class CompletionRequest(StrictModel):
     frequency_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
     logit_bias: dict[str, float] | None = None
     logprobs: int | None = Field(default=None, ge=0, le=5)
-    max_tokens: int | None = Field(default=None, ge=1)
+    max_tokens: int | None = Field(default=None, ge=1, le=MAX_TOKENS_LIMIT)
     n: int | None = Field(default=None, ge=1, le=8)
     presence_penalty: float | None = Field(default=None, ge=-2.0, le=2.0)
     seed: int | None = Field(default=None, ge=0, le=2**63 - 1)
