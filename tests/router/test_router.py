@@ -79,6 +79,7 @@ async def test_worker_errors_pass_through_with_details(pki: Pki) -> None:
         info = error_details_pb2.ErrorInfo()
         assert any(d.Unpack(info) for d in status.details)
         assert info.reason == "INVALID_ARGUMENT"
+        assert ROUTER_MS_KEY in dict(err.trailing_metadata() or ())
         assert rs.pool.workers[addr].inflight == 0  # released on error too
 
 

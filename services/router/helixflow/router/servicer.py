@@ -19,11 +19,12 @@ import grpc
 
 from helixflow.common import logs, tracing
 from helixflow.common.errors import DeadlineExceeded, HelixError, NoWorker, WorkerLost
+from helixflow.common.grpc_errors import to_rpc_status
 from helixflow.router import metrics
 from helixflow.router.config import RouterSettings
 from helixflow.router.pool import Worker
 from helixflow.router.routing import Router, prefix_key
-from helixflow.router.upstream import LOST, RETRYABLE, UpstreamError
+from helixflow.router.upstream import LOST, RETRYABLE, RpcStatus, UpstreamError
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_pb2
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -113,11 +114,12 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         context.set_trailing_metadata(((ROUTER_MS_KEY, f"{ms:.3f}"),))
 
     @staticmethod
-    async def _fail(method: str, context: Ctx, err: HelixError | UpstreamError) -> None:
+    async def _fail(method: str, context: Ctx, err: HelixError | UpstreamError, clock: _Clock) -> None:
+        """End the call with the error's status; the router's own time rides next to its details."""
         metrics.ERRORS.labels(method, err.code.name).inc()
-        if isinstance(err, UpstreamError):
-            await context.abort_with_status(err.status())
-        raise err
+        status = err.status() if isinstance(err, UpstreamError) else to_rpc_status(err)
+        trailers = (*status.trailing_metadata, (ROUTER_MS_KEY, f"{clock.router_ms():.3f}"))
+        await context.abort_with_status(RpcStatus(status.code, status.details, trailers))
 
     # -- RPCs ----------------------------------------------------------------
 
@@ -130,7 +132,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 async for reply in self._generate(request, context, clock):
                     yield reply
             except (HelixError, UpstreamError) as err:
-                await self._fail("Generate", context, err)
+                await self._fail("Generate", context, err, clock)
         await self._finish("Generate", context, clock)
 
     async def _generate(
@@ -212,7 +214,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         try:
             reply = await self._embed(request, context, clock)
         except (HelixError, UpstreamError) as err:
-            await self._fail("Embed", context, err)
+            await self._fail("Embed", context, err, clock)
             raise
         await self._finish("Embed", context, clock)
         return reply
@@ -268,7 +270,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
 
             reply = await self._unary("Tokenize", model, self._deadline(context), clock, invoke)
         except (HelixError, UpstreamError) as err:
-            await self._fail("Tokenize", context, err)
+            await self._fail("Tokenize", context, err, clock)
             raise
         await self._finish("Tokenize", context, clock)
         return reply

@@ -21,7 +21,9 @@ _DETAILS_KEY = "grpc-status-details-bin"
 
 
 @dataclass(frozen=True)
-class _Status(grpc.Status):
+class RpcStatus(grpc.Status):
+    """A concrete ``grpc.Status`` (grpc only ships the interface)."""
+
     code: grpc.StatusCode
     details: str
     trailing_metadata: tuple[tuple[str, str | bytes], ...]
@@ -40,4 +42,4 @@ class UpstreamError(Exception):
 
     def status(self) -> grpc.Status:
         trailers = tuple((k, v) for k, v in (self.err.trailing_metadata() or ()) if k == _DETAILS_KEY)
-        return _Status(self.err.code(), self.err.details() or "", trailers)
+        return RpcStatus(self.err.code(), self.err.details() or "", trailers)
