@@ -15,6 +15,7 @@ import pytest
 
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_cpp import LlamaCppEngine
+from helixflow.worker.backends.llama_scheduler import MIN_COPY_GAIN
 from helixflow.worker.engine import Delta, Event, Finished, GenerationRequest, SamplingOptions, TextPrompt
 
 
@@ -137,5 +138,20 @@ async def test_a_cache_hit_gets_its_first_token_before_a_cold_prompt() -> None:
         hit = asyncio.create_task(consume("hit", SHOP + " Q2?"))
         await asyncio.gather(cold, hit)
         assert first_tokens == ["hit", "cold"]
+    finally:
+        await engine.close()
+
+
+async def test_a_burst_sharing_a_new_prefix_prefills_it_once() -> None:
+    # Small chunks: the first request needs many steps to prefill the shared prompt.
+    engine = await new_engine(slots=4, prefill_chunk=16)
+    try:
+        shop_ids = (await engine.tokenize(TextPrompt(SHOP), return_pieces=False)).token_ids
+        first = asyncio.create_task(run(engine, "first", SHOP + " Q1?"))
+        second = asyncio.create_task(run(engine, "second", SHOP + " Q2?"))
+        done = await asyncio.gather(first, second)
+        # One of them prefilled the shop rules; the other waited until at most one copy's
+        # worth of them was left (MIN_COPY_GAIN), then copied the rest.
+        assert sorted(f.usage.cached_tokens for f in done)[1] > len(shop_ids) - MIN_COPY_GAIN
     finally:
         await engine.close()

@@ -11,7 +11,8 @@ A finished slot keeps its KV cache; a new prompt sharing a prefix with it is
 placed in that slot and only the tail is prefilled (prefix reuse). Otherwise the
 least recently used idle cache is evicted. A prompt sharing a much longer prefix
 with a BUSY slot's decoded tokens copies that slot's KV stream
-(``llama_memory_seq_cp``) and trims it, instead of prefilling the prefix again.
+(``llama_memory_seq_cp``) and trims it, instead of prefilling the prefix again;
+one whose prefix a busy slot is still prefilling waits for it, then copies.
 Prefill budget goes to the sequences closest to their first token first, so a
 cache hit is not stuck behind a long cold prompt.
 """
@@ -221,7 +222,10 @@ class Scheduler:
             free = [s for s in self._slots if s.seq is None]
             if not free:
                 return
-            seq = self._waiting.popleft()
+            seq = next((w for w in self._waiting if not self._prefix_in_flight(w.prompt)), None)
+            if seq is None:
+                return
+            self._waiting.remove(seq)
             slot, shared = self._pick_slot(free, seq.prompt)
             self._admissions += 1
             slot.last_used = self._admissions
@@ -237,6 +241,20 @@ class Scheduler:
             self._prompt_tokens_seen += len(seq.prompt)
             self._prompt_tokens_cached += reuse
             slot.seq = seq
+
+    def _prefix_in_flight(self, prompt: list[int]) -> bool:
+        """Whether a sequence still prefilling will soon hold a much longer prefix of
+        ``prompt`` than any cache holds now. Such a request waits and then copies it,
+        instead of prefilling the same tokens alongside (a burst of requests sharing a
+        new system prompt); the source is running, so the wait is short and bounded."""
+        have = max((_common_prefix(s.kv, prompt) for s in self._slots), default=0)
+        for slot in self._slots:
+            src = slot.seq
+            if src is not None and not src.cancelled and src.n_fed < len(src.prompt):
+                coming = min(_common_prefix(src.prompt, prompt), len(prompt) - 1)
+                if coming - have >= MIN_COPY_GAIN:
+                    return True
+        return False
 
     @staticmethod
     def _pick_slot(free: list[Slot], prompt: list[int]) -> tuple[Slot, int]:
