@@ -41,12 +41,13 @@ class RouterSettings(BaseSettings):
 
     policy: PolicyName = "prefix_affinity"
     # Go to the least-loaded worker when the preferred one has more than this many
-    # requests (waiting + running) above it. A spill-over costs one cold prefill of the
-    # shared prefix, and the key then stays with its new worker, so rebalancing early
-    # pays: on bench/router.py part (c), 2 gave 1.3-1.5x round-robin's throughput
-    # against 1.0-1.3x with 4, at a similar TTFT p50. Raise it for workers with many
-    # more slots than the default 16.
-    affinity_margin: float = 2.0
+    # requests (waiting + running) above it. A spill-over costs a cold prefill of the
+    # shared prefix, while a cache hit is prefilled first on a busy worker; the ring's
+    # bounded loads already keep prefix groups spread. On bench/router.py part (c), 4
+    # kept TTFT p50 at 0.17-0.26x round-robin over eight runs, while 2 had a run at
+    # 0.65x (more spill-overs, fewer hits). Raise it for workers with more than the
+    # default 16 slots.
+    affinity_margin: float = 4.0
     # How much of the normalized prompt makes the affinity key, in blocks of this many chars.
     affinity_block_chars: int = 256
     affinity_blocks: int = 4
