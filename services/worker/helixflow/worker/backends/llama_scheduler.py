@@ -247,14 +247,16 @@ class Scheduler:
         ``prompt`` than any cache holds now. Such a request waits and then copies it,
         instead of prefilling the same tokens alongside (a burst of requests sharing a
         new system prompt); the source is running, so the wait is short and bounded."""
-        have = max((_common_prefix(s.kv, prompt) for s in self._slots), default=0)
-        for slot in self._slots:
-            src = slot.seq
-            if src is not None and not src.cancelled and src.n_fed < len(src.prompt):
-                coming = min(_common_prefix(src.prompt, prompt), len(prompt) - 1)
-                if coming - have >= MIN_COPY_GAIN:
-                    return True
-        return False
+        prefilling = [
+            s.seq.prompt
+            for s in self._slots
+            if s.seq is not None and not s.seq.cancelled and s.seq.n_fed < len(s.seq.prompt)
+        ]
+        coming = max((min(_common_prefix(p, prompt), len(prompt) - 1) for p in prefilling), default=0)
+        if coming < MIN_COPY_GAIN:  # the usual case, decided without scanning the caches
+            return False
+        have = max(_common_prefix(s.kv, prompt) for s in self._slots)
+        return coming - have >= MIN_COPY_GAIN
 
     @staticmethod
     def _pick_slot(free: list[Slot], prompt: list[int]) -> tuple[Slot, int]:
