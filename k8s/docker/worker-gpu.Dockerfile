@@ -10,7 +10,8 @@ COPY gen/python gen/python
 COPY services services
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
-FROM vllm/vllm-openai:v0.11.0
+# Keep this tag inside pyproject's vllm extra (tests/k8s checks): the backend uses vLLM 0.32 APIs.
+FROM vllm/vllm-openai:v0.32.0
 COPY --from=build /wheels /wheels
 # vLLM comes from the base image; pip adds only what helixflow needs besides it.
 RUN python3 -m pip install --no-cache-dir /wheels/*.whl \

@@ -113,3 +113,17 @@ def test_hadolint_passes(hadolint: str) -> None:
         timeout=60,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gpu_image_base_has_a_vllm_the_backend_supports() -> None:
+    # The GPU worker takes vLLM from its base image, so the tag must satisfy the vllm extra.
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    image = _final_stage(DOCKER / "worker-gpu.Dockerfile")[0][1]
+    match = re.fullmatch(r"vllm/vllm-openai:v(\S+)", image)
+    assert match is not None, image
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    requirement = Requirement(extras["vllm"][0])
+    assert requirement.name == "vllm"
+    assert Version(match.group(1)) in requirement.specifier, (image, str(requirement))
