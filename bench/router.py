@@ -10,7 +10,10 @@
     engine; skipped (and said so) when it is not installed.
 
 Worker and router each run in their own process, over mTLS, on loopback.
-Usage: python bench/router.py [--quick]
+Usage: python bench/router.py [--quick] [--repeat N]
+       python bench/router.py _c_only [--quick] [--repeat N]    (part (c) alone)
+--repeat runs part (c) N times with fresh workers and sums the ratios up: a
+request is a cache hit or a cold prefill, so one run's p50 can land either side.
 """
 
 from __future__ import annotations
@@ -265,7 +268,7 @@ def llama_available() -> bool:
 
 
 def system_prompt(salt: str, group: int) -> str:
-    """About 450 tokens; the salt keeps one policy's run from reusing another's KV cache."""
+    """About 590 tokens with the chat template; the salt keeps one run from reusing another's KV cache."""
     rules = " ".join(f"Rule {r}: in topic {group}, answer briefly, cite nothing, stay polite." for r in range(30))
     return f"[{salt}] You are support assistant number {group} for product line {group}. {rules}"
 
@@ -291,41 +294,73 @@ async def shared_prefix_workload(
     return results, time.perf_counter() - t0
 
 
-async def part_c(pki: Path, quick: bool) -> None:
+# The last policy shows a tighter load margin than the default (4): more spill-overs,
+# fewer cache hits, better balance.
+POLICIES_C = ("round_robin", "least_load", "prefix_affinity", "prefix_affinity:2")
+
+
+async def part_c(pki: Path, quick: bool, repeat: int = 1) -> None:
+    """``repeat`` rounds, each with fresh workers (new ports, so a new hash-ring layout)."""
     print(f"\n(c) routing quality: 2 llama.cpp workers ({LLAMA_SLOTS} slots, 1 thread each), {GROUPS} groups")
     print("    of requests sharing a long system prompt, 4 concurrent clients, 8-token replies")
     if not llama_available():
         print("SKIPPED: the llama.cpp engine (helixflow.worker.backends.llama_cpp) is not installed")
         return
+    ratios: dict[str, list[tuple[float, float]]] = {policy: [] for policy in POLICIES_C}
+    for round_no in range(repeat):
+        for policy, ratio in (await _part_c_round(pki, 2 if quick else 4, round_no)).items():
+            ratios[policy].append(ratio)
+    if repeat > 1:
+        print(f"\nover {repeat} rounds: median (min-max) of each round's ratio to round-robin")
+        print(f"{'policy':<18} {'p50 vs rr':>22} {'tok/s vs rr':>22}")
+        for policy, values in ratios.items():
+            p50s, rates = sorted(v[0] for v in values), sorted(v[1] for v in values)
+            print(
+                f"{policy:<18} {statistics.median(p50s):>8.2f}x ({p50s[0]:.2f}-{p50s[-1]:.2f})"
+                f" {statistics.median(rates):>8.2f}x ({rates[0]:.2f}-{rates[-1]:.2f})"
+            )
+
+
+async def _part_c_round(pki: Path, per_group: int, round_no: int) -> dict[str, tuple[float, float]]:
+    """One round of every policy on the same two workers: policy -> (p50, tok/s) ratios to round-robin."""
     ports = [free_port(), free_port()]
     workers = [f"127.0.0.1:{p}" for p in ports]
-    per_group = 2 if quick else 4
     print(
         f"{'policy':<18} {'n':>4} {'ttft p50 ms':>12} {'ttft p90 ms':>12} {'tok/s':>8} {'wall s':>7} {'cached':>7}"
         f" {'p50 vs rr':>10} {'tok/s vs rr':>12}"
     )
     baseline: tuple[float, float] | None = None
+    ratios: dict[str, tuple[float, float]] = {}
     with child("_worker", str(pki), str(ports[0]), "llama_cpp"), child("_worker", str(pki), str(ports[1]), "llama_cpp"):
-        # The last row shows a tighter load margin than the default (4): more spill-overs,
-        # fewer cache hits, better balance.
-        for policy in ("round_robin", "least_load", "prefix_affinity", "prefix_affinity:2"):
+        for policy in POLICIES_C:
             rport = free_port()
             with child("_router", str(pki), str(rport), policy, *workers):
                 target = Target(f"127.0.0.1:{rport}", False, pki)
                 await target.wait_workers(2)
-                results, wall = await shared_prefix_workload(target, policy, per_group)
+                # The salt keeps one run from reusing another's KV cache.
+                results, wall = await shared_prefix_workload(target, f"{policy}#{round_no}", per_group)
                 ttfts = [r[0] * 1000 for r in results]
                 p50, rate = pct(ttfts, 50), sum(r[1] for r in results) / wall
                 baseline = baseline or (p50, rate)
+                ratios[policy] = (p50 / baseline[0], rate / baseline[1])
                 print(
                     f"{policy:<18} {len(results):>4} {p50:>12.1f} {pct(ttfts, 90):>12.1f}"
                     f" {rate:>8.1f} {wall:>7.1f} {target.cached_tokens / max(1, target.prompt_tokens):>7.0%}"
-                    f" {p50 / baseline[0]:>9.2f}x {rate / baseline[1]:>11.2f}x"
+                    f" {ratios[policy][0]:>9.2f}x {ratios[policy][1]:>11.2f}x"
                 )
                 await target.channel.close()
+    return ratios
 
 
-async def main(quick: bool) -> None:
+def repeat_arg() -> int:
+    """``--repeat N`` (part (c) rounds), default 1."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--repeat" and i + 1 < len(sys.argv):
+            return max(1, int(sys.argv[i + 1]))
+    return 1
+
+
+async def main(quick: bool, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         pki = Path(tmp)
         init_dev_pki(pki)
@@ -336,18 +371,18 @@ async def main(quick: bool) -> None:
             await wait_serving(Target(router, False, pki), request(1))
             await part_a(pki, worker, router, rp.pid, quick)
             await part_b(pki, worker, router, rp.pid, quick)
-        await part_c(pki, quick)
+        await part_c(pki, quick, repeat)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_c_only":
         with tempfile.TemporaryDirectory() as tmp_dir:
             init_dev_pki(Path(tmp_dir))
-            asyncio.run(part_c(Path(tmp_dir), "--quick" in sys.argv))
+            asyncio.run(part_c(Path(tmp_dir), "--quick" in sys.argv, repeat_arg()))
     elif len(sys.argv) > 1 and sys.argv[1] == "_worker":
         asyncio.run(_run_worker(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4]))
     elif len(sys.argv) > 1 and sys.argv[1] == "_router":
         asyncio.run(_run_router(Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]))
     else:
         print(f"router bench on {os.cpu_count()} cores (router and worker in separate processes, mTLS between)")
-        asyncio.run(main("--quick" in sys.argv))
+        asyncio.run(main("--quick" in sys.argv, repeat_arg()))
