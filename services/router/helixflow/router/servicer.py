@@ -11,9 +11,8 @@ import asyncio
 import logging
 import math
 import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar, cast
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, NoReturn, TypeVar, cast
 
 import grpc
 
@@ -114,12 +113,13 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         context.set_trailing_metadata(((ROUTER_MS_KEY, f"{ms:.3f}"),))
 
     @staticmethod
-    async def _fail(method: str, context: Ctx, err: HelixError | UpstreamError, clock: _Clock) -> None:
+    async def _fail(method: str, context: Ctx, err: HelixError | UpstreamError, clock: _Clock) -> NoReturn:
         """End the call with the error's status; the router's own time rides next to its details."""
         metrics.ERRORS.labels(method, err.code.name).inc()
         status = err.status() if isinstance(err, UpstreamError) else to_rpc_status(err)
         trailers = (*status.trailing_metadata, (ROUTER_MS_KEY, f"{clock.router_ms():.3f}"))
         await context.abort_with_status(RpcStatus(status.code, status.details, trailers))
+        raise AssertionError("abort_with_status returned")  # it always raises
 
     # -- RPCs ----------------------------------------------------------------
 
@@ -140,25 +140,25 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
     ) -> AsyncIterator[inference_pb2.GenerateResponse]:
         deadline = self._deadline(context)
         model = self._router.resolve(request.model)
-        if model != request.model or not request.request_id:
-            # Workers need the canonical model id and a request id (for Abort and logs).
-            fixed = inference_pb2.GenerateRequest()
-            fixed.CopyFrom(request)
-            fixed.model = model
-            fixed.request_id = request.request_id or uuid.uuid4().hex
-            request = fixed
+        # One copy into the worker's envelope; workers need the canonical model id and a
+        # request id (for Abort and logs).
+        upstream = worker_pb2.WorkerGenerateRequest()
+        upstream.request.CopyFrom(request)
+        request = upstream.request
+        request.model = model
+        request.request_id = request.request_id or logs.new_request_id()
         if not logs.current_request_id():
             logs.set_request_id(request.request_id)  # a direct gRPC caller sent no x-request-id
         request_md = logs.outgoing_metadata()
         key = None
         if self._router.policy.wants_key:
             key = prefix_key(request, self._s.affinity_block_chars, self._s.affinity_blocks)
-        upstream = worker_pb2.WorkerGenerateRequest(request=request)
         tried: set[str] = set()
         attempt = 0
         while True:
             worker = self._router.pick(model, key, tried)
             tried.add(worker.address)
+            timeout = self._timeout(deadline)  # raises when the deadline is spent: before a span opens
             # One child span per attempt, so retries show in the trace (None when tracing is off).
             span = tracing.start_span(
                 "router.attempt",
@@ -167,7 +167,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             )
             md = request_md + tracing.inject_span(span)
             failure: BaseException | None = None
-            call = worker.stub.Generate(upstream, timeout=self._timeout(deadline), metadata=md)
+            call = worker.stub.Generate(upstream, timeout=timeout, metadata=md)
             worker.acquire()
             sent = False
             completed = False
@@ -215,7 +215,6 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             reply = await self._embed(request, context, clock)
         except (HelixError, UpstreamError) as err:
             await self._fail("Embed", context, err, clock)
-            raise
         await self._finish("Embed", context, clock)
         return reply
 
@@ -229,14 +228,16 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         parts = max(1, min(workers, n // max(1, self._s.embed_split_min)))
         size = math.ceil(n / parts) if n else 0
         chunks = [request.inputs[i : i + size] for i in range(0, n, size)] if n else [[]]
+        # Everything but the inputs, copied once; each chunk adds its own inputs.
+        base = inference_pb2.EmbedRequest()
+        base.CopyFrom(request)
+        base.model = model
+        del base.inputs[:]
 
-        async def one(inputs: list[str]) -> inference_pb2.EmbedResponse:
-            sub = inference_pb2.EmbedRequest()
-            sub.CopyFrom(request)
-            sub.model = model
-            del sub.inputs[:]
-            sub.inputs.extend(inputs)
-            upstream = worker_pb2.WorkerEmbedRequest(request=sub)
+        async def one(inputs: Sequence[str]) -> inference_pb2.EmbedResponse:
+            upstream = worker_pb2.WorkerEmbedRequest()
+            upstream.request.CopyFrom(base)
+            upstream.request.inputs.extend(inputs)
 
             async def invoke(w: Worker, budget_s: float) -> inference_pb2.EmbedResponse:
                 return (await w.stub.Embed(upstream, timeout=budget_s, metadata=logs.outgoing_metadata())).response
@@ -244,7 +245,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             return await self._unary("Embed", model, deadline, clock, invoke)
 
         # Concurrent chunks: each pick sees the others' in-flight count, so they spread.
-        replies = await asyncio.gather(*(one(list(c)) for c in chunks))
+        replies = await asyncio.gather(*(one(c) for c in chunks))
         if len(replies) == 1:
             return replies[0]
         merged = inference_pb2.EmbedResponse(model=replies[0].model or model, usage=common_pb2.Usage())
@@ -271,7 +272,6 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
             reply = await self._unary("Tokenize", model, self._deadline(context), clock, invoke)
         except (HelixError, UpstreamError) as err:
             await self._fail("Tokenize", context, err, clock)
-            raise
         await self._finish("Tokenize", context, clock)
         return reply
 
