@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 
+import httpx
 import openai
 import pytest
 
@@ -65,3 +66,9 @@ def test_rpm_limit_is_429_with_retry_after(secured: LocalStack) -> None:
     assert caught.value.status_code == 429
     assert float(caught.value.response.headers["retry-after"]) > 0
     assert caught.value.code is not None
+
+
+def test_bridge_is_ready_without_a_credential(secured: LocalStack) -> None:
+    # The kubelet's readiness probe carries no API key; auth must not keep the bridge unready.
+    reply = httpx.get(f"{secured.bridge_url}/readyz", timeout=10)
+    assert reply.status_code == 200, reply.text

@@ -14,6 +14,7 @@ import grpc
 
 from helixflow.common import grpc_server
 from helixflow.common.errors import ModelNotFound, QueueFull, Unauthenticated, WorkerLost
+from helixflow.rest_bridge.client import INFERENCE_SERVICE
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 MODEL = "fake-model"
@@ -99,6 +100,8 @@ async def start_fake_router() -> tuple[grpc.aio.Server, int, FakeInference]:
     server = grpc_server.new_server()
     servicer = FakeInference()
     inference_pb2_grpc.add_InferenceServicer_to_server(servicer, server)
+    health = grpc_server.Health(server, [INFERENCE_SERVICE])
     port = grpc_server.bind(server, "127.0.0.1:0", None)
     await server.start()
+    await health.set_ready(True)
     return server, port, servicer

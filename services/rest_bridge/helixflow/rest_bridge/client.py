@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from starlette.datastructures import Headers
 
 from helixflow.common import logs, tracing
 from helixflow.common.grpc_server import CHANNEL_OPTIONS
 from helixflow.common.tls import channel_credentials
 from helixflow.rest_bridge.config import BridgeSettings
-from helixflow.v1 import inference_pb2_grpc
+from helixflow.v1 import inference_pb2, inference_pb2_grpc
 
 ROUTER_MS_KEY = "x-helixflow-router-ms"
+# The router reports under this health service name whether a worker is ready.
+INFERENCE_SERVICE = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name
 # Headers passed through to the router: credentials and tenant. The request id is
 # the one RequestIdMiddleware bound (the caller's or a new one).
 _FORWARDED = ("authorization", "x-helixflow-tenant")
@@ -58,7 +61,17 @@ class RouterClient:
     def __init__(self, settings: BridgeSettings) -> None:
         self.channel = open_channel(settings)
         self.stub = inference_pb2_grpc.InferenceStub(self.channel)
+        self.health = health_pb2_grpc.HealthStub(self.channel)
         self.timeout_s = settings.request_timeout_s
+
+    async def router_ready(self) -> bool:
+        """The router's own readiness (gRPC health, open without credentials): a worker serves."""
+        request = health_pb2.HealthCheckRequest(service=INFERENCE_SERVICE)
+        try:
+            reply = await self.health.Check(request, timeout=5)
+        except grpc.aio.AioRpcError:
+            return False
+        return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
 
     async def close(self) -> None:
         await self.channel.close(grace=None)
