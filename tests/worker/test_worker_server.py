@@ -155,6 +155,18 @@ async def test_bad_field_is_invalid_argument_with_details(
     assert bad.field_violations[0].field == "sampling.top_p"
 
 
+async def test_overlong_stop_string_is_refused(worker: tuple[WorkerServer, int], pki: dict[str, TlsFiles]) -> None:
+    # Partial stop matches run on every token in the shared decode thread: the length is capped.
+    _, port = worker
+    req = _request("long-stop")
+    req.request.sampling.stop.append("x" * 257)
+    async with _channel(port, pki["router"]) as channel:
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await _collect(worker_pb2_grpc.WorkerStub(channel), req)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "256 characters" in (caught.value.details() or "")
+
+
 async def test_too_long_prompt_is_invalid_argument_with_numbers(
     worker: tuple[WorkerServer, int], pki: dict[str, TlsFiles]
 ) -> None:

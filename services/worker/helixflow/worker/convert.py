@@ -27,6 +27,8 @@ from helixflow.worker.engine import (
 )
 
 MAX_STOP_STRINGS = 16
+# Partial stop matches are checked on every token in the shared decode thread.
+MAX_STOP_CHARS = 256
 MAX_TOP_LOGPROBS = 20
 
 _ROLES = {
@@ -126,6 +128,8 @@ def sampling_from_pb(pb: common_pb2.SamplingParams) -> SamplingOptions:
         raise InvalidArgument(f"at most {MAX_STOP_STRINGS} stop strings", field="sampling.stop")
     if any(not s for s in options.stop):
         raise InvalidArgument("stop strings must not be empty", field="sampling.stop")
+    if any(len(s) > MAX_STOP_CHARS for s in options.stop):
+        raise InvalidArgument(f"stop strings must be at most {MAX_STOP_CHARS} characters", field="sampling.stop")
     if options.top_logprobs > MAX_TOP_LOGPROBS:
         raise InvalidArgument(f"sampling.top_logprobs must be <= {MAX_TOP_LOGPROBS}", field="sampling.top_logprobs")
     if options.top_logprobs and not options.logprobs:

@@ -63,6 +63,8 @@ class LlamaCppEngine:
         self._info: EngineInfo | None = None
 
     async def load(self) -> None:
+        if self._model is not None:  # the Engine contract: a second call does nothing
+            return
         await asyncio.to_thread(self._load_sync)
 
     def _load_sync(self) -> None:
@@ -123,6 +125,7 @@ class LlamaCppEngine:
             loop=asyncio.get_running_loop(),
             submitted=time.perf_counter(),
             assembler=TextAssembler(opts.stop),
+            ends=frozenset(opts.stop_token_ids) | (frozenset() if opts.ignore_eos else model.eog_ids),
         )
         try:
             scheduler.submit(seq)

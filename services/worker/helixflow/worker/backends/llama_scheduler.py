@@ -54,12 +54,12 @@ class SequenceState:
     loop: asyncio.AbstractEventLoop
     submitted: float
     assembler: TextAssembler
+    ends: frozenset[int]  # token ids that end this sequence: its stop ids, plus EOS unless ignored
     admitted: float = 0.0
     first_token_at: float = 0.0
     n_fed: int = 0  # prompt tokens whose KV is in the cache
     cached: int = 0  # of those, how many came from prefix reuse
     output: list[int] = field(default_factory=list)
-    last_token: int = -1
     cancelled: bool = False
     notify_cancel: bool = True
 
@@ -309,22 +309,20 @@ class Scheduler:
             seq = slot.seq
             if seq is None or seq.n_fed < len(seq.prompt):
                 continue
-            tokens[n], positions[n], n_seq[n], want_logits[n] = seq.last_token, len(slot.kv), 1, 1
+            last = seq.output[-1]
+            tokens[n], positions[n], n_seq[n], want_logits[n] = last, len(slot.kv), 1, 1
             seq_ids[n][0] = slot.seq_id
             rows.append((slot, n))
-            fed.append((slot, [seq.last_token], 0))
+            fed.append((slot, [last], 0))
             n += 1
         budget = self._config.prefill_chunk
-        prefilling = [s for s in self._slots if s.seq is not None and s.seq.n_fed < len(s.seq.prompt)]
+        prefilling = [(s, s.seq) for s in self._slots if s.seq is not None and s.seq.n_fed < len(s.seq.prompt)]
         # Shortest remaining prefill first: a cache hit's short tail reaches its first token
         # in the next step instead of waiting behind a cold prompt's chunks.
-        prefilling.sort(key=lambda s: len(s.seq.prompt) - s.seq.n_fed if s.seq else 0)
-        for slot in prefilling:
-            seq = slot.seq
+        prefilling.sort(key=lambda p: len(p[1].prompt) - p[1].n_fed)
+        for slot, seq in prefilling:
             if budget <= 0:
                 break
-            if seq is None:
-                continue
             start = seq.n_fed
             chunk = seq.prompt[start : start + budget]
             for j, tok in enumerate(chunk):
@@ -357,13 +355,12 @@ class Scheduler:
         if not seq.output:
             seq.first_token_at = time.perf_counter()
         seq.output.append(token)
-        seq.last_token = token
         opts = seq.sampling
         logprobs = None
         if opts.logprobs:
             logits = llama_cpp.llama_get_logits_ith(self._ctx, row)
             logprobs = [token_logprob(self._model, logits, token, opts.top_logprobs)]
-        if token in opts.stop_token_ids or (not opts.ignore_eos and token in self._model.eog_ids):
+        if token in seq.ends:
             delta = Delta(seq.assembler.flush(), [token], logprobs)
             stop_id = token if token in opts.stop_token_ids else None
             self._release(slot, FinishReason.STOP, delta=delta, stop_token_id=stop_id)
