@@ -1,8 +1,8 @@
 """One real stack (workers + router over mTLS + bridge) per session, on a background loop.
 
-The backend is the llama.cpp engine with the packaged model when it is installed,
-else the worker's fake engine (then model-quality tests skip). HELIXFLOW_E2E_BACKEND
-forces one.
+The backend is the llama.cpp engine with the packaged model. HELIXFLOW_E2E_BACKEND=fake
+runs the benchmark-only fake engine instead, for bridge overhead work (then the
+model-quality tests skip); CI never sets it.
 """
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ from typing import NoReturn
 import pytest
 
 
-def unavailable(reason: str) -> NoReturn:
-    """Stop the test: fail under CI, skip with the reason otherwise."""
+def unavailable(reason: str, *, module_level: bool = False) -> NoReturn:
+    """Stop the test (or the module): fail under CI, skip with the reason otherwise."""
     if os.environ.get("CI") == "true":
-        pytest.fail(f"missing under CI: {reason}")
-    pytest.skip(reason)
+        pytest.fail(f"missing under CI: {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=module_level)

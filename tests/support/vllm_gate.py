@@ -10,6 +10,7 @@ import importlib.util
 import os
 
 import pytest
+from prerequisites import unavailable
 
 
 def require_vllm() -> None:
@@ -18,7 +19,7 @@ def require_vllm() -> None:
         return
     if os.environ.get("HELIXFLOW_REQUIRE_VLLM") == "1":
         pytest.fail("HELIXFLOW_REQUIRE_VLLM=1 but vllm is not importable", pytrace=False)
-    pytest.skip("vllm is not installed (set HELIXFLOW_REQUIRE_VLLM=1 to require it)", allow_module_level=True)
+    unavailable("vllm is not installed (set HELIXFLOW_REQUIRE_VLLM=1 to require it)", module_level=True)
 
 
 # vLLM and torch emit many third-party warnings on CPU; engine start-up is slow on 2 cores.
