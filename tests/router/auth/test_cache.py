@@ -112,5 +112,6 @@ async def test_redis_cache_is_bounded(redis_proc: RedisProcess) -> None:
     for i in range(5):
         await store.set(f"test:{i}", f"v{i}".encode(), ttl_s=60)
     assert [await store.get(f"test:{i}") for i in range(5)] == [None, None, b"v2", b"v3", b"v4"]
+    assert await store.get_many([f"test:{i}" for i in range(5)]) == [None, None, b"v2", b"v3", b"v4"]
     assert await client.zcard("test:index") == 3
     await client.aclose()

@@ -3,6 +3,7 @@ worker in one call; hits and fresh vectors are merged back in input order."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import struct
@@ -40,12 +41,18 @@ class EmbeddingCache:
         self._store = store
         self._ttl = ttl_s
 
-    async def _get(self, key: str) -> bytes | None:
+    async def _get_many(self, keys: list[str]) -> list[bytes | None]:
         try:
-            return await self._store.get(key)
+            return await self._store.get_many(keys)
         except REDIS_DOWN:
             BACKEND_ERRORS.labels(component="embed_cache", outcome="miss").inc()
-            return None
+            return [None] * len(keys)
+
+    async def _set(self, key: str, blob: bytes) -> None:
+        try:
+            await self._store.set(key, blob, self._ttl)
+        except REDIS_DOWN:
+            BACKEND_ERRORS.labels(component="embed_cache", outcome="not_stored").inc()
 
     async def embed(
         self, request: inference_pb2.EmbedRequest, model: str, call: EmbedCall
@@ -55,13 +62,11 @@ class EmbeddingCache:
             CACHE_LOOKUPS.labels(cache="embedding", result="bypass").inc(len(request.inputs))
             return await call(request)
         keys = [_key(model, request, text) for text in request.inputs]
-        found: dict[int, tuple[int, list[float]]] = {}
-        for index, key in enumerate(keys):
-            blob = await self._get(key)
-            CACHE_LOOKUPS.labels(cache="embedding", result="miss" if blob is None else "hit").inc()
-            if blob is not None:
-                found[index] = _unpack(blob)
+        blobs = await self._get_many(keys)
+        found = {index: _unpack(blob) for index, blob in enumerate(blobs) if blob is not None}
         missing = [i for i in range(len(keys)) if i not in found]
+        CACHE_LOOKUPS.labels(cache="embedding", result="hit").inc(len(found))
+        CACHE_LOOKUPS.labels(cache="embedding", result="miss").inc(len(missing))
         response_model = model
         if missing:
             sub = inference_pb2.EmbedRequest()
@@ -72,14 +77,13 @@ class EmbeddingCache:
             response_model = fresh.model or model
             # Per-input token counts are apportioned by length: exact for one input, close for several.
             total_chars = sum(len(request.inputs[i]) for i in missing) or 1
+            writes = []
             for embedding in fresh.embeddings:
                 index = missing[embedding.index]
                 share = round(fresh.usage.prompt_tokens * len(request.inputs[index]) / total_chars)
                 found[index] = (share, list(embedding.values))
-                try:
-                    await self._store.set(keys[index], _pack(share, found[index][1]), self._ttl)
-                except REDIS_DOWN:
-                    BACKEND_ERRORS.labels(component="embed_cache", outcome="not_stored").inc()
+                writes.append(self._set(keys[index], _pack(share, found[index][1])))
+            await asyncio.gather(*writes)  # concurrent round trips, not one after another
         response = inference_pb2.EmbedResponse(model=response_model)
         for index in range(len(keys)):
             response.embeddings.add(index=index, values=found[index][1])

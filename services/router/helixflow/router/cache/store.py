@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -11,6 +12,7 @@ import redis.asyncio as aioredis
 
 class BlobStore(Protocol):
     async def get(self, key: str) -> bytes | None: ...
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]: ...
     async def set(self, key: str, value: bytes, ttl_s: int) -> None: ...
 
 
@@ -48,6 +50,13 @@ class RedisBlobStore:
             return None
         return value if isinstance(value, bytes) else str(value).encode()
 
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        """One MGET round trip for a whole batch."""
+        if not keys:
+            return []
+        values = await self._redis.mget(list(keys))
+        return [v if v is None or isinstance(v, bytes) else str(v).encode() for v in values]
+
     async def set(self, key: str, value: bytes, ttl_s: int) -> None:
         await self._set(keys=[self._index, key], args=[value, ttl_s, self._max])
 
@@ -68,6 +77,9 @@ class MemoryBlobStore:
             return None
         self._items.move_to_end(key)
         return item[1]
+
+    async def get_many(self, keys: Sequence[str]) -> list[bytes | None]:
+        return [await self.get(key) for key in keys]
 
     async def set(self, key: str, value: bytes, ttl_s: int) -> None:
         self._items[key] = (time.monotonic() + ttl_s, value)
