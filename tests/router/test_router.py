@@ -11,9 +11,9 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 
+from helixflow.common.grpc_server import ROUTER_MS_KEY
 from helixflow.common.tls import TlsFiles
 from helixflow.router.server import INFERENCE_SERVICE
-from helixflow.router.servicer import ROUTER_MS_KEY
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 from tests.router.conftest import CountingEngine, router, wait_for, worker
 
@@ -38,6 +38,8 @@ async def test_generate_streams_tokens_and_reports_router_time(pki: Pki) -> None
         assert replies[-1].complete.usage.completion_tokens == 5
         trailers = dict(await call.trailing_metadata())
         assert float(trailers[ROUTER_MS_KEY]) >= 0
+        # Its time up to the first token comes with the headers, for the bridge's streaming header.
+        assert float(dict(await call.initial_metadata())[ROUTER_MS_KEY]) >= 0
 
 
 @pytest.mark.parametrize("policy", ["round_robin", "least_load", "prefix_affinity"])

@@ -119,14 +119,6 @@ def issue(
     return TlsFiles(ca_file=out_dir / "ca.pem", cert_file=out_dir / f"{stem}.pem", key_file=out_dir / f"{stem}-key.pem")
 
 
-def load_ca(out_dir: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    """Read the CA written by create_ca."""
-    cert = x509.load_pem_x509_certificate((out_dir / "ca.pem").read_bytes())
-    key = serialization.load_pem_private_key((out_dir / "ca-key.pem").read_bytes(), password=None)
-    assert isinstance(key, ec.EllipticCurvePrivateKey)
-    return cert, key
-
-
 def init_dev_pki(out_dir: Path, extra_names: Iterable[str] = ()) -> dict[str, TlsFiles]:
     """Create a CA and the router and worker certificates. Returns their TlsFiles by role."""
     ca = create_ca(out_dir)

@@ -38,6 +38,8 @@ CHANNEL_OPTIONS: list[tuple[str, int]] = [
     ("grpc.http2.max_pings_without_data", 0),
 ]
 
+# Trailing metadata with the router's own time for a call, in ms (the bridge reads it).
+ROUTER_MS_KEY = "x-helixflow-router-ms"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 

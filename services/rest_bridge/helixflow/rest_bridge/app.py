@@ -96,7 +96,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
             raise InvalidArgument(f"'n' must be at most {settings.max_n}", field="n")
         gen = Generation.start(client(request), fan_out(proto, n), forward_metadata(request.headers))
         cid, created = new_id("chatcmpl" if chat else "cmpl"), int(time.time())
-        want_logprobs = bool(body.logprobs) if chat else body.logprobs is not None
+        want_logprobs = proto.sampling.logprobs
         if body.stream:
             iters, firsts = await gen.prime()
             overhead = _overhead_ms(request, gen.grpc_wait_s, await gen.header_router_ms())

@@ -7,12 +7,11 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from starlette.datastructures import Headers
 
 from helixflow.common import logs, tracing
-from helixflow.common.grpc_server import CHANNEL_OPTIONS
+from helixflow.common.grpc_server import CHANNEL_OPTIONS, ROUTER_MS_KEY
 from helixflow.common.tls import channel_credentials
 from helixflow.rest_bridge.config import BridgeSettings
 from helixflow.v1 import inference_pb2, inference_pb2_grpc
 
-ROUTER_MS_KEY = "x-helixflow-router-ms"
 # The router reports under this health service name whether a worker is ready.
 INFERENCE_SERVICE = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name
 # Headers passed through to the router: credentials and tenant. The request id is

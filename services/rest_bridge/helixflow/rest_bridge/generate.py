@@ -89,7 +89,7 @@ class Generation:
         return iters, firsts
 
     async def header_router_ms(self) -> float:
-        """The router's time as known when headers go out (initial metadata, if it sends it)."""
+        """The router's time up to the first token (it sends it in the response headers)."""
         return router_ms(await self.calls[0].initial_metadata())
 
 

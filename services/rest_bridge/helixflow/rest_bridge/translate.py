@@ -6,19 +6,10 @@ import base64
 import struct
 from typing import Any
 
-import grpc
-
-from helixflow.common.errors import HelixError
+from helixflow.common.errors import WorkerLost
 from helixflow.v1 import common_pb2, inference_pb2
 
 _FINISH = {common_pb2.FINISH_REASON_STOP: "stop", common_pb2.FINISH_REASON_LENGTH: "length"}
-
-
-class ServerCancelled(HelixError):
-    """The server ended the generation early (e.g. draining)."""
-
-    code = grpc.StatusCode.UNAVAILABLE
-    reason = common_pb2.ERROR_REASON_WORKER_LOST
 
 
 def finish_reason(complete: common_pb2.Complete) -> str:
@@ -26,7 +17,7 @@ def finish_reason(complete: common_pb2.Complete) -> str:
     reason = _FINISH.get(complete.finish_reason)
     if reason is None:
         name = common_pb2.FinishReason.Name(complete.finish_reason)
-        raise ServerCancelled(f"generation ended early: {name.removeprefix('FINISH_REASON_').lower()}")
+        raise WorkerLost(f"generation ended early: {name.removeprefix('FINISH_REASON_').lower()}")
     return reason
 
 

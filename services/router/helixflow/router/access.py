@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 class Access:
     interceptor: AuthInterceptor
     access_interceptor: AccessInterceptor
-    gate: AccessGate
     admin: AdminServicer
     keys: KeyService
     redis: aioredis.Redis | None
@@ -110,7 +109,6 @@ def build_access(settings: AccessSettings, resolve_model: Callable[[str], str] =
     return Access(
         interceptor=interceptor,
         access_interceptor=AccessInterceptor(gate, resolve_model),
-        gate=gate,
         admin=AdminServicer(keys, usage),
         keys=keys,
         redis=client,

@@ -19,6 +19,7 @@ import grpc
 from helixflow.common import logs, tracing
 from helixflow.common.errors import DeadlineExceeded, HelixError, NoWorker, WorkerLost
 from helixflow.common.grpc_errors import to_rpc_status
+from helixflow.common.grpc_server import ROUTER_MS_KEY
 from helixflow.router import metrics
 from helixflow.router.config import RouterSettings
 from helixflow.router.pool import Worker
@@ -29,7 +30,6 @@ from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_p
 Ctx = grpc.aio.ServicerContext[Any, Any]
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-ROUTER_MS_KEY = "x-helixflow-router-ms"
 _EOF = grpc.aio.EOF
 
 
@@ -181,6 +181,10 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                     response = cast(worker_pb2.WorkerGenerateResponse, reply).response
                     if response.HasField("complete"):
                         completed = True
+                    if not sent:
+                        # The router's time up to the first token rides on the response
+                        # headers, so the bridge's streaming overhead header can include it.
+                        await context.send_initial_metadata(((ROUTER_MS_KEY, f"{clock.router_ms():.3f}"),))
                     yield response
                     sent = True
             except grpc.aio.AioRpcError as err:
