@@ -8,8 +8,9 @@ never read from the token, so ``alg: none`` and HS256-signed-with-the-public-key
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -22,20 +23,32 @@ _PERMISSIONS = {"inference": admin_pb2.PERMISSION_INFERENCE, "admin": admin_pb2.
 _ASYMMETRIC = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
 
 
-class _CachedFile:
-    """Reads a key file again only when its mtime changes (key rotation without restart)."""
+T = TypeVar("T")
 
-    def __init__(self, path: Path) -> None:
+
+class _CachedFile(Generic[T]):
+    """A key file, read and parsed again only when its mtime changes (rotation without restart)."""
+
+    def __init__(self, path: Path, parse: Callable[[str], T]) -> None:
         self.path = path
+        self._parse = parse
         self._mtime: float | None = None
-        self._text = ""
+        self._value: T | None = None
 
-    def text(self) -> str:
+    def value(self) -> T:
         mtime = self.path.stat().st_mtime
-        if mtime != self._mtime:
-            self._text = self.path.read_text()
+        if self._value is None or mtime != self._mtime:
+            self._value = self._parse(self.path.read_text())
             self._mtime = mtime
-        return self._text
+        return self._value
+
+
+def _parse_pem(text: str) -> Any:
+    return load_pem_public_key(text.encode())
+
+
+def _parse_jwks(text: str) -> jwt.PyJWKSet:
+    return jwt.PyJWKSet.from_dict(json.loads(text))
 
 
 class JwtVerifier:
@@ -54,10 +67,12 @@ class JwtVerifier:
         bad = [a for a in algorithms if a not in _ASYMMETRIC]
         if bad:
             raise ValueError(f"only asymmetric JWT algorithms are allowed, not {bad}")
-        self._pem = _CachedFile(public_key_file) if public_key_file else None
-        self._jwks = _CachedFile(jwks_file) if jwks_file else None
-        self._jwks_text = ""
-        self._jwks_set: jwt.PyJWKSet | None = None
+        self._pem = (
+            _CachedFile(public_key_file, lambda text: load_pem_public_key(text.encode())) if public_key_file else None
+        )
+        self._jwks = (
+            _CachedFile(jwks_file, lambda text: jwt.PyJWKSet.from_dict(json.loads(text))) if jwks_file else None
+        )
         self._audience = audience
         self._issuer = issuer
         self._algorithms = list(algorithms)
@@ -65,17 +80,13 @@ class JwtVerifier:
 
     def _key_for(self, token: str) -> Any:
         if self._jwks is not None:
-            text = self._jwks.text()
-            if self._jwks_set is None or text != self._jwks_text:
-                self._jwks_set = jwt.PyJWKSet.from_dict(json.loads(text))
-                self._jwks_text = text
             kid = jwt.get_unverified_header(token).get("kid")
-            for jwk in self._jwks_set.keys:
+            for jwk in self._jwks.value().keys:
                 if kid is None or jwk.key_id == kid:
                     return jwk.key
             raise Unauthenticated("the token's key id is not in the JWKS")
         assert self._pem is not None
-        return load_pem_public_key(self._pem.text().encode())
+        return self._pem.value()
 
     def verify(self, token: str) -> Principal:
         try:
