@@ -136,13 +136,25 @@ async def bench_helixflow(model: str, threads: int, c: int, requests: int, max_t
         async with grpc.aio.insecure_channel(addr) as channel:
             health = health_pb2_grpc.HealthStub(channel)
             ready = health_pb2.HealthCheckRequest(service="helixflow.v1.Worker")
-            # Watch streams status changes: SERVING arrives once the model is loaded.
-            async for status in health.Watch(ready, wait_for_ready=True):
-                if status.status == health_pb2.HealthCheckResponse.SERVING:
-                    break
+
+            async def until_serving() -> None:
+                async for status in health.Watch(ready, wait_for_ready=True):
+                    if status.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+
+            # Watch streams status changes: SERVING arrives once the model is loaded. A worker
+            # that died (bad model path, port taken) ends the wait instead of hanging the bench.
+            exited = asyncio.create_task(proc.wait())
+            watch = asyncio.create_task(until_serving())
+            done, _ = await asyncio.wait({exited, watch}, timeout=300, return_when=asyncio.FIRST_COMPLETED)
+            exited.cancel()
+            watch.cancel()
+            if watch not in done:
+                raise RuntimeError(f"the helixflow worker never became ready (exit code {proc.returncode})")
         return await bench_grpc(addr, c, requests, max_tokens)
     finally:
-        proc.terminate()
+        if proc.returncode is None:
+            proc.terminate()
         await proc.wait()
 
 
