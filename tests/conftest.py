@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -24,11 +23,6 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TlsFiles]:
 
 def tls_settings(files: TlsFiles) -> TlsSettings:
     return TlsSettings(ca_file=files.ca_file, cert_file=files.cert_file, key_file=files.key_file)
-
-
-@pytest.fixture(scope="session")
-def pki_dir(pki: dict[str, TlsFiles]) -> Path:
-    return pki["worker"].ca_file.parent
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -18,8 +18,6 @@ from typing import Any
 import grpc
 import pytest
 
-from helixflow.common.certs import init_dev_pki
-from helixflow.common.config import TlsSettings
 from helixflow.common.tls import TlsFiles
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import RouterServer, create_server
@@ -29,6 +27,7 @@ from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import Event, GenerationRequest
 from helixflow.worker.server import WorkerServer
 from helixflow.worker.server import create_server as create_worker
+from tests.conftest import tls_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,15 +47,6 @@ class CountingEngine(FakeEngine):
     @property
     def running(self) -> int:
         return len(self._running)
-
-
-def tls_settings(files: TlsFiles) -> TlsSettings:
-    return TlsSettings(ca_file=files.ca_file, cert_file=files.cert_file, key_file=files.key_file)
-
-
-@pytest.fixture(scope="session")
-def pki(tmp_path_factory: pytest.TempPathFactory) -> dict[str, TlsFiles]:
-    return init_dev_pki(tmp_path_factory.mktemp("pki"))
 
 
 @asynccontextmanager

@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 from helixflow.common.tls import TlsFiles
-from tests.router.conftest import ROOT, CountingEngine, router, tls_settings, worker
+from tests.conftest import tls_settings
+from tests.router.conftest import ROOT, CountingEngine, router, worker
 
 PATHS = ("gen/python", "services/common", "services/worker", "services/router")
 

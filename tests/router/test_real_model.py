@@ -12,7 +12,8 @@ from helixflow.common.tls import TlsFiles
 from helixflow.v1 import common_pb2, inference_pb2
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.server import create_server as create_worker
-from tests.router.conftest import router, tls_settings, wait_for
+from tests.conftest import tls_settings
+from tests.router.conftest import router, wait_for
 from tests.router.test_router import collect
 
 pytestmark = pytest.mark.slow

@@ -23,7 +23,8 @@ from helixflow.common.tls import TlsFiles
 from helixflow.v1 import common_pb2, inference_pb2
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.server import create_server as create_worker
-from tests.router.conftest import router, tls_settings
+from tests.conftest import tls_settings
+from tests.router.conftest import router
 from tests.router.test_router import collect
 from tests.worker.conftest import save_tiny_llama
 

@@ -18,8 +18,9 @@ from helixflow.router.config import RouterSettings
 from helixflow.router.keys.record import KeyRecord
 from helixflow.router.server import RouterServer, create_server
 from helixflow.v1 import admin_pb2, admin_pb2_grpc, common_pb2, inference_pb2, inference_pb2_grpc
+from tests.conftest import tls_settings
 
-from ..conftest import CountingEngine, tls_settings, wait_for, worker
+from ..conftest import CountingEngine, wait_for, worker
 from .helpers import Failure, bearer, failure
 from .redis_proc import RedisProcess
 
