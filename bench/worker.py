@@ -10,6 +10,10 @@ ignored, every system uses the same threads and as many slots as clients:
   (c) llama-cpp-python's high-level ``Llama``, serving one request at a time.
 
     .venv/bin/python bench/worker.py --threads 2 --concurrency 1,4,8,16
+
+``--extra-buffer-types`` (auto, on, off) sets llama.cpp's weight repacking for all
+three alike: the worker setting, llama-server's ``--no-repack``, and the ``Llama``
+model parameter. ``auto`` resolves as the worker does (off where the CPU has AMX).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Run against this checkout's sources, like pytest's ``pythonpath`` setting does.
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,6 +41,7 @@ for src in ("services/worker", "services/common", "gen/python"):
 import httpx  # noqa: E402
 
 from helixflow.worker.backends.llama_config import default_model_path  # noqa: E402
+from helixflow.worker.extra_buffers import cpu_flags, resolve_extra_buffers  # noqa: E402
 
 PROMPTS = [
     f"Write a short story about {topic}. Once upon a time,"
@@ -112,7 +118,9 @@ async def bench_grpc(addr: str, c: int, requests: int, max_tokens: int) -> Level
         return await drive(c, requests, one)
 
 
-async def bench_helixflow(model: str, threads: int, c: int, requests: int, max_tokens: int) -> LevelResult:
+async def bench_helixflow(
+    model: str, threads: int, c: int, requests: int, max_tokens: int, repack: bool
+) -> LevelResult:
     """Our worker as users run it: a separate ``helixflow worker`` process, measured over gRPC."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -125,6 +133,7 @@ async def bench_helixflow(model: str, threads: int, c: int, requests: int, max_t
         "HELIXFLOW_WORKER_N_THREADS": str(threads),
         "HELIXFLOW_WORKER_CONTEXT_PER_SEQUENCE": str(CTX_PER_SEQ),
         "HELIXFLOW_WORKER_METRICS_PORT": "0",
+        "HELIXFLOW_WORKER_EXTRA_BUFFER_TYPES": "on" if repack else "off",
     }
     cli = str(Path(sys.executable).parent / "helixflow")
     proc = await asyncio.create_subprocess_exec(
@@ -158,6 +167,20 @@ async def bench_helixflow(model: str, threads: int, c: int, requests: int, max_t
         await proc.wait()
 
 
+SHOWN_FLAGS = frozenset({"avx2", "avx512f", "avx512_vnni", "amx_int8", "amx_bf16", "asimd", "sve"})
+
+
+def cpu_model() -> str:
+    for line in (
+        Path("/proc/cpuinfo").read_text(errors="replace").splitlines() if Path("/proc/cpuinfo").exists() else []
+    ):
+        if line.startswith("model name"):
+            return line.partition(":")[2].strip()
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -175,11 +198,12 @@ def llama_server_binary() -> str | None:
 
 
 async def bench_llama_server(
-    binary: str, model: str, threads: int, c: int, requests: int, max_tokens: int
+    binary: str, model: str, threads: int, c: int, requests: int, max_tokens: int, repack: bool
 ) -> LevelResult:
     port = _free_port()
     args = [binary, "-m", model, "-np", str(c), "-c", str(CTX_PER_SEQ * c), "-t", str(threads)]
     args += ["-tb", str(threads), "--host", "127.0.0.1", "--port", str(port)]
+    args += ["--repack" if repack else "--no-repack"]
     proc = await asyncio.create_subprocess_exec(
         *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
     )
@@ -236,10 +260,26 @@ async def bench_llama_server(
         await proc.wait()
 
 
-async def bench_one_at_a_time(model: str, threads: int, c: int, requests: int, max_tokens: int) -> LevelResult:
+async def bench_one_at_a_time(
+    model: str, threads: int, c: int, requests: int, max_tokens: int, repack: bool
+) -> LevelResult:
+    import llama_cpp
     from llama_cpp import Llama
 
-    llm = Llama(model_path=model, n_ctx=CTX_PER_SEQ, n_threads=threads, n_threads_batch=threads, verbose=False)
+    # The high-level Llama takes no extra-buffer argument; it builds its model params from
+    # llama_model_default_params(), so hand it defaults with the bench's setting for this load.
+    defaults = llama_cpp.llama_model_default_params
+
+    def with_repack() -> Any:
+        params = defaults()
+        params.use_extra_bufts = repack
+        return params
+
+    llama_cpp.llama_model_default_params = with_repack
+    try:
+        llm = Llama(model_path=model, n_ctx=CTX_PER_SEQ, n_threads=threads, n_threads_batch=threads, verbose=False)
+    finally:
+        llama_cpp.llama_model_default_params = defaults
     # The high-level API has no ignore_eos; a -inf bias on the end-of-generation tokens does the same.
     eog = [1, 106]
     lock = threading.Lock()  # one request at a time, like a server with one slot
@@ -291,7 +331,10 @@ async def main() -> None:
         help="measure (a) over gRPC against a running plaintext worker whose max_sequences >= the concurrency",
     )
     parser.add_argument("--skip", default="", help="comma list of: helixflow,server,single")
+    parser.add_argument("--extra-buffer-types", choices=["auto", "on", "off"], default="auto")
     args = parser.parse_args()
+    buffers = resolve_extra_buffers(args.extra_buffer_types, cpu_flags())
+    repack = buffers.enabled
     model = args.model or default_model_path()
     skip = set(filter(None, args.skip.split(",")))
     binary = llama_server_binary()
@@ -305,15 +348,19 @@ async def main() -> None:
         if args.grpc:
             ours = await bench_grpc(args.grpc, c, n, args.max_tokens)
         elif "helixflow" not in skip:
-            ours = await bench_helixflow(model, args.threads, c, n, args.max_tokens)
+            ours = await bench_helixflow(model, args.threads, c, n, args.max_tokens, repack)
         server = (
             None
             if "server" in skip or binary is None
-            else await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens)
+            else await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens, repack)
         )
-        single = None if "single" in skip else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens)
+        single = (
+            None if "single" in skip else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens, repack)
+        )
         rows.append((c, ours, server, single))
         print(f"done concurrency {c}", file=sys.stderr, flush=True)
+    print(f"cpu={cpu_model()} flags={' '.join(sorted(cpu_flags() & SHOWN_FLAGS)) or '-'}")
+    print(f"extra buffer types (weight repacking): {buffers.describe()}")
     print(f"model={Path(model).name} threads={args.threads} max_tokens={args.max_tokens} EOS ignored, greedy")
     print("columns: tok/s  TTFT p50/p99 ms")
     head = f"{'conc':>4} | {'helixflow':>20} | {'llama-server -np c':>20} | {'Llama 1-at-a-time':>20}"

@@ -111,6 +111,17 @@ struct InfoRequestDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 InfoRequestDefaultTypeInternal _InfoRequest_default_instance_;
+PROTOBUF_CONSTEXPR InfoResponse_EngineOptionsEntry_DoNotUse::InfoResponse_EngineOptionsEntry_DoNotUse(
+    ::_pbi::ConstantInitialized) {}
+struct InfoResponse_EngineOptionsEntry_DoNotUseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR InfoResponse_EngineOptionsEntry_DoNotUseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~InfoResponse_EngineOptionsEntry_DoNotUseDefaultTypeInternal() {}
+  union {
+    InfoResponse_EngineOptionsEntry_DoNotUse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 InfoResponse_EngineOptionsEntry_DoNotUseDefaultTypeInternal _InfoResponse_EngineOptionsEntry_DoNotUse_default_instance_;
 PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.aliases_)*/{}
@@ -118,6 +129,7 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_._eos_token_ids_cached_byte_size_)*/{0}
   , /*decltype(_impl_.supported_constraints_)*/{}
   , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
+  , /*decltype(_impl_.engine_options_)*/{::_pbi::ConstantInitialized()}
   , /*decltype(_impl_.model_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_version_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
@@ -198,7 +210,7 @@ struct WatchLoadResponseDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchLoadResponseDefaultTypeInternal _WatchLoadResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fworker_2eproto[12];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fworker_2eproto[13];
 static constexpr ::_pb::EnumDescriptor const** file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto = nullptr;
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fworker_2eproto = nullptr;
 
@@ -251,6 +263,16 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   ~0u,  // no _oneof_case_
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse, _has_bits_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse, key_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse, value_),
+  0,
+  1,
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -271,6 +293,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.has_chat_template_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_generate_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_embed_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.engine_options_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::AbortRequest, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -313,11 +336,12 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 28, -1, -1, sizeof(::helixflow::v1::WorkerTokenizeRequest)},
   { 35, -1, -1, sizeof(::helixflow::v1::WorkerTokenizeResponse)},
   { 42, -1, -1, sizeof(::helixflow::v1::InfoRequest)},
-  { 48, -1, -1, sizeof(::helixflow::v1::InfoResponse)},
-  { 68, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
-  { 75, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
-  { 82, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
-  { 89, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
+  { 48, 56, -1, sizeof(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse)},
+  { 58, -1, -1, sizeof(::helixflow::v1::InfoResponse)},
+  { 79, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
+  { 86, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
+  { 93, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
+  { 100, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -328,6 +352,7 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_WorkerTokenizeRequest_default_instance_._instance,
   &::helixflow::v1::_WorkerTokenizeResponse_default_instance_._instance,
   &::helixflow::v1::_InfoRequest_default_instance_._instance,
+  &::helixflow::v1::_InfoResponse_EngineOptionsEntry_DoNotUse_default_instance_._instance,
   &::helixflow::v1::_InfoResponse_default_instance_._instance,
   &::helixflow::v1::_AbortRequest_default_instance_._instance,
   &::helixflow::v1::_AbortResponse_default_instance_._instance,
@@ -351,7 +376,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "TokenizeRequestR\007request\"T\n\026WorkerTokeni"
   "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow"
   ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe"
-  "quest\"\317\004\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
+  "quest\"\347\005\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
   "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b"
   "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version"
   "\030\004 \001(\tR\016backendVersion\022%\n\016context_length"
@@ -365,31 +390,35 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "\n\013max_waiting\030\013 \001(\rR\nmaxWaiting\022*\n\021has_c"
   "hat_template\030\014 \001(\010R\017hasChatTemplate\022+\n\021s"
   "upports_generate\030\r \001(\010R\020supportsGenerate"
-  "\022%\n\016supports_embed\030\016 \001(\010R\rsupportsEmbed\""
-  "/\n\014AbortRequest\022\037\n\013request_ids\030\001 \003(\tR\nre"
-  "questIds\"\?\n\rAbortResponse\022.\n\023aborted_req"
-  "uest_ids\030\001 \003(\tR\021abortedRequestIds\"3\n\020Wat"
-  "chLoadRequest\022\037\n\013interval_ms\030\001 \001(\rR\ninte"
-  "rvalMs\"\335\001\n\021WatchLoadResponse\022\030\n\007waiting\030"
-  "\001 \001(\rR\007waiting\022\030\n\007running\030\002 \001(\rR\007running"
-  "\022$\n\016kv_cache_usage\030\003 \001(\002R\014kvCacheUsage\0221"
-  "\n\025prefix_cache_hit_rate\030\004 \001(\002R\022prefixCac"
-  "heHitRate\022\037\n\013max_running\030\005 \001(\rR\nmaxRunni"
-  "ng\022\032\n\010draining\030\006 \001(\010R\010draining2\327\003\n\006Worke"
-  "r\022W\n\010Generate\022#.helixflow.v1.WorkerGener"
-  "ateRequest\032$.helixflow.v1.WorkerGenerate"
-  "Response0\001\022L\n\005Embed\022 .helixflow.v1.Worke"
-  "rEmbedRequest\032!.helixflow.v1.WorkerEmbed"
-  "Response\022U\n\010Tokenize\022#.helixflow.v1.Work"
-  "erTokenizeRequest\032$.helixflow.v1.WorkerT"
-  "okenizeResponse\022=\n\004Info\022\031.helixflow.v1.I"
-  "nfoRequest\032\032.helixflow.v1.InfoResponse\022@"
-  "\n\005Abort\022\032.helixflow.v1.AbortRequest\032\033.he"
-  "lixflow.v1.AbortResponse\022N\n\tWatchLoad\022\036."
-  "helixflow.v1.WatchLoadRequest\032\037.helixflo"
-  "w.v1.WatchLoadResponse0\001B\?\n\020dev.helixflo"
-  "w.v1P\001Z)helixflow/gen/go/helixflow/v1;he"
-  "lixflowv1b\006proto3"
+  "\022%\n\016supports_embed\030\016 \001(\010R\rsupportsEmbed\022"
+  "T\n\016engine_options\030\017 \003(\0132-.helixflow.v1.I"
+  "nfoResponse.EngineOptionsEntryR\rengineOp"
+  "tions\032@\n\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\t"
+  "R\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"/\n\014Abort"
+  "Request\022\037\n\013request_ids\030\001 \003(\tR\nrequestIds"
+  "\"\?\n\rAbortResponse\022.\n\023aborted_request_ids"
+  "\030\001 \003(\tR\021abortedRequestIds\"3\n\020WatchLoadRe"
+  "quest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\335"
+  "\001\n\021WatchLoadResponse\022\030\n\007waiting\030\001 \001(\rR\007w"
+  "aiting\022\030\n\007running\030\002 \001(\rR\007running\022$\n\016kv_c"
+  "ache_usage\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix"
+  "_cache_hit_rate\030\004 \001(\002R\022prefixCacheHitRat"
+  "e\022\037\n\013max_running\030\005 \001(\rR\nmaxRunning\022\032\n\010dr"
+  "aining\030\006 \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Gen"
+  "erate\022#.helixflow.v1.WorkerGenerateReque"
+  "st\032$.helixflow.v1.WorkerGenerateResponse"
+  "0\001\022L\n\005Embed\022 .helixflow.v1.WorkerEmbedRe"
+  "quest\032!.helixflow.v1.WorkerEmbedResponse"
+  "\022U\n\010Tokenize\022#.helixflow.v1.WorkerTokeni"
+  "zeRequest\032$.helixflow.v1.WorkerTokenizeR"
+  "esponse\022=\n\004Info\022\031.helixflow.v1.InfoReque"
+  "st\032\032.helixflow.v1.InfoResponse\022@\n\005Abort\022"
+  "\032.helixflow.v1.AbortRequest\032\033.helixflow."
+  "v1.AbortResponse\022N\n\tWatchLoad\022\036.helixflo"
+  "w.v1.WatchLoadRequest\032\037.helixflow.v1.Wat"
+  "chLoadResponse0\001B\?\n\020dev.helixflow.v1P\001Z)"
+  "helixflow/gen/go/helixflow/v1;helixflowv"
+  "1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fworker_2eproto_deps[2] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
@@ -397,9 +426,9 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fwo
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fworker_2eproto = {
-    false, false, 2137, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
+    false, false, 2289, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
     "helixflow/v1/worker.proto",
-    &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 12,
+    &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 13,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fworker_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fworker_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fworker_2eproto,
@@ -1649,6 +1678,20 @@ const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*InfoRequest::GetClassData() co
 
 // ===================================================================
 
+InfoResponse_EngineOptionsEntry_DoNotUse::InfoResponse_EngineOptionsEntry_DoNotUse() {}
+InfoResponse_EngineOptionsEntry_DoNotUse::InfoResponse_EngineOptionsEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena)
+    : SuperType(arena) {}
+void InfoResponse_EngineOptionsEntry_DoNotUse::MergeFrom(const InfoResponse_EngineOptionsEntry_DoNotUse& other) {
+  MergeFromInternal(other);
+}
+::PROTOBUF_NAMESPACE_ID::Metadata InfoResponse_EngineOptionsEntry_DoNotUse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[7]);
+}
+
+// ===================================================================
+
 class InfoResponse::_Internal {
  public:
 };
@@ -1657,6 +1700,9 @@ InfoResponse::InfoResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
   SharedCtor(arena, is_message_owned);
+  if (arena != nullptr && !is_message_owned) {
+    arena->OwnCustomDestructor(this, &InfoResponse::ArenaDtor);
+  }
   // @@protoc_insertion_point(arena_constructor:helixflow.v1.InfoResponse)
 }
 InfoResponse::InfoResponse(const InfoResponse& from)
@@ -1668,6 +1714,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , /*decltype(_impl_._eos_token_ids_cached_byte_size_)*/{0}
     , decltype(_impl_.supported_constraints_){from._impl_.supported_constraints_}
     , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
+    , /*decltype(_impl_.engine_options_)*/{}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
@@ -1682,6 +1729,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.engine_options_.MergeFrom(from._impl_.engine_options_);
   _impl_.model_id_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.model_id_.Set("", GetArenaForAllocation());
@@ -1722,6 +1770,7 @@ inline void InfoResponse::SharedCtor(
     , /*decltype(_impl_._eos_token_ids_cached_byte_size_)*/{0}
     , decltype(_impl_.supported_constraints_){arena}
     , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
+    , /*decltype(_impl_.engine_options_)*/{::_pbi::ArenaInitialized(), arena}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
@@ -1753,6 +1802,7 @@ InfoResponse::~InfoResponse() {
   // @@protoc_insertion_point(destructor:helixflow.v1.InfoResponse)
   if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
   (void)arena;
+    ArenaDtor(this);
     return;
   }
   SharedDtor();
@@ -1763,11 +1813,17 @@ inline void InfoResponse::SharedDtor() {
   _impl_.aliases_.~RepeatedPtrField();
   _impl_.eos_token_ids_.~RepeatedField();
   _impl_.supported_constraints_.~RepeatedField();
+  _impl_.engine_options_.Destruct();
+  _impl_.engine_options_.~MapField();
   _impl_.model_id_.Destroy();
   _impl_.backend_.Destroy();
   _impl_.backend_version_.Destroy();
 }
 
+void InfoResponse::ArenaDtor(void* object) {
+  InfoResponse* _this = reinterpret_cast< InfoResponse* >(object);
+  _this->_impl_.engine_options_.Destruct();
+}
 void InfoResponse::SetCachedSize(int size) const {
   _impl_._cached_size_.Set(size);
 }
@@ -1781,6 +1837,7 @@ void InfoResponse::Clear() {
   _impl_.aliases_.Clear();
   _impl_.eos_token_ids_.Clear();
   _impl_.supported_constraints_.Clear();
+  _impl_.engine_options_.Clear();
   _impl_.model_id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
   _impl_.backend_version_.ClearToEmpty();
@@ -1928,6 +1985,19 @@ const char* InfoResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* 
         } else
           goto handle_unusual;
         continue;
+      // map<string, string> engine_options = 15 [json_name = "engineOptions"];
+      case 15:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 122)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(&_impl_.engine_options_, ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<122>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -2063,6 +2133,36 @@ uint8_t* InfoResponse::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteBoolToArray(14, this->_internal_supports_embed(), target);
   }
 
+  // map<string, string> engine_options = 15 [json_name = "engineOptions"];
+  if (!this->_internal_engine_options().empty()) {
+    using MapType = ::_pb::Map<std::string, std::string>;
+    using WireHelper = InfoResponse_EngineOptionsEntry_DoNotUse::Funcs;
+    const auto& map_field = this->_internal_engine_options();
+    auto check_utf8 = [](const MapType::value_type& entry) {
+      (void)entry;
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.first.data(), static_cast<int>(entry.first.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "helixflow.v1.InfoResponse.EngineOptionsEntry.key");
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.second.data(), static_cast<int>(entry.second.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "helixflow.v1.InfoResponse.EngineOptionsEntry.value");
+    };
+
+    if (stream->IsSerializationDeterministic() && map_field.size() > 1) {
+      for (const auto& entry : ::_pbi::MapSorterPtr<MapType>(map_field)) {
+        target = WireHelper::InternalSerialize(15, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    } else {
+      for (const auto& entry : map_field) {
+        target = WireHelper::InternalSerialize(15, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    }
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2116,6 +2216,15 @@ size_t InfoResponse::ByteSizeLong() const {
     _impl_._supported_constraints_cached_byte_size_.store(cached_size,
                                     std::memory_order_relaxed);
     total_size += data_size;
+  }
+
+  // map<string, string> engine_options = 15 [json_name = "engineOptions"];
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(this->_internal_engine_options_size());
+  for (::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >::const_iterator
+      it = this->_internal_engine_options().begin();
+      it != this->_internal_engine_options().end(); ++it) {
+    total_size += InfoResponse_EngineOptionsEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
   }
 
   // string model_id = 1 [json_name = "modelId"];
@@ -2200,6 +2309,7 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   _this->_impl_.aliases_.MergeFrom(from._impl_.aliases_);
   _this->_impl_.eos_token_ids_.MergeFrom(from._impl_.eos_token_ids_);
   _this->_impl_.supported_constraints_.MergeFrom(from._impl_.supported_constraints_);
+  _this->_impl_.engine_options_.MergeFrom(from._impl_.engine_options_);
   if (!from._internal_model_id().empty()) {
     _this->_internal_set_model_id(from._internal_model_id());
   }
@@ -2255,6 +2365,7 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
   _impl_.aliases_.InternalSwap(&other->_impl_.aliases_);
   _impl_.eos_token_ids_.InternalSwap(&other->_impl_.eos_token_ids_);
   _impl_.supported_constraints_.InternalSwap(&other->_impl_.supported_constraints_);
+  _impl_.engine_options_.InternalSwap(&other->_impl_.engine_options_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.model_id_, lhs_arena,
       &other->_impl_.model_id_, rhs_arena
@@ -2278,7 +2389,7 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata InfoResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[7]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[8]);
 }
 
 // ===================================================================
@@ -2468,7 +2579,7 @@ void AbortRequest::InternalSwap(AbortRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AbortRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[8]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[9]);
 }
 
 // ===================================================================
@@ -2658,7 +2769,7 @@ void AbortResponse::InternalSwap(AbortResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AbortResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[9]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[10]);
 }
 
 // ===================================================================
@@ -2836,7 +2947,7 @@ void WatchLoadRequest::InternalSwap(WatchLoadRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchLoadRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[10]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[11]);
 }
 
 // ===================================================================
@@ -3167,7 +3278,7 @@ void WatchLoadResponse::InternalSwap(WatchLoadResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchLoadResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[11]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[12]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -3201,6 +3312,10 @@ Arena::CreateMaybeMessage< ::helixflow::v1::WorkerTokenizeResponse >(Arena* aren
 template<> PROTOBUF_NOINLINE ::helixflow::v1::InfoRequest*
 Arena::CreateMaybeMessage< ::helixflow::v1::InfoRequest >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::InfoRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse*
+Arena::CreateMaybeMessage< ::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse >(arena);
 }
 template<> PROTOBUF_NOINLINE ::helixflow::v1::InfoResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::InfoResponse >(Arena* arena) {

@@ -30,6 +30,9 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/repeated_field.h>  // IWYU pragma: export
 #include <google/protobuf/extension_set.h>  // IWYU pragma: export
+#include <google/protobuf/map.h>  // IWYU pragma: export
+#include <google/protobuf/map_entry.h>
+#include <google/protobuf/map_field_inl.h>
 #include <google/protobuf/unknown_field_set.h>
 #include "helixflow/v1/common.pb.h"
 #include "helixflow/v1/inference.pb.h"
@@ -61,6 +64,9 @@ extern InfoRequestDefaultTypeInternal _InfoRequest_default_instance_;
 class InfoResponse;
 struct InfoResponseDefaultTypeInternal;
 extern InfoResponseDefaultTypeInternal _InfoResponse_default_instance_;
+class InfoResponse_EngineOptionsEntry_DoNotUse;
+struct InfoResponse_EngineOptionsEntry_DoNotUseDefaultTypeInternal;
+extern InfoResponse_EngineOptionsEntry_DoNotUseDefaultTypeInternal _InfoResponse_EngineOptionsEntry_DoNotUse_default_instance_;
 class WatchLoadRequest;
 struct WatchLoadRequestDefaultTypeInternal;
 extern WatchLoadRequestDefaultTypeInternal _WatchLoadRequest_default_instance_;
@@ -92,6 +98,7 @@ template<> ::helixflow::v1::AbortRequest* Arena::CreateMaybeMessage<::helixflow:
 template<> ::helixflow::v1::AbortResponse* Arena::CreateMaybeMessage<::helixflow::v1::AbortResponse>(Arena*);
 template<> ::helixflow::v1::InfoRequest* Arena::CreateMaybeMessage<::helixflow::v1::InfoRequest>(Arena*);
 template<> ::helixflow::v1::InfoResponse* Arena::CreateMaybeMessage<::helixflow::v1::InfoResponse>(Arena*);
+template<> ::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse* Arena::CreateMaybeMessage<::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse>(Arena*);
 template<> ::helixflow::v1::WatchLoadRequest* Arena::CreateMaybeMessage<::helixflow::v1::WatchLoadRequest>(Arena*);
 template<> ::helixflow::v1::WatchLoadResponse* Arena::CreateMaybeMessage<::helixflow::v1::WatchLoadResponse>(Arena*);
 template<> ::helixflow::v1::WorkerEmbedRequest* Arena::CreateMaybeMessage<::helixflow::v1::WorkerEmbedRequest>(Arena*);
@@ -1166,6 +1173,34 @@ class InfoRequest final :
 };
 // -------------------------------------------------------------------
 
+class InfoResponse_EngineOptionsEntry_DoNotUse : public ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<InfoResponse_EngineOptionsEntry_DoNotUse, 
+    std::string, std::string,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> {
+public:
+  typedef ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<InfoResponse_EngineOptionsEntry_DoNotUse, 
+    std::string, std::string,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> SuperType;
+  InfoResponse_EngineOptionsEntry_DoNotUse();
+  explicit PROTOBUF_CONSTEXPR InfoResponse_EngineOptionsEntry_DoNotUse(
+      ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+  explicit InfoResponse_EngineOptionsEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena);
+  void MergeFrom(const InfoResponse_EngineOptionsEntry_DoNotUse& other);
+  static const InfoResponse_EngineOptionsEntry_DoNotUse* internal_default_instance() { return reinterpret_cast<const InfoResponse_EngineOptionsEntry_DoNotUse*>(&_InfoResponse_EngineOptionsEntry_DoNotUse_default_instance_); }
+  static bool ValidateKey(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "helixflow.v1.InfoResponse.EngineOptionsEntry.key");
+ }
+  static bool ValidateValue(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "helixflow.v1.InfoResponse.EngineOptionsEntry.value");
+ }
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+
+// -------------------------------------------------------------------
+
 class InfoResponse final :
     public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.InfoResponse) */ {
  public:
@@ -1214,7 +1249,7 @@ class InfoResponse final :
                &_InfoResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    7;
+    8;
 
   friend void swap(InfoResponse& a, InfoResponse& b) {
     a.Swap(&b);
@@ -1275,6 +1310,8 @@ class InfoResponse final :
   protected:
   explicit InfoResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                        bool is_message_owned = false);
+  private:
+  static void ArenaDtor(void* object);
   public:
 
   static const ClassData _class_data_;
@@ -1284,12 +1321,14 @@ class InfoResponse final :
 
   // nested types ----------------------------------------------------
 
+
   // accessors -------------------------------------------------------
 
   enum : int {
     kAliasesFieldNumber = 2,
     kEosTokenIdsFieldNumber = 7,
     kSupportedConstraintsFieldNumber = 9,
+    kEngineOptionsFieldNumber = 15,
     kModelIdFieldNumber = 1,
     kBackendFieldNumber = 3,
     kBackendVersionFieldNumber = 4,
@@ -1364,6 +1403,23 @@ class InfoResponse final :
   void add_supported_constraints(::helixflow::v1::ConstraintKind value);
   const ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>& supported_constraints() const;
   ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>* mutable_supported_constraints();
+
+  // map<string, string> engine_options = 15 [json_name = "engineOptions"];
+  int engine_options_size() const;
+  private:
+  int _internal_engine_options_size() const;
+  public:
+  void clear_engine_options();
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+      _internal_engine_options() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+      _internal_mutable_engine_options();
+  public:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+      engine_options() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+      mutable_engine_options();
 
   // string model_id = 1 [json_name = "modelId"];
   void clear_model_id();
@@ -1492,6 +1548,11 @@ class InfoResponse final :
     mutable std::atomic<int> _eos_token_ids_cached_byte_size_;
     ::PROTOBUF_NAMESPACE_ID::RepeatedField<int> supported_constraints_;
     mutable std::atomic<int> _supported_constraints_cached_byte_size_;
+    ::PROTOBUF_NAMESPACE_ID::internal::MapField<
+        InfoResponse_EngineOptionsEntry_DoNotUse,
+        std::string, std::string,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> engine_options_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_version_;
@@ -1558,7 +1619,7 @@ class AbortRequest final :
                &_AbortRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    8;
+    9;
 
   friend void swap(AbortRequest& a, AbortRequest& b) {
     a.Swap(&b);
@@ -1721,7 +1782,7 @@ class AbortResponse final :
                &_AbortResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    9;
+    10;
 
   friend void swap(AbortResponse& a, AbortResponse& b) {
     a.Swap(&b);
@@ -1884,7 +1945,7 @@ class WatchLoadRequest final :
                &_WatchLoadRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    10;
+    11;
 
   friend void swap(WatchLoadRequest& a, WatchLoadRequest& b) {
     a.Swap(&b);
@@ -2032,7 +2093,7 @@ class WatchLoadResponse final :
                &_WatchLoadResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    11;
+    12;
 
   friend void swap(WatchLoadResponse& a, WatchLoadResponse& b) {
     a.Swap(&b);
@@ -2732,6 +2793,8 @@ inline void WorkerTokenizeResponse::set_allocated_response(::helixflow::v1::Toke
 
 // -------------------------------------------------------------------
 
+// -------------------------------------------------------------------
+
 // InfoResponse
 
 // string model_id = 1 [json_name = "modelId"];
@@ -3209,6 +3272,35 @@ inline void InfoResponse::set_supports_embed(bool value) {
   // @@protoc_insertion_point(field_set:helixflow.v1.InfoResponse.supports_embed)
 }
 
+// map<string, string> engine_options = 15 [json_name = "engineOptions"];
+inline int InfoResponse::_internal_engine_options_size() const {
+  return _impl_.engine_options_.size();
+}
+inline int InfoResponse::engine_options_size() const {
+  return _internal_engine_options_size();
+}
+inline void InfoResponse::clear_engine_options() {
+  _impl_.engine_options_.Clear();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+InfoResponse::_internal_engine_options() const {
+  return _impl_.engine_options_.GetMap();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >&
+InfoResponse::engine_options() const {
+  // @@protoc_insertion_point(field_map:helixflow.v1.InfoResponse.engine_options)
+  return _internal_engine_options();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+InfoResponse::_internal_mutable_engine_options() {
+  return _impl_.engine_options_.MutableMap();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
+InfoResponse::mutable_engine_options() {
+  // @@protoc_insertion_point(field_mutable_map:helixflow.v1.InfoResponse.engine_options)
+  return _internal_mutable_engine_options();
+}
+
 // -------------------------------------------------------------------
 
 // AbortRequest
@@ -3518,6 +3610,8 @@ inline void WatchLoadResponse::set_draining(bool value) {
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

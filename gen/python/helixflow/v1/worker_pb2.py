@@ -26,7 +26,7 @@ from helixflow.v1 import common_pb2 as helixflow_dot_v1_dot_common__pb2
 from helixflow.v1 import inference_pb2 as helixflow_dot_v1_dot_inference__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19helixflow/v1/worker.proto\x12\x0chelixflow.v1\x1a\x19helixflow/v1/common.proto\x1a\x1chelixflow/v1/inference.proto\"P\n\x15WorkerGenerateRequest\x12\x37\n\x07request\x18\x01 \x01(\x0b\x32\x1d.helixflow.v1.GenerateRequestR\x07request\"T\n\x16WorkerGenerateResponse\x12:\n\x08response\x18\x01 \x01(\x0b\x32\x1e.helixflow.v1.GenerateResponseR\x08response\"J\n\x12WorkerEmbedRequest\x12\x34\n\x07request\x18\x01 \x01(\x0b\x32\x1a.helixflow.v1.EmbedRequestR\x07request\"N\n\x13WorkerEmbedResponse\x12\x37\n\x08response\x18\x01 \x01(\x0b\x32\x1b.helixflow.v1.EmbedResponseR\x08response\"P\n\x15WorkerTokenizeRequest\x12\x37\n\x07request\x18\x01 \x01(\x0b\x32\x1d.helixflow.v1.TokenizeRequestR\x07request\"T\n\x16WorkerTokenizeResponse\x12:\n\x08response\x18\x01 \x01(\x0b\x32\x1e.helixflow.v1.TokenizeResponseR\x08response\"\r\n\x0bInfoRequest\"\xcf\x04\n\x0cInfoResponse\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12\x18\n\x07\x61liases\x18\x02 \x03(\tR\x07\x61liases\x12\x18\n\x07\x62\x61\x63kend\x18\x03 \x01(\tR\x07\x62\x61\x63kend\x12\'\n\x0f\x62\x61\x63kend_version\x18\x04 \x01(\tR\x0e\x62\x61\x63kendVersion\x12%\n\x0e\x63ontext_length\x18\x05 \x01(\rR\rcontextLength\x12\x1d\n\nvocab_size\x18\x06 \x01(\rR\tvocabSize\x12\"\n\reos_token_ids\x18\x07 \x03(\rR\x0b\x65osTokenIds\x12/\n\x13\x65mbedding_dimension\x18\x08 \x01(\rR\x12\x65mbeddingDimension\x12Q\n\x15supported_constraints\x18\t \x03(\x0e\x32\x1c.helixflow.v1.ConstraintKindR\x14supportedConstraints\x12\x38\n\x18max_concurrent_sequences\x18\n \x01(\rR\x16maxConcurrentSequences\x12\x1f\n\x0bmax_waiting\x18\x0b \x01(\rR\nmaxWaiting\x12*\n\x11has_chat_template\x18\x0c \x01(\x08R\x0fhasChatTemplate\x12+\n\x11supports_generate\x18\r \x01(\x08R\x10supportsGenerate\x12%\n\x0esupports_embed\x18\x0e \x01(\x08R\rsupportsEmbed\"/\n\x0c\x41\x62ortRequest\x12\x1f\n\x0brequest_ids\x18\x01 \x03(\tR\nrequestIds\"?\n\rAbortResponse\x12.\n\x13\x61\x62orted_request_ids\x18\x01 \x03(\tR\x11\x61\x62ortedRequestIds\"3\n\x10WatchLoadRequest\x12\x1f\n\x0binterval_ms\x18\x01 \x01(\rR\nintervalMs\"\xdd\x01\n\x11WatchLoadResponse\x12\x18\n\x07waiting\x18\x01 \x01(\rR\x07waiting\x12\x18\n\x07running\x18\x02 \x01(\rR\x07running\x12$\n\x0ekv_cache_usage\x18\x03 \x01(\x02R\x0ckvCacheUsage\x12\x31\n\x15prefix_cache_hit_rate\x18\x04 \x01(\x02R\x12prefixCacheHitRate\x12\x1f\n\x0bmax_running\x18\x05 \x01(\rR\nmaxRunning\x12\x1a\n\x08\x64raining\x18\x06 \x01(\x08R\x08\x64raining2\xd7\x03\n\x06Worker\x12W\n\x08Generate\x12#.helixflow.v1.WorkerGenerateRequest\x1a$.helixflow.v1.WorkerGenerateResponse0\x01\x12L\n\x05\x45mbed\x12 .helixflow.v1.WorkerEmbedRequest\x1a!.helixflow.v1.WorkerEmbedResponse\x12U\n\x08Tokenize\x12#.helixflow.v1.WorkerTokenizeRequest\x1a$.helixflow.v1.WorkerTokenizeResponse\x12=\n\x04Info\x12\x19.helixflow.v1.InfoRequest\x1a\x1a.helixflow.v1.InfoResponse\x12@\n\x05\x41\x62ort\x12\x1a.helixflow.v1.AbortRequest\x1a\x1b.helixflow.v1.AbortResponse\x12N\n\tWatchLoad\x12\x1e.helixflow.v1.WatchLoadRequest\x1a\x1f.helixflow.v1.WatchLoadResponse0\x01\x42?\n\x10\x64\x65v.helixflow.v1P\x01Z)helixflow/gen/go/helixflow/v1;helixflowv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19helixflow/v1/worker.proto\x12\x0chelixflow.v1\x1a\x19helixflow/v1/common.proto\x1a\x1chelixflow/v1/inference.proto\"P\n\x15WorkerGenerateRequest\x12\x37\n\x07request\x18\x01 \x01(\x0b\x32\x1d.helixflow.v1.GenerateRequestR\x07request\"T\n\x16WorkerGenerateResponse\x12:\n\x08response\x18\x01 \x01(\x0b\x32\x1e.helixflow.v1.GenerateResponseR\x08response\"J\n\x12WorkerEmbedRequest\x12\x34\n\x07request\x18\x01 \x01(\x0b\x32\x1a.helixflow.v1.EmbedRequestR\x07request\"N\n\x13WorkerEmbedResponse\x12\x37\n\x08response\x18\x01 \x01(\x0b\x32\x1b.helixflow.v1.EmbedResponseR\x08response\"P\n\x15WorkerTokenizeRequest\x12\x37\n\x07request\x18\x01 \x01(\x0b\x32\x1d.helixflow.v1.TokenizeRequestR\x07request\"T\n\x16WorkerTokenizeResponse\x12:\n\x08response\x18\x01 \x01(\x0b\x32\x1e.helixflow.v1.TokenizeResponseR\x08response\"\r\n\x0bInfoRequest\"\xe7\x05\n\x0cInfoResponse\x12\x19\n\x08model_id\x18\x01 \x01(\tR\x07modelId\x12\x18\n\x07\x61liases\x18\x02 \x03(\tR\x07\x61liases\x12\x18\n\x07\x62\x61\x63kend\x18\x03 \x01(\tR\x07\x62\x61\x63kend\x12\'\n\x0f\x62\x61\x63kend_version\x18\x04 \x01(\tR\x0e\x62\x61\x63kendVersion\x12%\n\x0e\x63ontext_length\x18\x05 \x01(\rR\rcontextLength\x12\x1d\n\nvocab_size\x18\x06 \x01(\rR\tvocabSize\x12\"\n\reos_token_ids\x18\x07 \x03(\rR\x0b\x65osTokenIds\x12/\n\x13\x65mbedding_dimension\x18\x08 \x01(\rR\x12\x65mbeddingDimension\x12Q\n\x15supported_constraints\x18\t \x03(\x0e\x32\x1c.helixflow.v1.ConstraintKindR\x14supportedConstraints\x12\x38\n\x18max_concurrent_sequences\x18\n \x01(\rR\x16maxConcurrentSequences\x12\x1f\n\x0bmax_waiting\x18\x0b \x01(\rR\nmaxWaiting\x12*\n\x11has_chat_template\x18\x0c \x01(\x08R\x0fhasChatTemplate\x12+\n\x11supports_generate\x18\r \x01(\x08R\x10supportsGenerate\x12%\n\x0esupports_embed\x18\x0e \x01(\x08R\rsupportsEmbed\x12T\n\x0e\x65ngine_options\x18\x0f \x03(\x0b\x32-.helixflow.v1.InfoResponse.EngineOptionsEntryR\rengineOptions\x1a@\n\x12\x45ngineOptionsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\tR\x05value:\x02\x38\x01\"/\n\x0c\x41\x62ortRequest\x12\x1f\n\x0brequest_ids\x18\x01 \x03(\tR\nrequestIds\"?\n\rAbortResponse\x12.\n\x13\x61\x62orted_request_ids\x18\x01 \x03(\tR\x11\x61\x62ortedRequestIds\"3\n\x10WatchLoadRequest\x12\x1f\n\x0binterval_ms\x18\x01 \x01(\rR\nintervalMs\"\xdd\x01\n\x11WatchLoadResponse\x12\x18\n\x07waiting\x18\x01 \x01(\rR\x07waiting\x12\x18\n\x07running\x18\x02 \x01(\rR\x07running\x12$\n\x0ekv_cache_usage\x18\x03 \x01(\x02R\x0ckvCacheUsage\x12\x31\n\x15prefix_cache_hit_rate\x18\x04 \x01(\x02R\x12prefixCacheHitRate\x12\x1f\n\x0bmax_running\x18\x05 \x01(\rR\nmaxRunning\x12\x1a\n\x08\x64raining\x18\x06 \x01(\x08R\x08\x64raining2\xd7\x03\n\x06Worker\x12W\n\x08Generate\x12#.helixflow.v1.WorkerGenerateRequest\x1a$.helixflow.v1.WorkerGenerateResponse0\x01\x12L\n\x05\x45mbed\x12 .helixflow.v1.WorkerEmbedRequest\x1a!.helixflow.v1.WorkerEmbedResponse\x12U\n\x08Tokenize\x12#.helixflow.v1.WorkerTokenizeRequest\x1a$.helixflow.v1.WorkerTokenizeResponse\x12=\n\x04Info\x12\x19.helixflow.v1.InfoRequest\x1a\x1a.helixflow.v1.InfoResponse\x12@\n\x05\x41\x62ort\x12\x1a.helixflow.v1.AbortRequest\x1a\x1b.helixflow.v1.AbortResponse\x12N\n\tWatchLoad\x12\x1e.helixflow.v1.WatchLoadRequest\x1a\x1f.helixflow.v1.WatchLoadResponse0\x01\x42?\n\x10\x64\x65v.helixflow.v1P\x01Z)helixflow/gen/go/helixflow/v1;helixflowv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,6 +34,8 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helixflow.v1.worker_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.helixflow.v1P\001Z)helixflow/gen/go/helixflow/v1;helixflowv1'
+  _globals['_INFORESPONSE_ENGINEOPTIONSENTRY']._loaded_options = None
+  _globals['_INFORESPONSE_ENGINEOPTIONSENTRY']._serialized_options = b'8\001'
   _globals['_WORKERGENERATEREQUEST']._serialized_start=100
   _globals['_WORKERGENERATEREQUEST']._serialized_end=180
   _globals['_WORKERGENERATERESPONSE']._serialized_start=182
@@ -49,15 +51,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INFOREQUEST']._serialized_start=592
   _globals['_INFOREQUEST']._serialized_end=605
   _globals['_INFORESPONSE']._serialized_start=608
-  _globals['_INFORESPONSE']._serialized_end=1199
-  _globals['_ABORTREQUEST']._serialized_start=1201
-  _globals['_ABORTREQUEST']._serialized_end=1248
-  _globals['_ABORTRESPONSE']._serialized_start=1250
-  _globals['_ABORTRESPONSE']._serialized_end=1313
-  _globals['_WATCHLOADREQUEST']._serialized_start=1315
-  _globals['_WATCHLOADREQUEST']._serialized_end=1366
-  _globals['_WATCHLOADRESPONSE']._serialized_start=1369
-  _globals['_WATCHLOADRESPONSE']._serialized_end=1590
-  _globals['_WORKER']._serialized_start=1593
-  _globals['_WORKER']._serialized_end=2064
+  _globals['_INFORESPONSE']._serialized_end=1351
+  _globals['_INFORESPONSE_ENGINEOPTIONSENTRY']._serialized_start=1287
+  _globals['_INFORESPONSE_ENGINEOPTIONSENTRY']._serialized_end=1351
+  _globals['_ABORTREQUEST']._serialized_start=1353
+  _globals['_ABORTREQUEST']._serialized_end=1400
+  _globals['_ABORTRESPONSE']._serialized_start=1402
+  _globals['_ABORTRESPONSE']._serialized_end=1465
+  _globals['_WATCHLOADREQUEST']._serialized_start=1467
+  _globals['_WATCHLOADREQUEST']._serialized_end=1518
+  _globals['_WATCHLOADRESPONSE']._serialized_start=1521
+  _globals['_WATCHLOADRESPONSE']._serialized_end=1742
+  _globals['_WORKER']._serialized_start=1745
+  _globals['_WORKER']._serialized_end=2216
 # @@protoc_insertion_point(module_scope)

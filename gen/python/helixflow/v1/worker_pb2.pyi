@@ -187,6 +187,26 @@ class InfoResponse(_message.Message):
 
     DESCRIPTOR: _descriptor.Descriptor
 
+    @_typing.final
+    class EngineOptionsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     MODEL_ID_FIELD_NUMBER: _builtins.int
     ALIASES_FIELD_NUMBER: _builtins.int
     BACKEND_FIELD_NUMBER: _builtins.int
@@ -201,6 +221,7 @@ class InfoResponse(_message.Message):
     HAS_CHAT_TEMPLATE_FIELD_NUMBER: _builtins.int
     SUPPORTS_GENERATE_FIELD_NUMBER: _builtins.int
     SUPPORTS_EMBED_FIELD_NUMBER: _builtins.int
+    ENGINE_OPTIONS_FIELD_NUMBER: _builtins.int
     model_id: _builtins.str
     """Model id the worker serves."""
     backend: _builtins.str
@@ -235,6 +256,12 @@ class InfoResponse(_message.Message):
     def supported_constraints(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.ConstraintKind.ValueType]:
         """Structured-output kinds the engine supports."""
 
+    @_builtins.property
+    def engine_options(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """Engine settings resolved at load, each with the reason it was chosen, for
+        operators: e.g. "extra_buffer_types" -> "off (auto: the CPU reports amx_int8 ...)".
+        """
+
     def __init__(
         self,
         *,
@@ -252,10 +279,11 @@ class InfoResponse(_message.Message):
         has_chat_template: _builtins.bool = ...,
         supports_generate: _builtins.bool = ...,
         supports_embed: _builtins.bool = ...,
+        engine_options: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "backend_version", b"backend_version", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "eos_token_ids", b"eos_token_ids", "has_chat_template", b"has_chat_template", "max_concurrent_sequences", b"max_concurrent_sequences", "max_waiting", b"max_waiting", "model_id", b"model_id", "supported_constraints", b"supported_constraints", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "vocab_size", b"vocab_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "backend_version", b"backend_version", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "engine_options", b"engine_options", "eos_token_ids", b"eos_token_ids", "has_chat_template", b"has_chat_template", "max_concurrent_sequences", b"max_concurrent_sequences", "max_waiting", b"max_waiting", "model_id", b"model_id", "supported_constraints", b"supported_constraints", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "vocab_size", b"vocab_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -104,6 +104,16 @@ export interface InfoResponse {
   supportsGenerate: boolean;
   /** Whether Embed is served. */
   supportsEmbed: boolean;
+  /**
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -> "off (auto: the CPU reports amx_int8 ...)".
+   */
+  engineOptions: { [key: string]: string };
+}
+
+export interface InfoResponse_EngineOptionsEntry {
+  key: string;
+  value: string;
 }
 
 /** AbortRequest names the sequences to cancel. */
@@ -622,6 +632,7 @@ function createBaseInfoResponse(): InfoResponse {
     hasChatTemplate: false,
     supportsGenerate: false,
     supportsEmbed: false,
+    engineOptions: {},
   };
 }
 
@@ -677,6 +688,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     if (message.supportsEmbed !== false) {
       writer.uint32(112).bool(message.supportsEmbed);
     }
+    globalThis.Object.entries(message.engineOptions).forEach(([key, value]: [string, string]) => {
+      InfoResponse_EngineOptionsEntry.encode({ key: key as any, value }, writer.uint32(122).fork()).join();
+    });
     return writer;
   },
 
@@ -825,6 +839,17 @@ export const InfoResponse: MessageFns<InfoResponse> = {
             message.supportsEmbed = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            const entry15 = InfoResponse_EngineOptionsEntry.decode(reader, reader.uint32());
+            if (entry15.value !== undefined) {
+              message.engineOptions[entry15.key] = entry15.value;
+            }
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -901,6 +926,33 @@ export const InfoResponse: MessageFns<InfoResponse> = {
         : isSet(object.supports_embed)
         ? globalThis.Boolean(object.supports_embed)
         : false,
+      engineOptions: isObject(object.engineOptions)
+        ? (globalThis.Object.entries(object.engineOptions) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : isObject(object.engine_options)
+        ? (globalThis.Object.entries(object.engine_options) as [string, any][]).reduce(
+          (acc: { [key: string]: string }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.String(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
     };
   },
 
@@ -948,6 +1000,15 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     if (message.supportsEmbed !== false) {
       obj.supportsEmbed = message.supportsEmbed;
     }
+    if (message.engineOptions) {
+      const entries = globalThis.Object.entries(message.engineOptions) as [string, string][];
+      if (entries.length > 0) {
+        obj.engineOptions = {};
+        entries.forEach(([k, v]) => {
+          obj.engineOptions[k] = v;
+        });
+      }
+    }
     return obj;
   },
 
@@ -970,6 +1031,102 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     message.hasChatTemplate = object.hasChatTemplate ?? false;
     message.supportsGenerate = object.supportsGenerate ?? false;
     message.supportsEmbed = object.supportsEmbed ?? false;
+    message.engineOptions = (globalThis.Object.entries(object.engineOptions ?? {}) as [string, string][]).reduce(
+      (acc: { [key: string]: string }, [key, value]: [string, string]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.String(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    return message;
+  },
+};
+
+function createBaseInfoResponse_EngineOptionsEntry(): InfoResponse_EngineOptionsEntry {
+  return { key: "", value: "" };
+}
+
+export const InfoResponse_EngineOptionsEntry: MessageFns<InfoResponse_EngineOptionsEntry> = {
+  encode(message: InfoResponse_EngineOptionsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InfoResponse_EngineOptionsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInfoResponse_EngineOptionsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InfoResponse_EngineOptionsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: InfoResponse_EngineOptionsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InfoResponse_EngineOptionsEntry>, I>>(base?: I): InfoResponse_EngineOptionsEntry {
+    return InfoResponse_EngineOptionsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InfoResponse_EngineOptionsEntry>, I>>(
+    object: I,
+  ): InfoResponse_EngineOptionsEntry {
+    const message = createBaseInfoResponse_EngineOptionsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? "";
     return message;
   },
 };
@@ -1552,6 +1709,10 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
+}
 
 function isSet(value: any): boolean {
   return value !== null && value !== undefined;

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
+from helixflow.worker.extra_buffers import ExtraBuffers
 
 Backend = Literal["llama_cpp", "vllm", "fake"]
 
@@ -33,9 +34,16 @@ class WorkerSettings(BaseSettings):
     context_per_sequence: int = Field(2048, ge=64, description="context window per sequence, tokens")
     n_threads: int | None = Field(None, ge=1, description="decode threads; default: all cores")
     n_gpu_layers: int = Field(0, description="layers offloaded to Metal/CUDA (-1 = all) with such a llama.cpp build")
+    extra_buffer_types: ExtraBuffers = Field(
+        "auto",
+        description="llama.cpp weight repacking (AMX, CPU_REPACK): auto = off where the CPU has AMX "
+        "(Q4_K crashes there), on elsewhere; on; off",
+    )
+    warmup: bool = Field(True, description="run one short real decode before reporting ready")
     load_report_ms: int = Field(250, ge=10, description="default WatchLoad interval")
     drain_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight streams may finish")
     log_format: LogFormat = Field("json", description="log lines as json (one object per line) or text")
+    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="lowest level logged")
     otlp_endpoint: str = Field("", description="OpenTelemetry OTLP/gRPC endpoint for traces; empty = tracing off")
     metrics_port: int = Field(9091, ge=0, description="Prometheus /metrics port; 0 disables")
     # vLLM pass-through (GPU workers).

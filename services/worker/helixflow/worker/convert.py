@@ -192,6 +192,7 @@ def info_to_pb(info: EngineInfo) -> worker_pb2.InfoResponse:
         has_chat_template=info.has_chat_template,
         supports_generate=info.supports_generate,
         supports_embed=info.supports_embed,
+        engine_options=info.engine_options,
     )
 
 

@@ -156,6 +156,8 @@ class EngineInfo:
     supports_generate: bool = True
     supports_embed: bool = True
     aliases: tuple[str, ...] = ()
+    # Settings the engine resolved at load, each with why (shown in Info).
+    engine_options: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

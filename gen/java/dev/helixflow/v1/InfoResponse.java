@@ -45,6 +45,18 @@ private static final long serialVersionUID = 0L;
     return dev.helixflow.v1.WorkerOuterClass.internal_static_helixflow_v1_InfoResponse_descriptor;
   }
 
+  @SuppressWarnings({"rawtypes"})
+  @java.lang.Override
+  protected com.google.protobuf.MapField internalGetMapField(
+      int number) {
+    switch (number) {
+      case 15:
+        return internalGetEngineOptions();
+      default:
+        throw new RuntimeException(
+            "Invalid map field number: " + number);
+    }
+  }
   @java.lang.Override
   protected com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internalGetFieldAccessorTable() {
@@ -485,6 +497,105 @@ private static final long serialVersionUID = 0L;
     return supportsEmbed_;
   }
 
+  public static final int ENGINE_OPTIONS_FIELD_NUMBER = 15;
+  private static final class EngineOptionsDefaultEntryHolder {
+    static final com.google.protobuf.MapEntry<
+        java.lang.String, java.lang.String> defaultEntry =
+            com.google.protobuf.MapEntry
+            .<java.lang.String, java.lang.String>newDefaultInstance(
+                dev.helixflow.v1.WorkerOuterClass.internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_descriptor, 
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "",
+                com.google.protobuf.WireFormat.FieldType.STRING,
+                "");
+  }
+  @SuppressWarnings("serial")
+  private com.google.protobuf.MapField<
+      java.lang.String, java.lang.String> engineOptions_;
+  private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+  internalGetEngineOptions() {
+    if (engineOptions_ == null) {
+      return com.google.protobuf.MapField.emptyMapField(
+          EngineOptionsDefaultEntryHolder.defaultEntry);
+    }
+    return engineOptions_;
+  }
+  public int getEngineOptionsCount() {
+    return internalGetEngineOptions().getMap().size();
+  }
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  @java.lang.Override
+  public boolean containsEngineOptions(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    return internalGetEngineOptions().getMap().containsKey(key);
+  }
+  /**
+   * Use {@link #getEngineOptionsMap()} instead.
+   */
+  @java.lang.Override
+  @java.lang.Deprecated
+  public java.util.Map<java.lang.String, java.lang.String> getEngineOptions() {
+    return getEngineOptionsMap();
+  }
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  @java.lang.Override
+  public java.util.Map<java.lang.String, java.lang.String> getEngineOptionsMap() {
+    return internalGetEngineOptions().getMap();
+  }
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  @java.lang.Override
+  public /* nullable */
+java.lang.String getEngineOptionsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetEngineOptions().getMap();
+    return map.containsKey(key) ? map.get(key) : defaultValue;
+  }
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  @java.lang.Override
+  public java.lang.String getEngineOptionsOrThrow(
+      java.lang.String key) {
+    if (key == null) { throw new NullPointerException("map key"); }
+    java.util.Map<java.lang.String, java.lang.String> map =
+        internalGetEngineOptions().getMap();
+    if (!map.containsKey(key)) {
+      throw new java.lang.IllegalArgumentException();
+    }
+    return map.get(key);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -550,6 +661,12 @@ private static final long serialVersionUID = 0L;
     if (supportsEmbed_ != false) {
       output.writeBool(14, supportsEmbed_);
     }
+    com.google.protobuf.GeneratedMessageV3
+      .serializeStringMapTo(
+        output,
+        internalGetEngineOptions(),
+        EngineOptionsDefaultEntryHolder.defaultEntry,
+        15);
     getUnknownFields().writeTo(output);
   }
 
@@ -634,6 +751,16 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(14, supportsEmbed_);
     }
+    for (java.util.Map.Entry<java.lang.String, java.lang.String> entry
+         : internalGetEngineOptions().getMap().entrySet()) {
+      com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+      engineOptions__ = EngineOptionsDefaultEntryHolder.defaultEntry.newBuilderForType()
+          .setKey(entry.getKey())
+          .setValue(entry.getValue())
+          .build();
+      size += com.google.protobuf.CodedOutputStream
+          .computeMessageSize(15, engineOptions__);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -676,6 +803,8 @@ private static final long serialVersionUID = 0L;
         != other.getSupportsGenerate()) return false;
     if (getSupportsEmbed()
         != other.getSupportsEmbed()) return false;
+    if (!internalGetEngineOptions().equals(
+        other.internalGetEngineOptions())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -724,6 +853,10 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + SUPPORTS_EMBED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getSupportsEmbed());
+    if (!internalGetEngineOptions().getMap().isEmpty()) {
+      hash = (37 * hash) + ENGINE_OPTIONS_FIELD_NUMBER;
+      hash = (53 * hash) + internalGetEngineOptions().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -835,6 +968,28 @@ private static final long serialVersionUID = 0L;
       return dev.helixflow.v1.WorkerOuterClass.internal_static_helixflow_v1_InfoResponse_descriptor;
     }
 
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapField internalGetMapField(
+        int number) {
+      switch (number) {
+        case 15:
+          return internalGetEngineOptions();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
+    @SuppressWarnings({"rawtypes"})
+    protected com.google.protobuf.MapField internalGetMutableMapField(
+        int number) {
+      switch (number) {
+        case 15:
+          return internalGetMutableEngineOptions();
+        default:
+          throw new RuntimeException(
+              "Invalid map field number: " + number);
+      }
+    }
     @java.lang.Override
     protected com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
         internalGetFieldAccessorTable() {
@@ -873,6 +1028,7 @@ private static final long serialVersionUID = 0L;
       hasChatTemplate_ = false;
       supportsGenerate_ = false;
       supportsEmbed_ = false;
+      internalGetMutableEngineOptions().clear();
       return this;
     }
 
@@ -957,6 +1113,10 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00002000) != 0)) {
         result.supportsEmbed_ = supportsEmbed_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.engineOptions_ = internalGetEngineOptions();
+        result.engineOptions_.makeImmutable();
       }
     }
 
@@ -1073,6 +1233,9 @@ private static final long serialVersionUID = 0L;
       if (other.getSupportsEmbed() != false) {
         setSupportsEmbed(other.getSupportsEmbed());
       }
+      internalGetMutableEngineOptions().mergeFrom(
+          other.internalGetEngineOptions());
+      bitField0_ |= 0x00004000;
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1193,6 +1356,15 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00002000;
               break;
             } // case 112
+            case 122: {
+              com.google.protobuf.MapEntry<java.lang.String, java.lang.String>
+              engineOptions__ = input.readMessage(
+                  EngineOptionsDefaultEntryHolder.defaultEntry.getParserForType(), extensionRegistry);
+              internalGetMutableEngineOptions().getMutableMap().put(
+                  engineOptions__.getKey(), engineOptions__.getValue());
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 122
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2272,6 +2444,168 @@ private static final long serialVersionUID = 0L;
       bitField0_ = (bitField0_ & ~0x00002000);
       supportsEmbed_ = false;
       onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.MapField<
+        java.lang.String, java.lang.String> engineOptions_;
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetEngineOptions() {
+      if (engineOptions_ == null) {
+        return com.google.protobuf.MapField.emptyMapField(
+            EngineOptionsDefaultEntryHolder.defaultEntry);
+      }
+      return engineOptions_;
+    }
+    private com.google.protobuf.MapField<java.lang.String, java.lang.String>
+        internalGetMutableEngineOptions() {
+      if (engineOptions_ == null) {
+        engineOptions_ = com.google.protobuf.MapField.newMapField(
+            EngineOptionsDefaultEntryHolder.defaultEntry);
+      }
+      if (!engineOptions_.isMutable()) {
+        engineOptions_ = engineOptions_.copy();
+      }
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return engineOptions_;
+    }
+    public int getEngineOptionsCount() {
+      return internalGetEngineOptions().getMap().size();
+    }
+    /**
+     * <pre>
+     * Engine settings resolved at load, each with the reason it was chosen, for
+     * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+     */
+    @java.lang.Override
+    public boolean containsEngineOptions(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      return internalGetEngineOptions().getMap().containsKey(key);
+    }
+    /**
+     * Use {@link #getEngineOptionsMap()} instead.
+     */
+    @java.lang.Override
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String> getEngineOptions() {
+      return getEngineOptionsMap();
+    }
+    /**
+     * <pre>
+     * Engine settings resolved at load, each with the reason it was chosen, for
+     * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+     */
+    @java.lang.Override
+    public java.util.Map<java.lang.String, java.lang.String> getEngineOptionsMap() {
+      return internalGetEngineOptions().getMap();
+    }
+    /**
+     * <pre>
+     * Engine settings resolved at load, each with the reason it was chosen, for
+     * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+     */
+    @java.lang.Override
+    public /* nullable */
+java.lang.String getEngineOptionsOrDefault(
+        java.lang.String key,
+        /* nullable */
+java.lang.String defaultValue) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetEngineOptions().getMap();
+      return map.containsKey(key) ? map.get(key) : defaultValue;
+    }
+    /**
+     * <pre>
+     * Engine settings resolved at load, each with the reason it was chosen, for
+     * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+     */
+    @java.lang.Override
+    public java.lang.String getEngineOptionsOrThrow(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      java.util.Map<java.lang.String, java.lang.String> map =
+          internalGetEngineOptions().getMap();
+      if (!map.containsKey(key)) {
+        throw new java.lang.IllegalArgumentException();
+      }
+      return map.get(key);
+    }
+    public Builder clearEngineOptions() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      internalGetMutableEngineOptions().getMutableMap()
+          .clear();
+      return this;
+    }
+    /**
+     * <pre>
+     * Engine settings resolved at load, each with the reason it was chosen, for
+     * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+     */
+    public Builder removeEngineOptions(
+        java.lang.String key) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      internalGetMutableEngineOptions().getMutableMap()
+          .remove(key);
+      return this;
+    }
+    /**
+     * Use alternate mutation accessors instead.
+     */
+    @java.lang.Deprecated
+    public java.util.Map<java.lang.String, java.lang.String>
+        getMutableEngineOptions() {
+      bitField0_ |= 0x00004000;
+      return internalGetMutableEngineOptions().getMutableMap();
+    }
+    /**
+     * <pre>
+     * Engine settings resolved at load, each with the reason it was chosen, for
+     * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+     */
+    public Builder putEngineOptions(
+        java.lang.String key,
+        java.lang.String value) {
+      if (key == null) { throw new NullPointerException("map key"); }
+      if (value == null) { throw new NullPointerException("map value"); }
+      internalGetMutableEngineOptions().getMutableMap()
+          .put(key, value);
+      bitField0_ |= 0x00004000;
+      return this;
+    }
+    /**
+     * <pre>
+     * Engine settings resolved at load, each with the reason it was chosen, for
+     * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+     * </pre>
+     *
+     * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+     */
+    public Builder putAllEngineOptions(
+        java.util.Map<java.lang.String, java.lang.String> values) {
+      internalGetMutableEngineOptions().getMutableMap()
+          .putAll(values);
+      bitField0_ |= 0x00004000;
       return this;
     }
     @java.lang.Override

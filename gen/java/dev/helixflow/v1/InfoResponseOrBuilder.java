@@ -265,4 +265,63 @@ public interface InfoResponseOrBuilder extends
    * @return The supportsEmbed.
    */
   boolean getSupportsEmbed();
+
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  int getEngineOptionsCount();
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  boolean containsEngineOptions(
+      java.lang.String key);
+  /**
+   * Use {@link #getEngineOptionsMap()} instead.
+   */
+  @java.lang.Deprecated
+  java.util.Map<java.lang.String, java.lang.String>
+  getEngineOptions();
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  java.util.Map<java.lang.String, java.lang.String>
+  getEngineOptionsMap();
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  /* nullable */
+java.lang.String getEngineOptionsOrDefault(
+      java.lang.String key,
+      /* nullable */
+java.lang.String defaultValue);
+  /**
+   * <pre>
+   * Engine settings resolved at load, each with the reason it was chosen, for
+   * operators: e.g. "extra_buffer_types" -&gt; "off (auto: the CPU reports amx_int8 ...)".
+   * </pre>
+   *
+   * <code>map&lt;string, string&gt; engine_options = 15 [json_name = "engineOptions"];</code>
+   */
+  java.lang.String getEngineOptionsOrThrow(
+      java.lang.String key);
 }

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from helixflow.worker.extra_buffers import ExtraBuffers
+
 
 def default_model_path() -> str:
     """The bundled Gemma 3 270M Q4_K_M GGUF (no network needed)."""
@@ -38,6 +40,8 @@ class LlamaEngineConfig(BaseModel):
     max_waiting: int = Field(default=64, ge=0)
     n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
     n_gpu_layers: int = 0
+    # Weight repacking into the CPU's extra buffer types (see helixflow.worker.extra_buffers).
+    extra_buffer_types: ExtraBuffers = "auto"
     # Prompt tokens prefilled per decode step, so running streams keep flowing.
     prefill_chunk: int = Field(default_factory=default_prefill_chunk, ge=16)
     # Embedding context: 0 disables embeddings.

@@ -48,6 +48,7 @@ class LlamaCppEngine:
             "max_sequences": settings.max_sequences,
             "max_waiting": settings.max_waiting,
             "n_gpu_layers": settings.n_gpu_layers,
+            "extra_buffer_types": settings.extra_buffer_types,
         }
         if settings.model_path is not None:
             overrides["model_path"] = str(settings.model_path)
@@ -87,6 +88,7 @@ class LlamaCppEngine:
             max_waiting=cfg.max_waiting,
             has_chat_template=model.chat_template.from_model,
             supports_embed=self._embedder is not None,
+            engine_options={"extra_buffer_types": model.extra_buffers.describe()},
         )
 
     def info(self) -> EngineInfo:

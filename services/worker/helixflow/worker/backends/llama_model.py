@@ -10,8 +10,10 @@ import llama_cpp
 
 from helixflow.worker.backends.chat_template import ChatTemplate
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
+from helixflow.worker.extra_buffers import cpu_flags, resolve_extra_buffers
 
 log = logging.getLogger("llama.cpp")
+_settings_log = logging.getLogger(__name__)
 # ggml's levels in this llama.cpp: 3 = warning, 4 = error (5 continues the previous line).
 _GGML_LOG_LEVEL_WARN = 3
 _GGML_LOG_LEVEL_ERROR = 4
@@ -32,6 +34,9 @@ class LlamaModel:
         llama_cpp.llama_backend_init()
         params = llama_cpp.llama_model_default_params()
         params.n_gpu_layers = config.n_gpu_layers
+        self.extra_buffers = resolve_extra_buffers(config.extra_buffer_types, cpu_flags())
+        params.use_extra_bufts = self.extra_buffers.enabled
+        _settings_log.info("llama.cpp extra buffer types %s", self.extra_buffers.describe())
         self.ptr: Any = llama_cpp.llama_model_load_from_file(config.model_path.encode(), params)
         if not self.ptr:
             raise RuntimeError(f"could not load GGUF model {config.model_path}")
