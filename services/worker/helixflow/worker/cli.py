@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -46,6 +45,6 @@ def worker(
             tls_dir / "worker-key.pem",
         )
     settings.tls.insecure = settings.tls.insecure or insecure
-    setup_logging(settings.log_format, logging.INFO)
+    setup_logging(settings.log_format, settings.log_level.upper())
     setup_tracing("helixflow-worker", settings.otlp_endpoint)
     asyncio.run(serve(settings))

@@ -16,6 +16,7 @@ from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import Engine
 from helixflow.worker.metrics import WorkerMetrics
 from helixflow.worker.servicer import WorkerServicer
+from helixflow.worker.warmup import warm_up
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = worker_pb2.DESCRIPTOR.services_by_name["Worker"].full_name
@@ -44,7 +45,7 @@ class WorkerServer:
             self.health_grpc, self.health_port = grpc_server.health_only_server(self.health, settings.health_listen)
 
     async def start(self) -> None:
-        """Listen, report live (not ready), load the engine, then report ready."""
+        """Listen, report live (not ready), load the engine, warm it up, then report ready."""
         await self.grpc.start()
         if self.health_grpc is not None:
             await self.health_grpc.start()
@@ -53,8 +54,13 @@ class WorkerServer:
         if self.settings.metrics_port:
             self.metrics.serve(self.settings.metrics_port)
         await self.engine.load()
+        info = self.engine.info()
+        for name, value in info.engine_options.items():
+            log.info("engine option %s: %s", name, value)
+        if self.settings.warmup:
+            await warm_up(self.engine)
         await self.health.set_ready(True)
-        log.info("worker ready on port %d serving %s", self.port, self.engine.info().model_id)
+        log.info("worker ready on port %d serving %s", self.port, info.model_id)
 
     async def stop(self, grace: float | None = None) -> None:
         """Drain: refuse new work, let open streams finish within grace, then close."""
