@@ -18,6 +18,7 @@ MODULES = [
     "helixflow.router",
     "helixflow.worker",
     "helixflow.rest_bridge",
+    "helixflow.stack",
     "helixflow.cli.main",
 ]
 

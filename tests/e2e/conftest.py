@@ -15,7 +15,7 @@ import pytest
 from bridge_testing.backend import backend_and_model
 from bridge_testing.serve import LoopThread
 
-from helixflow.rest_bridge.stack import LocalStack, StackOptions
+from helixflow.stack.local import LocalStack, StackOptions
 
 
 @contextlib.contextmanager

@@ -1,8 +1,11 @@
-"""``helixflow up`` as a user runs it: start, one chat through the bridge, one Generate over gRPC, Ctrl-C."""
+"""``helixflow up`` as a user runs it: start, one chat through the bridge, one Generate over gRPC, Ctrl-C.
+
+Workers are child processes: Ctrl-C must stop them too (no orphan)."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -10,6 +13,7 @@ from pathlib import Path
 
 import grpc
 import httpx
+import pytest
 from bridge_testing.backend import backend_and_model
 from bridge_testing.serve import free_port
 
@@ -34,7 +38,9 @@ def test_helixflow_up_serves_rest_and_grpc_then_stops(tmp_path: Path) -> None:
     cmd += ["--router-port", str(router_port), "--bridge-port", str(bridge_port), "--certs-dir", str(tmp_path)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        _wait_for_up(proc)
+        seen = _wait_for_up(proc)
+        pids = [int(m.group(1)) for line in seen if (m := re.search(r"worker \d+ ready \(pid (\d+)", line))]
+        assert len(pids) == 1, seen
         body = {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
         r = httpx.post(f"http://127.0.0.1:{bridge_port}/v1/chat/completions", json=body, timeout=120)
         assert r.status_code == 200, r.text
@@ -51,6 +57,9 @@ def test_helixflow_up_serves_rest_and_grpc_then_stops(tmp_path: Path) -> None:
         rest, _ = proc.communicate(timeout=60)
         assert proc.returncode == 0, rest
         assert "stopped" in rest
+        for pid in pids:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
     finally:
         if proc.poll() is None:
             proc.kill()

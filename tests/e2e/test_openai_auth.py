@@ -13,10 +13,10 @@ import httpx
 import openai
 import pytest
 
-from helixflow.rest_bridge.stack import LocalStack
 from helixflow.router.admin.convert import template_from_proto
 from helixflow.router.keys.service import KeyService
 from helixflow.router.keys.store import SqliteKeyStore
+from helixflow.stack.local import LocalStack
 from helixflow.v1 import admin_pb2
 from tests.e2e.conftest import running_stack
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prerequisites import unavailable
 
-from helixflow.rest_bridge.stack import LocalStack
+from helixflow.stack.local import LocalStack
 
 NODE_DIR = Path(__file__).parents[1] / "rest_bridge" / "node"
 

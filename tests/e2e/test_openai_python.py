@@ -10,7 +10,7 @@ import openai
 import pytest
 from openai.types.chat import ChatCompletionMessageParam
 
-from helixflow.rest_bridge.stack import LocalStack
+from helixflow.stack.local import LocalStack
 
 HI: list[ChatCompletionMessageParam] = [{"role": "user", "content": "Say hello in three words."}]
 
@@ -155,17 +155,27 @@ def test_errors(client: openai.OpenAI, model: str) -> None:
         )
 
 
+def _running(stack: LocalStack) -> int:
+    """Sequences decoding on the workers, from the load reports the router follows."""
+    assert stack.router is not None
+    return sum(worker.load.running for worker in stack.router.pool.workers.values())
+
+
+def _wait_running(stack: LocalStack, wanted: int) -> int:
+    # Load reports arrive every 250 ms: wait for the one that shows the change (no timing asserted).
+    deadline = time.monotonic() + 60
+    while _running(stack) != wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _running(stack)
+
+
 def test_disconnect_frees_worker_slot(stack: LocalStack, model: str) -> None:
     body = {"model": model, "messages": HI, "max_tokens": 4000, "ignore_eos": True, "stream": True}
-    engine = stack.workers[0].engine
     with httpx.Client(base_url=stack.bridge_url) as http, http.stream("POST", "/v1/chat/completions", json=body) as r:
         lines = r.iter_lines()
         for _ in range(4):
             next(lines)
-        assert engine.load_report().running == 1
+        assert _wait_running(stack, 1) == 1
     # Closing the response drops the connection; the bridge cancels the gRPC call and
-    # the router and worker abort the sequence. Wait for that (no timing asserted).
-    deadline = time.monotonic() + 60
-    while engine.load_report().running and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert engine.load_report().running == 0
+    # the router and worker abort the sequence.
+    assert _wait_running(stack, 0) == 0

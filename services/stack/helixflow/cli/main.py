@@ -10,9 +10,9 @@ import typer
 
 from helixflow.cli import certs
 from helixflow.rest_bridge import cli as bridge_cli
-from helixflow.rest_bridge.up import up
 from helixflow.router import cli as router_cli
 from helixflow.router import keys_cli
+from helixflow.stack.up import up
 from helixflow.worker.cli import worker
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="HelixFlow: gRPC-first LLM inference.")

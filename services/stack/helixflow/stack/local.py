@@ -1,16 +1,20 @@
-"""A whole local HelixFlow on one event loop: N workers, the router, the bridge.
+"""A whole local HelixFlow: N supervised worker processes, the router and the bridge.
 
-One process and one event loop (not separate processes) because on loopback it
-is simpler, starts faster and shuts down in a known order; the engines decode
-in their own threads, so the loop only moves bytes. Router <-> workers use
-mutual TLS with freshly generated dev certificates, as in production.
+Each worker runs in its own child process (``supervisor.py``): a native crash in
+an engine ends that process only, and the supervisor starts it again. Router and
+bridge share this process's event loop: they are pure Python, start fast and shut
+down in a known order. Router <-> workers use mutual TLS with freshly generated
+dev certificates, as in production.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+import os
+import socket
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,9 +32,9 @@ from helixflow.router.access_settings import AccessSettings
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import INFERENCE_SERVICE, RouterServer
 from helixflow.router.server import create_server as create_router
-from helixflow.worker.config import Backend, WorkerSettings
-from helixflow.worker.server import WorkerServer
-from helixflow.worker.server import create_server as create_worker
+from helixflow.stack.supervisor import Report, WorkerProcess, WorkerSpec
+from helixflow.worker.config import Backend
+from helixflow.worker.extra_buffers import ExtraBuffers
 
 
 @dataclass
@@ -45,10 +49,51 @@ class StackOptions:
     drain_grace_s: float = 5.0
     # Local dev defaults to no auth; `helixflow up` says so when it starts.
     auth: bool = False
+    extra_buffer_types: ExtraBuffers = "auto"
+    # Decode threads per worker; None splits the machine's cores between the workers.
+    threads_per_worker: int | None = None
+    # More HELIXFLOW_WORKER_* settings for every worker, without the prefix (e.g. MAX_SEQUENCES).
+    worker_env: Mapping[str, str] = field(default_factory=dict)
+    # Where the supervisor's lines go (worker ready, died, restarting).
+    report: Report = print
+
+    def worker_threads(self) -> int:
+        return self.threads_per_worker or max(1, (os.cpu_count() or 1) // self.workers)
 
 
 def _tls(files: Any) -> TlsSettings:
     return TlsSettings(ca_file=files.ca_file, cert_file=files.cert_file, key_file=files.key_file)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _worker_env(opts: StackOptions, files: Any, port: int, health_port: int) -> dict[str, str]:
+    settings = {
+        "LISTEN": f"127.0.0.1:{port}",
+        "HEALTH_LISTEN": f"127.0.0.1:{health_port}",
+        "TLS__CA_FILE": str(files.ca_file),
+        "TLS__CERT_FILE": str(files.cert_file),
+        "TLS__KEY_FILE": str(files.key_file),
+        "BACKEND": opts.backend,
+        "MODEL_ID": opts.model_id,
+        "N_THREADS": str(opts.worker_threads()),
+        "EXTRA_BUFFER_TYPES": opts.extra_buffer_types,
+        "METRICS_PORT": "0",
+        "DRAIN_GRACE_S": str(opts.drain_grace_s),
+        "LOG_FORMAT": "text",
+        "LOG_LEVEL": "warning",
+        **({"MODEL_PATH": str(opts.model_path)} if opts.model_path is not None else {}),
+        **opts.worker_env,
+    }
+    env = {f"HELIXFLOW_WORKER_{key}": value for key, value in settings.items()}
+    # The child imports what this process imports (a source checkout, tests' paths).
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    return env
 
 
 Step = Callable[[str], None]
@@ -67,7 +112,7 @@ class LocalStack:
     """Start with ``await start()``; ``await stop()`` drains bridge, router, then workers."""
 
     options: StackOptions
-    workers: list[WorkerServer] = field(default_factory=list)
+    workers: list[WorkerProcess] = field(default_factory=list)
     router: RouterServer | None = None
     router_port: int = 0
     bridge_port: int = 0
@@ -83,30 +128,34 @@ class LocalStack:
         return f"http://127.0.0.1:{self.bridge_port}"
 
     async def start(self, step: Step = lambda _: None) -> None:
+        """Start everything, or stop what did start (no child left behind) and raise."""
+        try:
+            await self._start(step)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self, step: Step) -> None:
         opts = self.options
         pki = init_dev_pki(opts.certs_dir)
         step("certificates")
-        for _ in range(opts.workers):
-            settings = WorkerSettings.model_validate(
-                {
-                    "listen": "127.0.0.1:0",
-                    "tls": _tls(pki["worker"]),
-                    "backend": opts.backend,
-                    "model_id": opts.model_id,
-                    "model_path": opts.model_path,
-                    "metrics_port": 0,
-                    "drain_grace_s": opts.drain_grace_s,
-                }
-            )
-            worker, _ = create_worker(settings)
-            self.workers.append(worker)
-        # Workers load their models concurrently (each decodes in its own thread).
-        await asyncio.gather(*(w.start() for w in self.workers))
+        for index in range(1, opts.workers + 1):
+            port, health_port = _free_port(), _free_port()
+            spec = WorkerSpec(index, port, health_port, _worker_env(opts, pki["worker"], port, health_port))
+            self.workers.append(WorkerProcess(spec, opts.report, drain_grace_s=opts.drain_grace_s))
+        # Workers load their models concurrently, each in its own process; one that
+        # fails to start cancels the others' start (stop() then ends their processes).
+        try:
+            async with asyncio.TaskGroup() as group:
+                for worker in self.workers:
+                    group.create_task(worker.start())
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
         step("model")
         router_settings = RouterSettings(
             listen=f"127.0.0.1:{opts.router_port}",
             worker_tls=_tls(pki["router"]),
-            workers=[f"127.0.0.1:{w.port}" for w in self.workers],
+            workers=[w.spec.address for w in self.workers],
             metrics_port=0,
             drain_grace_s=opts.drain_grace_s,
             access=AccessSettings(auth_enabled=opts.auth, key_db_path=opts.certs_dir / "keys.sqlite3"),
@@ -130,7 +179,7 @@ class LocalStack:
         step("bridge")
 
     async def stop(self) -> None:
-        """Bridge first (no new HTTP work), then router, then workers, each draining."""
+        """Bridge first (no new HTTP work), then router, then workers, each draining; no child outlives it."""
         if self._bridge is not None and self._bridge_task is not None:
             self._bridge.should_exit = True
             await self._bridge_task
