@@ -7,6 +7,8 @@ STAMP := $(VENV)/.setup-stamp
 BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 PYTHON_SOURCES := services tests $(wildcard bench) tools/protoc-gen-grpc_python
+# The namespace package's source roots (pyproject's packages.find), for import-linter.
+SOURCE_ROOTS := gen/python:services/common:services/worker:services/router:services/rest_bridge:services/stack
 
 .PHONY: setup gen check-gen lint baseline test test-vllm run bench clean
 
@@ -42,6 +44,7 @@ lint: setup
 	ruff check $(PYTHON_SOURCES)
 	ruff format --check $(PYTHON_SOURCES)
 	mypy services tests $(wildcard bench/*.py)
+	PYTHONPATH=$(SOURCE_ROOTS) lint-imports
 
 # Refresh the compatibility baseline after a release (never to silence a break).
 baseline: setup
