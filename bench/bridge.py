@@ -59,6 +59,8 @@ def processes(backend: str, model: str) -> Iterator[tuple[str, str, int]]:
         "HELIXFLOW_ROUTER_WORKERS": f"127.0.0.1:{worker_port}",
         "HELIXFLOW_ROUTER_WORKER_TLS__INSECURE": "true",
         "HELIXFLOW_ROUTER_METRICS_PORT": "0",
+        # Auth is on by default; this bench measures forwarding, as bench/router.py does.
+        "HELIXFLOW_ROUTER_ACCESS__AUTH_ENABLED": "false",
     }
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     procs = [

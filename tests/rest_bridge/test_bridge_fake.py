@@ -185,3 +185,39 @@ def test_request_translation(http: httpx.Client, fake_stack: FakeStack) -> None:
     assert req.sampling.structured_output.json_schema == '{"type": "object"}'
     assert req.sampling.ignore_eos
     assert req.sampling.min_p == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("stream", "yes"), ("max_tokens", "3"), ("temperature", "0.5"), ("n", 1.5), ("logprobs", 1), ("seed", "7")],
+)
+def test_wrong_json_types_are_refused_not_coerced(http: httpx.Client, field: str, value: object) -> None:
+    # OpenAI answers 400 for each of these; coercing "3" to 3 would hide the client's bug.
+    r = http.post(CHAT, json={"model": "fake-model", "messages": MSG, field: value})
+    assert r.status_code == 400, (field, r.text)
+    error = r.json()["error"]
+    assert error["param"] == field
+    assert error["type"] == "invalid_request_error"
+
+
+def test_integers_stay_valid_numbers(http: httpx.Client, fake_stack: FakeStack) -> None:
+    # JSON has one number type: 1 is a valid temperature, as in OpenAI's API.
+    r = http.post(CHAT, json={"model": "fake-model", "messages": MSG, "temperature": 1, "top_p": 1})
+    assert r.status_code == 200, r.text
+    req = fake_stack.servicer.last_request
+    assert req is not None
+    assert req.sampling.temperature == 1.0
+
+
+def test_lone_surrogate_is_a_400_that_logs_no_error(http: httpx.Client, caplog: pytest.LogCaptureFixture) -> None:
+    # JSON may carry "\ud800"; protobuf strings must be UTF-8. The client, the log and
+    # the status must agree: a 400, and no "Exception in ASGI application" trace.
+    body = b'{"model": "fake-model", "messages": [{"role": "user", "content": "a\\ud800b"}]}'
+    with caplog.at_level("WARNING"):
+        r = http.post(CHAT, content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert "Unicode" in error["message"]
+    assert error["param"] is not None
+    assert error["param"].startswith("messages")
+    assert [rec.getMessage() for rec in caplog.records if rec.levelno >= 40] == []

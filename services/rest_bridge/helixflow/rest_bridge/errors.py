@@ -107,9 +107,6 @@ def to_api_error(exc: BaseException) -> ApiError:
     if isinstance(exc, HTTPException):
         kind = "invalid_request_error" if exc.status_code < 500 else "server_error"
         return ApiError(exc.status_code, str(exc.detail), kind)
-    if isinstance(exc, UnicodeEncodeError):
-        # JSON allows lone surrogates ("\ud800"); protobuf strings must be valid UTF-8.
-        return ApiError(400, "request text is not valid Unicode (lone surrogate)", "invalid_request_error")
     log.error("unhandled error in bridge", exc_info=exc)
     return ApiError(500, "internal error; the bridge log has the details", "server_error")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from helixflow.common.errors import InvalidArgument
 from helixflow.v1 import common_pb2
@@ -14,10 +14,41 @@ from helixflow.v1 import common_pb2
 MAX_TOKENS_LIMIT = 2**32 - 1
 
 
-class StrictModel(BaseModel):
-    """Unknown fields are an error that names them: never silently ignored."""
+def _lone_surrogate_at(value: Any, path: str = "") -> str | None:
+    """The path of the first string that is not valid Unicode (JSON allows "\\ud800";
+    protobuf strings must be UTF-8), or None."""
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            return path or "(value)"
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        if (found := _lone_surrogate_at(item, f"{path}.{key}" if path else str(key))) is not None:
+            return found
+    return None
 
-    model_config = ConfigDict(extra="forbid")
+
+class StrictModel(BaseModel):
+    """Unknown fields are an error that names them, and so is a wrong JSON type: "3" is
+    not a number and "yes" is not a boolean (as OpenAI answers). Never silently ignored
+    or coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        # A domain error, not a ValueError: pydantic lets it through with the field's path.
+        if (where := _lone_surrogate_at(data)) is not None:
+            raise InvalidArgument(f"text at '{where}' is not valid Unicode (a lone surrogate)", field=where)
+        return data
 
 
 class StreamOptions(StrictModel):
@@ -31,7 +62,7 @@ class JsonSchemaSpec(StrictModel):
     schema_: dict[str, Any] | None = Field(default=None, alias="schema")
     strict: bool | None = None
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
 class ResponseFormatText(StrictModel):
