@@ -5,6 +5,7 @@ pick_first, the default, pins them to one."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any, Literal
 
 import grpc
 import pytest
@@ -14,12 +15,12 @@ from helixflow.rest_bridge.client import RouterClient
 from helixflow.rest_bridge.config import BridgeSettings
 
 
-class CountingHealth(health_pb2_grpc.HealthServicer):
+class CountingHealth(health_pb2_grpc.HealthServicer):  # type: ignore[misc]
     def __init__(self) -> None:
         self.checks = 0
 
     async def Check(
-        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> health_pb2.HealthCheckResponse:
         self.checks += 1
         return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
@@ -45,9 +46,11 @@ async def routers() -> AsyncIterator[tuple[str, list[CountingHealth]]]:
 
 
 @pytest.mark.parametrize("policy", ["round_robin", "pick_first"])
-async def test_lb_policy_decides_the_spread(routers: tuple[str, list[CountingHealth]], policy: str) -> None:
+async def test_lb_policy_decides_the_spread(
+    routers: tuple[str, list[CountingHealth]], policy: Literal["round_robin", "pick_first"]
+) -> None:
     target, counters = routers
-    client = RouterClient(BridgeSettings(router_address=target, router_lb_policy=policy))  # type: ignore[arg-type]
+    client = RouterClient(BridgeSettings(router_address=target, router_lb_policy=policy))
     try:
         if policy == "round_robin":
             # Until both connections are up, calls go to the one that is; then it alternates.
@@ -67,4 +70,4 @@ async def test_lb_policy_decides_the_spread(routers: tuple[str, list[CountingHea
 
 def test_lb_policy_is_checked() -> None:
     with pytest.raises(ValueError, match="router_lb_policy"):
-        BridgeSettings(router_lb_policy="random")  # type: ignore[arg-type]
+        BridgeSettings.model_validate({"router_lb_policy": "random"})
