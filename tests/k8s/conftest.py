@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import subprocess
 import sys
@@ -24,17 +25,48 @@ def tool(name: str) -> str:
     return found
 
 
-@functools.cache
-def _render(overlay: str) -> str:
+def render_dir(path: Path) -> str:
+    """`kubectl kustomize` of any kustomization folder."""
     result = subprocess.run(
-        [tool("kubectl"), "kustomize", str(ROOT / "k8s" / "overlays" / overlay)],
+        [tool("kubectl"), "kustomize", str(path)],
         capture_output=True,
         text=True,
         check=False,
         timeout=60,
     )
-    assert result.returncode == 0, f"kubectl kustomize {overlay} failed:\n{result.stderr}"
+    assert result.returncode == 0, f"kubectl kustomize {path} failed:\n{result.stderr}"
     return result.stdout
+
+
+@functools.cache
+def _render(overlay: str) -> str:
+    return render_dir(ROOT / "k8s" / "overlays" / overlay)
+
+
+def parse(rendered: str) -> list[dict[str, Any]]:
+    return [d for d in yaml.safe_load_all(rendered) if d]
+
+
+_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_]*)\)")
+
+
+def container_env(container: dict[str, Any], namespace: str) -> dict[str, str]:
+    """The environment the kubelet gives ``container``: literal values with $(VAR) references
+    to earlier variables expanded (unknown ones stay as written, `$$` is a `$`), and the
+    downward-API namespace. Secret and ConfigMap references are left out."""
+    env: dict[str, str] = {}
+    for item in container.get("env", []):
+        if "value" in item:
+
+            def expand(match: re.Match[str]) -> str:
+                if match[0] == "$$":
+                    return "$"
+                return env.get(match[1], match[0])
+
+            env[item["name"]] = _REF.sub(expand, str(item["value"]))
+        elif item.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.namespace":
+            env[item["name"]] = namespace
+    return env
 
 
 @pytest.fixture(scope="session")
@@ -71,4 +103,4 @@ def rendered(overlay: str) -> str:
 @pytest.fixture
 def docs(rendered: str) -> list[dict[str, Any]]:
     """The overlay's objects, parsed."""
-    return [d for d in yaml.safe_load_all(rendered) if d]
+    return parse(rendered)

@@ -108,7 +108,7 @@ CRD_SCHEMAS: dict[tuple[str, str], dict[str, Any]] = {
         },
     },
 }
-WORKLOADS = ("Deployment", "StatefulSet")
+WORKLOADS = ("Deployment", "StatefulSet", "Job")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -191,7 +191,8 @@ def test_tls_secrets_are_mounted_as_whole_folders(docs: list[dict[str, Any]]) ->
 
 
 def test_router_scales_on_cpu_and_inflight_requests(docs: list[dict[str, Any]]) -> None:
-    assert _by_kind(docs, "Deployment")["helixflow-router"]["spec"]["replicas"] >= 2
+    # The HPA owns the replica count: a `replicas` in the Deployment would reset it on each apply.
+    assert "replicas" not in _by_kind(docs, "Deployment")["helixflow-router"]["spec"]
     hpa = _by_kind(docs, "HorizontalPodAutoscaler")["helixflow-router"]["spec"]
     assert hpa["minReplicas"] >= 2
     assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "helixflow-router"}
@@ -238,7 +239,9 @@ def test_gpu_settings_only_in_the_gpu_overlay(overlay: str, docs: list[dict[str,
     limits = pod["containers"][0]["resources"]["limits"]
     if overlay == "gpu":
         assert limits["nvidia.com/gpu"] == "1"
-        assert pod["nodeSelector"]
+        # The GPU request schedules onto GPU nodes; a feature-discovery node selector is an
+        # optional component (components/gpu-node-selector), not a requirement.
+        assert "nodeSelector" not in pod
         assert any(t["key"] == "nvidia.com/gpu" for t in pod["tolerations"])
     else:
         assert "nvidia.com/gpu" not in limits
@@ -256,28 +259,49 @@ def test_router_reads_redis_url_from_one_secret(docs: list[dict[str, Any]]) -> N
         "key": "url",
     }
     assert "helixflow-redis" in _by_kind(docs, "Secret")
-    assert "helixflow-redis" in _by_kind(docs, "Deployment")
+    assert "helixflow-redis" in _by_kind(docs, "StatefulSet")
+
+
+def _readme_overlays(kubectl: str, tmp_path: Path) -> dict[str, list[dict[str, Any]]]:
+    """Every `# k8s/overlays/NAME/kustomization.yaml` example in k8s/README.md, rendered."""
+    readme = (ROOT / "k8s" / "README.md").read_text()
+    blocks = re.findall(r"```yaml\n# (k8s/overlays/[\w-]+)/kustomization.yaml.*?\n(.*?)```", readme, re.S)
+    shutil.copytree(ROOT / "k8s", tmp_path / "k8s")
+    rendered = {}
+    for folder, text in blocks:
+        overlay = tmp_path / folder
+        overlay.mkdir()
+        (overlay / "kustomization.yaml").write_text(text)
+        result = subprocess.run(
+            [kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=False, timeout=60
+        )
+        assert result.returncode == 0, (folder, result.stderr)
+        rendered[Path(folder).name] = [d for d in yaml.safe_load_all(result.stdout) if d]
+    return rendered
 
 
 def test_documented_external_redis_overlay_renders(kubectl: str, tmp_path: Path) -> None:
     """k8s/README.md's overlay without the Redis component: no Redis, same Secret reference."""
-    readme = (ROOT / "k8s" / "README.md").read_text()
-    match = re.search(r"```yaml\n# (k8s/overlays/[\w-]+)/kustomization.yaml.*?\n(.*?)```", readme, re.S)
-    assert match, "k8s/README.md lost its external-Redis example"
-    shutil.copytree(ROOT / "k8s", tmp_path / "k8s")
-    overlay = tmp_path / match[1]
-    overlay.mkdir()
-    (overlay / "kustomization.yaml").write_text(match[2])
-    result = subprocess.run(
-        [kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=False, timeout=60
-    )
-    assert result.returncode == 0, result.stderr
-    objects = [d for d in yaml.safe_load_all(result.stdout) if d]
+    overlays = _readme_overlays(kubectl, tmp_path)
+    assert "cpu-external-redis" in overlays, "k8s/README.md lost its external-Redis example"
+    objects = overlays["cpu-external-redis"]
     names = {(d["kind"], d["metadata"]["name"]) for d in objects}
     assert ("Deployment", "helixflow-worker") in names
     assert not any("redis" in name for _, name in names)
     router = _by_kind(objects, "Deployment")["helixflow-router"]["spec"]["template"]["spec"]["containers"][0]
     assert any(e["name"] == "HELIXFLOW_ROUTER_ACCESS__REDIS_URL" for e in router["env"])
+    assert "helixflow-key-bootstrap" in _by_kind(objects, "Job")  # the first admin key still arrives
+
+
+def test_documented_prefilled_volume_overlay_renders(kubectl: str, tmp_path: Path) -> None:
+    """k8s/README.md's alternative to the download Job: the claim binds to a volume you filled."""
+    objects = _readme_overlays(kubectl, tmp_path)["gpu-prefilled"]
+    assert "helixflow-model-download" not in _by_kind(objects, "Job")
+    claim = _by_kind(objects, "PersistentVolumeClaim")["helixflow-model-cache"]["spec"]
+    assert claim["volumeName"] == "helixflow-models-prefilled"
+    assert claim["storageClassName"] == ""  # no dynamic provisioning
+    worker = _by_kind(objects, "Deployment")["helixflow-worker"]["spec"]["template"]["spec"]
+    assert worker["initContainers"][0]["name"] == "model"  # still waits for the complete snapshot
 
 
 def test_prometheus_adapter_serves_the_hpa_metric(docs: list[dict[str, Any]]) -> None:

@@ -61,3 +61,39 @@ def test_keys_cli_round_trip(router_in_thread: str, redis_proc: RedisProcess, tm
     assert key_id.group(1) not in runner.invoke(app, ["keys", "list", *common]).output
     denied = runner.invoke(app, ["keys", "list", "--router", router_in_thread, "--token", "hf_nope"])
     assert denied.exit_code != 0
+
+
+def test_secret_file_installs_an_operator_key_once(
+    router_in_thread: str, redis_proc: RedisProcess, tmp_path: Path
+) -> None:
+    """The Kubernetes bootstrap Job (k8s/base/key-bootstrap.yaml): the admin key comes from a
+    mounted Secret, runs any number of times, and never prints the secret."""
+    secret = "hf_operator-chosen-" + "x" * 24
+    key_file = tmp_path / "key"
+    key_file.write_text(secret + "\n")  # `kubectl create secret --from-file` keeps a newline
+    runner = CliRunner(env={"COLUMNS": "300"})
+    boot = ["keys", "create", "boot-admin", "--permission", "admin", "--direct", "--redis-url", redis_proc.url]
+    first = runner.invoke(app, [*boot, "--secret-file", str(key_file)])
+    assert first.exit_code == 0, first.output
+    assert "installed" in first.output
+    assert secret not in first.output
+    again = runner.invoke(app, [*boot, "--secret-file", str(key_file)])
+    assert again.exit_code == 0, again.output
+    assert "already installed" in again.output
+    listed = runner.invoke(app, ["keys", "list", "--router", router_in_thread, "--token", secret])
+    assert listed.exit_code == 0, listed.output
+    assert listed.output.count("boot-admin") == 1  # the second run added nothing
+
+
+def test_secret_file_refuses_a_short_secret_and_a_router_create(redis_proc: RedisProcess, tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_text("short")
+    runner = CliRunner()
+    direct = ["keys", "create", "weak", "--direct", "--redis-url", redis_proc.url, "--secret-file", str(key_file)]
+    weak = runner.invoke(app, direct)
+    assert weak.exit_code != 0
+    assert "at least" in str(weak.exception)
+    key_file.write_text("hf_" + "y" * 40)
+    via_router = runner.invoke(app, ["keys", "create", "x", "--secret-file", str(key_file)])
+    assert via_router.exit_code != 0
+    assert "--direct" in via_router.output

@@ -44,11 +44,13 @@ SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
-def new_server(interceptors: Iterable[grpc.aio.ServerInterceptor] = ()) -> grpc.aio.Server:
-    """A grpc.aio server with our options. The request-id binding runs outermost (so
-    every later interceptor logs with it), the error interceptor innermost."""
+def new_server(
+    interceptors: Iterable[grpc.aio.ServerInterceptor] = (), options: Iterable[tuple[str, int]] = ()
+) -> grpc.aio.Server:
+    """A grpc.aio server with our options (plus ``options``). The request-id binding runs
+    outermost (so every later interceptor logs with it), the error interceptor innermost."""
     chain = [RequestIdInterceptor(), *interceptors, ErrorInterceptor()]
-    return grpc.aio.server(interceptors=chain, options=SERVER_OPTIONS)
+    return grpc.aio.server(interceptors=chain, options=[*SERVER_OPTIONS, *options])
 
 
 def bind(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:

@@ -23,7 +23,7 @@ Metadata = tuple[tuple[str, str], ...]
 
 def open_channel(settings: BridgeSettings) -> grpc.aio.Channel:
     """Plaintext, server-auth TLS or mTLS to the router, as configured."""
-    options: list[tuple[str, int | str]] = list(CHANNEL_OPTIONS)
+    options: list[tuple[str, int | str]] = [*CHANNEL_OPTIONS, ("grpc.lb_policy_name", settings.router_lb_policy)]
     if settings.router_server_name:
         options.append(("grpc.ssl_target_name_override", settings.router_server_name))
     files = settings.router_tls()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +20,9 @@ class BridgeSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     router_address: str = "127.0.0.1:50051"
+    # gRPC load balancing over the addresses router_address resolves to. round_robin with
+    # "dns:///<headless Service>:50051" spreads calls over every router pod (Kubernetes).
+    router_lb_policy: Literal["pick_first", "round_robin"] = "pick_first"
     # TLS to the router: all three files for mTLS, only the CA for server-auth TLS, none for plaintext.
     router_ca_file: Path | None = None
     router_cert_file: Path | None = None

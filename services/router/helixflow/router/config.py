@@ -66,8 +66,21 @@ class RouterSettings(BaseSettings):
     # OpenTelemetry OTLP/gRPC endpoint (e.g. http://otel-collector:4317); empty = tracing off.
     otlp_endpoint: str = ""
     drain_grace_s: float = 30.0
+    # Send clients a GOAWAY after a connection has lived this long (0 = never), so they
+    # reconnect and re-resolve: behind a headless Service, new router pods get traffic.
+    # Calls open at that moment may finish (grace: max_request_s), so no stream is cut.
+    max_connection_age_s: float = Field(0.0, ge=0)
     # Auth, quotas, usage and caches (HELIXFLOW_ROUTER_ACCESS__REDIS_URL, ...__AUTH_ENABLED=false, ...).
     access: AccessSettings = Field(default_factory=AccessSettings)
+
+    def server_options(self) -> list[tuple[str, int]]:
+        """gRPC server options these settings add to the shared ones."""
+        if not self.max_connection_age_s:
+            return []
+        return [
+            ("grpc.max_connection_age_ms", max(1, round(self.max_connection_age_s * 1000))),
+            ("grpc.max_connection_age_grace_ms", max(1, round(self.max_request_s * 1000))),
+        ]
 
     def worker_tls_name(self) -> str | None:
         """The TLS name to verify on worker certificates, or None for the dialled address."""

@@ -2,7 +2,9 @@
 
 Every command needs an admin credential (``--token`` / HELIXFLOW_API_KEY). The
 very first admin key is made with ``create --direct``, which writes straight
-into the key store (Redis or the SQLite file) instead of calling a router. A
+into the key store (Redis or the SQLite file) instead of calling a router; with
+``--secret-file`` it installs a secret the operator chose (Kubernetes: a Secret, see
+k8s/base/key-bootstrap.yaml) and leaves it alone when it is already there. A
 router serving TLS is reached with HELIXFLOW_CLIENT_CA / _CERT / _KEY.
 """
 
@@ -21,9 +23,9 @@ from rich.table import Table
 from helixflow.router.admin.convert import key_to_proto, template_from_proto
 from helixflow.router.backend import redis_client
 from helixflow.router.client_options import Connection, Target, Token
-from helixflow.router.keys.record import KeyRecord
+from helixflow.router.keys.record import KeyRecord, hash_secret
 from helixflow.router.keys.service import KeyService
-from helixflow.router.keys.store import RedisKeyStore, SqliteKeyStore
+from helixflow.router.keys.store import KeyStore, RedisKeyStore, SqliteKeyStore
 from helixflow.v1 import admin_pb2, admin_pb2_grpc
 
 app = typer.Typer(no_args_is_help=True, help="API keys: create, list, show, revoke (admin scope).")
@@ -66,12 +68,22 @@ def _show(keys: list[admin_pb2.ApiKey]) -> None:
     console.print(table)
 
 
-async def _direct_create(redis_url: str | None, key_db: Path, template: KeyRecord) -> tuple[KeyRecord, str]:
+async def _install(store: KeyStore, template: KeyRecord, secret: str | None) -> tuple[KeyRecord, str | None]:
+    """Create the key; with a given secret, leave an existing key with that secret alone
+    (returns it with None), so a bootstrap Job can run any number of times."""
+    if secret is not None and (existing := await store.find_by_hash(hash_secret(secret))) is not None:
+        return existing, None
+    return await KeyService(store).create(template, secret)
+
+
+async def _direct_create(
+    redis_url: str | None, key_db: Path, template: KeyRecord, secret: str | None
+) -> tuple[KeyRecord, str | None]:
     if not redis_url:
-        return await KeyService(SqliteKeyStore(key_db)).create(template)
+        return await _install(SqliteKeyStore(key_db), template, secret)
     client = redis_client(redis_url)
     try:
-        return await KeyService(RedisKeyStore(client)).create(template)
+        return await _install(RedisKeyStore(client), template, secret)
     finally:
         await client.aclose()
 
@@ -92,8 +104,15 @@ def create(
     key_db: Annotated[
         Path, typer.Option(envvar="HELIXFLOW_ROUTER_ACCESS__KEY_DB_PATH", help="SQLite key store without Redis")
     ] = Path("helixflow-keys.sqlite3"),
+    secret_file: Annotated[
+        Path | None,
+        typer.Option(help="with --direct: install the secret in this file (a mounted Secret); kept if it exists"),
+    ] = None,
 ) -> None:
     """Create a key. Its secret is printed once and stored nowhere."""
+    if secret_file is not None and not direct:
+        raise typer.BadParameter("--secret-file goes with --direct (the Admin service always makes the secret)")
+    given = secret_file.read_text().strip() if secret_file is not None else None
     unknown = [p for p in permission or [] if p not in _PERMISSIONS]
     if unknown:
         raise typer.BadParameter(f"unknown permission {unknown}; use inference or admin")
@@ -107,14 +126,19 @@ def create(
     if expires_in_days is not None:
         scopes.expires_at.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days))
     if direct:
-        record, secret = asyncio.run(_direct_create(redis_url, key_db, template_from_proto(name, scopes)))
+        record, secret = asyncio.run(_direct_create(redis_url, key_db, template_from_proto(name, scopes), given))
         key = key_to_proto(record)
     else:
         request = admin_pb2.CreateKeyRequest(name=name, scopes=scopes)
         response = _stub(router).CreateKey(request, metadata=_auth(token))
         key, secret = response.key, response.secret
     _show([key])
-    console.print(f"secret (shown once, store it now): [bold]{secret}[/bold]")
+    if secret_file is not None:
+        # Never echo a secret the operator already holds (it would land in pod logs).
+        state = "installed" if secret is not None else "already installed, left as it is"
+        console.print(f"key with the secret from {secret_file}: {state}")
+    else:
+        console.print(f"secret (shown once, store it now): [bold]{secret}[/bold]")
 
 
 @app.command("list")

@@ -10,6 +10,7 @@ within about a second.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -30,6 +31,8 @@ SUSPECT_S = 1.0
 REWATCH_S = 0.2
 # How often the pool looks for rotated client certificate files.
 TLS_RELOAD_S = 5.0
+# Worker objects per address that may still count calls in its metric series.
+_HOLDERS: collections.Counter[str] = collections.Counter()
 
 
 class Worker:
@@ -39,10 +42,12 @@ class Worker:
         "_tasks",
         "address",
         "channel",
+        "counted",
         "inflight",
         "info",
         "load",
         "others",
+        "removed",
         "served",
         "serving",
         "stub",
@@ -60,6 +65,9 @@ class Worker:
         self.inflight = 0
         self.others = 0  # requests at the worker that are not ours (other routers), from its report
         self.served = 0  # calls sent here, for tests and debugging
+        self.removed = False  # left discovery; its metric series goes when its last call ends
+        self.counted = True  # holds a share of the address's metric series
+        _HOLDERS[address] += 1
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -88,6 +96,21 @@ class Worker:
     def release(self) -> None:
         self.inflight -= 1
         metrics.INFLIGHT.labels(self.address).dec()
+        if self.removed:
+            self.drop_series()
+
+    def drop_series(self) -> None:
+        """Once a removed worker's last call ends, forget its in-flight series (pod IPs come
+        and go; a series per past pod would grow without end), unless a newer Worker holds
+        the same address."""
+        if self.inflight != 0 or not self.counted:
+            return
+        self.counted = False
+        _HOLDERS[self.address] -= 1
+        if _HOLDERS[self.address] <= 0:
+            del _HOLDERS[self.address]
+            with contextlib.suppress(KeyError):
+                metrics.INFLIGHT.remove(self.address)
 
     def mark_failed(self) -> None:
         """Skip this worker briefly after a transport failure; health re-admits it."""
@@ -167,6 +190,8 @@ class WorkerPool:
         worker = self.workers.pop(address)
         for task in worker._tasks:
             task.cancel()
+        worker.removed = True
+        worker.drop_series()
         # A worker leaves DNS as soon as it starts draining: let its in-flight streams
         # finish (up to the longest request) before the channel closes.
         self._close_later(worker.channel)

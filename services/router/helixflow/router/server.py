@@ -48,7 +48,7 @@ class RouterServer:
         channels = ChannelFactory(settings.worker_tls.files(), settings.worker_tls_name())
         self.settings = settings
         self.access = build_access(settings.access)
-        self.grpc = new_server([*interceptors, *self.access.interceptors])
+        self.grpc = new_server([*interceptors, *self.access.interceptors], settings.server_options())
         self.health = Health(self.grpc, [INFERENCE_SERVICE])
         self.pool = WorkerPool(
             channels,

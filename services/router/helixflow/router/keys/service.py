@@ -9,6 +9,9 @@ from helixflow.router.auth.principal import Principal
 from helixflow.router.keys.record import KeyRecord, hash_secret, new_key_id, new_secret
 from helixflow.router.keys.store import KeyStore
 
+# A secret chosen by an operator must be at least this long (a new one has 43+ characters).
+MIN_GIVEN_SECRET = 24
+
 
 class KeyNotFound(ModelNotFound):
     """NOT_FOUND for an unknown key id (the reason enum has no key-specific value)."""
@@ -19,11 +22,18 @@ class KeyService:
         self.store = store
         self._prefix = prefix
 
-    async def create(self, record_template: KeyRecord) -> tuple[KeyRecord, str]:
-        """Store a new key and return it with its secret; the secret is not kept anywhere."""
+    async def create(self, record_template: KeyRecord, secret: str | None = None) -> tuple[KeyRecord, str]:
+        """Store a new key and return it with its secret; the secret is not kept anywhere.
+        ``secret`` installs a secret the caller chose (an operator's bootstrap key) instead."""
         if not record_template.name:
             raise InvalidArgument("a key needs a name", field="name")
-        secret = new_secret(self._prefix)
+        if secret is None:
+            secret = new_secret(self._prefix)
+        elif len(secret) < MIN_GIVEN_SECRET or secret != secret.strip():
+            raise InvalidArgument(
+                f"a given secret needs at least {MIN_GIVEN_SECRET} characters and no surrounding space",
+                field="secret",
+            )
         record_template.key_id = new_key_id()
         record_template.secret_sha256 = hash_secret(secret)
         record_template.display_prefix = secret[: len(self._prefix) + 4]
