@@ -4,6 +4,7 @@ Workers are child processes: Ctrl-C must stop them too (no orphan)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -25,7 +26,7 @@ def _wait_for_up(proc: subprocess.Popen[str]) -> list[str]:
     seen = []
     for line in proc.stdout:  # ends if the process dies; pytest-timeout guards a hang
         seen.append(line)
-        if "HelixFlow is up" in line:
+        if "Ctrl-C drains" in line:  # the last line of the snippets
             return seen
     raise AssertionError("helixflow up exited early:\n" + "".join(seen))
 
@@ -41,10 +42,14 @@ def test_helixflow_up_serves_rest_and_grpc_then_stops(tmp_path: Path) -> None:
         seen = _wait_for_up(proc)
         pids = [int(m.group(1)) for line in seen if (m := re.search(r"worker \d+ ready \(pid (\d+)", line))]
         assert len(pids) == 1, seen
-        body = {"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}
-        r = httpx.post(f"http://127.0.0.1:{bridge_port}/v1/chat/completions", json=body, timeout=120)
-        assert r.status_code == 200, r.text
-        assert r.json()["choices"][0]["message"]["content"]
+        # The curl that `helixflow up` prints, as a user pastes it.
+        printed = next(m.group(1) for line in seen if (m := re.search(r"-d '(\{.*\})'", line)))
+        body = json.loads(printed)
+        assert body["model"] == model
+        for _ in range(3):
+            r = httpx.post(f"http://127.0.0.1:{bridge_port}/v1/chat/completions", json=body, timeout=120)
+            assert r.status_code == 200, r.text
+            assert r.json()["choices"][0]["message"]["content"]
 
         with grpc.insecure_channel(f"127.0.0.1:{router_port}") as channel:
             stub = inference_pb2_grpc.InferenceStub(channel)

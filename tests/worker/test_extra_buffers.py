@@ -80,7 +80,9 @@ async def _greedy(setting: str) -> tuple[str, dict[str, str]]:
         {"n_ctx_per_seq": 256, "max_sequences": 2, "n_threads": 2, "embedding_ctx": 0, "extra_buffer_types": setting}
     )
     engine = LlamaCppEngine(config)
+    assert not engine.alive()
     await engine.load()
+    assert engine.alive()  # the decode thread runs
     try:
         sampling = SamplingOptions(temperature=0.0, max_tokens=24, ignore_eos=True)
         request = GenerationRequest(f"bufts-{setting}", TextPrompt("The capital of France is"), sampling)
@@ -88,6 +90,7 @@ async def _greedy(setting: str) -> tuple[str, dict[str, str]]:
         return text, engine.info().engine_options
     finally:
         await engine.close()
+        assert not engine.alive()
 
 
 async def test_on_and_off_give_the_same_greedy_text() -> None:

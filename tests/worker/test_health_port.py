@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from helixflow.common.tls import TlsFiles
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
+from helixflow.worker.backends.fake import FakeEngine
 from helixflow.worker.backends.llama_cpp import LlamaCppEngine
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.server import SERVICE_NAME, create_server
@@ -55,3 +58,37 @@ async def test_health_port_is_plaintext_and_mirrors_readiness(
 
 def test_health_port_is_off_by_default() -> None:
     assert WorkerSettings().health_listen == ""
+
+
+class DyingEngine(FakeEngine):
+    """A fake engine whose decode loop can be declared dead (as a crashed engine process is)."""
+
+    dead = False
+
+    def alive(self) -> bool:
+        return not self.dead
+
+
+async def test_liveness_fails_when_the_engine_dies(pki: dict[str, TlsFiles]) -> None:
+    settings = WorkerSettings(
+        listen="127.0.0.1:0",
+        health_listen="127.0.0.1:0",
+        tls=tls_settings(pki["worker"]),
+        metrics_port=0,
+        liveness_check_s=0.02,
+    )
+    engine = DyingEngine()
+    server, _ = create_server(settings, engine=engine)
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.health_port}") as channel:
+            assert await _status(channel, "") == SERVING
+            engine.dead = True
+            for _ in range(500):  # the watchdog's next check (bounded wait, nothing timed)
+                if await _status(channel, "") == NOT_SERVING:
+                    break
+                await asyncio.sleep(0.01)
+            assert await _status(channel, "") == NOT_SERVING
+            assert await _status(channel, SERVICE_NAME) == NOT_SERVING
+    finally:
+        await server.stop(grace=0)

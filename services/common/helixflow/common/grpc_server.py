@@ -69,9 +69,9 @@ class Health:
         self._ready_services = tuple(ready_services)
         health_pb2_grpc.add_HealthServicer_to_server(self.servicer, server)
 
-    async def live(self) -> None:
-        """Mark the process live (ready services stay as they are)."""
-        await self.servicer.set("", SERVING)
+    async def live(self, alive: bool = True) -> None:
+        """Mark the process live or dead (ready services stay as they are)."""
+        await self.servicer.set("", SERVING if alive else NOT_SERVING)
 
     async def set_ready(self, ready: bool) -> None:
         """Mark every named service SERVING or NOT_SERVING."""

@@ -32,15 +32,16 @@ _STEPS = {
 
 
 def _snippets(stack: LocalStack, model: str) -> str:
+    # max_tokens: without it a base model may ramble to the end of its context (2048 tokens).
     url = stack.bridge_url
     return (
         f"[bold]OpenAI REST[/] {url}/v1    [bold]gRPC[/] {stack.router_address} (helixflow.v1.Inference, plaintext)\n\n"
         f"curl {url}/v1/chat/completions -H 'content-type: application/json' \\\n"
-        f'  -d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello!"}}]}}\'\n\n'
+        f'  -d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello!"}}], "max_tokens": 64}}\'\n\n'
         "from openai import OpenAI\n"
         f'client = OpenAI(base_url="{url}/v1", api_key="unused")\n'
         f'print(client.chat.completions.create(model="{model}", '
-        'messages=[{"role": "user", "content": "Hello!"}]).choices[0].message.content)\n\n'
+        'messages=[{"role": "user", "content": "Hello!"}], max_tokens=64).choices[0].message.content)\n\n'
         "Workers run in their own processes: one that dies is reported here and restarted.\n"
         "Ctrl-C drains and stops everything."
     )

@@ -191,6 +191,10 @@ class Engine(Protocol):
     def info(self) -> EngineInfo:
         """Static facts about the model and limits (valid after load)."""
 
+    def alive(self) -> bool:
+        """Whether the loaded engine can still serve (its decode loop or engine process runs).
+        False turns the worker's liveness NOT_SERVING, so an orchestrator restarts it."""
+
     def load_report(self) -> LoadReport:
         """Current load, cheap enough to call every few hundred ms."""
 

@@ -41,6 +41,7 @@ class WorkerServer:
         self.port = grpc_server.bind(self.grpc, settings.listen, credentials)
         self.health_grpc: grpc.aio.Server | None = None
         self.health_port = 0
+        self._watchdog: asyncio.Task[None] | None = None
         if settings.health_listen:
             self.health_grpc, self.health_port = grpc_server.health_only_server(self.health, settings.health_listen)
 
@@ -60,11 +61,26 @@ class WorkerServer:
         if self.settings.warmup:
             await warm_up(self.engine)
         await self.health.set_ready(True)
+        self._watchdog = asyncio.create_task(self._watch_engine(), name="engine watchdog")
         log.info("worker ready on port %d serving %s", self.port, info.model_id)
+
+    async def _watch_engine(self) -> None:
+        """Liveness follows the engine: a dead decode loop or engine process turns "" and the
+        ready service NOT_SERVING, so kubelet restarts the pod (and the router stops routing)."""
+        # A polled check: a native decode thread or an engine process offers no event to await.
+        while True:
+            await asyncio.sleep(self.settings.liveness_check_s)
+            if not self.engine.alive():
+                break
+        log.error("the engine is no longer running; reporting not live")
+        await self.health.set_ready(False)
+        await self.health.live(False)
 
     async def stop(self, grace: float | None = None) -> None:
         """Drain: refuse new work, let open streams finish within grace, then close."""
         grace = self.settings.drain_grace_s if grace is None else grace
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         self.servicer.draining = True
         await self.health.set_ready(False)
         with contextlib.suppress(TimeoutError):

@@ -75,6 +75,9 @@ class FakeEngine:
             has_chat_template=False,
         )
 
+    def alive(self) -> bool:
+        return True
+
     def load_report(self) -> LoadReport:
         return LoadReport(
             waiting=0,

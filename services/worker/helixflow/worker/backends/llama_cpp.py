@@ -96,6 +96,9 @@ class LlamaCppEngine:
             raise RuntimeError("engine not loaded")
         return self._info
 
+    def alive(self) -> bool:
+        return self._scheduler is not None and self._scheduler.running()
+
     def load_report(self) -> LoadReport:
         if self._scheduler is None:
             return LoadReport(0, 0, self.config.max_sequences, 0.0, 0.0)

@@ -164,6 +164,10 @@ class Scheduler:
             self._cond.notify()
             return True
 
+    def running(self) -> bool:
+        """Whether the decode thread still runs (it ends only on close or an unexpected error)."""
+        return self._thread.is_alive()
+
     def load(self) -> tuple[int, int, float, float]:
         """(waiting, running, kv usage 0..1, prefix hit rate 0..1)."""
         with self._cond:

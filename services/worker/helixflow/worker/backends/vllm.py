@@ -137,6 +137,10 @@ class VllmEngine:
 
     # -- facts and load --------------------------------------------------------
 
+    def alive(self) -> bool:
+        # AsyncLLM sets `errored` once its engine-core process has died.
+        return self._llm is not None and not self._llm.errored
+
     def info(self) -> EngineInfo:
         if self._info is None:
             raise RuntimeError("VllmEngine.load() has not run")
