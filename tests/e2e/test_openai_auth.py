@@ -14,9 +14,9 @@ import openai
 import pytest
 
 from helixflow.rest_bridge.stack import LocalStack
-from helixflow.router.admin.convert import template_from_proto
-from helixflow.router.keys.service import KeyService
-from helixflow.router.keys.store import SqliteKeyStore
+from helixflow.router.access.admin.convert import template_from_proto
+from helixflow.router.access.keys.service import KeyService
+from helixflow.router.access.keys.store import SqliteKeyStore
 from helixflow.v1 import admin_pb2
 from tests.e2e.conftest import running_stack
 

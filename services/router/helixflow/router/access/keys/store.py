@@ -11,7 +11,7 @@ from typing import Protocol
 
 import redis.asyncio as aioredis
 
-from helixflow.router.keys.record import KeyRecord
+from helixflow.router.access.keys.record import KeyRecord
 
 
 def _text(value: object) -> str:
