@@ -102,7 +102,7 @@ class Forwarder:
             async with Attempt(self._router, retry, call, model, key) as attempt:
                 rpc = attempt.worker.stub.Generate(upstream, timeout=attempt.timeout, metadata=attempt.metadata)
                 attempt.rpc = rpc
-                completed = False
+                sent = completed = False
                 while True:
                     t = time.perf_counter()
                     reply = await rpc.read()
@@ -110,10 +110,11 @@ class Forwarder:
                     if reply is _EOF:
                         break
                     response = cast(worker_pb2.WorkerGenerateResponse, reply).response
-                    completed = completed or response.HasField("complete")
-                    if not attempt.sent:
+                    if response.HasField("complete"):
+                        completed = True
+                    if not sent:
                         await call.first_reply()
-                        attempt.sent = True
+                        sent = attempt.sent = True
                     yield response
                 if not completed:
                     # An OK end without the terminal message would look like a whole reply: refuse it.
