@@ -53,8 +53,13 @@ class KeyService:
             return _found(await self.store.get(key_id), key_id)
 
     async def revoke(self, key_id: str) -> KeyRecord:
+        """Mark the key revoked (once; the record stays, for listings and usage)."""
         with refused_when_down("keys", "the key was not revoked"):
-            return _found(await self.store.revoke(key_id), key_id)
+            record = _found(await self.store.get(key_id), key_id)
+            if record.revoked_at is None:
+                record.revoked_at = time.time()
+                await self.store.put(record)
+        return record
 
 
 def _found(record: KeyRecord | None, key_id: str) -> KeyRecord:
