@@ -13,9 +13,9 @@ import httpx
 import openai
 import pytest
 
-from helixflow.router.admin.convert import template_from_proto
-from helixflow.router.keys.service import KeyService
-from helixflow.router.keys.store import SqliteKeyStore
+from helixflow.router.access.admin.convert import template_from_proto
+from helixflow.router.access.keys.service import KeyService
+from helixflow.router.access.keys.store import SqliteKeyStore
 from helixflow.stack.local import LocalStack
 from helixflow.v1 import admin_pb2
 from tests.e2e.conftest import running_stack

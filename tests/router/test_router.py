@@ -195,6 +195,23 @@ async def test_list_models_embed_split_and_tokenize(pki: Pki) -> None:
         assert len(tok.token_ids) == 3
 
 
+async def test_embed_without_inputs_is_invalid_argument_naming_the_field(pki: Pki) -> None:
+    # The embedding cache (on by default) has nothing to look up for no inputs: this used to
+    # answer OK with no vectors, without ever reaching a worker.
+    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr]) as (rs, stub):
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await stub.Embed(inference_pb2.EmbedRequest(model="fake"))
+        err = caught.value
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+        status = rpc_status.from_call(err)
+        assert status is not None
+        bad = error_details_pb2.BadRequest()
+        assert any(d.Unpack(bad) for d in status.details)
+        assert [v.field for v in bad.field_violations] == ["inputs"]
+        assert ROUTER_MS_KEY in dict(err.trailing_metadata() or ())
+        assert rs.pool.workers[addr].served == 0
+
+
 async def test_workers_found_through_dns(pki: Pki) -> None:
     engine = CountingEngine()
     async with worker(pki, engine) as (_, addr):

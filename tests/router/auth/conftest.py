@@ -13,11 +13,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from helixflow.common.grpc_server import new_server
-from helixflow.router.access import Access, build_access
-from helixflow.router.access_settings import AccessSettings
+from helixflow.router.access.build import Access, build_access
+from helixflow.router.access.settings import AccessSettings
+from helixflow.router.servicer import InferenceServicer
 from helixflow.v1 import admin_pb2_grpc, inference_pb2_grpc
 
-from .fake_inference import FakeInference
+from .fake_upstream import FakeModels, FakeUpstream
 from .redis_proc import RedisProcess
 
 
@@ -59,12 +60,13 @@ def rsa_keys(tmp_path_factory: pytest.TempPathFactory) -> RsaKeys:
 
 @dataclass
 class MiniRouter:
-    """One replica: a grpc.aio server with the real interceptors, Admin and the gate."""
+    """One replica: a grpc.aio server with the real interceptors, Inference servicer,
+    gate and Admin, in front of fake workers."""
 
     server: grpc.aio.Server
     port: int
     access: Access
-    inference: FakeInference
+    inference: FakeUpstream
     channel: grpc.aio.Channel
 
     @property
@@ -79,9 +81,10 @@ class MiniRouter:
 async def start_router(settings: AccessSettings) -> MiniRouter:
     access = build_access(settings)
     # The same server shape as the router's: new_server puts ErrorInterceptor innermost.
-    server = new_server(access.interceptors)
-    inference = FakeInference()
-    inference_pb2_grpc.add_InferenceServicer_to_server(inference, server)
+    server = new_server([access.auth])
+    inference = FakeUpstream()
+    servicer = InferenceServicer(FakeModels(), access.gate, inference, max_request_s=60.0)
+    inference_pb2_grpc.add_InferenceServicer_to_server(servicer, server)
     admin_pb2_grpc.add_AdminServicer_to_server(access.admin, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

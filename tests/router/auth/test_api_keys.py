@@ -11,7 +11,7 @@ import pytest
 import redis.asyncio as aioredis
 from google.protobuf import timestamp_pb2
 
-from helixflow.router.keys.record import KeyRecord, hash_secret
+from helixflow.router.access.keys.record import KeyRecord, hash_secret
 from helixflow.v1 import admin_pb2
 
 from .conftest import MiniRouter, settings_for, start_router

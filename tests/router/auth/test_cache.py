@@ -6,12 +6,12 @@ import pytest
 import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 
-from helixflow.router.cache.response import cache_key, is_deterministic
-from helixflow.router.keys.record import KeyRecord
+from helixflow.router.access.cache.response import cache_key, is_deterministic
+from helixflow.router.access.keys.record import KeyRecord
 from helixflow.v1 import admin_pb2, common_pb2, inference_pb2
 
 from .conftest import MiniRouter, settings_for, start_router
-from .fake_inference import COMPLETION_TOKENS, PROMPT_TOKENS
+from .fake_upstream import COMPLETION_TOKENS, PROMPT_TOKENS
 from .helpers import bearer, generate, greedy_request, sampled_request
 from .redis_proc import RedisProcess
 
@@ -104,7 +104,7 @@ def test_cache_key_ignores_per_call_fields() -> None:
 
 
 async def test_redis_cache_is_bounded(redis_proc: RedisProcess) -> None:
-    from helixflow.router.cache.store import RedisBlobStore
+    from helixflow.router.access.cache.store import RedisBlobStore
 
     client = aioredis.Redis.from_url(redis_proc.url)
     await client.flushall()

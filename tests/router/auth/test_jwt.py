@@ -14,7 +14,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from helixflow.router.auth.jwt_verifier import JwtVerifier
+from helixflow.router.access.auth.jwt_verifier import JwtVerifier
 from helixflow.v1 import admin_pb2
 
 from .conftest import MiniRouter, RsaKeys, settings_for, start_router

@@ -9,14 +9,14 @@ import pytest
 import redis.asyncio as aioredis
 
 from helixflow.common.errors import ConcurrencyLimited
-from helixflow.router.auth.principal import Principal
-from helixflow.router.keys.record import KeyRecord
-from helixflow.router.quota.enforcer import QuotaEnforcer
-from helixflow.router.quota.limiter import MemoryRateLimiter, RedisRateLimiter
-from helixflow.router.quota.streams import MemoryStreamSlots, RedisStreamSlots
+from helixflow.router.access.auth.principal import Principal
+from helixflow.router.access.keys.record import KeyRecord
+from helixflow.router.access.quota.enforcer import QuotaEnforcer
+from helixflow.router.access.quota.limiter import MemoryRateLimiter, RedisRateLimiter
+from helixflow.router.access.quota.streams import MemoryStreamSlots, RedisStreamSlots
 
 from .conftest import MiniRouter, settings_for, start_router
-from .fake_inference import COMPLETION_TOKENS, PROMPT_TOKENS
+from .fake_upstream import COMPLETION_TOKENS, PROMPT_TOKENS
 from .helpers import Failure, generate, sampled_request
 from .redis_proc import RedisProcess
 

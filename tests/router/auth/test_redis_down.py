@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 import grpc
 import pytest
 from prometheus_client import REGISTRY
 
-from helixflow.router.keys.record import KeyRecord
+from helixflow.router.access.keys.record import KeyRecord
+from helixflow.v1 import admin_pb2
 
 from .conftest import MiniRouter, RsaKeys, settings_for, start_router
-from .helpers import Failure, generate, make_jwt
+from .helpers import Failure, failure, generate, make_jwt
 from .redis_proc import RedisProcess
 
 
@@ -53,3 +56,27 @@ async def test_api_key_is_refused_when_key_store_is_down(
     result = await generate(router, secret)
     assert isinstance(result, Failure)
     assert result.code == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_admin_calls_are_unavailable_when_the_key_store_is_down(
+    fresh_redis: RedisProcess, router_factory: list[MiniRouter]
+) -> None:
+    # Auth off: the caller is an admin without a key lookup, so only the Admin call meets the dead store.
+    router = await start_router(settings_for(fresh_redis.url, auth_enabled=False))
+    router_factory.append(router)
+    created = await router.admin.CreateKey(admin_pb2.CreateKeyRequest(name="before"))
+    assert (await router.admin.ListKeys(admin_pb2.ListKeysRequest())).keys[0].key_id == created.key.key_id
+    fresh_redis.kill()
+    calls: dict[str, Awaitable[object]] = {
+        "CreateKey": router.admin.CreateKey(admin_pb2.CreateKeyRequest(name="after")),
+        "ListKeys": router.admin.ListKeys(admin_pb2.ListKeysRequest()),
+        "GetKey": router.admin.GetKey(admin_pb2.GetKeyRequest(key_id=created.key.key_id)),
+        "RevokeKey": router.admin.RevokeKey(admin_pb2.RevokeKeyRequest(key_id=created.key.key_id)),
+        "GetUsage": router.admin.GetUsage(admin_pb2.GetUsageRequest()),
+    }
+    for name, pending in calls.items():
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await pending
+        assert caught.value.code() == grpc.StatusCode.UNAVAILABLE, name
+        assert "Redis" in (caught.value.details() or ""), name
+        assert failure(caught.value).retry_s is not None, name

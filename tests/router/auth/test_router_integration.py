@@ -12,10 +12,11 @@ import pytest
 import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 
+from helixflow.common.grpc_server import ROUTER_MS_KEY
 from helixflow.common.tls import TlsFiles
-from helixflow.router.access_settings import AccessSettings
+from helixflow.router.access.keys.record import KeyRecord
+from helixflow.router.access.settings import AccessSettings
 from helixflow.router.config import RouterSettings
-from helixflow.router.keys.record import KeyRecord
 from helixflow.router.server import RouterServer, create_server
 from helixflow.v1 import admin_pb2, admin_pb2_grpc, common_pb2, inference_pb2, inference_pb2_grpc
 from tests.conftest import tls_settings
@@ -166,3 +167,28 @@ async def test_two_routers_enforce_one_exact_tpm_limit(cluster: Cluster) -> None
         assert item.metadata["limit"] == "tpm"
         assert item.retry_s is not None
         assert item.retry_s > 0
+
+
+def _router_errors(method: str, code: str) -> float:
+    return REGISTRY.get_sample_value("helixflow_router_errors_total", {"method": method, "code": code}) or 0.0
+
+
+async def test_gate_refusals_end_like_every_other_router_error(cluster: Cluster) -> None:
+    # Scope and quota refusals come from the access gate, asked by the servicer: they carry
+    # the router's time in the trailer and count in the router's error metric.
+    a, _ = cluster.replicas
+    scoped = await _key(cluster, admin_pb2.KeyScopes(models=["gemma-*"]))
+    before = _router_errors("Generate", "PERMISSION_DENIED")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await a.inference.Generate(_request(), metadata=bearer(scoped.secret)).read()
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert float(dict(caught.value.trailing_metadata() or ())[ROUTER_MS_KEY]) >= 0
+    assert _router_errors("Generate", "PERMISSION_DENIED") == before + 1
+
+    before = _router_errors("Embed", "PERMISSION_DENIED")
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await a.inference.Embed(inference_pb2.EmbedRequest(model="fake", inputs=["x"]), metadata=bearer(scoped.secret))
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert ROUTER_MS_KEY in dict(caught.value.trailing_metadata() or ())
+    assert _router_errors("Embed", "PERMISSION_DENIED") == before + 1
+    assert cluster.engine.started == 0

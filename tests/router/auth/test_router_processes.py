@@ -15,9 +15,9 @@ import redis.asyncio as aioredis
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from helixflow.common.tls import TlsFiles
-from helixflow.router.keys.record import KeyRecord
-from helixflow.router.keys.service import KeyService
-from helixflow.router.keys.store import RedisKeyStore
+from helixflow.router.access.keys.record import KeyRecord
+from helixflow.router.access.keys.service import KeyService
+from helixflow.router.access.keys.store import RedisKeyStore
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 
 from ..conftest import ROOT, CountingEngine, worker

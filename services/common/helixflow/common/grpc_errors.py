@@ -98,26 +98,27 @@ def _wrap_stream(behavior: Callable[..., AsyncIterator[Any]]) -> Callable[..., A
     return handler
 
 
-def mapped_unary_handler(
-    handler: grpc.RpcMethodHandler[Any, Any], behavior: Callable[..., Awaitable[Any]]
-) -> grpc.RpcMethodHandler[Any, Any]:
-    """A unary-unary handler running ``behavior`` with the error mapping, keeping handler's serializers."""
-    return grpc.unary_unary_rpc_method_handler(
-        _wrap_unary(behavior),
+def _like(handler: grpc.RpcMethodHandler[Any, Any], behavior: Any) -> grpc.RpcMethodHandler[Any, Any]:
+    """A handler of ``handler``'s kind (unary or server-streaming) and serializers running ``behavior``."""
+    make = (
+        grpc.unary_unary_rpc_method_handler if handler.unary_unary is not None else grpc.unary_stream_rpc_method_handler
+    )
+    return make(
+        behavior,
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
 
 
-def mapped_stream_handler(
-    handler: grpc.RpcMethodHandler[Any, Any], behavior: Callable[..., AsyncIterator[Any]]
-) -> grpc.RpcMethodHandler[Any, Any]:
-    """A unary-stream handler running ``behavior`` with the error mapping, keeping handler's serializers."""
-    return grpc.unary_stream_rpc_method_handler(
-        _wrap_stream(behavior),
-        request_deserializer=handler.request_deserializer,
-        response_serializer=handler.response_serializer,
-    )
+def refusing_handler(handler: grpc.RpcMethodHandler[Any, Any], err: HelixError) -> grpc.RpcMethodHandler[Any, Any]:
+    """A stand-in for ``handler`` that ends every call with ``err``, for interceptors that
+    refuse a call before its handler runs (authentication)."""
+
+    async def refuse(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        await abort_with(context, err)
+
+    # A coroutine serves a unary-stream call too: grpc awaits it and sends no message.
+    return _like(handler, refuse)
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
@@ -132,7 +133,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         if handler is None:
             return handler
         if handler.unary_unary is not None:
-            return mapped_unary_handler(handler, handler.unary_unary)
+            return _like(handler, _wrap_unary(handler.unary_unary))
         if handler.unary_stream is not None:
-            return mapped_stream_handler(handler, handler.unary_stream)
+            return _like(handler, _wrap_stream(handler.unary_stream))
         return handler

@@ -17,7 +17,7 @@ from helixflow.common.logs import RequestIdInterceptor
 
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
-# Set explicitly (DESIGN.md): big enough for large Embed batches; keepalive
+# Set explicitly: big enough for large Embed batches; keepalive
 # pings find dead peers behind load balancers within ~30 s.
 SERVER_OPTIONS: list[tuple[str, int]] = [
     ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -62,7 +62,7 @@ def bind(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredenti
 
 
 class Health:
-    """grpc.health.v1 with DESIGN.md's meaning: "" = live, a service name = ready."""
+    """grpc.health.v1 as the README describes it: "" = live, a service name = ready."""
 
     def __init__(self, server: grpc.aio.Server, ready_services: Iterable[str]) -> None:
         self.servicer = HealthServicer()

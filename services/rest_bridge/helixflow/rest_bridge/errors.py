@@ -2,7 +2,7 @@
 
 gRPC statuses from the router (with their google.rpc details), the bridge's
 own domain errors and request-validation failures all end up as
-``{"error": {"message", "type", "param", "code"}}`` with DESIGN.md's mapping.
+``{"error": {"message", "type", "param", "code"}}``, with the HTTP status from ``_HTTP``.
 """
 
 from __future__ import annotations

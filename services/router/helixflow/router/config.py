@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
-from helixflow.router.access_settings import AccessSettings
+from helixflow.router.access.settings import AccessSettings
 
 PolicyName = Literal["round_robin", "least_load", "prefix_affinity"]
 

@@ -20,12 +20,12 @@ from google.protobuf import timestamp_pb2
 from rich.console import Console
 from rich.table import Table
 
-from helixflow.router.admin.convert import key_to_proto, template_from_proto
-from helixflow.router.backend import redis_client
+from helixflow.router.access.admin.convert import key_to_proto, template_from_proto
+from helixflow.router.access.keys.record import KeyRecord, hash_secret
+from helixflow.router.access.keys.service import KeyService
+from helixflow.router.access.keys.store import KeyStore, RedisKeyStore, SqliteKeyStore
+from helixflow.router.access.state import redis_client
 from helixflow.router.client_options import Connection, Target, Token
-from helixflow.router.keys.record import KeyRecord, hash_secret
-from helixflow.router.keys.service import KeyService
-from helixflow.router.keys.store import KeyStore, RedisKeyStore, SqliteKeyStore
 from helixflow.v1 import admin_pb2, admin_pb2_grpc
 
 app = typer.Typer(no_args_is_help=True, help="API keys: create, list, show, revoke (admin scope).")

@@ -7,11 +7,10 @@ import hashlib
 from collections.abc import Collection
 
 from helixflow.common.errors import ModelNotFound, NoWorker
+from helixflow.common.roles import ROLE_NAMES
 from helixflow.router.policies import Policy
 from helixflow.router.pool import Worker, WorkerPool
 from helixflow.v1 import inference_pb2
-
-_ROLE = {0: "", 1: "system", 2: "user", 3: "assistant"}
 
 
 def prefix_key(request: inference_pb2.GenerateRequest, block_chars: int, blocks: int) -> int | None:
@@ -29,7 +28,7 @@ def prefix_key(request: inference_pb2.GenerateRequest, block_chars: int, blocks:
         parts: list[str] = []
         size = 0
         for m in request.messages.messages:
-            part = f"{_ROLE.get(m.role, '')}\x1f{m.content.strip()}\x1e"
+            part = f"{ROLE_NAMES.get(m.role, '')}\x1f{m.content.strip()}\x1e"
             parts.append(part)
             size += len(part)
             if size >= limit:

@@ -2,8 +2,9 @@
 
 ``create_server(settings)`` returns ``(server, port)`` so tests can bind port 0.
 Auth, quotas, usage and caches (``helixflow.router.access``) are built from
-``settings.access`` and run as interceptors after any given ``interceptors``;
-the Admin service is served next to Inference.
+``settings.access``: authentication runs as an interceptor after any given
+``interceptors``, the access gate is the Inference servicer's, and the Admin
+service is served next to Inference.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ import grpc
 from helixflow.common.errors import InvalidArgument
 from helixflow.common.grpc_server import Health, bind, enable_reflection, new_server
 from helixflow.common.tls import server_credentials
-from helixflow.router.access import build_access
+from helixflow.router.access.build import build_access
 from helixflow.router.config import RouterSettings
 from helixflow.router.discovery import Discovery
+from helixflow.router.forwarding import Forwarder
 from helixflow.router.policies import make_policy
 from helixflow.router.pool import WorkerPool
 from helixflow.router.routing import Router
@@ -48,7 +50,7 @@ class RouterServer:
         channels = ChannelFactory(settings.worker_tls.files(), settings.worker_tls_name())
         self.settings = settings
         self.access = build_access(settings.access)
-        self.grpc = new_server([*interceptors, *self.access.interceptors], settings.server_options())
+        self.grpc = new_server([*interceptors, self.access.auth], settings.server_options())
         self.health = Health(self.grpc, [INFERENCE_SERVICE])
         self.pool = WorkerPool(
             channels,
@@ -59,9 +61,11 @@ class RouterServer:
             tls_reload_s=settings.worker_tls_reload_s,
         )
         self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
-        self.access.access_interceptor.resolve_model = self.router.resolve
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
-        inference_pb2_grpc.add_InferenceServicer_to_server(InferenceServicer(settings, self.router), self.grpc)
+        inference = InferenceServicer(
+            self.router, self.access.gate, Forwarder(self.router, settings), settings.max_request_s
+        )
+        inference_pb2_grpc.add_InferenceServicer_to_server(inference, self.grpc)
         admin_pb2_grpc.add_AdminServicer_to_server(self.access.admin, self.grpc)
         enable_reflection(self.grpc, [INFERENCE_SERVICE, ADMIN_SERVICE, "grpc.health.v1.Health"])
         own = settings.tls.files()

@@ -28,7 +28,7 @@ from helixflow.common.config import TlsSettings
 from helixflow.common.grpc_server import CHANNEL_OPTIONS
 from helixflow.rest_bridge.app import create_app
 from helixflow.rest_bridge.config import BridgeSettings
-from helixflow.router.access_settings import AccessSettings
+from helixflow.router.access.settings import AccessSettings
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import INFERENCE_SERVICE, RouterServer
 from helixflow.router.server import create_server as create_router

@@ -7,6 +7,7 @@ every bad field fails the same way (INVALID_ARGUMENT naming the field).
 from __future__ import annotations
 
 from helixflow.common.errors import InvalidArgument
+from helixflow.common.roles import ROLE_NAMES
 from helixflow.v1 import common_pb2, inference_pb2, worker_pb2
 from helixflow.worker.engine import (
     ChatPrompt,
@@ -31,11 +32,6 @@ MAX_STOP_STRINGS = 16
 MAX_STOP_CHARS = 256
 MAX_TOP_LOGPROBS = 20
 
-_ROLES = {
-    common_pb2.ROLE_SYSTEM: "system",
-    common_pb2.ROLE_USER: "user",
-    common_pb2.ROLE_ASSISTANT: "assistant",
-}
 _FINISH = {
     FinishReason.STOP: common_pb2.FINISH_REASON_STOP,
     FinishReason.LENGTH: common_pb2.FINISH_REASON_LENGTH,
@@ -54,7 +50,7 @@ def _messages(pb: common_pb2.ChatMessages) -> ChatPrompt:
         raise InvalidArgument("messages is empty: send at least one message", field="messages")
     out = []
     for i, m in enumerate(pb.messages):
-        role = _ROLES.get(m.role)
+        role = ROLE_NAMES.get(m.role)
         if role is None:
             raise InvalidArgument(f"messages[{i}].role must be system, user or assistant", field=f"messages[{i}].role")
         out.append(Message(role=role, content=m.content, name=m.name))

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from helixflow.common.errors import InvalidArgument
+from helixflow.common.roles import ROLES_BY_NAME
 from helixflow.rest_bridge.schemas.common import (
     EOS_DOC,
     MAX_TOKENS_LIMIT,
@@ -22,12 +23,7 @@ from helixflow.rest_bridge.schemas.common import (
 )
 from helixflow.v1 import common_pb2, inference_pb2
 
-_ROLES = {
-    "system": common_pb2.ROLE_SYSTEM,
-    "developer": common_pb2.ROLE_SYSTEM,  # OpenAI's newer name for system
-    "user": common_pb2.ROLE_USER,
-    "assistant": common_pb2.ROLE_ASSISTANT,
-}
+_ROLES = {**ROLES_BY_NAME, "developer": common_pb2.ROLE_SYSTEM}  # OpenAI's newer name for system
 
 
 class TextPart(StrictModel):

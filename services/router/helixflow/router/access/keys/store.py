@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from pathlib import Path
 from typing import Protocol
 
 import redis.asyncio as aioredis
 
-from helixflow.router.keys.record import KeyRecord
+from helixflow.router.access.keys.record import KeyRecord
 
 
 def _text(value: object) -> str:
@@ -23,7 +22,6 @@ class KeyStore(Protocol):
     async def get(self, key_id: str) -> KeyRecord | None: ...
     async def find_by_hash(self, secret_sha256: str) -> KeyRecord | None: ...
     async def list(self) -> list[KeyRecord]: ...
-    async def revoke(self, key_id: str) -> KeyRecord | None: ...
 
 
 class RedisKeyStore:
@@ -55,15 +53,6 @@ class RedisKeyStore:
             return []
         raws = await self._redis.mget([f"hf:key:{_text(i)}" for i in ids])
         return [KeyRecord.from_json(raw) for raw in raws if raw is not None]
-
-    async def revoke(self, key_id: str) -> KeyRecord | None:
-        record = await self.get(key_id)
-        if record is None:
-            return None
-        if record.revoked_at is None:
-            record.revoked_at = time.time()
-            await self._redis.set(f"hf:key:{key_id}", record.to_json())
-        return record
 
 
 class SqliteKeyStore:
@@ -117,12 +106,3 @@ class SqliteKeyStore:
     async def list(self) -> list[KeyRecord]:
         rows = await self._run("SELECT record FROM api_keys ORDER BY created_at", ())
         return [KeyRecord.from_json(row[0]) for row in rows]
-
-    async def revoke(self, key_id: str) -> KeyRecord | None:
-        record = await self.get(key_id)
-        if record is None:
-            return None
-        if record.revoked_at is None:
-            record.revoked_at = time.time()
-            await self.put(record)
-        return record

@@ -1,21 +1,23 @@
 """The auth interceptor for the router's gRPC server.
 
-Each call of a public service (Inference, Admin) is authenticated inside the
-wrapped handler; the principal goes into a contextvar that the access
-interceptor and servicers read (model scopes, quotas, usage). Health and
-reflection stay open.
+Each call of a public service (Inference, Admin) is authenticated before its
+handler runs: the principal goes into a contextvar that the handler reads (the
+gate's model scopes, quotas and usage; Admin's permission). The handler runs in
+the interceptor's task, so the contextvar reaches it and no per-message wrapper
+is needed. A refused call gets a handler that ends it with the error's status.
+Health and reflection stay open.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import grpc
 
-from helixflow.common.errors import Unauthenticated
-from helixflow.router.auth.principal import ANONYMOUS, Principal, reset_principal, set_principal
-from helixflow.router.wrapping import Context, stream_handler, unary_handler
+from helixflow.common.errors import HelixError, Unauthenticated
+from helixflow.common.grpc_errors import refusing_handler, unexpected
+from helixflow.router.access.auth.principal import ANONYMOUS, Principal, set_principal
 from helixflow.v1 import admin_pb2
 
 Authenticate = Callable[[str], Awaitable[Principal]]
@@ -51,10 +53,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, authenticate: Authenticate | None) -> None:
         self._authenticate = authenticate
 
-    async def _principal(self, context: Context, permission: int) -> Principal:
+    async def _principal(self, metadata: Any, permission: int) -> Principal:
         if self._authenticate is None:
             return ANONYMOUS
-        principal = await self._authenticate(bearer_token(context.invocation_metadata()))
+        principal = await self._authenticate(bearer_token(metadata))
         principal.require(permission)
         return principal
 
@@ -67,25 +69,10 @@ class AuthInterceptor(grpc.aio.ServerInterceptor):
         permission = _required_permission(handler_call_details.method)
         if handler is None or permission is None:
             return handler
-        if handler.unary_unary is not None:
-            inner_unary: Any = handler.unary_unary
-
-            async def unary(request: Any, context: Context) -> Any:
-                token = set_principal(await self._principal(context, permission))
-                try:
-                    return await inner_unary(request, context)
-                finally:
-                    reset_principal(token)
-
-            return unary_handler(handler, unary)
-        if handler.unary_stream is not None:
-            inner_stream: Any = handler.unary_stream
-
-            async def stream(request: Any, context: Context) -> AsyncIterator[Any]:
-                # The whole stream runs in the RPC's task, so setting the contextvar once covers it.
-                set_principal(await self._principal(context, permission))
-                async for item in inner_stream(request, context):
-                    yield item
-
-            return stream_handler(handler, stream)
+        try:
+            set_principal(await self._principal(handler_call_details.invocation_metadata, permission))
+        except HelixError as err:
+            return refusing_handler(handler, err)
+        except Exception as exc:
+            return refusing_handler(handler, unexpected(exc))
         return handler

@@ -12,9 +12,9 @@ import hashlib
 import logging
 import struct
 
-from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN
-from helixflow.router.cache.metrics import CACHE_LOOKUPS
-from helixflow.router.cache.store import BlobStore
+from helixflow.router.access.cache.metrics import CACHE_LOOKUPS
+from helixflow.router.access.cache.store import BlobStore
+from helixflow.router.access.state import REDIS_DOWN, STATE_ERRORS
 from helixflow.v1 import common_pb2, inference_pb2
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class ResponseCache:
         try:
             blob = await self._store.get(key)
         except REDIS_DOWN as exc:
-            BACKEND_ERRORS.labels(component="response_cache", outcome="miss").inc()
+            STATE_ERRORS.labels(component="response_cache", outcome="miss").inc()
             log.warning("response cache unreachable (%s); treated as a miss", type(exc).__name__)
             blob = None
         CACHE_LOOKUPS.labels(cache="response", result="miss" if blob is None else "hit").inc()
@@ -93,5 +93,5 @@ class ResponseCache:
         try:
             await self._store.set(key, blob, self._ttl)
         except REDIS_DOWN as exc:
-            BACKEND_ERRORS.labels(component="response_cache", outcome="not_stored").inc()
+            STATE_ERRORS.labels(component="response_cache", outcome="not_stored").inc()
             log.warning("response cache unreachable (%s); entry not stored", type(exc).__name__)

@@ -7,10 +7,10 @@ import logging
 from prometheus_client import Counter
 
 from helixflow.common.errors import ConcurrencyLimited, RateLimitedRpm, RateLimitedTpm
-from helixflow.router.auth.principal import Principal
-from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN, BackendUnavailable
-from helixflow.router.quota.limiter import RateLimiter
-from helixflow.router.quota.streams import StreamSlots
+from helixflow.router.access.auth.principal import Principal
+from helixflow.router.access.quota.limiter import RateLimiter
+from helixflow.router.access.quota.streams import StreamSlots
+from helixflow.router.access.state import REDIS_DOWN, STATE_ERRORS, StateUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -23,20 +23,20 @@ class QuotaEnforcer:
         self._streams = streams
         self._fail_open = fail_open
 
-    def _backend_down(self, exc: BaseException) -> None:
+    def _store_down(self, exc: BaseException) -> None:
         """Apply the configured policy: log and count, then admit (open) or refuse (closed)."""
         outcome = "admitted" if self._fail_open else "refused"
-        BACKEND_ERRORS.labels(component="quota", outcome=outcome).inc()
-        log.warning("quota backend unreachable (%s); request %s", type(exc).__name__, outcome)
+        STATE_ERRORS.labels(component="quota", outcome=outcome).inc()
+        log.warning("quota store unreachable (%s); request %s", type(exc).__name__, outcome)
         if not self._fail_open:
-            raise BackendUnavailable("quota store unreachable; retry shortly", retry_after_s=1.0) from None
+            raise StateUnavailable("quota store unreachable; retry shortly", retry_after_s=1.0) from None
 
     async def admit(self, principal: Principal, prompt_tokens: int) -> None:
         """Count one request and its prompt tokens, or raise RESOURCE_EXHAUSTED naming the limit."""
         try:
             decision = await self._limiter.admit(principal.subject, principal.rpm, principal.tpm, prompt_tokens)
         except REDIS_DOWN as exc:
-            self._backend_down(exc)
+            self._store_down(exc)
             return
         if decision.admitted:
             return
@@ -58,8 +58,8 @@ class QuotaEnforcer:
         try:
             await self._limiter.adjust_tokens(principal.subject, principal.tpm, token_delta)
         except REDIS_DOWN as exc:
-            BACKEND_ERRORS.labels(component="quota", outcome="reconcile_lost").inc()
-            log.warning("quota backend unreachable (%s); %d tokens not charged", type(exc).__name__, token_delta)
+            STATE_ERRORS.labels(component="quota", outcome="reconcile_lost").inc()
+            log.warning("quota store unreachable (%s); %d tokens not charged", type(exc).__name__, token_delta)
 
     async def open_stream(self, principal: Principal) -> bool:
         """Take a stream slot; True when one was taken and must be released."""
@@ -69,7 +69,7 @@ class QuotaEnforcer:
         try:
             taken = await self._streams.acquire(principal.subject, limit)
         except REDIS_DOWN as exc:
-            self._backend_down(exc)
+            self._store_down(exc)
             return False
         if not taken:
             QUOTA_REJECTIONS.labels(limit="streams").inc()
@@ -84,5 +84,5 @@ class QuotaEnforcer:
         try:
             await self._streams.release(principal.subject)
         except REDIS_DOWN as exc:
-            BACKEND_ERRORS.labels(component="quota", outcome="release_lost").inc()
-            log.warning("quota backend unreachable (%s); stream slot not released", type(exc).__name__)
+            STATE_ERRORS.labels(component="quota", outcome="release_lost").inc()
+            log.warning("quota store unreachable (%s); stream slot not released", type(exc).__name__)

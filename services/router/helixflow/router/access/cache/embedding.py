@@ -9,9 +9,9 @@ import logging
 import struct
 from collections.abc import Awaitable, Callable
 
-from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN
-from helixflow.router.cache.metrics import CACHE_LOOKUPS
-from helixflow.router.cache.store import BlobStore
+from helixflow.router.access.cache.metrics import CACHE_LOOKUPS
+from helixflow.router.access.cache.store import BlobStore
+from helixflow.router.access.state import REDIS_DOWN, STATE_ERRORS
 from helixflow.v1 import common_pb2, inference_pb2
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,14 @@ class EmbeddingCache:
         try:
             return await self._store.get_many(keys)
         except REDIS_DOWN:
-            BACKEND_ERRORS.labels(component="embed_cache", outcome="miss").inc()
+            STATE_ERRORS.labels(component="embed_cache", outcome="miss").inc()
             return [None] * len(keys)
 
     async def _set(self, key: str, blob: bytes) -> None:
         try:
             await self._store.set(key, blob, self._ttl)
         except REDIS_DOWN:
-            BACKEND_ERRORS.labels(component="embed_cache", outcome="not_stored").inc()
+            STATE_ERRORS.labels(component="embed_cache", outcome="not_stored").inc()
 
     async def embed(
         self, request: inference_pb2.EmbedRequest, model: str, call: EmbedCall

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from google.protobuf import timestamp_pb2
 
-from helixflow.router.keys.record import KeyRecord
+from helixflow.router.access.keys.record import KeyRecord
 from helixflow.v1 import admin_pb2
 
 

@@ -1,67 +1,56 @@
-"""Builds the access-control pieces from settings and hands them to the router.
+"""Builds the access-control pieces from ``AccessSettings``.
 
-Wiring in the router's ``create_server``::
-
-    access = build_access(settings.access, resolve_model=...)
-    server = new_server(access.interceptors)          # auth, then quotas/caches
-    admin_pb2_grpc.add_AdminServicer_to_server(access.admin, server)
-    # on shutdown: await access.close()
+The router's ``RouterServer`` puts ``auth`` on its server as an interceptor, hands
+``gate`` to the Inference servicer, serves ``admin`` next to it, and calls
+``close()`` on shutdown.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 
-import grpc
 import redis.asyncio as aioredis
 
-from helixflow.router.access_interceptor import AccessInterceptor
-from helixflow.router.access_settings import AccessSettings
-from helixflow.router.admin.servicer import AdminServicer
-from helixflow.router.auth.authenticator import Authenticator
-from helixflow.router.auth.interceptor import AuthInterceptor
-from helixflow.router.auth.jwt_verifier import JwtVerifier
-from helixflow.router.backend import redis_client
-from helixflow.router.cache.embedding import EmbeddingCache
-from helixflow.router.cache.response import ResponseCache
-from helixflow.router.cache.store import BlobStore, MemoryBlobStore, RedisBlobStore
-from helixflow.router.gate import AccessGate
-from helixflow.router.keys.service import KeyService
-from helixflow.router.keys.store import KeyStore, RedisKeyStore, SqliteKeyStore
-from helixflow.router.quota.enforcer import QuotaEnforcer
-from helixflow.router.quota.limiter import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from helixflow.router.quota.streams import MemoryStreamSlots, RedisStreamSlots, StreamSlots
-from helixflow.router.usage.store import MemoryUsage, RedisUsage, UsageBackend, UsageRecorder
+from helixflow.router.access.admin.servicer import AdminServicer
+from helixflow.router.access.auth.authenticator import Authenticator
+from helixflow.router.access.auth.interceptor import AuthInterceptor
+from helixflow.router.access.auth.jwt_verifier import JwtVerifier
+from helixflow.router.access.cache.embedding import EmbeddingCache
+from helixflow.router.access.cache.response import ResponseCache
+from helixflow.router.access.cache.store import BlobStore, MemoryBlobStore, RedisBlobStore
+from helixflow.router.access.gate import AccessGate
+from helixflow.router.access.keys.service import KeyService
+from helixflow.router.access.keys.store import KeyStore, RedisKeyStore, SqliteKeyStore
+from helixflow.router.access.quota.enforcer import QuotaEnforcer
+from helixflow.router.access.quota.limiter import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from helixflow.router.access.quota.streams import MemoryStreamSlots, RedisStreamSlots, StreamSlots
+from helixflow.router.access.settings import AccessSettings
+from helixflow.router.access.state import redis_client
+from helixflow.router.access.usage.store import MemoryUsage, RedisUsage, UsageRecorder, UsageStore
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Access:
-    interceptor: AuthInterceptor
-    access_interceptor: AccessInterceptor
+    auth: AuthInterceptor
+    gate: AccessGate
     admin: AdminServicer
     keys: KeyService
     redis: aioredis.Redis | None
-
-    @property
-    def interceptors(self) -> list[grpc.aio.ServerInterceptor]:
-        """Outermost first: authenticate, then scope/quota/cache/usage."""
-        return [self.interceptor, self.access_interceptor]
 
     async def close(self) -> None:
         if self.redis is not None:
             await self.redis.aclose()
 
 
-def build_access(settings: AccessSettings, resolve_model: Callable[[str], str] = lambda name: name) -> Access:
+def build_access(settings: AccessSettings) -> Access:
     client = redis_client(settings.redis_url) if settings.redis_url else None
     store: KeyStore
     limiter: RateLimiter
     streams: StreamSlots
-    usage: UsageBackend
+    usage: UsageStore
     response_blobs: BlobStore
     embed_blobs: BlobStore
     if client is not None:
@@ -105,10 +94,9 @@ def build_access(settings: AccessSettings, resolve_model: Callable[[str], str] =
         EmbeddingCache(embed_blobs, ttl_s=settings.embed_cache_ttl_s) if settings.embed_cache_enabled else None
     )
     quota = QuotaEnforcer(limiter, streams, fail_open=settings.quota_fail_open)
-    gate = AccessGate(quota, UsageRecorder(usage), response_cache, embed_cache)
     return Access(
-        interceptor=interceptor,
-        access_interceptor=AccessInterceptor(gate, resolve_model),
+        auth=interceptor,
+        gate=AccessGate(quota, UsageRecorder(usage), response_cache, embed_cache),
         admin=AdminServicer(keys, usage),
         keys=keys,
         redis=client,

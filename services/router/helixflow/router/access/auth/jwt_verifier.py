@@ -16,7 +16,7 @@ import jwt
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from helixflow.common.errors import Unauthenticated
-from helixflow.router.auth.principal import Principal
+from helixflow.router.access.auth.principal import Principal
 from helixflow.v1 import admin_pb2
 
 _PERMISSIONS = {"inference": admin_pb2.PERMISSION_INFERENCE, "admin": admin_pb2.PERMISSION_ADMIN}

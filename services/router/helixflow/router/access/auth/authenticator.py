@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from helixflow.common.errors import Unauthenticated
-from helixflow.router.auth.jwt_verifier import JwtVerifier
-from helixflow.router.auth.principal import Principal
-from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN, BackendUnavailable
-from helixflow.router.keys.service import KeyService, principal_for
+from helixflow.router.access.auth.jwt_verifier import JwtVerifier
+from helixflow.router.access.auth.principal import Principal
+from helixflow.router.access.keys.service import KeyService, principal_for
 
 
 class Authenticator:
@@ -18,12 +17,8 @@ class Authenticator:
     async def __call__(self, token: str) -> Principal:
         if token.startswith(self._prefix):
             # Read from the store on every call: a revocation holds on the next request everywhere.
-            try:
-                record = await self._keys.lookup(token)
-            except REDIS_DOWN:
-                # Never admit an unchecked key, whatever the quota policy says.
-                BACKEND_ERRORS.labels(component="keys", outcome="refused").inc()
-                raise BackendUnavailable("key store unreachable; retry shortly", retry_after_s=1.0) from None
+            # A store that cannot be reached refuses the key (UNAVAILABLE), whatever the quota policy.
+            record = await self._keys.lookup(token)
             if record is None:
                 raise Unauthenticated("unknown, revoked or expired API key")
             return principal_for(record)

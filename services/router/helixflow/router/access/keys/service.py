@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from helixflow.common.errors import InvalidArgument, ModelNotFound
-from helixflow.router.auth.principal import Principal
-from helixflow.router.keys.record import KeyRecord, hash_secret, new_key_id, new_secret
-from helixflow.router.keys.store import KeyStore
+from helixflow.router.access.auth.principal import Principal
+from helixflow.router.access.keys.record import KeyRecord, hash_secret, new_key_id, new_secret
+from helixflow.router.access.keys.store import KeyStore
+from helixflow.router.access.state import refused_when_down
 
 # A secret chosen by an operator must be at least this long (a new one has 43+ characters).
 MIN_GIVEN_SECRET = 24
@@ -18,6 +19,8 @@ class KeyNotFound(ModelNotFound):
 
 
 class KeyService:
+    """Every store call runs under ``refused_when_down``: a dead Redis is UNAVAILABLE, never INTERNAL."""
+
     def __init__(self, store: KeyStore, prefix: str = "hf_") -> None:
         self.store = store
         self._prefix = prefix
@@ -39,27 +42,40 @@ class KeyService:
         record_template.display_prefix = secret[: len(self._prefix) + 4]
         record_template.created_at = time.time()
         record_template.revoked_at = None
-        await self.store.put(record_template)
+        with refused_when_down("keys", "the key was not created"):
+            await self.store.put(record_template)
         return record_template, secret
 
     async def lookup(self, secret: str) -> KeyRecord | None:
         """The active record for a presented secret, or None (unknown, revoked or expired)."""
-        record = await self.store.find_by_hash(hash_secret(secret))
+        with refused_when_down("keys", "the API key could not be checked"):
+            record = await self.store.find_by_hash(hash_secret(secret))
         if record is None or not record.active(time.time()):
             return None
         return record
 
+    async def list(self) -> list[KeyRecord]:
+        with refused_when_down("keys", "the keys could not be listed"):
+            return await self.store.list()
+
     async def get(self, key_id: str) -> KeyRecord:
-        record = await self.store.get(key_id)
-        if record is None:
-            raise KeyNotFound(f"no key with id {key_id!r}", field="key_id")
-        return record
+        with refused_when_down("keys", "the key could not be read"):
+            return _found(await self.store.get(key_id), key_id)
 
     async def revoke(self, key_id: str) -> KeyRecord:
-        record = await self.store.revoke(key_id)
-        if record is None:
-            raise KeyNotFound(f"no key with id {key_id!r}", field="key_id")
+        """Mark the key revoked (once; the record stays, for listings and usage)."""
+        with refused_when_down("keys", "the key was not revoked"):
+            record = _found(await self.store.get(key_id), key_id)
+            if record.revoked_at is None:
+                record.revoked_at = time.time()
+                await self.store.put(record)
         return record
+
+
+def _found(record: KeyRecord | None, key_id: str) -> KeyRecord:
+    if record is None:
+        raise KeyNotFound(f"no key with id {key_id!r}", field="key_id")
+    return record
 
 
 def principal_for(record: KeyRecord) -> Principal:

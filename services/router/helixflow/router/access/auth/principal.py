@@ -56,9 +56,6 @@ def current_principal() -> Principal:
     return principal
 
 
-def set_principal(principal: Principal | None) -> contextvars.Token[Principal | None]:
-    return _current.set(principal)
-
-
-def reset_principal(token: contextvars.Token[Principal | None]) -> None:
-    _current.reset(token)
+def set_principal(principal: Principal | None) -> None:
+    """Bind the caller to the running call (each call runs in its own task, so it ends with it)."""
+    _current.set(principal)

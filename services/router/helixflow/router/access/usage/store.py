@@ -9,7 +9,7 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from prometheus_client import Counter
 
-from helixflow.router.backend import BACKEND_ERRORS, REDIS_DOWN
+from helixflow.router.access.state import REDIS_DOWN, STATE_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class Usage:
     completion_tokens: int = 0
 
 
-class UsageBackend(Protocol):
+class UsageStore(Protocol):
     async def add(self, subject: str, requests: int, prompt: int, completion: int) -> None: ...
     async def get(self, subject: str) -> Usage: ...
 
@@ -65,15 +65,15 @@ class MemoryUsage:
 class UsageRecorder:
     """Records usage; a dead Redis loses the record (logged, counted), never the request."""
 
-    def __init__(self, backend: UsageBackend) -> None:
-        self.backend = backend
+    def __init__(self, store: UsageStore) -> None:
+        self.store = store
 
     async def record(self, subject: str, *, requests: int = 0, prompt: int = 0, completion: int = 0) -> None:
         REQUESTS.labels(key=subject).inc(requests)
         TOKENS.labels(key=subject, kind="prompt").inc(prompt)
         TOKENS.labels(key=subject, kind="completion").inc(completion)
         try:
-            await self.backend.add(subject, requests, prompt, completion)
+            await self.store.add(subject, requests, prompt, completion)
         except REDIS_DOWN as exc:
-            BACKEND_ERRORS.labels(component="usage", outcome="lost").inc()
-            log.warning("usage backend unreachable (%s); record for %s lost", type(exc).__name__, subject)
+            STATE_ERRORS.labels(component="usage", outcome="lost").inc()
+            log.warning("usage store unreachable (%s); record for %s lost", type(exc).__name__, subject)
