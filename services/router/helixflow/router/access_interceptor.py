@@ -8,6 +8,7 @@ from typing import Any
 
 import grpc
 
+from helixflow.router.console.requests import ObserveGenerate, passthrough_generate
 from helixflow.router.gate import AccessGate
 from helixflow.router.wrapping import Context, stream_handler, unary_handler
 from helixflow.v1 import inference_pb2
@@ -23,6 +24,8 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
         self._gate = gate
         # Settable: the router's resolver exists only once the server object is built.
         self.resolve_model = resolve_model
+        # Settable: records each finished Generate for usage and the console (console.requests).
+        self.observe: ObserveGenerate = passthrough_generate
 
     async def intercept_service(
         self,
@@ -38,9 +41,9 @@ class AccessInterceptor(grpc.aio.ServerInterceptor):
             inner_stream: Any = handler.unary_stream
 
             def generate(request: inference_pb2.GenerateRequest, context: Context) -> AsyncIterator[Any]:
-                return self._gate.generate(
-                    request, self.resolve_model(request.model), lambda r: inner_stream(r, context)
-                )
+                model = self.resolve_model(request.model)
+                stream = self._gate.generate(request, model, lambda r: inner_stream(r, context))
+                return self.observe(request, model, stream, context)
 
             return stream_handler(handler, generate)
         if name in ("Embed", "Tokenize") and handler.unary_unary is not None:

@@ -19,11 +19,14 @@ from helixflow.common.grpc_server import Health, bind, enable_reflection, new_se
 from helixflow.common.tls import server_credentials
 from helixflow.router.access import build_access
 from helixflow.router.config import RouterSettings
+from helixflow.router.console.feeds import ConsoleFeeds
+from helixflow.router.console.requests import RequestLog
 from helixflow.router.discovery import Discovery
 from helixflow.router.policies import make_policy
 from helixflow.router.pool import WorkerPool
 from helixflow.router.routing import Router
 from helixflow.router.servicer import InferenceServicer
+from helixflow.router.usage.buckets import BucketStore, MemoryBuckets, RedisBuckets
 from helixflow.router.worker_channels import ChannelFactory
 from helixflow.v1 import admin_pb2, admin_pb2_grpc, inference_pb2, inference_pb2_grpc
 
@@ -60,6 +63,11 @@ class RouterServer:
         )
         self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
         self.access.access_interceptor.resolve_model = self.router.resolve
+        # Finished requests feed the usage buckets and the console's live list (Admin RPCs).
+        buckets: BucketStore = RedisBuckets(self.access.redis) if self.access.redis is not None else MemoryBuckets()
+        self.requests = RequestLog(buckets)
+        self.access.access_interceptor.observe = self.requests.generate
+        self.access.admin.feeds = ConsoleFeeds(self.pool, self.router, self.requests, self.access.keys)
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
         inference_pb2_grpc.add_InferenceServicer_to_server(InferenceServicer(settings, self.router), self.grpc)
         admin_pb2_grpc.add_AdminServicer_to_server(self.access.admin, self.grpc)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
+from helixflow.common.errors import Internal
 from helixflow.router.admin.convert import key_to_proto, template_from_proto
+from helixflow.router.console.feeds import ConsoleFeeds
 from helixflow.router.keys.service import KeyService
 from helixflow.router.usage.store import UsageBackend
 from helixflow.v1 import admin_pb2, admin_pb2_grpc
@@ -18,6 +21,13 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     def __init__(self, keys: KeyService, usage: UsageBackend) -> None:
         self._keys = keys
         self._usage = usage
+        # Set by the router once its pool exists (server.py); None in a bare build_access.
+        self.feeds: ConsoleFeeds | None = None
+
+    def _feeds(self) -> ConsoleFeeds:
+        if self.feeds is None:
+            raise Internal("this Admin service has no worker pool attached")
+        return self.feeds
 
     async def CreateKey(self, request: admin_pb2.CreateKeyRequest, context: Context) -> admin_pb2.CreateKeyResponse:
         record, secret = await self._keys.create(template_from_proto(request.name, request.scopes))
@@ -48,4 +58,18 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,
             )
+        if request.HasField("start_time"):
+            await self._feeds().buckets(request, response)
         return response
+
+    async def WatchWorkers(
+        self, request: admin_pb2.WatchWorkersRequest, context: Context
+    ) -> AsyncIterator[admin_pb2.WatchWorkersResponse]:
+        async for snapshot in self._feeds().watch_workers(request):
+            yield snapshot
+
+    async def WatchRequests(
+        self, request: admin_pb2.WatchRequestsRequest, context: Context
+    ) -> AsyncIterator[admin_pb2.WatchRequestsResponse]:
+        async for record in self._feeds().watch_requests(request):
+            yield record
