@@ -192,6 +192,10 @@ def build_router(sessions: SessionStore) -> APIRouter:
 
         async def render(session: Session, off: bool) -> Response:
             reply = await admin.usage(request, session, range_s, step_s, key_id, model)
+            listing = await admin.admin_stub(request).ListKeys(
+                admin_pb2.ListKeysRequest(include_revoked=True), metadata=session.metadata(), timeout=admin.TIMEOUT_S
+            )
+            names = {k.key_id: k.name for k in listing.keys}
             now = time.time()
             series = charts.by_time(reply.buckets)
 
@@ -210,7 +214,7 @@ def build_router(sessions: SessionStore) -> APIRouter:
             return page(
                 request, session, "usage.html", auth_off=off, plots=plots, window=window, ranges=list(RANGES),
                 key_id=key_id, model=model, per_key=charts.by(reply.buckets, "key_id"),
-                per_model=charts.by(reply.buckets, "model"), total=all_time,
+                per_model=charts.by(reply.buckets, "model"), total=all_time, names=names,
             )  # fmt: skip
 
         return await admin_page(request, render)
