@@ -81,6 +81,14 @@ async def test_watch_requests_and_bucketed_usage(pki: Pki) -> None:
         live = await asyncio.wait_for(watch.read(), 20)
         assert isinstance(live, admin_pb2.WatchRequestsResponse)
         assert live.request.status == "CANCELLED"
+        # A worker's error keeps its status code.
+        refused = gen(max_tokens=3)
+        refused.sampling.structured_output.regex = "a+"  # the fake engine refuses constraints
+        with pytest.raises(grpc.aio.AioRpcError):
+            [r async for r in stub.Generate(refused)]
+        failed = await asyncio.wait_for(watch.read(), 20)
+        assert isinstance(failed, admin_pb2.WatchRequestsResponse)
+        assert failed.request.status == "INVALID_ARGUMENT"
         watch.cancel()
 
         now = time.time()
@@ -91,14 +99,15 @@ async def test_watch_requests_and_bucketed_usage(pki: Pki) -> None:
         async def both_recorded() -> admin_pb2.GetUsageResponse:
             while True:  # buckets are written in the background, just after each request ends
                 reply = await admin.GetUsage(query)
-                if sum(b.requests for b in reply.buckets) == 2:
+                if sum(b.requests for b in reply.buckets) == 3:
                     return reply
                 await asyncio.sleep(0.05)
 
         usage = await asyncio.wait_for(both_recorded(), 20)
         assert {(b.key_id, b.model) for b in usage.buckets} == {("anonymous", "fake")}
         assert sum(b.errors.get("CANCELLED", 0) for b in usage.buckets) == 1
-        assert sum(b.ttft_count for b in usage.buckets) == 2
+        assert sum(b.errors.get("INVALID_ARGUMENT", 0) for b in usage.buckets) == 1
+        assert sum(b.ttft_count for b in usage.buckets) == 2  # the refused call had no first token
         assert sum(b.completion_tokens for b in usage.buckets) >= 3
         other = await admin.GetUsage(admin_pb2.GetUsageRequest(start_time=_ts(now - 600), model="other-model"))
         assert list(other.buckets) == []

@@ -33,9 +33,9 @@ def build_router(sessions: SessionStore) -> APIRouter:
         off = await admin.auth_off(request)
         return session, off
 
-    def to_login(session: Session) -> Response:
+    def to_login(request: Request, session: Session) -> Response:
         response = RedirectResponse("/ui/login", status_code=303)
-        set_cookie(response, session, secure=False)
+        set_cookie(response, session, secure=request.url.scheme == "https")
         return response
 
     async def mutation(request: Request) -> tuple[Session, dict[str, str]] | Response:
@@ -50,7 +50,7 @@ def build_router(sessions: SessionStore) -> APIRouter:
     async def admin_page(request: Request, render: Callable[[Session, bool], Awaitable[Response]]) -> Response:
         session, off = await session_for(request)
         if not off and not session.signed_in:
-            return to_login(session)
+            return to_login(request, session)
         if not off and session.role != "admin":
             return page(request, session, "denied.html", auth_off=off, status=403)
         try:
@@ -58,7 +58,7 @@ def build_router(sessions: SessionStore) -> APIRouter:
         except grpc.aio.AioRpcError as err:
             if err.code() == grpc.StatusCode.UNAUTHENTICATED:  # the key was revoked meanwhile
                 sessions.drop(session)
-                return to_login(sessions.new())
+                return to_login(request, sessions.new())
             raise
 
     @ui.get("")
@@ -103,7 +103,7 @@ def build_router(sessions: SessionStore) -> APIRouter:
     async def playground(request: Request) -> Response:
         session, off = await session_for(request)
         if not off and not session.signed_in:
-            return to_login(session)
+            return to_login(request, session)
         return page(request, session, "playground.html", auth_off=off, base_url=str(request.base_url).rstrip("/"))
 
     @ui.get("/workers")

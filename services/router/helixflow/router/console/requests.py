@@ -120,6 +120,10 @@ class RequestLog:
                 elif kind == "complete":
                     usage = message.complete.usage
                 yield message
+        except (asyncio.CancelledError, GeneratorExit):
+            # A client that goes away after the terminal message got the whole reply.
+            failure = None if usage is not None else asyncio.CancelledError()
+            raise
         except BaseException as exc:
             failure = exc
             raise
