@@ -14,6 +14,10 @@ from helixflow.rest_bridge.console import admin
 from helixflow.rest_bridge.console.sessions import SessionStore
 from helixflow.v1 import admin_pb2
 
+# Each relayed stream ends after this long (a gRPC deadline) and the browser's EventSource
+# reconnects at once: a console tab left open never holds the bridge's shutdown longer.
+MAX_STREAM_S = 30.0
+
 
 def _worker(w: admin_pb2.WorkerStatus) -> dict[str, Any]:
     return {
@@ -50,10 +54,13 @@ def _request(r: admin_pb2.RequestRecord) -> dict[str, Any]:
 
 
 async def _relay(call: Any, convert: Any) -> AsyncIterator[bytes]:
+    yield b"retry: 500\n\n"
     try:
         async for message in call:
             yield b"data: " + orjson.dumps(convert(message)) + b"\n\n"
     except grpc.aio.AioRpcError as err:
+        if err.code() == grpc.StatusCode.DEADLINE_EXCEEDED:
+            return  # the planned end of this stream; the browser reconnects
         yield b"event: error\ndata: " + orjson.dumps({"code": err.code().name, "message": err.details()}) + b"\n\n"
     finally:
         call.cancel()
@@ -79,7 +86,9 @@ def build_events(sessions: SessionStore) -> APIRouter:
         md = await allowed(request)
         if md is None:
             return Response(status_code=401)
-        call = admin.admin_stub(request).WatchWorkers(admin_pb2.WatchWorkersRequest(interval_ms=500), metadata=md)
+        call = admin.admin_stub(request).WatchWorkers(
+            admin_pb2.WatchWorkersRequest(interval_ms=500), metadata=md, timeout=MAX_STREAM_S
+        )
         return sse(_relay(call, lambda m: {"workers": [_worker(w) for w in m.workers]}))
 
     @events.get("/requests")
@@ -87,7 +96,9 @@ def build_events(sessions: SessionStore) -> APIRouter:
         md = await allowed(request)
         if md is None:
             return Response(status_code=401)
-        call = admin.admin_stub(request).WatchRequests(admin_pb2.WatchRequestsRequest(backlog=50), metadata=md)
+        call = admin.admin_stub(request).WatchRequests(
+            admin_pb2.WatchRequestsRequest(backlog=50), metadata=md, timeout=MAX_STREAM_S
+        )
         return sse(_relay(call, lambda m: _request(m.request)))
 
     return events

@@ -2,8 +2,12 @@ import { el, live } from "./common.js";
 
 const body = document.querySelector("#requests tbody");
 const MAX_ROWS = 200;
+const seen = new Set(); // each reconnect replays the router's backlog
 
 live("/ui/events/requests", (r) => {
+  const key = `${r.id}@${r.finished_at}`;
+  if (seen.has(key)) return;
+  seen.add(key);
   const when = new Date(r.finished_at).toLocaleTimeString();
   const row = el("tr", { "data-request-id": r.id, class: r.status === "OK" ? "" : "failed" },
     el("td", {}, when),
