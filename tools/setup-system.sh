@@ -11,6 +11,8 @@ PACKAGES=(
   protobuf-compiler-grpc-java-plugin libgrpc-java libprotobuf-java libnetty-java libperfmark-java
   libgeronimo-annotation-1.3-spec-java libnetty-tcnative-java libnetty-tcnative-jni default-jdk-headless
   ruby ruby-grpc ruby-google-protobuf
+  # The web console's browser tests (tests/console): headless Chromium driven by selenium.
+  chromium chromium-driver
 )
 # Node.js runs ts-proto (tools/ts) and the TypeScript client; keep one already installed.
 command -v npm >/dev/null || PACKAGES+=(nodejs npm)

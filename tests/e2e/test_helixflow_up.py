@@ -50,6 +50,11 @@ def test_helixflow_up_serves_rest_and_grpc_then_stops(tmp_path: Path) -> None:
             r = httpx.post(f"http://127.0.0.1:{bridge_port}/v1/chat/completions", json=body, timeout=120)
             assert r.status_code == 200, r.text
             assert r.json()["choices"][0]["message"]["content"]
+        # The console URL it prints serves the console, with the auth-off banner.
+        console_url = next(m.group(1) for line in seen if (m := re.search(r"Web console\s+(\S+/ui)", line)))
+        page = httpx.get(console_url, follow_redirects=True, timeout=60)
+        assert page.status_code == 200, page.text
+        assert 'id="auth-off-banner"' in page.text, page.text
 
         with grpc.insecure_channel(f"127.0.0.1:{router_port}") as channel:
             stub = inference_pb2_grpc.InferenceStub(channel)

@@ -28,6 +28,8 @@ static const char* Admin_method_names[] = {
   "/helixflow.v1.Admin/GetKey",
   "/helixflow.v1.Admin/RevokeKey",
   "/helixflow.v1.Admin/GetUsage",
+  "/helixflow.v1.Admin/WatchWorkers",
+  "/helixflow.v1.Admin/WatchRequests",
 };
 
 std::unique_ptr< Admin::Stub> Admin::NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options) {
@@ -42,6 +44,8 @@ Admin::Stub::Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, con
   , rpcmethod_GetKey_(Admin_method_names[2], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   , rpcmethod_RevokeKey_(Admin_method_names[3], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   , rpcmethod_GetUsage_(Admin_method_names[4], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_WatchWorkers_(Admin_method_names[5], options.suffix_for_stats(),::grpc::internal::RpcMethod::SERVER_STREAMING, channel)
+  , rpcmethod_WatchRequests_(Admin_method_names[6], options.suffix_for_stats(),::grpc::internal::RpcMethod::SERVER_STREAMING, channel)
   {}
 
 ::grpc::Status Admin::Stub::CreateKey(::grpc::ClientContext* context, const ::helixflow::v1::CreateKeyRequest& request, ::helixflow::v1::CreateKeyResponse* response) {
@@ -159,6 +163,38 @@ void Admin::Stub::async::GetUsage(::grpc::ClientContext* context, const ::helixf
   return result;
 }
 
+::grpc::ClientReader< ::helixflow::v1::WatchWorkersResponse>* Admin::Stub::WatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request) {
+  return ::grpc::internal::ClientReaderFactory< ::helixflow::v1::WatchWorkersResponse>::Create(channel_.get(), rpcmethod_WatchWorkers_, context, request);
+}
+
+void Admin::Stub::async::WatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchWorkersResponse>* reactor) {
+  ::grpc::internal::ClientCallbackReaderFactory< ::helixflow::v1::WatchWorkersResponse>::Create(stub_->channel_.get(), stub_->rpcmethod_WatchWorkers_, context, request, reactor);
+}
+
+::grpc::ClientAsyncReader< ::helixflow::v1::WatchWorkersResponse>* Admin::Stub::AsyncWatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq, void* tag) {
+  return ::grpc::internal::ClientAsyncReaderFactory< ::helixflow::v1::WatchWorkersResponse>::Create(channel_.get(), cq, rpcmethod_WatchWorkers_, context, request, true, tag);
+}
+
+::grpc::ClientAsyncReader< ::helixflow::v1::WatchWorkersResponse>* Admin::Stub::PrepareAsyncWatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncReaderFactory< ::helixflow::v1::WatchWorkersResponse>::Create(channel_.get(), cq, rpcmethod_WatchWorkers_, context, request, false, nullptr);
+}
+
+::grpc::ClientReader< ::helixflow::v1::WatchRequestsResponse>* Admin::Stub::WatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) {
+  return ::grpc::internal::ClientReaderFactory< ::helixflow::v1::WatchRequestsResponse>::Create(channel_.get(), rpcmethod_WatchRequests_, context, request);
+}
+
+void Admin::Stub::async::WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchRequestsResponse>* reactor) {
+  ::grpc::internal::ClientCallbackReaderFactory< ::helixflow::v1::WatchRequestsResponse>::Create(stub_->channel_.get(), stub_->rpcmethod_WatchRequests_, context, request, reactor);
+}
+
+::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* Admin::Stub::AsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) {
+  return ::grpc::internal::ClientAsyncReaderFactory< ::helixflow::v1::WatchRequestsResponse>::Create(channel_.get(), cq, rpcmethod_WatchRequests_, context, request, true, tag);
+}
+
+::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* Admin::Stub::PrepareAsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncReaderFactory< ::helixflow::v1::WatchRequestsResponse>::Create(channel_.get(), cq, rpcmethod_WatchRequests_, context, request, false, nullptr);
+}
+
 Admin::Service::Service() {
   AddMethod(new ::grpc::internal::RpcServiceMethod(
       Admin_method_names[0],
@@ -210,6 +246,26 @@ Admin::Service::Service() {
              ::helixflow::v1::GetUsageResponse* resp) {
                return service->GetUsage(ctx, req, resp);
              }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[5],
+      ::grpc::internal::RpcMethod::SERVER_STREAMING,
+      new ::grpc::internal::ServerStreamingHandler< Admin::Service, ::helixflow::v1::WatchWorkersRequest, ::helixflow::v1::WatchWorkersResponse>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::WatchWorkersRequest* req,
+             ::grpc::ServerWriter<::helixflow::v1::WatchWorkersResponse>* writer) {
+               return service->WatchWorkers(ctx, req, writer);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[6],
+      ::grpc::internal::RpcMethod::SERVER_STREAMING,
+      new ::grpc::internal::ServerStreamingHandler< Admin::Service, ::helixflow::v1::WatchRequestsRequest, ::helixflow::v1::WatchRequestsResponse>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::WatchRequestsRequest* req,
+             ::grpc::ServerWriter<::helixflow::v1::WatchRequestsResponse>* writer) {
+               return service->WatchRequests(ctx, req, writer);
+             }, this)));
 }
 
 Admin::Service::~Service() {
@@ -247,6 +303,20 @@ Admin::Service::~Service() {
   (void) context;
   (void) request;
   (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::WatchWorkers(::grpc::ServerContext* context, const ::helixflow::v1::WatchWorkersRequest* request, ::grpc::ServerWriter< ::helixflow::v1::WatchWorkersResponse>* writer) {
+  (void) context;
+  (void) request;
+  (void) writer;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::WatchRequests(::grpc::ServerContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* writer) {
+  (void) context;
+  (void) request;
+  (void) writer;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 

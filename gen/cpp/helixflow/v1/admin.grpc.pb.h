@@ -70,13 +70,35 @@ class Admin final {
     std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RevokeKeyResponse>> PrepareAsyncRevokeKey(::grpc::ClientContext* context, const ::helixflow::v1::RevokeKeyRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RevokeKeyResponse>>(PrepareAsyncRevokeKeyRaw(context, request, cq));
     }
-    // GetUsage reads per-key usage counters.
+    // GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
     virtual ::grpc::Status GetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest& request, ::helixflow::v1::GetUsageResponse* response) = 0;
     std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetUsageResponse>> AsyncGetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetUsageResponse>>(AsyncGetUsageRaw(context, request, cq));
     }
     std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetUsageResponse>> PrepareAsyncGetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetUsageResponse>>(PrepareAsyncGetUsageRaw(context, request, cq));
+    }
+    // WatchWorkers streams this router's view of its workers (health, models, load),
+    // one snapshot at once and then one per interval. It aggregates the workers' load reports.
+    std::unique_ptr< ::grpc::ClientReaderInterface< ::helixflow::v1::WatchWorkersResponse>> WatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request) {
+      return std::unique_ptr< ::grpc::ClientReaderInterface< ::helixflow::v1::WatchWorkersResponse>>(WatchWorkersRaw(context, request));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchWorkersResponse>> AsyncWatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq, void* tag) {
+      return std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchWorkersResponse>>(AsyncWatchWorkersRaw(context, request, cq, tag));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchWorkersResponse>> PrepareAsyncWatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchWorkersResponse>>(PrepareAsyncWatchWorkersRaw(context, request, cq));
+    }
+    // WatchRequests streams finished requests seen by this router replica: the most
+    // recent ones first (oldest first), then each one as it completes. Never prompts.
+    std::unique_ptr< ::grpc::ClientReaderInterface< ::helixflow::v1::WatchRequestsResponse>> WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) {
+      return std::unique_ptr< ::grpc::ClientReaderInterface< ::helixflow::v1::WatchRequestsResponse>>(WatchRequestsRaw(context, request));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>> AsyncWatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) {
+      return std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>>(AsyncWatchRequestsRaw(context, request, cq, tag));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>> PrepareAsyncWatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>>(PrepareAsyncWatchRequestsRaw(context, request, cq));
     }
     class async_interface {
      public:
@@ -93,9 +115,15 @@ class Admin final {
       // RevokeKey disables a key on every router replica from the next request on. Idempotent.
       virtual void RevokeKey(::grpc::ClientContext* context, const ::helixflow::v1::RevokeKeyRequest* request, ::helixflow::v1::RevokeKeyResponse* response, std::function<void(::grpc::Status)>) = 0;
       virtual void RevokeKey(::grpc::ClientContext* context, const ::helixflow::v1::RevokeKeyRequest* request, ::helixflow::v1::RevokeKeyResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
-      // GetUsage reads per-key usage counters.
+      // GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
       virtual void GetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest* request, ::helixflow::v1::GetUsageResponse* response, std::function<void(::grpc::Status)>) = 0;
       virtual void GetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest* request, ::helixflow::v1::GetUsageResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // WatchWorkers streams this router's view of its workers (health, models, load),
+      // one snapshot at once and then one per interval. It aggregates the workers' load reports.
+      virtual void WatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchWorkersResponse>* reactor) = 0;
+      // WatchRequests streams finished requests seen by this router replica: the most
+      // recent ones first (oldest first), then each one as it completes. Never prompts.
+      virtual void WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchRequestsResponse>* reactor) = 0;
     };
     typedef class async_interface experimental_async_interface;
     virtual class async_interface* async() { return nullptr; }
@@ -111,6 +139,12 @@ class Admin final {
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RevokeKeyResponse>* PrepareAsyncRevokeKeyRaw(::grpc::ClientContext* context, const ::helixflow::v1::RevokeKeyRequest& request, ::grpc::CompletionQueue* cq) = 0;
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetUsageResponse>* AsyncGetUsageRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest& request, ::grpc::CompletionQueue* cq) = 0;
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetUsageResponse>* PrepareAsyncGetUsageRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientReaderInterface< ::helixflow::v1::WatchWorkersResponse>* WatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request) = 0;
+    virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchWorkersResponse>* AsyncWatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq, void* tag) = 0;
+    virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchWorkersResponse>* PrepareAsyncWatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientReaderInterface< ::helixflow::v1::WatchRequestsResponse>* WatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) = 0;
+    virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>* AsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) = 0;
+    virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>* PrepareAsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) = 0;
   };
   class Stub final : public StubInterface {
    public:
@@ -150,6 +184,24 @@ class Admin final {
     std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetUsageResponse>> PrepareAsyncGetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetUsageResponse>>(PrepareAsyncGetUsageRaw(context, request, cq));
     }
+    std::unique_ptr< ::grpc::ClientReader< ::helixflow::v1::WatchWorkersResponse>> WatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request) {
+      return std::unique_ptr< ::grpc::ClientReader< ::helixflow::v1::WatchWorkersResponse>>(WatchWorkersRaw(context, request));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchWorkersResponse>> AsyncWatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq, void* tag) {
+      return std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchWorkersResponse>>(AsyncWatchWorkersRaw(context, request, cq, tag));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchWorkersResponse>> PrepareAsyncWatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchWorkersResponse>>(PrepareAsyncWatchWorkersRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientReader< ::helixflow::v1::WatchRequestsResponse>> WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) {
+      return std::unique_ptr< ::grpc::ClientReader< ::helixflow::v1::WatchRequestsResponse>>(WatchRequestsRaw(context, request));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>> AsyncWatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) {
+      return std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>>(AsyncWatchRequestsRaw(context, request, cq, tag));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>> PrepareAsyncWatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>>(PrepareAsyncWatchRequestsRaw(context, request, cq));
+    }
     class async final :
       public StubInterface::async_interface {
      public:
@@ -163,6 +215,8 @@ class Admin final {
       void RevokeKey(::grpc::ClientContext* context, const ::helixflow::v1::RevokeKeyRequest* request, ::helixflow::v1::RevokeKeyResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
       void GetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest* request, ::helixflow::v1::GetUsageResponse* response, std::function<void(::grpc::Status)>) override;
       void GetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest* request, ::helixflow::v1::GetUsageResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void WatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchWorkersResponse>* reactor) override;
+      void WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchRequestsResponse>* reactor) override;
      private:
       friend class Stub;
       explicit async(Stub* stub): stub_(stub) { }
@@ -184,11 +238,19 @@ class Admin final {
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RevokeKeyResponse>* PrepareAsyncRevokeKeyRaw(::grpc::ClientContext* context, const ::helixflow::v1::RevokeKeyRequest& request, ::grpc::CompletionQueue* cq) override;
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetUsageResponse>* AsyncGetUsageRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest& request, ::grpc::CompletionQueue* cq) override;
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetUsageResponse>* PrepareAsyncGetUsageRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientReader< ::helixflow::v1::WatchWorkersResponse>* WatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request) override;
+    ::grpc::ClientAsyncReader< ::helixflow::v1::WatchWorkersResponse>* AsyncWatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq, void* tag) override;
+    ::grpc::ClientAsyncReader< ::helixflow::v1::WatchWorkersResponse>* PrepareAsyncWatchWorkersRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientReader< ::helixflow::v1::WatchRequestsResponse>* WatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) override;
+    ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* AsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) override;
+    ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* PrepareAsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) override;
     const ::grpc::internal::RpcMethod rpcmethod_CreateKey_;
     const ::grpc::internal::RpcMethod rpcmethod_ListKeys_;
     const ::grpc::internal::RpcMethod rpcmethod_GetKey_;
     const ::grpc::internal::RpcMethod rpcmethod_RevokeKey_;
     const ::grpc::internal::RpcMethod rpcmethod_GetUsage_;
+    const ::grpc::internal::RpcMethod rpcmethod_WatchWorkers_;
+    const ::grpc::internal::RpcMethod rpcmethod_WatchRequests_;
   };
   static std::unique_ptr<Stub> NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
 
@@ -204,8 +266,14 @@ class Admin final {
     virtual ::grpc::Status GetKey(::grpc::ServerContext* context, const ::helixflow::v1::GetKeyRequest* request, ::helixflow::v1::GetKeyResponse* response);
     // RevokeKey disables a key on every router replica from the next request on. Idempotent.
     virtual ::grpc::Status RevokeKey(::grpc::ServerContext* context, const ::helixflow::v1::RevokeKeyRequest* request, ::helixflow::v1::RevokeKeyResponse* response);
-    // GetUsage reads per-key usage counters.
+    // GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
     virtual ::grpc::Status GetUsage(::grpc::ServerContext* context, const ::helixflow::v1::GetUsageRequest* request, ::helixflow::v1::GetUsageResponse* response);
+    // WatchWorkers streams this router's view of its workers (health, models, load),
+    // one snapshot at once and then one per interval. It aggregates the workers' load reports.
+    virtual ::grpc::Status WatchWorkers(::grpc::ServerContext* context, const ::helixflow::v1::WatchWorkersRequest* request, ::grpc::ServerWriter< ::helixflow::v1::WatchWorkersResponse>* writer);
+    // WatchRequests streams finished requests seen by this router replica: the most
+    // recent ones first (oldest first), then each one as it completes. Never prompts.
+    virtual ::grpc::Status WatchRequests(::grpc::ServerContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* writer);
   };
   template <class BaseClass>
   class WithAsyncMethod_CreateKey : public BaseClass {
@@ -307,7 +375,47 @@ class Admin final {
       ::grpc::Service::RequestAsyncUnary(4, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
-  typedef WithAsyncMethod_CreateKey<WithAsyncMethod_ListKeys<WithAsyncMethod_GetKey<WithAsyncMethod_RevokeKey<WithAsyncMethod_GetUsage<Service > > > > > AsyncService;
+  template <class BaseClass>
+  class WithAsyncMethod_WatchWorkers : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_WatchWorkers() {
+      ::grpc::Service::MarkMethodAsync(5);
+    }
+    ~WithAsyncMethod_WatchWorkers() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchWorkers(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchWorkersRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchWorkersResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestWatchWorkers(::grpc::ServerContext* context, ::helixflow::v1::WatchWorkersRequest* request, ::grpc::ServerAsyncWriter< ::helixflow::v1::WatchWorkersResponse>* writer, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncServerStreaming(5, context, request, writer, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_WatchRequests : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_WatchRequests() {
+      ::grpc::Service::MarkMethodAsync(6);
+    }
+    ~WithAsyncMethod_WatchRequests() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchRequests(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestWatchRequests(::grpc::ServerContext* context, ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ServerAsyncWriter< ::helixflow::v1::WatchRequestsResponse>* writer, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncServerStreaming(6, context, request, writer, new_call_cq, notification_cq, tag);
+    }
+  };
+  typedef WithAsyncMethod_CreateKey<WithAsyncMethod_ListKeys<WithAsyncMethod_GetKey<WithAsyncMethod_RevokeKey<WithAsyncMethod_GetUsage<WithAsyncMethod_WatchWorkers<WithAsyncMethod_WatchRequests<Service > > > > > > > AsyncService;
   template <class BaseClass>
   class WithCallbackMethod_CreateKey : public BaseClass {
    private:
@@ -443,7 +551,51 @@ class Admin final {
     virtual ::grpc::ServerUnaryReactor* GetUsage(
       ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::GetUsageRequest* /*request*/, ::helixflow::v1::GetUsageResponse* /*response*/)  { return nullptr; }
   };
-  typedef WithCallbackMethod_CreateKey<WithCallbackMethod_ListKeys<WithCallbackMethod_GetKey<WithCallbackMethod_RevokeKey<WithCallbackMethod_GetUsage<Service > > > > > CallbackService;
+  template <class BaseClass>
+  class WithCallbackMethod_WatchWorkers : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_WatchWorkers() {
+      ::grpc::Service::MarkMethodCallback(5,
+          new ::grpc::internal::CallbackServerStreamingHandler< ::helixflow::v1::WatchWorkersRequest, ::helixflow::v1::WatchWorkersResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::WatchWorkersRequest* request) { return this->WatchWorkers(context, request); }));
+    }
+    ~WithCallbackMethod_WatchWorkers() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchWorkers(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchWorkersRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchWorkersResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerWriteReactor< ::helixflow::v1::WatchWorkersResponse>* WatchWorkers(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::WatchWorkersRequest* /*request*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_WatchRequests : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_WatchRequests() {
+      ::grpc::Service::MarkMethodCallback(6,
+          new ::grpc::internal::CallbackServerStreamingHandler< ::helixflow::v1::WatchRequestsRequest, ::helixflow::v1::WatchRequestsResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::WatchRequestsRequest* request) { return this->WatchRequests(context, request); }));
+    }
+    ~WithCallbackMethod_WatchRequests() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchRequests(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerWriteReactor< ::helixflow::v1::WatchRequestsResponse>* WatchRequests(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/)  { return nullptr; }
+  };
+  typedef WithCallbackMethod_CreateKey<WithCallbackMethod_ListKeys<WithCallbackMethod_GetKey<WithCallbackMethod_RevokeKey<WithCallbackMethod_GetUsage<WithCallbackMethod_WatchWorkers<WithCallbackMethod_WatchRequests<Service > > > > > > > CallbackService;
   typedef CallbackService ExperimentalCallbackService;
   template <class BaseClass>
   class WithGenericMethod_CreateKey : public BaseClass {
@@ -526,6 +678,40 @@ class Admin final {
     }
     // disable synchronous version of this method
     ::grpc::Status GetUsage(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetUsageRequest* /*request*/, ::helixflow::v1::GetUsageResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_WatchWorkers : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_WatchWorkers() {
+      ::grpc::Service::MarkMethodGeneric(5);
+    }
+    ~WithGenericMethod_WatchWorkers() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchWorkers(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchWorkersRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchWorkersResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_WatchRequests : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_WatchRequests() {
+      ::grpc::Service::MarkMethodGeneric(6);
+    }
+    ~WithGenericMethod_WatchRequests() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchRequests(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* /*writer*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -628,6 +814,46 @@ class Admin final {
     }
     void RequestGetUsage(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
       ::grpc::Service::RequestAsyncUnary(4, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_WatchWorkers : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_WatchWorkers() {
+      ::grpc::Service::MarkMethodRaw(5);
+    }
+    ~WithRawMethod_WatchWorkers() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchWorkers(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchWorkersRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchWorkersResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestWatchWorkers(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncWriter< ::grpc::ByteBuffer>* writer, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncServerStreaming(5, context, request, writer, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_WatchRequests : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_WatchRequests() {
+      ::grpc::Service::MarkMethodRaw(6);
+    }
+    ~WithRawMethod_WatchRequests() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchRequests(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestWatchRequests(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncWriter< ::grpc::ByteBuffer>* writer, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncServerStreaming(6, context, request, writer, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -739,6 +965,50 @@ class Admin final {
     }
     virtual ::grpc::ServerUnaryReactor* GetUsage(
       ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_WatchWorkers : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_WatchWorkers() {
+      ::grpc::Service::MarkMethodRawCallback(5,
+          new ::grpc::internal::CallbackServerStreamingHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const::grpc::ByteBuffer* request) { return this->WatchWorkers(context, request); }));
+    }
+    ~WithRawCallbackMethod_WatchWorkers() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchWorkers(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchWorkersRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchWorkersResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerWriteReactor< ::grpc::ByteBuffer>* WatchWorkers(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_WatchRequests : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_WatchRequests() {
+      ::grpc::Service::MarkMethodRawCallback(6,
+          new ::grpc::internal::CallbackServerStreamingHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const::grpc::ByteBuffer* request) { return this->WatchRequests(context, request); }));
+    }
+    ~WithRawCallbackMethod_WatchRequests() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status WatchRequests(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerWriteReactor< ::grpc::ByteBuffer>* WatchRequests(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/)  { return nullptr; }
   };
   template <class BaseClass>
   class WithStreamedUnaryMethod_CreateKey : public BaseClass {
@@ -876,8 +1146,62 @@ class Admin final {
     virtual ::grpc::Status StreamedGetUsage(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::GetUsageRequest,::helixflow::v1::GetUsageResponse>* server_unary_streamer) = 0;
   };
   typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<Service > > > > > StreamedUnaryService;
-  typedef Service SplitStreamedService;
-  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<Service > > > > > StreamedService;
+  template <class BaseClass>
+  class WithSplitStreamingMethod_WatchWorkers : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithSplitStreamingMethod_WatchWorkers() {
+      ::grpc::Service::MarkMethodStreamed(5,
+        new ::grpc::internal::SplitServerStreamingHandler<
+          ::helixflow::v1::WatchWorkersRequest, ::helixflow::v1::WatchWorkersResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerSplitStreamer<
+                     ::helixflow::v1::WatchWorkersRequest, ::helixflow::v1::WatchWorkersResponse>* streamer) {
+                       return this->StreamedWatchWorkers(context,
+                         streamer);
+                  }));
+    }
+    ~WithSplitStreamingMethod_WatchWorkers() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status WatchWorkers(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchWorkersRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchWorkersResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with split streamed
+    virtual ::grpc::Status StreamedWatchWorkers(::grpc::ServerContext* context, ::grpc::ServerSplitStreamer< ::helixflow::v1::WatchWorkersRequest,::helixflow::v1::WatchWorkersResponse>* server_split_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithSplitStreamingMethod_WatchRequests : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithSplitStreamingMethod_WatchRequests() {
+      ::grpc::Service::MarkMethodStreamed(6,
+        new ::grpc::internal::SplitServerStreamingHandler<
+          ::helixflow::v1::WatchRequestsRequest, ::helixflow::v1::WatchRequestsResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerSplitStreamer<
+                     ::helixflow::v1::WatchRequestsRequest, ::helixflow::v1::WatchRequestsResponse>* streamer) {
+                       return this->StreamedWatchRequests(context,
+                         streamer);
+                  }));
+    }
+    ~WithSplitStreamingMethod_WatchRequests() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status WatchRequests(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with split streamed
+    virtual ::grpc::Status StreamedWatchRequests(::grpc::ServerContext* context, ::grpc::ServerSplitStreamer< ::helixflow::v1::WatchRequestsRequest,::helixflow::v1::WatchRequestsResponse>* server_split_streamer) = 0;
+  };
+  typedef WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<Service > > SplitStreamedService;
+  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<Service > > > > > > > StreamedService;
 };
 
 }  // namespace v1

@@ -169,6 +169,10 @@ PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORIT
 PROTOBUF_CONSTEXPR GetUsageRequest::GetUsageRequest(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.start_time_)*/nullptr
+  , /*decltype(_impl_.end_time_)*/nullptr
+  , /*decltype(_impl_.step_)*/nullptr
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct GetUsageRequestDefaultTypeInternal {
   PROTOBUF_CONSTEXPR GetUsageRequestDefaultTypeInternal()
@@ -198,6 +202,7 @@ PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORIT
 PROTOBUF_CONSTEXPR GetUsageResponse::GetUsageResponse(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.usage_)*/{}
+  , /*decltype(_impl_.buckets_)*/{}
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct GetUsageResponseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR GetUsageResponseDefaultTypeInternal()
@@ -208,9 +213,142 @@ struct GetUsageResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 GetUsageResponseDefaultTypeInternal _GetUsageResponse_default_instance_;
+PROTOBUF_CONSTEXPR UsageBucket_ErrorsEntry_DoNotUse::UsageBucket_ErrorsEntry_DoNotUse(
+    ::_pbi::ConstantInitialized) {}
+struct UsageBucket_ErrorsEntry_DoNotUseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UsageBucket_ErrorsEntry_DoNotUseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UsageBucket_ErrorsEntry_DoNotUseDefaultTypeInternal() {}
+  union {
+    UsageBucket_ErrorsEntry_DoNotUse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UsageBucket_ErrorsEntry_DoNotUseDefaultTypeInternal _UsageBucket_ErrorsEntry_DoNotUse_default_instance_;
+PROTOBUF_CONSTEXPR UsageBucket::UsageBucket(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.errors_)*/{::_pbi::ConstantInitialized()}
+  , /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.start_time_)*/nullptr
+  , /*decltype(_impl_.requests_)*/uint64_t{0u}
+  , /*decltype(_impl_.prompt_tokens_)*/uint64_t{0u}
+  , /*decltype(_impl_.completion_tokens_)*/uint64_t{0u}
+  , /*decltype(_impl_.ttft_ms_sum_)*/0
+  , /*decltype(_impl_.ttft_count_)*/uint64_t{0u}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UsageBucketDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UsageBucketDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UsageBucketDefaultTypeInternal() {}
+  union {
+    UsageBucket _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UsageBucketDefaultTypeInternal _UsageBucket_default_instance_;
+PROTOBUF_CONSTEXPR WatchWorkersRequest::WatchWorkersRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.interval_ms_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct WatchWorkersRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR WatchWorkersRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~WatchWorkersRequestDefaultTypeInternal() {}
+  union {
+    WatchWorkersRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchWorkersRequestDefaultTypeInternal _WatchWorkersRequest_default_instance_;
+PROTOBUF_CONSTEXPR WorkerStatus::WorkerStatus(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.aliases_)*/{}
+  , /*decltype(_impl_.address_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.model_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.serving_)*/false
+  , /*decltype(_impl_.routable_)*/false
+  , /*decltype(_impl_.draining_)*/false
+  , /*decltype(_impl_.waiting_)*/0u
+  , /*decltype(_impl_.running_)*/0u
+  , /*decltype(_impl_.max_running_)*/0u
+  , /*decltype(_impl_.kv_cache_usage_)*/0
+  , /*decltype(_impl_.prefix_cache_hit_rate_)*/0
+  , /*decltype(_impl_.router_inflight_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct WorkerStatusDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR WorkerStatusDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~WorkerStatusDefaultTypeInternal() {}
+  union {
+    WorkerStatus _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WorkerStatusDefaultTypeInternal _WorkerStatus_default_instance_;
+PROTOBUF_CONSTEXPR WatchWorkersResponse::WatchWorkersResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.workers_)*/{}
+  , /*decltype(_impl_.time_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct WatchWorkersResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR WatchWorkersResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~WatchWorkersResponseDefaultTypeInternal() {}
+  union {
+    WatchWorkersResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchWorkersResponseDefaultTypeInternal _WatchWorkersResponse_default_instance_;
+PROTOBUF_CONSTEXPR WatchRequestsRequest::WatchRequestsRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.backlog_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct WatchRequestsRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR WatchRequestsRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~WatchRequestsRequestDefaultTypeInternal() {}
+  union {
+    WatchRequestsRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchRequestsRequestDefaultTypeInternal _WatchRequestsRequest_default_instance_;
+PROTOBUF_CONSTEXPR RequestRecord::RequestRecord(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.request_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.key_name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.method_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.status_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.latency_)*/nullptr
+  , /*decltype(_impl_.time_to_first_token_)*/nullptr
+  , /*decltype(_impl_.finished_at_)*/nullptr
+  , /*decltype(_impl_.prompt_tokens_)*/0u
+  , /*decltype(_impl_.completion_tokens_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct RequestRecordDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR RequestRecordDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~RequestRecordDefaultTypeInternal() {}
+  union {
+    RequestRecord _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RequestRecordDefaultTypeInternal _RequestRecord_default_instance_;
+PROTOBUF_CONSTEXPR WatchRequestsResponse::WatchRequestsResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.request_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct WatchRequestsResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR WatchRequestsResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~WatchRequestsResponseDefaultTypeInternal() {}
+  union {
+    WatchRequestsResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchRequestsResponseDefaultTypeInternal _WatchRequestsResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fadmin_2eproto[13];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fadmin_2eproto[21];
 static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto[1];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto = nullptr;
 
@@ -310,6 +448,10 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.key_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.start_time_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.end_time_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.step_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.model_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyUsage, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -327,6 +469,97 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageResponse, _impl_.usage_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageResponse, _impl_.buckets_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse, _has_bits_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse, key_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse, value_),
+  0,
+  1,
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.start_time_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.key_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.model_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.requests_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.prompt_tokens_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.completion_tokens_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.errors_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.ttft_ms_sum_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.ttft_count_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchWorkersRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchWorkersRequest, _impl_.interval_ms_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.address_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.serving_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.routable_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.draining_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.model_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.aliases_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.backend_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.waiting_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.running_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.max_running_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.kv_cache_usage_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.prefix_cache_hit_rate_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.router_inflight_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchWorkersResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchWorkersResponse, _impl_.workers_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchWorkersResponse, _impl_.time_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchRequestsRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchRequestsRequest, _impl_.backlog_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.request_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.key_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.key_name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.method_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.model_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.prompt_tokens_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.completion_tokens_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.status_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.latency_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.time_to_first_token_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.finished_at_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchRequestsResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchRequestsResponse, _impl_.request_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, 12, -1, sizeof(::helixflow::v1::KeyScopes)},
@@ -340,8 +573,16 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 74, -1, -1, sizeof(::helixflow::v1::RevokeKeyRequest)},
   { 81, -1, -1, sizeof(::helixflow::v1::RevokeKeyResponse)},
   { 88, -1, -1, sizeof(::helixflow::v1::GetUsageRequest)},
-  { 95, -1, -1, sizeof(::helixflow::v1::KeyUsage)},
-  { 105, -1, -1, sizeof(::helixflow::v1::GetUsageResponse)},
+  { 99, -1, -1, sizeof(::helixflow::v1::KeyUsage)},
+  { 109, -1, -1, sizeof(::helixflow::v1::GetUsageResponse)},
+  { 117, 125, -1, sizeof(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse)},
+  { 127, -1, -1, sizeof(::helixflow::v1::UsageBucket)},
+  { 142, -1, -1, sizeof(::helixflow::v1::WatchWorkersRequest)},
+  { 149, -1, -1, sizeof(::helixflow::v1::WorkerStatus)},
+  { 168, -1, -1, sizeof(::helixflow::v1::WatchWorkersResponse)},
+  { 176, -1, -1, sizeof(::helixflow::v1::WatchRequestsRequest)},
+  { 183, -1, -1, sizeof(::helixflow::v1::RequestRecord)},
+  { 200, -1, -1, sizeof(::helixflow::v1::WatchRequestsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -358,67 +599,127 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_GetUsageRequest_default_instance_._instance,
   &::helixflow::v1::_KeyUsage_default_instance_._instance,
   &::helixflow::v1::_GetUsageResponse_default_instance_._instance,
+  &::helixflow::v1::_UsageBucket_ErrorsEntry_DoNotUse_default_instance_._instance,
+  &::helixflow::v1::_UsageBucket_default_instance_._instance,
+  &::helixflow::v1::_WatchWorkersRequest_default_instance_._instance,
+  &::helixflow::v1::_WorkerStatus_default_instance_._instance,
+  &::helixflow::v1::_WatchWorkersResponse_default_instance_._instance,
+  &::helixflow::v1::_WatchRequestsRequest_default_instance_._instance,
+  &::helixflow::v1::_RequestRecord_default_instance_._instance,
+  &::helixflow::v1::_WatchRequestsResponse_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\030helixflow/v1/admin.proto\022\014helixflow.v1"
-  "\032\037google/protobuf/timestamp.proto\"\256\002\n\tKe"
-  "yScopes\022:\n\013permissions\030\001 \003(\0162\030.helixflow"
-  ".v1.PermissionR\013permissions\022\026\n\006models\030\002 "
-  "\003(\tR\006models\022\025\n\003rpm\030\003 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tp"
-  "m\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026max_concurrent_stre"
-  "ams\030\005 \001(\rH\002R\024maxConcurrentStreams\210\001\001\0229\n\n"
-  "expires_at\030\006 \001(\0132\032.google.protobuf.Times"
-  "tampR\texpiresAtB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_max_"
-  "concurrent_streams\"\201\002\n\006ApiKey\022\025\n\006key_id\030"
-  "\001 \001(\tR\005keyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016disp"
-  "lay_prefix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scope"
-  "s\030\004 \001(\0132\027.helixflow.v1.KeyScopesR\006scopes"
-  "\0229\n\ncreated_at\030\005 \001(\0132\032.google.protobuf.T"
-  "imestampR\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132"
-  "\032.google.protobuf.TimestampR\trevokedAt\"W"
-  "\n\020CreateKeyRequest\022\022\n\004name\030\001 \001(\tR\004name\022/"
-  "\n\006scopes\030\002 \001(\0132\027.helixflow.v1.KeyScopesR"
-  "\006scopes\"S\n\021CreateKeyResponse\022&\n\003key\030\001 \001("
-  "\0132\024.helixflow.v1.ApiKeyR\003key\022\026\n\006secret\030\002"
-  " \001(\tR\006secret\":\n\017ListKeysRequest\022\'\n\017inclu"
-  "de_revoked\030\001 \001(\010R\016includeRevoked\"<\n\020List"
-  "KeysResponse\022(\n\004keys\030\001 \003(\0132\024.helixflow.v"
-  "1.ApiKeyR\004keys\"&\n\rGetKeyRequest\022\025\n\006key_i"
-  "d\030\001 \001(\tR\005keyId\"8\n\016GetKeyResponse\022&\n\003key\030"
-  "\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\")\n\020Revo"
-  "keKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\";\n\021R"
-  "evokeKeyResponse\022&\n\003key\030\001 \001(\0132\024.helixflo"
-  "w.v1.ApiKeyR\003key\"(\n\017GetUsageRequest\022\025\n\006k"
-  "ey_id\030\001 \001(\tR\005keyId\"\217\001\n\010KeyUsage\022\025\n\006key_i"
-  "d\030\001 \001(\tR\005keyId\022\032\n\010requests\030\002 \001(\004R\010reques"
-  "ts\022#\n\rprompt_tokens\030\003 \001(\004R\014promptTokens\022"
-  "+\n\021completion_tokens\030\004 \001(\004R\020completionTo"
-  "kens\"@\n\020GetUsageResponse\022,\n\005usage\030\001 \003(\0132"
-  "\026.helixflow.v1.KeyUsageR\005usage*X\n\nPermis"
-  "sion\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PERM"
-  "ISSION_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN\020\002"
-  "2\376\002\n\005Admin\022L\n\tCreateKey\022\036.helixflow.v1.C"
-  "reateKeyRequest\032\037.helixflow.v1.CreateKey"
-  "Response\022I\n\010ListKeys\022\035.helixflow.v1.List"
-  "KeysRequest\032\036.helixflow.v1.ListKeysRespo"
-  "nse\022C\n\006GetKey\022\033.helixflow.v1.GetKeyReque"
-  "st\032\034.helixflow.v1.GetKeyResponse\022L\n\tRevo"
-  "keKey\022\036.helixflow.v1.RevokeKeyRequest\032\037."
-  "helixflow.v1.RevokeKeyResponse\022I\n\010GetUsa"
-  "ge\022\035.helixflow.v1.GetUsageRequest\032\036.heli"
-  "xflow.v1.GetUsageResponseB\?\n\020dev.helixfl"
-  "ow.v1P\001Z)helixflow/gen/go/helixflow/v1;h"
-  "elixflowv1b\006proto3"
+  "\032\036google/protobuf/duration.proto\032\037google"
+  "/protobuf/timestamp.proto\"\256\002\n\tKeyScopes\022"
+  ":\n\013permissions\030\001 \003(\0162\030.helixflow.v1.Perm"
+  "issionR\013permissions\022\026\n\006models\030\002 \003(\tR\006mod"
+  "els\022\025\n\003rpm\030\003 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H"
+  "\001R\003tpm\210\001\001\0229\n\026max_concurrent_streams\030\005 \001("
+  "\rH\002R\024maxConcurrentStreams\210\001\001\0229\n\nexpires_"
+  "at\030\006 \001(\0132\032.google.protobuf.TimestampR\tex"
+  "piresAtB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_max_concurre"
+  "nt_streams\"\201\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005k"
+  "eyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016display_pref"
+  "ix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scopes\030\004 \001(\0132"
+  "\027.helixflow.v1.KeyScopesR\006scopes\0229\n\ncrea"
+  "ted_at\030\005 \001(\0132\032.google.protobuf.Timestamp"
+  "R\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132\032.google"
+  ".protobuf.TimestampR\trevokedAt\"W\n\020Create"
+  "KeyRequest\022\022\n\004name\030\001 \001(\tR\004name\022/\n\006scopes"
+  "\030\002 \001(\0132\027.helixflow.v1.KeyScopesR\006scopes\""
+  "S\n\021CreateKeyResponse\022&\n\003key\030\001 \001(\0132\024.heli"
+  "xflow.v1.ApiKeyR\003key\022\026\n\006secret\030\002 \001(\tR\006se"
+  "cret\":\n\017ListKeysRequest\022\'\n\017include_revok"
+  "ed\030\001 \001(\010R\016includeRevoked\"<\n\020ListKeysResp"
+  "onse\022(\n\004keys\030\001 \003(\0132\024.helixflow.v1.ApiKey"
+  "R\004keys\"&\n\rGetKeyRequest\022\025\n\006key_id\030\001 \001(\tR"
+  "\005keyId\"8\n\016GetKeyResponse\022&\n\003key\030\001 \001(\0132\024."
+  "helixflow.v1.ApiKeyR\003key\")\n\020RevokeKeyReq"
+  "uest\022\025\n\006key_id\030\001 \001(\tR\005keyId\";\n\021RevokeKey"
+  "Response\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.Api"
+  "KeyR\003key\"\337\001\n\017GetUsageRequest\022\025\n\006key_id\030\001"
+  " \001(\tR\005keyId\0229\n\nstart_time\030\002 \001(\0132\032.google"
+  ".protobuf.TimestampR\tstartTime\0225\n\010end_ti"
+  "me\030\003 \001(\0132\032.google.protobuf.TimestampR\007en"
+  "dTime\022-\n\004step\030\004 \001(\0132\031.google.protobuf.Du"
+  "rationR\004step\022\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010K"
+  "eyUsage\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010reques"
+  "ts\030\002 \001(\004R\010requests\022#\n\rprompt_tokens\030\003 \001("
+  "\004R\014promptTokens\022+\n\021completion_tokens\030\004 \001"
+  "(\004R\020completionTokens\"u\n\020GetUsageResponse"
+  "\022,\n\005usage\030\001 \003(\0132\026.helixflow.v1.KeyUsageR"
+  "\005usage\0223\n\007buckets\030\002 \003(\0132\031.helixflow.v1.U"
+  "sageBucketR\007buckets\"\234\003\n\013UsageBucket\0229\n\ns"
+  "tart_time\030\001 \001(\0132\032.google.protobuf.Timest"
+  "ampR\tstartTime\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n"
+  "\005model\030\003 \001(\tR\005model\022\032\n\010requests\030\004 \001(\004R\010r"
+  "equests\022#\n\rprompt_tokens\030\005 \001(\004R\014promptTo"
+  "kens\022+\n\021completion_tokens\030\006 \001(\004R\020complet"
+  "ionTokens\022=\n\006errors\030\007 \003(\0132%.helixflow.v1"
+  ".UsageBucket.ErrorsEntryR\006errors\022\036\n\013ttft"
+  "_ms_sum\030\010 \001(\001R\tttftMsSum\022\035\n\nttft_count\030\t"
+  " \001(\004R\tttftCount\0329\n\013ErrorsEntry\022\020\n\003key\030\001 "
+  "\001(\tR\003key\022\024\n\005value\030\002 \001(\004R\005value:\0028\001\"6\n\023Wa"
+  "tchWorkersRequest\022\037\n\013interval_ms\030\001 \001(\rR\n"
+  "intervalMs\"\240\003\n\014WorkerStatus\022\030\n\007address\030\001"
+  " \001(\tR\007address\022\030\n\007serving\030\002 \001(\010R\007serving\022"
+  "\032\n\010routable\030\003 \001(\010R\010routable\022\032\n\010draining\030"
+  "\004 \001(\010R\010draining\022\031\n\010model_id\030\005 \001(\tR\007model"
+  "Id\022\030\n\007aliases\030\006 \003(\tR\007aliases\022\030\n\007backend\030"
+  "\007 \001(\tR\007backend\022\030\n\007waiting\030\010 \001(\rR\007waiting"
+  "\022\030\n\007running\030\t \001(\rR\007running\022\037\n\013max_runnin"
+  "g\030\n \001(\rR\nmaxRunning\022$\n\016kv_cache_usage\030\013 "
+  "\001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hit_ra"
+  "te\030\014 \001(\002R\022prefixCacheHitRate\022\'\n\017router_i"
+  "nflight\030\r \001(\rR\016routerInflight\"|\n\024WatchWo"
+  "rkersResponse\0224\n\007workers\030\001 \003(\0132\032.helixfl"
+  "ow.v1.WorkerStatusR\007workers\022.\n\004time\030\002 \001("
+  "\0132\032.google.protobuf.TimestampR\004time\"0\n\024W"
+  "atchRequestsRequest\022\030\n\007backlog\030\001 \001(\rR\007ba"
+  "cklog\"\264\003\n\rRequestRecord\022\035\n\nrequest_id\030\001 "
+  "\001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n"
+  "\010key_name\030\003 \001(\tR\007keyName\022\026\n\006method\030\004 \001(\t"
+  "R\006method\022\024\n\005model\030\005 \001(\tR\005model\022#\n\rprompt"
+  "_tokens\030\006 \001(\rR\014promptTokens\022+\n\021completio"
+  "n_tokens\030\007 \001(\rR\020completionTokens\022\026\n\006stat"
+  "us\030\010 \001(\tR\006status\0223\n\007latency\030\t \001(\0132\031.goog"
+  "le.protobuf.DurationR\007latency\022H\n\023time_to"
+  "_first_token\030\n \001(\0132\031.google.protobuf.Dur"
+  "ationR\020timeToFirstToken\022;\n\013finished_at\030\013"
+  " \001(\0132\032.google.protobuf.TimestampR\nfinish"
+  "edAt\"N\n\025WatchRequestsResponse\0225\n\007request"
+  "\030\001 \001(\0132\033.helixflow.v1.RequestRecordR\007req"
+  "uest*X\n\nPermission\022\032\n\026PERMISSION_UNSPECI"
+  "FIED\020\000\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERM"
+  "ISSION_ADMIN\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036."
+  "helixflow.v1.CreateKeyRequest\032\037.helixflo"
+  "w.v1.CreateKeyResponse\022I\n\010ListKeys\022\035.hel"
+  "ixflow.v1.ListKeysRequest\032\036.helixflow.v1"
+  ".ListKeysResponse\022C\n\006GetKey\022\033.helixflow."
+  "v1.GetKeyRequest\032\034.helixflow.v1.GetKeyRe"
+  "sponse\022L\n\tRevokeKey\022\036.helixflow.v1.Revok"
+  "eKeyRequest\032\037.helixflow.v1.RevokeKeyResp"
+  "onse\022I\n\010GetUsage\022\035.helixflow.v1.GetUsage"
+  "Request\032\036.helixflow.v1.GetUsageResponse\022"
+  "W\n\014WatchWorkers\022!.helixflow.v1.WatchWork"
+  "ersRequest\032\".helixflow.v1.WatchWorkersRe"
+  "sponse0\001\022Z\n\rWatchRequests\022\".helixflow.v1"
+  ".WatchRequestsRequest\032#.helixflow.v1.Wat"
+  "chRequestsResponse0\001B\?\n\020dev.helixflow.v1"
+  "P\001Z)helixflow/gen/go/helixflow/v1;helixf"
+  "lowv1b\006proto3"
   ;
-static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps[1] = {
+static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps[2] = {
+  &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
   &::descriptor_table_google_2fprotobuf_2ftimestamp_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fadmin_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fadmin_2eproto = {
-    false, false, 1938, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
+    false, false, 3973, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
     "helixflow/v1/admin.proto",
-    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 1, 13,
+    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 2, 21,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fadmin_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto,
@@ -2936,8 +3237,41 @@ void RevokeKeyResponse::InternalSwap(RevokeKeyResponse* other) {
 
 class GetUsageRequest::_Internal {
  public:
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& start_time(const GetUsageRequest* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& end_time(const GetUsageRequest* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& step(const GetUsageRequest* msg);
 };
 
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+GetUsageRequest::_Internal::start_time(const GetUsageRequest* msg) {
+  return *msg->_impl_.start_time_;
+}
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+GetUsageRequest::_Internal::end_time(const GetUsageRequest* msg) {
+  return *msg->_impl_.end_time_;
+}
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+GetUsageRequest::_Internal::step(const GetUsageRequest* msg) {
+  return *msg->_impl_.step_;
+}
+void GetUsageRequest::clear_start_time() {
+  if (GetArenaForAllocation() == nullptr && _impl_.start_time_ != nullptr) {
+    delete _impl_.start_time_;
+  }
+  _impl_.start_time_ = nullptr;
+}
+void GetUsageRequest::clear_end_time() {
+  if (GetArenaForAllocation() == nullptr && _impl_.end_time_ != nullptr) {
+    delete _impl_.end_time_;
+  }
+  _impl_.end_time_ = nullptr;
+}
+void GetUsageRequest::clear_step() {
+  if (GetArenaForAllocation() == nullptr && _impl_.step_ != nullptr) {
+    delete _impl_.step_;
+  }
+  _impl_.step_ = nullptr;
+}
 GetUsageRequest::GetUsageRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -2949,6 +3283,10 @@ GetUsageRequest::GetUsageRequest(const GetUsageRequest& from)
   GetUsageRequest* const _this = this; (void)_this;
   new (&_impl_) Impl_{
       decltype(_impl_.key_id_){}
+    , decltype(_impl_.model_){}
+    , decltype(_impl_.start_time_){nullptr}
+    , decltype(_impl_.end_time_){nullptr}
+    , decltype(_impl_.step_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -2960,6 +3298,23 @@ GetUsageRequest::GetUsageRequest(const GetUsageRequest& from)
     _this->_impl_.key_id_.Set(from._internal_key_id(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_start_time()) {
+    _this->_impl_.start_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.start_time_);
+  }
+  if (from._internal_has_end_time()) {
+    _this->_impl_.end_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.end_time_);
+  }
+  if (from._internal_has_step()) {
+    _this->_impl_.step_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.step_);
+  }
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.GetUsageRequest)
 }
 
@@ -2969,11 +3324,19 @@ inline void GetUsageRequest::SharedCtor(
   (void)is_message_owned;
   new (&_impl_) Impl_{
       decltype(_impl_.key_id_){}
+    , decltype(_impl_.model_){}
+    , decltype(_impl_.start_time_){nullptr}
+    , decltype(_impl_.end_time_){nullptr}
+    , decltype(_impl_.step_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.key_id_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -2989,6 +3352,10 @@ GetUsageRequest::~GetUsageRequest() {
 inline void GetUsageRequest::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.key_id_.Destroy();
+  _impl_.model_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.start_time_;
+  if (this != internal_default_instance()) delete _impl_.end_time_;
+  if (this != internal_default_instance()) delete _impl_.step_;
 }
 
 void GetUsageRequest::SetCachedSize(int size) const {
@@ -3002,6 +3369,19 @@ void GetUsageRequest::Clear() {
   (void) cached_has_bits;
 
   _impl_.key_id_.ClearToEmpty();
+  _impl_.model_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.start_time_ != nullptr) {
+    delete _impl_.start_time_;
+  }
+  _impl_.start_time_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.end_time_ != nullptr) {
+    delete _impl_.end_time_;
+  }
+  _impl_.end_time_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.step_ != nullptr) {
+    delete _impl_.step_;
+  }
+  _impl_.step_ = nullptr;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -3018,6 +3398,40 @@ const char* GetUsageRequest::_InternalParse(const char* ptr, ::_pbi::ParseContex
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.GetUsageRequest.key_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr = ctx->ParseMessage(_internal_mutable_start_time(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr = ctx->ParseMessage(_internal_mutable_end_time(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration step = 4 [json_name = "step"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr = ctx->ParseMessage(_internal_mutable_step(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string model = 5 [json_name = "model"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.GetUsageRequest.model"));
         } else
           goto handle_unusual;
         continue;
@@ -3060,6 +3474,37 @@ uint8_t* GetUsageRequest::_InternalSerialize(
         1, this->_internal_key_id(), target);
   }
 
+  // .google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];
+  if (this->_internal_has_start_time()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(2, _Internal::start_time(this),
+        _Internal::start_time(this).GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];
+  if (this->_internal_has_end_time()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(3, _Internal::end_time(this),
+        _Internal::end_time(this).GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Duration step = 4 [json_name = "step"];
+  if (this->_internal_has_step()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(4, _Internal::step(this),
+        _Internal::step(this).GetCachedSize(), target, stream);
+  }
+
+  // string model = 5 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.GetUsageRequest.model");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_model(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3083,6 +3528,34 @@ size_t GetUsageRequest::ByteSizeLong() const {
         this->_internal_key_id());
   }
 
+  // string model = 5 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  // .google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];
+  if (this->_internal_has_start_time()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.start_time_);
+  }
+
+  // .google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];
+  if (this->_internal_has_end_time()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.end_time_);
+  }
+
+  // .google.protobuf.Duration step = 4 [json_name = "step"];
+  if (this->_internal_has_step()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.step_);
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -3103,6 +3576,21 @@ void GetUsageRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const 
 
   if (!from._internal_key_id().empty()) {
     _this->_internal_set_key_id(from._internal_key_id());
+  }
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  if (from._internal_has_start_time()) {
+    _this->_internal_mutable_start_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_start_time());
+  }
+  if (from._internal_has_end_time()) {
+    _this->_internal_mutable_end_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_end_time());
+  }
+  if (from._internal_has_step()) {
+    _this->_internal_mutable_step()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_step());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -3127,6 +3615,16 @@ void GetUsageRequest::InternalSwap(GetUsageRequest* other) {
       &_impl_.key_id_, lhs_arena,
       &other->_impl_.key_id_, rhs_arena
   );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(GetUsageRequest, _impl_.step_)
+      + sizeof(GetUsageRequest::_impl_.step_)
+      - PROTOBUF_FIELD_OFFSET(GetUsageRequest, _impl_.start_time_)>(
+          reinterpret_cast<char*>(&_impl_.start_time_),
+          reinterpret_cast<char*>(&other->_impl_.start_time_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata GetUsageRequest::GetMetadata() const {
@@ -3439,6 +3937,7 @@ GetUsageResponse::GetUsageResponse(const GetUsageResponse& from)
   GetUsageResponse* const _this = this; (void)_this;
   new (&_impl_) Impl_{
       decltype(_impl_.usage_){from._impl_.usage_}
+    , decltype(_impl_.buckets_){from._impl_.buckets_}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -3451,6 +3950,7 @@ inline void GetUsageResponse::SharedCtor(
   (void)is_message_owned;
   new (&_impl_) Impl_{
       decltype(_impl_.usage_){arena}
+    , decltype(_impl_.buckets_){arena}
     , /*decltype(_impl_._cached_size_)*/{}
   };
 }
@@ -3467,6 +3967,7 @@ GetUsageResponse::~GetUsageResponse() {
 inline void GetUsageResponse::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.usage_.~RepeatedPtrField();
+  _impl_.buckets_.~RepeatedPtrField();
 }
 
 void GetUsageResponse::SetCachedSize(int size) const {
@@ -3480,6 +3981,7 @@ void GetUsageResponse::Clear() {
   (void) cached_has_bits;
 
   _impl_.usage_.Clear();
+  _impl_.buckets_.Clear();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -3499,6 +4001,19 @@ const char* GetUsageResponse::_InternalParse(const char* ptr, ::_pbi::ParseConte
             CHK_(ptr);
             if (!ctx->DataAvailable(ptr)) break;
           } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_buckets(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<18>(ptr));
         } else
           goto handle_unusual;
         continue;
@@ -3539,6 +4054,14 @@ uint8_t* GetUsageResponse::_InternalSerialize(
         InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
   }
 
+  // repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_buckets_size()); i < n; i++) {
+    const auto& repfield = this->_internal_buckets(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(2, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3562,6 +4085,13 @@ size_t GetUsageResponse::ByteSizeLong() const {
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
   }
 
+  // repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];
+  total_size += 1UL * this->_internal_buckets_size();
+  for (const auto& msg : this->_impl_.buckets_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -3581,6 +4111,7 @@ void GetUsageResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const
   (void) cached_has_bits;
 
   _this->_impl_.usage_.MergeFrom(from._impl_.usage_);
+  _this->_impl_.buckets_.MergeFrom(from._impl_.buckets_);
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -3599,12 +4130,2565 @@ void GetUsageResponse::InternalSwap(GetUsageResponse* other) {
   using std::swap;
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   _impl_.usage_.InternalSwap(&other->_impl_.usage_);
+  _impl_.buckets_.InternalSwap(&other->_impl_.buckets_);
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata GetUsageResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
       file_level_metadata_helixflow_2fv1_2fadmin_2eproto[12]);
+}
+
+// ===================================================================
+
+UsageBucket_ErrorsEntry_DoNotUse::UsageBucket_ErrorsEntry_DoNotUse() {}
+UsageBucket_ErrorsEntry_DoNotUse::UsageBucket_ErrorsEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena)
+    : SuperType(arena) {}
+void UsageBucket_ErrorsEntry_DoNotUse::MergeFrom(const UsageBucket_ErrorsEntry_DoNotUse& other) {
+  MergeFromInternal(other);
+}
+::PROTOBUF_NAMESPACE_ID::Metadata UsageBucket_ErrorsEntry_DoNotUse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[13]);
+}
+
+// ===================================================================
+
+class UsageBucket::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& start_time(const UsageBucket* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+UsageBucket::_Internal::start_time(const UsageBucket* msg) {
+  return *msg->_impl_.start_time_;
+}
+void UsageBucket::clear_start_time() {
+  if (GetArenaForAllocation() == nullptr && _impl_.start_time_ != nullptr) {
+    delete _impl_.start_time_;
+  }
+  _impl_.start_time_ = nullptr;
+}
+UsageBucket::UsageBucket(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  if (arena != nullptr && !is_message_owned) {
+    arena->OwnCustomDestructor(this, &UsageBucket::ArenaDtor);
+  }
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UsageBucket)
+}
+UsageBucket::UsageBucket(const UsageBucket& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UsageBucket* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      /*decltype(_impl_.errors_)*/{}
+    , decltype(_impl_.key_id_){}
+    , decltype(_impl_.model_){}
+    , decltype(_impl_.start_time_){nullptr}
+    , decltype(_impl_.requests_){}
+    , decltype(_impl_.prompt_tokens_){}
+    , decltype(_impl_.completion_tokens_){}
+    , decltype(_impl_.ttft_ms_sum_){}
+    , decltype(_impl_.ttft_count_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.errors_.MergeFrom(from._impl_.errors_);
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key_id().empty()) {
+    _this->_impl_.key_id_.Set(from._internal_key_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_start_time()) {
+    _this->_impl_.start_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.start_time_);
+  }
+  ::memcpy(&_impl_.requests_, &from._impl_.requests_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.ttft_count_) -
+    reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.ttft_count_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UsageBucket)
+}
+
+inline void UsageBucket::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      /*decltype(_impl_.errors_)*/{::_pbi::ArenaInitialized(), arena}
+    , decltype(_impl_.key_id_){}
+    , decltype(_impl_.model_){}
+    , decltype(_impl_.start_time_){nullptr}
+    , decltype(_impl_.requests_){uint64_t{0u}}
+    , decltype(_impl_.prompt_tokens_){uint64_t{0u}}
+    , decltype(_impl_.completion_tokens_){uint64_t{0u}}
+    , decltype(_impl_.ttft_ms_sum_){0}
+    , decltype(_impl_.ttft_count_){uint64_t{0u}}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+UsageBucket::~UsageBucket() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UsageBucket)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    ArenaDtor(this);
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UsageBucket::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.errors_.Destruct();
+  _impl_.errors_.~MapField();
+  _impl_.key_id_.Destroy();
+  _impl_.model_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.start_time_;
+}
+
+void UsageBucket::ArenaDtor(void* object) {
+  UsageBucket* _this = reinterpret_cast< UsageBucket* >(object);
+  _this->_impl_.errors_.Destruct();
+}
+void UsageBucket::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UsageBucket::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UsageBucket)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.errors_.Clear();
+  _impl_.key_id_.ClearToEmpty();
+  _impl_.model_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.start_time_ != nullptr) {
+    delete _impl_.start_time_;
+  }
+  _impl_.start_time_ = nullptr;
+  ::memset(&_impl_.requests_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.ttft_count_) -
+      reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.ttft_count_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UsageBucket::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_start_time(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string key_id = 2 [json_name = "keyId"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_key_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UsageBucket.key_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string model = 3 [json_name = "model"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UsageBucket.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 requests = 4 [json_name = "requests"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 32)) {
+          _impl_.requests_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 prompt_tokens = 5 [json_name = "promptTokens"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 40)) {
+          _impl_.prompt_tokens_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 completion_tokens = 6 [json_name = "completionTokens"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 48)) {
+          _impl_.completion_tokens_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // map<string, uint64> errors = 7 [json_name = "errors"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(&_impl_.errors_, ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<58>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // double ttft_ms_sum = 8 [json_name = "ttftMsSum"];
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 65)) {
+          _impl_.ttft_ms_sum_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 ttft_count = 9 [json_name = "ttftCount"];
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 72)) {
+          _impl_.ttft_count_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UsageBucket::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UsageBucket)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];
+  if (this->_internal_has_start_time()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::start_time(this),
+        _Internal::start_time(this).GetCachedSize(), target, stream);
+  }
+
+  // string key_id = 2 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key_id().data(), static_cast<int>(this->_internal_key_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UsageBucket.key_id");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_key_id(), target);
+  }
+
+  // string model = 3 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UsageBucket.model");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_model(), target);
+  }
+
+  // uint64 requests = 4 [json_name = "requests"];
+  if (this->_internal_requests() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(4, this->_internal_requests(), target);
+  }
+
+  // uint64 prompt_tokens = 5 [json_name = "promptTokens"];
+  if (this->_internal_prompt_tokens() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(5, this->_internal_prompt_tokens(), target);
+  }
+
+  // uint64 completion_tokens = 6 [json_name = "completionTokens"];
+  if (this->_internal_completion_tokens() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(6, this->_internal_completion_tokens(), target);
+  }
+
+  // map<string, uint64> errors = 7 [json_name = "errors"];
+  if (!this->_internal_errors().empty()) {
+    using MapType = ::_pb::Map<std::string, uint64_t>;
+    using WireHelper = UsageBucket_ErrorsEntry_DoNotUse::Funcs;
+    const auto& map_field = this->_internal_errors();
+    auto check_utf8 = [](const MapType::value_type& entry) {
+      (void)entry;
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+        entry.first.data(), static_cast<int>(entry.first.length()),
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+        "helixflow.v1.UsageBucket.ErrorsEntry.key");
+    };
+
+    if (stream->IsSerializationDeterministic() && map_field.size() > 1) {
+      for (const auto& entry : ::_pbi::MapSorterPtr<MapType>(map_field)) {
+        target = WireHelper::InternalSerialize(7, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    } else {
+      for (const auto& entry : map_field) {
+        target = WireHelper::InternalSerialize(7, entry.first, entry.second, target, stream);
+        check_utf8(entry);
+      }
+    }
+  }
+
+  // double ttft_ms_sum = 8 [json_name = "ttftMsSum"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_ttft_ms_sum = this->_internal_ttft_ms_sum();
+  uint64_t raw_ttft_ms_sum;
+  memcpy(&raw_ttft_ms_sum, &tmp_ttft_ms_sum, sizeof(tmp_ttft_ms_sum));
+  if (raw_ttft_ms_sum != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(8, this->_internal_ttft_ms_sum(), target);
+  }
+
+  // uint64 ttft_count = 9 [json_name = "ttftCount"];
+  if (this->_internal_ttft_count() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(9, this->_internal_ttft_count(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UsageBucket)
+  return target;
+}
+
+size_t UsageBucket::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UsageBucket)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // map<string, uint64> errors = 7 [json_name = "errors"];
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(this->_internal_errors_size());
+  for (::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >::const_iterator
+      it = this->_internal_errors().begin();
+      it != this->_internal_errors().end(); ++it) {
+    total_size += UsageBucket_ErrorsEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  }
+
+  // string key_id = 2 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key_id());
+  }
+
+  // string model = 3 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  // .google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];
+  if (this->_internal_has_start_time()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.start_time_);
+  }
+
+  // uint64 requests = 4 [json_name = "requests"];
+  if (this->_internal_requests() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_requests());
+  }
+
+  // uint64 prompt_tokens = 5 [json_name = "promptTokens"];
+  if (this->_internal_prompt_tokens() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_prompt_tokens());
+  }
+
+  // uint64 completion_tokens = 6 [json_name = "completionTokens"];
+  if (this->_internal_completion_tokens() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_completion_tokens());
+  }
+
+  // double ttft_ms_sum = 8 [json_name = "ttftMsSum"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_ttft_ms_sum = this->_internal_ttft_ms_sum();
+  uint64_t raw_ttft_ms_sum;
+  memcpy(&raw_ttft_ms_sum, &tmp_ttft_ms_sum, sizeof(tmp_ttft_ms_sum));
+  if (raw_ttft_ms_sum != 0) {
+    total_size += 1 + 8;
+  }
+
+  // uint64 ttft_count = 9 [json_name = "ttftCount"];
+  if (this->_internal_ttft_count() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_ttft_count());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UsageBucket::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UsageBucket::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UsageBucket::GetClassData() const { return &_class_data_; }
+
+
+void UsageBucket::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UsageBucket*>(&to_msg);
+  auto& from = static_cast<const UsageBucket&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UsageBucket)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.errors_.MergeFrom(from._impl_.errors_);
+  if (!from._internal_key_id().empty()) {
+    _this->_internal_set_key_id(from._internal_key_id());
+  }
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  if (from._internal_has_start_time()) {
+    _this->_internal_mutable_start_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_start_time());
+  }
+  if (from._internal_requests() != 0) {
+    _this->_internal_set_requests(from._internal_requests());
+  }
+  if (from._internal_prompt_tokens() != 0) {
+    _this->_internal_set_prompt_tokens(from._internal_prompt_tokens());
+  }
+  if (from._internal_completion_tokens() != 0) {
+    _this->_internal_set_completion_tokens(from._internal_completion_tokens());
+  }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_ttft_ms_sum = from._internal_ttft_ms_sum();
+  uint64_t raw_ttft_ms_sum;
+  memcpy(&raw_ttft_ms_sum, &tmp_ttft_ms_sum, sizeof(tmp_ttft_ms_sum));
+  if (raw_ttft_ms_sum != 0) {
+    _this->_internal_set_ttft_ms_sum(from._internal_ttft_ms_sum());
+  }
+  if (from._internal_ttft_count() != 0) {
+    _this->_internal_set_ttft_count(from._internal_ttft_count());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UsageBucket::CopyFrom(const UsageBucket& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UsageBucket)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UsageBucket::IsInitialized() const {
+  return true;
+}
+
+void UsageBucket::InternalSwap(UsageBucket* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.errors_.InternalSwap(&other->_impl_.errors_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_id_, lhs_arena,
+      &other->_impl_.key_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(UsageBucket, _impl_.ttft_count_)
+      + sizeof(UsageBucket::_impl_.ttft_count_)
+      - PROTOBUF_FIELD_OFFSET(UsageBucket, _impl_.start_time_)>(
+          reinterpret_cast<char*>(&_impl_.start_time_),
+          reinterpret_cast<char*>(&other->_impl_.start_time_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UsageBucket::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[14]);
+}
+
+// ===================================================================
+
+class WatchWorkersRequest::_Internal {
+ public:
+};
+
+WatchWorkersRequest::WatchWorkersRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.WatchWorkersRequest)
+}
+WatchWorkersRequest::WatchWorkersRequest(const WatchWorkersRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  WatchWorkersRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.interval_ms_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.interval_ms_ = from._impl_.interval_ms_;
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.WatchWorkersRequest)
+}
+
+inline void WatchWorkersRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.interval_ms_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+WatchWorkersRequest::~WatchWorkersRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.WatchWorkersRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void WatchWorkersRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+}
+
+void WatchWorkersRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void WatchWorkersRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.WatchWorkersRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.interval_ms_ = 0u;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* WatchWorkersRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // uint32 interval_ms = 1 [json_name = "intervalMs"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.interval_ms_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* WatchWorkersRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.WatchWorkersRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // uint32 interval_ms = 1 [json_name = "intervalMs"];
+  if (this->_internal_interval_ms() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(1, this->_internal_interval_ms(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.WatchWorkersRequest)
+  return target;
+}
+
+size_t WatchWorkersRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.WatchWorkersRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // uint32 interval_ms = 1 [json_name = "intervalMs"];
+  if (this->_internal_interval_ms() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_interval_ms());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData WatchWorkersRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    WatchWorkersRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*WatchWorkersRequest::GetClassData() const { return &_class_data_; }
+
+
+void WatchWorkersRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<WatchWorkersRequest*>(&to_msg);
+  auto& from = static_cast<const WatchWorkersRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.WatchWorkersRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_interval_ms() != 0) {
+    _this->_internal_set_interval_ms(from._internal_interval_ms());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void WatchWorkersRequest::CopyFrom(const WatchWorkersRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.WatchWorkersRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool WatchWorkersRequest::IsInitialized() const {
+  return true;
+}
+
+void WatchWorkersRequest::InternalSwap(WatchWorkersRequest* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.interval_ms_, other->_impl_.interval_ms_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata WatchWorkersRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[15]);
+}
+
+// ===================================================================
+
+class WorkerStatus::_Internal {
+ public:
+};
+
+WorkerStatus::WorkerStatus(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.WorkerStatus)
+}
+WorkerStatus::WorkerStatus(const WorkerStatus& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  WorkerStatus* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.aliases_){from._impl_.aliases_}
+    , decltype(_impl_.address_){}
+    , decltype(_impl_.model_id_){}
+    , decltype(_impl_.backend_){}
+    , decltype(_impl_.serving_){}
+    , decltype(_impl_.routable_){}
+    , decltype(_impl_.draining_){}
+    , decltype(_impl_.waiting_){}
+    , decltype(_impl_.running_){}
+    , decltype(_impl_.max_running_){}
+    , decltype(_impl_.kv_cache_usage_){}
+    , decltype(_impl_.prefix_cache_hit_rate_){}
+    , decltype(_impl_.router_inflight_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_address().empty()) {
+    _this->_impl_.address_.Set(from._internal_address(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.model_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model_id().empty()) {
+    _this->_impl_.model_id_.Set(from._internal_model_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.backend_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.backend_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_backend().empty()) {
+    _this->_impl_.backend_.Set(from._internal_backend(), 
+      _this->GetArenaForAllocation());
+  }
+  ::memcpy(&_impl_.serving_, &from._impl_.serving_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.router_inflight_) -
+    reinterpret_cast<char*>(&_impl_.serving_)) + sizeof(_impl_.router_inflight_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.WorkerStatus)
+}
+
+inline void WorkerStatus::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.aliases_){arena}
+    , decltype(_impl_.address_){}
+    , decltype(_impl_.model_id_){}
+    , decltype(_impl_.backend_){}
+    , decltype(_impl_.serving_){false}
+    , decltype(_impl_.routable_){false}
+    , decltype(_impl_.draining_){false}
+    , decltype(_impl_.waiting_){0u}
+    , decltype(_impl_.running_){0u}
+    , decltype(_impl_.max_running_){0u}
+    , decltype(_impl_.kv_cache_usage_){0}
+    , decltype(_impl_.prefix_cache_hit_rate_){0}
+    , decltype(_impl_.router_inflight_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.model_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.backend_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.backend_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+WorkerStatus::~WorkerStatus() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.WorkerStatus)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void WorkerStatus::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.aliases_.~RepeatedPtrField();
+  _impl_.address_.Destroy();
+  _impl_.model_id_.Destroy();
+  _impl_.backend_.Destroy();
+}
+
+void WorkerStatus::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void WorkerStatus::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.WorkerStatus)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.aliases_.Clear();
+  _impl_.address_.ClearToEmpty();
+  _impl_.model_id_.ClearToEmpty();
+  _impl_.backend_.ClearToEmpty();
+  ::memset(&_impl_.serving_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.router_inflight_) -
+      reinterpret_cast<char*>(&_impl_.serving_)) + sizeof(_impl_.router_inflight_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* WorkerStatus::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string address = 1 [json_name = "address"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_address();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.WorkerStatus.address"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool serving = 2 [json_name = "serving"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.serving_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool routable = 3 [json_name = "routable"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          _impl_.routable_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool draining = 4 [json_name = "draining"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 32)) {
+          _impl_.draining_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string model_id = 5 [json_name = "modelId"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_model_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.WorkerStatus.model_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string aliases = 6 [json_name = "aliases"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_aliases();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.WorkerStatus.aliases"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<50>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // string backend = 7 [json_name = "backend"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          auto str = _internal_mutable_backend();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.WorkerStatus.backend"));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 waiting = 8 [json_name = "waiting"];
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 64)) {
+          _impl_.waiting_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 running = 9 [json_name = "running"];
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 72)) {
+          _impl_.running_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_running = 10 [json_name = "maxRunning"];
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 80)) {
+          _impl_.max_running_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // float kv_cache_usage = 11 [json_name = "kvCacheUsage"];
+      case 11:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 93)) {
+          _impl_.kv_cache_usage_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<float>(ptr);
+          ptr += sizeof(float);
+        } else
+          goto handle_unusual;
+        continue;
+      // float prefix_cache_hit_rate = 12 [json_name = "prefixCacheHitRate"];
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 101)) {
+          _impl_.prefix_cache_hit_rate_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<float>(ptr);
+          ptr += sizeof(float);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 router_inflight = 13 [json_name = "routerInflight"];
+      case 13:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 104)) {
+          _impl_.router_inflight_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* WorkerStatus::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.WorkerStatus)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string address = 1 [json_name = "address"];
+  if (!this->_internal_address().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_address().data(), static_cast<int>(this->_internal_address().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.WorkerStatus.address");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_address(), target);
+  }
+
+  // bool serving = 2 [json_name = "serving"];
+  if (this->_internal_serving() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(2, this->_internal_serving(), target);
+  }
+
+  // bool routable = 3 [json_name = "routable"];
+  if (this->_internal_routable() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(3, this->_internal_routable(), target);
+  }
+
+  // bool draining = 4 [json_name = "draining"];
+  if (this->_internal_draining() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(4, this->_internal_draining(), target);
+  }
+
+  // string model_id = 5 [json_name = "modelId"];
+  if (!this->_internal_model_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model_id().data(), static_cast<int>(this->_internal_model_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.WorkerStatus.model_id");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_model_id(), target);
+  }
+
+  // repeated string aliases = 6 [json_name = "aliases"];
+  for (int i = 0, n = this->_internal_aliases_size(); i < n; i++) {
+    const auto& s = this->_internal_aliases(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.WorkerStatus.aliases");
+    target = stream->WriteString(6, s, target);
+  }
+
+  // string backend = 7 [json_name = "backend"];
+  if (!this->_internal_backend().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_backend().data(), static_cast<int>(this->_internal_backend().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.WorkerStatus.backend");
+    target = stream->WriteStringMaybeAliased(
+        7, this->_internal_backend(), target);
+  }
+
+  // uint32 waiting = 8 [json_name = "waiting"];
+  if (this->_internal_waiting() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(8, this->_internal_waiting(), target);
+  }
+
+  // uint32 running = 9 [json_name = "running"];
+  if (this->_internal_running() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(9, this->_internal_running(), target);
+  }
+
+  // uint32 max_running = 10 [json_name = "maxRunning"];
+  if (this->_internal_max_running() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(10, this->_internal_max_running(), target);
+  }
+
+  // float kv_cache_usage = 11 [json_name = "kvCacheUsage"];
+  static_assert(sizeof(uint32_t) == sizeof(float), "Code assumes uint32_t and float are the same size.");
+  float tmp_kv_cache_usage = this->_internal_kv_cache_usage();
+  uint32_t raw_kv_cache_usage;
+  memcpy(&raw_kv_cache_usage, &tmp_kv_cache_usage, sizeof(tmp_kv_cache_usage));
+  if (raw_kv_cache_usage != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteFloatToArray(11, this->_internal_kv_cache_usage(), target);
+  }
+
+  // float prefix_cache_hit_rate = 12 [json_name = "prefixCacheHitRate"];
+  static_assert(sizeof(uint32_t) == sizeof(float), "Code assumes uint32_t and float are the same size.");
+  float tmp_prefix_cache_hit_rate = this->_internal_prefix_cache_hit_rate();
+  uint32_t raw_prefix_cache_hit_rate;
+  memcpy(&raw_prefix_cache_hit_rate, &tmp_prefix_cache_hit_rate, sizeof(tmp_prefix_cache_hit_rate));
+  if (raw_prefix_cache_hit_rate != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteFloatToArray(12, this->_internal_prefix_cache_hit_rate(), target);
+  }
+
+  // uint32 router_inflight = 13 [json_name = "routerInflight"];
+  if (this->_internal_router_inflight() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(13, this->_internal_router_inflight(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.WorkerStatus)
+  return target;
+}
+
+size_t WorkerStatus::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.WorkerStatus)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated string aliases = 6 [json_name = "aliases"];
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.aliases_.size());
+  for (int i = 0, n = _impl_.aliases_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.aliases_.Get(i));
+  }
+
+  // string address = 1 [json_name = "address"];
+  if (!this->_internal_address().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_address());
+  }
+
+  // string model_id = 5 [json_name = "modelId"];
+  if (!this->_internal_model_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model_id());
+  }
+
+  // string backend = 7 [json_name = "backend"];
+  if (!this->_internal_backend().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_backend());
+  }
+
+  // bool serving = 2 [json_name = "serving"];
+  if (this->_internal_serving() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // bool routable = 3 [json_name = "routable"];
+  if (this->_internal_routable() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // bool draining = 4 [json_name = "draining"];
+  if (this->_internal_draining() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // uint32 waiting = 8 [json_name = "waiting"];
+  if (this->_internal_waiting() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_waiting());
+  }
+
+  // uint32 running = 9 [json_name = "running"];
+  if (this->_internal_running() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_running());
+  }
+
+  // uint32 max_running = 10 [json_name = "maxRunning"];
+  if (this->_internal_max_running() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_running());
+  }
+
+  // float kv_cache_usage = 11 [json_name = "kvCacheUsage"];
+  static_assert(sizeof(uint32_t) == sizeof(float), "Code assumes uint32_t and float are the same size.");
+  float tmp_kv_cache_usage = this->_internal_kv_cache_usage();
+  uint32_t raw_kv_cache_usage;
+  memcpy(&raw_kv_cache_usage, &tmp_kv_cache_usage, sizeof(tmp_kv_cache_usage));
+  if (raw_kv_cache_usage != 0) {
+    total_size += 1 + 4;
+  }
+
+  // float prefix_cache_hit_rate = 12 [json_name = "prefixCacheHitRate"];
+  static_assert(sizeof(uint32_t) == sizeof(float), "Code assumes uint32_t and float are the same size.");
+  float tmp_prefix_cache_hit_rate = this->_internal_prefix_cache_hit_rate();
+  uint32_t raw_prefix_cache_hit_rate;
+  memcpy(&raw_prefix_cache_hit_rate, &tmp_prefix_cache_hit_rate, sizeof(tmp_prefix_cache_hit_rate));
+  if (raw_prefix_cache_hit_rate != 0) {
+    total_size += 1 + 4;
+  }
+
+  // uint32 router_inflight = 13 [json_name = "routerInflight"];
+  if (this->_internal_router_inflight() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_router_inflight());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData WorkerStatus::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    WorkerStatus::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*WorkerStatus::GetClassData() const { return &_class_data_; }
+
+
+void WorkerStatus::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<WorkerStatus*>(&to_msg);
+  auto& from = static_cast<const WorkerStatus&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.WorkerStatus)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.aliases_.MergeFrom(from._impl_.aliases_);
+  if (!from._internal_address().empty()) {
+    _this->_internal_set_address(from._internal_address());
+  }
+  if (!from._internal_model_id().empty()) {
+    _this->_internal_set_model_id(from._internal_model_id());
+  }
+  if (!from._internal_backend().empty()) {
+    _this->_internal_set_backend(from._internal_backend());
+  }
+  if (from._internal_serving() != 0) {
+    _this->_internal_set_serving(from._internal_serving());
+  }
+  if (from._internal_routable() != 0) {
+    _this->_internal_set_routable(from._internal_routable());
+  }
+  if (from._internal_draining() != 0) {
+    _this->_internal_set_draining(from._internal_draining());
+  }
+  if (from._internal_waiting() != 0) {
+    _this->_internal_set_waiting(from._internal_waiting());
+  }
+  if (from._internal_running() != 0) {
+    _this->_internal_set_running(from._internal_running());
+  }
+  if (from._internal_max_running() != 0) {
+    _this->_internal_set_max_running(from._internal_max_running());
+  }
+  static_assert(sizeof(uint32_t) == sizeof(float), "Code assumes uint32_t and float are the same size.");
+  float tmp_kv_cache_usage = from._internal_kv_cache_usage();
+  uint32_t raw_kv_cache_usage;
+  memcpy(&raw_kv_cache_usage, &tmp_kv_cache_usage, sizeof(tmp_kv_cache_usage));
+  if (raw_kv_cache_usage != 0) {
+    _this->_internal_set_kv_cache_usage(from._internal_kv_cache_usage());
+  }
+  static_assert(sizeof(uint32_t) == sizeof(float), "Code assumes uint32_t and float are the same size.");
+  float tmp_prefix_cache_hit_rate = from._internal_prefix_cache_hit_rate();
+  uint32_t raw_prefix_cache_hit_rate;
+  memcpy(&raw_prefix_cache_hit_rate, &tmp_prefix_cache_hit_rate, sizeof(tmp_prefix_cache_hit_rate));
+  if (raw_prefix_cache_hit_rate != 0) {
+    _this->_internal_set_prefix_cache_hit_rate(from._internal_prefix_cache_hit_rate());
+  }
+  if (from._internal_router_inflight() != 0) {
+    _this->_internal_set_router_inflight(from._internal_router_inflight());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void WorkerStatus::CopyFrom(const WorkerStatus& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.WorkerStatus)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool WorkerStatus::IsInitialized() const {
+  return true;
+}
+
+void WorkerStatus::InternalSwap(WorkerStatus* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.aliases_.InternalSwap(&other->_impl_.aliases_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.address_, lhs_arena,
+      &other->_impl_.address_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_id_, lhs_arena,
+      &other->_impl_.model_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.backend_, lhs_arena,
+      &other->_impl_.backend_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(WorkerStatus, _impl_.router_inflight_)
+      + sizeof(WorkerStatus::_impl_.router_inflight_)
+      - PROTOBUF_FIELD_OFFSET(WorkerStatus, _impl_.serving_)>(
+          reinterpret_cast<char*>(&_impl_.serving_),
+          reinterpret_cast<char*>(&other->_impl_.serving_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata WorkerStatus::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[16]);
+}
+
+// ===================================================================
+
+class WatchWorkersResponse::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& time(const WatchWorkersResponse* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+WatchWorkersResponse::_Internal::time(const WatchWorkersResponse* msg) {
+  return *msg->_impl_.time_;
+}
+void WatchWorkersResponse::clear_time() {
+  if (GetArenaForAllocation() == nullptr && _impl_.time_ != nullptr) {
+    delete _impl_.time_;
+  }
+  _impl_.time_ = nullptr;
+}
+WatchWorkersResponse::WatchWorkersResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.WatchWorkersResponse)
+}
+WatchWorkersResponse::WatchWorkersResponse(const WatchWorkersResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  WatchWorkersResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.workers_){from._impl_.workers_}
+    , decltype(_impl_.time_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_time()) {
+    _this->_impl_.time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.time_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.WatchWorkersResponse)
+}
+
+inline void WatchWorkersResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.workers_){arena}
+    , decltype(_impl_.time_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+WatchWorkersResponse::~WatchWorkersResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.WatchWorkersResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void WatchWorkersResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.workers_.~RepeatedPtrField();
+  if (this != internal_default_instance()) delete _impl_.time_;
+}
+
+void WatchWorkersResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void WatchWorkersResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.WatchWorkersResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.workers_.Clear();
+  if (GetArenaForAllocation() == nullptr && _impl_.time_ != nullptr) {
+    delete _impl_.time_;
+  }
+  _impl_.time_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* WatchWorkersResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .helixflow.v1.WorkerStatus workers = 1 [json_name = "workers"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_workers(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp time = 2 [json_name = "time"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr = ctx->ParseMessage(_internal_mutable_time(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* WatchWorkersResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.WatchWorkersResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.WorkerStatus workers = 1 [json_name = "workers"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_workers_size()); i < n; i++) {
+    const auto& repfield = this->_internal_workers(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Timestamp time = 2 [json_name = "time"];
+  if (this->_internal_has_time()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(2, _Internal::time(this),
+        _Internal::time(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.WatchWorkersResponse)
+  return target;
+}
+
+size_t WatchWorkersResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.WatchWorkersResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.WorkerStatus workers = 1 [json_name = "workers"];
+  total_size += 1UL * this->_internal_workers_size();
+  for (const auto& msg : this->_impl_.workers_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  // .google.protobuf.Timestamp time = 2 [json_name = "time"];
+  if (this->_internal_has_time()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.time_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData WatchWorkersResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    WatchWorkersResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*WatchWorkersResponse::GetClassData() const { return &_class_data_; }
+
+
+void WatchWorkersResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<WatchWorkersResponse*>(&to_msg);
+  auto& from = static_cast<const WatchWorkersResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.WatchWorkersResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.workers_.MergeFrom(from._impl_.workers_);
+  if (from._internal_has_time()) {
+    _this->_internal_mutable_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_time());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void WatchWorkersResponse::CopyFrom(const WatchWorkersResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.WatchWorkersResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool WatchWorkersResponse::IsInitialized() const {
+  return true;
+}
+
+void WatchWorkersResponse::InternalSwap(WatchWorkersResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.workers_.InternalSwap(&other->_impl_.workers_);
+  swap(_impl_.time_, other->_impl_.time_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata WatchWorkersResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[17]);
+}
+
+// ===================================================================
+
+class WatchRequestsRequest::_Internal {
+ public:
+};
+
+WatchRequestsRequest::WatchRequestsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.WatchRequestsRequest)
+}
+WatchRequestsRequest::WatchRequestsRequest(const WatchRequestsRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  WatchRequestsRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.backlog_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.backlog_ = from._impl_.backlog_;
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.WatchRequestsRequest)
+}
+
+inline void WatchRequestsRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.backlog_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+WatchRequestsRequest::~WatchRequestsRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.WatchRequestsRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void WatchRequestsRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+}
+
+void WatchRequestsRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void WatchRequestsRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.WatchRequestsRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.backlog_ = 0u;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* WatchRequestsRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // uint32 backlog = 1 [json_name = "backlog"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.backlog_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* WatchRequestsRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.WatchRequestsRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // uint32 backlog = 1 [json_name = "backlog"];
+  if (this->_internal_backlog() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(1, this->_internal_backlog(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.WatchRequestsRequest)
+  return target;
+}
+
+size_t WatchRequestsRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.WatchRequestsRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // uint32 backlog = 1 [json_name = "backlog"];
+  if (this->_internal_backlog() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_backlog());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData WatchRequestsRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    WatchRequestsRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*WatchRequestsRequest::GetClassData() const { return &_class_data_; }
+
+
+void WatchRequestsRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<WatchRequestsRequest*>(&to_msg);
+  auto& from = static_cast<const WatchRequestsRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.WatchRequestsRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_backlog() != 0) {
+    _this->_internal_set_backlog(from._internal_backlog());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void WatchRequestsRequest::CopyFrom(const WatchRequestsRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.WatchRequestsRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool WatchRequestsRequest::IsInitialized() const {
+  return true;
+}
+
+void WatchRequestsRequest::InternalSwap(WatchRequestsRequest* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.backlog_, other->_impl_.backlog_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata WatchRequestsRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[18]);
+}
+
+// ===================================================================
+
+class RequestRecord::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& latency(const RequestRecord* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Duration& time_to_first_token(const RequestRecord* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& finished_at(const RequestRecord* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+RequestRecord::_Internal::latency(const RequestRecord* msg) {
+  return *msg->_impl_.latency_;
+}
+const ::PROTOBUF_NAMESPACE_ID::Duration&
+RequestRecord::_Internal::time_to_first_token(const RequestRecord* msg) {
+  return *msg->_impl_.time_to_first_token_;
+}
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+RequestRecord::_Internal::finished_at(const RequestRecord* msg) {
+  return *msg->_impl_.finished_at_;
+}
+void RequestRecord::clear_latency() {
+  if (GetArenaForAllocation() == nullptr && _impl_.latency_ != nullptr) {
+    delete _impl_.latency_;
+  }
+  _impl_.latency_ = nullptr;
+}
+void RequestRecord::clear_time_to_first_token() {
+  if (GetArenaForAllocation() == nullptr && _impl_.time_to_first_token_ != nullptr) {
+    delete _impl_.time_to_first_token_;
+  }
+  _impl_.time_to_first_token_ = nullptr;
+}
+void RequestRecord::clear_finished_at() {
+  if (GetArenaForAllocation() == nullptr && _impl_.finished_at_ != nullptr) {
+    delete _impl_.finished_at_;
+  }
+  _impl_.finished_at_ = nullptr;
+}
+RequestRecord::RequestRecord(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.RequestRecord)
+}
+RequestRecord::RequestRecord(const RequestRecord& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  RequestRecord* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.request_id_){}
+    , decltype(_impl_.key_id_){}
+    , decltype(_impl_.key_name_){}
+    , decltype(_impl_.method_){}
+    , decltype(_impl_.model_){}
+    , decltype(_impl_.status_){}
+    , decltype(_impl_.latency_){nullptr}
+    , decltype(_impl_.time_to_first_token_){nullptr}
+    , decltype(_impl_.finished_at_){nullptr}
+    , decltype(_impl_.prompt_tokens_){}
+    , decltype(_impl_.completion_tokens_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.request_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.request_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_request_id().empty()) {
+    _this->_impl_.request_id_.Set(from._internal_request_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key_id().empty()) {
+    _this->_impl_.key_id_.Set(from._internal_key_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.key_name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key_name().empty()) {
+    _this->_impl_.key_name_.Set(from._internal_key_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.method_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.method_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_method().empty()) {
+    _this->_impl_.method_.Set(from._internal_method(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.status_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.status_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_status().empty()) {
+    _this->_impl_.status_.Set(from._internal_status(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_latency()) {
+    _this->_impl_.latency_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.latency_);
+  }
+  if (from._internal_has_time_to_first_token()) {
+    _this->_impl_.time_to_first_token_ = new ::PROTOBUF_NAMESPACE_ID::Duration(*from._impl_.time_to_first_token_);
+  }
+  if (from._internal_has_finished_at()) {
+    _this->_impl_.finished_at_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.finished_at_);
+  }
+  ::memcpy(&_impl_.prompt_tokens_, &from._impl_.prompt_tokens_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.completion_tokens_) -
+    reinterpret_cast<char*>(&_impl_.prompt_tokens_)) + sizeof(_impl_.completion_tokens_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.RequestRecord)
+}
+
+inline void RequestRecord::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.request_id_){}
+    , decltype(_impl_.key_id_){}
+    , decltype(_impl_.key_name_){}
+    , decltype(_impl_.method_){}
+    , decltype(_impl_.model_){}
+    , decltype(_impl_.status_){}
+    , decltype(_impl_.latency_){nullptr}
+    , decltype(_impl_.time_to_first_token_){nullptr}
+    , decltype(_impl_.finished_at_){nullptr}
+    , decltype(_impl_.prompt_tokens_){0u}
+    , decltype(_impl_.completion_tokens_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.request_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.request_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.key_name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.method_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.method_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.status_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.status_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+RequestRecord::~RequestRecord() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.RequestRecord)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void RequestRecord::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.request_id_.Destroy();
+  _impl_.key_id_.Destroy();
+  _impl_.key_name_.Destroy();
+  _impl_.method_.Destroy();
+  _impl_.model_.Destroy();
+  _impl_.status_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.latency_;
+  if (this != internal_default_instance()) delete _impl_.time_to_first_token_;
+  if (this != internal_default_instance()) delete _impl_.finished_at_;
+}
+
+void RequestRecord::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void RequestRecord::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.RequestRecord)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.request_id_.ClearToEmpty();
+  _impl_.key_id_.ClearToEmpty();
+  _impl_.key_name_.ClearToEmpty();
+  _impl_.method_.ClearToEmpty();
+  _impl_.model_.ClearToEmpty();
+  _impl_.status_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.latency_ != nullptr) {
+    delete _impl_.latency_;
+  }
+  _impl_.latency_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.time_to_first_token_ != nullptr) {
+    delete _impl_.time_to_first_token_;
+  }
+  _impl_.time_to_first_token_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.finished_at_ != nullptr) {
+    delete _impl_.finished_at_;
+  }
+  _impl_.finished_at_ = nullptr;
+  ::memset(&_impl_.prompt_tokens_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.completion_tokens_) -
+      reinterpret_cast<char*>(&_impl_.prompt_tokens_)) + sizeof(_impl_.completion_tokens_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* RequestRecord::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string request_id = 1 [json_name = "requestId"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_request_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.RequestRecord.request_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string key_id = 2 [json_name = "keyId"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_key_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.RequestRecord.key_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string key_name = 3 [json_name = "keyName"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_key_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.RequestRecord.key_name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string method = 4 [json_name = "method"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          auto str = _internal_mutable_method();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.RequestRecord.method"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string model = 5 [json_name = "model"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.RequestRecord.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 prompt_tokens = 6 [json_name = "promptTokens"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 48)) {
+          _impl_.prompt_tokens_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 completion_tokens = 7 [json_name = "completionTokens"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 56)) {
+          _impl_.completion_tokens_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string status = 8 [json_name = "status"];
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 66)) {
+          auto str = _internal_mutable_status();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.RequestRecord.status"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration latency = 9 [json_name = "latency"];
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 74)) {
+          ptr = ctx->ParseMessage(_internal_mutable_latency(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Duration time_to_first_token = 10 [json_name = "timeToFirstToken"];
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 82)) {
+          ptr = ctx->ParseMessage(_internal_mutable_time_to_first_token(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp finished_at = 11 [json_name = "finishedAt"];
+      case 11:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 90)) {
+          ptr = ctx->ParseMessage(_internal_mutable_finished_at(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* RequestRecord::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.RequestRecord)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string request_id = 1 [json_name = "requestId"];
+  if (!this->_internal_request_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_request_id().data(), static_cast<int>(this->_internal_request_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.RequestRecord.request_id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_request_id(), target);
+  }
+
+  // string key_id = 2 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key_id().data(), static_cast<int>(this->_internal_key_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.RequestRecord.key_id");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_key_id(), target);
+  }
+
+  // string key_name = 3 [json_name = "keyName"];
+  if (!this->_internal_key_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key_name().data(), static_cast<int>(this->_internal_key_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.RequestRecord.key_name");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_key_name(), target);
+  }
+
+  // string method = 4 [json_name = "method"];
+  if (!this->_internal_method().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_method().data(), static_cast<int>(this->_internal_method().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.RequestRecord.method");
+    target = stream->WriteStringMaybeAliased(
+        4, this->_internal_method(), target);
+  }
+
+  // string model = 5 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.RequestRecord.model");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_model(), target);
+  }
+
+  // uint32 prompt_tokens = 6 [json_name = "promptTokens"];
+  if (this->_internal_prompt_tokens() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(6, this->_internal_prompt_tokens(), target);
+  }
+
+  // uint32 completion_tokens = 7 [json_name = "completionTokens"];
+  if (this->_internal_completion_tokens() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(7, this->_internal_completion_tokens(), target);
+  }
+
+  // string status = 8 [json_name = "status"];
+  if (!this->_internal_status().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_status().data(), static_cast<int>(this->_internal_status().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.RequestRecord.status");
+    target = stream->WriteStringMaybeAliased(
+        8, this->_internal_status(), target);
+  }
+
+  // .google.protobuf.Duration latency = 9 [json_name = "latency"];
+  if (this->_internal_has_latency()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(9, _Internal::latency(this),
+        _Internal::latency(this).GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Duration time_to_first_token = 10 [json_name = "timeToFirstToken"];
+  if (this->_internal_has_time_to_first_token()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(10, _Internal::time_to_first_token(this),
+        _Internal::time_to_first_token(this).GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Timestamp finished_at = 11 [json_name = "finishedAt"];
+  if (this->_internal_has_finished_at()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(11, _Internal::finished_at(this),
+        _Internal::finished_at(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.RequestRecord)
+  return target;
+}
+
+size_t RequestRecord::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.RequestRecord)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string request_id = 1 [json_name = "requestId"];
+  if (!this->_internal_request_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_request_id());
+  }
+
+  // string key_id = 2 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key_id());
+  }
+
+  // string key_name = 3 [json_name = "keyName"];
+  if (!this->_internal_key_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key_name());
+  }
+
+  // string method = 4 [json_name = "method"];
+  if (!this->_internal_method().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_method());
+  }
+
+  // string model = 5 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  // string status = 8 [json_name = "status"];
+  if (!this->_internal_status().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_status());
+  }
+
+  // .google.protobuf.Duration latency = 9 [json_name = "latency"];
+  if (this->_internal_has_latency()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.latency_);
+  }
+
+  // .google.protobuf.Duration time_to_first_token = 10 [json_name = "timeToFirstToken"];
+  if (this->_internal_has_time_to_first_token()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.time_to_first_token_);
+  }
+
+  // .google.protobuf.Timestamp finished_at = 11 [json_name = "finishedAt"];
+  if (this->_internal_has_finished_at()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.finished_at_);
+  }
+
+  // uint32 prompt_tokens = 6 [json_name = "promptTokens"];
+  if (this->_internal_prompt_tokens() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_prompt_tokens());
+  }
+
+  // uint32 completion_tokens = 7 [json_name = "completionTokens"];
+  if (this->_internal_completion_tokens() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_completion_tokens());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RequestRecord::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    RequestRecord::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*RequestRecord::GetClassData() const { return &_class_data_; }
+
+
+void RequestRecord::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<RequestRecord*>(&to_msg);
+  auto& from = static_cast<const RequestRecord&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.RequestRecord)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_request_id().empty()) {
+    _this->_internal_set_request_id(from._internal_request_id());
+  }
+  if (!from._internal_key_id().empty()) {
+    _this->_internal_set_key_id(from._internal_key_id());
+  }
+  if (!from._internal_key_name().empty()) {
+    _this->_internal_set_key_name(from._internal_key_name());
+  }
+  if (!from._internal_method().empty()) {
+    _this->_internal_set_method(from._internal_method());
+  }
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  if (!from._internal_status().empty()) {
+    _this->_internal_set_status(from._internal_status());
+  }
+  if (from._internal_has_latency()) {
+    _this->_internal_mutable_latency()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_latency());
+  }
+  if (from._internal_has_time_to_first_token()) {
+    _this->_internal_mutable_time_to_first_token()->::PROTOBUF_NAMESPACE_ID::Duration::MergeFrom(
+        from._internal_time_to_first_token());
+  }
+  if (from._internal_has_finished_at()) {
+    _this->_internal_mutable_finished_at()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_finished_at());
+  }
+  if (from._internal_prompt_tokens() != 0) {
+    _this->_internal_set_prompt_tokens(from._internal_prompt_tokens());
+  }
+  if (from._internal_completion_tokens() != 0) {
+    _this->_internal_set_completion_tokens(from._internal_completion_tokens());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void RequestRecord::CopyFrom(const RequestRecord& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.RequestRecord)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool RequestRecord::IsInitialized() const {
+  return true;
+}
+
+void RequestRecord::InternalSwap(RequestRecord* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.request_id_, lhs_arena,
+      &other->_impl_.request_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_id_, lhs_arena,
+      &other->_impl_.key_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_name_, lhs_arena,
+      &other->_impl_.key_name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.method_, lhs_arena,
+      &other->_impl_.method_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.status_, lhs_arena,
+      &other->_impl_.status_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(RequestRecord, _impl_.completion_tokens_)
+      + sizeof(RequestRecord::_impl_.completion_tokens_)
+      - PROTOBUF_FIELD_OFFSET(RequestRecord, _impl_.latency_)>(
+          reinterpret_cast<char*>(&_impl_.latency_),
+          reinterpret_cast<char*>(&other->_impl_.latency_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata RequestRecord::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[19]);
+}
+
+// ===================================================================
+
+class WatchRequestsResponse::_Internal {
+ public:
+  static const ::helixflow::v1::RequestRecord& request(const WatchRequestsResponse* msg);
+};
+
+const ::helixflow::v1::RequestRecord&
+WatchRequestsResponse::_Internal::request(const WatchRequestsResponse* msg) {
+  return *msg->_impl_.request_;
+}
+WatchRequestsResponse::WatchRequestsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.WatchRequestsResponse)
+}
+WatchRequestsResponse::WatchRequestsResponse(const WatchRequestsResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  WatchRequestsResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.request_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_request()) {
+    _this->_impl_.request_ = new ::helixflow::v1::RequestRecord(*from._impl_.request_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.WatchRequestsResponse)
+}
+
+inline void WatchRequestsResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.request_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+WatchRequestsResponse::~WatchRequestsResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.WatchRequestsResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void WatchRequestsResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.request_;
+}
+
+void WatchRequestsResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void WatchRequestsResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.WatchRequestsResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.request_ != nullptr) {
+    delete _impl_.request_;
+  }
+  _impl_.request_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* WatchRequestsResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.RequestRecord request = 1 [json_name = "request"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_request(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* WatchRequestsResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.WatchRequestsResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.RequestRecord request = 1 [json_name = "request"];
+  if (this->_internal_has_request()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::request(this),
+        _Internal::request(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.WatchRequestsResponse)
+  return target;
+}
+
+size_t WatchRequestsResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.WatchRequestsResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.RequestRecord request = 1 [json_name = "request"];
+  if (this->_internal_has_request()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.request_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData WatchRequestsResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    WatchRequestsResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*WatchRequestsResponse::GetClassData() const { return &_class_data_; }
+
+
+void WatchRequestsResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<WatchRequestsResponse*>(&to_msg);
+  auto& from = static_cast<const WatchRequestsResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.WatchRequestsResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_request()) {
+    _this->_internal_mutable_request()->::helixflow::v1::RequestRecord::MergeFrom(
+        from._internal_request());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void WatchRequestsResponse::CopyFrom(const WatchRequestsResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.WatchRequestsResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool WatchRequestsResponse::IsInitialized() const {
+  return true;
+}
+
+void WatchRequestsResponse::InternalSwap(WatchRequestsResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.request_, other->_impl_.request_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata WatchRequestsResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[20]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -3662,6 +6746,38 @@ Arena::CreateMaybeMessage< ::helixflow::v1::KeyUsage >(Arena* arena) {
 template<> PROTOBUF_NOINLINE ::helixflow::v1::GetUsageResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::GetUsageResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::GetUsageResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse*
+Arena::CreateMaybeMessage< ::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UsageBucket*
+Arena::CreateMaybeMessage< ::helixflow::v1::UsageBucket >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UsageBucket >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::WatchWorkersRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::WatchWorkersRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::WatchWorkersRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::WorkerStatus*
+Arena::CreateMaybeMessage< ::helixflow::v1::WorkerStatus >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::WorkerStatus >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::WatchWorkersResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::WatchWorkersResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::WatchWorkersResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::WatchRequestsRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::WatchRequestsRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::WatchRequestsRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::RequestRecord*
+Arena::CreateMaybeMessage< ::helixflow::v1::RequestRecord >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::RequestRecord >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::WatchRequestsResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::WatchRequestsResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::WatchRequestsResponse >(arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

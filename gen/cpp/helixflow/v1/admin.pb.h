@@ -29,8 +29,12 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/repeated_field.h>  // IWYU pragma: export
 #include <google/protobuf/extension_set.h>  // IWYU pragma: export
+#include <google/protobuf/map.h>  // IWYU pragma: export
+#include <google/protobuf/map_entry.h>
+#include <google/protobuf/map_field_inl.h>
 #include <google/protobuf/generated_enum_reflection.h>
 #include <google/protobuf/unknown_field_set.h>
+#include <google/protobuf/duration.pb.h>
 #include <google/protobuf/timestamp.pb.h>
 // @@protoc_insertion_point(includes)
 #include <google/protobuf/port_def.inc>
@@ -81,12 +85,36 @@ extern ListKeysRequestDefaultTypeInternal _ListKeysRequest_default_instance_;
 class ListKeysResponse;
 struct ListKeysResponseDefaultTypeInternal;
 extern ListKeysResponseDefaultTypeInternal _ListKeysResponse_default_instance_;
+class RequestRecord;
+struct RequestRecordDefaultTypeInternal;
+extern RequestRecordDefaultTypeInternal _RequestRecord_default_instance_;
 class RevokeKeyRequest;
 struct RevokeKeyRequestDefaultTypeInternal;
 extern RevokeKeyRequestDefaultTypeInternal _RevokeKeyRequest_default_instance_;
 class RevokeKeyResponse;
 struct RevokeKeyResponseDefaultTypeInternal;
 extern RevokeKeyResponseDefaultTypeInternal _RevokeKeyResponse_default_instance_;
+class UsageBucket;
+struct UsageBucketDefaultTypeInternal;
+extern UsageBucketDefaultTypeInternal _UsageBucket_default_instance_;
+class UsageBucket_ErrorsEntry_DoNotUse;
+struct UsageBucket_ErrorsEntry_DoNotUseDefaultTypeInternal;
+extern UsageBucket_ErrorsEntry_DoNotUseDefaultTypeInternal _UsageBucket_ErrorsEntry_DoNotUse_default_instance_;
+class WatchRequestsRequest;
+struct WatchRequestsRequestDefaultTypeInternal;
+extern WatchRequestsRequestDefaultTypeInternal _WatchRequestsRequest_default_instance_;
+class WatchRequestsResponse;
+struct WatchRequestsResponseDefaultTypeInternal;
+extern WatchRequestsResponseDefaultTypeInternal _WatchRequestsResponse_default_instance_;
+class WatchWorkersRequest;
+struct WatchWorkersRequestDefaultTypeInternal;
+extern WatchWorkersRequestDefaultTypeInternal _WatchWorkersRequest_default_instance_;
+class WatchWorkersResponse;
+struct WatchWorkersResponseDefaultTypeInternal;
+extern WatchWorkersResponseDefaultTypeInternal _WatchWorkersResponse_default_instance_;
+class WorkerStatus;
+struct WorkerStatusDefaultTypeInternal;
+extern WorkerStatusDefaultTypeInternal _WorkerStatus_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
 PROTOBUF_NAMESPACE_OPEN
@@ -101,8 +129,16 @@ template<> ::helixflow::v1::KeyScopes* Arena::CreateMaybeMessage<::helixflow::v1
 template<> ::helixflow::v1::KeyUsage* Arena::CreateMaybeMessage<::helixflow::v1::KeyUsage>(Arena*);
 template<> ::helixflow::v1::ListKeysRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListKeysRequest>(Arena*);
 template<> ::helixflow::v1::ListKeysResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListKeysResponse>(Arena*);
+template<> ::helixflow::v1::RequestRecord* Arena::CreateMaybeMessage<::helixflow::v1::RequestRecord>(Arena*);
 template<> ::helixflow::v1::RevokeKeyRequest* Arena::CreateMaybeMessage<::helixflow::v1::RevokeKeyRequest>(Arena*);
 template<> ::helixflow::v1::RevokeKeyResponse* Arena::CreateMaybeMessage<::helixflow::v1::RevokeKeyResponse>(Arena*);
+template<> ::helixflow::v1::UsageBucket* Arena::CreateMaybeMessage<::helixflow::v1::UsageBucket>(Arena*);
+template<> ::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse* Arena::CreateMaybeMessage<::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse>(Arena*);
+template<> ::helixflow::v1::WatchRequestsRequest* Arena::CreateMaybeMessage<::helixflow::v1::WatchRequestsRequest>(Arena*);
+template<> ::helixflow::v1::WatchRequestsResponse* Arena::CreateMaybeMessage<::helixflow::v1::WatchRequestsResponse>(Arena*);
+template<> ::helixflow::v1::WatchWorkersRequest* Arena::CreateMaybeMessage<::helixflow::v1::WatchWorkersRequest>(Arena*);
+template<> ::helixflow::v1::WatchWorkersResponse* Arena::CreateMaybeMessage<::helixflow::v1::WatchWorkersResponse>(Arena*);
+template<> ::helixflow::v1::WorkerStatus* Arena::CreateMaybeMessage<::helixflow::v1::WorkerStatus>(Arena*);
 PROTOBUF_NAMESPACE_CLOSE
 namespace helixflow {
 namespace v1 {
@@ -2022,6 +2058,10 @@ class GetUsageRequest final :
 
   enum : int {
     kKeyIdFieldNumber = 1,
+    kModelFieldNumber = 5,
+    kStartTimeFieldNumber = 2,
+    kEndTimeFieldNumber = 3,
+    kStepFieldNumber = 4,
   };
   // string key_id = 1 [json_name = "keyId"];
   void clear_key_id();
@@ -2037,6 +2077,74 @@ class GetUsageRequest final :
   std::string* _internal_mutable_key_id();
   public:
 
+  // string model = 5 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // .google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];
+  bool has_start_time() const;
+  private:
+  bool _internal_has_start_time() const;
+  public:
+  void clear_start_time();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& start_time() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_start_time();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_start_time();
+  void set_allocated_start_time(::PROTOBUF_NAMESPACE_ID::Timestamp* start_time);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_start_time() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_start_time();
+  public:
+  void unsafe_arena_set_allocated_start_time(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* start_time);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_start_time();
+
+  // .google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];
+  bool has_end_time() const;
+  private:
+  bool _internal_has_end_time() const;
+  public:
+  void clear_end_time();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& end_time() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_end_time();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_end_time();
+  void set_allocated_end_time(::PROTOBUF_NAMESPACE_ID::Timestamp* end_time);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_end_time() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_end_time();
+  public:
+  void unsafe_arena_set_allocated_end_time(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* end_time);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_end_time();
+
+  // .google.protobuf.Duration step = 4 [json_name = "step"];
+  bool has_step() const;
+  private:
+  bool _internal_has_step() const;
+  public:
+  void clear_step();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& step() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_step();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_step();
+  void set_allocated_step(::PROTOBUF_NAMESPACE_ID::Duration* step);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_step() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_step();
+  public:
+  void unsafe_arena_set_allocated_step(
+      ::PROTOBUF_NAMESPACE_ID::Duration* step);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_step();
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.GetUsageRequest)
  private:
   class _Internal;
@@ -2046,6 +2154,10 @@ class GetUsageRequest final :
   typedef void DestructorSkippable_;
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* start_time_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* end_time_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* step_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -2361,6 +2473,7 @@ class GetUsageResponse final :
 
   enum : int {
     kUsageFieldNumber = 1,
+    kBucketsFieldNumber = 2,
   };
   // repeated .helixflow.v1.KeyUsage usage = 1 [json_name = "usage"];
   int usage_size() const;
@@ -2380,6 +2493,24 @@ class GetUsageResponse final :
   const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::KeyUsage >&
       usage() const;
 
+  // repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];
+  int buckets_size() const;
+  private:
+  int _internal_buckets_size() const;
+  public:
+  void clear_buckets();
+  ::helixflow::v1::UsageBucket* mutable_buckets(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UsageBucket >*
+      mutable_buckets();
+  private:
+  const ::helixflow::v1::UsageBucket& _internal_buckets(int index) const;
+  ::helixflow::v1::UsageBucket* _internal_add_buckets();
+  public:
+  const ::helixflow::v1::UsageBucket& buckets(int index) const;
+  ::helixflow::v1::UsageBucket* add_buckets();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UsageBucket >&
+      buckets() const;
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.GetUsageResponse)
  private:
   class _Internal;
@@ -2389,6 +2520,1558 @@ class GetUsageResponse final :
   typedef void DestructorSkippable_;
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::KeyUsage > usage_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UsageBucket > buckets_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class UsageBucket_ErrorsEntry_DoNotUse : public ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<UsageBucket_ErrorsEntry_DoNotUse, 
+    std::string, uint64_t,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_UINT64> {
+public:
+  typedef ::PROTOBUF_NAMESPACE_ID::internal::MapEntry<UsageBucket_ErrorsEntry_DoNotUse, 
+    std::string, uint64_t,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_UINT64> SuperType;
+  UsageBucket_ErrorsEntry_DoNotUse();
+  explicit PROTOBUF_CONSTEXPR UsageBucket_ErrorsEntry_DoNotUse(
+      ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+  explicit UsageBucket_ErrorsEntry_DoNotUse(::PROTOBUF_NAMESPACE_ID::Arena* arena);
+  void MergeFrom(const UsageBucket_ErrorsEntry_DoNotUse& other);
+  static const UsageBucket_ErrorsEntry_DoNotUse* internal_default_instance() { return reinterpret_cast<const UsageBucket_ErrorsEntry_DoNotUse*>(&_UsageBucket_ErrorsEntry_DoNotUse_default_instance_); }
+  static bool ValidateKey(std::string* s) {
+    return ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(s->data(), static_cast<int>(s->size()), ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::PARSE, "helixflow.v1.UsageBucket.ErrorsEntry.key");
+ }
+  static bool ValidateValue(void*) { return true; }
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+
+// -------------------------------------------------------------------
+
+class UsageBucket final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UsageBucket) */ {
+ public:
+  inline UsageBucket() : UsageBucket(nullptr) {}
+  ~UsageBucket() override;
+  explicit PROTOBUF_CONSTEXPR UsageBucket(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UsageBucket(const UsageBucket& from);
+  UsageBucket(UsageBucket&& from) noexcept
+    : UsageBucket() {
+    *this = ::std::move(from);
+  }
+
+  inline UsageBucket& operator=(const UsageBucket& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UsageBucket& operator=(UsageBucket&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UsageBucket& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UsageBucket* internal_default_instance() {
+    return reinterpret_cast<const UsageBucket*>(
+               &_UsageBucket_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    14;
+
+  friend void swap(UsageBucket& a, UsageBucket& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UsageBucket* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UsageBucket* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UsageBucket* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UsageBucket>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UsageBucket& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UsageBucket& from) {
+    UsageBucket::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UsageBucket* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UsageBucket";
+  }
+  protected:
+  explicit UsageBucket(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  private:
+  static void ArenaDtor(void* object);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kErrorsFieldNumber = 7,
+    kKeyIdFieldNumber = 2,
+    kModelFieldNumber = 3,
+    kStartTimeFieldNumber = 1,
+    kRequestsFieldNumber = 4,
+    kPromptTokensFieldNumber = 5,
+    kCompletionTokensFieldNumber = 6,
+    kTtftMsSumFieldNumber = 8,
+    kTtftCountFieldNumber = 9,
+  };
+  // map<string, uint64> errors = 7 [json_name = "errors"];
+  int errors_size() const;
+  private:
+  int _internal_errors_size() const;
+  public:
+  void clear_errors();
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >&
+      _internal_errors() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >*
+      _internal_mutable_errors();
+  public:
+  const ::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >&
+      errors() const;
+  ::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >*
+      mutable_errors();
+
+  // string key_id = 2 [json_name = "keyId"];
+  void clear_key_id();
+  const std::string& key_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key_id();
+  PROTOBUF_NODISCARD std::string* release_key_id();
+  void set_allocated_key_id(std::string* key_id);
+  private:
+  const std::string& _internal_key_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_id(const std::string& value);
+  std::string* _internal_mutable_key_id();
+  public:
+
+  // string model = 3 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // .google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];
+  bool has_start_time() const;
+  private:
+  bool _internal_has_start_time() const;
+  public:
+  void clear_start_time();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& start_time() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_start_time();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_start_time();
+  void set_allocated_start_time(::PROTOBUF_NAMESPACE_ID::Timestamp* start_time);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_start_time() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_start_time();
+  public:
+  void unsafe_arena_set_allocated_start_time(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* start_time);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_start_time();
+
+  // uint64 requests = 4 [json_name = "requests"];
+  void clear_requests();
+  uint64_t requests() const;
+  void set_requests(uint64_t value);
+  private:
+  uint64_t _internal_requests() const;
+  void _internal_set_requests(uint64_t value);
+  public:
+
+  // uint64 prompt_tokens = 5 [json_name = "promptTokens"];
+  void clear_prompt_tokens();
+  uint64_t prompt_tokens() const;
+  void set_prompt_tokens(uint64_t value);
+  private:
+  uint64_t _internal_prompt_tokens() const;
+  void _internal_set_prompt_tokens(uint64_t value);
+  public:
+
+  // uint64 completion_tokens = 6 [json_name = "completionTokens"];
+  void clear_completion_tokens();
+  uint64_t completion_tokens() const;
+  void set_completion_tokens(uint64_t value);
+  private:
+  uint64_t _internal_completion_tokens() const;
+  void _internal_set_completion_tokens(uint64_t value);
+  public:
+
+  // double ttft_ms_sum = 8 [json_name = "ttftMsSum"];
+  void clear_ttft_ms_sum();
+  double ttft_ms_sum() const;
+  void set_ttft_ms_sum(double value);
+  private:
+  double _internal_ttft_ms_sum() const;
+  void _internal_set_ttft_ms_sum(double value);
+  public:
+
+  // uint64 ttft_count = 9 [json_name = "ttftCount"];
+  void clear_ttft_count();
+  uint64_t ttft_count() const;
+  void set_ttft_count(uint64_t value);
+  private:
+  uint64_t _internal_ttft_count() const;
+  void _internal_set_ttft_count(uint64_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UsageBucket)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::MapField<
+        UsageBucket_ErrorsEntry_DoNotUse,
+        std::string, uint64_t,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_UINT64> errors_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* start_time_;
+    uint64_t requests_;
+    uint64_t prompt_tokens_;
+    uint64_t completion_tokens_;
+    double ttft_ms_sum_;
+    uint64_t ttft_count_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class WatchWorkersRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.WatchWorkersRequest) */ {
+ public:
+  inline WatchWorkersRequest() : WatchWorkersRequest(nullptr) {}
+  ~WatchWorkersRequest() override;
+  explicit PROTOBUF_CONSTEXPR WatchWorkersRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  WatchWorkersRequest(const WatchWorkersRequest& from);
+  WatchWorkersRequest(WatchWorkersRequest&& from) noexcept
+    : WatchWorkersRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline WatchWorkersRequest& operator=(const WatchWorkersRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline WatchWorkersRequest& operator=(WatchWorkersRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const WatchWorkersRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const WatchWorkersRequest* internal_default_instance() {
+    return reinterpret_cast<const WatchWorkersRequest*>(
+               &_WatchWorkersRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    15;
+
+  friend void swap(WatchWorkersRequest& a, WatchWorkersRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(WatchWorkersRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(WatchWorkersRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  WatchWorkersRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<WatchWorkersRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const WatchWorkersRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const WatchWorkersRequest& from) {
+    WatchWorkersRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(WatchWorkersRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.WatchWorkersRequest";
+  }
+  protected:
+  explicit WatchWorkersRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kIntervalMsFieldNumber = 1,
+  };
+  // uint32 interval_ms = 1 [json_name = "intervalMs"];
+  void clear_interval_ms();
+  uint32_t interval_ms() const;
+  void set_interval_ms(uint32_t value);
+  private:
+  uint32_t _internal_interval_ms() const;
+  void _internal_set_interval_ms(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.WatchWorkersRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    uint32_t interval_ms_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class WorkerStatus final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.WorkerStatus) */ {
+ public:
+  inline WorkerStatus() : WorkerStatus(nullptr) {}
+  ~WorkerStatus() override;
+  explicit PROTOBUF_CONSTEXPR WorkerStatus(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  WorkerStatus(const WorkerStatus& from);
+  WorkerStatus(WorkerStatus&& from) noexcept
+    : WorkerStatus() {
+    *this = ::std::move(from);
+  }
+
+  inline WorkerStatus& operator=(const WorkerStatus& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline WorkerStatus& operator=(WorkerStatus&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const WorkerStatus& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const WorkerStatus* internal_default_instance() {
+    return reinterpret_cast<const WorkerStatus*>(
+               &_WorkerStatus_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    16;
+
+  friend void swap(WorkerStatus& a, WorkerStatus& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(WorkerStatus* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(WorkerStatus* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  WorkerStatus* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<WorkerStatus>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const WorkerStatus& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const WorkerStatus& from) {
+    WorkerStatus::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(WorkerStatus* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.WorkerStatus";
+  }
+  protected:
+  explicit WorkerStatus(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kAliasesFieldNumber = 6,
+    kAddressFieldNumber = 1,
+    kModelIdFieldNumber = 5,
+    kBackendFieldNumber = 7,
+    kServingFieldNumber = 2,
+    kRoutableFieldNumber = 3,
+    kDrainingFieldNumber = 4,
+    kWaitingFieldNumber = 8,
+    kRunningFieldNumber = 9,
+    kMaxRunningFieldNumber = 10,
+    kKvCacheUsageFieldNumber = 11,
+    kPrefixCacheHitRateFieldNumber = 12,
+    kRouterInflightFieldNumber = 13,
+  };
+  // repeated string aliases = 6 [json_name = "aliases"];
+  int aliases_size() const;
+  private:
+  int _internal_aliases_size() const;
+  public:
+  void clear_aliases();
+  const std::string& aliases(int index) const;
+  std::string* mutable_aliases(int index);
+  void set_aliases(int index, const std::string& value);
+  void set_aliases(int index, std::string&& value);
+  void set_aliases(int index, const char* value);
+  void set_aliases(int index, const char* value, size_t size);
+  std::string* add_aliases();
+  void add_aliases(const std::string& value);
+  void add_aliases(std::string&& value);
+  void add_aliases(const char* value);
+  void add_aliases(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& aliases() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_aliases();
+  private:
+  const std::string& _internal_aliases(int index) const;
+  std::string* _internal_add_aliases();
+  public:
+
+  // string address = 1 [json_name = "address"];
+  void clear_address();
+  const std::string& address() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_address(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_address();
+  PROTOBUF_NODISCARD std::string* release_address();
+  void set_allocated_address(std::string* address);
+  private:
+  const std::string& _internal_address() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_address(const std::string& value);
+  std::string* _internal_mutable_address();
+  public:
+
+  // string model_id = 5 [json_name = "modelId"];
+  void clear_model_id();
+  const std::string& model_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model_id();
+  PROTOBUF_NODISCARD std::string* release_model_id();
+  void set_allocated_model_id(std::string* model_id);
+  private:
+  const std::string& _internal_model_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model_id(const std::string& value);
+  std::string* _internal_mutable_model_id();
+  public:
+
+  // string backend = 7 [json_name = "backend"];
+  void clear_backend();
+  const std::string& backend() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_backend(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_backend();
+  PROTOBUF_NODISCARD std::string* release_backend();
+  void set_allocated_backend(std::string* backend);
+  private:
+  const std::string& _internal_backend() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_backend(const std::string& value);
+  std::string* _internal_mutable_backend();
+  public:
+
+  // bool serving = 2 [json_name = "serving"];
+  void clear_serving();
+  bool serving() const;
+  void set_serving(bool value);
+  private:
+  bool _internal_serving() const;
+  void _internal_set_serving(bool value);
+  public:
+
+  // bool routable = 3 [json_name = "routable"];
+  void clear_routable();
+  bool routable() const;
+  void set_routable(bool value);
+  private:
+  bool _internal_routable() const;
+  void _internal_set_routable(bool value);
+  public:
+
+  // bool draining = 4 [json_name = "draining"];
+  void clear_draining();
+  bool draining() const;
+  void set_draining(bool value);
+  private:
+  bool _internal_draining() const;
+  void _internal_set_draining(bool value);
+  public:
+
+  // uint32 waiting = 8 [json_name = "waiting"];
+  void clear_waiting();
+  uint32_t waiting() const;
+  void set_waiting(uint32_t value);
+  private:
+  uint32_t _internal_waiting() const;
+  void _internal_set_waiting(uint32_t value);
+  public:
+
+  // uint32 running = 9 [json_name = "running"];
+  void clear_running();
+  uint32_t running() const;
+  void set_running(uint32_t value);
+  private:
+  uint32_t _internal_running() const;
+  void _internal_set_running(uint32_t value);
+  public:
+
+  // uint32 max_running = 10 [json_name = "maxRunning"];
+  void clear_max_running();
+  uint32_t max_running() const;
+  void set_max_running(uint32_t value);
+  private:
+  uint32_t _internal_max_running() const;
+  void _internal_set_max_running(uint32_t value);
+  public:
+
+  // float kv_cache_usage = 11 [json_name = "kvCacheUsage"];
+  void clear_kv_cache_usage();
+  float kv_cache_usage() const;
+  void set_kv_cache_usage(float value);
+  private:
+  float _internal_kv_cache_usage() const;
+  void _internal_set_kv_cache_usage(float value);
+  public:
+
+  // float prefix_cache_hit_rate = 12 [json_name = "prefixCacheHitRate"];
+  void clear_prefix_cache_hit_rate();
+  float prefix_cache_hit_rate() const;
+  void set_prefix_cache_hit_rate(float value);
+  private:
+  float _internal_prefix_cache_hit_rate() const;
+  void _internal_set_prefix_cache_hit_rate(float value);
+  public:
+
+  // uint32 router_inflight = 13 [json_name = "routerInflight"];
+  void clear_router_inflight();
+  uint32_t router_inflight() const;
+  void set_router_inflight(uint32_t value);
+  private:
+  uint32_t _internal_router_inflight() const;
+  void _internal_set_router_inflight(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.WorkerStatus)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> aliases_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr address_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
+    bool serving_;
+    bool routable_;
+    bool draining_;
+    uint32_t waiting_;
+    uint32_t running_;
+    uint32_t max_running_;
+    float kv_cache_usage_;
+    float prefix_cache_hit_rate_;
+    uint32_t router_inflight_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class WatchWorkersResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.WatchWorkersResponse) */ {
+ public:
+  inline WatchWorkersResponse() : WatchWorkersResponse(nullptr) {}
+  ~WatchWorkersResponse() override;
+  explicit PROTOBUF_CONSTEXPR WatchWorkersResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  WatchWorkersResponse(const WatchWorkersResponse& from);
+  WatchWorkersResponse(WatchWorkersResponse&& from) noexcept
+    : WatchWorkersResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline WatchWorkersResponse& operator=(const WatchWorkersResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline WatchWorkersResponse& operator=(WatchWorkersResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const WatchWorkersResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const WatchWorkersResponse* internal_default_instance() {
+    return reinterpret_cast<const WatchWorkersResponse*>(
+               &_WatchWorkersResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    17;
+
+  friend void swap(WatchWorkersResponse& a, WatchWorkersResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(WatchWorkersResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(WatchWorkersResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  WatchWorkersResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<WatchWorkersResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const WatchWorkersResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const WatchWorkersResponse& from) {
+    WatchWorkersResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(WatchWorkersResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.WatchWorkersResponse";
+  }
+  protected:
+  explicit WatchWorkersResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kWorkersFieldNumber = 1,
+    kTimeFieldNumber = 2,
+  };
+  // repeated .helixflow.v1.WorkerStatus workers = 1 [json_name = "workers"];
+  int workers_size() const;
+  private:
+  int _internal_workers_size() const;
+  public:
+  void clear_workers();
+  ::helixflow::v1::WorkerStatus* mutable_workers(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::WorkerStatus >*
+      mutable_workers();
+  private:
+  const ::helixflow::v1::WorkerStatus& _internal_workers(int index) const;
+  ::helixflow::v1::WorkerStatus* _internal_add_workers();
+  public:
+  const ::helixflow::v1::WorkerStatus& workers(int index) const;
+  ::helixflow::v1::WorkerStatus* add_workers();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::WorkerStatus >&
+      workers() const;
+
+  // .google.protobuf.Timestamp time = 2 [json_name = "time"];
+  bool has_time() const;
+  private:
+  bool _internal_has_time() const;
+  public:
+  void clear_time();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& time() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_time();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_time();
+  void set_allocated_time(::PROTOBUF_NAMESPACE_ID::Timestamp* time);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_time() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_time();
+  public:
+  void unsafe_arena_set_allocated_time(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* time);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_time();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.WatchWorkersResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::WorkerStatus > workers_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* time_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class WatchRequestsRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.WatchRequestsRequest) */ {
+ public:
+  inline WatchRequestsRequest() : WatchRequestsRequest(nullptr) {}
+  ~WatchRequestsRequest() override;
+  explicit PROTOBUF_CONSTEXPR WatchRequestsRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  WatchRequestsRequest(const WatchRequestsRequest& from);
+  WatchRequestsRequest(WatchRequestsRequest&& from) noexcept
+    : WatchRequestsRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline WatchRequestsRequest& operator=(const WatchRequestsRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline WatchRequestsRequest& operator=(WatchRequestsRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const WatchRequestsRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const WatchRequestsRequest* internal_default_instance() {
+    return reinterpret_cast<const WatchRequestsRequest*>(
+               &_WatchRequestsRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    18;
+
+  friend void swap(WatchRequestsRequest& a, WatchRequestsRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(WatchRequestsRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(WatchRequestsRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  WatchRequestsRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<WatchRequestsRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const WatchRequestsRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const WatchRequestsRequest& from) {
+    WatchRequestsRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(WatchRequestsRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.WatchRequestsRequest";
+  }
+  protected:
+  explicit WatchRequestsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kBacklogFieldNumber = 1,
+  };
+  // uint32 backlog = 1 [json_name = "backlog"];
+  void clear_backlog();
+  uint32_t backlog() const;
+  void set_backlog(uint32_t value);
+  private:
+  uint32_t _internal_backlog() const;
+  void _internal_set_backlog(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.WatchRequestsRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    uint32_t backlog_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class RequestRecord final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.RequestRecord) */ {
+ public:
+  inline RequestRecord() : RequestRecord(nullptr) {}
+  ~RequestRecord() override;
+  explicit PROTOBUF_CONSTEXPR RequestRecord(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  RequestRecord(const RequestRecord& from);
+  RequestRecord(RequestRecord&& from) noexcept
+    : RequestRecord() {
+    *this = ::std::move(from);
+  }
+
+  inline RequestRecord& operator=(const RequestRecord& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline RequestRecord& operator=(RequestRecord&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const RequestRecord& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const RequestRecord* internal_default_instance() {
+    return reinterpret_cast<const RequestRecord*>(
+               &_RequestRecord_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    19;
+
+  friend void swap(RequestRecord& a, RequestRecord& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(RequestRecord* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(RequestRecord* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  RequestRecord* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<RequestRecord>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const RequestRecord& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const RequestRecord& from) {
+    RequestRecord::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(RequestRecord* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.RequestRecord";
+  }
+  protected:
+  explicit RequestRecord(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kRequestIdFieldNumber = 1,
+    kKeyIdFieldNumber = 2,
+    kKeyNameFieldNumber = 3,
+    kMethodFieldNumber = 4,
+    kModelFieldNumber = 5,
+    kStatusFieldNumber = 8,
+    kLatencyFieldNumber = 9,
+    kTimeToFirstTokenFieldNumber = 10,
+    kFinishedAtFieldNumber = 11,
+    kPromptTokensFieldNumber = 6,
+    kCompletionTokensFieldNumber = 7,
+  };
+  // string request_id = 1 [json_name = "requestId"];
+  void clear_request_id();
+  const std::string& request_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_request_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_request_id();
+  PROTOBUF_NODISCARD std::string* release_request_id();
+  void set_allocated_request_id(std::string* request_id);
+  private:
+  const std::string& _internal_request_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_request_id(const std::string& value);
+  std::string* _internal_mutable_request_id();
+  public:
+
+  // string key_id = 2 [json_name = "keyId"];
+  void clear_key_id();
+  const std::string& key_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key_id();
+  PROTOBUF_NODISCARD std::string* release_key_id();
+  void set_allocated_key_id(std::string* key_id);
+  private:
+  const std::string& _internal_key_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_id(const std::string& value);
+  std::string* _internal_mutable_key_id();
+  public:
+
+  // string key_name = 3 [json_name = "keyName"];
+  void clear_key_name();
+  const std::string& key_name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key_name();
+  PROTOBUF_NODISCARD std::string* release_key_name();
+  void set_allocated_key_name(std::string* key_name);
+  private:
+  const std::string& _internal_key_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_name(const std::string& value);
+  std::string* _internal_mutable_key_name();
+  public:
+
+  // string method = 4 [json_name = "method"];
+  void clear_method();
+  const std::string& method() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_method(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_method();
+  PROTOBUF_NODISCARD std::string* release_method();
+  void set_allocated_method(std::string* method);
+  private:
+  const std::string& _internal_method() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_method(const std::string& value);
+  std::string* _internal_mutable_method();
+  public:
+
+  // string model = 5 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // string status = 8 [json_name = "status"];
+  void clear_status();
+  const std::string& status() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_status(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_status();
+  PROTOBUF_NODISCARD std::string* release_status();
+  void set_allocated_status(std::string* status);
+  private:
+  const std::string& _internal_status() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_status(const std::string& value);
+  std::string* _internal_mutable_status();
+  public:
+
+  // .google.protobuf.Duration latency = 9 [json_name = "latency"];
+  bool has_latency() const;
+  private:
+  bool _internal_has_latency() const;
+  public:
+  void clear_latency();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& latency() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_latency();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_latency();
+  void set_allocated_latency(::PROTOBUF_NAMESPACE_ID::Duration* latency);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_latency() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_latency();
+  public:
+  void unsafe_arena_set_allocated_latency(
+      ::PROTOBUF_NAMESPACE_ID::Duration* latency);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_latency();
+
+  // .google.protobuf.Duration time_to_first_token = 10 [json_name = "timeToFirstToken"];
+  bool has_time_to_first_token() const;
+  private:
+  bool _internal_has_time_to_first_token() const;
+  public:
+  void clear_time_to_first_token();
+  const ::PROTOBUF_NAMESPACE_ID::Duration& time_to_first_token() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Duration* release_time_to_first_token();
+  ::PROTOBUF_NAMESPACE_ID::Duration* mutable_time_to_first_token();
+  void set_allocated_time_to_first_token(::PROTOBUF_NAMESPACE_ID::Duration* time_to_first_token);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Duration& _internal_time_to_first_token() const;
+  ::PROTOBUF_NAMESPACE_ID::Duration* _internal_mutable_time_to_first_token();
+  public:
+  void unsafe_arena_set_allocated_time_to_first_token(
+      ::PROTOBUF_NAMESPACE_ID::Duration* time_to_first_token);
+  ::PROTOBUF_NAMESPACE_ID::Duration* unsafe_arena_release_time_to_first_token();
+
+  // .google.protobuf.Timestamp finished_at = 11 [json_name = "finishedAt"];
+  bool has_finished_at() const;
+  private:
+  bool _internal_has_finished_at() const;
+  public:
+  void clear_finished_at();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& finished_at() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_finished_at();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_finished_at();
+  void set_allocated_finished_at(::PROTOBUF_NAMESPACE_ID::Timestamp* finished_at);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_finished_at() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_finished_at();
+  public:
+  void unsafe_arena_set_allocated_finished_at(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* finished_at);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_finished_at();
+
+  // uint32 prompt_tokens = 6 [json_name = "promptTokens"];
+  void clear_prompt_tokens();
+  uint32_t prompt_tokens() const;
+  void set_prompt_tokens(uint32_t value);
+  private:
+  uint32_t _internal_prompt_tokens() const;
+  void _internal_set_prompt_tokens(uint32_t value);
+  public:
+
+  // uint32 completion_tokens = 7 [json_name = "completionTokens"];
+  void clear_completion_tokens();
+  uint32_t completion_tokens() const;
+  void set_completion_tokens(uint32_t value);
+  private:
+  uint32_t _internal_completion_tokens() const;
+  void _internal_set_completion_tokens(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.RequestRecord)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr request_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr method_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr status_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* latency_;
+    ::PROTOBUF_NAMESPACE_ID::Duration* time_to_first_token_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* finished_at_;
+    uint32_t prompt_tokens_;
+    uint32_t completion_tokens_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class WatchRequestsResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.WatchRequestsResponse) */ {
+ public:
+  inline WatchRequestsResponse() : WatchRequestsResponse(nullptr) {}
+  ~WatchRequestsResponse() override;
+  explicit PROTOBUF_CONSTEXPR WatchRequestsResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  WatchRequestsResponse(const WatchRequestsResponse& from);
+  WatchRequestsResponse(WatchRequestsResponse&& from) noexcept
+    : WatchRequestsResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline WatchRequestsResponse& operator=(const WatchRequestsResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline WatchRequestsResponse& operator=(WatchRequestsResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const WatchRequestsResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const WatchRequestsResponse* internal_default_instance() {
+    return reinterpret_cast<const WatchRequestsResponse*>(
+               &_WatchRequestsResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    20;
+
+  friend void swap(WatchRequestsResponse& a, WatchRequestsResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(WatchRequestsResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(WatchRequestsResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  WatchRequestsResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<WatchRequestsResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const WatchRequestsResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const WatchRequestsResponse& from) {
+    WatchRequestsResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(WatchRequestsResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.WatchRequestsResponse";
+  }
+  protected:
+  explicit WatchRequestsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kRequestFieldNumber = 1,
+  };
+  // .helixflow.v1.RequestRecord request = 1 [json_name = "request"];
+  bool has_request() const;
+  private:
+  bool _internal_has_request() const;
+  public:
+  void clear_request();
+  const ::helixflow::v1::RequestRecord& request() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::RequestRecord* release_request();
+  ::helixflow::v1::RequestRecord* mutable_request();
+  void set_allocated_request(::helixflow::v1::RequestRecord* request);
+  private:
+  const ::helixflow::v1::RequestRecord& _internal_request() const;
+  ::helixflow::v1::RequestRecord* _internal_mutable_request();
+  public:
+  void unsafe_arena_set_allocated_request(
+      ::helixflow::v1::RequestRecord* request);
+  ::helixflow::v1::RequestRecord* unsafe_arena_release_request();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.WatchRequestsResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::RequestRecord* request_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -3812,6 +5495,311 @@ inline void GetUsageRequest::set_allocated_key_id(std::string* key_id) {
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetUsageRequest.key_id)
 }
 
+// .google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];
+inline bool GetUsageRequest::_internal_has_start_time() const {
+  return this != internal_default_instance() && _impl_.start_time_ != nullptr;
+}
+inline bool GetUsageRequest::has_start_time() const {
+  return _internal_has_start_time();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& GetUsageRequest::_internal_start_time() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.start_time_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& GetUsageRequest::start_time() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GetUsageRequest.start_time)
+  return _internal_start_time();
+}
+inline void GetUsageRequest::unsafe_arena_set_allocated_start_time(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* start_time) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.start_time_);
+  }
+  _impl_.start_time_ = start_time;
+  if (start_time) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.GetUsageRequest.start_time)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* GetUsageRequest::release_start_time() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.start_time_;
+  _impl_.start_time_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* GetUsageRequest::unsafe_arena_release_start_time() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.GetUsageRequest.start_time)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.start_time_;
+  _impl_.start_time_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* GetUsageRequest::_internal_mutable_start_time() {
+  
+  if (_impl_.start_time_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.start_time_ = p;
+  }
+  return _impl_.start_time_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* GetUsageRequest::mutable_start_time() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_start_time();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GetUsageRequest.start_time)
+  return _msg;
+}
+inline void GetUsageRequest::set_allocated_start_time(::PROTOBUF_NAMESPACE_ID::Timestamp* start_time) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.start_time_);
+  }
+  if (start_time) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(start_time));
+    if (message_arena != submessage_arena) {
+      start_time = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, start_time, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.start_time_ = start_time;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetUsageRequest.start_time)
+}
+
+// .google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];
+inline bool GetUsageRequest::_internal_has_end_time() const {
+  return this != internal_default_instance() && _impl_.end_time_ != nullptr;
+}
+inline bool GetUsageRequest::has_end_time() const {
+  return _internal_has_end_time();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& GetUsageRequest::_internal_end_time() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.end_time_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& GetUsageRequest::end_time() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GetUsageRequest.end_time)
+  return _internal_end_time();
+}
+inline void GetUsageRequest::unsafe_arena_set_allocated_end_time(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* end_time) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.end_time_);
+  }
+  _impl_.end_time_ = end_time;
+  if (end_time) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.GetUsageRequest.end_time)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* GetUsageRequest::release_end_time() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.end_time_;
+  _impl_.end_time_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* GetUsageRequest::unsafe_arena_release_end_time() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.GetUsageRequest.end_time)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.end_time_;
+  _impl_.end_time_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* GetUsageRequest::_internal_mutable_end_time() {
+  
+  if (_impl_.end_time_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.end_time_ = p;
+  }
+  return _impl_.end_time_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* GetUsageRequest::mutable_end_time() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_end_time();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GetUsageRequest.end_time)
+  return _msg;
+}
+inline void GetUsageRequest::set_allocated_end_time(::PROTOBUF_NAMESPACE_ID::Timestamp* end_time) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.end_time_);
+  }
+  if (end_time) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(end_time));
+    if (message_arena != submessage_arena) {
+      end_time = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, end_time, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.end_time_ = end_time;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetUsageRequest.end_time)
+}
+
+// .google.protobuf.Duration step = 4 [json_name = "step"];
+inline bool GetUsageRequest::_internal_has_step() const {
+  return this != internal_default_instance() && _impl_.step_ != nullptr;
+}
+inline bool GetUsageRequest::has_step() const {
+  return _internal_has_step();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& GetUsageRequest::_internal_step() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.step_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& GetUsageRequest::step() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GetUsageRequest.step)
+  return _internal_step();
+}
+inline void GetUsageRequest::unsafe_arena_set_allocated_step(
+    ::PROTOBUF_NAMESPACE_ID::Duration* step) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.step_);
+  }
+  _impl_.step_ = step;
+  if (step) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.GetUsageRequest.step)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* GetUsageRequest::release_step() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.step_;
+  _impl_.step_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* GetUsageRequest::unsafe_arena_release_step() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.GetUsageRequest.step)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.step_;
+  _impl_.step_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* GetUsageRequest::_internal_mutable_step() {
+  
+  if (_impl_.step_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.step_ = p;
+  }
+  return _impl_.step_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* GetUsageRequest::mutable_step() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_step();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GetUsageRequest.step)
+  return _msg;
+}
+inline void GetUsageRequest::set_allocated_step(::PROTOBUF_NAMESPACE_ID::Duration* step) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.step_);
+  }
+  if (step) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(step));
+    if (message_arena != submessage_arena) {
+      step = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, step, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.step_ = step;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetUsageRequest.step)
+}
+
+// string model = 5 [json_name = "model"];
+inline void GetUsageRequest::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& GetUsageRequest::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GetUsageRequest.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void GetUsageRequest::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.GetUsageRequest.model)
+}
+inline std::string* GetUsageRequest::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GetUsageRequest.model)
+  return _s;
+}
+inline const std::string& GetUsageRequest::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void GetUsageRequest::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* GetUsageRequest::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* GetUsageRequest::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.GetUsageRequest.model)
+  return _impl_.model_.Release();
+}
+inline void GetUsageRequest::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetUsageRequest.model)
+}
+
 // -------------------------------------------------------------------
 
 // KeyUsage
@@ -3970,9 +5958,1664 @@ GetUsageResponse::usage() const {
   return _impl_.usage_;
 }
 
+// repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];
+inline int GetUsageResponse::_internal_buckets_size() const {
+  return _impl_.buckets_.size();
+}
+inline int GetUsageResponse::buckets_size() const {
+  return _internal_buckets_size();
+}
+inline void GetUsageResponse::clear_buckets() {
+  _impl_.buckets_.Clear();
+}
+inline ::helixflow::v1::UsageBucket* GetUsageResponse::mutable_buckets(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GetUsageResponse.buckets)
+  return _impl_.buckets_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UsageBucket >*
+GetUsageResponse::mutable_buckets() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.GetUsageResponse.buckets)
+  return &_impl_.buckets_;
+}
+inline const ::helixflow::v1::UsageBucket& GetUsageResponse::_internal_buckets(int index) const {
+  return _impl_.buckets_.Get(index);
+}
+inline const ::helixflow::v1::UsageBucket& GetUsageResponse::buckets(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GetUsageResponse.buckets)
+  return _internal_buckets(index);
+}
+inline ::helixflow::v1::UsageBucket* GetUsageResponse::_internal_add_buckets() {
+  return _impl_.buckets_.Add();
+}
+inline ::helixflow::v1::UsageBucket* GetUsageResponse::add_buckets() {
+  ::helixflow::v1::UsageBucket* _add = _internal_add_buckets();
+  // @@protoc_insertion_point(field_add:helixflow.v1.GetUsageResponse.buckets)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UsageBucket >&
+GetUsageResponse::buckets() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.GetUsageResponse.buckets)
+  return _impl_.buckets_;
+}
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// UsageBucket
+
+// .google.protobuf.Timestamp start_time = 1 [json_name = "startTime"];
+inline bool UsageBucket::_internal_has_start_time() const {
+  return this != internal_default_instance() && _impl_.start_time_ != nullptr;
+}
+inline bool UsageBucket::has_start_time() const {
+  return _internal_has_start_time();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UsageBucket::_internal_start_time() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.start_time_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UsageBucket::start_time() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.start_time)
+  return _internal_start_time();
+}
+inline void UsageBucket::unsafe_arena_set_allocated_start_time(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* start_time) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.start_time_);
+  }
+  _impl_.start_time_ = start_time;
+  if (start_time) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.UsageBucket.start_time)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UsageBucket::release_start_time() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.start_time_;
+  _impl_.start_time_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UsageBucket::unsafe_arena_release_start_time() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UsageBucket.start_time)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.start_time_;
+  _impl_.start_time_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UsageBucket::_internal_mutable_start_time() {
+  
+  if (_impl_.start_time_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.start_time_ = p;
+  }
+  return _impl_.start_time_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UsageBucket::mutable_start_time() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_start_time();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UsageBucket.start_time)
+  return _msg;
+}
+inline void UsageBucket::set_allocated_start_time(::PROTOBUF_NAMESPACE_ID::Timestamp* start_time) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.start_time_);
+  }
+  if (start_time) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(start_time));
+    if (message_arena != submessage_arena) {
+      start_time = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, start_time, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.start_time_ = start_time;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UsageBucket.start_time)
+}
+
+// string key_id = 2 [json_name = "keyId"];
+inline void UsageBucket::clear_key_id() {
+  _impl_.key_id_.ClearToEmpty();
+}
+inline const std::string& UsageBucket::key_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.key_id)
+  return _internal_key_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UsageBucket::set_key_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.key_id)
+}
+inline std::string* UsageBucket::mutable_key_id() {
+  std::string* _s = _internal_mutable_key_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UsageBucket.key_id)
+  return _s;
+}
+inline const std::string& UsageBucket::_internal_key_id() const {
+  return _impl_.key_id_.Get();
+}
+inline void UsageBucket::_internal_set_key_id(const std::string& value) {
+  
+  _impl_.key_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UsageBucket::_internal_mutable_key_id() {
+  
+  return _impl_.key_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UsageBucket::release_key_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UsageBucket.key_id)
+  return _impl_.key_id_.Release();
+}
+inline void UsageBucket::set_allocated_key_id(std::string* key_id) {
+  if (key_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_id_.SetAllocated(key_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_id_.IsDefault()) {
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UsageBucket.key_id)
+}
+
+// string model = 3 [json_name = "model"];
+inline void UsageBucket::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& UsageBucket::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UsageBucket::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.model)
+}
+inline std::string* UsageBucket::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UsageBucket.model)
+  return _s;
+}
+inline const std::string& UsageBucket::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void UsageBucket::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UsageBucket::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UsageBucket::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UsageBucket.model)
+  return _impl_.model_.Release();
+}
+inline void UsageBucket::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UsageBucket.model)
+}
+
+// uint64 requests = 4 [json_name = "requests"];
+inline void UsageBucket::clear_requests() {
+  _impl_.requests_ = uint64_t{0u};
+}
+inline uint64_t UsageBucket::_internal_requests() const {
+  return _impl_.requests_;
+}
+inline uint64_t UsageBucket::requests() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.requests)
+  return _internal_requests();
+}
+inline void UsageBucket::_internal_set_requests(uint64_t value) {
+  
+  _impl_.requests_ = value;
+}
+inline void UsageBucket::set_requests(uint64_t value) {
+  _internal_set_requests(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.requests)
+}
+
+// uint64 prompt_tokens = 5 [json_name = "promptTokens"];
+inline void UsageBucket::clear_prompt_tokens() {
+  _impl_.prompt_tokens_ = uint64_t{0u};
+}
+inline uint64_t UsageBucket::_internal_prompt_tokens() const {
+  return _impl_.prompt_tokens_;
+}
+inline uint64_t UsageBucket::prompt_tokens() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.prompt_tokens)
+  return _internal_prompt_tokens();
+}
+inline void UsageBucket::_internal_set_prompt_tokens(uint64_t value) {
+  
+  _impl_.prompt_tokens_ = value;
+}
+inline void UsageBucket::set_prompt_tokens(uint64_t value) {
+  _internal_set_prompt_tokens(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.prompt_tokens)
+}
+
+// uint64 completion_tokens = 6 [json_name = "completionTokens"];
+inline void UsageBucket::clear_completion_tokens() {
+  _impl_.completion_tokens_ = uint64_t{0u};
+}
+inline uint64_t UsageBucket::_internal_completion_tokens() const {
+  return _impl_.completion_tokens_;
+}
+inline uint64_t UsageBucket::completion_tokens() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.completion_tokens)
+  return _internal_completion_tokens();
+}
+inline void UsageBucket::_internal_set_completion_tokens(uint64_t value) {
+  
+  _impl_.completion_tokens_ = value;
+}
+inline void UsageBucket::set_completion_tokens(uint64_t value) {
+  _internal_set_completion_tokens(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.completion_tokens)
+}
+
+// map<string, uint64> errors = 7 [json_name = "errors"];
+inline int UsageBucket::_internal_errors_size() const {
+  return _impl_.errors_.size();
+}
+inline int UsageBucket::errors_size() const {
+  return _internal_errors_size();
+}
+inline void UsageBucket::clear_errors() {
+  _impl_.errors_.Clear();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >&
+UsageBucket::_internal_errors() const {
+  return _impl_.errors_.GetMap();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >&
+UsageBucket::errors() const {
+  // @@protoc_insertion_point(field_map:helixflow.v1.UsageBucket.errors)
+  return _internal_errors();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >*
+UsageBucket::_internal_mutable_errors() {
+  return _impl_.errors_.MutableMap();
+}
+inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, uint64_t >*
+UsageBucket::mutable_errors() {
+  // @@protoc_insertion_point(field_mutable_map:helixflow.v1.UsageBucket.errors)
+  return _internal_mutable_errors();
+}
+
+// double ttft_ms_sum = 8 [json_name = "ttftMsSum"];
+inline void UsageBucket::clear_ttft_ms_sum() {
+  _impl_.ttft_ms_sum_ = 0;
+}
+inline double UsageBucket::_internal_ttft_ms_sum() const {
+  return _impl_.ttft_ms_sum_;
+}
+inline double UsageBucket::ttft_ms_sum() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.ttft_ms_sum)
+  return _internal_ttft_ms_sum();
+}
+inline void UsageBucket::_internal_set_ttft_ms_sum(double value) {
+  
+  _impl_.ttft_ms_sum_ = value;
+}
+inline void UsageBucket::set_ttft_ms_sum(double value) {
+  _internal_set_ttft_ms_sum(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.ttft_ms_sum)
+}
+
+// uint64 ttft_count = 9 [json_name = "ttftCount"];
+inline void UsageBucket::clear_ttft_count() {
+  _impl_.ttft_count_ = uint64_t{0u};
+}
+inline uint64_t UsageBucket::_internal_ttft_count() const {
+  return _impl_.ttft_count_;
+}
+inline uint64_t UsageBucket::ttft_count() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.ttft_count)
+  return _internal_ttft_count();
+}
+inline void UsageBucket::_internal_set_ttft_count(uint64_t value) {
+  
+  _impl_.ttft_count_ = value;
+}
+inline void UsageBucket::set_ttft_count(uint64_t value) {
+  _internal_set_ttft_count(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.ttft_count)
+}
+
+// -------------------------------------------------------------------
+
+// WatchWorkersRequest
+
+// uint32 interval_ms = 1 [json_name = "intervalMs"];
+inline void WatchWorkersRequest::clear_interval_ms() {
+  _impl_.interval_ms_ = 0u;
+}
+inline uint32_t WatchWorkersRequest::_internal_interval_ms() const {
+  return _impl_.interval_ms_;
+}
+inline uint32_t WatchWorkersRequest::interval_ms() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WatchWorkersRequest.interval_ms)
+  return _internal_interval_ms();
+}
+inline void WatchWorkersRequest::_internal_set_interval_ms(uint32_t value) {
+  
+  _impl_.interval_ms_ = value;
+}
+inline void WatchWorkersRequest::set_interval_ms(uint32_t value) {
+  _internal_set_interval_ms(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WatchWorkersRequest.interval_ms)
+}
+
+// -------------------------------------------------------------------
+
+// WorkerStatus
+
+// string address = 1 [json_name = "address"];
+inline void WorkerStatus::clear_address() {
+  _impl_.address_.ClearToEmpty();
+}
+inline const std::string& WorkerStatus::address() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.address)
+  return _internal_address();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void WorkerStatus::set_address(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.address_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.address)
+}
+inline std::string* WorkerStatus::mutable_address() {
+  std::string* _s = _internal_mutable_address();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WorkerStatus.address)
+  return _s;
+}
+inline const std::string& WorkerStatus::_internal_address() const {
+  return _impl_.address_.Get();
+}
+inline void WorkerStatus::_internal_set_address(const std::string& value) {
+  
+  _impl_.address_.Set(value, GetArenaForAllocation());
+}
+inline std::string* WorkerStatus::_internal_mutable_address() {
+  
+  return _impl_.address_.Mutable(GetArenaForAllocation());
+}
+inline std::string* WorkerStatus::release_address() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.WorkerStatus.address)
+  return _impl_.address_.Release();
+}
+inline void WorkerStatus::set_allocated_address(std::string* address) {
+  if (address != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.address_.SetAllocated(address, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.address_.IsDefault()) {
+    _impl_.address_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.WorkerStatus.address)
+}
+
+// bool serving = 2 [json_name = "serving"];
+inline void WorkerStatus::clear_serving() {
+  _impl_.serving_ = false;
+}
+inline bool WorkerStatus::_internal_serving() const {
+  return _impl_.serving_;
+}
+inline bool WorkerStatus::serving() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.serving)
+  return _internal_serving();
+}
+inline void WorkerStatus::_internal_set_serving(bool value) {
+  
+  _impl_.serving_ = value;
+}
+inline void WorkerStatus::set_serving(bool value) {
+  _internal_set_serving(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.serving)
+}
+
+// bool routable = 3 [json_name = "routable"];
+inline void WorkerStatus::clear_routable() {
+  _impl_.routable_ = false;
+}
+inline bool WorkerStatus::_internal_routable() const {
+  return _impl_.routable_;
+}
+inline bool WorkerStatus::routable() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.routable)
+  return _internal_routable();
+}
+inline void WorkerStatus::_internal_set_routable(bool value) {
+  
+  _impl_.routable_ = value;
+}
+inline void WorkerStatus::set_routable(bool value) {
+  _internal_set_routable(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.routable)
+}
+
+// bool draining = 4 [json_name = "draining"];
+inline void WorkerStatus::clear_draining() {
+  _impl_.draining_ = false;
+}
+inline bool WorkerStatus::_internal_draining() const {
+  return _impl_.draining_;
+}
+inline bool WorkerStatus::draining() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.draining)
+  return _internal_draining();
+}
+inline void WorkerStatus::_internal_set_draining(bool value) {
+  
+  _impl_.draining_ = value;
+}
+inline void WorkerStatus::set_draining(bool value) {
+  _internal_set_draining(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.draining)
+}
+
+// string model_id = 5 [json_name = "modelId"];
+inline void WorkerStatus::clear_model_id() {
+  _impl_.model_id_.ClearToEmpty();
+}
+inline const std::string& WorkerStatus::model_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.model_id)
+  return _internal_model_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void WorkerStatus::set_model_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.model_id)
+}
+inline std::string* WorkerStatus::mutable_model_id() {
+  std::string* _s = _internal_mutable_model_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WorkerStatus.model_id)
+  return _s;
+}
+inline const std::string& WorkerStatus::_internal_model_id() const {
+  return _impl_.model_id_.Get();
+}
+inline void WorkerStatus::_internal_set_model_id(const std::string& value) {
+  
+  _impl_.model_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* WorkerStatus::_internal_mutable_model_id() {
+  
+  return _impl_.model_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* WorkerStatus::release_model_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.WorkerStatus.model_id)
+  return _impl_.model_id_.Release();
+}
+inline void WorkerStatus::set_allocated_model_id(std::string* model_id) {
+  if (model_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_id_.SetAllocated(model_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_id_.IsDefault()) {
+    _impl_.model_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.WorkerStatus.model_id)
+}
+
+// repeated string aliases = 6 [json_name = "aliases"];
+inline int WorkerStatus::_internal_aliases_size() const {
+  return _impl_.aliases_.size();
+}
+inline int WorkerStatus::aliases_size() const {
+  return _internal_aliases_size();
+}
+inline void WorkerStatus::clear_aliases() {
+  _impl_.aliases_.Clear();
+}
+inline std::string* WorkerStatus::add_aliases() {
+  std::string* _s = _internal_add_aliases();
+  // @@protoc_insertion_point(field_add_mutable:helixflow.v1.WorkerStatus.aliases)
+  return _s;
+}
+inline const std::string& WorkerStatus::_internal_aliases(int index) const {
+  return _impl_.aliases_.Get(index);
+}
+inline const std::string& WorkerStatus::aliases(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.aliases)
+  return _internal_aliases(index);
+}
+inline std::string* WorkerStatus::mutable_aliases(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WorkerStatus.aliases)
+  return _impl_.aliases_.Mutable(index);
+}
+inline void WorkerStatus::set_aliases(int index, const std::string& value) {
+  _impl_.aliases_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.aliases)
+}
+inline void WorkerStatus::set_aliases(int index, std::string&& value) {
+  _impl_.aliases_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.aliases)
+}
+inline void WorkerStatus::set_aliases(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.aliases_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:helixflow.v1.WorkerStatus.aliases)
+}
+inline void WorkerStatus::set_aliases(int index, const char* value, size_t size) {
+  _impl_.aliases_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:helixflow.v1.WorkerStatus.aliases)
+}
+inline std::string* WorkerStatus::_internal_add_aliases() {
+  return _impl_.aliases_.Add();
+}
+inline void WorkerStatus::add_aliases(const std::string& value) {
+  _impl_.aliases_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:helixflow.v1.WorkerStatus.aliases)
+}
+inline void WorkerStatus::add_aliases(std::string&& value) {
+  _impl_.aliases_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:helixflow.v1.WorkerStatus.aliases)
+}
+inline void WorkerStatus::add_aliases(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.aliases_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:helixflow.v1.WorkerStatus.aliases)
+}
+inline void WorkerStatus::add_aliases(const char* value, size_t size) {
+  _impl_.aliases_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:helixflow.v1.WorkerStatus.aliases)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+WorkerStatus::aliases() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.WorkerStatus.aliases)
+  return _impl_.aliases_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+WorkerStatus::mutable_aliases() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.WorkerStatus.aliases)
+  return &_impl_.aliases_;
+}
+
+// string backend = 7 [json_name = "backend"];
+inline void WorkerStatus::clear_backend() {
+  _impl_.backend_.ClearToEmpty();
+}
+inline const std::string& WorkerStatus::backend() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.backend)
+  return _internal_backend();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void WorkerStatus::set_backend(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.backend_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.backend)
+}
+inline std::string* WorkerStatus::mutable_backend() {
+  std::string* _s = _internal_mutable_backend();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WorkerStatus.backend)
+  return _s;
+}
+inline const std::string& WorkerStatus::_internal_backend() const {
+  return _impl_.backend_.Get();
+}
+inline void WorkerStatus::_internal_set_backend(const std::string& value) {
+  
+  _impl_.backend_.Set(value, GetArenaForAllocation());
+}
+inline std::string* WorkerStatus::_internal_mutable_backend() {
+  
+  return _impl_.backend_.Mutable(GetArenaForAllocation());
+}
+inline std::string* WorkerStatus::release_backend() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.WorkerStatus.backend)
+  return _impl_.backend_.Release();
+}
+inline void WorkerStatus::set_allocated_backend(std::string* backend) {
+  if (backend != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.backend_.SetAllocated(backend, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.backend_.IsDefault()) {
+    _impl_.backend_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.WorkerStatus.backend)
+}
+
+// uint32 waiting = 8 [json_name = "waiting"];
+inline void WorkerStatus::clear_waiting() {
+  _impl_.waiting_ = 0u;
+}
+inline uint32_t WorkerStatus::_internal_waiting() const {
+  return _impl_.waiting_;
+}
+inline uint32_t WorkerStatus::waiting() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.waiting)
+  return _internal_waiting();
+}
+inline void WorkerStatus::_internal_set_waiting(uint32_t value) {
+  
+  _impl_.waiting_ = value;
+}
+inline void WorkerStatus::set_waiting(uint32_t value) {
+  _internal_set_waiting(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.waiting)
+}
+
+// uint32 running = 9 [json_name = "running"];
+inline void WorkerStatus::clear_running() {
+  _impl_.running_ = 0u;
+}
+inline uint32_t WorkerStatus::_internal_running() const {
+  return _impl_.running_;
+}
+inline uint32_t WorkerStatus::running() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.running)
+  return _internal_running();
+}
+inline void WorkerStatus::_internal_set_running(uint32_t value) {
+  
+  _impl_.running_ = value;
+}
+inline void WorkerStatus::set_running(uint32_t value) {
+  _internal_set_running(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.running)
+}
+
+// uint32 max_running = 10 [json_name = "maxRunning"];
+inline void WorkerStatus::clear_max_running() {
+  _impl_.max_running_ = 0u;
+}
+inline uint32_t WorkerStatus::_internal_max_running() const {
+  return _impl_.max_running_;
+}
+inline uint32_t WorkerStatus::max_running() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.max_running)
+  return _internal_max_running();
+}
+inline void WorkerStatus::_internal_set_max_running(uint32_t value) {
+  
+  _impl_.max_running_ = value;
+}
+inline void WorkerStatus::set_max_running(uint32_t value) {
+  _internal_set_max_running(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.max_running)
+}
+
+// float kv_cache_usage = 11 [json_name = "kvCacheUsage"];
+inline void WorkerStatus::clear_kv_cache_usage() {
+  _impl_.kv_cache_usage_ = 0;
+}
+inline float WorkerStatus::_internal_kv_cache_usage() const {
+  return _impl_.kv_cache_usage_;
+}
+inline float WorkerStatus::kv_cache_usage() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.kv_cache_usage)
+  return _internal_kv_cache_usage();
+}
+inline void WorkerStatus::_internal_set_kv_cache_usage(float value) {
+  
+  _impl_.kv_cache_usage_ = value;
+}
+inline void WorkerStatus::set_kv_cache_usage(float value) {
+  _internal_set_kv_cache_usage(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.kv_cache_usage)
+}
+
+// float prefix_cache_hit_rate = 12 [json_name = "prefixCacheHitRate"];
+inline void WorkerStatus::clear_prefix_cache_hit_rate() {
+  _impl_.prefix_cache_hit_rate_ = 0;
+}
+inline float WorkerStatus::_internal_prefix_cache_hit_rate() const {
+  return _impl_.prefix_cache_hit_rate_;
+}
+inline float WorkerStatus::prefix_cache_hit_rate() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.prefix_cache_hit_rate)
+  return _internal_prefix_cache_hit_rate();
+}
+inline void WorkerStatus::_internal_set_prefix_cache_hit_rate(float value) {
+  
+  _impl_.prefix_cache_hit_rate_ = value;
+}
+inline void WorkerStatus::set_prefix_cache_hit_rate(float value) {
+  _internal_set_prefix_cache_hit_rate(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.prefix_cache_hit_rate)
+}
+
+// uint32 router_inflight = 13 [json_name = "routerInflight"];
+inline void WorkerStatus::clear_router_inflight() {
+  _impl_.router_inflight_ = 0u;
+}
+inline uint32_t WorkerStatus::_internal_router_inflight() const {
+  return _impl_.router_inflight_;
+}
+inline uint32_t WorkerStatus::router_inflight() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.router_inflight)
+  return _internal_router_inflight();
+}
+inline void WorkerStatus::_internal_set_router_inflight(uint32_t value) {
+  
+  _impl_.router_inflight_ = value;
+}
+inline void WorkerStatus::set_router_inflight(uint32_t value) {
+  _internal_set_router_inflight(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.router_inflight)
+}
+
+// -------------------------------------------------------------------
+
+// WatchWorkersResponse
+
+// repeated .helixflow.v1.WorkerStatus workers = 1 [json_name = "workers"];
+inline int WatchWorkersResponse::_internal_workers_size() const {
+  return _impl_.workers_.size();
+}
+inline int WatchWorkersResponse::workers_size() const {
+  return _internal_workers_size();
+}
+inline void WatchWorkersResponse::clear_workers() {
+  _impl_.workers_.Clear();
+}
+inline ::helixflow::v1::WorkerStatus* WatchWorkersResponse::mutable_workers(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WatchWorkersResponse.workers)
+  return _impl_.workers_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::WorkerStatus >*
+WatchWorkersResponse::mutable_workers() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.WatchWorkersResponse.workers)
+  return &_impl_.workers_;
+}
+inline const ::helixflow::v1::WorkerStatus& WatchWorkersResponse::_internal_workers(int index) const {
+  return _impl_.workers_.Get(index);
+}
+inline const ::helixflow::v1::WorkerStatus& WatchWorkersResponse::workers(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WatchWorkersResponse.workers)
+  return _internal_workers(index);
+}
+inline ::helixflow::v1::WorkerStatus* WatchWorkersResponse::_internal_add_workers() {
+  return _impl_.workers_.Add();
+}
+inline ::helixflow::v1::WorkerStatus* WatchWorkersResponse::add_workers() {
+  ::helixflow::v1::WorkerStatus* _add = _internal_add_workers();
+  // @@protoc_insertion_point(field_add:helixflow.v1.WatchWorkersResponse.workers)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::WorkerStatus >&
+WatchWorkersResponse::workers() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.WatchWorkersResponse.workers)
+  return _impl_.workers_;
+}
+
+// .google.protobuf.Timestamp time = 2 [json_name = "time"];
+inline bool WatchWorkersResponse::_internal_has_time() const {
+  return this != internal_default_instance() && _impl_.time_ != nullptr;
+}
+inline bool WatchWorkersResponse::has_time() const {
+  return _internal_has_time();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& WatchWorkersResponse::_internal_time() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.time_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& WatchWorkersResponse::time() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WatchWorkersResponse.time)
+  return _internal_time();
+}
+inline void WatchWorkersResponse::unsafe_arena_set_allocated_time(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* time) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.time_);
+  }
+  _impl_.time_ = time;
+  if (time) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.WatchWorkersResponse.time)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* WatchWorkersResponse::release_time() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.time_;
+  _impl_.time_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* WatchWorkersResponse::unsafe_arena_release_time() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.WatchWorkersResponse.time)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.time_;
+  _impl_.time_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* WatchWorkersResponse::_internal_mutable_time() {
+  
+  if (_impl_.time_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.time_ = p;
+  }
+  return _impl_.time_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* WatchWorkersResponse::mutable_time() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_time();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WatchWorkersResponse.time)
+  return _msg;
+}
+inline void WatchWorkersResponse::set_allocated_time(::PROTOBUF_NAMESPACE_ID::Timestamp* time) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.time_);
+  }
+  if (time) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(time));
+    if (message_arena != submessage_arena) {
+      time = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, time, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.time_ = time;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.WatchWorkersResponse.time)
+}
+
+// -------------------------------------------------------------------
+
+// WatchRequestsRequest
+
+// uint32 backlog = 1 [json_name = "backlog"];
+inline void WatchRequestsRequest::clear_backlog() {
+  _impl_.backlog_ = 0u;
+}
+inline uint32_t WatchRequestsRequest::_internal_backlog() const {
+  return _impl_.backlog_;
+}
+inline uint32_t WatchRequestsRequest::backlog() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WatchRequestsRequest.backlog)
+  return _internal_backlog();
+}
+inline void WatchRequestsRequest::_internal_set_backlog(uint32_t value) {
+  
+  _impl_.backlog_ = value;
+}
+inline void WatchRequestsRequest::set_backlog(uint32_t value) {
+  _internal_set_backlog(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WatchRequestsRequest.backlog)
+}
+
+// -------------------------------------------------------------------
+
+// RequestRecord
+
+// string request_id = 1 [json_name = "requestId"];
+inline void RequestRecord::clear_request_id() {
+  _impl_.request_id_.ClearToEmpty();
+}
+inline const std::string& RequestRecord::request_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.request_id)
+  return _internal_request_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void RequestRecord::set_request_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.request_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.request_id)
+}
+inline std::string* RequestRecord::mutable_request_id() {
+  std::string* _s = _internal_mutable_request_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.request_id)
+  return _s;
+}
+inline const std::string& RequestRecord::_internal_request_id() const {
+  return _impl_.request_id_.Get();
+}
+inline void RequestRecord::_internal_set_request_id(const std::string& value) {
+  
+  _impl_.request_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* RequestRecord::_internal_mutable_request_id() {
+  
+  return _impl_.request_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* RequestRecord::release_request_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.request_id)
+  return _impl_.request_id_.Release();
+}
+inline void RequestRecord::set_allocated_request_id(std::string* request_id) {
+  if (request_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.request_id_.SetAllocated(request_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.request_id_.IsDefault()) {
+    _impl_.request_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.request_id)
+}
+
+// string key_id = 2 [json_name = "keyId"];
+inline void RequestRecord::clear_key_id() {
+  _impl_.key_id_.ClearToEmpty();
+}
+inline const std::string& RequestRecord::key_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.key_id)
+  return _internal_key_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void RequestRecord::set_key_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.key_id)
+}
+inline std::string* RequestRecord::mutable_key_id() {
+  std::string* _s = _internal_mutable_key_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.key_id)
+  return _s;
+}
+inline const std::string& RequestRecord::_internal_key_id() const {
+  return _impl_.key_id_.Get();
+}
+inline void RequestRecord::_internal_set_key_id(const std::string& value) {
+  
+  _impl_.key_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* RequestRecord::_internal_mutable_key_id() {
+  
+  return _impl_.key_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* RequestRecord::release_key_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.key_id)
+  return _impl_.key_id_.Release();
+}
+inline void RequestRecord::set_allocated_key_id(std::string* key_id) {
+  if (key_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_id_.SetAllocated(key_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_id_.IsDefault()) {
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.key_id)
+}
+
+// string key_name = 3 [json_name = "keyName"];
+inline void RequestRecord::clear_key_name() {
+  _impl_.key_name_.ClearToEmpty();
+}
+inline const std::string& RequestRecord::key_name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.key_name)
+  return _internal_key_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void RequestRecord::set_key_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.key_name)
+}
+inline std::string* RequestRecord::mutable_key_name() {
+  std::string* _s = _internal_mutable_key_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.key_name)
+  return _s;
+}
+inline const std::string& RequestRecord::_internal_key_name() const {
+  return _impl_.key_name_.Get();
+}
+inline void RequestRecord::_internal_set_key_name(const std::string& value) {
+  
+  _impl_.key_name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* RequestRecord::_internal_mutable_key_name() {
+  
+  return _impl_.key_name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* RequestRecord::release_key_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.key_name)
+  return _impl_.key_name_.Release();
+}
+inline void RequestRecord::set_allocated_key_name(std::string* key_name) {
+  if (key_name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_name_.SetAllocated(key_name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_name_.IsDefault()) {
+    _impl_.key_name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.key_name)
+}
+
+// string method = 4 [json_name = "method"];
+inline void RequestRecord::clear_method() {
+  _impl_.method_.ClearToEmpty();
+}
+inline const std::string& RequestRecord::method() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.method)
+  return _internal_method();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void RequestRecord::set_method(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.method_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.method)
+}
+inline std::string* RequestRecord::mutable_method() {
+  std::string* _s = _internal_mutable_method();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.method)
+  return _s;
+}
+inline const std::string& RequestRecord::_internal_method() const {
+  return _impl_.method_.Get();
+}
+inline void RequestRecord::_internal_set_method(const std::string& value) {
+  
+  _impl_.method_.Set(value, GetArenaForAllocation());
+}
+inline std::string* RequestRecord::_internal_mutable_method() {
+  
+  return _impl_.method_.Mutable(GetArenaForAllocation());
+}
+inline std::string* RequestRecord::release_method() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.method)
+  return _impl_.method_.Release();
+}
+inline void RequestRecord::set_allocated_method(std::string* method) {
+  if (method != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.method_.SetAllocated(method, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.method_.IsDefault()) {
+    _impl_.method_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.method)
+}
+
+// string model = 5 [json_name = "model"];
+inline void RequestRecord::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& RequestRecord::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void RequestRecord::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.model)
+}
+inline std::string* RequestRecord::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.model)
+  return _s;
+}
+inline const std::string& RequestRecord::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void RequestRecord::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* RequestRecord::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* RequestRecord::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.model)
+  return _impl_.model_.Release();
+}
+inline void RequestRecord::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.model)
+}
+
+// uint32 prompt_tokens = 6 [json_name = "promptTokens"];
+inline void RequestRecord::clear_prompt_tokens() {
+  _impl_.prompt_tokens_ = 0u;
+}
+inline uint32_t RequestRecord::_internal_prompt_tokens() const {
+  return _impl_.prompt_tokens_;
+}
+inline uint32_t RequestRecord::prompt_tokens() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.prompt_tokens)
+  return _internal_prompt_tokens();
+}
+inline void RequestRecord::_internal_set_prompt_tokens(uint32_t value) {
+  
+  _impl_.prompt_tokens_ = value;
+}
+inline void RequestRecord::set_prompt_tokens(uint32_t value) {
+  _internal_set_prompt_tokens(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.prompt_tokens)
+}
+
+// uint32 completion_tokens = 7 [json_name = "completionTokens"];
+inline void RequestRecord::clear_completion_tokens() {
+  _impl_.completion_tokens_ = 0u;
+}
+inline uint32_t RequestRecord::_internal_completion_tokens() const {
+  return _impl_.completion_tokens_;
+}
+inline uint32_t RequestRecord::completion_tokens() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.completion_tokens)
+  return _internal_completion_tokens();
+}
+inline void RequestRecord::_internal_set_completion_tokens(uint32_t value) {
+  
+  _impl_.completion_tokens_ = value;
+}
+inline void RequestRecord::set_completion_tokens(uint32_t value) {
+  _internal_set_completion_tokens(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.completion_tokens)
+}
+
+// string status = 8 [json_name = "status"];
+inline void RequestRecord::clear_status() {
+  _impl_.status_.ClearToEmpty();
+}
+inline const std::string& RequestRecord::status() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.status)
+  return _internal_status();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void RequestRecord::set_status(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.status_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.status)
+}
+inline std::string* RequestRecord::mutable_status() {
+  std::string* _s = _internal_mutable_status();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.status)
+  return _s;
+}
+inline const std::string& RequestRecord::_internal_status() const {
+  return _impl_.status_.Get();
+}
+inline void RequestRecord::_internal_set_status(const std::string& value) {
+  
+  _impl_.status_.Set(value, GetArenaForAllocation());
+}
+inline std::string* RequestRecord::_internal_mutable_status() {
+  
+  return _impl_.status_.Mutable(GetArenaForAllocation());
+}
+inline std::string* RequestRecord::release_status() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.status)
+  return _impl_.status_.Release();
+}
+inline void RequestRecord::set_allocated_status(std::string* status) {
+  if (status != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.status_.SetAllocated(status, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.status_.IsDefault()) {
+    _impl_.status_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.status)
+}
+
+// .google.protobuf.Duration latency = 9 [json_name = "latency"];
+inline bool RequestRecord::_internal_has_latency() const {
+  return this != internal_default_instance() && _impl_.latency_ != nullptr;
+}
+inline bool RequestRecord::has_latency() const {
+  return _internal_has_latency();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& RequestRecord::_internal_latency() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.latency_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& RequestRecord::latency() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.latency)
+  return _internal_latency();
+}
+inline void RequestRecord::unsafe_arena_set_allocated_latency(
+    ::PROTOBUF_NAMESPACE_ID::Duration* latency) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.latency_);
+  }
+  _impl_.latency_ = latency;
+  if (latency) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.RequestRecord.latency)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* RequestRecord::release_latency() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.latency_;
+  _impl_.latency_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* RequestRecord::unsafe_arena_release_latency() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.latency)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.latency_;
+  _impl_.latency_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* RequestRecord::_internal_mutable_latency() {
+  
+  if (_impl_.latency_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.latency_ = p;
+  }
+  return _impl_.latency_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* RequestRecord::mutable_latency() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_latency();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.latency)
+  return _msg;
+}
+inline void RequestRecord::set_allocated_latency(::PROTOBUF_NAMESPACE_ID::Duration* latency) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.latency_);
+  }
+  if (latency) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(latency));
+    if (message_arena != submessage_arena) {
+      latency = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, latency, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.latency_ = latency;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.latency)
+}
+
+// .google.protobuf.Duration time_to_first_token = 10 [json_name = "timeToFirstToken"];
+inline bool RequestRecord::_internal_has_time_to_first_token() const {
+  return this != internal_default_instance() && _impl_.time_to_first_token_ != nullptr;
+}
+inline bool RequestRecord::has_time_to_first_token() const {
+  return _internal_has_time_to_first_token();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& RequestRecord::_internal_time_to_first_token() const {
+  const ::PROTOBUF_NAMESPACE_ID::Duration* p = _impl_.time_to_first_token_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Duration&>(
+      ::PROTOBUF_NAMESPACE_ID::_Duration_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Duration& RequestRecord::time_to_first_token() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.time_to_first_token)
+  return _internal_time_to_first_token();
+}
+inline void RequestRecord::unsafe_arena_set_allocated_time_to_first_token(
+    ::PROTOBUF_NAMESPACE_ID::Duration* time_to_first_token) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.time_to_first_token_);
+  }
+  _impl_.time_to_first_token_ = time_to_first_token;
+  if (time_to_first_token) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.RequestRecord.time_to_first_token)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* RequestRecord::release_time_to_first_token() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.time_to_first_token_;
+  _impl_.time_to_first_token_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* RequestRecord::unsafe_arena_release_time_to_first_token() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.time_to_first_token)
+  
+  ::PROTOBUF_NAMESPACE_ID::Duration* temp = _impl_.time_to_first_token_;
+  _impl_.time_to_first_token_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* RequestRecord::_internal_mutable_time_to_first_token() {
+  
+  if (_impl_.time_to_first_token_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Duration>(GetArenaForAllocation());
+    _impl_.time_to_first_token_ = p;
+  }
+  return _impl_.time_to_first_token_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Duration* RequestRecord::mutable_time_to_first_token() {
+  ::PROTOBUF_NAMESPACE_ID::Duration* _msg = _internal_mutable_time_to_first_token();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.time_to_first_token)
+  return _msg;
+}
+inline void RequestRecord::set_allocated_time_to_first_token(::PROTOBUF_NAMESPACE_ID::Duration* time_to_first_token) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.time_to_first_token_);
+  }
+  if (time_to_first_token) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(time_to_first_token));
+    if (message_arena != submessage_arena) {
+      time_to_first_token = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, time_to_first_token, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.time_to_first_token_ = time_to_first_token;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.time_to_first_token)
+}
+
+// .google.protobuf.Timestamp finished_at = 11 [json_name = "finishedAt"];
+inline bool RequestRecord::_internal_has_finished_at() const {
+  return this != internal_default_instance() && _impl_.finished_at_ != nullptr;
+}
+inline bool RequestRecord::has_finished_at() const {
+  return _internal_has_finished_at();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& RequestRecord::_internal_finished_at() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.finished_at_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& RequestRecord::finished_at() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.finished_at)
+  return _internal_finished_at();
+}
+inline void RequestRecord::unsafe_arena_set_allocated_finished_at(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* finished_at) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.finished_at_);
+  }
+  _impl_.finished_at_ = finished_at;
+  if (finished_at) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.RequestRecord.finished_at)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* RequestRecord::release_finished_at() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.finished_at_;
+  _impl_.finished_at_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* RequestRecord::unsafe_arena_release_finished_at() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RequestRecord.finished_at)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.finished_at_;
+  _impl_.finished_at_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* RequestRecord::_internal_mutable_finished_at() {
+  
+  if (_impl_.finished_at_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.finished_at_ = p;
+  }
+  return _impl_.finished_at_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* RequestRecord::mutable_finished_at() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_finished_at();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RequestRecord.finished_at)
+  return _msg;
+}
+inline void RequestRecord::set_allocated_finished_at(::PROTOBUF_NAMESPACE_ID::Timestamp* finished_at) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.finished_at_);
+  }
+  if (finished_at) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(finished_at));
+    if (message_arena != submessage_arena) {
+      finished_at = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, finished_at, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.finished_at_ = finished_at;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.finished_at)
+}
+
+// -------------------------------------------------------------------
+
+// WatchRequestsResponse
+
+// .helixflow.v1.RequestRecord request = 1 [json_name = "request"];
+inline bool WatchRequestsResponse::_internal_has_request() const {
+  return this != internal_default_instance() && _impl_.request_ != nullptr;
+}
+inline bool WatchRequestsResponse::has_request() const {
+  return _internal_has_request();
+}
+inline void WatchRequestsResponse::clear_request() {
+  if (GetArenaForAllocation() == nullptr && _impl_.request_ != nullptr) {
+    delete _impl_.request_;
+  }
+  _impl_.request_ = nullptr;
+}
+inline const ::helixflow::v1::RequestRecord& WatchRequestsResponse::_internal_request() const {
+  const ::helixflow::v1::RequestRecord* p = _impl_.request_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::RequestRecord&>(
+      ::helixflow::v1::_RequestRecord_default_instance_);
+}
+inline const ::helixflow::v1::RequestRecord& WatchRequestsResponse::request() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WatchRequestsResponse.request)
+  return _internal_request();
+}
+inline void WatchRequestsResponse::unsafe_arena_set_allocated_request(
+    ::helixflow::v1::RequestRecord* request) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.request_);
+  }
+  _impl_.request_ = request;
+  if (request) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.WatchRequestsResponse.request)
+}
+inline ::helixflow::v1::RequestRecord* WatchRequestsResponse::release_request() {
+  
+  ::helixflow::v1::RequestRecord* temp = _impl_.request_;
+  _impl_.request_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::RequestRecord* WatchRequestsResponse::unsafe_arena_release_request() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.WatchRequestsResponse.request)
+  
+  ::helixflow::v1::RequestRecord* temp = _impl_.request_;
+  _impl_.request_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::RequestRecord* WatchRequestsResponse::_internal_mutable_request() {
+  
+  if (_impl_.request_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::RequestRecord>(GetArenaForAllocation());
+    _impl_.request_ = p;
+  }
+  return _impl_.request_;
+}
+inline ::helixflow::v1::RequestRecord* WatchRequestsResponse::mutable_request() {
+  ::helixflow::v1::RequestRecord* _msg = _internal_mutable_request();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WatchRequestsResponse.request)
+  return _msg;
+}
+inline void WatchRequestsResponse::set_allocated_request(::helixflow::v1::RequestRecord* request) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.request_;
+  }
+  if (request) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(request);
+    if (message_arena != submessage_arena) {
+      request = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, request, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.request_ = request;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.WatchRequestsResponse.request)
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

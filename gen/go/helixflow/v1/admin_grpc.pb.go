@@ -25,8 +25,14 @@ type AdminClient interface {
 	GetKey(ctx context.Context, in *GetKeyRequest, opts ...grpc.CallOption) (*GetKeyResponse, error)
 	// RevokeKey disables a key on every router replica from the next request on. Idempotent.
 	RevokeKey(ctx context.Context, in *RevokeKeyRequest, opts ...grpc.CallOption) (*RevokeKeyResponse, error)
-	// GetUsage reads per-key usage counters.
+	// GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
 	GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error)
+	// WatchWorkers streams this router's view of its workers (health, models, load),
+	// one snapshot at once and then one per interval. It aggregates the workers' load reports.
+	WatchWorkers(ctx context.Context, in *WatchWorkersRequest, opts ...grpc.CallOption) (Admin_WatchWorkersClient, error)
+	// WatchRequests streams finished requests seen by this router replica: the most
+	// recent ones first (oldest first), then each one as it completes. Never prompts.
+	WatchRequests(ctx context.Context, in *WatchRequestsRequest, opts ...grpc.CallOption) (Admin_WatchRequestsClient, error)
 }
 
 type adminClient struct {
@@ -82,6 +88,70 @@ func (c *adminClient) GetUsage(ctx context.Context, in *GetUsageRequest, opts ..
 	return out, nil
 }
 
+func (c *adminClient) WatchWorkers(ctx context.Context, in *WatchWorkersRequest, opts ...grpc.CallOption) (Admin_WatchWorkersClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_Admin_serviceDesc.Streams[0], "/helixflow.v1.Admin/WatchWorkers", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &adminWatchWorkersClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type Admin_WatchWorkersClient interface {
+	Recv() (*WatchWorkersResponse, error)
+	grpc.ClientStream
+}
+
+type adminWatchWorkersClient struct {
+	grpc.ClientStream
+}
+
+func (x *adminWatchWorkersClient) Recv() (*WatchWorkersResponse, error) {
+	m := new(WatchWorkersResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (c *adminClient) WatchRequests(ctx context.Context, in *WatchRequestsRequest, opts ...grpc.CallOption) (Admin_WatchRequestsClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_Admin_serviceDesc.Streams[1], "/helixflow.v1.Admin/WatchRequests", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &adminWatchRequestsClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type Admin_WatchRequestsClient interface {
+	Recv() (*WatchRequestsResponse, error)
+	grpc.ClientStream
+}
+
+type adminWatchRequestsClient struct {
+	grpc.ClientStream
+}
+
+func (x *adminWatchRequestsClient) Recv() (*WatchRequestsResponse, error) {
+	m := new(WatchRequestsResponse)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility
@@ -94,8 +164,14 @@ type AdminServer interface {
 	GetKey(context.Context, *GetKeyRequest) (*GetKeyResponse, error)
 	// RevokeKey disables a key on every router replica from the next request on. Idempotent.
 	RevokeKey(context.Context, *RevokeKeyRequest) (*RevokeKeyResponse, error)
-	// GetUsage reads per-key usage counters.
+	// GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
 	GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error)
+	// WatchWorkers streams this router's view of its workers (health, models, load),
+	// one snapshot at once and then one per interval. It aggregates the workers' load reports.
+	WatchWorkers(*WatchWorkersRequest, Admin_WatchWorkersServer) error
+	// WatchRequests streams finished requests seen by this router replica: the most
+	// recent ones first (oldest first), then each one as it completes. Never prompts.
+	WatchRequests(*WatchRequestsRequest, Admin_WatchRequestsServer) error
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -117,6 +193,12 @@ func (UnimplementedAdminServer) RevokeKey(context.Context, *RevokeKeyRequest) (*
 }
 func (UnimplementedAdminServer) GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetUsage not implemented")
+}
+func (UnimplementedAdminServer) WatchWorkers(*WatchWorkersRequest, Admin_WatchWorkersServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchWorkers not implemented")
+}
+func (UnimplementedAdminServer) WatchRequests(*WatchRequestsRequest, Admin_WatchRequestsServer) error {
+	return status.Errorf(codes.Unimplemented, "method WatchRequests not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 
@@ -221,6 +303,48 @@ func _Admin_GetUsage_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_WatchWorkers_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchWorkersRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).WatchWorkers(m, &adminWatchWorkersServer{stream})
+}
+
+type Admin_WatchWorkersServer interface {
+	Send(*WatchWorkersResponse) error
+	grpc.ServerStream
+}
+
+type adminWatchWorkersServer struct {
+	grpc.ServerStream
+}
+
+func (x *adminWatchWorkersServer) Send(m *WatchWorkersResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
+func _Admin_WatchRequests_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchRequestsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdminServer).WatchRequests(m, &adminWatchRequestsServer{stream})
+}
+
+type Admin_WatchRequestsServer interface {
+	Send(*WatchRequestsResponse) error
+	grpc.ServerStream
+}
+
+type adminWatchRequestsServer struct {
+	grpc.ServerStream
+}
+
+func (x *adminWatchRequestsServer) Send(m *WatchRequestsResponse) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 var _Admin_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "helixflow.v1.Admin",
 	HandlerType: (*AdminServer)(nil),
@@ -246,6 +370,17 @@ var _Admin_serviceDesc = grpc.ServiceDesc{
 			Handler:    _Admin_GetUsage_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchWorkers",
+			Handler:       _Admin_WatchWorkers_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchRequests",
+			Handler:       _Admin_WatchRequests_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "helixflow/v1/admin.proto",
 }

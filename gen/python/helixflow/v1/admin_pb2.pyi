@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -347,21 +348,43 @@ Global___RevokeKeyResponse: _TypeAlias = RevokeKeyResponse  # noqa: Y015
 
 @_typing.final
 class GetUsageRequest(_message.Message):
-    """GetUsageRequest selects keys."""
+    """GetUsageRequest selects keys and, optionally, a time range for bucketed usage."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     KEY_ID_FIELD_NUMBER: _builtins.int
+    START_TIME_FIELD_NUMBER: _builtins.int
+    END_TIME_FIELD_NUMBER: _builtins.int
+    STEP_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
     key_id: _builtins.str
     """One key's id; empty means every key."""
+    model: _builtins.str
+    """Only this model's buckets (canonical id); empty means every model."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start of the time range (inclusive). Unset: no buckets are returned, only totals."""
+
+    @_builtins.property
+    def end_time(self) -> _timestamp_pb2.Timestamp:
+        """End of the time range (exclusive). Unset means now."""
+
+    @_builtins.property
+    def step(self) -> _duration_pb2.Duration:
+        """Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute."""
+
     def __init__(
         self,
         *,
         key_id: _builtins.str = ...,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        end_time: _timestamp_pb2.Timestamp | None = ...,
+        step: _duration_pb2.Duration | None = ...,
+        model: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time", "step", b"step"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["key_id", b"key_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "key_id", b"key_id", "model", b"model", "start_time", b"start_time", "step", b"step"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -408,19 +431,343 @@ class GetUsageResponse(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     USAGE_FIELD_NUMBER: _builtins.int
+    BUCKETS_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def usage(self) -> _containers.RepeatedCompositeFieldContainer[Global___KeyUsage]:
         """One entry per selected key."""
+
+    @_builtins.property
+    def buckets(self) -> _containers.RepeatedCompositeFieldContainer[Global___UsageBucket]:
+        """Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+        that saw traffic, ordered by start_time. Empty buckets are left out.
+        """
 
     def __init__(
         self,
         *,
         usage: _abc.Iterable[Global___KeyUsage] | None = ...,
+        buckets: _abc.Iterable[Global___UsageBucket] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["usage", b"usage"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["buckets", b"buckets", "usage", b"usage"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GetUsageResponse: _TypeAlias = GetUsageResponse  # noqa: Y015
+
+@_typing.final
+class UsageBucket(_message.Message):
+    """UsageBucket is what one key spent on one model in one time bucket."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class ErrorsEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    START_TIME_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    PROMPT_TOKENS_FIELD_NUMBER: _builtins.int
+    COMPLETION_TOKENS_FIELD_NUMBER: _builtins.int
+    ERRORS_FIELD_NUMBER: _builtins.int
+    TTFT_MS_SUM_FIELD_NUMBER: _builtins.int
+    TTFT_COUNT_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    """The key's id (the caller's usage subject: "anonymous" with auth off, the JWT subject for tokens)."""
+    model: _builtins.str
+    """Canonical model id."""
+    requests: _builtins.int
+    """Requests finished in the bucket, successful or not."""
+    prompt_tokens: _builtins.int
+    """Prompt tokens."""
+    completion_tokens: _builtins.int
+    """Completion tokens."""
+    ttft_ms_sum: _builtins.float
+    """Sum of time to first token over the requests that produced a token, in milliseconds."""
+    ttft_count: _builtins.int
+    """Requests that produced a first token (the divisor for ttft_ms_sum)."""
+    @_builtins.property
+    def start_time(self) -> _timestamp_pb2.Timestamp:
+        """Start of the bucket."""
+
+    @_builtins.property
+    def errors(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Failed requests by gRPC status code name ("RESOURCE_EXHAUSTED"); OK is not counted here."""
+
+    def __init__(
+        self,
+        *,
+        start_time: _timestamp_pb2.Timestamp | None = ...,
+        key_id: _builtins.str = ...,
+        model: _builtins.str = ...,
+        requests: _builtins.int = ...,
+        prompt_tokens: _builtins.int = ...,
+        completion_tokens: _builtins.int = ...,
+        errors: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
+        ttft_ms_sum: _builtins.float = ...,
+        ttft_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["start_time", b"start_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "errors", b"errors", "key_id", b"key_id", "model", b"model", "prompt_tokens", b"prompt_tokens", "requests", b"requests", "start_time", b"start_time", "ttft_count", b"ttft_count", "ttft_ms_sum", b"ttft_ms_sum"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UsageBucket: _TypeAlias = UsageBucket  # noqa: Y015
+
+@_typing.final
+class WatchWorkersRequest(_message.Message):
+    """WatchWorkersRequest sets the snapshot interval."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    INTERVAL_MS_FIELD_NUMBER: _builtins.int
+    interval_ms: _builtins.int
+    """Milliseconds between snapshots; unset or 0 means 1000. The router enforces at least 100."""
+    def __init__(
+        self,
+        *,
+        interval_ms: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["interval_ms", b"interval_ms"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchWorkersRequest: _TypeAlias = WatchWorkersRequest  # noqa: Y015
+
+@_typing.final
+class WorkerStatus(_message.Message):
+    """WorkerStatus is one worker as the router sees it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    SERVING_FIELD_NUMBER: _builtins.int
+    ROUTABLE_FIELD_NUMBER: _builtins.int
+    DRAINING_FIELD_NUMBER: _builtins.int
+    MODEL_ID_FIELD_NUMBER: _builtins.int
+    ALIASES_FIELD_NUMBER: _builtins.int
+    BACKEND_FIELD_NUMBER: _builtins.int
+    WAITING_FIELD_NUMBER: _builtins.int
+    RUNNING_FIELD_NUMBER: _builtins.int
+    MAX_RUNNING_FIELD_NUMBER: _builtins.int
+    KV_CACHE_USAGE_FIELD_NUMBER: _builtins.int
+    PREFIX_CACHE_HIT_RATE_FIELD_NUMBER: _builtins.int
+    ROUTER_INFLIGHT_FIELD_NUMBER: _builtins.int
+    address: _builtins.str
+    """The worker's address."""
+    serving: _builtins.bool
+    """Its readiness health says SERVING."""
+    routable: _builtins.bool
+    """The router would send it new requests now (serving, not draining, not suspect)."""
+    draining: _builtins.bool
+    """It drains for shutdown."""
+    model_id: _builtins.str
+    """The model it serves ("" until Info answered)."""
+    backend: _builtins.str
+    """Engine backend ("llama_cpp", "vllm")."""
+    waiting: _builtins.int
+    """Requests waiting for a slot, from the worker's last load report."""
+    running: _builtins.int
+    """Sequences being decoded, from the worker's last load report."""
+    max_running: _builtins.int
+    """Sequence slots in total."""
+    kv_cache_usage: _builtins.float
+    """Fraction of KV cache cells in use, 0..1."""
+    prefix_cache_hit_rate: _builtins.float
+    """Fraction of prompt tokens served from the prefix cache, 0..1."""
+    router_inflight: _builtins.int
+    """This router's calls in flight on the worker (exact)."""
+    @_builtins.property
+    def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Aliases the router maps to that model."""
+
+    def __init__(
+        self,
+        *,
+        address: _builtins.str = ...,
+        serving: _builtins.bool = ...,
+        routable: _builtins.bool = ...,
+        draining: _builtins.bool = ...,
+        model_id: _builtins.str = ...,
+        aliases: _abc.Iterable[_builtins.str] | None = ...,
+        backend: _builtins.str = ...,
+        waiting: _builtins.int = ...,
+        running: _builtins.int = ...,
+        max_running: _builtins.int = ...,
+        kv_cache_usage: _builtins.float = ...,
+        prefix_cache_hit_rate: _builtins.float = ...,
+        router_inflight: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "aliases", b"aliases", "backend", b"backend", "draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "model_id", b"model_id", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "routable", b"routable", "router_inflight", b"router_inflight", "running", b"running", "serving", b"serving", "waiting", b"waiting"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WorkerStatus: _TypeAlias = WorkerStatus  # noqa: Y015
+
+@_typing.final
+class WatchWorkersResponse(_message.Message):
+    """WatchWorkersResponse is one snapshot of every worker in the router's pool."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKERS_FIELD_NUMBER: _builtins.int
+    TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def workers(self) -> _containers.RepeatedCompositeFieldContainer[Global___WorkerStatus]:
+        """Workers, by address."""
+
+    @_builtins.property
+    def time(self) -> _timestamp_pb2.Timestamp:
+        """When the snapshot was taken."""
+
+    def __init__(
+        self,
+        *,
+        workers: _abc.Iterable[Global___WorkerStatus] | None = ...,
+        time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["time", b"time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["time", b"time", "workers", b"workers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchWorkersResponse: _TypeAlias = WatchWorkersResponse  # noqa: Y015
+
+@_typing.final
+class WatchRequestsRequest(_message.Message):
+    """WatchRequestsRequest sets how much history comes first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    BACKLOG_FIELD_NUMBER: _builtins.int
+    backlog: _builtins.int
+    """How many recent requests to send before the live ones; unset or 0 means 50."""
+    def __init__(
+        self,
+        *,
+        backlog: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backlog", b"backlog"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchRequestsRequest: _TypeAlias = WatchRequestsRequest  # noqa: Y015
+
+@_typing.final
+class RequestRecord(_message.Message):
+    """RequestRecord describes a finished request; it never holds a prompt or an output."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    KEY_NAME_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    PROMPT_TOKENS_FIELD_NUMBER: _builtins.int
+    COMPLETION_TOKENS_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    LATENCY_FIELD_NUMBER: _builtins.int
+    TIME_TO_FIRST_TOKEN_FIELD_NUMBER: _builtins.int
+    FINISHED_AT_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """The request id (x-request-id)."""
+    key_id: _builtins.str
+    """The caller's key id (usage subject)."""
+    key_name: _builtins.str
+    """The key's name, when the caller used an API key."""
+    method: _builtins.str
+    """The RPC ("Generate", "Embed")."""
+    model: _builtins.str
+    """Canonical model id."""
+    prompt_tokens: _builtins.int
+    """Prompt tokens."""
+    completion_tokens: _builtins.int
+    """Completion tokens."""
+    status: _builtins.str
+    """gRPC status code name; "OK" on success."""
+    @_builtins.property
+    def latency(self) -> _duration_pb2.Duration:
+        """From arrival at the router to the end of the call."""
+
+    @_builtins.property
+    def time_to_first_token(self) -> _duration_pb2.Duration:
+        """From arrival to the first token; unset when none came."""
+
+    @_builtins.property
+    def finished_at(self) -> _timestamp_pb2.Timestamp:
+        """When it finished."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        key_name: _builtins.str = ...,
+        method: _builtins.str = ...,
+        model: _builtins.str = ...,
+        prompt_tokens: _builtins.int = ...,
+        completion_tokens: _builtins.int = ...,
+        status: _builtins.str = ...,
+        latency: _duration_pb2.Duration | None = ...,
+        time_to_first_token: _duration_pb2.Duration | None = ...,
+        finished_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["finished_at", b"finished_at", "latency", b"latency", "time_to_first_token", b"time_to_first_token"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "finished_at", b"finished_at", "key_id", b"key_id", "key_name", b"key_name", "latency", b"latency", "method", b"method", "model", b"model", "prompt_tokens", b"prompt_tokens", "request_id", b"request_id", "status", b"status", "time_to_first_token", b"time_to_first_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestRecord: _TypeAlias = RequestRecord  # noqa: Y015
+
+@_typing.final
+class WatchRequestsResponse(_message.Message):
+    """WatchRequestsResponse carries one finished request."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def request(self) -> Global___RequestRecord:
+        """The request."""
+
+    def __init__(
+        self,
+        *,
+        request: Global___RequestRecord | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request", b"request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WatchRequestsResponse: _TypeAlias = WatchRequestsResponse  # noqa: Y015

@@ -61,6 +61,16 @@ class AdminStub:
                 request_serializer=helixflow_dot_v1_dot_admin__pb2.GetUsageRequest.SerializeToString,
                 response_deserializer=helixflow_dot_v1_dot_admin__pb2.GetUsageResponse.FromString,
                 _registered_method=True)
+        self.WatchWorkers = channel.unary_stream(
+                '/helixflow.v1.Admin/WatchWorkers',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.WatchWorkersRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.WatchWorkersResponse.FromString,
+                _registered_method=True)
+        self.WatchRequests = channel.unary_stream(
+                '/helixflow.v1.Admin/WatchRequests',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.WatchRequestsRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.WatchRequestsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -97,7 +107,23 @@ class AdminServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetUsage(self, request, context):
-        """GetUsage reads per-key usage counters.
+        """GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchWorkers(self, request, context):
+        """WatchWorkers streams this router's view of its workers (health, models, load),
+        one snapshot at once and then one per interval. It aggregates the workers' load reports.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchRequests(self, request, context):
+        """WatchRequests streams finished requests seen by this router replica: the most
+        recent ones first (oldest first), then each one as it completes. Never prompts.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -130,6 +156,16 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.GetUsage,
                     request_deserializer=helixflow_dot_v1_dot_admin__pb2.GetUsageRequest.FromString,
                     response_serializer=helixflow_dot_v1_dot_admin__pb2.GetUsageResponse.SerializeToString,
+            ),
+            'WatchWorkers': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchWorkers,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.WatchWorkersRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.WatchWorkersResponse.SerializeToString,
+            ),
+            'WatchRequests': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRequests,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.WatchRequestsRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.WatchRequestsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -269,6 +305,60 @@ class Admin:
             '/helixflow.v1.Admin/GetUsage',
             helixflow_dot_v1_dot_admin__pb2.GetUsageRequest.SerializeToString,
             helixflow_dot_v1_dot_admin__pb2.GetUsageResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchWorkers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/helixflow.v1.Admin/WatchWorkers',
+            helixflow_dot_v1_dot_admin__pb2.WatchWorkersRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.WatchWorkersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRequests(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/helixflow.v1.Admin/WatchRequests',
+            helixflow_dot_v1_dot_admin__pb2.WatchRequestsRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.WatchRequestsResponse.FromString,
             options,
             channel_credentials,
             insecure,

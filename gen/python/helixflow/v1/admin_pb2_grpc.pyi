@@ -44,7 +44,15 @@ class AdminStub:
     RevokeKey: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RevokeKeyRequest, _admin_pb2.RevokeKeyResponse]
     """RevokeKey disables a key on every router replica from the next request on. Idempotent."""
     GetUsage: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetUsageRequest, _admin_pb2.GetUsageResponse]
-    """GetUsage reads per-key usage counters."""
+    """GetUsage reads per-key usage counters and, with a time range, time-bucketed usage."""
+    WatchWorkers: _grpc.UnaryStreamMultiCallable[_admin_pb2.WatchWorkersRequest, _admin_pb2.WatchWorkersResponse]
+    """WatchWorkers streams this router's view of its workers (health, models, load),
+    one snapshot at once and then one per interval. It aggregates the workers' load reports.
+    """
+    WatchRequests: _grpc.UnaryStreamMultiCallable[_admin_pb2.WatchRequestsRequest, _admin_pb2.WatchRequestsResponse]
+    """WatchRequests streams finished requests seen by this router replica: the most
+    recent ones first (oldest first), then each one as it completes. Never prompts.
+    """
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -62,7 +70,15 @@ class AdminAsyncStub(AdminStub):
     RevokeKey: _aio.UnaryUnaryMultiCallable[_admin_pb2.RevokeKeyRequest, _admin_pb2.RevokeKeyResponse]  # type: ignore[assignment]
     """RevokeKey disables a key on every router replica from the next request on. Idempotent."""
     GetUsage: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetUsageRequest, _admin_pb2.GetUsageResponse]  # type: ignore[assignment]
-    """GetUsage reads per-key usage counters."""
+    """GetUsage reads per-key usage counters and, with a time range, time-bucketed usage."""
+    WatchWorkers: _aio.UnaryStreamMultiCallable[_admin_pb2.WatchWorkersRequest, _admin_pb2.WatchWorkersResponse]  # type: ignore[assignment]
+    """WatchWorkers streams this router's view of its workers (health, models, load),
+    one snapshot at once and then one per interval. It aggregates the workers' load reports.
+    """
+    WatchRequests: _aio.UnaryStreamMultiCallable[_admin_pb2.WatchRequestsRequest, _admin_pb2.WatchRequestsResponse]  # type: ignore[assignment]
+    """WatchRequests streams finished requests seen by this router replica: the most
+    recent ones first (oldest first), then each one as it completes. Never prompts.
+    """
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
     """Admin manages API keys and reads usage. It is served by the router and
@@ -107,6 +123,26 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
         request: _admin_pb2.GetUsageRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.GetUsageResponse, _abc.Awaitable[_admin_pb2.GetUsageResponse]]:
-        """GetUsage reads per-key usage counters."""
+        """GetUsage reads per-key usage counters and, with a time range, time-bucketed usage."""
+
+    @_abc_1.abstractmethod
+    def WatchWorkers(
+        self,
+        request: _admin_pb2.WatchWorkersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_admin_pb2.WatchWorkersResponse], _abc.AsyncIterator[_admin_pb2.WatchWorkersResponse]]:
+        """WatchWorkers streams this router's view of its workers (health, models, load),
+        one snapshot at once and then one per interval. It aggregates the workers' load reports.
+        """
+
+    @_abc_1.abstractmethod
+    def WatchRequests(
+        self,
+        request: _admin_pb2.WatchRequestsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_admin_pb2.WatchRequestsResponse], _abc.AsyncIterator[_admin_pb2.WatchRequestsResponse]]:
+        """WatchRequests streams finished requests seen by this router replica: the most
+        recent ones first (oldest first), then each one as it completes. Never prompts.
+        """
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

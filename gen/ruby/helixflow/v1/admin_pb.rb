@@ -3,6 +3,7 @@
 
 require 'google/protobuf'
 
+require 'google/protobuf/duration_pb'
 require 'google/protobuf/timestamp_pb'
 
 Google::Protobuf::DescriptorPool.generated_pool.build do
@@ -51,6 +52,10 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     end
     add_message "helixflow.v1.GetUsageRequest" do
       optional :key_id, :string, 1, json_name: "keyId"
+      optional :start_time, :message, 2, "google.protobuf.Timestamp", json_name: "startTime"
+      optional :end_time, :message, 3, "google.protobuf.Timestamp", json_name: "endTime"
+      optional :step, :message, 4, "google.protobuf.Duration", json_name: "step"
+      optional :model, :string, 5, json_name: "model"
     end
     add_message "helixflow.v1.KeyUsage" do
       optional :key_id, :string, 1, json_name: "keyId"
@@ -60,6 +65,59 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     end
     add_message "helixflow.v1.GetUsageResponse" do
       repeated :usage, :message, 1, "helixflow.v1.KeyUsage", json_name: "usage"
+      repeated :buckets, :message, 2, "helixflow.v1.UsageBucket", json_name: "buckets"
+    end
+    add_message "helixflow.v1.UsageBucket" do
+      optional :start_time, :message, 1, "google.protobuf.Timestamp", json_name: "startTime"
+      optional :key_id, :string, 2, json_name: "keyId"
+      optional :model, :string, 3, json_name: "model"
+      optional :requests, :uint64, 4, json_name: "requests"
+      optional :prompt_tokens, :uint64, 5, json_name: "promptTokens"
+      optional :completion_tokens, :uint64, 6, json_name: "completionTokens"
+      map :errors, :string, :uint64, 7
+      optional :ttft_ms_sum, :double, 8, json_name: "ttftMsSum"
+      optional :ttft_count, :uint64, 9, json_name: "ttftCount"
+    end
+    add_message "helixflow.v1.WatchWorkersRequest" do
+      optional :interval_ms, :uint32, 1, json_name: "intervalMs"
+    end
+    add_message "helixflow.v1.WorkerStatus" do
+      optional :address, :string, 1, json_name: "address"
+      optional :serving, :bool, 2, json_name: "serving"
+      optional :routable, :bool, 3, json_name: "routable"
+      optional :draining, :bool, 4, json_name: "draining"
+      optional :model_id, :string, 5, json_name: "modelId"
+      repeated :aliases, :string, 6, json_name: "aliases"
+      optional :backend, :string, 7, json_name: "backend"
+      optional :waiting, :uint32, 8, json_name: "waiting"
+      optional :running, :uint32, 9, json_name: "running"
+      optional :max_running, :uint32, 10, json_name: "maxRunning"
+      optional :kv_cache_usage, :float, 11, json_name: "kvCacheUsage"
+      optional :prefix_cache_hit_rate, :float, 12, json_name: "prefixCacheHitRate"
+      optional :router_inflight, :uint32, 13, json_name: "routerInflight"
+    end
+    add_message "helixflow.v1.WatchWorkersResponse" do
+      repeated :workers, :message, 1, "helixflow.v1.WorkerStatus", json_name: "workers"
+      optional :time, :message, 2, "google.protobuf.Timestamp", json_name: "time"
+    end
+    add_message "helixflow.v1.WatchRequestsRequest" do
+      optional :backlog, :uint32, 1, json_name: "backlog"
+    end
+    add_message "helixflow.v1.RequestRecord" do
+      optional :request_id, :string, 1, json_name: "requestId"
+      optional :key_id, :string, 2, json_name: "keyId"
+      optional :key_name, :string, 3, json_name: "keyName"
+      optional :method, :string, 4, json_name: "method"
+      optional :model, :string, 5, json_name: "model"
+      optional :prompt_tokens, :uint32, 6, json_name: "promptTokens"
+      optional :completion_tokens, :uint32, 7, json_name: "completionTokens"
+      optional :status, :string, 8, json_name: "status"
+      optional :latency, :message, 9, "google.protobuf.Duration", json_name: "latency"
+      optional :time_to_first_token, :message, 10, "google.protobuf.Duration", json_name: "timeToFirstToken"
+      optional :finished_at, :message, 11, "google.protobuf.Timestamp", json_name: "finishedAt"
+    end
+    add_message "helixflow.v1.WatchRequestsResponse" do
+      optional :request, :message, 1, "helixflow.v1.RequestRecord", json_name: "request"
     end
     add_enum "helixflow.v1.Permission" do
       value :PERMISSION_UNSPECIFIED, 0
@@ -84,6 +142,13 @@ module Helixflow
     GetUsageRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.GetUsageRequest").msgclass
     KeyUsage = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.KeyUsage").msgclass
     GetUsageResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.GetUsageResponse").msgclass
+    UsageBucket = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UsageBucket").msgclass
+    WatchWorkersRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchWorkersRequest").msgclass
+    WorkerStatus = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WorkerStatus").msgclass
+    WatchWorkersResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchWorkersResponse").msgclass
+    WatchRequestsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchRequestsRequest").msgclass
+    RequestRecord = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.RequestRecord").msgclass
+    WatchRequestsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchRequestsResponse").msgclass
     Permission = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Permission").enummodule
   end
 end

@@ -25,8 +25,14 @@ module Helixflow
         rpc :GetKey, ::Helixflow::V1::GetKeyRequest, ::Helixflow::V1::GetKeyResponse
         # RevokeKey disables a key on every router replica from the next request on. Idempotent.
         rpc :RevokeKey, ::Helixflow::V1::RevokeKeyRequest, ::Helixflow::V1::RevokeKeyResponse
-        # GetUsage reads per-key usage counters.
+        # GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
         rpc :GetUsage, ::Helixflow::V1::GetUsageRequest, ::Helixflow::V1::GetUsageResponse
+        # WatchWorkers streams this router's view of its workers (health, models, load),
+        # one snapshot at once and then one per interval. It aggregates the workers' load reports.
+        rpc :WatchWorkers, ::Helixflow::V1::WatchWorkersRequest, stream(::Helixflow::V1::WatchWorkersResponse)
+        # WatchRequests streams finished requests seen by this router replica: the most
+        # recent ones first (oldest first), then each one as it completes. Never prompts.
+        rpc :WatchRequests, ::Helixflow::V1::WatchRequestsRequest, stream(::Helixflow::V1::WatchRequestsResponse)
       end
 
       Stub = Service.rpc_stub_class

@@ -11,13 +11,16 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
 
 export const protobufPackage = "helixflow.v1";
@@ -163,10 +166,24 @@ export interface RevokeKeyResponse {
   key: ApiKey | undefined;
 }
 
-/** GetUsageRequest selects keys. */
+/** GetUsageRequest selects keys and, optionally, a time range for bucketed usage. */
 export interface GetUsageRequest {
   /** One key's id; empty means every key. */
   keyId: string;
+  /** Start of the time range (inclusive). Unset: no buckets are returned, only totals. */
+  startTime:
+    | Date
+    | undefined;
+  /** End of the time range (exclusive). Unset means now. */
+  endTime:
+    | Date
+    | undefined;
+  /** Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute. */
+  step:
+    | Duration
+    | undefined;
+  /** Only this model's buckets (canonical id); empty means every model. */
+  model: string;
 }
 
 /** KeyUsage is the running total for one key since it was created. */
@@ -185,6 +202,126 @@ export interface KeyUsage {
 export interface GetUsageResponse {
   /** One entry per selected key. */
   usage: KeyUsage[];
+  /**
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   */
+  buckets: UsageBucket[];
+}
+
+/** UsageBucket is what one key spent on one model in one time bucket. */
+export interface UsageBucket {
+  /** Start of the bucket. */
+  startTime:
+    | Date
+    | undefined;
+  /** The key's id (the caller's usage subject: "anonymous" with auth off, the JWT subject for tokens). */
+  keyId: string;
+  /** Canonical model id. */
+  model: string;
+  /** Requests finished in the bucket, successful or not. */
+  requests: number;
+  /** Prompt tokens. */
+  promptTokens: number;
+  /** Completion tokens. */
+  completionTokens: number;
+  /** Failed requests by gRPC status code name ("RESOURCE_EXHAUSTED"); OK is not counted here. */
+  errors: { [key: string]: number };
+  /** Sum of time to first token over the requests that produced a token, in milliseconds. */
+  ttftMsSum: number;
+  /** Requests that produced a first token (the divisor for ttft_ms_sum). */
+  ttftCount: number;
+}
+
+export interface UsageBucket_ErrorsEntry {
+  key: string;
+  value: number;
+}
+
+/** WatchWorkersRequest sets the snapshot interval. */
+export interface WatchWorkersRequest {
+  /** Milliseconds between snapshots; unset or 0 means 1000. The router enforces at least 100. */
+  intervalMs: number;
+}
+
+/** WorkerStatus is one worker as the router sees it. */
+export interface WorkerStatus {
+  /** The worker's address. */
+  address: string;
+  /** Its readiness health says SERVING. */
+  serving: boolean;
+  /** The router would send it new requests now (serving, not draining, not suspect). */
+  routable: boolean;
+  /** It drains for shutdown. */
+  draining: boolean;
+  /** The model it serves ("" until Info answered). */
+  modelId: string;
+  /** Aliases the router maps to that model. */
+  aliases: string[];
+  /** Engine backend ("llama_cpp", "vllm"). */
+  backend: string;
+  /** Requests waiting for a slot, from the worker's last load report. */
+  waiting: number;
+  /** Sequences being decoded, from the worker's last load report. */
+  running: number;
+  /** Sequence slots in total. */
+  maxRunning: number;
+  /** Fraction of KV cache cells in use, 0..1. */
+  kvCacheUsage: number;
+  /** Fraction of prompt tokens served from the prefix cache, 0..1. */
+  prefixCacheHitRate: number;
+  /** This router's calls in flight on the worker (exact). */
+  routerInflight: number;
+}
+
+/** WatchWorkersResponse is one snapshot of every worker in the router's pool. */
+export interface WatchWorkersResponse {
+  /** Workers, by address. */
+  workers: WorkerStatus[];
+  /** When the snapshot was taken. */
+  time: Date | undefined;
+}
+
+/** WatchRequestsRequest sets how much history comes first. */
+export interface WatchRequestsRequest {
+  /** How many recent requests to send before the live ones; unset or 0 means 50. */
+  backlog: number;
+}
+
+/** RequestRecord describes a finished request; it never holds a prompt or an output. */
+export interface RequestRecord {
+  /** The request id (x-request-id). */
+  requestId: string;
+  /** The caller's key id (usage subject). */
+  keyId: string;
+  /** The key's name, when the caller used an API key. */
+  keyName: string;
+  /** The RPC ("Generate", "Embed"). */
+  method: string;
+  /** Canonical model id. */
+  model: string;
+  /** Prompt tokens. */
+  promptTokens: number;
+  /** Completion tokens. */
+  completionTokens: number;
+  /** gRPC status code name; "OK" on success. */
+  status: string;
+  /** From arrival at the router to the end of the call. */
+  latency:
+    | Duration
+    | undefined;
+  /** From arrival to the first token; unset when none came. */
+  timeToFirstToken:
+    | Duration
+    | undefined;
+  /** When it finished. */
+  finishedAt: Date | undefined;
+}
+
+/** WatchRequestsResponse carries one finished request. */
+export interface WatchRequestsResponse {
+  /** The request. */
+  request: RequestRecord | undefined;
 }
 
 function createBaseKeyScopes(): KeyScopes {
@@ -1127,13 +1264,25 @@ export const RevokeKeyResponse: MessageFns<RevokeKeyResponse> = {
 };
 
 function createBaseGetUsageRequest(): GetUsageRequest {
-  return { keyId: "" };
+  return { keyId: "", startTime: undefined, endTime: undefined, step: undefined, model: "" };
 }
 
 export const GetUsageRequest: MessageFns<GetUsageRequest> = {
   encode(message: GetUsageRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.keyId !== "") {
       writer.uint32(10).string(message.keyId);
+    }
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(18).fork()).join();
+    }
+    if (message.endTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.endTime), writer.uint32(26).fork()).join();
+    }
+    if (message.step !== undefined) {
+      Duration.encode(message.step, writer.uint32(34).fork()).join();
+    }
+    if (message.model !== "") {
+      writer.uint32(42).string(message.model);
     }
     return writer;
   },
@@ -1159,6 +1308,38 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
             message.keyId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.endTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.step = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1178,6 +1359,18 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
         : isSet(object.key_id)
         ? globalThis.String(object.key_id)
         : "",
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      endTime: isSet(object.endTime)
+        ? fromJsonTimestamp(object.endTime)
+        : isSet(object.end_time)
+        ? fromJsonTimestamp(object.end_time)
+        : undefined,
+      step: isSet(object.step) ? Duration.fromJSON(object.step) : undefined,
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
     };
   },
 
@@ -1185,6 +1378,18 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
     const obj: any = {};
     if (message.keyId !== "") {
       obj.keyId = message.keyId;
+    }
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.endTime !== undefined) {
+      obj.endTime = message.endTime.toISOString();
+    }
+    if (message.step !== undefined) {
+      obj.step = Duration.toJSON(message.step);
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
     }
     return obj;
   },
@@ -1195,6 +1400,10 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetUsageRequest>, I>>(object: I): GetUsageRequest {
     const message = createBaseGetUsageRequest();
     message.keyId = object.keyId ?? "";
+    message.startTime = object.startTime ?? undefined;
+    message.endTime = object.endTime ?? undefined;
+    message.step = (object.step !== undefined && object.step !== null) ? Duration.fromPartial(object.step) : undefined;
+    message.model = object.model ?? "";
     return message;
   },
 };
@@ -1329,13 +1538,16 @@ export const KeyUsage: MessageFns<KeyUsage> = {
 };
 
 function createBaseGetUsageResponse(): GetUsageResponse {
-  return { usage: [] };
+  return { usage: [], buckets: [] };
 }
 
 export const GetUsageResponse: MessageFns<GetUsageResponse> = {
   encode(message: GetUsageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.usage) {
       KeyUsage.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.buckets) {
+      UsageBucket.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -1361,6 +1573,14 @@ export const GetUsageResponse: MessageFns<GetUsageResponse> = {
             message.usage.push(KeyUsage.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.buckets.push(UsageBucket.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1374,13 +1594,19 @@ export const GetUsageResponse: MessageFns<GetUsageResponse> = {
   },
 
   fromJSON(object: any): GetUsageResponse {
-    return { usage: globalThis.Array.isArray(object?.usage) ? object.usage.map((e: any) => KeyUsage.fromJSON(e)) : [] };
+    return {
+      usage: globalThis.Array.isArray(object?.usage) ? object.usage.map((e: any) => KeyUsage.fromJSON(e)) : [],
+      buckets: globalThis.Array.isArray(object?.buckets) ? object.buckets.map((e: any) => UsageBucket.fromJSON(e)) : [],
+    };
   },
 
   toJSON(message: GetUsageResponse): unknown {
     const obj: any = {};
     if (message.usage?.length) {
       obj.usage = message.usage.map((e) => KeyUsage.toJSON(e));
+    }
+    if (message.buckets?.length) {
+      obj.buckets = message.buckets.map((e) => UsageBucket.toJSON(e));
     }
     return obj;
   },
@@ -1391,6 +1617,1217 @@ export const GetUsageResponse: MessageFns<GetUsageResponse> = {
   fromPartial<I extends Exact<DeepPartial<GetUsageResponse>, I>>(object: I): GetUsageResponse {
     const message = createBaseGetUsageResponse();
     message.usage = object.usage?.map((e) => KeyUsage.fromPartial(e)) || [];
+    message.buckets = object.buckets?.map((e) => UsageBucket.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseUsageBucket(): UsageBucket {
+  return {
+    startTime: undefined,
+    keyId: "",
+    model: "",
+    requests: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    errors: {},
+    ttftMsSum: 0,
+    ttftCount: 0,
+  };
+}
+
+export const UsageBucket: MessageFns<UsageBucket> = {
+  encode(message: UsageBucket, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.startTime), writer.uint32(10).fork()).join();
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.model !== "") {
+      writer.uint32(26).string(message.model);
+    }
+    if (message.requests !== 0) {
+      writer.uint32(32).uint64(message.requests);
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(40).uint64(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      writer.uint32(48).uint64(message.completionTokens);
+    }
+    globalThis.Object.entries(message.errors).forEach(([key, value]: [string, number]) => {
+      UsageBucket_ErrorsEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
+    });
+    if (message.ttftMsSum !== 0) {
+      writer.uint32(65).double(message.ttftMsSum);
+    }
+    if (message.ttftCount !== 0) {
+      writer.uint32(72).uint64(message.ttftCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageBucket {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageBucket();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.startTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.requests = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.promptTokens = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.completionTokens = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            const entry7 = UsageBucket_ErrorsEntry.decode(reader, reader.uint32());
+            if (entry7.value !== undefined) {
+              message.errors[entry7.key] = entry7.value;
+            }
+            continue;
+          }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.ttftMsSum = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.ttftCount = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageBucket {
+    return {
+      startTime: isSet(object.startTime)
+        ? fromJsonTimestamp(object.startTime)
+        : isSet(object.start_time)
+        ? fromJsonTimestamp(object.start_time)
+        : undefined,
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      requests: isSet(object.requests) ? globalThis.Number(object.requests) : 0,
+      promptTokens: isSet(object.promptTokens)
+        ? globalThis.Number(object.promptTokens)
+        : isSet(object.prompt_tokens)
+        ? globalThis.Number(object.prompt_tokens)
+        : 0,
+      completionTokens: isSet(object.completionTokens)
+        ? globalThis.Number(object.completionTokens)
+        : isSet(object.completion_tokens)
+        ? globalThis.Number(object.completion_tokens)
+        : 0,
+      errors: isObject(object.errors)
+        ? (globalThis.Object.entries(object.errors) as [string, any][]).reduce(
+          (acc: { [key: string]: number }, [key, value]: [string, any]) => {
+            globalThis.Object.defineProperty(acc, key, {
+              value: globalThis.Number(value),
+              enumerable: true,
+              configurable: true,
+              writable: true,
+            });
+            return acc;
+          },
+          {},
+        )
+        : {},
+      ttftMsSum: isSet(object.ttftMsSum)
+        ? globalThis.Number(object.ttftMsSum)
+        : isSet(object.ttft_ms_sum)
+        ? globalThis.Number(object.ttft_ms_sum)
+        : 0,
+      ttftCount: isSet(object.ttftCount)
+        ? globalThis.Number(object.ttftCount)
+        : isSet(object.ttft_count)
+        ? globalThis.Number(object.ttft_count)
+        : 0,
+    };
+  },
+
+  toJSON(message: UsageBucket): unknown {
+    const obj: any = {};
+    if (message.startTime !== undefined) {
+      obj.startTime = message.startTime.toISOString();
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.requests !== 0) {
+      obj.requests = Math.round(message.requests);
+    }
+    if (message.promptTokens !== 0) {
+      obj.promptTokens = Math.round(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      obj.completionTokens = Math.round(message.completionTokens);
+    }
+    if (message.errors) {
+      const entries = globalThis.Object.entries(message.errors) as [string, number][];
+      if (entries.length > 0) {
+        obj.errors = {};
+        entries.forEach(([k, v]) => {
+          obj.errors[k] = Math.round(v);
+        });
+      }
+    }
+    if (message.ttftMsSum !== 0) {
+      obj.ttftMsSum = floatToJson(message.ttftMsSum);
+    }
+    if (message.ttftCount !== 0) {
+      obj.ttftCount = Math.round(message.ttftCount);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsageBucket>, I>>(base?: I): UsageBucket {
+    return UsageBucket.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsageBucket>, I>>(object: I): UsageBucket {
+    const message = createBaseUsageBucket();
+    message.startTime = object.startTime ?? undefined;
+    message.keyId = object.keyId ?? "";
+    message.model = object.model ?? "";
+    message.requests = object.requests ?? 0;
+    message.promptTokens = object.promptTokens ?? 0;
+    message.completionTokens = object.completionTokens ?? 0;
+    message.errors = (globalThis.Object.entries(object.errors ?? {}) as [string, number][]).reduce(
+      (acc: { [key: string]: number }, [key, value]: [string, number]) => {
+        if (value !== undefined) {
+          acc[key] = globalThis.Number(value);
+        }
+        return acc;
+      },
+      {},
+    );
+    message.ttftMsSum = object.ttftMsSum ?? 0;
+    message.ttftCount = object.ttftCount ?? 0;
+    return message;
+  },
+};
+
+function createBaseUsageBucket_ErrorsEntry(): UsageBucket_ErrorsEntry {
+  return { key: "", value: 0 };
+}
+
+export const UsageBucket_ErrorsEntry: MessageFns<UsageBucket_ErrorsEntry> = {
+  encode(message: UsageBucket_ErrorsEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== 0) {
+      writer.uint32(16).uint64(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UsageBucket_ErrorsEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUsageBucket_ErrorsEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.value = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UsageBucket_ErrorsEntry {
+    return {
+      key: isSet(object.key) ? globalThis.String(object.key) : "",
+      value: isSet(object.value) ? globalThis.Number(object.value) : 0,
+    };
+  },
+
+  toJSON(message: UsageBucket_ErrorsEntry): unknown {
+    const obj: any = {};
+    if (message.key !== "") {
+      obj.key = message.key;
+    }
+    if (message.value !== 0) {
+      obj.value = Math.round(message.value);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UsageBucket_ErrorsEntry>, I>>(base?: I): UsageBucket_ErrorsEntry {
+    return UsageBucket_ErrorsEntry.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UsageBucket_ErrorsEntry>, I>>(object: I): UsageBucket_ErrorsEntry {
+    const message = createBaseUsageBucket_ErrorsEntry();
+    message.key = object.key ?? "";
+    message.value = object.value ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchWorkersRequest(): WatchWorkersRequest {
+  return { intervalMs: 0 };
+}
+
+export const WatchWorkersRequest: MessageFns<WatchWorkersRequest> = {
+  encode(message: WatchWorkersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.intervalMs !== 0) {
+      writer.uint32(8).uint32(message.intervalMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchWorkersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchWorkersRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.intervalMs = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchWorkersRequest {
+    return {
+      intervalMs: isSet(object.intervalMs)
+        ? globalThis.Number(object.intervalMs)
+        : isSet(object.interval_ms)
+        ? globalThis.Number(object.interval_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: WatchWorkersRequest): unknown {
+    const obj: any = {};
+    if (message.intervalMs !== 0) {
+      obj.intervalMs = Math.round(message.intervalMs);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchWorkersRequest>, I>>(base?: I): WatchWorkersRequest {
+    return WatchWorkersRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchWorkersRequest>, I>>(object: I): WatchWorkersRequest {
+    const message = createBaseWatchWorkersRequest();
+    message.intervalMs = object.intervalMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseWorkerStatus(): WorkerStatus {
+  return {
+    address: "",
+    serving: false,
+    routable: false,
+    draining: false,
+    modelId: "",
+    aliases: [],
+    backend: "",
+    waiting: 0,
+    running: 0,
+    maxRunning: 0,
+    kvCacheUsage: 0,
+    prefixCacheHitRate: 0,
+    routerInflight: 0,
+  };
+}
+
+export const WorkerStatus: MessageFns<WorkerStatus> = {
+  encode(message: WorkerStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.serving !== false) {
+      writer.uint32(16).bool(message.serving);
+    }
+    if (message.routable !== false) {
+      writer.uint32(24).bool(message.routable);
+    }
+    if (message.draining !== false) {
+      writer.uint32(32).bool(message.draining);
+    }
+    if (message.modelId !== "") {
+      writer.uint32(42).string(message.modelId);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(50).string(v!);
+    }
+    if (message.backend !== "") {
+      writer.uint32(58).string(message.backend);
+    }
+    if (message.waiting !== 0) {
+      writer.uint32(64).uint32(message.waiting);
+    }
+    if (message.running !== 0) {
+      writer.uint32(72).uint32(message.running);
+    }
+    if (message.maxRunning !== 0) {
+      writer.uint32(80).uint32(message.maxRunning);
+    }
+    if (message.kvCacheUsage !== 0) {
+      writer.uint32(93).float(message.kvCacheUsage);
+    }
+    if (message.prefixCacheHitRate !== 0) {
+      writer.uint32(101).float(message.prefixCacheHitRate);
+    }
+    if (message.routerInflight !== 0) {
+      writer.uint32(104).uint32(message.routerInflight);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WorkerStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWorkerStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.serving = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.routable = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.draining = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.modelId = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.backend = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.waiting = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.running = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.maxRunning = reader.uint32();
+            continue;
+          }
+          case 11: {
+            if (tag !== 93) {
+              break;
+            }
+
+            message.kvCacheUsage = reader.float();
+            continue;
+          }
+          case 12: {
+            if (tag !== 101) {
+              break;
+            }
+
+            message.prefixCacheHitRate = reader.float();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.routerInflight = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WorkerStatus {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      serving: isSet(object.serving) ? globalThis.Boolean(object.serving) : false,
+      routable: isSet(object.routable) ? globalThis.Boolean(object.routable) : false,
+      draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      modelId: isSet(object.modelId)
+        ? globalThis.String(object.modelId)
+        : isSet(object.model_id)
+        ? globalThis.String(object.model_id)
+        : "",
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+      backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      waiting: isSet(object.waiting) ? globalThis.Number(object.waiting) : 0,
+      running: isSet(object.running) ? globalThis.Number(object.running) : 0,
+      maxRunning: isSet(object.maxRunning)
+        ? globalThis.Number(object.maxRunning)
+        : isSet(object.max_running)
+        ? globalThis.Number(object.max_running)
+        : 0,
+      kvCacheUsage: isSet(object.kvCacheUsage)
+        ? globalThis.Number(object.kvCacheUsage)
+        : isSet(object.kv_cache_usage)
+        ? globalThis.Number(object.kv_cache_usage)
+        : 0,
+      prefixCacheHitRate: isSet(object.prefixCacheHitRate)
+        ? globalThis.Number(object.prefixCacheHitRate)
+        : isSet(object.prefix_cache_hit_rate)
+        ? globalThis.Number(object.prefix_cache_hit_rate)
+        : 0,
+      routerInflight: isSet(object.routerInflight)
+        ? globalThis.Number(object.routerInflight)
+        : isSet(object.router_inflight)
+        ? globalThis.Number(object.router_inflight)
+        : 0,
+    };
+  },
+
+  toJSON(message: WorkerStatus): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.serving !== false) {
+      obj.serving = message.serving;
+    }
+    if (message.routable !== false) {
+      obj.routable = message.routable;
+    }
+    if (message.draining !== false) {
+      obj.draining = message.draining;
+    }
+    if (message.modelId !== "") {
+      obj.modelId = message.modelId;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
+    if (message.backend !== "") {
+      obj.backend = message.backend;
+    }
+    if (message.waiting !== 0) {
+      obj.waiting = Math.round(message.waiting);
+    }
+    if (message.running !== 0) {
+      obj.running = Math.round(message.running);
+    }
+    if (message.maxRunning !== 0) {
+      obj.maxRunning = Math.round(message.maxRunning);
+    }
+    if (message.kvCacheUsage !== 0) {
+      obj.kvCacheUsage = floatToJson(message.kvCacheUsage);
+    }
+    if (message.prefixCacheHitRate !== 0) {
+      obj.prefixCacheHitRate = floatToJson(message.prefixCacheHitRate);
+    }
+    if (message.routerInflight !== 0) {
+      obj.routerInflight = Math.round(message.routerInflight);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WorkerStatus>, I>>(base?: I): WorkerStatus {
+    return WorkerStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WorkerStatus>, I>>(object: I): WorkerStatus {
+    const message = createBaseWorkerStatus();
+    message.address = object.address ?? "";
+    message.serving = object.serving ?? false;
+    message.routable = object.routable ?? false;
+    message.draining = object.draining ?? false;
+    message.modelId = object.modelId ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
+    message.backend = object.backend ?? "";
+    message.waiting = object.waiting ?? 0;
+    message.running = object.running ?? 0;
+    message.maxRunning = object.maxRunning ?? 0;
+    message.kvCacheUsage = object.kvCacheUsage ?? 0;
+    message.prefixCacheHitRate = object.prefixCacheHitRate ?? 0;
+    message.routerInflight = object.routerInflight ?? 0;
+    return message;
+  },
+};
+
+function createBaseWatchWorkersResponse(): WatchWorkersResponse {
+  return { workers: [], time: undefined };
+}
+
+export const WatchWorkersResponse: MessageFns<WatchWorkersResponse> = {
+  encode(message: WatchWorkersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.workers) {
+      WorkerStatus.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.time !== undefined) {
+      Timestamp.encode(toTimestamp(message.time), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchWorkersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchWorkersResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workers.push(WorkerStatus.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.time = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchWorkersResponse {
+    return {
+      workers: globalThis.Array.isArray(object?.workers)
+        ? object.workers.map((e: any) => WorkerStatus.fromJSON(e))
+        : [],
+      time: isSet(object.time) ? fromJsonTimestamp(object.time) : undefined,
+    };
+  },
+
+  toJSON(message: WatchWorkersResponse): unknown {
+    const obj: any = {};
+    if (message.workers?.length) {
+      obj.workers = message.workers.map((e) => WorkerStatus.toJSON(e));
+    }
+    if (message.time !== undefined) {
+      obj.time = message.time.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchWorkersResponse>, I>>(base?: I): WatchWorkersResponse {
+    return WatchWorkersResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchWorkersResponse>, I>>(object: I): WatchWorkersResponse {
+    const message = createBaseWatchWorkersResponse();
+    message.workers = object.workers?.map((e) => WorkerStatus.fromPartial(e)) || [];
+    message.time = object.time ?? undefined;
+    return message;
+  },
+};
+
+function createBaseWatchRequestsRequest(): WatchRequestsRequest {
+  return { backlog: 0 };
+}
+
+export const WatchRequestsRequest: MessageFns<WatchRequestsRequest> = {
+  encode(message: WatchRequestsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.backlog !== 0) {
+      writer.uint32(8).uint32(message.backlog);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRequestsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchRequestsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.backlog = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchRequestsRequest {
+    return { backlog: isSet(object.backlog) ? globalThis.Number(object.backlog) : 0 };
+  },
+
+  toJSON(message: WatchRequestsRequest): unknown {
+    const obj: any = {};
+    if (message.backlog !== 0) {
+      obj.backlog = Math.round(message.backlog);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchRequestsRequest>, I>>(base?: I): WatchRequestsRequest {
+    return WatchRequestsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchRequestsRequest>, I>>(object: I): WatchRequestsRequest {
+    const message = createBaseWatchRequestsRequest();
+    message.backlog = object.backlog ?? 0;
+    return message;
+  },
+};
+
+function createBaseRequestRecord(): RequestRecord {
+  return {
+    requestId: "",
+    keyId: "",
+    keyName: "",
+    method: "",
+    model: "",
+    promptTokens: 0,
+    completionTokens: 0,
+    status: "",
+    latency: undefined,
+    timeToFirstToken: undefined,
+    finishedAt: undefined,
+  };
+}
+
+export const RequestRecord: MessageFns<RequestRecord> = {
+  encode(message: RequestRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== "") {
+      writer.uint32(10).string(message.requestId);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.keyName !== "") {
+      writer.uint32(26).string(message.keyName);
+    }
+    if (message.method !== "") {
+      writer.uint32(34).string(message.method);
+    }
+    if (message.model !== "") {
+      writer.uint32(42).string(message.model);
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(48).uint32(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      writer.uint32(56).uint32(message.completionTokens);
+    }
+    if (message.status !== "") {
+      writer.uint32(66).string(message.status);
+    }
+    if (message.latency !== undefined) {
+      Duration.encode(message.latency, writer.uint32(74).fork()).join();
+    }
+    if (message.timeToFirstToken !== undefined) {
+      Duration.encode(message.timeToFirstToken, writer.uint32(82).fork()).join();
+    }
+    if (message.finishedAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(90).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RequestRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRequestRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.keyName = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.promptTokens = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.completionTokens = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.status = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.latency = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.timeToFirstToken = Duration.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RequestRecord {
+    return {
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      keyName: isSet(object.keyName)
+        ? globalThis.String(object.keyName)
+        : isSet(object.key_name)
+        ? globalThis.String(object.key_name)
+        : "",
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      promptTokens: isSet(object.promptTokens)
+        ? globalThis.Number(object.promptTokens)
+        : isSet(object.prompt_tokens)
+        ? globalThis.Number(object.prompt_tokens)
+        : 0,
+      completionTokens: isSet(object.completionTokens)
+        ? globalThis.Number(object.completionTokens)
+        : isSet(object.completion_tokens)
+        ? globalThis.Number(object.completion_tokens)
+        : 0,
+      status: isSet(object.status) ? globalThis.String(object.status) : "",
+      latency: isSet(object.latency) ? Duration.fromJSON(object.latency) : undefined,
+      timeToFirstToken: isSet(object.timeToFirstToken)
+        ? Duration.fromJSON(object.timeToFirstToken)
+        : isSet(object.time_to_first_token)
+        ? Duration.fromJSON(object.time_to_first_token)
+        : undefined,
+      finishedAt: isSet(object.finishedAt)
+        ? fromJsonTimestamp(object.finishedAt)
+        : isSet(object.finished_at)
+        ? fromJsonTimestamp(object.finished_at)
+        : undefined,
+    };
+  },
+
+  toJSON(message: RequestRecord): unknown {
+    const obj: any = {};
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.keyName !== "") {
+      obj.keyName = message.keyName;
+    }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.promptTokens !== 0) {
+      obj.promptTokens = Math.round(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      obj.completionTokens = Math.round(message.completionTokens);
+    }
+    if (message.status !== "") {
+      obj.status = message.status;
+    }
+    if (message.latency !== undefined) {
+      obj.latency = Duration.toJSON(message.latency);
+    }
+    if (message.timeToFirstToken !== undefined) {
+      obj.timeToFirstToken = Duration.toJSON(message.timeToFirstToken);
+    }
+    if (message.finishedAt !== undefined) {
+      obj.finishedAt = message.finishedAt.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RequestRecord>, I>>(base?: I): RequestRecord {
+    return RequestRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RequestRecord>, I>>(object: I): RequestRecord {
+    const message = createBaseRequestRecord();
+    message.requestId = object.requestId ?? "";
+    message.keyId = object.keyId ?? "";
+    message.keyName = object.keyName ?? "";
+    message.method = object.method ?? "";
+    message.model = object.model ?? "";
+    message.promptTokens = object.promptTokens ?? 0;
+    message.completionTokens = object.completionTokens ?? 0;
+    message.status = object.status ?? "";
+    message.latency = (object.latency !== undefined && object.latency !== null)
+      ? Duration.fromPartial(object.latency)
+      : undefined;
+    message.timeToFirstToken = (object.timeToFirstToken !== undefined && object.timeToFirstToken !== null)
+      ? Duration.fromPartial(object.timeToFirstToken)
+      : undefined;
+    message.finishedAt = object.finishedAt ?? undefined;
+    return message;
+  },
+};
+
+function createBaseWatchRequestsResponse(): WatchRequestsResponse {
+  return { request: undefined };
+}
+
+export const WatchRequestsResponse: MessageFns<WatchRequestsResponse> = {
+  encode(message: WatchRequestsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.request !== undefined) {
+      RequestRecord.encode(message.request, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRequestsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchRequestsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.request = RequestRecord.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchRequestsResponse {
+    return { request: isSet(object.request) ? RequestRecord.fromJSON(object.request) : undefined };
+  },
+
+  toJSON(message: WatchRequestsResponse): unknown {
+    const obj: any = {};
+    if (message.request !== undefined) {
+      obj.request = RequestRecord.toJSON(message.request);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchRequestsResponse>, I>>(base?: I): WatchRequestsResponse {
+    return WatchRequestsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchRequestsResponse>, I>>(object: I): WatchRequestsResponse {
+    const message = createBaseWatchRequestsResponse();
+    message.request = (object.request !== undefined && object.request !== null)
+      ? RequestRecord.fromPartial(object.request)
+      : undefined;
     return message;
   },
 };
@@ -1441,7 +2878,7 @@ export const AdminService = {
     responseSerialize: (value: RevokeKeyResponse): Buffer => Buffer.from(RevokeKeyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RevokeKeyResponse => RevokeKeyResponse.decode(value),
   },
-  /** GetUsage reads per-key usage counters. */
+  /** GetUsage reads per-key usage counters and, with a time range, time-bucketed usage. */
   getUsage: {
     path: "/helixflow.v1.Admin/GetUsage" as const,
     requestStream: false as const,
@@ -1450,6 +2887,34 @@ export const AdminService = {
     requestDeserialize: (value: Buffer): GetUsageRequest => GetUsageRequest.decode(value),
     responseSerialize: (value: GetUsageResponse): Buffer => Buffer.from(GetUsageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetUsageResponse => GetUsageResponse.decode(value),
+  },
+  /**
+   * WatchWorkers streams this router's view of its workers (health, models, load),
+   * one snapshot at once and then one per interval. It aggregates the workers' load reports.
+   */
+  watchWorkers: {
+    path: "/helixflow.v1.Admin/WatchWorkers" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchWorkersRequest): Buffer => Buffer.from(WatchWorkersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchWorkersRequest => WatchWorkersRequest.decode(value),
+    responseSerialize: (value: WatchWorkersResponse): Buffer =>
+      Buffer.from(WatchWorkersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchWorkersResponse => WatchWorkersResponse.decode(value),
+  },
+  /**
+   * WatchRequests streams finished requests seen by this router replica: the most
+   * recent ones first (oldest first), then each one as it completes. Never prompts.
+   */
+  watchRequests: {
+    path: "/helixflow.v1.Admin/WatchRequests" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchRequestsRequest): Buffer => Buffer.from(WatchRequestsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRequestsRequest => WatchRequestsRequest.decode(value),
+    responseSerialize: (value: WatchRequestsResponse): Buffer =>
+      Buffer.from(WatchRequestsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchRequestsResponse => WatchRequestsResponse.decode(value),
   },
 } as const;
 
@@ -1462,8 +2927,18 @@ export interface AdminServer extends UntypedServiceImplementation {
   getKey: handleUnaryCall<GetKeyRequest, GetKeyResponse>;
   /** RevokeKey disables a key on every router replica from the next request on. Idempotent. */
   revokeKey: handleUnaryCall<RevokeKeyRequest, RevokeKeyResponse>;
-  /** GetUsage reads per-key usage counters. */
+  /** GetUsage reads per-key usage counters and, with a time range, time-bucketed usage. */
   getUsage: handleUnaryCall<GetUsageRequest, GetUsageResponse>;
+  /**
+   * WatchWorkers streams this router's view of its workers (health, models, load),
+   * one snapshot at once and then one per interval. It aggregates the workers' load reports.
+   */
+  watchWorkers: handleServerStreamingCall<WatchWorkersRequest, WatchWorkersResponse>;
+  /**
+   * WatchRequests streams finished requests seen by this router replica: the most
+   * recent ones first (oldest first), then each one as it completes. Never prompts.
+   */
+  watchRequests: handleServerStreamingCall<WatchRequestsRequest, WatchRequestsResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -1531,7 +3006,7 @@ export interface AdminClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RevokeKeyResponse) => void,
   ): ClientUnaryCall;
-  /** GetUsage reads per-key usage counters. */
+  /** GetUsage reads per-key usage counters and, with a time range, time-bucketed usage. */
   getUsage(
     request: GetUsageRequest,
     callback: (error: ServiceError | null, response: GetUsageResponse) => void,
@@ -1547,6 +3022,32 @@ export interface AdminClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetUsageResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * WatchWorkers streams this router's view of its workers (health, models, load),
+   * one snapshot at once and then one per interval. It aggregates the workers' load reports.
+   */
+  watchWorkers(
+    request: WatchWorkersRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchWorkersResponse>;
+  watchWorkers(
+    request: WatchWorkersRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchWorkersResponse>;
+  /**
+   * WatchRequests streams finished requests seen by this router replica: the most
+   * recent ones first (oldest first), then each one as it completes. Never prompts.
+   */
+  watchRequests(
+    request: WatchRequestsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchRequestsResponse>;
+  watchRequests(
+    request: WatchRequestsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchRequestsResponse>;
 }
 
 export const AdminClient = makeGenericClientConstructor(AdminService, "helixflow.v1.Admin") as unknown as {
@@ -1554,6 +3055,10 @@ export const AdminClient = makeGenericClientConstructor(AdminService, "helixflow
   service: typeof AdminService;
   serviceName: string;
 };
+
+function floatToJson(value: number | null | undefined): number | string | null | undefined {
+  return typeof value === "number" && !globalThis.Number.isFinite(value) ? globalThis.String(value) : value;
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | undefined;
 
@@ -1598,6 +3103,10 @@ function longToNumber(int64: { toString(): string }): number {
     throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
   }
   return num;
+}
+
+function isObject(value: any): boolean {
+  return typeof value === "object" && value !== null;
 }
 
 function isSet(value: any): boolean {

@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response, StreamingResponse
 
 from helixflow.common.errors import InvalidArgument, ModelNotFound
-from helixflow.rest_bridge import errors
+from helixflow.rest_bridge import console, errors
 from helixflow.rest_bridge.client import RouterClient, forward_metadata, router_ms
 from helixflow.rest_bridge.config import BridgeSettings
 from helixflow.rest_bridge.generate import ChoiceResult, Generation, fan_out, new_id, sse_stream
@@ -190,6 +190,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
     async def prometheus() -> Response:
         return metrics.response()
 
+    console.mount(app, settings)
     return app
 
 

@@ -35,6 +35,8 @@ class BridgeSettings(BaseSettings):
     max_n: int = Field(default=8, ge=1, description="Upper bound for the fan-out parameter n")
     system_fingerprint: str = "helixflow-v1"
     otlp_endpoint: str = Field(default="", description="OpenTelemetry OTLP/gRPC endpoint; empty = tracing off")
+    console_enabled: bool = Field(default=True, description="serve the web console at /ui")
+    console_session_ttl_s: float = Field(default=8 * 3600, gt=0, description="console sign-in idle lifetime")
     log_format: LogFormat = Field(default="json", description="log lines as json (with request_id) or text")
 
     @model_validator(mode="after")

@@ -1,4 +1,4 @@
-"""Pure-ASGI request guard: start time, body size limit (413), JSON content type (415).
+"""Pure-ASGI request guard: start time, body size limit (413), JSON content type (415, except the console's /ui forms).
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming responses pass straight through.
 """
@@ -28,7 +28,8 @@ class RequestGuard:
             return
         headers = dict(scope["headers"])
         ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if ctype != b"application/json":
+        # The console's own forms (/ui) post urlencoded; they get the same size limit.
+        if ctype != b"application/json" and not scope["path"].startswith("/ui/"):
             err = ApiError(
                 415,
                 "Content-Type must be application/json",

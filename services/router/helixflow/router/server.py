@@ -19,7 +19,10 @@ from helixflow.common.errors import InvalidArgument
 from helixflow.common.grpc_server import Health, bind, enable_reflection, new_server
 from helixflow.common.tls import server_credentials
 from helixflow.router.access.build import build_access
+from helixflow.router.access.usage.buckets import BucketStore, MemoryBuckets, RedisBuckets
 from helixflow.router.config import RouterSettings
+from helixflow.router.console.feeds import ConsoleFeeds
+from helixflow.router.console.requests import RequestLog
 from helixflow.router.discovery import Discovery
 from helixflow.router.forwarding import Forwarder
 from helixflow.router.policies import make_policy
@@ -61,9 +64,13 @@ class RouterServer:
             tls_reload_s=settings.worker_tls_reload_s,
         )
         self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
+        # Finished requests feed the usage buckets and the console's live list (Admin RPCs).
+        buckets: BucketStore = RedisBuckets(self.access.redis) if self.access.redis is not None else MemoryBuckets()
+        self.requests = RequestLog(buckets)
+        self.access.admin.feeds = ConsoleFeeds(self.pool, self.router, self.requests, self.access.keys)
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
         inference = InferenceServicer(
-            self.router, self.access.gate, Forwarder(self.router, settings), settings.max_request_s
+            self.router, self.access.gate, Forwarder(self.router, settings), settings.max_request_s, self.requests
         )
         inference_pb2_grpc.add_InferenceServicer_to_server(inference, self.grpc)
         admin_pb2_grpc.add_AdminServicer_to_server(self.access.admin, self.grpc)

@@ -47,12 +47,32 @@ class Upstream(Protocol):
     ) -> inference_pb2.TokenizeResponse: ...
 
 
+class Finished(Protocol):
+    """Where finished Generate calls are recorded: ``helixflow.router.console.requests.RequestLog``."""
+
+    def generate(
+        self,
+        request: inference_pb2.GenerateRequest,
+        model: str,
+        stream: AsyncIterator[inference_pb2.GenerateResponse],
+        context: Ctx | None = None,
+    ) -> AsyncIterator[inference_pb2.GenerateResponse]: ...
+
+
 class InferenceServicer(inference_pb2_grpc.InferenceServicer):
-    def __init__(self, models: Models, gate: AccessGate, upstream: Upstream, max_request_s: float) -> None:
+    def __init__(
+        self,
+        models: Models,
+        gate: AccessGate,
+        upstream: Upstream,
+        max_request_s: float,
+        finished: Finished | None = None,
+    ) -> None:
         self._models = models
         self._gate = gate
         self._upstream = upstream
         self._max_request_s = max_request_s
+        self._finished = finished
 
     async def Generate(
         self, request: inference_pb2.GenerateRequest, context: Ctx
@@ -63,8 +83,11 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 model = self._models.resolve(request.model)
                 ticket = await self._gate.admit_generate(request, model)
                 completed = False
+                stream = ticket.replay() or self._upstream.generate(request, model, call)
+                if self._finished is not None:
+                    stream = self._finished.generate(request, model, stream, context)
                 try:
-                    async for reply in ticket.replay() or self._upstream.generate(request, model, call):
+                    async for reply in stream:
                         ticket.observe(reply)
                         yield reply
                     completed = True

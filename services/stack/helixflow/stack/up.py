@@ -35,7 +35,8 @@ def _snippets(stack: LocalStack, model: str) -> str:
     # max_tokens: without it a base model may ramble to the end of its context (2048 tokens).
     url = stack.bridge_url
     return (
-        f"[bold]OpenAI REST[/] {url}/v1    [bold]gRPC[/] {stack.router_address} (helixflow.v1.Inference, plaintext)\n\n"
+        f"[bold]OpenAI REST[/] {url}/v1    [bold]gRPC[/] {stack.router_address} (helixflow.v1.Inference, plaintext)\n"
+        f"[bold]Web console[/] {url}/ui    (playground, workers, keys, usage, live requests)\n\n"
         f"curl {url}/v1/chat/completions -H 'content-type: application/json' \\\n"
         f'  -d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello!"}}], "max_tokens": 64}}\'\n\n'
         "from openai import OpenAI\n"

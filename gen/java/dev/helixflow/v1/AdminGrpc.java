@@ -174,6 +174,68 @@ public final class AdminGrpc {
     return getGetUsageMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.WatchWorkersRequest,
+      dev.helixflow.v1.WatchWorkersResponse> getWatchWorkersMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchWorkers",
+      requestType = dev.helixflow.v1.WatchWorkersRequest.class,
+      responseType = dev.helixflow.v1.WatchWorkersResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.WatchWorkersRequest,
+      dev.helixflow.v1.WatchWorkersResponse> getWatchWorkersMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.WatchWorkersRequest, dev.helixflow.v1.WatchWorkersResponse> getWatchWorkersMethod;
+    if ((getWatchWorkersMethod = AdminGrpc.getWatchWorkersMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getWatchWorkersMethod = AdminGrpc.getWatchWorkersMethod) == null) {
+          AdminGrpc.getWatchWorkersMethod = getWatchWorkersMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.WatchWorkersRequest, dev.helixflow.v1.WatchWorkersResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchWorkers"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.WatchWorkersRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.WatchWorkersResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("WatchWorkers"))
+              .build();
+        }
+      }
+    }
+    return getWatchWorkersMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.WatchRequestsRequest,
+      dev.helixflow.v1.WatchRequestsResponse> getWatchRequestsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "WatchRequests",
+      requestType = dev.helixflow.v1.WatchRequestsRequest.class,
+      responseType = dev.helixflow.v1.WatchRequestsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.WatchRequestsRequest,
+      dev.helixflow.v1.WatchRequestsResponse> getWatchRequestsMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.WatchRequestsRequest, dev.helixflow.v1.WatchRequestsResponse> getWatchRequestsMethod;
+    if ((getWatchRequestsMethod = AdminGrpc.getWatchRequestsMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getWatchRequestsMethod = AdminGrpc.getWatchRequestsMethod) == null) {
+          AdminGrpc.getWatchRequestsMethod = getWatchRequestsMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.WatchRequestsRequest, dev.helixflow.v1.WatchRequestsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.SERVER_STREAMING)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "WatchRequests"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.WatchRequestsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.WatchRequestsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("WatchRequests"))
+              .build();
+        }
+      }
+    }
+    return getWatchRequestsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -268,12 +330,34 @@ public final class AdminGrpc {
 
     /**
      * <pre>
-     * GetUsage reads per-key usage counters.
+     * GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
      * </pre>
      */
     public void getUsage(dev.helixflow.v1.GetUsageRequest request,
         io.grpc.stub.StreamObserver<dev.helixflow.v1.GetUsageResponse> responseObserver) {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetUsageMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * WatchWorkers streams this router's view of its workers (health, models, load),
+     * one snapshot at once and then one per interval. It aggregates the workers' load reports.
+     * </pre>
+     */
+    public void watchWorkers(dev.helixflow.v1.WatchWorkersRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.WatchWorkersResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchWorkersMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * WatchRequests streams finished requests seen by this router replica: the most
+     * recent ones first (oldest first), then each one as it completes. Never prompts.
+     * </pre>
+     */
+    public void watchRequests(dev.helixflow.v1.WatchRequestsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.WatchRequestsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchRequestsMethod(), responseObserver);
     }
 
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
@@ -313,6 +397,20 @@ public final class AdminGrpc {
                 dev.helixflow.v1.GetUsageRequest,
                 dev.helixflow.v1.GetUsageResponse>(
                   this, METHODID_GET_USAGE)))
+          .addMethod(
+            getWatchWorkersMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                dev.helixflow.v1.WatchWorkersRequest,
+                dev.helixflow.v1.WatchWorkersResponse>(
+                  this, METHODID_WATCH_WORKERS)))
+          .addMethod(
+            getWatchRequestsMethod(),
+            io.grpc.stub.ServerCalls.asyncServerStreamingCall(
+              new MethodHandlers<
+                dev.helixflow.v1.WatchRequestsRequest,
+                dev.helixflow.v1.WatchRequestsResponse>(
+                  this, METHODID_WATCH_REQUESTS)))
           .build();
     }
   }
@@ -381,13 +479,37 @@ public final class AdminGrpc {
 
     /**
      * <pre>
-     * GetUsage reads per-key usage counters.
+     * GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
      * </pre>
      */
     public void getUsage(dev.helixflow.v1.GetUsageRequest request,
         io.grpc.stub.StreamObserver<dev.helixflow.v1.GetUsageResponse> responseObserver) {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getGetUsageMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * WatchWorkers streams this router's view of its workers (health, models, load),
+     * one snapshot at once and then one per interval. It aggregates the workers' load reports.
+     * </pre>
+     */
+    public void watchWorkers(dev.helixflow.v1.WatchWorkersRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.WatchWorkersResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchWorkersMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * WatchRequests streams finished requests seen by this router replica: the most
+     * recent ones first (oldest first), then each one as it completes. Never prompts.
+     * </pre>
+     */
+    public void watchRequests(dev.helixflow.v1.WatchRequestsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.WatchRequestsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncServerStreamingCall(
+          getChannel().newCall(getWatchRequestsMethod(), getCallOptions()), request, responseObserver);
     }
   }
 
@@ -451,12 +573,36 @@ public final class AdminGrpc {
 
     /**
      * <pre>
-     * GetUsage reads per-key usage counters.
+     * GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
      * </pre>
      */
     public dev.helixflow.v1.GetUsageResponse getUsage(dev.helixflow.v1.GetUsageRequest request) {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getGetUsageMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * WatchWorkers streams this router's view of its workers (health, models, load),
+     * one snapshot at once and then one per interval. It aggregates the workers' load reports.
+     * </pre>
+     */
+    public java.util.Iterator<dev.helixflow.v1.WatchWorkersResponse> watchWorkers(
+        dev.helixflow.v1.WatchWorkersRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchWorkersMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * WatchRequests streams finished requests seen by this router replica: the most
+     * recent ones first (oldest first), then each one as it completes. Never prompts.
+     * </pre>
+     */
+    public java.util.Iterator<dev.helixflow.v1.WatchRequestsResponse> watchRequests(
+        dev.helixflow.v1.WatchRequestsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
+          getChannel(), getWatchRequestsMethod(), getCallOptions(), request);
     }
   }
 
@@ -524,7 +670,7 @@ public final class AdminGrpc {
 
     /**
      * <pre>
-     * GetUsage reads per-key usage counters.
+     * GetUsage reads per-key usage counters and, with a time range, time-bucketed usage.
      * </pre>
      */
     public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.GetUsageResponse> getUsage(
@@ -539,6 +685,8 @@ public final class AdminGrpc {
   private static final int METHODID_GET_KEY = 2;
   private static final int METHODID_REVOKE_KEY = 3;
   private static final int METHODID_GET_USAGE = 4;
+  private static final int METHODID_WATCH_WORKERS = 5;
+  private static final int METHODID_WATCH_REQUESTS = 6;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -576,6 +724,14 @@ public final class AdminGrpc {
         case METHODID_GET_USAGE:
           serviceImpl.getUsage((dev.helixflow.v1.GetUsageRequest) request,
               (io.grpc.stub.StreamObserver<dev.helixflow.v1.GetUsageResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_WORKERS:
+          serviceImpl.watchWorkers((dev.helixflow.v1.WatchWorkersRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.WatchWorkersResponse>) responseObserver);
+          break;
+        case METHODID_WATCH_REQUESTS:
+          serviceImpl.watchRequests((dev.helixflow.v1.WatchRequestsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.WatchRequestsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -643,6 +799,8 @@ public final class AdminGrpc {
               .addMethod(getGetKeyMethod())
               .addMethod(getRevokeKeyMethod())
               .addMethod(getGetUsageMethod())
+              .addMethod(getWatchWorkersMethod())
+              .addMethod(getWatchRequestsMethod())
               .build();
         }
       }

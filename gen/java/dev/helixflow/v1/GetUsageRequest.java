@@ -5,7 +5,7 @@ package dev.helixflow.v1;
 
 /**
  * <pre>
- * GetUsageRequest selects keys.
+ * GetUsageRequest selects keys and, optionally, a time range for bucketed usage.
  * </pre>
  *
  * Protobuf type {@code helixflow.v1.GetUsageRequest}
@@ -21,6 +21,7 @@ private static final long serialVersionUID = 0L;
   }
   private GetUsageRequest() {
     keyId_ = "";
+    model_ = "";
   }
 
   @java.lang.Override
@@ -95,6 +96,167 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int START_TIME_FIELD_NUMBER = 2;
+  private com.google.protobuf.Timestamp startTime_;
+  /**
+   * <pre>
+   * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+   * @return Whether the startTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasStartTime() {
+    return startTime_ != null;
+  }
+  /**
+   * <pre>
+   * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+   * @return The startTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getStartTime() {
+    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+  }
+  /**
+   * <pre>
+   * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
+    return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+  }
+
+  public static final int END_TIME_FIELD_NUMBER = 3;
+  private com.google.protobuf.Timestamp endTime_;
+  /**
+   * <pre>
+   * End of the time range (exclusive). Unset means now.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+   * @return Whether the endTime field is set.
+   */
+  @java.lang.Override
+  public boolean hasEndTime() {
+    return endTime_ != null;
+  }
+  /**
+   * <pre>
+   * End of the time range (exclusive). Unset means now.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+   * @return The endTime.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Timestamp getEndTime() {
+    return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
+  }
+  /**
+   * <pre>
+   * End of the time range (exclusive). Unset means now.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
+    return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
+  }
+
+  public static final int STEP_FIELD_NUMBER = 4;
+  private com.google.protobuf.Duration step_;
+  /**
+   * <pre>
+   * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+   * @return Whether the step field is set.
+   */
+  @java.lang.Override
+  public boolean hasStep() {
+    return step_ != null;
+  }
+  /**
+   * <pre>
+   * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+   * @return The step.
+   */
+  @java.lang.Override
+  public com.google.protobuf.Duration getStep() {
+    return step_ == null ? com.google.protobuf.Duration.getDefaultInstance() : step_;
+  }
+  /**
+   * <pre>
+   * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+   */
+  @java.lang.Override
+  public com.google.protobuf.DurationOrBuilder getStepOrBuilder() {
+    return step_ == null ? com.google.protobuf.Duration.getDefaultInstance() : step_;
+  }
+
+  public static final int MODEL_FIELD_NUMBER = 5;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object model_ = "";
+  /**
+   * <pre>
+   * Only this model's buckets (canonical id); empty means every model.
+   * </pre>
+   *
+   * <code>string model = 5 [json_name = "model"];</code>
+   * @return The model.
+   */
+  @java.lang.Override
+  public java.lang.String getModel() {
+    java.lang.Object ref = model_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      model_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * Only this model's buckets (canonical id); empty means every model.
+   * </pre>
+   *
+   * <code>string model = 5 [json_name = "model"];</code>
+   * @return The bytes for model.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getModelBytes() {
+    java.lang.Object ref = model_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      model_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -112,6 +274,18 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(keyId_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 1, keyId_);
     }
+    if (startTime_ != null) {
+      output.writeMessage(2, getStartTime());
+    }
+    if (endTime_ != null) {
+      output.writeMessage(3, getEndTime());
+    }
+    if (step_ != null) {
+      output.writeMessage(4, getStep());
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 5, model_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -123,6 +297,21 @@ private static final long serialVersionUID = 0L;
     size = 0;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(keyId_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(1, keyId_);
+    }
+    if (startTime_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(2, getStartTime());
+    }
+    if (endTime_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(3, getEndTime());
+    }
+    if (step_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(4, getStep());
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(model_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(5, model_);
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -141,6 +330,23 @@ private static final long serialVersionUID = 0L;
 
     if (!getKeyId()
         .equals(other.getKeyId())) return false;
+    if (hasStartTime() != other.hasStartTime()) return false;
+    if (hasStartTime()) {
+      if (!getStartTime()
+          .equals(other.getStartTime())) return false;
+    }
+    if (hasEndTime() != other.hasEndTime()) return false;
+    if (hasEndTime()) {
+      if (!getEndTime()
+          .equals(other.getEndTime())) return false;
+    }
+    if (hasStep() != other.hasStep()) return false;
+    if (hasStep()) {
+      if (!getStep()
+          .equals(other.getStep())) return false;
+    }
+    if (!getModel()
+        .equals(other.getModel())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -154,6 +360,20 @@ private static final long serialVersionUID = 0L;
     hash = (19 * hash) + getDescriptor().hashCode();
     hash = (37 * hash) + KEY_ID_FIELD_NUMBER;
     hash = (53 * hash) + getKeyId().hashCode();
+    if (hasStartTime()) {
+      hash = (37 * hash) + START_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getStartTime().hashCode();
+    }
+    if (hasEndTime()) {
+      hash = (37 * hash) + END_TIME_FIELD_NUMBER;
+      hash = (53 * hash) + getEndTime().hashCode();
+    }
+    if (hasStep()) {
+      hash = (37 * hash) + STEP_FIELD_NUMBER;
+      hash = (53 * hash) + getStep().hashCode();
+    }
+    hash = (37 * hash) + MODEL_FIELD_NUMBER;
+    hash = (53 * hash) + getModel().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -251,7 +471,7 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * GetUsageRequest selects keys.
+   * GetUsageRequest selects keys and, optionally, a time range for bucketed usage.
    * </pre>
    *
    * Protobuf type {@code helixflow.v1.GetUsageRequest}
@@ -288,6 +508,22 @@ private static final long serialVersionUID = 0L;
       super.clear();
       bitField0_ = 0;
       keyId_ = "";
+      startTime_ = null;
+      if (startTimeBuilder_ != null) {
+        startTimeBuilder_.dispose();
+        startTimeBuilder_ = null;
+      }
+      endTime_ = null;
+      if (endTimeBuilder_ != null) {
+        endTimeBuilder_.dispose();
+        endTimeBuilder_ = null;
+      }
+      step_ = null;
+      if (stepBuilder_ != null) {
+        stepBuilder_.dispose();
+        stepBuilder_ = null;
+      }
+      model_ = "";
       return this;
     }
 
@@ -323,6 +559,24 @@ private static final long serialVersionUID = 0L;
       int from_bitField0_ = bitField0_;
       if (((from_bitField0_ & 0x00000001) != 0)) {
         result.keyId_ = keyId_;
+      }
+      if (((from_bitField0_ & 0x00000002) != 0)) {
+        result.startTime_ = startTimeBuilder_ == null
+            ? startTime_
+            : startTimeBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000004) != 0)) {
+        result.endTime_ = endTimeBuilder_ == null
+            ? endTime_
+            : endTimeBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000008) != 0)) {
+        result.step_ = stepBuilder_ == null
+            ? step_
+            : stepBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.model_ = model_;
       }
     }
 
@@ -375,6 +629,20 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000001;
         onChanged();
       }
+      if (other.hasStartTime()) {
+        mergeStartTime(other.getStartTime());
+      }
+      if (other.hasEndTime()) {
+        mergeEndTime(other.getEndTime());
+      }
+      if (other.hasStep()) {
+        mergeStep(other.getStep());
+      }
+      if (!other.getModel().isEmpty()) {
+        model_ = other.model_;
+        bitField0_ |= 0x00000010;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -406,6 +674,32 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000001;
               break;
             } // case 10
+            case 18: {
+              input.readMessage(
+                  getStartTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000002;
+              break;
+            } // case 18
+            case 26: {
+              input.readMessage(
+                  getEndTimeFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000004;
+              break;
+            } // case 26
+            case 34: {
+              input.readMessage(
+                  getStepFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000008;
+              break;
+            } // case 34
+            case 42: {
+              model_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 42
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -511,6 +805,563 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       keyId_ = value;
       bitField0_ |= 0x00000001;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.Timestamp startTime_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> startTimeBuilder_;
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     * @return Whether the startTime field is set.
+     */
+    public boolean hasStartTime() {
+      return ((bitField0_ & 0x00000002) != 0);
+    }
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     * @return The startTime.
+     */
+    public com.google.protobuf.Timestamp getStartTime() {
+      if (startTimeBuilder_ == null) {
+        return startTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+      } else {
+        return startTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     */
+    public Builder setStartTime(com.google.protobuf.Timestamp value) {
+      if (startTimeBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        startTime_ = value;
+      } else {
+        startTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     */
+    public Builder setStartTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (startTimeBuilder_ == null) {
+        startTime_ = builderForValue.build();
+      } else {
+        startTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     */
+    public Builder mergeStartTime(com.google.protobuf.Timestamp value) {
+      if (startTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000002) != 0) &&
+          startTime_ != null &&
+          startTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getStartTimeBuilder().mergeFrom(value);
+        } else {
+          startTime_ = value;
+        }
+      } else {
+        startTimeBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     */
+    public Builder clearStartTime() {
+      bitField0_ = (bitField0_ & ~0x00000002);
+      startTime_ = null;
+      if (startTimeBuilder_ != null) {
+        startTimeBuilder_.dispose();
+        startTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getStartTimeBuilder() {
+      bitField0_ |= 0x00000002;
+      onChanged();
+      return getStartTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder() {
+      if (startTimeBuilder_ != null) {
+        return startTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return startTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : startTime_;
+      }
+    }
+    /**
+     * <pre>
+     * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        getStartTimeFieldBuilder() {
+      if (startTimeBuilder_ == null) {
+        startTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getStartTime(),
+                getParentForChildren(),
+                isClean());
+        startTime_ = null;
+      }
+      return startTimeBuilder_;
+    }
+
+    private com.google.protobuf.Timestamp endTime_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> endTimeBuilder_;
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     * @return Whether the endTime field is set.
+     */
+    public boolean hasEndTime() {
+      return ((bitField0_ & 0x00000004) != 0);
+    }
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     * @return The endTime.
+     */
+    public com.google.protobuf.Timestamp getEndTime() {
+      if (endTimeBuilder_ == null) {
+        return endTime_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
+      } else {
+        return endTimeBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     */
+    public Builder setEndTime(com.google.protobuf.Timestamp value) {
+      if (endTimeBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        endTime_ = value;
+      } else {
+        endTimeBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     */
+    public Builder setEndTime(
+        com.google.protobuf.Timestamp.Builder builderForValue) {
+      if (endTimeBuilder_ == null) {
+        endTime_ = builderForValue.build();
+      } else {
+        endTimeBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     */
+    public Builder mergeEndTime(com.google.protobuf.Timestamp value) {
+      if (endTimeBuilder_ == null) {
+        if (((bitField0_ & 0x00000004) != 0) &&
+          endTime_ != null &&
+          endTime_ != com.google.protobuf.Timestamp.getDefaultInstance()) {
+          getEndTimeBuilder().mergeFrom(value);
+        } else {
+          endTime_ = value;
+        }
+      } else {
+        endTimeBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     */
+    public Builder clearEndTime() {
+      bitField0_ = (bitField0_ & ~0x00000004);
+      endTime_ = null;
+      if (endTimeBuilder_ != null) {
+        endTimeBuilder_.dispose();
+        endTimeBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     */
+    public com.google.protobuf.Timestamp.Builder getEndTimeBuilder() {
+      bitField0_ |= 0x00000004;
+      onChanged();
+      return getEndTimeFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     */
+    public com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder() {
+      if (endTimeBuilder_ != null) {
+        return endTimeBuilder_.getMessageOrBuilder();
+      } else {
+        return endTime_ == null ?
+            com.google.protobuf.Timestamp.getDefaultInstance() : endTime_;
+      }
+    }
+    /**
+     * <pre>
+     * End of the time range (exclusive). Unset means now.
+     * </pre>
+     *
+     * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder> 
+        getEndTimeFieldBuilder() {
+      if (endTimeBuilder_ == null) {
+        endTimeBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.google.protobuf.Timestamp, com.google.protobuf.Timestamp.Builder, com.google.protobuf.TimestampOrBuilder>(
+                getEndTime(),
+                getParentForChildren(),
+                isClean());
+        endTime_ = null;
+      }
+      return endTimeBuilder_;
+    }
+
+    private com.google.protobuf.Duration step_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> stepBuilder_;
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     * @return Whether the step field is set.
+     */
+    public boolean hasStep() {
+      return ((bitField0_ & 0x00000008) != 0);
+    }
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     * @return The step.
+     */
+    public com.google.protobuf.Duration getStep() {
+      if (stepBuilder_ == null) {
+        return step_ == null ? com.google.protobuf.Duration.getDefaultInstance() : step_;
+      } else {
+        return stepBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     */
+    public Builder setStep(com.google.protobuf.Duration value) {
+      if (stepBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        step_ = value;
+      } else {
+        stepBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     */
+    public Builder setStep(
+        com.google.protobuf.Duration.Builder builderForValue) {
+      if (stepBuilder_ == null) {
+        step_ = builderForValue.build();
+      } else {
+        stepBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     */
+    public Builder mergeStep(com.google.protobuf.Duration value) {
+      if (stepBuilder_ == null) {
+        if (((bitField0_ & 0x00000008) != 0) &&
+          step_ != null &&
+          step_ != com.google.protobuf.Duration.getDefaultInstance()) {
+          getStepBuilder().mergeFrom(value);
+        } else {
+          step_ = value;
+        }
+      } else {
+        stepBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     */
+    public Builder clearStep() {
+      bitField0_ = (bitField0_ & ~0x00000008);
+      step_ = null;
+      if (stepBuilder_ != null) {
+        stepBuilder_.dispose();
+        stepBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     */
+    public com.google.protobuf.Duration.Builder getStepBuilder() {
+      bitField0_ |= 0x00000008;
+      onChanged();
+      return getStepFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     */
+    public com.google.protobuf.DurationOrBuilder getStepOrBuilder() {
+      if (stepBuilder_ != null) {
+        return stepBuilder_.getMessageOrBuilder();
+      } else {
+        return step_ == null ?
+            com.google.protobuf.Duration.getDefaultInstance() : step_;
+      }
+    }
+    /**
+     * <pre>
+     * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+     * </pre>
+     *
+     * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder> 
+        getStepFieldBuilder() {
+      if (stepBuilder_ == null) {
+        stepBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            com.google.protobuf.Duration, com.google.protobuf.Duration.Builder, com.google.protobuf.DurationOrBuilder>(
+                getStep(),
+                getParentForChildren(),
+                isClean());
+        step_ = null;
+      }
+      return stepBuilder_;
+    }
+
+    private java.lang.Object model_ = "";
+    /**
+     * <pre>
+     * Only this model's buckets (canonical id); empty means every model.
+     * </pre>
+     *
+     * <code>string model = 5 [json_name = "model"];</code>
+     * @return The model.
+     */
+    public java.lang.String getModel() {
+      java.lang.Object ref = model_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        model_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only this model's buckets (canonical id); empty means every model.
+     * </pre>
+     *
+     * <code>string model = 5 [json_name = "model"];</code>
+     * @return The bytes for model.
+     */
+    public com.google.protobuf.ByteString
+        getModelBytes() {
+      java.lang.Object ref = model_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        model_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * Only this model's buckets (canonical id); empty means every model.
+     * </pre>
+     *
+     * <code>string model = 5 [json_name = "model"];</code>
+     * @param value The model to set.
+     * @return This builder for chaining.
+     */
+    public Builder setModel(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      model_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only this model's buckets (canonical id); empty means every model.
+     * </pre>
+     *
+     * <code>string model = 5 [json_name = "model"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearModel() {
+      model_ = getDefaultInstance().getModel();
+      bitField0_ = (bitField0_ & ~0x00000010);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Only this model's buckets (canonical id); empty means every model.
+     * </pre>
+     *
+     * <code>string model = 5 [json_name = "model"];</code>
+     * @param value The bytes for model to set.
+     * @return This builder for chaining.
+     */
+    public Builder setModelBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      model_ = value;
+      bitField0_ |= 0x00000010;
       onChanged();
       return this;
     }

@@ -26,4 +26,105 @@ public interface GetUsageRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getKeyIdBytes();
+
+  /**
+   * <pre>
+   * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+   * @return Whether the startTime field is set.
+   */
+  boolean hasStartTime();
+  /**
+   * <pre>
+   * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+   * @return The startTime.
+   */
+  com.google.protobuf.Timestamp getStartTime();
+  /**
+   * <pre>
+   * Start of the time range (inclusive). Unset: no buckets are returned, only totals.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getStartTimeOrBuilder();
+
+  /**
+   * <pre>
+   * End of the time range (exclusive). Unset means now.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+   * @return Whether the endTime field is set.
+   */
+  boolean hasEndTime();
+  /**
+   * <pre>
+   * End of the time range (exclusive). Unset means now.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+   * @return The endTime.
+   */
+  com.google.protobuf.Timestamp getEndTime();
+  /**
+   * <pre>
+   * End of the time range (exclusive). Unset means now.
+   * </pre>
+   *
+   * <code>.google.protobuf.Timestamp end_time = 3 [json_name = "endTime"];</code>
+   */
+  com.google.protobuf.TimestampOrBuilder getEndTimeOrBuilder();
+
+  /**
+   * <pre>
+   * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+   * @return Whether the step field is set.
+   */
+  boolean hasStep();
+  /**
+   * <pre>
+   * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+   * @return The step.
+   */
+  com.google.protobuf.Duration getStep();
+  /**
+   * <pre>
+   * Bucket width, rounded up to a multiple of the router's recording step. Unset means one minute.
+   * </pre>
+   *
+   * <code>.google.protobuf.Duration step = 4 [json_name = "step"];</code>
+   */
+  com.google.protobuf.DurationOrBuilder getStepOrBuilder();
+
+  /**
+   * <pre>
+   * Only this model's buckets (canonical id); empty means every model.
+   * </pre>
+   *
+   * <code>string model = 5 [json_name = "model"];</code>
+   * @return The model.
+   */
+  java.lang.String getModel();
+  /**
+   * <pre>
+   * Only this model's buckets (canonical id); empty means every model.
+   * </pre>
+   *
+   * <code>string model = 5 [json_name = "model"];</code>
+   * @return The bytes for model.
+   */
+  com.google.protobuf.ByteString
+      getModelBytes();
 }

@@ -21,6 +21,7 @@ private static final long serialVersionUID = 0L;
   }
   private GetUsageResponse() {
     usage_ = java.util.Collections.emptyList();
+    buckets_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -109,6 +110,72 @@ private static final long serialVersionUID = 0L;
     return usage_.get(index);
   }
 
+  public static final int BUCKETS_FIELD_NUMBER = 2;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.UsageBucket> buckets_;
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.UsageBucket> getBucketsList() {
+    return buckets_;
+  }
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.UsageBucketOrBuilder> 
+      getBucketsOrBuilderList() {
+    return buckets_;
+  }
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  @java.lang.Override
+  public int getBucketsCount() {
+    return buckets_.size();
+  }
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.UsageBucket getBuckets(int index) {
+    return buckets_.get(index);
+  }
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.UsageBucketOrBuilder getBucketsOrBuilder(
+      int index) {
+    return buckets_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -126,6 +193,9 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < usage_.size(); i++) {
       output.writeMessage(1, usage_.get(i));
     }
+    for (int i = 0; i < buckets_.size(); i++) {
+      output.writeMessage(2, buckets_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -138,6 +208,10 @@ private static final long serialVersionUID = 0L;
     for (int i = 0; i < usage_.size(); i++) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(1, usage_.get(i));
+    }
+    for (int i = 0; i < buckets_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(2, buckets_.get(i));
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -156,6 +230,8 @@ private static final long serialVersionUID = 0L;
 
     if (!getUsageList()
         .equals(other.getUsageList())) return false;
+    if (!getBucketsList()
+        .equals(other.getBucketsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -170,6 +246,10 @@ private static final long serialVersionUID = 0L;
     if (getUsageCount() > 0) {
       hash = (37 * hash) + USAGE_FIELD_NUMBER;
       hash = (53 * hash) + getUsageList().hashCode();
+    }
+    if (getBucketsCount() > 0) {
+      hash = (37 * hash) + BUCKETS_FIELD_NUMBER;
+      hash = (53 * hash) + getBucketsList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -311,6 +391,13 @@ private static final long serialVersionUID = 0L;
         usageBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000001);
+      if (bucketsBuilder_ == null) {
+        buckets_ = java.util.Collections.emptyList();
+      } else {
+        buckets_ = null;
+        bucketsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000002);
       return this;
     }
 
@@ -352,6 +439,15 @@ private static final long serialVersionUID = 0L;
         result.usage_ = usage_;
       } else {
         result.usage_ = usageBuilder_.build();
+      }
+      if (bucketsBuilder_ == null) {
+        if (((bitField0_ & 0x00000002) != 0)) {
+          buckets_ = java.util.Collections.unmodifiableList(buckets_);
+          bitField0_ = (bitField0_ & ~0x00000002);
+        }
+        result.buckets_ = buckets_;
+      } else {
+        result.buckets_ = bucketsBuilder_.build();
       }
     }
 
@@ -429,6 +525,32 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (bucketsBuilder_ == null) {
+        if (!other.buckets_.isEmpty()) {
+          if (buckets_.isEmpty()) {
+            buckets_ = other.buckets_;
+            bitField0_ = (bitField0_ & ~0x00000002);
+          } else {
+            ensureBucketsIsMutable();
+            buckets_.addAll(other.buckets_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.buckets_.isEmpty()) {
+          if (bucketsBuilder_.isEmpty()) {
+            bucketsBuilder_.dispose();
+            bucketsBuilder_ = null;
+            buckets_ = other.buckets_;
+            bitField0_ = (bitField0_ & ~0x00000002);
+            bucketsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getBucketsFieldBuilder() : null;
+          } else {
+            bucketsBuilder_.addAllMessages(other.buckets_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -468,6 +590,19 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 10
+            case 18: {
+              dev.helixflow.v1.UsageBucket m =
+                  input.readMessage(
+                      dev.helixflow.v1.UsageBucket.parser(),
+                      extensionRegistry);
+              if (bucketsBuilder_ == null) {
+                ensureBucketsIsMutable();
+                buckets_.add(m);
+              } else {
+                bucketsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 18
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -795,6 +930,336 @@ private static final long serialVersionUID = 0L;
         usage_ = null;
       }
       return usageBuilder_;
+    }
+
+    private java.util.List<dev.helixflow.v1.UsageBucket> buckets_ =
+      java.util.Collections.emptyList();
+    private void ensureBucketsIsMutable() {
+      if (!((bitField0_ & 0x00000002) != 0)) {
+        buckets_ = new java.util.ArrayList<dev.helixflow.v1.UsageBucket>(buckets_);
+        bitField0_ |= 0x00000002;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.UsageBucket, dev.helixflow.v1.UsageBucket.Builder, dev.helixflow.v1.UsageBucketOrBuilder> bucketsBuilder_;
+
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.UsageBucket> getBucketsList() {
+      if (bucketsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(buckets_);
+      } else {
+        return bucketsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public int getBucketsCount() {
+      if (bucketsBuilder_ == null) {
+        return buckets_.size();
+      } else {
+        return bucketsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public dev.helixflow.v1.UsageBucket getBuckets(int index) {
+      if (bucketsBuilder_ == null) {
+        return buckets_.get(index);
+      } else {
+        return bucketsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder setBuckets(
+        int index, dev.helixflow.v1.UsageBucket value) {
+      if (bucketsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureBucketsIsMutable();
+        buckets_.set(index, value);
+        onChanged();
+      } else {
+        bucketsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder setBuckets(
+        int index, dev.helixflow.v1.UsageBucket.Builder builderForValue) {
+      if (bucketsBuilder_ == null) {
+        ensureBucketsIsMutable();
+        buckets_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        bucketsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder addBuckets(dev.helixflow.v1.UsageBucket value) {
+      if (bucketsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureBucketsIsMutable();
+        buckets_.add(value);
+        onChanged();
+      } else {
+        bucketsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder addBuckets(
+        int index, dev.helixflow.v1.UsageBucket value) {
+      if (bucketsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureBucketsIsMutable();
+        buckets_.add(index, value);
+        onChanged();
+      } else {
+        bucketsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder addBuckets(
+        dev.helixflow.v1.UsageBucket.Builder builderForValue) {
+      if (bucketsBuilder_ == null) {
+        ensureBucketsIsMutable();
+        buckets_.add(builderForValue.build());
+        onChanged();
+      } else {
+        bucketsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder addBuckets(
+        int index, dev.helixflow.v1.UsageBucket.Builder builderForValue) {
+      if (bucketsBuilder_ == null) {
+        ensureBucketsIsMutable();
+        buckets_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        bucketsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder addAllBuckets(
+        java.lang.Iterable<? extends dev.helixflow.v1.UsageBucket> values) {
+      if (bucketsBuilder_ == null) {
+        ensureBucketsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, buckets_);
+        onChanged();
+      } else {
+        bucketsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder clearBuckets() {
+      if (bucketsBuilder_ == null) {
+        buckets_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000002);
+        onChanged();
+      } else {
+        bucketsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public Builder removeBuckets(int index) {
+      if (bucketsBuilder_ == null) {
+        ensureBucketsIsMutable();
+        buckets_.remove(index);
+        onChanged();
+      } else {
+        bucketsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public dev.helixflow.v1.UsageBucket.Builder getBucketsBuilder(
+        int index) {
+      return getBucketsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public dev.helixflow.v1.UsageBucketOrBuilder getBucketsOrBuilder(
+        int index) {
+      if (bucketsBuilder_ == null) {
+        return buckets_.get(index);  } else {
+        return bucketsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.UsageBucketOrBuilder> 
+         getBucketsOrBuilderList() {
+      if (bucketsBuilder_ != null) {
+        return bucketsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(buckets_);
+      }
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public dev.helixflow.v1.UsageBucket.Builder addBucketsBuilder() {
+      return getBucketsFieldBuilder().addBuilder(
+          dev.helixflow.v1.UsageBucket.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public dev.helixflow.v1.UsageBucket.Builder addBucketsBuilder(
+        int index) {
+      return getBucketsFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.UsageBucket.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+     * that saw traffic, ordered by start_time. Empty buckets are left out.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.UsageBucket.Builder> 
+         getBucketsBuilderList() {
+      return getBucketsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.UsageBucket, dev.helixflow.v1.UsageBucket.Builder, dev.helixflow.v1.UsageBucketOrBuilder> 
+        getBucketsFieldBuilder() {
+      if (bucketsBuilder_ == null) {
+        bucketsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.UsageBucket, dev.helixflow.v1.UsageBucket.Builder, dev.helixflow.v1.UsageBucketOrBuilder>(
+                buckets_,
+                ((bitField0_ & 0x00000002) != 0),
+                getParentForChildren(),
+                isClean());
+        buckets_ = null;
+      }
+      return bucketsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

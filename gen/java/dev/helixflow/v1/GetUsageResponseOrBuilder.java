@@ -50,4 +50,53 @@ public interface GetUsageResponseOrBuilder extends
    */
   dev.helixflow.v1.KeyUsageOrBuilder getUsageOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  java.util.List<dev.helixflow.v1.UsageBucket> 
+      getBucketsList();
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  dev.helixflow.v1.UsageBucket getBuckets(int index);
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  int getBucketsCount();
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.UsageBucketOrBuilder> 
+      getBucketsOrBuilderList();
+  /**
+   * <pre>
+   * Time-bucketed usage, when start_time was set: one entry per (bucket, key, model)
+   * that saw traffic, ordered by start_time. Empty buckets are left out.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.UsageBucket buckets = 2 [json_name = "buckets"];</code>
+   */
+  dev.helixflow.v1.UsageBucketOrBuilder getBucketsOrBuilder(
+      int index);
 }

@@ -3,14 +3,17 @@ shared store that cannot be reached is UNAVAILABLE (``refused_when_down``)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
+from helixflow.common.errors import Internal
 from helixflow.router.access.admin.convert import key_to_proto, template_from_proto
 from helixflow.router.access.keys.service import KeyService
 from helixflow.router.access.state import refused_when_down
 from helixflow.router.access.usage.store import UsageStore
+from helixflow.router.console.feeds import ConsoleFeeds
 from helixflow.v1 import admin_pb2, admin_pb2_grpc
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -20,6 +23,13 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     def __init__(self, keys: KeyService, usage: UsageStore) -> None:
         self._keys = keys
         self._usage = usage
+        # Set by the router once its pool exists (server.py); None in a bare build_access.
+        self.feeds: ConsoleFeeds | None = None
+
+    def _feeds(self) -> ConsoleFeeds:
+        if self.feeds is None:
+            raise Internal("this Admin service has no worker pool attached")
+        return self.feeds
 
     async def CreateKey(self, request: admin_pb2.CreateKeyRequest, context: Context) -> admin_pb2.CreateKeyResponse:
         record, secret = await self._keys.create(template_from_proto(request.name, request.scopes))
@@ -51,4 +61,18 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,
             )
+        if request.HasField("start_time"):
+            await self._feeds().buckets(request, response)
         return response
+
+    async def WatchWorkers(
+        self, request: admin_pb2.WatchWorkersRequest, context: Context
+    ) -> AsyncIterator[admin_pb2.WatchWorkersResponse]:
+        async for snapshot in self._feeds().watch_workers(request):
+            yield snapshot
+
+    async def WatchRequests(
+        self, request: admin_pb2.WatchRequestsRequest, context: Context
+    ) -> AsyncIterator[admin_pb2.WatchRequestsResponse]:
+        async for record in self._feeds().watch_requests(request):
+            yield record
