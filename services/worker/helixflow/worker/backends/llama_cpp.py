@@ -144,7 +144,7 @@ class LlamaCppEngine:
                     yield event
         finally:
             if not done:  # the consumer left early: free the slot at the next step
-                scheduler.abort(seq.request_id, notify=False)
+                scheduler.abort(seq.request_id, notify=False, only=seq)
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         model, _ = self._ready()

@@ -149,11 +149,13 @@ class Scheduler:
             self._waiting.append(seq)
             self._cond.notify()
 
-    def abort(self, request_id: str, *, notify: bool) -> bool:
+    def abort(self, request_id: str, *, notify: bool, only: SequenceState | None = None) -> bool:
+        """Cancel the live request with this id (when ``only`` is given: only if it is that one)."""
         with self._cond:
-            seq = self._live.pop(request_id, None)
-            if seq is None:
+            seq = self._live.get(request_id)
+            if seq is None or (only is not None and seq is not only):
                 return False
+            del self._live[request_id]
             seq.cancelled = True
             seq.notify_cancel = notify
             if seq in self._waiting:
@@ -400,7 +402,8 @@ class Scheduler:
         if events:
             self._outbox.append((seq, events))
         with self._cond:
-            self._live.pop(seq.request_id, None)
+            if self._live.get(seq.request_id) is seq:  # a retry may have taken the id after an abort
+                del self._live[seq.request_id]
             self._recent_total_s = 0.8 * self._recent_total_s + 0.2 * (time.perf_counter() - seq.submitted)
 
     @staticmethod
