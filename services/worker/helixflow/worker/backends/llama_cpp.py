@@ -1,14 +1,14 @@
 """The llama.cpp backend: an ``Engine`` with continuous batching.
 
-The heavy lifting lives in ``llama_scheduler`` (decode thread); this module
-validates requests on the asyncio side, turns prompts into tokens, and streams
-the scheduler's events back to the caller.
+The heavy lifting lives in ``llama_plan`` (what runs) and ``llama_scheduler``
+(the decode thread that runs it); this module validates requests on the
+asyncio side, turns prompts into tokens, and hands back the stream of the
+scheduler's handle.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator, Sequence
 
 import llama_cpp
@@ -17,8 +17,8 @@ from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_embed import Embedder
 from helixflow.worker.backends.llama_model import LlamaModel
-from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain, validate_sampling
-from helixflow.worker.backends.llama_scheduler import Scheduler, SequenceState
+from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain
+from helixflow.worker.backends.llama_scheduler import Job, Scheduler
 from helixflow.worker.backends.stops import TextAssembler
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
@@ -26,7 +26,6 @@ from helixflow.worker.engine import (
     EmbedResult,
     EngineInfo,
     Event,
-    Finished,
     GenerationRequest,
     LoadReport,
     Prompt,
@@ -34,6 +33,7 @@ from helixflow.worker.engine import (
     TokenizeResult,
     TokenPrompt,
 )
+from helixflow.worker.sampling import validate_sampling
 
 
 class LlamaCppEngine:
@@ -105,8 +105,6 @@ class LlamaCppEngine:
         model, scheduler = self._ready()
         opts = request.sampling
         validate_sampling(opts)
-        if not request.request_id:
-            raise InvalidArgument("request_id must not be empty", field="request_id")
         prompt = self._prompt_tokens(request.prompt)
         if len(prompt) >= scheduler.n_ctx_seq:
             raise PromptTooLong(
@@ -115,36 +113,21 @@ class LlamaCppEngine:
                 field="prompt",
             )
         chain = SamplerChain(model.vocab, opts, model.eog_ids)
-        seq = SequenceState(
-            request_id=request.request_id,
-            prompt=prompt,
+        job = Job(
+            request.request_id,
+            prompt,
+            opts.max_tokens or scheduler.n_ctx_seq,
             sampling=opts,
             chain=chain,
-            max_new=opts.max_tokens or scheduler.n_ctx_seq,
-            queue=asyncio.Queue(),
-            loop=asyncio.get_running_loop(),
-            submitted=time.perf_counter(),
             assembler=TextAssembler(opts.stop),
             ends=frozenset(opts.stop_token_ids) | (frozenset() if opts.ignore_eos else model.eog_ids),
         )
         try:
-            scheduler.submit(seq)
+            handle = scheduler.submit(job)
         except BaseException:
             chain.free()
             raise
-        return self._stream(scheduler, seq)
-
-    @staticmethod
-    async def _stream(scheduler: Scheduler, seq: SequenceState) -> AsyncGenerator[Event, None]:
-        done = False
-        try:
-            while not done:
-                for event in await seq.queue.get():
-                    done = isinstance(event, Finished)
-                    yield event
-        finally:
-            if not done:  # the consumer left early: free the slot at the next step
-                scheduler.abort(seq.request_id, notify=False, only=seq)
+        return handle.events()
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         model, _ = self._ready()
