@@ -54,12 +54,30 @@ def finish(plan: Planner[Sequence], s: Sequence) -> None:
     plan.release(slot, drop_kv=False)
 
 
+def start(plan: Planner[Sequence], *seqs: Sequence) -> list[Admission[Sequence]]:
+    for s in seqs:
+        plan.enqueue(s)
+    return admit_all(plan)
+
+
+def decoding(plan: Planner[Sequence], *seqs: Sequence) -> None:
+    """Admit ``seqs`` and prefill their prompts."""
+    start(plan, *seqs)
+    for s in seqs:
+        run_to_decoding(plan, s)
+
+
+def idle_caches(plan: Planner[Sequence], *seqs: Sequence) -> None:
+    """Leave the prompts of ``seqs`` in their slots as idle caches, in this order."""
+    decoding(plan, *seqs)
+    for s in seqs:
+        finish(plan, s)
+
+
 def test_sequences_are_admitted_in_order_while_slots_are_free() -> None:
     plan = planner(slots=2)
     a, b, c = seq("a", [1, 2, 3]), seq("b", [4, 5, 6]), seq("c", [7, 8, 9])
-    for s in (a, b, c):
-        plan.enqueue(s)
-    assert [x.seq for x in admit_all(plan)] == [a, b]
+    assert [x.seq for x in start(plan, a, b, c)] == [a, b]
     assert (a.phase, b.phase, c.phase) == (Phase.PREFILLING, Phase.PREFILLING, Phase.WAITING)
     assert list(plan.waiting) == [c]
     finish(plan, a)
@@ -70,8 +88,7 @@ def test_sequences_are_admitted_in_order_while_slots_are_free() -> None:
 def test_phases_follow_the_prompt_into_the_cache() -> None:
     plan = planner(slots=1, chunk=64)
     s = seq("s", list(range(100)))
-    plan.enqueue(s)
-    admit_all(plan)
+    start(plan, s)
     rows = step(plan)
     assert [(r.start, len(r.tokens), r.prompt, r.logits) for r in rows] == [(0, 64, True, False)]
     assert (s.phase, s.n_fed) == (Phase.PREFILLING, 64)
@@ -86,13 +103,9 @@ def test_phases_follow_the_prompt_into_the_cache() -> None:
 def test_chunk_budget_is_shared_and_decode_rows_do_not_use_it() -> None:
     plan = planner(slots=3, chunk=64)
     running = seq("run", [1, 2])
-    plan.enqueue(running)
-    admit_all(plan)
-    run_to_decoding(plan, running)
+    decoding(plan, running)
     a, b = seq("a", list(range(100, 150))), seq("b", list(range(200, 300)))
-    plan.enqueue(a)
-    plan.enqueue(b)
-    admit_all(plan)
+    start(plan, a, b)
     rows = plan.next_batch()
     prefill = [r for r in rows if r.prompt]
     assert [r.seq for r in rows if not r.prompt] == [running]
@@ -104,12 +117,10 @@ def test_chunk_budget_is_shared_and_decode_rows_do_not_use_it() -> None:
 def test_shortest_remaining_prefill_goes_first() -> None:
     plan = planner(slots=2, chunk=64)
     cold = seq("cold", list(range(500, 800)))
-    plan.enqueue(cold)
-    admit_all(plan)
+    start(plan, cold)
     step(plan)  # the cold prompt is mid-prefill
     short = seq("short", list(range(900, 910)))
-    plan.enqueue(short)
-    admit_all(plan)
+    start(plan, short)
     rows = plan.next_batch()
     assert [r.seq for r in rows] == [short, cold]
     assert rows[0].logits
@@ -120,14 +131,9 @@ def test_shortest_remaining_prefill_goes_first() -> None:
 def test_a_prefix_held_by_an_idle_slot_is_reused_and_the_tail_trimmed() -> None:
     plan = planner(slots=2)
     first = seq("first", [*SYSTEM, 1, 2, 3])
-    plan.enqueue(first)
-    admit_all(plan)
-    run_to_decoding(plan, first)
-    step(plan)
-    finish(plan, first)
+    idle_caches(plan, first)
     again = seq("again", [*SYSTEM, 9, 9])
-    plan.enqueue(again)
-    (adm,) = admit_all(plan)
+    (adm,) = start(plan, again)
     assert adm.slot is plan.slots[0]
     assert adm.source is None
     assert adm.trim_from == len(SYSTEM)
@@ -138,41 +144,24 @@ def test_a_prefix_held_by_an_idle_slot_is_reused_and_the_tail_trimmed() -> None:
 
 def test_a_short_shared_prefix_does_not_pick_the_slot() -> None:
     plan = planner(slots=2)
-    older, newer = seq("older", list(range(40))), seq("newer", list(range(100, 140)))
-    for s in (older, newer):
-        plan.enqueue(s)
-    admit_all(plan)
-    for s in (older, newer):
-        run_to_decoding(plan, s)
-        finish(plan, s)
+    idle_caches(plan, seq("older", list(range(40))), seq("newer", list(range(100, 140))))
     # Shares MIN_USEFUL_PREFIX - 1 tokens with "newer": not worth keeping, so LRU decides.
     probe = seq("probe", [*range(100, 100 + MIN_USEFUL_PREFIX - 1), 5, 5])
-    plan.enqueue(probe)
-    (adm,) = admit_all(plan)
+    (adm,) = start(plan, probe)
     assert adm.slot is plan.slots[0]  # "older" was used least recently
     assert probe.cached == 0
 
 
 def test_idle_caches_are_evicted_least_recently_used_first() -> None:
     plan = planner(slots=2)
-    x, y = seq("x", list(range(100))), seq("y", list(range(200, 300)))
-    for s in (x, y):
-        plan.enqueue(s)
-    admit_all(plan)
-    for s in (x, y):
-        run_to_decoding(plan, s)
-    for s in (x, y):
-        finish(plan, s)
+    idle_caches(plan, seq("x", list(range(100))), seq("y", list(range(200, 300))))
     hit = seq("hit-x", [*range(100), 1])  # touches x's slot, so y's becomes the oldest
-    plan.enqueue(hit)
-    (adm,) = admit_all(plan)
+    (adm,) = start(plan, hit)
     assert adm.slot is plan.slots[0]
     assert hit.cached == 100
     run_to_decoding(plan, hit)
     finish(plan, hit)
-    cold = seq("cold", list(range(5000, 5100)))
-    plan.enqueue(cold)
-    (adm,) = admit_all(plan)
+    (adm,) = start(plan, seq("cold", list(range(5000, 5100))))
     assert adm.slot is plan.slots[1]
     assert adm.trim_from == 0
     assert plan.slots[1].kv == []
@@ -180,13 +169,9 @@ def test_idle_caches_are_evicted_least_recently_used_first() -> None:
 
 def test_a_longer_prefix_in_a_busy_slot_is_copied() -> None:
     plan = planner(slots=2)
-    busy = seq("busy", [*SYSTEM, 1, 2, 3], max_new=50)
-    plan.enqueue(busy)
-    admit_all(plan)
-    run_to_decoding(plan, busy)
+    decoding(plan, seq("busy", [*SYSTEM, 1, 2, 3], max_new=50))
     follower = seq("follower", [*SYSTEM, 4, 5])
-    plan.enqueue(follower)
-    (adm,) = admit_all(plan)
+    (adm,) = start(plan, follower)
     assert adm.source is plan.slots[0]
     assert adm.slot is plan.slots[1]
     assert adm.trim_from == len(SYSTEM)
@@ -197,13 +182,9 @@ def test_a_longer_prefix_in_a_busy_slot_is_copied() -> None:
 def test_a_busy_prefix_shorter_than_the_copy_gain_is_not_copied() -> None:
     plan = planner(slots=2)
     shared = SYSTEM[: MIN_COPY_GAIN - 1]
-    busy = seq("busy", [*shared, 1, 2, 3], max_new=50)
-    plan.enqueue(busy)
-    admit_all(plan)
-    run_to_decoding(plan, busy)
+    decoding(plan, seq("busy", [*shared, 1, 2, 3], max_new=50))
     other = seq("other", [*shared, 4, 5])
-    plan.enqueue(other)
-    (adm,) = admit_all(plan)
+    (adm,) = start(plan, other)
     assert adm.source is None
     assert other.cached == 0
 
@@ -211,15 +192,12 @@ def test_a_busy_prefix_shorter_than_the_copy_gain_is_not_copied() -> None:
 def test_a_burst_waits_for_the_prefix_being_prefilled_then_copies_it() -> None:
     plan = planner(slots=3, chunk=64)
     lead = seq("lead", [*SYSTEM, 1])
-    plan.enqueue(lead)
-    admit_all(plan)
+    start(plan, lead)
     step(plan)  # lead is still prefilling the shared prefix
     tail = seq("tail", [*SYSTEM, 2])
     unrelated = seq("unrelated", list(range(7000, 7010)))
-    plan.enqueue(tail)
-    plan.enqueue(unrelated)
     # The sequence that shares the prefix waits; the one behind it is not held up.
-    assert [a.seq for a in admit_all(plan)] == [unrelated]
+    assert [a.seq for a in start(plan, tail, unrelated)] == [unrelated]
     assert tail.phase is Phase.WAITING
     run_to_decoding(plan, lead)
     (adm,) = admit_all(plan)
@@ -230,14 +208,9 @@ def test_a_burst_waits_for_the_prefix_being_prefilled_then_copies_it() -> None:
 
 def test_a_failed_trim_leaves_nothing_cached() -> None:
     plan = planner(slots=1)
-    first = seq("first", [*SYSTEM, 1])
-    plan.enqueue(first)
-    admit_all(plan)
-    run_to_decoding(plan, first)
-    finish(plan, first)
+    idle_caches(plan, seq("first", [*SYSTEM, 1]))
     again = seq("again", [*SYSTEM, 2])
-    plan.enqueue(again)
-    (adm,) = admit_all(plan)
+    (adm,) = start(plan, again)
     plan.trim_failed(adm)
     assert plan.slots[0].kv == []
     assert again.n_fed == again.cached == 0
@@ -249,9 +222,7 @@ def test_a_failed_trim_leaves_nothing_cached() -> None:
 def test_cancel_takes_a_waiting_sequence_off_the_queue_and_returns_a_running_ones_slot() -> None:
     plan = planner(slots=1)
     running, queued = seq("running", [1, 2]), seq("queued", [3, 4])
-    plan.enqueue(running)
-    plan.enqueue(queued)
-    admit_all(plan)
+    start(plan, running, queued)
     assert plan.cancel(queued) is None
     assert queued.phase is Phase.FINISHED
     assert not plan.waiting
@@ -267,8 +238,7 @@ def test_cancel_takes_a_waiting_sequence_off_the_queue_and_returns_a_running_one
 def test_at_limit_counts_output_and_context() -> None:
     plan = planner(slots=1, n_ctx=8)
     s = seq("s", [1, 2, 3], max_new=100)
-    plan.enqueue(s)
-    admit_all(plan)
+    start(plan, s)
     while not plan.at_limit(plan.slots[0]):
         step(plan)
     assert len(plan.slots[0].kv) == 8

@@ -47,12 +47,12 @@ class LlamaCppEngine:
             "n_ctx_per_seq": settings.context_per_sequence,
             "max_sequences": settings.max_sequences,
             "max_waiting": settings.max_waiting,
-            "n_gpu_layers": settings.n_gpu_layers,
+            "n_gpu_layers": settings.llama.n_gpu_layers,
         }
         if settings.model_path is not None:
             overrides["model_path"] = str(settings.model_path)
-        if settings.n_threads is not None:
-            overrides["n_threads"] = settings.n_threads
+        if settings.llama.n_threads is not None:
+            overrides["n_threads"] = settings.llama.n_threads
         return cls(LlamaEngineConfig.model_validate(overrides))
 
     def __init__(self, config: LlamaEngineConfig | None = None) -> None:

@@ -24,10 +24,11 @@ from typing import Any
 
 from helixflow.common.errors import InvalidArgument, PromptTooLong, UnsupportedConstraint
 from helixflow.worker.admission import LiveRequests
-from helixflow.worker.backends.vllm_config import VllmEngineConfig, WorkerSettingsLike
+from helixflow.worker.backends.vllm_config import VllmEngineConfig
 from helixflow.worker.backends.vllm_output import cancelled_event, finished_event, logprobs_of
 from helixflow.worker.backends.vllm_params import sampling_kwargs, structured_kwargs
 from helixflow.worker.backends.vllm_stats import LoadSnapshot, make_stat_logger_factory
+from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
     ChatPrompt,
     ConstraintKind,
@@ -68,7 +69,7 @@ class VllmEngine:
         self._tasks: set[asyncio.Task[None]] = set()
 
     @classmethod
-    def from_worker_settings(cls, settings: WorkerSettingsLike) -> VllmEngine:
+    def from_worker_settings(cls, settings: WorkerSettings) -> VllmEngine:
         return cls(VllmEngineConfig.from_worker_settings(settings))
 
     # -- lifecycle -------------------------------------------------------------
