@@ -122,7 +122,7 @@ async def bench_helixflow(model: str, threads: int, c: int, requests: int, max_t
         **os.environ,
         "HELIXFLOW_WORKER_MODEL_PATH": model,
         "HELIXFLOW_WORKER_MAX_SEQUENCES": str(c),
-        "HELIXFLOW_WORKER_N_THREADS": str(threads),
+        "HELIXFLOW_WORKER_LLAMA__N_THREADS": str(threads),
         "HELIXFLOW_WORKER_CONTEXT_PER_SEQUENCE": str(CTX_PER_SEQ),
         "HELIXFLOW_WORKER_METRICS_PORT": "0",
     }

@@ -36,3 +36,16 @@ def test_backend_defaults_are_the_worker_defaults() -> None:
         settings.vllm.gpu_memory_utilization,
         settings.vllm.dtype,
     )
+
+
+def test_the_flat_names_from_before_the_sections_still_work(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELIXFLOW_WORKER_N_THREADS", "5")
+    monkeypatch.setenv("HELIXFLOW_WORKER_GPU_MEMORY_UTILIZATION", "0.5")
+    monkeypatch.setenv("HELIXFLOW_WORKER_VLLM_ENGINE_ARGS", '{"block_size": 32}')
+    monkeypatch.setenv("HELIXFLOW_WORKER_VLLM__DTYPE", "float16")
+    monkeypatch.setenv("HELIXFLOW_WORKER_DTYPE", "bfloat16")  # the nested name wins
+    settings = WorkerSettings()
+    assert settings.llama.n_threads == 5
+    assert settings.vllm.gpu_memory_utilization == 0.5
+    assert settings.vllm.engine_args == {"block_size": 32}
+    assert settings.vllm.dtype == "float16"

@@ -7,11 +7,14 @@ The defaults here are the only ones: the backends' configs take theirs from them
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
@@ -45,6 +48,32 @@ class VllmSettings(BaseModel):
     )
 
 
+# The flat names these settings had before the backend sections, still read (the nested
+# name wins): HELIXFLOW_WORKER_N_THREADS is HELIXFLOW_WORKER_LLAMA__N_THREADS, and so on.
+_FLAT_ENV = {
+    "N_THREADS": ("llama", "n_threads"),
+    "N_GPU_LAYERS": ("llama", "n_gpu_layers"),
+    "TENSOR_PARALLEL_SIZE": ("vllm", "tensor_parallel_size"),
+    "GPU_MEMORY_UTILIZATION": ("vllm", "gpu_memory_utilization"),
+    "DTYPE": ("vllm", "dtype"),
+    "QUANTIZATION": ("vllm", "quantization"),
+    "VLLM_ENGINE_ARGS": ("vllm", "engine_args"),
+}
+
+
+class _FlatEnv(PydanticBaseSettingsSource):
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        out: dict[str, dict[str, Any]] = {}
+        for name, (section, key) in _FLAT_ENV.items():
+            raw = os.environ.get(f"HELIXFLOW_WORKER_{name}")
+            if raw is not None:
+                out.setdefault(section, {})[key] = json.loads(raw) if key == "engine_args" else raw
+        return out
+
+
 class WorkerSettings(BaseSettings):
     """How a worker listens and which engine it runs."""
 
@@ -75,3 +104,14 @@ class WorkerSettings(BaseSettings):
     metrics_port: int = Field(9091, ge=0, description="Prometheus /metrics port; 0 disables")
     llama: LlamaSettings = Field(default_factory=LlamaSettings, description="llama.cpp backend settings")
     vllm: VllmSettings = Field(default_factory=VllmSettings, description="vLLM backend settings (GPU workers)")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, env_settings, _FlatEnv(settings_cls), dotenv_settings, file_secret_settings
