@@ -70,7 +70,7 @@ async def _run_worker(pki: Path, port: int, backend: str) -> None:
     if backend == "llama_cpp":
         # Two workers share the machine: one thread each; 8 slots, so the KV cache
         # holds fewer distinct system prompts than the workload has (as in production).
-        values.update(n_threads=1, max_sequences=LLAMA_SLOTS, context_per_sequence=1024)
+        values.update(llama={"n_threads": 1}, max_sequences=LLAMA_SLOTS, context_per_sequence=1024)
     settings = WorkerSettings.model_validate(values)
     engine = FakeEngine("m", max_sequences=256) if backend == "fake" else None
     server, _ = create_server(settings, engine)

@@ -130,10 +130,10 @@ async def bench_helixflow(
         **os.environ,
         "HELIXFLOW_WORKER_MODEL_PATH": model,
         "HELIXFLOW_WORKER_MAX_SEQUENCES": str(c),
-        "HELIXFLOW_WORKER_N_THREADS": str(threads),
+        "HELIXFLOW_WORKER_LLAMA__N_THREADS": str(threads),
         "HELIXFLOW_WORKER_CONTEXT_PER_SEQUENCE": str(CTX_PER_SEQ),
         "HELIXFLOW_WORKER_METRICS_PORT": "0",
-        "HELIXFLOW_WORKER_EXTRA_BUFFER_TYPES": "on" if repack else "off",
+        "HELIXFLOW_WORKER_LLAMA__EXTRA_BUFFER_TYPES": "on" if repack else "off",
     }
     cli = str(Path(sys.executable).parent / "helixflow")
     proc = await asyncio.create_subprocess_exec(

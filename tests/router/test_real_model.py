@@ -28,7 +28,7 @@ async def llama_worker(pki: dict[str, TlsFiles]) -> AsyncIterator[str]:
             "backend": "llama_cpp",
             "max_sequences": 4,
             "context_per_sequence": 512,
-            "n_threads": 1,
+            "llama": {"n_threads": 1},
             "metrics_port": 0,
         }
     )

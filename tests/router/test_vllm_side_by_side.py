@@ -59,15 +59,17 @@ async def test_router_routes_by_model_to_vllm_and_llama_cpp(
         "model_path": model_dir,
         "max_sequences": 4,
         "context_per_sequence": 256,
-        "dtype": "float32",
-        "vllm_engine_args": {"enforce_eager": True, "kv_cache_memory_bytes": 64 << 20, "block_size": 32},
+        "vllm": {
+            "dtype": "float32",
+            "engine_args": {"enforce_eager": True, "kv_cache_memory_bytes": 64 << 20, "block_size": 32},
+        },
     }
     llama_settings = {
         "backend": "llama_cpp",
         "model_id": LLAMA_MODEL,
         "max_sequences": 2,
         "context_per_sequence": 256,
-        "n_threads": 1,
+        "llama": {"n_threads": 1},
     }
     async with (
         worker(pki, **vllm_settings) as vllm_addr,

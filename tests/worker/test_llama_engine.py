@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import pytest_asyncio
 
-from helixflow.common.errors import PromptTooLong, QueueFull, UnsupportedConstraint
+from helixflow.common.errors import InvalidArgument, PromptTooLong, QueueFull, UnsupportedConstraint
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_cpp import LlamaCppEngine
 from helixflow.worker.engine import (
@@ -163,6 +163,28 @@ async def test_abort_frees_the_slot_at_once(engine: LlamaCppEngine) -> None:
     _, _, fin = await collect(stream)
     assert fin.reason is FinishReason.CANCELLED
     assert engine.abort(["abort-me"]) == []  # idempotent
+
+
+async def test_a_retry_reusing_an_aborted_id_stays_live(engine: LlamaCppEngine) -> None:
+    # The router retries with the same request id. The abort and the retry land before the
+    # decode thread releases the aborted sequence (the scheduler's lock, held here, keeps it
+    # from reaching a step boundary in between); that release must not drop the retry.
+    long = SamplingOptions(temperature=0.0, max_tokens=400, ignore_eos=True)
+    first = engine.generate(GenerationRequest("reused", TextPrompt(PROMPT), long))
+    assert isinstance(await anext(first), Delta)
+    scheduler = engine._scheduler
+    assert scheduler is not None
+    with scheduler._cond:
+        assert engine.abort(["reused"]) == ["reused"]
+        retry = engine.generate(GenerationRequest("reused", TextPrompt(PROMPT), long))
+    _, _, fin = await collect(first)
+    assert fin.reason is FinishReason.CANCELLED
+    with pytest.raises(InvalidArgument):  # the retry still holds its id
+        engine.generate(GenerationRequest("reused", TextPrompt(PROMPT), long))
+    assert engine.abort(["reused"]) == ["reused"]  # and it can still be aborted
+    _, _, fin = await collect(retry)
+    assert fin.reason is FinishReason.CANCELLED
+    assert engine.load_report().running == 0
 
 
 async def test_closing_the_stream_frees_the_slot(engine: LlamaCppEngine) -> None:

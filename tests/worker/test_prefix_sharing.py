@@ -15,7 +15,7 @@ import pytest
 
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_cpp import LlamaCppEngine
-from helixflow.worker.backends.llama_scheduler import MIN_COPY_GAIN
+from helixflow.worker.backends.llama_plan import MIN_COPY_GAIN
 from helixflow.worker.engine import Delta, Event, Finished, GenerationRequest, SamplingOptions, TextPrompt
 
 

@@ -110,11 +110,13 @@ def test_worker_settings_map_to_the_engine_config() -> None:
             "max_sequences": 64,
             "max_waiting": 128,
             "context_per_sequence": 8192,
-            "tensor_parallel_size": 4,
-            "gpu_memory_utilization": 0.85,
-            "dtype": "bfloat16",
-            "quantization": "fp8",
-            "vllm_engine_args": {"max_num_batched_tokens": 16384},
+            "vllm": {
+                "tensor_parallel_size": 4,
+                "gpu_memory_utilization": 0.85,
+                "dtype": "bfloat16",
+                "quantization": "fp8",
+                "engine_args": {"max_num_batched_tokens": 16384},
+            },
         }
     )
     config = VllmEngineConfig.from_worker_settings(settings)

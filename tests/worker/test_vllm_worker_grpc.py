@@ -42,8 +42,10 @@ async def worker(tiny_llama: Path) -> AsyncIterator[WorkerServer]:
             "max_waiting": 2,
             "context_per_sequence": CONTEXT,
             "metrics_port": 0,
-            "dtype": "float32",
-            "vllm_engine_args": {"enforce_eager": True, "kv_cache_memory_bytes": 64 << 20, "block_size": 32},
+            "vllm": {
+                "dtype": "float32",
+                "engine_args": {"enforce_eager": True, "kv_cache_memory_bytes": 64 << 20, "block_size": 32},
+            },
         }
     )
     server, _ = create_server(settings)

@@ -1,7 +1,9 @@
-"""Protobuf <-> engine domain types, with request validation.
+"""Protobuf <-> engine domain types.
 
-Validation lives here so every backend sees only well-formed requests and
-every bad field fails the same way (INVALID_ARGUMENT naming the field).
+Only what the wire shape itself can get wrong is refused here (no input,
+unknown role, empty constraint). Sampling values are checked by every
+backend with ``helixflow.worker.sampling.validate_sampling``, so in-process
+callers meet the same rules.
 """
 
 from __future__ import annotations
@@ -26,11 +28,6 @@ from helixflow.worker.engine import (
     TokenizeResult,
     TokenPrompt,
 )
-
-MAX_STOP_STRINGS = 16
-# Partial stop matches are checked on every token in the shared decode thread.
-MAX_STOP_CHARS = 256
-MAX_TOP_LOGPROBS = 20
 
 _FINISH = {
     FinishReason.STOP: common_pb2.FINISH_REASON_STOP,
@@ -71,15 +68,6 @@ def prompt_from_pb(pb: inference_pb2.GenerateRequest | inference_pb2.TokenizeReq
     raise InvalidArgument("set one input: prompt, messages or token_ids", field="input")
 
 
-def _check_range(name: str, value: float | None, low: float, high: float, *, low_open: bool = False) -> None:
-    if value is None:
-        return
-    too_low = value <= low if low_open else value < low
-    if too_low or value > high:
-        bracket = "(" if low_open else "["
-        raise InvalidArgument(f"sampling.{name}={value} is outside {bracket}{low}, {high}]", field=f"sampling.{name}")
-
-
 def _constraint(pb: common_pb2.StructuredOutput) -> Constraint | None:
     kind = pb.WhichOneof("kind")
     if kind is None:
@@ -91,9 +79,9 @@ def _constraint(pb: common_pb2.StructuredOutput) -> Constraint | None:
 
 
 def sampling_from_pb(pb: common_pb2.SamplingParams) -> SamplingOptions:
-    """Validated sampling options; unset fields stay None (the model's default)."""
+    """Sampling options; unset fields stay None (the model's default)."""
     has = pb.HasField
-    options = SamplingOptions(
+    return SamplingOptions(
         temperature=pb.temperature if has("temperature") else None,
         top_p=pb.top_p if has("top_p") else None,
         top_k=pb.top_k if has("top_k") else None,
@@ -110,27 +98,6 @@ def sampling_from_pb(pb: common_pb2.SamplingParams) -> SamplingOptions:
         top_logprobs=pb.top_logprobs,
         constraint=_constraint(pb.structured_output),
     )
-    _check_range("temperature", options.temperature, 0.0, 100.0)
-    _check_range("top_p", options.top_p, 0.0, 1.0, low_open=True)
-    _check_range("min_p", options.min_p, 0.0, 1.0)
-    _check_range("presence_penalty", options.presence_penalty, -2.0, 2.0)
-    _check_range("frequency_penalty", options.frequency_penalty, -2.0, 2.0)
-    _check_range("repetition_penalty", options.repetition_penalty, 0.0, 10.0, low_open=True)
-    if options.max_tokens == 0:
-        raise InvalidArgument(
-            "sampling.max_tokens must be at least 1 (unset it for no limit)", field="sampling.max_tokens"
-        )
-    if len(options.stop) > MAX_STOP_STRINGS:
-        raise InvalidArgument(f"at most {MAX_STOP_STRINGS} stop strings", field="sampling.stop")
-    if any(not s for s in options.stop):
-        raise InvalidArgument("stop strings must not be empty", field="sampling.stop")
-    if any(len(s) > MAX_STOP_CHARS for s in options.stop):
-        raise InvalidArgument(f"stop strings must be at most {MAX_STOP_CHARS} characters", field="sampling.stop")
-    if options.top_logprobs > MAX_TOP_LOGPROBS:
-        raise InvalidArgument(f"sampling.top_logprobs must be <= {MAX_TOP_LOGPROBS}", field="sampling.top_logprobs")
-    if options.top_logprobs and not options.logprobs:
-        raise InvalidArgument("sampling.top_logprobs needs sampling.logprobs=true", field="sampling.top_logprobs")
-    return options
 
 
 def generation_request(pb: inference_pb2.GenerateRequest) -> GenerationRequest:

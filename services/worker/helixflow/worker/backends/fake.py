@@ -31,6 +31,7 @@ from helixflow.worker.engine import (
     TokenPrompt,
     Usage,
 )
+from helixflow.worker.sampling import validate_sampling
 
 FAKE_TOKEN = "tok "
 FAKE_EMBEDDING_DIMENSION = 8
@@ -88,6 +89,7 @@ class FakeEngine:
         )
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
+        validate_sampling(request.sampling)
         if request.sampling.constraint is not None:
             raise InvalidArgument("the fake engine supports no structured output", field="sampling.structured_output")
         started = time.perf_counter()

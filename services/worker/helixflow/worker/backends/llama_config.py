@@ -7,6 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from helixflow.worker.config import (
+    DEFAULT_CONTEXT_PER_SEQUENCE,
+    DEFAULT_MAX_SEQUENCES,
+    DEFAULT_MAX_WAITING,
+    DEFAULT_MODEL_ID,
+)
 from helixflow.worker.extra_buffers import ExtraBuffers
 
 
@@ -32,12 +38,11 @@ def default_prefill_chunk(fields: dict[str, Any]) -> int:
 
 class LlamaEngineConfig(BaseModel):
     model_path: str = Field(default_factory=default_model_path)
-    model_id: str = "gemma-3-270m"
+    model_id: str = DEFAULT_MODEL_ID
     # Context window of each sequence; the shared context holds max_sequences of them.
-    n_ctx_per_seq: int = Field(default=2048, ge=64)
-    # 16 batched sequences give ~3x the tok/s of one on 2 cores (see bench/worker.py).
-    max_sequences: int = Field(default=16, ge=1, le=256)
-    max_waiting: int = Field(default=64, ge=0)
+    n_ctx_per_seq: int = Field(default=DEFAULT_CONTEXT_PER_SEQUENCE, ge=64)
+    max_sequences: int = Field(default=DEFAULT_MAX_SEQUENCES, ge=1, le=256)
+    max_waiting: int = Field(default=DEFAULT_MAX_WAITING, ge=0)
     n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
     n_gpu_layers: int = 0
     # Weight repacking into the CPU's extra buffer types (see helixflow.worker.extra_buffers).

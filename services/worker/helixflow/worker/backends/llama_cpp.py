@@ -1,14 +1,14 @@
 """The llama.cpp backend: an ``Engine`` with continuous batching.
 
-The heavy lifting lives in ``llama_scheduler`` (decode thread); this module
-validates requests on the asyncio side, turns prompts into tokens, and streams
-the scheduler's events back to the caller.
+The heavy lifting lives in ``llama_plan`` (what runs) and ``llama_scheduler``
+(the decode thread that runs it); this module validates requests on the
+asyncio side, turns prompts into tokens, and hands back the stream of the
+scheduler's handle.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncGenerator, Sequence
 
 import llama_cpp
@@ -17,8 +17,8 @@ from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_embed import Embedder
 from helixflow.worker.backends.llama_model import LlamaModel
-from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain, validate_sampling
-from helixflow.worker.backends.llama_scheduler import Scheduler, SequenceState
+from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain
+from helixflow.worker.backends.llama_scheduler import Job, Scheduler
 from helixflow.worker.backends.stops import TextAssembler
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
@@ -26,7 +26,6 @@ from helixflow.worker.engine import (
     EmbedResult,
     EngineInfo,
     Event,
-    Finished,
     GenerationRequest,
     LoadReport,
     Prompt,
@@ -34,6 +33,7 @@ from helixflow.worker.engine import (
     TokenizeResult,
     TokenPrompt,
 )
+from helixflow.worker.sampling import validate_sampling
 
 
 class LlamaCppEngine:
@@ -47,13 +47,13 @@ class LlamaCppEngine:
             "n_ctx_per_seq": settings.context_per_sequence,
             "max_sequences": settings.max_sequences,
             "max_waiting": settings.max_waiting,
-            "n_gpu_layers": settings.n_gpu_layers,
-            "extra_buffer_types": settings.extra_buffer_types,
+            "n_gpu_layers": settings.llama.n_gpu_layers,
+            "extra_buffer_types": settings.llama.extra_buffer_types,
         }
         if settings.model_path is not None:
             overrides["model_path"] = str(settings.model_path)
-        if settings.n_threads is not None:
-            overrides["n_threads"] = settings.n_threads
+        if settings.llama.n_threads is not None:
+            overrides["n_threads"] = settings.llama.n_threads
         return cls(LlamaEngineConfig.model_validate(overrides))
 
     def __init__(self, config: LlamaEngineConfig | None = None) -> None:
@@ -110,8 +110,6 @@ class LlamaCppEngine:
         model, scheduler = self._ready()
         opts = request.sampling
         validate_sampling(opts)
-        if not request.request_id:
-            raise InvalidArgument("request_id must not be empty", field="request_id")
         prompt = self._prompt_tokens(request.prompt)
         if len(prompt) >= scheduler.n_ctx_seq:
             raise PromptTooLong(
@@ -120,36 +118,21 @@ class LlamaCppEngine:
                 field="prompt",
             )
         chain = SamplerChain(model.vocab, opts, model.eog_ids)
-        seq = SequenceState(
-            request_id=request.request_id,
-            prompt=prompt,
+        job = Job(
+            request.request_id,
+            prompt,
+            opts.max_tokens or scheduler.n_ctx_seq,
             sampling=opts,
             chain=chain,
-            max_new=opts.max_tokens or scheduler.n_ctx_seq,
-            queue=asyncio.Queue(),
-            loop=asyncio.get_running_loop(),
-            submitted=time.perf_counter(),
             assembler=TextAssembler(opts.stop),
             ends=frozenset(opts.stop_token_ids) | (frozenset() if opts.ignore_eos else model.eog_ids),
         )
         try:
-            scheduler.submit(seq)
+            handle = scheduler.submit(job)
         except BaseException:
             chain.free()
             raise
-        return self._stream(scheduler, seq)
-
-    @staticmethod
-    async def _stream(scheduler: Scheduler, seq: SequenceState) -> AsyncGenerator[Event, None]:
-        done = False
-        try:
-            while not done:
-                for event in await seq.queue.get():
-                    done = isinstance(event, Finished)
-                    yield event
-        finally:
-            if not done:  # the consumer left early: free the slot at the next step
-                scheduler.abort(seq.request_id, notify=False)
+        return handle.events()
 
     def _prompt_tokens(self, prompt: Prompt) -> list[int]:
         model, _ = self._ready()

@@ -45,26 +45,6 @@ def constraint_to_gbnf(constraint: Constraint) -> str:
     )
 
 
-def validate_sampling(opts: SamplingOptions) -> None:
-    """Reject settings llama.cpp would silently misuse."""
-    checks: list[tuple[bool, str, str]] = [
-        (opts.temperature is not None and opts.temperature < 0, "temperature", "must be >= 0"),
-        (opts.top_p is not None and not 0 < opts.top_p <= 1, "top_p", "must be in (0, 1]"),
-        (opts.top_k is not None and opts.top_k < 0, "top_k", "must be >= 0"),
-        (opts.min_p is not None and not 0 <= opts.min_p <= 1, "min_p", "must be in [0, 1]"),
-        (opts.max_tokens is not None and opts.max_tokens < 1, "max_tokens", "must be >= 1"),
-        (opts.top_logprobs < 0 or opts.top_logprobs > 20, "top_logprobs", "must be in [0, 20]"),
-        (
-            opts.repetition_penalty is not None and opts.repetition_penalty <= 0,
-            "repetition_penalty",
-            "must be > 0",
-        ),
-    ]
-    for bad, name, rule in checks:
-        if bad:
-            raise InvalidArgument(f"{name} {rule}", field=name)
-
-
 class SamplerChain:
     """Owns one ``llama_sampler`` chain; ``free()`` exactly once."""
 

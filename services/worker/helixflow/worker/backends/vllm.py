@@ -22,11 +22,13 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong, QueueFull, UnsupportedConstraint
-from helixflow.worker.backends.vllm_config import VllmEngineConfig, WorkerSettingsLike
+from helixflow.common.errors import InvalidArgument, PromptTooLong, UnsupportedConstraint
+from helixflow.worker.admission import LiveRequests
+from helixflow.worker.backends.vllm_config import VllmEngineConfig
 from helixflow.worker.backends.vllm_output import cancelled_event, finished_event, logprobs_of
 from helixflow.worker.backends.vllm_params import sampling_kwargs, structured_kwargs
 from helixflow.worker.backends.vllm_stats import LoadSnapshot, make_stat_logger_factory
+from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
     ChatPrompt,
     ConstraintKind,
@@ -61,13 +63,13 @@ class VllmEngine:
         self._max_model_len = 0
         self._defaults: dict[str, Any] = {}
         self._snapshot = LoadSnapshot()
-        self._live: set[str] = set()
+        # Live request -> the ticket of its stream (each stream forgets only its own id).
+        self._live: LiveRequests[object] = LiveRequests(config.max_num_seqs + config.max_waiting)
         self._aborted: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._draining = False
 
     @classmethod
-    def from_worker_settings(cls, settings: WorkerSettingsLike) -> VllmEngine:
+    def from_worker_settings(cls, settings: WorkerSettings) -> VllmEngine:
         return cls(VllmEngineConfig.from_worker_settings(settings))
 
     # -- lifecycle -------------------------------------------------------------
@@ -125,7 +127,7 @@ class VllmEngine:
         return tuple(ids)
 
     async def close(self) -> None:
-        self._draining = True
+        self._live.draining = True
         if self._llm is None:
             return
         if self._live:
@@ -196,21 +198,17 @@ class VllmEngine:
     def generate(self, request: GenerationRequest) -> AsyncIterator[Event]:
         """Validate and admit now (errors raise here), then stream lazily."""
         info = self.info()
-        if self._draining:
-            raise Draining("worker is draining; retry on another worker")
+        self._live.check(request.request_id, retry_after_s=1.0)
         if not info.supports_generate:
             raise InvalidArgument(f"model {info.model_id} serves embeddings only", field="model")
-        if request.request_id in self._live:
-            raise InvalidArgument(f"request_id {request.request_id!r} is already running", field="request_id")
-        if len(self._live) >= self.config.max_num_seqs + self.config.max_waiting:
-            raise QueueFull("worker queue is full", retry_after_s=1.0)
         prompt_ids = self._prompt_ids(request.prompt)
         params = self._sampling_params(request, len(prompt_ids))
         # Reserve the slot now, so concurrent admissions count it; _stream releases it.
-        self._live.add(request.request_id)
+        ticket = object()
+        self._live.admit(request.request_id, ticket, retry_after_s=1.0)
         self._aborted.discard(request.request_id)
         top_n = request.sampling.top_logprobs if request.sampling.logprobs else None
-        return self._stream(request.request_id, prompt_ids, params, top_n)
+        return self._stream(request.request_id, ticket, prompt_ids, params, top_n)
 
     def _sampling_params(self, request: GenerationRequest, prompt_tokens: int) -> Any:
         from vllm.exceptions import VLLMClientError
@@ -229,7 +227,7 @@ class VllmEngine:
             raise InvalidArgument(f"invalid sampling settings: {exc}", field="sampling") from exc
 
     async def _stream(
-        self, request_id: str, prompt_ids: list[int], params: Any, top_n: int | None
+        self, request_id: str, ticket: object, prompt_ids: list[int], params: Any, top_n: int | None
     ) -> AsyncIterator[Event]:
         from vllm.exceptions import VLLMClientError
         from vllm.inputs import TokensPrompt
@@ -278,7 +276,7 @@ class VllmEngine:
                     )
                     return
         finally:
-            self._live.discard(request_id)
+            self._live.remove(request_id, ticket)
             self._aborted.discard(request_id)
             if not done and self._llm is not None:
                 # The consumer stopped early: free the sequence now.

@@ -5,22 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
-
-class WorkerSettingsLike(Protocol):
-    """The fields of ``helixflow.worker.config.WorkerSettings`` this backend reads."""
-
-    model_id: str
-    aliases: list[str]
-    model_path: Path | None
-    max_sequences: int
-    max_waiting: int
-    context_per_sequence: int
-    tensor_parallel_size: int
-    gpu_memory_utilization: float
-    dtype: str
-    quantization: str | None
+from helixflow.worker.config import DEFAULT_MAX_SEQUENCES, DEFAULT_MAX_WAITING, VllmSettings, WorkerSettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,13 +18,13 @@ class VllmEngineConfig:
     model_id: str = ""
     aliases: tuple[str, ...] = ()
     tokenizer: str | None = None
-    tensor_parallel_size: int = 1
-    gpu_memory_utilization: float = 0.9
+    tensor_parallel_size: int = VllmSettings.model_fields["tensor_parallel_size"].default
+    gpu_memory_utilization: float = VllmSettings.model_fields["gpu_memory_utilization"].default
     max_model_len: int | None = None
-    dtype: str = "auto"
+    dtype: str = VllmSettings.model_fields["dtype"].default
     quantization: str | None = None
-    max_num_seqs: int = 16
-    max_waiting: int = 64
+    max_num_seqs: int = DEFAULT_MAX_SEQUENCES
+    max_waiting: int = DEFAULT_MAX_WAITING
     enable_prefix_caching: bool = True
     # "auto" lets vLLM pick; "pooling" (with convert="embed") serves embeddings.
     runner: str = "auto"
@@ -52,21 +39,22 @@ class VllmEngineConfig:
             object.__setattr__(self, "model_id", Path(self.model).name or self.model)
 
     @classmethod
-    def from_worker_settings(cls, settings: WorkerSettingsLike) -> VllmEngineConfig:
+    def from_worker_settings(cls, settings: WorkerSettings) -> VllmEngineConfig:
         if settings.model_path is None:
             raise ValueError("the vllm backend needs HELIXFLOW_WORKER_MODEL_PATH (a Hugging Face model folder)")
+        own = settings.vllm
         return cls(
             model=str(settings.model_path),
             model_id=settings.model_id,
             aliases=tuple(settings.aliases),
-            tensor_parallel_size=settings.tensor_parallel_size,
-            gpu_memory_utilization=settings.gpu_memory_utilization,
+            tensor_parallel_size=own.tensor_parallel_size,
+            gpu_memory_utilization=own.gpu_memory_utilization,
             max_model_len=settings.context_per_sequence,
-            dtype=settings.dtype,
-            quantization=settings.quantization,
+            dtype=own.dtype,
+            quantization=own.quantization,
             max_num_seqs=settings.max_sequences,
             max_waiting=settings.max_waiting,
-            extra=dict(getattr(settings, "vllm_engine_args", None) or {}),
+            extra=dict(own.engine_args),
         )
 
     def engine_kwargs(self) -> dict[str, Any]:

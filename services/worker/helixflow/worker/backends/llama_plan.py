@@ -1,0 +1,257 @@
+"""The llama scheduler's plan: which sequence runs where, and what the next batch holds.
+
+Pure bookkeeping over slots and sequences, with no llama.cpp call, so every
+decision is unit-testable without a model (``tests/worker/test_llama_plan.py``).
+The runner (``llama_scheduler``) carries each decision out and reports back.
+
+One context holds one KV stream per slot (seq_id = slot index). A sequence
+moves through ``Phase``: WAITING in the queue, PREFILLING once it has a slot,
+DECODING once its whole prompt is in the cache, FINISHED when released.
+
+- Admission takes waiting sequences in order into free slots. The free slot
+  sharing the longest useful prefix with the prompt wins (prefix reuse), else
+  the least recently used idle cache is evicted.
+- A prompt sharing a much longer prefix with a BUSY slot's tokens copies that
+  slot's KV stream and trims it, instead of prefilling the prefix again. One
+  whose prefix a busy slot is still prefilling waits for it (a burst sharing a
+  new system prompt prefills it once), then copies.
+- A batch holds one token per decoding sequence plus up to ``prefill_chunk``
+  prompt tokens, shortest remaining prefill first, so a cache hit is not stuck
+  behind a long cold prompt.
+"""
+
+from __future__ import annotations
+
+import collections
+import enum
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+# A prefix shorter than this (chat-template boilerplate) does not make a slot worth keeping.
+MIN_USEFUL_PREFIX = 32
+# Copying a KV stream moves the whole stream's buffer (a few ms for small models), so
+# only copy from a busy slot when that saves at least this many prompt tokens.
+MIN_COPY_GAIN = 64
+
+
+class Phase(enum.Enum):
+    WAITING = "waiting"
+    PREFILLING = "prefilling"
+    DECODING = "decoding"
+    FINISHED = "finished"
+
+
+@dataclass(eq=False, slots=True)
+class Sequence:
+    """What the plan knows of one request."""
+
+    request_id: str
+    prompt: list[int]
+    max_new: int
+    phase: Phase = Phase.WAITING
+    n_fed: int = 0  # prompt tokens whose KV is in the cache
+    cached: int = 0  # of those, how many came from prefix reuse
+    output: list[int] = field(default_factory=list)
+
+
+S = TypeVar("S", bound=Sequence)
+
+
+@dataclass(eq=False, slots=True)
+class Slot(Generic[S]):
+    seq_id: int
+    kv: list[int] = field(default_factory=list)  # tokens held in this slot's KV, by position
+    seq: S | None = None
+    last_used: int = 0  # admission counter; 0 = empty. The least recently used idle cache goes first.
+
+
+@dataclass(frozen=True, slots=True)
+class Admission(Generic[S]):
+    """Place ``seq`` in ``slot``: first copy ``source``'s KV stream when set, then drop
+    the slot's positions from ``trim_from`` on when set."""
+
+    seq: S
+    slot: Slot[S]
+    source: Slot[S] | None
+    trim_from: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Row(Generic[S]):
+    """Consecutive tokens of one sequence in the next batch, from position ``start``."""
+
+    slot: Slot[S]
+    seq: S
+    tokens: list[int]
+    start: int
+    prompt: bool  # prompt tokens (prefill) or the last sampled token (decode)
+    logits: bool  # whether the last token's logits are sampled
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    # Whole blocks by slice comparison (C speed), then token by token: admission compares
+    # the prompt with every slot's cache, in the decode thread.
+    while i + 64 <= n and a[i : i + 64] == b[i : i + 64]:
+        i += 64
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+class Planner(Generic[S]):
+    """The slots and the waiting queue. Owned by one thread (the decode thread)."""
+
+    def __init__(self, n_slots: int, *, prefill_chunk: int, n_ctx_seq: int) -> None:
+        self.slots: list[Slot[S]] = [Slot(i) for i in range(n_slots)]
+        self.waiting: collections.deque[S] = collections.deque()
+        self.prefill_chunk = prefill_chunk
+        self.n_ctx_seq = n_ctx_seq
+        self.prompt_tokens_seen = 0
+        self.prompt_tokens_cached = 0
+        self._admissions = 0
+
+    # ---- state ------------------------------------------------------------------------
+
+    def idle(self) -> bool:
+        return not self.waiting and all(s.seq is None for s in self.slots)
+
+    def busy(self) -> list[Slot[S]]:
+        return [s for s in self.slots if s.seq is not None]
+
+    def at_limit(self, slot: Slot[S]) -> bool:
+        """Whether the slot's sequence has all the tokens it may have."""
+        seq = slot.seq
+        return seq is not None and (len(seq.output) >= seq.max_new or len(slot.kv) >= self.n_ctx_seq)
+
+    # ---- admission --------------------------------------------------------------------
+
+    def enqueue(self, seq: S) -> None:
+        seq.phase = Phase.WAITING
+        self.waiting.append(seq)
+
+    def admit_next(self) -> Admission[S] | None:
+        """Place the first waiting sequence that may run now, or None."""
+        free = [s for s in self.slots if s.seq is None]
+        if not free:
+            return None
+        seq = next((w for w in self.waiting if not self._prefix_in_flight(w.prompt)), None)
+        if seq is None:
+            return None
+        self.waiting.remove(seq)
+        slot, shared = self._pick_slot(free, seq.prompt)
+        self._admissions += 1
+        slot.last_used = self._admissions
+        reuse = min(shared, len(seq.prompt) - 1)  # at least one token must run to get logits
+        source, take = self._copy_source(slot, seq.prompt, reuse)
+        trim_from: int | None = None
+        if source is not None:
+            slot.kv[:] = source.kv[:take]
+            trim_from = take
+        elif reuse < len(slot.kv):
+            del slot.kv[reuse:]
+            trim_from = reuse
+        seq.n_fed = seq.cached = len(slot.kv)
+        seq.phase = Phase.PREFILLING
+        slot.seq = seq
+        self.prompt_tokens_seen += len(seq.prompt)
+        self.prompt_tokens_cached += seq.cached
+        return Admission(seq, slot, source, trim_from)
+
+    def trim_failed(self, admission: Admission[S]) -> None:
+        """The runner could not drop part of the slot's KV, so it dropped all of it."""
+        seq, slot = admission.seq, admission.slot
+        slot.kv.clear()
+        self.prompt_tokens_cached -= seq.cached
+        seq.n_fed = seq.cached = 0
+
+    def _prefix_in_flight(self, prompt: list[int]) -> bool:
+        """Whether a sequence still prefilling will soon hold a much longer prefix of
+        ``prompt`` than any cache holds now. Such a request waits and then copies it,
+        instead of prefilling the same tokens alongside (a burst of requests sharing a
+        new system prompt); the source is running, so the wait is short and bounded."""
+        prefilling = [s.seq.prompt for s in self.slots if s.seq is not None and s.seq.phase is Phase.PREFILLING]
+        coming = max((min(common_prefix(p, prompt), len(prompt) - 1) for p in prefilling), default=0)
+        if coming < MIN_COPY_GAIN:  # the usual case, decided without scanning the caches
+            return False
+        have = max(common_prefix(s.kv, prompt) for s in self.slots)
+        return coming - have >= MIN_COPY_GAIN
+
+    @staticmethod
+    def _pick_slot(free: list[Slot[S]], prompt: list[int]) -> tuple[Slot[S], int]:
+        """The idle slot sharing the longest useful prefix, else the least recently used one."""
+        shares = [(s, common_prefix(s.kv, prompt)) for s in free]
+        return max(shares, key=lambda p: (p[1] if p[1] >= MIN_USEFUL_PREFIX else 0, -p[0].last_used))
+
+    def _copy_source(self, slot: Slot[S], prompt: list[int], reuse: int) -> tuple[Slot[S] | None, int]:
+        """A busy slot whose tokens beat ``reuse`` by enough, and how many of them to take."""
+        best, shared = None, reuse
+        for other in self.slots:
+            if other.seq is not None and other is not slot and len(other.kv) > shared:
+                n = common_prefix(other.kv, prompt)
+                if n > shared:
+                    best, shared = other, n
+        take = min(shared, len(prompt) - 1)
+        if best is None or take - reuse < MIN_COPY_GAIN:
+            return None, 0
+        return best, take
+
+    # ---- the batch ----------------------------------------------------------------------
+
+    def next_batch(self) -> list[Row[S]]:
+        """One token per decoding sequence, then prompt chunks within the budget."""
+        rows: list[Row[S]] = []
+        prefilling: list[tuple[Slot[S], S]] = []
+        for slot in self.slots:
+            seq = slot.seq
+            if seq is None:
+                continue
+            if seq.phase is Phase.DECODING:
+                rows.append(Row(slot, seq, [seq.output[-1]], len(slot.kv), prompt=False, logits=True))
+            else:
+                prefilling.append((slot, seq))
+        # Shortest remaining prefill first: a cache hit's short tail reaches its first token
+        # in the next step instead of waiting behind a cold prompt's chunks.
+        prefilling.sort(key=lambda p: len(p[1].prompt) - p[1].n_fed)
+        budget = self.prefill_chunk
+        for slot, seq in prefilling:
+            if budget <= 0:
+                break
+            start = seq.n_fed
+            chunk = seq.prompt[start : start + budget]
+            last = start + len(chunk) == len(seq.prompt)
+            rows.append(Row(slot, seq, chunk, start, prompt=True, logits=last))
+            budget -= len(chunk)
+        return rows
+
+    def decoded(self, rows: list[Row[S]]) -> None:
+        """The batch ran: its tokens are in the cache."""
+        for row in rows:
+            row.slot.kv.extend(row.tokens)
+            if row.prompt and row.slot.seq is row.seq:
+                row.seq.n_fed += len(row.tokens)
+                if row.seq.n_fed == len(row.seq.prompt):
+                    row.seq.phase = Phase.DECODING
+
+    # ---- the end ------------------------------------------------------------------------
+
+    def cancel(self, seq: S) -> Slot[S] | None:
+        """Take a cancelled sequence out of the plan. Returns the slot it held, which the
+        runner must release; None when it was still waiting (now FINISHED) or already done."""
+        if seq.phase is Phase.WAITING:
+            self.waiting.remove(seq)
+            seq.phase = Phase.FINISHED
+            return None
+        return next((s for s in self.slots if s.seq is seq), None)
+
+    def release(self, slot: Slot[S], *, drop_kv: bool) -> S:
+        """Free the slot. Its KV stays as a cache for a later prompt unless ``drop_kv``."""
+        seq = slot.seq
+        assert seq is not None
+        slot.seq = None
+        seq.phase = Phase.FINISHED
+        if drop_kv:
+            slot.kv.clear()
+            slot.last_used = 0
+        return seq

@@ -1,0 +1,245 @@
+"""The llama scheduler's planner, without a model: admissions, prefix reuse, batches.
+
+Prompts are lists of ints; the planner never looks at what they mean. ``step``
+stands in for the runner: it plans a batch, marks it decoded, and "samples" a
+token for every row that wants logits.
+"""
+
+from __future__ import annotations
+
+from helixflow.worker.backends.llama_plan import (
+    MIN_COPY_GAIN,
+    MIN_USEFUL_PREFIX,
+    Admission,
+    Phase,
+    Planner,
+    Row,
+    Sequence,
+)
+
+SYSTEM = list(range(1000, 1200))  # a 200-token shared prefix
+
+
+def planner(slots: int = 2, chunk: int = 64, n_ctx: int = 512) -> Planner[Sequence]:
+    return Planner(slots, prefill_chunk=chunk, n_ctx_seq=n_ctx)
+
+
+def seq(rid: str, prompt: list[int], max_new: int = 8) -> Sequence:
+    return Sequence(rid, prompt, max_new)
+
+
+def admit_all(plan: Planner[Sequence]) -> list[Admission[Sequence]]:
+    out = []
+    while (a := plan.admit_next()) is not None:
+        out.append(a)
+    return out
+
+
+def step(plan: Planner[Sequence]) -> list[Row[Sequence]]:
+    rows = plan.next_batch()
+    plan.decoded(rows)
+    for row in rows:
+        if row.logits:
+            row.seq.output.append(7)
+    return rows
+
+
+def run_to_decoding(plan: Planner[Sequence], s: Sequence) -> None:
+    while s.phase is Phase.PREFILLING:
+        step(plan)
+
+
+def finish(plan: Planner[Sequence], s: Sequence) -> None:
+    slot = next(sl for sl in plan.slots if sl.seq is s)
+    plan.release(slot, drop_kv=False)
+
+
+def start(plan: Planner[Sequence], *seqs: Sequence) -> list[Admission[Sequence]]:
+    for s in seqs:
+        plan.enqueue(s)
+    return admit_all(plan)
+
+
+def decoding(plan: Planner[Sequence], *seqs: Sequence) -> None:
+    """Admit ``seqs`` and prefill their prompts."""
+    start(plan, *seqs)
+    for s in seqs:
+        run_to_decoding(plan, s)
+
+
+def idle_caches(plan: Planner[Sequence], *seqs: Sequence) -> None:
+    """Leave the prompts of ``seqs`` in their slots as idle caches, in this order."""
+    decoding(plan, *seqs)
+    for s in seqs:
+        finish(plan, s)
+
+
+def test_sequences_are_admitted_in_order_while_slots_are_free() -> None:
+    plan = planner(slots=2)
+    a, b, c = seq("a", [1, 2, 3]), seq("b", [4, 5, 6]), seq("c", [7, 8, 9])
+    assert [x.seq for x in start(plan, a, b, c)] == [a, b]
+    assert (a.phase, b.phase, c.phase) == (Phase.PREFILLING, Phase.PREFILLING, Phase.WAITING)
+    assert list(plan.waiting) == [c]
+    finish(plan, a)
+    assert a.phase is Phase.FINISHED
+    assert [x.seq for x in admit_all(plan)] == [c]
+
+
+def test_phases_follow_the_prompt_into_the_cache() -> None:
+    plan = planner(slots=1, chunk=64)
+    s = seq("s", list(range(100)))
+    start(plan, s)
+    rows = step(plan)
+    assert [(r.start, len(r.tokens), r.prompt, r.logits) for r in rows] == [(0, 64, True, False)]
+    assert (s.phase, s.n_fed) == (Phase.PREFILLING, 64)
+    rows = step(plan)
+    assert [(r.start, len(r.tokens), r.logits) for r in rows] == [(64, 36, True)]
+    assert (s.phase, s.n_fed) == (Phase.DECODING, 100)
+    rows = step(plan)  # one decode row: the sampled token at the next position
+    assert [(r.start, r.tokens, r.prompt, r.logits) for r in rows] == [(100, [7], False, True)]
+    assert len(plan.slots[0].kv) == 101
+
+
+def test_chunk_budget_is_shared_and_decode_rows_do_not_use_it() -> None:
+    plan = planner(slots=3, chunk=64)
+    running = seq("run", [1, 2])
+    decoding(plan, running)
+    a, b = seq("a", list(range(100, 150))), seq("b", list(range(200, 300)))
+    start(plan, a, b)
+    rows = plan.next_batch()
+    prefill = [r for r in rows if r.prompt]
+    assert [r.seq for r in rows if not r.prompt] == [running]
+    assert sum(len(r.tokens) for r in prefill) == 64
+    assert [(r.seq, len(r.tokens)) for r in prefill] == [(a, 50), (b, 14)]
+    assert [r.logits for r in prefill] == [True, False]
+
+
+def test_shortest_remaining_prefill_goes_first() -> None:
+    plan = planner(slots=2, chunk=64)
+    cold = seq("cold", list(range(500, 800)))
+    start(plan, cold)
+    step(plan)  # the cold prompt is mid-prefill
+    short = seq("short", list(range(900, 910)))
+    start(plan, short)
+    rows = plan.next_batch()
+    assert [r.seq for r in rows] == [short, cold]
+    assert rows[0].logits
+    assert len(rows[0].tokens) == 10
+    assert len(rows[1].tokens) == 54
+
+
+def test_a_prefix_held_by_an_idle_slot_is_reused_and_the_tail_trimmed() -> None:
+    plan = planner(slots=2)
+    first = seq("first", [*SYSTEM, 1, 2, 3])
+    idle_caches(plan, first)
+    again = seq("again", [*SYSTEM, 9, 9])
+    (adm,) = start(plan, again)
+    assert adm.slot is plan.slots[0]
+    assert adm.source is None
+    assert adm.trim_from == len(SYSTEM)
+    assert again.cached == again.n_fed == len(SYSTEM)
+    assert plan.slots[0].kv == SYSTEM
+    assert (plan.prompt_tokens_seen, plan.prompt_tokens_cached) == (len(first.prompt) + len(again.prompt), 200)
+
+
+def test_a_short_shared_prefix_does_not_pick_the_slot() -> None:
+    plan = planner(slots=2)
+    idle_caches(plan, seq("older", list(range(40))), seq("newer", list(range(100, 140))))
+    # Shares MIN_USEFUL_PREFIX - 1 tokens with "newer": not worth keeping, so LRU decides.
+    probe = seq("probe", [*range(100, 100 + MIN_USEFUL_PREFIX - 1), 5, 5])
+    (adm,) = start(plan, probe)
+    assert adm.slot is plan.slots[0]  # "older" was used least recently
+    assert probe.cached == 0
+
+
+def test_idle_caches_are_evicted_least_recently_used_first() -> None:
+    plan = planner(slots=2)
+    idle_caches(plan, seq("x", list(range(100))), seq("y", list(range(200, 300))))
+    hit = seq("hit-x", [*range(100), 1])  # touches x's slot, so y's becomes the oldest
+    (adm,) = start(plan, hit)
+    assert adm.slot is plan.slots[0]
+    assert hit.cached == 100
+    run_to_decoding(plan, hit)
+    finish(plan, hit)
+    (adm,) = start(plan, seq("cold", list(range(5000, 5100))))
+    assert adm.slot is plan.slots[1]
+    assert adm.trim_from == 0
+    assert plan.slots[1].kv == []
+
+
+def test_a_longer_prefix_in_a_busy_slot_is_copied() -> None:
+    plan = planner(slots=2)
+    decoding(plan, seq("busy", [*SYSTEM, 1, 2, 3], max_new=50))
+    follower = seq("follower", [*SYSTEM, 4, 5])
+    (adm,) = start(plan, follower)
+    assert adm.source is plan.slots[0]
+    assert adm.slot is plan.slots[1]
+    assert adm.trim_from == len(SYSTEM)
+    assert plan.slots[1].kv == SYSTEM
+    assert follower.cached == len(SYSTEM)
+
+
+def test_a_busy_prefix_shorter_than_the_copy_gain_is_not_copied() -> None:
+    plan = planner(slots=2)
+    shared = SYSTEM[: MIN_COPY_GAIN - 1]
+    decoding(plan, seq("busy", [*shared, 1, 2, 3], max_new=50))
+    other = seq("other", [*shared, 4, 5])
+    (adm,) = start(plan, other)
+    assert adm.source is None
+    assert other.cached == 0
+
+
+def test_a_burst_waits_for_the_prefix_being_prefilled_then_copies_it() -> None:
+    plan = planner(slots=3, chunk=64)
+    lead = seq("lead", [*SYSTEM, 1])
+    start(plan, lead)
+    step(plan)  # lead is still prefilling the shared prefix
+    tail = seq("tail", [*SYSTEM, 2])
+    unrelated = seq("unrelated", list(range(7000, 7010)))
+    # The sequence that shares the prefix waits; the one behind it is not held up.
+    assert [a.seq for a in start(plan, tail, unrelated)] == [unrelated]
+    assert tail.phase is Phase.WAITING
+    run_to_decoding(plan, lead)
+    (adm,) = admit_all(plan)
+    assert adm.seq is tail
+    assert adm.source is plan.slots[0]
+    assert tail.cached == len(SYSTEM)
+
+
+def test_a_failed_trim_leaves_nothing_cached() -> None:
+    plan = planner(slots=1)
+    idle_caches(plan, seq("first", [*SYSTEM, 1]))
+    again = seq("again", [*SYSTEM, 2])
+    (adm,) = start(plan, again)
+    plan.trim_failed(adm)
+    assert plan.slots[0].kv == []
+    assert again.n_fed == again.cached == 0
+    assert plan.prompt_tokens_cached == 0
+    rows = plan.next_batch()
+    assert [(r.start, len(r.tokens)) for r in rows] == [(0, 64)]
+
+
+def test_cancel_takes_a_waiting_sequence_off_the_queue_and_returns_a_running_ones_slot() -> None:
+    plan = planner(slots=1)
+    running, queued = seq("running", [1, 2]), seq("queued", [3, 4])
+    start(plan, running, queued)
+    assert plan.cancel(queued) is None
+    assert queued.phase is Phase.FINISHED
+    assert not plan.waiting
+    slot = plan.cancel(running)
+    assert slot is plan.slots[0]
+    plan.release(slot, drop_kv=True)
+    assert running.phase is Phase.FINISHED
+    assert slot.kv == []
+    assert plan.idle()
+    assert plan.cancel(running) is None  # already finished: nothing to do
+
+
+def test_at_limit_counts_output_and_context() -> None:
+    plan = planner(slots=1, n_ctx=8)
+    s = seq("s", [1, 2, 3], max_new=100)
+    start(plan, s)
+    while not plan.at_limit(plan.slots[0]):
+        step(plan)
+    assert len(plan.slots[0].kv) == 8
+    assert len(s.output) == 6
