@@ -121,6 +121,7 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_.model_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_version_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.tool_parser_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.context_length_)*/0u
   , /*decltype(_impl_.vocab_size_)*/0u
   , /*decltype(_impl_.embedding_dimension_)*/0u
@@ -129,6 +130,7 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_.has_chat_template_)*/false
   , /*decltype(_impl_.supports_generate_)*/false
   , /*decltype(_impl_.supports_embed_)*/false
+  , /*decltype(_impl_.supports_tools_)*/false
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct InfoResponseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR InfoResponseDefaultTypeInternal()
@@ -271,6 +273,8 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.has_chat_template_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_generate_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_embed_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_tools_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.tool_parser_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::AbortRequest, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -314,10 +318,10 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 35, -1, -1, sizeof(::helixflow::v1::WorkerTokenizeResponse)},
   { 42, -1, -1, sizeof(::helixflow::v1::InfoRequest)},
   { 48, -1, -1, sizeof(::helixflow::v1::InfoResponse)},
-  { 68, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
-  { 75, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
-  { 82, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
-  { 89, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
+  { 70, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
+  { 77, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
+  { 84, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
+  { 91, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -351,7 +355,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "TokenizeRequestR\007request\"T\n\026WorkerTokeni"
   "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow"
   ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe"
-  "quest\"\317\004\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
+  "quest\"\227\005\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
   "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b"
   "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version"
   "\030\004 \001(\tR\016backendVersion\022%\n\016context_length"
@@ -365,31 +369,33 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "\n\013max_waiting\030\013 \001(\rR\nmaxWaiting\022*\n\021has_c"
   "hat_template\030\014 \001(\010R\017hasChatTemplate\022+\n\021s"
   "upports_generate\030\r \001(\010R\020supportsGenerate"
-  "\022%\n\016supports_embed\030\016 \001(\010R\rsupportsEmbed\""
-  "/\n\014AbortRequest\022\037\n\013request_ids\030\001 \003(\tR\nre"
-  "questIds\"\?\n\rAbortResponse\022.\n\023aborted_req"
-  "uest_ids\030\001 \003(\tR\021abortedRequestIds\"3\n\020Wat"
-  "chLoadRequest\022\037\n\013interval_ms\030\001 \001(\rR\ninte"
-  "rvalMs\"\335\001\n\021WatchLoadResponse\022\030\n\007waiting\030"
-  "\001 \001(\rR\007waiting\022\030\n\007running\030\002 \001(\rR\007running"
-  "\022$\n\016kv_cache_usage\030\003 \001(\002R\014kvCacheUsage\0221"
-  "\n\025prefix_cache_hit_rate\030\004 \001(\002R\022prefixCac"
-  "heHitRate\022\037\n\013max_running\030\005 \001(\rR\nmaxRunni"
-  "ng\022\032\n\010draining\030\006 \001(\010R\010draining2\327\003\n\006Worke"
-  "r\022W\n\010Generate\022#.helixflow.v1.WorkerGener"
-  "ateRequest\032$.helixflow.v1.WorkerGenerate"
-  "Response0\001\022L\n\005Embed\022 .helixflow.v1.Worke"
-  "rEmbedRequest\032!.helixflow.v1.WorkerEmbed"
-  "Response\022U\n\010Tokenize\022#.helixflow.v1.Work"
-  "erTokenizeRequest\032$.helixflow.v1.WorkerT"
-  "okenizeResponse\022=\n\004Info\022\031.helixflow.v1.I"
-  "nfoRequest\032\032.helixflow.v1.InfoResponse\022@"
-  "\n\005Abort\022\032.helixflow.v1.AbortRequest\032\033.he"
-  "lixflow.v1.AbortResponse\022N\n\tWatchLoad\022\036."
-  "helixflow.v1.WatchLoadRequest\032\037.helixflo"
-  "w.v1.WatchLoadResponse0\001B\?\n\020dev.helixflo"
-  "w.v1P\001Z)helixflow/gen/go/helixflow/v1;he"
-  "lixflowv1b\006proto3"
+  "\022%\n\016supports_embed\030\016 \001(\010R\rsupportsEmbed\022"
+  "%\n\016supports_tools\030\017 \001(\010R\rsupportsTools\022\037"
+  "\n\013tool_parser\030\020 \001(\tR\ntoolParser\"/\n\014Abort"
+  "Request\022\037\n\013request_ids\030\001 \003(\tR\nrequestIds"
+  "\"\?\n\rAbortResponse\022.\n\023aborted_request_ids"
+  "\030\001 \003(\tR\021abortedRequestIds\"3\n\020WatchLoadRe"
+  "quest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\335"
+  "\001\n\021WatchLoadResponse\022\030\n\007waiting\030\001 \001(\rR\007w"
+  "aiting\022\030\n\007running\030\002 \001(\rR\007running\022$\n\016kv_c"
+  "ache_usage\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix"
+  "_cache_hit_rate\030\004 \001(\002R\022prefixCacheHitRat"
+  "e\022\037\n\013max_running\030\005 \001(\rR\nmaxRunning\022\032\n\010dr"
+  "aining\030\006 \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Gen"
+  "erate\022#.helixflow.v1.WorkerGenerateReque"
+  "st\032$.helixflow.v1.WorkerGenerateResponse"
+  "0\001\022L\n\005Embed\022 .helixflow.v1.WorkerEmbedRe"
+  "quest\032!.helixflow.v1.WorkerEmbedResponse"
+  "\022U\n\010Tokenize\022#.helixflow.v1.WorkerTokeni"
+  "zeRequest\032$.helixflow.v1.WorkerTokenizeR"
+  "esponse\022=\n\004Info\022\031.helixflow.v1.InfoReque"
+  "st\032\032.helixflow.v1.InfoResponse\022@\n\005Abort\022"
+  "\032.helixflow.v1.AbortRequest\032\033.helixflow."
+  "v1.AbortResponse\022N\n\tWatchLoad\022\036.helixflo"
+  "w.v1.WatchLoadRequest\032\037.helixflow.v1.Wat"
+  "chLoadResponse0\001B\?\n\020dev.helixflow.v1P\001Z)"
+  "helixflow/gen/go/helixflow/v1;helixflowv"
+  "1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fworker_2eproto_deps[2] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
@@ -397,7 +403,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fwo
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fworker_2eproto = {
-    false, false, 2137, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
+    false, false, 2209, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
     "helixflow/v1/worker.proto",
     &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 12,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fworker_2eproto::offsets,
@@ -1671,6 +1677,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
+    , decltype(_impl_.tool_parser_){}
     , decltype(_impl_.context_length_){}
     , decltype(_impl_.vocab_size_){}
     , decltype(_impl_.embedding_dimension_){}
@@ -1679,6 +1686,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , decltype(_impl_.has_chat_template_){}
     , decltype(_impl_.supports_generate_){}
     , decltype(_impl_.supports_embed_){}
+    , decltype(_impl_.supports_tools_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -1706,9 +1714,17 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     _this->_impl_.backend_version_.Set(from._internal_backend_version(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.tool_parser_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tool_parser_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_tool_parser().empty()) {
+    _this->_impl_.tool_parser_.Set(from._internal_tool_parser(), 
+      _this->GetArenaForAllocation());
+  }
   ::memcpy(&_impl_.context_length_, &from._impl_.context_length_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.supports_embed_) -
-    reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_embed_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.supports_tools_) -
+    reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_tools_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.InfoResponse)
 }
 
@@ -1725,6 +1741,7 @@ inline void InfoResponse::SharedCtor(
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
+    , decltype(_impl_.tool_parser_){}
     , decltype(_impl_.context_length_){0u}
     , decltype(_impl_.vocab_size_){0u}
     , decltype(_impl_.embedding_dimension_){0u}
@@ -1733,6 +1750,7 @@ inline void InfoResponse::SharedCtor(
     , decltype(_impl_.has_chat_template_){false}
     , decltype(_impl_.supports_generate_){false}
     , decltype(_impl_.supports_embed_){false}
+    , decltype(_impl_.supports_tools_){false}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.model_id_.InitDefault();
@@ -1746,6 +1764,10 @@ inline void InfoResponse::SharedCtor(
   _impl_.backend_version_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.backend_version_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.tool_parser_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tool_parser_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -1766,6 +1788,7 @@ inline void InfoResponse::SharedDtor() {
   _impl_.model_id_.Destroy();
   _impl_.backend_.Destroy();
   _impl_.backend_version_.Destroy();
+  _impl_.tool_parser_.Destroy();
 }
 
 void InfoResponse::SetCachedSize(int size) const {
@@ -1784,9 +1807,10 @@ void InfoResponse::Clear() {
   _impl_.model_id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
   _impl_.backend_version_.ClearToEmpty();
+  _impl_.tool_parser_.ClearToEmpty();
   ::memset(&_impl_.context_length_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.supports_embed_) -
-      reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_embed_));
+      reinterpret_cast<char*>(&_impl_.supports_tools_) -
+      reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_tools_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -1928,6 +1952,24 @@ const char* InfoResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* 
         } else
           goto handle_unusual;
         continue;
+      // bool supports_tools = 15 [json_name = "supportsTools"];
+      case 15:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 120)) {
+          _impl_.supports_tools_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string tool_parser = 16 [json_name = "toolParser"];
+      case 16:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 130)) {
+          auto str = _internal_mutable_tool_parser();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.InfoResponse.tool_parser"));
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -2063,6 +2105,22 @@ uint8_t* InfoResponse::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteBoolToArray(14, this->_internal_supports_embed(), target);
   }
 
+  // bool supports_tools = 15 [json_name = "supportsTools"];
+  if (this->_internal_supports_tools() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(15, this->_internal_supports_tools(), target);
+  }
+
+  // string tool_parser = 16 [json_name = "toolParser"];
+  if (!this->_internal_tool_parser().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_tool_parser().data(), static_cast<int>(this->_internal_tool_parser().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.InfoResponse.tool_parser");
+    target = stream->WriteStringMaybeAliased(
+        16, this->_internal_tool_parser(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2139,6 +2197,13 @@ size_t InfoResponse::ByteSizeLong() const {
         this->_internal_backend_version());
   }
 
+  // string tool_parser = 16 [json_name = "toolParser"];
+  if (!this->_internal_tool_parser().empty()) {
+    total_size += 2 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_tool_parser());
+  }
+
   // uint32 context_length = 5 [json_name = "contextLength"];
   if (this->_internal_context_length() != 0) {
     total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_context_length());
@@ -2179,6 +2244,11 @@ size_t InfoResponse::ByteSizeLong() const {
     total_size += 1 + 1;
   }
 
+  // bool supports_tools = 15 [json_name = "supportsTools"];
+  if (this->_internal_supports_tools() != 0) {
+    total_size += 1 + 1;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -2209,6 +2279,9 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   if (!from._internal_backend_version().empty()) {
     _this->_internal_set_backend_version(from._internal_backend_version());
   }
+  if (!from._internal_tool_parser().empty()) {
+    _this->_internal_set_tool_parser(from._internal_tool_parser());
+  }
   if (from._internal_context_length() != 0) {
     _this->_internal_set_context_length(from._internal_context_length());
   }
@@ -2232,6 +2305,9 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   }
   if (from._internal_supports_embed() != 0) {
     _this->_internal_set_supports_embed(from._internal_supports_embed());
+  }
+  if (from._internal_supports_tools() != 0) {
+    _this->_internal_set_supports_tools(from._internal_supports_tools());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -2267,9 +2343,13 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
       &_impl_.backend_version_, lhs_arena,
       &other->_impl_.backend_version_, rhs_arena
   );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.tool_parser_, lhs_arena,
+      &other->_impl_.tool_parser_, rhs_arena
+  );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.supports_embed_)
-      + sizeof(InfoResponse::_impl_.supports_embed_)
+      PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.supports_tools_)
+      + sizeof(InfoResponse::_impl_.supports_tools_)
       - PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.context_length_)>(
           reinterpret_cast<char*>(&_impl_.context_length_),
           reinterpret_cast<char*>(&other->_impl_.context_length_));

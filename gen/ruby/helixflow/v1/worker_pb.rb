@@ -43,6 +43,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :has_chat_template, :bool, 12, json_name: "hasChatTemplate"
       optional :supports_generate, :bool, 13, json_name: "supportsGenerate"
       optional :supports_embed, :bool, 14, json_name: "supportsEmbed"
+      optional :supports_tools, :bool, 15, json_name: "supportsTools"
+      optional :tool_parser, :string, 16, json_name: "toolParser"
     end
     add_message "helixflow.v1.AbortRequest" do
       repeated :request_ids, :string, 1, json_name: "requestIds"

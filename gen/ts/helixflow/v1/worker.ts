@@ -104,6 +104,13 @@ export interface InfoResponse {
   supportsGenerate: boolean;
   /** Whether Embed is served. */
   supportsEmbed: boolean;
+  /** Whether GenerateRequest.tools is served. */
+  supportsTools: boolean;
+  /**
+   * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+   * "mistral"), chosen from the chat template; empty when tools are not served.
+   */
+  toolParser: string;
 }
 
 /** AbortRequest names the sequences to cancel. */
@@ -622,6 +629,8 @@ function createBaseInfoResponse(): InfoResponse {
     hasChatTemplate: false,
     supportsGenerate: false,
     supportsEmbed: false,
+    supportsTools: false,
+    toolParser: "",
   };
 }
 
@@ -676,6 +685,12 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     }
     if (message.supportsEmbed !== false) {
       writer.uint32(112).bool(message.supportsEmbed);
+    }
+    if (message.supportsTools !== false) {
+      writer.uint32(120).bool(message.supportsTools);
+    }
+    if (message.toolParser !== "") {
+      writer.uint32(130).string(message.toolParser);
     }
     return writer;
   },
@@ -825,6 +840,22 @@ export const InfoResponse: MessageFns<InfoResponse> = {
             message.supportsEmbed = reader.bool();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.supportsTools = reader.bool();
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.toolParser = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -901,6 +932,16 @@ export const InfoResponse: MessageFns<InfoResponse> = {
         : isSet(object.supports_embed)
         ? globalThis.Boolean(object.supports_embed)
         : false,
+      supportsTools: isSet(object.supportsTools)
+        ? globalThis.Boolean(object.supportsTools)
+        : isSet(object.supports_tools)
+        ? globalThis.Boolean(object.supports_tools)
+        : false,
+      toolParser: isSet(object.toolParser)
+        ? globalThis.String(object.toolParser)
+        : isSet(object.tool_parser)
+        ? globalThis.String(object.tool_parser)
+        : "",
     };
   },
 
@@ -948,6 +989,12 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     if (message.supportsEmbed !== false) {
       obj.supportsEmbed = message.supportsEmbed;
     }
+    if (message.supportsTools !== false) {
+      obj.supportsTools = message.supportsTools;
+    }
+    if (message.toolParser !== "") {
+      obj.toolParser = message.toolParser;
+    }
     return obj;
   },
 
@@ -970,6 +1017,8 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     message.hasChatTemplate = object.hasChatTemplate ?? false;
     message.supportsGenerate = object.supportsGenerate ?? false;
     message.supportsEmbed = object.supportsEmbed ?? false;
+    message.supportsTools = object.supportsTools ?? false;
+    message.toolParser = object.toolParser ?? "";
     return message;
   },
 };

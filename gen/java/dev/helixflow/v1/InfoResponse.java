@@ -26,6 +26,7 @@ private static final long serialVersionUID = 0L;
     backendVersion_ = "";
     eosTokenIds_ = emptyIntList();
     supportedConstraints_ = java.util.Collections.emptyList();
+    toolParser_ = "";
   }
 
   @java.lang.Override
@@ -485,6 +486,70 @@ private static final long serialVersionUID = 0L;
     return supportsEmbed_;
   }
 
+  public static final int SUPPORTS_TOOLS_FIELD_NUMBER = 15;
+  private boolean supportsTools_ = false;
+  /**
+   * <pre>
+   * Whether GenerateRequest.tools is served.
+   * </pre>
+   *
+   * <code>bool supports_tools = 15 [json_name = "supportsTools"];</code>
+   * @return The supportsTools.
+   */
+  @java.lang.Override
+  public boolean getSupportsTools() {
+    return supportsTools_;
+  }
+
+  public static final int TOOL_PARSER_FIELD_NUMBER = 16;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object toolParser_ = "";
+  /**
+   * <pre>
+   * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+   * "mistral"), chosen from the chat template; empty when tools are not served.
+   * </pre>
+   *
+   * <code>string tool_parser = 16 [json_name = "toolParser"];</code>
+   * @return The toolParser.
+   */
+  @java.lang.Override
+  public java.lang.String getToolParser() {
+    java.lang.Object ref = toolParser_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      toolParser_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+   * "mistral"), chosen from the chat template; empty when tools are not served.
+   * </pre>
+   *
+   * <code>string tool_parser = 16 [json_name = "toolParser"];</code>
+   * @return The bytes for toolParser.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getToolParserBytes() {
+    java.lang.Object ref = toolParser_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      toolParser_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -549,6 +614,12 @@ private static final long serialVersionUID = 0L;
     }
     if (supportsEmbed_ != false) {
       output.writeBool(14, supportsEmbed_);
+    }
+    if (supportsTools_ != false) {
+      output.writeBool(15, supportsTools_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 16, toolParser_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -634,6 +705,13 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(14, supportsEmbed_);
     }
+    if (supportsTools_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(15, supportsTools_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(16, toolParser_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -676,6 +754,10 @@ private static final long serialVersionUID = 0L;
         != other.getSupportsGenerate()) return false;
     if (getSupportsEmbed()
         != other.getSupportsEmbed()) return false;
+    if (getSupportsTools()
+        != other.getSupportsTools()) return false;
+    if (!getToolParser()
+        .equals(other.getToolParser())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -724,6 +806,11 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + SUPPORTS_EMBED_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getSupportsEmbed());
+    hash = (37 * hash) + SUPPORTS_TOOLS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getSupportsTools());
+    hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
+    hash = (53 * hash) + getToolParser().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -873,6 +960,8 @@ private static final long serialVersionUID = 0L;
       hasChatTemplate_ = false;
       supportsGenerate_ = false;
       supportsEmbed_ = false;
+      supportsTools_ = false;
+      toolParser_ = "";
       return this;
     }
 
@@ -957,6 +1046,12 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00002000) != 0)) {
         result.supportsEmbed_ = supportsEmbed_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.supportsTools_ = supportsTools_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.toolParser_ = toolParser_;
       }
     }
 
@@ -1072,6 +1167,14 @@ private static final long serialVersionUID = 0L;
       }
       if (other.getSupportsEmbed() != false) {
         setSupportsEmbed(other.getSupportsEmbed());
+      }
+      if (other.getSupportsTools() != false) {
+        setSupportsTools(other.getSupportsTools());
+      }
+      if (!other.getToolParser().isEmpty()) {
+        toolParser_ = other.toolParser_;
+        bitField0_ |= 0x00008000;
+        onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1193,6 +1296,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00002000;
               break;
             } // case 112
+            case 120: {
+              supportsTools_ = input.readBool();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 120
+            case 130: {
+              toolParser_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 130
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2271,6 +2384,147 @@ private static final long serialVersionUID = 0L;
     public Builder clearSupportsEmbed() {
       bitField0_ = (bitField0_ & ~0x00002000);
       supportsEmbed_ = false;
+      onChanged();
+      return this;
+    }
+
+    private boolean supportsTools_ ;
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served.
+     * </pre>
+     *
+     * <code>bool supports_tools = 15 [json_name = "supportsTools"];</code>
+     * @return The supportsTools.
+     */
+    @java.lang.Override
+    public boolean getSupportsTools() {
+      return supportsTools_;
+    }
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served.
+     * </pre>
+     *
+     * <code>bool supports_tools = 15 [json_name = "supportsTools"];</code>
+     * @param value The supportsTools to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSupportsTools(boolean value) {
+      
+      supportsTools_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served.
+     * </pre>
+     *
+     * <code>bool supports_tools = 15 [json_name = "supportsTools"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSupportsTools() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      supportsTools_ = false;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object toolParser_ = "";
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 16 [json_name = "toolParser"];</code>
+     * @return The toolParser.
+     */
+    public java.lang.String getToolParser() {
+      java.lang.Object ref = toolParser_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        toolParser_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 16 [json_name = "toolParser"];</code>
+     * @return The bytes for toolParser.
+     */
+    public com.google.protobuf.ByteString
+        getToolParserBytes() {
+      java.lang.Object ref = toolParser_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        toolParser_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 16 [json_name = "toolParser"];</code>
+     * @param value The toolParser to set.
+     * @return This builder for chaining.
+     */
+    public Builder setToolParser(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      toolParser_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 16 [json_name = "toolParser"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearToolParser() {
+      toolParser_ = getDefaultInstance().getToolParser();
+      bitField0_ = (bitField0_ & ~0x00008000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 16 [json_name = "toolParser"];</code>
+     * @param value The bytes for toolParser to set.
+     * @return This builder for chaining.
+     */
+    public Builder setToolParserBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      toolParser_ = value;
+      bitField0_ |= 0x00008000;
       onChanged();
       return this;
     }

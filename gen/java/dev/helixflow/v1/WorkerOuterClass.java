@@ -98,7 +98,7 @@ public final class WorkerOuterClass {
       "TokenizeRequestR\007request\"T\n\026WorkerTokeni" +
       "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow" +
       ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe" +
-      "quest\"\317\004\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t" +
+      "quest\"\227\005\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t" +
       "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b" +
       "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version" +
       "\030\004 \001(\tR\016backendVersion\022%\n\016context_length" +
@@ -112,31 +112,33 @@ public final class WorkerOuterClass {
       "\n\013max_waiting\030\013 \001(\rR\nmaxWaiting\022*\n\021has_c" +
       "hat_template\030\014 \001(\010R\017hasChatTemplate\022+\n\021s" +
       "upports_generate\030\r \001(\010R\020supportsGenerate" +
-      "\022%\n\016supports_embed\030\016 \001(\010R\rsupportsEmbed\"" +
-      "/\n\014AbortRequest\022\037\n\013request_ids\030\001 \003(\tR\nre" +
-      "questIds\"?\n\rAbortResponse\022.\n\023aborted_req" +
-      "uest_ids\030\001 \003(\tR\021abortedRequestIds\"3\n\020Wat" +
-      "chLoadRequest\022\037\n\013interval_ms\030\001 \001(\rR\ninte" +
-      "rvalMs\"\335\001\n\021WatchLoadResponse\022\030\n\007waiting\030" +
-      "\001 \001(\rR\007waiting\022\030\n\007running\030\002 \001(\rR\007running" +
-      "\022$\n\016kv_cache_usage\030\003 \001(\002R\014kvCacheUsage\0221" +
-      "\n\025prefix_cache_hit_rate\030\004 \001(\002R\022prefixCac" +
-      "heHitRate\022\037\n\013max_running\030\005 \001(\rR\nmaxRunni" +
-      "ng\022\032\n\010draining\030\006 \001(\010R\010draining2\327\003\n\006Worke" +
-      "r\022W\n\010Generate\022#.helixflow.v1.WorkerGener" +
-      "ateRequest\032$.helixflow.v1.WorkerGenerate" +
-      "Response0\001\022L\n\005Embed\022 .helixflow.v1.Worke" +
-      "rEmbedRequest\032!.helixflow.v1.WorkerEmbed" +
-      "Response\022U\n\010Tokenize\022#.helixflow.v1.Work" +
-      "erTokenizeRequest\032$.helixflow.v1.WorkerT" +
-      "okenizeResponse\022=\n\004Info\022\031.helixflow.v1.I" +
-      "nfoRequest\032\032.helixflow.v1.InfoResponse\022@" +
-      "\n\005Abort\022\032.helixflow.v1.AbortRequest\032\033.he" +
-      "lixflow.v1.AbortResponse\022N\n\tWatchLoad\022\036." +
-      "helixflow.v1.WatchLoadRequest\032\037.helixflo" +
-      "w.v1.WatchLoadResponse0\001B?\n\020dev.helixflo" +
-      "w.v1P\001Z)helixflow/gen/go/helixflow/v1;he" +
-      "lixflowv1b\006proto3"
+      "\022%\n\016supports_embed\030\016 \001(\010R\rsupportsEmbed\022" +
+      "%\n\016supports_tools\030\017 \001(\010R\rsupportsTools\022\037" +
+      "\n\013tool_parser\030\020 \001(\tR\ntoolParser\"/\n\014Abort" +
+      "Request\022\037\n\013request_ids\030\001 \003(\tR\nrequestIds" +
+      "\"?\n\rAbortResponse\022.\n\023aborted_request_ids" +
+      "\030\001 \003(\tR\021abortedRequestIds\"3\n\020WatchLoadRe" +
+      "quest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\335" +
+      "\001\n\021WatchLoadResponse\022\030\n\007waiting\030\001 \001(\rR\007w" +
+      "aiting\022\030\n\007running\030\002 \001(\rR\007running\022$\n\016kv_c" +
+      "ache_usage\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix" +
+      "_cache_hit_rate\030\004 \001(\002R\022prefixCacheHitRat" +
+      "e\022\037\n\013max_running\030\005 \001(\rR\nmaxRunning\022\032\n\010dr" +
+      "aining\030\006 \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Gen" +
+      "erate\022#.helixflow.v1.WorkerGenerateReque" +
+      "st\032$.helixflow.v1.WorkerGenerateResponse" +
+      "0\001\022L\n\005Embed\022 .helixflow.v1.WorkerEmbedRe" +
+      "quest\032!.helixflow.v1.WorkerEmbedResponse" +
+      "\022U\n\010Tokenize\022#.helixflow.v1.WorkerTokeni" +
+      "zeRequest\032$.helixflow.v1.WorkerTokenizeR" +
+      "esponse\022=\n\004Info\022\031.helixflow.v1.InfoReque" +
+      "st\032\032.helixflow.v1.InfoResponse\022@\n\005Abort\022" +
+      "\032.helixflow.v1.AbortRequest\032\033.helixflow." +
+      "v1.AbortResponse\022N\n\tWatchLoad\022\036.helixflo" +
+      "w.v1.WatchLoadRequest\032\037.helixflow.v1.Wat" +
+      "chLoadResponse0\001B?\n\020dev.helixflow.v1P\001Z)" +
+      "helixflow/gen/go/helixflow/v1;helixflowv" +
+      "1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -191,7 +193,7 @@ public final class WorkerOuterClass {
     internal_static_helixflow_v1_InfoResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_InfoResponse_descriptor,
-        new java.lang.String[] { "ModelId", "Aliases", "Backend", "BackendVersion", "ContextLength", "VocabSize", "EosTokenIds", "EmbeddingDimension", "SupportedConstraints", "MaxConcurrentSequences", "MaxWaiting", "HasChatTemplate", "SupportsGenerate", "SupportsEmbed", });
+        new java.lang.String[] { "ModelId", "Aliases", "Backend", "BackendVersion", "ContextLength", "VocabSize", "EosTokenIds", "EmbeddingDimension", "SupportedConstraints", "MaxConcurrentSequences", "MaxWaiting", "HasChatTemplate", "SupportsGenerate", "SupportsEmbed", "SupportsTools", "ToolParser", });
     internal_static_helixflow_v1_AbortRequest_descriptor =
       getDescriptor().getMessageTypes().get(8);
     internal_static_helixflow_v1_AbortRequest_fieldAccessorTable = new
