@@ -19,6 +19,7 @@ from helixflow.worker.backends.llama_embed import Embedder
 from helixflow.worker.backends.llama_model import LlamaModel
 from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain, validate_sampling
 from helixflow.worker.backends.llama_scheduler import Scheduler, SequenceState
+from helixflow.worker.backends.llama_tools import plan_tools
 from helixflow.worker.backends.stops import TextAssembler
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
@@ -33,7 +34,9 @@ from helixflow.worker.engine import (
     TextPrompt,
     TokenizeResult,
     TokenPrompt,
+    Tool,
 )
+from helixflow.worker.tools.stream import with_tool_calls
 
 
 class LlamaCppEngine:
@@ -87,6 +90,7 @@ class LlamaCppEngine:
             max_waiting=cfg.max_waiting,
             has_chat_template=model.chat_template.from_model,
             supports_embed=self._embedder is not None,
+            tool_parser=model.chat_template.tool_parser,
         )
 
     def info(self) -> EngineInfo:
@@ -103,11 +107,12 @@ class LlamaCppEngine:
     def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         # Everything that can be refused is checked here, before the caller sees an iterator.
         model, scheduler = self._ready()
-        opts = request.sampling
+        tools = plan_tools(request, model.chat_template)
+        opts = tools.sampling
         validate_sampling(opts)
         if not request.request_id:
             raise InvalidArgument("request_id must not be empty", field="request_id")
-        prompt = self._prompt_tokens(request.prompt)
+        prompt = self._prompt_tokens(request.prompt, tools.tools)
         if len(prompt) >= scheduler.n_ctx_seq:
             raise PromptTooLong(
                 f"prompt has {len(prompt)} tokens but the context per sequence is {scheduler.n_ctx_seq} "
@@ -132,7 +137,8 @@ class LlamaCppEngine:
         except BaseException:
             chain.free()
             raise
-        return self._stream(scheduler, seq)
+        stream = self._stream(scheduler, seq)
+        return stream if tools.parser is None else with_tool_calls(stream, tools.parser)
 
     @staticmethod
     async def _stream(scheduler: Scheduler, seq: SequenceState) -> AsyncGenerator[Event, None]:
@@ -146,14 +152,14 @@ class LlamaCppEngine:
             if not done:  # the consumer left early: free the slot at the next step
                 scheduler.abort(seq.request_id, notify=False)
 
-    def _prompt_tokens(self, prompt: Prompt) -> list[int]:
+    def _prompt_tokens(self, prompt: Prompt, tools: tuple[Tool, ...] = ()) -> list[int]:
         model, _ = self._ready()
         if isinstance(prompt, TokenPrompt):
             ids = list(prompt.ids)
             if any(not 0 <= t < model.n_vocab for t in ids):
                 raise InvalidArgument(f"token ids must be in [0, {model.n_vocab})", field="token_ids")
         elif isinstance(prompt, ChatPrompt):
-            ids = model.tokenize(model.chat_template.render(prompt.messages), special=True)
+            ids = model.tokenize(model.chat_template.render(prompt.messages, tools), special=True)
         else:
             ids = model.tokenize(prompt.text, special=True)
         if not ids:

@@ -1,0 +1,47 @@
+"""Tools on the llama.cpp backend: what to render, how to constrain, what to parse.
+
+``none`` offers no tools (nothing rendered, nothing parsed). ``auto`` renders
+the tools and parses the output with the template's format. ``required`` and a
+named function also constrain decoding with a grammar of that format built
+from the offered tools' schemas (``helixflow.worker.tools.grammar``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from helixflow.common.errors import InvalidArgument
+from helixflow.worker.backends.chat_template import ChatTemplate
+from helixflow.worker.engine import Constraint, ConstraintKind, GenerationRequest, SamplingOptions, Tool, ToolChoiceMode
+from helixflow.worker.tools.grammar import tool_call_grammar
+from helixflow.worker.tools.parser import ToolCallParser
+
+FORCED = frozenset({ToolChoiceMode.REQUIRED, ToolChoiceMode.FUNCTION})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ToolPlan:
+    sampling: SamplingOptions
+    tools: tuple[Tool, ...] = ()  # rendered into the prompt
+    parser: ToolCallParser | None = None
+
+
+def plan_tools(request: GenerationRequest, template: ChatTemplate) -> ToolPlan:
+    spec = request.tools
+    if spec is None or not spec.offered:
+        return ToolPlan(request.sampling)
+    fmt = template.tool_parser
+    # A named function is called once; otherwise parallel_tool_calls decides.
+    parallel = spec.parallel and spec.choice is not ToolChoiceMode.FUNCTION
+    # Built for every choice: a schema the grammar converter cannot take is refused up front.
+    grammar = tool_call_grammar(spec.offered, fmt, parallel=parallel)
+    opts = request.sampling
+    if spec.choice in FORCED:
+        if opts.constraint is not None:
+            raise InvalidArgument(
+                "structured_output cannot be combined with tool_choice required or a named function",
+                field="sampling.structured_output",
+            )
+        opts = dataclasses.replace(opts, constraint=Constraint(ConstraintKind.GRAMMAR, grammar))
+    parser = ToolCallParser(fmt, request_id=request.request_id, max_calls=None if parallel else 1)
+    return ToolPlan(opts, spec.offered, parser)
