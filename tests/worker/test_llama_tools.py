@@ -136,7 +136,8 @@ async def test_none_offers_no_tools(engine: LlamaCppEngine) -> None:
     model = engine._model
     assert model is not None
     with_tools = model.chat_template.render(ASK.messages, (WEATHER,))
-    assert "get_weather" in with_tools and "<tool_call>" in with_tools
+    assert "get_weather" in with_tools
+    assert "<tool_call>" in with_tools
     spec = ToolSpec((WEATHER,), ToolChoiceMode.NONE)
     sampling = SamplingOptions(temperature=0.0, max_tokens=4)
     _, _, fin = await run(engine, GenerationRequest("req-none", ASK, sampling, spec))
@@ -175,7 +176,8 @@ async def test_template_path_renders_tools_and_auto_parses_the_grammar_output(he
     await eng.load()
     try:
         info = eng.info()
-        assert info.has_chat_template and info.tool_parser == "hermes"
+        assert info.has_chat_template
+        assert info.tool_parser == "hermes"
         assert eng._model is not None
         rendered = eng._model.chat_template.render(ASK.messages, (WEATHER,))
         assert rendered.startswith("<start_of_turn>system\n# Tools\n")
@@ -187,7 +189,8 @@ async def test_template_path_renders_tools_and_auto_parses_the_grammar_output(he
         forced = SamplingOptions(temperature=0.0, max_tokens=96, constraint=Constraint(ConstraintKind.GRAMMAR, grammar))
         auto = ToolSpec((WEATHER,), ToolChoiceMode.AUTO, parallel=False)
         text, deltas, fin = await run(eng, GenerationRequest("auto", ASK, forced, auto))
-        assert text == "" and fin.reason is FinishReason.TOOL_CALLS
+        assert text == ""
+        assert fin.reason is FinishReason.TOOL_CALLS
         assert [c.name for c in fin.tool_calls] == ["get_weather"]
         jsonschema.validate(json.loads(fin.tool_calls[0].arguments), WEATHER_SCHEMA)
         assert reassemble(deltas) == fin.tool_calls
