@@ -24,7 +24,9 @@ def test_key_changes_with_the_tool_list_choice_and_parallel_flag() -> None:
         cache_key(request(("get_weather", '{"type": "object", "properties": {}}')), "m"),
         cache_key(request(("get_weather", '{"type": "object"}'), ("get_time", "")), "m"),
         cache_key(
-            request(("get_weather", '{"type": "object"}'), tool_choice=common_pb2.ToolChoice(function_name="get_weather")),
+            request(
+                ("get_weather", '{"type": "object"}'), tool_choice=common_pb2.ToolChoice(function_name="get_weather")
+            ),
             "m",
         ),
         cache_key(request(("get_weather", '{"type": "object"}'), parallel_tool_calls=False), "m"),

@@ -41,7 +41,8 @@ class NamedToolChoice(StrictModel):
     function: NamedFunction
 
 
-ToolChoice = Literal["auto", "none", "required"] | NamedToolChoice
+# "auto", "none" or "required" (checked in apply_tools, so a bad one is a 400 with param "tool_choice").
+ToolChoice = str | NamedToolChoice
 
 
 class FunctionCall(StrictModel):
@@ -101,6 +102,10 @@ def apply_tools(
             )
         req.tool_choice.function_name = choice.function.name
     elif choice is not None:
+        if choice not in _MODES:
+            raise InvalidArgument(
+                "tool_choice must be 'auto', 'none', 'required' or a named function", field="tool_choice"
+            )
         if choice == "required" and not names:
             raise InvalidArgument("tool_choice 'required' needs 'tools'", field="tool_choice")
         req.tool_choice.mode = _MODES[choice]
