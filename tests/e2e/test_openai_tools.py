@@ -11,12 +11,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import grpc
 import jsonschema
 import openai
 import pytest
-from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
+from openai.types.chat import ChatCompletionMessageFunctionToolCall, ChatCompletionMessageParam, ChatCompletionToolParam
 
 from helixflow.rest_bridge.stack import LocalStack
+from helixflow.v1 import inference_pb2, inference_pb2_grpc
 
 SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -116,5 +118,17 @@ def test_named_tool_choice(client: openai.OpenAI, model: str) -> None:
     )
     calls = out.choices[0].message.tool_calls
     assert calls is not None
-    assert [c.function.name for c in calls] == ["get_weather"]
+    assert len(calls) == 1
+    assert isinstance(calls[0], ChatCompletionMessageFunctionToolCall)
+    assert calls[0].function.name == "get_weather"
     jsonschema.validate(json.loads(calls[0].function.arguments), SCHEMA)
+
+
+async def test_list_models_reports_tool_support(stack: LocalStack, model: str, real_model: bool) -> None:
+    if not real_model:
+        pytest.skip("the fake engine serves no tools")
+    async with grpc.aio.insecure_channel(stack.router_address) as channel:
+        reply = await inference_pb2_grpc.InferenceStub(channel).ListModels(inference_pb2.ListModelsRequest())
+    card = next(m for m in reply.models if m.id == model)
+    assert card.supports_tools
+    assert card.tool_parser == "hermes"  # the default model has no template: the fallback tool format
