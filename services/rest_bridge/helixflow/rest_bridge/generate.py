@@ -176,7 +176,8 @@ async def sse_stream(
                         yield enc.tool_call(index, tool_call_chunk(call))
                     continue
                 if not want_logprobs:
-                    yield enc.text(index, delta.text)
+                    if delta.text:  # an empty delta (held-back stop or tool-call markup) says nothing
+                        yield enc.text(index, delta.text)
                     continue
                 items = list(delta.logprobs)
                 lp = chat_logprobs(items) if enc.chat else text_logprobs(items, offsets[index])
