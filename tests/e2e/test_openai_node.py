@@ -19,7 +19,7 @@ def test_node_sdk_stream_tool_call_and_embeddings(stack: LocalStack, model: str,
     if node is None or not (NODE_DIR / "node_modules" / "openai").is_dir():
         unavailable("node or its openai package in tests/rest_bridge/node is missing (run `make setup`)")
     done = subprocess.run(
-        [node, "bridge_check.mjs", stack.bridge_url + "/v1", model],
+        [node, "bridge_check.mjs", stack.bridge_url + "/v1", model, "tools" if real_model else "no-tools"],
         cwd=NODE_DIR,
         capture_output=True,
         text=True,
