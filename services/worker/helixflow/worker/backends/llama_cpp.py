@@ -16,6 +16,7 @@ import llama_cpp
 from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_embed import Embedder
+from helixflow.worker.backends.llama_grammar_first import GrammarFirstChain
 from helixflow.worker.backends.llama_model import LlamaModel
 from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain, validate_sampling
 from helixflow.worker.backends.llama_scheduler import Scheduler, SequenceState
@@ -119,7 +120,7 @@ class LlamaCppEngine:
                 "tokens (at least one must be left for output)",
                 field="prompt",
             )
-        chain = SamplerChain(model.vocab, opts, model.eog_ids)
+        chain = (GrammarFirstChain if tools.grammar_first else SamplerChain)(model.vocab, opts, model.eog_ids)
         seq = SequenceState(
             request_id=request.request_id,
             prompt=prompt,

@@ -24,6 +24,7 @@ class ToolPlan:
     sampling: SamplingOptions
     tools: tuple[Tool, ...] = ()  # rendered into the prompt
     parser: ToolCallParser | None = None
+    grammar_first: bool = False  # sampling.constraint is a tool grammar: check it on the drawn token first
 
 
 def plan_tools(request: GenerationRequest, template: ChatTemplate) -> ToolPlan:
@@ -44,4 +45,4 @@ def plan_tools(request: GenerationRequest, template: ChatTemplate) -> ToolPlan:
             )
         opts = dataclasses.replace(opts, constraint=Constraint(ConstraintKind.GRAMMAR, grammar))
     parser = ToolCallParser(fmt, request_id=request.request_id, max_calls=None if parallel else 1)
-    return ToolPlan(opts, spec.offered, parser)
+    return ToolPlan(opts, spec.offered, parser, grammar_first=spec.choice in FORCED)
