@@ -73,13 +73,17 @@ class GrammarFirstChain(SamplerChain):
         llama_cpp.llama_sampler_apply(self.grammar, ctypes.byref(cur))
         return not math.isinf(self._one[0].logit)
 
+    def accept(self, token: int) -> None:
+        """Advance the grammar and the chain (penalties) past ``token``."""
+        llama_cpp.llama_sampler_accept(self.grammar, token)
+        llama_cpp.llama_sampler_accept(self.ptr, token)
+
     def sample(self, ctx: Any, row: int) -> int:
         logits = llama_cpp.llama_get_logits_ith(ctx, row)
         token = self._draw(logits, constrained=False)
         if not self._allowed(token):
             token = self._draw(logits, constrained=True)
-        llama_cpp.llama_sampler_accept(self.grammar, token)
-        llama_cpp.llama_sampler_accept(self.ptr, token)
+        self.accept(token)
         return token
 
     def free(self) -> None:
