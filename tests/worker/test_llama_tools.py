@@ -149,7 +149,7 @@ async def test_none_offers_no_tools(engine: LlamaCppEngine) -> None:
 async def test_bad_requests_are_refused_before_streaming(engine: LlamaCppEngine) -> None:
     recursive = Tool("f", "", json.dumps({"type": "object", "properties": {"a": {"$ref": "#/nowhere"}}}))
     with pytest.raises(InvalidArgument) as err:
-        engine.generate(GenerationRequest("bad-1", ASK, GREEDY, ToolSpec((recursive,))))
+        engine.generate(GenerationRequest("bad-1", ASK, GREEDY, ToolSpec((recursive,), ToolChoiceMode.REQUIRED)))
     assert err.value.field == "tools[0].parameters"
     constrained = SamplingOptions(constraint=Constraint(ConstraintKind.JSON_SCHEMA, "{}"))
     with pytest.raises(InvalidArgument) as err:

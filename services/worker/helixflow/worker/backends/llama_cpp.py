@@ -20,7 +20,6 @@ from helixflow.worker.backends.llama_grammar_first import GrammarFirstChain
 from helixflow.worker.backends.llama_model import LlamaModel
 from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain, validate_sampling
 from helixflow.worker.backends.llama_scheduler import Scheduler, SequenceState
-from helixflow.worker.backends.llama_tools import plan_tools
 from helixflow.worker.backends.stops import TextAssembler
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
@@ -37,6 +36,7 @@ from helixflow.worker.engine import (
     TokenPrompt,
     Tool,
 )
+from helixflow.worker.tools.plan import plan_tools
 from helixflow.worker.tools.stream import with_tool_calls
 
 
@@ -108,7 +108,7 @@ class LlamaCppEngine:
     def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         # Everything that can be refused is checked here, before the caller sees an iterator.
         model, scheduler = self._ready()
-        tools = plan_tools(request, model.chat_template)
+        tools = plan_tools(request, model.chat_template.tool_parser)
         opts = tools.sampling
         validate_sampling(opts)
         if not request.request_id:

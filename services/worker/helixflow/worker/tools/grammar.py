@@ -14,9 +14,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from llama_cpp.llama_grammar import SchemaConverter
-
-from helixflow.common.errors import InvalidArgument
+from helixflow.common.errors import InvalidArgument, UnsupportedConstraint
 from helixflow.worker.engine import Tool
 from helixflow.worker.tools.render import parameters_schema
 
@@ -30,8 +28,15 @@ def literal(text: str) -> str:
     return f'"{escaped}"'
 
 
-def argument_rules(tools: Sequence[Tool]) -> tuple[SchemaConverter, list[str]]:
+def argument_rules(tools: Sequence[Tool]) -> tuple[Any, list[str]]:
     """One converter holding an arguments rule per tool, and those rules' names."""
+    try:  # llama-cpp-python's converter; a vLLM-only install may lack it
+        from llama_cpp.llama_grammar import SchemaConverter
+    except ImportError as exc:
+        raise UnsupportedConstraint(
+            "tool_choice required or a named function needs llama-cpp-python (the 'llama' extra) on this worker",
+            field="tool_choice",
+        ) from exc
     converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)  # type: ignore[no-untyped-call]
     names: list[str] = []
     for i, tool in enumerate(tools):
@@ -67,5 +72,5 @@ def tool_call_grammar(tools: Sequence[Tool], fmt: str, *, parallel: bool) -> str
         parts.append(literal(after))
     head = "root ::= " + " ".join(parts)
     call = f"call ::= {literal(open_)} fn {literal(close)}"
-    lines = [head, call, f"fn ::= {alternatives}", str(converter.format_grammar())]  # type: ignore[no-untyped-call]
+    lines = [head, call, f"fn ::= {alternatives}", str(converter.format_grammar())]
     return "\n".join(lines)

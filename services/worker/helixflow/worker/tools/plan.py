@@ -1,4 +1,4 @@
-"""Tools on the llama.cpp backend: what to render, how to constrain, what to parse.
+"""Tools on a backend: what to render, how to constrain, what to parse (llama.cpp and vLLM).
 
 ``none`` offers no tools (nothing rendered, nothing parsed). ``auto`` renders
 the tools and parses the output with the template's format. ``required`` and a
@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 
 from helixflow.common.errors import InvalidArgument
-from helixflow.worker.backends.chat_template import ChatTemplate
 from helixflow.worker.engine import Constraint, ConstraintKind, GenerationRequest, SamplingOptions, Tool, ToolChoiceMode
 from helixflow.worker.tools.grammar import tool_call_grammar
 from helixflow.worker.tools.parser import ToolCallParser
@@ -27,17 +26,16 @@ class ToolPlan:
     grammar_first: bool = False  # sampling.constraint is a tool grammar: check it on the drawn token first
 
 
-def plan_tools(request: GenerationRequest, template: ChatTemplate) -> ToolPlan:
+def plan_tools(request: GenerationRequest, fmt: str) -> ToolPlan:
+    """``fmt`` is the tool-call format the model writes (its template's parser)."""
     spec = request.tools
     if spec is None or not spec.offered:
         return ToolPlan(request.sampling)
-    fmt = template.tool_parser
     # A named function is called once; otherwise parallel_tool_calls decides.
     parallel = spec.parallel and spec.choice is not ToolChoiceMode.FUNCTION
-    # Built for every choice: a schema the grammar converter cannot take is refused up front.
-    grammar = tool_call_grammar(spec.offered, fmt, parallel=parallel)
     opts = request.sampling
     if spec.choice in FORCED:
+        grammar = tool_call_grammar(spec.offered, fmt, parallel=parallel)
         if opts.constraint is not None:
             raise InvalidArgument(
                 "structured_output cannot be combined with tool_choice required or a named function",
