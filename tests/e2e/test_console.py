@@ -18,6 +18,7 @@ from browser import artifacts_dir, chromium
 from prerequisites import unavailable
 
 try:
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.webdriver import WebDriver
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -56,7 +57,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebDriver]:
 
 
 def _wait(driver: WebDriver, timeout: float = WAIT_S) -> WebDriverWait[WebDriver]:
-    return WebDriverWait(driver, timeout, poll_frequency=0.05)
+    # A page that re-renders (htmx-like swaps, live updates) can stale an element between
+    # finding and reading it: look again instead of failing.
+    return WebDriverWait(driver, timeout, poll_frequency=0.05, ignored_exceptions=[StaleElementReferenceException])
 
 
 def _shot(driver: WebDriver, name: str) -> None:
@@ -195,8 +198,8 @@ def test_keys_secret_once_then_revoked(secured: LocalStack, browser: WebDriver) 
     # The key's own usage chart has the call just made.
     assert row.find_elements(By.CSS_SELECTOR, "svg circle.pt")
     row.find_element(By.CSS_SELECTOR, "button.revoke").click()
-    row = _wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, 'tr[data-name="browser-key"]'))
-    assert row.find_element(By.CSS_SELECTOR, "td.status").text == "revoked"
+    status = 'tr[data-name="browser-key"] td.status'
+    assert _wait(browser).until(lambda d: d.find_element(By.CSS_SELECTOR, status).text == "revoked")
     _shot(browser, "keys")
     assert _chat(secured, secret).status_code == 401
 

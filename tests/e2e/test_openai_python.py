@@ -149,10 +149,14 @@ def test_errors(client: openai.OpenAI, model: str) -> None:
         client.chat.completions.create(model=model, messages=HI, temperature=5)
     assert isinstance(bad.value.body, dict)
     assert bad.value.body["param"] == "temperature"
-    with pytest.raises(openai.BadRequestError):
+    with pytest.raises(openai.BadRequestError) as bad:  # tools are served, but this schema is no object
         client.chat.completions.create(
-            model=model, messages=HI, tools=[{"type": "function", "function": {"name": "f"}}]
+            model=model,
+            messages=HI,
+            tools=[{"type": "function", "function": {"name": "f", "parameters": {"type": "string"}}}],
         )
+    assert isinstance(bad.value.body, dict)
+    assert bad.value.body["param"] == "tools[0].function.parameters"
 
 
 def _running(stack: LocalStack) -> int:

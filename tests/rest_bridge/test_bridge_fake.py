@@ -107,7 +107,7 @@ def test_authorization_is_forwarded(http: httpx.Client, fake_stack: FakeStack) -
 
 
 def test_unsupported_fields_name_themselves(http: httpx.Client) -> None:
-    for field, value in [("tools", [{"type": "function"}]), ("logit_bias", {"1": 2}), ("bogus", 1)]:
+    for field, value in [("functions", [{"name": "f"}]), ("logit_bias", {"1": 2}), ("bogus", 1)]:
         r = http.post(CHAT, json={"model": "fake-model", "messages": MSG, field: value})
         assert r.status_code == 400, (field, r.text)
         assert r.json()["error"]["param"] == field

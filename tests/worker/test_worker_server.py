@@ -132,6 +132,29 @@ async def test_info_describes_the_model(worker: tuple[WorkerServer, int], pki: d
     assert info.max_concurrent_sequences == 8
     assert not info.has_chat_template
     assert common_pb2.CONSTRAINT_KIND_JSON_SCHEMA in info.supported_constraints
+    assert info.supports_tools
+    assert info.tool_parser == "hermes"  # no template: the fallback tool format
+
+
+async def test_tool_fields_are_validated_over_grpc(worker: tuple[WorkerServer, int], pki: dict[str, TlsFiles]) -> None:
+    _, port = worker
+    messages = common_pb2.ChatMessages(messages=[common_pb2.ChatMessage(role=common_pb2.ROLE_USER, content="hi")])
+    cases = {
+        "tool_choice.function_name": common_pb2.ToolChoice(function_name="nope"),
+        "tools[0].parameters": common_pb2.ToolChoice(mode=common_pb2.TOOL_CHOICE_MODE_AUTO),
+    }
+    async with _channel(port, pki["router"]) as channel:
+        for field, choice in cases.items():
+            req = _request(f"tools-{field}", messages=messages, tool_choice=choice)
+            req.request.tools.add(name="f", parameters="[1]" if field.startswith("tools") else "")
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await _collect(worker_pb2_grpc.WorkerStub(channel), req)
+            assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+            status = rpc_status.from_call(caught.value)
+            assert status is not None
+            bad = error_details_pb2.BadRequest()
+            next(d for d in status.details if d.Is(bad.DESCRIPTOR)).Unpack(bad)
+            assert bad.field_violations[0].field == field
 
 
 async def test_bad_field_is_invalid_argument_with_details(

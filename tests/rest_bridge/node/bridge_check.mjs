@@ -1,8 +1,9 @@
-// The official openai Node SDK against the bridge: one streaming chat, one embeddings call.
-// Usage: node bridge_check.mjs <base_url> <model>; prints one JSON line with what it saw.
+// The official openai Node SDK against the bridge: one streaming chat, one streaming tool call
+// (tool_choice "required"), one embeddings call.
+// Usage: node bridge_check.mjs <base_url> <model> [tools]; prints one JSON line with what it saw.
 import OpenAI from "openai";
 
-const [baseURL, model] = process.argv.slice(2);
+const [baseURL, model, withTools] = process.argv.slice(2);
 const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 });
 
 const stream = await client.chat.completions.create({
@@ -24,5 +25,41 @@ for await (const chunk of stream) {
     finish = choice.finish_reason ?? finish;
   }
 }
+const tool = { id: null, name: null, arguments: "", fragments: 0, finish: null };
+if (withTools === "tools") {
+  const toolStream = await client.chat.completions.create({
+    model,
+    messages: [{ role: "user", content: "What is the weather in Paris?" }],
+    tools: [
+      {
+        type: "function",
+        function: {
+          name: "get_weather",
+          description: "Current weather in a city",
+          parameters: { type: "object", properties: { city: { type: "string", maxLength: 24 } }, required: ["city"] },
+        },
+      },
+    ],
+    tool_choice: "required",
+    parallel_tool_calls: false,
+    temperature: 0,
+    max_tokens: 64,
+    stream: true,
+  });
+  for await (const chunk of toolStream) {
+    for (const choice of chunk.choices) {
+      for (const call of choice.delta.tool_calls ?? []) {
+        tool.id ??= call.id ?? null;
+        tool.name ??= call.function?.name ?? null;
+        if (call.function?.arguments) {
+          tool.arguments += call.function.arguments;
+          tool.fragments += 1;
+        }
+      }
+      tool.finish = choice.finish_reason ?? tool.finish;
+    }
+  }
+}
 const emb = await client.embeddings.create({ model, input: ["hello", "world"] });
-console.log(JSON.stringify({ role, text, finish, usage, embeddings: emb.data.map((d) => d.embedding.length) }));
+const embeddings = emb.data.map((d) => d.embedding.length);
+console.log(JSON.stringify({ role, text, finish, usage, tool, embeddings }));

@@ -1,7 +1,8 @@
 """A scripted Inference service: lets unit tests drive every bridge path deterministically.
 
 Prompt text steers it: "fail-early" -> NOT_FOUND before any token, "fail-mid" -> an
-error after two tokens, "slow" -> a long stream that waits between tokens.
+error after two tokens, "slow" -> a long stream that waits between tokens,
+"call-tool" (with tools) -> a short text, then a call of the first tool streamed in pieces.
 """
 
 from __future__ import annotations
@@ -43,6 +44,10 @@ class FakeInference(inference_pb2_grpc.InferenceServicer):
         if "busy" in text:
             raise QueueFull("queue full", retry_after_s=2.5)
         await context.send_initial_metadata((("x-helixflow-router-ms", "0.25"),))
+        if "call-tool" in text and request.tools:
+            for msg in tool_call_script(request.tools[0].name):
+                yield msg
+            return
         words = ["Hello", " world", "!", " seed", f" {request.sampling.seed}"]
         limit = request.sampling.max_tokens if request.sampling.HasField("max_tokens") else len(words)
         self.active += 1
@@ -105,3 +110,21 @@ async def start_fake_router() -> tuple[grpc.aio.Server, int, FakeInference]:
     await server.start()
     await health.set_ready(True)
     return server, port, servicer
+
+
+TOOL_ARGUMENT_PIECES = ['{"city', '": "Par', 'is"}']
+
+
+def tool_call_script(name: str) -> list[inference_pb2.GenerateResponse]:
+    """What a worker streams for "Let me check." plus one call of ``name``."""
+    delta = common_pb2.TokenDelta
+    pieces = [delta(text="Let me check.", token_ids=[1])]
+    pieces.append(delta(token_ids=[2], tool_calls=[common_pb2.ToolCallDelta(index=0, id="call_1", name=name)]))
+    for i, frag in enumerate(TOOL_ARGUMENT_PIECES):
+        pieces.append(delta(token_ids=[3 + i], tool_calls=[common_pb2.ToolCallDelta(index=0, arguments=frag)]))
+    done = common_pb2.Complete(
+        finish_reason=common_pb2.FINISH_REASON_TOOL_CALLS,
+        usage=common_pb2.Usage(prompt_tokens=3, completion_tokens=5),
+        tool_calls=[common_pb2.ToolCall(id="call_1", name=name, arguments="".join(TOOL_ARGUMENT_PIECES))],
+    )
+    return [inference_pb2.GenerateResponse(delta=p) for p in pieces] + [inference_pb2.GenerateResponse(complete=done)]

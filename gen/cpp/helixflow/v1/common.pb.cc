@@ -24,8 +24,10 @@ namespace helixflow {
 namespace v1 {
 PROTOBUF_CONSTEXPR ChatMessage::ChatMessage(
     ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.content_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+    /*decltype(_impl_.tool_calls_)*/{}
+  , /*decltype(_impl_.content_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.tool_call_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.role_)*/0
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct ChatMessageDefaultTypeInternal {
@@ -37,6 +39,66 @@ struct ChatMessageDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ChatMessageDefaultTypeInternal _ChatMessage_default_instance_;
+PROTOBUF_CONSTEXPR Tool::Tool(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.description_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.parameters_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ToolDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ToolDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ToolDefaultTypeInternal() {}
+  union {
+    Tool _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ToolDefaultTypeInternal _Tool_default_instance_;
+PROTOBUF_CONSTEXPR ToolChoice::ToolChoice(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.choice_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}
+  , /*decltype(_impl_._oneof_case_)*/{}} {}
+struct ToolChoiceDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ToolChoiceDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ToolChoiceDefaultTypeInternal() {}
+  union {
+    ToolChoice _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ToolChoiceDefaultTypeInternal _ToolChoice_default_instance_;
+PROTOBUF_CONSTEXPR ToolCall::ToolCall(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.arguments_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ToolCallDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ToolCallDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ToolCallDefaultTypeInternal() {}
+  union {
+    ToolCall _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ToolCallDefaultTypeInternal _ToolCall_default_instance_;
+PROTOBUF_CONSTEXPR ToolCallDelta::ToolCallDelta(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.arguments_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.index_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ToolCallDeltaDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ToolCallDeltaDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ToolCallDeltaDefaultTypeInternal() {}
+  union {
+    ToolCallDelta _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ToolCallDeltaDefaultTypeInternal _ToolCallDelta_default_instance_;
 PROTOBUF_CONSTEXPR ChatMessages::ChatMessages(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.messages_)*/{}
@@ -175,6 +237,7 @@ PROTOBUF_CONSTEXPR TokenDelta::TokenDelta(
     /*decltype(_impl_.token_ids_)*/{}
   , /*decltype(_impl_._token_ids_cached_byte_size_)*/{0}
   , /*decltype(_impl_.logprobs_)*/{}
+  , /*decltype(_impl_.tool_calls_)*/{}
   , /*decltype(_impl_.text_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct TokenDeltaDefaultTypeInternal {
@@ -188,7 +251,8 @@ struct TokenDeltaDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 TokenDeltaDefaultTypeInternal _TokenDelta_default_instance_;
 PROTOBUF_CONSTEXPR Complete::Complete(
     ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.usage_)*/nullptr
+    /*decltype(_impl_.tool_calls_)*/{}
+  , /*decltype(_impl_.usage_)*/nullptr
   , /*decltype(_impl_.timings_)*/nullptr
   , /*decltype(_impl_.finish_reason_)*/0
   , /*decltype(_impl_.matched_stop_)*/{}
@@ -205,8 +269,8 @@ struct CompleteDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 CompleteDefaultTypeInternal _Complete_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fcommon_2eproto[11];
-static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[4];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fcommon_2eproto[15];
+static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[5];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fcommon_2eproto = nullptr;
 
 const uint32_t TableStruct_helixflow_2fv1_2fcommon_2eproto::offsets[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
@@ -219,6 +283,45 @@ const uint32_t TableStruct_helixflow_2fv1_2fcommon_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ChatMessage, _impl_.role_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ChatMessage, _impl_.content_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ChatMessage, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ChatMessage, _impl_.tool_calls_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ChatMessage, _impl_.tool_call_id_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Tool, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Tool, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Tool, _impl_.description_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Tool, _impl_.parameters_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolChoice, _internal_metadata_),
+  ~0u,  // no _extensions_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolChoice, _impl_._oneof_case_[0]),
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  ::_pbi::kInvalidFieldOffsetTag,
+  ::_pbi::kInvalidFieldOffsetTag,
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolChoice, _impl_.choice_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCall, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCall, _impl_.id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCall, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCall, _impl_.arguments_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCallDelta, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCallDelta, _impl_.index_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCallDelta, _impl_.id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCallDelta, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ToolCallDelta, _impl_.arguments_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ChatMessages, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -327,6 +430,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fcommon_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::TokenDelta, _impl_.text_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::TokenDelta, _impl_.token_ids_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::TokenDelta, _impl_.logprobs_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::TokenDelta, _impl_.tool_calls_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::Complete, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -338,24 +442,33 @@ const uint32_t TableStruct_helixflow_2fv1_2fcommon_2eproto::offsets[] PROTOBUF_S
   ::_pbi::kInvalidFieldOffsetTag,
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::Complete, _impl_.usage_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::Complete, _impl_.timings_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Complete, _impl_.tool_calls_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::Complete, _impl_.matched_stop_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::helixflow::v1::ChatMessage)},
-  { 9, -1, -1, sizeof(::helixflow::v1::ChatMessages)},
-  { 16, -1, -1, sizeof(::helixflow::v1::TokenIds)},
-  { 23, -1, -1, sizeof(::helixflow::v1::StructuredOutput)},
-  { 33, 54, -1, sizeof(::helixflow::v1::SamplingParams)},
-  { 69, -1, -1, sizeof(::helixflow::v1::Usage)},
-  { 78, -1, -1, sizeof(::helixflow::v1::Timings)},
-  { 87, -1, -1, sizeof(::helixflow::v1::TopLogprob)},
-  { 97, -1, -1, sizeof(::helixflow::v1::TokenLogprob)},
-  { 108, -1, -1, sizeof(::helixflow::v1::TokenDelta)},
-  { 117, -1, -1, sizeof(::helixflow::v1::Complete)},
+  { 11, -1, -1, sizeof(::helixflow::v1::Tool)},
+  { 20, -1, -1, sizeof(::helixflow::v1::ToolChoice)},
+  { 29, -1, -1, sizeof(::helixflow::v1::ToolCall)},
+  { 38, -1, -1, sizeof(::helixflow::v1::ToolCallDelta)},
+  { 48, -1, -1, sizeof(::helixflow::v1::ChatMessages)},
+  { 55, -1, -1, sizeof(::helixflow::v1::TokenIds)},
+  { 62, -1, -1, sizeof(::helixflow::v1::StructuredOutput)},
+  { 72, 93, -1, sizeof(::helixflow::v1::SamplingParams)},
+  { 108, -1, -1, sizeof(::helixflow::v1::Usage)},
+  { 117, -1, -1, sizeof(::helixflow::v1::Timings)},
+  { 126, -1, -1, sizeof(::helixflow::v1::TopLogprob)},
+  { 136, -1, -1, sizeof(::helixflow::v1::TokenLogprob)},
+  { 147, -1, -1, sizeof(::helixflow::v1::TokenDelta)},
+  { 157, -1, -1, sizeof(::helixflow::v1::Complete)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_ChatMessage_default_instance_._instance,
+  &::helixflow::v1::_Tool_default_instance_._instance,
+  &::helixflow::v1::_ToolChoice_default_instance_._instance,
+  &::helixflow::v1::_ToolCall_default_instance_._instance,
+  &::helixflow::v1::_ToolCallDelta_default_instance_._instance,
   &::helixflow::v1::_ChatMessages_default_instance_._instance,
   &::helixflow::v1::_TokenIds_default_instance_._instance,
   &::helixflow::v1::_StructuredOutput_default_instance_._instance,
@@ -370,93 +483,112 @@ static const ::_pb::Message* const file_default_instances[] = {
 
 const char descriptor_table_protodef_helixflow_2fv1_2fcommon_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\031helixflow/v1/common.proto\022\014helixflow.v"
-  "1\032\036google/protobuf/duration.proto\"c\n\013Cha"
-  "tMessage\022&\n\004role\030\001 \001(\0162\022.helixflow.v1.Ro"
-  "leR\004role\022\030\n\007content\030\002 \001(\tR\007content\022\022\n\004na"
-  "me\030\003 \001(\tR\004name\"E\n\014ChatMessages\0225\n\010messag"
-  "es\030\001 \003(\0132\031.helixflow.v1.ChatMessageR\010mes"
-  "sages\"\034\n\010TokenIds\022\020\n\003ids\030\001 \003(\rR\003ids\"q\n\020S"
-  "tructuredOutput\022!\n\013json_schema\030\001 \001(\tH\000R\n"
-  "jsonSchema\022\026\n\005regex\030\002 \001(\tH\000R\005regex\022\032\n\007gr"
-  "ammar\030\003 \001(\tH\000R\007grammarB\006\n\004kind\"\220\006\n\016Sampl"
-  "ingParams\022%\n\013temperature\030\001 \001(\002H\000R\013temper"
-  "ature\210\001\001\022\030\n\005top_p\030\002 \001(\002H\001R\004topP\210\001\001\022\030\n\005to"
-  "p_k\030\003 \001(\rH\002R\004topK\210\001\001\022\030\n\005min_p\030\004 \001(\002H\003R\004m"
-  "inP\210\001\001\022\"\n\nmax_tokens\030\005 \001(\rH\004R\tmaxTokens\210"
-  "\001\001\022\"\n\nignore_eos\030\006 \001(\010H\005R\tignoreEos\210\001\001\022\022"
-  "\n\004stop\030\007 \003(\tR\004stop\022$\n\016stop_token_ids\030\010 \003"
-  "(\rR\014stopTokenIds\022\027\n\004seed\030\t \001(\004H\006R\004seed\210\001"
-  "\001\022.\n\020presence_penalty\030\n \001(\002H\007R\017presenceP"
-  "enalty\210\001\001\0220\n\021frequency_penalty\030\013 \001(\002H\010R\020"
-  "frequencyPenalty\210\001\001\0222\n\022repetition_penalt"
-  "y\030\014 \001(\002H\tR\021repetitionPenalty\210\001\001\022\037\n\010logpr"
-  "obs\030\r \001(\010H\nR\010logprobs\210\001\001\022&\n\014top_logprobs"
-  "\030\016 \001(\rH\013R\013topLogprobs\210\001\001\022K\n\021structured_o"
-  "utput\030\017 \001(\0132\036.helixflow.v1.StructuredOut"
-  "putR\020structuredOutputB\016\n\014_temperatureB\010\n"
-  "\006_top_pB\010\n\006_top_kB\010\n\006_min_pB\r\n\013_max_toke"
-  "nsB\r\n\013_ignore_eosB\007\n\005_seedB\023\n\021_presence_"
-  "penaltyB\024\n\022_frequency_penaltyB\025\n\023_repeti"
-  "tion_penaltyB\013\n\t_logprobsB\017\n\r_top_logpro"
-  "bsJ\004\010\020\020\021R\007best_of\"~\n\005Usage\022#\n\rprompt_tok"
-  "ens\030\001 \001(\rR\014promptTokens\022+\n\021completion_to"
-  "kens\030\002 \001(\rR\020completionTokens\022#\n\rcached_t"
-  "okens\030\003 \001(\rR\014cachedTokens\"\265\001\n\007Timings\022/\n"
-  "\005queue\030\001 \001(\0132\031.google.protobuf.DurationR"
-  "\005queue\022H\n\023time_to_first_token\030\002 \001(\0132\031.go"
-  "ogle.protobuf.DurationR\020timeToFirstToken"
-  "\022/\n\005total\030\003 \001(\0132\031.google.protobuf.Durati"
-  "onR\005total\"m\n\nTopLogprob\022\031\n\010token_id\030\001 \001("
-  "\rR\007tokenId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logp"
-  "rob\030\003 \001(\002R\007logprob\022\024\n\005bytes\030\004 \001(\014R\005bytes"
-  "\"\233\001\n\014TokenLogprob\022\031\n\010token_id\030\001 \001(\rR\007tok"
-  "enId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logprob\030\003 "
-  "\001(\002R\007logprob\022\024\n\005bytes\030\004 \001(\014R\005bytes\022*\n\003to"
-  "p\030\005 \003(\0132\030.helixflow.v1.TopLogprobR\003top\"u"
-  "\n\nTokenDelta\022\022\n\004text\030\001 \001(\tR\004text\022\033\n\ttoke"
-  "n_ids\030\002 \003(\rR\010tokenIds\0226\n\010logprobs\030\003 \003(\0132"
-  "\032.helixflow.v1.TokenLogprobR\010logprobs\"\200\002"
-  "\n\010Complete\022\?\n\rfinish_reason\030\001 \001(\0162\032.heli"
-  "xflow.v1.FinishReasonR\014finishReason\022!\n\013s"
-  "top_string\030\002 \001(\tH\000R\nstopString\022$\n\rstop_t"
-  "oken_id\030\003 \001(\rH\000R\013stopTokenId\022)\n\005usage\030\004 "
-  "\001(\0132\023.helixflow.v1.UsageR\005usage\022/\n\007timin"
-  "gs\030\005 \001(\0132\025.helixflow.v1.TimingsR\007timings"
-  "B\016\n\014matched_stop*P\n\004Role\022\024\n\020ROLE_UNSPECI"
-  "FIED\020\000\022\017\n\013ROLE_SYSTEM\020\001\022\r\n\tROLE_USER\020\002\022\022"
-  "\n\016ROLE_ASSISTANT\020\003*\212\001\n\016ConstraintKind\022\037\n"
-  "\033CONSTRAINT_KIND_UNSPECIFIED\020\000\022\037\n\033CONSTR"
-  "AINT_KIND_JSON_SCHEMA\020\001\022\031\n\025CONSTRAINT_KI"
-  "ND_REGEX\020\002\022\033\n\027CONSTRAINT_KIND_GRAMMAR\020\003*"
-  "\225\001\n\014FinishReason\022\035\n\031FINISH_REASON_UNSPEC"
-  "IFIED\020\000\022\026\n\022FINISH_REASON_STOP\020\001\022\030\n\024FINIS"
-  "H_REASON_LENGTH\020\002\022\033\n\027FINISH_REASON_CANCE"
-  "LLED\020\003\022\027\n\023FINISH_REASON_ERROR\020\004*\230\004\n\013Erro"
-  "rReason\022\034\n\030ERROR_REASON_UNSPECIFIED\020\000\022!\n"
-  "\035ERROR_REASON_INVALID_ARGUMENT\020\001\022 \n\034ERRO"
-  "R_REASON_PROMPT_TOO_LONG\020\002\022\'\n#ERROR_REAS"
-  "ON_UNSUPPORTED_CONSTRAINT\020\003\022 \n\034ERROR_REA"
-  "SON_MODEL_NOT_FOUND\020\004\022\033\n\027ERROR_REASON_QU"
-  "EUE_FULL\020\005\022\037\n\033ERROR_REASON_RATE_LIMIT_RP"
-  "M\020\006\022\037\n\033ERROR_REASON_RATE_LIMIT_TPM\020\007\022\"\n\036"
-  "ERROR_REASON_CONCURRENCY_LIMIT\020\010\022 \n\034ERRO"
-  "R_REASON_UNAUTHENTICATED\020\t\022\"\n\036ERROR_REAS"
-  "ON_PERMISSION_DENIED\020\n\022\032\n\026ERROR_REASON_N"
-  "O_WORKER\020\013\022\034\n\030ERROR_REASON_WORKER_LOST\020\014"
-  "\022\031\n\025ERROR_REASON_DRAINING\020\r\022\031\n\025ERROR_REA"
-  "SON_INTERNAL\020\016\022\"\n\036ERROR_REASON_DEADLINE_"
-  "EXCEEDED\020\017B\?\n\020dev.helixflow.v1P\001Z)helixf"
-  "low/gen/go/helixflow/v1;helixflowv1b\006pro"
-  "to3"
+  "1\032\036google/protobuf/duration.proto\"\274\001\n\013Ch"
+  "atMessage\022&\n\004role\030\001 \001(\0162\022.helixflow.v1.R"
+  "oleR\004role\022\030\n\007content\030\002 \001(\tR\007content\022\022\n\004n"
+  "ame\030\003 \001(\tR\004name\0225\n\ntool_calls\030\004 \003(\0132\026.he"
+  "lixflow.v1.ToolCallR\ttoolCalls\022 \n\014tool_c"
+  "all_id\030\005 \001(\tR\ntoolCallId\"\\\n\004Tool\022\022\n\004name"
+  "\030\001 \001(\tR\004name\022 \n\013description\030\002 \001(\tR\013descr"
+  "iption\022\036\n\nparameters\030\003 \001(\tR\nparameters\"q"
+  "\n\nToolChoice\0222\n\004mode\030\001 \001(\0162\034.helixflow.v"
+  "1.ToolChoiceModeH\000R\004mode\022%\n\rfunction_nam"
+  "e\030\002 \001(\tH\000R\014functionNameB\010\n\006choice\"L\n\010Too"
+  "lCall\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004name\030\002 \001(\tR\004nam"
+  "e\022\034\n\targuments\030\003 \001(\tR\targuments\"g\n\rToolC"
+  "allDelta\022\024\n\005index\030\001 \001(\rR\005index\022\016\n\002id\030\002 \001"
+  "(\tR\002id\022\022\n\004name\030\003 \001(\tR\004name\022\034\n\targuments\030"
+  "\004 \001(\tR\targuments\"E\n\014ChatMessages\0225\n\010mess"
+  "ages\030\001 \003(\0132\031.helixflow.v1.ChatMessageR\010m"
+  "essages\"\034\n\010TokenIds\022\020\n\003ids\030\001 \003(\rR\003ids\"q\n"
+  "\020StructuredOutput\022!\n\013json_schema\030\001 \001(\tH\000"
+  "R\njsonSchema\022\026\n\005regex\030\002 \001(\tH\000R\005regex\022\032\n\007"
+  "grammar\030\003 \001(\tH\000R\007grammarB\006\n\004kind\"\220\006\n\016Sam"
+  "plingParams\022%\n\013temperature\030\001 \001(\002H\000R\013temp"
+  "erature\210\001\001\022\030\n\005top_p\030\002 \001(\002H\001R\004topP\210\001\001\022\030\n\005"
+  "top_k\030\003 \001(\rH\002R\004topK\210\001\001\022\030\n\005min_p\030\004 \001(\002H\003R"
+  "\004minP\210\001\001\022\"\n\nmax_tokens\030\005 \001(\rH\004R\tmaxToken"
+  "s\210\001\001\022\"\n\nignore_eos\030\006 \001(\010H\005R\tignoreEos\210\001\001"
+  "\022\022\n\004stop\030\007 \003(\tR\004stop\022$\n\016stop_token_ids\030\010"
+  " \003(\rR\014stopTokenIds\022\027\n\004seed\030\t \001(\004H\006R\004seed"
+  "\210\001\001\022.\n\020presence_penalty\030\n \001(\002H\007R\017presenc"
+  "ePenalty\210\001\001\0220\n\021frequency_penalty\030\013 \001(\002H\010"
+  "R\020frequencyPenalty\210\001\001\0222\n\022repetition_pena"
+  "lty\030\014 \001(\002H\tR\021repetitionPenalty\210\001\001\022\037\n\010log"
+  "probs\030\r \001(\010H\nR\010logprobs\210\001\001\022&\n\014top_logpro"
+  "bs\030\016 \001(\rH\013R\013topLogprobs\210\001\001\022K\n\021structured"
+  "_output\030\017 \001(\0132\036.helixflow.v1.StructuredO"
+  "utputR\020structuredOutputB\016\n\014_temperatureB"
+  "\010\n\006_top_pB\010\n\006_top_kB\010\n\006_min_pB\r\n\013_max_to"
+  "kensB\r\n\013_ignore_eosB\007\n\005_seedB\023\n\021_presenc"
+  "e_penaltyB\024\n\022_frequency_penaltyB\025\n\023_repe"
+  "tition_penaltyB\013\n\t_logprobsB\017\n\r_top_logp"
+  "robsJ\004\010\020\020\021R\007best_of\"~\n\005Usage\022#\n\rprompt_t"
+  "okens\030\001 \001(\rR\014promptTokens\022+\n\021completion_"
+  "tokens\030\002 \001(\rR\020completionTokens\022#\n\rcached"
+  "_tokens\030\003 \001(\rR\014cachedTokens\"\265\001\n\007Timings\022"
+  "/\n\005queue\030\001 \001(\0132\031.google.protobuf.Duratio"
+  "nR\005queue\022H\n\023time_to_first_token\030\002 \001(\0132\031."
+  "google.protobuf.DurationR\020timeToFirstTok"
+  "en\022/\n\005total\030\003 \001(\0132\031.google.protobuf.Dura"
+  "tionR\005total\"m\n\nTopLogprob\022\031\n\010token_id\030\001 "
+  "\001(\rR\007tokenId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007lo"
+  "gprob\030\003 \001(\002R\007logprob\022\024\n\005bytes\030\004 \001(\014R\005byt"
+  "es\"\233\001\n\014TokenLogprob\022\031\n\010token_id\030\001 \001(\rR\007t"
+  "okenId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logprob\030"
+  "\003 \001(\002R\007logprob\022\024\n\005bytes\030\004 \001(\014R\005bytes\022*\n\003"
+  "top\030\005 \003(\0132\030.helixflow.v1.TopLogprobR\003top"
+  "\"\261\001\n\nTokenDelta\022\022\n\004text\030\001 \001(\tR\004text\022\033\n\tt"
+  "oken_ids\030\002 \003(\rR\010tokenIds\0226\n\010logprobs\030\003 \003"
+  "(\0132\032.helixflow.v1.TokenLogprobR\010logprobs"
+  "\022:\n\ntool_calls\030\004 \003(\0132\033.helixflow.v1.Tool"
+  "CallDeltaR\ttoolCalls\"\267\002\n\010Complete\022\?\n\rfin"
+  "ish_reason\030\001 \001(\0162\032.helixflow.v1.FinishRe"
+  "asonR\014finishReason\022!\n\013stop_string\030\002 \001(\tH"
+  "\000R\nstopString\022$\n\rstop_token_id\030\003 \001(\rH\000R\013"
+  "stopTokenId\022)\n\005usage\030\004 \001(\0132\023.helixflow.v"
+  "1.UsageR\005usage\022/\n\007timings\030\005 \001(\0132\025.helixf"
+  "low.v1.TimingsR\007timings\0225\n\ntool_calls\030\006 "
+  "\003(\0132\026.helixflow.v1.ToolCallR\ttoolCallsB\016"
+  "\n\014matched_stop*_\n\004Role\022\024\n\020ROLE_UNSPECIFI"
+  "ED\020\000\022\017\n\013ROLE_SYSTEM\020\001\022\r\n\tROLE_USER\020\002\022\022\n\016"
+  "ROLE_ASSISTANT\020\003\022\r\n\tROLE_TOOL\020\004*\207\001\n\016Tool"
+  "ChoiceMode\022 \n\034TOOL_CHOICE_MODE_UNSPECIFI"
+  "ED\020\000\022\031\n\025TOOL_CHOICE_MODE_AUTO\020\001\022\031\n\025TOOL_"
+  "CHOICE_MODE_NONE\020\002\022\035\n\031TOOL_CHOICE_MODE_R"
+  "EQUIRED\020\003*\212\001\n\016ConstraintKind\022\037\n\033CONSTRAI"
+  "NT_KIND_UNSPECIFIED\020\000\022\037\n\033CONSTRAINT_KIND"
+  "_JSON_SCHEMA\020\001\022\031\n\025CONSTRAINT_KIND_REGEX\020"
+  "\002\022\033\n\027CONSTRAINT_KIND_GRAMMAR\020\003*\263\001\n\014Finis"
+  "hReason\022\035\n\031FINISH_REASON_UNSPECIFIED\020\000\022\026"
+  "\n\022FINISH_REASON_STOP\020\001\022\030\n\024FINISH_REASON_"
+  "LENGTH\020\002\022\033\n\027FINISH_REASON_CANCELLED\020\003\022\027\n"
+  "\023FINISH_REASON_ERROR\020\004\022\034\n\030FINISH_REASON_"
+  "TOOL_CALLS\020\005*\230\004\n\013ErrorReason\022\034\n\030ERROR_RE"
+  "ASON_UNSPECIFIED\020\000\022!\n\035ERROR_REASON_INVAL"
+  "ID_ARGUMENT\020\001\022 \n\034ERROR_REASON_PROMPT_TOO"
+  "_LONG\020\002\022\'\n#ERROR_REASON_UNSUPPORTED_CONS"
+  "TRAINT\020\003\022 \n\034ERROR_REASON_MODEL_NOT_FOUND"
+  "\020\004\022\033\n\027ERROR_REASON_QUEUE_FULL\020\005\022\037\n\033ERROR"
+  "_REASON_RATE_LIMIT_RPM\020\006\022\037\n\033ERROR_REASON"
+  "_RATE_LIMIT_TPM\020\007\022\"\n\036ERROR_REASON_CONCUR"
+  "RENCY_LIMIT\020\010\022 \n\034ERROR_REASON_UNAUTHENTI"
+  "CATED\020\t\022\"\n\036ERROR_REASON_PERMISSION_DENIE"
+  "D\020\n\022\032\n\026ERROR_REASON_NO_WORKER\020\013\022\034\n\030ERROR"
+  "_REASON_WORKER_LOST\020\014\022\031\n\025ERROR_REASON_DR"
+  "AINING\020\r\022\031\n\025ERROR_REASON_INTERNAL\020\016\022\"\n\036E"
+  "RROR_REASON_DEADLINE_EXCEEDED\020\017B\?\n\020dev.h"
+  "elixflow.v1P\001Z)helixflow/gen/go/helixflo"
+  "w/v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fcommon_2eproto_deps[1] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fcommon_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fcommon_2eproto = {
-    false, false, 3123, descriptor_table_protodef_helixflow_2fv1_2fcommon_2eproto,
+    false, false, 3904, descriptor_table_protodef_helixflow_2fv1_2fcommon_2eproto,
     "helixflow/v1/common.proto",
-    &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once, descriptor_table_helixflow_2fv1_2fcommon_2eproto_deps, 1, 11,
+    &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once, descriptor_table_helixflow_2fv1_2fcommon_2eproto_deps, 1, 15,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fcommon_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fcommon_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fcommon_2eproto,
@@ -479,6 +611,23 @@ bool Role_IsValid(int value) {
     case 1:
     case 2:
     case 3:
+    case 4:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ToolChoiceMode_descriptor() {
+  ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
+  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[1];
+}
+bool ToolChoiceMode_IsValid(int value) {
+  switch (value) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
       return true;
     default:
       return false;
@@ -487,7 +636,7 @@ bool Role_IsValid(int value) {
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ConstraintKind_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
-  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[1];
+  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[2];
 }
 bool ConstraintKind_IsValid(int value) {
   switch (value) {
@@ -503,7 +652,7 @@ bool ConstraintKind_IsValid(int value) {
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* FinishReason_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
-  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[2];
+  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[3];
 }
 bool FinishReason_IsValid(int value) {
   switch (value) {
@@ -512,6 +661,7 @@ bool FinishReason_IsValid(int value) {
     case 2:
     case 3:
     case 4:
+    case 5:
       return true;
     default:
       return false;
@@ -520,7 +670,7 @@ bool FinishReason_IsValid(int value) {
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ErrorReason_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
-  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[3];
+  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[4];
 }
 bool ErrorReason_IsValid(int value) {
   switch (value) {
@@ -563,8 +713,10 @@ ChatMessage::ChatMessage(const ChatMessage& from)
   : ::PROTOBUF_NAMESPACE_ID::Message() {
   ChatMessage* const _this = this; (void)_this;
   new (&_impl_) Impl_{
-      decltype(_impl_.content_){}
+      decltype(_impl_.tool_calls_){from._impl_.tool_calls_}
+    , decltype(_impl_.content_){}
     , decltype(_impl_.name_){}
+    , decltype(_impl_.tool_call_id_){}
     , decltype(_impl_.role_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
@@ -585,6 +737,14 @@ ChatMessage::ChatMessage(const ChatMessage& from)
     _this->_impl_.name_.Set(from._internal_name(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.tool_call_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tool_call_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_tool_call_id().empty()) {
+    _this->_impl_.tool_call_id_.Set(from._internal_tool_call_id(), 
+      _this->GetArenaForAllocation());
+  }
   _this->_impl_.role_ = from._impl_.role_;
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.ChatMessage)
 }
@@ -594,8 +754,10 @@ inline void ChatMessage::SharedCtor(
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      decltype(_impl_.content_){}
+      decltype(_impl_.tool_calls_){arena}
+    , decltype(_impl_.content_){}
     , decltype(_impl_.name_){}
+    , decltype(_impl_.tool_call_id_){}
     , decltype(_impl_.role_){0}
     , /*decltype(_impl_._cached_size_)*/{}
   };
@@ -606,6 +768,10 @@ inline void ChatMessage::SharedCtor(
   _impl_.name_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.tool_call_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tool_call_id_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -620,8 +786,10 @@ ChatMessage::~ChatMessage() {
 
 inline void ChatMessage::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.tool_calls_.~RepeatedPtrField();
   _impl_.content_.Destroy();
   _impl_.name_.Destroy();
+  _impl_.tool_call_id_.Destroy();
 }
 
 void ChatMessage::SetCachedSize(int size) const {
@@ -634,8 +802,10 @@ void ChatMessage::Clear() {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  _impl_.tool_calls_.Clear();
   _impl_.content_.ClearToEmpty();
   _impl_.name_.ClearToEmpty();
+  _impl_.tool_call_id_.ClearToEmpty();
   _impl_.role_ = 0;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
@@ -672,6 +842,29 @@ const char* ChatMessage::_InternalParse(const char* ptr, ::_pbi::ParseContext* c
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ChatMessage.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_tool_calls(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<34>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // string tool_call_id = 5 [json_name = "toolCallId"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_tool_call_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ChatMessage.tool_call_id"));
         } else
           goto handle_unusual;
         continue;
@@ -731,6 +924,24 @@ uint8_t* ChatMessage::_InternalSerialize(
         3, this->_internal_name(), target);
   }
 
+  // repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_tool_calls_size()); i < n; i++) {
+    const auto& repfield = this->_internal_tool_calls(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(4, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  // string tool_call_id = 5 [json_name = "toolCallId"];
+  if (!this->_internal_tool_call_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_tool_call_id().data(), static_cast<int>(this->_internal_tool_call_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ChatMessage.tool_call_id");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_tool_call_id(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -747,6 +958,13 @@ size_t ChatMessage::ByteSizeLong() const {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  // repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];
+  total_size += 1UL * this->_internal_tool_calls_size();
+  for (const auto& msg : this->_impl_.tool_calls_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
   // string content = 2 [json_name = "content"];
   if (!this->_internal_content().empty()) {
     total_size += 1 +
@@ -759,6 +977,13 @@ size_t ChatMessage::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_name());
+  }
+
+  // string tool_call_id = 5 [json_name = "toolCallId"];
+  if (!this->_internal_tool_call_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_tool_call_id());
   }
 
   // .helixflow.v1.Role role = 1 [json_name = "role"];
@@ -785,11 +1010,15 @@ void ChatMessage::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PR
   uint32_t cached_has_bits = 0;
   (void) cached_has_bits;
 
+  _this->_impl_.tool_calls_.MergeFrom(from._impl_.tool_calls_);
   if (!from._internal_content().empty()) {
     _this->_internal_set_content(from._internal_content());
   }
   if (!from._internal_name().empty()) {
     _this->_internal_set_name(from._internal_name());
+  }
+  if (!from._internal_tool_call_id().empty()) {
+    _this->_internal_set_tool_call_id(from._internal_tool_call_id());
   }
   if (from._internal_role() != 0) {
     _this->_internal_set_role(from._internal_role());
@@ -813,6 +1042,7 @@ void ChatMessage::InternalSwap(ChatMessage* other) {
   auto* lhs_arena = GetArenaForAllocation();
   auto* rhs_arena = other->GetArenaForAllocation();
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.tool_calls_.InternalSwap(&other->_impl_.tool_calls_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.content_, lhs_arena,
       &other->_impl_.content_, rhs_arena
@@ -821,6 +1051,10 @@ void ChatMessage::InternalSwap(ChatMessage* other) {
       &_impl_.name_, lhs_arena,
       &other->_impl_.name_, rhs_arena
   );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.tool_call_id_, lhs_arena,
+      &other->_impl_.tool_call_id_, rhs_arena
+  );
   swap(_impl_.role_, other->_impl_.role_);
 }
 
@@ -828,6 +1062,1204 @@ void ChatMessage::InternalSwap(ChatMessage* other) {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
       file_level_metadata_helixflow_2fv1_2fcommon_2eproto[0]);
+}
+
+// ===================================================================
+
+class Tool::_Internal {
+ public:
+};
+
+Tool::Tool(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.Tool)
+}
+Tool::Tool(const Tool& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  Tool* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.description_){}
+    , decltype(_impl_.parameters_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.description_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.description_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_description().empty()) {
+    _this->_impl_.description_.Set(from._internal_description(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.parameters_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.parameters_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_parameters().empty()) {
+    _this->_impl_.parameters_.Set(from._internal_parameters(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.Tool)
+}
+
+inline void Tool::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.description_){}
+    , decltype(_impl_.parameters_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.description_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.description_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.parameters_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.parameters_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+Tool::~Tool() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.Tool)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void Tool::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.name_.Destroy();
+  _impl_.description_.Destroy();
+  _impl_.parameters_.Destroy();
+}
+
+void Tool::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void Tool::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.Tool)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.name_.ClearToEmpty();
+  _impl_.description_.ClearToEmpty();
+  _impl_.parameters_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* Tool::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string name = 1 [json_name = "name"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.Tool.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string description = 2 [json_name = "description"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_description();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.Tool.description"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string parameters = 3 [json_name = "parameters"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_parameters();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.Tool.parameters"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* Tool::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.Tool)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.Tool.name");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_name(), target);
+  }
+
+  // string description = 2 [json_name = "description"];
+  if (!this->_internal_description().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_description().data(), static_cast<int>(this->_internal_description().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.Tool.description");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_description(), target);
+  }
+
+  // string parameters = 3 [json_name = "parameters"];
+  if (!this->_internal_parameters().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_parameters().data(), static_cast<int>(this->_internal_parameters().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.Tool.parameters");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_parameters(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.Tool)
+  return target;
+}
+
+size_t Tool::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.Tool)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // string description = 2 [json_name = "description"];
+  if (!this->_internal_description().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_description());
+  }
+
+  // string parameters = 3 [json_name = "parameters"];
+  if (!this->_internal_parameters().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_parameters());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData Tool::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    Tool::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*Tool::GetClassData() const { return &_class_data_; }
+
+
+void Tool::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<Tool*>(&to_msg);
+  auto& from = static_cast<const Tool&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.Tool)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (!from._internal_description().empty()) {
+    _this->_internal_set_description(from._internal_description());
+  }
+  if (!from._internal_parameters().empty()) {
+    _this->_internal_set_parameters(from._internal_parameters());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void Tool::CopyFrom(const Tool& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.Tool)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool Tool::IsInitialized() const {
+  return true;
+}
+
+void Tool::InternalSwap(Tool* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.description_, lhs_arena,
+      &other->_impl_.description_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.parameters_, lhs_arena,
+      &other->_impl_.parameters_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata Tool::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[1]);
+}
+
+// ===================================================================
+
+class ToolChoice::_Internal {
+ public:
+};
+
+ToolChoice::ToolChoice(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ToolChoice)
+}
+ToolChoice::ToolChoice(const ToolChoice& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ToolChoice* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.choice_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , /*decltype(_impl_._oneof_case_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  clear_has_choice();
+  switch (from.choice_case()) {
+    case kMode: {
+      _this->_internal_set_mode(from._internal_mode());
+      break;
+    }
+    case kFunctionName: {
+      _this->_internal_set_function_name(from._internal_function_name());
+      break;
+    }
+    case CHOICE_NOT_SET: {
+      break;
+    }
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ToolChoice)
+}
+
+inline void ToolChoice::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.choice_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , /*decltype(_impl_._oneof_case_)*/{}
+  };
+  clear_has_choice();
+}
+
+ToolChoice::~ToolChoice() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ToolChoice)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ToolChoice::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (has_choice()) {
+    clear_choice();
+  }
+}
+
+void ToolChoice::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ToolChoice::clear_choice() {
+// @@protoc_insertion_point(one_of_clear_start:helixflow.v1.ToolChoice)
+  switch (choice_case()) {
+    case kMode: {
+      // No need to clear
+      break;
+    }
+    case kFunctionName: {
+      _impl_.choice_.function_name_.Destroy();
+      break;
+    }
+    case CHOICE_NOT_SET: {
+      break;
+    }
+  }
+  _impl_._oneof_case_[0] = CHOICE_NOT_SET;
+}
+
+
+void ToolChoice::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ToolChoice)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  clear_choice();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ToolChoice::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.ToolChoiceMode mode = 1 [json_name = "mode"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          uint64_t val = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+          _internal_set_mode(static_cast<::helixflow::v1::ToolChoiceMode>(val));
+        } else
+          goto handle_unusual;
+        continue;
+      // string function_name = 2 [json_name = "functionName"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_function_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ToolChoice.function_name"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ToolChoice::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ToolChoice)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.ToolChoiceMode mode = 1 [json_name = "mode"];
+  if (_internal_has_mode()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteEnumToArray(
+      1, this->_internal_mode(), target);
+  }
+
+  // string function_name = 2 [json_name = "functionName"];
+  if (_internal_has_function_name()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_function_name().data(), static_cast<int>(this->_internal_function_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ToolChoice.function_name");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_function_name(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ToolChoice)
+  return target;
+}
+
+size_t ToolChoice::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ToolChoice)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  switch (choice_case()) {
+    // .helixflow.v1.ToolChoiceMode mode = 1 [json_name = "mode"];
+    case kMode: {
+      total_size += 1 +
+        ::_pbi::WireFormatLite::EnumSize(this->_internal_mode());
+      break;
+    }
+    // string function_name = 2 [json_name = "functionName"];
+    case kFunctionName: {
+      total_size += 1 +
+        ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+          this->_internal_function_name());
+      break;
+    }
+    case CHOICE_NOT_SET: {
+      break;
+    }
+  }
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ToolChoice::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ToolChoice::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ToolChoice::GetClassData() const { return &_class_data_; }
+
+
+void ToolChoice::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ToolChoice*>(&to_msg);
+  auto& from = static_cast<const ToolChoice&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ToolChoice)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  switch (from.choice_case()) {
+    case kMode: {
+      _this->_internal_set_mode(from._internal_mode());
+      break;
+    }
+    case kFunctionName: {
+      _this->_internal_set_function_name(from._internal_function_name());
+      break;
+    }
+    case CHOICE_NOT_SET: {
+      break;
+    }
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ToolChoice::CopyFrom(const ToolChoice& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ToolChoice)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ToolChoice::IsInitialized() const {
+  return true;
+}
+
+void ToolChoice::InternalSwap(ToolChoice* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.choice_, other->_impl_.choice_);
+  swap(_impl_._oneof_case_[0], other->_impl_._oneof_case_[0]);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ToolChoice::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[2]);
+}
+
+// ===================================================================
+
+class ToolCall::_Internal {
+ public:
+};
+
+ToolCall::ToolCall(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ToolCall)
+}
+ToolCall::ToolCall(const ToolCall& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ToolCall* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.id_){}
+    , decltype(_impl_.name_){}
+    , decltype(_impl_.arguments_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_id().empty()) {
+    _this->_impl_.id_.Set(from._internal_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.arguments_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.arguments_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_arguments().empty()) {
+    _this->_impl_.arguments_.Set(from._internal_arguments(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ToolCall)
+}
+
+inline void ToolCall::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.id_){}
+    , decltype(_impl_.name_){}
+    , decltype(_impl_.arguments_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.arguments_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.arguments_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+ToolCall::~ToolCall() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ToolCall)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ToolCall::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.id_.Destroy();
+  _impl_.name_.Destroy();
+  _impl_.arguments_.Destroy();
+}
+
+void ToolCall::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ToolCall::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ToolCall)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.id_.ClearToEmpty();
+  _impl_.name_.ClearToEmpty();
+  _impl_.arguments_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ToolCall::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string id = 1 [json_name = "id"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ToolCall.id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string name = 2 [json_name = "name"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ToolCall.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string arguments = 3 [json_name = "arguments"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_arguments();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ToolCall.arguments"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ToolCall::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ToolCall)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string id = 1 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_id().data(), static_cast<int>(this->_internal_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ToolCall.id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_id(), target);
+  }
+
+  // string name = 2 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ToolCall.name");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_name(), target);
+  }
+
+  // string arguments = 3 [json_name = "arguments"];
+  if (!this->_internal_arguments().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_arguments().data(), static_cast<int>(this->_internal_arguments().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ToolCall.arguments");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_arguments(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ToolCall)
+  return target;
+}
+
+size_t ToolCall::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ToolCall)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string id = 1 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_id());
+  }
+
+  // string name = 2 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // string arguments = 3 [json_name = "arguments"];
+  if (!this->_internal_arguments().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_arguments());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ToolCall::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ToolCall::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ToolCall::GetClassData() const { return &_class_data_; }
+
+
+void ToolCall::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ToolCall*>(&to_msg);
+  auto& from = static_cast<const ToolCall&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ToolCall)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_id().empty()) {
+    _this->_internal_set_id(from._internal_id());
+  }
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (!from._internal_arguments().empty()) {
+    _this->_internal_set_arguments(from._internal_arguments());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ToolCall::CopyFrom(const ToolCall& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ToolCall)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ToolCall::IsInitialized() const {
+  return true;
+}
+
+void ToolCall::InternalSwap(ToolCall* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.id_, lhs_arena,
+      &other->_impl_.id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.arguments_, lhs_arena,
+      &other->_impl_.arguments_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ToolCall::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[3]);
+}
+
+// ===================================================================
+
+class ToolCallDelta::_Internal {
+ public:
+};
+
+ToolCallDelta::ToolCallDelta(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ToolCallDelta)
+}
+ToolCallDelta::ToolCallDelta(const ToolCallDelta& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ToolCallDelta* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.id_){}
+    , decltype(_impl_.name_){}
+    , decltype(_impl_.arguments_){}
+    , decltype(_impl_.index_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_id().empty()) {
+    _this->_impl_.id_.Set(from._internal_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.arguments_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.arguments_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_arguments().empty()) {
+    _this->_impl_.arguments_.Set(from._internal_arguments(), 
+      _this->GetArenaForAllocation());
+  }
+  _this->_impl_.index_ = from._impl_.index_;
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ToolCallDelta)
+}
+
+inline void ToolCallDelta::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.id_){}
+    , decltype(_impl_.name_){}
+    , decltype(_impl_.arguments_){}
+    , decltype(_impl_.index_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.arguments_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.arguments_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+ToolCallDelta::~ToolCallDelta() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ToolCallDelta)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ToolCallDelta::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.id_.Destroy();
+  _impl_.name_.Destroy();
+  _impl_.arguments_.Destroy();
+}
+
+void ToolCallDelta::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ToolCallDelta::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ToolCallDelta)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.id_.ClearToEmpty();
+  _impl_.name_.ClearToEmpty();
+  _impl_.arguments_.ClearToEmpty();
+  _impl_.index_ = 0u;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ToolCallDelta::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // uint32 index = 1 [json_name = "index"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.index_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string id = 2 [json_name = "id"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ToolCallDelta.id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string name = 3 [json_name = "name"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ToolCallDelta.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string arguments = 4 [json_name = "arguments"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          auto str = _internal_mutable_arguments();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ToolCallDelta.arguments"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ToolCallDelta::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ToolCallDelta)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // uint32 index = 1 [json_name = "index"];
+  if (this->_internal_index() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(1, this->_internal_index(), target);
+  }
+
+  // string id = 2 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_id().data(), static_cast<int>(this->_internal_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ToolCallDelta.id");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_id(), target);
+  }
+
+  // string name = 3 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ToolCallDelta.name");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_name(), target);
+  }
+
+  // string arguments = 4 [json_name = "arguments"];
+  if (!this->_internal_arguments().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_arguments().data(), static_cast<int>(this->_internal_arguments().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ToolCallDelta.arguments");
+    target = stream->WriteStringMaybeAliased(
+        4, this->_internal_arguments(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ToolCallDelta)
+  return target;
+}
+
+size_t ToolCallDelta::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ToolCallDelta)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string id = 2 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_id());
+  }
+
+  // string name = 3 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // string arguments = 4 [json_name = "arguments"];
+  if (!this->_internal_arguments().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_arguments());
+  }
+
+  // uint32 index = 1 [json_name = "index"];
+  if (this->_internal_index() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_index());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ToolCallDelta::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ToolCallDelta::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ToolCallDelta::GetClassData() const { return &_class_data_; }
+
+
+void ToolCallDelta::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ToolCallDelta*>(&to_msg);
+  auto& from = static_cast<const ToolCallDelta&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ToolCallDelta)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_id().empty()) {
+    _this->_internal_set_id(from._internal_id());
+  }
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (!from._internal_arguments().empty()) {
+    _this->_internal_set_arguments(from._internal_arguments());
+  }
+  if (from._internal_index() != 0) {
+    _this->_internal_set_index(from._internal_index());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ToolCallDelta::CopyFrom(const ToolCallDelta& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ToolCallDelta)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ToolCallDelta::IsInitialized() const {
+  return true;
+}
+
+void ToolCallDelta::InternalSwap(ToolCallDelta* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.id_, lhs_arena,
+      &other->_impl_.id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.arguments_, lhs_arena,
+      &other->_impl_.arguments_, rhs_arena
+  );
+  swap(_impl_.index_, other->_impl_.index_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ToolCallDelta::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[4]);
 }
 
 // ===================================================================
@@ -1012,7 +2444,7 @@ void ChatMessages::InternalSwap(ChatMessages* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata ChatMessages::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[1]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[5]);
 }
 
 // ===================================================================
@@ -1205,7 +2637,7 @@ void TokenIds::InternalSwap(TokenIds* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata TokenIds::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[2]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[6]);
 }
 
 // ===================================================================
@@ -1511,7 +2943,7 @@ void StructuredOutput::InternalSwap(StructuredOutput* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata StructuredOutput::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[3]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[7]);
 }
 
 // ===================================================================
@@ -2159,7 +3591,7 @@ void SamplingParams::InternalSwap(SamplingParams* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata SamplingParams::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[4]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[8]);
 }
 
 // ===================================================================
@@ -2394,7 +3826,7 @@ void Usage::InternalSwap(Usage* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata Usage::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[5]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[9]);
 }
 
 // ===================================================================
@@ -2692,7 +4124,7 @@ void Timings::InternalSwap(Timings* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata Timings::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[6]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[10]);
 }
 
 // ===================================================================
@@ -3012,7 +4444,7 @@ void TopLogprob::InternalSwap(TopLogprob* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata TopLogprob::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[7]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[11]);
 }
 
 // ===================================================================
@@ -3366,7 +4798,7 @@ void TokenLogprob::InternalSwap(TokenLogprob* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata TokenLogprob::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[8]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[12]);
 }
 
 // ===================================================================
@@ -3388,6 +4820,7 @@ TokenDelta::TokenDelta(const TokenDelta& from)
       decltype(_impl_.token_ids_){from._impl_.token_ids_}
     , /*decltype(_impl_._token_ids_cached_byte_size_)*/{0}
     , decltype(_impl_.logprobs_){from._impl_.logprobs_}
+    , decltype(_impl_.tool_calls_){from._impl_.tool_calls_}
     , decltype(_impl_.text_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
@@ -3411,6 +4844,7 @@ inline void TokenDelta::SharedCtor(
       decltype(_impl_.token_ids_){arena}
     , /*decltype(_impl_._token_ids_cached_byte_size_)*/{0}
     , decltype(_impl_.logprobs_){arena}
+    , decltype(_impl_.tool_calls_){arena}
     , decltype(_impl_.text_){}
     , /*decltype(_impl_._cached_size_)*/{}
   };
@@ -3433,6 +4867,7 @@ inline void TokenDelta::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.token_ids_.~RepeatedField();
   _impl_.logprobs_.~RepeatedPtrField();
+  _impl_.tool_calls_.~RepeatedPtrField();
   _impl_.text_.Destroy();
 }
 
@@ -3448,6 +4883,7 @@ void TokenDelta::Clear() {
 
   _impl_.token_ids_.Clear();
   _impl_.logprobs_.Clear();
+  _impl_.tool_calls_.Clear();
   _impl_.text_.ClearToEmpty();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
@@ -3489,6 +4925,19 @@ const char* TokenDelta::_InternalParse(const char* ptr, ::_pbi::ParseContext* ct
             CHK_(ptr);
             if (!ctx->DataAvailable(ptr)) break;
           } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<26>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_tool_calls(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<34>(ptr));
         } else
           goto handle_unusual;
         continue;
@@ -3548,6 +4997,14 @@ uint8_t* TokenDelta::_InternalSerialize(
         InternalWriteMessage(3, repfield, repfield.GetCachedSize(), target, stream);
   }
 
+  // repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_tool_calls_size()); i < n; i++) {
+    const auto& repfield = this->_internal_tool_calls(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(4, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3585,6 +5042,13 @@ size_t TokenDelta::ByteSizeLong() const {
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
   }
 
+  // repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];
+  total_size += 1UL * this->_internal_tool_calls_size();
+  for (const auto& msg : this->_impl_.tool_calls_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
   // string text = 1 [json_name = "text"];
   if (!this->_internal_text().empty()) {
     total_size += 1 +
@@ -3612,6 +5076,7 @@ void TokenDelta::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PRO
 
   _this->_impl_.token_ids_.MergeFrom(from._impl_.token_ids_);
   _this->_impl_.logprobs_.MergeFrom(from._impl_.logprobs_);
+  _this->_impl_.tool_calls_.MergeFrom(from._impl_.tool_calls_);
   if (!from._internal_text().empty()) {
     _this->_internal_set_text(from._internal_text());
   }
@@ -3636,6 +5101,7 @@ void TokenDelta::InternalSwap(TokenDelta* other) {
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   _impl_.token_ids_.InternalSwap(&other->_impl_.token_ids_);
   _impl_.logprobs_.InternalSwap(&other->_impl_.logprobs_);
+  _impl_.tool_calls_.InternalSwap(&other->_impl_.tool_calls_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.text_, lhs_arena,
       &other->_impl_.text_, rhs_arena
@@ -3645,7 +5111,7 @@ void TokenDelta::InternalSwap(TokenDelta* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata TokenDelta::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[9]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[13]);
 }
 
 // ===================================================================
@@ -3674,7 +5140,8 @@ Complete::Complete(const Complete& from)
   : ::PROTOBUF_NAMESPACE_ID::Message() {
   Complete* const _this = this; (void)_this;
   new (&_impl_) Impl_{
-      decltype(_impl_.usage_){nullptr}
+      decltype(_impl_.tool_calls_){from._impl_.tool_calls_}
+    , decltype(_impl_.usage_){nullptr}
     , decltype(_impl_.timings_){nullptr}
     , decltype(_impl_.finish_reason_){}
     , decltype(_impl_.matched_stop_){}
@@ -3711,7 +5178,8 @@ inline void Complete::SharedCtor(
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      decltype(_impl_.usage_){nullptr}
+      decltype(_impl_.tool_calls_){arena}
+    , decltype(_impl_.usage_){nullptr}
     , decltype(_impl_.timings_){nullptr}
     , decltype(_impl_.finish_reason_){0}
     , decltype(_impl_.matched_stop_){}
@@ -3732,6 +5200,7 @@ Complete::~Complete() {
 
 inline void Complete::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.tool_calls_.~RepeatedPtrField();
   if (this != internal_default_instance()) delete _impl_.usage_;
   if (this != internal_default_instance()) delete _impl_.timings_;
   if (has_matched_stop()) {
@@ -3768,6 +5237,7 @@ void Complete::Clear() {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  _impl_.tool_calls_.Clear();
   if (GetArenaForAllocation() == nullptr && _impl_.usage_ != nullptr) {
     delete _impl_.usage_;
   }
@@ -3827,6 +5297,19 @@ const char* Complete::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx)
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
           ptr = ctx->ParseMessage(_internal_mutable_timings(), ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_tool_calls(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<50>(ptr));
         } else
           goto handle_unusual;
         continue;
@@ -3896,6 +5379,14 @@ uint8_t* Complete::_InternalSerialize(
         _Internal::timings(this).GetCachedSize(), target, stream);
   }
 
+  // repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_tool_calls_size()); i < n; i++) {
+    const auto& repfield = this->_internal_tool_calls(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(6, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3911,6 +5402,13 @@ size_t Complete::ByteSizeLong() const {
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
+
+  // repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];
+  total_size += 1UL * this->_internal_tool_calls_size();
+  for (const auto& msg : this->_impl_.tool_calls_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
 
   // .helixflow.v1.Usage usage = 4 [json_name = "usage"];
   if (this->_internal_has_usage()) {
@@ -3967,6 +5465,7 @@ void Complete::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTO
   uint32_t cached_has_bits = 0;
   (void) cached_has_bits;
 
+  _this->_impl_.tool_calls_.MergeFrom(from._impl_.tool_calls_);
   if (from._internal_has_usage()) {
     _this->_internal_mutable_usage()->::helixflow::v1::Usage::MergeFrom(
         from._internal_usage());
@@ -4008,6 +5507,7 @@ bool Complete::IsInitialized() const {
 void Complete::InternalSwap(Complete* other) {
   using std::swap;
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.tool_calls_.InternalSwap(&other->_impl_.tool_calls_);
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(Complete, _impl_.finish_reason_)
       + sizeof(Complete::_impl_.finish_reason_)
@@ -4021,7 +5521,7 @@ void Complete::InternalSwap(Complete* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata Complete::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fcommon_2eproto_getter, &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[10]);
+      file_level_metadata_helixflow_2fv1_2fcommon_2eproto[14]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -4031,6 +5531,22 @@ PROTOBUF_NAMESPACE_OPEN
 template<> PROTOBUF_NOINLINE ::helixflow::v1::ChatMessage*
 Arena::CreateMaybeMessage< ::helixflow::v1::ChatMessage >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::ChatMessage >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::Tool*
+Arena::CreateMaybeMessage< ::helixflow::v1::Tool >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::Tool >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ToolChoice*
+Arena::CreateMaybeMessage< ::helixflow::v1::ToolChoice >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ToolChoice >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ToolCall*
+Arena::CreateMaybeMessage< ::helixflow::v1::ToolCall >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ToolCall >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ToolCallDelta*
+Arena::CreateMaybeMessage< ::helixflow::v1::ToolCallDelta >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ToolCallDelta >(arena);
 }
 template<> PROTOBUF_NOINLINE ::helixflow::v1::ChatMessages*
 Arena::CreateMaybeMessage< ::helixflow::v1::ChatMessages >(Arena* arena) {

@@ -75,6 +75,18 @@ extern TokenIdsDefaultTypeInternal _TokenIds_default_instance_;
 class TokenLogprob;
 struct TokenLogprobDefaultTypeInternal;
 extern TokenLogprobDefaultTypeInternal _TokenLogprob_default_instance_;
+class Tool;
+struct ToolDefaultTypeInternal;
+extern ToolDefaultTypeInternal _Tool_default_instance_;
+class ToolCall;
+struct ToolCallDefaultTypeInternal;
+extern ToolCallDefaultTypeInternal _ToolCall_default_instance_;
+class ToolCallDelta;
+struct ToolCallDeltaDefaultTypeInternal;
+extern ToolCallDeltaDefaultTypeInternal _ToolCallDelta_default_instance_;
+class ToolChoice;
+struct ToolChoiceDefaultTypeInternal;
+extern ToolChoiceDefaultTypeInternal _ToolChoice_default_instance_;
 class TopLogprob;
 struct TopLogprobDefaultTypeInternal;
 extern TopLogprobDefaultTypeInternal _TopLogprob_default_instance_;
@@ -93,6 +105,10 @@ template<> ::helixflow::v1::Timings* Arena::CreateMaybeMessage<::helixflow::v1::
 template<> ::helixflow::v1::TokenDelta* Arena::CreateMaybeMessage<::helixflow::v1::TokenDelta>(Arena*);
 template<> ::helixflow::v1::TokenIds* Arena::CreateMaybeMessage<::helixflow::v1::TokenIds>(Arena*);
 template<> ::helixflow::v1::TokenLogprob* Arena::CreateMaybeMessage<::helixflow::v1::TokenLogprob>(Arena*);
+template<> ::helixflow::v1::Tool* Arena::CreateMaybeMessage<::helixflow::v1::Tool>(Arena*);
+template<> ::helixflow::v1::ToolCall* Arena::CreateMaybeMessage<::helixflow::v1::ToolCall>(Arena*);
+template<> ::helixflow::v1::ToolCallDelta* Arena::CreateMaybeMessage<::helixflow::v1::ToolCallDelta>(Arena*);
+template<> ::helixflow::v1::ToolChoice* Arena::CreateMaybeMessage<::helixflow::v1::ToolChoice>(Arena*);
 template<> ::helixflow::v1::TopLogprob* Arena::CreateMaybeMessage<::helixflow::v1::TopLogprob>(Arena*);
 template<> ::helixflow::v1::Usage* Arena::CreateMaybeMessage<::helixflow::v1::Usage>(Arena*);
 PROTOBUF_NAMESPACE_CLOSE
@@ -104,12 +120,13 @@ enum Role : int {
   ROLE_SYSTEM = 1,
   ROLE_USER = 2,
   ROLE_ASSISTANT = 3,
+  ROLE_TOOL = 4,
   Role_INT_MIN_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::min(),
   Role_INT_MAX_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::max()
 };
 bool Role_IsValid(int value);
 constexpr Role Role_MIN = ROLE_UNSPECIFIED;
-constexpr Role Role_MAX = ROLE_ASSISTANT;
+constexpr Role Role_MAX = ROLE_TOOL;
 constexpr int Role_ARRAYSIZE = Role_MAX + 1;
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* Role_descriptor();
@@ -125,6 +142,33 @@ inline bool Role_Parse(
     ::PROTOBUF_NAMESPACE_ID::ConstStringParam name, Role* value) {
   return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<Role>(
     Role_descriptor(), name, value);
+}
+enum ToolChoiceMode : int {
+  TOOL_CHOICE_MODE_UNSPECIFIED = 0,
+  TOOL_CHOICE_MODE_AUTO = 1,
+  TOOL_CHOICE_MODE_NONE = 2,
+  TOOL_CHOICE_MODE_REQUIRED = 3,
+  ToolChoiceMode_INT_MIN_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::min(),
+  ToolChoiceMode_INT_MAX_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::max()
+};
+bool ToolChoiceMode_IsValid(int value);
+constexpr ToolChoiceMode ToolChoiceMode_MIN = TOOL_CHOICE_MODE_UNSPECIFIED;
+constexpr ToolChoiceMode ToolChoiceMode_MAX = TOOL_CHOICE_MODE_REQUIRED;
+constexpr int ToolChoiceMode_ARRAYSIZE = ToolChoiceMode_MAX + 1;
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ToolChoiceMode_descriptor();
+template<typename T>
+inline const std::string& ToolChoiceMode_Name(T enum_t_value) {
+  static_assert(::std::is_same<T, ToolChoiceMode>::value ||
+    ::std::is_integral<T>::value,
+    "Incorrect type passed to function ToolChoiceMode_Name.");
+  return ::PROTOBUF_NAMESPACE_ID::internal::NameOfEnum(
+    ToolChoiceMode_descriptor(), enum_t_value);
+}
+inline bool ToolChoiceMode_Parse(
+    ::PROTOBUF_NAMESPACE_ID::ConstStringParam name, ToolChoiceMode* value) {
+  return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<ToolChoiceMode>(
+    ToolChoiceMode_descriptor(), name, value);
 }
 enum ConstraintKind : int {
   CONSTRAINT_KIND_UNSPECIFIED = 0,
@@ -159,12 +203,13 @@ enum FinishReason : int {
   FINISH_REASON_LENGTH = 2,
   FINISH_REASON_CANCELLED = 3,
   FINISH_REASON_ERROR = 4,
+  FINISH_REASON_TOOL_CALLS = 5,
   FinishReason_INT_MIN_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::min(),
   FinishReason_INT_MAX_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::max()
 };
 bool FinishReason_IsValid(int value);
 constexpr FinishReason FinishReason_MIN = FINISH_REASON_UNSPECIFIED;
-constexpr FinishReason FinishReason_MAX = FINISH_REASON_ERROR;
+constexpr FinishReason FinishReason_MAX = FINISH_REASON_TOOL_CALLS;
 constexpr int FinishReason_ARRAYSIZE = FinishReason_MAX + 1;
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* FinishReason_descriptor();
@@ -343,10 +388,30 @@ class ChatMessage final :
   // accessors -------------------------------------------------------
 
   enum : int {
+    kToolCallsFieldNumber = 4,
     kContentFieldNumber = 2,
     kNameFieldNumber = 3,
+    kToolCallIdFieldNumber = 5,
     kRoleFieldNumber = 1,
   };
+  // repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];
+  int tool_calls_size() const;
+  private:
+  int _internal_tool_calls_size() const;
+  public:
+  void clear_tool_calls();
+  ::helixflow::v1::ToolCall* mutable_tool_calls(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall >*
+      mutable_tool_calls();
+  private:
+  const ::helixflow::v1::ToolCall& _internal_tool_calls(int index) const;
+  ::helixflow::v1::ToolCall* _internal_add_tool_calls();
+  public:
+  const ::helixflow::v1::ToolCall& tool_calls(int index) const;
+  ::helixflow::v1::ToolCall* add_tool_calls();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall >&
+      tool_calls() const;
+
   // string content = 2 [json_name = "content"];
   void clear_content();
   const std::string& content() const;
@@ -375,6 +440,20 @@ class ChatMessage final :
   std::string* _internal_mutable_name();
   public:
 
+  // string tool_call_id = 5 [json_name = "toolCallId"];
+  void clear_tool_call_id();
+  const std::string& tool_call_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_tool_call_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_tool_call_id();
+  PROTOBUF_NODISCARD std::string* release_tool_call_id();
+  void set_allocated_tool_call_id(std::string* tool_call_id);
+  private:
+  const std::string& _internal_tool_call_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_tool_call_id(const std::string& value);
+  std::string* _internal_mutable_tool_call_id();
+  public:
+
   // .helixflow.v1.Role role = 1 [json_name = "role"];
   void clear_role();
   ::helixflow::v1::Role role() const;
@@ -392,9 +471,768 @@ class ChatMessage final :
   typedef void InternalArenaConstructable_;
   typedef void DestructorSkippable_;
   struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall > tool_calls_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr content_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr tool_call_id_;
     int role_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fcommon_2eproto;
+};
+// -------------------------------------------------------------------
+
+class Tool final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.Tool) */ {
+ public:
+  inline Tool() : Tool(nullptr) {}
+  ~Tool() override;
+  explicit PROTOBUF_CONSTEXPR Tool(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  Tool(const Tool& from);
+  Tool(Tool&& from) noexcept
+    : Tool() {
+    *this = ::std::move(from);
+  }
+
+  inline Tool& operator=(const Tool& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline Tool& operator=(Tool&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const Tool& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const Tool* internal_default_instance() {
+    return reinterpret_cast<const Tool*>(
+               &_Tool_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    1;
+
+  friend void swap(Tool& a, Tool& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(Tool* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(Tool* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  Tool* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<Tool>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const Tool& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const Tool& from) {
+    Tool::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(Tool* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.Tool";
+  }
+  protected:
+  explicit Tool(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kNameFieldNumber = 1,
+    kDescriptionFieldNumber = 2,
+    kParametersFieldNumber = 3,
+  };
+  // string name = 1 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // string description = 2 [json_name = "description"];
+  void clear_description();
+  const std::string& description() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_description(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_description();
+  PROTOBUF_NODISCARD std::string* release_description();
+  void set_allocated_description(std::string* description);
+  private:
+  const std::string& _internal_description() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_description(const std::string& value);
+  std::string* _internal_mutable_description();
+  public:
+
+  // string parameters = 3 [json_name = "parameters"];
+  void clear_parameters();
+  const std::string& parameters() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_parameters(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_parameters();
+  PROTOBUF_NODISCARD std::string* release_parameters();
+  void set_allocated_parameters(std::string* parameters);
+  private:
+  const std::string& _internal_parameters() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_parameters(const std::string& value);
+  std::string* _internal_mutable_parameters();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.Tool)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr description_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr parameters_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fcommon_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ToolChoice final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ToolChoice) */ {
+ public:
+  inline ToolChoice() : ToolChoice(nullptr) {}
+  ~ToolChoice() override;
+  explicit PROTOBUF_CONSTEXPR ToolChoice(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ToolChoice(const ToolChoice& from);
+  ToolChoice(ToolChoice&& from) noexcept
+    : ToolChoice() {
+    *this = ::std::move(from);
+  }
+
+  inline ToolChoice& operator=(const ToolChoice& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ToolChoice& operator=(ToolChoice&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ToolChoice& default_instance() {
+    return *internal_default_instance();
+  }
+  enum ChoiceCase {
+    kMode = 1,
+    kFunctionName = 2,
+    CHOICE_NOT_SET = 0,
+  };
+
+  static inline const ToolChoice* internal_default_instance() {
+    return reinterpret_cast<const ToolChoice*>(
+               &_ToolChoice_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    2;
+
+  friend void swap(ToolChoice& a, ToolChoice& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ToolChoice* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ToolChoice* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ToolChoice* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ToolChoice>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ToolChoice& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ToolChoice& from) {
+    ToolChoice::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ToolChoice* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ToolChoice";
+  }
+  protected:
+  explicit ToolChoice(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModeFieldNumber = 1,
+    kFunctionNameFieldNumber = 2,
+  };
+  // .helixflow.v1.ToolChoiceMode mode = 1 [json_name = "mode"];
+  bool has_mode() const;
+  private:
+  bool _internal_has_mode() const;
+  public:
+  void clear_mode();
+  ::helixflow::v1::ToolChoiceMode mode() const;
+  void set_mode(::helixflow::v1::ToolChoiceMode value);
+  private:
+  ::helixflow::v1::ToolChoiceMode _internal_mode() const;
+  void _internal_set_mode(::helixflow::v1::ToolChoiceMode value);
+  public:
+
+  // string function_name = 2 [json_name = "functionName"];
+  bool has_function_name() const;
+  private:
+  bool _internal_has_function_name() const;
+  public:
+  void clear_function_name();
+  const std::string& function_name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_function_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_function_name();
+  PROTOBUF_NODISCARD std::string* release_function_name();
+  void set_allocated_function_name(std::string* function_name);
+  private:
+  const std::string& _internal_function_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_function_name(const std::string& value);
+  std::string* _internal_mutable_function_name();
+  public:
+
+  void clear_choice();
+  ChoiceCase choice_case() const;
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ToolChoice)
+ private:
+  class _Internal;
+  void set_has_mode();
+  void set_has_function_name();
+
+  inline bool has_choice() const;
+  inline void clear_has_choice();
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    union ChoiceUnion {
+      constexpr ChoiceUnion() : _constinit_{} {}
+        ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized _constinit_;
+      int mode_;
+      ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr function_name_;
+    } choice_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+    uint32_t _oneof_case_[1];
+
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fcommon_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ToolCall final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ToolCall) */ {
+ public:
+  inline ToolCall() : ToolCall(nullptr) {}
+  ~ToolCall() override;
+  explicit PROTOBUF_CONSTEXPR ToolCall(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ToolCall(const ToolCall& from);
+  ToolCall(ToolCall&& from) noexcept
+    : ToolCall() {
+    *this = ::std::move(from);
+  }
+
+  inline ToolCall& operator=(const ToolCall& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ToolCall& operator=(ToolCall&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ToolCall& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ToolCall* internal_default_instance() {
+    return reinterpret_cast<const ToolCall*>(
+               &_ToolCall_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    3;
+
+  friend void swap(ToolCall& a, ToolCall& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ToolCall* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ToolCall* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ToolCall* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ToolCall>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ToolCall& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ToolCall& from) {
+    ToolCall::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ToolCall* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ToolCall";
+  }
+  protected:
+  explicit ToolCall(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kIdFieldNumber = 1,
+    kNameFieldNumber = 2,
+    kArgumentsFieldNumber = 3,
+  };
+  // string id = 1 [json_name = "id"];
+  void clear_id();
+  const std::string& id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_id();
+  PROTOBUF_NODISCARD std::string* release_id();
+  void set_allocated_id(std::string* id);
+  private:
+  const std::string& _internal_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_id(const std::string& value);
+  std::string* _internal_mutable_id();
+  public:
+
+  // string name = 2 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // string arguments = 3 [json_name = "arguments"];
+  void clear_arguments();
+  const std::string& arguments() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_arguments(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_arguments();
+  PROTOBUF_NODISCARD std::string* release_arguments();
+  void set_allocated_arguments(std::string* arguments);
+  private:
+  const std::string& _internal_arguments() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_arguments(const std::string& value);
+  std::string* _internal_mutable_arguments();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ToolCall)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr arguments_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fcommon_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ToolCallDelta final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ToolCallDelta) */ {
+ public:
+  inline ToolCallDelta() : ToolCallDelta(nullptr) {}
+  ~ToolCallDelta() override;
+  explicit PROTOBUF_CONSTEXPR ToolCallDelta(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ToolCallDelta(const ToolCallDelta& from);
+  ToolCallDelta(ToolCallDelta&& from) noexcept
+    : ToolCallDelta() {
+    *this = ::std::move(from);
+  }
+
+  inline ToolCallDelta& operator=(const ToolCallDelta& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ToolCallDelta& operator=(ToolCallDelta&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ToolCallDelta& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ToolCallDelta* internal_default_instance() {
+    return reinterpret_cast<const ToolCallDelta*>(
+               &_ToolCallDelta_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    4;
+
+  friend void swap(ToolCallDelta& a, ToolCallDelta& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ToolCallDelta* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ToolCallDelta* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ToolCallDelta* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ToolCallDelta>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ToolCallDelta& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ToolCallDelta& from) {
+    ToolCallDelta::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ToolCallDelta* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ToolCallDelta";
+  }
+  protected:
+  explicit ToolCallDelta(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kIdFieldNumber = 2,
+    kNameFieldNumber = 3,
+    kArgumentsFieldNumber = 4,
+    kIndexFieldNumber = 1,
+  };
+  // string id = 2 [json_name = "id"];
+  void clear_id();
+  const std::string& id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_id();
+  PROTOBUF_NODISCARD std::string* release_id();
+  void set_allocated_id(std::string* id);
+  private:
+  const std::string& _internal_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_id(const std::string& value);
+  std::string* _internal_mutable_id();
+  public:
+
+  // string name = 3 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // string arguments = 4 [json_name = "arguments"];
+  void clear_arguments();
+  const std::string& arguments() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_arguments(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_arguments();
+  PROTOBUF_NODISCARD std::string* release_arguments();
+  void set_allocated_arguments(std::string* arguments);
+  private:
+  const std::string& _internal_arguments() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_arguments(const std::string& value);
+  std::string* _internal_mutable_arguments();
+  public:
+
+  // uint32 index = 1 [json_name = "index"];
+  void clear_index();
+  uint32_t index() const;
+  void set_index(uint32_t value);
+  private:
+  uint32_t _internal_index() const;
+  void _internal_set_index(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ToolCallDelta)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr arguments_;
+    uint32_t index_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -450,7 +1288,7 @@ class ChatMessages final :
                &_ChatMessages_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    1;
+    5;
 
   friend void swap(ChatMessages& a, ChatMessages& b) {
     a.Swap(&b);
@@ -607,7 +1445,7 @@ class TokenIds final :
                &_TokenIds_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    2;
+    6;
 
   friend void swap(TokenIds& a, TokenIds& b) {
     a.Swap(&b);
@@ -776,7 +1614,7 @@ class StructuredOutput final :
                &_StructuredOutput_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    3;
+    7;
 
   friend void swap(StructuredOutput& a, StructuredOutput& b) {
     a.Swap(&b);
@@ -987,7 +1825,7 @@ class SamplingParams final :
                &_SamplingParams_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    4;
+    8;
 
   friend void swap(SamplingParams& a, SamplingParams& b) {
     a.Swap(&b);
@@ -1376,7 +2214,7 @@ class Usage final :
                &_Usage_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    5;
+    9;
 
   friend void swap(Usage& a, Usage& b) {
     a.Swap(&b);
@@ -1546,7 +2384,7 @@ class Timings final :
                &_Timings_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    6;
+    10;
 
   friend void swap(Timings& a, Timings& b) {
     a.Swap(&b);
@@ -1743,7 +2581,7 @@ class TopLogprob final :
                &_TopLogprob_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    7;
+    11;
 
   friend void swap(TopLogprob& a, TopLogprob& b) {
     a.Swap(&b);
@@ -1934,7 +2772,7 @@ class TokenLogprob final :
                &_TokenLogprob_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    8;
+    12;
 
   friend void swap(TokenLogprob& a, TokenLogprob& b) {
     a.Swap(&b);
@@ -2145,7 +2983,7 @@ class TokenDelta final :
                &_TokenDelta_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    9;
+    13;
 
   friend void swap(TokenDelta& a, TokenDelta& b) {
     a.Swap(&b);
@@ -2220,6 +3058,7 @@ class TokenDelta final :
   enum : int {
     kTokenIdsFieldNumber = 2,
     kLogprobsFieldNumber = 3,
+    kToolCallsFieldNumber = 4,
     kTextFieldNumber = 1,
   };
   // repeated uint32 token_ids = 2 [json_name = "tokenIds"];
@@ -2262,6 +3101,24 @@ class TokenDelta final :
   const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::TokenLogprob >&
       logprobs() const;
 
+  // repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];
+  int tool_calls_size() const;
+  private:
+  int _internal_tool_calls_size() const;
+  public:
+  void clear_tool_calls();
+  ::helixflow::v1::ToolCallDelta* mutable_tool_calls(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCallDelta >*
+      mutable_tool_calls();
+  private:
+  const ::helixflow::v1::ToolCallDelta& _internal_tool_calls(int index) const;
+  ::helixflow::v1::ToolCallDelta* _internal_add_tool_calls();
+  public:
+  const ::helixflow::v1::ToolCallDelta& tool_calls(int index) const;
+  ::helixflow::v1::ToolCallDelta* add_tool_calls();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCallDelta >&
+      tool_calls() const;
+
   // string text = 1 [json_name = "text"];
   void clear_text();
   const std::string& text() const;
@@ -2287,6 +3144,7 @@ class TokenDelta final :
     ::PROTOBUF_NAMESPACE_ID::RepeatedField< uint32_t > token_ids_;
     mutable std::atomic<int> _token_ids_cached_byte_size_;
     ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::TokenLogprob > logprobs_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCallDelta > tool_calls_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr text_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
@@ -2349,7 +3207,7 @@ class Complete final :
                &_Complete_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    10;
+    14;
 
   friend void swap(Complete& a, Complete& b) {
     a.Swap(&b);
@@ -2422,12 +3280,31 @@ class Complete final :
   // accessors -------------------------------------------------------
 
   enum : int {
+    kToolCallsFieldNumber = 6,
     kUsageFieldNumber = 4,
     kTimingsFieldNumber = 5,
     kFinishReasonFieldNumber = 1,
     kStopStringFieldNumber = 2,
     kStopTokenIdFieldNumber = 3,
   };
+  // repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];
+  int tool_calls_size() const;
+  private:
+  int _internal_tool_calls_size() const;
+  public:
+  void clear_tool_calls();
+  ::helixflow::v1::ToolCall* mutable_tool_calls(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall >*
+      mutable_tool_calls();
+  private:
+  const ::helixflow::v1::ToolCall& _internal_tool_calls(int index) const;
+  ::helixflow::v1::ToolCall* _internal_add_tool_calls();
+  public:
+  const ::helixflow::v1::ToolCall& tool_calls(int index) const;
+  ::helixflow::v1::ToolCall* add_tool_calls();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall >&
+      tool_calls() const;
+
   // .helixflow.v1.Usage usage = 4 [json_name = "usage"];
   bool has_usage() const;
   private:
@@ -2519,6 +3396,7 @@ class Complete final :
   typedef void InternalArenaConstructable_;
   typedef void DestructorSkippable_;
   struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall > tool_calls_;
     ::helixflow::v1::Usage* usage_;
     ::helixflow::v1::Timings* timings_;
     int finish_reason_;
@@ -2664,6 +3542,706 @@ inline void ChatMessage::set_allocated_name(std::string* name) {
   }
 #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ChatMessage.name)
+}
+
+// repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];
+inline int ChatMessage::_internal_tool_calls_size() const {
+  return _impl_.tool_calls_.size();
+}
+inline int ChatMessage::tool_calls_size() const {
+  return _internal_tool_calls_size();
+}
+inline void ChatMessage::clear_tool_calls() {
+  _impl_.tool_calls_.Clear();
+}
+inline ::helixflow::v1::ToolCall* ChatMessage::mutable_tool_calls(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ChatMessage.tool_calls)
+  return _impl_.tool_calls_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall >*
+ChatMessage::mutable_tool_calls() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.ChatMessage.tool_calls)
+  return &_impl_.tool_calls_;
+}
+inline const ::helixflow::v1::ToolCall& ChatMessage::_internal_tool_calls(int index) const {
+  return _impl_.tool_calls_.Get(index);
+}
+inline const ::helixflow::v1::ToolCall& ChatMessage::tool_calls(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ChatMessage.tool_calls)
+  return _internal_tool_calls(index);
+}
+inline ::helixflow::v1::ToolCall* ChatMessage::_internal_add_tool_calls() {
+  return _impl_.tool_calls_.Add();
+}
+inline ::helixflow::v1::ToolCall* ChatMessage::add_tool_calls() {
+  ::helixflow::v1::ToolCall* _add = _internal_add_tool_calls();
+  // @@protoc_insertion_point(field_add:helixflow.v1.ChatMessage.tool_calls)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall >&
+ChatMessage::tool_calls() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.ChatMessage.tool_calls)
+  return _impl_.tool_calls_;
+}
+
+// string tool_call_id = 5 [json_name = "toolCallId"];
+inline void ChatMessage::clear_tool_call_id() {
+  _impl_.tool_call_id_.ClearToEmpty();
+}
+inline const std::string& ChatMessage::tool_call_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ChatMessage.tool_call_id)
+  return _internal_tool_call_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ChatMessage::set_tool_call_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.tool_call_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ChatMessage.tool_call_id)
+}
+inline std::string* ChatMessage::mutable_tool_call_id() {
+  std::string* _s = _internal_mutable_tool_call_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ChatMessage.tool_call_id)
+  return _s;
+}
+inline const std::string& ChatMessage::_internal_tool_call_id() const {
+  return _impl_.tool_call_id_.Get();
+}
+inline void ChatMessage::_internal_set_tool_call_id(const std::string& value) {
+  
+  _impl_.tool_call_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ChatMessage::_internal_mutable_tool_call_id() {
+  
+  return _impl_.tool_call_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ChatMessage::release_tool_call_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ChatMessage.tool_call_id)
+  return _impl_.tool_call_id_.Release();
+}
+inline void ChatMessage::set_allocated_tool_call_id(std::string* tool_call_id) {
+  if (tool_call_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.tool_call_id_.SetAllocated(tool_call_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.tool_call_id_.IsDefault()) {
+    _impl_.tool_call_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ChatMessage.tool_call_id)
+}
+
+// -------------------------------------------------------------------
+
+// Tool
+
+// string name = 1 [json_name = "name"];
+inline void Tool::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& Tool::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Tool.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void Tool::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.Tool.name)
+}
+inline std::string* Tool::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Tool.name)
+  return _s;
+}
+inline const std::string& Tool::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void Tool::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* Tool::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* Tool::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Tool.name)
+  return _impl_.name_.Release();
+}
+inline void Tool::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Tool.name)
+}
+
+// string description = 2 [json_name = "description"];
+inline void Tool::clear_description() {
+  _impl_.description_.ClearToEmpty();
+}
+inline const std::string& Tool::description() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Tool.description)
+  return _internal_description();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void Tool::set_description(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.description_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.Tool.description)
+}
+inline std::string* Tool::mutable_description() {
+  std::string* _s = _internal_mutable_description();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Tool.description)
+  return _s;
+}
+inline const std::string& Tool::_internal_description() const {
+  return _impl_.description_.Get();
+}
+inline void Tool::_internal_set_description(const std::string& value) {
+  
+  _impl_.description_.Set(value, GetArenaForAllocation());
+}
+inline std::string* Tool::_internal_mutable_description() {
+  
+  return _impl_.description_.Mutable(GetArenaForAllocation());
+}
+inline std::string* Tool::release_description() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Tool.description)
+  return _impl_.description_.Release();
+}
+inline void Tool::set_allocated_description(std::string* description) {
+  if (description != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.description_.SetAllocated(description, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.description_.IsDefault()) {
+    _impl_.description_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Tool.description)
+}
+
+// string parameters = 3 [json_name = "parameters"];
+inline void Tool::clear_parameters() {
+  _impl_.parameters_.ClearToEmpty();
+}
+inline const std::string& Tool::parameters() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Tool.parameters)
+  return _internal_parameters();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void Tool::set_parameters(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.parameters_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.Tool.parameters)
+}
+inline std::string* Tool::mutable_parameters() {
+  std::string* _s = _internal_mutable_parameters();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Tool.parameters)
+  return _s;
+}
+inline const std::string& Tool::_internal_parameters() const {
+  return _impl_.parameters_.Get();
+}
+inline void Tool::_internal_set_parameters(const std::string& value) {
+  
+  _impl_.parameters_.Set(value, GetArenaForAllocation());
+}
+inline std::string* Tool::_internal_mutable_parameters() {
+  
+  return _impl_.parameters_.Mutable(GetArenaForAllocation());
+}
+inline std::string* Tool::release_parameters() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Tool.parameters)
+  return _impl_.parameters_.Release();
+}
+inline void Tool::set_allocated_parameters(std::string* parameters) {
+  if (parameters != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.parameters_.SetAllocated(parameters, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.parameters_.IsDefault()) {
+    _impl_.parameters_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Tool.parameters)
+}
+
+// -------------------------------------------------------------------
+
+// ToolChoice
+
+// .helixflow.v1.ToolChoiceMode mode = 1 [json_name = "mode"];
+inline bool ToolChoice::_internal_has_mode() const {
+  return choice_case() == kMode;
+}
+inline bool ToolChoice::has_mode() const {
+  return _internal_has_mode();
+}
+inline void ToolChoice::set_has_mode() {
+  _impl_._oneof_case_[0] = kMode;
+}
+inline void ToolChoice::clear_mode() {
+  if (_internal_has_mode()) {
+    _impl_.choice_.mode_ = 0;
+    clear_has_choice();
+  }
+}
+inline ::helixflow::v1::ToolChoiceMode ToolChoice::_internal_mode() const {
+  if (_internal_has_mode()) {
+    return static_cast< ::helixflow::v1::ToolChoiceMode >(_impl_.choice_.mode_);
+  }
+  return static_cast< ::helixflow::v1::ToolChoiceMode >(0);
+}
+inline ::helixflow::v1::ToolChoiceMode ToolChoice::mode() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolChoice.mode)
+  return _internal_mode();
+}
+inline void ToolChoice::_internal_set_mode(::helixflow::v1::ToolChoiceMode value) {
+  if (!_internal_has_mode()) {
+    clear_choice();
+    set_has_mode();
+  }
+  _impl_.choice_.mode_ = value;
+}
+inline void ToolChoice::set_mode(::helixflow::v1::ToolChoiceMode value) {
+  _internal_set_mode(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolChoice.mode)
+}
+
+// string function_name = 2 [json_name = "functionName"];
+inline bool ToolChoice::_internal_has_function_name() const {
+  return choice_case() == kFunctionName;
+}
+inline bool ToolChoice::has_function_name() const {
+  return _internal_has_function_name();
+}
+inline void ToolChoice::set_has_function_name() {
+  _impl_._oneof_case_[0] = kFunctionName;
+}
+inline void ToolChoice::clear_function_name() {
+  if (_internal_has_function_name()) {
+    _impl_.choice_.function_name_.Destroy();
+    clear_has_choice();
+  }
+}
+inline const std::string& ToolChoice::function_name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolChoice.function_name)
+  return _internal_function_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline void ToolChoice::set_function_name(ArgT0&& arg0, ArgT... args) {
+  if (!_internal_has_function_name()) {
+    clear_choice();
+    set_has_function_name();
+    _impl_.choice_.function_name_.InitDefault();
+  }
+  _impl_.choice_.function_name_.Set( static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolChoice.function_name)
+}
+inline std::string* ToolChoice::mutable_function_name() {
+  std::string* _s = _internal_mutable_function_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ToolChoice.function_name)
+  return _s;
+}
+inline const std::string& ToolChoice::_internal_function_name() const {
+  if (_internal_has_function_name()) {
+    return _impl_.choice_.function_name_.Get();
+  }
+  return ::PROTOBUF_NAMESPACE_ID::internal::GetEmptyStringAlreadyInited();
+}
+inline void ToolChoice::_internal_set_function_name(const std::string& value) {
+  if (!_internal_has_function_name()) {
+    clear_choice();
+    set_has_function_name();
+    _impl_.choice_.function_name_.InitDefault();
+  }
+  _impl_.choice_.function_name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ToolChoice::_internal_mutable_function_name() {
+  if (!_internal_has_function_name()) {
+    clear_choice();
+    set_has_function_name();
+    _impl_.choice_.function_name_.InitDefault();
+  }
+  return _impl_.choice_.function_name_.Mutable(      GetArenaForAllocation());
+}
+inline std::string* ToolChoice::release_function_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ToolChoice.function_name)
+  if (_internal_has_function_name()) {
+    clear_has_choice();
+    return _impl_.choice_.function_name_.Release();
+  } else {
+    return nullptr;
+  }
+}
+inline void ToolChoice::set_allocated_function_name(std::string* function_name) {
+  if (has_choice()) {
+    clear_choice();
+  }
+  if (function_name != nullptr) {
+    set_has_function_name();
+    _impl_.choice_.function_name_.InitAllocated(function_name, GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ToolChoice.function_name)
+}
+
+inline bool ToolChoice::has_choice() const {
+  return choice_case() != CHOICE_NOT_SET;
+}
+inline void ToolChoice::clear_has_choice() {
+  _impl_._oneof_case_[0] = CHOICE_NOT_SET;
+}
+inline ToolChoice::ChoiceCase ToolChoice::choice_case() const {
+  return ToolChoice::ChoiceCase(_impl_._oneof_case_[0]);
+}
+// -------------------------------------------------------------------
+
+// ToolCall
+
+// string id = 1 [json_name = "id"];
+inline void ToolCall::clear_id() {
+  _impl_.id_.ClearToEmpty();
+}
+inline const std::string& ToolCall::id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolCall.id)
+  return _internal_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ToolCall::set_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolCall.id)
+}
+inline std::string* ToolCall::mutable_id() {
+  std::string* _s = _internal_mutable_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ToolCall.id)
+  return _s;
+}
+inline const std::string& ToolCall::_internal_id() const {
+  return _impl_.id_.Get();
+}
+inline void ToolCall::_internal_set_id(const std::string& value) {
+  
+  _impl_.id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ToolCall::_internal_mutable_id() {
+  
+  return _impl_.id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ToolCall::release_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ToolCall.id)
+  return _impl_.id_.Release();
+}
+inline void ToolCall::set_allocated_id(std::string* id) {
+  if (id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.id_.SetAllocated(id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.id_.IsDefault()) {
+    _impl_.id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ToolCall.id)
+}
+
+// string name = 2 [json_name = "name"];
+inline void ToolCall::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& ToolCall::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolCall.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ToolCall::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolCall.name)
+}
+inline std::string* ToolCall::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ToolCall.name)
+  return _s;
+}
+inline const std::string& ToolCall::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void ToolCall::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ToolCall::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ToolCall::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ToolCall.name)
+  return _impl_.name_.Release();
+}
+inline void ToolCall::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ToolCall.name)
+}
+
+// string arguments = 3 [json_name = "arguments"];
+inline void ToolCall::clear_arguments() {
+  _impl_.arguments_.ClearToEmpty();
+}
+inline const std::string& ToolCall::arguments() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolCall.arguments)
+  return _internal_arguments();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ToolCall::set_arguments(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.arguments_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolCall.arguments)
+}
+inline std::string* ToolCall::mutable_arguments() {
+  std::string* _s = _internal_mutable_arguments();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ToolCall.arguments)
+  return _s;
+}
+inline const std::string& ToolCall::_internal_arguments() const {
+  return _impl_.arguments_.Get();
+}
+inline void ToolCall::_internal_set_arguments(const std::string& value) {
+  
+  _impl_.arguments_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ToolCall::_internal_mutable_arguments() {
+  
+  return _impl_.arguments_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ToolCall::release_arguments() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ToolCall.arguments)
+  return _impl_.arguments_.Release();
+}
+inline void ToolCall::set_allocated_arguments(std::string* arguments) {
+  if (arguments != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.arguments_.SetAllocated(arguments, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.arguments_.IsDefault()) {
+    _impl_.arguments_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ToolCall.arguments)
+}
+
+// -------------------------------------------------------------------
+
+// ToolCallDelta
+
+// uint32 index = 1 [json_name = "index"];
+inline void ToolCallDelta::clear_index() {
+  _impl_.index_ = 0u;
+}
+inline uint32_t ToolCallDelta::_internal_index() const {
+  return _impl_.index_;
+}
+inline uint32_t ToolCallDelta::index() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolCallDelta.index)
+  return _internal_index();
+}
+inline void ToolCallDelta::_internal_set_index(uint32_t value) {
+  
+  _impl_.index_ = value;
+}
+inline void ToolCallDelta::set_index(uint32_t value) {
+  _internal_set_index(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolCallDelta.index)
+}
+
+// string id = 2 [json_name = "id"];
+inline void ToolCallDelta::clear_id() {
+  _impl_.id_.ClearToEmpty();
+}
+inline const std::string& ToolCallDelta::id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolCallDelta.id)
+  return _internal_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ToolCallDelta::set_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolCallDelta.id)
+}
+inline std::string* ToolCallDelta::mutable_id() {
+  std::string* _s = _internal_mutable_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ToolCallDelta.id)
+  return _s;
+}
+inline const std::string& ToolCallDelta::_internal_id() const {
+  return _impl_.id_.Get();
+}
+inline void ToolCallDelta::_internal_set_id(const std::string& value) {
+  
+  _impl_.id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ToolCallDelta::_internal_mutable_id() {
+  
+  return _impl_.id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ToolCallDelta::release_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ToolCallDelta.id)
+  return _impl_.id_.Release();
+}
+inline void ToolCallDelta::set_allocated_id(std::string* id) {
+  if (id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.id_.SetAllocated(id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.id_.IsDefault()) {
+    _impl_.id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ToolCallDelta.id)
+}
+
+// string name = 3 [json_name = "name"];
+inline void ToolCallDelta::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& ToolCallDelta::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolCallDelta.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ToolCallDelta::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolCallDelta.name)
+}
+inline std::string* ToolCallDelta::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ToolCallDelta.name)
+  return _s;
+}
+inline const std::string& ToolCallDelta::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void ToolCallDelta::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ToolCallDelta::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ToolCallDelta::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ToolCallDelta.name)
+  return _impl_.name_.Release();
+}
+inline void ToolCallDelta::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ToolCallDelta.name)
+}
+
+// string arguments = 4 [json_name = "arguments"];
+inline void ToolCallDelta::clear_arguments() {
+  _impl_.arguments_.ClearToEmpty();
+}
+inline const std::string& ToolCallDelta::arguments() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ToolCallDelta.arguments)
+  return _internal_arguments();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ToolCallDelta::set_arguments(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.arguments_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ToolCallDelta.arguments)
+}
+inline std::string* ToolCallDelta::mutable_arguments() {
+  std::string* _s = _internal_mutable_arguments();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ToolCallDelta.arguments)
+  return _s;
+}
+inline const std::string& ToolCallDelta::_internal_arguments() const {
+  return _impl_.arguments_.Get();
+}
+inline void ToolCallDelta::_internal_set_arguments(const std::string& value) {
+  
+  _impl_.arguments_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ToolCallDelta::_internal_mutable_arguments() {
+  
+  return _impl_.arguments_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ToolCallDelta::release_arguments() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ToolCallDelta.arguments)
+  return _impl_.arguments_.Release();
+}
+inline void ToolCallDelta::set_allocated_arguments(std::string* arguments) {
+  if (arguments != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.arguments_.SetAllocated(arguments, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.arguments_.IsDefault()) {
+    _impl_.arguments_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ToolCallDelta.arguments)
 }
 
 // -------------------------------------------------------------------
@@ -4349,6 +5927,46 @@ TokenDelta::logprobs() const {
   return _impl_.logprobs_;
 }
 
+// repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];
+inline int TokenDelta::_internal_tool_calls_size() const {
+  return _impl_.tool_calls_.size();
+}
+inline int TokenDelta::tool_calls_size() const {
+  return _internal_tool_calls_size();
+}
+inline void TokenDelta::clear_tool_calls() {
+  _impl_.tool_calls_.Clear();
+}
+inline ::helixflow::v1::ToolCallDelta* TokenDelta::mutable_tool_calls(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.TokenDelta.tool_calls)
+  return _impl_.tool_calls_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCallDelta >*
+TokenDelta::mutable_tool_calls() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.TokenDelta.tool_calls)
+  return &_impl_.tool_calls_;
+}
+inline const ::helixflow::v1::ToolCallDelta& TokenDelta::_internal_tool_calls(int index) const {
+  return _impl_.tool_calls_.Get(index);
+}
+inline const ::helixflow::v1::ToolCallDelta& TokenDelta::tool_calls(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.TokenDelta.tool_calls)
+  return _internal_tool_calls(index);
+}
+inline ::helixflow::v1::ToolCallDelta* TokenDelta::_internal_add_tool_calls() {
+  return _impl_.tool_calls_.Add();
+}
+inline ::helixflow::v1::ToolCallDelta* TokenDelta::add_tool_calls() {
+  ::helixflow::v1::ToolCallDelta* _add = _internal_add_tool_calls();
+  // @@protoc_insertion_point(field_add:helixflow.v1.TokenDelta.tool_calls)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCallDelta >&
+TokenDelta::tool_calls() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.TokenDelta.tool_calls)
+  return _impl_.tool_calls_;
+}
+
 // -------------------------------------------------------------------
 
 // Complete
@@ -4668,6 +6286,46 @@ inline void Complete::set_allocated_timings(::helixflow::v1::Timings* timings) {
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Complete.timings)
 }
 
+// repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];
+inline int Complete::_internal_tool_calls_size() const {
+  return _impl_.tool_calls_.size();
+}
+inline int Complete::tool_calls_size() const {
+  return _internal_tool_calls_size();
+}
+inline void Complete::clear_tool_calls() {
+  _impl_.tool_calls_.Clear();
+}
+inline ::helixflow::v1::ToolCall* Complete::mutable_tool_calls(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Complete.tool_calls)
+  return _impl_.tool_calls_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall >*
+Complete::mutable_tool_calls() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.Complete.tool_calls)
+  return &_impl_.tool_calls_;
+}
+inline const ::helixflow::v1::ToolCall& Complete::_internal_tool_calls(int index) const {
+  return _impl_.tool_calls_.Get(index);
+}
+inline const ::helixflow::v1::ToolCall& Complete::tool_calls(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Complete.tool_calls)
+  return _internal_tool_calls(index);
+}
+inline ::helixflow::v1::ToolCall* Complete::_internal_add_tool_calls() {
+  return _impl_.tool_calls_.Add();
+}
+inline ::helixflow::v1::ToolCall* Complete::add_tool_calls() {
+  ::helixflow::v1::ToolCall* _add = _internal_add_tool_calls();
+  // @@protoc_insertion_point(field_add:helixflow.v1.Complete.tool_calls)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::ToolCall >&
+Complete::tool_calls() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.Complete.tool_calls)
+  return _impl_.tool_calls_;
+}
+
 inline bool Complete::has_matched_stop() const {
   return matched_stop_case() != MATCHED_STOP_NOT_SET;
 }
@@ -4700,6 +6358,14 @@ inline Complete::MatchedStopCase Complete::matched_stop_case() const {
 
 // -------------------------------------------------------------------
 
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 
 // @@protoc_insertion_point(namespace_scope)
 
@@ -4712,6 +6378,11 @@ template <> struct is_proto_enum< ::helixflow::v1::Role> : ::std::true_type {};
 template <>
 inline const EnumDescriptor* GetEnumDescriptor< ::helixflow::v1::Role>() {
   return ::helixflow::v1::Role_descriptor();
+}
+template <> struct is_proto_enum< ::helixflow::v1::ToolChoiceMode> : ::std::true_type {};
+template <>
+inline const EnumDescriptor* GetEnumDescriptor< ::helixflow::v1::ToolChoiceMode>() {
+  return ::helixflow::v1::ToolChoiceMode_descriptor();
 }
 template <> struct is_proto_enum< ::helixflow::v1::ConstraintKind> : ::std::true_type {};
 template <>

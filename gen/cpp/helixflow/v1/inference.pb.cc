@@ -24,13 +24,17 @@ namespace helixflow {
 namespace v1 {
 PROTOBUF_CONSTEXPR GenerateRequest::GenerateRequest(
     ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+    /*decltype(_impl_._has_bits_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}
+  , /*decltype(_impl_.tools_)*/{}
+  , /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.request_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.user_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.sampling_)*/nullptr
+  , /*decltype(_impl_.tool_choice_)*/nullptr
   , /*decltype(_impl_.cache_bypass_)*/false
+  , /*decltype(_impl_.parallel_tool_calls_)*/false
   , /*decltype(_impl_.input_)*/{}
-  , /*decltype(_impl_._cached_size_)*/{}
   , /*decltype(_impl_._oneof_case_)*/{}} {}
 struct GenerateRequestDefaultTypeInternal {
   PROTOBUF_CONSTEXPR GenerateRequestDefaultTypeInternal()
@@ -153,10 +157,12 @@ PROTOBUF_CONSTEXPR ModelCard::ModelCard(
   , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
   , /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.tool_parser_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.context_length_)*/0u
+  , /*decltype(_impl_.embedding_dimension_)*/0u
   , /*decltype(_impl_.supports_generate_)*/false
   , /*decltype(_impl_.supports_embed_)*/false
-  , /*decltype(_impl_.embedding_dimension_)*/0u
+  , /*decltype(_impl_.supports_tools_)*/false
   , /*decltype(_impl_.ready_workers_)*/0u
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct ModelCardDefaultTypeInternal {
@@ -188,7 +194,7 @@ static constexpr ::_pb::EnumDescriptor const** file_level_enum_descriptors_helix
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2finference_2eproto = nullptr;
 
 const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
-  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_._has_bits_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _internal_metadata_),
   ~0u,  // no _extensions_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_._oneof_case_[0]),
@@ -202,7 +208,21 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.request_id_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.cache_bypass_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.user_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.tools_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.tool_choice_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.parallel_tool_calls_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.input_),
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  ~0u,
+  0,
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -288,6 +308,8 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.constraints_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.ready_workers_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.backend_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.supports_tools_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.tool_parser_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListModelsResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -297,16 +319,16 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListModelsResponse, _impl_.models_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
-  { 0, -1, -1, sizeof(::helixflow::v1::GenerateRequest)},
-  { 15, -1, -1, sizeof(::helixflow::v1::GenerateResponse)},
-  { 24, 36, -1, sizeof(::helixflow::v1::EmbedRequest)},
-  { 42, -1, -1, sizeof(::helixflow::v1::Embedding)},
-  { 50, -1, -1, sizeof(::helixflow::v1::EmbedResponse)},
-  { 59, -1, -1, sizeof(::helixflow::v1::TokenizeRequest)},
-  { 70, -1, -1, sizeof(::helixflow::v1::TokenizeResponse)},
-  { 79, -1, -1, sizeof(::helixflow::v1::ListModelsRequest)},
-  { 85, -1, -1, sizeof(::helixflow::v1::ModelCard)},
-  { 100, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
+  { 0, 18, -1, sizeof(::helixflow::v1::GenerateRequest)},
+  { 29, -1, -1, sizeof(::helixflow::v1::GenerateResponse)},
+  { 38, 50, -1, sizeof(::helixflow::v1::EmbedRequest)},
+  { 56, -1, -1, sizeof(::helixflow::v1::Embedding)},
+  { 64, -1, -1, sizeof(::helixflow::v1::EmbedResponse)},
+  { 73, -1, -1, sizeof(::helixflow::v1::TokenizeRequest)},
+  { 84, -1, -1, sizeof(::helixflow::v1::TokenizeResponse)},
+  { 93, -1, -1, sizeof(::helixflow::v1::ListModelsRequest)},
+  { 99, -1, -1, sizeof(::helixflow::v1::ModelCard)},
+  { 116, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -324,7 +346,7 @@ static const ::_pb::Message* const file_default_instances[] = {
 
 const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\034helixflow/v1/inference.proto\022\014helixflo"
-  "w.v1\032\031helixflow/v1/common.proto\"\313\002\n\017Gene"
+  "w.v1\032\031helixflow/v1/common.proto\"\375\003\n\017Gene"
   "rateRequest\022\024\n\005model\030\001 \001(\tR\005model\022\030\n\006pro"
   "mpt\030\002 \001(\tH\000R\006prompt\0228\n\010messages\030\003 \001(\0132\032."
   "helixflow.v1.ChatMessagesH\000R\010messages\0225\n"
@@ -332,56 +354,62 @@ const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOB
   "H\000R\010tokenIds\0228\n\010sampling\030\005 \001(\0132\034.helixfl"
   "ow.v1.SamplingParamsR\010sampling\022\035\n\nreques"
   "t_id\030\006 \001(\tR\trequestId\022!\n\014cache_bypass\030\007 "
-  "\001(\010R\013cacheBypass\022\022\n\004user\030\010 \001(\tR\004userB\007\n\005"
-  "input\"\203\001\n\020GenerateResponse\0220\n\005delta\030\001 \001("
-  "\0132\030.helixflow.v1.TokenDeltaH\000R\005delta\0224\n\010"
-  "complete\030\002 \001(\0132\026.helixflow.v1.CompleteH\000"
-  "R\010completeB\007\n\005event\"\322\001\n\014EmbedRequest\022\024\n\005"
-  "model\030\001 \001(\tR\005model\022\026\n\006inputs\030\002 \003(\tR\006inpu"
-  "ts\022!\n\tnormalize\030\003 \001(\010H\000R\tnormalize\210\001\001\022\037\n"
-  "\010truncate\030\004 \001(\010H\001R\010truncate\210\001\001\022!\n\014cache_"
-  "bypass\030\005 \001(\010R\013cacheBypass\022\022\n\004user\030\006 \001(\tR"
-  "\004userB\014\n\n_normalizeB\013\n\t_truncate\"9\n\tEmbe"
-  "dding\022\024\n\005index\030\001 \001(\rR\005index\022\026\n\006values\030\002 "
-  "\003(\002R\006values\"\211\001\n\rEmbedResponse\022\024\n\005model\030\001"
-  " \001(\tR\005model\0227\n\nembeddings\030\002 \003(\0132\027.helixf"
-  "low.v1.EmbeddingR\nembeddings\022)\n\005usage\030\003 "
-  "\001(\0132\023.helixflow.v1.UsageR\005usage\"\251\001\n\017Toke"
-  "nizeRequest\022\024\n\005model\030\001 \001(\tR\005model\022\030\n\006pro"
-  "mpt\030\002 \001(\tH\000R\006prompt\0228\n\010messages\030\003 \001(\0132\032."
-  "helixflow.v1.ChatMessagesH\000R\010messages\022#\n"
-  "\rreturn_pieces\030\004 \001(\010R\014returnPiecesB\007\n\005in"
-  "put\"p\n\020TokenizeResponse\022\033\n\ttoken_ids\030\001 \003"
-  "(\rR\010tokenIds\022\026\n\006pieces\030\002 \003(\tR\006pieces\022\'\n\017"
-  "rendered_prompt\030\003 \001(\tR\016renderedPrompt\"\023\n"
-  "\021ListModelsRequest\"\340\002\n\tModelCard\022\016\n\002id\030\001"
-  " \001(\tR\002id\022\030\n\007aliases\030\002 \003(\tR\007aliases\022%\n\016co"
-  "ntext_length\030\003 \001(\rR\rcontextLength\022+\n\021sup"
-  "ports_generate\030\004 \001(\010R\020supportsGenerate\022%"
-  "\n\016supports_embed\030\005 \001(\010R\rsupportsEmbed\022/\n"
-  "\023embedding_dimension\030\006 \001(\rR\022embeddingDim"
-  "ension\022>\n\013constraints\030\007 \003(\0162\034.helixflow."
-  "v1.ConstraintKindR\013constraints\022#\n\rready_"
-  "workers\030\010 \001(\rR\014readyWorkers\022\030\n\007backend\030\t"
-  " \001(\tR\007backend\"E\n\022ListModelsResponse\022/\n\006m"
-  "odels\030\001 \003(\0132\027.helixflow.v1.ModelCardR\006mo"
-  "dels2\266\002\n\tInference\022K\n\010Generate\022\035.helixfl"
-  "ow.v1.GenerateRequest\032\036.helixflow.v1.Gen"
-  "erateResponse0\001\022@\n\005Embed\022\032.helixflow.v1."
-  "EmbedRequest\032\033.helixflow.v1.EmbedRespons"
-  "e\022I\n\010Tokenize\022\035.helixflow.v1.TokenizeReq"
-  "uest\032\036.helixflow.v1.TokenizeResponse\022O\n\n"
-  "ListModels\022\037.helixflow.v1.ListModelsRequ"
-  "est\032 .helixflow.v1.ListModelsResponseB\?\n"
-  "\020dev.helixflow.v1P\001Z)helixflow/gen/go/he"
-  "lixflow/v1;helixflowv1b\006proto3"
+  "\001(\010R\013cacheBypass\022\022\n\004user\030\010 \001(\tR\004user\022(\n\005"
+  "tools\030\t \003(\0132\022.helixflow.v1.ToolR\005tools\0229"
+  "\n\013tool_choice\030\n \001(\0132\030.helixflow.v1.ToolC"
+  "hoiceR\ntoolChoice\0223\n\023parallel_tool_calls"
+  "\030\013 \001(\010H\001R\021parallelToolCalls\210\001\001B\007\n\005inputB"
+  "\026\n\024_parallel_tool_calls\"\203\001\n\020GenerateResp"
+  "onse\0220\n\005delta\030\001 \001(\0132\030.helixflow.v1.Token"
+  "DeltaH\000R\005delta\0224\n\010complete\030\002 \001(\0132\026.helix"
+  "flow.v1.CompleteH\000R\010completeB\007\n\005event\"\322\001"
+  "\n\014EmbedRequest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006"
+  "inputs\030\002 \003(\tR\006inputs\022!\n\tnormalize\030\003 \001(\010H"
+  "\000R\tnormalize\210\001\001\022\037\n\010truncate\030\004 \001(\010H\001R\010tru"
+  "ncate\210\001\001\022!\n\014cache_bypass\030\005 \001(\010R\013cacheByp"
+  "ass\022\022\n\004user\030\006 \001(\tR\004userB\014\n\n_normalizeB\013\n"
+  "\t_truncate\"9\n\tEmbedding\022\024\n\005index\030\001 \001(\rR\005"
+  "index\022\026\n\006values\030\002 \003(\002R\006values\"\211\001\n\rEmbedR"
+  "esponse\022\024\n\005model\030\001 \001(\tR\005model\0227\n\nembeddi"
+  "ngs\030\002 \003(\0132\027.helixflow.v1.EmbeddingR\nembe"
+  "ddings\022)\n\005usage\030\003 \001(\0132\023.helixflow.v1.Usa"
+  "geR\005usage\"\251\001\n\017TokenizeRequest\022\024\n\005model\030\001"
+  " \001(\tR\005model\022\030\n\006prompt\030\002 \001(\tH\000R\006prompt\0228\n"
+  "\010messages\030\003 \001(\0132\032.helixflow.v1.ChatMessa"
+  "gesH\000R\010messages\022#\n\rreturn_pieces\030\004 \001(\010R\014"
+  "returnPiecesB\007\n\005input\"p\n\020TokenizeRespons"
+  "e\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenIds\022\026\n\006pieces"
+  "\030\002 \003(\tR\006pieces\022\'\n\017rendered_prompt\030\003 \001(\tR"
+  "\016renderedPrompt\"\023\n\021ListModelsRequest\"\250\003\n"
+  "\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030\n\007aliases\030\002 "
+  "\003(\tR\007aliases\022%\n\016context_length\030\003 \001(\rR\rco"
+  "ntextLength\022+\n\021supports_generate\030\004 \001(\010R\020"
+  "supportsGenerate\022%\n\016supports_embed\030\005 \001(\010"
+  "R\rsupportsEmbed\022/\n\023embedding_dimension\030\006"
+  " \001(\rR\022embeddingDimension\022>\n\013constraints\030"
+  "\007 \003(\0162\034.helixflow.v1.ConstraintKindR\013con"
+  "straints\022#\n\rready_workers\030\010 \001(\rR\014readyWo"
+  "rkers\022\030\n\007backend\030\t \001(\tR\007backend\022%\n\016suppo"
+  "rts_tools\030\n \001(\010R\rsupportsTools\022\037\n\013tool_p"
+  "arser\030\013 \001(\tR\ntoolParser\"E\n\022ListModelsRes"
+  "ponse\022/\n\006models\030\001 \003(\0132\027.helixflow.v1.Mod"
+  "elCardR\006models2\266\002\n\tInference\022K\n\010Generate"
+  "\022\035.helixflow.v1.GenerateRequest\032\036.helixf"
+  "low.v1.GenerateResponse0\001\022@\n\005Embed\022\032.hel"
+  "ixflow.v1.EmbedRequest\032\033.helixflow.v1.Em"
+  "bedResponse\022I\n\010Tokenize\022\035.helixflow.v1.T"
+  "okenizeRequest\032\036.helixflow.v1.TokenizeRe"
+  "sponse\022O\n\nListModels\022\037.helixflow.v1.List"
+  "ModelsRequest\032 .helixflow.v1.ListModelsR"
+  "esponseB\?\n\020dev.helixflow.v1P\001Z)helixflow"
+  "/gen/go/helixflow/v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2finference_2eproto_deps[1] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2finference_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2finference_2eproto = {
-    false, false, 2070, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
+    false, false, 2320, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
     "helixflow/v1/inference.proto",
     &descriptor_table_helixflow_2fv1_2finference_2eproto_once, descriptor_table_helixflow_2fv1_2finference_2eproto_deps, 1, 10,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2finference_2eproto::offsets,
@@ -401,9 +429,14 @@ namespace v1 {
 
 class GenerateRequest::_Internal {
  public:
+  using HasBits = decltype(std::declval<GenerateRequest>()._impl_._has_bits_);
   static const ::helixflow::v1::ChatMessages& messages(const GenerateRequest* msg);
   static const ::helixflow::v1::TokenIds& token_ids(const GenerateRequest* msg);
   static const ::helixflow::v1::SamplingParams& sampling(const GenerateRequest* msg);
+  static const ::helixflow::v1::ToolChoice& tool_choice(const GenerateRequest* msg);
+  static void set_has_parallel_tool_calls(HasBits* has_bits) {
+    (*has_bits)[0] |= 1u;
+  }
 };
 
 const ::helixflow::v1::ChatMessages&
@@ -417,6 +450,10 @@ GenerateRequest::_Internal::token_ids(const GenerateRequest* msg) {
 const ::helixflow::v1::SamplingParams&
 GenerateRequest::_Internal::sampling(const GenerateRequest* msg) {
   return *msg->_impl_.sampling_;
+}
+const ::helixflow::v1::ToolChoice&
+GenerateRequest::_Internal::tool_choice(const GenerateRequest* msg) {
+  return *msg->_impl_.tool_choice_;
 }
 void GenerateRequest::set_allocated_messages(::helixflow::v1::ChatMessages* messages) {
   ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
@@ -472,6 +509,15 @@ void GenerateRequest::clear_sampling() {
   }
   _impl_.sampling_ = nullptr;
 }
+void GenerateRequest::clear_tools() {
+  _impl_.tools_.Clear();
+}
+void GenerateRequest::clear_tool_choice() {
+  if (GetArenaForAllocation() == nullptr && _impl_.tool_choice_ != nullptr) {
+    delete _impl_.tool_choice_;
+  }
+  _impl_.tool_choice_ = nullptr;
+}
 GenerateRequest::GenerateRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -482,13 +528,17 @@ GenerateRequest::GenerateRequest(const GenerateRequest& from)
   : ::PROTOBUF_NAMESPACE_ID::Message() {
   GenerateRequest* const _this = this; (void)_this;
   new (&_impl_) Impl_{
-      decltype(_impl_.model_){}
+      decltype(_impl_._has_bits_){from._impl_._has_bits_}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , decltype(_impl_.tools_){from._impl_.tools_}
+    , decltype(_impl_.model_){}
     , decltype(_impl_.request_id_){}
     , decltype(_impl_.user_){}
     , decltype(_impl_.sampling_){nullptr}
+    , decltype(_impl_.tool_choice_){nullptr}
     , decltype(_impl_.cache_bypass_){}
+    , decltype(_impl_.parallel_tool_calls_){}
     , decltype(_impl_.input_){}
-    , /*decltype(_impl_._cached_size_)*/{}
     , /*decltype(_impl_._oneof_case_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -519,7 +569,12 @@ GenerateRequest::GenerateRequest(const GenerateRequest& from)
   if (from._internal_has_sampling()) {
     _this->_impl_.sampling_ = new ::helixflow::v1::SamplingParams(*from._impl_.sampling_);
   }
-  _this->_impl_.cache_bypass_ = from._impl_.cache_bypass_;
+  if (from._internal_has_tool_choice()) {
+    _this->_impl_.tool_choice_ = new ::helixflow::v1::ToolChoice(*from._impl_.tool_choice_);
+  }
+  ::memcpy(&_impl_.cache_bypass_, &from._impl_.cache_bypass_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.parallel_tool_calls_) -
+    reinterpret_cast<char*>(&_impl_.cache_bypass_)) + sizeof(_impl_.parallel_tool_calls_));
   clear_has_input();
   switch (from.input_case()) {
     case kPrompt: {
@@ -548,13 +603,17 @@ inline void GenerateRequest::SharedCtor(
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      decltype(_impl_.model_){}
+      decltype(_impl_._has_bits_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , decltype(_impl_.tools_){arena}
+    , decltype(_impl_.model_){}
     , decltype(_impl_.request_id_){}
     , decltype(_impl_.user_){}
     , decltype(_impl_.sampling_){nullptr}
+    , decltype(_impl_.tool_choice_){nullptr}
     , decltype(_impl_.cache_bypass_){false}
+    , decltype(_impl_.parallel_tool_calls_){false}
     , decltype(_impl_.input_){}
-    , /*decltype(_impl_._cached_size_)*/{}
     , /*decltype(_impl_._oneof_case_)*/{}
   };
   _impl_.model_.InitDefault();
@@ -583,10 +642,12 @@ GenerateRequest::~GenerateRequest() {
 
 inline void GenerateRequest::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.tools_.~RepeatedPtrField();
   _impl_.model_.Destroy();
   _impl_.request_id_.Destroy();
   _impl_.user_.Destroy();
   if (this != internal_default_instance()) delete _impl_.sampling_;
+  if (this != internal_default_instance()) delete _impl_.tool_choice_;
   if (has_input()) {
     clear_input();
   }
@@ -629,6 +690,7 @@ void GenerateRequest::Clear() {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  _impl_.tools_.Clear();
   _impl_.model_.ClearToEmpty();
   _impl_.request_id_.ClearToEmpty();
   _impl_.user_.ClearToEmpty();
@@ -636,13 +698,20 @@ void GenerateRequest::Clear() {
     delete _impl_.sampling_;
   }
   _impl_.sampling_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.tool_choice_ != nullptr) {
+    delete _impl_.tool_choice_;
+  }
+  _impl_.tool_choice_ = nullptr;
   _impl_.cache_bypass_ = false;
+  _impl_.parallel_tool_calls_ = false;
   clear_input();
+  _impl_._has_bits_.Clear();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
 const char* GenerateRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
 #define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  _Internal::HasBits has_bits{};
   while (!ctx->Done(&ptr)) {
     uint32_t tag;
     ptr = ::_pbi::ReadTag(ptr, &tag);
@@ -719,6 +788,36 @@ const char* GenerateRequest::_InternalParse(const char* ptr, ::_pbi::ParseContex
         } else
           goto handle_unusual;
         continue;
+      // repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 74)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_tools(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<74>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 82)) {
+          ptr = ctx->ParseMessage(_internal_mutable_tool_choice(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];
+      case 11:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 88)) {
+          _Internal::set_has_parallel_tool_calls(&has_bits);
+          _impl_.parallel_tool_calls_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -735,6 +834,7 @@ const char* GenerateRequest::_InternalParse(const char* ptr, ::_pbi::ParseContex
     CHK_(ptr != nullptr);
   }  // while
 message_done:
+  _impl_._has_bits_.Or(has_bits);
   return ptr;
 failure:
   ptr = nullptr;
@@ -815,6 +915,27 @@ uint8_t* GenerateRequest::_InternalSerialize(
         8, this->_internal_user(), target);
   }
 
+  // repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_tools_size()); i < n; i++) {
+    const auto& repfield = this->_internal_tools(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(9, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  // .helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];
+  if (this->_internal_has_tool_choice()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(10, _Internal::tool_choice(this),
+        _Internal::tool_choice(this).GetCachedSize(), target, stream);
+  }
+
+  // optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];
+  if (_internal_has_parallel_tool_calls()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(11, this->_internal_parallel_tool_calls(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -830,6 +951,13 @@ size_t GenerateRequest::ByteSizeLong() const {
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
+
+  // repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];
+  total_size += 1UL * this->_internal_tools_size();
+  for (const auto& msg : this->_impl_.tools_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
 
   // string model = 1 [json_name = "model"];
   if (!this->_internal_model().empty()) {
@@ -859,8 +987,21 @@ size_t GenerateRequest::ByteSizeLong() const {
         *_impl_.sampling_);
   }
 
+  // .helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];
+  if (this->_internal_has_tool_choice()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.tool_choice_);
+  }
+
   // bool cache_bypass = 7 [json_name = "cacheBypass"];
   if (this->_internal_cache_bypass() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];
+  cached_has_bits = _impl_._has_bits_[0];
+  if (cached_has_bits & 0x00000001u) {
     total_size += 1 + 1;
   }
 
@@ -908,6 +1049,7 @@ void GenerateRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const 
   uint32_t cached_has_bits = 0;
   (void) cached_has_bits;
 
+  _this->_impl_.tools_.MergeFrom(from._impl_.tools_);
   if (!from._internal_model().empty()) {
     _this->_internal_set_model(from._internal_model());
   }
@@ -921,8 +1063,15 @@ void GenerateRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const 
     _this->_internal_mutable_sampling()->::helixflow::v1::SamplingParams::MergeFrom(
         from._internal_sampling());
   }
+  if (from._internal_has_tool_choice()) {
+    _this->_internal_mutable_tool_choice()->::helixflow::v1::ToolChoice::MergeFrom(
+        from._internal_tool_choice());
+  }
   if (from._internal_cache_bypass() != 0) {
     _this->_internal_set_cache_bypass(from._internal_cache_bypass());
+  }
+  if (from._internal_has_parallel_tool_calls()) {
+    _this->_internal_set_parallel_tool_calls(from._internal_parallel_tool_calls());
   }
   switch (from.input_case()) {
     case kPrompt: {
@@ -962,6 +1111,8 @@ void GenerateRequest::InternalSwap(GenerateRequest* other) {
   auto* lhs_arena = GetArenaForAllocation();
   auto* rhs_arena = other->GetArenaForAllocation();
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_._has_bits_[0], other->_impl_._has_bits_[0]);
+  _impl_.tools_.InternalSwap(&other->_impl_.tools_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.model_, lhs_arena,
       &other->_impl_.model_, rhs_arena
@@ -975,8 +1126,8 @@ void GenerateRequest::InternalSwap(GenerateRequest* other) {
       &other->_impl_.user_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(GenerateRequest, _impl_.cache_bypass_)
-      + sizeof(GenerateRequest::_impl_.cache_bypass_)
+      PROTOBUF_FIELD_OFFSET(GenerateRequest, _impl_.parallel_tool_calls_)
+      + sizeof(GenerateRequest::_impl_.parallel_tool_calls_)
       - PROTOBUF_FIELD_OFFSET(GenerateRequest, _impl_.sampling_)>(
           reinterpret_cast<char*>(&_impl_.sampling_),
           reinterpret_cast<char*>(&other->_impl_.sampling_));
@@ -2927,10 +3078,12 @@ ModelCard::ModelCard(const ModelCard& from)
     , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
     , decltype(_impl_.id_){}
     , decltype(_impl_.backend_){}
+    , decltype(_impl_.tool_parser_){}
     , decltype(_impl_.context_length_){}
+    , decltype(_impl_.embedding_dimension_){}
     , decltype(_impl_.supports_generate_){}
     , decltype(_impl_.supports_embed_){}
-    , decltype(_impl_.embedding_dimension_){}
+    , decltype(_impl_.supports_tools_){}
     , decltype(_impl_.ready_workers_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
@@ -2951,6 +3104,14 @@ ModelCard::ModelCard(const ModelCard& from)
     _this->_impl_.backend_.Set(from._internal_backend(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.tool_parser_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tool_parser_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_tool_parser().empty()) {
+    _this->_impl_.tool_parser_.Set(from._internal_tool_parser(), 
+      _this->GetArenaForAllocation());
+  }
   ::memcpy(&_impl_.context_length_, &from._impl_.context_length_,
     static_cast<size_t>(reinterpret_cast<char*>(&_impl_.ready_workers_) -
     reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.ready_workers_));
@@ -2967,10 +3128,12 @@ inline void ModelCard::SharedCtor(
     , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
     , decltype(_impl_.id_){}
     , decltype(_impl_.backend_){}
+    , decltype(_impl_.tool_parser_){}
     , decltype(_impl_.context_length_){0u}
+    , decltype(_impl_.embedding_dimension_){0u}
     , decltype(_impl_.supports_generate_){false}
     , decltype(_impl_.supports_embed_){false}
-    , decltype(_impl_.embedding_dimension_){0u}
+    , decltype(_impl_.supports_tools_){false}
     , decltype(_impl_.ready_workers_){0u}
     , /*decltype(_impl_._cached_size_)*/{}
   };
@@ -2981,6 +3144,10 @@ inline void ModelCard::SharedCtor(
   _impl_.backend_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.backend_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.tool_parser_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tool_parser_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -2999,6 +3166,7 @@ inline void ModelCard::SharedDtor() {
   _impl_.constraints_.~RepeatedField();
   _impl_.id_.Destroy();
   _impl_.backend_.Destroy();
+  _impl_.tool_parser_.Destroy();
 }
 
 void ModelCard::SetCachedSize(int size) const {
@@ -3015,6 +3183,7 @@ void ModelCard::Clear() {
   _impl_.constraints_.Clear();
   _impl_.id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
+  _impl_.tool_parser_.ClearToEmpty();
   ::memset(&_impl_.context_length_, 0, static_cast<size_t>(
       reinterpret_cast<char*>(&_impl_.ready_workers_) -
       reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.ready_workers_));
@@ -3111,6 +3280,24 @@ const char* ModelCard::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ModelCard.backend"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool supports_tools = 10 [json_name = "supportsTools"];
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 80)) {
+          _impl_.supports_tools_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string tool_parser = 11 [json_name = "toolParser"];
+      case 11:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 90)) {
+          auto str = _internal_mutable_tool_parser();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ModelCard.tool_parser"));
         } else
           goto handle_unusual;
         continue;
@@ -3212,6 +3399,22 @@ uint8_t* ModelCard::_InternalSerialize(
         9, this->_internal_backend(), target);
   }
 
+  // bool supports_tools = 10 [json_name = "supportsTools"];
+  if (this->_internal_supports_tools() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(10, this->_internal_supports_tools(), target);
+  }
+
+  // string tool_parser = 11 [json_name = "toolParser"];
+  if (!this->_internal_tool_parser().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_tool_parser().data(), static_cast<int>(this->_internal_tool_parser().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ModelCard.tool_parser");
+    target = stream->WriteStringMaybeAliased(
+        11, this->_internal_tool_parser(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3267,9 +3470,21 @@ size_t ModelCard::ByteSizeLong() const {
         this->_internal_backend());
   }
 
+  // string tool_parser = 11 [json_name = "toolParser"];
+  if (!this->_internal_tool_parser().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_tool_parser());
+  }
+
   // uint32 context_length = 3 [json_name = "contextLength"];
   if (this->_internal_context_length() != 0) {
     total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_context_length());
+  }
+
+  // uint32 embedding_dimension = 6 [json_name = "embeddingDimension"];
+  if (this->_internal_embedding_dimension() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_embedding_dimension());
   }
 
   // bool supports_generate = 4 [json_name = "supportsGenerate"];
@@ -3282,9 +3497,9 @@ size_t ModelCard::ByteSizeLong() const {
     total_size += 1 + 1;
   }
 
-  // uint32 embedding_dimension = 6 [json_name = "embeddingDimension"];
-  if (this->_internal_embedding_dimension() != 0) {
-    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_embedding_dimension());
+  // bool supports_tools = 10 [json_name = "supportsTools"];
+  if (this->_internal_supports_tools() != 0) {
+    total_size += 1 + 1;
   }
 
   // uint32 ready_workers = 8 [json_name = "readyWorkers"];
@@ -3318,8 +3533,14 @@ void ModelCard::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
   if (!from._internal_backend().empty()) {
     _this->_internal_set_backend(from._internal_backend());
   }
+  if (!from._internal_tool_parser().empty()) {
+    _this->_internal_set_tool_parser(from._internal_tool_parser());
+  }
   if (from._internal_context_length() != 0) {
     _this->_internal_set_context_length(from._internal_context_length());
+  }
+  if (from._internal_embedding_dimension() != 0) {
+    _this->_internal_set_embedding_dimension(from._internal_embedding_dimension());
   }
   if (from._internal_supports_generate() != 0) {
     _this->_internal_set_supports_generate(from._internal_supports_generate());
@@ -3327,8 +3548,8 @@ void ModelCard::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
   if (from._internal_supports_embed() != 0) {
     _this->_internal_set_supports_embed(from._internal_supports_embed());
   }
-  if (from._internal_embedding_dimension() != 0) {
-    _this->_internal_set_embedding_dimension(from._internal_embedding_dimension());
+  if (from._internal_supports_tools() != 0) {
+    _this->_internal_set_supports_tools(from._internal_supports_tools());
   }
   if (from._internal_ready_workers() != 0) {
     _this->_internal_set_ready_workers(from._internal_ready_workers());
@@ -3361,6 +3582,10 @@ void ModelCard::InternalSwap(ModelCard* other) {
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.backend_, lhs_arena,
       &other->_impl_.backend_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.tool_parser_, lhs_arena,
+      &other->_impl_.tool_parser_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(ModelCard, _impl_.ready_workers_)

@@ -225,15 +225,36 @@ class GenerateRequest final :
   // accessors -------------------------------------------------------
 
   enum : int {
+    kToolsFieldNumber = 9,
     kModelFieldNumber = 1,
     kRequestIdFieldNumber = 6,
     kUserFieldNumber = 8,
     kSamplingFieldNumber = 5,
+    kToolChoiceFieldNumber = 10,
     kCacheBypassFieldNumber = 7,
+    kParallelToolCallsFieldNumber = 11,
     kPromptFieldNumber = 2,
     kMessagesFieldNumber = 3,
     kTokenIdsFieldNumber = 4,
   };
+  // repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];
+  int tools_size() const;
+  private:
+  int _internal_tools_size() const;
+  public:
+  void clear_tools();
+  ::helixflow::v1::Tool* mutable_tools(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Tool >*
+      mutable_tools();
+  private:
+  const ::helixflow::v1::Tool& _internal_tools(int index) const;
+  ::helixflow::v1::Tool* _internal_add_tools();
+  public:
+  const ::helixflow::v1::Tool& tools(int index) const;
+  ::helixflow::v1::Tool* add_tools();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Tool >&
+      tools() const;
+
   // string model = 1 [json_name = "model"];
   void clear_model();
   const std::string& model() const;
@@ -294,6 +315,24 @@ class GenerateRequest final :
       ::helixflow::v1::SamplingParams* sampling);
   ::helixflow::v1::SamplingParams* unsafe_arena_release_sampling();
 
+  // .helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];
+  bool has_tool_choice() const;
+  private:
+  bool _internal_has_tool_choice() const;
+  public:
+  void clear_tool_choice();
+  const ::helixflow::v1::ToolChoice& tool_choice() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::ToolChoice* release_tool_choice();
+  ::helixflow::v1::ToolChoice* mutable_tool_choice();
+  void set_allocated_tool_choice(::helixflow::v1::ToolChoice* tool_choice);
+  private:
+  const ::helixflow::v1::ToolChoice& _internal_tool_choice() const;
+  ::helixflow::v1::ToolChoice* _internal_mutable_tool_choice();
+  public:
+  void unsafe_arena_set_allocated_tool_choice(
+      ::helixflow::v1::ToolChoice* tool_choice);
+  ::helixflow::v1::ToolChoice* unsafe_arena_release_tool_choice();
+
   // bool cache_bypass = 7 [json_name = "cacheBypass"];
   void clear_cache_bypass();
   bool cache_bypass() const;
@@ -301,6 +340,19 @@ class GenerateRequest final :
   private:
   bool _internal_cache_bypass() const;
   void _internal_set_cache_bypass(bool value);
+  public:
+
+  // optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];
+  bool has_parallel_tool_calls() const;
+  private:
+  bool _internal_has_parallel_tool_calls() const;
+  public:
+  void clear_parallel_tool_calls();
+  bool parallel_tool_calls() const;
+  void set_parallel_tool_calls(bool value);
+  private:
+  bool _internal_parallel_tool_calls() const;
+  void _internal_set_parallel_tool_calls(bool value);
   public:
 
   // string prompt = 2 [json_name = "prompt"];
@@ -373,11 +425,16 @@ class GenerateRequest final :
   typedef void InternalArenaConstructable_;
   typedef void DestructorSkippable_;
   struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::HasBits<1> _has_bits_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Tool > tools_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr request_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr user_;
     ::helixflow::v1::SamplingParams* sampling_;
+    ::helixflow::v1::ToolChoice* tool_choice_;
     bool cache_bypass_;
+    bool parallel_tool_calls_;
     union InputUnion {
       constexpr InputUnion() : _constinit_{} {}
         ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized _constinit_;
@@ -385,7 +442,6 @@ class GenerateRequest final :
       ::helixflow::v1::ChatMessages* messages_;
       ::helixflow::v1::TokenIds* token_ids_;
     } input_;
-    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
     uint32_t _oneof_case_[1];
 
   };
@@ -1862,10 +1918,12 @@ class ModelCard final :
     kConstraintsFieldNumber = 7,
     kIdFieldNumber = 1,
     kBackendFieldNumber = 9,
+    kToolParserFieldNumber = 11,
     kContextLengthFieldNumber = 3,
+    kEmbeddingDimensionFieldNumber = 6,
     kSupportsGenerateFieldNumber = 4,
     kSupportsEmbedFieldNumber = 5,
-    kEmbeddingDimensionFieldNumber = 6,
+    kSupportsToolsFieldNumber = 10,
     kReadyWorkersFieldNumber = 8,
   };
   // repeated string aliases = 2 [json_name = "aliases"];
@@ -1937,6 +1995,20 @@ class ModelCard final :
   std::string* _internal_mutable_backend();
   public:
 
+  // string tool_parser = 11 [json_name = "toolParser"];
+  void clear_tool_parser();
+  const std::string& tool_parser() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_tool_parser(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_tool_parser();
+  PROTOBUF_NODISCARD std::string* release_tool_parser();
+  void set_allocated_tool_parser(std::string* tool_parser);
+  private:
+  const std::string& _internal_tool_parser() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_tool_parser(const std::string& value);
+  std::string* _internal_mutable_tool_parser();
+  public:
+
   // uint32 context_length = 3 [json_name = "contextLength"];
   void clear_context_length();
   uint32_t context_length() const;
@@ -1944,6 +2016,15 @@ class ModelCard final :
   private:
   uint32_t _internal_context_length() const;
   void _internal_set_context_length(uint32_t value);
+  public:
+
+  // uint32 embedding_dimension = 6 [json_name = "embeddingDimension"];
+  void clear_embedding_dimension();
+  uint32_t embedding_dimension() const;
+  void set_embedding_dimension(uint32_t value);
+  private:
+  uint32_t _internal_embedding_dimension() const;
+  void _internal_set_embedding_dimension(uint32_t value);
   public:
 
   // bool supports_generate = 4 [json_name = "supportsGenerate"];
@@ -1964,13 +2045,13 @@ class ModelCard final :
   void _internal_set_supports_embed(bool value);
   public:
 
-  // uint32 embedding_dimension = 6 [json_name = "embeddingDimension"];
-  void clear_embedding_dimension();
-  uint32_t embedding_dimension() const;
-  void set_embedding_dimension(uint32_t value);
+  // bool supports_tools = 10 [json_name = "supportsTools"];
+  void clear_supports_tools();
+  bool supports_tools() const;
+  void set_supports_tools(bool value);
   private:
-  uint32_t _internal_embedding_dimension() const;
-  void _internal_set_embedding_dimension(uint32_t value);
+  bool _internal_supports_tools() const;
+  void _internal_set_supports_tools(bool value);
   public:
 
   // uint32 ready_workers = 8 [json_name = "readyWorkers"];
@@ -1995,10 +2076,12 @@ class ModelCard final :
     mutable std::atomic<int> _constraints_cached_byte_size_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr tool_parser_;
     uint32_t context_length_;
+    uint32_t embedding_dimension_;
     bool supports_generate_;
     bool supports_embed_;
-    uint32_t embedding_dimension_;
+    bool supports_tools_;
     uint32_t ready_workers_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
@@ -2635,6 +2718,156 @@ inline void GenerateRequest::set_allocated_user(std::string* user) {
   }
 #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GenerateRequest.user)
+}
+
+// repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];
+inline int GenerateRequest::_internal_tools_size() const {
+  return _impl_.tools_.size();
+}
+inline int GenerateRequest::tools_size() const {
+  return _internal_tools_size();
+}
+inline ::helixflow::v1::Tool* GenerateRequest::mutable_tools(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GenerateRequest.tools)
+  return _impl_.tools_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Tool >*
+GenerateRequest::mutable_tools() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.GenerateRequest.tools)
+  return &_impl_.tools_;
+}
+inline const ::helixflow::v1::Tool& GenerateRequest::_internal_tools(int index) const {
+  return _impl_.tools_.Get(index);
+}
+inline const ::helixflow::v1::Tool& GenerateRequest::tools(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GenerateRequest.tools)
+  return _internal_tools(index);
+}
+inline ::helixflow::v1::Tool* GenerateRequest::_internal_add_tools() {
+  return _impl_.tools_.Add();
+}
+inline ::helixflow::v1::Tool* GenerateRequest::add_tools() {
+  ::helixflow::v1::Tool* _add = _internal_add_tools();
+  // @@protoc_insertion_point(field_add:helixflow.v1.GenerateRequest.tools)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Tool >&
+GenerateRequest::tools() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.GenerateRequest.tools)
+  return _impl_.tools_;
+}
+
+// .helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];
+inline bool GenerateRequest::_internal_has_tool_choice() const {
+  return this != internal_default_instance() && _impl_.tool_choice_ != nullptr;
+}
+inline bool GenerateRequest::has_tool_choice() const {
+  return _internal_has_tool_choice();
+}
+inline const ::helixflow::v1::ToolChoice& GenerateRequest::_internal_tool_choice() const {
+  const ::helixflow::v1::ToolChoice* p = _impl_.tool_choice_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::ToolChoice&>(
+      ::helixflow::v1::_ToolChoice_default_instance_);
+}
+inline const ::helixflow::v1::ToolChoice& GenerateRequest::tool_choice() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GenerateRequest.tool_choice)
+  return _internal_tool_choice();
+}
+inline void GenerateRequest::unsafe_arena_set_allocated_tool_choice(
+    ::helixflow::v1::ToolChoice* tool_choice) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.tool_choice_);
+  }
+  _impl_.tool_choice_ = tool_choice;
+  if (tool_choice) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.GenerateRequest.tool_choice)
+}
+inline ::helixflow::v1::ToolChoice* GenerateRequest::release_tool_choice() {
+  
+  ::helixflow::v1::ToolChoice* temp = _impl_.tool_choice_;
+  _impl_.tool_choice_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::ToolChoice* GenerateRequest::unsafe_arena_release_tool_choice() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.GenerateRequest.tool_choice)
+  
+  ::helixflow::v1::ToolChoice* temp = _impl_.tool_choice_;
+  _impl_.tool_choice_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::ToolChoice* GenerateRequest::_internal_mutable_tool_choice() {
+  
+  if (_impl_.tool_choice_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::ToolChoice>(GetArenaForAllocation());
+    _impl_.tool_choice_ = p;
+  }
+  return _impl_.tool_choice_;
+}
+inline ::helixflow::v1::ToolChoice* GenerateRequest::mutable_tool_choice() {
+  ::helixflow::v1::ToolChoice* _msg = _internal_mutable_tool_choice();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GenerateRequest.tool_choice)
+  return _msg;
+}
+inline void GenerateRequest::set_allocated_tool_choice(::helixflow::v1::ToolChoice* tool_choice) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.tool_choice_);
+  }
+  if (tool_choice) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(tool_choice));
+    if (message_arena != submessage_arena) {
+      tool_choice = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, tool_choice, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.tool_choice_ = tool_choice;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GenerateRequest.tool_choice)
+}
+
+// optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];
+inline bool GenerateRequest::_internal_has_parallel_tool_calls() const {
+  bool value = (_impl_._has_bits_[0] & 0x00000001u) != 0;
+  return value;
+}
+inline bool GenerateRequest::has_parallel_tool_calls() const {
+  return _internal_has_parallel_tool_calls();
+}
+inline void GenerateRequest::clear_parallel_tool_calls() {
+  _impl_.parallel_tool_calls_ = false;
+  _impl_._has_bits_[0] &= ~0x00000001u;
+}
+inline bool GenerateRequest::_internal_parallel_tool_calls() const {
+  return _impl_.parallel_tool_calls_;
+}
+inline bool GenerateRequest::parallel_tool_calls() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GenerateRequest.parallel_tool_calls)
+  return _internal_parallel_tool_calls();
+}
+inline void GenerateRequest::_internal_set_parallel_tool_calls(bool value) {
+  _impl_._has_bits_[0] |= 0x00000001u;
+  _impl_.parallel_tool_calls_ = value;
+}
+inline void GenerateRequest::set_parallel_tool_calls(bool value) {
+  _internal_set_parallel_tool_calls(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.GenerateRequest.parallel_tool_calls)
 }
 
 inline bool GenerateRequest::has_input() const {
@@ -4022,6 +4255,76 @@ inline void ModelCard::set_allocated_backend(std::string* backend) {
   }
 #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ModelCard.backend)
+}
+
+// bool supports_tools = 10 [json_name = "supportsTools"];
+inline void ModelCard::clear_supports_tools() {
+  _impl_.supports_tools_ = false;
+}
+inline bool ModelCard::_internal_supports_tools() const {
+  return _impl_.supports_tools_;
+}
+inline bool ModelCard::supports_tools() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.supports_tools)
+  return _internal_supports_tools();
+}
+inline void ModelCard::_internal_set_supports_tools(bool value) {
+  
+  _impl_.supports_tools_ = value;
+}
+inline void ModelCard::set_supports_tools(bool value) {
+  _internal_set_supports_tools(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.supports_tools)
+}
+
+// string tool_parser = 11 [json_name = "toolParser"];
+inline void ModelCard::clear_tool_parser() {
+  _impl_.tool_parser_.ClearToEmpty();
+}
+inline const std::string& ModelCard::tool_parser() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.tool_parser)
+  return _internal_tool_parser();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ModelCard::set_tool_parser(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.tool_parser_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.tool_parser)
+}
+inline std::string* ModelCard::mutable_tool_parser() {
+  std::string* _s = _internal_mutable_tool_parser();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ModelCard.tool_parser)
+  return _s;
+}
+inline const std::string& ModelCard::_internal_tool_parser() const {
+  return _impl_.tool_parser_.Get();
+}
+inline void ModelCard::_internal_set_tool_parser(const std::string& value) {
+  
+  _impl_.tool_parser_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ModelCard::_internal_mutable_tool_parser() {
+  
+  return _impl_.tool_parser_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ModelCard::release_tool_parser() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ModelCard.tool_parser)
+  return _impl_.tool_parser_.Release();
+}
+inline void ModelCard::set_allocated_tool_parser(std::string* tool_parser) {
+  if (tool_parser != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.tool_parser_.SetAllocated(tool_parser, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.tool_parser_.IsDefault()) {
+    _impl_.tool_parser_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ModelCard.tool_parser)
 }
 
 // -------------------------------------------------------------------

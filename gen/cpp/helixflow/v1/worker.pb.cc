@@ -133,6 +133,7 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_.model_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_version_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.tool_parser_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.context_length_)*/0u
   , /*decltype(_impl_.vocab_size_)*/0u
   , /*decltype(_impl_.embedding_dimension_)*/0u
@@ -141,6 +142,7 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_.has_chat_template_)*/false
   , /*decltype(_impl_.supports_generate_)*/false
   , /*decltype(_impl_.supports_embed_)*/false
+  , /*decltype(_impl_.supports_tools_)*/false
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct InfoResponseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR InfoResponseDefaultTypeInternal()
@@ -294,6 +296,8 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_generate_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_embed_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.engine_options_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_tools_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.tool_parser_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::AbortRequest, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -338,10 +342,10 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 42, -1, -1, sizeof(::helixflow::v1::InfoRequest)},
   { 48, 56, -1, sizeof(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse)},
   { 58, -1, -1, sizeof(::helixflow::v1::InfoResponse)},
-  { 79, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
-  { 86, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
-  { 93, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
-  { 100, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
+  { 81, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
+  { 88, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
+  { 95, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
+  { 102, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -376,7 +380,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "TokenizeRequestR\007request\"T\n\026WorkerTokeni"
   "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow"
   ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe"
-  "quest\"\347\005\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
+  "quest\"\257\006\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
   "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b"
   "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version"
   "\030\004 \001(\tR\016backendVersion\022%\n\016context_length"
@@ -393,32 +397,34 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "\022%\n\016supports_embed\030\016 \001(\010R\rsupportsEmbed\022"
   "T\n\016engine_options\030\017 \003(\0132-.helixflow.v1.I"
   "nfoResponse.EngineOptionsEntryR\rengineOp"
-  "tions\032@\n\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\t"
-  "R\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"/\n\014Abort"
-  "Request\022\037\n\013request_ids\030\001 \003(\tR\nrequestIds"
-  "\"\?\n\rAbortResponse\022.\n\023aborted_request_ids"
-  "\030\001 \003(\tR\021abortedRequestIds\"3\n\020WatchLoadRe"
-  "quest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\335"
-  "\001\n\021WatchLoadResponse\022\030\n\007waiting\030\001 \001(\rR\007w"
-  "aiting\022\030\n\007running\030\002 \001(\rR\007running\022$\n\016kv_c"
-  "ache_usage\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix"
-  "_cache_hit_rate\030\004 \001(\002R\022prefixCacheHitRat"
-  "e\022\037\n\013max_running\030\005 \001(\rR\nmaxRunning\022\032\n\010dr"
-  "aining\030\006 \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Gen"
-  "erate\022#.helixflow.v1.WorkerGenerateReque"
-  "st\032$.helixflow.v1.WorkerGenerateResponse"
-  "0\001\022L\n\005Embed\022 .helixflow.v1.WorkerEmbedRe"
-  "quest\032!.helixflow.v1.WorkerEmbedResponse"
-  "\022U\n\010Tokenize\022#.helixflow.v1.WorkerTokeni"
-  "zeRequest\032$.helixflow.v1.WorkerTokenizeR"
-  "esponse\022=\n\004Info\022\031.helixflow.v1.InfoReque"
-  "st\032\032.helixflow.v1.InfoResponse\022@\n\005Abort\022"
-  "\032.helixflow.v1.AbortRequest\032\033.helixflow."
-  "v1.AbortResponse\022N\n\tWatchLoad\022\036.helixflo"
-  "w.v1.WatchLoadRequest\032\037.helixflow.v1.Wat"
-  "chLoadResponse0\001B\?\n\020dev.helixflow.v1P\001Z)"
-  "helixflow/gen/go/helixflow/v1;helixflowv"
-  "1b\006proto3"
+  "tions\022%\n\016supports_tools\030\020 \001(\010R\rsupportsT"
+  "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\032@\n"
+  "\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n"
+  "\005value\030\002 \001(\tR\005value:\0028\001\"/\n\014AbortRequest\022"
+  "\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"\?\n\rAbor"
+  "tResponse\022.\n\023aborted_request_ids\030\001 \003(\tR\021"
+  "abortedRequestIds\"3\n\020WatchLoadRequest\022\037\n"
+  "\013interval_ms\030\001 \001(\rR\nintervalMs\"\335\001\n\021Watch"
+  "LoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030"
+  "\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usa"
+  "ge\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_h"
+  "it_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max"
+  "_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006"
+  " \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Generate\022#."
+  "helixflow.v1.WorkerGenerateRequest\032$.hel"
+  "ixflow.v1.WorkerGenerateResponse0\001\022L\n\005Em"
+  "bed\022 .helixflow.v1.WorkerEmbedRequest\032!."
+  "helixflow.v1.WorkerEmbedResponse\022U\n\010Toke"
+  "nize\022#.helixflow.v1.WorkerTokenizeReques"
+  "t\032$.helixflow.v1.WorkerTokenizeResponse\022"
+  "=\n\004Info\022\031.helixflow.v1.InfoRequest\032\032.hel"
+  "ixflow.v1.InfoResponse\022@\n\005Abort\022\032.helixf"
+  "low.v1.AbortRequest\032\033.helixflow.v1.Abort"
+  "Response\022N\n\tWatchLoad\022\036.helixflow.v1.Wat"
+  "chLoadRequest\032\037.helixflow.v1.WatchLoadRe"
+  "sponse0\001B\?\n\020dev.helixflow.v1P\001Z)helixflo"
+  "w/gen/go/helixflow/v1;helixflowv1b\006proto"
+  "3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fworker_2eproto_deps[2] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
@@ -426,7 +432,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fwo
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fworker_2eproto = {
-    false, false, 2289, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
+    false, false, 2361, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
     "helixflow/v1/worker.proto",
     &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 13,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fworker_2eproto::offsets,
@@ -1718,6 +1724,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
+    , decltype(_impl_.tool_parser_){}
     , decltype(_impl_.context_length_){}
     , decltype(_impl_.vocab_size_){}
     , decltype(_impl_.embedding_dimension_){}
@@ -1726,6 +1733,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , decltype(_impl_.has_chat_template_){}
     , decltype(_impl_.supports_generate_){}
     , decltype(_impl_.supports_embed_){}
+    , decltype(_impl_.supports_tools_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -1754,9 +1762,17 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     _this->_impl_.backend_version_.Set(from._internal_backend_version(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.tool_parser_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tool_parser_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_tool_parser().empty()) {
+    _this->_impl_.tool_parser_.Set(from._internal_tool_parser(), 
+      _this->GetArenaForAllocation());
+  }
   ::memcpy(&_impl_.context_length_, &from._impl_.context_length_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.supports_embed_) -
-    reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_embed_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.supports_tools_) -
+    reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_tools_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.InfoResponse)
 }
 
@@ -1774,6 +1790,7 @@ inline void InfoResponse::SharedCtor(
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
+    , decltype(_impl_.tool_parser_){}
     , decltype(_impl_.context_length_){0u}
     , decltype(_impl_.vocab_size_){0u}
     , decltype(_impl_.embedding_dimension_){0u}
@@ -1782,6 +1799,7 @@ inline void InfoResponse::SharedCtor(
     , decltype(_impl_.has_chat_template_){false}
     , decltype(_impl_.supports_generate_){false}
     , decltype(_impl_.supports_embed_){false}
+    , decltype(_impl_.supports_tools_){false}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.model_id_.InitDefault();
@@ -1795,6 +1813,10 @@ inline void InfoResponse::SharedCtor(
   _impl_.backend_version_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.backend_version_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.tool_parser_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.tool_parser_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -1818,6 +1840,7 @@ inline void InfoResponse::SharedDtor() {
   _impl_.model_id_.Destroy();
   _impl_.backend_.Destroy();
   _impl_.backend_version_.Destroy();
+  _impl_.tool_parser_.Destroy();
 }
 
 void InfoResponse::ArenaDtor(void* object) {
@@ -1841,9 +1864,10 @@ void InfoResponse::Clear() {
   _impl_.model_id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
   _impl_.backend_version_.ClearToEmpty();
+  _impl_.tool_parser_.ClearToEmpty();
   ::memset(&_impl_.context_length_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.supports_embed_) -
-      reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_embed_));
+      reinterpret_cast<char*>(&_impl_.supports_tools_) -
+      reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_tools_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -1995,6 +2019,24 @@ const char* InfoResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* 
             CHK_(ptr);
             if (!ctx->DataAvailable(ptr)) break;
           } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<122>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool supports_tools = 16 [json_name = "supportsTools"];
+      case 16:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 128)) {
+          _impl_.supports_tools_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string tool_parser = 17 [json_name = "toolParser"];
+      case 17:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 138)) {
+          auto str = _internal_mutable_tool_parser();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.InfoResponse.tool_parser"));
         } else
           goto handle_unusual;
         continue;
@@ -2163,6 +2205,22 @@ uint8_t* InfoResponse::_InternalSerialize(
     }
   }
 
+  // bool supports_tools = 16 [json_name = "supportsTools"];
+  if (this->_internal_supports_tools() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(16, this->_internal_supports_tools(), target);
+  }
+
+  // string tool_parser = 17 [json_name = "toolParser"];
+  if (!this->_internal_tool_parser().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_tool_parser().data(), static_cast<int>(this->_internal_tool_parser().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.InfoResponse.tool_parser");
+    target = stream->WriteStringMaybeAliased(
+        17, this->_internal_tool_parser(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2248,6 +2306,13 @@ size_t InfoResponse::ByteSizeLong() const {
         this->_internal_backend_version());
   }
 
+  // string tool_parser = 17 [json_name = "toolParser"];
+  if (!this->_internal_tool_parser().empty()) {
+    total_size += 2 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_tool_parser());
+  }
+
   // uint32 context_length = 5 [json_name = "contextLength"];
   if (this->_internal_context_length() != 0) {
     total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_context_length());
@@ -2288,6 +2353,11 @@ size_t InfoResponse::ByteSizeLong() const {
     total_size += 1 + 1;
   }
 
+  // bool supports_tools = 16 [json_name = "supportsTools"];
+  if (this->_internal_supports_tools() != 0) {
+    total_size += 2 + 1;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -2319,6 +2389,9 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   if (!from._internal_backend_version().empty()) {
     _this->_internal_set_backend_version(from._internal_backend_version());
   }
+  if (!from._internal_tool_parser().empty()) {
+    _this->_internal_set_tool_parser(from._internal_tool_parser());
+  }
   if (from._internal_context_length() != 0) {
     _this->_internal_set_context_length(from._internal_context_length());
   }
@@ -2342,6 +2415,9 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   }
   if (from._internal_supports_embed() != 0) {
     _this->_internal_set_supports_embed(from._internal_supports_embed());
+  }
+  if (from._internal_supports_tools() != 0) {
+    _this->_internal_set_supports_tools(from._internal_supports_tools());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -2378,9 +2454,13 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
       &_impl_.backend_version_, lhs_arena,
       &other->_impl_.backend_version_, rhs_arena
   );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.tool_parser_, lhs_arena,
+      &other->_impl_.tool_parser_, rhs_arena
+  );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.supports_embed_)
-      + sizeof(InfoResponse::_impl_.supports_embed_)
+      PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.supports_tools_)
+      + sizeof(InfoResponse::_impl_.supports_tools_)
       - PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.context_length_)>(
           reinterpret_cast<char*>(&_impl_.context_length_),
           reinterpret_cast<char*>(&other->_impl_.context_length_));

@@ -1332,6 +1332,7 @@ class InfoResponse final :
     kModelIdFieldNumber = 1,
     kBackendFieldNumber = 3,
     kBackendVersionFieldNumber = 4,
+    kToolParserFieldNumber = 17,
     kContextLengthFieldNumber = 5,
     kVocabSizeFieldNumber = 6,
     kEmbeddingDimensionFieldNumber = 8,
@@ -1340,6 +1341,7 @@ class InfoResponse final :
     kHasChatTemplateFieldNumber = 12,
     kSupportsGenerateFieldNumber = 13,
     kSupportsEmbedFieldNumber = 14,
+    kSupportsToolsFieldNumber = 16,
   };
   // repeated string aliases = 2 [json_name = "aliases"];
   int aliases_size() const;
@@ -1463,6 +1465,20 @@ class InfoResponse final :
   std::string* _internal_mutable_backend_version();
   public:
 
+  // string tool_parser = 17 [json_name = "toolParser"];
+  void clear_tool_parser();
+  const std::string& tool_parser() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_tool_parser(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_tool_parser();
+  PROTOBUF_NODISCARD std::string* release_tool_parser();
+  void set_allocated_tool_parser(std::string* tool_parser);
+  private:
+  const std::string& _internal_tool_parser() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_tool_parser(const std::string& value);
+  std::string* _internal_mutable_tool_parser();
+  public:
+
   // uint32 context_length = 5 [json_name = "contextLength"];
   void clear_context_length();
   uint32_t context_length() const;
@@ -1535,6 +1551,15 @@ class InfoResponse final :
   void _internal_set_supports_embed(bool value);
   public:
 
+  // bool supports_tools = 16 [json_name = "supportsTools"];
+  void clear_supports_tools();
+  bool supports_tools() const;
+  void set_supports_tools(bool value);
+  private:
+  bool _internal_supports_tools() const;
+  void _internal_set_supports_tools(bool value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.InfoResponse)
  private:
   class _Internal;
@@ -1556,6 +1581,7 @@ class InfoResponse final :
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_version_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr tool_parser_;
     uint32_t context_length_;
     uint32_t vocab_size_;
     uint32_t embedding_dimension_;
@@ -1564,6 +1590,7 @@ class InfoResponse final :
     bool has_chat_template_;
     bool supports_generate_;
     bool supports_embed_;
+    bool supports_tools_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -3299,6 +3326,76 @@ inline ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
 InfoResponse::mutable_engine_options() {
   // @@protoc_insertion_point(field_mutable_map:helixflow.v1.InfoResponse.engine_options)
   return _internal_mutable_engine_options();
+}
+
+// bool supports_tools = 16 [json_name = "supportsTools"];
+inline void InfoResponse::clear_supports_tools() {
+  _impl_.supports_tools_ = false;
+}
+inline bool InfoResponse::_internal_supports_tools() const {
+  return _impl_.supports_tools_;
+}
+inline bool InfoResponse::supports_tools() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.InfoResponse.supports_tools)
+  return _internal_supports_tools();
+}
+inline void InfoResponse::_internal_set_supports_tools(bool value) {
+  
+  _impl_.supports_tools_ = value;
+}
+inline void InfoResponse::set_supports_tools(bool value) {
+  _internal_set_supports_tools(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.InfoResponse.supports_tools)
+}
+
+// string tool_parser = 17 [json_name = "toolParser"];
+inline void InfoResponse::clear_tool_parser() {
+  _impl_.tool_parser_.ClearToEmpty();
+}
+inline const std::string& InfoResponse::tool_parser() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.InfoResponse.tool_parser)
+  return _internal_tool_parser();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void InfoResponse::set_tool_parser(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.tool_parser_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.InfoResponse.tool_parser)
+}
+inline std::string* InfoResponse::mutable_tool_parser() {
+  std::string* _s = _internal_mutable_tool_parser();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.InfoResponse.tool_parser)
+  return _s;
+}
+inline const std::string& InfoResponse::_internal_tool_parser() const {
+  return _impl_.tool_parser_.Get();
+}
+inline void InfoResponse::_internal_set_tool_parser(const std::string& value) {
+  
+  _impl_.tool_parser_.Set(value, GetArenaForAllocation());
+}
+inline std::string* InfoResponse::_internal_mutable_tool_parser() {
+  
+  return _impl_.tool_parser_.Mutable(GetArenaForAllocation());
+}
+inline std::string* InfoResponse::release_tool_parser() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.InfoResponse.tool_parser)
+  return _impl_.tool_parser_.Release();
+}
+inline void InfoResponse::set_allocated_tool_parser(std::string* tool_parser) {
+  if (tool_parser != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.tool_parser_.SetAllocated(tool_parser, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.tool_parser_.IsDefault()) {
+    _impl_.tool_parser_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.InfoResponse.tool_parser)
 }
 
 // -------------------------------------------------------------------

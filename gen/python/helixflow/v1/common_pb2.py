@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19helixflow/v1/common.proto\x12\x0chelixflow.v1\x1a\x1egoogle/protobuf/duration.proto\"c\n\x0b\x43hatMessage\x12&\n\x04role\x18\x01 \x01(\x0e\x32\x12.helixflow.v1.RoleR\x04role\x12\x18\n\x07\x63ontent\x18\x02 \x01(\tR\x07\x63ontent\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\"E\n\x0c\x43hatMessages\x12\x35\n\x08messages\x18\x01 \x03(\x0b\x32\x19.helixflow.v1.ChatMessageR\x08messages\"\x1c\n\x08TokenIds\x12\x10\n\x03ids\x18\x01 \x03(\rR\x03ids\"q\n\x10StructuredOutput\x12!\n\x0bjson_schema\x18\x01 \x01(\tH\x00R\njsonSchema\x12\x16\n\x05regex\x18\x02 \x01(\tH\x00R\x05regex\x12\x1a\n\x07grammar\x18\x03 \x01(\tH\x00R\x07grammarB\x06\n\x04kind\"\x90\x06\n\x0eSamplingParams\x12%\n\x0btemperature\x18\x01 \x01(\x02H\x00R\x0btemperature\x88\x01\x01\x12\x18\n\x05top_p\x18\x02 \x01(\x02H\x01R\x04topP\x88\x01\x01\x12\x18\n\x05top_k\x18\x03 \x01(\rH\x02R\x04topK\x88\x01\x01\x12\x18\n\x05min_p\x18\x04 \x01(\x02H\x03R\x04minP\x88\x01\x01\x12\"\n\nmax_tokens\x18\x05 \x01(\rH\x04R\tmaxTokens\x88\x01\x01\x12\"\n\nignore_eos\x18\x06 \x01(\x08H\x05R\tignoreEos\x88\x01\x01\x12\x12\n\x04stop\x18\x07 \x03(\tR\x04stop\x12$\n\x0estop_token_ids\x18\x08 \x03(\rR\x0cstopTokenIds\x12\x17\n\x04seed\x18\t \x01(\x04H\x06R\x04seed\x88\x01\x01\x12.\n\x10presence_penalty\x18\n \x01(\x02H\x07R\x0fpresencePenalty\x88\x01\x01\x12\x30\n\x11\x66requency_penalty\x18\x0b \x01(\x02H\x08R\x10\x66requencyPenalty\x88\x01\x01\x12\x32\n\x12repetition_penalty\x18\x0c \x01(\x02H\tR\x11repetitionPenalty\x88\x01\x01\x12\x1f\n\x08logprobs\x18\r \x01(\x08H\nR\x08logprobs\x88\x01\x01\x12&\n\x0ctop_logprobs\x18\x0e \x01(\rH\x0bR\x0btopLogprobs\x88\x01\x01\x12K\n\x11structured_output\x18\x0f \x01(\x0b\x32\x1e.helixflow.v1.StructuredOutputR\x10structuredOutputB\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x08\n\x06_top_kB\x08\n\x06_min_pB\r\n\x0b_max_tokensB\r\n\x0b_ignore_eosB\x07\n\x05_seedB\x13\n\x11_presence_penaltyB\x14\n\x12_frequency_penaltyB\x15\n\x13_repetition_penaltyB\x0b\n\t_logprobsB\x0f\n\r_top_logprobsJ\x04\x08\x10\x10\x11R\x07\x62\x65st_of\"~\n\x05Usage\x12#\n\rprompt_tokens\x18\x01 \x01(\rR\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x02 \x01(\rR\x10\x63ompletionTokens\x12#\n\rcached_tokens\x18\x03 \x01(\rR\x0c\x63\x61\x63hedTokens\"\xb5\x01\n\x07Timings\x12/\n\x05queue\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05queue\x12H\n\x13time_to_first_token\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x10timeToFirstToken\x12/\n\x05total\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05total\"m\n\nTopLogprob\x12\x19\n\x08token_id\x18\x01 \x01(\rR\x07tokenId\x12\x14\n\x05token\x18\x02 \x01(\tR\x05token\x12\x18\n\x07logprob\x18\x03 \x01(\x02R\x07logprob\x12\x14\n\x05\x62ytes\x18\x04 \x01(\x0cR\x05\x62ytes\"\x9b\x01\n\x0cTokenLogprob\x12\x19\n\x08token_id\x18\x01 \x01(\rR\x07tokenId\x12\x14\n\x05token\x18\x02 \x01(\tR\x05token\x12\x18\n\x07logprob\x18\x03 \x01(\x02R\x07logprob\x12\x14\n\x05\x62ytes\x18\x04 \x01(\x0cR\x05\x62ytes\x12*\n\x03top\x18\x05 \x03(\x0b\x32\x18.helixflow.v1.TopLogprobR\x03top\"u\n\nTokenDelta\x12\x12\n\x04text\x18\x01 \x01(\tR\x04text\x12\x1b\n\ttoken_ids\x18\x02 \x03(\rR\x08tokenIds\x12\x36\n\x08logprobs\x18\x03 \x03(\x0b\x32\x1a.helixflow.v1.TokenLogprobR\x08logprobs\"\x80\x02\n\x08\x43omplete\x12?\n\rfinish_reason\x18\x01 \x01(\x0e\x32\x1a.helixflow.v1.FinishReasonR\x0c\x66inishReason\x12!\n\x0bstop_string\x18\x02 \x01(\tH\x00R\nstopString\x12$\n\rstop_token_id\x18\x03 \x01(\rH\x00R\x0bstopTokenId\x12)\n\x05usage\x18\x04 \x01(\x0b\x32\x13.helixflow.v1.UsageR\x05usage\x12/\n\x07timings\x18\x05 \x01(\x0b\x32\x15.helixflow.v1.TimingsR\x07timingsB\x0e\n\x0cmatched_stop*P\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SYSTEM\x10\x01\x12\r\n\tROLE_USER\x10\x02\x12\x12\n\x0eROLE_ASSISTANT\x10\x03*\x8a\x01\n\x0e\x43onstraintKind\x12\x1f\n\x1b\x43ONSTRAINT_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43ONSTRAINT_KIND_JSON_SCHEMA\x10\x01\x12\x19\n\x15\x43ONSTRAINT_KIND_REGEX\x10\x02\x12\x1b\n\x17\x43ONSTRAINT_KIND_GRAMMAR\x10\x03*\x95\x01\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x1b\n\x17\x46INISH_REASON_CANCELLED\x10\x03\x12\x17\n\x13\x46INISH_REASON_ERROR\x10\x04*\x98\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12!\n\x1d\x45RROR_REASON_INVALID_ARGUMENT\x10\x01\x12 \n\x1c\x45RROR_REASON_PROMPT_TOO_LONG\x10\x02\x12\'\n#ERROR_REASON_UNSUPPORTED_CONSTRAINT\x10\x03\x12 \n\x1c\x45RROR_REASON_MODEL_NOT_FOUND\x10\x04\x12\x1b\n\x17\x45RROR_REASON_QUEUE_FULL\x10\x05\x12\x1f\n\x1b\x45RROR_REASON_RATE_LIMIT_RPM\x10\x06\x12\x1f\n\x1b\x45RROR_REASON_RATE_LIMIT_TPM\x10\x07\x12\"\n\x1e\x45RROR_REASON_CONCURRENCY_LIMIT\x10\x08\x12 \n\x1c\x45RROR_REASON_UNAUTHENTICATED\x10\t\x12\"\n\x1e\x45RROR_REASON_PERMISSION_DENIED\x10\n\x12\x1a\n\x16\x45RROR_REASON_NO_WORKER\x10\x0b\x12\x1c\n\x18\x45RROR_REASON_WORKER_LOST\x10\x0c\x12\x19\n\x15\x45RROR_REASON_DRAINING\x10\r\x12\x19\n\x15\x45RROR_REASON_INTERNAL\x10\x0e\x12\"\n\x1e\x45RROR_REASON_DEADLINE_EXCEEDED\x10\x0f\x42?\n\x10\x64\x65v.helixflow.v1P\x01Z)helixflow/gen/go/helixflow/v1;helixflowv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19helixflow/v1/common.proto\x12\x0chelixflow.v1\x1a\x1egoogle/protobuf/duration.proto\"\xbc\x01\n\x0b\x43hatMessage\x12&\n\x04role\x18\x01 \x01(\x0e\x32\x12.helixflow.v1.RoleR\x04role\x12\x18\n\x07\x63ontent\x18\x02 \x01(\tR\x07\x63ontent\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12\x35\n\ntool_calls\x18\x04 \x03(\x0b\x32\x16.helixflow.v1.ToolCallR\ttoolCalls\x12 \n\x0ctool_call_id\x18\x05 \x01(\tR\ntoolCallId\"\\\n\x04Tool\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12 \n\x0b\x64\x65scription\x18\x02 \x01(\tR\x0b\x64\x65scription\x12\x1e\n\nparameters\x18\x03 \x01(\tR\nparameters\"q\n\nToolChoice\x12\x32\n\x04mode\x18\x01 \x01(\x0e\x32\x1c.helixflow.v1.ToolChoiceModeH\x00R\x04mode\x12%\n\rfunction_name\x18\x02 \x01(\tH\x00R\x0c\x66unctionNameB\x08\n\x06\x63hoice\"L\n\x08ToolCall\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12\x1c\n\targuments\x18\x03 \x01(\tR\targuments\"g\n\rToolCallDelta\x12\x14\n\x05index\x18\x01 \x01(\rR\x05index\x12\x0e\n\x02id\x18\x02 \x01(\tR\x02id\x12\x12\n\x04name\x18\x03 \x01(\tR\x04name\x12\x1c\n\targuments\x18\x04 \x01(\tR\targuments\"E\n\x0c\x43hatMessages\x12\x35\n\x08messages\x18\x01 \x03(\x0b\x32\x19.helixflow.v1.ChatMessageR\x08messages\"\x1c\n\x08TokenIds\x12\x10\n\x03ids\x18\x01 \x03(\rR\x03ids\"q\n\x10StructuredOutput\x12!\n\x0bjson_schema\x18\x01 \x01(\tH\x00R\njsonSchema\x12\x16\n\x05regex\x18\x02 \x01(\tH\x00R\x05regex\x12\x1a\n\x07grammar\x18\x03 \x01(\tH\x00R\x07grammarB\x06\n\x04kind\"\x90\x06\n\x0eSamplingParams\x12%\n\x0btemperature\x18\x01 \x01(\x02H\x00R\x0btemperature\x88\x01\x01\x12\x18\n\x05top_p\x18\x02 \x01(\x02H\x01R\x04topP\x88\x01\x01\x12\x18\n\x05top_k\x18\x03 \x01(\rH\x02R\x04topK\x88\x01\x01\x12\x18\n\x05min_p\x18\x04 \x01(\x02H\x03R\x04minP\x88\x01\x01\x12\"\n\nmax_tokens\x18\x05 \x01(\rH\x04R\tmaxTokens\x88\x01\x01\x12\"\n\nignore_eos\x18\x06 \x01(\x08H\x05R\tignoreEos\x88\x01\x01\x12\x12\n\x04stop\x18\x07 \x03(\tR\x04stop\x12$\n\x0estop_token_ids\x18\x08 \x03(\rR\x0cstopTokenIds\x12\x17\n\x04seed\x18\t \x01(\x04H\x06R\x04seed\x88\x01\x01\x12.\n\x10presence_penalty\x18\n \x01(\x02H\x07R\x0fpresencePenalty\x88\x01\x01\x12\x30\n\x11\x66requency_penalty\x18\x0b \x01(\x02H\x08R\x10\x66requencyPenalty\x88\x01\x01\x12\x32\n\x12repetition_penalty\x18\x0c \x01(\x02H\tR\x11repetitionPenalty\x88\x01\x01\x12\x1f\n\x08logprobs\x18\r \x01(\x08H\nR\x08logprobs\x88\x01\x01\x12&\n\x0ctop_logprobs\x18\x0e \x01(\rH\x0bR\x0btopLogprobs\x88\x01\x01\x12K\n\x11structured_output\x18\x0f \x01(\x0b\x32\x1e.helixflow.v1.StructuredOutputR\x10structuredOutputB\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\x08\n\x06_top_kB\x08\n\x06_min_pB\r\n\x0b_max_tokensB\r\n\x0b_ignore_eosB\x07\n\x05_seedB\x13\n\x11_presence_penaltyB\x14\n\x12_frequency_penaltyB\x15\n\x13_repetition_penaltyB\x0b\n\t_logprobsB\x0f\n\r_top_logprobsJ\x04\x08\x10\x10\x11R\x07\x62\x65st_of\"~\n\x05Usage\x12#\n\rprompt_tokens\x18\x01 \x01(\rR\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x02 \x01(\rR\x10\x63ompletionTokens\x12#\n\rcached_tokens\x18\x03 \x01(\rR\x0c\x63\x61\x63hedTokens\"\xb5\x01\n\x07Timings\x12/\n\x05queue\x18\x01 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05queue\x12H\n\x13time_to_first_token\x18\x02 \x01(\x0b\x32\x19.google.protobuf.DurationR\x10timeToFirstToken\x12/\n\x05total\x18\x03 \x01(\x0b\x32\x19.google.protobuf.DurationR\x05total\"m\n\nTopLogprob\x12\x19\n\x08token_id\x18\x01 \x01(\rR\x07tokenId\x12\x14\n\x05token\x18\x02 \x01(\tR\x05token\x12\x18\n\x07logprob\x18\x03 \x01(\x02R\x07logprob\x12\x14\n\x05\x62ytes\x18\x04 \x01(\x0cR\x05\x62ytes\"\x9b\x01\n\x0cTokenLogprob\x12\x19\n\x08token_id\x18\x01 \x01(\rR\x07tokenId\x12\x14\n\x05token\x18\x02 \x01(\tR\x05token\x12\x18\n\x07logprob\x18\x03 \x01(\x02R\x07logprob\x12\x14\n\x05\x62ytes\x18\x04 \x01(\x0cR\x05\x62ytes\x12*\n\x03top\x18\x05 \x03(\x0b\x32\x18.helixflow.v1.TopLogprobR\x03top\"\xb1\x01\n\nTokenDelta\x12\x12\n\x04text\x18\x01 \x01(\tR\x04text\x12\x1b\n\ttoken_ids\x18\x02 \x03(\rR\x08tokenIds\x12\x36\n\x08logprobs\x18\x03 \x03(\x0b\x32\x1a.helixflow.v1.TokenLogprobR\x08logprobs\x12:\n\ntool_calls\x18\x04 \x03(\x0b\x32\x1b.helixflow.v1.ToolCallDeltaR\ttoolCalls\"\xb7\x02\n\x08\x43omplete\x12?\n\rfinish_reason\x18\x01 \x01(\x0e\x32\x1a.helixflow.v1.FinishReasonR\x0c\x66inishReason\x12!\n\x0bstop_string\x18\x02 \x01(\tH\x00R\nstopString\x12$\n\rstop_token_id\x18\x03 \x01(\rH\x00R\x0bstopTokenId\x12)\n\x05usage\x18\x04 \x01(\x0b\x32\x13.helixflow.v1.UsageR\x05usage\x12/\n\x07timings\x18\x05 \x01(\x0b\x32\x15.helixflow.v1.TimingsR\x07timings\x12\x35\n\ntool_calls\x18\x06 \x03(\x0b\x32\x16.helixflow.v1.ToolCallR\ttoolCallsB\x0e\n\x0cmatched_stop*_\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0f\n\x0bROLE_SYSTEM\x10\x01\x12\r\n\tROLE_USER\x10\x02\x12\x12\n\x0eROLE_ASSISTANT\x10\x03\x12\r\n\tROLE_TOOL\x10\x04*\x87\x01\n\x0eToolChoiceMode\x12 \n\x1cTOOL_CHOICE_MODE_UNSPECIFIED\x10\x00\x12\x19\n\x15TOOL_CHOICE_MODE_AUTO\x10\x01\x12\x19\n\x15TOOL_CHOICE_MODE_NONE\x10\x02\x12\x1d\n\x19TOOL_CHOICE_MODE_REQUIRED\x10\x03*\x8a\x01\n\x0e\x43onstraintKind\x12\x1f\n\x1b\x43ONSTRAINT_KIND_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43ONSTRAINT_KIND_JSON_SCHEMA\x10\x01\x12\x19\n\x15\x43ONSTRAINT_KIND_REGEX\x10\x02\x12\x1b\n\x17\x43ONSTRAINT_KIND_GRAMMAR\x10\x03*\xb3\x01\n\x0c\x46inishReason\x12\x1d\n\x19\x46INISH_REASON_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46INISH_REASON_STOP\x10\x01\x12\x18\n\x14\x46INISH_REASON_LENGTH\x10\x02\x12\x1b\n\x17\x46INISH_REASON_CANCELLED\x10\x03\x12\x17\n\x13\x46INISH_REASON_ERROR\x10\x04\x12\x1c\n\x18\x46INISH_REASON_TOOL_CALLS\x10\x05*\x98\x04\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12!\n\x1d\x45RROR_REASON_INVALID_ARGUMENT\x10\x01\x12 \n\x1c\x45RROR_REASON_PROMPT_TOO_LONG\x10\x02\x12\'\n#ERROR_REASON_UNSUPPORTED_CONSTRAINT\x10\x03\x12 \n\x1c\x45RROR_REASON_MODEL_NOT_FOUND\x10\x04\x12\x1b\n\x17\x45RROR_REASON_QUEUE_FULL\x10\x05\x12\x1f\n\x1b\x45RROR_REASON_RATE_LIMIT_RPM\x10\x06\x12\x1f\n\x1b\x45RROR_REASON_RATE_LIMIT_TPM\x10\x07\x12\"\n\x1e\x45RROR_REASON_CONCURRENCY_LIMIT\x10\x08\x12 \n\x1c\x45RROR_REASON_UNAUTHENTICATED\x10\t\x12\"\n\x1e\x45RROR_REASON_PERMISSION_DENIED\x10\n\x12\x1a\n\x16\x45RROR_REASON_NO_WORKER\x10\x0b\x12\x1c\n\x18\x45RROR_REASON_WORKER_LOST\x10\x0c\x12\x19\n\x15\x45RROR_REASON_DRAINING\x10\r\x12\x19\n\x15\x45RROR_REASON_INTERNAL\x10\x0e\x12\"\n\x1e\x45RROR_REASON_DEADLINE_EXCEEDED\x10\x0f\x42?\n\x10\x64\x65v.helixflow.v1P\x01Z)helixflow/gen/go/helixflow/v1;helixflowv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,34 +33,44 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'helixflow.v1.common_pb2', _
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.helixflow.v1P\001Z)helixflow/gen/go/helixflow/v1;helixflowv1'
-  _globals['_ROLE']._serialized_start=2138
-  _globals['_ROLE']._serialized_end=2218
-  _globals['_CONSTRAINTKIND']._serialized_start=2221
-  _globals['_CONSTRAINTKIND']._serialized_end=2359
-  _globals['_FINISHREASON']._serialized_start=2362
-  _globals['_FINISHREASON']._serialized_end=2511
-  _globals['_ERRORREASON']._serialized_start=2514
-  _globals['_ERRORREASON']._serialized_end=3050
-  _globals['_CHATMESSAGE']._serialized_start=75
-  _globals['_CHATMESSAGE']._serialized_end=174
-  _globals['_CHATMESSAGES']._serialized_start=176
-  _globals['_CHATMESSAGES']._serialized_end=245
-  _globals['_TOKENIDS']._serialized_start=247
-  _globals['_TOKENIDS']._serialized_end=275
-  _globals['_STRUCTUREDOUTPUT']._serialized_start=277
-  _globals['_STRUCTUREDOUTPUT']._serialized_end=390
-  _globals['_SAMPLINGPARAMS']._serialized_start=393
-  _globals['_SAMPLINGPARAMS']._serialized_end=1177
-  _globals['_USAGE']._serialized_start=1179
-  _globals['_USAGE']._serialized_end=1305
-  _globals['_TIMINGS']._serialized_start=1308
-  _globals['_TIMINGS']._serialized_end=1489
-  _globals['_TOPLOGPROB']._serialized_start=1491
-  _globals['_TOPLOGPROB']._serialized_end=1600
-  _globals['_TOKENLOGPROB']._serialized_start=1603
-  _globals['_TOKENLOGPROB']._serialized_end=1758
-  _globals['_TOKENDELTA']._serialized_start=1760
-  _globals['_TOKENDELTA']._serialized_end=1877
-  _globals['_COMPLETE']._serialized_start=1880
-  _globals['_COMPLETE']._serialized_end=2136
+  _globals['_ROLE']._serialized_start=2736
+  _globals['_ROLE']._serialized_end=2831
+  _globals['_TOOLCHOICEMODE']._serialized_start=2834
+  _globals['_TOOLCHOICEMODE']._serialized_end=2969
+  _globals['_CONSTRAINTKIND']._serialized_start=2972
+  _globals['_CONSTRAINTKIND']._serialized_end=3110
+  _globals['_FINISHREASON']._serialized_start=3113
+  _globals['_FINISHREASON']._serialized_end=3292
+  _globals['_ERRORREASON']._serialized_start=3295
+  _globals['_ERRORREASON']._serialized_end=3831
+  _globals['_CHATMESSAGE']._serialized_start=76
+  _globals['_CHATMESSAGE']._serialized_end=264
+  _globals['_TOOL']._serialized_start=266
+  _globals['_TOOL']._serialized_end=358
+  _globals['_TOOLCHOICE']._serialized_start=360
+  _globals['_TOOLCHOICE']._serialized_end=473
+  _globals['_TOOLCALL']._serialized_start=475
+  _globals['_TOOLCALL']._serialized_end=551
+  _globals['_TOOLCALLDELTA']._serialized_start=553
+  _globals['_TOOLCALLDELTA']._serialized_end=656
+  _globals['_CHATMESSAGES']._serialized_start=658
+  _globals['_CHATMESSAGES']._serialized_end=727
+  _globals['_TOKENIDS']._serialized_start=729
+  _globals['_TOKENIDS']._serialized_end=757
+  _globals['_STRUCTUREDOUTPUT']._serialized_start=759
+  _globals['_STRUCTUREDOUTPUT']._serialized_end=872
+  _globals['_SAMPLINGPARAMS']._serialized_start=875
+  _globals['_SAMPLINGPARAMS']._serialized_end=1659
+  _globals['_USAGE']._serialized_start=1661
+  _globals['_USAGE']._serialized_end=1787
+  _globals['_TIMINGS']._serialized_start=1790
+  _globals['_TIMINGS']._serialized_end=1971
+  _globals['_TOPLOGPROB']._serialized_start=1973
+  _globals['_TOPLOGPROB']._serialized_end=2082
+  _globals['_TOKENLOGPROB']._serialized_start=2085
+  _globals['_TOKENLOGPROB']._serialized_end=2240
+  _globals['_TOKENDELTA']._serialized_start=2243
+  _globals['_TOKENDELTA']._serialized_end=2420
+  _globals['_COMPLETE']._serialized_start=2423
+  _globals['_COMPLETE']._serialized_end=2734
 # @@protoc_insertion_point(module_scope)

@@ -33,6 +33,9 @@ class GenerateRequest(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _builtins.int
     CACHE_BYPASS_FIELD_NUMBER: _builtins.int
     USER_FIELD_NUMBER: _builtins.int
+    TOOLS_FIELD_NUMBER: _builtins.int
+    TOOL_CHOICE_FIELD_NUMBER: _builtins.int
+    PARALLEL_TOOL_CALLS_FIELD_NUMBER: _builtins.int
     model: _builtins.str
     """Model id or alias, as listed by ListModels. Empty selects the router's default model."""
     prompt: _builtins.str
@@ -43,6 +46,8 @@ class GenerateRequest(_message.Message):
     """Skip the response cache for this request (neither read nor written)."""
     user: _builtins.str
     """Opaque end-user id for usage records and abuse tracking."""
+    parallel_tool_calls: _builtins.bool
+    """Whether the model may make several calls in one turn. Unset means true."""
     @_builtins.property
     def messages(self) -> _common_pb2.ChatMessages:
         """A conversation, rendered with the model's chat template."""
@@ -55,6 +60,14 @@ class GenerateRequest(_message.Message):
     def sampling(self) -> _common_pb2.SamplingParams:
         """Decoding settings. Unset fields take the model's defaults."""
 
+    @_builtins.property
+    def tools(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.Tool]:
+        """Functions the model may call (messages input only). At most 128, names unique."""
+
+    @_builtins.property
+    def tool_choice(self) -> _common_pb2.ToolChoice:
+        """Whether and which tools the model must call. Unset: auto when tools are given."""
+
     def __init__(
         self,
         *,
@@ -66,13 +79,21 @@ class GenerateRequest(_message.Message):
         request_id: _builtins.str = ...,
         cache_bypass: _builtins.bool = ...,
         user: _builtins.str = ...,
+        tools: _abc.Iterable[_common_pb2.Tool] | None = ...,
+        tool_choice: _common_pb2.ToolChoice | None = ...,
+        parallel_tool_calls: _builtins.bool | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["input", b"input", "messages", b"messages", "prompt", b"prompt", "sampling", b"sampling", "token_ids", b"token_ids"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls", "input", b"input", "messages", b"messages", "parallel_tool_calls", b"parallel_tool_calls", "prompt", b"prompt", "sampling", b"sampling", "token_ids", b"token_ids", "tool_choice", b"tool_choice"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cache_bypass", b"cache_bypass", "input", b"input", "messages", b"messages", "model", b"model", "prompt", b"prompt", "request_id", b"request_id", "sampling", b"sampling", "token_ids", b"token_ids", "user", b"user"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls", "cache_bypass", b"cache_bypass", "input", b"input", "messages", b"messages", "model", b"model", "parallel_tool_calls", b"parallel_tool_calls", "prompt", b"prompt", "request_id", b"request_id", "sampling", b"sampling", "token_ids", b"token_ids", "tool_choice", b"tool_choice", "tools", b"tools", "user", b"user"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__parallel_tool_calls: _TypeAlias = _typing.Literal["parallel_tool_calls"]  # noqa: Y015
+    _WhichOneofArgType__parallel_tool_calls: _TypeAlias = _typing.Literal["_parallel_tool_calls", b"_parallel_tool_calls"]  # noqa: Y015
     _WhichOneofReturnType_input: _TypeAlias = _typing.Literal["prompt", "messages", "token_ids"]  # noqa: Y015
     _WhichOneofArgType_input: _TypeAlias = _typing.Literal["input", b"input"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__parallel_tool_calls) -> _WhichOneofReturnType__parallel_tool_calls | None: ...
+    @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType_input) -> _WhichOneofReturnType_input | None: ...
 
 Global___GenerateRequest: _TypeAlias = GenerateRequest  # noqa: Y015
@@ -326,6 +347,8 @@ class ModelCard(_message.Message):
     CONSTRAINTS_FIELD_NUMBER: _builtins.int
     READY_WORKERS_FIELD_NUMBER: _builtins.int
     BACKEND_FIELD_NUMBER: _builtins.int
+    SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
+    TOOL_PARSER_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Canonical model id."""
     context_length: _builtins.int
@@ -340,6 +363,10 @@ class ModelCard(_message.Message):
     """Number of healthy workers serving the model."""
     backend: _builtins.str
     """Engine family of the workers ("llama.cpp", "vllm")."""
+    supports_tools: _builtins.bool
+    """Whether GenerateRequest.tools is served for this model."""
+    tool_parser: _builtins.str
+    """The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools."""
     @_builtins.property
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Other names that resolve to this model."""
@@ -360,10 +387,12 @@ class ModelCard(_message.Message):
         constraints: _abc.Iterable[_common_pb2.ConstraintKind.ValueType] | None = ...,
         ready_workers: _builtins.int = ...,
         backend: _builtins.str = ...,
+        supports_tools: _builtins.bool = ...,
+        tool_parser: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "id", b"id", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "id", b"id", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -222,6 +222,8 @@ class InfoResponse(_message.Message):
     SUPPORTS_GENERATE_FIELD_NUMBER: _builtins.int
     SUPPORTS_EMBED_FIELD_NUMBER: _builtins.int
     ENGINE_OPTIONS_FIELD_NUMBER: _builtins.int
+    SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
+    TOOL_PARSER_FIELD_NUMBER: _builtins.int
     model_id: _builtins.str
     """Model id the worker serves."""
     backend: _builtins.str
@@ -244,6 +246,12 @@ class InfoResponse(_message.Message):
     """Whether Generate is served."""
     supports_embed: _builtins.bool
     """Whether Embed is served."""
+    supports_tools: _builtins.bool
+    """Whether GenerateRequest.tools is served."""
+    tool_parser: _builtins.str
+    """The tool-call format the worker renders and parses ("hermes", "llama3_json",
+    "mistral"), chosen from the chat template; empty when tools are not served.
+    """
     @_builtins.property
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Other names for the model."""
@@ -280,10 +288,12 @@ class InfoResponse(_message.Message):
         supports_generate: _builtins.bool = ...,
         supports_embed: _builtins.bool = ...,
         engine_options: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        supports_tools: _builtins.bool = ...,
+        tool_parser: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "backend_version", b"backend_version", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "engine_options", b"engine_options", "eos_token_ids", b"eos_token_ids", "has_chat_template", b"has_chat_template", "max_concurrent_sequences", b"max_concurrent_sequences", "max_waiting", b"max_waiting", "model_id", b"model_id", "supported_constraints", b"supported_constraints", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "vocab_size", b"vocab_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "backend_version", b"backend_version", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "engine_options", b"engine_options", "eos_token_ids", b"eos_token_ids", "has_chat_template", b"has_chat_template", "max_concurrent_sequences", b"max_concurrent_sequences", "max_waiting", b"max_waiting", "model_id", b"model_id", "supported_constraints", b"supported_constraints", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser", "vocab_size", b"vocab_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -11,6 +11,30 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :role, :enum, 1, "helixflow.v1.Role", json_name: "role"
       optional :content, :string, 2, json_name: "content"
       optional :name, :string, 3, json_name: "name"
+      repeated :tool_calls, :message, 4, "helixflow.v1.ToolCall", json_name: "toolCalls"
+      optional :tool_call_id, :string, 5, json_name: "toolCallId"
+    end
+    add_message "helixflow.v1.Tool" do
+      optional :name, :string, 1, json_name: "name"
+      optional :description, :string, 2, json_name: "description"
+      optional :parameters, :string, 3, json_name: "parameters"
+    end
+    add_message "helixflow.v1.ToolChoice" do
+      oneof :choice do
+        optional :mode, :enum, 1, "helixflow.v1.ToolChoiceMode", json_name: "mode"
+        optional :function_name, :string, 2, json_name: "functionName"
+      end
+    end
+    add_message "helixflow.v1.ToolCall" do
+      optional :id, :string, 1, json_name: "id"
+      optional :name, :string, 2, json_name: "name"
+      optional :arguments, :string, 3, json_name: "arguments"
+    end
+    add_message "helixflow.v1.ToolCallDelta" do
+      optional :index, :uint32, 1, json_name: "index"
+      optional :id, :string, 2, json_name: "id"
+      optional :name, :string, 3, json_name: "name"
+      optional :arguments, :string, 4, json_name: "arguments"
     end
     add_message "helixflow.v1.ChatMessages" do
       repeated :messages, :message, 1, "helixflow.v1.ChatMessage", json_name: "messages"
@@ -69,11 +93,13 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :text, :string, 1, json_name: "text"
       repeated :token_ids, :uint32, 2, json_name: "tokenIds"
       repeated :logprobs, :message, 3, "helixflow.v1.TokenLogprob", json_name: "logprobs"
+      repeated :tool_calls, :message, 4, "helixflow.v1.ToolCallDelta", json_name: "toolCalls"
     end
     add_message "helixflow.v1.Complete" do
       optional :finish_reason, :enum, 1, "helixflow.v1.FinishReason", json_name: "finishReason"
       optional :usage, :message, 4, "helixflow.v1.Usage", json_name: "usage"
       optional :timings, :message, 5, "helixflow.v1.Timings", json_name: "timings"
+      repeated :tool_calls, :message, 6, "helixflow.v1.ToolCall", json_name: "toolCalls"
       oneof :matched_stop do
         optional :stop_string, :string, 2, json_name: "stopString"
         optional :stop_token_id, :uint32, 3, json_name: "stopTokenId"
@@ -84,6 +110,13 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :ROLE_SYSTEM, 1
       value :ROLE_USER, 2
       value :ROLE_ASSISTANT, 3
+      value :ROLE_TOOL, 4
+    end
+    add_enum "helixflow.v1.ToolChoiceMode" do
+      value :TOOL_CHOICE_MODE_UNSPECIFIED, 0
+      value :TOOL_CHOICE_MODE_AUTO, 1
+      value :TOOL_CHOICE_MODE_NONE, 2
+      value :TOOL_CHOICE_MODE_REQUIRED, 3
     end
     add_enum "helixflow.v1.ConstraintKind" do
       value :CONSTRAINT_KIND_UNSPECIFIED, 0
@@ -97,6 +130,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :FINISH_REASON_LENGTH, 2
       value :FINISH_REASON_CANCELLED, 3
       value :FINISH_REASON_ERROR, 4
+      value :FINISH_REASON_TOOL_CALLS, 5
     end
     add_enum "helixflow.v1.ErrorReason" do
       value :ERROR_REASON_UNSPECIFIED, 0
@@ -122,6 +156,10 @@ end
 module Helixflow
   module V1
     ChatMessage = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ChatMessage").msgclass
+    Tool = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Tool").msgclass
+    ToolChoice = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ToolChoice").msgclass
+    ToolCall = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ToolCall").msgclass
+    ToolCallDelta = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ToolCallDelta").msgclass
     ChatMessages = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ChatMessages").msgclass
     TokenIds = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.TokenIds").msgclass
     StructuredOutput = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.StructuredOutput").msgclass
@@ -133,6 +171,7 @@ module Helixflow
     TokenDelta = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.TokenDelta").msgclass
     Complete = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Complete").msgclass
     Role = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Role").enummodule
+    ToolChoiceMode = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ToolChoiceMode").enummodule
     ConstraintKind = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ConstraintKind").enummodule
     FinishReason = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.FinishReason").enummodule
     ErrorReason = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ErrorReason").enummodule

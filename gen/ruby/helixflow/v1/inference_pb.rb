@@ -13,6 +13,9 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :request_id, :string, 6, json_name: "requestId"
       optional :cache_bypass, :bool, 7, json_name: "cacheBypass"
       optional :user, :string, 8, json_name: "user"
+      repeated :tools, :message, 9, "helixflow.v1.Tool", json_name: "tools"
+      optional :tool_choice, :message, 10, "helixflow.v1.ToolChoice", json_name: "toolChoice"
+      proto3_optional :parallel_tool_calls, :bool, 11, json_name: "parallelToolCalls"
       oneof :input do
         optional :prompt, :string, 2, json_name: "prompt"
         optional :messages, :message, 3, "helixflow.v1.ChatMessages", json_name: "messages"
@@ -67,6 +70,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       repeated :constraints, :enum, 7, "helixflow.v1.ConstraintKind", json_name: "constraints"
       optional :ready_workers, :uint32, 8, json_name: "readyWorkers"
       optional :backend, :string, 9, json_name: "backend"
+      optional :supports_tools, :bool, 10, json_name: "supportsTools"
+      optional :tool_parser, :string, 11, json_name: "toolParser"
     end
     add_message "helixflow.v1.ListModelsResponse" do
       repeated :models, :message, 1, "helixflow.v1.ModelCard", json_name: "models"

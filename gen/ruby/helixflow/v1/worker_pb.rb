@@ -44,6 +44,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :supports_generate, :bool, 13, json_name: "supportsGenerate"
       optional :supports_embed, :bool, 14, json_name: "supportsEmbed"
       map :engine_options, :string, :string, 15
+      optional :supports_tools, :bool, 16, json_name: "supportsTools"
+      optional :tool_parser, :string, 17, json_name: "toolParser"
     end
     add_message "helixflow.v1.AbortRequest" do
       repeated :request_ids, :string, 1, json_name: "requestIds"

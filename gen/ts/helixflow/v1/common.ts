@@ -22,6 +22,8 @@ export enum Role {
   ROLE_USER = 2,
   /** ROLE_ASSISTANT - A message the model wrote earlier in the conversation. */
   ROLE_ASSISTANT = 3,
+  /** ROLE_TOOL - The result of a tool call: ChatMessage.tool_call_id names the call it answers. */
+  ROLE_TOOL = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -39,6 +41,9 @@ export function roleFromJSON(object: any): Role {
     case 3:
     case "ROLE_ASSISTANT":
       return Role.ROLE_ASSISTANT;
+    case 4:
+    case "ROLE_TOOL":
+      return Role.ROLE_TOOL;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -56,7 +61,59 @@ export function roleToJSON(object: Role): string {
       return "ROLE_USER";
     case Role.ROLE_ASSISTANT:
       return "ROLE_ASSISTANT";
+    case Role.ROLE_TOOL:
+      return "ROLE_TOOL";
     case Role.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** ToolChoiceMode says whether and how the model may call tools. */
+export enum ToolChoiceMode {
+  /** TOOL_CHOICE_MODE_UNSPECIFIED - Not set: AUTO when tools are given. */
+  TOOL_CHOICE_MODE_UNSPECIFIED = 0,
+  /** TOOL_CHOICE_MODE_AUTO - The model decides between answering in text and calling one or more tools. */
+  TOOL_CHOICE_MODE_AUTO = 1,
+  /** TOOL_CHOICE_MODE_NONE - The model answers in text; the tools are not shown to it. */
+  TOOL_CHOICE_MODE_NONE = 2,
+  /** TOOL_CHOICE_MODE_REQUIRED - The model must call at least one tool (grammar-constrained, so every call parses and validates). */
+  TOOL_CHOICE_MODE_REQUIRED = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function toolChoiceModeFromJSON(object: any): ToolChoiceMode {
+  switch (object) {
+    case 0:
+    case "TOOL_CHOICE_MODE_UNSPECIFIED":
+      return ToolChoiceMode.TOOL_CHOICE_MODE_UNSPECIFIED;
+    case 1:
+    case "TOOL_CHOICE_MODE_AUTO":
+      return ToolChoiceMode.TOOL_CHOICE_MODE_AUTO;
+    case 2:
+    case "TOOL_CHOICE_MODE_NONE":
+      return ToolChoiceMode.TOOL_CHOICE_MODE_NONE;
+    case 3:
+    case "TOOL_CHOICE_MODE_REQUIRED":
+      return ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ToolChoiceMode.UNRECOGNIZED;
+  }
+}
+
+export function toolChoiceModeToJSON(object: ToolChoiceMode): string {
+  switch (object) {
+    case ToolChoiceMode.TOOL_CHOICE_MODE_UNSPECIFIED:
+      return "TOOL_CHOICE_MODE_UNSPECIFIED";
+    case ToolChoiceMode.TOOL_CHOICE_MODE_AUTO:
+      return "TOOL_CHOICE_MODE_AUTO";
+    case ToolChoiceMode.TOOL_CHOICE_MODE_NONE:
+      return "TOOL_CHOICE_MODE_NONE";
+    case ToolChoiceMode.TOOL_CHOICE_MODE_REQUIRED:
+      return "TOOL_CHOICE_MODE_REQUIRED";
+    case ToolChoiceMode.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
   }
@@ -127,6 +184,8 @@ export enum FinishReason {
    * instead; this value exists for usage and log records built from Complete.
    */
   FINISH_REASON_ERROR = 4,
+  /** FINISH_REASON_TOOL_CALLS - The model stopped after calling one or more tools (Complete.tool_calls holds them). */
+  FINISH_REASON_TOOL_CALLS = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -147,6 +206,9 @@ export function finishReasonFromJSON(object: any): FinishReason {
     case 4:
     case "FINISH_REASON_ERROR":
       return FinishReason.FINISH_REASON_ERROR;
+    case 5:
+    case "FINISH_REASON_TOOL_CALLS":
+      return FinishReason.FINISH_REASON_TOOL_CALLS;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -166,6 +228,8 @@ export function finishReasonToJSON(object: FinishReason): string {
       return "FINISH_REASON_CANCELLED";
     case FinishReason.FINISH_REASON_ERROR:
       return "FINISH_REASON_ERROR";
+    case FinishReason.FINISH_REASON_TOOL_CALLS:
+      return "FINISH_REASON_TOOL_CALLS";
     case FinishReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -319,6 +383,59 @@ export interface ChatMessage {
   content: string;
   /** Optional name of the participant, passed to the chat template. */
   name: string;
+  /** ROLE_ASSISTANT only: the tool calls the model made in this turn (content may then be empty). */
+  toolCalls: ToolCall[];
+  /** ROLE_TOOL only (required there): the ToolCall.id this message answers. */
+  toolCallId: string;
+}
+
+/** Tool is a function the model may call (see GenerateRequest.tools). */
+export interface Tool {
+  /** Function name: 1 to 64 letters, digits, underscores or dashes; unique within a request. */
+  name: string;
+  /** What the function does and when to call it; shown to the model. */
+  description: string;
+  /**
+   * JSON Schema (as JSON text) of the arguments object. Empty means the function takes
+   * no arguments. Calls made under a "required" or named tool choice always validate against it.
+   */
+  parameters: string;
+}
+
+/** ToolChoice is either a mode or one function the model must call. */
+export interface ToolChoice {
+  /** auto, none or required. */
+  mode?:
+    | ToolChoiceMode
+    | undefined;
+  /** The model must call exactly this function (one of GenerateRequest.tools). */
+  functionName?: string | undefined;
+}
+
+/** ToolCall is one complete call the model made. */
+export interface ToolCall {
+  /** Call id, unique within the conversation ("call_..."); a ROLE_TOOL message answers it. */
+  id: string;
+  /** The called function's name. */
+  name: string;
+  /** The arguments as JSON text, exactly as the model wrote them. */
+  arguments: string;
+}
+
+/**
+ * ToolCallDelta is a piece of a tool call being generated. A call's first delta
+ * carries its id and name; later ones carry only argument fragments. The
+ * fragments of one index, concatenated, are that call's ToolCall.arguments.
+ */
+export interface ToolCallDelta {
+  /** Position of the call in this response, from 0; calls start in index order. */
+  index: number;
+  /** The call id; set in the call's first delta only. */
+  id: string;
+  /** The function name; set in the call's first delta only. */
+  name: string;
+  /** The next fragment of the arguments JSON text (may be empty). */
+  arguments: string;
 }
 
 /**
@@ -465,14 +582,17 @@ export interface TokenLogprob {
 /** TokenDelta is newly generated output. */
 export interface TokenDelta {
   /**
-   * New text. Always whole UTF-8 characters; may be empty while a stop string
-   * or a multi-byte character is still pending.
+   * New text. Always whole UTF-8 characters; may be empty while a stop string,
+   * a multi-byte character or possible tool-call markup is still pending.
+   * Tool-call markup never appears here: it comes as tool_calls.
    */
   text: string;
   /** The token ids this delta covers. */
   tokenIds: number[];
   /** Per-token log-probabilities, aligned with token_ids, when requested. */
   logprobs: TokenLogprob[];
+  /** Tool-call pieces these tokens completed (requests with tools only). */
+  toolCalls: ToolCallDelta[];
 }
 
 /** Complete is the last message of every successful Generate stream. */
@@ -492,11 +612,15 @@ export interface Complete {
     | Usage
     | undefined;
   /** Worker-side timings. */
-  timings: Timings | undefined;
+  timings:
+    | Timings
+    | undefined;
+  /** Every tool call of the response, complete, in index order (the deltas reassembled). */
+  toolCalls: ToolCall[];
 }
 
 function createBaseChatMessage(): ChatMessage {
-  return { role: 0, content: "", name: "" };
+  return { role: 0, content: "", name: "", toolCalls: [], toolCallId: "" };
 }
 
 export const ChatMessage: MessageFns<ChatMessage> = {
@@ -509,6 +633,12 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     }
     if (message.name !== "") {
       writer.uint32(26).string(message.name);
+    }
+    for (const v of message.toolCalls) {
+      ToolCall.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.toolCallId !== "") {
+      writer.uint32(42).string(message.toolCallId);
     }
     return writer;
   },
@@ -550,6 +680,22 @@ export const ChatMessage: MessageFns<ChatMessage> = {
             message.name = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.toolCallId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -567,6 +713,16 @@ export const ChatMessage: MessageFns<ChatMessage> = {
       role: isSet(object.role) ? roleFromJSON(object.role) : 0,
       content: isSet(object.content) ? globalThis.String(object.content) : "",
       name: isSet(object.name) ? globalThis.String(object.name) : "",
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
+        : [],
+      toolCallId: isSet(object.toolCallId)
+        ? globalThis.String(object.toolCallId)
+        : isSet(object.tool_call_id)
+        ? globalThis.String(object.tool_call_id)
+        : "",
     };
   },
 
@@ -581,6 +737,12 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+    }
+    if (message.toolCallId !== "") {
+      obj.toolCallId = message.toolCallId;
+    }
     return obj;
   },
 
@@ -592,6 +754,416 @@ export const ChatMessage: MessageFns<ChatMessage> = {
     message.role = object.role ?? 0;
     message.content = object.content ?? "";
     message.name = object.name ?? "";
+    message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
+    message.toolCallId = object.toolCallId ?? "";
+    return message;
+  },
+};
+
+function createBaseTool(): Tool {
+  return { name: "", description: "", parameters: "" };
+}
+
+export const Tool: MessageFns<Tool> = {
+  encode(message: Tool, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.parameters !== "") {
+      writer.uint32(26).string(message.parameters);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Tool {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTool();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.parameters = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Tool {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      parameters: isSet(object.parameters) ? globalThis.String(object.parameters) : "",
+    };
+  },
+
+  toJSON(message: Tool): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.parameters !== "") {
+      obj.parameters = message.parameters;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Tool>, I>>(base?: I): Tool {
+    return Tool.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Tool>, I>>(object: I): Tool {
+    const message = createBaseTool();
+    message.name = object.name ?? "";
+    message.description = object.description ?? "";
+    message.parameters = object.parameters ?? "";
+    return message;
+  },
+};
+
+function createBaseToolChoice(): ToolChoice {
+  return { mode: undefined, functionName: undefined };
+}
+
+export const ToolChoice: MessageFns<ToolChoice> = {
+  encode(message: ToolChoice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.mode !== undefined) {
+      writer.uint32(8).int32(message.mode);
+    }
+    if (message.functionName !== undefined) {
+      writer.uint32(18).string(message.functionName);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ToolChoice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseToolChoice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.functionName = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ToolChoice {
+    return {
+      mode: isSet(object.mode) ? toolChoiceModeFromJSON(object.mode) : undefined,
+      functionName: isSet(object.functionName)
+        ? globalThis.String(object.functionName)
+        : isSet(object.function_name)
+        ? globalThis.String(object.function_name)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ToolChoice): unknown {
+    const obj: any = {};
+    if (message.mode !== undefined) {
+      obj.mode = toolChoiceModeToJSON(message.mode);
+    }
+    if (message.functionName !== undefined) {
+      obj.functionName = message.functionName;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ToolChoice>, I>>(base?: I): ToolChoice {
+    return ToolChoice.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ToolChoice>, I>>(object: I): ToolChoice {
+    const message = createBaseToolChoice();
+    message.mode = object.mode ?? undefined;
+    message.functionName = object.functionName ?? undefined;
+    return message;
+  },
+};
+
+function createBaseToolCall(): ToolCall {
+  return { id: "", name: "", arguments: "" };
+}
+
+export const ToolCall: MessageFns<ToolCall> = {
+  encode(message: ToolCall, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.arguments !== "") {
+      writer.uint32(26).string(message.arguments);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ToolCall {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseToolCall();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.arguments = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ToolCall {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      arguments: isSet(object.arguments) ? globalThis.String(object.arguments) : "",
+    };
+  },
+
+  toJSON(message: ToolCall): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.arguments !== "") {
+      obj.arguments = message.arguments;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ToolCall>, I>>(base?: I): ToolCall {
+    return ToolCall.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ToolCall>, I>>(object: I): ToolCall {
+    const message = createBaseToolCall();
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.arguments = object.arguments ?? "";
+    return message;
+  },
+};
+
+function createBaseToolCallDelta(): ToolCallDelta {
+  return { index: 0, id: "", name: "", arguments: "" };
+}
+
+export const ToolCallDelta: MessageFns<ToolCallDelta> = {
+  encode(message: ToolCallDelta, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint32(message.index);
+    }
+    if (message.id !== "") {
+      writer.uint32(18).string(message.id);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.arguments !== "") {
+      writer.uint32(34).string(message.arguments);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ToolCallDelta {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseToolCallDelta();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.arguments = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ToolCallDelta {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      arguments: isSet(object.arguments) ? globalThis.String(object.arguments) : "",
+    };
+  },
+
+  toJSON(message: ToolCallDelta): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.arguments !== "") {
+      obj.arguments = message.arguments;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ToolCallDelta>, I>>(base?: I): ToolCallDelta {
+    return ToolCallDelta.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ToolCallDelta>, I>>(object: I): ToolCallDelta {
+    const message = createBaseToolCallDelta();
+    message.index = object.index ?? 0;
+    message.id = object.id ?? "";
+    message.name = object.name ?? "";
+    message.arguments = object.arguments ?? "";
     return message;
   },
 };
@@ -1707,7 +2279,7 @@ export const TokenLogprob: MessageFns<TokenLogprob> = {
 };
 
 function createBaseTokenDelta(): TokenDelta {
-  return { text: "", tokenIds: [], logprobs: [] };
+  return { text: "", tokenIds: [], logprobs: [], toolCalls: [] };
 }
 
 export const TokenDelta: MessageFns<TokenDelta> = {
@@ -1724,6 +2296,9 @@ export const TokenDelta: MessageFns<TokenDelta> = {
     }
     for (const v of message.logprobs) {
       TokenLogprob.encode(v!, writer.uint32(26).fork()).join();
+    }
+    for (const v of message.toolCalls) {
+      ToolCallDelta.encode(v!, writer.uint32(34).fork()).join();
     }
     return writer;
   },
@@ -1775,6 +2350,14 @@ export const TokenDelta: MessageFns<TokenDelta> = {
             message.logprobs.push(TokenLogprob.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCallDelta.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1798,6 +2381,11 @@ export const TokenDelta: MessageFns<TokenDelta> = {
       logprobs: globalThis.Array.isArray(object?.logprobs)
         ? object.logprobs.map((e: any) => TokenLogprob.fromJSON(e))
         : [],
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCallDelta.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCallDelta.fromJSON(e))
+        : [],
     };
   },
 
@@ -1812,6 +2400,9 @@ export const TokenDelta: MessageFns<TokenDelta> = {
     if (message.logprobs?.length) {
       obj.logprobs = message.logprobs.map((e) => TokenLogprob.toJSON(e));
     }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCallDelta.toJSON(e));
+    }
     return obj;
   },
 
@@ -1823,12 +2414,20 @@ export const TokenDelta: MessageFns<TokenDelta> = {
     message.text = object.text ?? "";
     message.tokenIds = object.tokenIds?.map((e) => e) || [];
     message.logprobs = object.logprobs?.map((e) => TokenLogprob.fromPartial(e)) || [];
+    message.toolCalls = object.toolCalls?.map((e) => ToolCallDelta.fromPartial(e)) || [];
     return message;
   },
 };
 
 function createBaseComplete(): Complete {
-  return { finishReason: 0, stopString: undefined, stopTokenId: undefined, usage: undefined, timings: undefined };
+  return {
+    finishReason: 0,
+    stopString: undefined,
+    stopTokenId: undefined,
+    usage: undefined,
+    timings: undefined,
+    toolCalls: [],
+  };
 }
 
 export const Complete: MessageFns<Complete> = {
@@ -1847,6 +2446,9 @@ export const Complete: MessageFns<Complete> = {
     }
     if (message.timings !== undefined) {
       Timings.encode(message.timings, writer.uint32(42).fork()).join();
+    }
+    for (const v of message.toolCalls) {
+      ToolCall.encode(v!, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -1904,6 +2506,14 @@ export const Complete: MessageFns<Complete> = {
             message.timings = Timings.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.toolCalls.push(ToolCall.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1935,6 +2545,11 @@ export const Complete: MessageFns<Complete> = {
         : undefined,
       usage: isSet(object.usage) ? Usage.fromJSON(object.usage) : undefined,
       timings: isSet(object.timings) ? Timings.fromJSON(object.timings) : undefined,
+      toolCalls: globalThis.Array.isArray(object?.toolCalls)
+        ? object.toolCalls.map((e: any) => ToolCall.fromJSON(e))
+        : globalThis.Array.isArray(object?.tool_calls)
+        ? object.tool_calls.map((e: any) => ToolCall.fromJSON(e))
+        : [],
     };
   },
 
@@ -1955,6 +2570,9 @@ export const Complete: MessageFns<Complete> = {
     if (message.timings !== undefined) {
       obj.timings = Timings.toJSON(message.timings);
     }
+    if (message.toolCalls?.length) {
+      obj.toolCalls = message.toolCalls.map((e) => ToolCall.toJSON(e));
+    }
     return obj;
   },
 
@@ -1970,6 +2588,7 @@ export const Complete: MessageFns<Complete> = {
     message.timings = (object.timings !== undefined && object.timings !== null)
       ? Timings.fromPartial(object.timings)
       : undefined;
+    message.toolCalls = object.toolCalls?.map((e) => ToolCall.fromPartial(e)) || [];
     return message;
   },
 };

@@ -29,6 +29,8 @@ import {
   SamplingParams,
   TokenDelta,
   TokenIds,
+  Tool,
+  ToolChoice,
   Usage,
 } from "./common";
 
@@ -62,6 +64,14 @@ export interface GenerateRequest {
   cacheBypass: boolean;
   /** Opaque end-user id for usage records and abuse tracking. */
   user: string;
+  /** Functions the model may call (messages input only). At most 128, names unique. */
+  tools: Tool[];
+  /** Whether and which tools the model must call. Unset: auto when tools are given. */
+  toolChoice:
+    | ToolChoice
+    | undefined;
+  /** Whether the model may make several calls in one turn. Unset means true. */
+  parallelToolCalls?: boolean | undefined;
 }
 
 /** GenerateResponse is one message of a Generate stream. */
@@ -162,6 +172,10 @@ export interface ModelCard {
   readyWorkers: number;
   /** Engine family of the workers ("llama.cpp", "vllm"). */
   backend: string;
+  /** Whether GenerateRequest.tools is served for this model. */
+  supportsTools: boolean;
+  /** The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools. */
+  toolParser: string;
 }
 
 /** ListModelsResponse lists models. */
@@ -180,6 +194,9 @@ function createBaseGenerateRequest(): GenerateRequest {
     requestId: "",
     cacheBypass: false,
     user: "",
+    tools: [],
+    toolChoice: undefined,
+    parallelToolCalls: undefined,
   };
 }
 
@@ -208,6 +225,15 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.user !== "") {
       writer.uint32(66).string(message.user);
+    }
+    for (const v of message.tools) {
+      Tool.encode(v!, writer.uint32(74).fork()).join();
+    }
+    if (message.toolChoice !== undefined) {
+      ToolChoice.encode(message.toolChoice, writer.uint32(82).fork()).join();
+    }
+    if (message.parallelToolCalls !== undefined) {
+      writer.uint32(88).bool(message.parallelToolCalls);
     }
     return writer;
   },
@@ -289,6 +315,30 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.user = reader.string();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.tools.push(Tool.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.toolChoice = ToolChoice.decode(reader, reader.uint32());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.parallelToolCalls = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -323,6 +373,17 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         ? globalThis.Boolean(object.cache_bypass)
         : false,
       user: isSet(object.user) ? globalThis.String(object.user) : "",
+      tools: globalThis.Array.isArray(object?.tools) ? object.tools.map((e: any) => Tool.fromJSON(e)) : [],
+      toolChoice: isSet(object.toolChoice)
+        ? ToolChoice.fromJSON(object.toolChoice)
+        : isSet(object.tool_choice)
+        ? ToolChoice.fromJSON(object.tool_choice)
+        : undefined,
+      parallelToolCalls: isSet(object.parallelToolCalls)
+        ? globalThis.Boolean(object.parallelToolCalls)
+        : isSet(object.parallel_tool_calls)
+        ? globalThis.Boolean(object.parallel_tool_calls)
+        : undefined,
     };
   },
 
@@ -352,6 +413,15 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.user !== "") {
       obj.user = message.user;
     }
+    if (message.tools?.length) {
+      obj.tools = message.tools.map((e) => Tool.toJSON(e));
+    }
+    if (message.toolChoice !== undefined) {
+      obj.toolChoice = ToolChoice.toJSON(message.toolChoice);
+    }
+    if (message.parallelToolCalls !== undefined) {
+      obj.parallelToolCalls = message.parallelToolCalls;
+    }
     return obj;
   },
 
@@ -374,6 +444,11 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     message.requestId = object.requestId ?? "";
     message.cacheBypass = object.cacheBypass ?? false;
     message.user = object.user ?? "";
+    message.tools = object.tools?.map((e) => Tool.fromPartial(e)) || [];
+    message.toolChoice = (object.toolChoice !== undefined && object.toolChoice !== null)
+      ? ToolChoice.fromPartial(object.toolChoice)
+      : undefined;
+    message.parallelToolCalls = object.parallelToolCalls ?? undefined;
     return message;
   },
 };
@@ -1131,6 +1206,8 @@ function createBaseModelCard(): ModelCard {
     constraints: [],
     readyWorkers: 0,
     backend: "",
+    supportsTools: false,
+    toolParser: "",
   };
 }
 
@@ -1166,6 +1243,12 @@ export const ModelCard: MessageFns<ModelCard> = {
     }
     if (message.backend !== "") {
       writer.uint32(74).string(message.backend);
+    }
+    if (message.supportsTools !== false) {
+      writer.uint32(80).bool(message.supportsTools);
+    }
+    if (message.toolParser !== "") {
+      writer.uint32(90).string(message.toolParser);
     }
     return writer;
   },
@@ -1265,6 +1348,22 @@ export const ModelCard: MessageFns<ModelCard> = {
             message.backend = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.supportsTools = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.toolParser = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1310,6 +1409,16 @@ export const ModelCard: MessageFns<ModelCard> = {
         ? globalThis.Number(object.ready_workers)
         : 0,
       backend: isSet(object.backend) ? globalThis.String(object.backend) : "",
+      supportsTools: isSet(object.supportsTools)
+        ? globalThis.Boolean(object.supportsTools)
+        : isSet(object.supports_tools)
+        ? globalThis.Boolean(object.supports_tools)
+        : false,
+      toolParser: isSet(object.toolParser)
+        ? globalThis.String(object.toolParser)
+        : isSet(object.tool_parser)
+        ? globalThis.String(object.tool_parser)
+        : "",
     };
   },
 
@@ -1342,6 +1451,12 @@ export const ModelCard: MessageFns<ModelCard> = {
     if (message.backend !== "") {
       obj.backend = message.backend;
     }
+    if (message.supportsTools !== false) {
+      obj.supportsTools = message.supportsTools;
+    }
+    if (message.toolParser !== "") {
+      obj.toolParser = message.toolParser;
+    }
     return obj;
   },
 
@@ -1359,6 +1474,8 @@ export const ModelCard: MessageFns<ModelCard> = {
     message.constraints = object.constraints?.map((e) => e) || [];
     message.readyWorkers = object.readyWorkers ?? 0;
     message.backend = object.backend ?? "";
+    message.supportsTools = object.supportsTools ?? false;
+    message.toolParser = object.toolParser ?? "";
     return message;
   },
 };

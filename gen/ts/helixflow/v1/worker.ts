@@ -109,6 +109,13 @@ export interface InfoResponse {
    * operators: e.g. "extra_buffer_types" -> "off (auto: the CPU reports amx_int8 ...)".
    */
   engineOptions: { [key: string]: string };
+  /** Whether GenerateRequest.tools is served. */
+  supportsTools: boolean;
+  /**
+   * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+   * "mistral"), chosen from the chat template; empty when tools are not served.
+   */
+  toolParser: string;
 }
 
 export interface InfoResponse_EngineOptionsEntry {
@@ -633,6 +640,8 @@ function createBaseInfoResponse(): InfoResponse {
     supportsGenerate: false,
     supportsEmbed: false,
     engineOptions: {},
+    supportsTools: false,
+    toolParser: "",
   };
 }
 
@@ -691,6 +700,12 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     globalThis.Object.entries(message.engineOptions).forEach(([key, value]: [string, string]) => {
       InfoResponse_EngineOptionsEntry.encode({ key: key as any, value }, writer.uint32(122).fork()).join();
     });
+    if (message.supportsTools !== false) {
+      writer.uint32(128).bool(message.supportsTools);
+    }
+    if (message.toolParser !== "") {
+      writer.uint32(138).string(message.toolParser);
+    }
     return writer;
   },
 
@@ -850,6 +865,22 @@ export const InfoResponse: MessageFns<InfoResponse> = {
             }
             continue;
           }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.supportsTools = reader.bool();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.toolParser = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -953,6 +984,16 @@ export const InfoResponse: MessageFns<InfoResponse> = {
           {},
         )
         : {},
+      supportsTools: isSet(object.supportsTools)
+        ? globalThis.Boolean(object.supportsTools)
+        : isSet(object.supports_tools)
+        ? globalThis.Boolean(object.supports_tools)
+        : false,
+      toolParser: isSet(object.toolParser)
+        ? globalThis.String(object.toolParser)
+        : isSet(object.tool_parser)
+        ? globalThis.String(object.tool_parser)
+        : "",
     };
   },
 
@@ -1009,6 +1050,12 @@ export const InfoResponse: MessageFns<InfoResponse> = {
         });
       }
     }
+    if (message.supportsTools !== false) {
+      obj.supportsTools = message.supportsTools;
+    }
+    if (message.toolParser !== "") {
+      obj.toolParser = message.toolParser;
+    }
     return obj;
   },
 
@@ -1040,6 +1087,8 @@ export const InfoResponse: MessageFns<InfoResponse> = {
       },
       {},
     );
+    message.supportsTools = object.supportsTools ?? false;
+    message.toolParser = object.toolParser ?? "";
     return message;
   },
 };

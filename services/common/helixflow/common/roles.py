@@ -10,5 +10,6 @@ ROLE_NAMES: dict[common_pb2.Role.ValueType, str] = {
     common_pb2.ROLE_SYSTEM: "system",
     common_pb2.ROLE_USER: "user",
     common_pb2.ROLE_ASSISTANT: "assistant",
+    common_pb2.ROLE_TOOL: "tool",
 }
 ROLES_BY_NAME: dict[str, common_pb2.Role.ValueType] = {name: role for role, name in ROLE_NAMES.items()}

@@ -23,6 +23,7 @@ from helixflow.rest_bridge.schemas import responses as rs
 from helixflow.rest_bridge.schemas.chat import ChatCompletionRequest
 from helixflow.rest_bridge.schemas.completions import CompletionRequest
 from helixflow.rest_bridge.schemas.embeddings import EmbeddingRequest
+from helixflow.rest_bridge.schemas.tools import tool_calls_json
 from helixflow.rest_bridge.sse import ChunkEncoder
 from helixflow.rest_bridge.tracing_middleware import TracingMiddleware
 from helixflow.rest_bridge.translate import (
@@ -195,9 +196,13 @@ def create_app(settings: BridgeSettings) -> FastAPI:
 
 
 def _chat_choice(index: int, r: ChoiceResult, want_logprobs: bool) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": r.text, "refusal": None}
+    if r.complete.tool_calls:
+        message["content"] = r.text or None
+        message["tool_calls"] = tool_calls_json(r.complete.tool_calls)
     return {
         "index": index,
-        "message": {"role": "assistant", "content": r.text, "refusal": None},
+        "message": message,
         "logprobs": chat_logprobs(r.logprobs) if want_logprobs else None,
         "finish_reason": finish_reason(r.complete),
     }

@@ -20,6 +20,7 @@ import grpc
 from helixflow.common.errors import HelixError, WorkerLost
 from helixflow.rest_bridge.client import Metadata, RouterClient, router_ms
 from helixflow.rest_bridge.errors import to_api_error
+from helixflow.rest_bridge.schemas.tools import tool_call_chunk
 from helixflow.rest_bridge.sse import DONE, ChunkEncoder, error_event
 from helixflow.rest_bridge.translate import chat_logprobs, finish_reason, text_logprobs, usage_dict
 from helixflow.v1 import common_pb2, inference_pb2
@@ -168,8 +169,15 @@ async def sse_stream(
         async for index, msg in _merged(iters, firsts):
             if msg.HasField("delta"):
                 delta = msg.delta
+                if delta.tool_calls and enc.chat:
+                    if delta.text:
+                        yield enc.text(index, delta.text)
+                    for call in delta.tool_calls:
+                        yield enc.tool_call(index, tool_call_chunk(call))
+                    continue
                 if not want_logprobs:
-                    yield enc.text(index, delta.text)
+                    if delta.text:  # an empty delta (held-back stop or tool-call markup) says nothing
+                        yield enc.text(index, delta.text)
                     continue
                 items = list(delta.logprobs)
                 lp = chat_logprobs(items) if enc.chat else text_logprobs(items, offsets[index])

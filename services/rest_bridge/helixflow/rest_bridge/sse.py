@@ -87,6 +87,11 @@ class ChunkEncoder:
             choice = {"index": index, "text": text, "logprobs": logprobs, "finish_reason": None}
         return self._chunk([choice])
 
+    def tool_call(self, index: int, call: dict[str, Any]) -> bytes:
+        """Chat only: one tool-call piece (see ``schemas.tools.tool_call_chunk``)."""
+        choice = {"index": index, "delta": {"tool_calls": [call]}, "logprobs": None, "finish_reason": None}
+        return self._chunk([choice])
+
     def finish(self, index: int, reason: str) -> bytes:
         if self.chat:
             choice: dict[str, Any] = {"index": index, "delta": {}, "logprobs": None, "finish_reason": reason}

@@ -9,7 +9,11 @@ from typing import Any
 from helixflow.common.errors import WorkerLost
 from helixflow.v1 import common_pb2, inference_pb2
 
-_FINISH = {common_pb2.FINISH_REASON_STOP: "stop", common_pb2.FINISH_REASON_LENGTH: "length"}
+_FINISH = {
+    common_pb2.FINISH_REASON_STOP: "stop",
+    common_pb2.FINISH_REASON_LENGTH: "length",
+    common_pb2.FINISH_REASON_TOOL_CALLS: "tool_calls",
+}
 
 
 def finish_reason(complete: common_pb2.Complete) -> str:

@@ -146,5 +146,8 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 constraints=info.supported_constraints,
                 ready_workers=len(workers),
                 backend=info.backend,
+                # Every serving worker must take tools for the model to advertise them.
+                supports_tools=all(w.info is not None and w.info.supports_tools for w in workers),
+                tool_parser=info.tool_parser,
             )
         return reply

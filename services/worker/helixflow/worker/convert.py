@@ -28,12 +28,14 @@ from helixflow.worker.engine import (
     TokenizeResult,
     TokenPrompt,
 )
+from helixflow.worker.tools import proto as tools_pb
 
 _FINISH = {
     FinishReason.STOP: common_pb2.FINISH_REASON_STOP,
     FinishReason.LENGTH: common_pb2.FINISH_REASON_LENGTH,
     FinishReason.CANCELLED: common_pb2.FINISH_REASON_CANCELLED,
     FinishReason.ERROR: common_pb2.FINISH_REASON_ERROR,
+    FinishReason.TOOL_CALLS: common_pb2.FINISH_REASON_TOOL_CALLS,
 }
 _CONSTRAINT_TO_PB = {
     ConstraintKind.JSON_SCHEMA: common_pb2.CONSTRAINT_KIND_JSON_SCHEMA,
@@ -49,8 +51,26 @@ def _messages(pb: common_pb2.ChatMessages) -> ChatPrompt:
     for i, m in enumerate(pb.messages):
         role = ROLE_NAMES.get(m.role)
         if role is None:
-            raise InvalidArgument(f"messages[{i}].role must be system, user or assistant", field=f"messages[{i}].role")
-        out.append(Message(role=role, content=m.content, name=m.name))
+            raise InvalidArgument(
+                f"messages[{i}].role must be system, user, assistant or tool", field=f"messages[{i}].role"
+            )
+        if role == "tool" and not m.tool_call_id:
+            raise InvalidArgument(
+                f"messages[{i}] (a tool result) needs tool_call_id", field=f"messages[{i}].tool_call_id"
+            )
+        if m.tool_calls and role != "assistant":
+            raise InvalidArgument(
+                f"messages[{i}]: only assistant messages carry tool_calls", field=f"messages[{i}].tool_calls"
+            )
+        out.append(
+            Message(
+                role=role,
+                content=m.content,
+                name=m.name,
+                tool_calls=tools_pb.tool_calls_from_pb(m, i),
+                tool_call_id=m.tool_call_id,
+            )
+        )
     return ChatPrompt(messages=tuple(out))
 
 
@@ -105,7 +125,10 @@ def generation_request(pb: inference_pb2.GenerateRequest) -> GenerationRequest:
     if not pb.request_id:
         raise InvalidArgument("request_id is required on the worker API", field="request_id")
     return GenerationRequest(
-        request_id=pb.request_id, prompt=prompt_from_pb(pb), sampling=sampling_from_pb(pb.sampling)
+        request_id=pb.request_id,
+        prompt=prompt_from_pb(pb),
+        sampling=sampling_from_pb(pb.sampling),
+        tools=tools_pb.tools_from_pb(pb),
     )
 
 
@@ -119,6 +142,7 @@ def delta_to_pb(delta: Delta) -> worker_pb2.WorkerGenerateResponse:
             entry = d.logprobs.add(token_id=lp.token_id, token=lp.token, logprob=lp.logprob, bytes=lp.bytes)
             for top in lp.top:
                 entry.top.add(token_id=top.token_id, token=top.token, logprob=top.logprob, bytes=top.bytes)
+    tools_pb.tool_call_deltas_to_pb(delta.tool_calls, d)
     return out
 
 
@@ -136,6 +160,7 @@ def finished_to_pb(done: Finished) -> worker_pb2.WorkerGenerateResponse:
     c.timings.queue.FromNanoseconds(int(done.timings.queue_s * 1e9))
     c.timings.time_to_first_token.FromNanoseconds(int(done.timings.time_to_first_token_s * 1e9))
     c.timings.total.FromNanoseconds(int(done.timings.total_s * 1e9))
+    tools_pb.tool_calls_to_pb(done.tool_calls, c)
     return out
 
 
@@ -156,6 +181,8 @@ def info_to_pb(info: EngineInfo) -> worker_pb2.InfoResponse:
         supports_generate=info.supports_generate,
         supports_embed=info.supports_embed,
         engine_options=info.engine_options,
+        supports_tools=bool(info.tool_parser),
+        tool_parser=info.tool_parser,
     )
 
 

@@ -19,6 +19,7 @@ class FinishReason(enum.Enum):
     LENGTH = "length"
     CANCELLED = "cancelled"
     ERROR = "error"
+    TOOL_CALLS = "tool_calls"
 
 
 class ConstraintKind(enum.Enum):
@@ -55,10 +56,64 @@ class SamplingOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCall:
+    """One complete call: ``arguments`` is JSON text exactly as the model wrote it."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a call: the first one of an index carries id and name, later ones argument text."""
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    name: str
+    description: str = ""
+    parameters: str = ""  # JSON Schema text of the arguments object; "" = no arguments
+
+
+class ToolChoiceMode(enum.Enum):
+    AUTO = "auto"
+    NONE = "none"
+    REQUIRED = "required"
+    FUNCTION = "function"  # exactly ToolSpec.function
+
+
+@dataclass(frozen=True, slots=True)
+class ToolSpec:
+    """The tools of a request, already validated (names unique, schemas parse)."""
+
+    tools: tuple[Tool, ...]
+    choice: ToolChoiceMode = ToolChoiceMode.AUTO
+    function: str = ""  # with ToolChoiceMode.FUNCTION
+    parallel: bool = True
+
+    @property
+    def offered(self) -> tuple[Tool, ...]:
+        """The tools the model is shown: none under NONE, only the named one under FUNCTION."""
+        if self.choice is ToolChoiceMode.NONE:
+            return ()
+        if self.choice is ToolChoiceMode.FUNCTION:
+            return tuple(t for t in self.tools if t.name == self.function)
+        return self.tools
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
-    role: str  # "system" | "user" | "assistant"
+    role: str  # "system" | "user" | "assistant" | "tool"
     content: str
     name: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()  # assistant turns that called tools
+    tool_call_id: str = ""  # tool turns: the call this answers
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +139,7 @@ class GenerationRequest:
     request_id: str
     prompt: Prompt
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
+    tools: ToolSpec | None = None
 
 
 @dataclass(slots=True)
@@ -110,6 +166,7 @@ class Delta:
     text: str
     token_ids: list[int]
     logprobs: list[TokenLogprob] | None = None
+    tool_calls: list[ToolCallDelta] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -135,6 +192,7 @@ class Finished:
     timings: Timings
     stop_string: str | None = None
     stop_token_id: int | None = None
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
 
 Event = Delta | Finished
@@ -158,6 +216,7 @@ class EngineInfo:
     aliases: tuple[str, ...] = ()
     # Settings the engine resolved at load, each with why (shown in Info).
     engine_options: dict[str, str] = field(default_factory=dict)
+    tool_parser: str = ""  # "" = tools are not served
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,8 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
         if not logs.current_request_id():
             logs.set_request_id(request.request.request_id)  # called without x-request-id metadata
         domain = convert.generation_request(request.request)
+        if domain.tools is not None and not self.engine.info().tool_parser:
+            raise InvalidArgument(f"the {self.engine.info().backend} backend does not serve tools yet", field="tools")
         started = last = time.perf_counter()
         first = True
         self.in_flight.enter()

@@ -65,4 +65,68 @@ public interface ChatMessageOrBuilder extends
    */
   com.google.protobuf.ByteString
       getNameBytes();
+
+  /**
+   * <pre>
+   * ROLE_ASSISTANT only: the tool calls the model made in this turn (content may then be empty).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  java.util.List<dev.helixflow.v1.ToolCall> 
+      getToolCallsList();
+  /**
+   * <pre>
+   * ROLE_ASSISTANT only: the tool calls the model made in this turn (content may then be empty).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  dev.helixflow.v1.ToolCall getToolCalls(int index);
+  /**
+   * <pre>
+   * ROLE_ASSISTANT only: the tool calls the model made in this turn (content may then be empty).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  int getToolCallsCount();
+  /**
+   * <pre>
+   * ROLE_ASSISTANT only: the tool calls the model made in this turn (content may then be empty).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.ToolCallOrBuilder> 
+      getToolCallsOrBuilderList();
+  /**
+   * <pre>
+   * ROLE_ASSISTANT only: the tool calls the model made in this turn (content may then be empty).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  dev.helixflow.v1.ToolCallOrBuilder getToolCallsOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * ROLE_TOOL only (required there): the ToolCall.id this message answers.
+   * </pre>
+   *
+   * <code>string tool_call_id = 5 [json_name = "toolCallId"];</code>
+   * @return The toolCallId.
+   */
+  java.lang.String getToolCallId();
+  /**
+   * <pre>
+   * ROLE_TOOL only (required there): the ToolCall.id this message answers.
+   * </pre>
+   *
+   * <code>string tool_call_id = 5 [json_name = "toolCallId"];</code>
+   * @return The bytes for toolCallId.
+   */
+  com.google.protobuf.ByteString
+      getToolCallIdBytes();
 }

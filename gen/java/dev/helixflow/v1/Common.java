@@ -20,6 +20,26 @@ public final class Common {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_ChatMessage_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_Tool_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_Tool_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ToolChoice_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ToolChoice_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ToolCall_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ToolCall_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ToolCallDelta_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ToolCallDelta_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_helixflow_v1_ChatMessages_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -79,84 +99,103 @@ public final class Common {
   static {
     java.lang.String[] descriptorData = {
       "\n\031helixflow/v1/common.proto\022\014helixflow.v" +
-      "1\032\036google/protobuf/duration.proto\"c\n\013Cha" +
-      "tMessage\022&\n\004role\030\001 \001(\0162\022.helixflow.v1.Ro" +
-      "leR\004role\022\030\n\007content\030\002 \001(\tR\007content\022\022\n\004na" +
-      "me\030\003 \001(\tR\004name\"E\n\014ChatMessages\0225\n\010messag" +
-      "es\030\001 \003(\0132\031.helixflow.v1.ChatMessageR\010mes" +
-      "sages\"\034\n\010TokenIds\022\020\n\003ids\030\001 \003(\rR\003ids\"q\n\020S" +
-      "tructuredOutput\022!\n\013json_schema\030\001 \001(\tH\000R\n" +
-      "jsonSchema\022\026\n\005regex\030\002 \001(\tH\000R\005regex\022\032\n\007gr" +
-      "ammar\030\003 \001(\tH\000R\007grammarB\006\n\004kind\"\220\006\n\016Sampl" +
-      "ingParams\022%\n\013temperature\030\001 \001(\002H\000R\013temper" +
-      "ature\210\001\001\022\030\n\005top_p\030\002 \001(\002H\001R\004topP\210\001\001\022\030\n\005to" +
-      "p_k\030\003 \001(\rH\002R\004topK\210\001\001\022\030\n\005min_p\030\004 \001(\002H\003R\004m" +
-      "inP\210\001\001\022\"\n\nmax_tokens\030\005 \001(\rH\004R\tmaxTokens\210" +
-      "\001\001\022\"\n\nignore_eos\030\006 \001(\010H\005R\tignoreEos\210\001\001\022\022" +
-      "\n\004stop\030\007 \003(\tR\004stop\022$\n\016stop_token_ids\030\010 \003" +
-      "(\rR\014stopTokenIds\022\027\n\004seed\030\t \001(\004H\006R\004seed\210\001" +
-      "\001\022.\n\020presence_penalty\030\n \001(\002H\007R\017presenceP" +
-      "enalty\210\001\001\0220\n\021frequency_penalty\030\013 \001(\002H\010R\020" +
-      "frequencyPenalty\210\001\001\0222\n\022repetition_penalt" +
-      "y\030\014 \001(\002H\tR\021repetitionPenalty\210\001\001\022\037\n\010logpr" +
-      "obs\030\r \001(\010H\nR\010logprobs\210\001\001\022&\n\014top_logprobs" +
-      "\030\016 \001(\rH\013R\013topLogprobs\210\001\001\022K\n\021structured_o" +
-      "utput\030\017 \001(\0132\036.helixflow.v1.StructuredOut" +
-      "putR\020structuredOutputB\016\n\014_temperatureB\010\n" +
-      "\006_top_pB\010\n\006_top_kB\010\n\006_min_pB\r\n\013_max_toke" +
-      "nsB\r\n\013_ignore_eosB\007\n\005_seedB\023\n\021_presence_" +
-      "penaltyB\024\n\022_frequency_penaltyB\025\n\023_repeti" +
-      "tion_penaltyB\013\n\t_logprobsB\017\n\r_top_logpro" +
-      "bsJ\004\010\020\020\021R\007best_of\"~\n\005Usage\022#\n\rprompt_tok" +
-      "ens\030\001 \001(\rR\014promptTokens\022+\n\021completion_to" +
-      "kens\030\002 \001(\rR\020completionTokens\022#\n\rcached_t" +
-      "okens\030\003 \001(\rR\014cachedTokens\"\265\001\n\007Timings\022/\n" +
-      "\005queue\030\001 \001(\0132\031.google.protobuf.DurationR" +
-      "\005queue\022H\n\023time_to_first_token\030\002 \001(\0132\031.go" +
-      "ogle.protobuf.DurationR\020timeToFirstToken" +
-      "\022/\n\005total\030\003 \001(\0132\031.google.protobuf.Durati" +
-      "onR\005total\"m\n\nTopLogprob\022\031\n\010token_id\030\001 \001(" +
-      "\rR\007tokenId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logp" +
-      "rob\030\003 \001(\002R\007logprob\022\024\n\005bytes\030\004 \001(\014R\005bytes" +
-      "\"\233\001\n\014TokenLogprob\022\031\n\010token_id\030\001 \001(\rR\007tok" +
-      "enId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logprob\030\003 " +
-      "\001(\002R\007logprob\022\024\n\005bytes\030\004 \001(\014R\005bytes\022*\n\003to" +
-      "p\030\005 \003(\0132\030.helixflow.v1.TopLogprobR\003top\"u" +
-      "\n\nTokenDelta\022\022\n\004text\030\001 \001(\tR\004text\022\033\n\ttoke" +
-      "n_ids\030\002 \003(\rR\010tokenIds\0226\n\010logprobs\030\003 \003(\0132" +
-      "\032.helixflow.v1.TokenLogprobR\010logprobs\"\200\002" +
-      "\n\010Complete\022?\n\rfinish_reason\030\001 \001(\0162\032.heli" +
-      "xflow.v1.FinishReasonR\014finishReason\022!\n\013s" +
-      "top_string\030\002 \001(\tH\000R\nstopString\022$\n\rstop_t" +
-      "oken_id\030\003 \001(\rH\000R\013stopTokenId\022)\n\005usage\030\004 " +
-      "\001(\0132\023.helixflow.v1.UsageR\005usage\022/\n\007timin" +
-      "gs\030\005 \001(\0132\025.helixflow.v1.TimingsR\007timings" +
-      "B\016\n\014matched_stop*P\n\004Role\022\024\n\020ROLE_UNSPECI" +
-      "FIED\020\000\022\017\n\013ROLE_SYSTEM\020\001\022\r\n\tROLE_USER\020\002\022\022" +
-      "\n\016ROLE_ASSISTANT\020\003*\212\001\n\016ConstraintKind\022\037\n" +
-      "\033CONSTRAINT_KIND_UNSPECIFIED\020\000\022\037\n\033CONSTR" +
-      "AINT_KIND_JSON_SCHEMA\020\001\022\031\n\025CONSTRAINT_KI" +
-      "ND_REGEX\020\002\022\033\n\027CONSTRAINT_KIND_GRAMMAR\020\003*" +
-      "\225\001\n\014FinishReason\022\035\n\031FINISH_REASON_UNSPEC" +
-      "IFIED\020\000\022\026\n\022FINISH_REASON_STOP\020\001\022\030\n\024FINIS" +
-      "H_REASON_LENGTH\020\002\022\033\n\027FINISH_REASON_CANCE" +
-      "LLED\020\003\022\027\n\023FINISH_REASON_ERROR\020\004*\230\004\n\013Erro" +
-      "rReason\022\034\n\030ERROR_REASON_UNSPECIFIED\020\000\022!\n" +
-      "\035ERROR_REASON_INVALID_ARGUMENT\020\001\022 \n\034ERRO" +
-      "R_REASON_PROMPT_TOO_LONG\020\002\022\'\n#ERROR_REAS" +
-      "ON_UNSUPPORTED_CONSTRAINT\020\003\022 \n\034ERROR_REA" +
-      "SON_MODEL_NOT_FOUND\020\004\022\033\n\027ERROR_REASON_QU" +
-      "EUE_FULL\020\005\022\037\n\033ERROR_REASON_RATE_LIMIT_RP" +
-      "M\020\006\022\037\n\033ERROR_REASON_RATE_LIMIT_TPM\020\007\022\"\n\036" +
-      "ERROR_REASON_CONCURRENCY_LIMIT\020\010\022 \n\034ERRO" +
-      "R_REASON_UNAUTHENTICATED\020\t\022\"\n\036ERROR_REAS" +
-      "ON_PERMISSION_DENIED\020\n\022\032\n\026ERROR_REASON_N" +
-      "O_WORKER\020\013\022\034\n\030ERROR_REASON_WORKER_LOST\020\014" +
-      "\022\031\n\025ERROR_REASON_DRAINING\020\r\022\031\n\025ERROR_REA" +
-      "SON_INTERNAL\020\016\022\"\n\036ERROR_REASON_DEADLINE_" +
-      "EXCEEDED\020\017B?\n\020dev.helixflow.v1P\001Z)helixf" +
-      "low/gen/go/helixflow/v1;helixflowv1b\006pro" +
-      "to3"
+      "1\032\036google/protobuf/duration.proto\"\274\001\n\013Ch" +
+      "atMessage\022&\n\004role\030\001 \001(\0162\022.helixflow.v1.R" +
+      "oleR\004role\022\030\n\007content\030\002 \001(\tR\007content\022\022\n\004n" +
+      "ame\030\003 \001(\tR\004name\0225\n\ntool_calls\030\004 \003(\0132\026.he" +
+      "lixflow.v1.ToolCallR\ttoolCalls\022 \n\014tool_c" +
+      "all_id\030\005 \001(\tR\ntoolCallId\"\\\n\004Tool\022\022\n\004name" +
+      "\030\001 \001(\tR\004name\022 \n\013description\030\002 \001(\tR\013descr" +
+      "iption\022\036\n\nparameters\030\003 \001(\tR\nparameters\"q" +
+      "\n\nToolChoice\0222\n\004mode\030\001 \001(\0162\034.helixflow.v" +
+      "1.ToolChoiceModeH\000R\004mode\022%\n\rfunction_nam" +
+      "e\030\002 \001(\tH\000R\014functionNameB\010\n\006choice\"L\n\010Too" +
+      "lCall\022\016\n\002id\030\001 \001(\tR\002id\022\022\n\004name\030\002 \001(\tR\004nam" +
+      "e\022\034\n\targuments\030\003 \001(\tR\targuments\"g\n\rToolC" +
+      "allDelta\022\024\n\005index\030\001 \001(\rR\005index\022\016\n\002id\030\002 \001" +
+      "(\tR\002id\022\022\n\004name\030\003 \001(\tR\004name\022\034\n\targuments\030" +
+      "\004 \001(\tR\targuments\"E\n\014ChatMessages\0225\n\010mess" +
+      "ages\030\001 \003(\0132\031.helixflow.v1.ChatMessageR\010m" +
+      "essages\"\034\n\010TokenIds\022\020\n\003ids\030\001 \003(\rR\003ids\"q\n" +
+      "\020StructuredOutput\022!\n\013json_schema\030\001 \001(\tH\000" +
+      "R\njsonSchema\022\026\n\005regex\030\002 \001(\tH\000R\005regex\022\032\n\007" +
+      "grammar\030\003 \001(\tH\000R\007grammarB\006\n\004kind\"\220\006\n\016Sam" +
+      "plingParams\022%\n\013temperature\030\001 \001(\002H\000R\013temp" +
+      "erature\210\001\001\022\030\n\005top_p\030\002 \001(\002H\001R\004topP\210\001\001\022\030\n\005" +
+      "top_k\030\003 \001(\rH\002R\004topK\210\001\001\022\030\n\005min_p\030\004 \001(\002H\003R" +
+      "\004minP\210\001\001\022\"\n\nmax_tokens\030\005 \001(\rH\004R\tmaxToken" +
+      "s\210\001\001\022\"\n\nignore_eos\030\006 \001(\010H\005R\tignoreEos\210\001\001" +
+      "\022\022\n\004stop\030\007 \003(\tR\004stop\022$\n\016stop_token_ids\030\010" +
+      " \003(\rR\014stopTokenIds\022\027\n\004seed\030\t \001(\004H\006R\004seed" +
+      "\210\001\001\022.\n\020presence_penalty\030\n \001(\002H\007R\017presenc" +
+      "ePenalty\210\001\001\0220\n\021frequency_penalty\030\013 \001(\002H\010" +
+      "R\020frequencyPenalty\210\001\001\0222\n\022repetition_pena" +
+      "lty\030\014 \001(\002H\tR\021repetitionPenalty\210\001\001\022\037\n\010log" +
+      "probs\030\r \001(\010H\nR\010logprobs\210\001\001\022&\n\014top_logpro" +
+      "bs\030\016 \001(\rH\013R\013topLogprobs\210\001\001\022K\n\021structured" +
+      "_output\030\017 \001(\0132\036.helixflow.v1.StructuredO" +
+      "utputR\020structuredOutputB\016\n\014_temperatureB" +
+      "\010\n\006_top_pB\010\n\006_top_kB\010\n\006_min_pB\r\n\013_max_to" +
+      "kensB\r\n\013_ignore_eosB\007\n\005_seedB\023\n\021_presenc" +
+      "e_penaltyB\024\n\022_frequency_penaltyB\025\n\023_repe" +
+      "tition_penaltyB\013\n\t_logprobsB\017\n\r_top_logp" +
+      "robsJ\004\010\020\020\021R\007best_of\"~\n\005Usage\022#\n\rprompt_t" +
+      "okens\030\001 \001(\rR\014promptTokens\022+\n\021completion_" +
+      "tokens\030\002 \001(\rR\020completionTokens\022#\n\rcached" +
+      "_tokens\030\003 \001(\rR\014cachedTokens\"\265\001\n\007Timings\022" +
+      "/\n\005queue\030\001 \001(\0132\031.google.protobuf.Duratio" +
+      "nR\005queue\022H\n\023time_to_first_token\030\002 \001(\0132\031." +
+      "google.protobuf.DurationR\020timeToFirstTok" +
+      "en\022/\n\005total\030\003 \001(\0132\031.google.protobuf.Dura" +
+      "tionR\005total\"m\n\nTopLogprob\022\031\n\010token_id\030\001 " +
+      "\001(\rR\007tokenId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007lo" +
+      "gprob\030\003 \001(\002R\007logprob\022\024\n\005bytes\030\004 \001(\014R\005byt" +
+      "es\"\233\001\n\014TokenLogprob\022\031\n\010token_id\030\001 \001(\rR\007t" +
+      "okenId\022\024\n\005token\030\002 \001(\tR\005token\022\030\n\007logprob\030" +
+      "\003 \001(\002R\007logprob\022\024\n\005bytes\030\004 \001(\014R\005bytes\022*\n\003" +
+      "top\030\005 \003(\0132\030.helixflow.v1.TopLogprobR\003top" +
+      "\"\261\001\n\nTokenDelta\022\022\n\004text\030\001 \001(\tR\004text\022\033\n\tt" +
+      "oken_ids\030\002 \003(\rR\010tokenIds\0226\n\010logprobs\030\003 \003" +
+      "(\0132\032.helixflow.v1.TokenLogprobR\010logprobs" +
+      "\022:\n\ntool_calls\030\004 \003(\0132\033.helixflow.v1.Tool" +
+      "CallDeltaR\ttoolCalls\"\267\002\n\010Complete\022?\n\rfin" +
+      "ish_reason\030\001 \001(\0162\032.helixflow.v1.FinishRe" +
+      "asonR\014finishReason\022!\n\013stop_string\030\002 \001(\tH" +
+      "\000R\nstopString\022$\n\rstop_token_id\030\003 \001(\rH\000R\013" +
+      "stopTokenId\022)\n\005usage\030\004 \001(\0132\023.helixflow.v" +
+      "1.UsageR\005usage\022/\n\007timings\030\005 \001(\0132\025.helixf" +
+      "low.v1.TimingsR\007timings\0225\n\ntool_calls\030\006 " +
+      "\003(\0132\026.helixflow.v1.ToolCallR\ttoolCallsB\016" +
+      "\n\014matched_stop*_\n\004Role\022\024\n\020ROLE_UNSPECIFI" +
+      "ED\020\000\022\017\n\013ROLE_SYSTEM\020\001\022\r\n\tROLE_USER\020\002\022\022\n\016" +
+      "ROLE_ASSISTANT\020\003\022\r\n\tROLE_TOOL\020\004*\207\001\n\016Tool" +
+      "ChoiceMode\022 \n\034TOOL_CHOICE_MODE_UNSPECIFI" +
+      "ED\020\000\022\031\n\025TOOL_CHOICE_MODE_AUTO\020\001\022\031\n\025TOOL_" +
+      "CHOICE_MODE_NONE\020\002\022\035\n\031TOOL_CHOICE_MODE_R" +
+      "EQUIRED\020\003*\212\001\n\016ConstraintKind\022\037\n\033CONSTRAI" +
+      "NT_KIND_UNSPECIFIED\020\000\022\037\n\033CONSTRAINT_KIND" +
+      "_JSON_SCHEMA\020\001\022\031\n\025CONSTRAINT_KIND_REGEX\020" +
+      "\002\022\033\n\027CONSTRAINT_KIND_GRAMMAR\020\003*\263\001\n\014Finis" +
+      "hReason\022\035\n\031FINISH_REASON_UNSPECIFIED\020\000\022\026" +
+      "\n\022FINISH_REASON_STOP\020\001\022\030\n\024FINISH_REASON_" +
+      "LENGTH\020\002\022\033\n\027FINISH_REASON_CANCELLED\020\003\022\027\n" +
+      "\023FINISH_REASON_ERROR\020\004\022\034\n\030FINISH_REASON_" +
+      "TOOL_CALLS\020\005*\230\004\n\013ErrorReason\022\034\n\030ERROR_RE" +
+      "ASON_UNSPECIFIED\020\000\022!\n\035ERROR_REASON_INVAL" +
+      "ID_ARGUMENT\020\001\022 \n\034ERROR_REASON_PROMPT_TOO" +
+      "_LONG\020\002\022\'\n#ERROR_REASON_UNSUPPORTED_CONS" +
+      "TRAINT\020\003\022 \n\034ERROR_REASON_MODEL_NOT_FOUND" +
+      "\020\004\022\033\n\027ERROR_REASON_QUEUE_FULL\020\005\022\037\n\033ERROR" +
+      "_REASON_RATE_LIMIT_RPM\020\006\022\037\n\033ERROR_REASON" +
+      "_RATE_LIMIT_TPM\020\007\022\"\n\036ERROR_REASON_CONCUR" +
+      "RENCY_LIMIT\020\010\022 \n\034ERROR_REASON_UNAUTHENTI" +
+      "CATED\020\t\022\"\n\036ERROR_REASON_PERMISSION_DENIE" +
+      "D\020\n\022\032\n\026ERROR_REASON_NO_WORKER\020\013\022\034\n\030ERROR" +
+      "_REASON_WORKER_LOST\020\014\022\031\n\025ERROR_REASON_DR" +
+      "AINING\020\r\022\031\n\025ERROR_REASON_INTERNAL\020\016\022\"\n\036E" +
+      "RROR_REASON_DEADLINE_EXCEEDED\020\017B?\n\020dev.h" +
+      "elixflow.v1P\001Z)helixflow/gen/go/helixflo" +
+      "w/v1;helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -168,67 +207,91 @@ public final class Common {
     internal_static_helixflow_v1_ChatMessage_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_ChatMessage_descriptor,
-        new java.lang.String[] { "Role", "Content", "Name", });
-    internal_static_helixflow_v1_ChatMessages_descriptor =
+        new java.lang.String[] { "Role", "Content", "Name", "ToolCalls", "ToolCallId", });
+    internal_static_helixflow_v1_Tool_descriptor =
       getDescriptor().getMessageTypes().get(1);
+    internal_static_helixflow_v1_Tool_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_Tool_descriptor,
+        new java.lang.String[] { "Name", "Description", "Parameters", });
+    internal_static_helixflow_v1_ToolChoice_descriptor =
+      getDescriptor().getMessageTypes().get(2);
+    internal_static_helixflow_v1_ToolChoice_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ToolChoice_descriptor,
+        new java.lang.String[] { "Mode", "FunctionName", "Choice", });
+    internal_static_helixflow_v1_ToolCall_descriptor =
+      getDescriptor().getMessageTypes().get(3);
+    internal_static_helixflow_v1_ToolCall_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ToolCall_descriptor,
+        new java.lang.String[] { "Id", "Name", "Arguments", });
+    internal_static_helixflow_v1_ToolCallDelta_descriptor =
+      getDescriptor().getMessageTypes().get(4);
+    internal_static_helixflow_v1_ToolCallDelta_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ToolCallDelta_descriptor,
+        new java.lang.String[] { "Index", "Id", "Name", "Arguments", });
+    internal_static_helixflow_v1_ChatMessages_descriptor =
+      getDescriptor().getMessageTypes().get(5);
     internal_static_helixflow_v1_ChatMessages_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_ChatMessages_descriptor,
         new java.lang.String[] { "Messages", });
     internal_static_helixflow_v1_TokenIds_descriptor =
-      getDescriptor().getMessageTypes().get(2);
+      getDescriptor().getMessageTypes().get(6);
     internal_static_helixflow_v1_TokenIds_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_TokenIds_descriptor,
         new java.lang.String[] { "Ids", });
     internal_static_helixflow_v1_StructuredOutput_descriptor =
-      getDescriptor().getMessageTypes().get(3);
+      getDescriptor().getMessageTypes().get(7);
     internal_static_helixflow_v1_StructuredOutput_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_StructuredOutput_descriptor,
         new java.lang.String[] { "JsonSchema", "Regex", "Grammar", "Kind", });
     internal_static_helixflow_v1_SamplingParams_descriptor =
-      getDescriptor().getMessageTypes().get(4);
+      getDescriptor().getMessageTypes().get(8);
     internal_static_helixflow_v1_SamplingParams_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_SamplingParams_descriptor,
         new java.lang.String[] { "Temperature", "TopP", "TopK", "MinP", "MaxTokens", "IgnoreEos", "Stop", "StopTokenIds", "Seed", "PresencePenalty", "FrequencyPenalty", "RepetitionPenalty", "Logprobs", "TopLogprobs", "StructuredOutput", "Temperature", "TopP", "TopK", "MinP", "MaxTokens", "IgnoreEos", "Seed", "PresencePenalty", "FrequencyPenalty", "RepetitionPenalty", "Logprobs", "TopLogprobs", });
     internal_static_helixflow_v1_Usage_descriptor =
-      getDescriptor().getMessageTypes().get(5);
+      getDescriptor().getMessageTypes().get(9);
     internal_static_helixflow_v1_Usage_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_Usage_descriptor,
         new java.lang.String[] { "PromptTokens", "CompletionTokens", "CachedTokens", });
     internal_static_helixflow_v1_Timings_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(10);
     internal_static_helixflow_v1_Timings_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_Timings_descriptor,
         new java.lang.String[] { "Queue", "TimeToFirstToken", "Total", });
     internal_static_helixflow_v1_TopLogprob_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(11);
     internal_static_helixflow_v1_TopLogprob_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_TopLogprob_descriptor,
         new java.lang.String[] { "TokenId", "Token", "Logprob", "Bytes", });
     internal_static_helixflow_v1_TokenLogprob_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(12);
     internal_static_helixflow_v1_TokenLogprob_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_TokenLogprob_descriptor,
         new java.lang.String[] { "TokenId", "Token", "Logprob", "Bytes", "Top", });
     internal_static_helixflow_v1_TokenDelta_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(13);
     internal_static_helixflow_v1_TokenDelta_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_TokenDelta_descriptor,
-        new java.lang.String[] { "Text", "TokenIds", "Logprobs", });
+        new java.lang.String[] { "Text", "TokenIds", "Logprobs", "ToolCalls", });
     internal_static_helixflow_v1_Complete_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(14);
     internal_static_helixflow_v1_Complete_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_Complete_descriptor,
-        new java.lang.String[] { "FinishReason", "StopString", "StopTokenId", "Usage", "Timings", "MatchedStop", });
+        new java.lang.String[] { "FinishReason", "StopString", "StopTokenId", "Usage", "Timings", "ToolCalls", "MatchedStop", });
     com.google.protobuf.DurationProto.getDescriptor();
   }
 

@@ -21,6 +21,7 @@ private static final long serialVersionUID = 0L;
   }
   private Complete() {
     finishReason_ = 0;
+    toolCalls_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -284,6 +285,67 @@ private static final long serialVersionUID = 0L;
     return timings_ == null ? dev.helixflow.v1.Timings.getDefaultInstance() : timings_;
   }
 
+  public static final int TOOL_CALLS_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.ToolCall> toolCalls_;
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.ToolCall> getToolCallsList() {
+    return toolCalls_;
+  }
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.ToolCallOrBuilder> 
+      getToolCallsOrBuilderList() {
+    return toolCalls_;
+  }
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public int getToolCallsCount() {
+    return toolCalls_.size();
+  }
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ToolCall getToolCalls(int index) {
+    return toolCalls_.get(index);
+  }
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ToolCallOrBuilder getToolCallsOrBuilder(
+      int index) {
+    return toolCalls_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -314,6 +376,9 @@ private static final long serialVersionUID = 0L;
     if (timings_ != null) {
       output.writeMessage(5, getTimings());
     }
+    for (int i = 0; i < toolCalls_.size(); i++) {
+      output.writeMessage(6, toolCalls_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -343,6 +408,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(5, getTimings());
     }
+    for (int i = 0; i < toolCalls_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(6, toolCalls_.get(i));
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -369,6 +438,8 @@ private static final long serialVersionUID = 0L;
       if (!getTimings()
           .equals(other.getTimings())) return false;
     }
+    if (!getToolCallsList()
+        .equals(other.getToolCallsList())) return false;
     if (!getMatchedStopCase().equals(other.getMatchedStopCase())) return false;
     switch (matchedStopCase_) {
       case 2:
@@ -402,6 +473,10 @@ private static final long serialVersionUID = 0L;
     if (hasTimings()) {
       hash = (37 * hash) + TIMINGS_FIELD_NUMBER;
       hash = (53 * hash) + getTimings().hashCode();
+    }
+    if (getToolCallsCount() > 0) {
+      hash = (37 * hash) + TOOL_CALLS_FIELD_NUMBER;
+      hash = (53 * hash) + getToolCallsList().hashCode();
     }
     switch (matchedStopCase_) {
       case 2:
@@ -559,6 +634,13 @@ private static final long serialVersionUID = 0L;
         timingsBuilder_.dispose();
         timingsBuilder_ = null;
       }
+      if (toolCallsBuilder_ == null) {
+        toolCalls_ = java.util.Collections.emptyList();
+      } else {
+        toolCalls_ = null;
+        toolCallsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000020);
       matchedStopCase_ = 0;
       matchedStop_ = null;
       return this;
@@ -587,10 +669,23 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public dev.helixflow.v1.Complete buildPartial() {
       dev.helixflow.v1.Complete result = new dev.helixflow.v1.Complete(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       buildPartialOneofs(result);
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(dev.helixflow.v1.Complete result) {
+      if (toolCallsBuilder_ == null) {
+        if (((bitField0_ & 0x00000020) != 0)) {
+          toolCalls_ = java.util.Collections.unmodifiableList(toolCalls_);
+          bitField0_ = (bitField0_ & ~0x00000020);
+        }
+        result.toolCalls_ = toolCalls_;
+      } else {
+        result.toolCalls_ = toolCallsBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.helixflow.v1.Complete result) {
@@ -668,6 +763,32 @@ private static final long serialVersionUID = 0L;
       if (other.hasTimings()) {
         mergeTimings(other.getTimings());
       }
+      if (toolCallsBuilder_ == null) {
+        if (!other.toolCalls_.isEmpty()) {
+          if (toolCalls_.isEmpty()) {
+            toolCalls_ = other.toolCalls_;
+            bitField0_ = (bitField0_ & ~0x00000020);
+          } else {
+            ensureToolCallsIsMutable();
+            toolCalls_.addAll(other.toolCalls_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.toolCalls_.isEmpty()) {
+          if (toolCallsBuilder_.isEmpty()) {
+            toolCallsBuilder_.dispose();
+            toolCallsBuilder_ = null;
+            toolCalls_ = other.toolCalls_;
+            bitField0_ = (bitField0_ & ~0x00000020);
+            toolCallsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getToolCallsFieldBuilder() : null;
+          } else {
+            toolCallsBuilder_.addAllMessages(other.toolCalls_);
+          }
+        }
+      }
       switch (other.getMatchedStopCase()) {
         case STOP_STRING: {
           matchedStopCase_ = 2;
@@ -739,6 +860,19 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000010;
               break;
             } // case 42
+            case 50: {
+              dev.helixflow.v1.ToolCall m =
+                  input.readMessage(
+                      dev.helixflow.v1.ToolCall.parser(),
+                      extensionRegistry);
+              if (toolCallsBuilder_ == null) {
+                ensureToolCallsIsMutable();
+                toolCalls_.add(m);
+              } else {
+                toolCallsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1327,6 +1461,318 @@ private static final long serialVersionUID = 0L;
         timings_ = null;
       }
       return timingsBuilder_;
+    }
+
+    private java.util.List<dev.helixflow.v1.ToolCall> toolCalls_ =
+      java.util.Collections.emptyList();
+    private void ensureToolCallsIsMutable() {
+      if (!((bitField0_ & 0x00000020) != 0)) {
+        toolCalls_ = new java.util.ArrayList<dev.helixflow.v1.ToolCall>(toolCalls_);
+        bitField0_ |= 0x00000020;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.ToolCall, dev.helixflow.v1.ToolCall.Builder, dev.helixflow.v1.ToolCallOrBuilder> toolCallsBuilder_;
+
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.ToolCall> getToolCallsList() {
+      if (toolCallsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(toolCalls_);
+      } else {
+        return toolCallsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public int getToolCallsCount() {
+      if (toolCallsBuilder_ == null) {
+        return toolCalls_.size();
+      } else {
+        return toolCallsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCall getToolCalls(int index) {
+      if (toolCallsBuilder_ == null) {
+        return toolCalls_.get(index);
+      } else {
+        return toolCallsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder setToolCalls(
+        int index, dev.helixflow.v1.ToolCall value) {
+      if (toolCallsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolCallsIsMutable();
+        toolCalls_.set(index, value);
+        onChanged();
+      } else {
+        toolCallsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder setToolCalls(
+        int index, dev.helixflow.v1.ToolCall.Builder builderForValue) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        toolCalls_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        toolCallsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder addToolCalls(dev.helixflow.v1.ToolCall value) {
+      if (toolCallsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolCallsIsMutable();
+        toolCalls_.add(value);
+        onChanged();
+      } else {
+        toolCallsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder addToolCalls(
+        int index, dev.helixflow.v1.ToolCall value) {
+      if (toolCallsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolCallsIsMutable();
+        toolCalls_.add(index, value);
+        onChanged();
+      } else {
+        toolCallsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder addToolCalls(
+        dev.helixflow.v1.ToolCall.Builder builderForValue) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        toolCalls_.add(builderForValue.build());
+        onChanged();
+      } else {
+        toolCallsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder addToolCalls(
+        int index, dev.helixflow.v1.ToolCall.Builder builderForValue) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        toolCalls_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        toolCallsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder addAllToolCalls(
+        java.lang.Iterable<? extends dev.helixflow.v1.ToolCall> values) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, toolCalls_);
+        onChanged();
+      } else {
+        toolCallsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder clearToolCalls() {
+      if (toolCallsBuilder_ == null) {
+        toolCalls_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000020);
+        onChanged();
+      } else {
+        toolCallsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public Builder removeToolCalls(int index) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        toolCalls_.remove(index);
+        onChanged();
+      } else {
+        toolCallsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCall.Builder getToolCallsBuilder(
+        int index) {
+      return getToolCallsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCallOrBuilder getToolCallsOrBuilder(
+        int index) {
+      if (toolCallsBuilder_ == null) {
+        return toolCalls_.get(index);  } else {
+        return toolCallsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.ToolCallOrBuilder> 
+         getToolCallsOrBuilderList() {
+      if (toolCallsBuilder_ != null) {
+        return toolCallsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(toolCalls_);
+      }
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCall.Builder addToolCallsBuilder() {
+      return getToolCallsFieldBuilder().addBuilder(
+          dev.helixflow.v1.ToolCall.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCall.Builder addToolCallsBuilder(
+        int index) {
+      return getToolCallsFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.ToolCall.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Every tool call of the response, complete, in index order (the deltas reassembled).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.ToolCall.Builder> 
+         getToolCallsBuilderList() {
+      return getToolCallsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.ToolCall, dev.helixflow.v1.ToolCall.Builder, dev.helixflow.v1.ToolCallOrBuilder> 
+        getToolCallsFieldBuilder() {
+      if (toolCallsBuilder_ == null) {
+        toolCallsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.ToolCall, dev.helixflow.v1.ToolCall.Builder, dev.helixflow.v1.ToolCallOrBuilder>(
+                toolCalls_,
+                ((bitField0_ & 0x00000020) != 0),
+                getParentForChildren(),
+                isClean());
+        toolCalls_ = null;
+      }
+      return toolCallsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

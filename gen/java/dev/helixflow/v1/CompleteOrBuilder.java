@@ -128,5 +128,49 @@ public interface CompleteOrBuilder extends
    */
   dev.helixflow.v1.TimingsOrBuilder getTimingsOrBuilder();
 
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  java.util.List<dev.helixflow.v1.ToolCall> 
+      getToolCallsList();
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  dev.helixflow.v1.ToolCall getToolCalls(int index);
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  int getToolCallsCount();
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.ToolCallOrBuilder> 
+      getToolCallsOrBuilderList();
+  /**
+   * <pre>
+   * Every tool call of the response, complete, in index order (the deltas reassembled).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCall tool_calls = 6 [json_name = "toolCalls"];</code>
+   */
+  dev.helixflow.v1.ToolCallOrBuilder getToolCallsOrBuilder(
+      int index);
+
   public dev.helixflow.v1.Complete.MatchedStopCase getMatchedStopCase();
 }

@@ -53,6 +53,14 @@ public enum FinishReason
    * <code>FINISH_REASON_ERROR = 4;</code>
    */
   FINISH_REASON_ERROR(4),
+  /**
+   * <pre>
+   * The model stopped after calling one or more tools (Complete.tool_calls holds them).
+   * </pre>
+   *
+   * <code>FINISH_REASON_TOOL_CALLS = 5;</code>
+   */
+  FINISH_REASON_TOOL_CALLS(5),
   UNRECOGNIZED(-1),
   ;
 
@@ -97,6 +105,14 @@ public enum FinishReason
    * <code>FINISH_REASON_ERROR = 4;</code>
    */
   public static final int FINISH_REASON_ERROR_VALUE = 4;
+  /**
+   * <pre>
+   * The model stopped after calling one or more tools (Complete.tool_calls holds them).
+   * </pre>
+   *
+   * <code>FINISH_REASON_TOOL_CALLS = 5;</code>
+   */
+  public static final int FINISH_REASON_TOOL_CALLS_VALUE = 5;
 
 
   public final int getNumber() {
@@ -128,6 +144,7 @@ public enum FinishReason
       case 2: return FINISH_REASON_LENGTH;
       case 3: return FINISH_REASON_CANCELLED;
       case 4: return FINISH_REASON_ERROR;
+      case 5: return FINISH_REASON_TOOL_CALLS;
       default: return null;
     }
   }
@@ -158,7 +175,7 @@ public enum FinishReason
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(2);
+    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(3);
   }
 
   private static final FinishReason[] VALUES = values();

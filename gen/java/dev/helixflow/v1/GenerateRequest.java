@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     model_ = "";
     requestId_ = "";
     user_ = "";
+    tools_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -50,6 +51,7 @@ private static final long serialVersionUID = 0L;
             dev.helixflow.v1.GenerateRequest.class, dev.helixflow.v1.GenerateRequest.Builder.class);
   }
 
+  private int bitField0_;
   private int inputCase_ = 0;
   private java.lang.Object input_;
   public enum InputCase
@@ -437,6 +439,132 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int TOOLS_FIELD_NUMBER = 9;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.Tool> tools_;
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.Tool> getToolsList() {
+    return tools_;
+  }
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.ToolOrBuilder> 
+      getToolsOrBuilderList() {
+    return tools_;
+  }
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  @java.lang.Override
+  public int getToolsCount() {
+    return tools_.size();
+  }
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.Tool getTools(int index) {
+    return tools_.get(index);
+  }
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ToolOrBuilder getToolsOrBuilder(
+      int index) {
+    return tools_.get(index);
+  }
+
+  public static final int TOOL_CHOICE_FIELD_NUMBER = 10;
+  private dev.helixflow.v1.ToolChoice toolChoice_;
+  /**
+   * <pre>
+   * Whether and which tools the model must call. Unset: auto when tools are given.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+   * @return Whether the toolChoice field is set.
+   */
+  @java.lang.Override
+  public boolean hasToolChoice() {
+    return toolChoice_ != null;
+  }
+  /**
+   * <pre>
+   * Whether and which tools the model must call. Unset: auto when tools are given.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+   * @return The toolChoice.
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ToolChoice getToolChoice() {
+    return toolChoice_ == null ? dev.helixflow.v1.ToolChoice.getDefaultInstance() : toolChoice_;
+  }
+  /**
+   * <pre>
+   * Whether and which tools the model must call. Unset: auto when tools are given.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ToolChoiceOrBuilder getToolChoiceOrBuilder() {
+    return toolChoice_ == null ? dev.helixflow.v1.ToolChoice.getDefaultInstance() : toolChoice_;
+  }
+
+  public static final int PARALLEL_TOOL_CALLS_FIELD_NUMBER = 11;
+  private boolean parallelToolCalls_ = false;
+  /**
+   * <pre>
+   * Whether the model may make several calls in one turn. Unset means true.
+   * </pre>
+   *
+   * <code>optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];</code>
+   * @return Whether the parallelToolCalls field is set.
+   */
+  @java.lang.Override
+  public boolean hasParallelToolCalls() {
+    return ((bitField0_ & 0x00000001) != 0);
+  }
+  /**
+   * <pre>
+   * Whether the model may make several calls in one turn. Unset means true.
+   * </pre>
+   *
+   * <code>optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];</code>
+   * @return The parallelToolCalls.
+   */
+  @java.lang.Override
+  public boolean getParallelToolCalls() {
+    return parallelToolCalls_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -475,6 +603,15 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(user_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 8, user_);
     }
+    for (int i = 0; i < tools_.size(); i++) {
+      output.writeMessage(9, tools_.get(i));
+    }
+    if (toolChoice_ != null) {
+      output.writeMessage(10, getToolChoice());
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      output.writeBool(11, parallelToolCalls_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -512,6 +649,18 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(user_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(8, user_);
     }
+    for (int i = 0; i < tools_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(9, tools_.get(i));
+    }
+    if (toolChoice_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(10, getToolChoice());
+    }
+    if (((bitField0_ & 0x00000001) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(11, parallelToolCalls_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -540,6 +689,18 @@ private static final long serialVersionUID = 0L;
         != other.getCacheBypass()) return false;
     if (!getUser()
         .equals(other.getUser())) return false;
+    if (!getToolsList()
+        .equals(other.getToolsList())) return false;
+    if (hasToolChoice() != other.hasToolChoice()) return false;
+    if (hasToolChoice()) {
+      if (!getToolChoice()
+          .equals(other.getToolChoice())) return false;
+    }
+    if (hasParallelToolCalls() != other.hasParallelToolCalls()) return false;
+    if (hasParallelToolCalls()) {
+      if (getParallelToolCalls()
+          != other.getParallelToolCalls()) return false;
+    }
     if (!getInputCase().equals(other.getInputCase())) return false;
     switch (inputCase_) {
       case 2:
@@ -581,6 +742,19 @@ private static final long serialVersionUID = 0L;
         getCacheBypass());
     hash = (37 * hash) + USER_FIELD_NUMBER;
     hash = (53 * hash) + getUser().hashCode();
+    if (getToolsCount() > 0) {
+      hash = (37 * hash) + TOOLS_FIELD_NUMBER;
+      hash = (53 * hash) + getToolsList().hashCode();
+    }
+    if (hasToolChoice()) {
+      hash = (37 * hash) + TOOL_CHOICE_FIELD_NUMBER;
+      hash = (53 * hash) + getToolChoice().hashCode();
+    }
+    if (hasParallelToolCalls()) {
+      hash = (37 * hash) + PARALLEL_TOOL_CALLS_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+          getParallelToolCalls());
+    }
     switch (inputCase_) {
       case 2:
         hash = (37 * hash) + PROMPT_FIELD_NUMBER;
@@ -745,6 +919,19 @@ private static final long serialVersionUID = 0L;
       requestId_ = "";
       cacheBypass_ = false;
       user_ = "";
+      if (toolsBuilder_ == null) {
+        tools_ = java.util.Collections.emptyList();
+      } else {
+        tools_ = null;
+        toolsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000100);
+      toolChoice_ = null;
+      if (toolChoiceBuilder_ != null) {
+        toolChoiceBuilder_.dispose();
+        toolChoiceBuilder_ = null;
+      }
+      parallelToolCalls_ = false;
       inputCase_ = 0;
       input_ = null;
       return this;
@@ -773,10 +960,23 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public dev.helixflow.v1.GenerateRequest buildPartial() {
       dev.helixflow.v1.GenerateRequest result = new dev.helixflow.v1.GenerateRequest(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       buildPartialOneofs(result);
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(dev.helixflow.v1.GenerateRequest result) {
+      if (toolsBuilder_ == null) {
+        if (((bitField0_ & 0x00000100) != 0)) {
+          tools_ = java.util.Collections.unmodifiableList(tools_);
+          bitField0_ = (bitField0_ & ~0x00000100);
+        }
+        result.tools_ = tools_;
+      } else {
+        result.tools_ = toolsBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.helixflow.v1.GenerateRequest result) {
@@ -798,6 +998,17 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000080) != 0)) {
         result.user_ = user_;
       }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.toolChoice_ = toolChoiceBuilder_ == null
+            ? toolChoice_
+            : toolChoiceBuilder_.build();
+      }
+      int to_bitField0_ = 0;
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.parallelToolCalls_ = parallelToolCalls_;
+        to_bitField0_ |= 0x00000001;
+      }
+      result.bitField0_ |= to_bitField0_;
     }
 
     private void buildPartialOneofs(dev.helixflow.v1.GenerateRequest result) {
@@ -877,6 +1088,38 @@ private static final long serialVersionUID = 0L;
         user_ = other.user_;
         bitField0_ |= 0x00000080;
         onChanged();
+      }
+      if (toolsBuilder_ == null) {
+        if (!other.tools_.isEmpty()) {
+          if (tools_.isEmpty()) {
+            tools_ = other.tools_;
+            bitField0_ = (bitField0_ & ~0x00000100);
+          } else {
+            ensureToolsIsMutable();
+            tools_.addAll(other.tools_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.tools_.isEmpty()) {
+          if (toolsBuilder_.isEmpty()) {
+            toolsBuilder_.dispose();
+            toolsBuilder_ = null;
+            tools_ = other.tools_;
+            bitField0_ = (bitField0_ & ~0x00000100);
+            toolsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getToolsFieldBuilder() : null;
+          } else {
+            toolsBuilder_.addAllMessages(other.tools_);
+          }
+        }
+      }
+      if (other.hasToolChoice()) {
+        mergeToolChoice(other.getToolChoice());
+      }
+      if (other.hasParallelToolCalls()) {
+        setParallelToolCalls(other.getParallelToolCalls());
       }
       switch (other.getInputCase()) {
         case PROMPT: {
@@ -970,6 +1213,31 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 66
+            case 74: {
+              dev.helixflow.v1.Tool m =
+                  input.readMessage(
+                      dev.helixflow.v1.Tool.parser(),
+                      extensionRegistry);
+              if (toolsBuilder_ == null) {
+                ensureToolsIsMutable();
+                tools_.add(m);
+              } else {
+                toolsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 74
+            case 82: {
+              input.readMessage(
+                  getToolChoiceFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
+            case 88: {
+              parallelToolCalls_ = input.readBool();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 88
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1946,6 +2214,529 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       user_ = value;
       bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+
+    private java.util.List<dev.helixflow.v1.Tool> tools_ =
+      java.util.Collections.emptyList();
+    private void ensureToolsIsMutable() {
+      if (!((bitField0_ & 0x00000100) != 0)) {
+        tools_ = new java.util.ArrayList<dev.helixflow.v1.Tool>(tools_);
+        bitField0_ |= 0x00000100;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.Tool, dev.helixflow.v1.Tool.Builder, dev.helixflow.v1.ToolOrBuilder> toolsBuilder_;
+
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.Tool> getToolsList() {
+      if (toolsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(tools_);
+      } else {
+        return toolsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public int getToolsCount() {
+      if (toolsBuilder_ == null) {
+        return tools_.size();
+      } else {
+        return toolsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public dev.helixflow.v1.Tool getTools(int index) {
+      if (toolsBuilder_ == null) {
+        return tools_.get(index);
+      } else {
+        return toolsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder setTools(
+        int index, dev.helixflow.v1.Tool value) {
+      if (toolsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolsIsMutable();
+        tools_.set(index, value);
+        onChanged();
+      } else {
+        toolsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder setTools(
+        int index, dev.helixflow.v1.Tool.Builder builderForValue) {
+      if (toolsBuilder_ == null) {
+        ensureToolsIsMutable();
+        tools_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        toolsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder addTools(dev.helixflow.v1.Tool value) {
+      if (toolsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolsIsMutable();
+        tools_.add(value);
+        onChanged();
+      } else {
+        toolsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder addTools(
+        int index, dev.helixflow.v1.Tool value) {
+      if (toolsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolsIsMutable();
+        tools_.add(index, value);
+        onChanged();
+      } else {
+        toolsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder addTools(
+        dev.helixflow.v1.Tool.Builder builderForValue) {
+      if (toolsBuilder_ == null) {
+        ensureToolsIsMutable();
+        tools_.add(builderForValue.build());
+        onChanged();
+      } else {
+        toolsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder addTools(
+        int index, dev.helixflow.v1.Tool.Builder builderForValue) {
+      if (toolsBuilder_ == null) {
+        ensureToolsIsMutable();
+        tools_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        toolsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder addAllTools(
+        java.lang.Iterable<? extends dev.helixflow.v1.Tool> values) {
+      if (toolsBuilder_ == null) {
+        ensureToolsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, tools_);
+        onChanged();
+      } else {
+        toolsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder clearTools() {
+      if (toolsBuilder_ == null) {
+        tools_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000100);
+        onChanged();
+      } else {
+        toolsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public Builder removeTools(int index) {
+      if (toolsBuilder_ == null) {
+        ensureToolsIsMutable();
+        tools_.remove(index);
+        onChanged();
+      } else {
+        toolsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public dev.helixflow.v1.Tool.Builder getToolsBuilder(
+        int index) {
+      return getToolsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public dev.helixflow.v1.ToolOrBuilder getToolsOrBuilder(
+        int index) {
+      if (toolsBuilder_ == null) {
+        return tools_.get(index);  } else {
+        return toolsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.ToolOrBuilder> 
+         getToolsOrBuilderList() {
+      if (toolsBuilder_ != null) {
+        return toolsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(tools_);
+      }
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public dev.helixflow.v1.Tool.Builder addToolsBuilder() {
+      return getToolsFieldBuilder().addBuilder(
+          dev.helixflow.v1.Tool.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public dev.helixflow.v1.Tool.Builder addToolsBuilder(
+        int index) {
+      return getToolsFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.Tool.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Functions the model may call (messages input only). At most 128, names unique.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.Tool.Builder> 
+         getToolsBuilderList() {
+      return getToolsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.Tool, dev.helixflow.v1.Tool.Builder, dev.helixflow.v1.ToolOrBuilder> 
+        getToolsFieldBuilder() {
+      if (toolsBuilder_ == null) {
+        toolsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.Tool, dev.helixflow.v1.Tool.Builder, dev.helixflow.v1.ToolOrBuilder>(
+                tools_,
+                ((bitField0_ & 0x00000100) != 0),
+                getParentForChildren(),
+                isClean());
+        tools_ = null;
+      }
+      return toolsBuilder_;
+    }
+
+    private dev.helixflow.v1.ToolChoice toolChoice_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        dev.helixflow.v1.ToolChoice, dev.helixflow.v1.ToolChoice.Builder, dev.helixflow.v1.ToolChoiceOrBuilder> toolChoiceBuilder_;
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     * @return Whether the toolChoice field is set.
+     */
+    public boolean hasToolChoice() {
+      return ((bitField0_ & 0x00000200) != 0);
+    }
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     * @return The toolChoice.
+     */
+    public dev.helixflow.v1.ToolChoice getToolChoice() {
+      if (toolChoiceBuilder_ == null) {
+        return toolChoice_ == null ? dev.helixflow.v1.ToolChoice.getDefaultInstance() : toolChoice_;
+      } else {
+        return toolChoiceBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     */
+    public Builder setToolChoice(dev.helixflow.v1.ToolChoice value) {
+      if (toolChoiceBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        toolChoice_ = value;
+      } else {
+        toolChoiceBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     */
+    public Builder setToolChoice(
+        dev.helixflow.v1.ToolChoice.Builder builderForValue) {
+      if (toolChoiceBuilder_ == null) {
+        toolChoice_ = builderForValue.build();
+      } else {
+        toolChoiceBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     */
+    public Builder mergeToolChoice(dev.helixflow.v1.ToolChoice value) {
+      if (toolChoiceBuilder_ == null) {
+        if (((bitField0_ & 0x00000200) != 0) &&
+          toolChoice_ != null &&
+          toolChoice_ != dev.helixflow.v1.ToolChoice.getDefaultInstance()) {
+          getToolChoiceBuilder().mergeFrom(value);
+        } else {
+          toolChoice_ = value;
+        }
+      } else {
+        toolChoiceBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     */
+    public Builder clearToolChoice() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      toolChoice_ = null;
+      if (toolChoiceBuilder_ != null) {
+        toolChoiceBuilder_.dispose();
+        toolChoiceBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     */
+    public dev.helixflow.v1.ToolChoice.Builder getToolChoiceBuilder() {
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return getToolChoiceFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     */
+    public dev.helixflow.v1.ToolChoiceOrBuilder getToolChoiceOrBuilder() {
+      if (toolChoiceBuilder_ != null) {
+        return toolChoiceBuilder_.getMessageOrBuilder();
+      } else {
+        return toolChoice_ == null ?
+            dev.helixflow.v1.ToolChoice.getDefaultInstance() : toolChoice_;
+      }
+    }
+    /**
+     * <pre>
+     * Whether and which tools the model must call. Unset: auto when tools are given.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        dev.helixflow.v1.ToolChoice, dev.helixflow.v1.ToolChoice.Builder, dev.helixflow.v1.ToolChoiceOrBuilder> 
+        getToolChoiceFieldBuilder() {
+      if (toolChoiceBuilder_ == null) {
+        toolChoiceBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            dev.helixflow.v1.ToolChoice, dev.helixflow.v1.ToolChoice.Builder, dev.helixflow.v1.ToolChoiceOrBuilder>(
+                getToolChoice(),
+                getParentForChildren(),
+                isClean());
+        toolChoice_ = null;
+      }
+      return toolChoiceBuilder_;
+    }
+
+    private boolean parallelToolCalls_ ;
+    /**
+     * <pre>
+     * Whether the model may make several calls in one turn. Unset means true.
+     * </pre>
+     *
+     * <code>optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];</code>
+     * @return Whether the parallelToolCalls field is set.
+     */
+    @java.lang.Override
+    public boolean hasParallelToolCalls() {
+      return ((bitField0_ & 0x00000400) != 0);
+    }
+    /**
+     * <pre>
+     * Whether the model may make several calls in one turn. Unset means true.
+     * </pre>
+     *
+     * <code>optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];</code>
+     * @return The parallelToolCalls.
+     */
+    @java.lang.Override
+    public boolean getParallelToolCalls() {
+      return parallelToolCalls_;
+    }
+    /**
+     * <pre>
+     * Whether the model may make several calls in one turn. Unset means true.
+     * </pre>
+     *
+     * <code>optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];</code>
+     * @param value The parallelToolCalls to set.
+     * @return This builder for chaining.
+     */
+    public Builder setParallelToolCalls(boolean value) {
+      
+      parallelToolCalls_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether the model may make several calls in one turn. Unset means true.
+     * </pre>
+     *
+     * <code>optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearParallelToolCalls() {
+      bitField0_ = (bitField0_ & ~0x00000400);
+      parallelToolCalls_ = false;
       onChanged();
       return this;
     }

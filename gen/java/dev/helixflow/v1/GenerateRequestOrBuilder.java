@@ -187,5 +187,95 @@ public interface GenerateRequestOrBuilder extends
   com.google.protobuf.ByteString
       getUserBytes();
 
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  java.util.List<dev.helixflow.v1.Tool> 
+      getToolsList();
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  dev.helixflow.v1.Tool getTools(int index);
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  int getToolsCount();
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.ToolOrBuilder> 
+      getToolsOrBuilderList();
+  /**
+   * <pre>
+   * Functions the model may call (messages input only). At most 128, names unique.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.Tool tools = 9 [json_name = "tools"];</code>
+   */
+  dev.helixflow.v1.ToolOrBuilder getToolsOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * Whether and which tools the model must call. Unset: auto when tools are given.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+   * @return Whether the toolChoice field is set.
+   */
+  boolean hasToolChoice();
+  /**
+   * <pre>
+   * Whether and which tools the model must call. Unset: auto when tools are given.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+   * @return The toolChoice.
+   */
+  dev.helixflow.v1.ToolChoice getToolChoice();
+  /**
+   * <pre>
+   * Whether and which tools the model must call. Unset: auto when tools are given.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ToolChoice tool_choice = 10 [json_name = "toolChoice"];</code>
+   */
+  dev.helixflow.v1.ToolChoiceOrBuilder getToolChoiceOrBuilder();
+
+  /**
+   * <pre>
+   * Whether the model may make several calls in one turn. Unset means true.
+   * </pre>
+   *
+   * <code>optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];</code>
+   * @return Whether the parallelToolCalls field is set.
+   */
+  boolean hasParallelToolCalls();
+  /**
+   * <pre>
+   * Whether the model may make several calls in one turn. Unset means true.
+   * </pre>
+   *
+   * <code>optional bool parallel_tool_calls = 11 [json_name = "parallelToolCalls"];</code>
+   * @return The parallelToolCalls.
+   */
+  boolean getParallelToolCalls();
+
   public dev.helixflow.v1.GenerateRequest.InputCase getInputCase();
 }

@@ -26,6 +26,7 @@ private static final long serialVersionUID = 0L;
     backendVersion_ = "";
     eosTokenIds_ = emptyIntList();
     supportedConstraints_ = java.util.Collections.emptyList();
+    toolParser_ = "";
   }
 
   @java.lang.Override
@@ -596,6 +597,70 @@ java.lang.String defaultValue) {
     return map.get(key);
   }
 
+  public static final int SUPPORTS_TOOLS_FIELD_NUMBER = 16;
+  private boolean supportsTools_ = false;
+  /**
+   * <pre>
+   * Whether GenerateRequest.tools is served.
+   * </pre>
+   *
+   * <code>bool supports_tools = 16 [json_name = "supportsTools"];</code>
+   * @return The supportsTools.
+   */
+  @java.lang.Override
+  public boolean getSupportsTools() {
+    return supportsTools_;
+  }
+
+  public static final int TOOL_PARSER_FIELD_NUMBER = 17;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object toolParser_ = "";
+  /**
+   * <pre>
+   * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+   * "mistral"), chosen from the chat template; empty when tools are not served.
+   * </pre>
+   *
+   * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+   * @return The toolParser.
+   */
+  @java.lang.Override
+  public java.lang.String getToolParser() {
+    java.lang.Object ref = toolParser_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      toolParser_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+   * "mistral"), chosen from the chat template; empty when tools are not served.
+   * </pre>
+   *
+   * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+   * @return The bytes for toolParser.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getToolParserBytes() {
+    java.lang.Object ref = toolParser_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      toolParser_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -667,6 +732,12 @@ java.lang.String defaultValue) {
         internalGetEngineOptions(),
         EngineOptionsDefaultEntryHolder.defaultEntry,
         15);
+    if (supportsTools_ != false) {
+      output.writeBool(16, supportsTools_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 17, toolParser_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -761,6 +832,13 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
           .computeMessageSize(15, engineOptions__);
     }
+    if (supportsTools_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(16, supportsTools_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(17, toolParser_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -805,6 +883,10 @@ java.lang.String defaultValue) {
         != other.getSupportsEmbed()) return false;
     if (!internalGetEngineOptions().equals(
         other.internalGetEngineOptions())) return false;
+    if (getSupportsTools()
+        != other.getSupportsTools()) return false;
+    if (!getToolParser()
+        .equals(other.getToolParser())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -857,6 +939,11 @@ java.lang.String defaultValue) {
       hash = (37 * hash) + ENGINE_OPTIONS_FIELD_NUMBER;
       hash = (53 * hash) + internalGetEngineOptions().hashCode();
     }
+    hash = (37 * hash) + SUPPORTS_TOOLS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getSupportsTools());
+    hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
+    hash = (53 * hash) + getToolParser().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1029,6 +1116,8 @@ java.lang.String defaultValue) {
       supportsGenerate_ = false;
       supportsEmbed_ = false;
       internalGetMutableEngineOptions().clear();
+      supportsTools_ = false;
+      toolParser_ = "";
       return this;
     }
 
@@ -1117,6 +1206,12 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00004000) != 0)) {
         result.engineOptions_ = internalGetEngineOptions();
         result.engineOptions_.makeImmutable();
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.supportsTools_ = supportsTools_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
+        result.toolParser_ = toolParser_;
       }
     }
 
@@ -1236,6 +1331,14 @@ java.lang.String defaultValue) {
       internalGetMutableEngineOptions().mergeFrom(
           other.internalGetEngineOptions());
       bitField0_ |= 0x00004000;
+      if (other.getSupportsTools() != false) {
+        setSupportsTools(other.getSupportsTools());
+      }
+      if (!other.getToolParser().isEmpty()) {
+        toolParser_ = other.toolParser_;
+        bitField0_ |= 0x00010000;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1365,6 +1468,16 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00004000;
               break;
             } // case 122
+            case 128: {
+              supportsTools_ = input.readBool();
+              bitField0_ |= 0x00008000;
+              break;
+            } // case 128
+            case 138: {
+              toolParser_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00010000;
+              break;
+            } // case 138
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2606,6 +2719,147 @@ java.lang.String defaultValue) {
       internalGetMutableEngineOptions().getMutableMap()
           .putAll(values);
       bitField0_ |= 0x00004000;
+      return this;
+    }
+
+    private boolean supportsTools_ ;
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served.
+     * </pre>
+     *
+     * <code>bool supports_tools = 16 [json_name = "supportsTools"];</code>
+     * @return The supportsTools.
+     */
+    @java.lang.Override
+    public boolean getSupportsTools() {
+      return supportsTools_;
+    }
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served.
+     * </pre>
+     *
+     * <code>bool supports_tools = 16 [json_name = "supportsTools"];</code>
+     * @param value The supportsTools to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSupportsTools(boolean value) {
+      
+      supportsTools_ = value;
+      bitField0_ |= 0x00008000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served.
+     * </pre>
+     *
+     * <code>bool supports_tools = 16 [json_name = "supportsTools"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSupportsTools() {
+      bitField0_ = (bitField0_ & ~0x00008000);
+      supportsTools_ = false;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object toolParser_ = "";
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+     * @return The toolParser.
+     */
+    public java.lang.String getToolParser() {
+      java.lang.Object ref = toolParser_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        toolParser_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+     * @return The bytes for toolParser.
+     */
+    public com.google.protobuf.ByteString
+        getToolParserBytes() {
+      java.lang.Object ref = toolParser_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        toolParser_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+     * @param value The toolParser to set.
+     * @return This builder for chaining.
+     */
+    public Builder setToolParser(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      toolParser_ = value;
+      bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearToolParser() {
+      toolParser_ = getDefaultInstance().getToolParser();
+      bitField0_ = (bitField0_ & ~0x00010000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+     * "mistral"), chosen from the chat template; empty when tools are not served.
+     * </pre>
+     *
+     * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+     * @param value The bytes for toolParser to set.
+     * @return This builder for chaining.
+     */
+    public Builder setToolParserBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      toolParser_ = value;
+      bitField0_ |= 0x00010000;
+      onChanged();
       return this;
     }
     @java.lang.Override

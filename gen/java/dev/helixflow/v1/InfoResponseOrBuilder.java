@@ -324,4 +324,36 @@ java.lang.String defaultValue);
    */
   java.lang.String getEngineOptionsOrThrow(
       java.lang.String key);
+
+  /**
+   * <pre>
+   * Whether GenerateRequest.tools is served.
+   * </pre>
+   *
+   * <code>bool supports_tools = 16 [json_name = "supportsTools"];</code>
+   * @return The supportsTools.
+   */
+  boolean getSupportsTools();
+
+  /**
+   * <pre>
+   * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+   * "mistral"), chosen from the chat template; empty when tools are not served.
+   * </pre>
+   *
+   * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+   * @return The toolParser.
+   */
+  java.lang.String getToolParser();
+  /**
+   * <pre>
+   * The tool-call format the worker renders and parses ("hermes", "llama3_json",
+   * "mistral"), chosen from the chat template; empty when tools are not served.
+   * </pre>
+   *
+   * <code>string tool_parser = 17 [json_name = "toolParser"];</code>
+   * @return The bytes for toolParser.
+   */
+  com.google.protobuf.ByteString
+      getToolParserBytes();
 }

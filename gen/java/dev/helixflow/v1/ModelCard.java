@@ -24,6 +24,7 @@ private static final long serialVersionUID = 0L;
     aliases_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     constraints_ = java.util.Collections.emptyList();
     backend_ = "";
+    toolParser_ = "";
   }
 
   @java.lang.Override
@@ -350,6 +351,68 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int SUPPORTS_TOOLS_FIELD_NUMBER = 10;
+  private boolean supportsTools_ = false;
+  /**
+   * <pre>
+   * Whether GenerateRequest.tools is served for this model.
+   * </pre>
+   *
+   * <code>bool supports_tools = 10 [json_name = "supportsTools"];</code>
+   * @return The supportsTools.
+   */
+  @java.lang.Override
+  public boolean getSupportsTools() {
+    return supportsTools_;
+  }
+
+  public static final int TOOL_PARSER_FIELD_NUMBER = 11;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object toolParser_ = "";
+  /**
+   * <pre>
+   * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+   * </pre>
+   *
+   * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+   * @return The toolParser.
+   */
+  @java.lang.Override
+  public java.lang.String getToolParser() {
+    java.lang.Object ref = toolParser_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      toolParser_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+   * </pre>
+   *
+   * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+   * @return The bytes for toolParser.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getToolParserBytes() {
+    java.lang.Object ref = toolParser_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      toolParser_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -395,6 +458,12 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(backend_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 9, backend_);
+    }
+    if (supportsTools_ != false) {
+      output.writeBool(10, supportsTools_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 11, toolParser_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -451,6 +520,13 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(backend_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(9, backend_);
     }
+    if (supportsTools_ != false) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeBoolSize(10, supportsTools_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(11, toolParser_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -483,6 +559,10 @@ private static final long serialVersionUID = 0L;
         != other.getReadyWorkers()) return false;
     if (!getBackend()
         .equals(other.getBackend())) return false;
+    if (getSupportsTools()
+        != other.getSupportsTools()) return false;
+    if (!getToolParser()
+        .equals(other.getToolParser())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -518,6 +598,11 @@ private static final long serialVersionUID = 0L;
     hash = (53 * hash) + getReadyWorkers();
     hash = (37 * hash) + BACKEND_FIELD_NUMBER;
     hash = (53 * hash) + getBackend().hashCode();
+    hash = (37 * hash) + SUPPORTS_TOOLS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
+        getSupportsTools());
+    hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
+    hash = (53 * hash) + getToolParser().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -662,6 +747,8 @@ private static final long serialVersionUID = 0L;
       bitField0_ = (bitField0_ & ~0x00000040);
       readyWorkers_ = 0;
       backend_ = "";
+      supportsTools_ = false;
+      toolParser_ = "";
       return this;
     }
 
@@ -729,6 +816,12 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.backend_ = backend_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.supportsTools_ = supportsTools_;
+      }
+      if (((from_bitField0_ & 0x00000400) != 0)) {
+        result.toolParser_ = toolParser_;
       }
     }
 
@@ -821,6 +914,14 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000100;
         onChanged();
       }
+      if (other.getSupportsTools() != false) {
+        setSupportsTools(other.getSupportsTools());
+      }
+      if (!other.getToolParser().isEmpty()) {
+        toolParser_ = other.toolParser_;
+        bitField0_ |= 0x00000400;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -905,6 +1006,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 74
+            case 80: {
+              supportsTools_ = input.readBool();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 80
+            case 90: {
+              toolParser_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000400;
+              break;
+            } // case 90
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1650,6 +1761,142 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       backend_ = value;
       bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+
+    private boolean supportsTools_ ;
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served for this model.
+     * </pre>
+     *
+     * <code>bool supports_tools = 10 [json_name = "supportsTools"];</code>
+     * @return The supportsTools.
+     */
+    @java.lang.Override
+    public boolean getSupportsTools() {
+      return supportsTools_;
+    }
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served for this model.
+     * </pre>
+     *
+     * <code>bool supports_tools = 10 [json_name = "supportsTools"];</code>
+     * @param value The supportsTools to set.
+     * @return This builder for chaining.
+     */
+    public Builder setSupportsTools(boolean value) {
+      
+      supportsTools_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Whether GenerateRequest.tools is served for this model.
+     * </pre>
+     *
+     * <code>bool supports_tools = 10 [json_name = "supportsTools"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearSupportsTools() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      supportsTools_ = false;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object toolParser_ = "";
+    /**
+     * <pre>
+     * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+     * </pre>
+     *
+     * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+     * @return The toolParser.
+     */
+    public java.lang.String getToolParser() {
+      java.lang.Object ref = toolParser_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        toolParser_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+     * </pre>
+     *
+     * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+     * @return The bytes for toolParser.
+     */
+    public com.google.protobuf.ByteString
+        getToolParserBytes() {
+      java.lang.Object ref = toolParser_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        toolParser_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+     * </pre>
+     *
+     * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+     * @param value The toolParser to set.
+     * @return This builder for chaining.
+     */
+    public Builder setToolParser(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      toolParser_ = value;
+      bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+     * </pre>
+     *
+     * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearToolParser() {
+      toolParser_ = getDefaultInstance().getToolParser();
+      bitField0_ = (bitField0_ & ~0x00000400);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+     * </pre>
+     *
+     * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+     * @param value The bytes for toolParser to set.
+     * @return This builder for chaining.
+     */
+    public Builder setToolParserBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      toolParser_ = value;
+      bitField0_ |= 0x00000400;
       onChanged();
       return this;
     }

@@ -186,4 +186,34 @@ public interface ModelCardOrBuilder extends
    */
   com.google.protobuf.ByteString
       getBackendBytes();
+
+  /**
+   * <pre>
+   * Whether GenerateRequest.tools is served for this model.
+   * </pre>
+   *
+   * <code>bool supports_tools = 10 [json_name = "supportsTools"];</code>
+   * @return The supportsTools.
+   */
+  boolean getSupportsTools();
+
+  /**
+   * <pre>
+   * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+   * </pre>
+   *
+   * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+   * @return The toolParser.
+   */
+  java.lang.String getToolParser();
+  /**
+   * <pre>
+   * The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools.
+   * </pre>
+   *
+   * <code>string tool_parser = 11 [json_name = "toolParser"];</code>
+   * @return The bytes for toolParser.
+   */
+  com.google.protobuf.ByteString
+      getToolParserBytes();
 }

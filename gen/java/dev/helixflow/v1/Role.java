@@ -44,6 +44,14 @@ public enum Role
    * <code>ROLE_ASSISTANT = 3;</code>
    */
   ROLE_ASSISTANT(3),
+  /**
+   * <pre>
+   * The result of a tool call: ChatMessage.tool_call_id names the call it answers.
+   * </pre>
+   *
+   * <code>ROLE_TOOL = 4;</code>
+   */
+  ROLE_TOOL(4),
   UNRECOGNIZED(-1),
   ;
 
@@ -79,6 +87,14 @@ public enum Role
    * <code>ROLE_ASSISTANT = 3;</code>
    */
   public static final int ROLE_ASSISTANT_VALUE = 3;
+  /**
+   * <pre>
+   * The result of a tool call: ChatMessage.tool_call_id names the call it answers.
+   * </pre>
+   *
+   * <code>ROLE_TOOL = 4;</code>
+   */
+  public static final int ROLE_TOOL_VALUE = 4;
 
 
   public final int getNumber() {
@@ -109,6 +125,7 @@ public enum Role
       case 1: return ROLE_SYSTEM;
       case 2: return ROLE_USER;
       case 3: return ROLE_ASSISTANT;
+      case 4: return ROLE_TOOL;
       default: return null;
     }
   }

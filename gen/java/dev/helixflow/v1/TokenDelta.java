@@ -23,6 +23,7 @@ private static final long serialVersionUID = 0L;
     text_ = "";
     tokenIds_ = emptyIntList();
     logprobs_ = java.util.Collections.emptyList();
+    toolCalls_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -55,8 +56,9 @@ private static final long serialVersionUID = 0L;
   private volatile java.lang.Object text_ = "";
   /**
    * <pre>
-   * New text. Always whole UTF-8 characters; may be empty while a stop string
-   * or a multi-byte character is still pending.
+   * New text. Always whole UTF-8 characters; may be empty while a stop string,
+   * a multi-byte character or possible tool-call markup is still pending.
+   * Tool-call markup never appears here: it comes as tool_calls.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text"];</code>
@@ -77,8 +79,9 @@ private static final long serialVersionUID = 0L;
   }
   /**
    * <pre>
-   * New text. Always whole UTF-8 characters; may be empty while a stop string
-   * or a multi-byte character is still pending.
+   * New text. Always whole UTF-8 characters; may be empty while a stop string,
+   * a multi-byte character or possible tool-call markup is still pending.
+   * Tool-call markup never appears here: it comes as tool_calls.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text"];</code>
@@ -201,6 +204,67 @@ private static final long serialVersionUID = 0L;
     return logprobs_.get(index);
   }
 
+  public static final int TOOL_CALLS_FIELD_NUMBER = 4;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.ToolCallDelta> toolCalls_;
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.ToolCallDelta> getToolCallsList() {
+    return toolCalls_;
+  }
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.ToolCallDeltaOrBuilder> 
+      getToolCallsOrBuilderList() {
+    return toolCalls_;
+  }
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public int getToolCallsCount() {
+    return toolCalls_.size();
+  }
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ToolCallDelta getToolCalls(int index) {
+    return toolCalls_.get(index);
+  }
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ToolCallDeltaOrBuilder getToolCallsOrBuilder(
+      int index) {
+    return toolCalls_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -228,6 +292,9 @@ private static final long serialVersionUID = 0L;
     }
     for (int i = 0; i < logprobs_.size(); i++) {
       output.writeMessage(3, logprobs_.get(i));
+    }
+    for (int i = 0; i < toolCalls_.size(); i++) {
+      output.writeMessage(4, toolCalls_.get(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -259,6 +326,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(3, logprobs_.get(i));
     }
+    for (int i = 0; i < toolCalls_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(4, toolCalls_.get(i));
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -280,6 +351,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getTokenIdsList())) return false;
     if (!getLogprobsList()
         .equals(other.getLogprobsList())) return false;
+    if (!getToolCallsList()
+        .equals(other.getToolCallsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -300,6 +373,10 @@ private static final long serialVersionUID = 0L;
     if (getLogprobsCount() > 0) {
       hash = (37 * hash) + LOGPROBS_FIELD_NUMBER;
       hash = (53 * hash) + getLogprobsList().hashCode();
+    }
+    if (getToolCallsCount() > 0) {
+      hash = (37 * hash) + TOOL_CALLS_FIELD_NUMBER;
+      hash = (53 * hash) + getToolCallsList().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -443,6 +520,13 @@ private static final long serialVersionUID = 0L;
         logprobsBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00000004);
+      if (toolCallsBuilder_ == null) {
+        toolCalls_ = java.util.Collections.emptyList();
+      } else {
+        toolCalls_ = null;
+        toolCallsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000008);
       return this;
     }
 
@@ -489,6 +573,15 @@ private static final long serialVersionUID = 0L;
         result.logprobs_ = logprobs_;
       } else {
         result.logprobs_ = logprobsBuilder_.build();
+      }
+      if (toolCallsBuilder_ == null) {
+        if (((bitField0_ & 0x00000008) != 0)) {
+          toolCalls_ = java.util.Collections.unmodifiableList(toolCalls_);
+          bitField0_ = (bitField0_ & ~0x00000008);
+        }
+        result.toolCalls_ = toolCalls_;
+      } else {
+        result.toolCalls_ = toolCallsBuilder_.build();
       }
     }
 
@@ -584,6 +677,32 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (toolCallsBuilder_ == null) {
+        if (!other.toolCalls_.isEmpty()) {
+          if (toolCalls_.isEmpty()) {
+            toolCalls_ = other.toolCalls_;
+            bitField0_ = (bitField0_ & ~0x00000008);
+          } else {
+            ensureToolCallsIsMutable();
+            toolCalls_.addAll(other.toolCalls_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.toolCalls_.isEmpty()) {
+          if (toolCallsBuilder_.isEmpty()) {
+            toolCallsBuilder_.dispose();
+            toolCallsBuilder_ = null;
+            toolCalls_ = other.toolCalls_;
+            bitField0_ = (bitField0_ & ~0x00000008);
+            toolCallsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getToolCallsFieldBuilder() : null;
+          } else {
+            toolCallsBuilder_.addAllMessages(other.toolCalls_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -644,6 +763,19 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 26
+            case 34: {
+              dev.helixflow.v1.ToolCallDelta m =
+                  input.readMessage(
+                      dev.helixflow.v1.ToolCallDelta.parser(),
+                      extensionRegistry);
+              if (toolCallsBuilder_ == null) {
+                ensureToolCallsIsMutable();
+                toolCalls_.add(m);
+              } else {
+                toolCallsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 34
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -664,8 +796,9 @@ private static final long serialVersionUID = 0L;
     private java.lang.Object text_ = "";
     /**
      * <pre>
-     * New text. Always whole UTF-8 characters; may be empty while a stop string
-     * or a multi-byte character is still pending.
+     * New text. Always whole UTF-8 characters; may be empty while a stop string,
+     * a multi-byte character or possible tool-call markup is still pending.
+     * Tool-call markup never appears here: it comes as tool_calls.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -685,8 +818,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New text. Always whole UTF-8 characters; may be empty while a stop string
-     * or a multi-byte character is still pending.
+     * New text. Always whole UTF-8 characters; may be empty while a stop string,
+     * a multi-byte character or possible tool-call markup is still pending.
+     * Tool-call markup never appears here: it comes as tool_calls.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -707,8 +841,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New text. Always whole UTF-8 characters; may be empty while a stop string
-     * or a multi-byte character is still pending.
+     * New text. Always whole UTF-8 characters; may be empty while a stop string,
+     * a multi-byte character or possible tool-call markup is still pending.
+     * Tool-call markup never appears here: it comes as tool_calls.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -725,8 +860,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New text. Always whole UTF-8 characters; may be empty while a stop string
-     * or a multi-byte character is still pending.
+     * New text. Always whole UTF-8 characters; may be empty while a stop string,
+     * a multi-byte character or possible tool-call markup is still pending.
+     * Tool-call markup never appears here: it comes as tool_calls.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -740,8 +876,9 @@ private static final long serialVersionUID = 0L;
     }
     /**
      * <pre>
-     * New text. Always whole UTF-8 characters; may be empty while a stop string
-     * or a multi-byte character is still pending.
+     * New text. Always whole UTF-8 characters; may be empty while a stop string,
+     * a multi-byte character or possible tool-call markup is still pending.
+     * Tool-call markup never appears here: it comes as tool_calls.
      * </pre>
      *
      * <code>string text = 1 [json_name = "text"];</code>
@@ -1177,6 +1314,318 @@ private static final long serialVersionUID = 0L;
         logprobs_ = null;
       }
       return logprobsBuilder_;
+    }
+
+    private java.util.List<dev.helixflow.v1.ToolCallDelta> toolCalls_ =
+      java.util.Collections.emptyList();
+    private void ensureToolCallsIsMutable() {
+      if (!((bitField0_ & 0x00000008) != 0)) {
+        toolCalls_ = new java.util.ArrayList<dev.helixflow.v1.ToolCallDelta>(toolCalls_);
+        bitField0_ |= 0x00000008;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.ToolCallDelta, dev.helixflow.v1.ToolCallDelta.Builder, dev.helixflow.v1.ToolCallDeltaOrBuilder> toolCallsBuilder_;
+
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.ToolCallDelta> getToolCallsList() {
+      if (toolCallsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(toolCalls_);
+      } else {
+        return toolCallsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public int getToolCallsCount() {
+      if (toolCallsBuilder_ == null) {
+        return toolCalls_.size();
+      } else {
+        return toolCallsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCallDelta getToolCalls(int index) {
+      if (toolCallsBuilder_ == null) {
+        return toolCalls_.get(index);
+      } else {
+        return toolCallsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder setToolCalls(
+        int index, dev.helixflow.v1.ToolCallDelta value) {
+      if (toolCallsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolCallsIsMutable();
+        toolCalls_.set(index, value);
+        onChanged();
+      } else {
+        toolCallsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder setToolCalls(
+        int index, dev.helixflow.v1.ToolCallDelta.Builder builderForValue) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        toolCalls_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        toolCallsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder addToolCalls(dev.helixflow.v1.ToolCallDelta value) {
+      if (toolCallsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolCallsIsMutable();
+        toolCalls_.add(value);
+        onChanged();
+      } else {
+        toolCallsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder addToolCalls(
+        int index, dev.helixflow.v1.ToolCallDelta value) {
+      if (toolCallsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureToolCallsIsMutable();
+        toolCalls_.add(index, value);
+        onChanged();
+      } else {
+        toolCallsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder addToolCalls(
+        dev.helixflow.v1.ToolCallDelta.Builder builderForValue) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        toolCalls_.add(builderForValue.build());
+        onChanged();
+      } else {
+        toolCallsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder addToolCalls(
+        int index, dev.helixflow.v1.ToolCallDelta.Builder builderForValue) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        toolCalls_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        toolCallsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder addAllToolCalls(
+        java.lang.Iterable<? extends dev.helixflow.v1.ToolCallDelta> values) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, toolCalls_);
+        onChanged();
+      } else {
+        toolCallsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder clearToolCalls() {
+      if (toolCallsBuilder_ == null) {
+        toolCalls_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000008);
+        onChanged();
+      } else {
+        toolCallsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public Builder removeToolCalls(int index) {
+      if (toolCallsBuilder_ == null) {
+        ensureToolCallsIsMutable();
+        toolCalls_.remove(index);
+        onChanged();
+      } else {
+        toolCallsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCallDelta.Builder getToolCallsBuilder(
+        int index) {
+      return getToolCallsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCallDeltaOrBuilder getToolCallsOrBuilder(
+        int index) {
+      if (toolCallsBuilder_ == null) {
+        return toolCalls_.get(index);  } else {
+        return toolCallsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.ToolCallDeltaOrBuilder> 
+         getToolCallsOrBuilderList() {
+      if (toolCallsBuilder_ != null) {
+        return toolCallsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(toolCalls_);
+      }
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCallDelta.Builder addToolCallsBuilder() {
+      return getToolCallsFieldBuilder().addBuilder(
+          dev.helixflow.v1.ToolCallDelta.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public dev.helixflow.v1.ToolCallDelta.Builder addToolCallsBuilder(
+        int index) {
+      return getToolCallsFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.ToolCallDelta.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Tool-call pieces these tokens completed (requests with tools only).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.ToolCallDelta.Builder> 
+         getToolCallsBuilderList() {
+      return getToolCallsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.ToolCallDelta, dev.helixflow.v1.ToolCallDelta.Builder, dev.helixflow.v1.ToolCallDeltaOrBuilder> 
+        getToolCallsFieldBuilder() {
+      if (toolCallsBuilder_ == null) {
+        toolCallsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.ToolCallDelta, dev.helixflow.v1.ToolCallDelta.Builder, dev.helixflow.v1.ToolCallDeltaOrBuilder>(
+                toolCalls_,
+                ((bitField0_ & 0x00000008) != 0),
+                getParentForChildren(),
+                isClean());
+        toolCalls_ = null;
+      }
+      return toolCallsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

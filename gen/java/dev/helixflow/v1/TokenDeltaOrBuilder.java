@@ -9,8 +9,9 @@ public interface TokenDeltaOrBuilder extends
 
   /**
    * <pre>
-   * New text. Always whole UTF-8 characters; may be empty while a stop string
-   * or a multi-byte character is still pending.
+   * New text. Always whole UTF-8 characters; may be empty while a stop string,
+   * a multi-byte character or possible tool-call markup is still pending.
+   * Tool-call markup never appears here: it comes as tool_calls.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text"];</code>
@@ -19,8 +20,9 @@ public interface TokenDeltaOrBuilder extends
   java.lang.String getText();
   /**
    * <pre>
-   * New text. Always whole UTF-8 characters; may be empty while a stop string
-   * or a multi-byte character is still pending.
+   * New text. Always whole UTF-8 characters; may be empty while a stop string,
+   * a multi-byte character or possible tool-call markup is still pending.
+   * Tool-call markup never appears here: it comes as tool_calls.
    * </pre>
    *
    * <code>string text = 1 [json_name = "text"];</code>
@@ -100,5 +102,49 @@ public interface TokenDeltaOrBuilder extends
    * <code>repeated .helixflow.v1.TokenLogprob logprobs = 3 [json_name = "logprobs"];</code>
    */
   dev.helixflow.v1.TokenLogprobOrBuilder getLogprobsOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  java.util.List<dev.helixflow.v1.ToolCallDelta> 
+      getToolCallsList();
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  dev.helixflow.v1.ToolCallDelta getToolCalls(int index);
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  int getToolCallsCount();
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.ToolCallDeltaOrBuilder> 
+      getToolCallsOrBuilderList();
+  /**
+   * <pre>
+   * Tool-call pieces these tokens completed (requests with tools only).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.ToolCallDelta tool_calls = 4 [json_name = "toolCalls"];</code>
+   */
+  dev.helixflow.v1.ToolCallDeltaOrBuilder getToolCallsOrBuilder(
       int index);
 }

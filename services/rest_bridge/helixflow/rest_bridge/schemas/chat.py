@@ -21,6 +21,7 @@ from helixflow.rest_bridge.schemas.common import (
     fill_sampling,
     reject_unsupported,
 )
+from helixflow.rest_bridge.schemas.tools import ToolCallIn, ToolChoice, ToolDef, apply_tools
 from helixflow.v1 import common_pb2, inference_pb2
 
 _ROLES = {**ROLES_BY_NAME, "developer": common_pb2.ROLE_SYSTEM}  # OpenAI's newer name for system
@@ -32,13 +33,31 @@ class TextPart(StrictModel):
 
 
 class ChatMessageIn(StrictModel):
-    role: Literal["system", "developer", "user", "assistant"]
-    content: str | list[TextPart]
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    # None only on an assistant message that carries tool_calls.
+    content: str | list[TextPart] | None = None
     name: str | None = Field(default=None, max_length=64)
+    refusal: str | None = None
+    tool_calls: list[ToolCallIn] | None = None
+    tool_call_id: str | None = None
 
-    def to_proto(self) -> common_pb2.ChatMessage:
-        text = self.content if isinstance(self.content, str) else "".join(p.text for p in self.content)
-        return common_pb2.ChatMessage(role=_ROLES[self.role], content=text, name=self.name or "")
+    def to_proto(self, index: int = 0) -> common_pb2.ChatMessage:
+        where = f"messages[{index}]"
+        if self.content is None and not (self.role == "assistant" and self.tool_calls):
+            raise InvalidArgument(f"'{where}.content' is required", field=f"{where}.content")
+        if self.tool_calls and self.role != "assistant":
+            raise InvalidArgument("only assistant messages carry 'tool_calls'", field=f"{where}.tool_calls")
+        if self.role == "tool" and not self.tool_call_id:
+            raise InvalidArgument("a tool message needs 'tool_call_id'", field=f"{where}.tool_call_id")
+        content = self.content or ""
+        text = content if isinstance(content, str) else "".join(p.text for p in content)
+        return common_pb2.ChatMessage(
+            role=_ROLES[self.role],
+            content=text,
+            name=self.name or "",
+            tool_calls=[c.to_proto() for c in self.tool_calls or []],
+            tool_call_id=self.tool_call_id or "",
+        )
 
 
 # Fields OpenAI defines that HelixFlow cannot honour, with their "off" values.
@@ -49,13 +68,10 @@ _UNSUPPORTED: dict[str, tuple[Any, ...]] = {
     "logit_bias": ({},),
     "metadata": ({},),
     "modalities": (["text"],),
-    "parallel_tool_calls": (),
     "prediction": (),
     "reasoning_effort": (),
     "service_tier": ("auto", "default"),
     "store": (False,),
-    "tool_choice": ("none",),
-    "tools": ([],),
     "web_search_options": (),
 }
 
@@ -90,8 +106,8 @@ class ChatCompletionRequest(StrictModel):
     stream: bool | None = None
     stream_options: StreamOptions | None = None
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    tool_choice: str | dict[str, Any] | None = None
-    tools: list[dict[str, Any]] | None = None
+    tool_choice: ToolChoice | None = None
+    tools: list[ToolDef] | None = Field(default=None, max_length=128)
     top_logprobs: int | None = Field(default=None, ge=0, le=20)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     user: str | None = Field(default=None, max_length=256)
@@ -114,7 +130,8 @@ class ChatCompletionRequest(StrictModel):
         if self.stream_options is not None and not self.stream:
             raise InvalidArgument("'stream_options' is only allowed with 'stream': true", field="stream_options")
         req = inference_pb2.GenerateRequest(model=self.model, user=self.user or "")
-        req.messages.messages.extend(m.to_proto() for m in self.messages)
+        req.messages.messages.extend(m.to_proto(i) for i, m in enumerate(self.messages))
+        apply_tools(req, self.tools, self.tool_choice, self.parallel_tool_calls)
         max_tokens = self.max_completion_tokens if self.max_completion_tokens is not None else self.max_tokens
         fill_sampling(self, req.sampling, max_tokens=max_tokens, stop=self.stop)
         if self.logprobs:

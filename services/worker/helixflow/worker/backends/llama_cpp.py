@@ -16,6 +16,7 @@ import llama_cpp
 from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_embed import Embedder
+from helixflow.worker.backends.llama_grammar_first import GrammarFirstChain
 from helixflow.worker.backends.llama_model import LlamaModel
 from helixflow.worker.backends.llama_sampling import SUPPORTED_CONSTRAINTS, SamplerChain
 from helixflow.worker.backends.llama_scheduler import Job, Scheduler
@@ -32,8 +33,11 @@ from helixflow.worker.engine import (
     TextPrompt,
     TokenizeResult,
     TokenPrompt,
+    Tool,
 )
 from helixflow.worker.sampling import validate_sampling
+from helixflow.worker.tools.plan import plan_tools
+from helixflow.worker.tools.stream import with_tool_calls
 
 
 class LlamaCppEngine:
@@ -89,6 +93,7 @@ class LlamaCppEngine:
             has_chat_template=model.chat_template.from_model,
             supports_embed=self._embedder is not None,
             engine_options={"extra_buffer_types": model.extra_buffers.describe()},
+            tool_parser=model.chat_template.tool_parser,
         )
 
     def info(self) -> EngineInfo:
@@ -108,16 +113,17 @@ class LlamaCppEngine:
     def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         # Everything that can be refused is checked here, before the caller sees an iterator.
         model, scheduler = self._ready()
-        opts = request.sampling
+        tools = plan_tools(request, model.chat_template.tool_parser)
+        opts = tools.sampling
         validate_sampling(opts)
-        prompt = self._prompt_tokens(request.prompt)
+        prompt = self._prompt_tokens(request.prompt, tools.tools)
         if len(prompt) >= scheduler.n_ctx_seq:
             raise PromptTooLong(
                 f"prompt has {len(prompt)} tokens but the context per sequence is {scheduler.n_ctx_seq} "
                 "tokens (at least one must be left for output)",
                 field="prompt",
             )
-        chain = SamplerChain(model.vocab, opts, model.eog_ids)
+        chain = (GrammarFirstChain if tools.grammar_first else SamplerChain)(model.vocab, opts, model.eog_ids)
         job = Job(
             request.request_id,
             prompt,
@@ -132,16 +138,17 @@ class LlamaCppEngine:
         except BaseException:
             chain.free()
             raise
-        return handle.events()
+        stream = handle.events()
+        return stream if tools.parser is None else with_tool_calls(stream, tools.parser)
 
-    def _prompt_tokens(self, prompt: Prompt) -> list[int]:
+    def _prompt_tokens(self, prompt: Prompt, tools: tuple[Tool, ...] = ()) -> list[int]:
         model, _ = self._ready()
         if isinstance(prompt, TokenPrompt):
             ids = list(prompt.ids)
             if any(not 0 <= t < model.n_vocab for t in ids):
                 raise InvalidArgument(f"token ids must be in [0, {model.n_vocab})", field="token_ids")
         elif isinstance(prompt, ChatPrompt):
-            ids = model.tokenize(model.chat_template.render(prompt.messages), special=True)
+            ids = model.tokenize(model.chat_template.render(prompt.messages, tools), special=True)
         else:
             ids = model.tokenize(prompt.text, special=True)
         if not ids:

@@ -18,9 +18,10 @@ Mapping to the Engine contract:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from typing import Any, cast
 
 from helixflow.common.errors import InvalidArgument, PromptTooLong, UnsupportedConstraint
 from helixflow.worker.admission import LiveRequests
@@ -43,7 +44,11 @@ from helixflow.worker.engine import (
     TextPrompt,
     TokenizeResult,
     TokenPrompt,
+    Tool,
 )
+from helixflow.worker.tools import render as tool_render
+from helixflow.worker.tools.plan import plan_tools
+from helixflow.worker.tools.stream import with_tool_calls
 
 FALLBACK_CHAT_TEMPLATE = (
     "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
@@ -98,6 +103,8 @@ class VllmEngine:
         tasks = set(await self._llm.get_supported_tasks())
         supports_generate = "generate" in tasks
         supports_embed = "embed" in tasks
+        source = getattr(self._tokenizer, "chat_template", None)
+        self._template_tools = tool_render.template_knows_tools(source)
         self._info = EngineInfo(
             model_id=self.config.model_id,
             backend="vllm",
@@ -113,6 +120,7 @@ class VllmEngine:
             supports_generate=supports_generate,
             supports_embed=supports_embed,
             aliases=self.config.aliases,
+            tool_parser=tool_render.parser_for_template(source) if supports_generate else "",
         )
 
     def _eos_ids(self, model_config: Any) -> tuple[int, ...]:
@@ -162,26 +170,36 @@ class VllmEngine:
 
     # -- tokenization ----------------------------------------------------------
 
-    def _render(self, prompt: TextPrompt | ChatPrompt) -> tuple[str, bool]:
-        """Prompt text, and whether the tokenizer should add special tokens."""
+    def _render(self, prompt: TextPrompt | ChatPrompt, tools: tuple[Tool, ...] = ()) -> tuple[str, bool]:
+        """Prompt text, and whether the tokenizer should add special tokens.
+
+        Tools go to a template that knows them; otherwise the fallback tool format is used
+        (``helixflow.worker.tools.render``), as on the llama.cpp backend.
+        """
         if isinstance(prompt, TextPrompt):
             return prompt.text, True
         if not prompt.messages:
             raise InvalidArgument("messages must not be empty", field="messages")
-        messages = [{"role": m.role, "content": m.content} for m in prompt.messages]
+        turns = list(prompt.messages)
+        if not self._template_tools and (tools or any(m.role == "tool" or m.tool_calls for m in turns)):
+            turns = tool_render.as_plain_messages(turns, tools)
+        messages = tool_render.template_messages(turns)
+        extra: dict[str, Any] = (
+            {"tools": [tool_render.tool_json(t) for t in tools]} if tools and self._template_tools else {}
+        )
         template = None if getattr(self._tokenizer, "chat_template", None) else FALLBACK_CHAT_TEMPLATE
         text = self._tokenizer.apply_chat_template(
-            messages, chat_template=template, tokenize=False, add_generation_prompt=True
+            messages, chat_template=template, tokenize=False, add_generation_prompt=True, **extra
         )
         return str(text), False
 
-    def _prompt_ids(self, prompt: Prompt) -> list[int]:
+    def _prompt_ids(self, prompt: Prompt, tools: tuple[Tool, ...] = ()) -> list[int]:
         if isinstance(prompt, TokenPrompt):
             vocab = self.info().vocab_size
             if not prompt.ids or any(not 0 <= i < vocab for i in prompt.ids):
                 raise InvalidArgument(f"token_ids must be non-empty and in [0, {vocab})", field="token_ids")
             return list(prompt.ids)
-        text, special = self._render(prompt)
+        text, special = self._render(prompt, tools)
         ids = list(self._tokenizer.encode(text, add_special_tokens=special))
         if not ids:
             raise InvalidArgument("prompt is empty", field="prompt")
@@ -201,14 +219,18 @@ class VllmEngine:
         self._live.check(request.request_id, retry_after_s=1.0)
         if not info.supports_generate:
             raise InvalidArgument(f"model {info.model_id} serves embeddings only", field="model")
-        prompt_ids = self._prompt_ids(request.prompt)
-        params = self._sampling_params(request, len(prompt_ids))
+        tools = plan_tools(request, info.tool_parser)
+        prompt_ids = self._prompt_ids(request.prompt, tools.tools)
+        params = self._sampling_params(dataclasses.replace(request, sampling=tools.sampling), len(prompt_ids))
         # Reserve the slot now, so concurrent admissions count it; _stream releases it.
         ticket = object()
         self._live.admit(request.request_id, ticket, retry_after_s=1.0)
         self._aborted.discard(request.request_id)
         top_n = request.sampling.top_logprobs if request.sampling.logprobs else None
-        return self._stream(request.request_id, ticket, prompt_ids, params, top_n)
+        stream = self._stream(request.request_id, ticket, prompt_ids, params, top_n)
+        if tools.parser is None:
+            return stream
+        return with_tool_calls(cast(AsyncGenerator[Event, None], stream), tools.parser)
 
     def _sampling_params(self, request: GenerationRequest, prompt_tokens: int) -> Any:
         from vllm.exceptions import VLLMClientError

@@ -2,7 +2,9 @@
 
 Only temperature 0 or an explicit seed is deterministic. The key is the model
 plus the full request in deterministic protobuf bytes, with the per-call
-fields (request id, user, bypass flag) cleared. A hit replays the very same
+fields (request id, user, bypass flag) cleared. Tools, tool choice and the
+parallel-calls flag are part of the request, so a tool call is never replayed
+for a different tool list. A hit replays the very same
 message sequence; only streams that finished normally are stored.
 """
 
@@ -19,7 +21,11 @@ from helixflow.v1 import common_pb2, inference_pb2
 
 log = logging.getLogger(__name__)
 
-_CACHEABLE_FINISH = {common_pb2.FINISH_REASON_STOP, common_pb2.FINISH_REASON_LENGTH}
+_CACHEABLE_FINISH = {
+    common_pb2.FINISH_REASON_STOP,
+    common_pb2.FINISH_REASON_LENGTH,
+    common_pb2.FINISH_REASON_TOOL_CALLS,
+}
 
 
 def is_deterministic(request: inference_pb2.GenerateRequest) -> bool:
