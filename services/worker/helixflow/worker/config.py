@@ -11,8 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
 from helixflow.worker.extra_buffers import ExtraBuffers
+from helixflow.worker.upstream_settings import UpstreamSettings
 
-Backend = Literal["llama_cpp", "vllm", "fake"]
+Backend = Literal["llama_cpp", "vllm", "openai", "anthropic", "fake"]
 
 
 class WorkerSettings(BaseSettings):
@@ -25,7 +26,9 @@ class WorkerSettings(BaseSettings):
         "", description="host:port for a plaintext grpc.health.v1-only listener (kubelet probes); empty = off"
     )
     tls: TlsSettings = Field(default_factory=TlsSettings, description="mTLS files; plaintext only with insecure=true")
-    backend: Backend = Field("llama_cpp", description="engine: llama_cpp, vllm, or the benchmark-only fake")
+    backend: Backend = Field(
+        "llama_cpp", description="engine: llama_cpp, vllm, openai, anthropic, or the benchmark-only fake"
+    )
     model_id: str = Field("gemma-3-270m", description="model name the router routes by")
     aliases: list[str] = Field(default_factory=list, description="other names for the model")
     model_path: Path | None = Field(None, description="GGUF file or HF folder; default: the packaged Gemma 3 270M")
@@ -55,4 +58,8 @@ class WorkerSettings(BaseSettings):
     vllm_engine_args: dict[str, Any] = Field(
         default_factory=dict,
         description='more vLLM AsyncEngineArgs as JSON, e.g. {"enforce_eager": true, "block_size": 32}',
+    )
+    # Upstream providers (backend openai or anthropic): one block, HELIXFLOW_WORKER_UPSTREAM__*.
+    upstream: UpstreamSettings = Field(
+        default_factory=UpstreamSettings, description="the remote provider the openai/anthropic backends call"
     )
