@@ -35,7 +35,8 @@ class UpstreamSettings(BaseModel):
         None, ge=1, description="the model's context window; default: what the upstream's model list says"
     )
     capabilities: list[Capability] = Field(
-        default_factory=lambda: list[Capability](["generate"]), description="what the catalog entry offers: generate, embed"
+        default_factory=lambda: list[Capability](["generate"]),
+        description="what the catalog entry offers: generate, embed",
     )
     embedding_dimension: int = Field(0, ge=0, description="vector size for embed (0 = unknown)")
     max_concurrent: int = Field(64, ge=1, description="requests in flight to the upstream before QUEUE_FULL")
