@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 import pytest_asyncio
 from prometheus_client import generate_latest
@@ -132,3 +133,41 @@ async def test_a_second_helixflow_embeds(via_helixflow: OpenAIEngine) -> None:
 async def test_a_second_helixflows_400_is_invalid_argument(via_helixflow: OpenAIEngine) -> None:
     with pytest.raises(InvalidArgument, match="rejected"):
         await run(via_helixflow, GenerationRequest("h5", TextPrompt("hi"), SamplingOptions(temperature=-1.0)))
+
+
+async def test_a_helixflow_stack_fronts_another_through_an_openai_worker(
+    helixflow_upstream: LocalStack, tmp_path: Path
+) -> None:
+    """bridge -> router -> (mTLS) openai worker process -> the other stack's bridge -> ... -> llama.cpp."""
+    front = LocalStack(
+        StackOptions(
+            backend="openai",
+            model_id="gemma-remote",
+            router_port=0,
+            bridge_port=0,
+            certs_dir=tmp_path / "certs",
+            drain_grace_s=1.0,
+            report=lambda _: None,
+            worker_env={
+                "UPSTREAM__BASE_URL": f"{helixflow_upstream.bridge_url}/v1",
+                "UPSTREAM__MODEL": helixflow_upstream.options.model_id,
+            },
+        )
+    )
+    await front.start()
+    try:
+        body = {"model": "gemma-remote", "prompt": "The capital of France is", "max_tokens": 5, "temperature": 0}
+        async with httpx.AsyncClient(timeout=60) as http:
+            got = (await http.post(f"{front.bridge_url}/v1/completions", json=body)).json()
+            direct = (
+                await http.post(
+                    f"{helixflow_upstream.bridge_url}/v1/completions",
+                    json=body | {"model": helixflow_upstream.options.model_id},
+                )
+            ).json()
+            models = (await http.get(f"{front.bridge_url}/v1/models")).json()
+    finally:
+        await front.stop()
+    assert [m["id"] for m in models["data"]] == ["gemma-remote"]
+    assert got["choices"][0]["text"] == direct["choices"][0]["text"]
+    assert got["usage"] == direct["usage"]
