@@ -11,8 +11,11 @@ import pytest
 from llama_server import busy_slots
 from upstream_testing import run
 
+from helixflow.common.config import TlsSettings
 from helixflow.common.errors import InvalidArgument, UpstreamUnavailable
+from helixflow.v1 import inference_pb2, worker_pb2, worker_pb2_grpc
 from helixflow.worker.backends.anthropic_messages import AnthropicEngine
+from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
     ChatPrompt,
     Delta,
@@ -22,6 +25,7 @@ from helixflow.worker.engine import (
     SamplingOptions,
     TextPrompt,
 )
+from helixflow.worker.server import create_server
 from helixflow.worker.upstream_settings import UpstreamSettings
 
 COUNTING = "Count: 1, 2, 3, 4, 5,"
@@ -99,3 +103,33 @@ async def test_a_wrong_key_is_unavailable(llama_url: str, tmp_path: Path, caplog
     await engine.close()
     assert caught.value.code is grpc.StatusCode.UNAVAILABLE
     assert wrong not in caplog.text
+
+
+async def test_an_anthropic_worker_starts_and_serves_grpc(llama_url: str, upstream_key_file: Path) -> None:
+    settings = WorkerSettings(
+        listen="127.0.0.1:0",
+        tls=TlsSettings(insecure=True),
+        backend="anthropic",
+        model_id="claude-local",
+        metrics_port=0,
+        upstream=UpstreamSettings(base_url=llama_url, api_key_file=upstream_key_file),
+    )
+    server, port = create_server(settings)
+    await server.start()  # warms up through the upstream
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            req = inference_pb2.GenerateRequest(request_id="aw1", prompt="Hello there")
+            req.sampling.max_tokens = 3
+            texts, complete = [], None
+            async for msg in worker_pb2_grpc.WorkerStub(channel).Generate(
+                worker_pb2.WorkerGenerateRequest(request=req)
+            ):
+                if msg.response.WhichOneof("event") == "delta":
+                    texts.append(msg.response.delta.text)
+                else:
+                    complete = msg.response.complete
+    finally:
+        await server.stop(grace=0)
+    assert "".join(texts)
+    assert complete is not None
+    assert 0 < complete.usage.completion_tokens <= 3
