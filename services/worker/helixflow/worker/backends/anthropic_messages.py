@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from importlib.metadata import version
 from typing import Any
 
@@ -172,8 +173,11 @@ class AnthropicEngine:
         stop_string: str | None = None
         prompt_tokens = cached = completion = 0
         with self._in_flight.track(request.request_id) as aborted:
-            async with up.open_stream(self._http, PROVIDER, "/v1/messages", body, self._secret) as response:
-                async for event in up.until_aborted(up.sse_events(response), aborted):
+            async with (
+                up.open_stream(self._http, PROVIDER, "/v1/messages", body, self._secret) as response,
+                aclosing(up.until_aborted(up.sse_events(response), aborted)) as events,
+            ):
+                async for event in events:
                     data = json.loads(event.data)
                     kind = data.get("type", event.event)
                     if kind == "message_start":

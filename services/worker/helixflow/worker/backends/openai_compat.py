@@ -16,6 +16,7 @@ import json
 import logging
 import math
 from collections.abc import AsyncGenerator, Sequence
+from contextlib import aclosing
 from importlib.metadata import version
 from typing import Any
 
@@ -199,22 +200,23 @@ class OpenAIEngine:
             async with up.open_stream(self._http, PROVIDER, path, body, self._secret) as response:
                 reason: FinishReason | None = None
                 usage, produced = None, 0
-                async for event in up.until_aborted(up.sse_events(response), aborted):
-                    if event.data == "[DONE]":
-                        break
-                    chunk = json.loads(event.data)
-                    if "error" in chunk:  # a failure after the 200 (llama-server, vLLM send these)
-                        message, _ = up.error_fields(event.data.encode())
-                        raise UpstreamUnavailable(f"the openai upstream failed mid-stream: {message[:500]}")
-                    usage = _usage(chunk.get("usage")) or usage
-                    for choice in chunk.get("choices") or ():
-                        text = choice.get("text") or (choice.get("delta") or {}).get("content") or ""
-                        if text:
-                            clock.delta()
-                            produced += 1
-                            yield Delta(text=text, token_ids=[])
-                        if choice.get("finish_reason"):
-                            reason = _FINISH.get(choice["finish_reason"], FinishReason.STOP)
+                async with aclosing(up.until_aborted(up.sse_events(response), aborted)) as events:
+                    async for event in events:
+                        if event.data == "[DONE]":
+                            break
+                        chunk = json.loads(event.data)
+                        if "error" in chunk:  # a failure after the 200 (llama-server, vLLM send these)
+                            message, _ = up.error_fields(event.data.encode())
+                            raise UpstreamUnavailable(f"the openai upstream failed mid-stream: {message[:500]}")
+                        usage = _usage(chunk.get("usage")) or usage
+                        for choice in chunk.get("choices") or ():
+                            text = choice.get("text") or (choice.get("delta") or {}).get("content") or ""
+                            if text:
+                                clock.delta()
+                                produced += 1
+                                yield Delta(text=text, token_ids=[])
+                            if choice.get("finish_reason"):
+                                reason = _FINISH.get(choice["finish_reason"], FinishReason.STOP)
             if aborted.is_set():
                 reason = FinishReason.CANCELLED
             elif reason is None:

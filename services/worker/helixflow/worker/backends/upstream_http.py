@@ -20,10 +20,10 @@ import email.utils
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RETRY_AFTER_S = 1.0
 _MAX_MESSAGE = 500
+T = TypeVar("T")
 # Error types/codes providers use for "the prompt does not fit the context".
 _CONTEXT_OVERFLOW = ("exceed_context_size_error", "context_length_exceeded")
 
@@ -230,7 +231,7 @@ class InFlight:
         )
 
 
-async def until_aborted(events: AsyncIterator[Any], aborted: asyncio.Event) -> AsyncIterator[Any]:
+async def until_aborted(events: AsyncIterator[T], aborted: asyncio.Event) -> AsyncGenerator[T, None]:
     """``events`` until they end or ``aborted`` is set, whichever comes first (an Abort
     must work even while the upstream is silent, e.g. prefilling a long prompt)."""
     iterator = aiter(events)
@@ -250,6 +251,9 @@ async def until_aborted(events: AsyncIterator[Any], aborted: asyncio.Event) -> A
                 return
     finally:
         stop.cancel()
+        close = getattr(iterator, "aclose", None)
+        if close is not None:
+            await close()
 
 
 class Clock:
