@@ -188,6 +188,7 @@ async def main(args: argparse.Namespace) -> None:
         )
     )
     os.environ.setdefault("LITELLM_LOG", "ERROR")
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch at start
     results: dict[tuple[str, int], Result] = {}
     async with process(server_args, f"{llama}/health", work / "llama-server.log"):
         await stack.start()

@@ -58,6 +58,7 @@ async def test_stops_go_as_stop_sequences(anthropic_engine: AnthropicEngine) -> 
     assert "," in free_text, "the model's greedy reply has no comma; pick another prompt"
     texts, done = await run(anthropic_engine, _chat("a4", COUNTING, max_tokens=24, temperature=0.0, stop=(",",)))
     assert done.reason is FinishReason.STOP
+    assert done.stop_string == ","  # message_delta's stop_sequence
     assert "," not in "".join(texts)
     assert "".join(texts) == free_text[: free_text.index(",")]
 
