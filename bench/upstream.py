@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -125,9 +126,9 @@ async def one(http: httpx.AsyncClient, url: str, model: str, i: int, max_tokens:
     return usage or chunks, ttft
 
 
-async def measure(url: str, model: str, c: int, requests: int, max_tokens: int) -> Result:
+async def measure(url: str, model: str, headers: dict[str, str], c: int, requests: int, max_tokens: int) -> Result:
     limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
-    async with httpx.AsyncClient(timeout=600, limits=limits) as http:
+    async with httpx.AsyncClient(timeout=600, limits=limits, headers=headers) as http:
         await one(http, url, model, 0, 4)  # warm the path (connections, caches)
         counter = iter(range(requests))
         samples: list[tuple[int, float]] = []
@@ -189,6 +190,8 @@ async def main(args: argparse.Namespace) -> None:
     )
     os.environ.setdefault("LITELLM_LOG", "ERROR")
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no network fetch at start
+    # LiteLLM refuses to start without a master key; callers then send it (no database: no key lookups).
+    master_key = os.environ.setdefault("LITELLM_MASTER_KEY", f"sk-bench-{secrets.token_hex(16)}")
     results: dict[tuple[str, int], Result] = {}
     async with process(server_args, f"{llama}/health", work / "llama-server.log"):
         await stack.start()
@@ -197,13 +200,18 @@ async def main(args: argparse.Namespace) -> None:
                 litellm_args, f"http://127.0.0.1:{litellm_port}/health/liveliness", work / "litellm.log"
             ):
                 paths = {
-                    "llama-server": (f"{llama}/v1", "gemma"),
-                    "helixflow": (f"{stack.bridge_url}/v1", MODEL),
-                    "litellm": (f"http://127.0.0.1:{litellm_port}/v1", MODEL),
+                    "llama-server": (f"{llama}/v1", "gemma", {}),
+                    "helixflow": (f"{stack.bridge_url}/v1", MODEL, {}),
+                    "litellm": (
+                        f"http://127.0.0.1:{litellm_port}/v1",
+                        MODEL,
+                        {"Authorization": f"Bearer {master_key}"},
+                    ),
                 }
                 for c in levels:
-                    for name, (url, model) in paths.items():
-                        results[name, c] = await measure(url, model, c, args.requests_per_client * c, args.max_tokens)
+                    for name, (url, model, headers) in paths.items():
+                        n = args.requests_per_client * c
+                        results[name, c] = await measure(url, model, headers, c, n, args.max_tokens)
                         r = results[name, c]
                         print(
                             f"c={c:<3} {name:<12} {r.tok_s:7.1f} tok/s  "
