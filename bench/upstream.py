@@ -129,7 +129,8 @@ async def one(http: httpx.AsyncClient, url: str, model: str, i: int, max_tokens:
 async def measure(url: str, model: str, headers: dict[str, str], c: int, requests: int, max_tokens: int) -> Result:
     limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
     async with httpx.AsyncClient(timeout=600, limits=limits, headers=headers) as http:
-        await one(http, url, model, 0, 4)  # warm the path (connections, caches)
+        for i in range(len(PROMPTS)):  # warm the path, and llama-server's prompt cache for every prompt
+            await one(http, url, model, i, 4)
         counter = iter(range(requests))
         samples: list[tuple[int, float]] = []
 
