@@ -127,7 +127,8 @@ async def one(http: httpx.AsyncClient, url: str, model: str, i: int, max_tokens:
 
 
 async def measure(url: str, model: str, headers: dict[str, str], c: int, requests: int, max_tokens: int) -> Result:
-    limits = httpx.Limits(max_connections=c, max_keepalive_connections=c)
+    # No keep-alive for any path: llama-server may close an idle connection just as httpx reuses it.
+    limits = httpx.Limits(max_connections=c, max_keepalive_connections=0)
     async with httpx.AsyncClient(timeout=600, limits=limits, headers=headers) as http:
         for i in range(len(PROMPTS)):  # warm the path, and llama-server's prompt cache for every prompt
             await one(http, url, model, i, 4)

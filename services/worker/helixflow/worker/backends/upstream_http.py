@@ -164,13 +164,24 @@ async def open_stream(
     Leaving the block closes the response, and with it the upstream connection
     mid-body, which is how a cancelled request stops the upstream's generation.
     """
-    try:
-        async with client.stream("POST", path, json=body) as response:
+    async with contextlib.AsyncExitStack() as stack:
+        for attempt in (1, 2):
+            try:
+                response = await stack.enter_async_context(client.stream("POST", path, json=body))
+                break
+            except httpx.RemoteProtocolError as err:
+                # A pooled keep-alive connection the server closed just as it was reused
+                # (llama-server does): nothing was answered, so one retry on a new connection.
+                if attempt == 2:
+                    raise transport_error(provider, err) from None
+            except httpx.HTTPError as err:
+                raise transport_error(provider, err) from None
+        try:
             if response.status_code >= 400:
                 raise status_error(provider, response.status_code, await response.aread(), response.headers, secret)
             yield response
-    except httpx.HTTPError as err:
-        raise transport_error(provider, err) from None
+        except httpx.HTTPError as err:
+            raise transport_error(provider, err) from None
 
 
 async def post_json(client: httpx.AsyncClient, provider: str, path: str, body: dict[str, Any], secret: Secret) -> Any:
