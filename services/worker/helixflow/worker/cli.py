@@ -16,7 +16,9 @@ from helixflow.worker.server import serve
 
 def worker(
     listen: Annotated[str | None, typer.Option(help="host:port to listen on")] = None,
-    backend: Annotated[str | None, typer.Option(help="llama_cpp, vllm or fake (benchmark only)")] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="llama_cpp, vllm, openai, anthropic or fake (benchmark only)")
+    ] = None,
     model_path: Annotated[Path | None, typer.Option(help="GGUF file; default: the packaged Gemma 3 270M")] = None,
     model_id: Annotated[str | None, typer.Option(help="model name to serve under")] = None,
     tls_dir: Annotated[

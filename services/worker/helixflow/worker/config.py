@@ -19,8 +19,9 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
 from helixflow.worker.extra_buffers import ExtraBuffers
+from helixflow.worker.upstream_settings import UpstreamSettings
 
-Backend = Literal["llama_cpp", "vllm", "fake"]
+Backend = Literal["llama_cpp", "vllm", "openai", "anthropic", "fake"]
 
 DEFAULT_MODEL_ID = "gemma-3-270m"
 # 16 batched sequences give ~3x the tok/s of one on 2 cores (see bench/worker.py).
@@ -90,7 +91,9 @@ class WorkerSettings(BaseSettings):
         "", description="host:port for a plaintext grpc.health.v1-only listener (kubelet probes); empty = off"
     )
     tls: TlsSettings = Field(default_factory=TlsSettings, description="mTLS files; plaintext only with insecure=true")
-    backend: Backend = Field("llama_cpp", description="engine: llama_cpp, vllm, or the benchmark-only fake")
+    backend: Backend = Field(
+        "llama_cpp", description="engine: llama_cpp, vllm, openai, anthropic, or the benchmark-only fake"
+    )
     model_id: str = Field(DEFAULT_MODEL_ID, description="model name the router routes by")
     aliases: list[str] = Field(default_factory=list, description="other names for the model")
     model_path: Path | None = Field(None, description="GGUF file or HF folder; default: the packaged Gemma 3 270M")
@@ -113,6 +116,10 @@ class WorkerSettings(BaseSettings):
     metrics_port: int = Field(9091, ge=0, description="Prometheus /metrics port; 0 disables")
     llama: LlamaSettings = Field(default_factory=LlamaSettings, description="llama.cpp backend settings")
     vllm: VllmSettings = Field(default_factory=VllmSettings, description="vLLM backend settings (GPU workers)")
+    # Upstream providers (backend openai or anthropic): HELIXFLOW_WORKER_UPSTREAM__*.
+    upstream: UpstreamSettings = Field(
+        default_factory=UpstreamSettings, description="the remote provider the openai/anthropic backends call"
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -33,7 +33,8 @@ async def warm_up(engine: Engine) -> None:
     request = GenerationRequest(
         request_id=f"warmup-{uuid.uuid4().hex}",
         prompt=TextPrompt("Hello"),
-        sampling=SamplingOptions(max_tokens=WARMUP_TOKENS, temperature=0.0, ignore_eos=True),
+        # No ignore_eos: an upstream API (Anthropic's Messages) has none; an early EOS still decoded.
+        sampling=SamplingOptions(max_tokens=WARMUP_TOKENS, temperature=0.0),
     )
     finished: Finished | None = None
     async for event in engine.generate(request):

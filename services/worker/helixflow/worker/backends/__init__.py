@@ -15,6 +15,8 @@ from helixflow.worker.engine import Engine
 BACKENDS = {
     "llama_cpp": "helixflow.worker.backends.llama_cpp:LlamaCppEngine",
     "vllm": "helixflow.worker.backends.vllm:VllmEngine",
+    "openai": "helixflow.worker.backends.openai_compat:OpenAIEngine",
+    "anthropic": "helixflow.worker.backends.anthropic_messages:AnthropicEngine",
     "fake": "helixflow.worker.backends.fake:FakeEngine",
 }
 
