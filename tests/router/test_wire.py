@@ -52,8 +52,9 @@ def test_only_the_complete_is_seen_as_terminal() -> None:
     # An event the contract may add later (field 3) passes as a non-terminal message.
     unknown = bytes([3 << 3 | 2, 2]) + b"\x08\x01"
     assert not wire.is_complete(unknown)
-    data, parsed = wire.reply(complete(2, 5).SerializeToString())
-    assert parsed is not None and parsed.complete.usage.completion_tokens == 5
+    _, parsed = wire.reply(complete(2, 5).SerializeToString())
+    assert parsed is not None
+    assert parsed.complete.usage.completion_tokens == 5
     assert wire.reply(delta("a", [1]).SerializeToString())[1] is None
 
 
@@ -86,7 +87,8 @@ def test_merge_keeps_order_ids_and_logprobs_and_stops_at_barriers() -> None:
     assert merged[3] == odd
     last = inference_pb2.GenerateResponse.FromString(merged[4][0]).delta
     assert (last.text, list(last.token_ids)) == ("de", [5, 6])
-    assert merged[5][1] is not None and merged[5][1].complete.usage.completion_tokens == 6
+    assert merged[5][1] is not None
+    assert merged[5][1].complete.usage.completion_tokens == 6
 
 
 async def test_coalesce_merges_what_queued_while_the_reader_was_away() -> None:
@@ -108,7 +110,8 @@ async def test_coalesce_merges_what_queued_while_the_reader_was_away() -> None:
     assert len(rest) == 2  # one merged delta, then the Complete
     texts = [inference_pb2.GenerateResponse.FromString(d).delta.text for d, _ in [first, rest[0]]]
     assert "".join(texts) == "".join(f"t{i} " for i in range(20))
-    assert rest[1][1] is not None and rest[1][1].complete.usage.completion_tokens == 20
+    assert rest[1][1] is not None
+    assert rest[1][1].complete.usage.completion_tokens == 20
 
 
 async def test_coalesce_passes_a_failure_on_after_the_queued_tokens() -> None:
@@ -118,14 +121,20 @@ async def test_coalesce_passes_a_failure_on_after_the_queued_tokens() -> None:
         raise WorkerLost("gone")
 
     got: list[wire.Reply] = []
-    with pytest.raises(WorkerLost):
+
+    async def drain() -> None:
         async for item in coalesce(failing(), interval_s=0.05):
             got.append(item)
+
+    with pytest.raises(WorkerLost):
+        await drain()
     text = "".join(inference_pb2.GenerateResponse.FromString(d).delta.text for d, _ in got)
     assert text == "ab"
 
 
-async def _read(stub: object, request: inference_pb2.GenerateRequest, pause_s: float) -> tuple[str, list[int], int, int]:
+async def _read(
+    stub: object, request: inference_pb2.GenerateRequest, pause_s: float
+) -> tuple[str, list[int], int, int]:
     text, ids, messages, completion = "", [], 0, -1
     async for reply in stub.Generate(request):  # type: ignore[attr-defined]
         messages += 1
