@@ -46,6 +46,8 @@ from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_p
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 TOKEN = "tok "
 PROMPT = "Tell me a story about a fox."
+# LiteLLM's proxy refuses to start without a master key; every SSE client sends it.
+MASTER_KEY = "sk-" + os.urandom(16).hex()
 
 
 def free_port() -> int:
@@ -143,6 +145,12 @@ class Stack:
     upstream: str
     litellm: str | None
     pids: dict[str, int] = field(default_factory=dict)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def check(self) -> None:
+        for name, proc in self.procs.items():
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with status {proc.returncode}")
 
 
 @contextlib.contextmanager
@@ -194,7 +202,7 @@ def stack(args: argparse.Namespace) -> Iterator[Stack]:
                 "--num_workers",
                 "1",
             ],
-            env={**env, "LITELLM_LOG": "ERROR"},
+            env={**env, "LITELLM_LOG": "ERROR", "LITELLM_MASTER_KEY": MASTER_KEY},
             **quiet,
         )
         litellm = f"http://127.0.0.1:{ports['litellm']}"
@@ -205,6 +213,7 @@ def stack(args: argparse.Namespace) -> Iterator[Stack]:
         f"http://127.0.0.1:{ports['upstream']}",
         litellm,
         {name: p.pid for name, p in procs.items()},
+        procs,
     )
     try:
         yield s
@@ -254,7 +263,7 @@ async def sse_stream(http: httpx.AsyncClient, path: str, max_tokens: int, out: R
     body |= {"stream": True, "ignore_eos": True}
     t0 = time.perf_counter()
     first = True
-    async with http.stream("POST", path, json=body, headers={"authorization": "Bearer sk-fake"}) as resp:
+    async with http.stream("POST", path, json=body, headers={"authorization": f"Bearer {MASTER_KEY}"}) as resp:
         resp.raise_for_status()
         async for line in resp.aiter_lines():
             if not line.startswith("data: {"):
@@ -287,13 +296,14 @@ async def measure(one: One, conc: int, requests: int, pids: dict[str, int]) -> R
     return res
 
 
-async def wait_ready(check: Callable[[], Awaitable[None]], what: str, limit_s: float = 120) -> None:
+async def wait_ready(check: Callable[[], Awaitable[None]], what: str, s: Stack, limit_s: float = 120) -> None:
     deadline = time.monotonic() + limit_s
     while True:
         try:
             await check()
             return
         except Exception:
+            s.check()  # a process that died will not become ready
             if time.monotonic() > deadline:
                 raise RuntimeError(f"{what} did not become ready") from None
             await asyncio.sleep(0.5)
@@ -345,7 +355,7 @@ async def run(args: argparse.Namespace) -> None:
                 )
             for name, (one, _) in sorted(paths.items()):
                 print(f"waiting for {name} ...", file=sys.stderr, flush=True)
-                await wait_ready(partial(one, Result()), name, 180 if "litellm" in name else 60)
+                await wait_ready(partial(one, Result()), name, s, 180 if "litellm" in name else 60)
                 for _ in range(20):  # warm up
                     await one(Result())
             table: dict[tuple[str, int], tuple[Result, list[str]]] = {}
