@@ -5,7 +5,8 @@ Each child is the same command with ``--processes 1`` and the environment the
 caller gives it (the reuse-port setting, a metrics port of its own). The kernel
 spreads new connections over the children. When one child exits, or the parent
 gets SIGTERM or SIGINT, every child is sent SIGTERM (so each drains as it would
-alone) and the parent exits with the first child's status.
+alone) and the parent exits with the first child's status (0 when it was
+asked to stop and every child stopped cleanly).
 """
 
 from __future__ import annotations
@@ -51,7 +52,10 @@ def supervise(argv: Sequence[str], count: int, env_for: Callable[[int], dict[str
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
         codes = [child.wait() for child in children]
-        return status if status is not None else max(codes, default=0)
+        if status is not None:
+            return status
+        # Asked to stop: a child that ended on the SIGTERM sent to it (uvicorn re-raises it) stopped cleanly.
+        return max((abs(code) for code in codes if code != -signal.SIGTERM), default=0)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
