@@ -20,12 +20,13 @@ import grpc
 
 from helixflow.common import logs
 from helixflow.common.errors import WorkerLost
+from helixflow.router import wire
 from helixflow.router.attempts import Attempt, Retry
 from helixflow.router.call import Call
 from helixflow.router.coalesce import coalesce
 from helixflow.router.config import RouterSettings
 from helixflow.router.routing import Router, prefix_key
-from helixflow.router.wire import Reply, is_complete, unwrap
+from helixflow.router.wire import Reply
 from helixflow.v1 import common_pb2, inference_pb2, worker_pb2
 
 T = TypeVar("T")
@@ -125,14 +126,13 @@ class Forwarder:
                     call.waited += time.perf_counter() - t
                     if envelope is _EOF:
                         break
-                    data = unwrap(cast(bytes, envelope))
-                    complete = inference_pb2.GenerateResponse.FromString(data) if is_complete(data) else None
-                    if complete is not None:
+                    message = wire.reply(wire.unwrap(cast(bytes, envelope)))
+                    if message[1] is not None:  # the terminal Complete, parsed
                         completed = True
                     if not sent:
                         await call.first_reply()
                         sent = attempt.sent = True
-                    yield data, complete
+                    yield message
                 if not completed:
                     # An OK end without the terminal message would look like a whole reply: refuse it.
                     raise WorkerLost(f"worker {attempt.worker.address} ended the stream without its terminal message")
