@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from helixflow.common.grpc_server import new_server
 from helixflow.router.access.build import Access, build_access
 from helixflow.router.access.settings import AccessSettings
-from helixflow.router.servicer import InferenceServicer
+from helixflow.router.servicer import InferenceServicer, add_to_server
 from helixflow.v1 import admin_pb2_grpc, inference_pb2_grpc
 
 from .fake_upstream import FakeModels, FakeUpstream
@@ -84,7 +84,7 @@ async def start_router(settings: AccessSettings) -> MiniRouter:
     server = new_server([access.auth])
     inference = FakeUpstream()
     servicer = InferenceServicer(FakeModels(), access.gate, inference, max_request_s=60.0)
-    inference_pb2_grpc.add_InferenceServicer_to_server(servicer, server)
+    add_to_server(servicer, server)
     admin_pb2_grpc.add_AdminServicer_to_server(access.admin, server)
     port = server.add_insecure_port("127.0.0.1:0")
     await server.start()

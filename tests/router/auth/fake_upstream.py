@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from helixflow.router import wire
 from helixflow.router.call import Call
 from helixflow.router.pool import Worker
+from helixflow.router.wire import Reply
 from helixflow.v1 import common_pb2, inference_pb2
 
 PROMPT_TOKENS = 5
@@ -32,16 +34,14 @@ class FakeUpstream:
     def __init__(self) -> None:
         self.upstream_calls = 0
 
-    async def generate(
-        self, request: inference_pb2.GenerateRequest, model: str, call: Call
-    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
+    async def generate(self, request: inference_pb2.GenerateRequest, model: str, call: Call) -> AsyncIterator[Reply]:
         self.upstream_calls += 1
         text = f"out-{self.upstream_calls}"
-        yield inference_pb2.GenerateResponse(delta=common_pb2.TokenDelta(text=text, token_ids=[1, 2]))
-        yield inference_pb2.GenerateResponse(delta=common_pb2.TokenDelta(text="!", token_ids=[3]))
+        yield wire.of(inference_pb2.GenerateResponse(delta=common_pb2.TokenDelta(text=text, token_ids=[1, 2])))
+        yield wire.of(inference_pb2.GenerateResponse(delta=common_pb2.TokenDelta(text="!", token_ids=[3])))
         usage = common_pb2.Usage(prompt_tokens=PROMPT_TOKENS, completion_tokens=COMPLETION_TOKENS)
         complete = common_pb2.Complete(finish_reason=common_pb2.FINISH_REASON_STOP, usage=usage)
-        yield inference_pb2.GenerateResponse(complete=complete)
+        yield wire.of(inference_pb2.GenerateResponse(complete=complete))
 
     async def embed(self, request: inference_pb2.EmbedRequest, model: str, call: Call) -> inference_pb2.EmbedResponse:
         self.upstream_calls += 1

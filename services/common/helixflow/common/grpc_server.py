@@ -50,7 +50,11 @@ def new_server(
     """A grpc.aio server with our options (plus ``options``). The request-id binding runs
     outermost (so every later interceptor logs with it), the error interceptor innermost."""
     chain = [RequestIdInterceptor(), *interceptors, ErrorInterceptor()]
-    return grpc.aio.server(interceptors=chain, options=[*SERVER_OPTIONS, *options])
+    extra = list(options)
+    # An option given here replaces the shared one of the same name (grpc.so_reuseport).
+    overridden = {name for name, _ in extra}
+    shared = [(name, value) for name, value in SERVER_OPTIONS if name not in overridden]
+    return grpc.aio.server(interceptors=chain, options=[*shared, *extra])
 
 
 def bind(server: grpc.aio.Server, address: str, credentials: grpc.ServerCredentials | None) -> int:

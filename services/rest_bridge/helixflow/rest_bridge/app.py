@@ -112,7 +112,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
             )
             metrics.observe(request, overhead)
             return StreamingResponse(
-                sse_stream(gen, iters, firsts, enc, want_logprobs),
+                sse_stream(gen, iters, firsts, enc, want_logprobs, settings.stream_interval_ms / 1000.0),
                 media_type="text/event-stream",
                 headers={OVERHEAD_HEADER: overhead, "cache-control": "no-cache", "x-accel-buffering": "no"},
             )

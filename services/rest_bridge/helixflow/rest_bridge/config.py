@@ -30,6 +30,11 @@ class BridgeSettings(BaseSettings):
     router_server_name: str | None = Field(
         default=None, description="TLS name override when the router's certificate names a host, not an IP"
     )
+    stream_interval_ms: float = Field(
+        default=0.0,
+        ge=0,
+        description="Coalesce SSE deltas queued for a slow client, at most one chunk per this many ms (0 = off)",
+    )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, gt=0)
     request_timeout_s: float = Field(default=600.0, gt=0, description="gRPC deadline per call")
     max_n: int = Field(default=8, ge=1, description="Upper bound for the fan-out parameter n")

@@ -19,6 +19,7 @@ import grpc
 
 from helixflow.common.errors import HelixError, WorkerLost
 from helixflow.rest_bridge.client import Metadata, RouterClient, router_ms
+from helixflow.rest_bridge.coalesce import coalesce
 from helixflow.rest_bridge.errors import to_api_error
 from helixflow.rest_bridge.schemas.tools import tool_call_chunk
 from helixflow.rest_bridge.sse import DONE, ChunkEncoder, error_event
@@ -157,8 +158,10 @@ async def sse_stream(
     firsts: list[inference_pb2.GenerateResponse],
     enc: ChunkEncoder,
     want_logprobs: bool,
+    interval_s: float = 0.0,
 ) -> AsyncIterator[bytes]:
-    """The SSE body: role chunks (chat), content, finish per choice, usage when asked, [DONE]."""
+    """The SSE body: role chunks (chat), content, finish per choice, usage when asked, [DONE].
+    With ``interval_s``, deltas queued for a slow client leave merged (``coalesce``)."""
     n = len(iters)
     offsets = [0] * n
     usages: list[common_pb2.Usage] = []
@@ -166,7 +169,8 @@ async def sse_stream(
         if enc.chat:
             for i in range(n):
                 yield enc.role(i)
-        async for index, msg in _merged(iters, firsts):
+        messages = _merged(iters, firsts)
+        async for index, msg in coalesce(messages, interval_s) if interval_s > 0 else messages:
             if msg.HasField("delta"):
                 delta = msg.delta
                 if delta.tool_calls and enc.chat:

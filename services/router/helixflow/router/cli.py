@@ -15,6 +15,7 @@ from rich.table import Table
 
 from helixflow.common.grpc_server import install_sigterm
 from helixflow.common.logs import LogFormat, setup_logging
+from helixflow.common.processes import default_processes, supervise
 from helixflow.common.tracing import setup_tracing
 from helixflow.router.client_options import CaFile, CertFile, Connection, KeyFile, Target, Token
 from helixflow.router.config import RouterSettings
@@ -28,9 +29,15 @@ console = Console()
 @app.command("router")
 def run_router(
     log_format: Annotated[LogFormat | None, typer.Option(help="json (default) or text")] = None,
+    processes: Annotated[
+        int, typer.Option(help="router processes sharing the port (SO_REUSEPORT); 0 = one per core")
+    ] = 1,
 ) -> None:
     """Start the router (settings from HELIXFLOW_ROUTER_* environment variables)."""
     settings = RouterSettings(**({"log_format": log_format} if log_format else {}))  # type: ignore[arg-type]
+    count = processes or default_processes()
+    if count > 1:
+        raise typer.Exit(_run_processes(settings, count, log_format))
     setup_logging(settings.log_format, logging.INFO)
     setup_tracing("helixflow-router", settings.otlp_endpoint)
 
@@ -48,6 +55,23 @@ def run_router(
         await server.stop()
 
     asyncio.run(main())
+
+
+def _run_processes(settings: RouterSettings, count: int, log_format: LogFormat | None) -> int:
+    """``count`` routers on one port. Each has its own worker channels; the others' calls
+    reach its picks through the workers' load reports, as other replicas' do."""
+    if settings.listen.rpartition(":")[2] in ("", "0"):
+        raise typer.BadParameter("--processes needs a fixed port in HELIXFLOW_ROUTER_LISTEN", param_hint="--processes")
+
+    def env_for(i: int) -> dict[str, str]:
+        env = {"HELIXFLOW_ROUTER_REUSE_PORT": "true"}
+        if settings.metrics_port:
+            env["HELIXFLOW_ROUTER_METRICS_PORT"] = str(settings.metrics_port + i)
+        return env
+
+    argv = ["router", "--processes", "1", *(["--log-format", log_format] if log_format else [])]
+    console.print(f"router: {count} processes on {settings.listen}")
+    return supervise(argv, count, env_for)
 
 
 @app.command("chat")

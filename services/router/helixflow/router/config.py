@@ -57,6 +57,14 @@ class RouterSettings(BaseSettings):
     max_request_s: float = 600.0
     # Large Embed batches are split across workers in chunks of at least this many inputs.
     embed_split_min: int = 32
+    # Coalesce a Generate stream for a client slower than the tokens: while a write to it
+    # is pending (the backlog) or less than this many ms after the last one, queued deltas
+    # merge into one message (order, text, token ids and logprobs kept). 0 = off: one
+    # message per worker message.
+    stream_interval_ms: float = Field(0.0, ge=0)
+    # Serve with SO_REUSEPORT, so several router processes can share one port
+    # (`helixflow router --processes N` sets it).
+    reuse_port: bool = False
 
     # alias -> model id, e.g. {"gemma": "gemma-3-270m"}.
     model_aliases: dict[str, str] = Field(default_factory=dict)
@@ -75,9 +83,11 @@ class RouterSettings(BaseSettings):
 
     def server_options(self) -> list[tuple[str, int]]:
         """gRPC server options these settings add to the shared ones."""
+        options = [("grpc.so_reuseport", 1)] if self.reuse_port else []
         if not self.max_connection_age_s:
-            return []
+            return options
         return [
+            *options,
             ("grpc.max_connection_age_ms", max(1, round(self.max_connection_age_s * 1000))),
             ("grpc.max_connection_age_grace_ms", max(1, round(self.max_request_s * 1000))),
         ]

@@ -2,7 +2,9 @@
 per kind of call (``helixflow.router.attempts`` decides retries), and Embed's split
 across workers and merge back as pure functions.
 
-The per-token loop does one read, one yield and two clock reads; nothing else.
+The per-token loop does one read, one slice of the worker's envelope, one look at
+the message's field tags, one yield and two clock reads; token messages are never
+parsed (``helixflow.router.wire``).
 """
 
 from __future__ import annotations
@@ -18,15 +20,20 @@ import grpc
 
 from helixflow.common import logs
 from helixflow.common.errors import WorkerLost
+from helixflow.router import wire
 from helixflow.router.attempts import Attempt, Retry
 from helixflow.router.call import Call
+from helixflow.router.coalesce import coalesce
 from helixflow.router.config import RouterSettings
 from helixflow.router.routing import Router, prefix_key
+from helixflow.router.wire import Reply
 from helixflow.v1 import common_pb2, inference_pb2, worker_pb2
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 _EOF = grpc.aio.EOF
+_WORKER_GENERATE = "/helixflow.v1.Worker/Generate"
+_SERIALIZE_ENVELOPE = worker_pb2.WorkerGenerateRequest.SerializeToString
 
 
 def generate_envelope(request: inference_pb2.GenerateRequest, model: str) -> worker_pb2.WorkerGenerateRequest:
@@ -88,9 +95,14 @@ class Forwarder:
     def _retry(self, method: str) -> Retry:
         return Retry(method, self._s.retry_attempts, self._s.retry_backoff_s)
 
-    async def generate(
-        self, request: inference_pb2.GenerateRequest, model: str, call: Call
-    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
+    def generate(self, request: inference_pb2.GenerateRequest, model: str, call: Call) -> AsyncIterator[Reply]:
+        """The stream's messages as bytes (``helixflow.router.wire``), coalesced for slow
+        clients when ``stream_interval_ms`` is set."""
+        replies = self._generate(request, model, call)
+        interval_s = self._s.stream_interval_ms / 1000.0
+        return coalesce(replies, interval_s) if interval_s > 0 else replies
+
+    async def _generate(self, request: inference_pb2.GenerateRequest, model: str, call: Call) -> AsyncIterator[Reply]:
         upstream = generate_envelope(request, model)
         if not logs.current_request_id():
             logs.set_request_id(upstream.request.request_id)  # a direct gRPC caller sent no x-request-id
@@ -100,22 +112,27 @@ class Forwarder:
         retry = self._retry("Generate")
         while True:  # one attempt per turn; Attempt swallows a failure only when a retry may follow
             async with Attempt(self._router, retry, call, model, key) as attempt:
-                rpc = attempt.worker.stub.Generate(upstream, timeout=attempt.timeout, metadata=attempt.metadata)
+                # Raw bytes back from the worker: each token message goes on unparsed.
+                generate: grpc.aio.UnaryStreamMultiCallable[worker_pb2.WorkerGenerateRequest, bytes]
+                generate = attempt.worker.channel.unary_stream(
+                    _WORKER_GENERATE, request_serializer=_SERIALIZE_ENVELOPE, response_deserializer=None
+                )
+                rpc = generate(upstream, timeout=attempt.timeout, metadata=attempt.metadata)
                 attempt.rpc = rpc
                 sent = completed = False
                 while True:
                     t = time.perf_counter()
-                    reply = await rpc.read()
+                    envelope = await rpc.read()
                     call.waited += time.perf_counter() - t
-                    if reply is _EOF:
+                    if envelope is _EOF:
                         break
-                    response = cast(worker_pb2.WorkerGenerateResponse, reply).response
-                    if response.HasField("complete"):
+                    message = wire.reply(wire.unwrap(cast(bytes, envelope)))
+                    if message[1] is not None:  # the terminal Complete, parsed
                         completed = True
                     if not sent:
                         await call.first_reply()
                         sent = attempt.sent = True
-                    yield response
+                    yield message
                 if not completed:
                     # An OK end without the terminal message would look like a whole reply: refuse it.
                     raise WorkerLost(f"worker {attempt.worker.address} ended the stream without its terminal message")

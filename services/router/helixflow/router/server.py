@@ -28,9 +28,9 @@ from helixflow.router.forwarding import Forwarder
 from helixflow.router.policies import make_policy
 from helixflow.router.pool import WorkerPool
 from helixflow.router.routing import Router
-from helixflow.router.servicer import InferenceServicer
+from helixflow.router.servicer import InferenceServicer, add_to_server
 from helixflow.router.worker_channels import ChannelFactory
-from helixflow.v1 import admin_pb2, admin_pb2_grpc, inference_pb2, inference_pb2_grpc
+from helixflow.v1 import admin_pb2, admin_pb2_grpc, inference_pb2
 
 INFERENCE_SERVICE = inference_pb2.DESCRIPTOR.services_by_name["Inference"].full_name
 ADMIN_SERVICE = admin_pb2.DESCRIPTOR.services_by_name["Admin"].full_name
@@ -72,7 +72,7 @@ class RouterServer:
         inference = InferenceServicer(
             self.router, self.access.gate, Forwarder(self.router, settings), settings.max_request_s, self.requests
         )
-        inference_pb2_grpc.add_InferenceServicer_to_server(inference, self.grpc)
+        add_to_server(inference, self.grpc)
         admin_pb2_grpc.add_AdminServicer_to_server(self.access.admin, self.grpc)
         enable_reflection(self.grpc, [INFERENCE_SERVICE, ADMIN_SERVICE, "grpc.health.v1.Health"])
         own = settings.tls.files()

@@ -1,5 +1,8 @@
 """The public Inference service: resolve the model, ask the gate, forward, settle.
 
+Generate yields each message as the bytes the worker sent (``helixflow.router.wire``);
+``add_to_server`` registers the service with a Generate serializer that passes bytes on.
+
 Authentication ran before (``AuthInterceptor``). Each RPC resolves the model once,
 then asks the access gate explicitly (admission, the forwarding stream, settlement),
 and every error it meets, the gate's included, ends the call the same way
@@ -19,6 +22,7 @@ from helixflow.router.access.gate import AccessGate
 from helixflow.router.call import Call
 from helixflow.router.pool import Worker
 from helixflow.router.upstream import UpstreamError
+from helixflow.router.wire import Reply, serialize
 from helixflow.v1 import inference_pb2, inference_pb2_grpc
 
 Ctx = grpc.aio.ServicerContext[Any, Any]
@@ -36,9 +40,7 @@ class Models(Protocol):
 class Upstream(Protocol):
     """Where admitted calls go: ``helixflow.router.forwarding.Forwarder``."""
 
-    def generate(
-        self, request: inference_pb2.GenerateRequest, model: str, call: Call
-    ) -> AsyncIterator[inference_pb2.GenerateResponse]: ...
+    def generate(self, request: inference_pb2.GenerateRequest, model: str, call: Call) -> AsyncIterator[Reply]: ...
     async def embed(
         self, request: inference_pb2.EmbedRequest, model: str, call: Call
     ) -> inference_pb2.EmbedResponse: ...
@@ -74,9 +76,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         self._max_request_s = max_request_s
         self._finished = finished
 
-    async def Generate(
-        self, request: inference_pb2.GenerateRequest, context: Ctx
-    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
+    async def Generate(self, request: inference_pb2.GenerateRequest, context: Ctx) -> AsyncIterator[bytes]:  # type: ignore[override]
         call = Call("Generate", context, self._max_request_s)
         with tracing.server_span("router.Generate", context.invocation_metadata(), {"helixflow.model": request.model}):
             try:
@@ -89,7 +89,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 try:
                     async for reply in stream:
                         ticket.observe(reply)
-                        yield reply
+                        yield reply[0]  # serialized already: see add_to_server
                     completed = True
                 finally:
                     await self._gate.settle(ticket, completed)
@@ -151,3 +151,32 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 tool_parser=info.tool_parser,
             )
         return reply
+
+
+def add_to_server(servicer: InferenceServicer, server: grpc.aio.Server) -> None:
+    """Register ``servicer`` as the generated ``add_InferenceServicer_to_server`` does,
+    but with Generate's replies sent as the bytes it yields."""
+    pb = inference_pb2
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {
+        "Generate": grpc.unary_stream_rpc_method_handler(
+            servicer.Generate, request_deserializer=pb.GenerateRequest.FromString, response_serializer=serialize
+        ),
+        "Embed": grpc.unary_unary_rpc_method_handler(
+            servicer.Embed,
+            request_deserializer=pb.EmbedRequest.FromString,
+            response_serializer=pb.EmbedResponse.SerializeToString,
+        ),
+        "Tokenize": grpc.unary_unary_rpc_method_handler(
+            servicer.Tokenize,
+            request_deserializer=pb.TokenizeRequest.FromString,
+            response_serializer=pb.TokenizeResponse.SerializeToString,
+        ),
+        "ListModels": grpc.unary_unary_rpc_method_handler(
+            servicer.ListModels,
+            request_deserializer=pb.ListModelsRequest.FromString,
+            response_serializer=pb.ListModelsResponse.SerializeToString,
+        ),
+    }
+    name = pb.DESCRIPTOR.services_by_name["Inference"].full_name
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(name, handlers),))
+    server.add_registered_method_handlers(name, handlers)

@@ -5,9 +5,9 @@ The servicer resolves the model, then::
 
     ticket = await gate.admit_generate(request, model)    # scope, quota, stream slot, cache lookup
     try:
-        async for reply in ticket.replay() or forward(...):
+        async for reply in ticket.replay() or forward(...):   # (bytes, parsed Complete or None)
             ticket.observe(reply)
-            yield reply
+            yield reply[0]
     finally:
         await gate.settle(ticket, completed)              # cache store, slot, tokens, usage
 
@@ -21,11 +21,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from helixflow.router import wire
 from helixflow.router.access.auth.principal import Principal, current_principal
 from helixflow.router.access.cache.embedding import EmbeddingCache
 from helixflow.router.access.cache.response import ResponseCache
 from helixflow.router.access.quota.enforcer import QuotaEnforcer
 from helixflow.router.access.usage.store import UsageRecorder
+from helixflow.router.wire import Reply
 from helixflow.v1 import common_pb2, inference_pb2
 
 EmbedCall = Callable[[inference_pb2.EmbedRequest], Awaitable[inference_pb2.EmbedResponse]]
@@ -56,16 +58,18 @@ class Ticket:
     seen: list[inference_pb2.GenerateResponse] | None = None
     usage: common_pb2.Usage | None = None
 
-    def replay(self) -> AsyncIterator[inference_pb2.GenerateResponse] | None:
+    def replay(self) -> AsyncIterator[Reply] | None:
         """The cached stream, or None when the call must go to a worker."""
         return None if self.cached is None else _replay(self.cached)
 
-    def observe(self, reply: inference_pb2.GenerateResponse) -> None:
-        """Note a message on its way to the client: kept for the cache, usage from the last."""
+    def observe(self, reply: Reply) -> None:
+        """Note a message on its way to the client: kept for the cache, usage from the
+        terminal one (the only one parsed on the way; a cacheable stream is parsed here)."""
+        data, complete = reply
         if self.seen is not None:
-            self.seen.append(reply)
-        if reply.HasField("complete"):
-            self.usage = reply.complete.usage
+            self.seen.append(complete or inference_pb2.GenerateResponse.FromString(data))
+        if complete is not None:
+            self.usage = complete.complete.usage
 
 
 class AccessGate:
@@ -140,8 +144,6 @@ class AccessGate:
             await self._usage.record(principal.subject, requests=1, prompt=prompt, completion=completion)
 
 
-async def _replay(
-    messages: list[inference_pb2.GenerateResponse],
-) -> AsyncIterator[inference_pb2.GenerateResponse]:
+async def _replay(messages: list[inference_pb2.GenerateResponse]) -> AsyncIterator[Reply]:
     for message in messages:
-        yield message
+        yield wire.of(message)
