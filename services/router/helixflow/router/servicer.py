@@ -56,9 +56,9 @@ class Finished(Protocol):
         self,
         request: inference_pb2.GenerateRequest,
         model: str,
-        stream: AsyncIterator[inference_pb2.GenerateResponse],
+        stream: AsyncIterator[Reply],
         context: Ctx | None = None,
-    ) -> AsyncIterator[inference_pb2.GenerateResponse]: ...
+    ) -> AsyncIterator[Reply]: ...
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServicer):

@@ -7,7 +7,7 @@ import asyncio
 import collections
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -18,6 +18,7 @@ from helixflow.router.access.auth.principal import current_principal
 from helixflow.router.access.state import REDIS_DOWN
 from helixflow.router.access.usage.buckets import BucketStore, Finished
 from helixflow.router.upstream import UpstreamError
+from helixflow.router.wire import Reply
 from helixflow.v1 import inference_pb2
 
 log = logging.getLogger(__name__)
@@ -104,22 +105,23 @@ class RequestLog:
         self,
         request: inference_pb2.GenerateRequest,
         model: str,
-        stream: AsyncIterator[inference_pb2.GenerateResponse],
+        stream: AsyncIterator[Reply],
         context: Context | None = None,
-    ) -> AsyncIterator[inference_pb2.GenerateResponse]:
-        """Pass ``stream`` through unchanged, timing it; one record when it ends, however it ends."""
+    ) -> AsyncIterator[Reply]:
+        """Pass ``stream`` through unchanged, timing it; one record when it ends, however it ends.
+        Messages arrive serialized; only the terminal one comes parsed (``Reply``)."""
         t0 = time.perf_counter()
         first: float | None = None
         usage = None
         failure: BaseException | None = None
         try:
-            async for message in stream:
-                kind = message.WhichOneof("event")
-                if kind == "delta" and first is None:
+            async for reply in stream:
+                complete = reply[1]
+                if complete is not None:
+                    usage = complete.complete.usage
+                elif first is None:
                     first = time.perf_counter()
-                elif kind == "complete":
-                    usage = message.complete.usage
-                yield message
+                yield reply
         except (asyncio.CancelledError, GeneratorExit):
             # A client that goes away after the terminal message got the whole reply.
             failure = None if usage is not None else asyncio.CancelledError()
@@ -131,18 +133,3 @@ class RequestLog:
             prompt = usage.prompt_tokens if usage is not None else 0
             completion = usage.completion_tokens if usage is not None else 0
             self._finish("Generate", model, request.request_id, t0, first, failure, context, prompt, completion)
-
-
-def passthrough_generate(
-    request: inference_pb2.GenerateRequest,
-    model: str,
-    stream: AsyncIterator[inference_pb2.GenerateResponse],
-    context: Context | None = None,
-) -> AsyncIterator[inference_pb2.GenerateResponse]:
-    return stream
-
-
-ObserveGenerate = Callable[
-    [inference_pb2.GenerateRequest, str, AsyncIterator[inference_pb2.GenerateResponse], Context | None],
-    AsyncIterator[inference_pb2.GenerateResponse],
-]
