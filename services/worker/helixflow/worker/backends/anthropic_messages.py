@@ -18,8 +18,6 @@ from contextlib import aclosing
 from importlib.metadata import version
 from typing import Any
 
-import httpx
-
 from helixflow.common.errors import (
     HelixError,
     InvalidArgument,
@@ -28,7 +26,7 @@ from helixflow.common.errors import (
     UpstreamUnavailable,
 )
 from helixflow.worker.backends import upstream_http as up
-from helixflow.worker.config import WorkerSettings
+from helixflow.worker.backends.upstream_engine import UpstreamEngine
 from helixflow.worker.engine import (
     ChatPrompt,
     Delta,
@@ -38,7 +36,6 @@ from helixflow.worker.engine import (
     Finished,
     FinishReason,
     GenerationRequest,
-    LoadReport,
     SamplingOptions,
     TextPrompt,
     Timings,
@@ -46,7 +43,6 @@ from helixflow.worker.engine import (
     TokenPrompt,
     Usage,
 )
-from helixflow.worker.upstream_settings import UpstreamSettings
 
 log = logging.getLogger(__name__)
 PROVIDER = "anthropic"
@@ -105,23 +101,10 @@ def stream_error(error: dict[str, Any], secret: up.Secret) -> HelixError:
     return UpstreamUnavailable(f"the anthropic upstream failed mid-stream ({kind or 'error'})")
 
 
-class AnthropicEngine:
+class AnthropicEngine(UpstreamEngine):
     """An Anthropic Messages endpoint behind the Engine protocol."""
 
-    def __init__(self, model_id: str, settings: UpstreamSettings, aliases: Sequence[str] = ()) -> None:
-        if not settings.base_url:
-            raise ValueError("the anthropic backend needs upstream.base_url (HELIXFLOW_WORKER_UPSTREAM__BASE_URL)")
-        self.model_id = model_id
-        self.aliases = tuple(aliases)
-        self.settings = settings
-        self.upstream_model = settings.model or model_id
-        self._secret = up.Secret("")
-        self._client: httpx.AsyncClient | None = None
-        self._in_flight = up.InFlight(settings.max_concurrent)
-
-    @classmethod
-    def from_worker_settings(cls, settings: WorkerSettings) -> AnthropicEngine:
-        return cls(settings.model_id, settings.upstream, settings.aliases)
+    provider = PROVIDER
 
     async def load(self) -> None:
         """Read the key and open the pool (the model is checked by the warm-up request)."""
@@ -133,12 +116,6 @@ class AnthropicEngine:
             headers["x-api-key"] = key
         self._client = up.new_client(self.settings, headers)
         log.info("anthropic upstream %s serves %s as %s", self.settings.base_url, self.upstream_model, self.model_id)
-
-    @property
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            raise UpstreamUnavailable("the anthropic upstream engine is not loaded")
-        return self._client
 
     def info(self) -> EngineInfo:
         return EngineInfo(
@@ -158,12 +135,6 @@ class AnthropicEngine:
             aliases=self.aliases,
             engine_options={"upstream": self.settings.base_url, "upstream_model": self.upstream_model},
         )
-
-    def alive(self) -> bool:
-        return True
-
-    def load_report(self) -> LoadReport:
-        return self._in_flight.report()
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         body = request_body(request.prompt, request.sampling, self.settings.default_max_tokens)
@@ -216,11 +187,3 @@ class AnthropicEngine:
 
     async def tokenize(self, prompt: TextPrompt | ChatPrompt, *, return_pieces: bool) -> TokenizeResult:
         raise InvalidArgument(f"model {self.model_id} is served by an upstream provider, which offers no tokenizer")
-
-    def abort(self, request_ids: Sequence[str]) -> list[str]:
-        return self._in_flight.abort(list(request_ids))
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None

@@ -20,11 +20,9 @@ from contextlib import aclosing
 from importlib.metadata import version
 from typing import Any
 
-import httpx
-
 from helixflow.common.errors import InvalidArgument, UnsupportedConstraint, UpstreamUnavailable
 from helixflow.worker.backends import upstream_http as up
-from helixflow.worker.config import WorkerSettings
+from helixflow.worker.backends.upstream_engine import UpstreamEngine
 from helixflow.worker.engine import (
     ChatPrompt,
     ConstraintKind,
@@ -35,7 +33,6 @@ from helixflow.worker.engine import (
     Finished,
     FinishReason,
     GenerationRequest,
-    LoadReport,
     SamplingOptions,
     TextPrompt,
     Timings,
@@ -122,24 +119,14 @@ def _context_length(entry: dict[str, Any]) -> int:
     return 0
 
 
-class OpenAIEngine:
+class OpenAIEngine(UpstreamEngine):
     """An OpenAI-compatible endpoint behind the Engine protocol."""
 
-    def __init__(self, model_id: str, settings: UpstreamSettings, aliases: Sequence[str] = ()) -> None:
-        if not settings.base_url:
-            raise ValueError("the openai backend needs upstream.base_url (HELIXFLOW_WORKER_UPSTREAM__BASE_URL)")
-        self.model_id = model_id
-        self.aliases = tuple(aliases)
-        self.settings = settings
-        self.upstream_model = settings.model or model_id
-        self._secret = up.Secret("")
-        self._client: httpx.AsyncClient | None = None
-        self._in_flight = up.InFlight(settings.max_concurrent)
-        self._context_length = settings.context_length or 0
+    provider = PROVIDER
 
-    @classmethod
-    def from_worker_settings(cls, settings: WorkerSettings) -> OpenAIEngine:
-        return cls(settings.model_id, settings.upstream, settings.aliases)
+    def __init__(self, model_id: str, settings: UpstreamSettings, aliases: Sequence[str] = ()) -> None:
+        super().__init__(model_id, settings, aliases)
+        self._context_length = settings.context_length or 0
 
     async def load(self) -> None:
         """Read the key, open the pool, and find the model in the upstream's list."""
@@ -158,12 +145,6 @@ class OpenAIEngine:
             raise UpstreamUnavailable(f"the openai upstream lists no model {self.upstream_model!r}; it has {names}")
         self._context_length = self.settings.context_length or _context_length(entry)
         log.info("openai upstream %s serves %s as %s", self.settings.base_url, self.upstream_model, self.model_id)
-
-    @property
-    def _http(self) -> httpx.AsyncClient:
-        if self._client is None:
-            raise UpstreamUnavailable("the openai upstream engine is not loaded")
-        return self._client
 
     def info(self) -> EngineInfo:
         capabilities = set(self.settings.capabilities)
@@ -184,12 +165,6 @@ class OpenAIEngine:
             aliases=self.aliases,
             engine_options={"upstream": self.settings.base_url, "upstream_model": self.upstream_model},
         )
-
-    def alive(self) -> bool:
-        return True  # nothing local can die; an unreachable upstream is UNAVAILABLE per request
-
-    def load_report(self) -> LoadReport:
-        return self._in_flight.report()
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         path, body = prompt_body(request.prompt)
@@ -244,11 +219,3 @@ class OpenAIEngine:
 
     async def tokenize(self, prompt: TextPrompt | ChatPrompt, *, return_pieces: bool) -> TokenizeResult:
         raise InvalidArgument(f"model {self.model_id} is served by an upstream provider, which offers no tokenizer")
-
-    def abort(self, request_ids: Sequence[str]) -> list[str]:
-        return self._in_flight.abort(list(request_ids))
-
-    async def close(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
