@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,13 @@ __all__ = ["router_in_thread"]
 
 
 @pytest.fixture
-def keyring_env(monkeypatch: pytest.MonkeyPatch, redis_proc: RedisProcess) -> Iterator[str]:
+def keyring_env(monkeypatch: pytest.MonkeyPatch, redis_proc: RedisProcess) -> str:
     """Set before the router starts (it reads the keyring once, at build)."""
     with redis.Redis.from_url(redis_proc.url) as client:
         client.flushall()
     key = generate_key()
     monkeypatch.setenv(KEYRING_ENV, f"k1:{key}")
-    yield key
+    return key
 
 
 def test_secrets_cli_round_trip(
@@ -46,7 +45,7 @@ def test_secrets_cli_round_trip(
     from_stdin = runner.invoke(app, ["secrets", "set", "anthropic", *common], input="sk-ant-from-stdin-987\n")
     assert from_stdin.exit_code == 0, from_stdin.output
     listed = runner.invoke(app, ["secrets", "list", *common])
-    assert "openai" in listed.output and "anthropic" in listed.output and "k1" in listed.output
+    assert {"openai", "anthropic", "k1"} <= set(listed.output.split())
     assert "sk-" not in from_file.output + from_stdin.output + listed.output
 
     new = runner.invoke(app, ["secrets", "keygen", "k2"])
