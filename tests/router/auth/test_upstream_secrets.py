@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import grpc
 import pytest
 import redis.asyncio as aioredis
+from prometheus_client import REGISTRY, generate_latest
 
 from helixflow.common.secrets import Keyring, SecretRecord, SecretStore, SecretsUnavailable, generate_key
 from helixflow.router.access.keys.record import KeyRecord
@@ -57,6 +58,7 @@ async def test_admin_stores_ciphertext_lists_no_values_and_rotates(
     redis_client: aioredis.Redis,
     router_factory: list[MiniRouter],
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     old_key, new_key = generate_key(), generate_key()
     monkeypatch.setenv(KEYS_ENV, f"k1:{old_key}")
@@ -64,9 +66,10 @@ async def test_admin_stores_ciphertext_lists_no_values_and_rotates(
     admin = bearer(await _key(router, admin_pb2.PERMISSION_ADMIN))
     value = f"sk-provider-{secrets.token_hex(16)}"
 
-    created = await router.admin.SetUpstreamSecret(
-        admin_pb2.SetUpstreamSecretRequest(name="openai-prod", value=value), metadata=admin
-    )
+    with caplog.at_level("DEBUG"):
+        created = await router.admin.SetUpstreamSecret(
+            admin_pb2.SetUpstreamSecretRequest(name="openai-prod", value=value), metadata=admin
+        )
     assert (created.secret.name, created.secret.key_id) == ("openai-prod", "k1")
     listed = await router.admin.ListUpstreamSecrets(admin_pb2.ListUpstreamSecretsRequest(), metadata=admin)
     assert [s.name for s in listed.secrets] == ["openai-prod"]
@@ -88,6 +91,10 @@ async def test_admin_stores_ciphertext_lists_no_values_and_rotates(
     assert await only_new.reveal("openai-prod") == value
     with pytest.raises(SecretsUnavailable, match="k2"):
         await SecretStore(redis_client, Keyring.parse(f"k1:{old_key}")).reveal("openai-prod")
+
+    assert caplog.records, "the router's logs were not captured"
+    assert value not in caplog.text
+    assert value not in generate_latest(REGISTRY).decode()
 
     deleted = await router.admin.DeleteUpstreamSecret(
         admin_pb2.DeleteUpstreamSecretRequest(name="openai-prod"), metadata=admin
