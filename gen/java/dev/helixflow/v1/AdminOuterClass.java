@@ -119,6 +119,51 @@ public final class AdminOuterClass {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_WatchRequestsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UpstreamSecret_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UpstreamSecret_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_SetUpstreamSecretRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_SetUpstreamSecretResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListUpstreamSecretsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListUpstreamSecretsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_DeleteUpstreamSecretRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_DeleteUpstreamSecretResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_RotateUpstreamSecretsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_RotateUpstreamSecretsResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -209,25 +254,53 @@ public final class AdminOuterClass {
       " \001(\0132\032.google.protobuf.TimestampR\nfinish" +
       "edAt\"N\n\025WatchRequestsResponse\0225\n\007request" +
       "\030\001 \001(\0132\033.helixflow.v1.RequestRecordR\007req" +
-      "uest*X\n\nPermission\022\032\n\026PERMISSION_UNSPECI" +
-      "FIED\020\000\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERM" +
-      "ISSION_ADMIN\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036." +
-      "helixflow.v1.CreateKeyRequest\032\037.helixflo" +
-      "w.v1.CreateKeyResponse\022I\n\010ListKeys\022\035.hel" +
-      "ixflow.v1.ListKeysRequest\032\036.helixflow.v1" +
-      ".ListKeysResponse\022C\n\006GetKey\022\033.helixflow." +
-      "v1.GetKeyRequest\032\034.helixflow.v1.GetKeyRe" +
-      "sponse\022L\n\tRevokeKey\022\036.helixflow.v1.Revok" +
-      "eKeyRequest\032\037.helixflow.v1.RevokeKeyResp" +
-      "onse\022I\n\010GetUsage\022\035.helixflow.v1.GetUsage" +
-      "Request\032\036.helixflow.v1.GetUsageResponse\022" +
-      "W\n\014WatchWorkers\022!.helixflow.v1.WatchWork" +
-      "ersRequest\032\".helixflow.v1.WatchWorkersRe" +
-      "sponse0\001\022Z\n\rWatchRequests\022\".helixflow.v1" +
-      ".WatchRequestsRequest\032#.helixflow.v1.Wat" +
-      "chRequestsResponse0\001B?\n\020dev.helixflow.v1" +
-      "P\001Z)helixflow/gen/go/helixflow/v1;helixf" +
-      "lowv1b\006proto3"
+      "uest\"\265\001\n\016UpstreamSecret\022\022\n\004name\030\001 \001(\tR\004n" +
+      "ame\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n\013create_tim" +
+      "e\030\003 \001(\0132\032.google.protobuf.TimestampR\ncre" +
+      "ateTime\022;\n\013update_time\030\004 \001(\0132\032.google.pr" +
+      "otobuf.TimestampR\nupdateTime\"D\n\030SetUpstr" +
+      "eamSecretRequest\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005" +
+      "value\030\002 \001(\tR\005value\"Q\n\031SetUpstreamSecretR" +
+      "esponse\0224\n\006secret\030\001 \001(\0132\034.helixflow.v1.U" +
+      "pstreamSecretR\006secret\"\034\n\032ListUpstreamSec" +
+      "retsRequest\"U\n\033ListUpstreamSecretsRespon" +
+      "se\0226\n\007secrets\030\001 \003(\0132\034.helixflow.v1.Upstr" +
+      "eamSecretR\007secrets\"1\n\033DeleteUpstreamSecr" +
+      "etRequest\022\022\n\004name\030\001 \001(\tR\004name\"8\n\034DeleteU" +
+      "pstreamSecretResponse\022\030\n\007deleted\030\001 \001(\010R\007" +
+      "deleted\"\036\n\034RotateUpstreamSecretsRequest\"" +
+      "j\n\035RotateUpstreamSecretsResponse\022\025\n\006key_" +
+      "id\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 \001(\005R\007rotate" +
+      "d\022\030\n\007current\030\003 \001(\005R\007current*X\n\nPermissio" +
+      "n\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PERMISS" +
+      "ION_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN\020\0022\346\007" +
+      "\n\005Admin\022L\n\tCreateKey\022\036.helixflow.v1.Crea" +
+      "teKeyRequest\032\037.helixflow.v1.CreateKeyRes" +
+      "ponse\022I\n\010ListKeys\022\035.helixflow.v1.ListKey" +
+      "sRequest\032\036.helixflow.v1.ListKeysResponse" +
+      "\022C\n\006GetKey\022\033.helixflow.v1.GetKeyRequest\032" +
+      "\034.helixflow.v1.GetKeyResponse\022L\n\tRevokeK" +
+      "ey\022\036.helixflow.v1.RevokeKeyRequest\032\037.hel" +
+      "ixflow.v1.RevokeKeyResponse\022I\n\010GetUsage\022" +
+      "\035.helixflow.v1.GetUsageRequest\032\036.helixfl" +
+      "ow.v1.GetUsageResponse\022W\n\014WatchWorkers\022!" +
+      ".helixflow.v1.WatchWorkersRequest\032\".heli" +
+      "xflow.v1.WatchWorkersResponse0\001\022Z\n\rWatch" +
+      "Requests\022\".helixflow.v1.WatchRequestsReq" +
+      "uest\032#.helixflow.v1.WatchRequestsRespons" +
+      "e0\001\022d\n\021SetUpstreamSecret\022&.helixflow.v1." +
+      "SetUpstreamSecretRequest\032\'.helixflow.v1." +
+      "SetUpstreamSecretResponse\022j\n\023ListUpstrea" +
+      "mSecrets\022(.helixflow.v1.ListUpstreamSecr" +
+      "etsRequest\032).helixflow.v1.ListUpstreamSe" +
+      "cretsResponse\022m\n\024DeleteUpstreamSecret\022)." +
+      "helixflow.v1.DeleteUpstreamSecretRequest" +
+      "\032*.helixflow.v1.DeleteUpstreamSecretResp" +
+      "onse\022p\n\025RotateUpstreamSecrets\022*.helixflo" +
+      "w.v1.RotateUpstreamSecretsRequest\032+.heli" +
+      "xflow.v1.RotateUpstreamSecretsResponseB?" +
+      "\n\020dev.helixflow.v1P\001Z)helixflow/gen/go/h" +
+      "elixflow/v1;helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -361,6 +434,60 @@ public final class AdminOuterClass {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchRequestsResponse_descriptor,
         new java.lang.String[] { "Request", });
+    internal_static_helixflow_v1_UpstreamSecret_descriptor =
+      getDescriptor().getMessageTypes().get(20);
+    internal_static_helixflow_v1_UpstreamSecret_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UpstreamSecret_descriptor,
+        new java.lang.String[] { "Name", "KeyId", "CreateTime", "UpdateTime", });
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor =
+      getDescriptor().getMessageTypes().get(21);
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor,
+        new java.lang.String[] { "Name", "Value", });
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor =
+      getDescriptor().getMessageTypes().get(22);
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor,
+        new java.lang.String[] { "Secret", });
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(23);
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(24);
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor,
+        new java.lang.String[] { "Secrets", });
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor =
+      getDescriptor().getMessageTypes().get(25);
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor,
+        new java.lang.String[] { "Name", });
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor =
+      getDescriptor().getMessageTypes().get(26);
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor,
+        new java.lang.String[] { "Deleted", });
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(27);
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(28);
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor,
+        new java.lang.String[] { "KeyId", "Rotated", "Current", });
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
   }

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from helixflow.common.secrets import Keyring, SecretStore
+from helixflow.router.access.admin.secrets import SecretsAdmin
 from helixflow.router.access.admin.servicer import AdminServicer
 from helixflow.router.access.auth.authenticator import Authenticator
 from helixflow.router.access.auth.interceptor import AuthInterceptor
@@ -97,7 +99,14 @@ def build_access(settings: AccessSettings) -> Access:
     return Access(
         auth=interceptor,
         gate=AccessGate(quota, UsageRecorder(usage), response_cache, embed_cache),
-        admin=AdminServicer(keys, usage),
+        admin=AdminServicer(keys, usage, _secrets(settings, client)),
         keys=keys,
         redis=client,
     )
+
+
+def _secrets(settings: AccessSettings, client: aioredis.Redis | None) -> SecretsAdmin:
+    """Stored upstream secrets: Redis (the workers read it too) and a keyring, read once here."""
+    keyring = Keyring.from_env(name=settings.secrets_keys_env)
+    store = SecretStore(client, keyring) if client is not None and keyring is not None else None
+    return SecretsAdmin(store, settings.secrets_keys_env)
