@@ -15,7 +15,11 @@ measured is the front doors' own cost. Every process is separate; CPU-seconds co
 from /proc (a process and its children). Auth is off on the router.
 
     .venv/bin/python bench/frontdoor.py [--max-tokens 32] [--token-ms 1] [--requests 256]
-        [--conc 1,16,64,256] [--stream-interval-ms 0] [--no-litellm]
+        [--conc 1,16,64,256] [--stream-interval-ms 0] [--worker-stream-interval-ms 0] [--no-litellm]
+
+``--stream-interval-ms`` coalesces in the router and the bridge (for slow readers);
+``--worker-stream-interval-ms`` merges deltas at the source, in the worker, so every
+hop after it handles fewer messages (the worker's ``stream_interval_ms``).
 
 Quote figures with the machine's load: on a shared 2-core box they move by tens of percent.
 """
@@ -80,14 +84,14 @@ def cpu_seconds(pid: int) -> float:
 # -- child processes -----------------------------------------------------------------
 
 
-async def _run_worker(port: int, token_s: float) -> None:
+async def _run_worker(port: int, token_s: float, interval_ms: float) -> None:
     from helixflow.worker.backends.fake import FakeEngine
     from helixflow.worker.config import WorkerSettings
     from helixflow.worker.server import create_server
 
     settings = WorkerSettings.model_validate(
         {"listen": f"127.0.0.1:{port}", "tls": {"insecure": True}, "backend": "fake", "model_id": "fake",
-         "metrics_port": 0, "max_sequences": 256}
+         "metrics_port": 0, "max_sequences": 256, "stream_interval_ms": interval_ms}
     )  # fmt: skip
     server, _ = create_server(settings, FakeEngine("fake", max_sequences=256, token_delay_s=token_s))
     await server.start()
@@ -171,7 +175,9 @@ def stack(args: argparse.Namespace) -> Iterator[Stack]:
     }
     bridge_env = {**env, "HELIXFLOW_BRIDGE_STREAM_INTERVAL_MS": str(args.stream_interval_ms)}
     procs = {
-        "worker": subprocess.Popen([*me, "_worker", str(ports["worker"]), token_s], env=env, **quiet),  # type: ignore[call-overload]
+        "worker": subprocess.Popen(  # type: ignore[call-overload]
+            [*me, "_worker", str(ports["worker"]), token_s, str(args.worker_stream_interval_ms)], env=env, **quiet
+        ),
         "router": subprocess.Popen([*cli, "router"], env=router_env, **quiet),  # type: ignore[call-overload]
         "bridge": subprocess.Popen(  # type: ignore[call-overload]
             [*cli, "bridge", "--port", str(ports["bridge"]), "--router", f"127.0.0.1:{ports['router']}"],
@@ -370,7 +376,8 @@ def report(args: argparse.Namespace, concs: list[int], table: dict[tuple[str, in
     load = os.getloadavg()
     print(
         f"front door bench: {args.max_tokens} tokens/stream at {args.token_ms} ms/token (fake engines), "
-        f"stream_interval_ms={args.stream_interval_ms}, cores={os.cpu_count()}, "
+        f"stream_interval_ms={args.stream_interval_ms} (worker {args.worker_stream_interval_ms}), "
+        f"cores={os.cpu_count()}, "
         f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
     print(f"{'c':>4} {'path':<16} {'n':>5} {'TTFT p50':>9} {'p99':>9} {'tok/s':>8}  CPU-s per 1k tokens")
@@ -405,14 +412,17 @@ def main() -> None:
     parser.add_argument("--token-ms", type=float, default=1.0, help="the fake engines' time per token")
     parser.add_argument("--requests", type=int, default=256, help="requests per path and concurrency (at least c)")
     parser.add_argument("--conc", default="1,16,64,256")
-    parser.add_argument("--stream-interval-ms", type=float, default=0.0)
+    parser.add_argument("--stream-interval-ms", type=float, default=0.0, help="router and bridge coalescing")
+    parser.add_argument(
+        "--worker-stream-interval-ms", type=float, default=0.0, help="the worker merges deltas at the source"
+    )
     parser.add_argument("--no-litellm", dest="litellm", action="store_false")
     asyncio.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_worker":
-        asyncio.run(_run_worker(int(sys.argv[2]), float(sys.argv[3])))
+        asyncio.run(_run_worker(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_upstream":
         asyncio.run(_run_upstream(int(sys.argv[2]), float(sys.argv[3])))
     else:
