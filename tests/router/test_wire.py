@@ -172,14 +172,15 @@ async def test_with_the_worker_interval_a_slow_reader_gets_what_a_fast_one_gets(
     request = inference_pb2.GenerateRequest(
         model="fake", prompt="hello there", sampling=common_pb2.SamplingParams(max_tokens=40)
     )
-    async with worker(pki, CountingEngine(token_delay_s=0.001)) as (_, addr):
-        async with router(pki, [addr]) as (_, stub):
-            fast = await _read(stub, request, 0.0)
-    async with worker(pki, CountingEngine(token_delay_s=0.001), stream_interval_ms=20) as (_, addr):
-        async with router(pki, [addr], stream_interval_ms=20) as (_, stub):
-            slow = await _read(stub, request, 0.03)
-            again = await _read(stub, request, 0.0)  # a fast reader behind the worker's interval
+    plain = worker(pki, CountingEngine(token_delay_s=0.001))
+    async with plain as (_, addr), router(pki, [addr]) as (_, stub):
+        fast = await _read(stub, request, 0.0)
+    paced = worker(pki, CountingEngine(token_delay_s=0.001), stream_interval_ms=20)
+    async with paced as (_, addr), router(pki, [addr], stream_interval_ms=20) as (_, stub):
+        slow = await _read(stub, request, 0.03)
+        again = await _read(stub, request, 0.0)  # a fast reader behind the worker's interval
     assert fast[3] == 41  # one message per token, then the Complete
     assert slow[:3] == fast[:3] == again[:3]
     assert fast[:3] == ("tok " * 40, [1] * 40, 40)
-    assert slow[3] <= 41 and again[3] <= 41
+    assert slow[3] <= 41
+    assert again[3] <= 41

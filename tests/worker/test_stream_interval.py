@@ -31,7 +31,10 @@ def finished(n: int) -> Finished:
 
 
 def flatten(events: list[Event]) -> tuple[str, list[int], list[float], list[object]]:
-    text, ids, lps, others = "", [], [], []
+    text = ""
+    ids: list[int] = []
+    lps: list[float] = []
+    others: list[object] = []
     for e in events:
         if isinstance(e, Delta):
             text += e.text
@@ -65,7 +68,10 @@ async def test_queued_deltas_merge_and_barriers_pass_unchanged() -> None:
     rest = [e async for e in stream]
     # t1..t5 merged, the tool-call delta alone, t6..t9 merged, the Finished alone.
     assert [type(e) for e in rest] == [Delta, Delta, Delta, Finished]
-    assert rest[0].text == "t1 t2 t3 t4 t5 " and rest[1].tool_calls == [call]
+    assert isinstance(rest[0], Delta)
+    assert rest[0].text == "t1 t2 t3 t4 t5 "
+    assert isinstance(rest[1], Delta)
+    assert rest[1].tool_calls == [call]
     assert rest[3] is sent[-1]
     assert flatten([first, *rest]) == flatten(sent)
 
@@ -91,7 +97,11 @@ async def test_an_engine_failure_arrives_after_the_queued_tokens() -> None:
         raise RuntimeError("engine died")
 
     got: list[Event] = []
-    with pytest.raises(RuntimeError, match="engine died"):
+
+    async def drain() -> None:
         async for event in paced(engine(), interval_s=0.05):
             got.append(event)
+
+    with pytest.raises(RuntimeError, match="engine died"):
+        await drain()
     assert flatten(got)[1] == [1, 2]

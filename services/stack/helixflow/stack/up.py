@@ -93,6 +93,12 @@ def up(
         int | None, typer.Option(min=1, help="decode threads per worker; default: the cores split between workers")
     ] = None,
     log_format: Annotated[LogFormat, typer.Option(help="text (default here) or json")] = "text",
+    router_processes: Annotated[
+        int, typer.Option(min=0, help="router processes on the router port; 0 = from the cores (1 below 8)")
+    ] = 0,
+    bridge_processes: Annotated[
+        int, typer.Option(min=0, help="bridge processes on the bridge port; 0 = from the cores (1 below 8)")
+    ] = 0,
 ) -> None:
     """Start workers (one process each, supervised), router and REST bridge on loopback; Ctrl-C stops them."""
     setup_logging(log_format, logging.WARNING)  # warnings only: the console shows the snippets
@@ -102,8 +108,10 @@ def up(
         raise typer.BadParameter("must be auto, on or off", param_hint="--extra-buffer-types")
     chosen: Backend = backend  # type: ignore[assignment]
     buffers: ExtraBuffers = extra_buffer_types  # type: ignore[assignment]
+    from helixflow.stack.front_door import available_cores, front_door_processes
     from helixflow.stack.local import StackOptions  # needs the `bridge` extra
 
+    auto_routers, auto_bridges = front_door_processes(available_cores(), auth)
     options = StackOptions(
         workers=workers,
         backend=chosen,
@@ -116,6 +124,8 @@ def up(
         extra_buffer_types=buffers,
         threads_per_worker=threads_per_worker,
         report=_report,
+        router_processes=router_processes or auto_routers,
+        bridge_processes=bridge_processes or auto_bridges,
     )
     if not auth:
         console.print(
