@@ -36,7 +36,9 @@ def _snippets(stack: LocalStack, model: str) -> str:
     url = stack.bridge_url
     return (
         f"[bold]OpenAI REST[/] {url}/v1    [bold]gRPC[/] {stack.router_address} (helixflow.v1.Inference, plaintext)\n"
-        f"[bold]Web console[/] {url}/ui    (playground, workers, keys, usage, live requests)\n\n"
+        f"[bold]Web console[/] {url}/ui    (playground, workers, keys, usage, live requests)\n"
+        f"[bold]Front door[/] {stack.options.router_processes} router and {stack.options.bridge_processes} bridge "
+        "process(es) (--router-processes, --bridge-processes)\n\n"
         f"curl {url}/v1/chat/completions -H 'content-type: application/json' \\\n"
         f'  -d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello!"}}], "max_tokens": 64}}\'\n\n'
         "from openai import OpenAI\n"
