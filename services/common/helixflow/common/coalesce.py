@@ -71,7 +71,9 @@ class _Pump(Generic[T]):
             async for item in source:
                 self.queue.append(item)
                 self.ready.set()
-        except Exception as exc:  # handed to the consumer, after what was queued
+        except (Exception, asyncio.CancelledError) as exc:
+            # Handed to the consumer, after what was queued. A cancel of this task (the
+            # consumer went away) ends it here too, with no one left to hand it to.
             self.error = exc
         finally:
             self.ended = True
