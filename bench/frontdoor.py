@@ -43,7 +43,7 @@ from functools import partial
 from pathlib import Path
 
 import grpc
-import httpx
+from sse_client import SseClient  # bench/sse_client.py, next to this script
 
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_pb2, worker_pb2_grpc
 
@@ -264,23 +264,20 @@ async def grpc_stream(stream: object, t0: float, out: Result) -> None:
             out.tokens += len(response.delta.token_ids)
 
 
-async def sse_stream(http: httpx.AsyncClient, path: str, max_tokens: int, out: Result) -> None:
+async def sse_stream(client: SseClient, path: str, max_tokens: int, out: Result) -> None:
     body = {"model": "fake", "messages": [{"role": "user", "content": PROMPT}], "max_tokens": max_tokens}
     body |= {"stream": True, "ignore_eos": True}
     t0 = time.perf_counter()
     first = True
-    async with http.stream("POST", path, json=body, headers={"authorization": f"Bearer {MASTER_KEY}"}) as resp:
-        resp.raise_for_status()
-        async for line in resp.aiter_lines():
-            if not line.startswith("data: {"):
-                continue
-            content = "".join(c.get("delta", {}).get("content") or "" for c in json.loads(line[6:]).get("choices", []))
-            if not content:
-                continue
-            if first:
-                out.ttft_ms.append((time.perf_counter() - t0) * 1000)
-                first = False
-            out.tokens += content.count(TOKEN)
+
+    def on_tokens(n: int, now: float) -> None:
+        nonlocal first
+        if first:
+            out.ttft_ms.append((now - t0) * 1000)
+            first = False
+        out.tokens += n
+
+    await client.stream(path, json.dumps(body).encode(), TOKEN.encode(), on_tokens)
 
 
 One = Callable[[Result], Awaitable[None]]
@@ -323,12 +320,11 @@ def pct(values: list[float], q: float) -> float:
 async def run(args: argparse.Namespace) -> None:
     concs = [int(c) for c in args.conc.split(",")]
     with stack(args) as s:
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-        async with (
-            grpc.aio.insecure_channel(s.worker) as wch,
-            grpc.aio.insecure_channel(s.router) as rch,
-            httpx.AsyncClient(limits=limits, timeout=300) as http,
-        ):
+        headers = {"authorization": f"Bearer {MASTER_KEY}"}
+        sse = {"bridge": SseClient(s.bridge, headers), "upstream": SseClient(s.upstream, headers)}
+        if s.litellm:
+            sse["litellm"] = SseClient(s.litellm, headers)
+        async with grpc.aio.insecure_channel(s.worker) as wch, grpc.aio.insecure_channel(s.router) as rch:
             wstub, rstub = worker_pb2_grpc.WorkerStub(wch), inference_pb2_grpc.InferenceStub(rch)
 
             async def worker_one(out: Result) -> None:
@@ -345,18 +341,17 @@ async def run(args: argparse.Namespace) -> None:
                 "a worker": (worker_one, []),
                 "b router": (router_one, ["router"]),
                 "c bridge+router": (
-                    lambda out: sse_stream(http, s.bridge + "/v1/chat/completions", args.max_tokens, out),
+                    lambda out: sse_stream(sse["bridge"], "/v1/chat/completions", args.max_tokens, out),
                     ["bridge", "router"],
                 ),
                 "e upstream": (
-                    lambda out: sse_stream(http, s.upstream + "/v1/chat/completions", args.max_tokens, out),
+                    lambda out: sse_stream(sse["upstream"], "/v1/chat/completions", args.max_tokens, out),
                     [],
                 ),
             }
             if s.litellm:
-                litellm = s.litellm
                 paths["d litellm"] = (
-                    lambda out: sse_stream(http, litellm + "/v1/chat/completions", args.max_tokens, out),
+                    lambda out: sse_stream(sse["litellm"], "/v1/chat/completions", args.max_tokens, out),
                     ["litellm"],
                 )
             for name, (one, _) in sorted(paths.items()):
@@ -369,6 +364,8 @@ async def run(args: argparse.Namespace) -> None:
                 for name, (one, front) in sorted(paths.items()):
                     print(f"c={conc} {name} ...", file=sys.stderr, flush=True)
                     table[name, conc] = (await measure(one, conc, max(args.requests, conc), s.pids), front)
+        for client in sse.values():
+            await client.close()
     report(args, concs, table)
 
 

@@ -28,8 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import frontdoor  # type: ignore[import-not-found]  # bench/frontdoor.py, next to this script
-import httpx
+import frontdoor  # bench/frontdoor.py, next to this script
+from sse_client import SseClient
 
 _IDLE = re.compile(r"(epoll_wait|epoll_pwait|poll|select|syscall|pthread_cond_\w*wait|__futex\w*|\w*nanosleep)\b")
 _OURS = re.compile(r"\(((router|rest_bridge|common|worker|stack)/[^:]+)")
@@ -88,37 +88,37 @@ async def run(args: argparse.Namespace, out: Path) -> None:
         raise SystemExit("py-spy is not installed: .venv/bin/pip install py-spy")
     args.litellm = False
     with frontdoor.stack(args) as s:
-        async with httpx.AsyncClient(limits=httpx.Limits(max_connections=512), timeout=300) as http:
-            url = s.bridge + "/v1/chat/completions"
+        http = SseClient(s.bridge, {})
 
-            async def one(res: frontdoor.Result) -> None:
-                await frontdoor.sse_stream(http, url, args.max_tokens, res)
+        async def one(res: frontdoor.Result) -> None:
+            await frontdoor.sse_stream(http, "/v1/chat/completions", args.max_tokens, res)
 
-            await frontdoor.wait_ready(lambda: one(frontdoor.Result()), "bridge + router", s)
-            for _ in range(20):
-                await one(frontdoor.Result())
-            spies = []
-            for name in ("router", "bridge"):
-                argv = ["record", "--pid", str(s.pids[name]), "--duration", str(args.seconds), "--rate", "200"]
-                argv += ["--native", "--format", "raw", "-o", str(out / f"{name}.txt")]
-                spies.append(
-                    await asyncio.create_subprocess_exec(
-                        spy, *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
-                    )
+        await frontdoor.wait_ready(lambda: one(frontdoor.Result()), "bridge + router", s)
+        for _ in range(20):
+            await one(frontdoor.Result())
+        spies = []
+        for name in ("router", "bridge"):
+            argv = ["record", "--pid", str(s.pids[name]), "--duration", str(args.seconds), "--rate", "200"]
+            argv += ["--native", "--format", "raw", "-o", str(out / f"{name}.txt")]
+            spies.append(
+                await asyncio.create_subprocess_exec(
+                    spy, *argv, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
                 )
-            res = frontdoor.Result()
-            before = {name: frontdoor.cpu_seconds(pid) for name, pid in s.pids.items()}
-            t0 = time.perf_counter()
+            )
+        res = frontdoor.Result()
+        before = {name: frontdoor.cpu_seconds(pid) for name, pid in s.pids.items()}
+        t0 = time.perf_counter()
 
-            async def client() -> None:
-                while time.perf_counter() - t0 < args.seconds:
-                    await one(res)
+        async def client() -> None:
+            while time.perf_counter() - t0 < args.seconds:
+                await one(res)
 
-            await asyncio.gather(*(client() for _ in range(args.conc)))
-            wall = time.perf_counter() - t0
-            cpu = {name: frontdoor.cpu_seconds(pid) - before[name] for name, pid in s.pids.items()}
-            for proc in spies:
-                await proc.wait()
+        await asyncio.gather(*(client() for _ in range(args.conc)))
+        wall = time.perf_counter() - t0
+        cpu = {name: frontdoor.cpu_seconds(pid) - before[name] for name, pid in s.pids.items()}
+        for proc in spies:
+            await proc.wait()
+        await http.close()
     per_1k = ", ".join(f"{n} {v / max(1, res.tokens) * 1000:.3f}" for n, v in sorted(cpu.items()) if v > 0)
     print(f"c={args.conc}, {res.tokens / wall:.0f} tok/s under py-spy; CPU-s per 1k tokens: {per_1k}")
     print(f"worker_stream_interval_ms={args.worker_stream_interval_ms} stream_interval_ms={args.stream_interval_ms}")
