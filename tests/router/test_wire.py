@@ -13,7 +13,7 @@ from helixflow.common.tls import TlsFiles
 from helixflow.router import wire
 from helixflow.router.coalesce import coalesce, merge
 from helixflow.v1 import common_pb2, inference_pb2, worker_pb2
-from tests.router.conftest import CountingEngine, router, worker
+from tests.router.conftest import CountingEngine, router, wait_for, worker
 
 Pki = dict[str, TlsFiles]
 
@@ -184,3 +184,18 @@ async def test_with_the_worker_interval_a_slow_reader_gets_what_a_fast_one_gets(
     assert fast[:3] == ("tok " * 40, [1] * 40, 40)
     assert slow[3] <= 41
     assert again[3] <= 41
+
+
+async def test_a_cancel_behind_the_worker_interval_frees_the_engines_sequence(pki: Pki) -> None:
+    engine = CountingEngine(token_delay_s=0.01)
+    request = inference_pb2.GenerateRequest(
+        model="fake", prompt="hello", sampling=common_pb2.SamplingParams(max_tokens=10_000)
+    )
+    async with worker(pki, engine, stream_interval_ms=20) as (_, addr), router(pki, [addr]) as (_, stub):
+        call = stub.Generate(request)
+        first = await call.read()
+        assert isinstance(first, inference_pb2.GenerateResponse)
+        assert first.delta.text == "tok "
+        assert engine.running == 1
+        call.cancel()
+        await wait_for(lambda: engine.running == 0)
