@@ -51,7 +51,11 @@ class CountingEngine(FakeEngine):
 
 @asynccontextmanager
 async def worker(
-    pki: dict[str, TlsFiles], engine: FakeEngine, model_id: str = "fake", aliases: list[str] | None = None
+    pki: dict[str, TlsFiles],
+    engine: FakeEngine,
+    model_id: str = "fake",
+    aliases: list[str] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[tuple[WorkerServer, str]]:
     settings = WorkerSettings.model_validate(
         {
@@ -64,6 +68,7 @@ async def worker(
             "load_report_ms": 50,
             # Tests count the engine's generations exactly; a warm-up would be one more.
             "warmup": False,
+            **overrides,
         }
     )
     server, port = create_worker(settings, engine)

@@ -11,6 +11,7 @@ and every error it meets, the gate's included, ends the call the same way
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Protocol, TypeVar
 
@@ -52,13 +53,16 @@ class Upstream(Protocol):
 class Finished(Protocol):
     """Where finished Generate calls are recorded: ``helixflow.router.console.requests.RequestLog``."""
 
-    def generate(
+    def generate_done(
         self,
         request: inference_pb2.GenerateRequest,
         model: str,
-        stream: AsyncIterator[Reply],
+        t0: float,
+        first: float | None,
+        done: inference_pb2.GenerateResponse | None,
+        exc: BaseException | None,
         context: Ctx | None = None,
-    ) -> AsyncIterator[Reply]: ...
+    ) -> None: ...
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServicer):
@@ -83,15 +87,25 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 model = self._models.resolve(request.model)
                 ticket = await self._gate.admit_generate(request, model)
                 completed = False
-                stream = ticket.replay() or self._upstream.generate(request, model, call)
-                if self._finished is not None:
-                    stream = self._finished.generate(request, model, stream, context)
+                t0, first = time.perf_counter(), None
+                done: inference_pb2.GenerateResponse | None = None
+                failure: BaseException | None = None
                 try:
-                    async for reply in stream:
+                    # One loop per token, nothing wrapped around it: the request log's timing is kept here.
+                    async for reply in ticket.replay() or self._upstream.generate(request, model, call):
+                        if reply[1] is not None:
+                            done = reply[1]
+                        elif first is None:
+                            first = time.perf_counter()
                         ticket.observe(reply)
                         yield reply[0]  # serialized already: see add_to_server
                     completed = True
+                except BaseException as exc:
+                    failure = exc
+                    raise
                 finally:
+                    if self._finished is not None:
+                        self._finished.generate_done(request, model, t0, first, done, failure, context)
                     await self._gate.settle(ticket, completed)
             except (HelixError, UpstreamError) as err:
                 await call.fail(err)

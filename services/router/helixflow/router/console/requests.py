@@ -7,7 +7,6 @@ import asyncio
 import collections
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -18,7 +17,6 @@ from helixflow.router.access.auth.principal import current_principal
 from helixflow.router.access.state import REDIS_DOWN
 from helixflow.router.access.usage.buckets import BucketStore, Finished
 from helixflow.router.upstream import UpstreamError
-from helixflow.router.wire import Reply
 from helixflow.v1 import inference_pb2
 
 log = logging.getLogger(__name__)
@@ -101,35 +99,23 @@ class RequestLog:
             )
         )
 
-    async def generate(
+    def generate_done(
         self,
         request: inference_pb2.GenerateRequest,
         model: str,
-        stream: AsyncIterator[Reply],
+        t0: float,
+        first: float | None,
+        done: inference_pb2.GenerateResponse | None,
+        exc: BaseException | None,
         context: Context | None = None,
-    ) -> AsyncIterator[Reply]:
-        """Pass ``stream`` through unchanged, timing it; one record when it ends, however it ends.
-        Messages arrive serialized; only the terminal one comes parsed (``Reply``)."""
-        t0 = time.perf_counter()
-        first: float | None = None
-        usage = None
-        failure: BaseException | None = None
-        try:
-            async for reply in stream:
-                complete = reply[1]
-                if complete is not None:
-                    usage = complete.complete.usage
-                elif first is None:
-                    first = time.perf_counter()
-                yield reply
-        except (asyncio.CancelledError, GeneratorExit):
-            # A client that goes away after the terminal message got the whole reply.
-            failure = None if usage is not None else asyncio.CancelledError()
-            raise
-        except BaseException as exc:
-            failure = exc
-            raise
-        finally:
-            prompt = usage.prompt_tokens if usage is not None else 0
-            completion = usage.completion_tokens if usage is not None else 0
-            self._finish("Generate", model, request.request_id, t0, first, failure, context, prompt, completion)
+    ) -> None:
+        """One record for a Generate stream, however it ended. The servicer's loop times it
+        (``t0``, the first delta at ``first``) and keeps the terminal message ``done``: no
+        generator of its own around each token. A client that goes away after the terminal
+        message got the whole reply."""
+        if done is not None and isinstance(exc, asyncio.CancelledError | GeneratorExit):
+            exc = None
+        usage = done.complete.usage if done is not None else None
+        prompt = usage.prompt_tokens if usage is not None else 0
+        completion = usage.completion_tokens if usage is not None else 0
+        self._finish("Generate", model, request.request_id, t0, first, exc, context, prompt, completion)
