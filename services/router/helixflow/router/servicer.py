@@ -11,14 +11,16 @@ and every error it meets, the gate's included, ends the call the same way
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 import grpc
 
 from helixflow.common import tracing
 from helixflow.common.errors import HelixError, InvalidArgument
+from helixflow.router import fallback
 from helixflow.router.access.gate import AccessGate
+from helixflow.router.access.pricing import Pricing
 from helixflow.router.call import Call
 from helixflow.router.pool import Worker
 from helixflow.router.upstream import UpstreamError
@@ -35,6 +37,8 @@ class Models(Protocol):
     def resolve(self, name: str) -> str: ...
     def known_models(self) -> dict[str, list[Worker]]: ...
     def aliases_of(self, model_id: str) -> list[str]: ...
+
+    chains: dict[str, list[str]]
 
 
 class Upstream(Protocol):
@@ -58,6 +62,7 @@ class Finished(Protocol):
         model: str,
         stream: AsyncIterator[Reply],
         context: Ctx | None = None,
+        served: Callable[[], str | None] | None = None,
     ) -> AsyncIterator[Reply]: ...
 
 
@@ -69,12 +74,14 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         upstream: Upstream,
         max_request_s: float,
         finished: Finished | None = None,
+        pricing: Pricing | None = None,
     ) -> None:
         self._models = models
         self._gate = gate
         self._upstream = upstream
         self._max_request_s = max_request_s
         self._finished = finished
+        self._pricing = pricing or Pricing()
 
     async def Generate(self, request: inference_pb2.GenerateRequest, context: Ctx) -> AsyncIterator[bytes]:  # type: ignore[override]
         call = Call("Generate", context, self._max_request_s)
@@ -85,13 +92,14 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 completed = False
                 stream = ticket.replay() or self._upstream.generate(request, model, call)
                 if self._finished is not None:
-                    stream = self._finished.generate(request, model, stream, context)
+                    stream = self._finished.generate(request, model, stream, context, lambda: call.target)
                 try:
                     async for reply in stream:
                         ticket.observe(reply)
                         yield reply[0]  # serialized already: see add_to_server
                     completed = True
                 finally:
+                    ticket.model = call.target or model
                     await self._gate.settle(ticket, completed)
             except (HelixError, UpstreamError) as err:
                 await call.fail(err)
@@ -150,6 +158,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 supports_tools=all(w.info is not None and w.info.supports_tools for w in workers),
                 tool_parser=info.tool_parser,
             )
+            if (price := self._pricing.price(model_id)) is not None:
+                reply.models[-1].price.CopyFrom(price.to_proto())
+        fallback.add_cards(reply, self._models.chains)
         return reply
 
 

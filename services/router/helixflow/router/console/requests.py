@@ -7,7 +7,7 @@ import asyncio
 import collections
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -15,11 +15,12 @@ import grpc
 from helixflow.common import logs
 from helixflow.common.errors import HelixError
 from helixflow.router.access.auth.principal import current_principal
+from helixflow.router.access.pricing import Pricing
 from helixflow.router.access.state import REDIS_DOWN
 from helixflow.router.access.usage.buckets import BucketStore, Finished
 from helixflow.router.upstream import UpstreamError
 from helixflow.router.wire import Reply
-from helixflow.v1 import inference_pb2
+from helixflow.v1 import common_pb2, inference_pb2
 
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -44,8 +45,9 @@ def _status(exc: BaseException | None, context: Context | None) -> str:
 class RequestLog:
     """Recent finished requests (this replica) and their subscribers; records go to the buckets too."""
 
-    def __init__(self, buckets: BucketStore, history: int = HISTORY) -> None:
+    def __init__(self, buckets: BucketStore, history: int = HISTORY, pricing: Pricing | None = None) -> None:
         self.buckets = buckets
+        self._pricing = pricing or Pricing()
         self._recent: collections.deque[Finished] = collections.deque(maxlen=history)
         self._subscribers: set[asyncio.Queue[Finished]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -79,7 +81,7 @@ class RequestLog:
 
     def _finish(
         self, method: str, model: str, request_id: str, t0: float, first: float | None, exc: BaseException | None,
-        context: Context | None, prompt: int, completion: int,
+        context: Context | None, usage: common_pb2.Usage | None, priced: str,
     ) -> None:  # fmt: skip
         now = time.perf_counter()
         try:
@@ -92,12 +94,13 @@ class RequestLog:
                 subject=subject,
                 method=method,
                 model=model,
-                prompt_tokens=prompt,
-                completion_tokens=completion,
+                prompt_tokens=usage.prompt_tokens if usage is not None else 0,
+                completion_tokens=usage.completion_tokens if usage is not None else 0,
                 status=_status(exc, context),
                 latency_s=now - t0,
                 ttft_s=None if first is None else first - t0,
                 finished_at=time.time(),
+                cost_nanos=self._pricing.cost(priced, usage),
             )
         )
 
@@ -107,9 +110,11 @@ class RequestLog:
         model: str,
         stream: AsyncIterator[Reply],
         context: Context | None = None,
+        served: Callable[[], str | None] | None = None,
     ) -> AsyncIterator[Reply]:
         """Pass ``stream`` through unchanged, timing it; one record when it ends, however it ends.
-        Messages arrive serialized; only the terminal one comes parsed (``Reply``)."""
+        Messages arrive serialized; only the terminal one comes parsed (``Reply``).
+        ``served`` names the model that answered, when a fallback chain chose it (for the cost)."""
         t0 = time.perf_counter()
         first: float | None = None
         usage = None
@@ -130,6 +135,5 @@ class RequestLog:
             failure = exc
             raise
         finally:
-            prompt = usage.prompt_tokens if usage is not None else 0
-            completion = usage.completion_tokens if usage is not None else 0
-            self._finish("Generate", model, request.request_id, t0, first, failure, context, prompt, completion)
+            priced = (served() if served is not None else None) or model
+            self._finish("Generate", model, request.request_id, t0, first, failure, context, usage, priced)
