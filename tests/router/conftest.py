@@ -111,8 +111,9 @@ class WorkerProcess:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             str(ROOT / p) for p in ("gen/python", "services/common", "services/worker", "services/router")
         )}  # fmt: skip
+        script = str(Path(__file__).with_name("worker_proc.py"))
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("worker_proc.py")), str(pki_dir), str(port), str(delay), model],
+            [sys.executable, script, str(pki_dir), str(port), str(delay), model],
             stdout=subprocess.PIPE,
             env=env,
             text=True,

@@ -28,6 +28,11 @@ async def collect(stub: inference_pb2_grpc.InferenceAsyncStub, request: inferenc
     return [r async for r in stub.Generate(request)]
 
 
+async def _drain(call: Any) -> None:
+    while await call.read() is not grpc.aio.EOF:
+        pass
+
+
 def attempts(target: str, outcome: str) -> float:
     labels = {"model": "smart", "target": target, "outcome": outcome}
     return REGISTRY.get_sample_value("helixflow_router_attempts_total", labels) or 0.0
@@ -83,10 +88,10 @@ async def test_failure_after_the_first_token_is_an_explicit_error(pki: Pki, work
     ):
         call = stub.Generate(gen(max_tokens=1000))
         first = await call.read()
-        assert isinstance(first, inference_pb2.GenerateResponse) and first.HasField("delta")
+        assert isinstance(first, inference_pb2.GenerateResponse)
+        assert first.HasField("delta")
         primary.kill()
         with pytest.raises(grpc.aio.AioRpcError) as caught:
-            while await call.read() is not grpc.aio.EOF:
-                pass
+            await _drain(call)
         assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
         assert backup.started == 0  # no silent restart on the next target

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 import grpc
 from opentelemetry import trace
@@ -51,7 +51,7 @@ def _note(model: str, target: str, outcome: str, attempt: int) -> None:
 
 
 async def chain(
-    model: str, targets: list[str], call: Call, one: Callable[[str, bool], AsyncIterator[Reply]]
+    model: str, targets: list[str], call: Call, one: Callable[[str, bool], AsyncGenerator[Reply, None]]
 ) -> AsyncIterator[Reply]:
     """The replies of the first target that answers; ``one(target, last)`` streams one target."""
     for index, target in enumerate(targets):

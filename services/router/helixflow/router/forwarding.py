@@ -13,7 +13,7 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar, cast
 
 import grpc
@@ -119,7 +119,7 @@ class Forwarder:
 
     async def _generate(
         self, request: inference_pb2.GenerateRequest, model: str, call: Call, first_s: float = 0.0
-    ) -> AsyncIterator[Reply]:
+    ) -> AsyncGenerator[Reply, None]:
         upstream = generate_envelope(request, model)
         if not logs.current_request_id():
             logs.set_request_id(upstream.request.request_id)  # a direct gRPC caller sent no x-request-id
