@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import grpc
@@ -16,8 +15,7 @@ from helixflow.router.access.auth.principal import Principal
 from helixflow.router.access.keys.service import KeyService, principal_for
 from helixflow.router.access.pricing import usd
 from helixflow.router.access.projects.service import ProjectService, project_to_proto
-from helixflow.router.access.projects.store import SqliteProjectStore
-from helixflow.router.access.quota.budget import Budget, BudgetStore, MemoryBudgets
+from helixflow.router.access.quota.budget import Budget, BudgetStore
 from helixflow.router.access.spend import budgets_of, project_subject
 from helixflow.router.access.state import refused_when_down
 from helixflow.router.access.usage.store import Usage, UsageStore
@@ -28,17 +26,11 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class AdminServicer(admin_pb2_grpc.AdminServicer):
-    def __init__(
-        self,
-        keys: KeyService,
-        usage: UsageStore,
-        projects: ProjectService | None = None,
-        budgets: BudgetStore | None = None,
-    ) -> None:
+    def __init__(self, keys: KeyService, usage: UsageStore, projects: ProjectService, budgets: BudgetStore) -> None:
         self._keys = keys
         self._usage = usage
-        self._projects = projects or ProjectService(SqliteProjectStore(Path(":memory:")))
-        self._budgets = budgets or MemoryBudgets()
+        self._projects = projects
+        self._budgets = budgets
         # Set by the router once its pool exists (server.py); None in a bare build_access.
         self.feeds: ConsoleFeeds | None = None
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -160,7 +159,3 @@ class MemoryBudgets:
 
     async def spent(self, budget: Budget, now: float) -> int:
         return self._used.get(budget.counter(now)[0], 0)
-
-
-def now() -> float:
-    return time.time()
