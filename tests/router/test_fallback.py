@@ -4,12 +4,17 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client import REGISTRY
 
+from helixflow.common import tracing
 from helixflow.common.tls import TlsFiles
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
 from tests.router.conftest import CountingEngine, router, wait_for, worker
@@ -66,7 +71,20 @@ async def test_killed_first_target_falls_through_to_the_next(pki: Pki, worker_pr
         assert attempts("backup", "OK") - ok_before == 4
 
 
-async def test_first_target_silent_past_first_token_limit_falls_through(pki: Pki) -> None:
+@pytest.fixture
+def exporter() -> Iterator[InMemorySpanExporter]:
+    memory = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    tracing.use_provider(provider)
+    yield memory
+    tracing.use_provider(None)
+    provider.shutdown()
+
+
+async def test_first_target_silent_past_first_token_limit_falls_through(
+    pki: Pki, exporter: InMemorySpanExporter
+) -> None:
     slow, backup = CountingEngine("primary", token_delay_s=30.0), CountingEngine("backup")
     async with (
         worker(pki, slow, model_id="primary") as (_, wa),
@@ -77,6 +95,15 @@ async def test_first_target_silent_past_first_token_limit_falls_through(pki: Pki
         assert replies[-1].complete.usage.completion_tokens == 3
         assert (slow.started, backup.started) == (1, 1)
         await wait_for(lambda: slow.running == 0)  # the abandoned attempt was cancelled on the worker
+    spans = exporter.get_finished_spans()
+    (served,) = [s for s in spans if s.name == "router.Generate"]
+    events = [(e.attributes or {}) for e in served.events if e.name == "helixflow.fallback"]
+    assert [(e["helixflow.target"], e["helixflow.outcome"]) for e in events] == [
+        ("primary", "DEADLINE_EXCEEDED"),
+        ("backup", "OK"),
+    ]
+    targets = [(s.attributes or {}).get("helixflow.target") for s in spans if s.name == "router.attempt"]
+    assert targets == ["primary", "backup"]
 
 
 async def test_failure_after_the_first_token_is_an_explicit_error(pki: Pki, worker_process: Any) -> None:
