@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from helixflow.router import project_cli
-from helixflow.router.access.admin.convert import key_to_proto, template_from_proto
+from helixflow.router.access.admin.convert import key_to_proto, set_present, template_from_proto
 from helixflow.router.access.keys.record import KeyRecord, hash_secret
 from helixflow.router.access.keys.service import KeyService
 from helixflow.router.access.keys.store import KeyStore, RedisKeyStore, SqliteKeyStore
@@ -127,14 +127,7 @@ def create(
         budget_period=budget_period,
         project_id=project,
     )
-    if budget_usd is not None:
-        scopes.budget_usd = budget_usd
-    if rpm is not None:
-        scopes.rpm = rpm
-    if tpm is not None:
-        scopes.tpm = tpm
-    if streams is not None:
-        scopes.max_concurrent_streams = streams
+    set_present(scopes, rpm=rpm, tpm=tpm, max_concurrent_streams=streams, budget_usd=budget_usd)
     if expires_in_days is not None:
         scopes.expires_at.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days))
     if direct:

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from helixflow.router.access.admin.convert import set_present
 from helixflow.router.client_options import Connection, Target, Token
 from helixflow.v1 import admin_pb2, admin_pb2_grpc
 
@@ -33,13 +34,7 @@ def _limits(
     model: list[str] | None, rpm: int | None, tpm: int | None, budget: float | None, period: str
 ) -> admin_pb2.ProjectLimits:
     limits = admin_pb2.ProjectLimits(models=model or [], budget_period=period)
-    if rpm is not None:
-        limits.rpm = rpm
-    if tpm is not None:
-        limits.tpm = tpm
-    if budget is not None:
-        limits.budget_usd = budget
-    return limits
+    return set_present(limits, rpm=rpm, tpm=tpm, budget_usd=budget)
 
 
 def _show(projects: list[admin_pb2.Project]) -> None:

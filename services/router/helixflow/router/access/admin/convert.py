@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from google.protobuf import timestamp_pb2
+from typing import TypeVar
+
+from google.protobuf import message, timestamp_pb2
 
 from helixflow.router.access.keys.record import KeyRecord
 from helixflow.v1 import admin_pb2
+
+M = TypeVar("M", bound=message.Message)
 
 
 def ts(seconds: float) -> timestamp_pb2.Timestamp:
@@ -14,22 +18,30 @@ def ts(seconds: float) -> timestamp_pb2.Timestamp:
     return ts
 
 
+def set_present(message: M, **values: float | None) -> M:
+    """Set each optional scalar field whose value is not None (None stays unset: explicit presence)."""
+    for name, value in values.items():
+        if value is not None:
+            setattr(message, name, value)
+    return message
+
+
 def scopes_to_proto(record: KeyRecord) -> admin_pb2.KeyScopes:
     scopes = admin_pb2.KeyScopes(
-        permissions=[admin_pb2.Permission.ValueType(p) for p in record.permissions], models=record.models
+        permissions=[admin_pb2.Permission.ValueType(p) for p in record.permissions],
+        models=record.models,
+        budget_period=record.budget_period,
+        project_id=record.project_id,
     )
-    if record.rpm is not None:
-        scopes.rpm = record.rpm
-    if record.tpm is not None:
-        scopes.tpm = record.tpm
-    if record.max_concurrent_streams is not None:
-        scopes.max_concurrent_streams = record.max_concurrent_streams
+    set_present(
+        scopes,
+        rpm=record.rpm,
+        tpm=record.tpm,
+        max_concurrent_streams=record.max_concurrent_streams,
+        budget_usd=record.budget_usd,
+    )
     if record.expires_at is not None:
         scopes.expires_at.CopyFrom(ts(record.expires_at))
-    if record.budget_usd is not None:
-        scopes.budget_usd = record.budget_usd
-    scopes.budget_period = record.budget_period
-    scopes.project_id = record.project_id
     return scopes
 
 

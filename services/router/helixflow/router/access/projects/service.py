@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from helixflow.common.errors import InvalidArgument
-from helixflow.router.access.admin.convert import ts
+from helixflow.router.access.admin.convert import set_present, ts
 from helixflow.router.access.keys.service import KeyNotFound
 from helixflow.router.access.projects.store import ProjectRecord, ProjectStore, new_project_id
 from helixflow.router.access.quota.budget import check_period
@@ -19,13 +19,7 @@ class ProjectNotFound(KeyNotFound):
 
 def limits_to_proto(record: ProjectRecord) -> admin_pb2.ProjectLimits:
     limits = admin_pb2.ProjectLimits(models=record.models, budget_period=record.budget_period)
-    if record.rpm is not None:
-        limits.rpm = record.rpm
-    if record.tpm is not None:
-        limits.tpm = record.tpm
-    if record.budget_usd is not None:
-        limits.budget_usd = record.budget_usd
-    return limits
+    return set_present(limits, rpm=record.rpm, tpm=record.tpm, budget_usd=record.budget_usd)
 
 
 def project_to_proto(record: ProjectRecord) -> admin_pb2.Project:
