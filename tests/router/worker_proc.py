@@ -20,7 +20,15 @@ from helixflow.worker.server import create_server
 async def main(pki: Path, port: int, delay: float, model: str = "fake") -> None:
     tls = TlsSettings(ca_file=pki / "ca.pem", cert_file=pki / "worker.pem", key_file=pki / "worker-key.pem")
     settings = WorkerSettings.model_validate(
-        {"listen": f"127.0.0.1:{port}", "tls": tls, "backend": "fake", "model_id": model, "metrics_port": 0}
+        {
+            "listen": f"127.0.0.1:{port}",
+            "tls": tls,
+            "backend": "fake",
+            "model_id": model,
+            "metrics_port": 0,
+            # A warm-up would wait out the token delay before the port is printed (60 s at 30 s a token).
+            "warmup": False,
+        }
     )
     server, bound = create_server(settings, FakeEngine(model, token_delay_s=delay))
     await server.start()
