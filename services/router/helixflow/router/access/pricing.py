@@ -77,7 +77,7 @@ class Pricing:
         """The most a request may cost (its budget reservation): the prompt at the full prompt
         price plus ``max_tokens`` completion tokens, on the dearest model it may reach."""
         worst = 0.0
-        for target in self._chains.get(model) or [model]:
+        for target in [model, *self._chains.get(model, [])]:
             price = self._prices.get(target)
             if price is not None:
                 worst = max(

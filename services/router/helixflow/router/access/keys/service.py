@@ -33,6 +33,8 @@ class KeyService:
         if not record_template.name:
             raise InvalidArgument("a key needs a name", field="name")
         record_template.budget_period = check_period(record_template.budget_period)
+        if record_template.budget_usd is not None and record_template.budget_usd < 0:
+            raise InvalidArgument("budget_usd must not be negative", field="scopes.budget_usd")
         if secret is None:
             secret = new_secret(self._prefix)
         elif len(secret) < MIN_GIVEN_SECRET or secret != secret.strip():
