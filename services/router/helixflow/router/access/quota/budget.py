@@ -8,7 +8,8 @@ them have room, or none is charged. Settlement moves each counter by the actual 
 minus the reservation. So concurrent requests, on any replica, can never together
 reserve beyond the budget; a request's actual cost may exceed its reservation only
 by the error of the prompt estimate (prompt tokens are estimated from the text's
-length before the worker tokenized it), and that excess is charged too.
+length before the worker tokenized it) or, for a request without ``max_tokens``, by
+completion tokens past ``budget_reserve_max_tokens``; that excess is charged too.
 
 Periods are UTC calendar days or months, or fixed windows of N seconds since the epoch
 ("3600s"). A counter lives until its period ends (plus a day), so old periods clean up.
