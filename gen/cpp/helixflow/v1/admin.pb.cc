@@ -553,9 +553,128 @@ struct DeleteProjectResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 DeleteProjectResponseDefaultTypeInternal _DeleteProjectResponse_default_instance_;
+PROTOBUF_CONSTEXPR UpstreamSecret::UpstreamSecret(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.create_time_)*/nullptr
+  , /*decltype(_impl_.update_time_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UpstreamSecretDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UpstreamSecretDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UpstreamSecretDefaultTypeInternal() {}
+  union {
+    UpstreamSecret _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UpstreamSecretDefaultTypeInternal _UpstreamSecret_default_instance_;
+PROTOBUF_CONSTEXPR SetUpstreamSecretRequest::SetUpstreamSecretRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.value_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct SetUpstreamSecretRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR SetUpstreamSecretRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~SetUpstreamSecretRequestDefaultTypeInternal() {}
+  union {
+    SetUpstreamSecretRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetUpstreamSecretRequestDefaultTypeInternal _SetUpstreamSecretRequest_default_instance_;
+PROTOBUF_CONSTEXPR SetUpstreamSecretResponse::SetUpstreamSecretResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.secret_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct SetUpstreamSecretResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR SetUpstreamSecretResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~SetUpstreamSecretResponseDefaultTypeInternal() {}
+  union {
+    SetUpstreamSecretResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetUpstreamSecretResponseDefaultTypeInternal _SetUpstreamSecretResponse_default_instance_;
+PROTOBUF_CONSTEXPR ListUpstreamSecretsRequest::ListUpstreamSecretsRequest(
+    ::_pbi::ConstantInitialized) {}
+struct ListUpstreamSecretsRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListUpstreamSecretsRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListUpstreamSecretsRequestDefaultTypeInternal() {}
+  union {
+    ListUpstreamSecretsRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListUpstreamSecretsRequestDefaultTypeInternal _ListUpstreamSecretsRequest_default_instance_;
+PROTOBUF_CONSTEXPR ListUpstreamSecretsResponse::ListUpstreamSecretsResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.secrets_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ListUpstreamSecretsResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListUpstreamSecretsResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListUpstreamSecretsResponseDefaultTypeInternal() {}
+  union {
+    ListUpstreamSecretsResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListUpstreamSecretsResponseDefaultTypeInternal _ListUpstreamSecretsResponse_default_instance_;
+PROTOBUF_CONSTEXPR DeleteUpstreamSecretRequest::DeleteUpstreamSecretRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct DeleteUpstreamSecretRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR DeleteUpstreamSecretRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~DeleteUpstreamSecretRequestDefaultTypeInternal() {}
+  union {
+    DeleteUpstreamSecretRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 DeleteUpstreamSecretRequestDefaultTypeInternal _DeleteUpstreamSecretRequest_default_instance_;
+PROTOBUF_CONSTEXPR DeleteUpstreamSecretResponse::DeleteUpstreamSecretResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.deleted_)*/false
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct DeleteUpstreamSecretResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR DeleteUpstreamSecretResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~DeleteUpstreamSecretResponseDefaultTypeInternal() {}
+  union {
+    DeleteUpstreamSecretResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 DeleteUpstreamSecretResponseDefaultTypeInternal _DeleteUpstreamSecretResponse_default_instance_;
+PROTOBUF_CONSTEXPR RotateUpstreamSecretsRequest::RotateUpstreamSecretsRequest(
+    ::_pbi::ConstantInitialized) {}
+struct RotateUpstreamSecretsRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR RotateUpstreamSecretsRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~RotateUpstreamSecretsRequestDefaultTypeInternal() {}
+  union {
+    RotateUpstreamSecretsRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RotateUpstreamSecretsRequestDefaultTypeInternal _RotateUpstreamSecretsRequest_default_instance_;
+PROTOBUF_CONSTEXPR RotateUpstreamSecretsResponse::RotateUpstreamSecretsResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.rotated_)*/0
+  , /*decltype(_impl_.current_)*/0
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct RotateUpstreamSecretsResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR RotateUpstreamSecretsResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~RotateUpstreamSecretsResponseDefaultTypeInternal() {}
+  union {
+    RotateUpstreamSecretsResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RotateUpstreamSecretsResponseDefaultTypeInternal _RotateUpstreamSecretsResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fadmin_2eproto[35];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fadmin_2eproto[44];
 static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto[1];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto = nullptr;
 
@@ -898,6 +1017,73 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteProjectResponse, _impl_.deleted_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _impl_.key_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _impl_.create_time_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _impl_.update_time_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretRequest, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretRequest, _impl_.value_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretResponse, _impl_.secret_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListUpstreamSecretsRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListUpstreamSecretsResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListUpstreamSecretsResponse, _impl_.secrets_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteUpstreamSecretRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteUpstreamSecretRequest, _impl_.name_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteUpstreamSecretResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteUpstreamSecretResponse, _impl_.deleted_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.key_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.rotated_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.current_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, 15, -1, sizeof(::helixflow::v1::KeyScopes)},
@@ -935,6 +1121,15 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 317, -1, -1, sizeof(::helixflow::v1::UpdateProjectResponse)},
   { 324, -1, -1, sizeof(::helixflow::v1::DeleteProjectRequest)},
   { 331, -1, -1, sizeof(::helixflow::v1::DeleteProjectResponse)},
+  { 338, -1, -1, sizeof(::helixflow::v1::UpstreamSecret)},
+  { 348, -1, -1, sizeof(::helixflow::v1::SetUpstreamSecretRequest)},
+  { 356, -1, -1, sizeof(::helixflow::v1::SetUpstreamSecretResponse)},
+  { 363, -1, -1, sizeof(::helixflow::v1::ListUpstreamSecretsRequest)},
+  { 369, -1, -1, sizeof(::helixflow::v1::ListUpstreamSecretsResponse)},
+  { 376, -1, -1, sizeof(::helixflow::v1::DeleteUpstreamSecretRequest)},
+  { 383, -1, -1, sizeof(::helixflow::v1::DeleteUpstreamSecretResponse)},
+  { 390, -1, -1, sizeof(::helixflow::v1::RotateUpstreamSecretsRequest)},
+  { 396, -1, -1, sizeof(::helixflow::v1::RotateUpstreamSecretsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -973,6 +1168,15 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_UpdateProjectResponse_default_instance_._instance,
   &::helixflow::v1::_DeleteProjectRequest_default_instance_._instance,
   &::helixflow::v1::_DeleteProjectResponse_default_instance_._instance,
+  &::helixflow::v1::_UpstreamSecret_default_instance_._instance,
+  &::helixflow::v1::_SetUpstreamSecretRequest_default_instance_._instance,
+  &::helixflow::v1::_SetUpstreamSecretResponse_default_instance_._instance,
+  &::helixflow::v1::_ListUpstreamSecretsRequest_default_instance_._instance,
+  &::helixflow::v1::_ListUpstreamSecretsResponse_default_instance_._instance,
+  &::helixflow::v1::_DeleteUpstreamSecretRequest_default_instance_._instance,
+  &::helixflow::v1::_DeleteUpstreamSecretResponse_default_instance_._instance,
+  &::helixflow::v1::_RotateUpstreamSecretsRequest_default_instance_._instance,
+  &::helixflow::v1::_RotateUpstreamSecretsResponse_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
@@ -1101,36 +1305,64 @@ const char descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto[] PROTOBUF_S
   "helixflow.v1.ProjectR\007project\"5\n\024DeleteP"
   "rojectRequest\022\035\n\nproject_id\030\001 \001(\tR\tproje"
   "ctId\"1\n\025DeleteProjectResponse\022\030\n\007deleted"
-  "\030\001 \001(\010R\007deleted*X\n\nPermission\022\032\n\026PERMISS"
-  "ION_UNSPECIFIED\020\000\022\030\n\024PERMISSION_INFERENC"
-  "E\020\001\022\024\n\020PERMISSION_ADMIN\020\0022\351\007\n\005Admin\022L\n\tC"
-  "reateKey\022\036.helixflow.v1.CreateKeyRequest"
-  "\032\037.helixflow.v1.CreateKeyResponse\022I\n\010Lis"
-  "tKeys\022\035.helixflow.v1.ListKeysRequest\032\036.h"
-  "elixflow.v1.ListKeysResponse\022C\n\006GetKey\022\033"
-  ".helixflow.v1.GetKeyRequest\032\034.helixflow."
-  "v1.GetKeyResponse\022L\n\tRevokeKey\022\036.helixfl"
-  "ow.v1.RevokeKeyRequest\032\037.helixflow.v1.Re"
-  "vokeKeyResponse\022I\n\010GetUsage\022\035.helixflow."
-  "v1.GetUsageRequest\032\036.helixflow.v1.GetUsa"
-  "geResponse\022W\n\014WatchWorkers\022!.helixflow.v"
-  "1.WatchWorkersRequest\032\".helixflow.v1.Wat"
-  "chWorkersResponse0\001\022Z\n\rWatchRequests\022\".h"
-  "elixflow.v1.WatchRequestsRequest\032#.helix"
-  "flow.v1.WatchRequestsResponse0\001\022X\n\rCreat"
-  "eProject\022\".helixflow.v1.CreateProjectReq"
-  "uest\032#.helixflow.v1.CreateProjectRespons"
-  "e\022U\n\014ListProjects\022!.helixflow.v1.ListPro"
-  "jectsRequest\032\".helixflow.v1.ListProjects"
-  "Response\022O\n\nGetProject\022\037.helixflow.v1.Ge"
-  "tProjectRequest\032 .helixflow.v1.GetProjec"
-  "tResponse\022X\n\rUpdateProject\022\".helixflow.v"
-  "1.UpdateProjectRequest\032#.helixflow.v1.Up"
-  "dateProjectResponse\022X\n\rDeleteProject\022\".h"
-  "elixflow.v1.DeleteProjectRequest\032#.helix"
-  "flow.v1.DeleteProjectResponseB\?\n\020dev.hel"
-  "ixflow.v1P\001Z)helixflow/gen/go/helixflow/"
-  "v1;helixflowv1b\006proto3"
+  "\030\001 \001(\010R\007deleted\"\265\001\n\016UpstreamSecret\022\022\n\004na"
+  "me\030\001 \001(\tR\004name\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n"
+  "\013create_time\030\003 \001(\0132\032.google.protobuf.Tim"
+  "estampR\ncreateTime\022;\n\013update_time\030\004 \001(\0132"
+  "\032.google.protobuf.TimestampR\nupdateTime\""
+  "D\n\030SetUpstreamSecretRequest\022\022\n\004name\030\001 \001("
+  "\tR\004name\022\024\n\005value\030\002 \001(\tR\005value\"Q\n\031SetUpst"
+  "reamSecretResponse\0224\n\006secret\030\001 \001(\0132\034.hel"
+  "ixflow.v1.UpstreamSecretR\006secret\"\034\n\032List"
+  "UpstreamSecretsRequest\"U\n\033ListUpstreamSe"
+  "cretsResponse\0226\n\007secrets\030\001 \003(\0132\034.helixfl"
+  "ow.v1.UpstreamSecretR\007secrets\"1\n\033DeleteU"
+  "pstreamSecretRequest\022\022\n\004name\030\001 \001(\tR\004name"
+  "\"8\n\034DeleteUpstreamSecretResponse\022\030\n\007dele"
+  "ted\030\001 \001(\010R\007deleted\"\036\n\034RotateUpstreamSecr"
+  "etsRequest\"j\n\035RotateUpstreamSecretsRespo"
+  "nse\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 "
+  "\001(\005R\007rotated\022\030\n\007current\030\003 \001(\005R\007current*X"
+  "\n\nPermission\022\032\n\026PERMISSION_UNSPECIFIED\020\000"
+  "\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERMISSION"
+  "_ADMIN\020\0022\234\013\n\005Admin\022L\n\tCreateKey\022\036.helixf"
+  "low.v1.CreateKeyRequest\032\037.helixflow.v1.C"
+  "reateKeyResponse\022I\n\010ListKeys\022\035.helixflow"
+  ".v1.ListKeysRequest\032\036.helixflow.v1.ListK"
+  "eysResponse\022C\n\006GetKey\022\033.helixflow.v1.Get"
+  "KeyRequest\032\034.helixflow.v1.GetKeyResponse"
+  "\022L\n\tRevokeKey\022\036.helixflow.v1.RevokeKeyRe"
+  "quest\032\037.helixflow.v1.RevokeKeyResponse\022I"
+  "\n\010GetUsage\022\035.helixflow.v1.GetUsageReques"
+  "t\032\036.helixflow.v1.GetUsageResponse\022W\n\014Wat"
+  "chWorkers\022!.helixflow.v1.WatchWorkersReq"
+  "uest\032\".helixflow.v1.WatchWorkersResponse"
+  "0\001\022Z\n\rWatchRequests\022\".helixflow.v1.Watch"
+  "RequestsRequest\032#.helixflow.v1.WatchRequ"
+  "estsResponse0\001\022X\n\rCreateProject\022\".helixf"
+  "low.v1.CreateProjectRequest\032#.helixflow."
+  "v1.CreateProjectResponse\022U\n\014ListProjects"
+  "\022!.helixflow.v1.ListProjectsRequest\032\".he"
+  "lixflow.v1.ListProjectsResponse\022O\n\nGetPr"
+  "oject\022\037.helixflow.v1.GetProjectRequest\032 "
+  ".helixflow.v1.GetProjectResponse\022X\n\rUpda"
+  "teProject\022\".helixflow.v1.UpdateProjectRe"
+  "quest\032#.helixflow.v1.UpdateProjectRespon"
+  "se\022X\n\rDeleteProject\022\".helixflow.v1.Delet"
+  "eProjectRequest\032#.helixflow.v1.DeletePro"
+  "jectResponse\022d\n\021SetUpstreamSecret\022&.heli"
+  "xflow.v1.SetUpstreamSecretRequest\032\'.heli"
+  "xflow.v1.SetUpstreamSecretResponse\022j\n\023Li"
+  "stUpstreamSecrets\022(.helixflow.v1.ListUps"
+  "treamSecretsRequest\032).helixflow.v1.ListU"
+  "pstreamSecretsResponse\022m\n\024DeleteUpstream"
+  "Secret\022).helixflow.v1.DeleteUpstreamSecr"
+  "etRequest\032*.helixflow.v1.DeleteUpstreamS"
+  "ecretResponse\022p\n\025RotateUpstreamSecrets\022*"
+  ".helixflow.v1.RotateUpstreamSecretsReque"
+  "st\032+.helixflow.v1.RotateUpstreamSecretsR"
+  "esponseB\?\n\020dev.helixflow.v1P\001Z)helixflow"
+  "/gen/go/helixflow/v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps[2] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
@@ -1138,9 +1370,9 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fad
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fadmin_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fadmin_2eproto = {
-    false, false, 6182, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
+    false, false, 7320, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
     "helixflow/v1/admin.proto",
-    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 2, 35,
+    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 2, 44,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fadmin_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto,
@@ -10756,6 +10988,1714 @@ void DeleteProjectResponse::InternalSwap(DeleteProjectResponse* other) {
       file_level_metadata_helixflow_2fv1_2fadmin_2eproto[34]);
 }
 
+// ===================================================================
+
+class UpstreamSecret::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& create_time(const UpstreamSecret* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& update_time(const UpstreamSecret* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+UpstreamSecret::_Internal::create_time(const UpstreamSecret* msg) {
+  return *msg->_impl_.create_time_;
+}
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+UpstreamSecret::_Internal::update_time(const UpstreamSecret* msg) {
+  return *msg->_impl_.update_time_;
+}
+void UpstreamSecret::clear_create_time() {
+  if (GetArenaForAllocation() == nullptr && _impl_.create_time_ != nullptr) {
+    delete _impl_.create_time_;
+  }
+  _impl_.create_time_ = nullptr;
+}
+void UpstreamSecret::clear_update_time() {
+  if (GetArenaForAllocation() == nullptr && _impl_.update_time_ != nullptr) {
+    delete _impl_.update_time_;
+  }
+  _impl_.update_time_ = nullptr;
+}
+UpstreamSecret::UpstreamSecret(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UpstreamSecret)
+}
+UpstreamSecret::UpstreamSecret(const UpstreamSecret& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UpstreamSecret* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.key_id_){}
+    , decltype(_impl_.create_time_){nullptr}
+    , decltype(_impl_.update_time_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key_id().empty()) {
+    _this->_impl_.key_id_.Set(from._internal_key_id(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_create_time()) {
+    _this->_impl_.create_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.create_time_);
+  }
+  if (from._internal_has_update_time()) {
+    _this->_impl_.update_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.update_time_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UpstreamSecret)
+}
+
+inline void UpstreamSecret::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.key_id_){}
+    , decltype(_impl_.create_time_){nullptr}
+    , decltype(_impl_.update_time_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+UpstreamSecret::~UpstreamSecret() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UpstreamSecret)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UpstreamSecret::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.name_.Destroy();
+  _impl_.key_id_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.create_time_;
+  if (this != internal_default_instance()) delete _impl_.update_time_;
+}
+
+void UpstreamSecret::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UpstreamSecret::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UpstreamSecret)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.name_.ClearToEmpty();
+  _impl_.key_id_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.create_time_ != nullptr) {
+    delete _impl_.create_time_;
+  }
+  _impl_.create_time_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.update_time_ != nullptr) {
+    delete _impl_.update_time_;
+  }
+  _impl_.update_time_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UpstreamSecret::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string name = 1 [json_name = "name"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UpstreamSecret.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string key_id = 2 [json_name = "keyId"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_key_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UpstreamSecret.key_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr = ctx->ParseMessage(_internal_mutable_create_time(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr = ctx->ParseMessage(_internal_mutable_update_time(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UpstreamSecret::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UpstreamSecret)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UpstreamSecret.name");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_name(), target);
+  }
+
+  // string key_id = 2 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key_id().data(), static_cast<int>(this->_internal_key_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UpstreamSecret.key_id");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_key_id(), target);
+  }
+
+  // .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+  if (this->_internal_has_create_time()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(3, _Internal::create_time(this),
+        _Internal::create_time(this).GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+  if (this->_internal_has_update_time()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(4, _Internal::update_time(this),
+        _Internal::update_time(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UpstreamSecret)
+  return target;
+}
+
+size_t UpstreamSecret::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UpstreamSecret)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // string key_id = 2 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key_id());
+  }
+
+  // .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+  if (this->_internal_has_create_time()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.create_time_);
+  }
+
+  // .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+  if (this->_internal_has_update_time()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.update_time_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UpstreamSecret::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UpstreamSecret::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UpstreamSecret::GetClassData() const { return &_class_data_; }
+
+
+void UpstreamSecret::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UpstreamSecret*>(&to_msg);
+  auto& from = static_cast<const UpstreamSecret&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UpstreamSecret)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (!from._internal_key_id().empty()) {
+    _this->_internal_set_key_id(from._internal_key_id());
+  }
+  if (from._internal_has_create_time()) {
+    _this->_internal_mutable_create_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_create_time());
+  }
+  if (from._internal_has_update_time()) {
+    _this->_internal_mutable_update_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_update_time());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UpstreamSecret::CopyFrom(const UpstreamSecret& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UpstreamSecret)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UpstreamSecret::IsInitialized() const {
+  return true;
+}
+
+void UpstreamSecret::InternalSwap(UpstreamSecret* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_id_, lhs_arena,
+      &other->_impl_.key_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(UpstreamSecret, _impl_.update_time_)
+      + sizeof(UpstreamSecret::_impl_.update_time_)
+      - PROTOBUF_FIELD_OFFSET(UpstreamSecret, _impl_.create_time_)>(
+          reinterpret_cast<char*>(&_impl_.create_time_),
+          reinterpret_cast<char*>(&other->_impl_.create_time_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UpstreamSecret::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[35]);
+}
+
+// ===================================================================
+
+class SetUpstreamSecretRequest::_Internal {
+ public:
+};
+
+SetUpstreamSecretRequest::SetUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.SetUpstreamSecretRequest)
+}
+SetUpstreamSecretRequest::SetUpstreamSecretRequest(const SetUpstreamSecretRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  SetUpstreamSecretRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.value_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.value_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.value_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_value().empty()) {
+    _this->_impl_.value_.Set(from._internal_value(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.SetUpstreamSecretRequest)
+}
+
+inline void SetUpstreamSecretRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.value_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.value_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.value_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+SetUpstreamSecretRequest::~SetUpstreamSecretRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.SetUpstreamSecretRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void SetUpstreamSecretRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.name_.Destroy();
+  _impl_.value_.Destroy();
+}
+
+void SetUpstreamSecretRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void SetUpstreamSecretRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.SetUpstreamSecretRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.name_.ClearToEmpty();
+  _impl_.value_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* SetUpstreamSecretRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string name = 1 [json_name = "name"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.SetUpstreamSecretRequest.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string value = 2 [json_name = "value"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_value();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.SetUpstreamSecretRequest.value"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* SetUpstreamSecretRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.SetUpstreamSecretRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.SetUpstreamSecretRequest.name");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_name(), target);
+  }
+
+  // string value = 2 [json_name = "value"];
+  if (!this->_internal_value().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_value().data(), static_cast<int>(this->_internal_value().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.SetUpstreamSecretRequest.value");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_value(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.SetUpstreamSecretRequest)
+  return target;
+}
+
+size_t SetUpstreamSecretRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.SetUpstreamSecretRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // string value = 2 [json_name = "value"];
+  if (!this->_internal_value().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_value());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData SetUpstreamSecretRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    SetUpstreamSecretRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*SetUpstreamSecretRequest::GetClassData() const { return &_class_data_; }
+
+
+void SetUpstreamSecretRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<SetUpstreamSecretRequest*>(&to_msg);
+  auto& from = static_cast<const SetUpstreamSecretRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.SetUpstreamSecretRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (!from._internal_value().empty()) {
+    _this->_internal_set_value(from._internal_value());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void SetUpstreamSecretRequest::CopyFrom(const SetUpstreamSecretRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.SetUpstreamSecretRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool SetUpstreamSecretRequest::IsInitialized() const {
+  return true;
+}
+
+void SetUpstreamSecretRequest::InternalSwap(SetUpstreamSecretRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.value_, lhs_arena,
+      &other->_impl_.value_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata SetUpstreamSecretRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[36]);
+}
+
+// ===================================================================
+
+class SetUpstreamSecretResponse::_Internal {
+ public:
+  static const ::helixflow::v1::UpstreamSecret& secret(const SetUpstreamSecretResponse* msg);
+};
+
+const ::helixflow::v1::UpstreamSecret&
+SetUpstreamSecretResponse::_Internal::secret(const SetUpstreamSecretResponse* msg) {
+  return *msg->_impl_.secret_;
+}
+SetUpstreamSecretResponse::SetUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.SetUpstreamSecretResponse)
+}
+SetUpstreamSecretResponse::SetUpstreamSecretResponse(const SetUpstreamSecretResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  SetUpstreamSecretResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.secret_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_secret()) {
+    _this->_impl_.secret_ = new ::helixflow::v1::UpstreamSecret(*from._impl_.secret_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.SetUpstreamSecretResponse)
+}
+
+inline void SetUpstreamSecretResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.secret_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+SetUpstreamSecretResponse::~SetUpstreamSecretResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.SetUpstreamSecretResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void SetUpstreamSecretResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.secret_;
+}
+
+void SetUpstreamSecretResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void SetUpstreamSecretResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.SetUpstreamSecretResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.secret_ != nullptr) {
+    delete _impl_.secret_;
+  }
+  _impl_.secret_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* SetUpstreamSecretResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_secret(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* SetUpstreamSecretResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.SetUpstreamSecretResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+  if (this->_internal_has_secret()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::secret(this),
+        _Internal::secret(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.SetUpstreamSecretResponse)
+  return target;
+}
+
+size_t SetUpstreamSecretResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.SetUpstreamSecretResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+  if (this->_internal_has_secret()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.secret_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData SetUpstreamSecretResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    SetUpstreamSecretResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*SetUpstreamSecretResponse::GetClassData() const { return &_class_data_; }
+
+
+void SetUpstreamSecretResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<SetUpstreamSecretResponse*>(&to_msg);
+  auto& from = static_cast<const SetUpstreamSecretResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.SetUpstreamSecretResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_secret()) {
+    _this->_internal_mutable_secret()->::helixflow::v1::UpstreamSecret::MergeFrom(
+        from._internal_secret());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void SetUpstreamSecretResponse::CopyFrom(const SetUpstreamSecretResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.SetUpstreamSecretResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool SetUpstreamSecretResponse::IsInitialized() const {
+  return true;
+}
+
+void SetUpstreamSecretResponse::InternalSwap(SetUpstreamSecretResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.secret_, other->_impl_.secret_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata SetUpstreamSecretResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[37]);
+}
+
+// ===================================================================
+
+class ListUpstreamSecretsRequest::_Internal {
+ public:
+};
+
+ListUpstreamSecretsRequest::ListUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ListUpstreamSecretsRequest)
+}
+ListUpstreamSecretsRequest::ListUpstreamSecretsRequest(const ListUpstreamSecretsRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  ListUpstreamSecretsRequest* const _this = this; (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ListUpstreamSecretsRequest)
+}
+
+
+
+
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListUpstreamSecretsRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListUpstreamSecretsRequest::GetClassData() const { return &_class_data_; }
+
+
+
+
+
+
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListUpstreamSecretsRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[38]);
+}
+
+// ===================================================================
+
+class ListUpstreamSecretsResponse::_Internal {
+ public:
+};
+
+ListUpstreamSecretsResponse::ListUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ListUpstreamSecretsResponse)
+}
+ListUpstreamSecretsResponse::ListUpstreamSecretsResponse(const ListUpstreamSecretsResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ListUpstreamSecretsResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.secrets_){from._impl_.secrets_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ListUpstreamSecretsResponse)
+}
+
+inline void ListUpstreamSecretsResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.secrets_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+ListUpstreamSecretsResponse::~ListUpstreamSecretsResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ListUpstreamSecretsResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ListUpstreamSecretsResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.secrets_.~RepeatedPtrField();
+}
+
+void ListUpstreamSecretsResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ListUpstreamSecretsResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ListUpstreamSecretsResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.secrets_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ListUpstreamSecretsResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_secrets(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ListUpstreamSecretsResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ListUpstreamSecretsResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_secrets_size()); i < n; i++) {
+    const auto& repfield = this->_internal_secrets(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ListUpstreamSecretsResponse)
+  return target;
+}
+
+size_t ListUpstreamSecretsResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ListUpstreamSecretsResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+  total_size += 1UL * this->_internal_secrets_size();
+  for (const auto& msg : this->_impl_.secrets_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListUpstreamSecretsResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ListUpstreamSecretsResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListUpstreamSecretsResponse::GetClassData() const { return &_class_data_; }
+
+
+void ListUpstreamSecretsResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ListUpstreamSecretsResponse*>(&to_msg);
+  auto& from = static_cast<const ListUpstreamSecretsResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ListUpstreamSecretsResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.secrets_.MergeFrom(from._impl_.secrets_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ListUpstreamSecretsResponse::CopyFrom(const ListUpstreamSecretsResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ListUpstreamSecretsResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ListUpstreamSecretsResponse::IsInitialized() const {
+  return true;
+}
+
+void ListUpstreamSecretsResponse::InternalSwap(ListUpstreamSecretsResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.secrets_.InternalSwap(&other->_impl_.secrets_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListUpstreamSecretsResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[39]);
+}
+
+// ===================================================================
+
+class DeleteUpstreamSecretRequest::_Internal {
+ public:
+};
+
+DeleteUpstreamSecretRequest::DeleteUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.DeleteUpstreamSecretRequest)
+}
+DeleteUpstreamSecretRequest::DeleteUpstreamSecretRequest(const DeleteUpstreamSecretRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  DeleteUpstreamSecretRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.DeleteUpstreamSecretRequest)
+}
+
+inline void DeleteUpstreamSecretRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+DeleteUpstreamSecretRequest::~DeleteUpstreamSecretRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.DeleteUpstreamSecretRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void DeleteUpstreamSecretRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.name_.Destroy();
+}
+
+void DeleteUpstreamSecretRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void DeleteUpstreamSecretRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.name_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* DeleteUpstreamSecretRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string name = 1 [json_name = "name"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.DeleteUpstreamSecretRequest.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* DeleteUpstreamSecretRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.DeleteUpstreamSecretRequest.name");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_name(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.DeleteUpstreamSecretRequest)
+  return target;
+}
+
+size_t DeleteUpstreamSecretRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData DeleteUpstreamSecretRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    DeleteUpstreamSecretRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*DeleteUpstreamSecretRequest::GetClassData() const { return &_class_data_; }
+
+
+void DeleteUpstreamSecretRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<DeleteUpstreamSecretRequest*>(&to_msg);
+  auto& from = static_cast<const DeleteUpstreamSecretRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void DeleteUpstreamSecretRequest::CopyFrom(const DeleteUpstreamSecretRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool DeleteUpstreamSecretRequest::IsInitialized() const {
+  return true;
+}
+
+void DeleteUpstreamSecretRequest::InternalSwap(DeleteUpstreamSecretRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata DeleteUpstreamSecretRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[40]);
+}
+
+// ===================================================================
+
+class DeleteUpstreamSecretResponse::_Internal {
+ public:
+};
+
+DeleteUpstreamSecretResponse::DeleteUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.DeleteUpstreamSecretResponse)
+}
+DeleteUpstreamSecretResponse::DeleteUpstreamSecretResponse(const DeleteUpstreamSecretResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  DeleteUpstreamSecretResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.deleted_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.deleted_ = from._impl_.deleted_;
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.DeleteUpstreamSecretResponse)
+}
+
+inline void DeleteUpstreamSecretResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.deleted_){false}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+DeleteUpstreamSecretResponse::~DeleteUpstreamSecretResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.DeleteUpstreamSecretResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void DeleteUpstreamSecretResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+}
+
+void DeleteUpstreamSecretResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void DeleteUpstreamSecretResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.deleted_ = false;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* DeleteUpstreamSecretResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // bool deleted = 1 [json_name = "deleted"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.deleted_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* DeleteUpstreamSecretResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // bool deleted = 1 [json_name = "deleted"];
+  if (this->_internal_deleted() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(1, this->_internal_deleted(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.DeleteUpstreamSecretResponse)
+  return target;
+}
+
+size_t DeleteUpstreamSecretResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // bool deleted = 1 [json_name = "deleted"];
+  if (this->_internal_deleted() != 0) {
+    total_size += 1 + 1;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData DeleteUpstreamSecretResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    DeleteUpstreamSecretResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*DeleteUpstreamSecretResponse::GetClassData() const { return &_class_data_; }
+
+
+void DeleteUpstreamSecretResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<DeleteUpstreamSecretResponse*>(&to_msg);
+  auto& from = static_cast<const DeleteUpstreamSecretResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_deleted() != 0) {
+    _this->_internal_set_deleted(from._internal_deleted());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void DeleteUpstreamSecretResponse::CopyFrom(const DeleteUpstreamSecretResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool DeleteUpstreamSecretResponse::IsInitialized() const {
+  return true;
+}
+
+void DeleteUpstreamSecretResponse::InternalSwap(DeleteUpstreamSecretResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.deleted_, other->_impl_.deleted_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata DeleteUpstreamSecretResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[41]);
+}
+
+// ===================================================================
+
+class RotateUpstreamSecretsRequest::_Internal {
+ public:
+};
+
+RotateUpstreamSecretsRequest::RotateUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.RotateUpstreamSecretsRequest)
+}
+RotateUpstreamSecretsRequest::RotateUpstreamSecretsRequest(const RotateUpstreamSecretsRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  RotateUpstreamSecretsRequest* const _this = this; (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.RotateUpstreamSecretsRequest)
+}
+
+
+
+
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RotateUpstreamSecretsRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*RotateUpstreamSecretsRequest::GetClassData() const { return &_class_data_; }
+
+
+
+
+
+
+
+::PROTOBUF_NAMESPACE_ID::Metadata RotateUpstreamSecretsRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[42]);
+}
+
+// ===================================================================
+
+class RotateUpstreamSecretsResponse::_Internal {
+ public:
+};
+
+RotateUpstreamSecretsResponse::RotateUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.RotateUpstreamSecretsResponse)
+}
+RotateUpstreamSecretsResponse::RotateUpstreamSecretsResponse(const RotateUpstreamSecretsResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  RotateUpstreamSecretsResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.key_id_){}
+    , decltype(_impl_.rotated_){}
+    , decltype(_impl_.current_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key_id().empty()) {
+    _this->_impl_.key_id_.Set(from._internal_key_id(), 
+      _this->GetArenaForAllocation());
+  }
+  ::memcpy(&_impl_.rotated_, &from._impl_.rotated_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.current_) -
+    reinterpret_cast<char*>(&_impl_.rotated_)) + sizeof(_impl_.current_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.RotateUpstreamSecretsResponse)
+}
+
+inline void RotateUpstreamSecretsResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.key_id_){}
+    , decltype(_impl_.rotated_){0}
+    , decltype(_impl_.current_){0}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+RotateUpstreamSecretsResponse::~RotateUpstreamSecretsResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.RotateUpstreamSecretsResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void RotateUpstreamSecretsResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.key_id_.Destroy();
+}
+
+void RotateUpstreamSecretsResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void RotateUpstreamSecretsResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.key_id_.ClearToEmpty();
+  ::memset(&_impl_.rotated_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.current_) -
+      reinterpret_cast<char*>(&_impl_.rotated_)) + sizeof(_impl_.current_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* RotateUpstreamSecretsResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string key_id = 1 [json_name = "keyId"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_key_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.RotateUpstreamSecretsResponse.key_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // int32 rotated = 2 [json_name = "rotated"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.rotated_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // int32 current = 3 [json_name = "current"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          _impl_.current_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* RotateUpstreamSecretsResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string key_id = 1 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key_id().data(), static_cast<int>(this->_internal_key_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.RotateUpstreamSecretsResponse.key_id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_key_id(), target);
+  }
+
+  // int32 rotated = 2 [json_name = "rotated"];
+  if (this->_internal_rotated() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteInt32ToArray(2, this->_internal_rotated(), target);
+  }
+
+  // int32 current = 3 [json_name = "current"];
+  if (this->_internal_current() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteInt32ToArray(3, this->_internal_current(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.RotateUpstreamSecretsResponse)
+  return target;
+}
+
+size_t RotateUpstreamSecretsResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string key_id = 1 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key_id());
+  }
+
+  // int32 rotated = 2 [json_name = "rotated"];
+  if (this->_internal_rotated() != 0) {
+    total_size += ::_pbi::WireFormatLite::Int32SizePlusOne(this->_internal_rotated());
+  }
+
+  // int32 current = 3 [json_name = "current"];
+  if (this->_internal_current() != 0) {
+    total_size += ::_pbi::WireFormatLite::Int32SizePlusOne(this->_internal_current());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RotateUpstreamSecretsResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    RotateUpstreamSecretsResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*RotateUpstreamSecretsResponse::GetClassData() const { return &_class_data_; }
+
+
+void RotateUpstreamSecretsResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<RotateUpstreamSecretsResponse*>(&to_msg);
+  auto& from = static_cast<const RotateUpstreamSecretsResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_key_id().empty()) {
+    _this->_internal_set_key_id(from._internal_key_id());
+  }
+  if (from._internal_rotated() != 0) {
+    _this->_internal_set_rotated(from._internal_rotated());
+  }
+  if (from._internal_current() != 0) {
+    _this->_internal_set_current(from._internal_current());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void RotateUpstreamSecretsResponse::CopyFrom(const RotateUpstreamSecretsResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool RotateUpstreamSecretsResponse::IsInitialized() const {
+  return true;
+}
+
+void RotateUpstreamSecretsResponse::InternalSwap(RotateUpstreamSecretsResponse* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_id_, lhs_arena,
+      &other->_impl_.key_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(RotateUpstreamSecretsResponse, _impl_.current_)
+      + sizeof(RotateUpstreamSecretsResponse::_impl_.current_)
+      - PROTOBUF_FIELD_OFFSET(RotateUpstreamSecretsResponse, _impl_.rotated_)>(
+          reinterpret_cast<char*>(&_impl_.rotated_),
+          reinterpret_cast<char*>(&other->_impl_.rotated_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata RotateUpstreamSecretsResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[43]);
+}
+
 // @@protoc_insertion_point(namespace_scope)
 }  // namespace v1
 }  // namespace helixflow
@@ -10899,6 +12839,42 @@ Arena::CreateMaybeMessage< ::helixflow::v1::DeleteProjectRequest >(Arena* arena)
 template<> PROTOBUF_NOINLINE ::helixflow::v1::DeleteProjectResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::DeleteProjectResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::DeleteProjectResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UpstreamSecret*
+Arena::CreateMaybeMessage< ::helixflow::v1::UpstreamSecret >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UpstreamSecret >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::SetUpstreamSecretRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::SetUpstreamSecretRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::SetUpstreamSecretRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::SetUpstreamSecretResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::SetUpstreamSecretResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::SetUpstreamSecretResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ListUpstreamSecretsRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::ListUpstreamSecretsRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ListUpstreamSecretsRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ListUpstreamSecretsResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::ListUpstreamSecretsResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ListUpstreamSecretsResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::DeleteUpstreamSecretRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::DeleteUpstreamSecretRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::DeleteUpstreamSecretRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::DeleteUpstreamSecretResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::DeleteUpstreamSecretResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::DeleteUpstreamSecretResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::RotateUpstreamSecretsRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::RotateUpstreamSecretsRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::RotateUpstreamSecretsRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::RotateUpstreamSecretsResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::RotateUpstreamSecretsResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::RotateUpstreamSecretsResponse >(arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

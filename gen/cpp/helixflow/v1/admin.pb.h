@@ -77,6 +77,12 @@ extern DeleteProjectRequestDefaultTypeInternal _DeleteProjectRequest_default_ins
 class DeleteProjectResponse;
 struct DeleteProjectResponseDefaultTypeInternal;
 extern DeleteProjectResponseDefaultTypeInternal _DeleteProjectResponse_default_instance_;
+class DeleteUpstreamSecretRequest;
+struct DeleteUpstreamSecretRequestDefaultTypeInternal;
+extern DeleteUpstreamSecretRequestDefaultTypeInternal _DeleteUpstreamSecretRequest_default_instance_;
+class DeleteUpstreamSecretResponse;
+struct DeleteUpstreamSecretResponseDefaultTypeInternal;
+extern DeleteUpstreamSecretResponseDefaultTypeInternal _DeleteUpstreamSecretResponse_default_instance_;
 class GetKeyRequest;
 struct GetKeyRequestDefaultTypeInternal;
 extern GetKeyRequestDefaultTypeInternal _GetKeyRequest_default_instance_;
@@ -113,6 +119,12 @@ extern ListProjectsRequestDefaultTypeInternal _ListProjectsRequest_default_insta
 class ListProjectsResponse;
 struct ListProjectsResponseDefaultTypeInternal;
 extern ListProjectsResponseDefaultTypeInternal _ListProjectsResponse_default_instance_;
+class ListUpstreamSecretsRequest;
+struct ListUpstreamSecretsRequestDefaultTypeInternal;
+extern ListUpstreamSecretsRequestDefaultTypeInternal _ListUpstreamSecretsRequest_default_instance_;
+class ListUpstreamSecretsResponse;
+struct ListUpstreamSecretsResponseDefaultTypeInternal;
+extern ListUpstreamSecretsResponseDefaultTypeInternal _ListUpstreamSecretsResponse_default_instance_;
 class Project;
 struct ProjectDefaultTypeInternal;
 extern ProjectDefaultTypeInternal _Project_default_instance_;
@@ -131,12 +143,27 @@ extern RevokeKeyRequestDefaultTypeInternal _RevokeKeyRequest_default_instance_;
 class RevokeKeyResponse;
 struct RevokeKeyResponseDefaultTypeInternal;
 extern RevokeKeyResponseDefaultTypeInternal _RevokeKeyResponse_default_instance_;
+class RotateUpstreamSecretsRequest;
+struct RotateUpstreamSecretsRequestDefaultTypeInternal;
+extern RotateUpstreamSecretsRequestDefaultTypeInternal _RotateUpstreamSecretsRequest_default_instance_;
+class RotateUpstreamSecretsResponse;
+struct RotateUpstreamSecretsResponseDefaultTypeInternal;
+extern RotateUpstreamSecretsResponseDefaultTypeInternal _RotateUpstreamSecretsResponse_default_instance_;
+class SetUpstreamSecretRequest;
+struct SetUpstreamSecretRequestDefaultTypeInternal;
+extern SetUpstreamSecretRequestDefaultTypeInternal _SetUpstreamSecretRequest_default_instance_;
+class SetUpstreamSecretResponse;
+struct SetUpstreamSecretResponseDefaultTypeInternal;
+extern SetUpstreamSecretResponseDefaultTypeInternal _SetUpstreamSecretResponse_default_instance_;
 class UpdateProjectRequest;
 struct UpdateProjectRequestDefaultTypeInternal;
 extern UpdateProjectRequestDefaultTypeInternal _UpdateProjectRequest_default_instance_;
 class UpdateProjectResponse;
 struct UpdateProjectResponseDefaultTypeInternal;
 extern UpdateProjectResponseDefaultTypeInternal _UpdateProjectResponse_default_instance_;
+class UpstreamSecret;
+struct UpstreamSecretDefaultTypeInternal;
+extern UpstreamSecretDefaultTypeInternal _UpstreamSecret_default_instance_;
 class UsageBucket;
 struct UsageBucketDefaultTypeInternal;
 extern UsageBucketDefaultTypeInternal _UsageBucket_default_instance_;
@@ -169,6 +196,8 @@ template<> ::helixflow::v1::CreateProjectRequest* Arena::CreateMaybeMessage<::he
 template<> ::helixflow::v1::CreateProjectResponse* Arena::CreateMaybeMessage<::helixflow::v1::CreateProjectResponse>(Arena*);
 template<> ::helixflow::v1::DeleteProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::DeleteProjectRequest>(Arena*);
 template<> ::helixflow::v1::DeleteProjectResponse* Arena::CreateMaybeMessage<::helixflow::v1::DeleteProjectResponse>(Arena*);
+template<> ::helixflow::v1::DeleteUpstreamSecretRequest* Arena::CreateMaybeMessage<::helixflow::v1::DeleteUpstreamSecretRequest>(Arena*);
+template<> ::helixflow::v1::DeleteUpstreamSecretResponse* Arena::CreateMaybeMessage<::helixflow::v1::DeleteUpstreamSecretResponse>(Arena*);
 template<> ::helixflow::v1::GetKeyRequest* Arena::CreateMaybeMessage<::helixflow::v1::GetKeyRequest>(Arena*);
 template<> ::helixflow::v1::GetKeyResponse* Arena::CreateMaybeMessage<::helixflow::v1::GetKeyResponse>(Arena*);
 template<> ::helixflow::v1::GetProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::GetProjectRequest>(Arena*);
@@ -181,14 +210,21 @@ template<> ::helixflow::v1::ListKeysRequest* Arena::CreateMaybeMessage<::helixfl
 template<> ::helixflow::v1::ListKeysResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListKeysResponse>(Arena*);
 template<> ::helixflow::v1::ListProjectsRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListProjectsRequest>(Arena*);
 template<> ::helixflow::v1::ListProjectsResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListProjectsResponse>(Arena*);
+template<> ::helixflow::v1::ListUpstreamSecretsRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListUpstreamSecretsRequest>(Arena*);
+template<> ::helixflow::v1::ListUpstreamSecretsResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListUpstreamSecretsResponse>(Arena*);
 template<> ::helixflow::v1::Project* Arena::CreateMaybeMessage<::helixflow::v1::Project>(Arena*);
 template<> ::helixflow::v1::ProjectLimits* Arena::CreateMaybeMessage<::helixflow::v1::ProjectLimits>(Arena*);
 template<> ::helixflow::v1::ProjectUsage* Arena::CreateMaybeMessage<::helixflow::v1::ProjectUsage>(Arena*);
 template<> ::helixflow::v1::RequestRecord* Arena::CreateMaybeMessage<::helixflow::v1::RequestRecord>(Arena*);
 template<> ::helixflow::v1::RevokeKeyRequest* Arena::CreateMaybeMessage<::helixflow::v1::RevokeKeyRequest>(Arena*);
 template<> ::helixflow::v1::RevokeKeyResponse* Arena::CreateMaybeMessage<::helixflow::v1::RevokeKeyResponse>(Arena*);
+template<> ::helixflow::v1::RotateUpstreamSecretsRequest* Arena::CreateMaybeMessage<::helixflow::v1::RotateUpstreamSecretsRequest>(Arena*);
+template<> ::helixflow::v1::RotateUpstreamSecretsResponse* Arena::CreateMaybeMessage<::helixflow::v1::RotateUpstreamSecretsResponse>(Arena*);
+template<> ::helixflow::v1::SetUpstreamSecretRequest* Arena::CreateMaybeMessage<::helixflow::v1::SetUpstreamSecretRequest>(Arena*);
+template<> ::helixflow::v1::SetUpstreamSecretResponse* Arena::CreateMaybeMessage<::helixflow::v1::SetUpstreamSecretResponse>(Arena*);
 template<> ::helixflow::v1::UpdateProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::UpdateProjectRequest>(Arena*);
 template<> ::helixflow::v1::UpdateProjectResponse* Arena::CreateMaybeMessage<::helixflow::v1::UpdateProjectResponse>(Arena*);
+template<> ::helixflow::v1::UpstreamSecret* Arena::CreateMaybeMessage<::helixflow::v1::UpstreamSecret>(Arena*);
 template<> ::helixflow::v1::UsageBucket* Arena::CreateMaybeMessage<::helixflow::v1::UsageBucket>(Arena*);
 template<> ::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse* Arena::CreateMaybeMessage<::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse>(Arena*);
 template<> ::helixflow::v1::WatchRequestsRequest* Arena::CreateMaybeMessage<::helixflow::v1::WatchRequestsRequest>(Arena*);
@@ -6662,6 +6698,1410 @@ class DeleteProjectResponse final :
   union { Impl_ _impl_; };
   friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
 };
+// -------------------------------------------------------------------
+
+class UpstreamSecret final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UpstreamSecret) */ {
+ public:
+  inline UpstreamSecret() : UpstreamSecret(nullptr) {}
+  ~UpstreamSecret() override;
+  explicit PROTOBUF_CONSTEXPR UpstreamSecret(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UpstreamSecret(const UpstreamSecret& from);
+  UpstreamSecret(UpstreamSecret&& from) noexcept
+    : UpstreamSecret() {
+    *this = ::std::move(from);
+  }
+
+  inline UpstreamSecret& operator=(const UpstreamSecret& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UpstreamSecret& operator=(UpstreamSecret&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UpstreamSecret& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UpstreamSecret* internal_default_instance() {
+    return reinterpret_cast<const UpstreamSecret*>(
+               &_UpstreamSecret_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    35;
+
+  friend void swap(UpstreamSecret& a, UpstreamSecret& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UpstreamSecret* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UpstreamSecret* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UpstreamSecret* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UpstreamSecret>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UpstreamSecret& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UpstreamSecret& from) {
+    UpstreamSecret::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UpstreamSecret* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UpstreamSecret";
+  }
+  protected:
+  explicit UpstreamSecret(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kNameFieldNumber = 1,
+    kKeyIdFieldNumber = 2,
+    kCreateTimeFieldNumber = 3,
+    kUpdateTimeFieldNumber = 4,
+  };
+  // string name = 1 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // string key_id = 2 [json_name = "keyId"];
+  void clear_key_id();
+  const std::string& key_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key_id();
+  PROTOBUF_NODISCARD std::string* release_key_id();
+  void set_allocated_key_id(std::string* key_id);
+  private:
+  const std::string& _internal_key_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_id(const std::string& value);
+  std::string* _internal_mutable_key_id();
+  public:
+
+  // .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+  bool has_create_time() const;
+  private:
+  bool _internal_has_create_time() const;
+  public:
+  void clear_create_time();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& create_time() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_create_time();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_create_time();
+  void set_allocated_create_time(::PROTOBUF_NAMESPACE_ID::Timestamp* create_time);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_create_time() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_create_time();
+  public:
+  void unsafe_arena_set_allocated_create_time(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* create_time);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_create_time();
+
+  // .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+  bool has_update_time() const;
+  private:
+  bool _internal_has_update_time() const;
+  public:
+  void clear_update_time();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& update_time() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_update_time();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_update_time();
+  void set_allocated_update_time(::PROTOBUF_NAMESPACE_ID::Timestamp* update_time);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_update_time() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_update_time();
+  public:
+  void unsafe_arena_set_allocated_update_time(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* update_time);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_update_time();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UpstreamSecret)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* create_time_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* update_time_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class SetUpstreamSecretRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.SetUpstreamSecretRequest) */ {
+ public:
+  inline SetUpstreamSecretRequest() : SetUpstreamSecretRequest(nullptr) {}
+  ~SetUpstreamSecretRequest() override;
+  explicit PROTOBUF_CONSTEXPR SetUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  SetUpstreamSecretRequest(const SetUpstreamSecretRequest& from);
+  SetUpstreamSecretRequest(SetUpstreamSecretRequest&& from) noexcept
+    : SetUpstreamSecretRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline SetUpstreamSecretRequest& operator=(const SetUpstreamSecretRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline SetUpstreamSecretRequest& operator=(SetUpstreamSecretRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const SetUpstreamSecretRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const SetUpstreamSecretRequest* internal_default_instance() {
+    return reinterpret_cast<const SetUpstreamSecretRequest*>(
+               &_SetUpstreamSecretRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    36;
+
+  friend void swap(SetUpstreamSecretRequest& a, SetUpstreamSecretRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(SetUpstreamSecretRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(SetUpstreamSecretRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  SetUpstreamSecretRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<SetUpstreamSecretRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const SetUpstreamSecretRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const SetUpstreamSecretRequest& from) {
+    SetUpstreamSecretRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(SetUpstreamSecretRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.SetUpstreamSecretRequest";
+  }
+  protected:
+  explicit SetUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kNameFieldNumber = 1,
+    kValueFieldNumber = 2,
+  };
+  // string name = 1 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // string value = 2 [json_name = "value"];
+  void clear_value();
+  const std::string& value() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_value(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_value();
+  PROTOBUF_NODISCARD std::string* release_value();
+  void set_allocated_value(std::string* value);
+  private:
+  const std::string& _internal_value() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_value(const std::string& value);
+  std::string* _internal_mutable_value();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.SetUpstreamSecretRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr value_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class SetUpstreamSecretResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.SetUpstreamSecretResponse) */ {
+ public:
+  inline SetUpstreamSecretResponse() : SetUpstreamSecretResponse(nullptr) {}
+  ~SetUpstreamSecretResponse() override;
+  explicit PROTOBUF_CONSTEXPR SetUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  SetUpstreamSecretResponse(const SetUpstreamSecretResponse& from);
+  SetUpstreamSecretResponse(SetUpstreamSecretResponse&& from) noexcept
+    : SetUpstreamSecretResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline SetUpstreamSecretResponse& operator=(const SetUpstreamSecretResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline SetUpstreamSecretResponse& operator=(SetUpstreamSecretResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const SetUpstreamSecretResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const SetUpstreamSecretResponse* internal_default_instance() {
+    return reinterpret_cast<const SetUpstreamSecretResponse*>(
+               &_SetUpstreamSecretResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    37;
+
+  friend void swap(SetUpstreamSecretResponse& a, SetUpstreamSecretResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(SetUpstreamSecretResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(SetUpstreamSecretResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  SetUpstreamSecretResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<SetUpstreamSecretResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const SetUpstreamSecretResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const SetUpstreamSecretResponse& from) {
+    SetUpstreamSecretResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(SetUpstreamSecretResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.SetUpstreamSecretResponse";
+  }
+  protected:
+  explicit SetUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kSecretFieldNumber = 1,
+  };
+  // .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+  bool has_secret() const;
+  private:
+  bool _internal_has_secret() const;
+  public:
+  void clear_secret();
+  const ::helixflow::v1::UpstreamSecret& secret() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::UpstreamSecret* release_secret();
+  ::helixflow::v1::UpstreamSecret* mutable_secret();
+  void set_allocated_secret(::helixflow::v1::UpstreamSecret* secret);
+  private:
+  const ::helixflow::v1::UpstreamSecret& _internal_secret() const;
+  ::helixflow::v1::UpstreamSecret* _internal_mutable_secret();
+  public:
+  void unsafe_arena_set_allocated_secret(
+      ::helixflow::v1::UpstreamSecret* secret);
+  ::helixflow::v1::UpstreamSecret* unsafe_arena_release_secret();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.SetUpstreamSecretResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::UpstreamSecret* secret_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ListUpstreamSecretsRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase /* @@protoc_insertion_point(class_definition:helixflow.v1.ListUpstreamSecretsRequest) */ {
+ public:
+  inline ListUpstreamSecretsRequest() : ListUpstreamSecretsRequest(nullptr) {}
+  explicit PROTOBUF_CONSTEXPR ListUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListUpstreamSecretsRequest(const ListUpstreamSecretsRequest& from);
+  ListUpstreamSecretsRequest(ListUpstreamSecretsRequest&& from) noexcept
+    : ListUpstreamSecretsRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline ListUpstreamSecretsRequest& operator=(const ListUpstreamSecretsRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListUpstreamSecretsRequest& operator=(ListUpstreamSecretsRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListUpstreamSecretsRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListUpstreamSecretsRequest* internal_default_instance() {
+    return reinterpret_cast<const ListUpstreamSecretsRequest*>(
+               &_ListUpstreamSecretsRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    38;
+
+  friend void swap(ListUpstreamSecretsRequest& a, ListUpstreamSecretsRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListUpstreamSecretsRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListUpstreamSecretsRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListUpstreamSecretsRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListUpstreamSecretsRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyFrom;
+  inline void CopyFrom(const ListUpstreamSecretsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl(*this, from);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeFrom;
+  void MergeFrom(const ListUpstreamSecretsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl(*this, from);
+  }
+  public:
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ListUpstreamSecretsRequest";
+  }
+  protected:
+  explicit ListUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ListUpstreamSecretsRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+  };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ListUpstreamSecretsResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ListUpstreamSecretsResponse) */ {
+ public:
+  inline ListUpstreamSecretsResponse() : ListUpstreamSecretsResponse(nullptr) {}
+  ~ListUpstreamSecretsResponse() override;
+  explicit PROTOBUF_CONSTEXPR ListUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListUpstreamSecretsResponse(const ListUpstreamSecretsResponse& from);
+  ListUpstreamSecretsResponse(ListUpstreamSecretsResponse&& from) noexcept
+    : ListUpstreamSecretsResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline ListUpstreamSecretsResponse& operator=(const ListUpstreamSecretsResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListUpstreamSecretsResponse& operator=(ListUpstreamSecretsResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListUpstreamSecretsResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListUpstreamSecretsResponse* internal_default_instance() {
+    return reinterpret_cast<const ListUpstreamSecretsResponse*>(
+               &_ListUpstreamSecretsResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    39;
+
+  friend void swap(ListUpstreamSecretsResponse& a, ListUpstreamSecretsResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListUpstreamSecretsResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListUpstreamSecretsResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListUpstreamSecretsResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListUpstreamSecretsResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ListUpstreamSecretsResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ListUpstreamSecretsResponse& from) {
+    ListUpstreamSecretsResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ListUpstreamSecretsResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ListUpstreamSecretsResponse";
+  }
+  protected:
+  explicit ListUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kSecretsFieldNumber = 1,
+  };
+  // repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+  int secrets_size() const;
+  private:
+  int _internal_secrets_size() const;
+  public:
+  void clear_secrets();
+  ::helixflow::v1::UpstreamSecret* mutable_secrets(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret >*
+      mutable_secrets();
+  private:
+  const ::helixflow::v1::UpstreamSecret& _internal_secrets(int index) const;
+  ::helixflow::v1::UpstreamSecret* _internal_add_secrets();
+  public:
+  const ::helixflow::v1::UpstreamSecret& secrets(int index) const;
+  ::helixflow::v1::UpstreamSecret* add_secrets();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret >&
+      secrets() const;
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ListUpstreamSecretsResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret > secrets_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class DeleteUpstreamSecretRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.DeleteUpstreamSecretRequest) */ {
+ public:
+  inline DeleteUpstreamSecretRequest() : DeleteUpstreamSecretRequest(nullptr) {}
+  ~DeleteUpstreamSecretRequest() override;
+  explicit PROTOBUF_CONSTEXPR DeleteUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  DeleteUpstreamSecretRequest(const DeleteUpstreamSecretRequest& from);
+  DeleteUpstreamSecretRequest(DeleteUpstreamSecretRequest&& from) noexcept
+    : DeleteUpstreamSecretRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline DeleteUpstreamSecretRequest& operator=(const DeleteUpstreamSecretRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline DeleteUpstreamSecretRequest& operator=(DeleteUpstreamSecretRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const DeleteUpstreamSecretRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const DeleteUpstreamSecretRequest* internal_default_instance() {
+    return reinterpret_cast<const DeleteUpstreamSecretRequest*>(
+               &_DeleteUpstreamSecretRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    40;
+
+  friend void swap(DeleteUpstreamSecretRequest& a, DeleteUpstreamSecretRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(DeleteUpstreamSecretRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(DeleteUpstreamSecretRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  DeleteUpstreamSecretRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<DeleteUpstreamSecretRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const DeleteUpstreamSecretRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const DeleteUpstreamSecretRequest& from) {
+    DeleteUpstreamSecretRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(DeleteUpstreamSecretRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.DeleteUpstreamSecretRequest";
+  }
+  protected:
+  explicit DeleteUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kNameFieldNumber = 1,
+  };
+  // string name = 1 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.DeleteUpstreamSecretRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class DeleteUpstreamSecretResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.DeleteUpstreamSecretResponse) */ {
+ public:
+  inline DeleteUpstreamSecretResponse() : DeleteUpstreamSecretResponse(nullptr) {}
+  ~DeleteUpstreamSecretResponse() override;
+  explicit PROTOBUF_CONSTEXPR DeleteUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  DeleteUpstreamSecretResponse(const DeleteUpstreamSecretResponse& from);
+  DeleteUpstreamSecretResponse(DeleteUpstreamSecretResponse&& from) noexcept
+    : DeleteUpstreamSecretResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline DeleteUpstreamSecretResponse& operator=(const DeleteUpstreamSecretResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline DeleteUpstreamSecretResponse& operator=(DeleteUpstreamSecretResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const DeleteUpstreamSecretResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const DeleteUpstreamSecretResponse* internal_default_instance() {
+    return reinterpret_cast<const DeleteUpstreamSecretResponse*>(
+               &_DeleteUpstreamSecretResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    41;
+
+  friend void swap(DeleteUpstreamSecretResponse& a, DeleteUpstreamSecretResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(DeleteUpstreamSecretResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(DeleteUpstreamSecretResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  DeleteUpstreamSecretResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<DeleteUpstreamSecretResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const DeleteUpstreamSecretResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const DeleteUpstreamSecretResponse& from) {
+    DeleteUpstreamSecretResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(DeleteUpstreamSecretResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.DeleteUpstreamSecretResponse";
+  }
+  protected:
+  explicit DeleteUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kDeletedFieldNumber = 1,
+  };
+  // bool deleted = 1 [json_name = "deleted"];
+  void clear_deleted();
+  bool deleted() const;
+  void set_deleted(bool value);
+  private:
+  bool _internal_deleted() const;
+  void _internal_set_deleted(bool value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.DeleteUpstreamSecretResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    bool deleted_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class RotateUpstreamSecretsRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase /* @@protoc_insertion_point(class_definition:helixflow.v1.RotateUpstreamSecretsRequest) */ {
+ public:
+  inline RotateUpstreamSecretsRequest() : RotateUpstreamSecretsRequest(nullptr) {}
+  explicit PROTOBUF_CONSTEXPR RotateUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  RotateUpstreamSecretsRequest(const RotateUpstreamSecretsRequest& from);
+  RotateUpstreamSecretsRequest(RotateUpstreamSecretsRequest&& from) noexcept
+    : RotateUpstreamSecretsRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline RotateUpstreamSecretsRequest& operator=(const RotateUpstreamSecretsRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline RotateUpstreamSecretsRequest& operator=(RotateUpstreamSecretsRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const RotateUpstreamSecretsRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const RotateUpstreamSecretsRequest* internal_default_instance() {
+    return reinterpret_cast<const RotateUpstreamSecretsRequest*>(
+               &_RotateUpstreamSecretsRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    42;
+
+  friend void swap(RotateUpstreamSecretsRequest& a, RotateUpstreamSecretsRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(RotateUpstreamSecretsRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(RotateUpstreamSecretsRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  RotateUpstreamSecretsRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<RotateUpstreamSecretsRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyFrom;
+  inline void CopyFrom(const RotateUpstreamSecretsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl(*this, from);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeFrom;
+  void MergeFrom(const RotateUpstreamSecretsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl(*this, from);
+  }
+  public:
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.RotateUpstreamSecretsRequest";
+  }
+  protected:
+  explicit RotateUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.RotateUpstreamSecretsRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+  };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class RotateUpstreamSecretsResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.RotateUpstreamSecretsResponse) */ {
+ public:
+  inline RotateUpstreamSecretsResponse() : RotateUpstreamSecretsResponse(nullptr) {}
+  ~RotateUpstreamSecretsResponse() override;
+  explicit PROTOBUF_CONSTEXPR RotateUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  RotateUpstreamSecretsResponse(const RotateUpstreamSecretsResponse& from);
+  RotateUpstreamSecretsResponse(RotateUpstreamSecretsResponse&& from) noexcept
+    : RotateUpstreamSecretsResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline RotateUpstreamSecretsResponse& operator=(const RotateUpstreamSecretsResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline RotateUpstreamSecretsResponse& operator=(RotateUpstreamSecretsResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const RotateUpstreamSecretsResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const RotateUpstreamSecretsResponse* internal_default_instance() {
+    return reinterpret_cast<const RotateUpstreamSecretsResponse*>(
+               &_RotateUpstreamSecretsResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    43;
+
+  friend void swap(RotateUpstreamSecretsResponse& a, RotateUpstreamSecretsResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(RotateUpstreamSecretsResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(RotateUpstreamSecretsResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  RotateUpstreamSecretsResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<RotateUpstreamSecretsResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const RotateUpstreamSecretsResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const RotateUpstreamSecretsResponse& from) {
+    RotateUpstreamSecretsResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(RotateUpstreamSecretsResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.RotateUpstreamSecretsResponse";
+  }
+  protected:
+  explicit RotateUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kKeyIdFieldNumber = 1,
+    kRotatedFieldNumber = 2,
+    kCurrentFieldNumber = 3,
+  };
+  // string key_id = 1 [json_name = "keyId"];
+  void clear_key_id();
+  const std::string& key_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key_id();
+  PROTOBUF_NODISCARD std::string* release_key_id();
+  void set_allocated_key_id(std::string* key_id);
+  private:
+  const std::string& _internal_key_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_id(const std::string& value);
+  std::string* _internal_mutable_key_id();
+  public:
+
+  // int32 rotated = 2 [json_name = "rotated"];
+  void clear_rotated();
+  int32_t rotated() const;
+  void set_rotated(int32_t value);
+  private:
+  int32_t _internal_rotated() const;
+  void _internal_set_rotated(int32_t value);
+  public:
+
+  // int32 current = 3 [json_name = "current"];
+  void clear_current();
+  int32_t current() const;
+  void set_current(int32_t value);
+  private:
+  int32_t _internal_current() const;
+  void _internal_set_current(int32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.RotateUpstreamSecretsResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
+    int32_t rotated_;
+    int32_t current_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
 // ===================================================================
 
 
@@ -12245,9 +13685,723 @@ inline void DeleteProjectResponse::set_deleted(bool value) {
   // @@protoc_insertion_point(field_set:helixflow.v1.DeleteProjectResponse.deleted)
 }
 
+// -------------------------------------------------------------------
+
+// UpstreamSecret
+
+// string name = 1 [json_name = "name"];
+inline void UpstreamSecret::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& UpstreamSecret::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpstreamSecret.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UpstreamSecret::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UpstreamSecret.name)
+}
+inline std::string* UpstreamSecret::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpstreamSecret.name)
+  return _s;
+}
+inline const std::string& UpstreamSecret::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void UpstreamSecret::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UpstreamSecret::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UpstreamSecret::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpstreamSecret.name)
+  return _impl_.name_.Release();
+}
+inline void UpstreamSecret::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpstreamSecret.name)
+}
+
+// string key_id = 2 [json_name = "keyId"];
+inline void UpstreamSecret::clear_key_id() {
+  _impl_.key_id_.ClearToEmpty();
+}
+inline const std::string& UpstreamSecret::key_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpstreamSecret.key_id)
+  return _internal_key_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UpstreamSecret::set_key_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UpstreamSecret.key_id)
+}
+inline std::string* UpstreamSecret::mutable_key_id() {
+  std::string* _s = _internal_mutable_key_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpstreamSecret.key_id)
+  return _s;
+}
+inline const std::string& UpstreamSecret::_internal_key_id() const {
+  return _impl_.key_id_.Get();
+}
+inline void UpstreamSecret::_internal_set_key_id(const std::string& value) {
+  
+  _impl_.key_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UpstreamSecret::_internal_mutable_key_id() {
+  
+  return _impl_.key_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UpstreamSecret::release_key_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpstreamSecret.key_id)
+  return _impl_.key_id_.Release();
+}
+inline void UpstreamSecret::set_allocated_key_id(std::string* key_id) {
+  if (key_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_id_.SetAllocated(key_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_id_.IsDefault()) {
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpstreamSecret.key_id)
+}
+
+// .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+inline bool UpstreamSecret::_internal_has_create_time() const {
+  return this != internal_default_instance() && _impl_.create_time_ != nullptr;
+}
+inline bool UpstreamSecret::has_create_time() const {
+  return _internal_has_create_time();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UpstreamSecret::_internal_create_time() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.create_time_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UpstreamSecret::create_time() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpstreamSecret.create_time)
+  return _internal_create_time();
+}
+inline void UpstreamSecret::unsafe_arena_set_allocated_create_time(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* create_time) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.create_time_);
+  }
+  _impl_.create_time_ = create_time;
+  if (create_time) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.UpstreamSecret.create_time)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::release_create_time() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.create_time_;
+  _impl_.create_time_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::unsafe_arena_release_create_time() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpstreamSecret.create_time)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.create_time_;
+  _impl_.create_time_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::_internal_mutable_create_time() {
+  
+  if (_impl_.create_time_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.create_time_ = p;
+  }
+  return _impl_.create_time_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::mutable_create_time() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_create_time();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpstreamSecret.create_time)
+  return _msg;
+}
+inline void UpstreamSecret::set_allocated_create_time(::PROTOBUF_NAMESPACE_ID::Timestamp* create_time) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.create_time_);
+  }
+  if (create_time) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(create_time));
+    if (message_arena != submessage_arena) {
+      create_time = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, create_time, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.create_time_ = create_time;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpstreamSecret.create_time)
+}
+
+// .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+inline bool UpstreamSecret::_internal_has_update_time() const {
+  return this != internal_default_instance() && _impl_.update_time_ != nullptr;
+}
+inline bool UpstreamSecret::has_update_time() const {
+  return _internal_has_update_time();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UpstreamSecret::_internal_update_time() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.update_time_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UpstreamSecret::update_time() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpstreamSecret.update_time)
+  return _internal_update_time();
+}
+inline void UpstreamSecret::unsafe_arena_set_allocated_update_time(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* update_time) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.update_time_);
+  }
+  _impl_.update_time_ = update_time;
+  if (update_time) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.UpstreamSecret.update_time)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::release_update_time() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.update_time_;
+  _impl_.update_time_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::unsafe_arena_release_update_time() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpstreamSecret.update_time)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.update_time_;
+  _impl_.update_time_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::_internal_mutable_update_time() {
+  
+  if (_impl_.update_time_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.update_time_ = p;
+  }
+  return _impl_.update_time_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::mutable_update_time() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_update_time();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpstreamSecret.update_time)
+  return _msg;
+}
+inline void UpstreamSecret::set_allocated_update_time(::PROTOBUF_NAMESPACE_ID::Timestamp* update_time) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.update_time_);
+  }
+  if (update_time) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(update_time));
+    if (message_arena != submessage_arena) {
+      update_time = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, update_time, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.update_time_ = update_time;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpstreamSecret.update_time)
+}
+
+// -------------------------------------------------------------------
+
+// SetUpstreamSecretRequest
+
+// string name = 1 [json_name = "name"];
+inline void SetUpstreamSecretRequest::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& SetUpstreamSecretRequest::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.SetUpstreamSecretRequest.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void SetUpstreamSecretRequest::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.SetUpstreamSecretRequest.name)
+}
+inline std::string* SetUpstreamSecretRequest::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.SetUpstreamSecretRequest.name)
+  return _s;
+}
+inline const std::string& SetUpstreamSecretRequest::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void SetUpstreamSecretRequest::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* SetUpstreamSecretRequest::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* SetUpstreamSecretRequest::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.SetUpstreamSecretRequest.name)
+  return _impl_.name_.Release();
+}
+inline void SetUpstreamSecretRequest::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.SetUpstreamSecretRequest.name)
+}
+
+// string value = 2 [json_name = "value"];
+inline void SetUpstreamSecretRequest::clear_value() {
+  _impl_.value_.ClearToEmpty();
+}
+inline const std::string& SetUpstreamSecretRequest::value() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.SetUpstreamSecretRequest.value)
+  return _internal_value();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void SetUpstreamSecretRequest::set_value(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.value_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.SetUpstreamSecretRequest.value)
+}
+inline std::string* SetUpstreamSecretRequest::mutable_value() {
+  std::string* _s = _internal_mutable_value();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.SetUpstreamSecretRequest.value)
+  return _s;
+}
+inline const std::string& SetUpstreamSecretRequest::_internal_value() const {
+  return _impl_.value_.Get();
+}
+inline void SetUpstreamSecretRequest::_internal_set_value(const std::string& value) {
+  
+  _impl_.value_.Set(value, GetArenaForAllocation());
+}
+inline std::string* SetUpstreamSecretRequest::_internal_mutable_value() {
+  
+  return _impl_.value_.Mutable(GetArenaForAllocation());
+}
+inline std::string* SetUpstreamSecretRequest::release_value() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.SetUpstreamSecretRequest.value)
+  return _impl_.value_.Release();
+}
+inline void SetUpstreamSecretRequest::set_allocated_value(std::string* value) {
+  if (value != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.value_.SetAllocated(value, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.value_.IsDefault()) {
+    _impl_.value_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.SetUpstreamSecretRequest.value)
+}
+
+// -------------------------------------------------------------------
+
+// SetUpstreamSecretResponse
+
+// .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+inline bool SetUpstreamSecretResponse::_internal_has_secret() const {
+  return this != internal_default_instance() && _impl_.secret_ != nullptr;
+}
+inline bool SetUpstreamSecretResponse::has_secret() const {
+  return _internal_has_secret();
+}
+inline void SetUpstreamSecretResponse::clear_secret() {
+  if (GetArenaForAllocation() == nullptr && _impl_.secret_ != nullptr) {
+    delete _impl_.secret_;
+  }
+  _impl_.secret_ = nullptr;
+}
+inline const ::helixflow::v1::UpstreamSecret& SetUpstreamSecretResponse::_internal_secret() const {
+  const ::helixflow::v1::UpstreamSecret* p = _impl_.secret_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::UpstreamSecret&>(
+      ::helixflow::v1::_UpstreamSecret_default_instance_);
+}
+inline const ::helixflow::v1::UpstreamSecret& SetUpstreamSecretResponse::secret() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.SetUpstreamSecretResponse.secret)
+  return _internal_secret();
+}
+inline void SetUpstreamSecretResponse::unsafe_arena_set_allocated_secret(
+    ::helixflow::v1::UpstreamSecret* secret) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.secret_);
+  }
+  _impl_.secret_ = secret;
+  if (secret) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.SetUpstreamSecretResponse.secret)
+}
+inline ::helixflow::v1::UpstreamSecret* SetUpstreamSecretResponse::release_secret() {
+  
+  ::helixflow::v1::UpstreamSecret* temp = _impl_.secret_;
+  _impl_.secret_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::UpstreamSecret* SetUpstreamSecretResponse::unsafe_arena_release_secret() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.SetUpstreamSecretResponse.secret)
+  
+  ::helixflow::v1::UpstreamSecret* temp = _impl_.secret_;
+  _impl_.secret_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::UpstreamSecret* SetUpstreamSecretResponse::_internal_mutable_secret() {
+  
+  if (_impl_.secret_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::UpstreamSecret>(GetArenaForAllocation());
+    _impl_.secret_ = p;
+  }
+  return _impl_.secret_;
+}
+inline ::helixflow::v1::UpstreamSecret* SetUpstreamSecretResponse::mutable_secret() {
+  ::helixflow::v1::UpstreamSecret* _msg = _internal_mutable_secret();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.SetUpstreamSecretResponse.secret)
+  return _msg;
+}
+inline void SetUpstreamSecretResponse::set_allocated_secret(::helixflow::v1::UpstreamSecret* secret) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.secret_;
+  }
+  if (secret) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(secret);
+    if (message_arena != submessage_arena) {
+      secret = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, secret, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.secret_ = secret;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.SetUpstreamSecretResponse.secret)
+}
+
+// -------------------------------------------------------------------
+
+// ListUpstreamSecretsRequest
+
+// -------------------------------------------------------------------
+
+// ListUpstreamSecretsResponse
+
+// repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+inline int ListUpstreamSecretsResponse::_internal_secrets_size() const {
+  return _impl_.secrets_.size();
+}
+inline int ListUpstreamSecretsResponse::secrets_size() const {
+  return _internal_secrets_size();
+}
+inline void ListUpstreamSecretsResponse::clear_secrets() {
+  _impl_.secrets_.Clear();
+}
+inline ::helixflow::v1::UpstreamSecret* ListUpstreamSecretsResponse::mutable_secrets(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return _impl_.secrets_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret >*
+ListUpstreamSecretsResponse::mutable_secrets() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return &_impl_.secrets_;
+}
+inline const ::helixflow::v1::UpstreamSecret& ListUpstreamSecretsResponse::_internal_secrets(int index) const {
+  return _impl_.secrets_.Get(index);
+}
+inline const ::helixflow::v1::UpstreamSecret& ListUpstreamSecretsResponse::secrets(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return _internal_secrets(index);
+}
+inline ::helixflow::v1::UpstreamSecret* ListUpstreamSecretsResponse::_internal_add_secrets() {
+  return _impl_.secrets_.Add();
+}
+inline ::helixflow::v1::UpstreamSecret* ListUpstreamSecretsResponse::add_secrets() {
+  ::helixflow::v1::UpstreamSecret* _add = _internal_add_secrets();
+  // @@protoc_insertion_point(field_add:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret >&
+ListUpstreamSecretsResponse::secrets() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return _impl_.secrets_;
+}
+
+// -------------------------------------------------------------------
+
+// DeleteUpstreamSecretRequest
+
+// string name = 1 [json_name = "name"];
+inline void DeleteUpstreamSecretRequest::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& DeleteUpstreamSecretRequest::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.DeleteUpstreamSecretRequest.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void DeleteUpstreamSecretRequest::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.DeleteUpstreamSecretRequest.name)
+}
+inline std::string* DeleteUpstreamSecretRequest::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.DeleteUpstreamSecretRequest.name)
+  return _s;
+}
+inline const std::string& DeleteUpstreamSecretRequest::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void DeleteUpstreamSecretRequest::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* DeleteUpstreamSecretRequest::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* DeleteUpstreamSecretRequest::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.DeleteUpstreamSecretRequest.name)
+  return _impl_.name_.Release();
+}
+inline void DeleteUpstreamSecretRequest::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.DeleteUpstreamSecretRequest.name)
+}
+
+// -------------------------------------------------------------------
+
+// DeleteUpstreamSecretResponse
+
+// bool deleted = 1 [json_name = "deleted"];
+inline void DeleteUpstreamSecretResponse::clear_deleted() {
+  _impl_.deleted_ = false;
+}
+inline bool DeleteUpstreamSecretResponse::_internal_deleted() const {
+  return _impl_.deleted_;
+}
+inline bool DeleteUpstreamSecretResponse::deleted() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.DeleteUpstreamSecretResponse.deleted)
+  return _internal_deleted();
+}
+inline void DeleteUpstreamSecretResponse::_internal_set_deleted(bool value) {
+  
+  _impl_.deleted_ = value;
+}
+inline void DeleteUpstreamSecretResponse::set_deleted(bool value) {
+  _internal_set_deleted(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.DeleteUpstreamSecretResponse.deleted)
+}
+
+// -------------------------------------------------------------------
+
+// RotateUpstreamSecretsRequest
+
+// -------------------------------------------------------------------
+
+// RotateUpstreamSecretsResponse
+
+// string key_id = 1 [json_name = "keyId"];
+inline void RotateUpstreamSecretsResponse::clear_key_id() {
+  _impl_.key_id_.ClearToEmpty();
+}
+inline const std::string& RotateUpstreamSecretsResponse::key_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+  return _internal_key_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void RotateUpstreamSecretsResponse::set_key_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+}
+inline std::string* RotateUpstreamSecretsResponse::mutable_key_id() {
+  std::string* _s = _internal_mutable_key_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+  return _s;
+}
+inline const std::string& RotateUpstreamSecretsResponse::_internal_key_id() const {
+  return _impl_.key_id_.Get();
+}
+inline void RotateUpstreamSecretsResponse::_internal_set_key_id(const std::string& value) {
+  
+  _impl_.key_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* RotateUpstreamSecretsResponse::_internal_mutable_key_id() {
+  
+  return _impl_.key_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* RotateUpstreamSecretsResponse::release_key_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+  return _impl_.key_id_.Release();
+}
+inline void RotateUpstreamSecretsResponse::set_allocated_key_id(std::string* key_id) {
+  if (key_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_id_.SetAllocated(key_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_id_.IsDefault()) {
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+}
+
+// int32 rotated = 2 [json_name = "rotated"];
+inline void RotateUpstreamSecretsResponse::clear_rotated() {
+  _impl_.rotated_ = 0;
+}
+inline int32_t RotateUpstreamSecretsResponse::_internal_rotated() const {
+  return _impl_.rotated_;
+}
+inline int32_t RotateUpstreamSecretsResponse::rotated() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RotateUpstreamSecretsResponse.rotated)
+  return _internal_rotated();
+}
+inline void RotateUpstreamSecretsResponse::_internal_set_rotated(int32_t value) {
+  
+  _impl_.rotated_ = value;
+}
+inline void RotateUpstreamSecretsResponse::set_rotated(int32_t value) {
+  _internal_set_rotated(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.RotateUpstreamSecretsResponse.rotated)
+}
+
+// int32 current = 3 [json_name = "current"];
+inline void RotateUpstreamSecretsResponse::clear_current() {
+  _impl_.current_ = 0;
+}
+inline int32_t RotateUpstreamSecretsResponse::_internal_current() const {
+  return _impl_.current_;
+}
+inline int32_t RotateUpstreamSecretsResponse::current() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RotateUpstreamSecretsResponse.current)
+  return _internal_current();
+}
+inline void RotateUpstreamSecretsResponse::_internal_set_current(int32_t value) {
+  
+  _impl_.current_ = value;
+}
+inline void RotateUpstreamSecretsResponse::set_current(int32_t value) {
+  _internal_set_current(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.RotateUpstreamSecretsResponse.current)
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

@@ -43,6 +43,15 @@ type AdminClient interface {
 	UpdateProject(ctx context.Context, in *UpdateProjectRequest, opts ...grpc.CallOption) (*UpdateProjectResponse, error)
 	// DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
 	DeleteProject(ctx context.Context, in *DeleteProjectRequest, opts ...grpc.CallOption) (*DeleteProjectResponse, error)
+	// SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+	// encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+	SetUpstreamSecret(ctx context.Context, in *SetUpstreamSecretRequest, opts ...grpc.CallOption) (*SetUpstreamSecretResponse, error)
+	// ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+	ListUpstreamSecrets(ctx context.Context, in *ListUpstreamSecretsRequest, opts ...grpc.CallOption) (*ListUpstreamSecretsResponse, error)
+	// DeleteUpstreamSecret removes a stored secret. Idempotent.
+	DeleteUpstreamSecret(ctx context.Context, in *DeleteUpstreamSecretRequest, opts ...grpc.CallOption) (*DeleteUpstreamSecretResponse, error)
+	// RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+	RotateUpstreamSecrets(ctx context.Context, in *RotateUpstreamSecretsRequest, opts ...grpc.CallOption) (*RotateUpstreamSecretsResponse, error)
 }
 
 type adminClient struct {
@@ -207,6 +216,42 @@ func (c *adminClient) DeleteProject(ctx context.Context, in *DeleteProjectReques
 	return out, nil
 }
 
+func (c *adminClient) SetUpstreamSecret(ctx context.Context, in *SetUpstreamSecretRequest, opts ...grpc.CallOption) (*SetUpstreamSecretResponse, error) {
+	out := new(SetUpstreamSecretResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/SetUpstreamSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListUpstreamSecrets(ctx context.Context, in *ListUpstreamSecretsRequest, opts ...grpc.CallOption) (*ListUpstreamSecretsResponse, error) {
+	out := new(ListUpstreamSecretsResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/ListUpstreamSecrets", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) DeleteUpstreamSecret(ctx context.Context, in *DeleteUpstreamSecretRequest, opts ...grpc.CallOption) (*DeleteUpstreamSecretResponse, error) {
+	out := new(DeleteUpstreamSecretResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/DeleteUpstreamSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RotateUpstreamSecrets(ctx context.Context, in *RotateUpstreamSecretsRequest, opts ...grpc.CallOption) (*RotateUpstreamSecretsResponse, error) {
+	out := new(RotateUpstreamSecretsResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/RotateUpstreamSecrets", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility
@@ -237,6 +282,15 @@ type AdminServer interface {
 	UpdateProject(context.Context, *UpdateProjectRequest) (*UpdateProjectResponse, error)
 	// DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
 	DeleteProject(context.Context, *DeleteProjectRequest) (*DeleteProjectResponse, error)
+	// SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+	// encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+	SetUpstreamSecret(context.Context, *SetUpstreamSecretRequest) (*SetUpstreamSecretResponse, error)
+	// ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+	ListUpstreamSecrets(context.Context, *ListUpstreamSecretsRequest) (*ListUpstreamSecretsResponse, error)
+	// DeleteUpstreamSecret removes a stored secret. Idempotent.
+	DeleteUpstreamSecret(context.Context, *DeleteUpstreamSecretRequest) (*DeleteUpstreamSecretResponse, error)
+	// RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+	RotateUpstreamSecrets(context.Context, *RotateUpstreamSecretsRequest) (*RotateUpstreamSecretsResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -279,6 +333,18 @@ func (UnimplementedAdminServer) UpdateProject(context.Context, *UpdateProjectReq
 }
 func (UnimplementedAdminServer) DeleteProject(context.Context, *DeleteProjectRequest) (*DeleteProjectResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteProject not implemented")
+}
+func (UnimplementedAdminServer) SetUpstreamSecret(context.Context, *SetUpstreamSecretRequest) (*SetUpstreamSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetUpstreamSecret not implemented")
+}
+func (UnimplementedAdminServer) ListUpstreamSecrets(context.Context, *ListUpstreamSecretsRequest) (*ListUpstreamSecretsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListUpstreamSecrets not implemented")
+}
+func (UnimplementedAdminServer) DeleteUpstreamSecret(context.Context, *DeleteUpstreamSecretRequest) (*DeleteUpstreamSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteUpstreamSecret not implemented")
+}
+func (UnimplementedAdminServer) RotateUpstreamSecrets(context.Context, *RotateUpstreamSecretsRequest) (*RotateUpstreamSecretsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateUpstreamSecrets not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 
@@ -515,6 +581,78 @@ func _Admin_DeleteProject_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_SetUpstreamSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetUpstreamSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).SetUpstreamSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/SetUpstreamSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).SetUpstreamSecret(ctx, req.(*SetUpstreamSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListUpstreamSecrets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListUpstreamSecretsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListUpstreamSecrets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/ListUpstreamSecrets",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListUpstreamSecrets(ctx, req.(*ListUpstreamSecretsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_DeleteUpstreamSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteUpstreamSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).DeleteUpstreamSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/DeleteUpstreamSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).DeleteUpstreamSecret(ctx, req.(*DeleteUpstreamSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_RotateUpstreamSecrets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateUpstreamSecretsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RotateUpstreamSecrets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/RotateUpstreamSecrets",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RotateUpstreamSecrets(ctx, req.(*RotateUpstreamSecretsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _Admin_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "helixflow.v1.Admin",
 	HandlerType: (*AdminServer)(nil),
@@ -558,6 +696,22 @@ var _Admin_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DeleteProject",
 			Handler:    _Admin_DeleteProject_Handler,
+		},
+		{
+			MethodName: "SetUpstreamSecret",
+			Handler:    _Admin_SetUpstreamSecret_Handler,
+		},
+		{
+			MethodName: "ListUpstreamSecrets",
+			Handler:    _Admin_ListUpstreamSecrets_Handler,
+		},
+		{
+			MethodName: "DeleteUpstreamSecret",
+			Handler:    _Admin_DeleteUpstreamSecret_Handler,
+		},
+		{
+			MethodName: "RotateUpstreamSecrets",
+			Handler:    _Admin_RotateUpstreamSecrets_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -96,6 +96,26 @@ class AdminStub:
                 request_serializer=helixflow_dot_v1_dot_admin__pb2.DeleteProjectRequest.SerializeToString,
                 response_deserializer=helixflow_dot_v1_dot_admin__pb2.DeleteProjectResponse.FromString,
                 _registered_method=True)
+        self.SetUpstreamSecret = channel.unary_unary(
+                '/helixflow.v1.Admin/SetUpstreamSecret',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretResponse.FromString,
+                _registered_method=True)
+        self.ListUpstreamSecrets = channel.unary_unary(
+                '/helixflow.v1.Admin/ListUpstreamSecrets',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsResponse.FromString,
+                _registered_method=True)
+        self.DeleteUpstreamSecret = channel.unary_unary(
+                '/helixflow.v1.Admin/DeleteUpstreamSecret',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretResponse.FromString,
+                _registered_method=True)
+        self.RotateUpstreamSecrets = channel.unary_unary(
+                '/helixflow.v1.Admin/RotateUpstreamSecrets',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -189,6 +209,35 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SetUpstreamSecret(self, request, context):
+        """SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+        encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUpstreamSecrets(self, request, context):
+        """ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteUpstreamSecret(self, request, context):
+        """DeleteUpstreamSecret removes a stored secret. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateUpstreamSecrets(self, request, context):
+        """RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -251,6 +300,26 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.DeleteProject,
                     request_deserializer=helixflow_dot_v1_dot_admin__pb2.DeleteProjectRequest.FromString,
                     response_serializer=helixflow_dot_v1_dot_admin__pb2.DeleteProjectResponse.SerializeToString,
+            ),
+            'SetUpstreamSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUpstreamSecret,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretResponse.SerializeToString,
+            ),
+            'ListUpstreamSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUpstreamSecrets,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsResponse.SerializeToString,
+            ),
+            'DeleteUpstreamSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteUpstreamSecret,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretResponse.SerializeToString,
+            ),
+            'RotateUpstreamSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateUpstreamSecrets,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -579,6 +648,114 @@ class Admin:
             '/helixflow.v1.Admin/DeleteProject',
             helixflow_dot_v1_dot_admin__pb2.DeleteProjectRequest.SerializeToString,
             helixflow_dot_v1_dot_admin__pb2.DeleteProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUpstreamSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/SetUpstreamSecret',
+            helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUpstreamSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/ListUpstreamSecrets',
+            helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteUpstreamSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/DeleteUpstreamSecret',
+            helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateUpstreamSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/RotateUpstreamSecrets',
+            helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -186,6 +186,37 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     add_message "helixflow.v1.DeleteProjectResponse" do
       optional :deleted, :bool, 1, json_name: "deleted"
     end
+    add_message "helixflow.v1.UpstreamSecret" do
+      optional :name, :string, 1, json_name: "name"
+      optional :key_id, :string, 2, json_name: "keyId"
+      optional :create_time, :message, 3, "google.protobuf.Timestamp", json_name: "createTime"
+      optional :update_time, :message, 4, "google.protobuf.Timestamp", json_name: "updateTime"
+    end
+    add_message "helixflow.v1.SetUpstreamSecretRequest" do
+      optional :name, :string, 1, json_name: "name"
+      optional :value, :string, 2, json_name: "value"
+    end
+    add_message "helixflow.v1.SetUpstreamSecretResponse" do
+      optional :secret, :message, 1, "helixflow.v1.UpstreamSecret", json_name: "secret"
+    end
+    add_message "helixflow.v1.ListUpstreamSecretsRequest" do
+    end
+    add_message "helixflow.v1.ListUpstreamSecretsResponse" do
+      repeated :secrets, :message, 1, "helixflow.v1.UpstreamSecret", json_name: "secrets"
+    end
+    add_message "helixflow.v1.DeleteUpstreamSecretRequest" do
+      optional :name, :string, 1, json_name: "name"
+    end
+    add_message "helixflow.v1.DeleteUpstreamSecretResponse" do
+      optional :deleted, :bool, 1, json_name: "deleted"
+    end
+    add_message "helixflow.v1.RotateUpstreamSecretsRequest" do
+    end
+    add_message "helixflow.v1.RotateUpstreamSecretsResponse" do
+      optional :key_id, :string, 1, json_name: "keyId"
+      optional :rotated, :int32, 2, json_name: "rotated"
+      optional :current, :int32, 3, json_name: "current"
+    end
     add_enum "helixflow.v1.Permission" do
       value :PERMISSION_UNSPECIFIED, 0
       value :PERMISSION_INFERENCE, 1
@@ -230,6 +261,15 @@ module Helixflow
     UpdateProjectResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UpdateProjectResponse").msgclass
     DeleteProjectRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteProjectRequest").msgclass
     DeleteProjectResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteProjectResponse").msgclass
+    UpstreamSecret = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UpstreamSecret").msgclass
+    SetUpstreamSecretRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.SetUpstreamSecretRequest").msgclass
+    SetUpstreamSecretResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.SetUpstreamSecretResponse").msgclass
+    ListUpstreamSecretsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListUpstreamSecretsRequest").msgclass
+    ListUpstreamSecretsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListUpstreamSecretsResponse").msgclass
+    DeleteUpstreamSecretRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteUpstreamSecretRequest").msgclass
+    DeleteUpstreamSecretResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteUpstreamSecretResponse").msgclass
+    RotateUpstreamSecretsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.RotateUpstreamSecretsRequest").msgclass
+    RotateUpstreamSecretsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.RotateUpstreamSecretsResponse").msgclass
     Permission = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Permission").enummodule
   end
 end

@@ -43,6 +43,15 @@ module Helixflow
         rpc :UpdateProject, ::Helixflow::V1::UpdateProjectRequest, ::Helixflow::V1::UpdateProjectResponse
         # DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
         rpc :DeleteProject, ::Helixflow::V1::DeleteProjectRequest, ::Helixflow::V1::DeleteProjectResponse
+        # SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+        # encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+        rpc :SetUpstreamSecret, ::Helixflow::V1::SetUpstreamSecretRequest, ::Helixflow::V1::SetUpstreamSecretResponse
+        # ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+        rpc :ListUpstreamSecrets, ::Helixflow::V1::ListUpstreamSecretsRequest, ::Helixflow::V1::ListUpstreamSecretsResponse
+        # DeleteUpstreamSecret removes a stored secret. Idempotent.
+        rpc :DeleteUpstreamSecret, ::Helixflow::V1::DeleteUpstreamSecretRequest, ::Helixflow::V1::DeleteUpstreamSecretResponse
+        # RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+        rpc :RotateUpstreamSecrets, ::Helixflow::V1::RotateUpstreamSecretsRequest, ::Helixflow::V1::RotateUpstreamSecretsResponse
       end
 
       Stub = Service.rpc_stub_class

@@ -481,6 +481,70 @@ export interface DeleteProjectResponse {
   deleted: boolean;
 }
 
+/** UpstreamSecret describes a stored provider secret; its value is never sent back. */
+export interface UpstreamSecret {
+  /** The name upstream workers refer to (upstream.api_key_secret). */
+  name: string;
+  /** The id of the keyring key that encrypts it now. */
+  keyId: string;
+  /** When it was first stored. */
+  createTime:
+    | Date
+    | undefined;
+  /** When its value or encryption last changed. */
+  updateTime: Date | undefined;
+}
+
+/** SetUpstreamSecretRequest stores a secret under a name. */
+export interface SetUpstreamSecretRequest {
+  /** 1-64 letters, digits, '.', '_' or '-'. */
+  name: string;
+  /** The provider API key. Write-only. */
+  value: string;
+}
+
+/** SetUpstreamSecretResponse describes what was stored. */
+export interface SetUpstreamSecretResponse {
+  /** The stored secret, without its value. */
+  secret: UpstreamSecret | undefined;
+}
+
+/** ListUpstreamSecretsRequest has no fields. */
+export interface ListUpstreamSecretsRequest {
+}
+
+/** ListUpstreamSecretsResponse lists stored secrets. */
+export interface ListUpstreamSecretsResponse {
+  /** Every stored secret, oldest first. */
+  secrets: UpstreamSecret[];
+}
+
+/** DeleteUpstreamSecretRequest names the secret to remove. */
+export interface DeleteUpstreamSecretRequest {
+  /** The secret's name. */
+  name: string;
+}
+
+/** DeleteUpstreamSecretResponse says whether there was one. */
+export interface DeleteUpstreamSecretResponse {
+  /** False when no secret had that name. */
+  deleted: boolean;
+}
+
+/** RotateUpstreamSecretsRequest has no fields. */
+export interface RotateUpstreamSecretsRequest {
+}
+
+/** RotateUpstreamSecretsResponse counts what rotation did. */
+export interface RotateUpstreamSecretsResponse {
+  /** The key id every secret is encrypted under now. */
+  keyId: string;
+  /** Secrets re-encrypted under key_id. */
+  rotated: number;
+  /** Secrets that already were. */
+  current: number;
+}
+
 function createBaseKeyScopes(): KeyScopes {
   return {
     permissions: [],
@@ -4461,6 +4525,705 @@ export const DeleteProjectResponse: MessageFns<DeleteProjectResponse> = {
   },
 };
 
+function createBaseUpstreamSecret(): UpstreamSecret {
+  return { name: "", keyId: "", createTime: undefined, updateTime: undefined };
+}
+
+export const UpstreamSecret: MessageFns<UpstreamSecret> = {
+  encode(message: UpstreamSecret, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(26).fork()).join();
+    }
+    if (message.updateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpstreamSecret {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpstreamSecret();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpstreamSecret {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+        ? fromJsonTimestamp(object.create_time)
+        : undefined,
+      updateTime: isSet(object.updateTime)
+        ? fromJsonTimestamp(object.updateTime)
+        : isSet(object.update_time)
+        ? fromJsonTimestamp(object.update_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpstreamSecret): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    if (message.updateTime !== undefined) {
+      obj.updateTime = message.updateTime.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpstreamSecret>, I>>(base?: I): UpstreamSecret {
+    return UpstreamSecret.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpstreamSecret>, I>>(object: I): UpstreamSecret {
+    const message = createBaseUpstreamSecret();
+    message.name = object.name ?? "";
+    message.keyId = object.keyId ?? "";
+    message.createTime = object.createTime ?? undefined;
+    message.updateTime = object.updateTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetUpstreamSecretRequest(): SetUpstreamSecretRequest {
+  return { name: "", value: "" };
+}
+
+export const SetUpstreamSecretRequest: MessageFns<SetUpstreamSecretRequest> = {
+  encode(message: SetUpstreamSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetUpstreamSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetUpstreamSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetUpstreamSecretRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SetUpstreamSecretRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetUpstreamSecretRequest>, I>>(base?: I): SetUpstreamSecretRequest {
+    return SetUpstreamSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetUpstreamSecretRequest>, I>>(object: I): SetUpstreamSecretRequest {
+    const message = createBaseSetUpstreamSecretRequest();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSetUpstreamSecretResponse(): SetUpstreamSecretResponse {
+  return { secret: undefined };
+}
+
+export const SetUpstreamSecretResponse: MessageFns<SetUpstreamSecretResponse> = {
+  encode(message: SetUpstreamSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      UpstreamSecret.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetUpstreamSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetUpstreamSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = UpstreamSecret.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetUpstreamSecretResponse {
+    return { secret: isSet(object.secret) ? UpstreamSecret.fromJSON(object.secret) : undefined };
+  },
+
+  toJSON(message: SetUpstreamSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = UpstreamSecret.toJSON(message.secret);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetUpstreamSecretResponse>, I>>(base?: I): SetUpstreamSecretResponse {
+    return SetUpstreamSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetUpstreamSecretResponse>, I>>(object: I): SetUpstreamSecretResponse {
+    const message = createBaseSetUpstreamSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? UpstreamSecret.fromPartial(object.secret)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListUpstreamSecretsRequest(): ListUpstreamSecretsRequest {
+  return {};
+}
+
+export const ListUpstreamSecretsRequest: MessageFns<ListUpstreamSecretsRequest> = {
+  encode(_: ListUpstreamSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUpstreamSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUpstreamSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListUpstreamSecretsRequest {
+    return {};
+  },
+
+  toJSON(_: ListUpstreamSecretsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListUpstreamSecretsRequest>, I>>(base?: I): ListUpstreamSecretsRequest {
+    return ListUpstreamSecretsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListUpstreamSecretsRequest>, I>>(_: I): ListUpstreamSecretsRequest {
+    const message = createBaseListUpstreamSecretsRequest();
+    return message;
+  },
+};
+
+function createBaseListUpstreamSecretsResponse(): ListUpstreamSecretsResponse {
+  return { secrets: [] };
+}
+
+export const ListUpstreamSecretsResponse: MessageFns<ListUpstreamSecretsResponse> = {
+  encode(message: ListUpstreamSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.secrets) {
+      UpstreamSecret.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUpstreamSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUpstreamSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secrets.push(UpstreamSecret.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListUpstreamSecretsResponse {
+    return {
+      secrets: globalThis.Array.isArray(object?.secrets)
+        ? object.secrets.map((e: any) => UpstreamSecret.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListUpstreamSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.secrets?.length) {
+      obj.secrets = message.secrets.map((e) => UpstreamSecret.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListUpstreamSecretsResponse>, I>>(base?: I): ListUpstreamSecretsResponse {
+    return ListUpstreamSecretsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListUpstreamSecretsResponse>, I>>(object: I): ListUpstreamSecretsResponse {
+    const message = createBaseListUpstreamSecretsResponse();
+    message.secrets = object.secrets?.map((e) => UpstreamSecret.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteUpstreamSecretRequest(): DeleteUpstreamSecretRequest {
+  return { name: "" };
+}
+
+export const DeleteUpstreamSecretRequest: MessageFns<DeleteUpstreamSecretRequest> = {
+  encode(message: DeleteUpstreamSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteUpstreamSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteUpstreamSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteUpstreamSecretRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: DeleteUpstreamSecretRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteUpstreamSecretRequest>, I>>(base?: I): DeleteUpstreamSecretRequest {
+    return DeleteUpstreamSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteUpstreamSecretRequest>, I>>(object: I): DeleteUpstreamSecretRequest {
+    const message = createBaseDeleteUpstreamSecretRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteUpstreamSecretResponse(): DeleteUpstreamSecretResponse {
+  return { deleted: false };
+}
+
+export const DeleteUpstreamSecretResponse: MessageFns<DeleteUpstreamSecretResponse> = {
+  encode(message: DeleteUpstreamSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deleted !== false) {
+      writer.uint32(8).bool(message.deleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteUpstreamSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteUpstreamSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deleted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteUpstreamSecretResponse {
+    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+  },
+
+  toJSON(message: DeleteUpstreamSecretResponse): unknown {
+    const obj: any = {};
+    if (message.deleted !== false) {
+      obj.deleted = message.deleted;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteUpstreamSecretResponse>, I>>(base?: I): DeleteUpstreamSecretResponse {
+    return DeleteUpstreamSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteUpstreamSecretResponse>, I>>(object: I): DeleteUpstreamSecretResponse {
+    const message = createBaseDeleteUpstreamSecretResponse();
+    message.deleted = object.deleted ?? false;
+    return message;
+  },
+};
+
+function createBaseRotateUpstreamSecretsRequest(): RotateUpstreamSecretsRequest {
+  return {};
+}
+
+export const RotateUpstreamSecretsRequest: MessageFns<RotateUpstreamSecretsRequest> = {
+  encode(_: RotateUpstreamSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateUpstreamSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateUpstreamSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateUpstreamSecretsRequest {
+    return {};
+  },
+
+  toJSON(_: RotateUpstreamSecretsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateUpstreamSecretsRequest>, I>>(base?: I): RotateUpstreamSecretsRequest {
+    return RotateUpstreamSecretsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateUpstreamSecretsRequest>, I>>(_: I): RotateUpstreamSecretsRequest {
+    const message = createBaseRotateUpstreamSecretsRequest();
+    return message;
+  },
+};
+
+function createBaseRotateUpstreamSecretsResponse(): RotateUpstreamSecretsResponse {
+  return { keyId: "", rotated: 0, current: 0 };
+}
+
+export const RotateUpstreamSecretsResponse: MessageFns<RotateUpstreamSecretsResponse> = {
+  encode(message: RotateUpstreamSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.rotated !== 0) {
+      writer.uint32(16).int32(message.rotated);
+    }
+    if (message.current !== 0) {
+      writer.uint32(24).int32(message.current);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateUpstreamSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateUpstreamSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rotated = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.current = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateUpstreamSecretsResponse {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      rotated: isSet(object.rotated) ? globalThis.Number(object.rotated) : 0,
+      current: isSet(object.current) ? globalThis.Number(object.current) : 0,
+    };
+  },
+
+  toJSON(message: RotateUpstreamSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.rotated !== 0) {
+      obj.rotated = Math.round(message.rotated);
+    }
+    if (message.current !== 0) {
+      obj.current = Math.round(message.current);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateUpstreamSecretsResponse>, I>>(base?: I): RotateUpstreamSecretsResponse {
+    return RotateUpstreamSecretsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateUpstreamSecretsResponse>, I>>(
+    object: I,
+  ): RotateUpstreamSecretsResponse {
+    const message = createBaseRotateUpstreamSecretsResponse();
+    message.keyId = object.keyId ?? "";
+    message.rotated = object.rotated ?? 0;
+    message.current = object.current ?? 0;
+    return message;
+  },
+};
+
 /**
  * Admin manages API keys and reads usage. It is served by the router and
  * needs a credential with PERMISSION_ADMIN.
@@ -4599,6 +5362,57 @@ export const AdminService = {
       Buffer.from(DeleteProjectResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): DeleteProjectResponse => DeleteProjectResponse.decode(value),
   },
+  /**
+   * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+   * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+   */
+  setUpstreamSecret: {
+    path: "/helixflow.v1.Admin/SetUpstreamSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetUpstreamSecretRequest): Buffer =>
+      Buffer.from(SetUpstreamSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetUpstreamSecretRequest => SetUpstreamSecretRequest.decode(value),
+    responseSerialize: (value: SetUpstreamSecretResponse): Buffer =>
+      Buffer.from(SetUpstreamSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetUpstreamSecretResponse => SetUpstreamSecretResponse.decode(value),
+  },
+  /** ListUpstreamSecrets lists stored secrets: names, key ids and times, never values. */
+  listUpstreamSecrets: {
+    path: "/helixflow.v1.Admin/ListUpstreamSecrets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListUpstreamSecretsRequest): Buffer =>
+      Buffer.from(ListUpstreamSecretsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListUpstreamSecretsRequest => ListUpstreamSecretsRequest.decode(value),
+    responseSerialize: (value: ListUpstreamSecretsResponse): Buffer =>
+      Buffer.from(ListUpstreamSecretsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListUpstreamSecretsResponse => ListUpstreamSecretsResponse.decode(value),
+  },
+  /** DeleteUpstreamSecret removes a stored secret. Idempotent. */
+  deleteUpstreamSecret: {
+    path: "/helixflow.v1.Admin/DeleteUpstreamSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteUpstreamSecretRequest): Buffer =>
+      Buffer.from(DeleteUpstreamSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteUpstreamSecretRequest => DeleteUpstreamSecretRequest.decode(value),
+    responseSerialize: (value: DeleteUpstreamSecretResponse): Buffer =>
+      Buffer.from(DeleteUpstreamSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteUpstreamSecretResponse => DeleteUpstreamSecretResponse.decode(value),
+  },
+  /** RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key. */
+  rotateUpstreamSecrets: {
+    path: "/helixflow.v1.Admin/RotateUpstreamSecrets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateUpstreamSecretsRequest): Buffer =>
+      Buffer.from(RotateUpstreamSecretsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateUpstreamSecretsRequest => RotateUpstreamSecretsRequest.decode(value),
+    responseSerialize: (value: RotateUpstreamSecretsResponse): Buffer =>
+      Buffer.from(RotateUpstreamSecretsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateUpstreamSecretsResponse => RotateUpstreamSecretsResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -4632,6 +5446,17 @@ export interface AdminServer extends UntypedServiceImplementation {
   updateProject: handleUnaryCall<UpdateProjectRequest, UpdateProjectResponse>;
   /** DeleteProject removes a project; keys still in it are refused until moved. Idempotent. */
   deleteProject: handleUnaryCall<DeleteProjectRequest, DeleteProjectResponse>;
+  /**
+   * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+   * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+   */
+  setUpstreamSecret: handleUnaryCall<SetUpstreamSecretRequest, SetUpstreamSecretResponse>;
+  /** ListUpstreamSecrets lists stored secrets: names, key ids and times, never values. */
+  listUpstreamSecrets: handleUnaryCall<ListUpstreamSecretsRequest, ListUpstreamSecretsResponse>;
+  /** DeleteUpstreamSecret removes a stored secret. Idempotent. */
+  deleteUpstreamSecret: handleUnaryCall<DeleteUpstreamSecretRequest, DeleteUpstreamSecretResponse>;
+  /** RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key. */
+  rotateUpstreamSecrets: handleUnaryCall<RotateUpstreamSecretsRequest, RotateUpstreamSecretsResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -4820,6 +5645,73 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: DeleteProjectResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+   * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+   */
+  setUpstreamSecret(
+    request: SetUpstreamSecretRequest,
+    callback: (error: ServiceError | null, response: SetUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  setUpstreamSecret(
+    request: SetUpstreamSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  setUpstreamSecret(
+    request: SetUpstreamSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** ListUpstreamSecrets lists stored secrets: names, key ids and times, never values. */
+  listUpstreamSecrets(
+    request: ListUpstreamSecretsRequest,
+    callback: (error: ServiceError | null, response: ListUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listUpstreamSecrets(
+    request: ListUpstreamSecretsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listUpstreamSecrets(
+    request: ListUpstreamSecretsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteUpstreamSecret removes a stored secret. Idempotent. */
+  deleteUpstreamSecret(
+    request: DeleteUpstreamSecretRequest,
+    callback: (error: ServiceError | null, response: DeleteUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  deleteUpstreamSecret(
+    request: DeleteUpstreamSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  deleteUpstreamSecret(
+    request: DeleteUpstreamSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key. */
+  rotateUpstreamSecrets(
+    request: RotateUpstreamSecretsRequest,
+    callback: (error: ServiceError | null, response: RotateUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  rotateUpstreamSecrets(
+    request: RotateUpstreamSecretsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  rotateUpstreamSecrets(
+    request: RotateUpstreamSecretsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateUpstreamSecretsResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -391,6 +391,130 @@ public final class AdminGrpc {
     return getDeleteProjectMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.SetUpstreamSecretRequest,
+      dev.helixflow.v1.SetUpstreamSecretResponse> getSetUpstreamSecretMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SetUpstreamSecret",
+      requestType = dev.helixflow.v1.SetUpstreamSecretRequest.class,
+      responseType = dev.helixflow.v1.SetUpstreamSecretResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.SetUpstreamSecretRequest,
+      dev.helixflow.v1.SetUpstreamSecretResponse> getSetUpstreamSecretMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.SetUpstreamSecretRequest, dev.helixflow.v1.SetUpstreamSecretResponse> getSetUpstreamSecretMethod;
+    if ((getSetUpstreamSecretMethod = AdminGrpc.getSetUpstreamSecretMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getSetUpstreamSecretMethod = AdminGrpc.getSetUpstreamSecretMethod) == null) {
+          AdminGrpc.getSetUpstreamSecretMethod = getSetUpstreamSecretMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.SetUpstreamSecretRequest, dev.helixflow.v1.SetUpstreamSecretResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SetUpstreamSecret"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.SetUpstreamSecretRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.SetUpstreamSecretResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("SetUpstreamSecret"))
+              .build();
+        }
+      }
+    }
+    return getSetUpstreamSecretMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.ListUpstreamSecretsRequest,
+      dev.helixflow.v1.ListUpstreamSecretsResponse> getListUpstreamSecretsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListUpstreamSecrets",
+      requestType = dev.helixflow.v1.ListUpstreamSecretsRequest.class,
+      responseType = dev.helixflow.v1.ListUpstreamSecretsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.ListUpstreamSecretsRequest,
+      dev.helixflow.v1.ListUpstreamSecretsResponse> getListUpstreamSecretsMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.ListUpstreamSecretsRequest, dev.helixflow.v1.ListUpstreamSecretsResponse> getListUpstreamSecretsMethod;
+    if ((getListUpstreamSecretsMethod = AdminGrpc.getListUpstreamSecretsMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getListUpstreamSecretsMethod = AdminGrpc.getListUpstreamSecretsMethod) == null) {
+          AdminGrpc.getListUpstreamSecretsMethod = getListUpstreamSecretsMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.ListUpstreamSecretsRequest, dev.helixflow.v1.ListUpstreamSecretsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListUpstreamSecrets"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListUpstreamSecretsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListUpstreamSecretsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("ListUpstreamSecrets"))
+              .build();
+        }
+      }
+    }
+    return getListUpstreamSecretsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteUpstreamSecretRequest,
+      dev.helixflow.v1.DeleteUpstreamSecretResponse> getDeleteUpstreamSecretMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteUpstreamSecret",
+      requestType = dev.helixflow.v1.DeleteUpstreamSecretRequest.class,
+      responseType = dev.helixflow.v1.DeleteUpstreamSecretResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteUpstreamSecretRequest,
+      dev.helixflow.v1.DeleteUpstreamSecretResponse> getDeleteUpstreamSecretMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteUpstreamSecretRequest, dev.helixflow.v1.DeleteUpstreamSecretResponse> getDeleteUpstreamSecretMethod;
+    if ((getDeleteUpstreamSecretMethod = AdminGrpc.getDeleteUpstreamSecretMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getDeleteUpstreamSecretMethod = AdminGrpc.getDeleteUpstreamSecretMethod) == null) {
+          AdminGrpc.getDeleteUpstreamSecretMethod = getDeleteUpstreamSecretMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.DeleteUpstreamSecretRequest, dev.helixflow.v1.DeleteUpstreamSecretResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteUpstreamSecret"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.DeleteUpstreamSecretRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.DeleteUpstreamSecretResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("DeleteUpstreamSecret"))
+              .build();
+        }
+      }
+    }
+    return getDeleteUpstreamSecretMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.RotateUpstreamSecretsRequest,
+      dev.helixflow.v1.RotateUpstreamSecretsResponse> getRotateUpstreamSecretsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "RotateUpstreamSecrets",
+      requestType = dev.helixflow.v1.RotateUpstreamSecretsRequest.class,
+      responseType = dev.helixflow.v1.RotateUpstreamSecretsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.RotateUpstreamSecretsRequest,
+      dev.helixflow.v1.RotateUpstreamSecretsResponse> getRotateUpstreamSecretsMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.RotateUpstreamSecretsRequest, dev.helixflow.v1.RotateUpstreamSecretsResponse> getRotateUpstreamSecretsMethod;
+    if ((getRotateUpstreamSecretsMethod = AdminGrpc.getRotateUpstreamSecretsMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getRotateUpstreamSecretsMethod = AdminGrpc.getRotateUpstreamSecretsMethod) == null) {
+          AdminGrpc.getRotateUpstreamSecretsMethod = getRotateUpstreamSecretsMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.RotateUpstreamSecretsRequest, dev.helixflow.v1.RotateUpstreamSecretsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "RotateUpstreamSecrets"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.RotateUpstreamSecretsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.RotateUpstreamSecretsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("RotateUpstreamSecrets"))
+              .build();
+        }
+      }
+    }
+    return getRotateUpstreamSecretsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -565,6 +689,47 @@ public final class AdminGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteProjectMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+     * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+     * </pre>
+     */
+    public void setUpstreamSecret(dev.helixflow.v1.SetUpstreamSecretRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.SetUpstreamSecretResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSetUpstreamSecretMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+     * </pre>
+     */
+    public void listUpstreamSecrets(dev.helixflow.v1.ListUpstreamSecretsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListUpstreamSecretsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListUpstreamSecretsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteUpstreamSecret removes a stored secret. Idempotent.
+     * </pre>
+     */
+    public void deleteUpstreamSecret(dev.helixflow.v1.DeleteUpstreamSecretRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteUpstreamSecretResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteUpstreamSecretMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+     * </pre>
+     */
+    public void rotateUpstreamSecrets(dev.helixflow.v1.RotateUpstreamSecretsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.RotateUpstreamSecretsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRotateUpstreamSecretsMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -651,6 +816,34 @@ public final class AdminGrpc {
                 dev.helixflow.v1.DeleteProjectRequest,
                 dev.helixflow.v1.DeleteProjectResponse>(
                   this, METHODID_DELETE_PROJECT)))
+          .addMethod(
+            getSetUpstreamSecretMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.SetUpstreamSecretRequest,
+                dev.helixflow.v1.SetUpstreamSecretResponse>(
+                  this, METHODID_SET_UPSTREAM_SECRET)))
+          .addMethod(
+            getListUpstreamSecretsMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.ListUpstreamSecretsRequest,
+                dev.helixflow.v1.ListUpstreamSecretsResponse>(
+                  this, METHODID_LIST_UPSTREAM_SECRETS)))
+          .addMethod(
+            getDeleteUpstreamSecretMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.DeleteUpstreamSecretRequest,
+                dev.helixflow.v1.DeleteUpstreamSecretResponse>(
+                  this, METHODID_DELETE_UPSTREAM_SECRET)))
+          .addMethod(
+            getRotateUpstreamSecretsMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.RotateUpstreamSecretsRequest,
+                dev.helixflow.v1.RotateUpstreamSecretsResponse>(
+                  this, METHODID_ROTATE_UPSTREAM_SECRETS)))
           .build();
     }
   }
@@ -806,6 +999,51 @@ public final class AdminGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getDeleteProjectMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+     * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+     * </pre>
+     */
+    public void setUpstreamSecret(dev.helixflow.v1.SetUpstreamSecretRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.SetUpstreamSecretResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSetUpstreamSecretMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+     * </pre>
+     */
+    public void listUpstreamSecrets(dev.helixflow.v1.ListUpstreamSecretsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListUpstreamSecretsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListUpstreamSecretsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteUpstreamSecret removes a stored secret. Idempotent.
+     * </pre>
+     */
+    public void deleteUpstreamSecret(dev.helixflow.v1.DeleteUpstreamSecretRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteUpstreamSecretResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteUpstreamSecretMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+     * </pre>
+     */
+    public void rotateUpstreamSecrets(dev.helixflow.v1.RotateUpstreamSecretsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.RotateUpstreamSecretsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getRotateUpstreamSecretsMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -949,6 +1187,47 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getDeleteProjectMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+     * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+     * </pre>
+     */
+    public dev.helixflow.v1.SetUpstreamSecretResponse setUpstreamSecret(dev.helixflow.v1.SetUpstreamSecretRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSetUpstreamSecretMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+     * </pre>
+     */
+    public dev.helixflow.v1.ListUpstreamSecretsResponse listUpstreamSecrets(dev.helixflow.v1.ListUpstreamSecretsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListUpstreamSecretsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteUpstreamSecret removes a stored secret. Idempotent.
+     * </pre>
+     */
+    public dev.helixflow.v1.DeleteUpstreamSecretResponse deleteUpstreamSecret(dev.helixflow.v1.DeleteUpstreamSecretRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteUpstreamSecretMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+     * </pre>
+     */
+    public dev.helixflow.v1.RotateUpstreamSecretsResponse rotateUpstreamSecrets(dev.helixflow.v1.RotateUpstreamSecretsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getRotateUpstreamSecretsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1078,6 +1357,51 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getDeleteProjectMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+     * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.SetUpstreamSecretResponse> setUpstreamSecret(
+        dev.helixflow.v1.SetUpstreamSecretRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSetUpstreamSecretMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.ListUpstreamSecretsResponse> listUpstreamSecrets(
+        dev.helixflow.v1.ListUpstreamSecretsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListUpstreamSecretsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteUpstreamSecret removes a stored secret. Idempotent.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.DeleteUpstreamSecretResponse> deleteUpstreamSecret(
+        dev.helixflow.v1.DeleteUpstreamSecretRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteUpstreamSecretMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.RotateUpstreamSecretsResponse> rotateUpstreamSecrets(
+        dev.helixflow.v1.RotateUpstreamSecretsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getRotateUpstreamSecretsMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_KEY = 0;
@@ -1092,6 +1416,10 @@ public final class AdminGrpc {
   private static final int METHODID_GET_PROJECT = 9;
   private static final int METHODID_UPDATE_PROJECT = 10;
   private static final int METHODID_DELETE_PROJECT = 11;
+  private static final int METHODID_SET_UPSTREAM_SECRET = 12;
+  private static final int METHODID_LIST_UPSTREAM_SECRETS = 13;
+  private static final int METHODID_DELETE_UPSTREAM_SECRET = 14;
+  private static final int METHODID_ROTATE_UPSTREAM_SECRETS = 15;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1157,6 +1485,22 @@ public final class AdminGrpc {
         case METHODID_DELETE_PROJECT:
           serviceImpl.deleteProject((dev.helixflow.v1.DeleteProjectRequest) request,
               (io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteProjectResponse>) responseObserver);
+          break;
+        case METHODID_SET_UPSTREAM_SECRET:
+          serviceImpl.setUpstreamSecret((dev.helixflow.v1.SetUpstreamSecretRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.SetUpstreamSecretResponse>) responseObserver);
+          break;
+        case METHODID_LIST_UPSTREAM_SECRETS:
+          serviceImpl.listUpstreamSecrets((dev.helixflow.v1.ListUpstreamSecretsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.ListUpstreamSecretsResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_UPSTREAM_SECRET:
+          serviceImpl.deleteUpstreamSecret((dev.helixflow.v1.DeleteUpstreamSecretRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteUpstreamSecretResponse>) responseObserver);
+          break;
+        case METHODID_ROTATE_UPSTREAM_SECRETS:
+          serviceImpl.rotateUpstreamSecrets((dev.helixflow.v1.RotateUpstreamSecretsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.RotateUpstreamSecretsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -1231,6 +1575,10 @@ public final class AdminGrpc {
               .addMethod(getGetProjectMethod())
               .addMethod(getUpdateProjectMethod())
               .addMethod(getDeleteProjectMethod())
+              .addMethod(getSetUpstreamSecretMethod())
+              .addMethod(getListUpstreamSecretsMethod())
+              .addMethod(getDeleteUpstreamSecretMethod())
+              .addMethod(getRotateUpstreamSecretsMethod())
               .build();
         }
       }

@@ -189,6 +189,51 @@ public final class AdminOuterClass {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_DeleteProjectResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UpstreamSecret_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UpstreamSecret_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_SetUpstreamSecretRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_SetUpstreamSecretResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListUpstreamSecretsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListUpstreamSecretsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_DeleteUpstreamSecretRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_DeleteUpstreamSecretResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_RotateUpstreamSecretsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_RotateUpstreamSecretsResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -323,36 +368,64 @@ public final class AdminOuterClass {
       "helixflow.v1.ProjectR\007project\"5\n\024DeleteP" +
       "rojectRequest\022\035\n\nproject_id\030\001 \001(\tR\tproje" +
       "ctId\"1\n\025DeleteProjectResponse\022\030\n\007deleted" +
-      "\030\001 \001(\010R\007deleted*X\n\nPermission\022\032\n\026PERMISS" +
-      "ION_UNSPECIFIED\020\000\022\030\n\024PERMISSION_INFERENC" +
-      "E\020\001\022\024\n\020PERMISSION_ADMIN\020\0022\351\007\n\005Admin\022L\n\tC" +
-      "reateKey\022\036.helixflow.v1.CreateKeyRequest" +
-      "\032\037.helixflow.v1.CreateKeyResponse\022I\n\010Lis" +
-      "tKeys\022\035.helixflow.v1.ListKeysRequest\032\036.h" +
-      "elixflow.v1.ListKeysResponse\022C\n\006GetKey\022\033" +
-      ".helixflow.v1.GetKeyRequest\032\034.helixflow." +
-      "v1.GetKeyResponse\022L\n\tRevokeKey\022\036.helixfl" +
-      "ow.v1.RevokeKeyRequest\032\037.helixflow.v1.Re" +
-      "vokeKeyResponse\022I\n\010GetUsage\022\035.helixflow." +
-      "v1.GetUsageRequest\032\036.helixflow.v1.GetUsa" +
-      "geResponse\022W\n\014WatchWorkers\022!.helixflow.v" +
-      "1.WatchWorkersRequest\032\".helixflow.v1.Wat" +
-      "chWorkersResponse0\001\022Z\n\rWatchRequests\022\".h" +
-      "elixflow.v1.WatchRequestsRequest\032#.helix" +
-      "flow.v1.WatchRequestsResponse0\001\022X\n\rCreat" +
-      "eProject\022\".helixflow.v1.CreateProjectReq" +
-      "uest\032#.helixflow.v1.CreateProjectRespons" +
-      "e\022U\n\014ListProjects\022!.helixflow.v1.ListPro" +
-      "jectsRequest\032\".helixflow.v1.ListProjects" +
-      "Response\022O\n\nGetProject\022\037.helixflow.v1.Ge" +
-      "tProjectRequest\032 .helixflow.v1.GetProjec" +
-      "tResponse\022X\n\rUpdateProject\022\".helixflow.v" +
-      "1.UpdateProjectRequest\032#.helixflow.v1.Up" +
-      "dateProjectResponse\022X\n\rDeleteProject\022\".h" +
-      "elixflow.v1.DeleteProjectRequest\032#.helix" +
-      "flow.v1.DeleteProjectResponseB?\n\020dev.hel" +
-      "ixflow.v1P\001Z)helixflow/gen/go/helixflow/" +
-      "v1;helixflowv1b\006proto3"
+      "\030\001 \001(\010R\007deleted\"\265\001\n\016UpstreamSecret\022\022\n\004na" +
+      "me\030\001 \001(\tR\004name\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n" +
+      "\013create_time\030\003 \001(\0132\032.google.protobuf.Tim" +
+      "estampR\ncreateTime\022;\n\013update_time\030\004 \001(\0132" +
+      "\032.google.protobuf.TimestampR\nupdateTime\"" +
+      "D\n\030SetUpstreamSecretRequest\022\022\n\004name\030\001 \001(" +
+      "\tR\004name\022\024\n\005value\030\002 \001(\tR\005value\"Q\n\031SetUpst" +
+      "reamSecretResponse\0224\n\006secret\030\001 \001(\0132\034.hel" +
+      "ixflow.v1.UpstreamSecretR\006secret\"\034\n\032List" +
+      "UpstreamSecretsRequest\"U\n\033ListUpstreamSe" +
+      "cretsResponse\0226\n\007secrets\030\001 \003(\0132\034.helixfl" +
+      "ow.v1.UpstreamSecretR\007secrets\"1\n\033DeleteU" +
+      "pstreamSecretRequest\022\022\n\004name\030\001 \001(\tR\004name" +
+      "\"8\n\034DeleteUpstreamSecretResponse\022\030\n\007dele" +
+      "ted\030\001 \001(\010R\007deleted\"\036\n\034RotateUpstreamSecr" +
+      "etsRequest\"j\n\035RotateUpstreamSecretsRespo" +
+      "nse\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 " +
+      "\001(\005R\007rotated\022\030\n\007current\030\003 \001(\005R\007current*X" +
+      "\n\nPermission\022\032\n\026PERMISSION_UNSPECIFIED\020\000" +
+      "\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERMISSION" +
+      "_ADMIN\020\0022\234\013\n\005Admin\022L\n\tCreateKey\022\036.helixf" +
+      "low.v1.CreateKeyRequest\032\037.helixflow.v1.C" +
+      "reateKeyResponse\022I\n\010ListKeys\022\035.helixflow" +
+      ".v1.ListKeysRequest\032\036.helixflow.v1.ListK" +
+      "eysResponse\022C\n\006GetKey\022\033.helixflow.v1.Get" +
+      "KeyRequest\032\034.helixflow.v1.GetKeyResponse" +
+      "\022L\n\tRevokeKey\022\036.helixflow.v1.RevokeKeyRe" +
+      "quest\032\037.helixflow.v1.RevokeKeyResponse\022I" +
+      "\n\010GetUsage\022\035.helixflow.v1.GetUsageReques" +
+      "t\032\036.helixflow.v1.GetUsageResponse\022W\n\014Wat" +
+      "chWorkers\022!.helixflow.v1.WatchWorkersReq" +
+      "uest\032\".helixflow.v1.WatchWorkersResponse" +
+      "0\001\022Z\n\rWatchRequests\022\".helixflow.v1.Watch" +
+      "RequestsRequest\032#.helixflow.v1.WatchRequ" +
+      "estsResponse0\001\022X\n\rCreateProject\022\".helixf" +
+      "low.v1.CreateProjectRequest\032#.helixflow." +
+      "v1.CreateProjectResponse\022U\n\014ListProjects" +
+      "\022!.helixflow.v1.ListProjectsRequest\032\".he" +
+      "lixflow.v1.ListProjectsResponse\022O\n\nGetPr" +
+      "oject\022\037.helixflow.v1.GetProjectRequest\032 " +
+      ".helixflow.v1.GetProjectResponse\022X\n\rUpda" +
+      "teProject\022\".helixflow.v1.UpdateProjectRe" +
+      "quest\032#.helixflow.v1.UpdateProjectRespon" +
+      "se\022X\n\rDeleteProject\022\".helixflow.v1.Delet" +
+      "eProjectRequest\032#.helixflow.v1.DeletePro" +
+      "jectResponse\022d\n\021SetUpstreamSecret\022&.heli" +
+      "xflow.v1.SetUpstreamSecretRequest\032\'.heli" +
+      "xflow.v1.SetUpstreamSecretResponse\022j\n\023Li" +
+      "stUpstreamSecrets\022(.helixflow.v1.ListUps" +
+      "treamSecretsRequest\032).helixflow.v1.ListU" +
+      "pstreamSecretsResponse\022m\n\024DeleteUpstream" +
+      "Secret\022).helixflow.v1.DeleteUpstreamSecr" +
+      "etRequest\032*.helixflow.v1.DeleteUpstreamS" +
+      "ecretResponse\022p\n\025RotateUpstreamSecrets\022*" +
+      ".helixflow.v1.RotateUpstreamSecretsReque" +
+      "st\032+.helixflow.v1.RotateUpstreamSecretsR" +
+      "esponseB?\n\020dev.helixflow.v1P\001Z)helixflow" +
+      "/gen/go/helixflow/v1;helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -570,6 +643,60 @@ public final class AdminOuterClass {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_DeleteProjectResponse_descriptor,
         new java.lang.String[] { "Deleted", });
+    internal_static_helixflow_v1_UpstreamSecret_descriptor =
+      getDescriptor().getMessageTypes().get(34);
+    internal_static_helixflow_v1_UpstreamSecret_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UpstreamSecret_descriptor,
+        new java.lang.String[] { "Name", "KeyId", "CreateTime", "UpdateTime", });
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor =
+      getDescriptor().getMessageTypes().get(35);
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor,
+        new java.lang.String[] { "Name", "Value", });
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor =
+      getDescriptor().getMessageTypes().get(36);
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor,
+        new java.lang.String[] { "Secret", });
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(37);
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(38);
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor,
+        new java.lang.String[] { "Secrets", });
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor =
+      getDescriptor().getMessageTypes().get(39);
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor,
+        new java.lang.String[] { "Name", });
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor =
+      getDescriptor().getMessageTypes().get(40);
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor,
+        new java.lang.String[] { "Deleted", });
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(41);
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(42);
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor,
+        new java.lang.String[] { "KeyId", "Rotated", "Current", });
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
   }

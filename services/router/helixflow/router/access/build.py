@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import redis.asyncio as aioredis
 
+from helixflow.common.secrets import Keyring, SecretStore
+from helixflow.router.access.admin.secrets import SecretsAdmin
 from helixflow.router.access.admin.servicer import AdminServicer
 from helixflow.router.access.auth.authenticator import Authenticator
 from helixflow.router.access.auth.interceptor import AuthInterceptor
@@ -111,7 +113,14 @@ def build_access(settings: AccessSettings, pricing: Pricing | None = None) -> Ac
         gate=AccessGate(
             quota, recorder, response_cache, embed_cache, spend, reserve_max_tokens=settings.budget_reserve_max_tokens
         ),
-        admin=AdminServicer(keys, usage, projects, budgets),
+        admin=AdminServicer(keys, usage, projects, budgets, _secrets(settings, client)),
         keys=keys,
         redis=client,
     )
+
+
+def _secrets(settings: AccessSettings, client: aioredis.Redis | None) -> SecretsAdmin:
+    """Stored upstream secrets: Redis (the workers read it too) and a keyring, read once here."""
+    keyring = Keyring.from_env(name=settings.secrets_keys_env)
+    store = SecretStore(client, keyring) if client is not None and keyring is not None else None
+    return SecretsAdmin(store, settings.secrets_keys_env)

@@ -40,3 +40,5 @@ class AccessSettings(BaseModel):
     embed_cache_enabled: bool = True
     embed_cache_ttl_s: int = 86_400
     embed_cache_max_entries: int = 100_000
+    # The environment variable holding the upstream-secrets keyring (kid:base64key,...; the first encrypts).
+    secrets_keys_env: str = "HELIXFLOW_SECRETS_KEYS"

@@ -11,6 +11,7 @@ import grpc
 
 from helixflow.common.errors import Internal
 from helixflow.router.access.admin.convert import key_to_proto, template_from_proto, ts
+from helixflow.router.access.admin.secrets import SecretsAdmin
 from helixflow.router.access.auth.principal import Principal
 from helixflow.router.access.keys.service import KeyService, principal_for
 from helixflow.router.access.pricing import usd
@@ -26,11 +27,19 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class AdminServicer(admin_pb2_grpc.AdminServicer):
-    def __init__(self, keys: KeyService, usage: UsageStore, projects: ProjectService, budgets: BudgetStore) -> None:
+    def __init__(
+        self,
+        keys: KeyService,
+        usage: UsageStore,
+        projects: ProjectService,
+        budgets: BudgetStore,
+        secrets: SecretsAdmin | None = None,
+    ) -> None:
         self._keys = keys
         self._usage = usage
         self._projects = projects
         self._budgets = budgets
+        self._secrets = secrets or SecretsAdmin(None)
         # Set by the router once its pool exists (server.py); None in a bare build_access.
         self.feeds: ConsoleFeeds | None = None
 
@@ -146,3 +155,23 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     ) -> AsyncIterator[admin_pb2.WatchRequestsResponse]:
         async for record in self._feeds().watch_requests(request):
             yield record
+
+    async def SetUpstreamSecret(
+        self, request: admin_pb2.SetUpstreamSecretRequest, context: Context
+    ) -> admin_pb2.SetUpstreamSecretResponse:
+        return await self._secrets.set(request.name, request.value)
+
+    async def ListUpstreamSecrets(
+        self, request: admin_pb2.ListUpstreamSecretsRequest, context: Context
+    ) -> admin_pb2.ListUpstreamSecretsResponse:
+        return await self._secrets.list()
+
+    async def DeleteUpstreamSecret(
+        self, request: admin_pb2.DeleteUpstreamSecretRequest, context: Context
+    ) -> admin_pb2.DeleteUpstreamSecretResponse:
+        return await self._secrets.delete(request.name)
+
+    async def RotateUpstreamSecrets(
+        self, request: admin_pb2.RotateUpstreamSecretsRequest, context: Context
+    ) -> admin_pb2.RotateUpstreamSecretsResponse:
+        return await self._secrets.rotate()
