@@ -30,6 +30,11 @@ static const char* Admin_method_names[] = {
   "/helixflow.v1.Admin/GetUsage",
   "/helixflow.v1.Admin/WatchWorkers",
   "/helixflow.v1.Admin/WatchRequests",
+  "/helixflow.v1.Admin/CreateProject",
+  "/helixflow.v1.Admin/ListProjects",
+  "/helixflow.v1.Admin/GetProject",
+  "/helixflow.v1.Admin/UpdateProject",
+  "/helixflow.v1.Admin/DeleteProject",
   "/helixflow.v1.Admin/SetUpstreamSecret",
   "/helixflow.v1.Admin/ListUpstreamSecrets",
   "/helixflow.v1.Admin/DeleteUpstreamSecret",
@@ -50,10 +55,15 @@ Admin::Stub::Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, con
   , rpcmethod_GetUsage_(Admin_method_names[4], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   , rpcmethod_WatchWorkers_(Admin_method_names[5], options.suffix_for_stats(),::grpc::internal::RpcMethod::SERVER_STREAMING, channel)
   , rpcmethod_WatchRequests_(Admin_method_names[6], options.suffix_for_stats(),::grpc::internal::RpcMethod::SERVER_STREAMING, channel)
-  , rpcmethod_SetUpstreamSecret_(Admin_method_names[7], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_ListUpstreamSecrets_(Admin_method_names[8], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_DeleteUpstreamSecret_(Admin_method_names[9], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
-  , rpcmethod_RotateUpstreamSecrets_(Admin_method_names[10], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_CreateProject_(Admin_method_names[7], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_ListProjects_(Admin_method_names[8], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_GetProject_(Admin_method_names[9], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_UpdateProject_(Admin_method_names[10], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_DeleteProject_(Admin_method_names[11], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_SetUpstreamSecret_(Admin_method_names[12], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_ListUpstreamSecrets_(Admin_method_names[13], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_DeleteUpstreamSecret_(Admin_method_names[14], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_RotateUpstreamSecrets_(Admin_method_names[15], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   {}
 
 ::grpc::Status Admin::Stub::CreateKey(::grpc::ClientContext* context, const ::helixflow::v1::CreateKeyRequest& request, ::helixflow::v1::CreateKeyResponse* response) {
@@ -201,6 +211,121 @@ void Admin::Stub::async::WatchRequests(::grpc::ClientContext* context, const ::h
 
 ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* Admin::Stub::PrepareAsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) {
   return ::grpc::internal::ClientAsyncReaderFactory< ::helixflow::v1::WatchRequestsResponse>::Create(channel_.get(), cq, rpcmethod_WatchRequests_, context, request, false, nullptr);
+}
+
+::grpc::Status Admin::Stub::CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::helixflow::v1::CreateProjectResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_CreateProject_, context, request, response);
+}
+
+void Admin::Stub::async::CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_CreateProject_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_CreateProject_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>* Admin::Stub::PrepareAsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::CreateProjectResponse, ::helixflow::v1::CreateProjectRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_CreateProject_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>* Admin::Stub::AsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncCreateProjectRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::helixflow::v1::ListProjectsResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListProjects_, context, request, response);
+}
+
+void Admin::Stub::async::ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListProjects_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListProjects_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>* Admin::Stub::PrepareAsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::ListProjectsResponse, ::helixflow::v1::ListProjectsRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ListProjects_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>* Admin::Stub::AsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncListProjectsRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::helixflow::v1::GetProjectResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_GetProject_, context, request, response);
+}
+
+void Admin::Stub::async::GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_GetProject_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_GetProject_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>* Admin::Stub::PrepareAsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::GetProjectResponse, ::helixflow::v1::GetProjectRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_GetProject_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>* Admin::Stub::AsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncGetProjectRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::helixflow::v1::UpdateProjectResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_UpdateProject_, context, request, response);
+}
+
+void Admin::Stub::async::UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UpdateProject_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UpdateProject_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>* Admin::Stub::PrepareAsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::UpdateProjectResponse, ::helixflow::v1::UpdateProjectRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_UpdateProject_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>* Admin::Stub::AsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncUpdateProjectRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::helixflow::v1::DeleteProjectResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_DeleteProject_, context, request, response);
+}
+
+void Admin::Stub::async::DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_DeleteProject_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_DeleteProject_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>* Admin::Stub::PrepareAsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::DeleteProjectResponse, ::helixflow::v1::DeleteProjectRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_DeleteProject_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>* Admin::Stub::AsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncDeleteProjectRaw(context, request, cq);
+  result->StartCall();
+  return result;
 }
 
 ::grpc::Status Admin::Stub::SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::helixflow::v1::SetUpstreamSecretResponse* response) {
@@ -369,6 +494,56 @@ Admin::Service::Service() {
   AddMethod(new ::grpc::internal::RpcServiceMethod(
       Admin_method_names[7],
       ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::CreateProjectRequest* req,
+             ::helixflow::v1::CreateProjectResponse* resp) {
+               return service->CreateProject(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[8],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::ListProjectsRequest* req,
+             ::helixflow::v1::ListProjectsResponse* resp) {
+               return service->ListProjects(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[9],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::GetProjectRequest* req,
+             ::helixflow::v1::GetProjectResponse* resp) {
+               return service->GetProject(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[10],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::UpdateProjectRequest* req,
+             ::helixflow::v1::UpdateProjectResponse* resp) {
+               return service->UpdateProject(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[11],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::DeleteProjectRequest* req,
+             ::helixflow::v1::DeleteProjectResponse* resp) {
+               return service->DeleteProject(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[12],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
       new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
           [](Admin::Service* service,
              ::grpc::ServerContext* ctx,
@@ -377,7 +552,7 @@ Admin::Service::Service() {
                return service->SetUpstreamSecret(ctx, req, resp);
              }, this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      Admin_method_names[8],
+      Admin_method_names[13],
       ::grpc::internal::RpcMethod::NORMAL_RPC,
       new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
           [](Admin::Service* service,
@@ -387,7 +562,7 @@ Admin::Service::Service() {
                return service->ListUpstreamSecrets(ctx, req, resp);
              }, this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      Admin_method_names[9],
+      Admin_method_names[14],
       ::grpc::internal::RpcMethod::NORMAL_RPC,
       new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
           [](Admin::Service* service,
@@ -397,7 +572,7 @@ Admin::Service::Service() {
                return service->DeleteUpstreamSecret(ctx, req, resp);
              }, this)));
   AddMethod(new ::grpc::internal::RpcServiceMethod(
-      Admin_method_names[10],
+      Admin_method_names[15],
       ::grpc::internal::RpcMethod::NORMAL_RPC,
       new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
           [](Admin::Service* service,
@@ -457,6 +632,41 @@ Admin::Service::~Service() {
   (void) context;
   (void) request;
   (void) writer;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::CreateProject(::grpc::ServerContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::ListProjects(::grpc::ServerContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::GetProject(::grpc::ServerContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::UpdateProject(::grpc::ServerContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::DeleteProject(::grpc::ServerContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 

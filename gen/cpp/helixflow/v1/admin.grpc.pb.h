@@ -100,6 +100,46 @@ class Admin final {
     std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>> PrepareAsyncWatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>>(PrepareAsyncWatchRequestsRaw(context, request, cq));
     }
+    // CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+    virtual ::grpc::Status CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::helixflow::v1::CreateProjectResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>> AsyncCreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>>(AsyncCreateProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>> PrepareAsyncCreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>>(PrepareAsyncCreateProjectRaw(context, request, cq));
+    }
+    // ListProjects lists projects.
+    virtual ::grpc::Status ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::helixflow::v1::ListProjectsResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>> AsyncListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>>(AsyncListProjectsRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>> PrepareAsyncListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>>(PrepareAsyncListProjectsRaw(context, request, cq));
+    }
+    // GetProject shows one project with its spend this period and its usage totals.
+    virtual ::grpc::Status GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::helixflow::v1::GetProjectResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>> AsyncGetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>>(AsyncGetProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>> PrepareAsyncGetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>>(PrepareAsyncGetProjectRaw(context, request, cq));
+    }
+    // UpdateProject replaces a project's name and limits.
+    virtual ::grpc::Status UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::helixflow::v1::UpdateProjectResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>> AsyncUpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>>(AsyncUpdateProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>> PrepareAsyncUpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>>(PrepareAsyncUpdateProjectRaw(context, request, cq));
+    }
+    // DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+    virtual ::grpc::Status DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::helixflow::v1::DeleteProjectResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>> AsyncDeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>>(AsyncDeleteProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>> PrepareAsyncDeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>>(PrepareAsyncDeleteProjectRaw(context, request, cq));
+    }
     // SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
     // encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
     virtual ::grpc::Status SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::helixflow::v1::SetUpstreamSecretResponse* response) = 0;
@@ -157,6 +197,21 @@ class Admin final {
       // WatchRequests streams finished requests seen by this router replica: the most
       // recent ones first (oldest first), then each one as it completes. Never prompts.
       virtual void WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchRequestsResponse>* reactor) = 0;
+      // CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+      virtual void CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // ListProjects lists projects.
+      virtual void ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // GetProject shows one project with its spend this period and its usage totals.
+      virtual void GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // UpdateProject replaces a project's name and limits.
+      virtual void UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+      virtual void DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
       // SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
       // encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
       virtual void SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, std::function<void(::grpc::Status)>) = 0;
@@ -191,6 +246,16 @@ class Admin final {
     virtual ::grpc::ClientReaderInterface< ::helixflow::v1::WatchRequestsResponse>* WatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) = 0;
     virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>* AsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) = 0;
     virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>* PrepareAsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>* AsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>* PrepareAsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>* AsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>* PrepareAsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>* AsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>* PrepareAsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>* AsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>* PrepareAsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>* AsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>* PrepareAsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::SetUpstreamSecretResponse>* AsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) = 0;
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::SetUpstreamSecretResponse>* PrepareAsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) = 0;
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListUpstreamSecretsResponse>* AsyncListUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) = 0;
@@ -256,6 +321,41 @@ class Admin final {
     std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>> PrepareAsyncWatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>>(PrepareAsyncWatchRequestsRaw(context, request, cq));
     }
+    ::grpc::Status CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::helixflow::v1::CreateProjectResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>> AsyncCreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>>(AsyncCreateProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>> PrepareAsyncCreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>>(PrepareAsyncCreateProjectRaw(context, request, cq));
+    }
+    ::grpc::Status ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::helixflow::v1::ListProjectsResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>> AsyncListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>>(AsyncListProjectsRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>> PrepareAsyncListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>>(PrepareAsyncListProjectsRaw(context, request, cq));
+    }
+    ::grpc::Status GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::helixflow::v1::GetProjectResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>> AsyncGetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>>(AsyncGetProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>> PrepareAsyncGetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>>(PrepareAsyncGetProjectRaw(context, request, cq));
+    }
+    ::grpc::Status UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::helixflow::v1::UpdateProjectResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>> AsyncUpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>>(AsyncUpdateProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>> PrepareAsyncUpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>>(PrepareAsyncUpdateProjectRaw(context, request, cq));
+    }
+    ::grpc::Status DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::helixflow::v1::DeleteProjectResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>> AsyncDeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>>(AsyncDeleteProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>> PrepareAsyncDeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>>(PrepareAsyncDeleteProjectRaw(context, request, cq));
+    }
     ::grpc::Status SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::helixflow::v1::SetUpstreamSecretResponse* response) override;
     std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>> AsyncSetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>>(AsyncSetUpstreamSecretRaw(context, request, cq));
@@ -299,6 +399,16 @@ class Admin final {
       void GetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest* request, ::helixflow::v1::GetUsageResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
       void WatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchWorkersResponse>* reactor) override;
       void WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchRequestsResponse>* reactor) override;
+      void CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, std::function<void(::grpc::Status)>) override;
+      void CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, std::function<void(::grpc::Status)>) override;
+      void ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, std::function<void(::grpc::Status)>) override;
+      void GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, std::function<void(::grpc::Status)>) override;
+      void UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, std::function<void(::grpc::Status)>) override;
+      void DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
       void SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, std::function<void(::grpc::Status)>) override;
       void SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
       void ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response, std::function<void(::grpc::Status)>) override;
@@ -334,6 +444,16 @@ class Admin final {
     ::grpc::ClientReader< ::helixflow::v1::WatchRequestsResponse>* WatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) override;
     ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* AsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) override;
     ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* PrepareAsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>* AsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>* PrepareAsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>* AsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>* PrepareAsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>* AsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>* PrepareAsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>* AsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>* PrepareAsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>* AsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>* PrepareAsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) override;
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>* AsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) override;
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>* PrepareAsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) override;
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>* AsyncListUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) override;
@@ -349,6 +469,11 @@ class Admin final {
     const ::grpc::internal::RpcMethod rpcmethod_GetUsage_;
     const ::grpc::internal::RpcMethod rpcmethod_WatchWorkers_;
     const ::grpc::internal::RpcMethod rpcmethod_WatchRequests_;
+    const ::grpc::internal::RpcMethod rpcmethod_CreateProject_;
+    const ::grpc::internal::RpcMethod rpcmethod_ListProjects_;
+    const ::grpc::internal::RpcMethod rpcmethod_GetProject_;
+    const ::grpc::internal::RpcMethod rpcmethod_UpdateProject_;
+    const ::grpc::internal::RpcMethod rpcmethod_DeleteProject_;
     const ::grpc::internal::RpcMethod rpcmethod_SetUpstreamSecret_;
     const ::grpc::internal::RpcMethod rpcmethod_ListUpstreamSecrets_;
     const ::grpc::internal::RpcMethod rpcmethod_DeleteUpstreamSecret_;
@@ -376,6 +501,16 @@ class Admin final {
     // WatchRequests streams finished requests seen by this router replica: the most
     // recent ones first (oldest first), then each one as it completes. Never prompts.
     virtual ::grpc::Status WatchRequests(::grpc::ServerContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* writer);
+    // CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+    virtual ::grpc::Status CreateProject(::grpc::ServerContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response);
+    // ListProjects lists projects.
+    virtual ::grpc::Status ListProjects(::grpc::ServerContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response);
+    // GetProject shows one project with its spend this period and its usage totals.
+    virtual ::grpc::Status GetProject(::grpc::ServerContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response);
+    // UpdateProject replaces a project's name and limits.
+    virtual ::grpc::Status UpdateProject(::grpc::ServerContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response);
+    // DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+    virtual ::grpc::Status DeleteProject(::grpc::ServerContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response);
     // SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
     // encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
     virtual ::grpc::Status SetUpstreamSecret(::grpc::ServerContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response);
@@ -527,12 +662,112 @@ class Admin final {
     }
   };
   template <class BaseClass>
+  class WithAsyncMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_CreateProject() {
+      ::grpc::Service::MarkMethodAsync(7);
+    }
+    ~WithAsyncMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestCreateProject(::grpc::ServerContext* context, ::helixflow::v1::CreateProjectRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::CreateProjectResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_ListProjects() {
+      ::grpc::Service::MarkMethodAsync(8);
+    }
+    ~WithAsyncMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestListProjects(::grpc::ServerContext* context, ::helixflow::v1::ListProjectsRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::ListProjectsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_GetProject() {
+      ::grpc::Service::MarkMethodAsync(9);
+    }
+    ~WithAsyncMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestGetProject(::grpc::ServerContext* context, ::helixflow::v1::GetProjectRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::GetProjectResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(9, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodAsync(10);
+    }
+    ~WithAsyncMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestUpdateProject(::grpc::ServerContext* context, ::helixflow::v1::UpdateProjectRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::UpdateProjectResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(10, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodAsync(11);
+    }
+    ~WithAsyncMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestDeleteProject(::grpc::ServerContext* context, ::helixflow::v1::DeleteProjectRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::DeleteProjectResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(11, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
   class WithAsyncMethod_SetUpstreamSecret : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithAsyncMethod_SetUpstreamSecret() {
-      ::grpc::Service::MarkMethodAsync(7);
+      ::grpc::Service::MarkMethodAsync(12);
     }
     ~WithAsyncMethod_SetUpstreamSecret() override {
       BaseClassMustBeDerivedFromService(this);
@@ -543,7 +778,7 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     void RequestSetUpstreamSecret(::grpc::ServerContext* context, ::helixflow::v1::SetUpstreamSecretRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::SetUpstreamSecretResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+      ::grpc::Service::RequestAsyncUnary(12, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -552,7 +787,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithAsyncMethod_ListUpstreamSecrets() {
-      ::grpc::Service::MarkMethodAsync(8);
+      ::grpc::Service::MarkMethodAsync(13);
     }
     ~WithAsyncMethod_ListUpstreamSecrets() override {
       BaseClassMustBeDerivedFromService(this);
@@ -563,7 +798,7 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     void RequestListUpstreamSecrets(::grpc::ServerContext* context, ::helixflow::v1::ListUpstreamSecretsRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::ListUpstreamSecretsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+      ::grpc::Service::RequestAsyncUnary(13, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -572,7 +807,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithAsyncMethod_DeleteUpstreamSecret() {
-      ::grpc::Service::MarkMethodAsync(9);
+      ::grpc::Service::MarkMethodAsync(14);
     }
     ~WithAsyncMethod_DeleteUpstreamSecret() override {
       BaseClassMustBeDerivedFromService(this);
@@ -583,7 +818,7 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     void RequestDeleteUpstreamSecret(::grpc::ServerContext* context, ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::DeleteUpstreamSecretResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(9, context, request, response, new_call_cq, notification_cq, tag);
+      ::grpc::Service::RequestAsyncUnary(14, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -592,7 +827,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithAsyncMethod_RotateUpstreamSecrets() {
-      ::grpc::Service::MarkMethodAsync(10);
+      ::grpc::Service::MarkMethodAsync(15);
     }
     ~WithAsyncMethod_RotateUpstreamSecrets() override {
       BaseClassMustBeDerivedFromService(this);
@@ -603,10 +838,10 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     void RequestRotateUpstreamSecrets(::grpc::ServerContext* context, ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::RotateUpstreamSecretsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(10, context, request, response, new_call_cq, notification_cq, tag);
+      ::grpc::Service::RequestAsyncUnary(15, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
-  typedef WithAsyncMethod_CreateKey<WithAsyncMethod_ListKeys<WithAsyncMethod_GetKey<WithAsyncMethod_RevokeKey<WithAsyncMethod_GetUsage<WithAsyncMethod_WatchWorkers<WithAsyncMethod_WatchRequests<WithAsyncMethod_SetUpstreamSecret<WithAsyncMethod_ListUpstreamSecrets<WithAsyncMethod_DeleteUpstreamSecret<WithAsyncMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > AsyncService;
+  typedef WithAsyncMethod_CreateKey<WithAsyncMethod_ListKeys<WithAsyncMethod_GetKey<WithAsyncMethod_RevokeKey<WithAsyncMethod_GetUsage<WithAsyncMethod_WatchWorkers<WithAsyncMethod_WatchRequests<WithAsyncMethod_CreateProject<WithAsyncMethod_ListProjects<WithAsyncMethod_GetProject<WithAsyncMethod_UpdateProject<WithAsyncMethod_DeleteProject<WithAsyncMethod_SetUpstreamSecret<WithAsyncMethod_ListUpstreamSecrets<WithAsyncMethod_DeleteUpstreamSecret<WithAsyncMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > AsyncService;
   template <class BaseClass>
   class WithCallbackMethod_CreateKey : public BaseClass {
    private:
@@ -787,18 +1022,153 @@ class Admin final {
       ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/)  { return nullptr; }
   };
   template <class BaseClass>
+  class WithCallbackMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_CreateProject() {
+      ::grpc::Service::MarkMethodCallback(7,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response) { return this->CreateProject(context, request, response); }));}
+    void SetMessageAllocatorFor_CreateProject(
+        ::grpc::MessageAllocator< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(7);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* CreateProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_ListProjects() {
+      ::grpc::Service::MarkMethodCallback(8,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response) { return this->ListProjects(context, request, response); }));}
+    void SetMessageAllocatorFor_ListProjects(
+        ::grpc::MessageAllocator< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(8);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* ListProjects(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_GetProject() {
+      ::grpc::Service::MarkMethodCallback(9,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response) { return this->GetProject(context, request, response); }));}
+    void SetMessageAllocatorFor_GetProject(
+        ::grpc::MessageAllocator< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(9);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* GetProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodCallback(10,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response) { return this->UpdateProject(context, request, response); }));}
+    void SetMessageAllocatorFor_UpdateProject(
+        ::grpc::MessageAllocator< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(10);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* UpdateProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodCallback(11,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response) { return this->DeleteProject(context, request, response); }));}
+    void SetMessageAllocatorFor_DeleteProject(
+        ::grpc::MessageAllocator< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(11);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* DeleteProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
   class WithCallbackMethod_SetUpstreamSecret : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithCallbackMethod_SetUpstreamSecret() {
-      ::grpc::Service::MarkMethodCallback(7,
+      ::grpc::Service::MarkMethodCallback(12,
           new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>(
             [this](
                    ::grpc::CallbackServerContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response) { return this->SetUpstreamSecret(context, request, response); }));}
     void SetMessageAllocatorFor_SetUpstreamSecret(
         ::grpc::MessageAllocator< ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(7);
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(12);
       static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>*>(handler)
               ->SetMessageAllocator(allocator);
     }
@@ -819,13 +1189,13 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithCallbackMethod_ListUpstreamSecrets() {
-      ::grpc::Service::MarkMethodCallback(8,
+      ::grpc::Service::MarkMethodCallback(13,
           new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>(
             [this](
                    ::grpc::CallbackServerContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response) { return this->ListUpstreamSecrets(context, request, response); }));}
     void SetMessageAllocatorFor_ListUpstreamSecrets(
         ::grpc::MessageAllocator< ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(8);
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(13);
       static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>*>(handler)
               ->SetMessageAllocator(allocator);
     }
@@ -846,13 +1216,13 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithCallbackMethod_DeleteUpstreamSecret() {
-      ::grpc::Service::MarkMethodCallback(9,
+      ::grpc::Service::MarkMethodCallback(14,
           new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>(
             [this](
                    ::grpc::CallbackServerContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response) { return this->DeleteUpstreamSecret(context, request, response); }));}
     void SetMessageAllocatorFor_DeleteUpstreamSecret(
         ::grpc::MessageAllocator< ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(9);
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(14);
       static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>*>(handler)
               ->SetMessageAllocator(allocator);
     }
@@ -873,13 +1243,13 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithCallbackMethod_RotateUpstreamSecrets() {
-      ::grpc::Service::MarkMethodCallback(10,
+      ::grpc::Service::MarkMethodCallback(15,
           new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>(
             [this](
                    ::grpc::CallbackServerContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response) { return this->RotateUpstreamSecrets(context, request, response); }));}
     void SetMessageAllocatorFor_RotateUpstreamSecrets(
         ::grpc::MessageAllocator< ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>* allocator) {
-      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(10);
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(15);
       static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>*>(handler)
               ->SetMessageAllocator(allocator);
     }
@@ -894,7 +1264,7 @@ class Admin final {
     virtual ::grpc::ServerUnaryReactor* RotateUpstreamSecrets(
       ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/)  { return nullptr; }
   };
-  typedef WithCallbackMethod_CreateKey<WithCallbackMethod_ListKeys<WithCallbackMethod_GetKey<WithCallbackMethod_RevokeKey<WithCallbackMethod_GetUsage<WithCallbackMethod_WatchWorkers<WithCallbackMethod_WatchRequests<WithCallbackMethod_SetUpstreamSecret<WithCallbackMethod_ListUpstreamSecrets<WithCallbackMethod_DeleteUpstreamSecret<WithCallbackMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > CallbackService;
+  typedef WithCallbackMethod_CreateKey<WithCallbackMethod_ListKeys<WithCallbackMethod_GetKey<WithCallbackMethod_RevokeKey<WithCallbackMethod_GetUsage<WithCallbackMethod_WatchWorkers<WithCallbackMethod_WatchRequests<WithCallbackMethod_CreateProject<WithCallbackMethod_ListProjects<WithCallbackMethod_GetProject<WithCallbackMethod_UpdateProject<WithCallbackMethod_DeleteProject<WithCallbackMethod_SetUpstreamSecret<WithCallbackMethod_ListUpstreamSecrets<WithCallbackMethod_DeleteUpstreamSecret<WithCallbackMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > CallbackService;
   typedef CallbackService ExperimentalCallbackService;
   template <class BaseClass>
   class WithGenericMethod_CreateKey : public BaseClass {
@@ -1016,12 +1386,97 @@ class Admin final {
     }
   };
   template <class BaseClass>
+  class WithGenericMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_CreateProject() {
+      ::grpc::Service::MarkMethodGeneric(7);
+    }
+    ~WithGenericMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_ListProjects() {
+      ::grpc::Service::MarkMethodGeneric(8);
+    }
+    ~WithGenericMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_GetProject() {
+      ::grpc::Service::MarkMethodGeneric(9);
+    }
+    ~WithGenericMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodGeneric(10);
+    }
+    ~WithGenericMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodGeneric(11);
+    }
+    ~WithGenericMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
   class WithGenericMethod_SetUpstreamSecret : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithGenericMethod_SetUpstreamSecret() {
-      ::grpc::Service::MarkMethodGeneric(7);
+      ::grpc::Service::MarkMethodGeneric(12);
     }
     ~WithGenericMethod_SetUpstreamSecret() override {
       BaseClassMustBeDerivedFromService(this);
@@ -1038,7 +1493,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithGenericMethod_ListUpstreamSecrets() {
-      ::grpc::Service::MarkMethodGeneric(8);
+      ::grpc::Service::MarkMethodGeneric(13);
     }
     ~WithGenericMethod_ListUpstreamSecrets() override {
       BaseClassMustBeDerivedFromService(this);
@@ -1055,7 +1510,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithGenericMethod_DeleteUpstreamSecret() {
-      ::grpc::Service::MarkMethodGeneric(9);
+      ::grpc::Service::MarkMethodGeneric(14);
     }
     ~WithGenericMethod_DeleteUpstreamSecret() override {
       BaseClassMustBeDerivedFromService(this);
@@ -1072,7 +1527,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithGenericMethod_RotateUpstreamSecrets() {
-      ::grpc::Service::MarkMethodGeneric(10);
+      ::grpc::Service::MarkMethodGeneric(15);
     }
     ~WithGenericMethod_RotateUpstreamSecrets() override {
       BaseClassMustBeDerivedFromService(this);
@@ -1224,12 +1679,112 @@ class Admin final {
     }
   };
   template <class BaseClass>
+  class WithRawMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_CreateProject() {
+      ::grpc::Service::MarkMethodRaw(7);
+    }
+    ~WithRawMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestCreateProject(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_ListProjects() {
+      ::grpc::Service::MarkMethodRaw(8);
+    }
+    ~WithRawMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestListProjects(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_GetProject() {
+      ::grpc::Service::MarkMethodRaw(9);
+    }
+    ~WithRawMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestGetProject(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(9, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodRaw(10);
+    }
+    ~WithRawMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestUpdateProject(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(10, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodRaw(11);
+    }
+    ~WithRawMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestDeleteProject(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(11, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
   class WithRawMethod_SetUpstreamSecret : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithRawMethod_SetUpstreamSecret() {
-      ::grpc::Service::MarkMethodRaw(7);
+      ::grpc::Service::MarkMethodRaw(12);
     }
     ~WithRawMethod_SetUpstreamSecret() override {
       BaseClassMustBeDerivedFromService(this);
@@ -1240,7 +1795,7 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     void RequestSetUpstreamSecret(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+      ::grpc::Service::RequestAsyncUnary(12, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -1249,7 +1804,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithRawMethod_ListUpstreamSecrets() {
-      ::grpc::Service::MarkMethodRaw(8);
+      ::grpc::Service::MarkMethodRaw(13);
     }
     ~WithRawMethod_ListUpstreamSecrets() override {
       BaseClassMustBeDerivedFromService(this);
@@ -1260,7 +1815,7 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     void RequestListUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+      ::grpc::Service::RequestAsyncUnary(13, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -1269,7 +1824,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithRawMethod_DeleteUpstreamSecret() {
-      ::grpc::Service::MarkMethodRaw(9);
+      ::grpc::Service::MarkMethodRaw(14);
     }
     ~WithRawMethod_DeleteUpstreamSecret() override {
       BaseClassMustBeDerivedFromService(this);
@@ -1280,7 +1835,7 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     void RequestDeleteUpstreamSecret(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(9, context, request, response, new_call_cq, notification_cq, tag);
+      ::grpc::Service::RequestAsyncUnary(14, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -1289,7 +1844,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithRawMethod_RotateUpstreamSecrets() {
-      ::grpc::Service::MarkMethodRaw(10);
+      ::grpc::Service::MarkMethodRaw(15);
     }
     ~WithRawMethod_RotateUpstreamSecrets() override {
       BaseClassMustBeDerivedFromService(this);
@@ -1300,7 +1855,7 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     void RequestRotateUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
-      ::grpc::Service::RequestAsyncUnary(10, context, request, response, new_call_cq, notification_cq, tag);
+      ::grpc::Service::RequestAsyncUnary(15, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -1458,12 +2013,122 @@ class Admin final {
       ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/)  { return nullptr; }
   };
   template <class BaseClass>
+  class WithRawCallbackMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_CreateProject() {
+      ::grpc::Service::MarkMethodRawCallback(7,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->CreateProject(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* CreateProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_ListProjects() {
+      ::grpc::Service::MarkMethodRawCallback(8,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListProjects(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* ListProjects(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_GetProject() {
+      ::grpc::Service::MarkMethodRawCallback(9,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->GetProject(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* GetProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodRawCallback(10,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->UpdateProject(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* UpdateProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodRawCallback(11,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->DeleteProject(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* DeleteProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
   class WithRawCallbackMethod_SetUpstreamSecret : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithRawCallbackMethod_SetUpstreamSecret() {
-      ::grpc::Service::MarkMethodRawCallback(7,
+      ::grpc::Service::MarkMethodRawCallback(12,
           new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
             [this](
                    ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->SetUpstreamSecret(context, request, response); }));
@@ -1485,7 +2150,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithRawCallbackMethod_ListUpstreamSecrets() {
-      ::grpc::Service::MarkMethodRawCallback(8,
+      ::grpc::Service::MarkMethodRawCallback(13,
           new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
             [this](
                    ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListUpstreamSecrets(context, request, response); }));
@@ -1507,7 +2172,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithRawCallbackMethod_DeleteUpstreamSecret() {
-      ::grpc::Service::MarkMethodRawCallback(9,
+      ::grpc::Service::MarkMethodRawCallback(14,
           new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
             [this](
                    ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->DeleteUpstreamSecret(context, request, response); }));
@@ -1529,7 +2194,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithRawCallbackMethod_RotateUpstreamSecrets() {
-      ::grpc::Service::MarkMethodRawCallback(10,
+      ::grpc::Service::MarkMethodRawCallback(15,
           new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
             [this](
                    ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->RotateUpstreamSecrets(context, request, response); }));
@@ -1681,12 +2346,147 @@ class Admin final {
     virtual ::grpc::Status StreamedGetUsage(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::GetUsageRequest,::helixflow::v1::GetUsageResponse>* server_unary_streamer) = 0;
   };
   template <class BaseClass>
+  class WithStreamedUnaryMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_CreateProject() {
+      ::grpc::Service::MarkMethodStreamed(7,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>* streamer) {
+                       return this->StreamedCreateProject(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedCreateProject(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::CreateProjectRequest,::helixflow::v1::CreateProjectResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_ListProjects() {
+      ::grpc::Service::MarkMethodStreamed(8,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>* streamer) {
+                       return this->StreamedListProjects(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedListProjects(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::ListProjectsRequest,::helixflow::v1::ListProjectsResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_GetProject() {
+      ::grpc::Service::MarkMethodStreamed(9,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>* streamer) {
+                       return this->StreamedGetProject(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedGetProject(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::GetProjectRequest,::helixflow::v1::GetProjectResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodStreamed(10,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>* streamer) {
+                       return this->StreamedUpdateProject(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedUpdateProject(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::UpdateProjectRequest,::helixflow::v1::UpdateProjectResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodStreamed(11,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>* streamer) {
+                       return this->StreamedDeleteProject(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedDeleteProject(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::DeleteProjectRequest,::helixflow::v1::DeleteProjectResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
   class WithStreamedUnaryMethod_SetUpstreamSecret : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithStreamedUnaryMethod_SetUpstreamSecret() {
-      ::grpc::Service::MarkMethodStreamed(7,
+      ::grpc::Service::MarkMethodStreamed(12,
         new ::grpc::internal::StreamedUnaryHandler<
           ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>(
             [this](::grpc::ServerContext* context,
@@ -1713,7 +2513,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithStreamedUnaryMethod_ListUpstreamSecrets() {
-      ::grpc::Service::MarkMethodStreamed(8,
+      ::grpc::Service::MarkMethodStreamed(13,
         new ::grpc::internal::StreamedUnaryHandler<
           ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>(
             [this](::grpc::ServerContext* context,
@@ -1740,7 +2540,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithStreamedUnaryMethod_DeleteUpstreamSecret() {
-      ::grpc::Service::MarkMethodStreamed(9,
+      ::grpc::Service::MarkMethodStreamed(14,
         new ::grpc::internal::StreamedUnaryHandler<
           ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>(
             [this](::grpc::ServerContext* context,
@@ -1767,7 +2567,7 @@ class Admin final {
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
    public:
     WithStreamedUnaryMethod_RotateUpstreamSecrets() {
-      ::grpc::Service::MarkMethodStreamed(10,
+      ::grpc::Service::MarkMethodStreamed(15,
         new ::grpc::internal::StreamedUnaryHandler<
           ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>(
             [this](::grpc::ServerContext* context,
@@ -1788,7 +2588,7 @@ class Admin final {
     // replace default version of method with streamed unary
     virtual ::grpc::Status StreamedRotateUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::RotateUpstreamSecretsRequest,::helixflow::v1::RotateUpstreamSecretsResponse>* server_unary_streamer) = 0;
   };
-  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<Service > > > > > > > > > StreamedUnaryService;
+  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithStreamedUnaryMethod_CreateProject<WithStreamedUnaryMethod_ListProjects<WithStreamedUnaryMethod_GetProject<WithStreamedUnaryMethod_UpdateProject<WithStreamedUnaryMethod_DeleteProject<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > StreamedUnaryService;
   template <class BaseClass>
   class WithSplitStreamingMethod_WatchWorkers : public BaseClass {
    private:
@@ -1844,7 +2644,7 @@ class Admin final {
     virtual ::grpc::Status StreamedWatchRequests(::grpc::ServerContext* context, ::grpc::ServerSplitStreamer< ::helixflow::v1::WatchRequestsRequest,::helixflow::v1::WatchRequestsResponse>* server_split_streamer) = 0;
   };
   typedef WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<Service > > SplitStreamedService;
-  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > StreamedService;
+  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<WithStreamedUnaryMethod_CreateProject<WithStreamedUnaryMethod_ListProjects<WithStreamedUnaryMethod_GetProject<WithStreamedUnaryMethod_UpdateProject<WithStreamedUnaryMethod_DeleteProject<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > StreamedService;
 };
 
 }  // namespace v1

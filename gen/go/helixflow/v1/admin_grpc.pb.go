@@ -33,6 +33,16 @@ type AdminClient interface {
 	// WatchRequests streams finished requests seen by this router replica: the most
 	// recent ones first (oldest first), then each one as it completes. Never prompts.
 	WatchRequests(ctx context.Context, in *WatchRequestsRequest, opts ...grpc.CallOption) (Admin_WatchRequestsClient, error)
+	// CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+	CreateProject(ctx context.Context, in *CreateProjectRequest, opts ...grpc.CallOption) (*CreateProjectResponse, error)
+	// ListProjects lists projects.
+	ListProjects(ctx context.Context, in *ListProjectsRequest, opts ...grpc.CallOption) (*ListProjectsResponse, error)
+	// GetProject shows one project with its spend this period and its usage totals.
+	GetProject(ctx context.Context, in *GetProjectRequest, opts ...grpc.CallOption) (*GetProjectResponse, error)
+	// UpdateProject replaces a project's name and limits.
+	UpdateProject(ctx context.Context, in *UpdateProjectRequest, opts ...grpc.CallOption) (*UpdateProjectResponse, error)
+	// DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+	DeleteProject(ctx context.Context, in *DeleteProjectRequest, opts ...grpc.CallOption) (*DeleteProjectResponse, error)
 	// SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
 	// encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
 	SetUpstreamSecret(ctx context.Context, in *SetUpstreamSecretRequest, opts ...grpc.CallOption) (*SetUpstreamSecretResponse, error)
@@ -161,6 +171,51 @@ func (x *adminWatchRequestsClient) Recv() (*WatchRequestsResponse, error) {
 	return m, nil
 }
 
+func (c *adminClient) CreateProject(ctx context.Context, in *CreateProjectRequest, opts ...grpc.CallOption) (*CreateProjectResponse, error) {
+	out := new(CreateProjectResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/CreateProject", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListProjects(ctx context.Context, in *ListProjectsRequest, opts ...grpc.CallOption) (*ListProjectsResponse, error) {
+	out := new(ListProjectsResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/ListProjects", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) GetProject(ctx context.Context, in *GetProjectRequest, opts ...grpc.CallOption) (*GetProjectResponse, error) {
+	out := new(GetProjectResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/GetProject", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) UpdateProject(ctx context.Context, in *UpdateProjectRequest, opts ...grpc.CallOption) (*UpdateProjectResponse, error) {
+	out := new(UpdateProjectResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/UpdateProject", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) DeleteProject(ctx context.Context, in *DeleteProjectRequest, opts ...grpc.CallOption) (*DeleteProjectResponse, error) {
+	out := new(DeleteProjectResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/DeleteProject", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *adminClient) SetUpstreamSecret(ctx context.Context, in *SetUpstreamSecretRequest, opts ...grpc.CallOption) (*SetUpstreamSecretResponse, error) {
 	out := new(SetUpstreamSecretResponse)
 	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/SetUpstreamSecret", in, out, opts...)
@@ -217,6 +272,16 @@ type AdminServer interface {
 	// WatchRequests streams finished requests seen by this router replica: the most
 	// recent ones first (oldest first), then each one as it completes. Never prompts.
 	WatchRequests(*WatchRequestsRequest, Admin_WatchRequestsServer) error
+	// CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+	CreateProject(context.Context, *CreateProjectRequest) (*CreateProjectResponse, error)
+	// ListProjects lists projects.
+	ListProjects(context.Context, *ListProjectsRequest) (*ListProjectsResponse, error)
+	// GetProject shows one project with its spend this period and its usage totals.
+	GetProject(context.Context, *GetProjectRequest) (*GetProjectResponse, error)
+	// UpdateProject replaces a project's name and limits.
+	UpdateProject(context.Context, *UpdateProjectRequest) (*UpdateProjectResponse, error)
+	// DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+	DeleteProject(context.Context, *DeleteProjectRequest) (*DeleteProjectResponse, error)
 	// SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
 	// encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
 	SetUpstreamSecret(context.Context, *SetUpstreamSecretRequest) (*SetUpstreamSecretResponse, error)
@@ -253,6 +318,21 @@ func (UnimplementedAdminServer) WatchWorkers(*WatchWorkersRequest, Admin_WatchWo
 }
 func (UnimplementedAdminServer) WatchRequests(*WatchRequestsRequest, Admin_WatchRequestsServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchRequests not implemented")
+}
+func (UnimplementedAdminServer) CreateProject(context.Context, *CreateProjectRequest) (*CreateProjectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateProject not implemented")
+}
+func (UnimplementedAdminServer) ListProjects(context.Context, *ListProjectsRequest) (*ListProjectsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListProjects not implemented")
+}
+func (UnimplementedAdminServer) GetProject(context.Context, *GetProjectRequest) (*GetProjectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetProject not implemented")
+}
+func (UnimplementedAdminServer) UpdateProject(context.Context, *UpdateProjectRequest) (*UpdateProjectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateProject not implemented")
+}
+func (UnimplementedAdminServer) DeleteProject(context.Context, *DeleteProjectRequest) (*DeleteProjectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteProject not implemented")
 }
 func (UnimplementedAdminServer) SetUpstreamSecret(context.Context, *SetUpstreamSecretRequest) (*SetUpstreamSecretResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method SetUpstreamSecret not implemented")
@@ -411,6 +491,96 @@ func (x *adminWatchRequestsServer) Send(m *WatchRequestsResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _Admin_CreateProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).CreateProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/CreateProject",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).CreateProject(ctx, req.(*CreateProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListProjects_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProjectsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListProjects(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/ListProjects",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListProjects(ctx, req.(*ListProjectsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_GetProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).GetProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/GetProject",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).GetProject(ctx, req.(*GetProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_UpdateProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).UpdateProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/UpdateProject",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).UpdateProject(ctx, req.(*UpdateProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_DeleteProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).DeleteProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/DeleteProject",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).DeleteProject(ctx, req.(*DeleteProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Admin_SetUpstreamSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetUpstreamSecretRequest)
 	if err := dec(in); err != nil {
@@ -506,6 +676,26 @@ var _Admin_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetUsage",
 			Handler:    _Admin_GetUsage_Handler,
+		},
+		{
+			MethodName: "CreateProject",
+			Handler:    _Admin_CreateProject_Handler,
+		},
+		{
+			MethodName: "ListProjects",
+			Handler:    _Admin_ListProjects_Handler,
+		},
+		{
+			MethodName: "GetProject",
+			Handler:    _Admin_GetProject_Handler,
+		},
+		{
+			MethodName: "UpdateProject",
+			Handler:    _Admin_UpdateProject_Handler,
+		},
+		{
+			MethodName: "DeleteProject",
+			Handler:    _Admin_DeleteProject_Handler,
 		},
 		{
 			MethodName: "SetUpstreamSecret",

@@ -19,7 +19,9 @@ import grpc
 
 from helixflow.common import tracing
 from helixflow.common.errors import HelixError, InvalidArgument
+from helixflow.router import fallback
 from helixflow.router.access.gate import AccessGate
+from helixflow.router.access.pricing import Pricing
 from helixflow.router.call import Call
 from helixflow.router.pool import Worker
 from helixflow.router.upstream import UpstreamError
@@ -36,6 +38,8 @@ class Models(Protocol):
     def resolve(self, name: str) -> str: ...
     def known_models(self) -> dict[str, list[Worker]]: ...
     def aliases_of(self, model_id: str) -> list[str]: ...
+
+    chains: dict[str, list[str]]
 
 
 class Upstream(Protocol):
@@ -62,6 +66,7 @@ class Finished(Protocol):
         done: inference_pb2.GenerateResponse | None,
         exc: BaseException | None,
         context: Ctx | None = None,
+        served: str | None = None,
     ) -> None: ...
 
 
@@ -73,12 +78,14 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         upstream: Upstream,
         max_request_s: float,
         finished: Finished | None = None,
+        pricing: Pricing | None = None,
     ) -> None:
         self._models = models
         self._gate = gate
         self._upstream = upstream
         self._max_request_s = max_request_s
         self._finished = finished
+        self._pricing = pricing or Pricing()
 
     async def Generate(self, request: inference_pb2.GenerateRequest, context: Ctx) -> AsyncIterator[bytes]:  # type: ignore[override]
         call = Call("Generate", context, self._max_request_s)
@@ -105,7 +112,8 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                     raise
                 finally:
                     if self._finished is not None:
-                        self._finished.generate_done(request, model, t0, first, done, failure, context)
+                        self._finished.generate_done(request, model, t0, first, done, failure, context, call.target)
+                    ticket.model = call.target or model
                     await self._gate.settle(ticket, completed)
             except (HelixError, UpstreamError) as err:
                 await call.fail(err)
@@ -164,6 +172,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 supports_tools=all(w.info is not None and w.info.supports_tools for w in workers),
                 tool_parser=info.tool_parser,
             )
+            if (price := self._pricing.price(model_id)) is not None:
+                reply.models[-1].price.CopyFrom(price.to_proto())
+        fallback.add_cards(reply, self._models.chains)
         return reply
 
 

@@ -4,7 +4,7 @@ FAILED_PRECONDITION where this router has no Redis or no keyring."""
 from __future__ import annotations
 
 from helixflow.common.secrets import KEYRING_ENV, SecretRecord, SecretStore, SecretsUnavailable
-from helixflow.router.access.admin.convert import _ts
+from helixflow.router.access.admin.convert import ts
 from helixflow.router.access.state import refused_when_down
 from helixflow.v1 import admin_pb2
 
@@ -13,8 +13,8 @@ def secret_to_proto(record: SecretRecord) -> admin_pb2.UpstreamSecret:
     return admin_pb2.UpstreamSecret(
         name=record.name,
         key_id=record.key_id,
-        create_time=_ts(record.created_at),
-        update_time=_ts(record.updated_at),
+        create_time=ts(record.created_at),
+        update_time=ts(record.updated_at),
     )
 
 
