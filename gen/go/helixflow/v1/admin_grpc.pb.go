@@ -33,6 +33,15 @@ type AdminClient interface {
 	// WatchRequests streams finished requests seen by this router replica: the most
 	// recent ones first (oldest first), then each one as it completes. Never prompts.
 	WatchRequests(ctx context.Context, in *WatchRequestsRequest, opts ...grpc.CallOption) (Admin_WatchRequestsClient, error)
+	// ListCatalog lists every worker's model catalog with each model's state.
+	ListCatalog(ctx context.Context, in *ListCatalogRequest, opts ...grpc.CallOption) (*ListCatalogResponse, error)
+	// LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+	// waits until it is loaded or failed.
+	LoadCatalogModel(ctx context.Context, in *LoadCatalogModelRequest, opts ...grpc.CallOption) (*LoadCatalogModelResponse, error)
+	// UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+	UnloadCatalogModel(ctx context.Context, in *UnloadCatalogModelRequest, opts ...grpc.CallOption) (*UnloadCatalogModelResponse, error)
+	// PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+	PinCatalogModel(ctx context.Context, in *PinCatalogModelRequest, opts ...grpc.CallOption) (*PinCatalogModelResponse, error)
 }
 
 type adminClient struct {
@@ -152,6 +161,42 @@ func (x *adminWatchRequestsClient) Recv() (*WatchRequestsResponse, error) {
 	return m, nil
 }
 
+func (c *adminClient) ListCatalog(ctx context.Context, in *ListCatalogRequest, opts ...grpc.CallOption) (*ListCatalogResponse, error) {
+	out := new(ListCatalogResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/ListCatalog", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) LoadCatalogModel(ctx context.Context, in *LoadCatalogModelRequest, opts ...grpc.CallOption) (*LoadCatalogModelResponse, error) {
+	out := new(LoadCatalogModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/LoadCatalogModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) UnloadCatalogModel(ctx context.Context, in *UnloadCatalogModelRequest, opts ...grpc.CallOption) (*UnloadCatalogModelResponse, error) {
+	out := new(UnloadCatalogModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/UnloadCatalogModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) PinCatalogModel(ctx context.Context, in *PinCatalogModelRequest, opts ...grpc.CallOption) (*PinCatalogModelResponse, error) {
+	out := new(PinCatalogModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/PinCatalogModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility
@@ -172,6 +217,15 @@ type AdminServer interface {
 	// WatchRequests streams finished requests seen by this router replica: the most
 	// recent ones first (oldest first), then each one as it completes. Never prompts.
 	WatchRequests(*WatchRequestsRequest, Admin_WatchRequestsServer) error
+	// ListCatalog lists every worker's model catalog with each model's state.
+	ListCatalog(context.Context, *ListCatalogRequest) (*ListCatalogResponse, error)
+	// LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+	// waits until it is loaded or failed.
+	LoadCatalogModel(context.Context, *LoadCatalogModelRequest) (*LoadCatalogModelResponse, error)
+	// UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+	UnloadCatalogModel(context.Context, *UnloadCatalogModelRequest) (*UnloadCatalogModelResponse, error)
+	// PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+	PinCatalogModel(context.Context, *PinCatalogModelRequest) (*PinCatalogModelResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -199,6 +253,18 @@ func (UnimplementedAdminServer) WatchWorkers(*WatchWorkersRequest, Admin_WatchWo
 }
 func (UnimplementedAdminServer) WatchRequests(*WatchRequestsRequest, Admin_WatchRequestsServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchRequests not implemented")
+}
+func (UnimplementedAdminServer) ListCatalog(context.Context, *ListCatalogRequest) (*ListCatalogResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListCatalog not implemented")
+}
+func (UnimplementedAdminServer) LoadCatalogModel(context.Context, *LoadCatalogModelRequest) (*LoadCatalogModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LoadCatalogModel not implemented")
+}
+func (UnimplementedAdminServer) UnloadCatalogModel(context.Context, *UnloadCatalogModelRequest) (*UnloadCatalogModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnloadCatalogModel not implemented")
+}
+func (UnimplementedAdminServer) PinCatalogModel(context.Context, *PinCatalogModelRequest) (*PinCatalogModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PinCatalogModel not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 
@@ -345,6 +411,78 @@ func (x *adminWatchRequestsServer) Send(m *WatchRequestsResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _Admin_ListCatalog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCatalogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListCatalog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/ListCatalog",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListCatalog(ctx, req.(*ListCatalogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_LoadCatalogModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadCatalogModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).LoadCatalogModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/LoadCatalogModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).LoadCatalogModel(ctx, req.(*LoadCatalogModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_UnloadCatalogModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnloadCatalogModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).UnloadCatalogModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/UnloadCatalogModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).UnloadCatalogModel(ctx, req.(*UnloadCatalogModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_PinCatalogModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PinCatalogModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).PinCatalogModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/PinCatalogModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).PinCatalogModel(ctx, req.(*PinCatalogModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _Admin_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "helixflow.v1.Admin",
 	HandlerType: (*AdminServer)(nil),
@@ -368,6 +506,22 @@ var _Admin_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetUsage",
 			Handler:    _Admin_GetUsage_Handler,
+		},
+		{
+			MethodName: "ListCatalog",
+			Handler:    _Admin_ListCatalog_Handler,
+		},
+		{
+			MethodName: "LoadCatalogModel",
+			Handler:    _Admin_LoadCatalogModel_Handler,
+		},
+		{
+			MethodName: "UnloadCatalogModel",
+			Handler:    _Admin_UnloadCatalogModel_Handler,
+		},
+		{
+			MethodName: "PinCatalogModel",
+			Handler:    _Admin_PinCatalogModel_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -33,6 +33,15 @@ module Helixflow
         # WatchRequests streams finished requests seen by this router replica: the most
         # recent ones first (oldest first), then each one as it completes. Never prompts.
         rpc :WatchRequests, ::Helixflow::V1::WatchRequestsRequest, stream(::Helixflow::V1::WatchRequestsResponse)
+        # ListCatalog lists every worker's model catalog with each model's state.
+        rpc :ListCatalog, ::Helixflow::V1::ListCatalogRequest, ::Helixflow::V1::ListCatalogResponse
+        # LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+        # waits until it is loaded or failed.
+        rpc :LoadCatalogModel, ::Helixflow::V1::LoadCatalogModelRequest, ::Helixflow::V1::LoadCatalogModelResponse
+        # UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+        rpc :UnloadCatalogModel, ::Helixflow::V1::UnloadCatalogModelRequest, ::Helixflow::V1::UnloadCatalogModelResponse
+        # PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+        rpc :PinCatalogModel, ::Helixflow::V1::PinCatalogModelRequest, ::Helixflow::V1::PinCatalogModelResponse
       end
 
       Stub = Service.rpc_stub_class

@@ -72,6 +72,9 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :backend, :string, 9, json_name: "backend"
       optional :supports_tools, :bool, 10, json_name: "supportsTools"
       optional :tool_parser, :string, 11, json_name: "toolParser"
+      optional :loaded_workers, :uint32, 12, json_name: "loadedWorkers"
+      optional :loadable_workers, :uint32, 13, json_name: "loadableWorkers"
+      optional :failed_workers, :uint32, 14, json_name: "failedWorkers"
     end
     add_message "helixflow.v1.ListModelsResponse" do
       repeated :models, :message, 1, "helixflow.v1.ModelCard", json_name: "models"

@@ -176,6 +176,12 @@ export interface ModelCard {
   supportsTools: boolean;
   /** The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools. */
   toolParser: string;
+  /** Healthy workers that have the model loaded now. */
+  loadedWorkers: number;
+  /** Healthy workers that have it in their catalog but not loaded (a request loads it). */
+  loadableWorkers: number;
+  /** Healthy workers whose last load of it failed. */
+  failedWorkers: number;
 }
 
 /** ListModelsResponse lists models. */
@@ -1208,6 +1214,9 @@ function createBaseModelCard(): ModelCard {
     backend: "",
     supportsTools: false,
     toolParser: "",
+    loadedWorkers: 0,
+    loadableWorkers: 0,
+    failedWorkers: 0,
   };
 }
 
@@ -1249,6 +1258,15 @@ export const ModelCard: MessageFns<ModelCard> = {
     }
     if (message.toolParser !== "") {
       writer.uint32(90).string(message.toolParser);
+    }
+    if (message.loadedWorkers !== 0) {
+      writer.uint32(96).uint32(message.loadedWorkers);
+    }
+    if (message.loadableWorkers !== 0) {
+      writer.uint32(104).uint32(message.loadableWorkers);
+    }
+    if (message.failedWorkers !== 0) {
+      writer.uint32(112).uint32(message.failedWorkers);
     }
     return writer;
   },
@@ -1364,6 +1382,30 @@ export const ModelCard: MessageFns<ModelCard> = {
             message.toolParser = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.loadedWorkers = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.loadableWorkers = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.failedWorkers = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1419,6 +1461,21 @@ export const ModelCard: MessageFns<ModelCard> = {
         : isSet(object.tool_parser)
         ? globalThis.String(object.tool_parser)
         : "",
+      loadedWorkers: isSet(object.loadedWorkers)
+        ? globalThis.Number(object.loadedWorkers)
+        : isSet(object.loaded_workers)
+        ? globalThis.Number(object.loaded_workers)
+        : 0,
+      loadableWorkers: isSet(object.loadableWorkers)
+        ? globalThis.Number(object.loadableWorkers)
+        : isSet(object.loadable_workers)
+        ? globalThis.Number(object.loadable_workers)
+        : 0,
+      failedWorkers: isSet(object.failedWorkers)
+        ? globalThis.Number(object.failedWorkers)
+        : isSet(object.failed_workers)
+        ? globalThis.Number(object.failed_workers)
+        : 0,
     };
   },
 
@@ -1457,6 +1514,15 @@ export const ModelCard: MessageFns<ModelCard> = {
     if (message.toolParser !== "") {
       obj.toolParser = message.toolParser;
     }
+    if (message.loadedWorkers !== 0) {
+      obj.loadedWorkers = Math.round(message.loadedWorkers);
+    }
+    if (message.loadableWorkers !== 0) {
+      obj.loadableWorkers = Math.round(message.loadableWorkers);
+    }
+    if (message.failedWorkers !== 0) {
+      obj.failedWorkers = Math.round(message.failedWorkers);
+    }
     return obj;
   },
 
@@ -1476,6 +1542,9 @@ export const ModelCard: MessageFns<ModelCard> = {
     message.backend = object.backend ?? "";
     message.supportsTools = object.supportsTools ?? false;
     message.toolParser = object.toolParser ?? "";
+    message.loadedWorkers = object.loadedWorkers ?? 0;
+    message.loadableWorkers = object.loadableWorkers ?? 0;
+    message.failedWorkers = object.failedWorkers ?? 0;
     return message;
   },
 };

@@ -119,6 +119,56 @@ public final class AdminOuterClass {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_WatchRequestsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListCatalogRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListCatalogRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_CatalogWorker_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_CatalogWorker_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListCatalogResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListCatalogResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_LoadCatalogModelRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_LoadCatalogModelRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_CatalogModelResult_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_CatalogModelResult_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_LoadCatalogModelResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_LoadCatalogModelResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UnloadCatalogModelRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UnloadCatalogModelRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UnloadCatalogModelResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UnloadCatalogModelResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_PinCatalogModelRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_PinCatalogModelRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_PinCatalogModelResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_PinCatalogModelResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -130,110 +180,146 @@ public final class AdminOuterClass {
     java.lang.String[] descriptorData = {
       "\n\030helixflow/v1/admin.proto\022\014helixflow.v1" +
       "\032\036google/protobuf/duration.proto\032\037google" +
-      "/protobuf/timestamp.proto\"\256\002\n\tKeyScopes\022" +
-      ":\n\013permissions\030\001 \003(\0162\030.helixflow.v1.Perm" +
-      "issionR\013permissions\022\026\n\006models\030\002 \003(\tR\006mod" +
-      "els\022\025\n\003rpm\030\003 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H" +
-      "\001R\003tpm\210\001\001\0229\n\026max_concurrent_streams\030\005 \001(" +
-      "\rH\002R\024maxConcurrentStreams\210\001\001\0229\n\nexpires_" +
-      "at\030\006 \001(\0132\032.google.protobuf.TimestampR\tex" +
-      "piresAtB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_max_concurre" +
-      "nt_streams\"\201\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005k" +
-      "eyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016display_pref" +
-      "ix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scopes\030\004 \001(\0132" +
-      "\027.helixflow.v1.KeyScopesR\006scopes\0229\n\ncrea" +
-      "ted_at\030\005 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132\032.google" +
-      ".protobuf.TimestampR\trevokedAt\"W\n\020Create" +
-      "KeyRequest\022\022\n\004name\030\001 \001(\tR\004name\022/\n\006scopes" +
-      "\030\002 \001(\0132\027.helixflow.v1.KeyScopesR\006scopes\"" +
-      "S\n\021CreateKeyResponse\022&\n\003key\030\001 \001(\0132\024.heli" +
-      "xflow.v1.ApiKeyR\003key\022\026\n\006secret\030\002 \001(\tR\006se" +
-      "cret\":\n\017ListKeysRequest\022\'\n\017include_revok" +
-      "ed\030\001 \001(\010R\016includeRevoked\"<\n\020ListKeysResp" +
-      "onse\022(\n\004keys\030\001 \003(\0132\024.helixflow.v1.ApiKey" +
-      "R\004keys\"&\n\rGetKeyRequest\022\025\n\006key_id\030\001 \001(\tR" +
-      "\005keyId\"8\n\016GetKeyResponse\022&\n\003key\030\001 \001(\0132\024." +
-      "helixflow.v1.ApiKeyR\003key\")\n\020RevokeKeyReq" +
-      "uest\022\025\n\006key_id\030\001 \001(\tR\005keyId\";\n\021RevokeKey" +
-      "Response\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.Api" +
-      "KeyR\003key\"\337\001\n\017GetUsageRequest\022\025\n\006key_id\030\001" +
-      " \001(\tR\005keyId\0229\n\nstart_time\030\002 \001(\0132\032.google" +
-      ".protobuf.TimestampR\tstartTime\0225\n\010end_ti" +
-      "me\030\003 \001(\0132\032.google.protobuf.TimestampR\007en" +
-      "dTime\022-\n\004step\030\004 \001(\0132\031.google.protobuf.Du" +
-      "rationR\004step\022\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010K" +
-      "eyUsage\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010reques" +
-      "ts\030\002 \001(\004R\010requests\022#\n\rprompt_tokens\030\003 \001(" +
-      "\004R\014promptTokens\022+\n\021completion_tokens\030\004 \001" +
-      "(\004R\020completionTokens\"u\n\020GetUsageResponse" +
-      "\022,\n\005usage\030\001 \003(\0132\026.helixflow.v1.KeyUsageR" +
-      "\005usage\0223\n\007buckets\030\002 \003(\0132\031.helixflow.v1.U" +
-      "sageBucketR\007buckets\"\234\003\n\013UsageBucket\0229\n\ns" +
-      "tart_time\030\001 \001(\0132\032.google.protobuf.Timest" +
-      "ampR\tstartTime\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n" +
-      "\005model\030\003 \001(\tR\005model\022\032\n\010requests\030\004 \001(\004R\010r" +
-      "equests\022#\n\rprompt_tokens\030\005 \001(\004R\014promptTo" +
-      "kens\022+\n\021completion_tokens\030\006 \001(\004R\020complet" +
-      "ionTokens\022=\n\006errors\030\007 \003(\0132%.helixflow.v1" +
-      ".UsageBucket.ErrorsEntryR\006errors\022\036\n\013ttft" +
-      "_ms_sum\030\010 \001(\001R\tttftMsSum\022\035\n\nttft_count\030\t" +
-      " \001(\004R\tttftCount\0329\n\013ErrorsEntry\022\020\n\003key\030\001 " +
-      "\001(\tR\003key\022\024\n\005value\030\002 \001(\004R\005value:\0028\001\"6\n\023Wa" +
-      "tchWorkersRequest\022\037\n\013interval_ms\030\001 \001(\rR\n" +
-      "intervalMs\"\240\003\n\014WorkerStatus\022\030\n\007address\030\001" +
-      " \001(\tR\007address\022\030\n\007serving\030\002 \001(\010R\007serving\022" +
-      "\032\n\010routable\030\003 \001(\010R\010routable\022\032\n\010draining\030" +
-      "\004 \001(\010R\010draining\022\031\n\010model_id\030\005 \001(\tR\007model" +
-      "Id\022\030\n\007aliases\030\006 \003(\tR\007aliases\022\030\n\007backend\030" +
-      "\007 \001(\tR\007backend\022\030\n\007waiting\030\010 \001(\rR\007waiting" +
-      "\022\030\n\007running\030\t \001(\rR\007running\022\037\n\013max_runnin" +
-      "g\030\n \001(\rR\nmaxRunning\022$\n\016kv_cache_usage\030\013 " +
-      "\001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hit_ra" +
-      "te\030\014 \001(\002R\022prefixCacheHitRate\022\'\n\017router_i" +
-      "nflight\030\r \001(\rR\016routerInflight\"|\n\024WatchWo" +
-      "rkersResponse\0224\n\007workers\030\001 \003(\0132\032.helixfl" +
-      "ow.v1.WorkerStatusR\007workers\022.\n\004time\030\002 \001(" +
-      "\0132\032.google.protobuf.TimestampR\004time\"0\n\024W" +
-      "atchRequestsRequest\022\030\n\007backlog\030\001 \001(\rR\007ba" +
-      "cklog\"\264\003\n\rRequestRecord\022\035\n\nrequest_id\030\001 " +
-      "\001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n" +
-      "\010key_name\030\003 \001(\tR\007keyName\022\026\n\006method\030\004 \001(\t" +
-      "R\006method\022\024\n\005model\030\005 \001(\tR\005model\022#\n\rprompt" +
-      "_tokens\030\006 \001(\rR\014promptTokens\022+\n\021completio" +
-      "n_tokens\030\007 \001(\rR\020completionTokens\022\026\n\006stat" +
-      "us\030\010 \001(\tR\006status\0223\n\007latency\030\t \001(\0132\031.goog" +
-      "le.protobuf.DurationR\007latency\022H\n\023time_to" +
-      "_first_token\030\n \001(\0132\031.google.protobuf.Dur" +
-      "ationR\020timeToFirstToken\022;\n\013finished_at\030\013" +
-      " \001(\0132\032.google.protobuf.TimestampR\nfinish" +
-      "edAt\"N\n\025WatchRequestsResponse\0225\n\007request" +
-      "\030\001 \001(\0132\033.helixflow.v1.RequestRecordR\007req" +
-      "uest*X\n\nPermission\022\032\n\026PERMISSION_UNSPECI" +
-      "FIED\020\000\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERM" +
-      "ISSION_ADMIN\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036." +
-      "helixflow.v1.CreateKeyRequest\032\037.helixflo" +
-      "w.v1.CreateKeyResponse\022I\n\010ListKeys\022\035.hel" +
-      "ixflow.v1.ListKeysRequest\032\036.helixflow.v1" +
-      ".ListKeysResponse\022C\n\006GetKey\022\033.helixflow." +
-      "v1.GetKeyRequest\032\034.helixflow.v1.GetKeyRe" +
-      "sponse\022L\n\tRevokeKey\022\036.helixflow.v1.Revok" +
-      "eKeyRequest\032\037.helixflow.v1.RevokeKeyResp" +
-      "onse\022I\n\010GetUsage\022\035.helixflow.v1.GetUsage" +
-      "Request\032\036.helixflow.v1.GetUsageResponse\022" +
-      "W\n\014WatchWorkers\022!.helixflow.v1.WatchWork" +
-      "ersRequest\032\".helixflow.v1.WatchWorkersRe" +
-      "sponse0\001\022Z\n\rWatchRequests\022\".helixflow.v1" +
-      ".WatchRequestsRequest\032#.helixflow.v1.Wat" +
-      "chRequestsResponse0\001B?\n\020dev.helixflow.v1" +
-      "P\001Z)helixflow/gen/go/helixflow/v1;helixf" +
-      "lowv1b\006proto3"
+      "/protobuf/timestamp.proto\032\031helixflow/v1/" +
+      "worker.proto\"\256\002\n\tKeyScopes\022:\n\013permission" +
+      "s\030\001 \003(\0162\030.helixflow.v1.PermissionR\013permi" +
+      "ssions\022\026\n\006models\030\002 \003(\tR\006models\022\025\n\003rpm\030\003 " +
+      "\001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026" +
+      "max_concurrent_streams\030\005 \001(\rH\002R\024maxConcu" +
+      "rrentStreams\210\001\001\0229\n\nexpires_at\030\006 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\texpiresAtB\006\n\004_r" +
+      "pmB\006\n\004_tpmB\031\n\027_max_concurrent_streams\"\201\002" +
+      "\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\022\n\004name\030" +
+      "\002 \001(\tR\004name\022%\n\016display_prefix\030\003 \001(\tR\rdis" +
+      "playPrefix\022/\n\006scopes\030\004 \001(\0132\027.helixflow.v" +
+      "1.KeyScopesR\006scopes\0229\n\ncreated_at\030\005 \001(\0132" +
+      "\032.google.protobuf.TimestampR\tcreatedAt\0229" +
+      "\n\nrevoked_at\030\006 \001(\0132\032.google.protobuf.Tim" +
+      "estampR\trevokedAt\"W\n\020CreateKeyRequest\022\022\n" +
+      "\004name\030\001 \001(\tR\004name\022/\n\006scopes\030\002 \001(\0132\027.heli" +
+      "xflow.v1.KeyScopesR\006scopes\"S\n\021CreateKeyR" +
+      "esponse\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.ApiK" +
+      "eyR\003key\022\026\n\006secret\030\002 \001(\tR\006secret\":\n\017ListK" +
+      "eysRequest\022\'\n\017include_revoked\030\001 \001(\010R\016inc" +
+      "ludeRevoked\"<\n\020ListKeysResponse\022(\n\004keys\030" +
+      "\001 \003(\0132\024.helixflow.v1.ApiKeyR\004keys\"&\n\rGet" +
+      "KeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\"8\n\016Get" +
+      "KeyResponse\022&\n\003key\030\001 \001(\0132\024.helixflow.v1." +
+      "ApiKeyR\003key\")\n\020RevokeKeyRequest\022\025\n\006key_i" +
+      "d\030\001 \001(\tR\005keyId\";\n\021RevokeKeyResponse\022&\n\003k" +
+      "ey\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\"\337\001\n\017" +
+      "GetUsageRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\0229" +
+      "\n\nstart_time\030\002 \001(\0132\032.google.protobuf.Tim" +
+      "estampR\tstartTime\0225\n\010end_time\030\003 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\007endTime\022-\n\004step" +
+      "\030\004 \001(\0132\031.google.protobuf.DurationR\004step\022" +
+      "\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010KeyUsage\022\025\n\006ke" +
+      "y_id\030\001 \001(\tR\005keyId\022\032\n\010requests\030\002 \001(\004R\010req" +
+      "uests\022#\n\rprompt_tokens\030\003 \001(\004R\014promptToke" +
+      "ns\022+\n\021completion_tokens\030\004 \001(\004R\020completio" +
+      "nTokens\"u\n\020GetUsageResponse\022,\n\005usage\030\001 \003" +
+      "(\0132\026.helixflow.v1.KeyUsageR\005usage\0223\n\007buc" +
+      "kets\030\002 \003(\0132\031.helixflow.v1.UsageBucketR\007b" +
+      "uckets\"\234\003\n\013UsageBucket\0229\n\nstart_time\030\001 \001" +
+      "(\0132\032.google.protobuf.TimestampR\tstartTim" +
+      "e\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\tR" +
+      "\005model\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rpr" +
+      "ompt_tokens\030\005 \001(\004R\014promptTokens\022+\n\021compl" +
+      "etion_tokens\030\006 \001(\004R\020completionTokens\022=\n\006" +
+      "errors\030\007 \003(\0132%.helixflow.v1.UsageBucket." +
+      "ErrorsEntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001(\001" +
+      "R\tttftMsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCou" +
+      "nt\0329\n\013ErrorsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005v" +
+      "alue\030\002 \001(\004R\005value:\0028\001\"6\n\023WatchWorkersReq" +
+      "uest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\324\003" +
+      "\n\014WorkerStatus\022\030\n\007address\030\001 \001(\tR\007address" +
+      "\022\030\n\007serving\030\002 \001(\010R\007serving\022\032\n\010routable\030\003" +
+      " \001(\010R\010routable\022\032\n\010draining\030\004 \001(\010R\010draini" +
+      "ng\022\031\n\010model_id\030\005 \001(\tR\007modelId\022\030\n\007aliases" +
+      "\030\006 \003(\tR\007aliases\022\030\n\007backend\030\007 \001(\tR\007backen" +
+      "d\022\030\n\007waiting\030\010 \001(\rR\007waiting\022\030\n\007running\030\t" +
+      " \001(\rR\007running\022\037\n\013max_running\030\n \001(\rR\nmaxR" +
+      "unning\022$\n\016kv_cache_usage\030\013 \001(\002R\014kvCacheU" +
+      "sage\0221\n\025prefix_cache_hit_rate\030\014 \001(\002R\022pre" +
+      "fixCacheHitRate\022\'\n\017router_inflight\030\r \001(\r" +
+      "R\016routerInflight\0222\n\006models\030\016 \003(\0132\032.helix" +
+      "flow.v1.CatalogModelR\006models\"|\n\024WatchWor" +
+      "kersResponse\0224\n\007workers\030\001 \003(\0132\032.helixflo" +
+      "w.v1.WorkerStatusR\007workers\022.\n\004time\030\002 \001(\013" +
+      "2\032.google.protobuf.TimestampR\004time\"0\n\024Wa" +
+      "tchRequestsRequest\022\030\n\007backlog\030\001 \001(\rR\007bac" +
+      "klog\"\264\003\n\rRequestRecord\022\035\n\nrequest_id\030\001 \001" +
+      "(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n\010" +
+      "key_name\030\003 \001(\tR\007keyName\022\026\n\006method\030\004 \001(\tR" +
+      "\006method\022\024\n\005model\030\005 \001(\tR\005model\022#\n\rprompt_" +
+      "tokens\030\006 \001(\rR\014promptTokens\022+\n\021completion" +
+      "_tokens\030\007 \001(\rR\020completionTokens\022\026\n\006statu" +
+      "s\030\010 \001(\tR\006status\0223\n\007latency\030\t \001(\0132\031.googl" +
+      "e.protobuf.DurationR\007latency\022H\n\023time_to_" +
+      "first_token\030\n \001(\0132\031.google.protobuf.Dura" +
+      "tionR\020timeToFirstToken\022;\n\013finished_at\030\013 " +
+      "\001(\0132\032.google.protobuf.TimestampR\nfinishe" +
+      "dAt\"N\n\025WatchRequestsResponse\0225\n\007request\030" +
+      "\001 \001(\0132\033.helixflow.v1.RequestRecordR\007requ" +
+      "est\"\024\n\022ListCatalogRequest\"\340\001\n\rCatalogWor" +
+      "ker\022\030\n\007address\030\001 \001(\tR\007address\0222\n\006models\030" +
+      "\002 \003(\0132\032.helixflow.v1.CatalogModelR\006model" +
+      "s\022*\n\021max_loaded_models\030\003 \001(\rR\017maxLoadedM" +
+      "odels\022.\n\023memory_budget_bytes\030\004 \001(\004R\021memo" +
+      "ryBudgetBytes\022%\n\016resident_bytes\030\005 \001(\004R\rr" +
+      "esidentBytes\"L\n\023ListCatalogResponse\0225\n\007w" +
+      "orkers\030\001 \003(\0132\033.helixflow.v1.CatalogWorke" +
+      "rR\007workers\"G\n\027LoadCatalogModelRequest\022\024\n" +
+      "\005model\030\001 \001(\tR\005model\022\026\n\006worker\030\002 \001(\tR\006wor" +
+      "ker\"`\n\022CatalogModelResult\022\030\n\007address\030\001 \001" +
+      "(\tR\007address\0220\n\005model\030\002 \001(\0132\032.helixflow.v" +
+      "1.CatalogModelR\005model\"T\n\030LoadCatalogMode" +
+      "lResponse\0228\n\006result\030\001 \001(\0132 .helixflow.v1" +
+      ".CatalogModelResultR\006result\"I\n\031UnloadCat" +
+      "alogModelRequest\022\024\n\005model\030\001 \001(\tR\005model\022\026" +
+      "\n\006worker\030\002 \001(\tR\006worker\"X\n\032UnloadCatalogM" +
+      "odelResponse\022:\n\007results\030\001 \003(\0132 .helixflo" +
+      "w.v1.CatalogModelResultR\007results\"^\n\026PinC" +
+      "atalogModelRequest\022\024\n\005model\030\001 \001(\tR\005model" +
+      "\022\026\n\006pinned\030\002 \001(\010R\006pinned\022\026\n\006worker\030\003 \001(\t" +
+      "R\006worker\"U\n\027PinCatalogModelResponse\022:\n\007r" +
+      "esults\030\001 \003(\0132 .helixflow.v1.CatalogModel" +
+      "ResultR\007results*X\n\nPermission\022\032\n\026PERMISS" +
+      "ION_UNSPECIFIED\020\000\022\030\n\024PERMISSION_INFERENC" +
+      "E\020\001\022\024\n\020PERMISSION_ADMIN\020\0022\263\007\n\005Admin\022L\n\tC" +
+      "reateKey\022\036.helixflow.v1.CreateKeyRequest" +
+      "\032\037.helixflow.v1.CreateKeyResponse\022I\n\010Lis" +
+      "tKeys\022\035.helixflow.v1.ListKeysRequest\032\036.h" +
+      "elixflow.v1.ListKeysResponse\022C\n\006GetKey\022\033" +
+      ".helixflow.v1.GetKeyRequest\032\034.helixflow." +
+      "v1.GetKeyResponse\022L\n\tRevokeKey\022\036.helixfl" +
+      "ow.v1.RevokeKeyRequest\032\037.helixflow.v1.Re" +
+      "vokeKeyResponse\022I\n\010GetUsage\022\035.helixflow." +
+      "v1.GetUsageRequest\032\036.helixflow.v1.GetUsa" +
+      "geResponse\022W\n\014WatchWorkers\022!.helixflow.v" +
+      "1.WatchWorkersRequest\032\".helixflow.v1.Wat" +
+      "chWorkersResponse0\001\022Z\n\rWatchRequests\022\".h" +
+      "elixflow.v1.WatchRequestsRequest\032#.helix" +
+      "flow.v1.WatchRequestsResponse0\001\022R\n\013ListC" +
+      "atalog\022 .helixflow.v1.ListCatalogRequest" +
+      "\032!.helixflow.v1.ListCatalogResponse\022a\n\020L" +
+      "oadCatalogModel\022%.helixflow.v1.LoadCatal" +
+      "ogModelRequest\032&.helixflow.v1.LoadCatalo" +
+      "gModelResponse\022g\n\022UnloadCatalogModel\022\'.h" +
+      "elixflow.v1.UnloadCatalogModelRequest\032(." +
+      "helixflow.v1.UnloadCatalogModelResponse\022" +
+      "^\n\017PinCatalogModel\022$.helixflow.v1.PinCat" +
+      "alogModelRequest\032%.helixflow.v1.PinCatal" +
+      "ogModelResponseB?\n\020dev.helixflow.v1P\001Z)h" +
+      "elixflow/gen/go/helixflow/v1;helixflowv1" +
+      "b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          dev.helixflow.v1.WorkerOuterClass.getDescriptor(),
         });
     internal_static_helixflow_v1_KeyScopes_descriptor =
       getDescriptor().getMessageTypes().get(0);
@@ -336,7 +422,7 @@ public final class AdminOuterClass {
     internal_static_helixflow_v1_WorkerStatus_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WorkerStatus_descriptor,
-        new java.lang.String[] { "Address", "Serving", "Routable", "Draining", "ModelId", "Aliases", "Backend", "Waiting", "Running", "MaxRunning", "KvCacheUsage", "PrefixCacheHitRate", "RouterInflight", });
+        new java.lang.String[] { "Address", "Serving", "Routable", "Draining", "ModelId", "Aliases", "Backend", "Waiting", "Running", "MaxRunning", "KvCacheUsage", "PrefixCacheHitRate", "RouterInflight", "Models", });
     internal_static_helixflow_v1_WatchWorkersResponse_descriptor =
       getDescriptor().getMessageTypes().get(16);
     internal_static_helixflow_v1_WatchWorkersResponse_fieldAccessorTable = new
@@ -361,8 +447,69 @@ public final class AdminOuterClass {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchRequestsResponse_descriptor,
         new java.lang.String[] { "Request", });
+    internal_static_helixflow_v1_ListCatalogRequest_descriptor =
+      getDescriptor().getMessageTypes().get(20);
+    internal_static_helixflow_v1_ListCatalogRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListCatalogRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_helixflow_v1_CatalogWorker_descriptor =
+      getDescriptor().getMessageTypes().get(21);
+    internal_static_helixflow_v1_CatalogWorker_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_CatalogWorker_descriptor,
+        new java.lang.String[] { "Address", "Models", "MaxLoadedModels", "MemoryBudgetBytes", "ResidentBytes", });
+    internal_static_helixflow_v1_ListCatalogResponse_descriptor =
+      getDescriptor().getMessageTypes().get(22);
+    internal_static_helixflow_v1_ListCatalogResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListCatalogResponse_descriptor,
+        new java.lang.String[] { "Workers", });
+    internal_static_helixflow_v1_LoadCatalogModelRequest_descriptor =
+      getDescriptor().getMessageTypes().get(23);
+    internal_static_helixflow_v1_LoadCatalogModelRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_LoadCatalogModelRequest_descriptor,
+        new java.lang.String[] { "Model", "Worker", });
+    internal_static_helixflow_v1_CatalogModelResult_descriptor =
+      getDescriptor().getMessageTypes().get(24);
+    internal_static_helixflow_v1_CatalogModelResult_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_CatalogModelResult_descriptor,
+        new java.lang.String[] { "Address", "Model", });
+    internal_static_helixflow_v1_LoadCatalogModelResponse_descriptor =
+      getDescriptor().getMessageTypes().get(25);
+    internal_static_helixflow_v1_LoadCatalogModelResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_LoadCatalogModelResponse_descriptor,
+        new java.lang.String[] { "Result", });
+    internal_static_helixflow_v1_UnloadCatalogModelRequest_descriptor =
+      getDescriptor().getMessageTypes().get(26);
+    internal_static_helixflow_v1_UnloadCatalogModelRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UnloadCatalogModelRequest_descriptor,
+        new java.lang.String[] { "Model", "Worker", });
+    internal_static_helixflow_v1_UnloadCatalogModelResponse_descriptor =
+      getDescriptor().getMessageTypes().get(27);
+    internal_static_helixflow_v1_UnloadCatalogModelResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UnloadCatalogModelResponse_descriptor,
+        new java.lang.String[] { "Results", });
+    internal_static_helixflow_v1_PinCatalogModelRequest_descriptor =
+      getDescriptor().getMessageTypes().get(28);
+    internal_static_helixflow_v1_PinCatalogModelRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_PinCatalogModelRequest_descriptor,
+        new java.lang.String[] { "Model", "Pinned", "Worker", });
+    internal_static_helixflow_v1_PinCatalogModelResponse_descriptor =
+      getDescriptor().getMessageTypes().get(29);
+    internal_static_helixflow_v1_PinCatalogModelResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_PinCatalogModelResponse_descriptor,
+        new java.lang.String[] { "Results", });
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    dev.helixflow.v1.WorkerOuterClass.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

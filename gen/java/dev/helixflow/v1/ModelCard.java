@@ -413,6 +413,51 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int LOADED_WORKERS_FIELD_NUMBER = 12;
+  private int loadedWorkers_ = 0;
+  /**
+   * <pre>
+   * Healthy workers that have the model loaded now.
+   * </pre>
+   *
+   * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+   * @return The loadedWorkers.
+   */
+  @java.lang.Override
+  public int getLoadedWorkers() {
+    return loadedWorkers_;
+  }
+
+  public static final int LOADABLE_WORKERS_FIELD_NUMBER = 13;
+  private int loadableWorkers_ = 0;
+  /**
+   * <pre>
+   * Healthy workers that have it in their catalog but not loaded (a request loads it).
+   * </pre>
+   *
+   * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+   * @return The loadableWorkers.
+   */
+  @java.lang.Override
+  public int getLoadableWorkers() {
+    return loadableWorkers_;
+  }
+
+  public static final int FAILED_WORKERS_FIELD_NUMBER = 14;
+  private int failedWorkers_ = 0;
+  /**
+   * <pre>
+   * Healthy workers whose last load of it failed.
+   * </pre>
+   *
+   * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+   * @return The failedWorkers.
+   */
+  @java.lang.Override
+  public int getFailedWorkers() {
+    return failedWorkers_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -464,6 +509,15 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 11, toolParser_);
+    }
+    if (loadedWorkers_ != 0) {
+      output.writeUInt32(12, loadedWorkers_);
+    }
+    if (loadableWorkers_ != 0) {
+      output.writeUInt32(13, loadableWorkers_);
+    }
+    if (failedWorkers_ != 0) {
+      output.writeUInt32(14, failedWorkers_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -527,6 +581,18 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(11, toolParser_);
     }
+    if (loadedWorkers_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(12, loadedWorkers_);
+    }
+    if (loadableWorkers_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(13, loadableWorkers_);
+    }
+    if (failedWorkers_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(14, failedWorkers_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -563,6 +629,12 @@ private static final long serialVersionUID = 0L;
         != other.getSupportsTools()) return false;
     if (!getToolParser()
         .equals(other.getToolParser())) return false;
+    if (getLoadedWorkers()
+        != other.getLoadedWorkers()) return false;
+    if (getLoadableWorkers()
+        != other.getLoadableWorkers()) return false;
+    if (getFailedWorkers()
+        != other.getFailedWorkers()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -603,6 +675,12 @@ private static final long serialVersionUID = 0L;
         getSupportsTools());
     hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
     hash = (53 * hash) + getToolParser().hashCode();
+    hash = (37 * hash) + LOADED_WORKERS_FIELD_NUMBER;
+    hash = (53 * hash) + getLoadedWorkers();
+    hash = (37 * hash) + LOADABLE_WORKERS_FIELD_NUMBER;
+    hash = (53 * hash) + getLoadableWorkers();
+    hash = (37 * hash) + FAILED_WORKERS_FIELD_NUMBER;
+    hash = (53 * hash) + getFailedWorkers();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -749,6 +827,9 @@ private static final long serialVersionUID = 0L;
       backend_ = "";
       supportsTools_ = false;
       toolParser_ = "";
+      loadedWorkers_ = 0;
+      loadableWorkers_ = 0;
+      failedWorkers_ = 0;
       return this;
     }
 
@@ -822,6 +903,15 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.toolParser_ = toolParser_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.loadedWorkers_ = loadedWorkers_;
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.loadableWorkers_ = loadableWorkers_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.failedWorkers_ = failedWorkers_;
       }
     }
 
@@ -922,6 +1012,15 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000400;
         onChanged();
       }
+      if (other.getLoadedWorkers() != 0) {
+        setLoadedWorkers(other.getLoadedWorkers());
+      }
+      if (other.getLoadableWorkers() != 0) {
+        setLoadableWorkers(other.getLoadableWorkers());
+      }
+      if (other.getFailedWorkers() != 0) {
+        setFailedWorkers(other.getFailedWorkers());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1016,6 +1115,21 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 96: {
+              loadedWorkers_ = input.readUInt32();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 96
+            case 104: {
+              loadableWorkers_ = input.readUInt32();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 104
+            case 112: {
+              failedWorkers_ = input.readUInt32();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 112
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1897,6 +2011,138 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       toolParser_ = value;
       bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+
+    private int loadedWorkers_ ;
+    /**
+     * <pre>
+     * Healthy workers that have the model loaded now.
+     * </pre>
+     *
+     * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+     * @return The loadedWorkers.
+     */
+    @java.lang.Override
+    public int getLoadedWorkers() {
+      return loadedWorkers_;
+    }
+    /**
+     * <pre>
+     * Healthy workers that have the model loaded now.
+     * </pre>
+     *
+     * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+     * @param value The loadedWorkers to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLoadedWorkers(int value) {
+      
+      loadedWorkers_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Healthy workers that have the model loaded now.
+     * </pre>
+     *
+     * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLoadedWorkers() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      loadedWorkers_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int loadableWorkers_ ;
+    /**
+     * <pre>
+     * Healthy workers that have it in their catalog but not loaded (a request loads it).
+     * </pre>
+     *
+     * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+     * @return The loadableWorkers.
+     */
+    @java.lang.Override
+    public int getLoadableWorkers() {
+      return loadableWorkers_;
+    }
+    /**
+     * <pre>
+     * Healthy workers that have it in their catalog but not loaded (a request loads it).
+     * </pre>
+     *
+     * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+     * @param value The loadableWorkers to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLoadableWorkers(int value) {
+      
+      loadableWorkers_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Healthy workers that have it in their catalog but not loaded (a request loads it).
+     * </pre>
+     *
+     * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLoadableWorkers() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      loadableWorkers_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int failedWorkers_ ;
+    /**
+     * <pre>
+     * Healthy workers whose last load of it failed.
+     * </pre>
+     *
+     * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+     * @return The failedWorkers.
+     */
+    @java.lang.Override
+    public int getFailedWorkers() {
+      return failedWorkers_;
+    }
+    /**
+     * <pre>
+     * Healthy workers whose last load of it failed.
+     * </pre>
+     *
+     * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+     * @param value The failedWorkers to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFailedWorkers(int value) {
+      
+      failedWorkers_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Healthy workers whose last load of it failed.
+     * </pre>
+     *
+     * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFailedWorkers() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      failedWorkers_ = 0;
       onChanged();
       return this;
     }
