@@ -145,6 +145,9 @@ class CatalogHost:
         count a stream on it. Raises its failure, or NoWorker past the load timeout."""
         deadline = time.monotonic() + self.policy.load_timeout_s
         while True:
+            if take and slot.granted and slot.engine is not None:  # the load counted this stream already
+                slot.granted -= 1
+                return slot.engine
             engine = slot.serving()
             if engine is not None:
                 if take:
@@ -159,7 +162,15 @@ class CatalogHost:
                 slot.state = ModelState.LOADING
                 slot.load_task = asyncio.create_task(self._load(slot), name=f"load {slot.id}")
                 self._changed()
-            if not await self._wait(deadline):
+            slot.waiters += take
+            try:
+                served = await self._wait(deadline)
+            finally:
+                slot.waiters -= take
+            if not served:
+                if slot.granted:  # one of the streams counted for the waiters is ours: give it back
+                    slot.granted -= 1
+                    slot.refs -= 1
                 raise NoWorker(
                     f"model {slot.id!r} did not load within {self.policy.load_timeout_s:g} s "
                     f"(state {slot.state.value}); retry",
@@ -188,6 +199,9 @@ class CatalogHost:
                     raise
                 slot.info = engine.info()
                 slot.state, slot.failure = ModelState.LOADED, ""
+                # Its waiters get their streams now, before another load can see it idle and evict it.
+                slot.granted += slot.waiters
+                slot.refs += slot.waiters
                 slot.last_used = time.monotonic()
                 log.info("model %s loaded in %.2f s", slot.id, slot.last_used - loading)
                 self._observe_load(slot, "loaded", slot.last_used - started)

@@ -31,6 +31,7 @@ class ModelSlot:
         "estimated_bytes",
         "evicting",
         "failure",
+        "granted",
         "info",
         "last_used",
         "load_task",
@@ -38,6 +39,7 @@ class ModelSlot:
         "pinned",
         "refs",
         "state",
+        "waiters",
     )
 
     def __init__(self, entry: CatalogEntry, estimated_bytes: int = 0) -> None:
@@ -53,6 +55,8 @@ class ModelSlot:
         self.estimated_bytes = estimated_bytes
         self.evicting = False  # an unload waits for the streams in flight: no new ones start
         self.load_task: asyncio.Task[None] | None = None
+        self.waiters = 0  # requests waiting for this model to serve
+        self.granted = 0  # streams a finished load counted for its waiters, not yet claimed
 
     @property
     def id(self) -> str:
