@@ -17,8 +17,16 @@ from helixflow.common.errors import ModelNotFound, ModelUnavailable
 from helixflow.worker.catalog.host import CatalogHost
 from helixflow.worker.catalog.metrics import CatalogMetrics
 from helixflow.worker.catalog.slot import ModelState
-from helixflow.worker.engine import ChatPrompt, Delta, Finished, FinishReason, GenerationRequest, Message
-from helixflow.worker.engine import SamplingOptions, TextPrompt
+from helixflow.worker.engine import (
+    ChatPrompt,
+    Delta,
+    Finished,
+    FinishReason,
+    GenerationRequest,
+    Message,
+    SamplingOptions,
+    TextPrompt,
+)
 from tests.conftest import wait_for
 from tests.worker.catalog.conftest import BRACKET_TEMPLATE, entry, worker_settings
 
@@ -72,16 +80,21 @@ async def test_first_use_loads_once_for_concurrent_requests_with_each_models_set
     results = await asyncio.gather(*(run(host, name) for name in ("gemma-a", "a", "gemma-a", "a")))
     assert [f.reason for f, _ in results] == [FinishReason.LENGTH] * 4
     assert [n for _, n in results] == [4] * 4
-    assert registry_value(registry, "helixflow_worker_model_loads_total", {"model": "gemma-a", "outcome": "loaded"}) == 1
+    assert (
+        registry_value(registry, "helixflow_worker_model_loads_total", {"model": "gemma-a", "outcome": "loaded"}) == 1
+    )
     assert host.slots["gemma-a"].state is ModelState.LOADED
     assert host.slots["gemma-b"].state is ModelState.AVAILABLE  # nothing asked for it
     await run(host, "gemma-b")
     await run(host, "bracket")
     a, b, bracket = (host.slots[m].info for m in ("gemma-a", "gemma-b", "bracket"))
-    assert a is not None and b is not None and bracket is not None
+    assert a is not None
+    assert b is not None
+    assert bracket is not None
     assert (a.context_length, a.max_concurrent_sequences) == (256, 2)
     assert (b.context_length, b.max_concurrent_sequences) == (512, 1)
-    assert not a.has_chat_template and bracket.has_chat_template  # the second GGUF's own template
+    assert not a.has_chat_template
+    assert bracket.has_chat_template
     async with host.lease("bracket") as engine:
         rendered = await engine.tokenize(ChatPrompt((Message("user", "hi"),)), return_pieces=False)
     assert rendered.rendered_prompt == "[user] hi\n[assistant] "
@@ -163,11 +176,12 @@ async def test_idle_models_unload_and_pinned_ones_stay(make_host):  # type: igno
 
 async def test_a_corrupt_gguf_fails_alone_with_its_reason(make_host, corrupt_gguf: Path):  # type: ignore[no-untyped-def]
     host, registry = await make_host(entry("broken", corrupt_gguf), entry("gemma-a"))
-    with pytest.raises(ModelUnavailable, match="broken.*failed to load") as failed:
+    with pytest.raises(ModelUnavailable, match=r"broken.*failed to load") as failed:
         await run(host, "broken")
     slot = host.slots["broken"]
     assert slot.state is ModelState.FAILED
-    assert slot.failure and str(corrupt_gguf) in slot.failure
+    assert slot.failure
+    assert str(corrupt_gguf) in slot.failure
     assert slot.failure in failed.value.message
     assert registry_value(registry, "helixflow_worker_model_loads_total", {"model": "broken", "outcome": "failed"}) == 1
     finished, tokens = await run(host, "gemma-a")
@@ -182,5 +196,5 @@ async def test_a_corrupt_gguf_fails_alone_with_its_reason(make_host, corrupt_ggu
 async def test_a_model_over_the_memory_budget_fails_with_the_budget_in_the_reason(make_host):  # type: ignore[no-untyped-def]
     host, _ = await make_host(entry("gemma-a"), memory_budget_mb=64)
     assert host.slots["gemma-a"].estimated_bytes > 64 << 20
-    with pytest.raises(ModelUnavailable, match="does not fit.*memory_budget_mb=64"):
+    with pytest.raises(ModelUnavailable, match=r"does not fit.*memory_budget_mb=64"):
         await run(host, "gemma-a")

@@ -81,7 +81,10 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
             attributes={"helixflow.model": request.request.model},
         )
         try:
-            async with self.host.lease(request.request.model) as engine, aclosing(self._start(engine, domain)) as events:
+            async with (
+                self.host.lease(request.request.model) as engine,
+                aclosing(self._start(engine, domain)) as events,
+            ):
                 async for event in events:
                     if isinstance(event, Delta):
                         now = time.perf_counter()

@@ -8,7 +8,7 @@ import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from helixflow.common.errors import InvalidArgument, ModelUnavailable
 from helixflow.worker.catalog.settings import CatalogAdapter
@@ -208,7 +208,7 @@ def kv_bytes(path: Path, n_ctx: int) -> int:
 _SCALARS = {0: "B", 1: "b", 2: "H", 3: "h", 4: "I", 5: "i", 6: "f", 7: "?", 10: "Q", 11: "q", 12: "d"}
 
 
-def gguf_metadata(path: Path) -> dict[str, object]:
+def gguf_metadata(path: Path) -> dict[str, Any]:
     """The scalar and string key-values of a GGUF header (arrays are skipped), read
     without touching the tensors: fast on multi-GiB files."""
     with path.open("rb") as f:
@@ -218,7 +218,7 @@ def gguf_metadata(path: Path) -> dict[str, object]:
         if version < 2:
             raise ValueError(f"GGUF version {version} is not supported")
         _tensors, count = struct.unpack("<QQ", f.read(16))
-        out: dict[str, object] = {}
+        out: dict[str, Any] = {}
         for _ in range(count):
             key = _string(f)
             (kind,) = struct.unpack("<I", f.read(4))

@@ -208,7 +208,7 @@ class CatalogHost:
         except _RoomTimeout as err:
             slot.state = ModelState.AVAILABLE  # transient: the next request tries again
             log.warning("model %s not loaded: %s", slot.id, err)
-        except Exception as err:  # noqa: BLE001 - any load failure is this model's, not the worker's
+        except Exception as err:  # any load failure is this model's, not the worker's
             slot.state, slot.failure = ModelState.FAILED, _describe(err)
             log.warning("model %s failed to load: %s", slot.id, slot.failure)
             self._observe_load(slot, "failed", time.monotonic() - started)

@@ -45,7 +45,9 @@ class CatalogMetrics:
     def __init__(self, registry: CollectorRegistry, slots: Callable[[], list[ModelSlot]]) -> None:
         registry.register(_ModelCollector(slots))
         self.loads = Counter(
-            "helixflow_worker_model_loads", "Model loads by outcome (loaded, failed)", ["model", "outcome"],
+            "helixflow_worker_model_loads",
+            "Model loads by outcome (loaded, failed)",
+            ["model", "outcome"],
             registry=registry,
         )
         self.load_seconds = Histogram(
@@ -56,7 +58,9 @@ class CatalogMetrics:
             registry=registry,
         )
         self.unloads = Counter(
-            "helixflow_worker_model_unloads", "Model unloads by reason (evicted, idle, admin)", ["model", "reason"],
+            "helixflow_worker_model_unloads",
+            "Model unloads by reason (evicted, idle, admin)",
+            ["model", "reason"],
             registry=registry,
         )
         self.unload_seconds = Histogram(
