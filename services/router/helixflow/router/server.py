@@ -20,6 +20,7 @@ from helixflow.common.grpc_server import Health, bind, enable_reflection, new_se
 from helixflow.common.tls import server_credentials
 from helixflow.router.access.build import build_access
 from helixflow.router.access.usage.buckets import BucketStore, MemoryBuckets, RedisBuckets
+from helixflow.router.catalog_admin import CatalogAdmin
 from helixflow.router.config import RouterSettings
 from helixflow.router.console.feeds import ConsoleFeeds
 from helixflow.router.console.requests import RequestLog
@@ -68,6 +69,7 @@ class RouterServer:
         buckets: BucketStore = RedisBuckets(self.access.redis) if self.access.redis is not None else MemoryBuckets()
         self.requests = RequestLog(buckets)
         self.access.admin.feeds = ConsoleFeeds(self.pool, self.router, self.requests, self.access.keys)
+        self.access.admin.catalog = CatalogAdmin(self.router, settings.max_request_s)
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
         inference = InferenceServicer(
             self.router, self.access.gate, Forwarder(self.router, settings), settings.max_request_s, self.requests

@@ -13,6 +13,7 @@ from helixflow.router.access.admin.convert import key_to_proto, template_from_pr
 from helixflow.router.access.keys.service import KeyService
 from helixflow.router.access.state import refused_when_down
 from helixflow.router.access.usage.store import UsageStore
+from helixflow.router.catalog_admin import CatalogAdmin
 from helixflow.router.console.feeds import ConsoleFeeds
 from helixflow.v1 import admin_pb2, admin_pb2_grpc
 
@@ -25,6 +26,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self._usage = usage
         # Set by the router once its pool exists (server.py); None in a bare build_access.
         self.feeds: ConsoleFeeds | None = None
+        self.catalog: CatalogAdmin | None = None
 
     def _feeds(self) -> ConsoleFeeds:
         if self.feeds is None:
@@ -76,3 +78,28 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     ) -> AsyncIterator[admin_pb2.WatchRequestsResponse]:
         async for record in self._feeds().watch_requests(request):
             yield record
+
+    def _catalog(self) -> CatalogAdmin:
+        if self.catalog is None:
+            raise Internal("this Admin service has no worker pool attached")
+        return self.catalog
+
+    async def ListCatalog(
+        self, request: admin_pb2.ListCatalogRequest, context: Context
+    ) -> admin_pb2.ListCatalogResponse:
+        return self._catalog().catalogs()
+
+    async def LoadCatalogModel(
+        self, request: admin_pb2.LoadCatalogModelRequest, context: Context
+    ) -> admin_pb2.LoadCatalogModelResponse:
+        return await self._catalog().load(request, context)
+
+    async def UnloadCatalogModel(
+        self, request: admin_pb2.UnloadCatalogModelRequest, context: Context
+    ) -> admin_pb2.UnloadCatalogModelResponse:
+        return await self._catalog().unload(request, context)
+
+    async def PinCatalogModel(
+        self, request: admin_pb2.PinCatalogModelRequest, context: Context
+    ) -> admin_pb2.PinCatalogModelResponse:
+        return await self._catalog().pin(request, context)
