@@ -75,9 +75,14 @@ class PendingLoads:
         return True
 
 
+# A worker is saturated for a model when its requests reach this many times the model's slots:
+# all slots busy and as many queued. Only then does load call for another copy of the model
+# (a load takes seconds, in which a queue as deep as the slots drains).
+SATURATION = 2
+
+
 def saturated(worker: Worker, entry: worker_pb2.CatalogModel) -> bool:
-    """Every slot of the model on the worker is taken: more requests would queue."""
-    return worker.score() >= max(1, entry.max_sequences or worker.load.max_running)
+    return worker.score() >= SATURATION * max(1, entry.max_sequences or worker.load.max_running)
 
 
 def model_cards(workers: Iterable[Worker], aliases: dict[str, list[str]]) -> list[inference_pb2.ModelCard]:
