@@ -19,6 +19,7 @@ from helixflow.worker.server import WorkerServer
 from helixflow.worker.server import create_server as create_worker
 from tests.conftest import tls_settings
 from tests.router.conftest import router, wait_for
+from tests.router.test_cli import run_cli
 from tests.worker.catalog.conftest import entry, worker_settings
 
 pytestmark = pytest.mark.slow
@@ -116,6 +117,21 @@ async def test_warm_routing_cold_bursts_list_models_and_admin(pki: dict[str, Tls
         await admin.UnloadCatalogModel(admin_pb2.UnloadCatalogModelRequest(model="gemma-a", worker=warm_addr))
         assert state(warm, "gemma-a") == "available"
         await wait_for(lambda: card_count(server, "gemma-a") == 1)  # only the cold worker has it now
+
+        # The CLI: `models` lists the counts, `models load` / `unload` go through the Admin RPCs.
+        target = f"127.0.0.1:{server.port}"
+        code, out = await run_cli("models", "load", "gemma-b", "--worker", warm_addr, "--router", target)
+        assert code == 0, out
+        assert "loaded" in out
+        assert state(warm, "gemma-b") == "loaded"
+        await wait_for(lambda: card_count(server, "gemma-b") == 1)
+        code, out = await run_cli("models", "--router", target)
+        assert code == 0, out
+        rows = {cells[0]: cells for line in out.splitlines() if (cells := line.replace("│", " ").split())}
+        assert rows["gemma-b"][1:5] == ["2", "1", "1", "0"]  # workers, loaded, loadable, failed
+        code, out = await run_cli("models", "unload", "gemma-b", "--router", target)
+        assert code == 0, out
+        assert state(warm, "gemma-b") == "available"
 
 
 def card_count(server: RouterServer, model: str) -> int:
