@@ -127,3 +127,15 @@ def test_victims_are_lru_idle_first_and_never_pinned() -> None:
     assert victims(new_slots, new, Budget(max_models=1, max_bytes=0)) is None  # the pinned one stays
     assert victims(new_slots, new, Budget(max_models=0, max_bytes=25)) == [old, busy]
     assert victims(new_slots, new, Budget(max_models=0, max_bytes=5)) is None  # too big on its own
+
+
+def test_up_flags_become_the_workers_catalog(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from helixflow.stack.up import catalog_env
+
+    assert catalog_env([], None, 0, 0.0) == {}  # one model, as `make run`
+    env = catalog_env(["small=/m/a.gguf", "hf://org/repo/big-q4.gguf"], tmp_path, 1, 60.0)
+    for key, value in env.items():
+        monkeypatch.setenv(f"HELIXFLOW_WORKER_{key}", value)
+    cat = WorkerSettings().catalog
+    assert [(m.id, m.source) for m in cat.models] == [("small", "/m/a.gguf"), ("big-q4", "hf://org/repo/big-q4.gguf")]
+    assert (cat.models_dir, cat.max_loaded_models, cat.idle_unload_s) == (tmp_path, 1, 60.0)
