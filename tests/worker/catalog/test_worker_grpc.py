@@ -18,13 +18,14 @@ from tests.worker.catalog.conftest import entry, worker_settings
 
 
 @pytest_asyncio.fixture
-async def worker() -> AsyncIterator[tuple[WorkerServer, worker_pb2_grpc.WorkerStub, grpc.aio.Channel]]:
+async def worker() -> AsyncIterator[tuple[WorkerServer, worker_pb2_grpc.WorkerAsyncStub, grpc.aio.Channel]]:
     settings = worker_settings(entry("pinned", pinned=True), entry("cold", aliases=["c"]), max_loaded_models=2)
     settings = settings.model_copy(update={"backend": "fake"})
     server, port = create_server(settings)
     await server.start()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
-    yield server, worker_pb2_grpc.WorkerStub(channel), channel
+    stub: worker_pb2_grpc.WorkerAsyncStub = worker_pb2_grpc.WorkerStub(channel)
+    yield server, stub, channel
     await channel.close()
     await server.stop(0)
 
@@ -33,7 +34,7 @@ def states(models: object) -> dict[str, str]:
     return {m.id: worker_pb2.ModelState.Name(m.state) for m in models}  # type: ignore[attr-defined]
 
 
-async def generate(stub: worker_pb2_grpc.WorkerStub, model: str) -> list[worker_pb2.WorkerGenerateResponse]:
+async def generate(stub: worker_pb2_grpc.WorkerAsyncStub, model: str) -> list[worker_pb2.WorkerGenerateResponse]:
     request = worker_pb2.WorkerGenerateRequest(
         request=inference_pb2.GenerateRequest(model=model, prompt="hi", request_id=f"t-{model}")
     )
