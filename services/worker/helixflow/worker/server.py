@@ -17,7 +17,6 @@ from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import Engine
 from helixflow.worker.metrics import WorkerMetrics
 from helixflow.worker.servicer import WorkerServicer
-from helixflow.worker.warmup import warm_up
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = worker_pb2.DESCRIPTOR.services_by_name["Worker"].full_name
@@ -47,7 +46,7 @@ class WorkerServer:
             self.health_grpc, self.health_port = grpc_server.health_only_server(self.health, settings.health_listen)
 
     async def start(self) -> None:
-        """Listen, report live (not ready), load the pinned models, warm them up, then report ready."""
+        """Listen, report live (not ready), load (and warm up) the pinned models, then report ready."""
         await self.grpc.start()
         if self.health_grpc is not None:
             await self.health_grpc.start()
@@ -57,11 +56,9 @@ class WorkerServer:
             self.metrics.serve(self.settings.metrics_port)
         await self.host.start()
         for slot in self.host.slots.values():
-            if slot.pinned and slot.engine is not None and slot.info is not None:
+            if slot.pinned and slot.info is not None:
                 for name, value in slot.info.engine_options.items():
                     log.info("%s engine option %s: %s", slot.id, name, value)
-                if self.settings.warmup:
-                    await warm_up(slot.engine)
         await self.health.set_ready(True)
         self._watchdog = asyncio.create_task(self._watch_engine(), name="engine watchdog")
         log.info("worker ready on port %d serving %s", self.port, ", ".join(self.host.slots))

@@ -28,6 +28,7 @@ from helixflow.worker.catalog.settings import CatalogSettings
 from helixflow.worker.catalog.slot import Budget, ModelSlot, ModelState, victims
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import Engine, LoadReport
+from helixflow.worker.warmup import warm_up
 
 log = logging.getLogger(__name__)
 EngineFactory = Callable[[CatalogEntry, Path | None], Engine]
@@ -42,12 +43,14 @@ class CatalogHost:
         *,
         prebuilt: dict[str, Engine] | None = None,
         single: bool = False,
+        warmup: bool = False,
     ) -> None:
         self.policy = policy
         self.budget = Budget(policy.max_loaded_models, policy.memory_budget_mb * 1024 * 1024)
         self.slots = {e.id: ModelSlot(e) for e in entries}
         self._names = {name: e.id for e in entries for name in e.names}
         self._factory = factory
+        self._warmup = warmup  # one short real decode before a model counts as loaded
         self.single = single  # one model and no catalog: every name means it (as before catalogs)
         self._load_lock = asyncio.Lock()
         self._tick = asyncio.Event()
@@ -71,6 +74,7 @@ class CatalogHost:
             settings.catalog,
             prebuilt=prebuilt,
             single=not settings.catalog.enabled,
+            warmup=settings.warmup,
         )
 
     @classmethod
@@ -191,6 +195,8 @@ class CatalogHost:
                 loading = time.monotonic()
                 try:
                     await engine.load()
+                    if self._warmup:  # the first decode pays for lazy set-up: keep it out of requests
+                        await warm_up(engine)
                 except BaseException:
                     slot.engine = None
                     if slot.owned:
