@@ -120,7 +120,7 @@ async def test_warm_routing_cold_bursts_list_models_and_admin(pki: dict[str, Tls
 
         # The CLI: `models` lists the counts, `models load` / `unload` go through the Admin RPCs.
         target = f"127.0.0.1:{server.port}"
-        code, out = await run_cli("models", "load", "gemma-b", "--worker", warm_addr, "--router", target)
+        code, out = await run_cli("models", "--router", target, "load", "gemma-b", "--worker", warm_addr)
         assert code == 0, out
         assert "loaded" in out
         assert state(warm, "gemma-b") == "loaded"
@@ -129,7 +129,7 @@ async def test_warm_routing_cold_bursts_list_models_and_admin(pki: dict[str, Tls
         assert code == 0, out
         rows = {cells[0]: cells for line in out.splitlines() if (cells := line.replace("│", " ").split())}
         assert rows["gemma-b"][1:5] == ["2", "1", "1", "0"]  # workers, loaded, loadable, failed
-        code, out = await run_cli("models", "unload", "gemma-b", "--router", target)
+        code, out = await run_cli("models", "--router", target, "unload", "gemma-b")
         assert code == 0, out
         assert state(warm, "gemma-b") == "available"
 

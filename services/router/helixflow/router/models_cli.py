@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import grpc
 import typer
@@ -23,6 +23,7 @@ app = typer.Typer(add_completion=False, help="Models: list, load, unload, pin.",
 console = Console()
 T = TypeVar("T")
 Worker = Annotated[str, typer.Option("--worker", help="worker address; default: as the router chooses")]
+Everywhere = Annotated[str, typer.Option("--worker", help="worker address; default: every worker concerned")]
 
 
 def _state(value: int) -> str:
@@ -57,29 +58,31 @@ def main(
     cert: CertFile = None,
     key: KeyFile = None,
 ) -> None:
-    """List the models the router's workers serve (without a sub-command)."""
+    """List the models the router's workers serve (without a sub-command). The connection
+    options go before the sub-command: ``helixflow models --router HOST:PORT load ID``."""
+    ctx.obj = Connection(router, token, ca, cert, key)
     if ctx.invoked_subcommand is None:
-        list_models(router, token, ca, cert, key)
+        list_models(ctx)
+
+
+def _admin(ctx: typer.Context, rpc: str, request: object) -> Any:
+    """The Admin RPC ``rpc`` with the group's connection (its reply type is the caller's)."""
+    connection: Connection = ctx.obj
+    return _call(
+        connection,
+        lambda ch: getattr(admin_pb2_grpc.AdminStub(ch), rpc)(request, metadata=connection.metadata()),
+    )
 
 
 @app.command("list")
 def list_models(
-    router: Target = "127.0.0.1:50051",
-    token: Token = "",
-    ca: CaFile = None,
-    cert: CertFile = None,
-    key: KeyFile = None,
+    ctx: typer.Context,
     catalog: Annotated[bool, typer.Option("--catalog", help="every worker's catalog with states (admin)")] = False,
 ) -> None:
     """Models with loaded/loadable worker counts, or with --catalog each worker's catalog."""
-    connection = Connection(router, token, ca, cert, key)
+    connection: Connection = ctx.obj
     if catalog:
-        listed = _call(
-            connection,
-            lambda ch: admin_pb2_grpc.AdminStub(ch).ListCatalog(
-                admin_pb2.ListCatalogRequest(), metadata=connection.metadata()
-            ),
-        )
+        listed: admin_pb2.ListCatalogResponse = _admin(ctx, "ListCatalog", admin_pb2.ListCatalogRequest())
         table = Table("worker", "model", "state", "pinned", "streams", "MiB", "origin", "failure")
         for w in listed.workers:
             for e in w.models:
@@ -103,35 +106,16 @@ def list_models(
     )
     table = Table("model", "aliases", "workers", "loaded", "loadable", "failed", "backend", "context")
     for m in reply.models:
-        table.add_row(
-            m.id,
-            ", ".join(m.aliases),
-            str(m.ready_workers),
-            str(m.loaded_workers),
-            str(m.loadable_workers),
-            str(m.failed_workers),
-            m.backend,
-            str(m.context_length),
-        )
+        counts = (m.ready_workers, m.loaded_workers, m.loadable_workers, m.failed_workers, m.backend, m.context_length)
+        table.add_row(m.id, ", ".join(m.aliases), *map(str, counts))
     console.print(table)
 
 
 @app.command("load")
-def load(
-    model: str,
-    worker: Worker = "",
-    router: Target = "127.0.0.1:50051",
-    token: Token = "",
-    ca: CaFile = None,
-    cert: CertFile = None,
-    key: KeyFile = None,
-) -> None:
+def load(ctx: typer.Context, model: str, worker: Worker = "") -> None:
     """Load a model on one worker (the cheapest unless --worker) and wait for it (admin)."""
-    connection = Connection(router, token, ca, cert, key)
-    request = admin_pb2.LoadCatalogModelRequest(model=model, worker=worker)
-    reply = _call(
-        connection,
-        lambda ch: admin_pb2_grpc.AdminStub(ch).LoadCatalogModel(request, metadata=connection.metadata()),
+    reply: admin_pb2.LoadCatalogModelResponse = _admin(
+        ctx, "LoadCatalogModel", admin_pb2.LoadCatalogModelRequest(model=model, worker=worker)
     )
     _results([reply.result])
     if reply.result.model.state == worker_pb2.MODEL_STATE_FAILED:
@@ -139,41 +123,22 @@ def load(
 
 
 @app.command("unload")
-def unload(
-    model: str,
-    worker: Annotated[str, typer.Option("--worker", help="worker address; default: every worker")] = "",
-    router: Target = "127.0.0.1:50051",
-    token: Token = "",
-    ca: CaFile = None,
-    cert: CertFile = None,
-    key: KeyFile = None,
-) -> None:
+def unload(ctx: typer.Context, model: str, worker: Everywhere = "") -> None:
     """Unload a model once its streams finish (admin)."""
-    connection = Connection(router, token, ca, cert, key)
-    request = admin_pb2.UnloadCatalogModelRequest(model=model, worker=worker)
-    reply = _call(
-        connection,
-        lambda ch: admin_pb2_grpc.AdminStub(ch).UnloadCatalogModel(request, metadata=connection.metadata()),
+    reply: admin_pb2.UnloadCatalogModelResponse = _admin(
+        ctx, "UnloadCatalogModel", admin_pb2.UnloadCatalogModelRequest(model=model, worker=worker)
     )
     _results(list(reply.results))
 
 
 @app.command("pin")
 def pin(
+    ctx: typer.Context,
     model: str,
     unpin: Annotated[bool, typer.Option("--unpin", help="unpin instead")] = False,
-    worker: Annotated[str, typer.Option("--worker", help="worker address; default: every worker")] = "",
-    router: Target = "127.0.0.1:50051",
-    token: Token = "",
-    ca: CaFile = None,
-    cert: CertFile = None,
-    key: KeyFile = None,
+    worker: Everywhere = "",
 ) -> None:
     """Pin a model (load it and never unload it), or --unpin it (admin)."""
-    connection = Connection(router, token, ca, cert, key)
     request = admin_pb2.PinCatalogModelRequest(model=model, pinned=not unpin, worker=worker)
-    reply = _call(
-        connection,
-        lambda ch: admin_pb2_grpc.AdminStub(ch).PinCatalogModel(request, metadata=connection.metadata()),
-    )
+    reply: admin_pb2.PinCatalogModelResponse = _admin(ctx, "PinCatalogModel", request)
     _results(list(reply.results))
