@@ -39,7 +39,7 @@ def model(
         state=state,
         max_sequences=2,
         evictions_needed=evictions,
-        failure=failure,  # type: ignore[arg-type]
+        failure=failure,
     )
 
 
