@@ -44,12 +44,14 @@ class CatalogHost:
         prebuilt: dict[str, Engine] | None = None,
         single: bool = False,
         warmup: bool = False,
+        estimate: bool = True,
     ) -> None:
         self.policy = policy
         self.budget = Budget(policy.max_loaded_models, policy.memory_budget_mb * 1024 * 1024)
         self.slots = {e.id: ModelSlot(e) for e in entries}
         self._names = {name: e.id for e in entries for name in e.names}
         self._factory = factory
+        self._estimate = estimate  # local weights to size (not for remote upstreams or the fake engine)
         self._warmup = warmup  # one short real decode before a model counts as loaded
         self.single = single  # one model and no catalog: every name means it (as before catalogs)
         self._load_lock = asyncio.Lock()
@@ -75,6 +77,7 @@ class CatalogHost:
             prebuilt=prebuilt,
             single=not settings.catalog.enabled,
             warmup=settings.warmup,
+            estimate=settings.backend in ("llama_cpp", "vllm"),
         )
 
     @classmethod
@@ -95,7 +98,7 @@ class CatalogHost:
     async def start(self) -> None:
         """Estimate sizes, load the pinned models, start the idle reaper. In a worker without
         a catalog a failed load raises (the worker cannot serve); with one it is reported."""
-        for slot in self.slots.values():
+        for slot in self.slots.values() if self._estimate else ():
             path = await asyncio.to_thread(cached_path, slot.entry)
             slot.estimated_bytes = await asyncio.to_thread(estimate_bytes, slot.entry, path)
         for slot in self.slots.values():
@@ -187,9 +190,9 @@ class CatalogHost:
             async with self._load_lock:
                 await self._make_room(slot)
                 path = await asyncio.to_thread(resolve_source, slot.entry)
-                slot.estimated_bytes = await asyncio.to_thread(estimate_bytes, slot.entry, path) or (
-                    slot.estimated_bytes
-                )
+                if self._estimate:
+                    estimated = await asyncio.to_thread(estimate_bytes, slot.entry, path)
+                    slot.estimated_bytes = estimated or slot.estimated_bytes
                 engine = slot.engine if slot.engine is not None else self._factory(slot.entry, path)
                 slot.engine = engine
                 loading = time.monotonic()
