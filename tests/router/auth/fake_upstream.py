@@ -29,6 +29,9 @@ class FakeModels:
     def aliases_of(self, model_id: str) -> list[str]:
         return []
 
+    def model_cards(self) -> list[inference_pb2.ModelCard]:
+        return []
+
 
 class FakeUpstream:
     """Answers as a worker would, counting the calls that got this far."""

@@ -39,6 +39,10 @@ static const char* Admin_method_names[] = {
   "/helixflow.v1.Admin/ListUpstreamSecrets",
   "/helixflow.v1.Admin/DeleteUpstreamSecret",
   "/helixflow.v1.Admin/RotateUpstreamSecrets",
+  "/helixflow.v1.Admin/ListCatalog",
+  "/helixflow.v1.Admin/LoadCatalogModel",
+  "/helixflow.v1.Admin/UnloadCatalogModel",
+  "/helixflow.v1.Admin/PinCatalogModel",
 };
 
 std::unique_ptr< Admin::Stub> Admin::NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options) {
@@ -64,6 +68,10 @@ Admin::Stub::Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, con
   , rpcmethod_ListUpstreamSecrets_(Admin_method_names[13], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   , rpcmethod_DeleteUpstreamSecret_(Admin_method_names[14], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   , rpcmethod_RotateUpstreamSecrets_(Admin_method_names[15], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_ListCatalog_(Admin_method_names[16], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_LoadCatalogModel_(Admin_method_names[17], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_UnloadCatalogModel_(Admin_method_names[18], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_PinCatalogModel_(Admin_method_names[19], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   {}
 
 ::grpc::Status Admin::Stub::CreateKey(::grpc::ClientContext* context, const ::helixflow::v1::CreateKeyRequest& request, ::helixflow::v1::CreateKeyResponse* response) {
@@ -420,6 +428,98 @@ void Admin::Stub::async::RotateUpstreamSecrets(::grpc::ClientContext* context, c
   return result;
 }
 
+::grpc::Status Admin::Stub::ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::helixflow::v1::ListCatalogResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::ListCatalogRequest, ::helixflow::v1::ListCatalogResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListCatalog_, context, request, response);
+}
+
+void Admin::Stub::async::ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::ListCatalogRequest, ::helixflow::v1::ListCatalogResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListCatalog_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListCatalog_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListCatalogResponse>* Admin::Stub::PrepareAsyncListCatalogRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::ListCatalogResponse, ::helixflow::v1::ListCatalogRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ListCatalog_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListCatalogResponse>* Admin::Stub::AsyncListCatalogRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncListCatalogRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::helixflow::v1::LoadCatalogModelResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::LoadCatalogModelRequest, ::helixflow::v1::LoadCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_LoadCatalogModel_, context, request, response);
+}
+
+void Admin::Stub::async::LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::LoadCatalogModelRequest, ::helixflow::v1::LoadCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_LoadCatalogModel_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_LoadCatalogModel_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadCatalogModelResponse>* Admin::Stub::PrepareAsyncLoadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::LoadCatalogModelResponse, ::helixflow::v1::LoadCatalogModelRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_LoadCatalogModel_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadCatalogModelResponse>* Admin::Stub::AsyncLoadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncLoadCatalogModelRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::helixflow::v1::UnloadCatalogModelResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::UnloadCatalogModelRequest, ::helixflow::v1::UnloadCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_UnloadCatalogModel_, context, request, response);
+}
+
+void Admin::Stub::async::UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::UnloadCatalogModelRequest, ::helixflow::v1::UnloadCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UnloadCatalogModel_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UnloadCatalogModel_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadCatalogModelResponse>* Admin::Stub::PrepareAsyncUnloadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::UnloadCatalogModelResponse, ::helixflow::v1::UnloadCatalogModelRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_UnloadCatalogModel_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadCatalogModelResponse>* Admin::Stub::AsyncUnloadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncUnloadCatalogModelRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::helixflow::v1::PinCatalogModelResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::PinCatalogModelRequest, ::helixflow::v1::PinCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_PinCatalogModel_, context, request, response);
+}
+
+void Admin::Stub::async::PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::PinCatalogModelRequest, ::helixflow::v1::PinCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_PinCatalogModel_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_PinCatalogModel_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinCatalogModelResponse>* Admin::Stub::PrepareAsyncPinCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::PinCatalogModelResponse, ::helixflow::v1::PinCatalogModelRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_PinCatalogModel_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinCatalogModelResponse>* Admin::Stub::AsyncPinCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncPinCatalogModelRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
 Admin::Service::Service() {
   AddMethod(new ::grpc::internal::RpcServiceMethod(
       Admin_method_names[0],
@@ -581,6 +681,46 @@ Admin::Service::Service() {
              ::helixflow::v1::RotateUpstreamSecretsResponse* resp) {
                return service->RotateUpstreamSecrets(ctx, req, resp);
              }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[16],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::ListCatalogRequest, ::helixflow::v1::ListCatalogResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::ListCatalogRequest* req,
+             ::helixflow::v1::ListCatalogResponse* resp) {
+               return service->ListCatalog(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[17],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::LoadCatalogModelRequest, ::helixflow::v1::LoadCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::LoadCatalogModelRequest* req,
+             ::helixflow::v1::LoadCatalogModelResponse* resp) {
+               return service->LoadCatalogModel(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[18],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::UnloadCatalogModelRequest, ::helixflow::v1::UnloadCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::UnloadCatalogModelRequest* req,
+             ::helixflow::v1::UnloadCatalogModelResponse* resp) {
+               return service->UnloadCatalogModel(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[19],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::PinCatalogModelRequest, ::helixflow::v1::PinCatalogModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::PinCatalogModelRequest* req,
+             ::helixflow::v1::PinCatalogModelResponse* resp) {
+               return service->PinCatalogModel(ctx, req, resp);
+             }, this)));
 }
 
 Admin::Service::~Service() {
@@ -692,6 +832,34 @@ Admin::Service::~Service() {
 }
 
 ::grpc::Status Admin::Service::RotateUpstreamSecrets(::grpc::ServerContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::ListCatalog(::grpc::ServerContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::LoadCatalogModel(::grpc::ServerContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::UnloadCatalogModel(::grpc::ServerContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::PinCatalogModel(::grpc::ServerContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response) {
   (void) context;
   (void) request;
   (void) response;

@@ -173,6 +173,39 @@ class Admin final {
     std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>> PrepareAsyncRotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>>(PrepareAsyncRotateUpstreamSecretsRaw(context, request, cq));
     }
+    // ListCatalog lists every worker's model catalog with each model's state.
+    virtual ::grpc::Status ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::helixflow::v1::ListCatalogResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListCatalogResponse>> AsyncListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListCatalogResponse>>(AsyncListCatalogRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListCatalogResponse>> PrepareAsyncListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListCatalogResponse>>(PrepareAsyncListCatalogRaw(context, request, cq));
+    }
+    // LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+    // waits until it is loaded or failed.
+    virtual ::grpc::Status LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::helixflow::v1::LoadCatalogModelResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadCatalogModelResponse>> AsyncLoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadCatalogModelResponse>>(AsyncLoadCatalogModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadCatalogModelResponse>> PrepareAsyncLoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadCatalogModelResponse>>(PrepareAsyncLoadCatalogModelRaw(context, request, cq));
+    }
+    // UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+    virtual ::grpc::Status UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::helixflow::v1::UnloadCatalogModelResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadCatalogModelResponse>> AsyncUnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadCatalogModelResponse>>(AsyncUnloadCatalogModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadCatalogModelResponse>> PrepareAsyncUnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadCatalogModelResponse>>(PrepareAsyncUnloadCatalogModelRaw(context, request, cq));
+    }
+    // PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+    virtual ::grpc::Status PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::helixflow::v1::PinCatalogModelResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinCatalogModelResponse>> AsyncPinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinCatalogModelResponse>>(AsyncPinCatalogModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinCatalogModelResponse>> PrepareAsyncPinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinCatalogModelResponse>>(PrepareAsyncPinCatalogModelRaw(context, request, cq));
+    }
     class async_interface {
      public:
       virtual ~async_interface() {}
@@ -225,6 +258,19 @@ class Admin final {
       // RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
       virtual void RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, std::function<void(::grpc::Status)>) = 0;
       virtual void RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // ListCatalog lists every worker's model catalog with each model's state.
+      virtual void ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+      // waits until it is loaded or failed.
+      virtual void LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+      virtual void UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+      virtual void PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
     };
     typedef class async_interface experimental_async_interface;
     virtual class async_interface* async() { return nullptr; }
@@ -264,6 +310,14 @@ class Admin final {
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteUpstreamSecretResponse>* PrepareAsyncDeleteUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) = 0;
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>* AsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) = 0;
     virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>* PrepareAsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListCatalogResponse>* AsyncListCatalogRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListCatalogResponse>* PrepareAsyncListCatalogRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadCatalogModelResponse>* AsyncLoadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadCatalogModelResponse>* PrepareAsyncLoadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadCatalogModelResponse>* AsyncUnloadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadCatalogModelResponse>* PrepareAsyncUnloadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinCatalogModelResponse>* AsyncPinCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinCatalogModelResponse>* PrepareAsyncPinCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
   };
   class Stub final : public StubInterface {
    public:
@@ -384,6 +438,34 @@ class Admin final {
     std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>> PrepareAsyncRotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>>(PrepareAsyncRotateUpstreamSecretsRaw(context, request, cq));
     }
+    ::grpc::Status ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::helixflow::v1::ListCatalogResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListCatalogResponse>> AsyncListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListCatalogResponse>>(AsyncListCatalogRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListCatalogResponse>> PrepareAsyncListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListCatalogResponse>>(PrepareAsyncListCatalogRaw(context, request, cq));
+    }
+    ::grpc::Status LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::helixflow::v1::LoadCatalogModelResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadCatalogModelResponse>> AsyncLoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadCatalogModelResponse>>(AsyncLoadCatalogModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadCatalogModelResponse>> PrepareAsyncLoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadCatalogModelResponse>>(PrepareAsyncLoadCatalogModelRaw(context, request, cq));
+    }
+    ::grpc::Status UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::helixflow::v1::UnloadCatalogModelResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadCatalogModelResponse>> AsyncUnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadCatalogModelResponse>>(AsyncUnloadCatalogModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadCatalogModelResponse>> PrepareAsyncUnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadCatalogModelResponse>>(PrepareAsyncUnloadCatalogModelRaw(context, request, cq));
+    }
+    ::grpc::Status PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::helixflow::v1::PinCatalogModelResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinCatalogModelResponse>> AsyncPinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinCatalogModelResponse>>(AsyncPinCatalogModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinCatalogModelResponse>> PrepareAsyncPinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinCatalogModelResponse>>(PrepareAsyncPinCatalogModelRaw(context, request, cq));
+    }
     class async final :
       public StubInterface::async_interface {
      public:
@@ -417,6 +499,14 @@ class Admin final {
       void DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
       void RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, std::function<void(::grpc::Status)>) override;
       void RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response, std::function<void(::grpc::Status)>) override;
+      void ListCatalog(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response, std::function<void(::grpc::Status)>) override;
+      void LoadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response, std::function<void(::grpc::Status)>) override;
+      void UnloadCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response, std::function<void(::grpc::Status)>) override;
+      void PinCatalogModel(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
      private:
       friend class Stub;
       explicit async(Stub* stub): stub_(stub) { }
@@ -462,6 +552,14 @@ class Admin final {
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>* PrepareAsyncDeleteUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) override;
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>* AsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) override;
     ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>* PrepareAsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListCatalogResponse>* AsyncListCatalogRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListCatalogResponse>* PrepareAsyncListCatalogRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListCatalogRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadCatalogModelResponse>* AsyncLoadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadCatalogModelResponse>* PrepareAsyncLoadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadCatalogModelResponse>* AsyncUnloadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadCatalogModelResponse>* PrepareAsyncUnloadCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadCatalogModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinCatalogModelResponse>* AsyncPinCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinCatalogModelResponse>* PrepareAsyncPinCatalogModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinCatalogModelRequest& request, ::grpc::CompletionQueue* cq) override;
     const ::grpc::internal::RpcMethod rpcmethod_CreateKey_;
     const ::grpc::internal::RpcMethod rpcmethod_ListKeys_;
     const ::grpc::internal::RpcMethod rpcmethod_GetKey_;
@@ -478,6 +576,10 @@ class Admin final {
     const ::grpc::internal::RpcMethod rpcmethod_ListUpstreamSecrets_;
     const ::grpc::internal::RpcMethod rpcmethod_DeleteUpstreamSecret_;
     const ::grpc::internal::RpcMethod rpcmethod_RotateUpstreamSecrets_;
+    const ::grpc::internal::RpcMethod rpcmethod_ListCatalog_;
+    const ::grpc::internal::RpcMethod rpcmethod_LoadCatalogModel_;
+    const ::grpc::internal::RpcMethod rpcmethod_UnloadCatalogModel_;
+    const ::grpc::internal::RpcMethod rpcmethod_PinCatalogModel_;
   };
   static std::unique_ptr<Stub> NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
 
@@ -520,6 +622,15 @@ class Admin final {
     virtual ::grpc::Status DeleteUpstreamSecret(::grpc::ServerContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response);
     // RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
     virtual ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response);
+    // ListCatalog lists every worker's model catalog with each model's state.
+    virtual ::grpc::Status ListCatalog(::grpc::ServerContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response);
+    // LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+    // waits until it is loaded or failed.
+    virtual ::grpc::Status LoadCatalogModel(::grpc::ServerContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response);
+    // UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+    virtual ::grpc::Status UnloadCatalogModel(::grpc::ServerContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response);
+    // PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+    virtual ::grpc::Status PinCatalogModel(::grpc::ServerContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response);
   };
   template <class BaseClass>
   class WithAsyncMethod_CreateKey : public BaseClass {
@@ -841,7 +952,87 @@ class Admin final {
       ::grpc::Service::RequestAsyncUnary(15, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
-  typedef WithAsyncMethod_CreateKey<WithAsyncMethod_ListKeys<WithAsyncMethod_GetKey<WithAsyncMethod_RevokeKey<WithAsyncMethod_GetUsage<WithAsyncMethod_WatchWorkers<WithAsyncMethod_WatchRequests<WithAsyncMethod_CreateProject<WithAsyncMethod_ListProjects<WithAsyncMethod_GetProject<WithAsyncMethod_UpdateProject<WithAsyncMethod_DeleteProject<WithAsyncMethod_SetUpstreamSecret<WithAsyncMethod_ListUpstreamSecrets<WithAsyncMethod_DeleteUpstreamSecret<WithAsyncMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > AsyncService;
+  template <class BaseClass>
+  class WithAsyncMethod_ListCatalog : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_ListCatalog() {
+      ::grpc::Service::MarkMethodAsync(16);
+    }
+    ~WithAsyncMethod_ListCatalog() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListCatalog(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListCatalogRequest* /*request*/, ::helixflow::v1::ListCatalogResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestListCatalog(::grpc::ServerContext* context, ::helixflow::v1::ListCatalogRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::ListCatalogResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(16, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_LoadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_LoadCatalogModel() {
+      ::grpc::Service::MarkMethodAsync(17);
+    }
+    ~WithAsyncMethod_LoadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadCatalogModelRequest* /*request*/, ::helixflow::v1::LoadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestLoadCatalogModel(::grpc::ServerContext* context, ::helixflow::v1::LoadCatalogModelRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::LoadCatalogModelResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(17, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_UnloadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_UnloadCatalogModel() {
+      ::grpc::Service::MarkMethodAsync(18);
+    }
+    ~WithAsyncMethod_UnloadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadCatalogModelRequest* /*request*/, ::helixflow::v1::UnloadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestUnloadCatalogModel(::grpc::ServerContext* context, ::helixflow::v1::UnloadCatalogModelRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::UnloadCatalogModelResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(18, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_PinCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_PinCatalogModel() {
+      ::grpc::Service::MarkMethodAsync(19);
+    }
+    ~WithAsyncMethod_PinCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinCatalogModelRequest* /*request*/, ::helixflow::v1::PinCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestPinCatalogModel(::grpc::ServerContext* context, ::helixflow::v1::PinCatalogModelRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::PinCatalogModelResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(19, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  typedef WithAsyncMethod_CreateKey<WithAsyncMethod_ListKeys<WithAsyncMethod_GetKey<WithAsyncMethod_RevokeKey<WithAsyncMethod_GetUsage<WithAsyncMethod_WatchWorkers<WithAsyncMethod_WatchRequests<WithAsyncMethod_CreateProject<WithAsyncMethod_ListProjects<WithAsyncMethod_GetProject<WithAsyncMethod_UpdateProject<WithAsyncMethod_DeleteProject<WithAsyncMethod_SetUpstreamSecret<WithAsyncMethod_ListUpstreamSecrets<WithAsyncMethod_DeleteUpstreamSecret<WithAsyncMethod_RotateUpstreamSecrets<WithAsyncMethod_ListCatalog<WithAsyncMethod_LoadCatalogModel<WithAsyncMethod_UnloadCatalogModel<WithAsyncMethod_PinCatalogModel<Service > > > > > > > > > > > > > > > > > > > > AsyncService;
   template <class BaseClass>
   class WithCallbackMethod_CreateKey : public BaseClass {
    private:
@@ -1264,7 +1455,115 @@ class Admin final {
     virtual ::grpc::ServerUnaryReactor* RotateUpstreamSecrets(
       ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/)  { return nullptr; }
   };
-  typedef WithCallbackMethod_CreateKey<WithCallbackMethod_ListKeys<WithCallbackMethod_GetKey<WithCallbackMethod_RevokeKey<WithCallbackMethod_GetUsage<WithCallbackMethod_WatchWorkers<WithCallbackMethod_WatchRequests<WithCallbackMethod_CreateProject<WithCallbackMethod_ListProjects<WithCallbackMethod_GetProject<WithCallbackMethod_UpdateProject<WithCallbackMethod_DeleteProject<WithCallbackMethod_SetUpstreamSecret<WithCallbackMethod_ListUpstreamSecrets<WithCallbackMethod_DeleteUpstreamSecret<WithCallbackMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > CallbackService;
+  template <class BaseClass>
+  class WithCallbackMethod_ListCatalog : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_ListCatalog() {
+      ::grpc::Service::MarkMethodCallback(16,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListCatalogRequest, ::helixflow::v1::ListCatalogResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::ListCatalogRequest* request, ::helixflow::v1::ListCatalogResponse* response) { return this->ListCatalog(context, request, response); }));}
+    void SetMessageAllocatorFor_ListCatalog(
+        ::grpc::MessageAllocator< ::helixflow::v1::ListCatalogRequest, ::helixflow::v1::ListCatalogResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(16);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListCatalogRequest, ::helixflow::v1::ListCatalogResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_ListCatalog() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListCatalog(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListCatalogRequest* /*request*/, ::helixflow::v1::ListCatalogResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* ListCatalog(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::ListCatalogRequest* /*request*/, ::helixflow::v1::ListCatalogResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_LoadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_LoadCatalogModel() {
+      ::grpc::Service::MarkMethodCallback(17,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::LoadCatalogModelRequest, ::helixflow::v1::LoadCatalogModelResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::LoadCatalogModelRequest* request, ::helixflow::v1::LoadCatalogModelResponse* response) { return this->LoadCatalogModel(context, request, response); }));}
+    void SetMessageAllocatorFor_LoadCatalogModel(
+        ::grpc::MessageAllocator< ::helixflow::v1::LoadCatalogModelRequest, ::helixflow::v1::LoadCatalogModelResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(17);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::LoadCatalogModelRequest, ::helixflow::v1::LoadCatalogModelResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_LoadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadCatalogModelRequest* /*request*/, ::helixflow::v1::LoadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* LoadCatalogModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::LoadCatalogModelRequest* /*request*/, ::helixflow::v1::LoadCatalogModelResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_UnloadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_UnloadCatalogModel() {
+      ::grpc::Service::MarkMethodCallback(18,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::UnloadCatalogModelRequest, ::helixflow::v1::UnloadCatalogModelResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::UnloadCatalogModelRequest* request, ::helixflow::v1::UnloadCatalogModelResponse* response) { return this->UnloadCatalogModel(context, request, response); }));}
+    void SetMessageAllocatorFor_UnloadCatalogModel(
+        ::grpc::MessageAllocator< ::helixflow::v1::UnloadCatalogModelRequest, ::helixflow::v1::UnloadCatalogModelResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(18);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::UnloadCatalogModelRequest, ::helixflow::v1::UnloadCatalogModelResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_UnloadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadCatalogModelRequest* /*request*/, ::helixflow::v1::UnloadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* UnloadCatalogModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::UnloadCatalogModelRequest* /*request*/, ::helixflow::v1::UnloadCatalogModelResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_PinCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_PinCatalogModel() {
+      ::grpc::Service::MarkMethodCallback(19,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::PinCatalogModelRequest, ::helixflow::v1::PinCatalogModelResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::PinCatalogModelRequest* request, ::helixflow::v1::PinCatalogModelResponse* response) { return this->PinCatalogModel(context, request, response); }));}
+    void SetMessageAllocatorFor_PinCatalogModel(
+        ::grpc::MessageAllocator< ::helixflow::v1::PinCatalogModelRequest, ::helixflow::v1::PinCatalogModelResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(19);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::PinCatalogModelRequest, ::helixflow::v1::PinCatalogModelResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_PinCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinCatalogModelRequest* /*request*/, ::helixflow::v1::PinCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* PinCatalogModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::PinCatalogModelRequest* /*request*/, ::helixflow::v1::PinCatalogModelResponse* /*response*/)  { return nullptr; }
+  };
+  typedef WithCallbackMethod_CreateKey<WithCallbackMethod_ListKeys<WithCallbackMethod_GetKey<WithCallbackMethod_RevokeKey<WithCallbackMethod_GetUsage<WithCallbackMethod_WatchWorkers<WithCallbackMethod_WatchRequests<WithCallbackMethod_CreateProject<WithCallbackMethod_ListProjects<WithCallbackMethod_GetProject<WithCallbackMethod_UpdateProject<WithCallbackMethod_DeleteProject<WithCallbackMethod_SetUpstreamSecret<WithCallbackMethod_ListUpstreamSecrets<WithCallbackMethod_DeleteUpstreamSecret<WithCallbackMethod_RotateUpstreamSecrets<WithCallbackMethod_ListCatalog<WithCallbackMethod_LoadCatalogModel<WithCallbackMethod_UnloadCatalogModel<WithCallbackMethod_PinCatalogModel<Service > > > > > > > > > > > > > > > > > > > > CallbackService;
   typedef CallbackService ExperimentalCallbackService;
   template <class BaseClass>
   class WithGenericMethod_CreateKey : public BaseClass {
@@ -1534,6 +1833,74 @@ class Admin final {
     }
     // disable synchronous version of this method
     ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_ListCatalog : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_ListCatalog() {
+      ::grpc::Service::MarkMethodGeneric(16);
+    }
+    ~WithGenericMethod_ListCatalog() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListCatalog(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListCatalogRequest* /*request*/, ::helixflow::v1::ListCatalogResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_LoadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_LoadCatalogModel() {
+      ::grpc::Service::MarkMethodGeneric(17);
+    }
+    ~WithGenericMethod_LoadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadCatalogModelRequest* /*request*/, ::helixflow::v1::LoadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_UnloadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_UnloadCatalogModel() {
+      ::grpc::Service::MarkMethodGeneric(18);
+    }
+    ~WithGenericMethod_UnloadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadCatalogModelRequest* /*request*/, ::helixflow::v1::UnloadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_PinCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_PinCatalogModel() {
+      ::grpc::Service::MarkMethodGeneric(19);
+    }
+    ~WithGenericMethod_PinCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinCatalogModelRequest* /*request*/, ::helixflow::v1::PinCatalogModelResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -1856,6 +2223,86 @@ class Admin final {
     }
     void RequestRotateUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
       ::grpc::Service::RequestAsyncUnary(15, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_ListCatalog : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_ListCatalog() {
+      ::grpc::Service::MarkMethodRaw(16);
+    }
+    ~WithRawMethod_ListCatalog() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListCatalog(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListCatalogRequest* /*request*/, ::helixflow::v1::ListCatalogResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestListCatalog(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(16, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_LoadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_LoadCatalogModel() {
+      ::grpc::Service::MarkMethodRaw(17);
+    }
+    ~WithRawMethod_LoadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadCatalogModelRequest* /*request*/, ::helixflow::v1::LoadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestLoadCatalogModel(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(17, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_UnloadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_UnloadCatalogModel() {
+      ::grpc::Service::MarkMethodRaw(18);
+    }
+    ~WithRawMethod_UnloadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadCatalogModelRequest* /*request*/, ::helixflow::v1::UnloadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestUnloadCatalogModel(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(18, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_PinCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_PinCatalogModel() {
+      ::grpc::Service::MarkMethodRaw(19);
+    }
+    ~WithRawMethod_PinCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinCatalogModelRequest* /*request*/, ::helixflow::v1::PinCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestPinCatalogModel(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(19, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -2208,6 +2655,94 @@ class Admin final {
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
     virtual ::grpc::ServerUnaryReactor* RotateUpstreamSecrets(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_ListCatalog : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_ListCatalog() {
+      ::grpc::Service::MarkMethodRawCallback(16,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListCatalog(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_ListCatalog() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListCatalog(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListCatalogRequest* /*request*/, ::helixflow::v1::ListCatalogResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* ListCatalog(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_LoadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_LoadCatalogModel() {
+      ::grpc::Service::MarkMethodRawCallback(17,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->LoadCatalogModel(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_LoadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadCatalogModelRequest* /*request*/, ::helixflow::v1::LoadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* LoadCatalogModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_UnloadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_UnloadCatalogModel() {
+      ::grpc::Service::MarkMethodRawCallback(18,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->UnloadCatalogModel(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_UnloadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadCatalogModelRequest* /*request*/, ::helixflow::v1::UnloadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* UnloadCatalogModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_PinCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_PinCatalogModel() {
+      ::grpc::Service::MarkMethodRawCallback(19,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->PinCatalogModel(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_PinCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinCatalogModelRequest* /*request*/, ::helixflow::v1::PinCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* PinCatalogModel(
       ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
   };
   template <class BaseClass>
@@ -2588,7 +3123,115 @@ class Admin final {
     // replace default version of method with streamed unary
     virtual ::grpc::Status StreamedRotateUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::RotateUpstreamSecretsRequest,::helixflow::v1::RotateUpstreamSecretsResponse>* server_unary_streamer) = 0;
   };
-  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithStreamedUnaryMethod_CreateProject<WithStreamedUnaryMethod_ListProjects<WithStreamedUnaryMethod_GetProject<WithStreamedUnaryMethod_UpdateProject<WithStreamedUnaryMethod_DeleteProject<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > StreamedUnaryService;
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_ListCatalog : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_ListCatalog() {
+      ::grpc::Service::MarkMethodStreamed(16,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::ListCatalogRequest, ::helixflow::v1::ListCatalogResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::ListCatalogRequest, ::helixflow::v1::ListCatalogResponse>* streamer) {
+                       return this->StreamedListCatalog(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_ListCatalog() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status ListCatalog(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListCatalogRequest* /*request*/, ::helixflow::v1::ListCatalogResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedListCatalog(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::ListCatalogRequest,::helixflow::v1::ListCatalogResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_LoadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_LoadCatalogModel() {
+      ::grpc::Service::MarkMethodStreamed(17,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::LoadCatalogModelRequest, ::helixflow::v1::LoadCatalogModelResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::LoadCatalogModelRequest, ::helixflow::v1::LoadCatalogModelResponse>* streamer) {
+                       return this->StreamedLoadCatalogModel(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_LoadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status LoadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadCatalogModelRequest* /*request*/, ::helixflow::v1::LoadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedLoadCatalogModel(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::LoadCatalogModelRequest,::helixflow::v1::LoadCatalogModelResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_UnloadCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_UnloadCatalogModel() {
+      ::grpc::Service::MarkMethodStreamed(18,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::UnloadCatalogModelRequest, ::helixflow::v1::UnloadCatalogModelResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::UnloadCatalogModelRequest, ::helixflow::v1::UnloadCatalogModelResponse>* streamer) {
+                       return this->StreamedUnloadCatalogModel(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_UnloadCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status UnloadCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadCatalogModelRequest* /*request*/, ::helixflow::v1::UnloadCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedUnloadCatalogModel(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::UnloadCatalogModelRequest,::helixflow::v1::UnloadCatalogModelResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_PinCatalogModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_PinCatalogModel() {
+      ::grpc::Service::MarkMethodStreamed(19,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::PinCatalogModelRequest, ::helixflow::v1::PinCatalogModelResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::PinCatalogModelRequest, ::helixflow::v1::PinCatalogModelResponse>* streamer) {
+                       return this->StreamedPinCatalogModel(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_PinCatalogModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status PinCatalogModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinCatalogModelRequest* /*request*/, ::helixflow::v1::PinCatalogModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedPinCatalogModel(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::PinCatalogModelRequest,::helixflow::v1::PinCatalogModelResponse>* server_unary_streamer) = 0;
+  };
+  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithStreamedUnaryMethod_CreateProject<WithStreamedUnaryMethod_ListProjects<WithStreamedUnaryMethod_GetProject<WithStreamedUnaryMethod_UpdateProject<WithStreamedUnaryMethod_DeleteProject<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<WithStreamedUnaryMethod_ListCatalog<WithStreamedUnaryMethod_LoadCatalogModel<WithStreamedUnaryMethod_UnloadCatalogModel<WithStreamedUnaryMethod_PinCatalogModel<Service > > > > > > > > > > > > > > > > > > StreamedUnaryService;
   template <class BaseClass>
   class WithSplitStreamingMethod_WatchWorkers : public BaseClass {
    private:
@@ -2644,7 +3287,7 @@ class Admin final {
     virtual ::grpc::Status StreamedWatchRequests(::grpc::ServerContext* context, ::grpc::ServerSplitStreamer< ::helixflow::v1::WatchRequestsRequest,::helixflow::v1::WatchRequestsResponse>* server_split_streamer) = 0;
   };
   typedef WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<Service > > SplitStreamedService;
-  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<WithStreamedUnaryMethod_CreateProject<WithStreamedUnaryMethod_ListProjects<WithStreamedUnaryMethod_GetProject<WithStreamedUnaryMethod_UpdateProject<WithStreamedUnaryMethod_DeleteProject<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > StreamedService;
+  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<WithStreamedUnaryMethod_CreateProject<WithStreamedUnaryMethod_ListProjects<WithStreamedUnaryMethod_GetProject<WithStreamedUnaryMethod_UpdateProject<WithStreamedUnaryMethod_DeleteProject<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<WithStreamedUnaryMethod_ListCatalog<WithStreamedUnaryMethod_LoadCatalogModel<WithStreamedUnaryMethod_UnloadCatalogModel<WithStreamedUnaryMethod_PinCatalogModel<Service > > > > > > > > > > > > > > > > > > > > StreamedService;
 };
 
 }  // namespace v1

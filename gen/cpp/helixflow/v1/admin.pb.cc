@@ -284,6 +284,7 @@ PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORIT
 PROTOBUF_CONSTEXPR WorkerStatus::WorkerStatus(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.aliases_)*/{}
+  , /*decltype(_impl_.models_)*/{}
   , /*decltype(_impl_.address_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.model_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
@@ -672,9 +673,146 @@ struct RotateUpstreamSecretsResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RotateUpstreamSecretsResponseDefaultTypeInternal _RotateUpstreamSecretsResponse_default_instance_;
+PROTOBUF_CONSTEXPR ListCatalogRequest::ListCatalogRequest(
+    ::_pbi::ConstantInitialized) {}
+struct ListCatalogRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListCatalogRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListCatalogRequestDefaultTypeInternal() {}
+  union {
+    ListCatalogRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListCatalogRequestDefaultTypeInternal _ListCatalogRequest_default_instance_;
+PROTOBUF_CONSTEXPR CatalogWorker::CatalogWorker(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.models_)*/{}
+  , /*decltype(_impl_.address_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.memory_budget_bytes_)*/uint64_t{0u}
+  , /*decltype(_impl_.resident_bytes_)*/uint64_t{0u}
+  , /*decltype(_impl_.max_loaded_models_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct CatalogWorkerDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR CatalogWorkerDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~CatalogWorkerDefaultTypeInternal() {}
+  union {
+    CatalogWorker _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 CatalogWorkerDefaultTypeInternal _CatalogWorker_default_instance_;
+PROTOBUF_CONSTEXPR ListCatalogResponse::ListCatalogResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.workers_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ListCatalogResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListCatalogResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListCatalogResponseDefaultTypeInternal() {}
+  union {
+    ListCatalogResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListCatalogResponseDefaultTypeInternal _ListCatalogResponse_default_instance_;
+PROTOBUF_CONSTEXPR LoadCatalogModelRequest::LoadCatalogModelRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.worker_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct LoadCatalogModelRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR LoadCatalogModelRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~LoadCatalogModelRequestDefaultTypeInternal() {}
+  union {
+    LoadCatalogModelRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 LoadCatalogModelRequestDefaultTypeInternal _LoadCatalogModelRequest_default_instance_;
+PROTOBUF_CONSTEXPR CatalogModelResult::CatalogModelResult(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.address_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.model_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct CatalogModelResultDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR CatalogModelResultDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~CatalogModelResultDefaultTypeInternal() {}
+  union {
+    CatalogModelResult _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 CatalogModelResultDefaultTypeInternal _CatalogModelResult_default_instance_;
+PROTOBUF_CONSTEXPR LoadCatalogModelResponse::LoadCatalogModelResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.result_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct LoadCatalogModelResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR LoadCatalogModelResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~LoadCatalogModelResponseDefaultTypeInternal() {}
+  union {
+    LoadCatalogModelResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 LoadCatalogModelResponseDefaultTypeInternal _LoadCatalogModelResponse_default_instance_;
+PROTOBUF_CONSTEXPR UnloadCatalogModelRequest::UnloadCatalogModelRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.worker_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UnloadCatalogModelRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UnloadCatalogModelRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UnloadCatalogModelRequestDefaultTypeInternal() {}
+  union {
+    UnloadCatalogModelRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UnloadCatalogModelRequestDefaultTypeInternal _UnloadCatalogModelRequest_default_instance_;
+PROTOBUF_CONSTEXPR UnloadCatalogModelResponse::UnloadCatalogModelResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.results_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UnloadCatalogModelResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UnloadCatalogModelResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UnloadCatalogModelResponseDefaultTypeInternal() {}
+  union {
+    UnloadCatalogModelResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UnloadCatalogModelResponseDefaultTypeInternal _UnloadCatalogModelResponse_default_instance_;
+PROTOBUF_CONSTEXPR PinCatalogModelRequest::PinCatalogModelRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.worker_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.pinned_)*/false
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct PinCatalogModelRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR PinCatalogModelRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~PinCatalogModelRequestDefaultTypeInternal() {}
+  union {
+    PinCatalogModelRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 PinCatalogModelRequestDefaultTypeInternal _PinCatalogModelRequest_default_instance_;
+PROTOBUF_CONSTEXPR PinCatalogModelResponse::PinCatalogModelResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.results_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct PinCatalogModelResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR PinCatalogModelResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~PinCatalogModelResponseDefaultTypeInternal() {}
+  union {
+    PinCatalogModelResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 PinCatalogModelResponseDefaultTypeInternal _PinCatalogModelResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fadmin_2eproto[44];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fadmin_2eproto[54];
 static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto[1];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto = nullptr;
 
@@ -867,6 +1005,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.kv_cache_usage_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.prefix_cache_hit_rate_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.router_inflight_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WorkerStatus, _impl_.models_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchWorkersResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -1084,6 +1223,84 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.key_id_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.rotated_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.current_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListCatalogRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogWorker, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogWorker, _impl_.address_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogWorker, _impl_.models_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogWorker, _impl_.max_loaded_models_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogWorker, _impl_.memory_budget_bytes_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogWorker, _impl_.resident_bytes_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListCatalogResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListCatalogResponse, _impl_.workers_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadCatalogModelRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadCatalogModelRequest, _impl_.model_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadCatalogModelRequest, _impl_.worker_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModelResult, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModelResult, _impl_.address_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModelResult, _impl_.model_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadCatalogModelResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadCatalogModelResponse, _impl_.result_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadCatalogModelRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadCatalogModelRequest, _impl_.model_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadCatalogModelRequest, _impl_.worker_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadCatalogModelResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadCatalogModelResponse, _impl_.results_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinCatalogModelRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinCatalogModelRequest, _impl_.model_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinCatalogModelRequest, _impl_.pinned_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinCatalogModelRequest, _impl_.worker_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinCatalogModelResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinCatalogModelResponse, _impl_.results_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, 15, -1, sizeof(::helixflow::v1::KeyScopes)},
@@ -1104,32 +1321,42 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 146, -1, -1, sizeof(::helixflow::v1::UsageBucket)},
   { 162, -1, -1, sizeof(::helixflow::v1::WatchWorkersRequest)},
   { 169, -1, -1, sizeof(::helixflow::v1::WorkerStatus)},
-  { 188, -1, -1, sizeof(::helixflow::v1::WatchWorkersResponse)},
-  { 196, -1, -1, sizeof(::helixflow::v1::WatchRequestsRequest)},
-  { 203, -1, -1, sizeof(::helixflow::v1::RequestRecord)},
-  { 221, -1, -1, sizeof(::helixflow::v1::WatchRequestsResponse)},
-  { 228, 239, -1, sizeof(::helixflow::v1::ProjectLimits)},
-  { 244, -1, -1, sizeof(::helixflow::v1::ProjectUsage)},
-  { 254, -1, -1, sizeof(::helixflow::v1::Project)},
-  { 266, -1, -1, sizeof(::helixflow::v1::CreateProjectRequest)},
-  { 274, -1, -1, sizeof(::helixflow::v1::CreateProjectResponse)},
-  { 281, -1, -1, sizeof(::helixflow::v1::ListProjectsRequest)},
-  { 287, -1, -1, sizeof(::helixflow::v1::ListProjectsResponse)},
-  { 294, -1, -1, sizeof(::helixflow::v1::GetProjectRequest)},
-  { 301, -1, -1, sizeof(::helixflow::v1::GetProjectResponse)},
-  { 308, -1, -1, sizeof(::helixflow::v1::UpdateProjectRequest)},
-  { 317, -1, -1, sizeof(::helixflow::v1::UpdateProjectResponse)},
-  { 324, -1, -1, sizeof(::helixflow::v1::DeleteProjectRequest)},
-  { 331, -1, -1, sizeof(::helixflow::v1::DeleteProjectResponse)},
-  { 338, -1, -1, sizeof(::helixflow::v1::UpstreamSecret)},
-  { 348, -1, -1, sizeof(::helixflow::v1::SetUpstreamSecretRequest)},
-  { 356, -1, -1, sizeof(::helixflow::v1::SetUpstreamSecretResponse)},
-  { 363, -1, -1, sizeof(::helixflow::v1::ListUpstreamSecretsRequest)},
-  { 369, -1, -1, sizeof(::helixflow::v1::ListUpstreamSecretsResponse)},
-  { 376, -1, -1, sizeof(::helixflow::v1::DeleteUpstreamSecretRequest)},
-  { 383, -1, -1, sizeof(::helixflow::v1::DeleteUpstreamSecretResponse)},
-  { 390, -1, -1, sizeof(::helixflow::v1::RotateUpstreamSecretsRequest)},
-  { 396, -1, -1, sizeof(::helixflow::v1::RotateUpstreamSecretsResponse)},
+  { 189, -1, -1, sizeof(::helixflow::v1::WatchWorkersResponse)},
+  { 197, -1, -1, sizeof(::helixflow::v1::WatchRequestsRequest)},
+  { 204, -1, -1, sizeof(::helixflow::v1::RequestRecord)},
+  { 222, -1, -1, sizeof(::helixflow::v1::WatchRequestsResponse)},
+  { 229, 240, -1, sizeof(::helixflow::v1::ProjectLimits)},
+  { 245, -1, -1, sizeof(::helixflow::v1::ProjectUsage)},
+  { 255, -1, -1, sizeof(::helixflow::v1::Project)},
+  { 267, -1, -1, sizeof(::helixflow::v1::CreateProjectRequest)},
+  { 275, -1, -1, sizeof(::helixflow::v1::CreateProjectResponse)},
+  { 282, -1, -1, sizeof(::helixflow::v1::ListProjectsRequest)},
+  { 288, -1, -1, sizeof(::helixflow::v1::ListProjectsResponse)},
+  { 295, -1, -1, sizeof(::helixflow::v1::GetProjectRequest)},
+  { 302, -1, -1, sizeof(::helixflow::v1::GetProjectResponse)},
+  { 309, -1, -1, sizeof(::helixflow::v1::UpdateProjectRequest)},
+  { 318, -1, -1, sizeof(::helixflow::v1::UpdateProjectResponse)},
+  { 325, -1, -1, sizeof(::helixflow::v1::DeleteProjectRequest)},
+  { 332, -1, -1, sizeof(::helixflow::v1::DeleteProjectResponse)},
+  { 339, -1, -1, sizeof(::helixflow::v1::UpstreamSecret)},
+  { 349, -1, -1, sizeof(::helixflow::v1::SetUpstreamSecretRequest)},
+  { 357, -1, -1, sizeof(::helixflow::v1::SetUpstreamSecretResponse)},
+  { 364, -1, -1, sizeof(::helixflow::v1::ListUpstreamSecretsRequest)},
+  { 370, -1, -1, sizeof(::helixflow::v1::ListUpstreamSecretsResponse)},
+  { 377, -1, -1, sizeof(::helixflow::v1::DeleteUpstreamSecretRequest)},
+  { 384, -1, -1, sizeof(::helixflow::v1::DeleteUpstreamSecretResponse)},
+  { 391, -1, -1, sizeof(::helixflow::v1::RotateUpstreamSecretsRequest)},
+  { 397, -1, -1, sizeof(::helixflow::v1::RotateUpstreamSecretsResponse)},
+  { 406, -1, -1, sizeof(::helixflow::v1::ListCatalogRequest)},
+  { 412, -1, -1, sizeof(::helixflow::v1::CatalogWorker)},
+  { 423, -1, -1, sizeof(::helixflow::v1::ListCatalogResponse)},
+  { 430, -1, -1, sizeof(::helixflow::v1::LoadCatalogModelRequest)},
+  { 438, -1, -1, sizeof(::helixflow::v1::CatalogModelResult)},
+  { 446, -1, -1, sizeof(::helixflow::v1::LoadCatalogModelResponse)},
+  { 453, -1, -1, sizeof(::helixflow::v1::UnloadCatalogModelRequest)},
+  { 461, -1, -1, sizeof(::helixflow::v1::UnloadCatalogModelResponse)},
+  { 468, -1, -1, sizeof(::helixflow::v1::PinCatalogModelRequest)},
+  { 477, -1, -1, sizeof(::helixflow::v1::PinCatalogModelResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -1177,202 +1404,248 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_DeleteUpstreamSecretResponse_default_instance_._instance,
   &::helixflow::v1::_RotateUpstreamSecretsRequest_default_instance_._instance,
   &::helixflow::v1::_RotateUpstreamSecretsResponse_default_instance_._instance,
+  &::helixflow::v1::_ListCatalogRequest_default_instance_._instance,
+  &::helixflow::v1::_CatalogWorker_default_instance_._instance,
+  &::helixflow::v1::_ListCatalogResponse_default_instance_._instance,
+  &::helixflow::v1::_LoadCatalogModelRequest_default_instance_._instance,
+  &::helixflow::v1::_CatalogModelResult_default_instance_._instance,
+  &::helixflow::v1::_LoadCatalogModelResponse_default_instance_._instance,
+  &::helixflow::v1::_UnloadCatalogModelRequest_default_instance_._instance,
+  &::helixflow::v1::_UnloadCatalogModelResponse_default_instance_._instance,
+  &::helixflow::v1::_PinCatalogModelRequest_default_instance_._instance,
+  &::helixflow::v1::_PinCatalogModelResponse_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\030helixflow/v1/admin.proto\022\014helixflow.v1"
   "\032\036google/protobuf/duration.proto\032\037google"
-  "/protobuf/timestamp.proto\"\245\003\n\tKeyScopes\022"
-  ":\n\013permissions\030\001 \003(\0162\030.helixflow.v1.Perm"
-  "issionR\013permissions\022\026\n\006models\030\002 \003(\tR\006mod"
-  "els\022\025\n\003rpm\030\003 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H"
-  "\001R\003tpm\210\001\001\0229\n\026max_concurrent_streams\030\005 \001("
-  "\rH\002R\024maxConcurrentStreams\210\001\001\0229\n\nexpires_"
-  "at\030\006 \001(\0132\032.google.protobuf.TimestampR\tex"
-  "piresAt\022\"\n\nbudget_usd\030\010 \001(\001H\003R\tbudgetUsd"
-  "\210\001\001\022#\n\rbudget_period\030\t \001(\tR\014budgetPeriod"
-  "\022\035\n\nproject_id\030\n \001(\tR\tprojectIdB\006\n\004_rpmB"
-  "\006\n\004_tpmB\031\n\027_max_concurrent_streamsB\r\n\013_b"
-  "udget_usd\"\203\001\n\014BudgetStatus\022\033\n\tlimit_usd\030"
-  "\001 \001(\001R\010limitUsd\022\033\n\tspent_usd\030\002 \001(\001R\010spen"
-  "tUsd\0229\n\nperiod_end\030\003 \001(\0132\032.google.protob"
-  "uf.TimestampR\tperiodEnd\"\265\002\n\006ApiKey\022\025\n\006ke"
-  "y_id\030\001 \001(\tR\005keyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n"
-  "\016display_prefix\030\003 \001(\tR\rdisplayPrefix\022/\n\006"
-  "scopes\030\004 \001(\0132\027.helixflow.v1.KeyScopesR\006s"
-  "copes\0229\n\ncreated_at\030\005 \001(\0132\032.google.proto"
-  "buf.TimestampR\tcreatedAt\0229\n\nrevoked_at\030\006"
-  " \001(\0132\032.google.protobuf.TimestampR\trevoke"
-  "dAt\0222\n\006budget\030\007 \001(\0132\032.helixflow.v1.Budge"
-  "tStatusR\006budget\"W\n\020CreateKeyRequest\022\022\n\004n"
-  "ame\030\001 \001(\tR\004name\022/\n\006scopes\030\002 \001(\0132\027.helixf"
-  "low.v1.KeyScopesR\006scopes\"S\n\021CreateKeyRes"
-  "ponse\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.ApiKey"
-  "R\003key\022\026\n\006secret\030\002 \001(\tR\006secret\":\n\017ListKey"
-  "sRequest\022\'\n\017include_revoked\030\001 \001(\010R\016inclu"
-  "deRevoked\"<\n\020ListKeysResponse\022(\n\004keys\030\001 "
-  "\003(\0132\024.helixflow.v1.ApiKeyR\004keys\"&\n\rGetKe"
-  "yRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\"8\n\016GetKe"
-  "yResponse\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.Ap"
-  "iKeyR\003key\")\n\020RevokeKeyRequest\022\025\n\006key_id\030"
-  "\001 \001(\tR\005keyId\";\n\021RevokeKeyResponse\022&\n\003key"
-  "\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\"\376\001\n\017Ge"
-  "tUsageRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\0229\n\n"
-  "start_time\030\002 \001(\0132\032.google.protobuf.Times"
-  "tampR\tstartTime\0225\n\010end_time\030\003 \001(\0132\032.goog"
-  "le.protobuf.TimestampR\007endTime\022-\n\004step\030\004"
-  " \001(\0132\031.google.protobuf.DurationR\004step\022\024\n"
-  "\005model\030\005 \001(\tR\005model\022\035\n\nproject_id\030\006 \001(\tR"
-  "\tprojectId\"\311\001\n\010KeyUsage\022\025\n\006key_id\030\001 \001(\tR"
-  "\005keyId\022\032\n\010requests\030\002 \001(\004R\010requests\022#\n\rpr"
-  "ompt_tokens\030\003 \001(\004R\014promptTokens\022+\n\021compl"
-  "etion_tokens\030\004 \001(\004R\020completionTokens\022\031\n\010"
-  "cost_usd\030\005 \001(\001R\007costUsd\022\035\n\nproject_id\030\006 "
-  "\001(\tR\tprojectId\"u\n\020GetUsageResponse\022,\n\005us"
-  "age\030\001 \003(\0132\026.helixflow.v1.KeyUsageR\005usage"
-  "\0223\n\007buckets\030\002 \003(\0132\031.helixflow.v1.UsageBu"
-  "cketR\007buckets\"\267\003\n\013UsageBucket\0229\n\nstart_t"
-  "ime\030\001 \001(\0132\032.google.protobuf.TimestampR\ts"
-  "tartTime\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n\005model"
-  "\030\003 \001(\tR\005model\022\032\n\010requests\030\004 \001(\004R\010request"
-  "s\022#\n\rprompt_tokens\030\005 \001(\004R\014promptTokens\022+"
-  "\n\021completion_tokens\030\006 \001(\004R\020completionTok"
-  "ens\022=\n\006errors\030\007 \003(\0132%.helixflow.v1.Usage"
-  "Bucket.ErrorsEntryR\006errors\022\036\n\013ttft_ms_su"
-  "m\030\010 \001(\001R\tttftMsSum\022\035\n\nttft_count\030\t \001(\004R\t"
-  "ttftCount\022\031\n\010cost_usd\030\n \001(\001R\007costUsd\0329\n\013"
-  "ErrorsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002"
-  " \001(\004R\005value:\0028\001\"6\n\023WatchWorkersRequest\022\037"
-  "\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\240\003\n\014Work"
-  "erStatus\022\030\n\007address\030\001 \001(\tR\007address\022\030\n\007se"
-  "rving\030\002 \001(\010R\007serving\022\032\n\010routable\030\003 \001(\010R\010"
-  "routable\022\032\n\010draining\030\004 \001(\010R\010draining\022\031\n\010"
-  "model_id\030\005 \001(\tR\007modelId\022\030\n\007aliases\030\006 \003(\t"
-  "R\007aliases\022\030\n\007backend\030\007 \001(\tR\007backend\022\030\n\007w"
-  "aiting\030\010 \001(\rR\007waiting\022\030\n\007running\030\t \001(\rR\007"
-  "running\022\037\n\013max_running\030\n \001(\rR\nmaxRunning"
-  "\022$\n\016kv_cache_usage\030\013 \001(\002R\014kvCacheUsage\0221"
-  "\n\025prefix_cache_hit_rate\030\014 \001(\002R\022prefixCac"
-  "heHitRate\022\'\n\017router_inflight\030\r \001(\rR\016rout"
-  "erInflight\"|\n\024WatchWorkersResponse\0224\n\007wo"
-  "rkers\030\001 \003(\0132\032.helixflow.v1.WorkerStatusR"
-  "\007workers\022.\n\004time\030\002 \001(\0132\032.google.protobuf"
-  ".TimestampR\004time\"0\n\024WatchRequestsRequest"
-  "\022\030\n\007backlog\030\001 \001(\rR\007backlog\"\317\003\n\rRequestRe"
-  "cord\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\025\n\006k"
-  "ey_id\030\002 \001(\tR\005keyId\022\031\n\010key_name\030\003 \001(\tR\007ke"
-  "yName\022\026\n\006method\030\004 \001(\tR\006method\022\024\n\005model\030\005"
-  " \001(\tR\005model\022#\n\rprompt_tokens\030\006 \001(\rR\014prom"
-  "ptTokens\022+\n\021completion_tokens\030\007 \001(\rR\020com"
-  "pletionTokens\022\026\n\006status\030\010 \001(\tR\006status\0223\n"
-  "\007latency\030\t \001(\0132\031.google.protobuf.Duratio"
-  "nR\007latency\022H\n\023time_to_first_token\030\n \001(\0132"
-  "\031.google.protobuf.DurationR\020timeToFirstT"
-  "oken\022;\n\013finished_at\030\013 \001(\0132\032.google.proto"
-  "buf.TimestampR\nfinishedAt\022\031\n\010cost_usd\030\014 "
-  "\001(\001R\007costUsd\"N\n\025WatchRequestsResponse\0225\n"
-  "\007request\030\001 \001(\0132\033.helixflow.v1.RequestRec"
-  "ordR\007request\"\275\001\n\rProjectLimits\022\026\n\006models"
-  "\030\001 \003(\tR\006models\022\025\n\003rpm\030\002 \001(\rH\000R\003rpm\210\001\001\022\025\n"
-  "\003tpm\030\003 \001(\004H\001R\003tpm\210\001\001\022\"\n\nbudget_usd\030\004 \001(\001"
-  "H\002R\tbudgetUsd\210\001\001\022#\n\rbudget_period\030\005 \001(\tR"
-  "\014budgetPeriodB\006\n\004_rpmB\006\n\004_tpmB\r\n\013_budget"
-  "_usd\"\227\001\n\014ProjectUsage\022\032\n\010requests\030\001 \001(\004R"
-  "\010requests\022#\n\rprompt_tokens\030\002 \001(\004R\014prompt"
-  "Tokens\022+\n\021completion_tokens\030\003 \001(\004R\020compl"
-  "etionTokens\022\031\n\010cost_usd\030\004 \001(\001R\007costUsd\"\222"
-  "\002\n\007Project\022\035\n\nproject_id\030\001 \001(\tR\tprojectI"
+  "/protobuf/timestamp.proto\032\031helixflow/v1/"
+  "worker.proto\"\245\003\n\tKeyScopes\022:\n\013permission"
+  "s\030\001 \003(\0162\030.helixflow.v1.PermissionR\013permi"
+  "ssions\022\026\n\006models\030\002 \003(\tR\006models\022\025\n\003rpm\030\003 "
+  "\001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026"
+  "max_concurrent_streams\030\005 \001(\rH\002R\024maxConcu"
+  "rrentStreams\210\001\001\0229\n\nexpires_at\030\006 \001(\0132\032.go"
+  "ogle.protobuf.TimestampR\texpiresAt\022\"\n\nbu"
+  "dget_usd\030\010 \001(\001H\003R\tbudgetUsd\210\001\001\022#\n\rbudget"
+  "_period\030\t \001(\tR\014budgetPeriod\022\035\n\nproject_i"
+  "d\030\n \001(\tR\tprojectIdB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_m"
+  "ax_concurrent_streamsB\r\n\013_budget_usd\"\203\001\n"
+  "\014BudgetStatus\022\033\n\tlimit_usd\030\001 \001(\001R\010limitU"
+  "sd\022\033\n\tspent_usd\030\002 \001(\001R\010spentUsd\0229\n\nperio"
+  "d_end\030\003 \001(\0132\032.google.protobuf.TimestampR"
+  "\tperiodEnd\"\265\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005k"
+  "eyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016display_pref"
+  "ix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scopes\030\004 \001(\0132"
+  "\027.helixflow.v1.KeyScopesR\006scopes\0229\n\ncrea"
+  "ted_at\030\005 \001(\0132\032.google.protobuf.Timestamp"
+  "R\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132\032.google"
+  ".protobuf.TimestampR\trevokedAt\0222\n\006budget"
+  "\030\007 \001(\0132\032.helixflow.v1.BudgetStatusR\006budg"
+  "et\"W\n\020CreateKeyRequest\022\022\n\004name\030\001 \001(\tR\004na"
+  "me\022/\n\006scopes\030\002 \001(\0132\027.helixflow.v1.KeySco"
+  "pesR\006scopes\"S\n\021CreateKeyResponse\022&\n\003key\030"
+  "\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\022\026\n\006secr"
+  "et\030\002 \001(\tR\006secret\":\n\017ListKeysRequest\022\'\n\017i"
+  "nclude_revoked\030\001 \001(\010R\016includeRevoked\"<\n\020"
+  "ListKeysResponse\022(\n\004keys\030\001 \003(\0132\024.helixfl"
+  "ow.v1.ApiKeyR\004keys\"&\n\rGetKeyRequest\022\025\n\006k"
+  "ey_id\030\001 \001(\tR\005keyId\"8\n\016GetKeyResponse\022&\n\003"
+  "key\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\")\n\020"
+  "RevokeKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\""
+  ";\n\021RevokeKeyResponse\022&\n\003key\030\001 \001(\0132\024.heli"
+  "xflow.v1.ApiKeyR\003key\"\376\001\n\017GetUsageRequest"
+  "\022\025\n\006key_id\030\001 \001(\tR\005keyId\0229\n\nstart_time\030\002 "
+  "\001(\0132\032.google.protobuf.TimestampR\tstartTi"
+  "me\0225\n\010end_time\030\003 \001(\0132\032.google.protobuf.T"
+  "imestampR\007endTime\022-\n\004step\030\004 \001(\0132\031.google"
+  ".protobuf.DurationR\004step\022\024\n\005model\030\005 \001(\tR"
+  "\005model\022\035\n\nproject_id\030\006 \001(\tR\tprojectId\"\311\001"
+  "\n\010KeyUsage\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010req"
+  "uests\030\002 \001(\004R\010requests\022#\n\rprompt_tokens\030\003"
+  " \001(\004R\014promptTokens\022+\n\021completion_tokens\030"
+  "\004 \001(\004R\020completionTokens\022\031\n\010cost_usd\030\005 \001("
+  "\001R\007costUsd\022\035\n\nproject_id\030\006 \001(\tR\tprojectI"
+  "d\"u\n\020GetUsageResponse\022,\n\005usage\030\001 \003(\0132\026.h"
+  "elixflow.v1.KeyUsageR\005usage\0223\n\007buckets\030\002"
+  " \003(\0132\031.helixflow.v1.UsageBucketR\007buckets"
+  "\"\267\003\n\013UsageBucket\0229\n\nstart_time\030\001 \001(\0132\032.g"
+  "oogle.protobuf.TimestampR\tstartTime\022\025\n\006k"
+  "ey_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\tR\005model"
+  "\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rprompt_t"
+  "okens\030\005 \001(\004R\014promptTokens\022+\n\021completion_"
+  "tokens\030\006 \001(\004R\020completionTokens\022=\n\006errors"
+  "\030\007 \003(\0132%.helixflow.v1.UsageBucket.Errors"
+  "EntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001(\001R\tttft"
+  "MsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCount\022\031\n\010"
+  "cost_usd\030\n \001(\001R\007costUsd\0329\n\013ErrorsEntry\022\020"
+  "\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\004R\005value:\002"
+  "8\001\"6\n\023WatchWorkersRequest\022\037\n\013interval_ms"
+  "\030\001 \001(\rR\nintervalMs\"\324\003\n\014WorkerStatus\022\030\n\007a"
+  "ddress\030\001 \001(\tR\007address\022\030\n\007serving\030\002 \001(\010R\007"
+  "serving\022\032\n\010routable\030\003 \001(\010R\010routable\022\032\n\010d"
+  "raining\030\004 \001(\010R\010draining\022\031\n\010model_id\030\005 \001("
+  "\tR\007modelId\022\030\n\007aliases\030\006 \003(\tR\007aliases\022\030\n\007"
+  "backend\030\007 \001(\tR\007backend\022\030\n\007waiting\030\010 \001(\rR"
+  "\007waiting\022\030\n\007running\030\t \001(\rR\007running\022\037\n\013ma"
+  "x_running\030\n \001(\rR\nmaxRunning\022$\n\016kv_cache_"
+  "usage\030\013 \001(\002R\014kvCacheUsage\0221\n\025prefix_cach"
+  "e_hit_rate\030\014 \001(\002R\022prefixCacheHitRate\022\'\n\017"
+  "router_inflight\030\r \001(\rR\016routerInflight\0222\n"
+  "\006models\030\016 \003(\0132\032.helixflow.v1.CatalogMode"
+  "lR\006models\"|\n\024WatchWorkersResponse\0224\n\007wor"
+  "kers\030\001 \003(\0132\032.helixflow.v1.WorkerStatusR\007"
+  "workers\022.\n\004time\030\002 \001(\0132\032.google.protobuf."
+  "TimestampR\004time\"0\n\024WatchRequestsRequest\022"
+  "\030\n\007backlog\030\001 \001(\rR\007backlog\"\317\003\n\rRequestRec"
+  "ord\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\025\n\006ke"
+  "y_id\030\002 \001(\tR\005keyId\022\031\n\010key_name\030\003 \001(\tR\007key"
+  "Name\022\026\n\006method\030\004 \001(\tR\006method\022\024\n\005model\030\005 "
+  "\001(\tR\005model\022#\n\rprompt_tokens\030\006 \001(\rR\014promp"
+  "tTokens\022+\n\021completion_tokens\030\007 \001(\rR\020comp"
+  "letionTokens\022\026\n\006status\030\010 \001(\tR\006status\0223\n\007"
+  "latency\030\t \001(\0132\031.google.protobuf.Duration"
+  "R\007latency\022H\n\023time_to_first_token\030\n \001(\0132\031"
+  ".google.protobuf.DurationR\020timeToFirstTo"
+  "ken\022;\n\013finished_at\030\013 \001(\0132\032.google.protob"
+  "uf.TimestampR\nfinishedAt\022\031\n\010cost_usd\030\014 \001"
+  "(\001R\007costUsd\"N\n\025WatchRequestsResponse\0225\n\007"
+  "request\030\001 \001(\0132\033.helixflow.v1.RequestReco"
+  "rdR\007request\"\275\001\n\rProjectLimits\022\026\n\006models\030"
+  "\001 \003(\tR\006models\022\025\n\003rpm\030\002 \001(\rH\000R\003rpm\210\001\001\022\025\n\003"
+  "tpm\030\003 \001(\004H\001R\003tpm\210\001\001\022\"\n\nbudget_usd\030\004 \001(\001H"
+  "\002R\tbudgetUsd\210\001\001\022#\n\rbudget_period\030\005 \001(\tR\014"
+  "budgetPeriodB\006\n\004_rpmB\006\n\004_tpmB\r\n\013_budget_"
+  "usd\"\227\001\n\014ProjectUsage\022\032\n\010requests\030\001 \001(\004R\010"
+  "requests\022#\n\rprompt_tokens\030\002 \001(\004R\014promptT"
+  "okens\022+\n\021completion_tokens\030\003 \001(\004R\020comple"
+  "tionTokens\022\031\n\010cost_usd\030\004 \001(\001R\007costUsd\"\222\002"
+  "\n\007Project\022\035\n\nproject_id\030\001 \001(\tR\tprojectId"
+  "\022\022\n\004name\030\002 \001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.h"
+  "elixflow.v1.ProjectLimitsR\006limits\0229\n\ncre"
+  "ated_at\030\004 \001(\0132\032.google.protobuf.Timestam"
+  "pR\tcreatedAt\0222\n\006budget\030\005 \001(\0132\032.helixflow"
+  ".v1.BudgetStatusR\006budget\0220\n\005usage\030\006 \001(\0132"
+  "\032.helixflow.v1.ProjectUsageR\005usage\"_\n\024Cr"
+  "eateProjectRequest\022\022\n\004name\030\001 \001(\tR\004name\0223"
+  "\n\006limits\030\002 \001(\0132\033.helixflow.v1.ProjectLim"
+  "itsR\006limits\"H\n\025CreateProjectResponse\022/\n\007"
+  "project\030\001 \001(\0132\025.helixflow.v1.ProjectR\007pr"
+  "oject\"\025\n\023ListProjectsRequest\"I\n\024ListProj"
+  "ectsResponse\0221\n\010projects\030\001 \003(\0132\025.helixfl"
+  "ow.v1.ProjectR\010projects\"2\n\021GetProjectReq"
+  "uest\022\035\n\nproject_id\030\001 \001(\tR\tprojectId\"E\n\022G"
+  "etProjectResponse\022/\n\007project\030\001 \001(\0132\025.hel"
+  "ixflow.v1.ProjectR\007project\"~\n\024UpdateProj"
+  "ectRequest\022\035\n\nproject_id\030\001 \001(\tR\tprojectI"
   "d\022\022\n\004name\030\002 \001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033."
-  "helixflow.v1.ProjectLimitsR\006limits\0229\n\ncr"
-  "eated_at\030\004 \001(\0132\032.google.protobuf.Timesta"
-  "mpR\tcreatedAt\0222\n\006budget\030\005 \001(\0132\032.helixflo"
-  "w.v1.BudgetStatusR\006budget\0220\n\005usage\030\006 \001(\013"
-  "2\032.helixflow.v1.ProjectUsageR\005usage\"_\n\024C"
-  "reateProjectRequest\022\022\n\004name\030\001 \001(\tR\004name\022"
-  "3\n\006limits\030\002 \001(\0132\033.helixflow.v1.ProjectLi"
-  "mitsR\006limits\"H\n\025CreateProjectResponse\022/\n"
-  "\007project\030\001 \001(\0132\025.helixflow.v1.ProjectR\007p"
-  "roject\"\025\n\023ListProjectsRequest\"I\n\024ListPro"
-  "jectsResponse\0221\n\010projects\030\001 \003(\0132\025.helixf"
-  "low.v1.ProjectR\010projects\"2\n\021GetProjectRe"
-  "quest\022\035\n\nproject_id\030\001 \001(\tR\tprojectId\"E\n\022"
-  "GetProjectResponse\022/\n\007project\030\001 \001(\0132\025.he"
-  "lixflow.v1.ProjectR\007project\"~\n\024UpdatePro"
-  "jectRequest\022\035\n\nproject_id\030\001 \001(\tR\tproject"
-  "Id\022\022\n\004name\030\002 \001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033"
-  ".helixflow.v1.ProjectLimitsR\006limits\"H\n\025U"
-  "pdateProjectResponse\022/\n\007project\030\001 \001(\0132\025."
-  "helixflow.v1.ProjectR\007project\"5\n\024DeleteP"
-  "rojectRequest\022\035\n\nproject_id\030\001 \001(\tR\tproje"
-  "ctId\"1\n\025DeleteProjectResponse\022\030\n\007deleted"
-  "\030\001 \001(\010R\007deleted\"\265\001\n\016UpstreamSecret\022\022\n\004na"
-  "me\030\001 \001(\tR\004name\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n"
-  "\013create_time\030\003 \001(\0132\032.google.protobuf.Tim"
-  "estampR\ncreateTime\022;\n\013update_time\030\004 \001(\0132"
-  "\032.google.protobuf.TimestampR\nupdateTime\""
-  "D\n\030SetUpstreamSecretRequest\022\022\n\004name\030\001 \001("
-  "\tR\004name\022\024\n\005value\030\002 \001(\tR\005value\"Q\n\031SetUpst"
-  "reamSecretResponse\0224\n\006secret\030\001 \001(\0132\034.hel"
-  "ixflow.v1.UpstreamSecretR\006secret\"\034\n\032List"
-  "UpstreamSecretsRequest\"U\n\033ListUpstreamSe"
-  "cretsResponse\0226\n\007secrets\030\001 \003(\0132\034.helixfl"
-  "ow.v1.UpstreamSecretR\007secrets\"1\n\033DeleteU"
-  "pstreamSecretRequest\022\022\n\004name\030\001 \001(\tR\004name"
-  "\"8\n\034DeleteUpstreamSecretResponse\022\030\n\007dele"
-  "ted\030\001 \001(\010R\007deleted\"\036\n\034RotateUpstreamSecr"
-  "etsRequest\"j\n\035RotateUpstreamSecretsRespo"
-  "nse\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 "
-  "\001(\005R\007rotated\022\030\n\007current\030\003 \001(\005R\007current*X"
-  "\n\nPermission\022\032\n\026PERMISSION_UNSPECIFIED\020\000"
-  "\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERMISSION"
-  "_ADMIN\020\0022\234\013\n\005Admin\022L\n\tCreateKey\022\036.helixf"
-  "low.v1.CreateKeyRequest\032\037.helixflow.v1.C"
-  "reateKeyResponse\022I\n\010ListKeys\022\035.helixflow"
-  ".v1.ListKeysRequest\032\036.helixflow.v1.ListK"
-  "eysResponse\022C\n\006GetKey\022\033.helixflow.v1.Get"
-  "KeyRequest\032\034.helixflow.v1.GetKeyResponse"
-  "\022L\n\tRevokeKey\022\036.helixflow.v1.RevokeKeyRe"
-  "quest\032\037.helixflow.v1.RevokeKeyResponse\022I"
-  "\n\010GetUsage\022\035.helixflow.v1.GetUsageReques"
-  "t\032\036.helixflow.v1.GetUsageResponse\022W\n\014Wat"
-  "chWorkers\022!.helixflow.v1.WatchWorkersReq"
-  "uest\032\".helixflow.v1.WatchWorkersResponse"
-  "0\001\022Z\n\rWatchRequests\022\".helixflow.v1.Watch"
-  "RequestsRequest\032#.helixflow.v1.WatchRequ"
-  "estsResponse0\001\022X\n\rCreateProject\022\".helixf"
-  "low.v1.CreateProjectRequest\032#.helixflow."
-  "v1.CreateProjectResponse\022U\n\014ListProjects"
-  "\022!.helixflow.v1.ListProjectsRequest\032\".he"
-  "lixflow.v1.ListProjectsResponse\022O\n\nGetPr"
-  "oject\022\037.helixflow.v1.GetProjectRequest\032 "
-  ".helixflow.v1.GetProjectResponse\022X\n\rUpda"
-  "teProject\022\".helixflow.v1.UpdateProjectRe"
-  "quest\032#.helixflow.v1.UpdateProjectRespon"
-  "se\022X\n\rDeleteProject\022\".helixflow.v1.Delet"
-  "eProjectRequest\032#.helixflow.v1.DeletePro"
-  "jectResponse\022d\n\021SetUpstreamSecret\022&.heli"
-  "xflow.v1.SetUpstreamSecretRequest\032\'.heli"
-  "xflow.v1.SetUpstreamSecretResponse\022j\n\023Li"
-  "stUpstreamSecrets\022(.helixflow.v1.ListUps"
-  "treamSecretsRequest\032).helixflow.v1.ListU"
-  "pstreamSecretsResponse\022m\n\024DeleteUpstream"
-  "Secret\022).helixflow.v1.DeleteUpstreamSecr"
-  "etRequest\032*.helixflow.v1.DeleteUpstreamS"
-  "ecretResponse\022p\n\025RotateUpstreamSecrets\022*"
-  ".helixflow.v1.RotateUpstreamSecretsReque"
-  "st\032+.helixflow.v1.RotateUpstreamSecretsR"
-  "esponseB\?\n\020dev.helixflow.v1P\001Z)helixflow"
-  "/gen/go/helixflow/v1;helixflowv1b\006proto3"
+  "helixflow.v1.ProjectLimitsR\006limits\"H\n\025Up"
+  "dateProjectResponse\022/\n\007project\030\001 \001(\0132\025.h"
+  "elixflow.v1.ProjectR\007project\"5\n\024DeletePr"
+  "ojectRequest\022\035\n\nproject_id\030\001 \001(\tR\tprojec"
+  "tId\"1\n\025DeleteProjectResponse\022\030\n\007deleted\030"
+  "\001 \001(\010R\007deleted\"\265\001\n\016UpstreamSecret\022\022\n\004nam"
+  "e\030\001 \001(\tR\004name\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n\013"
+  "create_time\030\003 \001(\0132\032.google.protobuf.Time"
+  "stampR\ncreateTime\022;\n\013update_time\030\004 \001(\0132\032"
+  ".google.protobuf.TimestampR\nupdateTime\"D"
+  "\n\030SetUpstreamSecretRequest\022\022\n\004name\030\001 \001(\t"
+  "R\004name\022\024\n\005value\030\002 \001(\tR\005value\"Q\n\031SetUpstr"
+  "eamSecretResponse\0224\n\006secret\030\001 \001(\0132\034.heli"
+  "xflow.v1.UpstreamSecretR\006secret\"\034\n\032ListU"
+  "pstreamSecretsRequest\"U\n\033ListUpstreamSec"
+  "retsResponse\0226\n\007secrets\030\001 \003(\0132\034.helixflo"
+  "w.v1.UpstreamSecretR\007secrets\"1\n\033DeleteUp"
+  "streamSecretRequest\022\022\n\004name\030\001 \001(\tR\004name\""
+  "8\n\034DeleteUpstreamSecretResponse\022\030\n\007delet"
+  "ed\030\001 \001(\010R\007deleted\"\036\n\034RotateUpstreamSecre"
+  "tsRequest\"j\n\035RotateUpstreamSecretsRespon"
+  "se\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 \001"
+  "(\005R\007rotated\022\030\n\007current\030\003 \001(\005R\007current\"\024\n"
+  "\022ListCatalogRequest\"\340\001\n\rCatalogWorker\022\030\n"
+  "\007address\030\001 \001(\tR\007address\0222\n\006models\030\002 \003(\0132"
+  "\032.helixflow.v1.CatalogModelR\006models\022*\n\021m"
+  "ax_loaded_models\030\003 \001(\rR\017maxLoadedModels\022"
+  ".\n\023memory_budget_bytes\030\004 \001(\004R\021memoryBudg"
+  "etBytes\022%\n\016resident_bytes\030\005 \001(\004R\rresiden"
+  "tBytes\"L\n\023ListCatalogResponse\0225\n\007workers"
+  "\030\001 \003(\0132\033.helixflow.v1.CatalogWorkerR\007wor"
+  "kers\"G\n\027LoadCatalogModelRequest\022\024\n\005model"
+  "\030\001 \001(\tR\005model\022\026\n\006worker\030\002 \001(\tR\006worker\"`\n"
+  "\022CatalogModelResult\022\030\n\007address\030\001 \001(\tR\007ad"
+  "dress\0220\n\005model\030\002 \001(\0132\032.helixflow.v1.Cata"
+  "logModelR\005model\"T\n\030LoadCatalogModelRespo"
+  "nse\0228\n\006result\030\001 \001(\0132 .helixflow.v1.Catal"
+  "ogModelResultR\006result\"I\n\031UnloadCatalogMo"
+  "delRequest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006work"
+  "er\030\002 \001(\tR\006worker\"X\n\032UnloadCatalogModelRe"
+  "sponse\022:\n\007results\030\001 \003(\0132 .helixflow.v1.C"
+  "atalogModelResultR\007results\"^\n\026PinCatalog"
+  "ModelRequest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006pi"
+  "nned\030\002 \001(\010R\006pinned\022\026\n\006worker\030\003 \001(\tR\006work"
+  "er\"U\n\027PinCatalogModelResponse\022:\n\007results"
+  "\030\001 \003(\0132 .helixflow.v1.CatalogModelResult"
+  "R\007results*X\n\nPermission\022\032\n\026PERMISSION_UN"
+  "SPECIFIED\020\000\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n"
+  "\020PERMISSION_ADMIN\020\0022\234\016\n\005Admin\022L\n\tCreateK"
+  "ey\022\036.helixflow.v1.CreateKeyRequest\032\037.hel"
+  "ixflow.v1.CreateKeyResponse\022I\n\010ListKeys\022"
+  "\035.helixflow.v1.ListKeysRequest\032\036.helixfl"
+  "ow.v1.ListKeysResponse\022C\n\006GetKey\022\033.helix"
+  "flow.v1.GetKeyRequest\032\034.helixflow.v1.Get"
+  "KeyResponse\022L\n\tRevokeKey\022\036.helixflow.v1."
+  "RevokeKeyRequest\032\037.helixflow.v1.RevokeKe"
+  "yResponse\022I\n\010GetUsage\022\035.helixflow.v1.Get"
+  "UsageRequest\032\036.helixflow.v1.GetUsageResp"
+  "onse\022W\n\014WatchWorkers\022!.helixflow.v1.Watc"
+  "hWorkersRequest\032\".helixflow.v1.WatchWork"
+  "ersResponse0\001\022Z\n\rWatchRequests\022\".helixfl"
+  "ow.v1.WatchRequestsRequest\032#.helixflow.v"
+  "1.WatchRequestsResponse0\001\022X\n\rCreateProje"
+  "ct\022\".helixflow.v1.CreateProjectRequest\032#"
+  ".helixflow.v1.CreateProjectResponse\022U\n\014L"
+  "istProjects\022!.helixflow.v1.ListProjectsR"
+  "equest\032\".helixflow.v1.ListProjectsRespon"
+  "se\022O\n\nGetProject\022\037.helixflow.v1.GetProje"
+  "ctRequest\032 .helixflow.v1.GetProjectRespo"
+  "nse\022X\n\rUpdateProject\022\".helixflow.v1.Upda"
+  "teProjectRequest\032#.helixflow.v1.UpdatePr"
+  "ojectResponse\022X\n\rDeleteProject\022\".helixfl"
+  "ow.v1.DeleteProjectRequest\032#.helixflow.v"
+  "1.DeleteProjectResponse\022d\n\021SetUpstreamSe"
+  "cret\022&.helixflow.v1.SetUpstreamSecretReq"
+  "uest\032\'.helixflow.v1.SetUpstreamSecretRes"
+  "ponse\022j\n\023ListUpstreamSecrets\022(.helixflow"
+  ".v1.ListUpstreamSecretsRequest\032).helixfl"
+  "ow.v1.ListUpstreamSecretsResponse\022m\n\024Del"
+  "eteUpstreamSecret\022).helixflow.v1.DeleteU"
+  "pstreamSecretRequest\032*.helixflow.v1.Dele"
+  "teUpstreamSecretResponse\022p\n\025RotateUpstre"
+  "amSecrets\022*.helixflow.v1.RotateUpstreamS"
+  "ecretsRequest\032+.helixflow.v1.RotateUpstr"
+  "eamSecretsResponse\022R\n\013ListCatalog\022 .heli"
+  "xflow.v1.ListCatalogRequest\032!.helixflow."
+  "v1.ListCatalogResponse\022a\n\020LoadCatalogMod"
+  "el\022%.helixflow.v1.LoadCatalogModelReques"
+  "t\032&.helixflow.v1.LoadCatalogModelRespons"
+  "e\022g\n\022UnloadCatalogModel\022\'.helixflow.v1.U"
+  "nloadCatalogModelRequest\032(.helixflow.v1."
+  "UnloadCatalogModelResponse\022^\n\017PinCatalog"
+  "Model\022$.helixflow.v1.PinCatalogModelRequ"
+  "est\032%.helixflow.v1.PinCatalogModelRespon"
+  "seB\?\n\020dev.helixflow.v1P\001Z)helixflow/gen/"
+  "go/helixflow/v1;helixflowv1b\006proto3"
   ;
-static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps[2] = {
+static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps[3] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
   &::descriptor_table_google_2fprotobuf_2ftimestamp_2eproto,
+  &::descriptor_table_helixflow_2fv1_2fworker_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fadmin_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fadmin_2eproto = {
-    false, false, 7320, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
+    false, false, 8715, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
     "helixflow/v1/admin.proto",
-    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 2, 44,
+    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 3, 54,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fadmin_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto,
@@ -6123,6 +6396,9 @@ class WorkerStatus::_Internal {
  public:
 };
 
+void WorkerStatus::clear_models() {
+  _impl_.models_.Clear();
+}
 WorkerStatus::WorkerStatus(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -6134,6 +6410,7 @@ WorkerStatus::WorkerStatus(const WorkerStatus& from)
   WorkerStatus* const _this = this; (void)_this;
   new (&_impl_) Impl_{
       decltype(_impl_.aliases_){from._impl_.aliases_}
+    , decltype(_impl_.models_){from._impl_.models_}
     , decltype(_impl_.address_){}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
@@ -6185,6 +6462,7 @@ inline void WorkerStatus::SharedCtor(
   (void)is_message_owned;
   new (&_impl_) Impl_{
       decltype(_impl_.aliases_){arena}
+    , decltype(_impl_.models_){arena}
     , decltype(_impl_.address_){}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
@@ -6225,6 +6503,7 @@ WorkerStatus::~WorkerStatus() {
 inline void WorkerStatus::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.aliases_.~RepeatedPtrField();
+  _impl_.models_.~RepeatedPtrField();
   _impl_.address_.Destroy();
   _impl_.model_id_.Destroy();
   _impl_.backend_.Destroy();
@@ -6241,6 +6520,7 @@ void WorkerStatus::Clear() {
   (void) cached_has_bits;
 
   _impl_.aliases_.Clear();
+  _impl_.models_.Clear();
   _impl_.address_.ClearToEmpty();
   _impl_.model_id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
@@ -6370,6 +6650,19 @@ const char* WorkerStatus::_InternalParse(const char* ptr, ::_pbi::ParseContext* 
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 104)) {
           _impl_.router_inflight_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];
+      case 14:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 114)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_models(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<114>(ptr));
         } else
           goto handle_unusual;
         continue;
@@ -6504,6 +6797,14 @@ uint8_t* WorkerStatus::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt32ToArray(13, this->_internal_router_inflight(), target);
   }
 
+  // repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_models_size()); i < n; i++) {
+    const auto& repfield = this->_internal_models(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(14, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -6526,6 +6827,13 @@ size_t WorkerStatus::ByteSizeLong() const {
   for (int i = 0, n = _impl_.aliases_.size(); i < n; i++) {
     total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
       _impl_.aliases_.Get(i));
+  }
+
+  // repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];
+  total_size += 1UL * this->_internal_models_size();
+  for (const auto& msg : this->_impl_.models_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
   }
 
   // string address = 1 [json_name = "address"];
@@ -6621,6 +6929,7 @@ void WorkerStatus::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   (void) cached_has_bits;
 
   _this->_impl_.aliases_.MergeFrom(from._impl_.aliases_);
+  _this->_impl_.models_.MergeFrom(from._impl_.models_);
   if (!from._internal_address().empty()) {
     _this->_internal_set_address(from._internal_address());
   }
@@ -6685,6 +6994,7 @@ void WorkerStatus::InternalSwap(WorkerStatus* other) {
   auto* rhs_arena = other->GetArenaForAllocation();
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   _impl_.aliases_.InternalSwap(&other->_impl_.aliases_);
+  _impl_.models_.InternalSwap(&other->_impl_.models_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.address_, lhs_arena,
       &other->_impl_.address_, rhs_arena
@@ -12696,6 +13006,2155 @@ void RotateUpstreamSecretsResponse::InternalSwap(RotateUpstreamSecretsResponse* 
       file_level_metadata_helixflow_2fv1_2fadmin_2eproto[43]);
 }
 
+// ===================================================================
+
+class ListCatalogRequest::_Internal {
+ public:
+};
+
+ListCatalogRequest::ListCatalogRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ListCatalogRequest)
+}
+ListCatalogRequest::ListCatalogRequest(const ListCatalogRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  ListCatalogRequest* const _this = this; (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ListCatalogRequest)
+}
+
+
+
+
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListCatalogRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListCatalogRequest::GetClassData() const { return &_class_data_; }
+
+
+
+
+
+
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListCatalogRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[44]);
+}
+
+// ===================================================================
+
+class CatalogWorker::_Internal {
+ public:
+};
+
+void CatalogWorker::clear_models() {
+  _impl_.models_.Clear();
+}
+CatalogWorker::CatalogWorker(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.CatalogWorker)
+}
+CatalogWorker::CatalogWorker(const CatalogWorker& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  CatalogWorker* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.models_){from._impl_.models_}
+    , decltype(_impl_.address_){}
+    , decltype(_impl_.memory_budget_bytes_){}
+    , decltype(_impl_.resident_bytes_){}
+    , decltype(_impl_.max_loaded_models_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_address().empty()) {
+    _this->_impl_.address_.Set(from._internal_address(), 
+      _this->GetArenaForAllocation());
+  }
+  ::memcpy(&_impl_.memory_budget_bytes_, &from._impl_.memory_budget_bytes_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_loaded_models_) -
+    reinterpret_cast<char*>(&_impl_.memory_budget_bytes_)) + sizeof(_impl_.max_loaded_models_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.CatalogWorker)
+}
+
+inline void CatalogWorker::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.models_){arena}
+    , decltype(_impl_.address_){}
+    , decltype(_impl_.memory_budget_bytes_){uint64_t{0u}}
+    , decltype(_impl_.resident_bytes_){uint64_t{0u}}
+    , decltype(_impl_.max_loaded_models_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+CatalogWorker::~CatalogWorker() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.CatalogWorker)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void CatalogWorker::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.models_.~RepeatedPtrField();
+  _impl_.address_.Destroy();
+}
+
+void CatalogWorker::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void CatalogWorker::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.CatalogWorker)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.models_.Clear();
+  _impl_.address_.ClearToEmpty();
+  ::memset(&_impl_.memory_budget_bytes_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.max_loaded_models_) -
+      reinterpret_cast<char*>(&_impl_.memory_budget_bytes_)) + sizeof(_impl_.max_loaded_models_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* CatalogWorker::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string address = 1 [json_name = "address"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_address();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.CatalogWorker.address"));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.CatalogModel models = 2 [json_name = "models"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_models(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<18>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_loaded_models = 3 [json_name = "maxLoadedModels"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          _impl_.max_loaded_models_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 memory_budget_bytes = 4 [json_name = "memoryBudgetBytes"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 32)) {
+          _impl_.memory_budget_bytes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 resident_bytes = 5 [json_name = "residentBytes"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 40)) {
+          _impl_.resident_bytes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* CatalogWorker::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.CatalogWorker)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string address = 1 [json_name = "address"];
+  if (!this->_internal_address().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_address().data(), static_cast<int>(this->_internal_address().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.CatalogWorker.address");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_address(), target);
+  }
+
+  // repeated .helixflow.v1.CatalogModel models = 2 [json_name = "models"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_models_size()); i < n; i++) {
+    const auto& repfield = this->_internal_models(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(2, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  // uint32 max_loaded_models = 3 [json_name = "maxLoadedModels"];
+  if (this->_internal_max_loaded_models() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(3, this->_internal_max_loaded_models(), target);
+  }
+
+  // uint64 memory_budget_bytes = 4 [json_name = "memoryBudgetBytes"];
+  if (this->_internal_memory_budget_bytes() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(4, this->_internal_memory_budget_bytes(), target);
+  }
+
+  // uint64 resident_bytes = 5 [json_name = "residentBytes"];
+  if (this->_internal_resident_bytes() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(5, this->_internal_resident_bytes(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.CatalogWorker)
+  return target;
+}
+
+size_t CatalogWorker::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.CatalogWorker)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.CatalogModel models = 2 [json_name = "models"];
+  total_size += 1UL * this->_internal_models_size();
+  for (const auto& msg : this->_impl_.models_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  // string address = 1 [json_name = "address"];
+  if (!this->_internal_address().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_address());
+  }
+
+  // uint64 memory_budget_bytes = 4 [json_name = "memoryBudgetBytes"];
+  if (this->_internal_memory_budget_bytes() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_memory_budget_bytes());
+  }
+
+  // uint64 resident_bytes = 5 [json_name = "residentBytes"];
+  if (this->_internal_resident_bytes() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_resident_bytes());
+  }
+
+  // uint32 max_loaded_models = 3 [json_name = "maxLoadedModels"];
+  if (this->_internal_max_loaded_models() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_loaded_models());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData CatalogWorker::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    CatalogWorker::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*CatalogWorker::GetClassData() const { return &_class_data_; }
+
+
+void CatalogWorker::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<CatalogWorker*>(&to_msg);
+  auto& from = static_cast<const CatalogWorker&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.CatalogWorker)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.models_.MergeFrom(from._impl_.models_);
+  if (!from._internal_address().empty()) {
+    _this->_internal_set_address(from._internal_address());
+  }
+  if (from._internal_memory_budget_bytes() != 0) {
+    _this->_internal_set_memory_budget_bytes(from._internal_memory_budget_bytes());
+  }
+  if (from._internal_resident_bytes() != 0) {
+    _this->_internal_set_resident_bytes(from._internal_resident_bytes());
+  }
+  if (from._internal_max_loaded_models() != 0) {
+    _this->_internal_set_max_loaded_models(from._internal_max_loaded_models());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void CatalogWorker::CopyFrom(const CatalogWorker& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.CatalogWorker)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool CatalogWorker::IsInitialized() const {
+  return true;
+}
+
+void CatalogWorker::InternalSwap(CatalogWorker* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.models_.InternalSwap(&other->_impl_.models_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.address_, lhs_arena,
+      &other->_impl_.address_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(CatalogWorker, _impl_.max_loaded_models_)
+      + sizeof(CatalogWorker::_impl_.max_loaded_models_)
+      - PROTOBUF_FIELD_OFFSET(CatalogWorker, _impl_.memory_budget_bytes_)>(
+          reinterpret_cast<char*>(&_impl_.memory_budget_bytes_),
+          reinterpret_cast<char*>(&other->_impl_.memory_budget_bytes_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata CatalogWorker::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[45]);
+}
+
+// ===================================================================
+
+class ListCatalogResponse::_Internal {
+ public:
+};
+
+ListCatalogResponse::ListCatalogResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ListCatalogResponse)
+}
+ListCatalogResponse::ListCatalogResponse(const ListCatalogResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ListCatalogResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.workers_){from._impl_.workers_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ListCatalogResponse)
+}
+
+inline void ListCatalogResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.workers_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+ListCatalogResponse::~ListCatalogResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ListCatalogResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ListCatalogResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.workers_.~RepeatedPtrField();
+}
+
+void ListCatalogResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ListCatalogResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ListCatalogResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.workers_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ListCatalogResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .helixflow.v1.CatalogWorker workers = 1 [json_name = "workers"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_workers(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ListCatalogResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ListCatalogResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.CatalogWorker workers = 1 [json_name = "workers"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_workers_size()); i < n; i++) {
+    const auto& repfield = this->_internal_workers(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ListCatalogResponse)
+  return target;
+}
+
+size_t ListCatalogResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ListCatalogResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.CatalogWorker workers = 1 [json_name = "workers"];
+  total_size += 1UL * this->_internal_workers_size();
+  for (const auto& msg : this->_impl_.workers_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListCatalogResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ListCatalogResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListCatalogResponse::GetClassData() const { return &_class_data_; }
+
+
+void ListCatalogResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ListCatalogResponse*>(&to_msg);
+  auto& from = static_cast<const ListCatalogResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ListCatalogResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.workers_.MergeFrom(from._impl_.workers_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ListCatalogResponse::CopyFrom(const ListCatalogResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ListCatalogResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ListCatalogResponse::IsInitialized() const {
+  return true;
+}
+
+void ListCatalogResponse::InternalSwap(ListCatalogResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.workers_.InternalSwap(&other->_impl_.workers_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListCatalogResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[46]);
+}
+
+// ===================================================================
+
+class LoadCatalogModelRequest::_Internal {
+ public:
+};
+
+LoadCatalogModelRequest::LoadCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.LoadCatalogModelRequest)
+}
+LoadCatalogModelRequest::LoadCatalogModelRequest(const LoadCatalogModelRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  LoadCatalogModelRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , decltype(_impl_.worker_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.worker_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_worker().empty()) {
+    _this->_impl_.worker_.Set(from._internal_worker(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.LoadCatalogModelRequest)
+}
+
+inline void LoadCatalogModelRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , decltype(_impl_.worker_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.worker_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+LoadCatalogModelRequest::~LoadCatalogModelRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.LoadCatalogModelRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void LoadCatalogModelRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.model_.Destroy();
+  _impl_.worker_.Destroy();
+}
+
+void LoadCatalogModelRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void LoadCatalogModelRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.LoadCatalogModelRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.model_.ClearToEmpty();
+  _impl_.worker_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* LoadCatalogModelRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.LoadCatalogModelRequest.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string worker = 2 [json_name = "worker"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_worker();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.LoadCatalogModelRequest.worker"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* LoadCatalogModelRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.LoadCatalogModelRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.LoadCatalogModelRequest.model");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_model(), target);
+  }
+
+  // string worker = 2 [json_name = "worker"];
+  if (!this->_internal_worker().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_worker().data(), static_cast<int>(this->_internal_worker().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.LoadCatalogModelRequest.worker");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_worker(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.LoadCatalogModelRequest)
+  return target;
+}
+
+size_t LoadCatalogModelRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.LoadCatalogModelRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  // string worker = 2 [json_name = "worker"];
+  if (!this->_internal_worker().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_worker());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData LoadCatalogModelRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    LoadCatalogModelRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*LoadCatalogModelRequest::GetClassData() const { return &_class_data_; }
+
+
+void LoadCatalogModelRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<LoadCatalogModelRequest*>(&to_msg);
+  auto& from = static_cast<const LoadCatalogModelRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.LoadCatalogModelRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  if (!from._internal_worker().empty()) {
+    _this->_internal_set_worker(from._internal_worker());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void LoadCatalogModelRequest::CopyFrom(const LoadCatalogModelRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.LoadCatalogModelRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool LoadCatalogModelRequest::IsInitialized() const {
+  return true;
+}
+
+void LoadCatalogModelRequest::InternalSwap(LoadCatalogModelRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.worker_, lhs_arena,
+      &other->_impl_.worker_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata LoadCatalogModelRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[47]);
+}
+
+// ===================================================================
+
+class CatalogModelResult::_Internal {
+ public:
+  static const ::helixflow::v1::CatalogModel& model(const CatalogModelResult* msg);
+};
+
+const ::helixflow::v1::CatalogModel&
+CatalogModelResult::_Internal::model(const CatalogModelResult* msg) {
+  return *msg->_impl_.model_;
+}
+void CatalogModelResult::clear_model() {
+  if (GetArenaForAllocation() == nullptr && _impl_.model_ != nullptr) {
+    delete _impl_.model_;
+  }
+  _impl_.model_ = nullptr;
+}
+CatalogModelResult::CatalogModelResult(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.CatalogModelResult)
+}
+CatalogModelResult::CatalogModelResult(const CatalogModelResult& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  CatalogModelResult* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.address_){}
+    , decltype(_impl_.model_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_address().empty()) {
+    _this->_impl_.address_.Set(from._internal_address(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_model()) {
+    _this->_impl_.model_ = new ::helixflow::v1::CatalogModel(*from._impl_.model_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.CatalogModelResult)
+}
+
+inline void CatalogModelResult::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.address_){}
+    , decltype(_impl_.model_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.address_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.address_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+CatalogModelResult::~CatalogModelResult() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.CatalogModelResult)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void CatalogModelResult::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.address_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.model_;
+}
+
+void CatalogModelResult::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void CatalogModelResult::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.CatalogModelResult)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.address_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.model_ != nullptr) {
+    delete _impl_.model_;
+  }
+  _impl_.model_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* CatalogModelResult::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string address = 1 [json_name = "address"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_address();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.CatalogModelResult.address"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.CatalogModel model = 2 [json_name = "model"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr = ctx->ParseMessage(_internal_mutable_model(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* CatalogModelResult::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.CatalogModelResult)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string address = 1 [json_name = "address"];
+  if (!this->_internal_address().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_address().data(), static_cast<int>(this->_internal_address().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.CatalogModelResult.address");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_address(), target);
+  }
+
+  // .helixflow.v1.CatalogModel model = 2 [json_name = "model"];
+  if (this->_internal_has_model()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(2, _Internal::model(this),
+        _Internal::model(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.CatalogModelResult)
+  return target;
+}
+
+size_t CatalogModelResult::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.CatalogModelResult)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string address = 1 [json_name = "address"];
+  if (!this->_internal_address().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_address());
+  }
+
+  // .helixflow.v1.CatalogModel model = 2 [json_name = "model"];
+  if (this->_internal_has_model()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.model_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData CatalogModelResult::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    CatalogModelResult::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*CatalogModelResult::GetClassData() const { return &_class_data_; }
+
+
+void CatalogModelResult::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<CatalogModelResult*>(&to_msg);
+  auto& from = static_cast<const CatalogModelResult&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.CatalogModelResult)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_address().empty()) {
+    _this->_internal_set_address(from._internal_address());
+  }
+  if (from._internal_has_model()) {
+    _this->_internal_mutable_model()->::helixflow::v1::CatalogModel::MergeFrom(
+        from._internal_model());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void CatalogModelResult::CopyFrom(const CatalogModelResult& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.CatalogModelResult)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool CatalogModelResult::IsInitialized() const {
+  return true;
+}
+
+void CatalogModelResult::InternalSwap(CatalogModelResult* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.address_, lhs_arena,
+      &other->_impl_.address_, rhs_arena
+  );
+  swap(_impl_.model_, other->_impl_.model_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata CatalogModelResult::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[48]);
+}
+
+// ===================================================================
+
+class LoadCatalogModelResponse::_Internal {
+ public:
+  static const ::helixflow::v1::CatalogModelResult& result(const LoadCatalogModelResponse* msg);
+};
+
+const ::helixflow::v1::CatalogModelResult&
+LoadCatalogModelResponse::_Internal::result(const LoadCatalogModelResponse* msg) {
+  return *msg->_impl_.result_;
+}
+LoadCatalogModelResponse::LoadCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.LoadCatalogModelResponse)
+}
+LoadCatalogModelResponse::LoadCatalogModelResponse(const LoadCatalogModelResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  LoadCatalogModelResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.result_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_result()) {
+    _this->_impl_.result_ = new ::helixflow::v1::CatalogModelResult(*from._impl_.result_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.LoadCatalogModelResponse)
+}
+
+inline void LoadCatalogModelResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.result_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+LoadCatalogModelResponse::~LoadCatalogModelResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.LoadCatalogModelResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void LoadCatalogModelResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.result_;
+}
+
+void LoadCatalogModelResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void LoadCatalogModelResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.LoadCatalogModelResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.result_ != nullptr) {
+    delete _impl_.result_;
+  }
+  _impl_.result_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* LoadCatalogModelResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.CatalogModelResult result = 1 [json_name = "result"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_result(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* LoadCatalogModelResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.LoadCatalogModelResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.CatalogModelResult result = 1 [json_name = "result"];
+  if (this->_internal_has_result()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::result(this),
+        _Internal::result(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.LoadCatalogModelResponse)
+  return target;
+}
+
+size_t LoadCatalogModelResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.LoadCatalogModelResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.CatalogModelResult result = 1 [json_name = "result"];
+  if (this->_internal_has_result()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.result_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData LoadCatalogModelResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    LoadCatalogModelResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*LoadCatalogModelResponse::GetClassData() const { return &_class_data_; }
+
+
+void LoadCatalogModelResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<LoadCatalogModelResponse*>(&to_msg);
+  auto& from = static_cast<const LoadCatalogModelResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.LoadCatalogModelResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_result()) {
+    _this->_internal_mutable_result()->::helixflow::v1::CatalogModelResult::MergeFrom(
+        from._internal_result());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void LoadCatalogModelResponse::CopyFrom(const LoadCatalogModelResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.LoadCatalogModelResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool LoadCatalogModelResponse::IsInitialized() const {
+  return true;
+}
+
+void LoadCatalogModelResponse::InternalSwap(LoadCatalogModelResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.result_, other->_impl_.result_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata LoadCatalogModelResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[49]);
+}
+
+// ===================================================================
+
+class UnloadCatalogModelRequest::_Internal {
+ public:
+};
+
+UnloadCatalogModelRequest::UnloadCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UnloadCatalogModelRequest)
+}
+UnloadCatalogModelRequest::UnloadCatalogModelRequest(const UnloadCatalogModelRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UnloadCatalogModelRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , decltype(_impl_.worker_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.worker_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_worker().empty()) {
+    _this->_impl_.worker_.Set(from._internal_worker(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UnloadCatalogModelRequest)
+}
+
+inline void UnloadCatalogModelRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , decltype(_impl_.worker_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.worker_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+UnloadCatalogModelRequest::~UnloadCatalogModelRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UnloadCatalogModelRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UnloadCatalogModelRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.model_.Destroy();
+  _impl_.worker_.Destroy();
+}
+
+void UnloadCatalogModelRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UnloadCatalogModelRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UnloadCatalogModelRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.model_.ClearToEmpty();
+  _impl_.worker_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UnloadCatalogModelRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UnloadCatalogModelRequest.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string worker = 2 [json_name = "worker"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_worker();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UnloadCatalogModelRequest.worker"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UnloadCatalogModelRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UnloadCatalogModelRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UnloadCatalogModelRequest.model");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_model(), target);
+  }
+
+  // string worker = 2 [json_name = "worker"];
+  if (!this->_internal_worker().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_worker().data(), static_cast<int>(this->_internal_worker().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UnloadCatalogModelRequest.worker");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_worker(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UnloadCatalogModelRequest)
+  return target;
+}
+
+size_t UnloadCatalogModelRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UnloadCatalogModelRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  // string worker = 2 [json_name = "worker"];
+  if (!this->_internal_worker().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_worker());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UnloadCatalogModelRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UnloadCatalogModelRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UnloadCatalogModelRequest::GetClassData() const { return &_class_data_; }
+
+
+void UnloadCatalogModelRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UnloadCatalogModelRequest*>(&to_msg);
+  auto& from = static_cast<const UnloadCatalogModelRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UnloadCatalogModelRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  if (!from._internal_worker().empty()) {
+    _this->_internal_set_worker(from._internal_worker());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UnloadCatalogModelRequest::CopyFrom(const UnloadCatalogModelRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UnloadCatalogModelRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UnloadCatalogModelRequest::IsInitialized() const {
+  return true;
+}
+
+void UnloadCatalogModelRequest::InternalSwap(UnloadCatalogModelRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.worker_, lhs_arena,
+      &other->_impl_.worker_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UnloadCatalogModelRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[50]);
+}
+
+// ===================================================================
+
+class UnloadCatalogModelResponse::_Internal {
+ public:
+};
+
+UnloadCatalogModelResponse::UnloadCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UnloadCatalogModelResponse)
+}
+UnloadCatalogModelResponse::UnloadCatalogModelResponse(const UnloadCatalogModelResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UnloadCatalogModelResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.results_){from._impl_.results_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UnloadCatalogModelResponse)
+}
+
+inline void UnloadCatalogModelResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.results_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+UnloadCatalogModelResponse::~UnloadCatalogModelResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UnloadCatalogModelResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UnloadCatalogModelResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.results_.~RepeatedPtrField();
+}
+
+void UnloadCatalogModelResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UnloadCatalogModelResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UnloadCatalogModelResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.results_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UnloadCatalogModelResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_results(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UnloadCatalogModelResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UnloadCatalogModelResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_results_size()); i < n; i++) {
+    const auto& repfield = this->_internal_results(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UnloadCatalogModelResponse)
+  return target;
+}
+
+size_t UnloadCatalogModelResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UnloadCatalogModelResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+  total_size += 1UL * this->_internal_results_size();
+  for (const auto& msg : this->_impl_.results_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UnloadCatalogModelResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UnloadCatalogModelResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UnloadCatalogModelResponse::GetClassData() const { return &_class_data_; }
+
+
+void UnloadCatalogModelResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UnloadCatalogModelResponse*>(&to_msg);
+  auto& from = static_cast<const UnloadCatalogModelResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UnloadCatalogModelResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.results_.MergeFrom(from._impl_.results_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UnloadCatalogModelResponse::CopyFrom(const UnloadCatalogModelResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UnloadCatalogModelResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UnloadCatalogModelResponse::IsInitialized() const {
+  return true;
+}
+
+void UnloadCatalogModelResponse::InternalSwap(UnloadCatalogModelResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.results_.InternalSwap(&other->_impl_.results_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UnloadCatalogModelResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[51]);
+}
+
+// ===================================================================
+
+class PinCatalogModelRequest::_Internal {
+ public:
+};
+
+PinCatalogModelRequest::PinCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.PinCatalogModelRequest)
+}
+PinCatalogModelRequest::PinCatalogModelRequest(const PinCatalogModelRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  PinCatalogModelRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , decltype(_impl_.worker_){}
+    , decltype(_impl_.pinned_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.worker_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_worker().empty()) {
+    _this->_impl_.worker_.Set(from._internal_worker(), 
+      _this->GetArenaForAllocation());
+  }
+  _this->_impl_.pinned_ = from._impl_.pinned_;
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.PinCatalogModelRequest)
+}
+
+inline void PinCatalogModelRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , decltype(_impl_.worker_){}
+    , decltype(_impl_.pinned_){false}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.worker_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+PinCatalogModelRequest::~PinCatalogModelRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.PinCatalogModelRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void PinCatalogModelRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.model_.Destroy();
+  _impl_.worker_.Destroy();
+}
+
+void PinCatalogModelRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void PinCatalogModelRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.PinCatalogModelRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.model_.ClearToEmpty();
+  _impl_.worker_.ClearToEmpty();
+  _impl_.pinned_ = false;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* PinCatalogModelRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.PinCatalogModelRequest.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool pinned = 2 [json_name = "pinned"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.pinned_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string worker = 3 [json_name = "worker"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          auto str = _internal_mutable_worker();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.PinCatalogModelRequest.worker"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* PinCatalogModelRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.PinCatalogModelRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.PinCatalogModelRequest.model");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_model(), target);
+  }
+
+  // bool pinned = 2 [json_name = "pinned"];
+  if (this->_internal_pinned() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(2, this->_internal_pinned(), target);
+  }
+
+  // string worker = 3 [json_name = "worker"];
+  if (!this->_internal_worker().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_worker().data(), static_cast<int>(this->_internal_worker().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.PinCatalogModelRequest.worker");
+    target = stream->WriteStringMaybeAliased(
+        3, this->_internal_worker(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.PinCatalogModelRequest)
+  return target;
+}
+
+size_t PinCatalogModelRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.PinCatalogModelRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  // string worker = 3 [json_name = "worker"];
+  if (!this->_internal_worker().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_worker());
+  }
+
+  // bool pinned = 2 [json_name = "pinned"];
+  if (this->_internal_pinned() != 0) {
+    total_size += 1 + 1;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData PinCatalogModelRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    PinCatalogModelRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*PinCatalogModelRequest::GetClassData() const { return &_class_data_; }
+
+
+void PinCatalogModelRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<PinCatalogModelRequest*>(&to_msg);
+  auto& from = static_cast<const PinCatalogModelRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.PinCatalogModelRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  if (!from._internal_worker().empty()) {
+    _this->_internal_set_worker(from._internal_worker());
+  }
+  if (from._internal_pinned() != 0) {
+    _this->_internal_set_pinned(from._internal_pinned());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void PinCatalogModelRequest::CopyFrom(const PinCatalogModelRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.PinCatalogModelRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool PinCatalogModelRequest::IsInitialized() const {
+  return true;
+}
+
+void PinCatalogModelRequest::InternalSwap(PinCatalogModelRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.worker_, lhs_arena,
+      &other->_impl_.worker_, rhs_arena
+  );
+  swap(_impl_.pinned_, other->_impl_.pinned_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata PinCatalogModelRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[52]);
+}
+
+// ===================================================================
+
+class PinCatalogModelResponse::_Internal {
+ public:
+};
+
+PinCatalogModelResponse::PinCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.PinCatalogModelResponse)
+}
+PinCatalogModelResponse::PinCatalogModelResponse(const PinCatalogModelResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  PinCatalogModelResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.results_){from._impl_.results_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.PinCatalogModelResponse)
+}
+
+inline void PinCatalogModelResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.results_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+PinCatalogModelResponse::~PinCatalogModelResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.PinCatalogModelResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void PinCatalogModelResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.results_.~RepeatedPtrField();
+}
+
+void PinCatalogModelResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void PinCatalogModelResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.PinCatalogModelResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.results_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* PinCatalogModelResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_results(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* PinCatalogModelResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.PinCatalogModelResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_results_size()); i < n; i++) {
+    const auto& repfield = this->_internal_results(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.PinCatalogModelResponse)
+  return target;
+}
+
+size_t PinCatalogModelResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.PinCatalogModelResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+  total_size += 1UL * this->_internal_results_size();
+  for (const auto& msg : this->_impl_.results_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData PinCatalogModelResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    PinCatalogModelResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*PinCatalogModelResponse::GetClassData() const { return &_class_data_; }
+
+
+void PinCatalogModelResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<PinCatalogModelResponse*>(&to_msg);
+  auto& from = static_cast<const PinCatalogModelResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.PinCatalogModelResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.results_.MergeFrom(from._impl_.results_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void PinCatalogModelResponse::CopyFrom(const PinCatalogModelResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.PinCatalogModelResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool PinCatalogModelResponse::IsInitialized() const {
+  return true;
+}
+
+void PinCatalogModelResponse::InternalSwap(PinCatalogModelResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.results_.InternalSwap(&other->_impl_.results_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata PinCatalogModelResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[53]);
+}
+
 // @@protoc_insertion_point(namespace_scope)
 }  // namespace v1
 }  // namespace helixflow
@@ -12875,6 +15334,46 @@ Arena::CreateMaybeMessage< ::helixflow::v1::RotateUpstreamSecretsRequest >(Arena
 template<> PROTOBUF_NOINLINE ::helixflow::v1::RotateUpstreamSecretsResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::RotateUpstreamSecretsResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::RotateUpstreamSecretsResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ListCatalogRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::ListCatalogRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ListCatalogRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::CatalogWorker*
+Arena::CreateMaybeMessage< ::helixflow::v1::CatalogWorker >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::CatalogWorker >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ListCatalogResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::ListCatalogResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ListCatalogResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::LoadCatalogModelRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::LoadCatalogModelRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::LoadCatalogModelRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::CatalogModelResult*
+Arena::CreateMaybeMessage< ::helixflow::v1::CatalogModelResult >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::CatalogModelResult >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::LoadCatalogModelResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::LoadCatalogModelResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::LoadCatalogModelResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UnloadCatalogModelRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::UnloadCatalogModelRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UnloadCatalogModelRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UnloadCatalogModelResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::UnloadCatalogModelResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UnloadCatalogModelResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::PinCatalogModelRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::PinCatalogModelRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::PinCatalogModelRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::PinCatalogModelResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::PinCatalogModelResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::PinCatalogModelResponse >(arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

@@ -37,6 +37,7 @@
 #include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/duration.pb.h>
 #include <google/protobuf/timestamp.pb.h>
+#include "helixflow/v1/worker.pb.h"
 // @@protoc_insertion_point(includes)
 #include <google/protobuf/port_def.inc>
 #define PROTOBUF_INTERNAL_EXPORT_helixflow_2fv1_2fadmin_2eproto
@@ -59,6 +60,12 @@ extern ApiKeyDefaultTypeInternal _ApiKey_default_instance_;
 class BudgetStatus;
 struct BudgetStatusDefaultTypeInternal;
 extern BudgetStatusDefaultTypeInternal _BudgetStatus_default_instance_;
+class CatalogModelResult;
+struct CatalogModelResultDefaultTypeInternal;
+extern CatalogModelResultDefaultTypeInternal _CatalogModelResult_default_instance_;
+class CatalogWorker;
+struct CatalogWorkerDefaultTypeInternal;
+extern CatalogWorkerDefaultTypeInternal _CatalogWorker_default_instance_;
 class CreateKeyRequest;
 struct CreateKeyRequestDefaultTypeInternal;
 extern CreateKeyRequestDefaultTypeInternal _CreateKeyRequest_default_instance_;
@@ -107,6 +114,12 @@ extern KeyScopesDefaultTypeInternal _KeyScopes_default_instance_;
 class KeyUsage;
 struct KeyUsageDefaultTypeInternal;
 extern KeyUsageDefaultTypeInternal _KeyUsage_default_instance_;
+class ListCatalogRequest;
+struct ListCatalogRequestDefaultTypeInternal;
+extern ListCatalogRequestDefaultTypeInternal _ListCatalogRequest_default_instance_;
+class ListCatalogResponse;
+struct ListCatalogResponseDefaultTypeInternal;
+extern ListCatalogResponseDefaultTypeInternal _ListCatalogResponse_default_instance_;
 class ListKeysRequest;
 struct ListKeysRequestDefaultTypeInternal;
 extern ListKeysRequestDefaultTypeInternal _ListKeysRequest_default_instance_;
@@ -125,6 +138,18 @@ extern ListUpstreamSecretsRequestDefaultTypeInternal _ListUpstreamSecretsRequest
 class ListUpstreamSecretsResponse;
 struct ListUpstreamSecretsResponseDefaultTypeInternal;
 extern ListUpstreamSecretsResponseDefaultTypeInternal _ListUpstreamSecretsResponse_default_instance_;
+class LoadCatalogModelRequest;
+struct LoadCatalogModelRequestDefaultTypeInternal;
+extern LoadCatalogModelRequestDefaultTypeInternal _LoadCatalogModelRequest_default_instance_;
+class LoadCatalogModelResponse;
+struct LoadCatalogModelResponseDefaultTypeInternal;
+extern LoadCatalogModelResponseDefaultTypeInternal _LoadCatalogModelResponse_default_instance_;
+class PinCatalogModelRequest;
+struct PinCatalogModelRequestDefaultTypeInternal;
+extern PinCatalogModelRequestDefaultTypeInternal _PinCatalogModelRequest_default_instance_;
+class PinCatalogModelResponse;
+struct PinCatalogModelResponseDefaultTypeInternal;
+extern PinCatalogModelResponseDefaultTypeInternal _PinCatalogModelResponse_default_instance_;
 class Project;
 struct ProjectDefaultTypeInternal;
 extern ProjectDefaultTypeInternal _Project_default_instance_;
@@ -155,6 +180,12 @@ extern SetUpstreamSecretRequestDefaultTypeInternal _SetUpstreamSecretRequest_def
 class SetUpstreamSecretResponse;
 struct SetUpstreamSecretResponseDefaultTypeInternal;
 extern SetUpstreamSecretResponseDefaultTypeInternal _SetUpstreamSecretResponse_default_instance_;
+class UnloadCatalogModelRequest;
+struct UnloadCatalogModelRequestDefaultTypeInternal;
+extern UnloadCatalogModelRequestDefaultTypeInternal _UnloadCatalogModelRequest_default_instance_;
+class UnloadCatalogModelResponse;
+struct UnloadCatalogModelResponseDefaultTypeInternal;
+extern UnloadCatalogModelResponseDefaultTypeInternal _UnloadCatalogModelResponse_default_instance_;
 class UpdateProjectRequest;
 struct UpdateProjectRequestDefaultTypeInternal;
 extern UpdateProjectRequestDefaultTypeInternal _UpdateProjectRequest_default_instance_;
@@ -190,6 +221,8 @@ extern WorkerStatusDefaultTypeInternal _WorkerStatus_default_instance_;
 PROTOBUF_NAMESPACE_OPEN
 template<> ::helixflow::v1::ApiKey* Arena::CreateMaybeMessage<::helixflow::v1::ApiKey>(Arena*);
 template<> ::helixflow::v1::BudgetStatus* Arena::CreateMaybeMessage<::helixflow::v1::BudgetStatus>(Arena*);
+template<> ::helixflow::v1::CatalogModelResult* Arena::CreateMaybeMessage<::helixflow::v1::CatalogModelResult>(Arena*);
+template<> ::helixflow::v1::CatalogWorker* Arena::CreateMaybeMessage<::helixflow::v1::CatalogWorker>(Arena*);
 template<> ::helixflow::v1::CreateKeyRequest* Arena::CreateMaybeMessage<::helixflow::v1::CreateKeyRequest>(Arena*);
 template<> ::helixflow::v1::CreateKeyResponse* Arena::CreateMaybeMessage<::helixflow::v1::CreateKeyResponse>(Arena*);
 template<> ::helixflow::v1::CreateProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::CreateProjectRequest>(Arena*);
@@ -206,12 +239,18 @@ template<> ::helixflow::v1::GetUsageRequest* Arena::CreateMaybeMessage<::helixfl
 template<> ::helixflow::v1::GetUsageResponse* Arena::CreateMaybeMessage<::helixflow::v1::GetUsageResponse>(Arena*);
 template<> ::helixflow::v1::KeyScopes* Arena::CreateMaybeMessage<::helixflow::v1::KeyScopes>(Arena*);
 template<> ::helixflow::v1::KeyUsage* Arena::CreateMaybeMessage<::helixflow::v1::KeyUsage>(Arena*);
+template<> ::helixflow::v1::ListCatalogRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListCatalogRequest>(Arena*);
+template<> ::helixflow::v1::ListCatalogResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListCatalogResponse>(Arena*);
 template<> ::helixflow::v1::ListKeysRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListKeysRequest>(Arena*);
 template<> ::helixflow::v1::ListKeysResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListKeysResponse>(Arena*);
 template<> ::helixflow::v1::ListProjectsRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListProjectsRequest>(Arena*);
 template<> ::helixflow::v1::ListProjectsResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListProjectsResponse>(Arena*);
 template<> ::helixflow::v1::ListUpstreamSecretsRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListUpstreamSecretsRequest>(Arena*);
 template<> ::helixflow::v1::ListUpstreamSecretsResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListUpstreamSecretsResponse>(Arena*);
+template<> ::helixflow::v1::LoadCatalogModelRequest* Arena::CreateMaybeMessage<::helixflow::v1::LoadCatalogModelRequest>(Arena*);
+template<> ::helixflow::v1::LoadCatalogModelResponse* Arena::CreateMaybeMessage<::helixflow::v1::LoadCatalogModelResponse>(Arena*);
+template<> ::helixflow::v1::PinCatalogModelRequest* Arena::CreateMaybeMessage<::helixflow::v1::PinCatalogModelRequest>(Arena*);
+template<> ::helixflow::v1::PinCatalogModelResponse* Arena::CreateMaybeMessage<::helixflow::v1::PinCatalogModelResponse>(Arena*);
 template<> ::helixflow::v1::Project* Arena::CreateMaybeMessage<::helixflow::v1::Project>(Arena*);
 template<> ::helixflow::v1::ProjectLimits* Arena::CreateMaybeMessage<::helixflow::v1::ProjectLimits>(Arena*);
 template<> ::helixflow::v1::ProjectUsage* Arena::CreateMaybeMessage<::helixflow::v1::ProjectUsage>(Arena*);
@@ -222,6 +261,8 @@ template<> ::helixflow::v1::RotateUpstreamSecretsRequest* Arena::CreateMaybeMess
 template<> ::helixflow::v1::RotateUpstreamSecretsResponse* Arena::CreateMaybeMessage<::helixflow::v1::RotateUpstreamSecretsResponse>(Arena*);
 template<> ::helixflow::v1::SetUpstreamSecretRequest* Arena::CreateMaybeMessage<::helixflow::v1::SetUpstreamSecretRequest>(Arena*);
 template<> ::helixflow::v1::SetUpstreamSecretResponse* Arena::CreateMaybeMessage<::helixflow::v1::SetUpstreamSecretResponse>(Arena*);
+template<> ::helixflow::v1::UnloadCatalogModelRequest* Arena::CreateMaybeMessage<::helixflow::v1::UnloadCatalogModelRequest>(Arena*);
+template<> ::helixflow::v1::UnloadCatalogModelResponse* Arena::CreateMaybeMessage<::helixflow::v1::UnloadCatalogModelResponse>(Arena*);
 template<> ::helixflow::v1::UpdateProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::UpdateProjectRequest>(Arena*);
 template<> ::helixflow::v1::UpdateProjectResponse* Arena::CreateMaybeMessage<::helixflow::v1::UpdateProjectResponse>(Arena*);
 template<> ::helixflow::v1::UpstreamSecret* Arena::CreateMaybeMessage<::helixflow::v1::UpstreamSecret>(Arena*);
@@ -3487,6 +3528,7 @@ class WorkerStatus final :
 
   enum : int {
     kAliasesFieldNumber = 6,
+    kModelsFieldNumber = 14,
     kAddressFieldNumber = 1,
     kModelIdFieldNumber = 5,
     kBackendFieldNumber = 7,
@@ -3523,6 +3565,24 @@ class WorkerStatus final :
   const std::string& _internal_aliases(int index) const;
   std::string* _internal_add_aliases();
   public:
+
+  // repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];
+  int models_size() const;
+  private:
+  int _internal_models_size() const;
+  public:
+  void clear_models();
+  ::helixflow::v1::CatalogModel* mutable_models(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >*
+      mutable_models();
+  private:
+  const ::helixflow::v1::CatalogModel& _internal_models(int index) const;
+  ::helixflow::v1::CatalogModel* _internal_add_models();
+  public:
+  const ::helixflow::v1::CatalogModel& models(int index) const;
+  ::helixflow::v1::CatalogModel* add_models();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
+      models() const;
 
   // string address = 1 [json_name = "address"];
   void clear_address();
@@ -3656,6 +3716,7 @@ class WorkerStatus final :
   typedef void DestructorSkippable_;
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> aliases_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel > models_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr address_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
@@ -8102,6 +8163,1649 @@ class RotateUpstreamSecretsResponse final :
   union { Impl_ _impl_; };
   friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
 };
+// -------------------------------------------------------------------
+
+class ListCatalogRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase /* @@protoc_insertion_point(class_definition:helixflow.v1.ListCatalogRequest) */ {
+ public:
+  inline ListCatalogRequest() : ListCatalogRequest(nullptr) {}
+  explicit PROTOBUF_CONSTEXPR ListCatalogRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListCatalogRequest(const ListCatalogRequest& from);
+  ListCatalogRequest(ListCatalogRequest&& from) noexcept
+    : ListCatalogRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline ListCatalogRequest& operator=(const ListCatalogRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListCatalogRequest& operator=(ListCatalogRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListCatalogRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListCatalogRequest* internal_default_instance() {
+    return reinterpret_cast<const ListCatalogRequest*>(
+               &_ListCatalogRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    44;
+
+  friend void swap(ListCatalogRequest& a, ListCatalogRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListCatalogRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListCatalogRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListCatalogRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListCatalogRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyFrom;
+  inline void CopyFrom(const ListCatalogRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl(*this, from);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeFrom;
+  void MergeFrom(const ListCatalogRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl(*this, from);
+  }
+  public:
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ListCatalogRequest";
+  }
+  protected:
+  explicit ListCatalogRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ListCatalogRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+  };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class CatalogWorker final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.CatalogWorker) */ {
+ public:
+  inline CatalogWorker() : CatalogWorker(nullptr) {}
+  ~CatalogWorker() override;
+  explicit PROTOBUF_CONSTEXPR CatalogWorker(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  CatalogWorker(const CatalogWorker& from);
+  CatalogWorker(CatalogWorker&& from) noexcept
+    : CatalogWorker() {
+    *this = ::std::move(from);
+  }
+
+  inline CatalogWorker& operator=(const CatalogWorker& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline CatalogWorker& operator=(CatalogWorker&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const CatalogWorker& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const CatalogWorker* internal_default_instance() {
+    return reinterpret_cast<const CatalogWorker*>(
+               &_CatalogWorker_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    45;
+
+  friend void swap(CatalogWorker& a, CatalogWorker& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(CatalogWorker* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(CatalogWorker* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  CatalogWorker* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<CatalogWorker>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const CatalogWorker& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const CatalogWorker& from) {
+    CatalogWorker::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(CatalogWorker* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.CatalogWorker";
+  }
+  protected:
+  explicit CatalogWorker(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelsFieldNumber = 2,
+    kAddressFieldNumber = 1,
+    kMemoryBudgetBytesFieldNumber = 4,
+    kResidentBytesFieldNumber = 5,
+    kMaxLoadedModelsFieldNumber = 3,
+  };
+  // repeated .helixflow.v1.CatalogModel models = 2 [json_name = "models"];
+  int models_size() const;
+  private:
+  int _internal_models_size() const;
+  public:
+  void clear_models();
+  ::helixflow::v1::CatalogModel* mutable_models(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >*
+      mutable_models();
+  private:
+  const ::helixflow::v1::CatalogModel& _internal_models(int index) const;
+  ::helixflow::v1::CatalogModel* _internal_add_models();
+  public:
+  const ::helixflow::v1::CatalogModel& models(int index) const;
+  ::helixflow::v1::CatalogModel* add_models();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
+      models() const;
+
+  // string address = 1 [json_name = "address"];
+  void clear_address();
+  const std::string& address() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_address(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_address();
+  PROTOBUF_NODISCARD std::string* release_address();
+  void set_allocated_address(std::string* address);
+  private:
+  const std::string& _internal_address() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_address(const std::string& value);
+  std::string* _internal_mutable_address();
+  public:
+
+  // uint64 memory_budget_bytes = 4 [json_name = "memoryBudgetBytes"];
+  void clear_memory_budget_bytes();
+  uint64_t memory_budget_bytes() const;
+  void set_memory_budget_bytes(uint64_t value);
+  private:
+  uint64_t _internal_memory_budget_bytes() const;
+  void _internal_set_memory_budget_bytes(uint64_t value);
+  public:
+
+  // uint64 resident_bytes = 5 [json_name = "residentBytes"];
+  void clear_resident_bytes();
+  uint64_t resident_bytes() const;
+  void set_resident_bytes(uint64_t value);
+  private:
+  uint64_t _internal_resident_bytes() const;
+  void _internal_set_resident_bytes(uint64_t value);
+  public:
+
+  // uint32 max_loaded_models = 3 [json_name = "maxLoadedModels"];
+  void clear_max_loaded_models();
+  uint32_t max_loaded_models() const;
+  void set_max_loaded_models(uint32_t value);
+  private:
+  uint32_t _internal_max_loaded_models() const;
+  void _internal_set_max_loaded_models(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.CatalogWorker)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel > models_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr address_;
+    uint64_t memory_budget_bytes_;
+    uint64_t resident_bytes_;
+    uint32_t max_loaded_models_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ListCatalogResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ListCatalogResponse) */ {
+ public:
+  inline ListCatalogResponse() : ListCatalogResponse(nullptr) {}
+  ~ListCatalogResponse() override;
+  explicit PROTOBUF_CONSTEXPR ListCatalogResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListCatalogResponse(const ListCatalogResponse& from);
+  ListCatalogResponse(ListCatalogResponse&& from) noexcept
+    : ListCatalogResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline ListCatalogResponse& operator=(const ListCatalogResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListCatalogResponse& operator=(ListCatalogResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListCatalogResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListCatalogResponse* internal_default_instance() {
+    return reinterpret_cast<const ListCatalogResponse*>(
+               &_ListCatalogResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    46;
+
+  friend void swap(ListCatalogResponse& a, ListCatalogResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListCatalogResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListCatalogResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListCatalogResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListCatalogResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ListCatalogResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ListCatalogResponse& from) {
+    ListCatalogResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ListCatalogResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ListCatalogResponse";
+  }
+  protected:
+  explicit ListCatalogResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kWorkersFieldNumber = 1,
+  };
+  // repeated .helixflow.v1.CatalogWorker workers = 1 [json_name = "workers"];
+  int workers_size() const;
+  private:
+  int _internal_workers_size() const;
+  public:
+  void clear_workers();
+  ::helixflow::v1::CatalogWorker* mutable_workers(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogWorker >*
+      mutable_workers();
+  private:
+  const ::helixflow::v1::CatalogWorker& _internal_workers(int index) const;
+  ::helixflow::v1::CatalogWorker* _internal_add_workers();
+  public:
+  const ::helixflow::v1::CatalogWorker& workers(int index) const;
+  ::helixflow::v1::CatalogWorker* add_workers();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogWorker >&
+      workers() const;
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ListCatalogResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogWorker > workers_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class LoadCatalogModelRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.LoadCatalogModelRequest) */ {
+ public:
+  inline LoadCatalogModelRequest() : LoadCatalogModelRequest(nullptr) {}
+  ~LoadCatalogModelRequest() override;
+  explicit PROTOBUF_CONSTEXPR LoadCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  LoadCatalogModelRequest(const LoadCatalogModelRequest& from);
+  LoadCatalogModelRequest(LoadCatalogModelRequest&& from) noexcept
+    : LoadCatalogModelRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline LoadCatalogModelRequest& operator=(const LoadCatalogModelRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline LoadCatalogModelRequest& operator=(LoadCatalogModelRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const LoadCatalogModelRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const LoadCatalogModelRequest* internal_default_instance() {
+    return reinterpret_cast<const LoadCatalogModelRequest*>(
+               &_LoadCatalogModelRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    47;
+
+  friend void swap(LoadCatalogModelRequest& a, LoadCatalogModelRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(LoadCatalogModelRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(LoadCatalogModelRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  LoadCatalogModelRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<LoadCatalogModelRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const LoadCatalogModelRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const LoadCatalogModelRequest& from) {
+    LoadCatalogModelRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(LoadCatalogModelRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.LoadCatalogModelRequest";
+  }
+  protected:
+  explicit LoadCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+    kWorkerFieldNumber = 2,
+  };
+  // string model = 1 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // string worker = 2 [json_name = "worker"];
+  void clear_worker();
+  const std::string& worker() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_worker(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_worker();
+  PROTOBUF_NODISCARD std::string* release_worker();
+  void set_allocated_worker(std::string* worker);
+  private:
+  const std::string& _internal_worker() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_worker(const std::string& value);
+  std::string* _internal_mutable_worker();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.LoadCatalogModelRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr worker_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class CatalogModelResult final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.CatalogModelResult) */ {
+ public:
+  inline CatalogModelResult() : CatalogModelResult(nullptr) {}
+  ~CatalogModelResult() override;
+  explicit PROTOBUF_CONSTEXPR CatalogModelResult(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  CatalogModelResult(const CatalogModelResult& from);
+  CatalogModelResult(CatalogModelResult&& from) noexcept
+    : CatalogModelResult() {
+    *this = ::std::move(from);
+  }
+
+  inline CatalogModelResult& operator=(const CatalogModelResult& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline CatalogModelResult& operator=(CatalogModelResult&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const CatalogModelResult& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const CatalogModelResult* internal_default_instance() {
+    return reinterpret_cast<const CatalogModelResult*>(
+               &_CatalogModelResult_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    48;
+
+  friend void swap(CatalogModelResult& a, CatalogModelResult& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(CatalogModelResult* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(CatalogModelResult* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  CatalogModelResult* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<CatalogModelResult>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const CatalogModelResult& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const CatalogModelResult& from) {
+    CatalogModelResult::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(CatalogModelResult* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.CatalogModelResult";
+  }
+  protected:
+  explicit CatalogModelResult(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kAddressFieldNumber = 1,
+    kModelFieldNumber = 2,
+  };
+  // string address = 1 [json_name = "address"];
+  void clear_address();
+  const std::string& address() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_address(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_address();
+  PROTOBUF_NODISCARD std::string* release_address();
+  void set_allocated_address(std::string* address);
+  private:
+  const std::string& _internal_address() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_address(const std::string& value);
+  std::string* _internal_mutable_address();
+  public:
+
+  // .helixflow.v1.CatalogModel model = 2 [json_name = "model"];
+  bool has_model() const;
+  private:
+  bool _internal_has_model() const;
+  public:
+  void clear_model();
+  const ::helixflow::v1::CatalogModel& model() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::CatalogModel* release_model();
+  ::helixflow::v1::CatalogModel* mutable_model();
+  void set_allocated_model(::helixflow::v1::CatalogModel* model);
+  private:
+  const ::helixflow::v1::CatalogModel& _internal_model() const;
+  ::helixflow::v1::CatalogModel* _internal_mutable_model();
+  public:
+  void unsafe_arena_set_allocated_model(
+      ::helixflow::v1::CatalogModel* model);
+  ::helixflow::v1::CatalogModel* unsafe_arena_release_model();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.CatalogModelResult)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr address_;
+    ::helixflow::v1::CatalogModel* model_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class LoadCatalogModelResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.LoadCatalogModelResponse) */ {
+ public:
+  inline LoadCatalogModelResponse() : LoadCatalogModelResponse(nullptr) {}
+  ~LoadCatalogModelResponse() override;
+  explicit PROTOBUF_CONSTEXPR LoadCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  LoadCatalogModelResponse(const LoadCatalogModelResponse& from);
+  LoadCatalogModelResponse(LoadCatalogModelResponse&& from) noexcept
+    : LoadCatalogModelResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline LoadCatalogModelResponse& operator=(const LoadCatalogModelResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline LoadCatalogModelResponse& operator=(LoadCatalogModelResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const LoadCatalogModelResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const LoadCatalogModelResponse* internal_default_instance() {
+    return reinterpret_cast<const LoadCatalogModelResponse*>(
+               &_LoadCatalogModelResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    49;
+
+  friend void swap(LoadCatalogModelResponse& a, LoadCatalogModelResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(LoadCatalogModelResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(LoadCatalogModelResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  LoadCatalogModelResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<LoadCatalogModelResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const LoadCatalogModelResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const LoadCatalogModelResponse& from) {
+    LoadCatalogModelResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(LoadCatalogModelResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.LoadCatalogModelResponse";
+  }
+  protected:
+  explicit LoadCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kResultFieldNumber = 1,
+  };
+  // .helixflow.v1.CatalogModelResult result = 1 [json_name = "result"];
+  bool has_result() const;
+  private:
+  bool _internal_has_result() const;
+  public:
+  void clear_result();
+  const ::helixflow::v1::CatalogModelResult& result() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::CatalogModelResult* release_result();
+  ::helixflow::v1::CatalogModelResult* mutable_result();
+  void set_allocated_result(::helixflow::v1::CatalogModelResult* result);
+  private:
+  const ::helixflow::v1::CatalogModelResult& _internal_result() const;
+  ::helixflow::v1::CatalogModelResult* _internal_mutable_result();
+  public:
+  void unsafe_arena_set_allocated_result(
+      ::helixflow::v1::CatalogModelResult* result);
+  ::helixflow::v1::CatalogModelResult* unsafe_arena_release_result();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.LoadCatalogModelResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::CatalogModelResult* result_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class UnloadCatalogModelRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UnloadCatalogModelRequest) */ {
+ public:
+  inline UnloadCatalogModelRequest() : UnloadCatalogModelRequest(nullptr) {}
+  ~UnloadCatalogModelRequest() override;
+  explicit PROTOBUF_CONSTEXPR UnloadCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UnloadCatalogModelRequest(const UnloadCatalogModelRequest& from);
+  UnloadCatalogModelRequest(UnloadCatalogModelRequest&& from) noexcept
+    : UnloadCatalogModelRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline UnloadCatalogModelRequest& operator=(const UnloadCatalogModelRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UnloadCatalogModelRequest& operator=(UnloadCatalogModelRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UnloadCatalogModelRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UnloadCatalogModelRequest* internal_default_instance() {
+    return reinterpret_cast<const UnloadCatalogModelRequest*>(
+               &_UnloadCatalogModelRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    50;
+
+  friend void swap(UnloadCatalogModelRequest& a, UnloadCatalogModelRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UnloadCatalogModelRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UnloadCatalogModelRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UnloadCatalogModelRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UnloadCatalogModelRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UnloadCatalogModelRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UnloadCatalogModelRequest& from) {
+    UnloadCatalogModelRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UnloadCatalogModelRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UnloadCatalogModelRequest";
+  }
+  protected:
+  explicit UnloadCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+    kWorkerFieldNumber = 2,
+  };
+  // string model = 1 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // string worker = 2 [json_name = "worker"];
+  void clear_worker();
+  const std::string& worker() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_worker(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_worker();
+  PROTOBUF_NODISCARD std::string* release_worker();
+  void set_allocated_worker(std::string* worker);
+  private:
+  const std::string& _internal_worker() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_worker(const std::string& value);
+  std::string* _internal_mutable_worker();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UnloadCatalogModelRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr worker_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class UnloadCatalogModelResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UnloadCatalogModelResponse) */ {
+ public:
+  inline UnloadCatalogModelResponse() : UnloadCatalogModelResponse(nullptr) {}
+  ~UnloadCatalogModelResponse() override;
+  explicit PROTOBUF_CONSTEXPR UnloadCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UnloadCatalogModelResponse(const UnloadCatalogModelResponse& from);
+  UnloadCatalogModelResponse(UnloadCatalogModelResponse&& from) noexcept
+    : UnloadCatalogModelResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline UnloadCatalogModelResponse& operator=(const UnloadCatalogModelResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UnloadCatalogModelResponse& operator=(UnloadCatalogModelResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UnloadCatalogModelResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UnloadCatalogModelResponse* internal_default_instance() {
+    return reinterpret_cast<const UnloadCatalogModelResponse*>(
+               &_UnloadCatalogModelResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    51;
+
+  friend void swap(UnloadCatalogModelResponse& a, UnloadCatalogModelResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UnloadCatalogModelResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UnloadCatalogModelResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UnloadCatalogModelResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UnloadCatalogModelResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UnloadCatalogModelResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UnloadCatalogModelResponse& from) {
+    UnloadCatalogModelResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UnloadCatalogModelResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UnloadCatalogModelResponse";
+  }
+  protected:
+  explicit UnloadCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kResultsFieldNumber = 1,
+  };
+  // repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+  int results_size() const;
+  private:
+  int _internal_results_size() const;
+  public:
+  void clear_results();
+  ::helixflow::v1::CatalogModelResult* mutable_results(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult >*
+      mutable_results();
+  private:
+  const ::helixflow::v1::CatalogModelResult& _internal_results(int index) const;
+  ::helixflow::v1::CatalogModelResult* _internal_add_results();
+  public:
+  const ::helixflow::v1::CatalogModelResult& results(int index) const;
+  ::helixflow::v1::CatalogModelResult* add_results();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult >&
+      results() const;
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UnloadCatalogModelResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult > results_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class PinCatalogModelRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.PinCatalogModelRequest) */ {
+ public:
+  inline PinCatalogModelRequest() : PinCatalogModelRequest(nullptr) {}
+  ~PinCatalogModelRequest() override;
+  explicit PROTOBUF_CONSTEXPR PinCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  PinCatalogModelRequest(const PinCatalogModelRequest& from);
+  PinCatalogModelRequest(PinCatalogModelRequest&& from) noexcept
+    : PinCatalogModelRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline PinCatalogModelRequest& operator=(const PinCatalogModelRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline PinCatalogModelRequest& operator=(PinCatalogModelRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const PinCatalogModelRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const PinCatalogModelRequest* internal_default_instance() {
+    return reinterpret_cast<const PinCatalogModelRequest*>(
+               &_PinCatalogModelRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    52;
+
+  friend void swap(PinCatalogModelRequest& a, PinCatalogModelRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(PinCatalogModelRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(PinCatalogModelRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  PinCatalogModelRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<PinCatalogModelRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const PinCatalogModelRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const PinCatalogModelRequest& from) {
+    PinCatalogModelRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(PinCatalogModelRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.PinCatalogModelRequest";
+  }
+  protected:
+  explicit PinCatalogModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+    kWorkerFieldNumber = 3,
+    kPinnedFieldNumber = 2,
+  };
+  // string model = 1 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // string worker = 3 [json_name = "worker"];
+  void clear_worker();
+  const std::string& worker() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_worker(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_worker();
+  PROTOBUF_NODISCARD std::string* release_worker();
+  void set_allocated_worker(std::string* worker);
+  private:
+  const std::string& _internal_worker() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_worker(const std::string& value);
+  std::string* _internal_mutable_worker();
+  public:
+
+  // bool pinned = 2 [json_name = "pinned"];
+  void clear_pinned();
+  bool pinned() const;
+  void set_pinned(bool value);
+  private:
+  bool _internal_pinned() const;
+  void _internal_set_pinned(bool value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.PinCatalogModelRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr worker_;
+    bool pinned_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class PinCatalogModelResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.PinCatalogModelResponse) */ {
+ public:
+  inline PinCatalogModelResponse() : PinCatalogModelResponse(nullptr) {}
+  ~PinCatalogModelResponse() override;
+  explicit PROTOBUF_CONSTEXPR PinCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  PinCatalogModelResponse(const PinCatalogModelResponse& from);
+  PinCatalogModelResponse(PinCatalogModelResponse&& from) noexcept
+    : PinCatalogModelResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline PinCatalogModelResponse& operator=(const PinCatalogModelResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline PinCatalogModelResponse& operator=(PinCatalogModelResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const PinCatalogModelResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const PinCatalogModelResponse* internal_default_instance() {
+    return reinterpret_cast<const PinCatalogModelResponse*>(
+               &_PinCatalogModelResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    53;
+
+  friend void swap(PinCatalogModelResponse& a, PinCatalogModelResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(PinCatalogModelResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(PinCatalogModelResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  PinCatalogModelResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<PinCatalogModelResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const PinCatalogModelResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const PinCatalogModelResponse& from) {
+    PinCatalogModelResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(PinCatalogModelResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.PinCatalogModelResponse";
+  }
+  protected:
+  explicit PinCatalogModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kResultsFieldNumber = 1,
+  };
+  // repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+  int results_size() const;
+  private:
+  int _internal_results_size() const;
+  public:
+  void clear_results();
+  ::helixflow::v1::CatalogModelResult* mutable_results(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult >*
+      mutable_results();
+  private:
+  const ::helixflow::v1::CatalogModelResult& _internal_results(int index) const;
+  ::helixflow::v1::CatalogModelResult* _internal_add_results();
+  public:
+  const ::helixflow::v1::CatalogModelResult& results(int index) const;
+  ::helixflow::v1::CatalogModelResult* add_results();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult >&
+      results() const;
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.PinCatalogModelResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult > results_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
 // ===================================================================
 
 
@@ -11263,6 +12967,43 @@ inline void WorkerStatus::set_router_inflight(uint32_t value) {
   // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.router_inflight)
 }
 
+// repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];
+inline int WorkerStatus::_internal_models_size() const {
+  return _impl_.models_.size();
+}
+inline int WorkerStatus::models_size() const {
+  return _internal_models_size();
+}
+inline ::helixflow::v1::CatalogModel* WorkerStatus::mutable_models(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WorkerStatus.models)
+  return _impl_.models_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >*
+WorkerStatus::mutable_models() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.WorkerStatus.models)
+  return &_impl_.models_;
+}
+inline const ::helixflow::v1::CatalogModel& WorkerStatus::_internal_models(int index) const {
+  return _impl_.models_.Get(index);
+}
+inline const ::helixflow::v1::CatalogModel& WorkerStatus::models(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.models)
+  return _internal_models(index);
+}
+inline ::helixflow::v1::CatalogModel* WorkerStatus::_internal_add_models() {
+  return _impl_.models_.Add();
+}
+inline ::helixflow::v1::CatalogModel* WorkerStatus::add_models() {
+  ::helixflow::v1::CatalogModel* _add = _internal_add_models();
+  // @@protoc_insertion_point(field_add:helixflow.v1.WorkerStatus.models)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
+WorkerStatus::models() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.WorkerStatus.models)
+  return _impl_.models_;
+}
+
 // -------------------------------------------------------------------
 
 // WatchWorkersResponse
@@ -14381,9 +16122,881 @@ inline void RotateUpstreamSecretsResponse::set_current(int32_t value) {
   // @@protoc_insertion_point(field_set:helixflow.v1.RotateUpstreamSecretsResponse.current)
 }
 
+// -------------------------------------------------------------------
+
+// ListCatalogRequest
+
+// -------------------------------------------------------------------
+
+// CatalogWorker
+
+// string address = 1 [json_name = "address"];
+inline void CatalogWorker::clear_address() {
+  _impl_.address_.ClearToEmpty();
+}
+inline const std::string& CatalogWorker::address() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogWorker.address)
+  return _internal_address();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void CatalogWorker::set_address(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.address_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogWorker.address)
+}
+inline std::string* CatalogWorker::mutable_address() {
+  std::string* _s = _internal_mutable_address();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogWorker.address)
+  return _s;
+}
+inline const std::string& CatalogWorker::_internal_address() const {
+  return _impl_.address_.Get();
+}
+inline void CatalogWorker::_internal_set_address(const std::string& value) {
+  
+  _impl_.address_.Set(value, GetArenaForAllocation());
+}
+inline std::string* CatalogWorker::_internal_mutable_address() {
+  
+  return _impl_.address_.Mutable(GetArenaForAllocation());
+}
+inline std::string* CatalogWorker::release_address() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CatalogWorker.address)
+  return _impl_.address_.Release();
+}
+inline void CatalogWorker::set_allocated_address(std::string* address) {
+  if (address != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.address_.SetAllocated(address, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.address_.IsDefault()) {
+    _impl_.address_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CatalogWorker.address)
+}
+
+// repeated .helixflow.v1.CatalogModel models = 2 [json_name = "models"];
+inline int CatalogWorker::_internal_models_size() const {
+  return _impl_.models_.size();
+}
+inline int CatalogWorker::models_size() const {
+  return _internal_models_size();
+}
+inline ::helixflow::v1::CatalogModel* CatalogWorker::mutable_models(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogWorker.models)
+  return _impl_.models_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >*
+CatalogWorker::mutable_models() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.CatalogWorker.models)
+  return &_impl_.models_;
+}
+inline const ::helixflow::v1::CatalogModel& CatalogWorker::_internal_models(int index) const {
+  return _impl_.models_.Get(index);
+}
+inline const ::helixflow::v1::CatalogModel& CatalogWorker::models(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogWorker.models)
+  return _internal_models(index);
+}
+inline ::helixflow::v1::CatalogModel* CatalogWorker::_internal_add_models() {
+  return _impl_.models_.Add();
+}
+inline ::helixflow::v1::CatalogModel* CatalogWorker::add_models() {
+  ::helixflow::v1::CatalogModel* _add = _internal_add_models();
+  // @@protoc_insertion_point(field_add:helixflow.v1.CatalogWorker.models)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
+CatalogWorker::models() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.CatalogWorker.models)
+  return _impl_.models_;
+}
+
+// uint32 max_loaded_models = 3 [json_name = "maxLoadedModels"];
+inline void CatalogWorker::clear_max_loaded_models() {
+  _impl_.max_loaded_models_ = 0u;
+}
+inline uint32_t CatalogWorker::_internal_max_loaded_models() const {
+  return _impl_.max_loaded_models_;
+}
+inline uint32_t CatalogWorker::max_loaded_models() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogWorker.max_loaded_models)
+  return _internal_max_loaded_models();
+}
+inline void CatalogWorker::_internal_set_max_loaded_models(uint32_t value) {
+  
+  _impl_.max_loaded_models_ = value;
+}
+inline void CatalogWorker::set_max_loaded_models(uint32_t value) {
+  _internal_set_max_loaded_models(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogWorker.max_loaded_models)
+}
+
+// uint64 memory_budget_bytes = 4 [json_name = "memoryBudgetBytes"];
+inline void CatalogWorker::clear_memory_budget_bytes() {
+  _impl_.memory_budget_bytes_ = uint64_t{0u};
+}
+inline uint64_t CatalogWorker::_internal_memory_budget_bytes() const {
+  return _impl_.memory_budget_bytes_;
+}
+inline uint64_t CatalogWorker::memory_budget_bytes() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogWorker.memory_budget_bytes)
+  return _internal_memory_budget_bytes();
+}
+inline void CatalogWorker::_internal_set_memory_budget_bytes(uint64_t value) {
+  
+  _impl_.memory_budget_bytes_ = value;
+}
+inline void CatalogWorker::set_memory_budget_bytes(uint64_t value) {
+  _internal_set_memory_budget_bytes(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogWorker.memory_budget_bytes)
+}
+
+// uint64 resident_bytes = 5 [json_name = "residentBytes"];
+inline void CatalogWorker::clear_resident_bytes() {
+  _impl_.resident_bytes_ = uint64_t{0u};
+}
+inline uint64_t CatalogWorker::_internal_resident_bytes() const {
+  return _impl_.resident_bytes_;
+}
+inline uint64_t CatalogWorker::resident_bytes() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogWorker.resident_bytes)
+  return _internal_resident_bytes();
+}
+inline void CatalogWorker::_internal_set_resident_bytes(uint64_t value) {
+  
+  _impl_.resident_bytes_ = value;
+}
+inline void CatalogWorker::set_resident_bytes(uint64_t value) {
+  _internal_set_resident_bytes(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogWorker.resident_bytes)
+}
+
+// -------------------------------------------------------------------
+
+// ListCatalogResponse
+
+// repeated .helixflow.v1.CatalogWorker workers = 1 [json_name = "workers"];
+inline int ListCatalogResponse::_internal_workers_size() const {
+  return _impl_.workers_.size();
+}
+inline int ListCatalogResponse::workers_size() const {
+  return _internal_workers_size();
+}
+inline void ListCatalogResponse::clear_workers() {
+  _impl_.workers_.Clear();
+}
+inline ::helixflow::v1::CatalogWorker* ListCatalogResponse::mutable_workers(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ListCatalogResponse.workers)
+  return _impl_.workers_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogWorker >*
+ListCatalogResponse::mutable_workers() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.ListCatalogResponse.workers)
+  return &_impl_.workers_;
+}
+inline const ::helixflow::v1::CatalogWorker& ListCatalogResponse::_internal_workers(int index) const {
+  return _impl_.workers_.Get(index);
+}
+inline const ::helixflow::v1::CatalogWorker& ListCatalogResponse::workers(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ListCatalogResponse.workers)
+  return _internal_workers(index);
+}
+inline ::helixflow::v1::CatalogWorker* ListCatalogResponse::_internal_add_workers() {
+  return _impl_.workers_.Add();
+}
+inline ::helixflow::v1::CatalogWorker* ListCatalogResponse::add_workers() {
+  ::helixflow::v1::CatalogWorker* _add = _internal_add_workers();
+  // @@protoc_insertion_point(field_add:helixflow.v1.ListCatalogResponse.workers)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogWorker >&
+ListCatalogResponse::workers() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.ListCatalogResponse.workers)
+  return _impl_.workers_;
+}
+
+// -------------------------------------------------------------------
+
+// LoadCatalogModelRequest
+
+// string model = 1 [json_name = "model"];
+inline void LoadCatalogModelRequest::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& LoadCatalogModelRequest::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.LoadCatalogModelRequest.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LoadCatalogModelRequest::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.LoadCatalogModelRequest.model)
+}
+inline std::string* LoadCatalogModelRequest::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.LoadCatalogModelRequest.model)
+  return _s;
+}
+inline const std::string& LoadCatalogModelRequest::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void LoadCatalogModelRequest::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LoadCatalogModelRequest::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LoadCatalogModelRequest::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.LoadCatalogModelRequest.model)
+  return _impl_.model_.Release();
+}
+inline void LoadCatalogModelRequest::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.LoadCatalogModelRequest.model)
+}
+
+// string worker = 2 [json_name = "worker"];
+inline void LoadCatalogModelRequest::clear_worker() {
+  _impl_.worker_.ClearToEmpty();
+}
+inline const std::string& LoadCatalogModelRequest::worker() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.LoadCatalogModelRequest.worker)
+  return _internal_worker();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LoadCatalogModelRequest::set_worker(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.worker_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.LoadCatalogModelRequest.worker)
+}
+inline std::string* LoadCatalogModelRequest::mutable_worker() {
+  std::string* _s = _internal_mutable_worker();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.LoadCatalogModelRequest.worker)
+  return _s;
+}
+inline const std::string& LoadCatalogModelRequest::_internal_worker() const {
+  return _impl_.worker_.Get();
+}
+inline void LoadCatalogModelRequest::_internal_set_worker(const std::string& value) {
+  
+  _impl_.worker_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LoadCatalogModelRequest::_internal_mutable_worker() {
+  
+  return _impl_.worker_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LoadCatalogModelRequest::release_worker() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.LoadCatalogModelRequest.worker)
+  return _impl_.worker_.Release();
+}
+inline void LoadCatalogModelRequest::set_allocated_worker(std::string* worker) {
+  if (worker != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.worker_.SetAllocated(worker, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.worker_.IsDefault()) {
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.LoadCatalogModelRequest.worker)
+}
+
+// -------------------------------------------------------------------
+
+// CatalogModelResult
+
+// string address = 1 [json_name = "address"];
+inline void CatalogModelResult::clear_address() {
+  _impl_.address_.ClearToEmpty();
+}
+inline const std::string& CatalogModelResult::address() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModelResult.address)
+  return _internal_address();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void CatalogModelResult::set_address(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.address_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModelResult.address)
+}
+inline std::string* CatalogModelResult::mutable_address() {
+  std::string* _s = _internal_mutable_address();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogModelResult.address)
+  return _s;
+}
+inline const std::string& CatalogModelResult::_internal_address() const {
+  return _impl_.address_.Get();
+}
+inline void CatalogModelResult::_internal_set_address(const std::string& value) {
+  
+  _impl_.address_.Set(value, GetArenaForAllocation());
+}
+inline std::string* CatalogModelResult::_internal_mutable_address() {
+  
+  return _impl_.address_.Mutable(GetArenaForAllocation());
+}
+inline std::string* CatalogModelResult::release_address() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CatalogModelResult.address)
+  return _impl_.address_.Release();
+}
+inline void CatalogModelResult::set_allocated_address(std::string* address) {
+  if (address != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.address_.SetAllocated(address, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.address_.IsDefault()) {
+    _impl_.address_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CatalogModelResult.address)
+}
+
+// .helixflow.v1.CatalogModel model = 2 [json_name = "model"];
+inline bool CatalogModelResult::_internal_has_model() const {
+  return this != internal_default_instance() && _impl_.model_ != nullptr;
+}
+inline bool CatalogModelResult::has_model() const {
+  return _internal_has_model();
+}
+inline const ::helixflow::v1::CatalogModel& CatalogModelResult::_internal_model() const {
+  const ::helixflow::v1::CatalogModel* p = _impl_.model_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::CatalogModel&>(
+      ::helixflow::v1::_CatalogModel_default_instance_);
+}
+inline const ::helixflow::v1::CatalogModel& CatalogModelResult::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModelResult.model)
+  return _internal_model();
+}
+inline void CatalogModelResult::unsafe_arena_set_allocated_model(
+    ::helixflow::v1::CatalogModel* model) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.model_);
+  }
+  _impl_.model_ = model;
+  if (model) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.CatalogModelResult.model)
+}
+inline ::helixflow::v1::CatalogModel* CatalogModelResult::release_model() {
+  
+  ::helixflow::v1::CatalogModel* temp = _impl_.model_;
+  _impl_.model_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::CatalogModel* CatalogModelResult::unsafe_arena_release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CatalogModelResult.model)
+  
+  ::helixflow::v1::CatalogModel* temp = _impl_.model_;
+  _impl_.model_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::CatalogModel* CatalogModelResult::_internal_mutable_model() {
+  
+  if (_impl_.model_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::CatalogModel>(GetArenaForAllocation());
+    _impl_.model_ = p;
+  }
+  return _impl_.model_;
+}
+inline ::helixflow::v1::CatalogModel* CatalogModelResult::mutable_model() {
+  ::helixflow::v1::CatalogModel* _msg = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogModelResult.model)
+  return _msg;
+}
+inline void CatalogModelResult::set_allocated_model(::helixflow::v1::CatalogModel* model) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.model_);
+  }
+  if (model) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(model));
+    if (message_arena != submessage_arena) {
+      model = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, model, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.model_ = model;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CatalogModelResult.model)
+}
+
+// -------------------------------------------------------------------
+
+// LoadCatalogModelResponse
+
+// .helixflow.v1.CatalogModelResult result = 1 [json_name = "result"];
+inline bool LoadCatalogModelResponse::_internal_has_result() const {
+  return this != internal_default_instance() && _impl_.result_ != nullptr;
+}
+inline bool LoadCatalogModelResponse::has_result() const {
+  return _internal_has_result();
+}
+inline void LoadCatalogModelResponse::clear_result() {
+  if (GetArenaForAllocation() == nullptr && _impl_.result_ != nullptr) {
+    delete _impl_.result_;
+  }
+  _impl_.result_ = nullptr;
+}
+inline const ::helixflow::v1::CatalogModelResult& LoadCatalogModelResponse::_internal_result() const {
+  const ::helixflow::v1::CatalogModelResult* p = _impl_.result_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::CatalogModelResult&>(
+      ::helixflow::v1::_CatalogModelResult_default_instance_);
+}
+inline const ::helixflow::v1::CatalogModelResult& LoadCatalogModelResponse::result() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.LoadCatalogModelResponse.result)
+  return _internal_result();
+}
+inline void LoadCatalogModelResponse::unsafe_arena_set_allocated_result(
+    ::helixflow::v1::CatalogModelResult* result) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.result_);
+  }
+  _impl_.result_ = result;
+  if (result) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.LoadCatalogModelResponse.result)
+}
+inline ::helixflow::v1::CatalogModelResult* LoadCatalogModelResponse::release_result() {
+  
+  ::helixflow::v1::CatalogModelResult* temp = _impl_.result_;
+  _impl_.result_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::CatalogModelResult* LoadCatalogModelResponse::unsafe_arena_release_result() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.LoadCatalogModelResponse.result)
+  
+  ::helixflow::v1::CatalogModelResult* temp = _impl_.result_;
+  _impl_.result_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::CatalogModelResult* LoadCatalogModelResponse::_internal_mutable_result() {
+  
+  if (_impl_.result_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::CatalogModelResult>(GetArenaForAllocation());
+    _impl_.result_ = p;
+  }
+  return _impl_.result_;
+}
+inline ::helixflow::v1::CatalogModelResult* LoadCatalogModelResponse::mutable_result() {
+  ::helixflow::v1::CatalogModelResult* _msg = _internal_mutable_result();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.LoadCatalogModelResponse.result)
+  return _msg;
+}
+inline void LoadCatalogModelResponse::set_allocated_result(::helixflow::v1::CatalogModelResult* result) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.result_;
+  }
+  if (result) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(result);
+    if (message_arena != submessage_arena) {
+      result = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, result, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.result_ = result;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.LoadCatalogModelResponse.result)
+}
+
+// -------------------------------------------------------------------
+
+// UnloadCatalogModelRequest
+
+// string model = 1 [json_name = "model"];
+inline void UnloadCatalogModelRequest::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& UnloadCatalogModelRequest::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UnloadCatalogModelRequest.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UnloadCatalogModelRequest::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UnloadCatalogModelRequest.model)
+}
+inline std::string* UnloadCatalogModelRequest::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UnloadCatalogModelRequest.model)
+  return _s;
+}
+inline const std::string& UnloadCatalogModelRequest::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void UnloadCatalogModelRequest::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UnloadCatalogModelRequest::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UnloadCatalogModelRequest::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UnloadCatalogModelRequest.model)
+  return _impl_.model_.Release();
+}
+inline void UnloadCatalogModelRequest::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UnloadCatalogModelRequest.model)
+}
+
+// string worker = 2 [json_name = "worker"];
+inline void UnloadCatalogModelRequest::clear_worker() {
+  _impl_.worker_.ClearToEmpty();
+}
+inline const std::string& UnloadCatalogModelRequest::worker() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UnloadCatalogModelRequest.worker)
+  return _internal_worker();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UnloadCatalogModelRequest::set_worker(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.worker_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UnloadCatalogModelRequest.worker)
+}
+inline std::string* UnloadCatalogModelRequest::mutable_worker() {
+  std::string* _s = _internal_mutable_worker();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UnloadCatalogModelRequest.worker)
+  return _s;
+}
+inline const std::string& UnloadCatalogModelRequest::_internal_worker() const {
+  return _impl_.worker_.Get();
+}
+inline void UnloadCatalogModelRequest::_internal_set_worker(const std::string& value) {
+  
+  _impl_.worker_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UnloadCatalogModelRequest::_internal_mutable_worker() {
+  
+  return _impl_.worker_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UnloadCatalogModelRequest::release_worker() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UnloadCatalogModelRequest.worker)
+  return _impl_.worker_.Release();
+}
+inline void UnloadCatalogModelRequest::set_allocated_worker(std::string* worker) {
+  if (worker != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.worker_.SetAllocated(worker, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.worker_.IsDefault()) {
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UnloadCatalogModelRequest.worker)
+}
+
+// -------------------------------------------------------------------
+
+// UnloadCatalogModelResponse
+
+// repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+inline int UnloadCatalogModelResponse::_internal_results_size() const {
+  return _impl_.results_.size();
+}
+inline int UnloadCatalogModelResponse::results_size() const {
+  return _internal_results_size();
+}
+inline void UnloadCatalogModelResponse::clear_results() {
+  _impl_.results_.Clear();
+}
+inline ::helixflow::v1::CatalogModelResult* UnloadCatalogModelResponse::mutable_results(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UnloadCatalogModelResponse.results)
+  return _impl_.results_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult >*
+UnloadCatalogModelResponse::mutable_results() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.UnloadCatalogModelResponse.results)
+  return &_impl_.results_;
+}
+inline const ::helixflow::v1::CatalogModelResult& UnloadCatalogModelResponse::_internal_results(int index) const {
+  return _impl_.results_.Get(index);
+}
+inline const ::helixflow::v1::CatalogModelResult& UnloadCatalogModelResponse::results(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UnloadCatalogModelResponse.results)
+  return _internal_results(index);
+}
+inline ::helixflow::v1::CatalogModelResult* UnloadCatalogModelResponse::_internal_add_results() {
+  return _impl_.results_.Add();
+}
+inline ::helixflow::v1::CatalogModelResult* UnloadCatalogModelResponse::add_results() {
+  ::helixflow::v1::CatalogModelResult* _add = _internal_add_results();
+  // @@protoc_insertion_point(field_add:helixflow.v1.UnloadCatalogModelResponse.results)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult >&
+UnloadCatalogModelResponse::results() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.UnloadCatalogModelResponse.results)
+  return _impl_.results_;
+}
+
+// -------------------------------------------------------------------
+
+// PinCatalogModelRequest
+
+// string model = 1 [json_name = "model"];
+inline void PinCatalogModelRequest::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& PinCatalogModelRequest::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.PinCatalogModelRequest.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void PinCatalogModelRequest::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.PinCatalogModelRequest.model)
+}
+inline std::string* PinCatalogModelRequest::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.PinCatalogModelRequest.model)
+  return _s;
+}
+inline const std::string& PinCatalogModelRequest::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void PinCatalogModelRequest::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* PinCatalogModelRequest::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* PinCatalogModelRequest::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.PinCatalogModelRequest.model)
+  return _impl_.model_.Release();
+}
+inline void PinCatalogModelRequest::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.PinCatalogModelRequest.model)
+}
+
+// bool pinned = 2 [json_name = "pinned"];
+inline void PinCatalogModelRequest::clear_pinned() {
+  _impl_.pinned_ = false;
+}
+inline bool PinCatalogModelRequest::_internal_pinned() const {
+  return _impl_.pinned_;
+}
+inline bool PinCatalogModelRequest::pinned() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.PinCatalogModelRequest.pinned)
+  return _internal_pinned();
+}
+inline void PinCatalogModelRequest::_internal_set_pinned(bool value) {
+  
+  _impl_.pinned_ = value;
+}
+inline void PinCatalogModelRequest::set_pinned(bool value) {
+  _internal_set_pinned(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.PinCatalogModelRequest.pinned)
+}
+
+// string worker = 3 [json_name = "worker"];
+inline void PinCatalogModelRequest::clear_worker() {
+  _impl_.worker_.ClearToEmpty();
+}
+inline const std::string& PinCatalogModelRequest::worker() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.PinCatalogModelRequest.worker)
+  return _internal_worker();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void PinCatalogModelRequest::set_worker(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.worker_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.PinCatalogModelRequest.worker)
+}
+inline std::string* PinCatalogModelRequest::mutable_worker() {
+  std::string* _s = _internal_mutable_worker();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.PinCatalogModelRequest.worker)
+  return _s;
+}
+inline const std::string& PinCatalogModelRequest::_internal_worker() const {
+  return _impl_.worker_.Get();
+}
+inline void PinCatalogModelRequest::_internal_set_worker(const std::string& value) {
+  
+  _impl_.worker_.Set(value, GetArenaForAllocation());
+}
+inline std::string* PinCatalogModelRequest::_internal_mutable_worker() {
+  
+  return _impl_.worker_.Mutable(GetArenaForAllocation());
+}
+inline std::string* PinCatalogModelRequest::release_worker() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.PinCatalogModelRequest.worker)
+  return _impl_.worker_.Release();
+}
+inline void PinCatalogModelRequest::set_allocated_worker(std::string* worker) {
+  if (worker != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.worker_.SetAllocated(worker, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.worker_.IsDefault()) {
+    _impl_.worker_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.PinCatalogModelRequest.worker)
+}
+
+// -------------------------------------------------------------------
+
+// PinCatalogModelResponse
+
+// repeated .helixflow.v1.CatalogModelResult results = 1 [json_name = "results"];
+inline int PinCatalogModelResponse::_internal_results_size() const {
+  return _impl_.results_.size();
+}
+inline int PinCatalogModelResponse::results_size() const {
+  return _internal_results_size();
+}
+inline void PinCatalogModelResponse::clear_results() {
+  _impl_.results_.Clear();
+}
+inline ::helixflow::v1::CatalogModelResult* PinCatalogModelResponse::mutable_results(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.PinCatalogModelResponse.results)
+  return _impl_.results_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult >*
+PinCatalogModelResponse::mutable_results() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.PinCatalogModelResponse.results)
+  return &_impl_.results_;
+}
+inline const ::helixflow::v1::CatalogModelResult& PinCatalogModelResponse::_internal_results(int index) const {
+  return _impl_.results_.Get(index);
+}
+inline const ::helixflow::v1::CatalogModelResult& PinCatalogModelResponse::results(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.PinCatalogModelResponse.results)
+  return _internal_results(index);
+}
+inline ::helixflow::v1::CatalogModelResult* PinCatalogModelResponse::_internal_add_results() {
+  return _impl_.results_.Add();
+}
+inline ::helixflow::v1::CatalogModelResult* PinCatalogModelResponse::add_results() {
+  ::helixflow::v1::CatalogModelResult* _add = _internal_add_results();
+  // @@protoc_insertion_point(field_add:helixflow.v1.PinCatalogModelResponse.results)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModelResult >&
+PinCatalogModelResponse::results() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.PinCatalogModelResponse.results)
+  return _impl_.results_;
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

@@ -166,6 +166,9 @@ PROTOBUF_CONSTEXPR ModelCard::ModelCard(
   , /*decltype(_impl_.supports_embed_)*/false
   , /*decltype(_impl_.supports_tools_)*/false
   , /*decltype(_impl_.ready_workers_)*/0u
+  , /*decltype(_impl_.loaded_workers_)*/0u
+  , /*decltype(_impl_.loadable_workers_)*/0u
+  , /*decltype(_impl_.failed_workers_)*/0u
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct ModelCardDefaultTypeInternal {
   PROTOBUF_CONSTEXPR ModelCardDefaultTypeInternal()
@@ -327,6 +330,9 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.backend_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.supports_tools_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.tool_parser_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.loaded_workers_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.loadable_workers_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.failed_workers_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.price_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.fallbacks_),
   ~0u,  // no _has_bits_
@@ -356,8 +362,8 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 84, -1, -1, sizeof(::helixflow::v1::TokenizeResponse)},
   { 93, -1, -1, sizeof(::helixflow::v1::ListModelsRequest)},
   { 99, -1, -1, sizeof(::helixflow::v1::ModelCard)},
-  { 118, -1, -1, sizeof(::helixflow::v1::ModelPrice)},
-  { 127, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
+  { 121, -1, -1, sizeof(::helixflow::v1::ModelPrice)},
+  { 130, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -410,7 +416,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOB
   "returnPiecesB\007\n\005input\"p\n\020TokenizeRespons"
   "e\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenIds\022\026\n\006pieces"
   "\030\002 \003(\tR\006pieces\022\'\n\017rendered_prompt\030\003 \001(\tR"
-  "\016renderedPrompt\"\023\n\021ListModelsRequest\"\366\003\n"
+  "\016renderedPrompt\"\023\n\021ListModelsRequest\"\357\004\n"
   "\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030\n\007aliases\030\002 "
   "\003(\tR\007aliases\022%\n\016context_length\030\003 \001(\rR\rco"
   "ntextLength\022+\n\021supports_generate\030\004 \001(\010R\020"
@@ -421,31 +427,34 @@ const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOB
   "straints\022#\n\rready_workers\030\010 \001(\rR\014readyWo"
   "rkers\022\030\n\007backend\030\t \001(\tR\007backend\022%\n\016suppo"
   "rts_tools\030\n \001(\010R\rsupportsTools\022\037\n\013tool_p"
-  "arser\030\013 \001(\tR\ntoolParser\022.\n\005price\030\022 \001(\0132\030"
-  ".helixflow.v1.ModelPriceR\005price\022\034\n\tfallb"
-  "acks\030\023 \003(\tR\tfallbacks\"\236\001\n\nModelPrice\022,\n\022"
-  "prompt_per_million\030\001 \001(\001R\020promptPerMilli"
-  "on\022,\n\022cached_per_million\030\002 \001(\001R\020cachedPe"
-  "rMillion\0224\n\026completion_per_million\030\003 \001(\001"
-  "R\024completionPerMillion\"E\n\022ListModelsResp"
-  "onse\022/\n\006models\030\001 \003(\0132\027.helixflow.v1.Mode"
-  "lCardR\006models2\266\002\n\tInference\022K\n\010Generate\022"
-  "\035.helixflow.v1.GenerateRequest\032\036.helixfl"
-  "ow.v1.GenerateResponse0\001\022@\n\005Embed\022\032.heli"
-  "xflow.v1.EmbedRequest\032\033.helixflow.v1.Emb"
-  "edResponse\022I\n\010Tokenize\022\035.helixflow.v1.To"
-  "kenizeRequest\032\036.helixflow.v1.TokenizeRes"
-  "ponse\022O\n\nListModels\022\037.helixflow.v1.ListM"
-  "odelsRequest\032 .helixflow.v1.ListModelsRe"
-  "sponseB\?\n\020dev.helixflow.v1P\001Z)helixflow/"
-  "gen/go/helixflow/v1;helixflowv1b\006proto3"
+  "arser\030\013 \001(\tR\ntoolParser\022%\n\016loaded_worker"
+  "s\030\014 \001(\rR\rloadedWorkers\022)\n\020loadable_worke"
+  "rs\030\r \001(\rR\017loadableWorkers\022%\n\016failed_work"
+  "ers\030\016 \001(\rR\rfailedWorkers\022.\n\005price\030\022 \001(\0132"
+  "\030.helixflow.v1.ModelPriceR\005price\022\034\n\tfall"
+  "backs\030\023 \003(\tR\tfallbacks\"\236\001\n\nModelPrice\022,\n"
+  "\022prompt_per_million\030\001 \001(\001R\020promptPerMill"
+  "ion\022,\n\022cached_per_million\030\002 \001(\001R\020cachedP"
+  "erMillion\0224\n\026completion_per_million\030\003 \001("
+  "\001R\024completionPerMillion\"E\n\022ListModelsRes"
+  "ponse\022/\n\006models\030\001 \003(\0132\027.helixflow.v1.Mod"
+  "elCardR\006models2\266\002\n\tInference\022K\n\010Generate"
+  "\022\035.helixflow.v1.GenerateRequest\032\036.helixf"
+  "low.v1.GenerateResponse0\001\022@\n\005Embed\022\032.hel"
+  "ixflow.v1.EmbedRequest\032\033.helixflow.v1.Em"
+  "bedResponse\022I\n\010Tokenize\022\035.helixflow.v1.T"
+  "okenizeRequest\032\036.helixflow.v1.TokenizeRe"
+  "sponse\022O\n\nListModels\022\037.helixflow.v1.List"
+  "ModelsRequest\032 .helixflow.v1.ListModelsR"
+  "esponseB\?\n\020dev.helixflow.v1P\001Z)helixflow"
+  "/gen/go/helixflow/v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2finference_2eproto_deps[1] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2finference_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2finference_2eproto = {
-    false, false, 2559, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
+    false, false, 2680, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
     "helixflow/v1/inference.proto",
     &descriptor_table_helixflow_2fv1_2finference_2eproto_once, descriptor_table_helixflow_2fv1_2finference_2eproto_deps, 1, 11,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2finference_2eproto::offsets,
@@ -3128,6 +3137,9 @@ ModelCard::ModelCard(const ModelCard& from)
     , decltype(_impl_.supports_embed_){}
     , decltype(_impl_.supports_tools_){}
     , decltype(_impl_.ready_workers_){}
+    , decltype(_impl_.loaded_workers_){}
+    , decltype(_impl_.loadable_workers_){}
+    , decltype(_impl_.failed_workers_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -3159,8 +3171,8 @@ ModelCard::ModelCard(const ModelCard& from)
     _this->_impl_.price_ = new ::helixflow::v1::ModelPrice(*from._impl_.price_);
   }
   ::memcpy(&_impl_.context_length_, &from._impl_.context_length_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.ready_workers_) -
-    reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.ready_workers_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.failed_workers_) -
+    reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.failed_workers_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.ModelCard)
 }
 
@@ -3183,6 +3195,9 @@ inline void ModelCard::SharedCtor(
     , decltype(_impl_.supports_embed_){false}
     , decltype(_impl_.supports_tools_){false}
     , decltype(_impl_.ready_workers_){0u}
+    , decltype(_impl_.loaded_workers_){0u}
+    , decltype(_impl_.loadable_workers_){0u}
+    , decltype(_impl_.failed_workers_){0u}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.id_.InitDefault();
@@ -3240,8 +3255,8 @@ void ModelCard::Clear() {
   }
   _impl_.price_ = nullptr;
   ::memset(&_impl_.context_length_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.ready_workers_) -
-      reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.ready_workers_));
+      reinterpret_cast<char*>(&_impl_.failed_workers_) -
+      reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.failed_workers_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -3353,6 +3368,30 @@ const char* ModelCard::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ModelCard.tool_parser"));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 loaded_workers = 12 [json_name = "loadedWorkers"];
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 96)) {
+          _impl_.loaded_workers_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 loadable_workers = 13 [json_name = "loadableWorkers"];
+      case 13:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 104)) {
+          _impl_.loadable_workers_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 failed_workers = 14 [json_name = "failedWorkers"];
+      case 14:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 112)) {
+          _impl_.failed_workers_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
         } else
           goto handle_unusual;
         continue;
@@ -3493,6 +3532,24 @@ uint8_t* ModelCard::_InternalSerialize(
         11, this->_internal_tool_parser(), target);
   }
 
+  // uint32 loaded_workers = 12 [json_name = "loadedWorkers"];
+  if (this->_internal_loaded_workers() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(12, this->_internal_loaded_workers(), target);
+  }
+
+  // uint32 loadable_workers = 13 [json_name = "loadableWorkers"];
+  if (this->_internal_loadable_workers() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(13, this->_internal_loadable_workers(), target);
+  }
+
+  // uint32 failed_workers = 14 [json_name = "failedWorkers"];
+  if (this->_internal_failed_workers() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(14, this->_internal_failed_workers(), target);
+  }
+
   // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
   if (this->_internal_has_price()) {
     target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
@@ -3617,6 +3674,21 @@ size_t ModelCard::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_ready_workers());
   }
 
+  // uint32 loaded_workers = 12 [json_name = "loadedWorkers"];
+  if (this->_internal_loaded_workers() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_loaded_workers());
+  }
+
+  // uint32 loadable_workers = 13 [json_name = "loadableWorkers"];
+  if (this->_internal_loadable_workers() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_loadable_workers());
+  }
+
+  // uint32 failed_workers = 14 [json_name = "failedWorkers"];
+  if (this->_internal_failed_workers() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_failed_workers());
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -3669,6 +3741,15 @@ void ModelCard::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
   if (from._internal_ready_workers() != 0) {
     _this->_internal_set_ready_workers(from._internal_ready_workers());
   }
+  if (from._internal_loaded_workers() != 0) {
+    _this->_internal_set_loaded_workers(from._internal_loaded_workers());
+  }
+  if (from._internal_loadable_workers() != 0) {
+    _this->_internal_set_loadable_workers(from._internal_loadable_workers());
+  }
+  if (from._internal_failed_workers() != 0) {
+    _this->_internal_set_failed_workers(from._internal_failed_workers());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -3704,8 +3785,8 @@ void ModelCard::InternalSwap(ModelCard* other) {
       &other->_impl_.tool_parser_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(ModelCard, _impl_.ready_workers_)
-      + sizeof(ModelCard::_impl_.ready_workers_)
+      PROTOBUF_FIELD_OFFSET(ModelCard, _impl_.failed_workers_)
+      + sizeof(ModelCard::_impl_.failed_workers_)
       - PROTOBUF_FIELD_OFFSET(ModelCard, _impl_.price_)>(
           reinterpret_cast<char*>(&_impl_.price_),
           reinterpret_cast<char*>(&other->_impl_.price_));

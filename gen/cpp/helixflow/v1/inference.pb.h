@@ -1931,6 +1931,9 @@ class ModelCard final :
     kSupportsEmbedFieldNumber = 5,
     kSupportsToolsFieldNumber = 10,
     kReadyWorkersFieldNumber = 8,
+    kLoadedWorkersFieldNumber = 12,
+    kLoadableWorkersFieldNumber = 13,
+    kFailedWorkersFieldNumber = 14,
   };
   // repeated string aliases = 2 [json_name = "aliases"];
   int aliases_size() const;
@@ -2111,6 +2114,33 @@ class ModelCard final :
   void _internal_set_ready_workers(uint32_t value);
   public:
 
+  // uint32 loaded_workers = 12 [json_name = "loadedWorkers"];
+  void clear_loaded_workers();
+  uint32_t loaded_workers() const;
+  void set_loaded_workers(uint32_t value);
+  private:
+  uint32_t _internal_loaded_workers() const;
+  void _internal_set_loaded_workers(uint32_t value);
+  public:
+
+  // uint32 loadable_workers = 13 [json_name = "loadableWorkers"];
+  void clear_loadable_workers();
+  uint32_t loadable_workers() const;
+  void set_loadable_workers(uint32_t value);
+  private:
+  uint32_t _internal_loadable_workers() const;
+  void _internal_set_loadable_workers(uint32_t value);
+  public:
+
+  // uint32 failed_workers = 14 [json_name = "failedWorkers"];
+  void clear_failed_workers();
+  uint32_t failed_workers() const;
+  void set_failed_workers(uint32_t value);
+  private:
+  uint32_t _internal_failed_workers() const;
+  void _internal_set_failed_workers(uint32_t value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.ModelCard)
  private:
   class _Internal;
@@ -2133,6 +2163,9 @@ class ModelCard final :
     bool supports_embed_;
     bool supports_tools_;
     uint32_t ready_workers_;
+    uint32_t loaded_workers_;
+    uint32_t loadable_workers_;
+    uint32_t failed_workers_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -4545,6 +4578,66 @@ inline void ModelCard::set_allocated_tool_parser(std::string* tool_parser) {
   }
 #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ModelCard.tool_parser)
+}
+
+// uint32 loaded_workers = 12 [json_name = "loadedWorkers"];
+inline void ModelCard::clear_loaded_workers() {
+  _impl_.loaded_workers_ = 0u;
+}
+inline uint32_t ModelCard::_internal_loaded_workers() const {
+  return _impl_.loaded_workers_;
+}
+inline uint32_t ModelCard::loaded_workers() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.loaded_workers)
+  return _internal_loaded_workers();
+}
+inline void ModelCard::_internal_set_loaded_workers(uint32_t value) {
+  
+  _impl_.loaded_workers_ = value;
+}
+inline void ModelCard::set_loaded_workers(uint32_t value) {
+  _internal_set_loaded_workers(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.loaded_workers)
+}
+
+// uint32 loadable_workers = 13 [json_name = "loadableWorkers"];
+inline void ModelCard::clear_loadable_workers() {
+  _impl_.loadable_workers_ = 0u;
+}
+inline uint32_t ModelCard::_internal_loadable_workers() const {
+  return _impl_.loadable_workers_;
+}
+inline uint32_t ModelCard::loadable_workers() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.loadable_workers)
+  return _internal_loadable_workers();
+}
+inline void ModelCard::_internal_set_loadable_workers(uint32_t value) {
+  
+  _impl_.loadable_workers_ = value;
+}
+inline void ModelCard::set_loadable_workers(uint32_t value) {
+  _internal_set_loadable_workers(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.loadable_workers)
+}
+
+// uint32 failed_workers = 14 [json_name = "failedWorkers"];
+inline void ModelCard::clear_failed_workers() {
+  _impl_.failed_workers_ = 0u;
+}
+inline uint32_t ModelCard::_internal_failed_workers() const {
+  return _impl_.failed_workers_;
+}
+inline uint32_t ModelCard::failed_workers() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.failed_workers)
+  return _internal_failed_workers();
+}
+inline void ModelCard::_internal_set_failed_workers(uint32_t value) {
+  
+  _impl_.failed_workers_ = value;
+}
+inline void ModelCard::set_failed_workers(uint32_t value) {
+  _internal_set_failed_workers(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.failed_workers)
 }
 
 // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];

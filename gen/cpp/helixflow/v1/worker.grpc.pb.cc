@@ -29,6 +29,9 @@ static const char* Worker_method_names[] = {
   "/helixflow.v1.Worker/Info",
   "/helixflow.v1.Worker/Abort",
   "/helixflow.v1.Worker/WatchLoad",
+  "/helixflow.v1.Worker/LoadModel",
+  "/helixflow.v1.Worker/UnloadModel",
+  "/helixflow.v1.Worker/PinModel",
 };
 
 std::unique_ptr< Worker::Stub> Worker::NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options) {
@@ -44,6 +47,9 @@ Worker::Stub::Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, co
   , rpcmethod_Info_(Worker_method_names[3], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   , rpcmethod_Abort_(Worker_method_names[4], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   , rpcmethod_WatchLoad_(Worker_method_names[5], options.suffix_for_stats(),::grpc::internal::RpcMethod::SERVER_STREAMING, channel)
+  , rpcmethod_LoadModel_(Worker_method_names[6], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_UnloadModel_(Worker_method_names[7], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_PinModel_(Worker_method_names[8], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   {}
 
 ::grpc::ClientReader< ::helixflow::v1::WorkerGenerateResponse>* Worker::Stub::GenerateRaw(::grpc::ClientContext* context, const ::helixflow::v1::WorkerGenerateRequest& request) {
@@ -170,6 +176,75 @@ void Worker::Stub::async::WatchLoad(::grpc::ClientContext* context, const ::heli
   return ::grpc::internal::ClientAsyncReaderFactory< ::helixflow::v1::WatchLoadResponse>::Create(channel_.get(), cq, rpcmethod_WatchLoad_, context, request, false, nullptr);
 }
 
+::grpc::Status Worker::Stub::LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::helixflow::v1::LoadModelResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::LoadModelRequest, ::helixflow::v1::LoadModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_LoadModel_, context, request, response);
+}
+
+void Worker::Stub::async::LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::LoadModelRequest, ::helixflow::v1::LoadModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_LoadModel_, context, request, response, std::move(f));
+}
+
+void Worker::Stub::async::LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_LoadModel_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadModelResponse>* Worker::Stub::PrepareAsyncLoadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::LoadModelResponse, ::helixflow::v1::LoadModelRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_LoadModel_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadModelResponse>* Worker::Stub::AsyncLoadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncLoadModelRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Worker::Stub::UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::helixflow::v1::UnloadModelResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::UnloadModelRequest, ::helixflow::v1::UnloadModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_UnloadModel_, context, request, response);
+}
+
+void Worker::Stub::async::UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::UnloadModelRequest, ::helixflow::v1::UnloadModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UnloadModel_, context, request, response, std::move(f));
+}
+
+void Worker::Stub::async::UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UnloadModel_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadModelResponse>* Worker::Stub::PrepareAsyncUnloadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::UnloadModelResponse, ::helixflow::v1::UnloadModelRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_UnloadModel_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadModelResponse>* Worker::Stub::AsyncUnloadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncUnloadModelRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Worker::Stub::PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::helixflow::v1::PinModelResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::PinModelRequest, ::helixflow::v1::PinModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_PinModel_, context, request, response);
+}
+
+void Worker::Stub::async::PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::PinModelRequest, ::helixflow::v1::PinModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_PinModel_, context, request, response, std::move(f));
+}
+
+void Worker::Stub::async::PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_PinModel_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinModelResponse>* Worker::Stub::PrepareAsyncPinModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::PinModelResponse, ::helixflow::v1::PinModelRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_PinModel_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinModelResponse>* Worker::Stub::AsyncPinModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncPinModelRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
 Worker::Service::Service() {
   AddMethod(new ::grpc::internal::RpcServiceMethod(
       Worker_method_names[0],
@@ -231,6 +306,36 @@ Worker::Service::Service() {
              ::grpc::ServerWriter<::helixflow::v1::WatchLoadResponse>* writer) {
                return service->WatchLoad(ctx, req, writer);
              }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Worker_method_names[6],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Worker::Service, ::helixflow::v1::LoadModelRequest, ::helixflow::v1::LoadModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Worker::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::LoadModelRequest* req,
+             ::helixflow::v1::LoadModelResponse* resp) {
+               return service->LoadModel(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Worker_method_names[7],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Worker::Service, ::helixflow::v1::UnloadModelRequest, ::helixflow::v1::UnloadModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Worker::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::UnloadModelRequest* req,
+             ::helixflow::v1::UnloadModelResponse* resp) {
+               return service->UnloadModel(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Worker_method_names[8],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Worker::Service, ::helixflow::v1::PinModelRequest, ::helixflow::v1::PinModelResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Worker::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::PinModelRequest* req,
+             ::helixflow::v1::PinModelResponse* resp) {
+               return service->PinModel(ctx, req, resp);
+             }, this)));
 }
 
 Worker::Service::~Service() {
@@ -275,6 +380,27 @@ Worker::Service::~Service() {
   (void) context;
   (void) request;
   (void) writer;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Worker::Service::LoadModel(::grpc::ServerContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Worker::Service::UnloadModel(::grpc::ServerContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Worker::Service::PinModel(::grpc::ServerContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 

@@ -29,7 +29,7 @@ namespace helixflow {
 namespace v1 {
 
 // Worker is the internal API of a model server. Only the router calls it,
-// over mutual TLS. A worker serves one model.
+// over mutual TLS. A worker serves the models of its catalog.
 class Worker final {
  public:
   static constexpr char const* service_full_name() {
@@ -91,6 +91,32 @@ class Worker final {
     std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchLoadResponse>> PrepareAsyncWatchLoad(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchLoadResponse>>(PrepareAsyncWatchLoadRaw(context, request, cq));
     }
+    // LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+    // A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+    virtual ::grpc::Status LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::helixflow::v1::LoadModelResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadModelResponse>> AsyncLoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadModelResponse>>(AsyncLoadModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadModelResponse>> PrepareAsyncLoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadModelResponse>>(PrepareAsyncLoadModelRaw(context, request, cq));
+    }
+    // UnloadModel frees a loaded model once its streams in flight finish.
+    // FAILED_PRECONDITION for a pinned model.
+    virtual ::grpc::Status UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::helixflow::v1::UnloadModelResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadModelResponse>> AsyncUnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadModelResponse>>(AsyncUnloadModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadModelResponse>> PrepareAsyncUnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadModelResponse>>(PrepareAsyncUnloadModelRaw(context, request, cq));
+    }
+    // PinModel pins (loads and never unloads) or unpins a catalogued model.
+    virtual ::grpc::Status PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::helixflow::v1::PinModelResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinModelResponse>> AsyncPinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinModelResponse>>(AsyncPinModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinModelResponse>> PrepareAsyncPinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinModelResponse>>(PrepareAsyncPinModelRaw(context, request, cq));
+    }
     class async_interface {
      public:
       virtual ~async_interface() {}
@@ -111,6 +137,17 @@ class Worker final {
       virtual void Abort(::grpc::ClientContext* context, const ::helixflow::v1::AbortRequest* request, ::helixflow::v1::AbortResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
       // WatchLoad streams load reports: one at once, then one per interval.
       virtual void WatchLoad(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchLoadResponse>* reactor) = 0;
+      // LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+      // A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+      virtual void LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // UnloadModel frees a loaded model once its streams in flight finish.
+      // FAILED_PRECONDITION for a pinned model.
+      virtual void UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // PinModel pins (loads and never unloads) or unpins a catalogued model.
+      virtual void PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
     };
     typedef class async_interface experimental_async_interface;
     virtual class async_interface* async() { return nullptr; }
@@ -130,6 +167,12 @@ class Worker final {
     virtual ::grpc::ClientReaderInterface< ::helixflow::v1::WatchLoadResponse>* WatchLoadRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest& request) = 0;
     virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchLoadResponse>* AsyncWatchLoadRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest& request, ::grpc::CompletionQueue* cq, void* tag) = 0;
     virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchLoadResponse>* PrepareAsyncWatchLoadRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadModelResponse>* AsyncLoadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::LoadModelResponse>* PrepareAsyncLoadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadModelResponse>* AsyncUnloadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UnloadModelResponse>* PrepareAsyncUnloadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinModelResponse>* AsyncPinModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::PinModelResponse>* PrepareAsyncPinModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) = 0;
   };
   class Stub final : public StubInterface {
    public:
@@ -180,6 +223,27 @@ class Worker final {
     std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchLoadResponse>> PrepareAsyncWatchLoad(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchLoadResponse>>(PrepareAsyncWatchLoadRaw(context, request, cq));
     }
+    ::grpc::Status LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::helixflow::v1::LoadModelResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadModelResponse>> AsyncLoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadModelResponse>>(AsyncLoadModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadModelResponse>> PrepareAsyncLoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadModelResponse>>(PrepareAsyncLoadModelRaw(context, request, cq));
+    }
+    ::grpc::Status UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::helixflow::v1::UnloadModelResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadModelResponse>> AsyncUnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadModelResponse>>(AsyncUnloadModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadModelResponse>> PrepareAsyncUnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadModelResponse>>(PrepareAsyncUnloadModelRaw(context, request, cq));
+    }
+    ::grpc::Status PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::helixflow::v1::PinModelResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinModelResponse>> AsyncPinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinModelResponse>>(AsyncPinModelRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinModelResponse>> PrepareAsyncPinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinModelResponse>>(PrepareAsyncPinModelRaw(context, request, cq));
+    }
     class async final :
       public StubInterface::async_interface {
      public:
@@ -193,6 +257,12 @@ class Worker final {
       void Abort(::grpc::ClientContext* context, const ::helixflow::v1::AbortRequest* request, ::helixflow::v1::AbortResponse* response, std::function<void(::grpc::Status)>) override;
       void Abort(::grpc::ClientContext* context, const ::helixflow::v1::AbortRequest* request, ::helixflow::v1::AbortResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
       void WatchLoad(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchLoadResponse>* reactor) override;
+      void LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response, std::function<void(::grpc::Status)>) override;
+      void LoadModel(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response, std::function<void(::grpc::Status)>) override;
+      void UnloadModel(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response, std::function<void(::grpc::Status)>) override;
+      void PinModel(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
      private:
       friend class Stub;
       explicit async(Stub* stub): stub_(stub) { }
@@ -218,12 +288,21 @@ class Worker final {
     ::grpc::ClientReader< ::helixflow::v1::WatchLoadResponse>* WatchLoadRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest& request) override;
     ::grpc::ClientAsyncReader< ::helixflow::v1::WatchLoadResponse>* AsyncWatchLoadRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest& request, ::grpc::CompletionQueue* cq, void* tag) override;
     ::grpc::ClientAsyncReader< ::helixflow::v1::WatchLoadResponse>* PrepareAsyncWatchLoadRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchLoadRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadModelResponse>* AsyncLoadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::LoadModelResponse>* PrepareAsyncLoadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::LoadModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadModelResponse>* AsyncUnloadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UnloadModelResponse>* PrepareAsyncUnloadModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::UnloadModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinModelResponse>* AsyncPinModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::PinModelResponse>* PrepareAsyncPinModelRaw(::grpc::ClientContext* context, const ::helixflow::v1::PinModelRequest& request, ::grpc::CompletionQueue* cq) override;
     const ::grpc::internal::RpcMethod rpcmethod_Generate_;
     const ::grpc::internal::RpcMethod rpcmethod_Embed_;
     const ::grpc::internal::RpcMethod rpcmethod_Tokenize_;
     const ::grpc::internal::RpcMethod rpcmethod_Info_;
     const ::grpc::internal::RpcMethod rpcmethod_Abort_;
     const ::grpc::internal::RpcMethod rpcmethod_WatchLoad_;
+    const ::grpc::internal::RpcMethod rpcmethod_LoadModel_;
+    const ::grpc::internal::RpcMethod rpcmethod_UnloadModel_;
+    const ::grpc::internal::RpcMethod rpcmethod_PinModel_;
   };
   static std::unique_ptr<Stub> NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
 
@@ -244,6 +323,14 @@ class Worker final {
     virtual ::grpc::Status Abort(::grpc::ServerContext* context, const ::helixflow::v1::AbortRequest* request, ::helixflow::v1::AbortResponse* response);
     // WatchLoad streams load reports: one at once, then one per interval.
     virtual ::grpc::Status WatchLoad(::grpc::ServerContext* context, const ::helixflow::v1::WatchLoadRequest* request, ::grpc::ServerWriter< ::helixflow::v1::WatchLoadResponse>* writer);
+    // LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+    // A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+    virtual ::grpc::Status LoadModel(::grpc::ServerContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response);
+    // UnloadModel frees a loaded model once its streams in flight finish.
+    // FAILED_PRECONDITION for a pinned model.
+    virtual ::grpc::Status UnloadModel(::grpc::ServerContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response);
+    // PinModel pins (loads and never unloads) or unpins a catalogued model.
+    virtual ::grpc::Status PinModel(::grpc::ServerContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response);
   };
   template <class BaseClass>
   class WithAsyncMethod_Generate : public BaseClass {
@@ -365,7 +452,67 @@ class Worker final {
       ::grpc::Service::RequestAsyncServerStreaming(5, context, request, writer, new_call_cq, notification_cq, tag);
     }
   };
-  typedef WithAsyncMethod_Generate<WithAsyncMethod_Embed<WithAsyncMethod_Tokenize<WithAsyncMethod_Info<WithAsyncMethod_Abort<WithAsyncMethod_WatchLoad<Service > > > > > > AsyncService;
+  template <class BaseClass>
+  class WithAsyncMethod_LoadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_LoadModel() {
+      ::grpc::Service::MarkMethodAsync(6);
+    }
+    ~WithAsyncMethod_LoadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadModelRequest* /*request*/, ::helixflow::v1::LoadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestLoadModel(::grpc::ServerContext* context, ::helixflow::v1::LoadModelRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::LoadModelResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(6, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_UnloadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_UnloadModel() {
+      ::grpc::Service::MarkMethodAsync(7);
+    }
+    ~WithAsyncMethod_UnloadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadModelRequest* /*request*/, ::helixflow::v1::UnloadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestUnloadModel(::grpc::ServerContext* context, ::helixflow::v1::UnloadModelRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::UnloadModelResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_PinModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_PinModel() {
+      ::grpc::Service::MarkMethodAsync(8);
+    }
+    ~WithAsyncMethod_PinModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinModelRequest* /*request*/, ::helixflow::v1::PinModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestPinModel(::grpc::ServerContext* context, ::helixflow::v1::PinModelRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::PinModelResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  typedef WithAsyncMethod_Generate<WithAsyncMethod_Embed<WithAsyncMethod_Tokenize<WithAsyncMethod_Info<WithAsyncMethod_Abort<WithAsyncMethod_WatchLoad<WithAsyncMethod_LoadModel<WithAsyncMethod_UnloadModel<WithAsyncMethod_PinModel<Service > > > > > > > > > AsyncService;
   template <class BaseClass>
   class WithCallbackMethod_Generate : public BaseClass {
    private:
@@ -518,7 +665,88 @@ class Worker final {
     virtual ::grpc::ServerWriteReactor< ::helixflow::v1::WatchLoadResponse>* WatchLoad(
       ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::WatchLoadRequest* /*request*/)  { return nullptr; }
   };
-  typedef WithCallbackMethod_Generate<WithCallbackMethod_Embed<WithCallbackMethod_Tokenize<WithCallbackMethod_Info<WithCallbackMethod_Abort<WithCallbackMethod_WatchLoad<Service > > > > > > CallbackService;
+  template <class BaseClass>
+  class WithCallbackMethod_LoadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_LoadModel() {
+      ::grpc::Service::MarkMethodCallback(6,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::LoadModelRequest, ::helixflow::v1::LoadModelResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::LoadModelRequest* request, ::helixflow::v1::LoadModelResponse* response) { return this->LoadModel(context, request, response); }));}
+    void SetMessageAllocatorFor_LoadModel(
+        ::grpc::MessageAllocator< ::helixflow::v1::LoadModelRequest, ::helixflow::v1::LoadModelResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(6);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::LoadModelRequest, ::helixflow::v1::LoadModelResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_LoadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadModelRequest* /*request*/, ::helixflow::v1::LoadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* LoadModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::LoadModelRequest* /*request*/, ::helixflow::v1::LoadModelResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_UnloadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_UnloadModel() {
+      ::grpc::Service::MarkMethodCallback(7,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::UnloadModelRequest, ::helixflow::v1::UnloadModelResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::UnloadModelRequest* request, ::helixflow::v1::UnloadModelResponse* response) { return this->UnloadModel(context, request, response); }));}
+    void SetMessageAllocatorFor_UnloadModel(
+        ::grpc::MessageAllocator< ::helixflow::v1::UnloadModelRequest, ::helixflow::v1::UnloadModelResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(7);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::UnloadModelRequest, ::helixflow::v1::UnloadModelResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_UnloadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadModelRequest* /*request*/, ::helixflow::v1::UnloadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* UnloadModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::UnloadModelRequest* /*request*/, ::helixflow::v1::UnloadModelResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_PinModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_PinModel() {
+      ::grpc::Service::MarkMethodCallback(8,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::PinModelRequest, ::helixflow::v1::PinModelResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::PinModelRequest* request, ::helixflow::v1::PinModelResponse* response) { return this->PinModel(context, request, response); }));}
+    void SetMessageAllocatorFor_PinModel(
+        ::grpc::MessageAllocator< ::helixflow::v1::PinModelRequest, ::helixflow::v1::PinModelResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(8);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::PinModelRequest, ::helixflow::v1::PinModelResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_PinModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinModelRequest* /*request*/, ::helixflow::v1::PinModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* PinModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::PinModelRequest* /*request*/, ::helixflow::v1::PinModelResponse* /*response*/)  { return nullptr; }
+  };
+  typedef WithCallbackMethod_Generate<WithCallbackMethod_Embed<WithCallbackMethod_Tokenize<WithCallbackMethod_Info<WithCallbackMethod_Abort<WithCallbackMethod_WatchLoad<WithCallbackMethod_LoadModel<WithCallbackMethod_UnloadModel<WithCallbackMethod_PinModel<Service > > > > > > > > > CallbackService;
   typedef CallbackService ExperimentalCallbackService;
   template <class BaseClass>
   class WithGenericMethod_Generate : public BaseClass {
@@ -618,6 +846,57 @@ class Worker final {
     }
     // disable synchronous version of this method
     ::grpc::Status WatchLoad(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchLoadRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchLoadResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_LoadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_LoadModel() {
+      ::grpc::Service::MarkMethodGeneric(6);
+    }
+    ~WithGenericMethod_LoadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadModelRequest* /*request*/, ::helixflow::v1::LoadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_UnloadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_UnloadModel() {
+      ::grpc::Service::MarkMethodGeneric(7);
+    }
+    ~WithGenericMethod_UnloadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadModelRequest* /*request*/, ::helixflow::v1::UnloadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_PinModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_PinModel() {
+      ::grpc::Service::MarkMethodGeneric(8);
+    }
+    ~WithGenericMethod_PinModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinModelRequest* /*request*/, ::helixflow::v1::PinModelResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -740,6 +1019,66 @@ class Worker final {
     }
     void RequestWatchLoad(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncWriter< ::grpc::ByteBuffer>* writer, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
       ::grpc::Service::RequestAsyncServerStreaming(5, context, request, writer, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_LoadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_LoadModel() {
+      ::grpc::Service::MarkMethodRaw(6);
+    }
+    ~WithRawMethod_LoadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadModelRequest* /*request*/, ::helixflow::v1::LoadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestLoadModel(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(6, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_UnloadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_UnloadModel() {
+      ::grpc::Service::MarkMethodRaw(7);
+    }
+    ~WithRawMethod_UnloadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadModelRequest* /*request*/, ::helixflow::v1::UnloadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestUnloadModel(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_PinModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_PinModel() {
+      ::grpc::Service::MarkMethodRaw(8);
+    }
+    ~WithRawMethod_PinModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinModelRequest* /*request*/, ::helixflow::v1::PinModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestPinModel(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -875,6 +1214,72 @@ class Worker final {
       ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/)  { return nullptr; }
   };
   template <class BaseClass>
+  class WithRawCallbackMethod_LoadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_LoadModel() {
+      ::grpc::Service::MarkMethodRawCallback(6,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->LoadModel(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_LoadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status LoadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadModelRequest* /*request*/, ::helixflow::v1::LoadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* LoadModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_UnloadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_UnloadModel() {
+      ::grpc::Service::MarkMethodRawCallback(7,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->UnloadModel(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_UnloadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UnloadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadModelRequest* /*request*/, ::helixflow::v1::UnloadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* UnloadModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_PinModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_PinModel() {
+      ::grpc::Service::MarkMethodRawCallback(8,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->PinModel(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_PinModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status PinModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinModelRequest* /*request*/, ::helixflow::v1::PinModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* PinModel(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
   class WithStreamedUnaryMethod_Embed : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
@@ -982,7 +1387,88 @@ class Worker final {
     // replace default version of method with streamed unary
     virtual ::grpc::Status StreamedAbort(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::AbortRequest,::helixflow::v1::AbortResponse>* server_unary_streamer) = 0;
   };
-  typedef WithStreamedUnaryMethod_Embed<WithStreamedUnaryMethod_Tokenize<WithStreamedUnaryMethod_Info<WithStreamedUnaryMethod_Abort<Service > > > > StreamedUnaryService;
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_LoadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_LoadModel() {
+      ::grpc::Service::MarkMethodStreamed(6,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::LoadModelRequest, ::helixflow::v1::LoadModelResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::LoadModelRequest, ::helixflow::v1::LoadModelResponse>* streamer) {
+                       return this->StreamedLoadModel(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_LoadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status LoadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::LoadModelRequest* /*request*/, ::helixflow::v1::LoadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedLoadModel(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::LoadModelRequest,::helixflow::v1::LoadModelResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_UnloadModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_UnloadModel() {
+      ::grpc::Service::MarkMethodStreamed(7,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::UnloadModelRequest, ::helixflow::v1::UnloadModelResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::UnloadModelRequest, ::helixflow::v1::UnloadModelResponse>* streamer) {
+                       return this->StreamedUnloadModel(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_UnloadModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status UnloadModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UnloadModelRequest* /*request*/, ::helixflow::v1::UnloadModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedUnloadModel(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::UnloadModelRequest,::helixflow::v1::UnloadModelResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_PinModel : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_PinModel() {
+      ::grpc::Service::MarkMethodStreamed(8,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::PinModelRequest, ::helixflow::v1::PinModelResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::PinModelRequest, ::helixflow::v1::PinModelResponse>* streamer) {
+                       return this->StreamedPinModel(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_PinModel() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status PinModel(::grpc::ServerContext* /*context*/, const ::helixflow::v1::PinModelRequest* /*request*/, ::helixflow::v1::PinModelResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedPinModel(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::PinModelRequest,::helixflow::v1::PinModelResponse>* server_unary_streamer) = 0;
+  };
+  typedef WithStreamedUnaryMethod_Embed<WithStreamedUnaryMethod_Tokenize<WithStreamedUnaryMethod_Info<WithStreamedUnaryMethod_Abort<WithStreamedUnaryMethod_LoadModel<WithStreamedUnaryMethod_UnloadModel<WithStreamedUnaryMethod_PinModel<Service > > > > > > > StreamedUnaryService;
   template <class BaseClass>
   class WithSplitStreamingMethod_Generate : public BaseClass {
    private:
@@ -1038,7 +1524,7 @@ class Worker final {
     virtual ::grpc::Status StreamedWatchLoad(::grpc::ServerContext* context, ::grpc::ServerSplitStreamer< ::helixflow::v1::WatchLoadRequest,::helixflow::v1::WatchLoadResponse>* server_split_streamer) = 0;
   };
   typedef WithSplitStreamingMethod_Generate<WithSplitStreamingMethod_WatchLoad<Service > > SplitStreamedService;
-  typedef WithSplitStreamingMethod_Generate<WithStreamedUnaryMethod_Embed<WithStreamedUnaryMethod_Tokenize<WithStreamedUnaryMethod_Info<WithStreamedUnaryMethod_Abort<WithSplitStreamingMethod_WatchLoad<Service > > > > > > StreamedService;
+  typedef WithSplitStreamingMethod_Generate<WithStreamedUnaryMethod_Embed<WithStreamedUnaryMethod_Tokenize<WithStreamedUnaryMethod_Info<WithStreamedUnaryMethod_Abort<WithSplitStreamingMethod_WatchLoad<WithStreamedUnaryMethod_LoadModel<WithStreamedUnaryMethod_UnloadModel<WithStreamedUnaryMethod_PinModel<Service > > > > > > > > > StreamedService;
 };
 
 }  // namespace v1

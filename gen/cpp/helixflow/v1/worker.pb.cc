@@ -130,6 +130,7 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_.supported_constraints_)*/{}
   , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
   , /*decltype(_impl_.engine_options_)*/{::_pbi::ConstantInitialized()}
+  , /*decltype(_impl_.catalog_)*/{}
   , /*decltype(_impl_.model_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_version_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
@@ -143,6 +144,8 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_.supports_generate_)*/false
   , /*decltype(_impl_.supports_embed_)*/false
   , /*decltype(_impl_.supports_tools_)*/false
+  , /*decltype(_impl_.memory_budget_bytes_)*/uint64_t{0u}
+  , /*decltype(_impl_.max_loaded_models_)*/0u
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct InfoResponseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR InfoResponseDefaultTypeInternal()
@@ -153,6 +156,112 @@ struct InfoResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 InfoResponseDefaultTypeInternal _InfoResponse_default_instance_;
+PROTOBUF_CONSTEXPR CatalogModel::CatalogModel(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.aliases_)*/{}
+  , /*decltype(_impl_.adapters_)*/{}
+  , /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.failure_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.origin_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.state_)*/0
+  , /*decltype(_impl_.context_length_)*/0u
+  , /*decltype(_impl_.estimated_bytes_)*/uint64_t{0u}
+  , /*decltype(_impl_.pinned_)*/false
+  , /*decltype(_impl_.supports_generate_)*/false
+  , /*decltype(_impl_.supports_embed_)*/false
+  , /*decltype(_impl_.supports_tools_)*/false
+  , /*decltype(_impl_.active_streams_)*/0u
+  , /*decltype(_impl_.evictions_needed_)*/0u
+  , /*decltype(_impl_.max_sequences_)*/0u
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct CatalogModelDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR CatalogModelDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~CatalogModelDefaultTypeInternal() {}
+  union {
+    CatalogModel _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 CatalogModelDefaultTypeInternal _CatalogModel_default_instance_;
+PROTOBUF_CONSTEXPR LoadModelRequest::LoadModelRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct LoadModelRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR LoadModelRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~LoadModelRequestDefaultTypeInternal() {}
+  union {
+    LoadModelRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 LoadModelRequestDefaultTypeInternal _LoadModelRequest_default_instance_;
+PROTOBUF_CONSTEXPR LoadModelResponse::LoadModelResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct LoadModelResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR LoadModelResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~LoadModelResponseDefaultTypeInternal() {}
+  union {
+    LoadModelResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 LoadModelResponseDefaultTypeInternal _LoadModelResponse_default_instance_;
+PROTOBUF_CONSTEXPR UnloadModelRequest::UnloadModelRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UnloadModelRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UnloadModelRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UnloadModelRequestDefaultTypeInternal() {}
+  union {
+    UnloadModelRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UnloadModelRequestDefaultTypeInternal _UnloadModelRequest_default_instance_;
+PROTOBUF_CONSTEXPR UnloadModelResponse::UnloadModelResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UnloadModelResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UnloadModelResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UnloadModelResponseDefaultTypeInternal() {}
+  union {
+    UnloadModelResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UnloadModelResponseDefaultTypeInternal _UnloadModelResponse_default_instance_;
+PROTOBUF_CONSTEXPR PinModelRequest::PinModelRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.pinned_)*/false
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct PinModelRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR PinModelRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~PinModelRequestDefaultTypeInternal() {}
+  union {
+    PinModelRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 PinModelRequestDefaultTypeInternal _PinModelRequest_default_instance_;
+PROTOBUF_CONSTEXPR PinModelResponse::PinModelResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.model_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct PinModelResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR PinModelResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~PinModelResponseDefaultTypeInternal() {}
+  union {
+    PinModelResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 PinModelResponseDefaultTypeInternal _PinModelResponse_default_instance_;
 PROTOBUF_CONSTEXPR AbortRequest::AbortRequest(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.request_ids_)*/{}
@@ -194,12 +303,14 @@ struct WatchLoadRequestDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchLoadRequestDefaultTypeInternal _WatchLoadRequest_default_instance_;
 PROTOBUF_CONSTEXPR WatchLoadResponse::WatchLoadResponse(
     ::_pbi::ConstantInitialized): _impl_{
-    /*decltype(_impl_.waiting_)*/0u
+    /*decltype(_impl_.models_)*/{}
+  , /*decltype(_impl_.waiting_)*/0u
   , /*decltype(_impl_.running_)*/0u
   , /*decltype(_impl_.kv_cache_usage_)*/0
   , /*decltype(_impl_.prefix_cache_hit_rate_)*/0
   , /*decltype(_impl_.max_running_)*/0u
   , /*decltype(_impl_.draining_)*/false
+  , /*decltype(_impl_.resident_bytes_)*/uint64_t{0u}
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct WatchLoadResponseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR WatchLoadResponseDefaultTypeInternal()
@@ -212,8 +323,8 @@ struct WatchLoadResponseDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchLoadResponseDefaultTypeInternal _WatchLoadResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fworker_2eproto[13];
-static constexpr ::_pb::EnumDescriptor const** file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto = nullptr;
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fworker_2eproto[20];
+static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto[1];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fworker_2eproto = nullptr;
 
 const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
@@ -298,6 +409,73 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.engine_options_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_tools_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.tool_parser_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.catalog_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.max_loaded_models_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.memory_budget_bytes_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.aliases_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.state_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.failure_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.pinned_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.origin_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.estimated_bytes_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.context_length_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.supports_generate_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.supports_embed_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.supports_tools_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.active_streams_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.evictions_needed_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.max_sequences_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CatalogModel, _impl_.adapters_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadModelRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadModelRequest, _impl_.model_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadModelResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::LoadModelResponse, _impl_.model_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadModelRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadModelRequest, _impl_.model_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadModelResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UnloadModelResponse, _impl_.model_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinModelRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinModelRequest, _impl_.model_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinModelRequest, _impl_.pinned_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinModelResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinModelResponse, _impl_.model_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::AbortRequest, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -331,6 +509,8 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.prefix_cache_hit_rate_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.max_running_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.draining_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.models_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.resident_bytes_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::helixflow::v1::WorkerGenerateRequest)},
@@ -342,10 +522,17 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 42, -1, -1, sizeof(::helixflow::v1::InfoRequest)},
   { 48, 56, -1, sizeof(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse)},
   { 58, -1, -1, sizeof(::helixflow::v1::InfoResponse)},
-  { 81, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
-  { 88, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
-  { 95, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
-  { 102, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
+  { 84, -1, -1, sizeof(::helixflow::v1::CatalogModel)},
+  { 105, -1, -1, sizeof(::helixflow::v1::LoadModelRequest)},
+  { 112, -1, -1, sizeof(::helixflow::v1::LoadModelResponse)},
+  { 119, -1, -1, sizeof(::helixflow::v1::UnloadModelRequest)},
+  { 126, -1, -1, sizeof(::helixflow::v1::UnloadModelResponse)},
+  { 133, -1, -1, sizeof(::helixflow::v1::PinModelRequest)},
+  { 141, -1, -1, sizeof(::helixflow::v1::PinModelResponse)},
+  { 148, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
+  { 155, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
+  { 162, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
+  { 169, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -358,6 +545,13 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_InfoRequest_default_instance_._instance,
   &::helixflow::v1::_InfoResponse_EngineOptionsEntry_DoNotUse_default_instance_._instance,
   &::helixflow::v1::_InfoResponse_default_instance_._instance,
+  &::helixflow::v1::_CatalogModel_default_instance_._instance,
+  &::helixflow::v1::_LoadModelRequest_default_instance_._instance,
+  &::helixflow::v1::_LoadModelResponse_default_instance_._instance,
+  &::helixflow::v1::_UnloadModelRequest_default_instance_._instance,
+  &::helixflow::v1::_UnloadModelResponse_default_instance_._instance,
+  &::helixflow::v1::_PinModelRequest_default_instance_._instance,
+  &::helixflow::v1::_PinModelResponse_default_instance_._instance,
   &::helixflow::v1::_AbortRequest_default_instance_._instance,
   &::helixflow::v1::_AbortResponse_default_instance_._instance,
   &::helixflow::v1::_WatchLoadRequest_default_instance_._instance,
@@ -380,7 +574,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "TokenizeRequestR\007request\"T\n\026WorkerTokeni"
   "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow"
   ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe"
-  "quest\"\257\006\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
+  "quest\"\301\007\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
   "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b"
   "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version"
   "\030\004 \001(\tR\016backendVersion\022%\n\016context_length"
@@ -398,33 +592,71 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "T\n\016engine_options\030\017 \003(\0132-.helixflow.v1.I"
   "nfoResponse.EngineOptionsEntryR\rengineOp"
   "tions\022%\n\016supports_tools\030\020 \001(\010R\rsupportsT"
-  "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\032@\n"
-  "\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n"
-  "\005value\030\002 \001(\tR\005value:\0028\001\"/\n\014AbortRequest\022"
-  "\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"\?\n\rAbor"
-  "tResponse\022.\n\023aborted_request_ids\030\001 \003(\tR\021"
-  "abortedRequestIds\"3\n\020WatchLoadRequest\022\037\n"
-  "\013interval_ms\030\001 \001(\rR\nintervalMs\"\335\001\n\021Watch"
-  "LoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030"
-  "\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usa"
-  "ge\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_h"
-  "it_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max"
-  "_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006"
-  " \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Generate\022#."
-  "helixflow.v1.WorkerGenerateRequest\032$.hel"
-  "ixflow.v1.WorkerGenerateResponse0\001\022L\n\005Em"
-  "bed\022 .helixflow.v1.WorkerEmbedRequest\032!."
-  "helixflow.v1.WorkerEmbedResponse\022U\n\010Toke"
-  "nize\022#.helixflow.v1.WorkerTokenizeReques"
-  "t\032$.helixflow.v1.WorkerTokenizeResponse\022"
-  "=\n\004Info\022\031.helixflow.v1.InfoRequest\032\032.hel"
-  "ixflow.v1.InfoResponse\022@\n\005Abort\022\032.helixf"
-  "low.v1.AbortRequest\032\033.helixflow.v1.Abort"
-  "Response\022N\n\tWatchLoad\022\036.helixflow.v1.Wat"
-  "chLoadRequest\032\037.helixflow.v1.WatchLoadRe"
-  "sponse0\001B\?\n\020dev.helixflow.v1P\001Z)helixflo"
-  "w/gen/go/helixflow/v1;helixflowv1b\006proto"
-  "3"
+  "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\0224\n"
+  "\007catalog\030\022 \003(\0132\032.helixflow.v1.CatalogMod"
+  "elR\007catalog\022*\n\021max_loaded_models\030\023 \001(\rR\017"
+  "maxLoadedModels\022.\n\023memory_budget_bytes\030\024"
+  " \001(\004R\021memoryBudgetBytes\032@\n\022EngineOptions"
+  "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005"
+  "value:\0028\001\"\220\004\n\014CatalogModel\022\016\n\002id\030\001 \001(\tR\002"
+  "id\022\030\n\007aliases\030\002 \003(\tR\007aliases\022.\n\005state\030\003 "
+  "\001(\0162\030.helixflow.v1.ModelStateR\005state\022\030\n\007"
+  "failure\030\004 \001(\tR\007failure\022\026\n\006pinned\030\005 \001(\010R\006"
+  "pinned\022\026\n\006origin\030\006 \001(\tR\006origin\022\'\n\017estima"
+  "ted_bytes\030\007 \001(\004R\016estimatedBytes\022%\n\016conte"
+  "xt_length\030\010 \001(\rR\rcontextLength\022+\n\021suppor"
+  "ts_generate\030\t \001(\010R\020supportsGenerate\022%\n\016s"
+  "upports_embed\030\n \001(\010R\rsupportsEmbed\022%\n\016su"
+  "pports_tools\030\013 \001(\010R\rsupportsTools\022%\n\016act"
+  "ive_streams\030\014 \001(\rR\ractiveStreams\022)\n\020evic"
+  "tions_needed\030\r \001(\rR\017evictionsNeeded\022#\n\rm"
+  "ax_sequences\030\016 \001(\rR\014maxSequences\022\032\n\010adap"
+  "ters\030\017 \003(\tR\010adapters\"(\n\020LoadModelRequest"
+  "\022\024\n\005model\030\001 \001(\tR\005model\"E\n\021LoadModelRespo"
+  "nse\0220\n\005model\030\001 \001(\0132\032.helixflow.v1.Catalo"
+  "gModelR\005model\"*\n\022UnloadModelRequest\022\024\n\005m"
+  "odel\030\001 \001(\tR\005model\"G\n\023UnloadModelResponse"
+  "\0220\n\005model\030\001 \001(\0132\032.helixflow.v1.CatalogMo"
+  "delR\005model\"\?\n\017PinModelRequest\022\024\n\005model\030\001"
+  " \001(\tR\005model\022\026\n\006pinned\030\002 \001(\010R\006pinned\"D\n\020P"
+  "inModelResponse\0220\n\005model\030\001 \001(\0132\032.helixfl"
+  "ow.v1.CatalogModelR\005model\"/\n\014AbortReques"
+  "t\022\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"\?\n\rAb"
+  "ortResponse\022.\n\023aborted_request_ids\030\001 \003(\t"
+  "R\021abortedRequestIds\"3\n\020WatchLoadRequest\022"
+  "\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\270\002\n\021Wat"
+  "chLoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting"
+  "\022\030\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_u"
+  "sage\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache"
+  "_hit_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013m"
+  "ax_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining"
+  "\030\006 \001(\010R\010draining\0222\n\006models\030\007 \003(\0132\032.helix"
+  "flow.v1.CatalogModelR\006models\022%\n\016resident"
+  "_bytes\030\010 \001(\004R\rresidentBytes*\250\001\n\nModelSta"
+  "te\022\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL"
+  "_STATE_AVAILABLE\020\001\022\027\n\023MODEL_STATE_LOADIN"
+  "G\020\002\022\026\n\022MODEL_STATE_LOADED\020\003\022\031\n\025MODEL_STA"
+  "TE_UNLOADING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304"
+  "\005\n\006Worker\022W\n\010Generate\022#.helixflow.v1.Wor"
+  "kerGenerateRequest\032$.helixflow.v1.Worker"
+  "GenerateResponse0\001\022L\n\005Embed\022 .helixflow."
+  "v1.WorkerEmbedRequest\032!.helixflow.v1.Wor"
+  "kerEmbedResponse\022U\n\010Tokenize\022#.helixflow"
+  ".v1.WorkerTokenizeRequest\032$.helixflow.v1"
+  ".WorkerTokenizeResponse\022=\n\004Info\022\031.helixf"
+  "low.v1.InfoRequest\032\032.helixflow.v1.InfoRe"
+  "sponse\022@\n\005Abort\022\032.helixflow.v1.AbortRequ"
+  "est\032\033.helixflow.v1.AbortResponse\022N\n\tWatc"
+  "hLoad\022\036.helixflow.v1.WatchLoadRequest\032\037."
+  "helixflow.v1.WatchLoadResponse0\001\022L\n\tLoad"
+  "Model\022\036.helixflow.v1.LoadModelRequest\032\037."
+  "helixflow.v1.LoadModelResponse\022R\n\013Unload"
+  "Model\022 .helixflow.v1.UnloadModelRequest\032"
+  "!.helixflow.v1.UnloadModelResponse\022I\n\010Pi"
+  "nModel\022\035.helixflow.v1.PinModelRequest\032\036."
+  "helixflow.v1.PinModelResponseB\?\n\020dev.hel"
+  "ixflow.v1P\001Z)helixflow/gen/go/helixflow/"
+  "v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fworker_2eproto_deps[2] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
@@ -432,9 +664,9 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fwo
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fworker_2eproto = {
-    false, false, 2361, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
+    false, false, 3902, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
     "helixflow/v1/worker.proto",
-    &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 13,
+    &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 20,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fworker_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fworker_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fworker_2eproto,
@@ -447,6 +679,24 @@ PROTOBUF_ATTRIBUTE_WEAK const ::_pbi::DescriptorTable* descriptor_table_helixflo
 PROTOBUF_ATTRIBUTE_INIT_PRIORITY2 static ::_pbi::AddDescriptorsRunner dynamic_init_dummy_helixflow_2fv1_2fworker_2eproto(&descriptor_table_helixflow_2fv1_2fworker_2eproto);
 namespace helixflow {
 namespace v1 {
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ModelState_descriptor() {
+  ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fworker_2eproto);
+  return file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto[0];
+}
+bool ModelState_IsValid(int value) {
+  switch (value) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 5:
+      return true;
+    default:
+      return false;
+  }
+}
+
 
 // ===================================================================
 
@@ -1721,6 +1971,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , decltype(_impl_.supported_constraints_){from._impl_.supported_constraints_}
     , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
     , /*decltype(_impl_.engine_options_)*/{}
+    , decltype(_impl_.catalog_){from._impl_.catalog_}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
@@ -1734,6 +1985,8 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , decltype(_impl_.supports_generate_){}
     , decltype(_impl_.supports_embed_){}
     , decltype(_impl_.supports_tools_){}
+    , decltype(_impl_.memory_budget_bytes_){}
+    , decltype(_impl_.max_loaded_models_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -1771,8 +2024,8 @@ InfoResponse::InfoResponse(const InfoResponse& from)
       _this->GetArenaForAllocation());
   }
   ::memcpy(&_impl_.context_length_, &from._impl_.context_length_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.supports_tools_) -
-    reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_tools_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_loaded_models_) -
+    reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.max_loaded_models_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.InfoResponse)
 }
 
@@ -1787,6 +2040,7 @@ inline void InfoResponse::SharedCtor(
     , decltype(_impl_.supported_constraints_){arena}
     , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
     , /*decltype(_impl_.engine_options_)*/{::_pbi::ArenaInitialized(), arena}
+    , decltype(_impl_.catalog_){arena}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
@@ -1800,6 +2054,8 @@ inline void InfoResponse::SharedCtor(
     , decltype(_impl_.supports_generate_){false}
     , decltype(_impl_.supports_embed_){false}
     , decltype(_impl_.supports_tools_){false}
+    , decltype(_impl_.memory_budget_bytes_){uint64_t{0u}}
+    , decltype(_impl_.max_loaded_models_){0u}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.model_id_.InitDefault();
@@ -1837,6 +2093,7 @@ inline void InfoResponse::SharedDtor() {
   _impl_.supported_constraints_.~RepeatedField();
   _impl_.engine_options_.Destruct();
   _impl_.engine_options_.~MapField();
+  _impl_.catalog_.~RepeatedPtrField();
   _impl_.model_id_.Destroy();
   _impl_.backend_.Destroy();
   _impl_.backend_version_.Destroy();
@@ -1861,13 +2118,14 @@ void InfoResponse::Clear() {
   _impl_.eos_token_ids_.Clear();
   _impl_.supported_constraints_.Clear();
   _impl_.engine_options_.Clear();
+  _impl_.catalog_.Clear();
   _impl_.model_id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
   _impl_.backend_version_.ClearToEmpty();
   _impl_.tool_parser_.ClearToEmpty();
   ::memset(&_impl_.context_length_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.supports_tools_) -
-      reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.supports_tools_));
+      reinterpret_cast<char*>(&_impl_.max_loaded_models_) -
+      reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.max_loaded_models_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -2037,6 +2295,35 @@ const char* InfoResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* 
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.InfoResponse.tool_parser"));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];
+      case 18:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 146)) {
+          ptr -= 2;
+          do {
+            ptr += 2;
+            ptr = ctx->ParseMessage(_internal_add_catalog(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<146>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];
+      case 19:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 152)) {
+          _impl_.max_loaded_models_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];
+      case 20:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 160)) {
+          _impl_.memory_budget_bytes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
         } else
           goto handle_unusual;
         continue;
@@ -2221,6 +2508,26 @@ uint8_t* InfoResponse::_InternalSerialize(
         17, this->_internal_tool_parser(), target);
   }
 
+  // repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_catalog_size()); i < n; i++) {
+    const auto& repfield = this->_internal_catalog(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(18, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  // uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];
+  if (this->_internal_max_loaded_models() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(19, this->_internal_max_loaded_models(), target);
+  }
+
+  // uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];
+  if (this->_internal_memory_budget_bytes() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(20, this->_internal_memory_budget_bytes(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2283,6 +2590,13 @@ size_t InfoResponse::ByteSizeLong() const {
       it = this->_internal_engine_options().begin();
       it != this->_internal_engine_options().end(); ++it) {
     total_size += InfoResponse_EngineOptionsEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  }
+
+  // repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];
+  total_size += 2UL * this->_internal_catalog_size();
+  for (const auto& msg : this->_impl_.catalog_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
   }
 
   // string model_id = 1 [json_name = "modelId"];
@@ -2358,6 +2672,20 @@ size_t InfoResponse::ByteSizeLong() const {
     total_size += 2 + 1;
   }
 
+  // uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];
+  if (this->_internal_memory_budget_bytes() != 0) {
+    total_size += 2 +
+      ::_pbi::WireFormatLite::UInt64Size(
+        this->_internal_memory_budget_bytes());
+  }
+
+  // uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];
+  if (this->_internal_max_loaded_models() != 0) {
+    total_size += 2 +
+      ::_pbi::WireFormatLite::UInt32Size(
+        this->_internal_max_loaded_models());
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -2380,6 +2708,7 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   _this->_impl_.eos_token_ids_.MergeFrom(from._impl_.eos_token_ids_);
   _this->_impl_.supported_constraints_.MergeFrom(from._impl_.supported_constraints_);
   _this->_impl_.engine_options_.MergeFrom(from._impl_.engine_options_);
+  _this->_impl_.catalog_.MergeFrom(from._impl_.catalog_);
   if (!from._internal_model_id().empty()) {
     _this->_internal_set_model_id(from._internal_model_id());
   }
@@ -2419,6 +2748,12 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   if (from._internal_supports_tools() != 0) {
     _this->_internal_set_supports_tools(from._internal_supports_tools());
   }
+  if (from._internal_memory_budget_bytes() != 0) {
+    _this->_internal_set_memory_budget_bytes(from._internal_memory_budget_bytes());
+  }
+  if (from._internal_max_loaded_models() != 0) {
+    _this->_internal_set_max_loaded_models(from._internal_max_loaded_models());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -2442,6 +2777,7 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
   _impl_.eos_token_ids_.InternalSwap(&other->_impl_.eos_token_ids_);
   _impl_.supported_constraints_.InternalSwap(&other->_impl_.supported_constraints_);
   _impl_.engine_options_.InternalSwap(&other->_impl_.engine_options_);
+  _impl_.catalog_.InternalSwap(&other->_impl_.catalog_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.model_id_, lhs_arena,
       &other->_impl_.model_id_, rhs_arena
@@ -2459,8 +2795,8 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
       &other->_impl_.tool_parser_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.supports_tools_)
-      + sizeof(InfoResponse::_impl_.supports_tools_)
+      PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.max_loaded_models_)
+      + sizeof(InfoResponse::_impl_.max_loaded_models_)
       - PROTOBUF_FIELD_OFFSET(InfoResponse, _impl_.context_length_)>(
           reinterpret_cast<char*>(&_impl_.context_length_),
           reinterpret_cast<char*>(&other->_impl_.context_length_));
@@ -2470,6 +2806,1857 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
       file_level_metadata_helixflow_2fv1_2fworker_2eproto[8]);
+}
+
+// ===================================================================
+
+class CatalogModel::_Internal {
+ public:
+};
+
+CatalogModel::CatalogModel(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.CatalogModel)
+}
+CatalogModel::CatalogModel(const CatalogModel& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  CatalogModel* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.aliases_){from._impl_.aliases_}
+    , decltype(_impl_.adapters_){from._impl_.adapters_}
+    , decltype(_impl_.id_){}
+    , decltype(_impl_.failure_){}
+    , decltype(_impl_.origin_){}
+    , decltype(_impl_.state_){}
+    , decltype(_impl_.context_length_){}
+    , decltype(_impl_.estimated_bytes_){}
+    , decltype(_impl_.pinned_){}
+    , decltype(_impl_.supports_generate_){}
+    , decltype(_impl_.supports_embed_){}
+    , decltype(_impl_.supports_tools_){}
+    , decltype(_impl_.active_streams_){}
+    , decltype(_impl_.evictions_needed_){}
+    , decltype(_impl_.max_sequences_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_id().empty()) {
+    _this->_impl_.id_.Set(from._internal_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.failure_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.failure_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_failure().empty()) {
+    _this->_impl_.failure_.Set(from._internal_failure(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.origin_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.origin_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_origin().empty()) {
+    _this->_impl_.origin_.Set(from._internal_origin(), 
+      _this->GetArenaForAllocation());
+  }
+  ::memcpy(&_impl_.state_, &from._impl_.state_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_sequences_) -
+    reinterpret_cast<char*>(&_impl_.state_)) + sizeof(_impl_.max_sequences_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.CatalogModel)
+}
+
+inline void CatalogModel::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.aliases_){arena}
+    , decltype(_impl_.adapters_){arena}
+    , decltype(_impl_.id_){}
+    , decltype(_impl_.failure_){}
+    , decltype(_impl_.origin_){}
+    , decltype(_impl_.state_){0}
+    , decltype(_impl_.context_length_){0u}
+    , decltype(_impl_.estimated_bytes_){uint64_t{0u}}
+    , decltype(_impl_.pinned_){false}
+    , decltype(_impl_.supports_generate_){false}
+    , decltype(_impl_.supports_embed_){false}
+    , decltype(_impl_.supports_tools_){false}
+    , decltype(_impl_.active_streams_){0u}
+    , decltype(_impl_.evictions_needed_){0u}
+    , decltype(_impl_.max_sequences_){0u}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.failure_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.failure_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.origin_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.origin_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+CatalogModel::~CatalogModel() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.CatalogModel)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void CatalogModel::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.aliases_.~RepeatedPtrField();
+  _impl_.adapters_.~RepeatedPtrField();
+  _impl_.id_.Destroy();
+  _impl_.failure_.Destroy();
+  _impl_.origin_.Destroy();
+}
+
+void CatalogModel::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void CatalogModel::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.CatalogModel)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.aliases_.Clear();
+  _impl_.adapters_.Clear();
+  _impl_.id_.ClearToEmpty();
+  _impl_.failure_.ClearToEmpty();
+  _impl_.origin_.ClearToEmpty();
+  ::memset(&_impl_.state_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.max_sequences_) -
+      reinterpret_cast<char*>(&_impl_.state_)) + sizeof(_impl_.max_sequences_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* CatalogModel::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string id = 1 [json_name = "id"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.CatalogModel.id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string aliases = 2 [json_name = "aliases"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_aliases();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.CatalogModel.aliases"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<18>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.ModelState state = 3 [json_name = "state"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          uint64_t val = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+          _internal_set_state(static_cast<::helixflow::v1::ModelState>(val));
+        } else
+          goto handle_unusual;
+        continue;
+      // string failure = 4 [json_name = "failure"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          auto str = _internal_mutable_failure();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.CatalogModel.failure"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool pinned = 5 [json_name = "pinned"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 40)) {
+          _impl_.pinned_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string origin = 6 [json_name = "origin"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          auto str = _internal_mutable_origin();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.CatalogModel.origin"));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 estimated_bytes = 7 [json_name = "estimatedBytes"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 56)) {
+          _impl_.estimated_bytes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 context_length = 8 [json_name = "contextLength"];
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 64)) {
+          _impl_.context_length_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool supports_generate = 9 [json_name = "supportsGenerate"];
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 72)) {
+          _impl_.supports_generate_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool supports_embed = 10 [json_name = "supportsEmbed"];
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 80)) {
+          _impl_.supports_embed_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // bool supports_tools = 11 [json_name = "supportsTools"];
+      case 11:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 88)) {
+          _impl_.supports_tools_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 active_streams = 12 [json_name = "activeStreams"];
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 96)) {
+          _impl_.active_streams_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 evictions_needed = 13 [json_name = "evictionsNeeded"];
+      case 13:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 104)) {
+          _impl_.evictions_needed_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint32 max_sequences = 14 [json_name = "maxSequences"];
+      case 14:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 112)) {
+          _impl_.max_sequences_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string adapters = 15 [json_name = "adapters"];
+      case 15:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 122)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_adapters();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.CatalogModel.adapters"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<122>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* CatalogModel::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.CatalogModel)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string id = 1 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_id().data(), static_cast<int>(this->_internal_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.CatalogModel.id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_id(), target);
+  }
+
+  // repeated string aliases = 2 [json_name = "aliases"];
+  for (int i = 0, n = this->_internal_aliases_size(); i < n; i++) {
+    const auto& s = this->_internal_aliases(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.CatalogModel.aliases");
+    target = stream->WriteString(2, s, target);
+  }
+
+  // .helixflow.v1.ModelState state = 3 [json_name = "state"];
+  if (this->_internal_state() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteEnumToArray(
+      3, this->_internal_state(), target);
+  }
+
+  // string failure = 4 [json_name = "failure"];
+  if (!this->_internal_failure().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_failure().data(), static_cast<int>(this->_internal_failure().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.CatalogModel.failure");
+    target = stream->WriteStringMaybeAliased(
+        4, this->_internal_failure(), target);
+  }
+
+  // bool pinned = 5 [json_name = "pinned"];
+  if (this->_internal_pinned() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(5, this->_internal_pinned(), target);
+  }
+
+  // string origin = 6 [json_name = "origin"];
+  if (!this->_internal_origin().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_origin().data(), static_cast<int>(this->_internal_origin().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.CatalogModel.origin");
+    target = stream->WriteStringMaybeAliased(
+        6, this->_internal_origin(), target);
+  }
+
+  // uint64 estimated_bytes = 7 [json_name = "estimatedBytes"];
+  if (this->_internal_estimated_bytes() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(7, this->_internal_estimated_bytes(), target);
+  }
+
+  // uint32 context_length = 8 [json_name = "contextLength"];
+  if (this->_internal_context_length() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(8, this->_internal_context_length(), target);
+  }
+
+  // bool supports_generate = 9 [json_name = "supportsGenerate"];
+  if (this->_internal_supports_generate() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(9, this->_internal_supports_generate(), target);
+  }
+
+  // bool supports_embed = 10 [json_name = "supportsEmbed"];
+  if (this->_internal_supports_embed() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(10, this->_internal_supports_embed(), target);
+  }
+
+  // bool supports_tools = 11 [json_name = "supportsTools"];
+  if (this->_internal_supports_tools() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(11, this->_internal_supports_tools(), target);
+  }
+
+  // uint32 active_streams = 12 [json_name = "activeStreams"];
+  if (this->_internal_active_streams() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(12, this->_internal_active_streams(), target);
+  }
+
+  // uint32 evictions_needed = 13 [json_name = "evictionsNeeded"];
+  if (this->_internal_evictions_needed() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(13, this->_internal_evictions_needed(), target);
+  }
+
+  // uint32 max_sequences = 14 [json_name = "maxSequences"];
+  if (this->_internal_max_sequences() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(14, this->_internal_max_sequences(), target);
+  }
+
+  // repeated string adapters = 15 [json_name = "adapters"];
+  for (int i = 0, n = this->_internal_adapters_size(); i < n; i++) {
+    const auto& s = this->_internal_adapters(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.CatalogModel.adapters");
+    target = stream->WriteString(15, s, target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.CatalogModel)
+  return target;
+}
+
+size_t CatalogModel::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.CatalogModel)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated string aliases = 2 [json_name = "aliases"];
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.aliases_.size());
+  for (int i = 0, n = _impl_.aliases_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.aliases_.Get(i));
+  }
+
+  // repeated string adapters = 15 [json_name = "adapters"];
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.adapters_.size());
+  for (int i = 0, n = _impl_.adapters_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.adapters_.Get(i));
+  }
+
+  // string id = 1 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_id());
+  }
+
+  // string failure = 4 [json_name = "failure"];
+  if (!this->_internal_failure().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_failure());
+  }
+
+  // string origin = 6 [json_name = "origin"];
+  if (!this->_internal_origin().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_origin());
+  }
+
+  // .helixflow.v1.ModelState state = 3 [json_name = "state"];
+  if (this->_internal_state() != 0) {
+    total_size += 1 +
+      ::_pbi::WireFormatLite::EnumSize(this->_internal_state());
+  }
+
+  // uint32 context_length = 8 [json_name = "contextLength"];
+  if (this->_internal_context_length() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_context_length());
+  }
+
+  // uint64 estimated_bytes = 7 [json_name = "estimatedBytes"];
+  if (this->_internal_estimated_bytes() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_estimated_bytes());
+  }
+
+  // bool pinned = 5 [json_name = "pinned"];
+  if (this->_internal_pinned() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // bool supports_generate = 9 [json_name = "supportsGenerate"];
+  if (this->_internal_supports_generate() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // bool supports_embed = 10 [json_name = "supportsEmbed"];
+  if (this->_internal_supports_embed() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // bool supports_tools = 11 [json_name = "supportsTools"];
+  if (this->_internal_supports_tools() != 0) {
+    total_size += 1 + 1;
+  }
+
+  // uint32 active_streams = 12 [json_name = "activeStreams"];
+  if (this->_internal_active_streams() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_active_streams());
+  }
+
+  // uint32 evictions_needed = 13 [json_name = "evictionsNeeded"];
+  if (this->_internal_evictions_needed() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_evictions_needed());
+  }
+
+  // uint32 max_sequences = 14 [json_name = "maxSequences"];
+  if (this->_internal_max_sequences() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_sequences());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData CatalogModel::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    CatalogModel::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*CatalogModel::GetClassData() const { return &_class_data_; }
+
+
+void CatalogModel::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<CatalogModel*>(&to_msg);
+  auto& from = static_cast<const CatalogModel&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.CatalogModel)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.aliases_.MergeFrom(from._impl_.aliases_);
+  _this->_impl_.adapters_.MergeFrom(from._impl_.adapters_);
+  if (!from._internal_id().empty()) {
+    _this->_internal_set_id(from._internal_id());
+  }
+  if (!from._internal_failure().empty()) {
+    _this->_internal_set_failure(from._internal_failure());
+  }
+  if (!from._internal_origin().empty()) {
+    _this->_internal_set_origin(from._internal_origin());
+  }
+  if (from._internal_state() != 0) {
+    _this->_internal_set_state(from._internal_state());
+  }
+  if (from._internal_context_length() != 0) {
+    _this->_internal_set_context_length(from._internal_context_length());
+  }
+  if (from._internal_estimated_bytes() != 0) {
+    _this->_internal_set_estimated_bytes(from._internal_estimated_bytes());
+  }
+  if (from._internal_pinned() != 0) {
+    _this->_internal_set_pinned(from._internal_pinned());
+  }
+  if (from._internal_supports_generate() != 0) {
+    _this->_internal_set_supports_generate(from._internal_supports_generate());
+  }
+  if (from._internal_supports_embed() != 0) {
+    _this->_internal_set_supports_embed(from._internal_supports_embed());
+  }
+  if (from._internal_supports_tools() != 0) {
+    _this->_internal_set_supports_tools(from._internal_supports_tools());
+  }
+  if (from._internal_active_streams() != 0) {
+    _this->_internal_set_active_streams(from._internal_active_streams());
+  }
+  if (from._internal_evictions_needed() != 0) {
+    _this->_internal_set_evictions_needed(from._internal_evictions_needed());
+  }
+  if (from._internal_max_sequences() != 0) {
+    _this->_internal_set_max_sequences(from._internal_max_sequences());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void CatalogModel::CopyFrom(const CatalogModel& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.CatalogModel)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool CatalogModel::IsInitialized() const {
+  return true;
+}
+
+void CatalogModel::InternalSwap(CatalogModel* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.aliases_.InternalSwap(&other->_impl_.aliases_);
+  _impl_.adapters_.InternalSwap(&other->_impl_.adapters_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.id_, lhs_arena,
+      &other->_impl_.id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.failure_, lhs_arena,
+      &other->_impl_.failure_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.origin_, lhs_arena,
+      &other->_impl_.origin_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(CatalogModel, _impl_.max_sequences_)
+      + sizeof(CatalogModel::_impl_.max_sequences_)
+      - PROTOBUF_FIELD_OFFSET(CatalogModel, _impl_.state_)>(
+          reinterpret_cast<char*>(&_impl_.state_),
+          reinterpret_cast<char*>(&other->_impl_.state_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata CatalogModel::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[9]);
+}
+
+// ===================================================================
+
+class LoadModelRequest::_Internal {
+ public:
+};
+
+LoadModelRequest::LoadModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.LoadModelRequest)
+}
+LoadModelRequest::LoadModelRequest(const LoadModelRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  LoadModelRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.LoadModelRequest)
+}
+
+inline void LoadModelRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+LoadModelRequest::~LoadModelRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.LoadModelRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void LoadModelRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.model_.Destroy();
+}
+
+void LoadModelRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void LoadModelRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.LoadModelRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.model_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* LoadModelRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.LoadModelRequest.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* LoadModelRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.LoadModelRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.LoadModelRequest.model");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_model(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.LoadModelRequest)
+  return target;
+}
+
+size_t LoadModelRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.LoadModelRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData LoadModelRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    LoadModelRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*LoadModelRequest::GetClassData() const { return &_class_data_; }
+
+
+void LoadModelRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<LoadModelRequest*>(&to_msg);
+  auto& from = static_cast<const LoadModelRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.LoadModelRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void LoadModelRequest::CopyFrom(const LoadModelRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.LoadModelRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool LoadModelRequest::IsInitialized() const {
+  return true;
+}
+
+void LoadModelRequest::InternalSwap(LoadModelRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata LoadModelRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[10]);
+}
+
+// ===================================================================
+
+class LoadModelResponse::_Internal {
+ public:
+  static const ::helixflow::v1::CatalogModel& model(const LoadModelResponse* msg);
+};
+
+const ::helixflow::v1::CatalogModel&
+LoadModelResponse::_Internal::model(const LoadModelResponse* msg) {
+  return *msg->_impl_.model_;
+}
+LoadModelResponse::LoadModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.LoadModelResponse)
+}
+LoadModelResponse::LoadModelResponse(const LoadModelResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  LoadModelResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_model()) {
+    _this->_impl_.model_ = new ::helixflow::v1::CatalogModel(*from._impl_.model_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.LoadModelResponse)
+}
+
+inline void LoadModelResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+LoadModelResponse::~LoadModelResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.LoadModelResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void LoadModelResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.model_;
+}
+
+void LoadModelResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void LoadModelResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.LoadModelResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.model_ != nullptr) {
+    delete _impl_.model_;
+  }
+  _impl_.model_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* LoadModelResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_model(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* LoadModelResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.LoadModelResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  if (this->_internal_has_model()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::model(this),
+        _Internal::model(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.LoadModelResponse)
+  return target;
+}
+
+size_t LoadModelResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.LoadModelResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  if (this->_internal_has_model()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.model_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData LoadModelResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    LoadModelResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*LoadModelResponse::GetClassData() const { return &_class_data_; }
+
+
+void LoadModelResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<LoadModelResponse*>(&to_msg);
+  auto& from = static_cast<const LoadModelResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.LoadModelResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_model()) {
+    _this->_internal_mutable_model()->::helixflow::v1::CatalogModel::MergeFrom(
+        from._internal_model());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void LoadModelResponse::CopyFrom(const LoadModelResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.LoadModelResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool LoadModelResponse::IsInitialized() const {
+  return true;
+}
+
+void LoadModelResponse::InternalSwap(LoadModelResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.model_, other->_impl_.model_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata LoadModelResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[11]);
+}
+
+// ===================================================================
+
+class UnloadModelRequest::_Internal {
+ public:
+};
+
+UnloadModelRequest::UnloadModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UnloadModelRequest)
+}
+UnloadModelRequest::UnloadModelRequest(const UnloadModelRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UnloadModelRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UnloadModelRequest)
+}
+
+inline void UnloadModelRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+UnloadModelRequest::~UnloadModelRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UnloadModelRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UnloadModelRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.model_.Destroy();
+}
+
+void UnloadModelRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UnloadModelRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UnloadModelRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.model_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UnloadModelRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UnloadModelRequest.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UnloadModelRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UnloadModelRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UnloadModelRequest.model");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_model(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UnloadModelRequest)
+  return target;
+}
+
+size_t UnloadModelRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UnloadModelRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UnloadModelRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UnloadModelRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UnloadModelRequest::GetClassData() const { return &_class_data_; }
+
+
+void UnloadModelRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UnloadModelRequest*>(&to_msg);
+  auto& from = static_cast<const UnloadModelRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UnloadModelRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UnloadModelRequest::CopyFrom(const UnloadModelRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UnloadModelRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UnloadModelRequest::IsInitialized() const {
+  return true;
+}
+
+void UnloadModelRequest::InternalSwap(UnloadModelRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UnloadModelRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[12]);
+}
+
+// ===================================================================
+
+class UnloadModelResponse::_Internal {
+ public:
+  static const ::helixflow::v1::CatalogModel& model(const UnloadModelResponse* msg);
+};
+
+const ::helixflow::v1::CatalogModel&
+UnloadModelResponse::_Internal::model(const UnloadModelResponse* msg) {
+  return *msg->_impl_.model_;
+}
+UnloadModelResponse::UnloadModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UnloadModelResponse)
+}
+UnloadModelResponse::UnloadModelResponse(const UnloadModelResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UnloadModelResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_model()) {
+    _this->_impl_.model_ = new ::helixflow::v1::CatalogModel(*from._impl_.model_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UnloadModelResponse)
+}
+
+inline void UnloadModelResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+UnloadModelResponse::~UnloadModelResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UnloadModelResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UnloadModelResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.model_;
+}
+
+void UnloadModelResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UnloadModelResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UnloadModelResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.model_ != nullptr) {
+    delete _impl_.model_;
+  }
+  _impl_.model_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UnloadModelResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_model(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UnloadModelResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UnloadModelResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  if (this->_internal_has_model()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::model(this),
+        _Internal::model(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UnloadModelResponse)
+  return target;
+}
+
+size_t UnloadModelResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UnloadModelResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  if (this->_internal_has_model()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.model_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UnloadModelResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UnloadModelResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UnloadModelResponse::GetClassData() const { return &_class_data_; }
+
+
+void UnloadModelResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UnloadModelResponse*>(&to_msg);
+  auto& from = static_cast<const UnloadModelResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UnloadModelResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_model()) {
+    _this->_internal_mutable_model()->::helixflow::v1::CatalogModel::MergeFrom(
+        from._internal_model());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UnloadModelResponse::CopyFrom(const UnloadModelResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UnloadModelResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UnloadModelResponse::IsInitialized() const {
+  return true;
+}
+
+void UnloadModelResponse::InternalSwap(UnloadModelResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.model_, other->_impl_.model_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UnloadModelResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[13]);
+}
+
+// ===================================================================
+
+class PinModelRequest::_Internal {
+ public:
+};
+
+PinModelRequest::PinModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.PinModelRequest)
+}
+PinModelRequest::PinModelRequest(const PinModelRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  PinModelRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , decltype(_impl_.pinned_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_model().empty()) {
+    _this->_impl_.model_.Set(from._internal_model(), 
+      _this->GetArenaForAllocation());
+  }
+  _this->_impl_.pinned_ = from._impl_.pinned_;
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.PinModelRequest)
+}
+
+inline void PinModelRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){}
+    , decltype(_impl_.pinned_){false}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+PinModelRequest::~PinModelRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.PinModelRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void PinModelRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.model_.Destroy();
+}
+
+void PinModelRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void PinModelRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.PinModelRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.model_.ClearToEmpty();
+  _impl_.pinned_ = false;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* PinModelRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.PinModelRequest.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      // bool pinned = 2 [json_name = "pinned"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.pinned_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* PinModelRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.PinModelRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_model().data(), static_cast<int>(this->_internal_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.PinModelRequest.model");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_model(), target);
+  }
+
+  // bool pinned = 2 [json_name = "pinned"];
+  if (this->_internal_pinned() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(2, this->_internal_pinned(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.PinModelRequest)
+  return target;
+}
+
+size_t PinModelRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.PinModelRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string model = 1 [json_name = "model"];
+  if (!this->_internal_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_model());
+  }
+
+  // bool pinned = 2 [json_name = "pinned"];
+  if (this->_internal_pinned() != 0) {
+    total_size += 1 + 1;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData PinModelRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    PinModelRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*PinModelRequest::GetClassData() const { return &_class_data_; }
+
+
+void PinModelRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<PinModelRequest*>(&to_msg);
+  auto& from = static_cast<const PinModelRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.PinModelRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_model().empty()) {
+    _this->_internal_set_model(from._internal_model());
+  }
+  if (from._internal_pinned() != 0) {
+    _this->_internal_set_pinned(from._internal_pinned());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void PinModelRequest::CopyFrom(const PinModelRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.PinModelRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool PinModelRequest::IsInitialized() const {
+  return true;
+}
+
+void PinModelRequest::InternalSwap(PinModelRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.model_, lhs_arena,
+      &other->_impl_.model_, rhs_arena
+  );
+  swap(_impl_.pinned_, other->_impl_.pinned_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata PinModelRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[14]);
+}
+
+// ===================================================================
+
+class PinModelResponse::_Internal {
+ public:
+  static const ::helixflow::v1::CatalogModel& model(const PinModelResponse* msg);
+};
+
+const ::helixflow::v1::CatalogModel&
+PinModelResponse::_Internal::model(const PinModelResponse* msg) {
+  return *msg->_impl_.model_;
+}
+PinModelResponse::PinModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.PinModelResponse)
+}
+PinModelResponse::PinModelResponse(const PinModelResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  PinModelResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_model()) {
+    _this->_impl_.model_ = new ::helixflow::v1::CatalogModel(*from._impl_.model_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.PinModelResponse)
+}
+
+inline void PinModelResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.model_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+PinModelResponse::~PinModelResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.PinModelResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void PinModelResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.model_;
+}
+
+void PinModelResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void PinModelResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.PinModelResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.model_ != nullptr) {
+    delete _impl_.model_;
+  }
+  _impl_.model_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* PinModelResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_model(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* PinModelResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.PinModelResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  if (this->_internal_has_model()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::model(this),
+        _Internal::model(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.PinModelResponse)
+  return target;
+}
+
+size_t PinModelResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.PinModelResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  if (this->_internal_has_model()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.model_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData PinModelResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    PinModelResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*PinModelResponse::GetClassData() const { return &_class_data_; }
+
+
+void PinModelResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<PinModelResponse*>(&to_msg);
+  auto& from = static_cast<const PinModelResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.PinModelResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_model()) {
+    _this->_internal_mutable_model()->::helixflow::v1::CatalogModel::MergeFrom(
+        from._internal_model());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void PinModelResponse::CopyFrom(const PinModelResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.PinModelResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool PinModelResponse::IsInitialized() const {
+  return true;
+}
+
+void PinModelResponse::InternalSwap(PinModelResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.model_, other->_impl_.model_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata PinModelResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[15]);
 }
 
 // ===================================================================
@@ -2659,7 +4846,7 @@ void AbortRequest::InternalSwap(AbortRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AbortRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[9]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[16]);
 }
 
 // ===================================================================
@@ -2849,7 +5036,7 @@ void AbortResponse::InternalSwap(AbortResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AbortResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[10]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[17]);
 }
 
 // ===================================================================
@@ -3027,7 +5214,7 @@ void WatchLoadRequest::InternalSwap(WatchLoadRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchLoadRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[11]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[18]);
 }
 
 // ===================================================================
@@ -3046,18 +5233,20 @@ WatchLoadResponse::WatchLoadResponse(const WatchLoadResponse& from)
   : ::PROTOBUF_NAMESPACE_ID::Message() {
   WatchLoadResponse* const _this = this; (void)_this;
   new (&_impl_) Impl_{
-      decltype(_impl_.waiting_){}
+      decltype(_impl_.models_){from._impl_.models_}
+    , decltype(_impl_.waiting_){}
     , decltype(_impl_.running_){}
     , decltype(_impl_.kv_cache_usage_){}
     , decltype(_impl_.prefix_cache_hit_rate_){}
     , decltype(_impl_.max_running_){}
     , decltype(_impl_.draining_){}
+    , decltype(_impl_.resident_bytes_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
   ::memcpy(&_impl_.waiting_, &from._impl_.waiting_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.draining_) -
-    reinterpret_cast<char*>(&_impl_.waiting_)) + sizeof(_impl_.draining_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.resident_bytes_) -
+    reinterpret_cast<char*>(&_impl_.waiting_)) + sizeof(_impl_.resident_bytes_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.WatchLoadResponse)
 }
 
@@ -3066,12 +5255,14 @@ inline void WatchLoadResponse::SharedCtor(
   (void)arena;
   (void)is_message_owned;
   new (&_impl_) Impl_{
-      decltype(_impl_.waiting_){0u}
+      decltype(_impl_.models_){arena}
+    , decltype(_impl_.waiting_){0u}
     , decltype(_impl_.running_){0u}
     , decltype(_impl_.kv_cache_usage_){0}
     , decltype(_impl_.prefix_cache_hit_rate_){0}
     , decltype(_impl_.max_running_){0u}
     , decltype(_impl_.draining_){false}
+    , decltype(_impl_.resident_bytes_){uint64_t{0u}}
     , /*decltype(_impl_._cached_size_)*/{}
   };
 }
@@ -3087,6 +5278,7 @@ WatchLoadResponse::~WatchLoadResponse() {
 
 inline void WatchLoadResponse::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.models_.~RepeatedPtrField();
 }
 
 void WatchLoadResponse::SetCachedSize(int size) const {
@@ -3099,9 +5291,10 @@ void WatchLoadResponse::Clear() {
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
 
+  _impl_.models_.Clear();
   ::memset(&_impl_.waiting_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.draining_) -
-      reinterpret_cast<char*>(&_impl_.waiting_)) + sizeof(_impl_.draining_));
+      reinterpret_cast<char*>(&_impl_.resident_bytes_) -
+      reinterpret_cast<char*>(&_impl_.waiting_)) + sizeof(_impl_.resident_bytes_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -3155,6 +5348,27 @@ const char* WatchLoadResponse::_InternalParse(const char* ptr, ::_pbi::ParseCont
       case 6:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 48)) {
           _impl_.draining_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_models(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<58>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 resident_bytes = 8 [json_name = "residentBytes"];
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 64)) {
+          _impl_.resident_bytes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -3232,6 +5446,20 @@ uint8_t* WatchLoadResponse::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteBoolToArray(6, this->_internal_draining(), target);
   }
 
+  // repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_models_size()); i < n; i++) {
+    const auto& repfield = this->_internal_models(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(7, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  // uint64 resident_bytes = 8 [json_name = "residentBytes"];
+  if (this->_internal_resident_bytes() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(8, this->_internal_resident_bytes(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3247,6 +5475,13 @@ size_t WatchLoadResponse::ByteSizeLong() const {
   uint32_t cached_has_bits = 0;
   // Prevent compiler warnings about cached_has_bits being unused
   (void) cached_has_bits;
+
+  // repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];
+  total_size += 1UL * this->_internal_models_size();
+  for (const auto& msg : this->_impl_.models_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
 
   // uint32 waiting = 1 [json_name = "waiting"];
   if (this->_internal_waiting() != 0) {
@@ -3286,6 +5521,11 @@ size_t WatchLoadResponse::ByteSizeLong() const {
     total_size += 1 + 1;
   }
 
+  // uint64 resident_bytes = 8 [json_name = "residentBytes"];
+  if (this->_internal_resident_bytes() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_resident_bytes());
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -3304,6 +5544,7 @@ void WatchLoadResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, cons
   uint32_t cached_has_bits = 0;
   (void) cached_has_bits;
 
+  _this->_impl_.models_.MergeFrom(from._impl_.models_);
   if (from._internal_waiting() != 0) {
     _this->_internal_set_waiting(from._internal_waiting());
   }
@@ -3330,6 +5571,9 @@ void WatchLoadResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, cons
   if (from._internal_draining() != 0) {
     _this->_internal_set_draining(from._internal_draining());
   }
+  if (from._internal_resident_bytes() != 0) {
+    _this->_internal_set_resident_bytes(from._internal_resident_bytes());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -3347,9 +5591,10 @@ bool WatchLoadResponse::IsInitialized() const {
 void WatchLoadResponse::InternalSwap(WatchLoadResponse* other) {
   using std::swap;
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.models_.InternalSwap(&other->_impl_.models_);
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(WatchLoadResponse, _impl_.draining_)
-      + sizeof(WatchLoadResponse::_impl_.draining_)
+      PROTOBUF_FIELD_OFFSET(WatchLoadResponse, _impl_.resident_bytes_)
+      + sizeof(WatchLoadResponse::_impl_.resident_bytes_)
       - PROTOBUF_FIELD_OFFSET(WatchLoadResponse, _impl_.waiting_)>(
           reinterpret_cast<char*>(&_impl_.waiting_),
           reinterpret_cast<char*>(&other->_impl_.waiting_));
@@ -3358,7 +5603,7 @@ void WatchLoadResponse::InternalSwap(WatchLoadResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchLoadResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[12]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[19]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -3400,6 +5645,34 @@ Arena::CreateMaybeMessage< ::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNo
 template<> PROTOBUF_NOINLINE ::helixflow::v1::InfoResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::InfoResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::InfoResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::CatalogModel*
+Arena::CreateMaybeMessage< ::helixflow::v1::CatalogModel >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::CatalogModel >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::LoadModelRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::LoadModelRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::LoadModelRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::LoadModelResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::LoadModelResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::LoadModelResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UnloadModelRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::UnloadModelRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UnloadModelRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UnloadModelResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::UnloadModelResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UnloadModelResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::PinModelRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::PinModelRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::PinModelRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::PinModelResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::PinModelResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::PinModelResponse >(arena);
 }
 template<> PROTOBUF_NOINLINE ::helixflow::v1::AbortRequest*
 Arena::CreateMaybeMessage< ::helixflow::v1::AbortRequest >(Arena* arena) {

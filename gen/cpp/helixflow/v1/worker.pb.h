@@ -33,6 +33,7 @@
 #include <google/protobuf/map.h>  // IWYU pragma: export
 #include <google/protobuf/map_entry.h>
 #include <google/protobuf/map_field_inl.h>
+#include <google/protobuf/generated_enum_reflection.h>
 #include <google/protobuf/unknown_field_set.h>
 #include "helixflow/v1/common.pb.h"
 #include "helixflow/v1/inference.pb.h"
@@ -58,6 +59,9 @@ extern AbortRequestDefaultTypeInternal _AbortRequest_default_instance_;
 class AbortResponse;
 struct AbortResponseDefaultTypeInternal;
 extern AbortResponseDefaultTypeInternal _AbortResponse_default_instance_;
+class CatalogModel;
+struct CatalogModelDefaultTypeInternal;
+extern CatalogModelDefaultTypeInternal _CatalogModel_default_instance_;
 class InfoRequest;
 struct InfoRequestDefaultTypeInternal;
 extern InfoRequestDefaultTypeInternal _InfoRequest_default_instance_;
@@ -67,6 +71,24 @@ extern InfoResponseDefaultTypeInternal _InfoResponse_default_instance_;
 class InfoResponse_EngineOptionsEntry_DoNotUse;
 struct InfoResponse_EngineOptionsEntry_DoNotUseDefaultTypeInternal;
 extern InfoResponse_EngineOptionsEntry_DoNotUseDefaultTypeInternal _InfoResponse_EngineOptionsEntry_DoNotUse_default_instance_;
+class LoadModelRequest;
+struct LoadModelRequestDefaultTypeInternal;
+extern LoadModelRequestDefaultTypeInternal _LoadModelRequest_default_instance_;
+class LoadModelResponse;
+struct LoadModelResponseDefaultTypeInternal;
+extern LoadModelResponseDefaultTypeInternal _LoadModelResponse_default_instance_;
+class PinModelRequest;
+struct PinModelRequestDefaultTypeInternal;
+extern PinModelRequestDefaultTypeInternal _PinModelRequest_default_instance_;
+class PinModelResponse;
+struct PinModelResponseDefaultTypeInternal;
+extern PinModelResponseDefaultTypeInternal _PinModelResponse_default_instance_;
+class UnloadModelRequest;
+struct UnloadModelRequestDefaultTypeInternal;
+extern UnloadModelRequestDefaultTypeInternal _UnloadModelRequest_default_instance_;
+class UnloadModelResponse;
+struct UnloadModelResponseDefaultTypeInternal;
+extern UnloadModelResponseDefaultTypeInternal _UnloadModelResponse_default_instance_;
 class WatchLoadRequest;
 struct WatchLoadRequestDefaultTypeInternal;
 extern WatchLoadRequestDefaultTypeInternal _WatchLoadRequest_default_instance_;
@@ -96,9 +118,16 @@ extern WorkerTokenizeResponseDefaultTypeInternal _WorkerTokenizeResponse_default
 PROTOBUF_NAMESPACE_OPEN
 template<> ::helixflow::v1::AbortRequest* Arena::CreateMaybeMessage<::helixflow::v1::AbortRequest>(Arena*);
 template<> ::helixflow::v1::AbortResponse* Arena::CreateMaybeMessage<::helixflow::v1::AbortResponse>(Arena*);
+template<> ::helixflow::v1::CatalogModel* Arena::CreateMaybeMessage<::helixflow::v1::CatalogModel>(Arena*);
 template<> ::helixflow::v1::InfoRequest* Arena::CreateMaybeMessage<::helixflow::v1::InfoRequest>(Arena*);
 template<> ::helixflow::v1::InfoResponse* Arena::CreateMaybeMessage<::helixflow::v1::InfoResponse>(Arena*);
 template<> ::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse* Arena::CreateMaybeMessage<::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse>(Arena*);
+template<> ::helixflow::v1::LoadModelRequest* Arena::CreateMaybeMessage<::helixflow::v1::LoadModelRequest>(Arena*);
+template<> ::helixflow::v1::LoadModelResponse* Arena::CreateMaybeMessage<::helixflow::v1::LoadModelResponse>(Arena*);
+template<> ::helixflow::v1::PinModelRequest* Arena::CreateMaybeMessage<::helixflow::v1::PinModelRequest>(Arena*);
+template<> ::helixflow::v1::PinModelResponse* Arena::CreateMaybeMessage<::helixflow::v1::PinModelResponse>(Arena*);
+template<> ::helixflow::v1::UnloadModelRequest* Arena::CreateMaybeMessage<::helixflow::v1::UnloadModelRequest>(Arena*);
+template<> ::helixflow::v1::UnloadModelResponse* Arena::CreateMaybeMessage<::helixflow::v1::UnloadModelResponse>(Arena*);
 template<> ::helixflow::v1::WatchLoadRequest* Arena::CreateMaybeMessage<::helixflow::v1::WatchLoadRequest>(Arena*);
 template<> ::helixflow::v1::WatchLoadResponse* Arena::CreateMaybeMessage<::helixflow::v1::WatchLoadResponse>(Arena*);
 template<> ::helixflow::v1::WorkerEmbedRequest* Arena::CreateMaybeMessage<::helixflow::v1::WorkerEmbedRequest>(Arena*);
@@ -111,6 +140,35 @@ PROTOBUF_NAMESPACE_CLOSE
 namespace helixflow {
 namespace v1 {
 
+enum ModelState : int {
+  MODEL_STATE_UNSPECIFIED = 0,
+  MODEL_STATE_AVAILABLE = 1,
+  MODEL_STATE_LOADING = 2,
+  MODEL_STATE_LOADED = 3,
+  MODEL_STATE_UNLOADING = 4,
+  MODEL_STATE_FAILED = 5,
+  ModelState_INT_MIN_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::min(),
+  ModelState_INT_MAX_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::max()
+};
+bool ModelState_IsValid(int value);
+constexpr ModelState ModelState_MIN = MODEL_STATE_UNSPECIFIED;
+constexpr ModelState ModelState_MAX = MODEL_STATE_FAILED;
+constexpr int ModelState_ARRAYSIZE = ModelState_MAX + 1;
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ModelState_descriptor();
+template<typename T>
+inline const std::string& ModelState_Name(T enum_t_value) {
+  static_assert(::std::is_same<T, ModelState>::value ||
+    ::std::is_integral<T>::value,
+    "Incorrect type passed to function ModelState_Name.");
+  return ::PROTOBUF_NAMESPACE_ID::internal::NameOfEnum(
+    ModelState_descriptor(), enum_t_value);
+}
+inline bool ModelState_Parse(
+    ::PROTOBUF_NAMESPACE_ID::ConstStringParam name, ModelState* value) {
+  return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<ModelState>(
+    ModelState_descriptor(), name, value);
+}
 // ===================================================================
 
 class WorkerGenerateRequest final :
@@ -1329,6 +1387,7 @@ class InfoResponse final :
     kEosTokenIdsFieldNumber = 7,
     kSupportedConstraintsFieldNumber = 9,
     kEngineOptionsFieldNumber = 15,
+    kCatalogFieldNumber = 18,
     kModelIdFieldNumber = 1,
     kBackendFieldNumber = 3,
     kBackendVersionFieldNumber = 4,
@@ -1342,6 +1401,8 @@ class InfoResponse final :
     kSupportsGenerateFieldNumber = 13,
     kSupportsEmbedFieldNumber = 14,
     kSupportsToolsFieldNumber = 16,
+    kMemoryBudgetBytesFieldNumber = 20,
+    kMaxLoadedModelsFieldNumber = 19,
   };
   // repeated string aliases = 2 [json_name = "aliases"];
   int aliases_size() const;
@@ -1422,6 +1483,24 @@ class InfoResponse final :
       engine_options() const;
   ::PROTOBUF_NAMESPACE_ID::Map< std::string, std::string >*
       mutable_engine_options();
+
+  // repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];
+  int catalog_size() const;
+  private:
+  int _internal_catalog_size() const;
+  public:
+  void clear_catalog();
+  ::helixflow::v1::CatalogModel* mutable_catalog(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >*
+      mutable_catalog();
+  private:
+  const ::helixflow::v1::CatalogModel& _internal_catalog(int index) const;
+  ::helixflow::v1::CatalogModel* _internal_add_catalog();
+  public:
+  const ::helixflow::v1::CatalogModel& catalog(int index) const;
+  ::helixflow::v1::CatalogModel* add_catalog();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
+      catalog() const;
 
   // string model_id = 1 [json_name = "modelId"];
   void clear_model_id();
@@ -1560,6 +1639,24 @@ class InfoResponse final :
   void _internal_set_supports_tools(bool value);
   public:
 
+  // uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];
+  void clear_memory_budget_bytes();
+  uint64_t memory_budget_bytes() const;
+  void set_memory_budget_bytes(uint64_t value);
+  private:
+  uint64_t _internal_memory_budget_bytes() const;
+  void _internal_set_memory_budget_bytes(uint64_t value);
+  public:
+
+  // uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];
+  void clear_max_loaded_models();
+  uint32_t max_loaded_models() const;
+  void set_max_loaded_models(uint32_t value);
+  private:
+  uint32_t _internal_max_loaded_models() const;
+  void _internal_set_max_loaded_models(uint32_t value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.InfoResponse)
  private:
   class _Internal;
@@ -1578,6 +1675,7 @@ class InfoResponse final :
         std::string, std::string,
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> engine_options_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel > catalog_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_version_;
@@ -1591,6 +1689,1296 @@ class InfoResponse final :
     bool supports_generate_;
     bool supports_embed_;
     bool supports_tools_;
+    uint64_t memory_budget_bytes_;
+    uint32_t max_loaded_models_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class CatalogModel final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.CatalogModel) */ {
+ public:
+  inline CatalogModel() : CatalogModel(nullptr) {}
+  ~CatalogModel() override;
+  explicit PROTOBUF_CONSTEXPR CatalogModel(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  CatalogModel(const CatalogModel& from);
+  CatalogModel(CatalogModel&& from) noexcept
+    : CatalogModel() {
+    *this = ::std::move(from);
+  }
+
+  inline CatalogModel& operator=(const CatalogModel& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline CatalogModel& operator=(CatalogModel&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const CatalogModel& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const CatalogModel* internal_default_instance() {
+    return reinterpret_cast<const CatalogModel*>(
+               &_CatalogModel_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    9;
+
+  friend void swap(CatalogModel& a, CatalogModel& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(CatalogModel* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(CatalogModel* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  CatalogModel* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<CatalogModel>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const CatalogModel& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const CatalogModel& from) {
+    CatalogModel::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(CatalogModel* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.CatalogModel";
+  }
+  protected:
+  explicit CatalogModel(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kAliasesFieldNumber = 2,
+    kAdaptersFieldNumber = 15,
+    kIdFieldNumber = 1,
+    kFailureFieldNumber = 4,
+    kOriginFieldNumber = 6,
+    kStateFieldNumber = 3,
+    kContextLengthFieldNumber = 8,
+    kEstimatedBytesFieldNumber = 7,
+    kPinnedFieldNumber = 5,
+    kSupportsGenerateFieldNumber = 9,
+    kSupportsEmbedFieldNumber = 10,
+    kSupportsToolsFieldNumber = 11,
+    kActiveStreamsFieldNumber = 12,
+    kEvictionsNeededFieldNumber = 13,
+    kMaxSequencesFieldNumber = 14,
+  };
+  // repeated string aliases = 2 [json_name = "aliases"];
+  int aliases_size() const;
+  private:
+  int _internal_aliases_size() const;
+  public:
+  void clear_aliases();
+  const std::string& aliases(int index) const;
+  std::string* mutable_aliases(int index);
+  void set_aliases(int index, const std::string& value);
+  void set_aliases(int index, std::string&& value);
+  void set_aliases(int index, const char* value);
+  void set_aliases(int index, const char* value, size_t size);
+  std::string* add_aliases();
+  void add_aliases(const std::string& value);
+  void add_aliases(std::string&& value);
+  void add_aliases(const char* value);
+  void add_aliases(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& aliases() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_aliases();
+  private:
+  const std::string& _internal_aliases(int index) const;
+  std::string* _internal_add_aliases();
+  public:
+
+  // repeated string adapters = 15 [json_name = "adapters"];
+  int adapters_size() const;
+  private:
+  int _internal_adapters_size() const;
+  public:
+  void clear_adapters();
+  const std::string& adapters(int index) const;
+  std::string* mutable_adapters(int index);
+  void set_adapters(int index, const std::string& value);
+  void set_adapters(int index, std::string&& value);
+  void set_adapters(int index, const char* value);
+  void set_adapters(int index, const char* value, size_t size);
+  std::string* add_adapters();
+  void add_adapters(const std::string& value);
+  void add_adapters(std::string&& value);
+  void add_adapters(const char* value);
+  void add_adapters(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& adapters() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_adapters();
+  private:
+  const std::string& _internal_adapters(int index) const;
+  std::string* _internal_add_adapters();
+  public:
+
+  // string id = 1 [json_name = "id"];
+  void clear_id();
+  const std::string& id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_id();
+  PROTOBUF_NODISCARD std::string* release_id();
+  void set_allocated_id(std::string* id);
+  private:
+  const std::string& _internal_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_id(const std::string& value);
+  std::string* _internal_mutable_id();
+  public:
+
+  // string failure = 4 [json_name = "failure"];
+  void clear_failure();
+  const std::string& failure() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_failure(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_failure();
+  PROTOBUF_NODISCARD std::string* release_failure();
+  void set_allocated_failure(std::string* failure);
+  private:
+  const std::string& _internal_failure() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_failure(const std::string& value);
+  std::string* _internal_mutable_failure();
+  public:
+
+  // string origin = 6 [json_name = "origin"];
+  void clear_origin();
+  const std::string& origin() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_origin(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_origin();
+  PROTOBUF_NODISCARD std::string* release_origin();
+  void set_allocated_origin(std::string* origin);
+  private:
+  const std::string& _internal_origin() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_origin(const std::string& value);
+  std::string* _internal_mutable_origin();
+  public:
+
+  // .helixflow.v1.ModelState state = 3 [json_name = "state"];
+  void clear_state();
+  ::helixflow::v1::ModelState state() const;
+  void set_state(::helixflow::v1::ModelState value);
+  private:
+  ::helixflow::v1::ModelState _internal_state() const;
+  void _internal_set_state(::helixflow::v1::ModelState value);
+  public:
+
+  // uint32 context_length = 8 [json_name = "contextLength"];
+  void clear_context_length();
+  uint32_t context_length() const;
+  void set_context_length(uint32_t value);
+  private:
+  uint32_t _internal_context_length() const;
+  void _internal_set_context_length(uint32_t value);
+  public:
+
+  // uint64 estimated_bytes = 7 [json_name = "estimatedBytes"];
+  void clear_estimated_bytes();
+  uint64_t estimated_bytes() const;
+  void set_estimated_bytes(uint64_t value);
+  private:
+  uint64_t _internal_estimated_bytes() const;
+  void _internal_set_estimated_bytes(uint64_t value);
+  public:
+
+  // bool pinned = 5 [json_name = "pinned"];
+  void clear_pinned();
+  bool pinned() const;
+  void set_pinned(bool value);
+  private:
+  bool _internal_pinned() const;
+  void _internal_set_pinned(bool value);
+  public:
+
+  // bool supports_generate = 9 [json_name = "supportsGenerate"];
+  void clear_supports_generate();
+  bool supports_generate() const;
+  void set_supports_generate(bool value);
+  private:
+  bool _internal_supports_generate() const;
+  void _internal_set_supports_generate(bool value);
+  public:
+
+  // bool supports_embed = 10 [json_name = "supportsEmbed"];
+  void clear_supports_embed();
+  bool supports_embed() const;
+  void set_supports_embed(bool value);
+  private:
+  bool _internal_supports_embed() const;
+  void _internal_set_supports_embed(bool value);
+  public:
+
+  // bool supports_tools = 11 [json_name = "supportsTools"];
+  void clear_supports_tools();
+  bool supports_tools() const;
+  void set_supports_tools(bool value);
+  private:
+  bool _internal_supports_tools() const;
+  void _internal_set_supports_tools(bool value);
+  public:
+
+  // uint32 active_streams = 12 [json_name = "activeStreams"];
+  void clear_active_streams();
+  uint32_t active_streams() const;
+  void set_active_streams(uint32_t value);
+  private:
+  uint32_t _internal_active_streams() const;
+  void _internal_set_active_streams(uint32_t value);
+  public:
+
+  // uint32 evictions_needed = 13 [json_name = "evictionsNeeded"];
+  void clear_evictions_needed();
+  uint32_t evictions_needed() const;
+  void set_evictions_needed(uint32_t value);
+  private:
+  uint32_t _internal_evictions_needed() const;
+  void _internal_set_evictions_needed(uint32_t value);
+  public:
+
+  // uint32 max_sequences = 14 [json_name = "maxSequences"];
+  void clear_max_sequences();
+  uint32_t max_sequences() const;
+  void set_max_sequences(uint32_t value);
+  private:
+  uint32_t _internal_max_sequences() const;
+  void _internal_set_max_sequences(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.CatalogModel)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> aliases_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> adapters_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr failure_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr origin_;
+    int state_;
+    uint32_t context_length_;
+    uint64_t estimated_bytes_;
+    bool pinned_;
+    bool supports_generate_;
+    bool supports_embed_;
+    bool supports_tools_;
+    uint32_t active_streams_;
+    uint32_t evictions_needed_;
+    uint32_t max_sequences_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class LoadModelRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.LoadModelRequest) */ {
+ public:
+  inline LoadModelRequest() : LoadModelRequest(nullptr) {}
+  ~LoadModelRequest() override;
+  explicit PROTOBUF_CONSTEXPR LoadModelRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  LoadModelRequest(const LoadModelRequest& from);
+  LoadModelRequest(LoadModelRequest&& from) noexcept
+    : LoadModelRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline LoadModelRequest& operator=(const LoadModelRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline LoadModelRequest& operator=(LoadModelRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const LoadModelRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const LoadModelRequest* internal_default_instance() {
+    return reinterpret_cast<const LoadModelRequest*>(
+               &_LoadModelRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    10;
+
+  friend void swap(LoadModelRequest& a, LoadModelRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(LoadModelRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(LoadModelRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  LoadModelRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<LoadModelRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const LoadModelRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const LoadModelRequest& from) {
+    LoadModelRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(LoadModelRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.LoadModelRequest";
+  }
+  protected:
+  explicit LoadModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+  };
+  // string model = 1 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.LoadModelRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class LoadModelResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.LoadModelResponse) */ {
+ public:
+  inline LoadModelResponse() : LoadModelResponse(nullptr) {}
+  ~LoadModelResponse() override;
+  explicit PROTOBUF_CONSTEXPR LoadModelResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  LoadModelResponse(const LoadModelResponse& from);
+  LoadModelResponse(LoadModelResponse&& from) noexcept
+    : LoadModelResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline LoadModelResponse& operator=(const LoadModelResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline LoadModelResponse& operator=(LoadModelResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const LoadModelResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const LoadModelResponse* internal_default_instance() {
+    return reinterpret_cast<const LoadModelResponse*>(
+               &_LoadModelResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    11;
+
+  friend void swap(LoadModelResponse& a, LoadModelResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(LoadModelResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(LoadModelResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  LoadModelResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<LoadModelResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const LoadModelResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const LoadModelResponse& from) {
+    LoadModelResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(LoadModelResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.LoadModelResponse";
+  }
+  protected:
+  explicit LoadModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+  };
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  bool has_model() const;
+  private:
+  bool _internal_has_model() const;
+  public:
+  void clear_model();
+  const ::helixflow::v1::CatalogModel& model() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::CatalogModel* release_model();
+  ::helixflow::v1::CatalogModel* mutable_model();
+  void set_allocated_model(::helixflow::v1::CatalogModel* model);
+  private:
+  const ::helixflow::v1::CatalogModel& _internal_model() const;
+  ::helixflow::v1::CatalogModel* _internal_mutable_model();
+  public:
+  void unsafe_arena_set_allocated_model(
+      ::helixflow::v1::CatalogModel* model);
+  ::helixflow::v1::CatalogModel* unsafe_arena_release_model();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.LoadModelResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::CatalogModel* model_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class UnloadModelRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UnloadModelRequest) */ {
+ public:
+  inline UnloadModelRequest() : UnloadModelRequest(nullptr) {}
+  ~UnloadModelRequest() override;
+  explicit PROTOBUF_CONSTEXPR UnloadModelRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UnloadModelRequest(const UnloadModelRequest& from);
+  UnloadModelRequest(UnloadModelRequest&& from) noexcept
+    : UnloadModelRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline UnloadModelRequest& operator=(const UnloadModelRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UnloadModelRequest& operator=(UnloadModelRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UnloadModelRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UnloadModelRequest* internal_default_instance() {
+    return reinterpret_cast<const UnloadModelRequest*>(
+               &_UnloadModelRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    12;
+
+  friend void swap(UnloadModelRequest& a, UnloadModelRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UnloadModelRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UnloadModelRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UnloadModelRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UnloadModelRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UnloadModelRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UnloadModelRequest& from) {
+    UnloadModelRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UnloadModelRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UnloadModelRequest";
+  }
+  protected:
+  explicit UnloadModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+  };
+  // string model = 1 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UnloadModelRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class UnloadModelResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UnloadModelResponse) */ {
+ public:
+  inline UnloadModelResponse() : UnloadModelResponse(nullptr) {}
+  ~UnloadModelResponse() override;
+  explicit PROTOBUF_CONSTEXPR UnloadModelResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UnloadModelResponse(const UnloadModelResponse& from);
+  UnloadModelResponse(UnloadModelResponse&& from) noexcept
+    : UnloadModelResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline UnloadModelResponse& operator=(const UnloadModelResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UnloadModelResponse& operator=(UnloadModelResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UnloadModelResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UnloadModelResponse* internal_default_instance() {
+    return reinterpret_cast<const UnloadModelResponse*>(
+               &_UnloadModelResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    13;
+
+  friend void swap(UnloadModelResponse& a, UnloadModelResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UnloadModelResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UnloadModelResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UnloadModelResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UnloadModelResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UnloadModelResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UnloadModelResponse& from) {
+    UnloadModelResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UnloadModelResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UnloadModelResponse";
+  }
+  protected:
+  explicit UnloadModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+  };
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  bool has_model() const;
+  private:
+  bool _internal_has_model() const;
+  public:
+  void clear_model();
+  const ::helixflow::v1::CatalogModel& model() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::CatalogModel* release_model();
+  ::helixflow::v1::CatalogModel* mutable_model();
+  void set_allocated_model(::helixflow::v1::CatalogModel* model);
+  private:
+  const ::helixflow::v1::CatalogModel& _internal_model() const;
+  ::helixflow::v1::CatalogModel* _internal_mutable_model();
+  public:
+  void unsafe_arena_set_allocated_model(
+      ::helixflow::v1::CatalogModel* model);
+  ::helixflow::v1::CatalogModel* unsafe_arena_release_model();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UnloadModelResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::CatalogModel* model_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class PinModelRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.PinModelRequest) */ {
+ public:
+  inline PinModelRequest() : PinModelRequest(nullptr) {}
+  ~PinModelRequest() override;
+  explicit PROTOBUF_CONSTEXPR PinModelRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  PinModelRequest(const PinModelRequest& from);
+  PinModelRequest(PinModelRequest&& from) noexcept
+    : PinModelRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline PinModelRequest& operator=(const PinModelRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline PinModelRequest& operator=(PinModelRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const PinModelRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const PinModelRequest* internal_default_instance() {
+    return reinterpret_cast<const PinModelRequest*>(
+               &_PinModelRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    14;
+
+  friend void swap(PinModelRequest& a, PinModelRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(PinModelRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(PinModelRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  PinModelRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<PinModelRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const PinModelRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const PinModelRequest& from) {
+    PinModelRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(PinModelRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.PinModelRequest";
+  }
+  protected:
+  explicit PinModelRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+    kPinnedFieldNumber = 2,
+  };
+  // string model = 1 [json_name = "model"];
+  void clear_model();
+  const std::string& model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_model();
+  PROTOBUF_NODISCARD std::string* release_model();
+  void set_allocated_model(std::string* model);
+  private:
+  const std::string& _internal_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
+  std::string* _internal_mutable_model();
+  public:
+
+  // bool pinned = 2 [json_name = "pinned"];
+  void clear_pinned();
+  bool pinned() const;
+  void set_pinned(bool value);
+  private:
+  bool _internal_pinned() const;
+  void _internal_set_pinned(bool value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.PinModelRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    bool pinned_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
+class PinModelResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.PinModelResponse) */ {
+ public:
+  inline PinModelResponse() : PinModelResponse(nullptr) {}
+  ~PinModelResponse() override;
+  explicit PROTOBUF_CONSTEXPR PinModelResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  PinModelResponse(const PinModelResponse& from);
+  PinModelResponse(PinModelResponse&& from) noexcept
+    : PinModelResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline PinModelResponse& operator=(const PinModelResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline PinModelResponse& operator=(PinModelResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const PinModelResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const PinModelResponse* internal_default_instance() {
+    return reinterpret_cast<const PinModelResponse*>(
+               &_PinModelResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    15;
+
+  friend void swap(PinModelResponse& a, PinModelResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(PinModelResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(PinModelResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  PinModelResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<PinModelResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const PinModelResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const PinModelResponse& from) {
+    PinModelResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(PinModelResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.PinModelResponse";
+  }
+  protected:
+  explicit PinModelResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelFieldNumber = 1,
+  };
+  // .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+  bool has_model() const;
+  private:
+  bool _internal_has_model() const;
+  public:
+  void clear_model();
+  const ::helixflow::v1::CatalogModel& model() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::CatalogModel* release_model();
+  ::helixflow::v1::CatalogModel* mutable_model();
+  void set_allocated_model(::helixflow::v1::CatalogModel* model);
+  private:
+  const ::helixflow::v1::CatalogModel& _internal_model() const;
+  ::helixflow::v1::CatalogModel* _internal_mutable_model();
+  public:
+  void unsafe_arena_set_allocated_model(
+      ::helixflow::v1::CatalogModel* model);
+  ::helixflow::v1::CatalogModel* unsafe_arena_release_model();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.PinModelResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::CatalogModel* model_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -1646,7 +3034,7 @@ class AbortRequest final :
                &_AbortRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    9;
+    16;
 
   friend void swap(AbortRequest& a, AbortRequest& b) {
     a.Swap(&b);
@@ -1809,7 +3197,7 @@ class AbortResponse final :
                &_AbortResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    10;
+    17;
 
   friend void swap(AbortResponse& a, AbortResponse& b) {
     a.Swap(&b);
@@ -1972,7 +3360,7 @@ class WatchLoadRequest final :
                &_WatchLoadRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    11;
+    18;
 
   friend void swap(WatchLoadRequest& a, WatchLoadRequest& b) {
     a.Swap(&b);
@@ -2120,7 +3508,7 @@ class WatchLoadResponse final :
                &_WatchLoadResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    12;
+    19;
 
   friend void swap(WatchLoadResponse& a, WatchLoadResponse& b) {
     a.Swap(&b);
@@ -2193,13 +3581,33 @@ class WatchLoadResponse final :
   // accessors -------------------------------------------------------
 
   enum : int {
+    kModelsFieldNumber = 7,
     kWaitingFieldNumber = 1,
     kRunningFieldNumber = 2,
     kKvCacheUsageFieldNumber = 3,
     kPrefixCacheHitRateFieldNumber = 4,
     kMaxRunningFieldNumber = 5,
     kDrainingFieldNumber = 6,
+    kResidentBytesFieldNumber = 8,
   };
+  // repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];
+  int models_size() const;
+  private:
+  int _internal_models_size() const;
+  public:
+  void clear_models();
+  ::helixflow::v1::CatalogModel* mutable_models(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >*
+      mutable_models();
+  private:
+  const ::helixflow::v1::CatalogModel& _internal_models(int index) const;
+  ::helixflow::v1::CatalogModel* _internal_add_models();
+  public:
+  const ::helixflow::v1::CatalogModel& models(int index) const;
+  ::helixflow::v1::CatalogModel* add_models();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
+      models() const;
+
   // uint32 waiting = 1 [json_name = "waiting"];
   void clear_waiting();
   uint32_t waiting() const;
@@ -2254,6 +3662,15 @@ class WatchLoadResponse final :
   void _internal_set_draining(bool value);
   public:
 
+  // uint64 resident_bytes = 8 [json_name = "residentBytes"];
+  void clear_resident_bytes();
+  uint64_t resident_bytes() const;
+  void set_resident_bytes(uint64_t value);
+  private:
+  uint64_t _internal_resident_bytes() const;
+  void _internal_set_resident_bytes(uint64_t value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.WatchLoadResponse)
  private:
   class _Internal;
@@ -2262,12 +3679,14 @@ class WatchLoadResponse final :
   typedef void InternalArenaConstructable_;
   typedef void DestructorSkippable_;
   struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel > models_;
     uint32_t waiting_;
     uint32_t running_;
     float kv_cache_usage_;
     float prefix_cache_hit_rate_;
     uint32_t max_running_;
     bool draining_;
+    uint64_t resident_bytes_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -3398,6 +4817,1054 @@ inline void InfoResponse::set_allocated_tool_parser(std::string* tool_parser) {
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.InfoResponse.tool_parser)
 }
 
+// repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];
+inline int InfoResponse::_internal_catalog_size() const {
+  return _impl_.catalog_.size();
+}
+inline int InfoResponse::catalog_size() const {
+  return _internal_catalog_size();
+}
+inline void InfoResponse::clear_catalog() {
+  _impl_.catalog_.Clear();
+}
+inline ::helixflow::v1::CatalogModel* InfoResponse::mutable_catalog(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.InfoResponse.catalog)
+  return _impl_.catalog_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >*
+InfoResponse::mutable_catalog() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.InfoResponse.catalog)
+  return &_impl_.catalog_;
+}
+inline const ::helixflow::v1::CatalogModel& InfoResponse::_internal_catalog(int index) const {
+  return _impl_.catalog_.Get(index);
+}
+inline const ::helixflow::v1::CatalogModel& InfoResponse::catalog(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.InfoResponse.catalog)
+  return _internal_catalog(index);
+}
+inline ::helixflow::v1::CatalogModel* InfoResponse::_internal_add_catalog() {
+  return _impl_.catalog_.Add();
+}
+inline ::helixflow::v1::CatalogModel* InfoResponse::add_catalog() {
+  ::helixflow::v1::CatalogModel* _add = _internal_add_catalog();
+  // @@protoc_insertion_point(field_add:helixflow.v1.InfoResponse.catalog)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
+InfoResponse::catalog() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.InfoResponse.catalog)
+  return _impl_.catalog_;
+}
+
+// uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];
+inline void InfoResponse::clear_max_loaded_models() {
+  _impl_.max_loaded_models_ = 0u;
+}
+inline uint32_t InfoResponse::_internal_max_loaded_models() const {
+  return _impl_.max_loaded_models_;
+}
+inline uint32_t InfoResponse::max_loaded_models() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.InfoResponse.max_loaded_models)
+  return _internal_max_loaded_models();
+}
+inline void InfoResponse::_internal_set_max_loaded_models(uint32_t value) {
+  
+  _impl_.max_loaded_models_ = value;
+}
+inline void InfoResponse::set_max_loaded_models(uint32_t value) {
+  _internal_set_max_loaded_models(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.InfoResponse.max_loaded_models)
+}
+
+// uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];
+inline void InfoResponse::clear_memory_budget_bytes() {
+  _impl_.memory_budget_bytes_ = uint64_t{0u};
+}
+inline uint64_t InfoResponse::_internal_memory_budget_bytes() const {
+  return _impl_.memory_budget_bytes_;
+}
+inline uint64_t InfoResponse::memory_budget_bytes() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.InfoResponse.memory_budget_bytes)
+  return _internal_memory_budget_bytes();
+}
+inline void InfoResponse::_internal_set_memory_budget_bytes(uint64_t value) {
+  
+  _impl_.memory_budget_bytes_ = value;
+}
+inline void InfoResponse::set_memory_budget_bytes(uint64_t value) {
+  _internal_set_memory_budget_bytes(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.InfoResponse.memory_budget_bytes)
+}
+
+// -------------------------------------------------------------------
+
+// CatalogModel
+
+// string id = 1 [json_name = "id"];
+inline void CatalogModel::clear_id() {
+  _impl_.id_.ClearToEmpty();
+}
+inline const std::string& CatalogModel::id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.id)
+  return _internal_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void CatalogModel::set_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.id)
+}
+inline std::string* CatalogModel::mutable_id() {
+  std::string* _s = _internal_mutable_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogModel.id)
+  return _s;
+}
+inline const std::string& CatalogModel::_internal_id() const {
+  return _impl_.id_.Get();
+}
+inline void CatalogModel::_internal_set_id(const std::string& value) {
+  
+  _impl_.id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* CatalogModel::_internal_mutable_id() {
+  
+  return _impl_.id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* CatalogModel::release_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CatalogModel.id)
+  return _impl_.id_.Release();
+}
+inline void CatalogModel::set_allocated_id(std::string* id) {
+  if (id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.id_.SetAllocated(id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.id_.IsDefault()) {
+    _impl_.id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CatalogModel.id)
+}
+
+// repeated string aliases = 2 [json_name = "aliases"];
+inline int CatalogModel::_internal_aliases_size() const {
+  return _impl_.aliases_.size();
+}
+inline int CatalogModel::aliases_size() const {
+  return _internal_aliases_size();
+}
+inline void CatalogModel::clear_aliases() {
+  _impl_.aliases_.Clear();
+}
+inline std::string* CatalogModel::add_aliases() {
+  std::string* _s = _internal_add_aliases();
+  // @@protoc_insertion_point(field_add_mutable:helixflow.v1.CatalogModel.aliases)
+  return _s;
+}
+inline const std::string& CatalogModel::_internal_aliases(int index) const {
+  return _impl_.aliases_.Get(index);
+}
+inline const std::string& CatalogModel::aliases(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.aliases)
+  return _internal_aliases(index);
+}
+inline std::string* CatalogModel::mutable_aliases(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogModel.aliases)
+  return _impl_.aliases_.Mutable(index);
+}
+inline void CatalogModel::set_aliases(int index, const std::string& value) {
+  _impl_.aliases_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.aliases)
+}
+inline void CatalogModel::set_aliases(int index, std::string&& value) {
+  _impl_.aliases_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.aliases)
+}
+inline void CatalogModel::set_aliases(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.aliases_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:helixflow.v1.CatalogModel.aliases)
+}
+inline void CatalogModel::set_aliases(int index, const char* value, size_t size) {
+  _impl_.aliases_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:helixflow.v1.CatalogModel.aliases)
+}
+inline std::string* CatalogModel::_internal_add_aliases() {
+  return _impl_.aliases_.Add();
+}
+inline void CatalogModel::add_aliases(const std::string& value) {
+  _impl_.aliases_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:helixflow.v1.CatalogModel.aliases)
+}
+inline void CatalogModel::add_aliases(std::string&& value) {
+  _impl_.aliases_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:helixflow.v1.CatalogModel.aliases)
+}
+inline void CatalogModel::add_aliases(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.aliases_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:helixflow.v1.CatalogModel.aliases)
+}
+inline void CatalogModel::add_aliases(const char* value, size_t size) {
+  _impl_.aliases_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:helixflow.v1.CatalogModel.aliases)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+CatalogModel::aliases() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.CatalogModel.aliases)
+  return _impl_.aliases_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+CatalogModel::mutable_aliases() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.CatalogModel.aliases)
+  return &_impl_.aliases_;
+}
+
+// .helixflow.v1.ModelState state = 3 [json_name = "state"];
+inline void CatalogModel::clear_state() {
+  _impl_.state_ = 0;
+}
+inline ::helixflow::v1::ModelState CatalogModel::_internal_state() const {
+  return static_cast< ::helixflow::v1::ModelState >(_impl_.state_);
+}
+inline ::helixflow::v1::ModelState CatalogModel::state() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.state)
+  return _internal_state();
+}
+inline void CatalogModel::_internal_set_state(::helixflow::v1::ModelState value) {
+  
+  _impl_.state_ = value;
+}
+inline void CatalogModel::set_state(::helixflow::v1::ModelState value) {
+  _internal_set_state(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.state)
+}
+
+// string failure = 4 [json_name = "failure"];
+inline void CatalogModel::clear_failure() {
+  _impl_.failure_.ClearToEmpty();
+}
+inline const std::string& CatalogModel::failure() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.failure)
+  return _internal_failure();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void CatalogModel::set_failure(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.failure_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.failure)
+}
+inline std::string* CatalogModel::mutable_failure() {
+  std::string* _s = _internal_mutable_failure();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogModel.failure)
+  return _s;
+}
+inline const std::string& CatalogModel::_internal_failure() const {
+  return _impl_.failure_.Get();
+}
+inline void CatalogModel::_internal_set_failure(const std::string& value) {
+  
+  _impl_.failure_.Set(value, GetArenaForAllocation());
+}
+inline std::string* CatalogModel::_internal_mutable_failure() {
+  
+  return _impl_.failure_.Mutable(GetArenaForAllocation());
+}
+inline std::string* CatalogModel::release_failure() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CatalogModel.failure)
+  return _impl_.failure_.Release();
+}
+inline void CatalogModel::set_allocated_failure(std::string* failure) {
+  if (failure != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.failure_.SetAllocated(failure, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.failure_.IsDefault()) {
+    _impl_.failure_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CatalogModel.failure)
+}
+
+// bool pinned = 5 [json_name = "pinned"];
+inline void CatalogModel::clear_pinned() {
+  _impl_.pinned_ = false;
+}
+inline bool CatalogModel::_internal_pinned() const {
+  return _impl_.pinned_;
+}
+inline bool CatalogModel::pinned() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.pinned)
+  return _internal_pinned();
+}
+inline void CatalogModel::_internal_set_pinned(bool value) {
+  
+  _impl_.pinned_ = value;
+}
+inline void CatalogModel::set_pinned(bool value) {
+  _internal_set_pinned(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.pinned)
+}
+
+// string origin = 6 [json_name = "origin"];
+inline void CatalogModel::clear_origin() {
+  _impl_.origin_.ClearToEmpty();
+}
+inline const std::string& CatalogModel::origin() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.origin)
+  return _internal_origin();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void CatalogModel::set_origin(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.origin_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.origin)
+}
+inline std::string* CatalogModel::mutable_origin() {
+  std::string* _s = _internal_mutable_origin();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogModel.origin)
+  return _s;
+}
+inline const std::string& CatalogModel::_internal_origin() const {
+  return _impl_.origin_.Get();
+}
+inline void CatalogModel::_internal_set_origin(const std::string& value) {
+  
+  _impl_.origin_.Set(value, GetArenaForAllocation());
+}
+inline std::string* CatalogModel::_internal_mutable_origin() {
+  
+  return _impl_.origin_.Mutable(GetArenaForAllocation());
+}
+inline std::string* CatalogModel::release_origin() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CatalogModel.origin)
+  return _impl_.origin_.Release();
+}
+inline void CatalogModel::set_allocated_origin(std::string* origin) {
+  if (origin != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.origin_.SetAllocated(origin, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.origin_.IsDefault()) {
+    _impl_.origin_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CatalogModel.origin)
+}
+
+// uint64 estimated_bytes = 7 [json_name = "estimatedBytes"];
+inline void CatalogModel::clear_estimated_bytes() {
+  _impl_.estimated_bytes_ = uint64_t{0u};
+}
+inline uint64_t CatalogModel::_internal_estimated_bytes() const {
+  return _impl_.estimated_bytes_;
+}
+inline uint64_t CatalogModel::estimated_bytes() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.estimated_bytes)
+  return _internal_estimated_bytes();
+}
+inline void CatalogModel::_internal_set_estimated_bytes(uint64_t value) {
+  
+  _impl_.estimated_bytes_ = value;
+}
+inline void CatalogModel::set_estimated_bytes(uint64_t value) {
+  _internal_set_estimated_bytes(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.estimated_bytes)
+}
+
+// uint32 context_length = 8 [json_name = "contextLength"];
+inline void CatalogModel::clear_context_length() {
+  _impl_.context_length_ = 0u;
+}
+inline uint32_t CatalogModel::_internal_context_length() const {
+  return _impl_.context_length_;
+}
+inline uint32_t CatalogModel::context_length() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.context_length)
+  return _internal_context_length();
+}
+inline void CatalogModel::_internal_set_context_length(uint32_t value) {
+  
+  _impl_.context_length_ = value;
+}
+inline void CatalogModel::set_context_length(uint32_t value) {
+  _internal_set_context_length(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.context_length)
+}
+
+// bool supports_generate = 9 [json_name = "supportsGenerate"];
+inline void CatalogModel::clear_supports_generate() {
+  _impl_.supports_generate_ = false;
+}
+inline bool CatalogModel::_internal_supports_generate() const {
+  return _impl_.supports_generate_;
+}
+inline bool CatalogModel::supports_generate() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.supports_generate)
+  return _internal_supports_generate();
+}
+inline void CatalogModel::_internal_set_supports_generate(bool value) {
+  
+  _impl_.supports_generate_ = value;
+}
+inline void CatalogModel::set_supports_generate(bool value) {
+  _internal_set_supports_generate(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.supports_generate)
+}
+
+// bool supports_embed = 10 [json_name = "supportsEmbed"];
+inline void CatalogModel::clear_supports_embed() {
+  _impl_.supports_embed_ = false;
+}
+inline bool CatalogModel::_internal_supports_embed() const {
+  return _impl_.supports_embed_;
+}
+inline bool CatalogModel::supports_embed() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.supports_embed)
+  return _internal_supports_embed();
+}
+inline void CatalogModel::_internal_set_supports_embed(bool value) {
+  
+  _impl_.supports_embed_ = value;
+}
+inline void CatalogModel::set_supports_embed(bool value) {
+  _internal_set_supports_embed(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.supports_embed)
+}
+
+// bool supports_tools = 11 [json_name = "supportsTools"];
+inline void CatalogModel::clear_supports_tools() {
+  _impl_.supports_tools_ = false;
+}
+inline bool CatalogModel::_internal_supports_tools() const {
+  return _impl_.supports_tools_;
+}
+inline bool CatalogModel::supports_tools() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.supports_tools)
+  return _internal_supports_tools();
+}
+inline void CatalogModel::_internal_set_supports_tools(bool value) {
+  
+  _impl_.supports_tools_ = value;
+}
+inline void CatalogModel::set_supports_tools(bool value) {
+  _internal_set_supports_tools(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.supports_tools)
+}
+
+// uint32 active_streams = 12 [json_name = "activeStreams"];
+inline void CatalogModel::clear_active_streams() {
+  _impl_.active_streams_ = 0u;
+}
+inline uint32_t CatalogModel::_internal_active_streams() const {
+  return _impl_.active_streams_;
+}
+inline uint32_t CatalogModel::active_streams() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.active_streams)
+  return _internal_active_streams();
+}
+inline void CatalogModel::_internal_set_active_streams(uint32_t value) {
+  
+  _impl_.active_streams_ = value;
+}
+inline void CatalogModel::set_active_streams(uint32_t value) {
+  _internal_set_active_streams(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.active_streams)
+}
+
+// uint32 evictions_needed = 13 [json_name = "evictionsNeeded"];
+inline void CatalogModel::clear_evictions_needed() {
+  _impl_.evictions_needed_ = 0u;
+}
+inline uint32_t CatalogModel::_internal_evictions_needed() const {
+  return _impl_.evictions_needed_;
+}
+inline uint32_t CatalogModel::evictions_needed() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.evictions_needed)
+  return _internal_evictions_needed();
+}
+inline void CatalogModel::_internal_set_evictions_needed(uint32_t value) {
+  
+  _impl_.evictions_needed_ = value;
+}
+inline void CatalogModel::set_evictions_needed(uint32_t value) {
+  _internal_set_evictions_needed(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.evictions_needed)
+}
+
+// uint32 max_sequences = 14 [json_name = "maxSequences"];
+inline void CatalogModel::clear_max_sequences() {
+  _impl_.max_sequences_ = 0u;
+}
+inline uint32_t CatalogModel::_internal_max_sequences() const {
+  return _impl_.max_sequences_;
+}
+inline uint32_t CatalogModel::max_sequences() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.max_sequences)
+  return _internal_max_sequences();
+}
+inline void CatalogModel::_internal_set_max_sequences(uint32_t value) {
+  
+  _impl_.max_sequences_ = value;
+}
+inline void CatalogModel::set_max_sequences(uint32_t value) {
+  _internal_set_max_sequences(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.max_sequences)
+}
+
+// repeated string adapters = 15 [json_name = "adapters"];
+inline int CatalogModel::_internal_adapters_size() const {
+  return _impl_.adapters_.size();
+}
+inline int CatalogModel::adapters_size() const {
+  return _internal_adapters_size();
+}
+inline void CatalogModel::clear_adapters() {
+  _impl_.adapters_.Clear();
+}
+inline std::string* CatalogModel::add_adapters() {
+  std::string* _s = _internal_add_adapters();
+  // @@protoc_insertion_point(field_add_mutable:helixflow.v1.CatalogModel.adapters)
+  return _s;
+}
+inline const std::string& CatalogModel::_internal_adapters(int index) const {
+  return _impl_.adapters_.Get(index);
+}
+inline const std::string& CatalogModel::adapters(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CatalogModel.adapters)
+  return _internal_adapters(index);
+}
+inline std::string* CatalogModel::mutable_adapters(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CatalogModel.adapters)
+  return _impl_.adapters_.Mutable(index);
+}
+inline void CatalogModel::set_adapters(int index, const std::string& value) {
+  _impl_.adapters_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.adapters)
+}
+inline void CatalogModel::set_adapters(int index, std::string&& value) {
+  _impl_.adapters_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:helixflow.v1.CatalogModel.adapters)
+}
+inline void CatalogModel::set_adapters(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.adapters_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:helixflow.v1.CatalogModel.adapters)
+}
+inline void CatalogModel::set_adapters(int index, const char* value, size_t size) {
+  _impl_.adapters_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:helixflow.v1.CatalogModel.adapters)
+}
+inline std::string* CatalogModel::_internal_add_adapters() {
+  return _impl_.adapters_.Add();
+}
+inline void CatalogModel::add_adapters(const std::string& value) {
+  _impl_.adapters_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:helixflow.v1.CatalogModel.adapters)
+}
+inline void CatalogModel::add_adapters(std::string&& value) {
+  _impl_.adapters_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:helixflow.v1.CatalogModel.adapters)
+}
+inline void CatalogModel::add_adapters(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.adapters_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:helixflow.v1.CatalogModel.adapters)
+}
+inline void CatalogModel::add_adapters(const char* value, size_t size) {
+  _impl_.adapters_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:helixflow.v1.CatalogModel.adapters)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+CatalogModel::adapters() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.CatalogModel.adapters)
+  return _impl_.adapters_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+CatalogModel::mutable_adapters() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.CatalogModel.adapters)
+  return &_impl_.adapters_;
+}
+
+// -------------------------------------------------------------------
+
+// LoadModelRequest
+
+// string model = 1 [json_name = "model"];
+inline void LoadModelRequest::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& LoadModelRequest::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.LoadModelRequest.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void LoadModelRequest::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.LoadModelRequest.model)
+}
+inline std::string* LoadModelRequest::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.LoadModelRequest.model)
+  return _s;
+}
+inline const std::string& LoadModelRequest::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void LoadModelRequest::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* LoadModelRequest::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* LoadModelRequest::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.LoadModelRequest.model)
+  return _impl_.model_.Release();
+}
+inline void LoadModelRequest::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.LoadModelRequest.model)
+}
+
+// -------------------------------------------------------------------
+
+// LoadModelResponse
+
+// .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+inline bool LoadModelResponse::_internal_has_model() const {
+  return this != internal_default_instance() && _impl_.model_ != nullptr;
+}
+inline bool LoadModelResponse::has_model() const {
+  return _internal_has_model();
+}
+inline void LoadModelResponse::clear_model() {
+  if (GetArenaForAllocation() == nullptr && _impl_.model_ != nullptr) {
+    delete _impl_.model_;
+  }
+  _impl_.model_ = nullptr;
+}
+inline const ::helixflow::v1::CatalogModel& LoadModelResponse::_internal_model() const {
+  const ::helixflow::v1::CatalogModel* p = _impl_.model_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::CatalogModel&>(
+      ::helixflow::v1::_CatalogModel_default_instance_);
+}
+inline const ::helixflow::v1::CatalogModel& LoadModelResponse::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.LoadModelResponse.model)
+  return _internal_model();
+}
+inline void LoadModelResponse::unsafe_arena_set_allocated_model(
+    ::helixflow::v1::CatalogModel* model) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.model_);
+  }
+  _impl_.model_ = model;
+  if (model) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.LoadModelResponse.model)
+}
+inline ::helixflow::v1::CatalogModel* LoadModelResponse::release_model() {
+  
+  ::helixflow::v1::CatalogModel* temp = _impl_.model_;
+  _impl_.model_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::CatalogModel* LoadModelResponse::unsafe_arena_release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.LoadModelResponse.model)
+  
+  ::helixflow::v1::CatalogModel* temp = _impl_.model_;
+  _impl_.model_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::CatalogModel* LoadModelResponse::_internal_mutable_model() {
+  
+  if (_impl_.model_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::CatalogModel>(GetArenaForAllocation());
+    _impl_.model_ = p;
+  }
+  return _impl_.model_;
+}
+inline ::helixflow::v1::CatalogModel* LoadModelResponse::mutable_model() {
+  ::helixflow::v1::CatalogModel* _msg = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.LoadModelResponse.model)
+  return _msg;
+}
+inline void LoadModelResponse::set_allocated_model(::helixflow::v1::CatalogModel* model) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.model_;
+  }
+  if (model) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(model);
+    if (message_arena != submessage_arena) {
+      model = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, model, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.model_ = model;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.LoadModelResponse.model)
+}
+
+// -------------------------------------------------------------------
+
+// UnloadModelRequest
+
+// string model = 1 [json_name = "model"];
+inline void UnloadModelRequest::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& UnloadModelRequest::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UnloadModelRequest.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UnloadModelRequest::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UnloadModelRequest.model)
+}
+inline std::string* UnloadModelRequest::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UnloadModelRequest.model)
+  return _s;
+}
+inline const std::string& UnloadModelRequest::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void UnloadModelRequest::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UnloadModelRequest::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UnloadModelRequest::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UnloadModelRequest.model)
+  return _impl_.model_.Release();
+}
+inline void UnloadModelRequest::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UnloadModelRequest.model)
+}
+
+// -------------------------------------------------------------------
+
+// UnloadModelResponse
+
+// .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+inline bool UnloadModelResponse::_internal_has_model() const {
+  return this != internal_default_instance() && _impl_.model_ != nullptr;
+}
+inline bool UnloadModelResponse::has_model() const {
+  return _internal_has_model();
+}
+inline void UnloadModelResponse::clear_model() {
+  if (GetArenaForAllocation() == nullptr && _impl_.model_ != nullptr) {
+    delete _impl_.model_;
+  }
+  _impl_.model_ = nullptr;
+}
+inline const ::helixflow::v1::CatalogModel& UnloadModelResponse::_internal_model() const {
+  const ::helixflow::v1::CatalogModel* p = _impl_.model_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::CatalogModel&>(
+      ::helixflow::v1::_CatalogModel_default_instance_);
+}
+inline const ::helixflow::v1::CatalogModel& UnloadModelResponse::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UnloadModelResponse.model)
+  return _internal_model();
+}
+inline void UnloadModelResponse::unsafe_arena_set_allocated_model(
+    ::helixflow::v1::CatalogModel* model) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.model_);
+  }
+  _impl_.model_ = model;
+  if (model) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.UnloadModelResponse.model)
+}
+inline ::helixflow::v1::CatalogModel* UnloadModelResponse::release_model() {
+  
+  ::helixflow::v1::CatalogModel* temp = _impl_.model_;
+  _impl_.model_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::CatalogModel* UnloadModelResponse::unsafe_arena_release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UnloadModelResponse.model)
+  
+  ::helixflow::v1::CatalogModel* temp = _impl_.model_;
+  _impl_.model_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::CatalogModel* UnloadModelResponse::_internal_mutable_model() {
+  
+  if (_impl_.model_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::CatalogModel>(GetArenaForAllocation());
+    _impl_.model_ = p;
+  }
+  return _impl_.model_;
+}
+inline ::helixflow::v1::CatalogModel* UnloadModelResponse::mutable_model() {
+  ::helixflow::v1::CatalogModel* _msg = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UnloadModelResponse.model)
+  return _msg;
+}
+inline void UnloadModelResponse::set_allocated_model(::helixflow::v1::CatalogModel* model) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.model_;
+  }
+  if (model) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(model);
+    if (message_arena != submessage_arena) {
+      model = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, model, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.model_ = model;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UnloadModelResponse.model)
+}
+
+// -------------------------------------------------------------------
+
+// PinModelRequest
+
+// string model = 1 [json_name = "model"];
+inline void PinModelRequest::clear_model() {
+  _impl_.model_.ClearToEmpty();
+}
+inline const std::string& PinModelRequest::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.PinModelRequest.model)
+  return _internal_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void PinModelRequest::set_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.PinModelRequest.model)
+}
+inline std::string* PinModelRequest::mutable_model() {
+  std::string* _s = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.PinModelRequest.model)
+  return _s;
+}
+inline const std::string& PinModelRequest::_internal_model() const {
+  return _impl_.model_.Get();
+}
+inline void PinModelRequest::_internal_set_model(const std::string& value) {
+  
+  _impl_.model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* PinModelRequest::_internal_mutable_model() {
+  
+  return _impl_.model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* PinModelRequest::release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.PinModelRequest.model)
+  return _impl_.model_.Release();
+}
+inline void PinModelRequest::set_allocated_model(std::string* model) {
+  if (model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.model_.SetAllocated(model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.model_.IsDefault()) {
+    _impl_.model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.PinModelRequest.model)
+}
+
+// bool pinned = 2 [json_name = "pinned"];
+inline void PinModelRequest::clear_pinned() {
+  _impl_.pinned_ = false;
+}
+inline bool PinModelRequest::_internal_pinned() const {
+  return _impl_.pinned_;
+}
+inline bool PinModelRequest::pinned() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.PinModelRequest.pinned)
+  return _internal_pinned();
+}
+inline void PinModelRequest::_internal_set_pinned(bool value) {
+  
+  _impl_.pinned_ = value;
+}
+inline void PinModelRequest::set_pinned(bool value) {
+  _internal_set_pinned(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.PinModelRequest.pinned)
+}
+
+// -------------------------------------------------------------------
+
+// PinModelResponse
+
+// .helixflow.v1.CatalogModel model = 1 [json_name = "model"];
+inline bool PinModelResponse::_internal_has_model() const {
+  return this != internal_default_instance() && _impl_.model_ != nullptr;
+}
+inline bool PinModelResponse::has_model() const {
+  return _internal_has_model();
+}
+inline void PinModelResponse::clear_model() {
+  if (GetArenaForAllocation() == nullptr && _impl_.model_ != nullptr) {
+    delete _impl_.model_;
+  }
+  _impl_.model_ = nullptr;
+}
+inline const ::helixflow::v1::CatalogModel& PinModelResponse::_internal_model() const {
+  const ::helixflow::v1::CatalogModel* p = _impl_.model_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::CatalogModel&>(
+      ::helixflow::v1::_CatalogModel_default_instance_);
+}
+inline const ::helixflow::v1::CatalogModel& PinModelResponse::model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.PinModelResponse.model)
+  return _internal_model();
+}
+inline void PinModelResponse::unsafe_arena_set_allocated_model(
+    ::helixflow::v1::CatalogModel* model) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.model_);
+  }
+  _impl_.model_ = model;
+  if (model) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.PinModelResponse.model)
+}
+inline ::helixflow::v1::CatalogModel* PinModelResponse::release_model() {
+  
+  ::helixflow::v1::CatalogModel* temp = _impl_.model_;
+  _impl_.model_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::CatalogModel* PinModelResponse::unsafe_arena_release_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.PinModelResponse.model)
+  
+  ::helixflow::v1::CatalogModel* temp = _impl_.model_;
+  _impl_.model_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::CatalogModel* PinModelResponse::_internal_mutable_model() {
+  
+  if (_impl_.model_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::CatalogModel>(GetArenaForAllocation());
+    _impl_.model_ = p;
+  }
+  return _impl_.model_;
+}
+inline ::helixflow::v1::CatalogModel* PinModelResponse::mutable_model() {
+  ::helixflow::v1::CatalogModel* _msg = _internal_mutable_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.PinModelResponse.model)
+  return _msg;
+}
+inline void PinModelResponse::set_allocated_model(::helixflow::v1::CatalogModel* model) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.model_;
+  }
+  if (model) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(model);
+    if (message_arena != submessage_arena) {
+      model = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, model, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.model_ = model;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.PinModelResponse.model)
+}
+
 // -------------------------------------------------------------------
 
 // AbortRequest
@@ -3704,9 +6171,83 @@ inline void WatchLoadResponse::set_draining(bool value) {
   // @@protoc_insertion_point(field_set:helixflow.v1.WatchLoadResponse.draining)
 }
 
+// repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];
+inline int WatchLoadResponse::_internal_models_size() const {
+  return _impl_.models_.size();
+}
+inline int WatchLoadResponse::models_size() const {
+  return _internal_models_size();
+}
+inline void WatchLoadResponse::clear_models() {
+  _impl_.models_.Clear();
+}
+inline ::helixflow::v1::CatalogModel* WatchLoadResponse::mutable_models(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.WatchLoadResponse.models)
+  return _impl_.models_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >*
+WatchLoadResponse::mutable_models() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.WatchLoadResponse.models)
+  return &_impl_.models_;
+}
+inline const ::helixflow::v1::CatalogModel& WatchLoadResponse::_internal_models(int index) const {
+  return _impl_.models_.Get(index);
+}
+inline const ::helixflow::v1::CatalogModel& WatchLoadResponse::models(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WatchLoadResponse.models)
+  return _internal_models(index);
+}
+inline ::helixflow::v1::CatalogModel* WatchLoadResponse::_internal_add_models() {
+  return _impl_.models_.Add();
+}
+inline ::helixflow::v1::CatalogModel* WatchLoadResponse::add_models() {
+  ::helixflow::v1::CatalogModel* _add = _internal_add_models();
+  // @@protoc_insertion_point(field_add:helixflow.v1.WatchLoadResponse.models)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
+WatchLoadResponse::models() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.WatchLoadResponse.models)
+  return _impl_.models_;
+}
+
+// uint64 resident_bytes = 8 [json_name = "residentBytes"];
+inline void WatchLoadResponse::clear_resident_bytes() {
+  _impl_.resident_bytes_ = uint64_t{0u};
+}
+inline uint64_t WatchLoadResponse::_internal_resident_bytes() const {
+  return _impl_.resident_bytes_;
+}
+inline uint64_t WatchLoadResponse::resident_bytes() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WatchLoadResponse.resident_bytes)
+  return _internal_resident_bytes();
+}
+inline void WatchLoadResponse::_internal_set_resident_bytes(uint64_t value) {
+  
+  _impl_.resident_bytes_ = value;
+}
+inline void WatchLoadResponse::set_resident_bytes(uint64_t value) {
+  _internal_set_resident_bytes(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WatchLoadResponse.resident_bytes)
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------
@@ -3736,6 +6277,16 @@ inline void WatchLoadResponse::set_draining(bool value) {
 
 }  // namespace v1
 }  // namespace helixflow
+
+PROTOBUF_NAMESPACE_OPEN
+
+template <> struct is_proto_enum< ::helixflow::v1::ModelState> : ::std::true_type {};
+template <>
+inline const EnumDescriptor* GetEnumDescriptor< ::helixflow::v1::ModelState>() {
+  return ::helixflow::v1::ModelState_descriptor();
+}
+
+PROTOBUF_NAMESPACE_CLOSE
 
 // @@protoc_insertion_point(global_scope)
 

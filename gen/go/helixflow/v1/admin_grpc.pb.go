@@ -52,6 +52,15 @@ type AdminClient interface {
 	DeleteUpstreamSecret(ctx context.Context, in *DeleteUpstreamSecretRequest, opts ...grpc.CallOption) (*DeleteUpstreamSecretResponse, error)
 	// RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
 	RotateUpstreamSecrets(ctx context.Context, in *RotateUpstreamSecretsRequest, opts ...grpc.CallOption) (*RotateUpstreamSecretsResponse, error)
+	// ListCatalog lists every worker's model catalog with each model's state.
+	ListCatalog(ctx context.Context, in *ListCatalogRequest, opts ...grpc.CallOption) (*ListCatalogResponse, error)
+	// LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+	// waits until it is loaded or failed.
+	LoadCatalogModel(ctx context.Context, in *LoadCatalogModelRequest, opts ...grpc.CallOption) (*LoadCatalogModelResponse, error)
+	// UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+	UnloadCatalogModel(ctx context.Context, in *UnloadCatalogModelRequest, opts ...grpc.CallOption) (*UnloadCatalogModelResponse, error)
+	// PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+	PinCatalogModel(ctx context.Context, in *PinCatalogModelRequest, opts ...grpc.CallOption) (*PinCatalogModelResponse, error)
 }
 
 type adminClient struct {
@@ -252,6 +261,42 @@ func (c *adminClient) RotateUpstreamSecrets(ctx context.Context, in *RotateUpstr
 	return out, nil
 }
 
+func (c *adminClient) ListCatalog(ctx context.Context, in *ListCatalogRequest, opts ...grpc.CallOption) (*ListCatalogResponse, error) {
+	out := new(ListCatalogResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/ListCatalog", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) LoadCatalogModel(ctx context.Context, in *LoadCatalogModelRequest, opts ...grpc.CallOption) (*LoadCatalogModelResponse, error) {
+	out := new(LoadCatalogModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/LoadCatalogModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) UnloadCatalogModel(ctx context.Context, in *UnloadCatalogModelRequest, opts ...grpc.CallOption) (*UnloadCatalogModelResponse, error) {
+	out := new(UnloadCatalogModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/UnloadCatalogModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) PinCatalogModel(ctx context.Context, in *PinCatalogModelRequest, opts ...grpc.CallOption) (*PinCatalogModelResponse, error) {
+	out := new(PinCatalogModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/PinCatalogModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility
@@ -291,6 +336,15 @@ type AdminServer interface {
 	DeleteUpstreamSecret(context.Context, *DeleteUpstreamSecretRequest) (*DeleteUpstreamSecretResponse, error)
 	// RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
 	RotateUpstreamSecrets(context.Context, *RotateUpstreamSecretsRequest) (*RotateUpstreamSecretsResponse, error)
+	// ListCatalog lists every worker's model catalog with each model's state.
+	ListCatalog(context.Context, *ListCatalogRequest) (*ListCatalogResponse, error)
+	// LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+	// waits until it is loaded or failed.
+	LoadCatalogModel(context.Context, *LoadCatalogModelRequest) (*LoadCatalogModelResponse, error)
+	// UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+	UnloadCatalogModel(context.Context, *UnloadCatalogModelRequest) (*UnloadCatalogModelResponse, error)
+	// PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+	PinCatalogModel(context.Context, *PinCatalogModelRequest) (*PinCatalogModelResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -345,6 +399,18 @@ func (UnimplementedAdminServer) DeleteUpstreamSecret(context.Context, *DeleteUps
 }
 func (UnimplementedAdminServer) RotateUpstreamSecrets(context.Context, *RotateUpstreamSecretsRequest) (*RotateUpstreamSecretsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RotateUpstreamSecrets not implemented")
+}
+func (UnimplementedAdminServer) ListCatalog(context.Context, *ListCatalogRequest) (*ListCatalogResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListCatalog not implemented")
+}
+func (UnimplementedAdminServer) LoadCatalogModel(context.Context, *LoadCatalogModelRequest) (*LoadCatalogModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LoadCatalogModel not implemented")
+}
+func (UnimplementedAdminServer) UnloadCatalogModel(context.Context, *UnloadCatalogModelRequest) (*UnloadCatalogModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnloadCatalogModel not implemented")
+}
+func (UnimplementedAdminServer) PinCatalogModel(context.Context, *PinCatalogModelRequest) (*PinCatalogModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PinCatalogModel not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 
@@ -653,6 +719,78 @@ func _Admin_RotateUpstreamSecrets_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_ListCatalog_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListCatalogRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListCatalog(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/ListCatalog",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListCatalog(ctx, req.(*ListCatalogRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_LoadCatalogModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadCatalogModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).LoadCatalogModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/LoadCatalogModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).LoadCatalogModel(ctx, req.(*LoadCatalogModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_UnloadCatalogModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnloadCatalogModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).UnloadCatalogModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/UnloadCatalogModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).UnloadCatalogModel(ctx, req.(*UnloadCatalogModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_PinCatalogModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PinCatalogModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).PinCatalogModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/PinCatalogModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).PinCatalogModel(ctx, req.(*PinCatalogModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _Admin_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "helixflow.v1.Admin",
 	HandlerType: (*AdminServer)(nil),
@@ -712,6 +850,22 @@ var _Admin_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RotateUpstreamSecrets",
 			Handler:    _Admin_RotateUpstreamSecrets_Handler,
+		},
+		{
+			MethodName: "ListCatalog",
+			Handler:    _Admin_ListCatalog_Handler,
+		},
+		{
+			MethodName: "LoadCatalogModel",
+			Handler:    _Admin_LoadCatalogModel_Handler,
+		},
+		{
+			MethodName: "UnloadCatalogModel",
+			Handler:    _Admin_UnloadCatalogModel_Handler,
+		},
+		{
+			MethodName: "PinCatalogModel",
+			Handler:    _Admin_PinCatalogModel_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -30,6 +30,14 @@ type WorkerClient interface {
 	Abort(ctx context.Context, in *AbortRequest, opts ...grpc.CallOption) (*AbortResponse, error)
 	// WatchLoad streams load reports: one at once, then one per interval.
 	WatchLoad(ctx context.Context, in *WatchLoadRequest, opts ...grpc.CallOption) (Worker_WatchLoadClient, error)
+	// LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+	// A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+	LoadModel(ctx context.Context, in *LoadModelRequest, opts ...grpc.CallOption) (*LoadModelResponse, error)
+	// UnloadModel frees a loaded model once its streams in flight finish.
+	// FAILED_PRECONDITION for a pinned model.
+	UnloadModel(ctx context.Context, in *UnloadModelRequest, opts ...grpc.CallOption) (*UnloadModelResponse, error)
+	// PinModel pins (loads and never unloads) or unpins a catalogued model.
+	PinModel(ctx context.Context, in *PinModelRequest, opts ...grpc.CallOption) (*PinModelResponse, error)
 }
 
 type workerClient struct {
@@ -140,6 +148,33 @@ func (x *workerWatchLoadClient) Recv() (*WatchLoadResponse, error) {
 	return m, nil
 }
 
+func (c *workerClient) LoadModel(ctx context.Context, in *LoadModelRequest, opts ...grpc.CallOption) (*LoadModelResponse, error) {
+	out := new(LoadModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Worker/LoadModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *workerClient) UnloadModel(ctx context.Context, in *UnloadModelRequest, opts ...grpc.CallOption) (*UnloadModelResponse, error) {
+	out := new(UnloadModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Worker/UnloadModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *workerClient) PinModel(ctx context.Context, in *PinModelRequest, opts ...grpc.CallOption) (*PinModelResponse, error) {
+	out := new(PinModelResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Worker/PinModel", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // WorkerServer is the server API for Worker service.
 // All implementations must embed UnimplementedWorkerServer
 // for forward compatibility
@@ -157,6 +192,14 @@ type WorkerServer interface {
 	Abort(context.Context, *AbortRequest) (*AbortResponse, error)
 	// WatchLoad streams load reports: one at once, then one per interval.
 	WatchLoad(*WatchLoadRequest, Worker_WatchLoadServer) error
+	// LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+	// A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+	LoadModel(context.Context, *LoadModelRequest) (*LoadModelResponse, error)
+	// UnloadModel frees a loaded model once its streams in flight finish.
+	// FAILED_PRECONDITION for a pinned model.
+	UnloadModel(context.Context, *UnloadModelRequest) (*UnloadModelResponse, error)
+	// PinModel pins (loads and never unloads) or unpins a catalogued model.
+	PinModel(context.Context, *PinModelRequest) (*PinModelResponse, error)
 	mustEmbedUnimplementedWorkerServer()
 }
 
@@ -181,6 +224,15 @@ func (UnimplementedWorkerServer) Abort(context.Context, *AbortRequest) (*AbortRe
 }
 func (UnimplementedWorkerServer) WatchLoad(*WatchLoadRequest, Worker_WatchLoadServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchLoad not implemented")
+}
+func (UnimplementedWorkerServer) LoadModel(context.Context, *LoadModelRequest) (*LoadModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method LoadModel not implemented")
+}
+func (UnimplementedWorkerServer) UnloadModel(context.Context, *UnloadModelRequest) (*UnloadModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UnloadModel not implemented")
+}
+func (UnimplementedWorkerServer) PinModel(context.Context, *PinModelRequest) (*PinModelResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PinModel not implemented")
 }
 func (UnimplementedWorkerServer) mustEmbedUnimplementedWorkerServer() {}
 
@@ -309,6 +361,60 @@ func (x *workerWatchLoadServer) Send(m *WatchLoadResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _Worker_LoadModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LoadModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WorkerServer).LoadModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Worker/LoadModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WorkerServer).LoadModel(ctx, req.(*LoadModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Worker_UnloadModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnloadModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WorkerServer).UnloadModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Worker/UnloadModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WorkerServer).UnloadModel(ctx, req.(*UnloadModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Worker_PinModel_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PinModelRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(WorkerServer).PinModel(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Worker/PinModel",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(WorkerServer).PinModel(ctx, req.(*PinModelRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _Worker_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "helixflow.v1.Worker",
 	HandlerType: (*WorkerServer)(nil),
@@ -328,6 +434,18 @@ var _Worker_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Abort",
 			Handler:    _Worker_Abort_Handler,
+		},
+		{
+			MethodName: "LoadModel",
+			Handler:    _Worker_LoadModel_Handler,
+		},
+		{
+			MethodName: "UnloadModel",
+			Handler:    _Worker_UnloadModel_Handler,
+		},
+		{
+			MethodName: "PinModel",
+			Handler:    _Worker_PinModel_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from helixflow.v1 import worker_pb2 as _worker_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -647,6 +648,7 @@ class WorkerStatus(_message.Message):
     KV_CACHE_USAGE_FIELD_NUMBER: _builtins.int
     PREFIX_CACHE_HIT_RATE_FIELD_NUMBER: _builtins.int
     ROUTER_INFLIGHT_FIELD_NUMBER: _builtins.int
+    MODELS_FIELD_NUMBER: _builtins.int
     address: _builtins.str
     """The worker's address."""
     serving: _builtins.bool
@@ -675,6 +677,10 @@ class WorkerStatus(_message.Message):
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Aliases the router maps to that model."""
 
+    @_builtins.property
+    def models(self) -> _containers.RepeatedCompositeFieldContainer[_worker_pb2.CatalogModel]:
+        """The worker's catalog with each model's state (empty for a worker without a catalog)."""
+
     def __init__(
         self,
         *,
@@ -691,10 +697,11 @@ class WorkerStatus(_message.Message):
         kv_cache_usage: _builtins.float = ...,
         prefix_cache_hit_rate: _builtins.float = ...,
         router_inflight: _builtins.int = ...,
+        models: _abc.Iterable[_worker_pb2.CatalogModel] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "aliases", b"aliases", "backend", b"backend", "draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "model_id", b"model_id", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "routable", b"routable", "router_inflight", b"router_inflight", "running", b"running", "serving", b"serving", "waiting", b"waiting"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "aliases", b"aliases", "backend", b"backend", "draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "model_id", b"model_id", "models", b"models", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "routable", b"routable", "router_inflight", b"router_inflight", "running", b"running", "serving", b"serving", "waiting", b"waiting"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1441,3 +1448,266 @@ class RotateUpstreamSecretsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RotateUpstreamSecretsResponse: _TypeAlias = RotateUpstreamSecretsResponse  # noqa: Y015
+
+@_typing.final
+class ListCatalogRequest(_message.Message):
+    """ListCatalogRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCatalogRequest: _TypeAlias = ListCatalogRequest  # noqa: Y015
+
+@_typing.final
+class CatalogWorker(_message.Message):
+    """CatalogWorker is one worker's catalog."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    MODELS_FIELD_NUMBER: _builtins.int
+    MAX_LOADED_MODELS_FIELD_NUMBER: _builtins.int
+    MEMORY_BUDGET_BYTES_FIELD_NUMBER: _builtins.int
+    RESIDENT_BYTES_FIELD_NUMBER: _builtins.int
+    address: _builtins.str
+    """The worker's address."""
+    max_loaded_models: _builtins.int
+    """At most this many loaded at once (0 = no limit)."""
+    memory_budget_bytes: _builtins.int
+    """Memory budget of the loaded models, bytes (0 = no limit)."""
+    resident_bytes: _builtins.int
+    """Bytes the loaded models take now (estimated)."""
+    @_builtins.property
+    def models(self) -> _containers.RepeatedCompositeFieldContainer[_worker_pb2.CatalogModel]:
+        """Its models with their states."""
+
+    def __init__(
+        self,
+        *,
+        address: _builtins.str = ...,
+        models: _abc.Iterable[_worker_pb2.CatalogModel] | None = ...,
+        max_loaded_models: _builtins.int = ...,
+        memory_budget_bytes: _builtins.int = ...,
+        resident_bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "max_loaded_models", b"max_loaded_models", "memory_budget_bytes", b"memory_budget_bytes", "models", b"models", "resident_bytes", b"resident_bytes"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CatalogWorker: _TypeAlias = CatalogWorker  # noqa: Y015
+
+@_typing.final
+class ListCatalogResponse(_message.Message):
+    """ListCatalogResponse lists the catalogs."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WORKERS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def workers(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogWorker]:
+        """Workers, by address."""
+
+    def __init__(
+        self,
+        *,
+        workers: _abc.Iterable[Global___CatalogWorker] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["workers", b"workers"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListCatalogResponse: _TypeAlias = ListCatalogResponse  # noqa: Y015
+
+@_typing.final
+class LoadCatalogModelRequest(_message.Message):
+    """LoadCatalogModelRequest names the model and optionally the worker."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    WORKER_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Model id or alias."""
+    worker: _builtins.str
+    """Worker address; empty picks the worker that can load it most cheaply."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        worker: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LoadCatalogModelRequest: _TypeAlias = LoadCatalogModelRequest  # noqa: Y015
+
+@_typing.final
+class CatalogModelResult(_message.Message):
+    """CatalogModelResult is a model's state on one worker after an Admin call."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADDRESS_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    address: _builtins.str
+    """The worker's address."""
+    @_builtins.property
+    def model(self) -> _worker_pb2.CatalogModel:
+        """The model's state there."""
+
+    def __init__(
+        self,
+        *,
+        address: _builtins.str = ...,
+        model: _worker_pb2.CatalogModel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CatalogModelResult: _TypeAlias = CatalogModelResult  # noqa: Y015
+
+@_typing.final
+class LoadCatalogModelResponse(_message.Message):
+    """LoadCatalogModelResponse reports the load."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def result(self) -> Global___CatalogModelResult:
+        """The worker that loaded it and the model's state there."""
+
+    def __init__(
+        self,
+        *,
+        result: Global___CatalogModelResult | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LoadCatalogModelResponse: _TypeAlias = LoadCatalogModelResponse  # noqa: Y015
+
+@_typing.final
+class UnloadCatalogModelRequest(_message.Message):
+    """UnloadCatalogModelRequest names the model and optionally the worker."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    WORKER_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Model id or alias."""
+    worker: _builtins.str
+    """Worker address; empty unloads it on every worker that has it loaded."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        worker: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnloadCatalogModelRequest: _TypeAlias = UnloadCatalogModelRequest  # noqa: Y015
+
+@_typing.final
+class UnloadCatalogModelResponse(_message.Message):
+    """UnloadCatalogModelResponse reports the unloads."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogModelResult]:
+        """One result per worker touched."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___CatalogModelResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnloadCatalogModelResponse: _TypeAlias = UnloadCatalogModelResponse  # noqa: Y015
+
+@_typing.final
+class PinCatalogModelRequest(_message.Message):
+    """PinCatalogModelRequest pins or unpins a model."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    PINNED_FIELD_NUMBER: _builtins.int
+    WORKER_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Model id or alias."""
+    pinned: _builtins.bool
+    """True pins (and loads), false unpins."""
+    worker: _builtins.str
+    """Worker address; empty means every worker that catalogues the model."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        pinned: _builtins.bool = ...,
+        worker: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "pinned", b"pinned", "worker", b"worker"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PinCatalogModelRequest: _TypeAlias = PinCatalogModelRequest  # noqa: Y015
+
+@_typing.final
+class PinCatalogModelResponse(_message.Message):
+    """PinCatalogModelResponse reports the changes."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogModelResult]:
+        """One result per worker touched."""
+
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___CatalogModelResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PinCatalogModelResponse: _TypeAlias = PinCatalogModelResponse  # noqa: Y015

@@ -116,6 +116,26 @@ class AdminStub:
                 request_serializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.SerializeToString,
                 response_deserializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.FromString,
                 _registered_method=True)
+        self.ListCatalog = channel.unary_unary(
+                '/helixflow.v1.Admin/ListCatalog',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.ListCatalogRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.ListCatalogResponse.FromString,
+                _registered_method=True)
+        self.LoadCatalogModel = channel.unary_unary(
+                '/helixflow.v1.Admin/LoadCatalogModel',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.LoadCatalogModelRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.LoadCatalogModelResponse.FromString,
+                _registered_method=True)
+        self.UnloadCatalogModel = channel.unary_unary(
+                '/helixflow.v1.Admin/UnloadCatalogModel',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.UnloadCatalogModelRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.UnloadCatalogModelResponse.FromString,
+                _registered_method=True)
+        self.PinCatalogModel = channel.unary_unary(
+                '/helixflow.v1.Admin/PinCatalogModel',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.PinCatalogModelRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.PinCatalogModelResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -238,6 +258,35 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListCatalog(self, request, context):
+        """ListCatalog lists every worker's model catalog with each model's state.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LoadCatalogModel(self, request, context):
+        """LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+        waits until it is loaded or failed.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnloadCatalogModel(self, request, context):
+        """UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PinCatalogModel(self, request, context):
+        """PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -320,6 +369,26 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.RotateUpstreamSecrets,
                     request_deserializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.FromString,
                     response_serializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.SerializeToString,
+            ),
+            'ListCatalog': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListCatalog,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.ListCatalogRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.ListCatalogResponse.SerializeToString,
+            ),
+            'LoadCatalogModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadCatalogModel,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.LoadCatalogModelRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.LoadCatalogModelResponse.SerializeToString,
+            ),
+            'UnloadCatalogModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnloadCatalogModel,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.UnloadCatalogModelRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.UnloadCatalogModelResponse.SerializeToString,
+            ),
+            'PinCatalogModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.PinCatalogModel,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.PinCatalogModelRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.PinCatalogModelResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -756,6 +825,114 @@ class Admin:
             '/helixflow.v1.Admin/RotateUpstreamSecrets',
             helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.SerializeToString,
             helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListCatalog(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/ListCatalog',
+            helixflow_dot_v1_dot_admin__pb2.ListCatalogRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.ListCatalogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadCatalogModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/LoadCatalogModel',
+            helixflow_dot_v1_dot_admin__pb2.LoadCatalogModelRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.LoadCatalogModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnloadCatalogModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/UnloadCatalogModel',
+            helixflow_dot_v1_dot_admin__pb2.UnloadCatalogModelRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.UnloadCatalogModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PinCatalogModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/PinCatalogModel',
+            helixflow_dot_v1_dot_admin__pb2.PinCatalogModelRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.PinCatalogModelResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -73,6 +73,16 @@ class AdminStub:
     """DeleteUpstreamSecret removes a stored secret. Idempotent."""
     RotateUpstreamSecrets: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RotateUpstreamSecretsRequest, _admin_pb2.RotateUpstreamSecretsResponse]
     """RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key."""
+    ListCatalog: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListCatalogRequest, _admin_pb2.ListCatalogResponse]
+    """ListCatalog lists every worker's model catalog with each model's state."""
+    LoadCatalogModel: _grpc.UnaryUnaryMultiCallable[_admin_pb2.LoadCatalogModelRequest, _admin_pb2.LoadCatalogModelResponse]
+    """LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+    waits until it is loaded or failed.
+    """
+    UnloadCatalogModel: _grpc.UnaryUnaryMultiCallable[_admin_pb2.UnloadCatalogModelRequest, _admin_pb2.UnloadCatalogModelResponse]
+    """UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded."""
+    PinCatalogModel: _grpc.UnaryUnaryMultiCallable[_admin_pb2.PinCatalogModelRequest, _admin_pb2.PinCatalogModelResponse]
+    """PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it."""
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -119,6 +129,16 @@ class AdminAsyncStub(AdminStub):
     """DeleteUpstreamSecret removes a stored secret. Idempotent."""
     RotateUpstreamSecrets: _aio.UnaryUnaryMultiCallable[_admin_pb2.RotateUpstreamSecretsRequest, _admin_pb2.RotateUpstreamSecretsResponse]  # type: ignore[assignment]
     """RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key."""
+    ListCatalog: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListCatalogRequest, _admin_pb2.ListCatalogResponse]  # type: ignore[assignment]
+    """ListCatalog lists every worker's model catalog with each model's state."""
+    LoadCatalogModel: _aio.UnaryUnaryMultiCallable[_admin_pb2.LoadCatalogModelRequest, _admin_pb2.LoadCatalogModelResponse]  # type: ignore[assignment]
+    """LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+    waits until it is loaded or failed.
+    """
+    UnloadCatalogModel: _aio.UnaryUnaryMultiCallable[_admin_pb2.UnloadCatalogModelRequest, _admin_pb2.UnloadCatalogModelResponse]  # type: ignore[assignment]
+    """UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded."""
+    PinCatalogModel: _aio.UnaryUnaryMultiCallable[_admin_pb2.PinCatalogModelRequest, _admin_pb2.PinCatalogModelResponse]  # type: ignore[assignment]
+    """PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it."""
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
     """Admin manages API keys and reads usage. It is served by the router and
@@ -258,5 +278,39 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_admin_pb2.RotateUpstreamSecretsResponse, _abc.Awaitable[_admin_pb2.RotateUpstreamSecretsResponse]]:
         """RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key."""
+
+    @_abc_1.abstractmethod
+    def ListCatalog(
+        self,
+        request: _admin_pb2.ListCatalogRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListCatalogResponse, _abc.Awaitable[_admin_pb2.ListCatalogResponse]]:
+        """ListCatalog lists every worker's model catalog with each model's state."""
+
+    @_abc_1.abstractmethod
+    def LoadCatalogModel(
+        self,
+        request: _admin_pb2.LoadCatalogModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.LoadCatalogModelResponse, _abc.Awaitable[_admin_pb2.LoadCatalogModelResponse]]:
+        """LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+        waits until it is loaded or failed.
+        """
+
+    @_abc_1.abstractmethod
+    def UnloadCatalogModel(
+        self,
+        request: _admin_pb2.UnloadCatalogModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.UnloadCatalogModelResponse, _abc.Awaitable[_admin_pb2.UnloadCatalogModelResponse]]:
+        """UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded."""
+
+    @_abc_1.abstractmethod
+    def PinCatalogModel(
+        self,
+        request: _admin_pb2.PinCatalogModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.PinCatalogModelResponse, _abc.Awaitable[_admin_pb2.PinCatalogModelResponse]]:
+        """PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it."""
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

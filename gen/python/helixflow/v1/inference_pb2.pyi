@@ -349,6 +349,9 @@ class ModelCard(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
     TOOL_PARSER_FIELD_NUMBER: _builtins.int
+    LOADED_WORKERS_FIELD_NUMBER: _builtins.int
+    LOADABLE_WORKERS_FIELD_NUMBER: _builtins.int
+    FAILED_WORKERS_FIELD_NUMBER: _builtins.int
     PRICE_FIELD_NUMBER: _builtins.int
     FALLBACKS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
@@ -369,6 +372,12 @@ class ModelCard(_message.Message):
     """Whether GenerateRequest.tools is served for this model."""
     tool_parser: _builtins.str
     """The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools."""
+    loaded_workers: _builtins.int
+    """Healthy workers that have the model loaded now."""
+    loadable_workers: _builtins.int
+    """Healthy workers that have it in their catalog but not loaded (a request loads it)."""
+    failed_workers: _builtins.int
+    """Healthy workers whose last load of it failed."""
     @_builtins.property
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Other names that resolve to this model."""
@@ -399,12 +408,15 @@ class ModelCard(_message.Message):
         backend: _builtins.str = ...,
         supports_tools: _builtins.bool = ...,
         tool_parser: _builtins.str = ...,
+        loaded_workers: _builtins.int = ...,
+        loadable_workers: _builtins.int = ...,
+        failed_workers: _builtins.int = ...,
         price: Global___ModelPrice | None = ...,
         fallbacks: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "fallbacks", b"fallbacks", "id", b"id", "price", b"price", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "failed_workers", b"failed_workers", "fallbacks", b"fallbacks", "id", b"id", "loadable_workers", b"loadable_workers", "loaded_workers", b"loaded_workers", "price", b"price", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -7,6 +7,7 @@ from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from helixflow.v1 import common_pb2 as _common_pb2
 from helixflow.v1 import inference_pb2 as _inference_pb2
 import builtins as _builtins
@@ -19,6 +20,42 @@ else:
     from typing_extensions import TypeAlias as _TypeAlias, Never as _Never
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class _ModelState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ModelStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ModelState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MODEL_STATE_UNSPECIFIED: _ModelState.ValueType  # 0
+    """Not set."""
+    MODEL_STATE_AVAILABLE: _ModelState.ValueType  # 1
+    """In the catalog, not loaded; a request loads it."""
+    MODEL_STATE_LOADING: _ModelState.ValueType  # 2
+    """Being loaded; requests for it wait."""
+    MODEL_STATE_LOADED: _ModelState.ValueType  # 3
+    """Loaded and serving."""
+    MODEL_STATE_UNLOADING: _ModelState.ValueType  # 4
+    """Being unloaded (waits for its streams in flight first)."""
+    MODEL_STATE_FAILED: _ModelState.ValueType  # 5
+    """The last load failed; CatalogModel.failure says why."""
+
+class ModelState(_ModelState, metaclass=_ModelStateEnumTypeWrapper):
+    """ModelState is where a catalogued model is in its lifecycle."""
+
+MODEL_STATE_UNSPECIFIED: ModelState.ValueType  # 0
+"""Not set."""
+MODEL_STATE_AVAILABLE: ModelState.ValueType  # 1
+"""In the catalog, not loaded; a request loads it."""
+MODEL_STATE_LOADING: ModelState.ValueType  # 2
+"""Being loaded; requests for it wait."""
+MODEL_STATE_LOADED: ModelState.ValueType  # 3
+"""Loaded and serving."""
+MODEL_STATE_UNLOADING: ModelState.ValueType  # 4
+"""Being unloaded (waits for its streams in flight first)."""
+MODEL_STATE_FAILED: ModelState.ValueType  # 5
+"""The last load failed; CatalogModel.failure says why."""
+Global___ModelState: _TypeAlias = ModelState  # noqa: Y015
 
 @_typing.final
 class WorkerGenerateRequest(_message.Message):
@@ -224,6 +261,9 @@ class InfoResponse(_message.Message):
     ENGINE_OPTIONS_FIELD_NUMBER: _builtins.int
     SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
     TOOL_PARSER_FIELD_NUMBER: _builtins.int
+    CATALOG_FIELD_NUMBER: _builtins.int
+    MAX_LOADED_MODELS_FIELD_NUMBER: _builtins.int
+    MEMORY_BUDGET_BYTES_FIELD_NUMBER: _builtins.int
     model_id: _builtins.str
     """Model id the worker serves."""
     backend: _builtins.str
@@ -252,6 +292,10 @@ class InfoResponse(_message.Message):
     """The tool-call format the worker renders and parses ("hermes", "llama3_json",
     "mistral"), chosen from the chat template; empty when tools are not served.
     """
+    max_loaded_models: _builtins.int
+    """At most this many models are loaded at once (0 = no limit)."""
+    memory_budget_bytes: _builtins.int
+    """Bytes the loaded models may take together, weights plus KV estimate (0 = no limit)."""
     @_builtins.property
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Other names for the model."""
@@ -268,6 +312,12 @@ class InfoResponse(_message.Message):
     def engine_options(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """Engine settings resolved at load, each with the reason it was chosen, for
         operators: e.g. "extra_buffer_types" -> "off (auto: the CPU reports amx_int8 ...)".
+        """
+
+    @_builtins.property
+    def catalog(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogModel]:
+        """Every model in the worker's catalog with its state. A worker that predates
+        the catalog leaves it empty: it serves model_id, always loaded.
         """
 
     def __init__(
@@ -290,14 +340,243 @@ class InfoResponse(_message.Message):
         engine_options: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         supports_tools: _builtins.bool = ...,
         tool_parser: _builtins.str = ...,
+        catalog: _abc.Iterable[Global___CatalogModel] | None = ...,
+        max_loaded_models: _builtins.int = ...,
+        memory_budget_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "backend_version", b"backend_version", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "engine_options", b"engine_options", "eos_token_ids", b"eos_token_ids", "has_chat_template", b"has_chat_template", "max_concurrent_sequences", b"max_concurrent_sequences", "max_waiting", b"max_waiting", "model_id", b"model_id", "supported_constraints", b"supported_constraints", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser", "vocab_size", b"vocab_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "backend_version", b"backend_version", "catalog", b"catalog", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "engine_options", b"engine_options", "eos_token_ids", b"eos_token_ids", "has_chat_template", b"has_chat_template", "max_concurrent_sequences", b"max_concurrent_sequences", "max_loaded_models", b"max_loaded_models", "max_waiting", b"max_waiting", "memory_budget_bytes", b"memory_budget_bytes", "model_id", b"model_id", "supported_constraints", b"supported_constraints", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser", "vocab_size", b"vocab_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___InfoResponse: _TypeAlias = InfoResponse  # noqa: Y015
+
+@_typing.final
+class CatalogModel(_message.Message):
+    """CatalogModel is one model of a worker's catalog."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    ALIASES_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    FAILURE_FIELD_NUMBER: _builtins.int
+    PINNED_FIELD_NUMBER: _builtins.int
+    ORIGIN_FIELD_NUMBER: _builtins.int
+    ESTIMATED_BYTES_FIELD_NUMBER: _builtins.int
+    CONTEXT_LENGTH_FIELD_NUMBER: _builtins.int
+    SUPPORTS_GENERATE_FIELD_NUMBER: _builtins.int
+    SUPPORTS_EMBED_FIELD_NUMBER: _builtins.int
+    SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
+    ACTIVE_STREAMS_FIELD_NUMBER: _builtins.int
+    EVICTIONS_NEEDED_FIELD_NUMBER: _builtins.int
+    MAX_SEQUENCES_FIELD_NUMBER: _builtins.int
+    ADAPTERS_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """Model id requests name."""
+    state: Global___ModelState.ValueType
+    """Lifecycle state."""
+    failure: _builtins.str
+    """Why the last load failed (MODEL_STATE_FAILED only)."""
+    pinned: _builtins.bool
+    """Pinned models are loaded at start and never unloaded."""
+    origin: _builtins.str
+    """Where the catalog found it ("settings", "models_dir", "default", "hf")."""
+    estimated_bytes: _builtins.int
+    """Estimated bytes when loaded: the weights file plus the KV cache."""
+    context_length: _builtins.int
+    """Context window per sequence, in tokens."""
+    supports_generate: _builtins.bool
+    """Generate and embed capabilities (known for certain once loaded)."""
+    supports_embed: _builtins.bool
+    """Whether Embed is served."""
+    supports_tools: _builtins.bool
+    """Whether GenerateRequest.tools is served (known once loaded)."""
+    active_streams: _builtins.int
+    """Streams in flight on the model."""
+    evictions_needed: _builtins.int
+    """Loaded models that would have to be unloaded to load this one now (0 when
+    it fits, or is loaded); the router sends a cold model where this is lowest.
+    """
+    max_sequences: _builtins.int
+    """Sequence slots of the model."""
+    @_builtins.property
+    def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Other names for it."""
+
+    @_builtins.property
+    def adapters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """LoRA adapter ids served on top of this model."""
+
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        aliases: _abc.Iterable[_builtins.str] | None = ...,
+        state: Global___ModelState.ValueType = ...,
+        failure: _builtins.str = ...,
+        pinned: _builtins.bool = ...,
+        origin: _builtins.str = ...,
+        estimated_bytes: _builtins.int = ...,
+        context_length: _builtins.int = ...,
+        supports_generate: _builtins.bool = ...,
+        supports_embed: _builtins.bool = ...,
+        supports_tools: _builtins.bool = ...,
+        active_streams: _builtins.int = ...,
+        evictions_needed: _builtins.int = ...,
+        max_sequences: _builtins.int = ...,
+        adapters: _abc.Iterable[_builtins.str] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["active_streams", b"active_streams", "adapters", b"adapters", "aliases", b"aliases", "context_length", b"context_length", "estimated_bytes", b"estimated_bytes", "evictions_needed", b"evictions_needed", "failure", b"failure", "id", b"id", "max_sequences", b"max_sequences", "origin", b"origin", "pinned", b"pinned", "state", b"state", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CatalogModel: _TypeAlias = CatalogModel  # noqa: Y015
+
+@_typing.final
+class LoadModelRequest(_message.Message):
+    """LoadModelRequest names the model to load."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Model id or alias."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LoadModelRequest: _TypeAlias = LoadModelRequest  # noqa: Y015
+
+@_typing.final
+class LoadModelResponse(_message.Message):
+    """LoadModelResponse reports the model after the load."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___CatalogModel:
+        """The model's state (LOADED, or FAILED with the reason)."""
+
+    def __init__(
+        self,
+        *,
+        model: Global___CatalogModel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LoadModelResponse: _TypeAlias = LoadModelResponse  # noqa: Y015
+
+@_typing.final
+class UnloadModelRequest(_message.Message):
+    """UnloadModelRequest names the model to unload."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Model id or alias."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnloadModelRequest: _TypeAlias = UnloadModelRequest  # noqa: Y015
+
+@_typing.final
+class UnloadModelResponse(_message.Message):
+    """UnloadModelResponse reports the model after the unload."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___CatalogModel:
+        """The model's state (AVAILABLE)."""
+
+    def __init__(
+        self,
+        *,
+        model: Global___CatalogModel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UnloadModelResponse: _TypeAlias = UnloadModelResponse  # noqa: Y015
+
+@_typing.final
+class PinModelRequest(_message.Message):
+    """PinModelRequest pins or unpins a model."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    PINNED_FIELD_NUMBER: _builtins.int
+    model: _builtins.str
+    """Model id or alias."""
+    pinned: _builtins.bool
+    """True pins (and loads), false unpins."""
+    def __init__(
+        self,
+        *,
+        model: _builtins.str = ...,
+        pinned: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "pinned", b"pinned"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PinModelRequest: _TypeAlias = PinModelRequest  # noqa: Y015
+
+@_typing.final
+class PinModelResponse(_message.Message):
+    """PinModelResponse reports the model after the change."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODEL_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def model(self) -> Global___CatalogModel:
+        """The model's state."""
+
+    def __init__(
+        self,
+        *,
+        model: Global___CatalogModel | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PinModelResponse: _TypeAlias = PinModelResponse  # noqa: Y015
 
 @_typing.final
 class AbortRequest(_message.Message):
@@ -381,6 +660,8 @@ class WatchLoadResponse(_message.Message):
     PREFIX_CACHE_HIT_RATE_FIELD_NUMBER: _builtins.int
     MAX_RUNNING_FIELD_NUMBER: _builtins.int
     DRAINING_FIELD_NUMBER: _builtins.int
+    MODELS_FIELD_NUMBER: _builtins.int
+    RESIDENT_BYTES_FIELD_NUMBER: _builtins.int
     waiting: _builtins.int
     """Requests waiting for a slot."""
     running: _builtins.int
@@ -393,6 +674,12 @@ class WatchLoadResponse(_message.Message):
     """Sequence slots in total."""
     draining: _builtins.bool
     """True while the worker drains for shutdown and accepts no new work."""
+    resident_bytes: _builtins.int
+    """Bytes the loaded models take (estimated: weights plus KV cache)."""
+    @_builtins.property
+    def models(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogModel]:
+        """The catalog's models with their current states (empty for a worker without a catalog)."""
+
     def __init__(
         self,
         *,
@@ -402,10 +689,12 @@ class WatchLoadResponse(_message.Message):
         prefix_cache_hit_rate: _builtins.float = ...,
         max_running: _builtins.int = ...,
         draining: _builtins.bool = ...,
+        models: _abc.Iterable[Global___CatalogModel] | None = ...,
+        resident_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "running", b"running", "waiting", b"waiting"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "models", b"models", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "resident_bytes", b"resident_bytes", "running", b"running", "waiting", b"waiting"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

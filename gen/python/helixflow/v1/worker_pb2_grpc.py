@@ -27,7 +27,7 @@ if _version_not_supported:
 
 class WorkerStub:
     """Worker is the internal API of a model server. Only the router calls it,
-    over mutual TLS. A worker serves one model.
+    over mutual TLS. A worker serves the models of its catalog.
     """
 
     def __init__(self, channel):
@@ -66,11 +66,26 @@ class WorkerStub:
                 request_serializer=helixflow_dot_v1_dot_worker__pb2.WatchLoadRequest.SerializeToString,
                 response_deserializer=helixflow_dot_v1_dot_worker__pb2.WatchLoadResponse.FromString,
                 _registered_method=True)
+        self.LoadModel = channel.unary_unary(
+                '/helixflow.v1.Worker/LoadModel',
+                request_serializer=helixflow_dot_v1_dot_worker__pb2.LoadModelRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_worker__pb2.LoadModelResponse.FromString,
+                _registered_method=True)
+        self.UnloadModel = channel.unary_unary(
+                '/helixflow.v1.Worker/UnloadModel',
+                request_serializer=helixflow_dot_v1_dot_worker__pb2.UnloadModelRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_worker__pb2.UnloadModelResponse.FromString,
+                _registered_method=True)
+        self.PinModel = channel.unary_unary(
+                '/helixflow.v1.Worker/PinModel',
+                request_serializer=helixflow_dot_v1_dot_worker__pb2.PinModelRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_worker__pb2.PinModelResponse.FromString,
+                _registered_method=True)
 
 
 class WorkerServicer:
     """Worker is the internal API of a model server. Only the router calls it,
-    over mutual TLS. A worker serves one model.
+    over mutual TLS. A worker serves the models of its catalog.
     """
 
     def Generate(self, request, context):
@@ -116,6 +131,29 @@ class WorkerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def LoadModel(self, request, context):
+        """LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+        A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UnloadModel(self, request, context):
+        """UnloadModel frees a loaded model once its streams in flight finish.
+        FAILED_PRECONDITION for a pinned model.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PinModel(self, request, context):
+        """PinModel pins (loads and never unloads) or unpins a catalogued model.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_WorkerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -149,6 +187,21 @@ def add_WorkerServicer_to_server(servicer, server):
                     request_deserializer=helixflow_dot_v1_dot_worker__pb2.WatchLoadRequest.FromString,
                     response_serializer=helixflow_dot_v1_dot_worker__pb2.WatchLoadResponse.SerializeToString,
             ),
+            'LoadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.LoadModel,
+                    request_deserializer=helixflow_dot_v1_dot_worker__pb2.LoadModelRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_worker__pb2.LoadModelResponse.SerializeToString,
+            ),
+            'UnloadModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.UnloadModel,
+                    request_deserializer=helixflow_dot_v1_dot_worker__pb2.UnloadModelRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_worker__pb2.UnloadModelResponse.SerializeToString,
+            ),
+            'PinModel': grpc.unary_unary_rpc_method_handler(
+                    servicer.PinModel,
+                    request_deserializer=helixflow_dot_v1_dot_worker__pb2.PinModelRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_worker__pb2.PinModelResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'helixflow.v1.Worker', rpc_method_handlers)
@@ -159,7 +212,7 @@ def add_WorkerServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class Worker:
     """Worker is the internal API of a model server. Only the router calls it,
-    over mutual TLS. A worker serves one model.
+    over mutual TLS. A worker serves the models of its catalog.
     """
 
     @staticmethod
@@ -314,6 +367,87 @@ class Worker:
             '/helixflow.v1.Worker/WatchLoad',
             helixflow_dot_v1_dot_worker__pb2.WatchLoadRequest.SerializeToString,
             helixflow_dot_v1_dot_worker__pb2.WatchLoadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LoadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Worker/LoadModel',
+            helixflow_dot_v1_dot_worker__pb2.LoadModelRequest.SerializeToString,
+            helixflow_dot_v1_dot_worker__pb2.LoadModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UnloadModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Worker/UnloadModel',
+            helixflow_dot_v1_dot_worker__pb2.UnloadModelRequest.SerializeToString,
+            helixflow_dot_v1_dot_worker__pb2.UnloadModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PinModel(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Worker/PinModel',
+            helixflow_dot_v1_dot_worker__pb2.PinModelRequest.SerializeToString,
+            helixflow_dot_v1_dot_worker__pb2.PinModelResponse.FromString,
             options,
             channel_credentials,
             insecure,

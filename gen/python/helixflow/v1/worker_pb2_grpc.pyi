@@ -28,7 +28,7 @@ GRPC_VERSION: str
 
 class WorkerStub:
     """Worker is the internal API of a model server. Only the router calls it,
-    over mutual TLS. A worker serves one model.
+    over mutual TLS. A worker serves the models of its catalog.
     """
 
     @_typing.overload
@@ -49,11 +49,21 @@ class WorkerStub:
     """Abort cancels sequences by request id. Idempotent: unknown or finished ids are ignored."""
     WatchLoad: _grpc.UnaryStreamMultiCallable[_worker_pb2.WatchLoadRequest, _worker_pb2.WatchLoadResponse]
     """WatchLoad streams load reports: one at once, then one per interval."""
+    LoadModel: _grpc.UnaryUnaryMultiCallable[_worker_pb2.LoadModelRequest, _worker_pb2.LoadModelResponse]
+    """LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+    A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+    """
+    UnloadModel: _grpc.UnaryUnaryMultiCallable[_worker_pb2.UnloadModelRequest, _worker_pb2.UnloadModelResponse]
+    """UnloadModel frees a loaded model once its streams in flight finish.
+    FAILED_PRECONDITION for a pinned model.
+    """
+    PinModel: _grpc.UnaryUnaryMultiCallable[_worker_pb2.PinModelRequest, _worker_pb2.PinModelResponse]
+    """PinModel pins (loads and never unloads) or unpins a catalogued model."""
 
 @_typing.type_check_only
 class WorkerAsyncStub(WorkerStub):
     """Worker is the internal API of a model server. Only the router calls it,
-    over mutual TLS. A worker serves one model.
+    over mutual TLS. A worker serves the models of its catalog.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -71,10 +81,20 @@ class WorkerAsyncStub(WorkerStub):
     """Abort cancels sequences by request id. Idempotent: unknown or finished ids are ignored."""
     WatchLoad: _aio.UnaryStreamMultiCallable[_worker_pb2.WatchLoadRequest, _worker_pb2.WatchLoadResponse]  # type: ignore[assignment]
     """WatchLoad streams load reports: one at once, then one per interval."""
+    LoadModel: _aio.UnaryUnaryMultiCallable[_worker_pb2.LoadModelRequest, _worker_pb2.LoadModelResponse]  # type: ignore[assignment]
+    """LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+    A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+    """
+    UnloadModel: _aio.UnaryUnaryMultiCallable[_worker_pb2.UnloadModelRequest, _worker_pb2.UnloadModelResponse]  # type: ignore[assignment]
+    """UnloadModel frees a loaded model once its streams in flight finish.
+    FAILED_PRECONDITION for a pinned model.
+    """
+    PinModel: _aio.UnaryUnaryMultiCallable[_worker_pb2.PinModelRequest, _worker_pb2.PinModelResponse]  # type: ignore[assignment]
+    """PinModel pins (loads and never unloads) or unpins a catalogued model."""
 
 class WorkerServicer(metaclass=_abc_1.ABCMeta):
     """Worker is the internal API of a model server. Only the router calls it,
-    over mutual TLS. A worker serves one model.
+    over mutual TLS. A worker serves the models of its catalog.
     """
 
     @_abc_1.abstractmethod
@@ -126,5 +146,33 @@ class WorkerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_abc.Iterator[_worker_pb2.WatchLoadResponse], _abc.AsyncIterator[_worker_pb2.WatchLoadResponse]]:
         """WatchLoad streams load reports: one at once, then one per interval."""
+
+    @_abc_1.abstractmethod
+    def LoadModel(
+        self,
+        request: _worker_pb2.LoadModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_worker_pb2.LoadModelResponse, _abc.Awaitable[_worker_pb2.LoadModelResponse]]:
+        """LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+        A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+        """
+
+    @_abc_1.abstractmethod
+    def UnloadModel(
+        self,
+        request: _worker_pb2.UnloadModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_worker_pb2.UnloadModelResponse, _abc.Awaitable[_worker_pb2.UnloadModelResponse]]:
+        """UnloadModel frees a loaded model once its streams in flight finish.
+        FAILED_PRECONDITION for a pinned model.
+        """
+
+    @_abc_1.abstractmethod
+    def PinModel(
+        self,
+        request: _worker_pb2.PinModelRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_worker_pb2.PinModelResponse, _abc.Awaitable[_worker_pb2.PinModelResponse]]:
+        """PinModel pins (loads and never unloads) or unpins a catalogued model."""
 
 def add_WorkerServicer_to_server(servicer: WorkerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -5,6 +5,7 @@ require 'google/protobuf'
 
 require 'google/protobuf/duration_pb'
 require 'google/protobuf/timestamp_pb'
+require 'helixflow/v1/worker_pb'
 
 Google::Protobuf::DescriptorPool.generated_pool.build do
   add_file("helixflow/v1/admin.proto", :syntax => :proto3) do
@@ -108,6 +109,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :kv_cache_usage, :float, 11, json_name: "kvCacheUsage"
       optional :prefix_cache_hit_rate, :float, 12, json_name: "prefixCacheHitRate"
       optional :router_inflight, :uint32, 13, json_name: "routerInflight"
+      repeated :models, :message, 14, "helixflow.v1.CatalogModel", json_name: "models"
     end
     add_message "helixflow.v1.WatchWorkersResponse" do
       repeated :workers, :message, 1, "helixflow.v1.WorkerStatus", json_name: "workers"
@@ -217,6 +219,44 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :rotated, :int32, 2, json_name: "rotated"
       optional :current, :int32, 3, json_name: "current"
     end
+    add_message "helixflow.v1.ListCatalogRequest" do
+    end
+    add_message "helixflow.v1.CatalogWorker" do
+      optional :address, :string, 1, json_name: "address"
+      repeated :models, :message, 2, "helixflow.v1.CatalogModel", json_name: "models"
+      optional :max_loaded_models, :uint32, 3, json_name: "maxLoadedModels"
+      optional :memory_budget_bytes, :uint64, 4, json_name: "memoryBudgetBytes"
+      optional :resident_bytes, :uint64, 5, json_name: "residentBytes"
+    end
+    add_message "helixflow.v1.ListCatalogResponse" do
+      repeated :workers, :message, 1, "helixflow.v1.CatalogWorker", json_name: "workers"
+    end
+    add_message "helixflow.v1.LoadCatalogModelRequest" do
+      optional :model, :string, 1, json_name: "model"
+      optional :worker, :string, 2, json_name: "worker"
+    end
+    add_message "helixflow.v1.CatalogModelResult" do
+      optional :address, :string, 1, json_name: "address"
+      optional :model, :message, 2, "helixflow.v1.CatalogModel", json_name: "model"
+    end
+    add_message "helixflow.v1.LoadCatalogModelResponse" do
+      optional :result, :message, 1, "helixflow.v1.CatalogModelResult", json_name: "result"
+    end
+    add_message "helixflow.v1.UnloadCatalogModelRequest" do
+      optional :model, :string, 1, json_name: "model"
+      optional :worker, :string, 2, json_name: "worker"
+    end
+    add_message "helixflow.v1.UnloadCatalogModelResponse" do
+      repeated :results, :message, 1, "helixflow.v1.CatalogModelResult", json_name: "results"
+    end
+    add_message "helixflow.v1.PinCatalogModelRequest" do
+      optional :model, :string, 1, json_name: "model"
+      optional :pinned, :bool, 2, json_name: "pinned"
+      optional :worker, :string, 3, json_name: "worker"
+    end
+    add_message "helixflow.v1.PinCatalogModelResponse" do
+      repeated :results, :message, 1, "helixflow.v1.CatalogModelResult", json_name: "results"
+    end
     add_enum "helixflow.v1.Permission" do
       value :PERMISSION_UNSPECIFIED, 0
       value :PERMISSION_INFERENCE, 1
@@ -270,6 +310,16 @@ module Helixflow
     DeleteUpstreamSecretResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteUpstreamSecretResponse").msgclass
     RotateUpstreamSecretsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.RotateUpstreamSecretsRequest").msgclass
     RotateUpstreamSecretsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.RotateUpstreamSecretsResponse").msgclass
+    ListCatalogRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListCatalogRequest").msgclass
+    CatalogWorker = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.CatalogWorker").msgclass
+    ListCatalogResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListCatalogResponse").msgclass
+    LoadCatalogModelRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.LoadCatalogModelRequest").msgclass
+    CatalogModelResult = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.CatalogModelResult").msgclass
+    LoadCatalogModelResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.LoadCatalogModelResponse").msgclass
+    UnloadCatalogModelRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UnloadCatalogModelRequest").msgclass
+    UnloadCatalogModelResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UnloadCatalogModelResponse").msgclass
+    PinCatalogModelRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.PinCatalogModelRequest").msgclass
+    PinCatalogModelResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.PinCatalogModelResponse").msgclass
     Permission = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Permission").enummodule
   end
 end

@@ -52,6 +52,15 @@ module Helixflow
         rpc :DeleteUpstreamSecret, ::Helixflow::V1::DeleteUpstreamSecretRequest, ::Helixflow::V1::DeleteUpstreamSecretResponse
         # RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
         rpc :RotateUpstreamSecrets, ::Helixflow::V1::RotateUpstreamSecretsRequest, ::Helixflow::V1::RotateUpstreamSecretsResponse
+        # ListCatalog lists every worker's model catalog with each model's state.
+        rpc :ListCatalog, ::Helixflow::V1::ListCatalogRequest, ::Helixflow::V1::ListCatalogResponse
+        # LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+        # waits until it is loaded or failed.
+        rpc :LoadCatalogModel, ::Helixflow::V1::LoadCatalogModelRequest, ::Helixflow::V1::LoadCatalogModelResponse
+        # UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+        rpc :UnloadCatalogModel, ::Helixflow::V1::UnloadCatalogModelRequest, ::Helixflow::V1::UnloadCatalogModelResponse
+        # PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+        rpc :PinCatalogModel, ::Helixflow::V1::PinCatalogModelRequest, ::Helixflow::V1::PinCatalogModelResponse
       end
 
       Stub = Service.rpc_stub_class

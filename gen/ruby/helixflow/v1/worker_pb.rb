@@ -46,6 +46,45 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       map :engine_options, :string, :string, 15
       optional :supports_tools, :bool, 16, json_name: "supportsTools"
       optional :tool_parser, :string, 17, json_name: "toolParser"
+      repeated :catalog, :message, 18, "helixflow.v1.CatalogModel", json_name: "catalog"
+      optional :max_loaded_models, :uint32, 19, json_name: "maxLoadedModels"
+      optional :memory_budget_bytes, :uint64, 20, json_name: "memoryBudgetBytes"
+    end
+    add_message "helixflow.v1.CatalogModel" do
+      optional :id, :string, 1, json_name: "id"
+      repeated :aliases, :string, 2, json_name: "aliases"
+      optional :state, :enum, 3, "helixflow.v1.ModelState", json_name: "state"
+      optional :failure, :string, 4, json_name: "failure"
+      optional :pinned, :bool, 5, json_name: "pinned"
+      optional :origin, :string, 6, json_name: "origin"
+      optional :estimated_bytes, :uint64, 7, json_name: "estimatedBytes"
+      optional :context_length, :uint32, 8, json_name: "contextLength"
+      optional :supports_generate, :bool, 9, json_name: "supportsGenerate"
+      optional :supports_embed, :bool, 10, json_name: "supportsEmbed"
+      optional :supports_tools, :bool, 11, json_name: "supportsTools"
+      optional :active_streams, :uint32, 12, json_name: "activeStreams"
+      optional :evictions_needed, :uint32, 13, json_name: "evictionsNeeded"
+      optional :max_sequences, :uint32, 14, json_name: "maxSequences"
+      repeated :adapters, :string, 15, json_name: "adapters"
+    end
+    add_message "helixflow.v1.LoadModelRequest" do
+      optional :model, :string, 1, json_name: "model"
+    end
+    add_message "helixflow.v1.LoadModelResponse" do
+      optional :model, :message, 1, "helixflow.v1.CatalogModel", json_name: "model"
+    end
+    add_message "helixflow.v1.UnloadModelRequest" do
+      optional :model, :string, 1, json_name: "model"
+    end
+    add_message "helixflow.v1.UnloadModelResponse" do
+      optional :model, :message, 1, "helixflow.v1.CatalogModel", json_name: "model"
+    end
+    add_message "helixflow.v1.PinModelRequest" do
+      optional :model, :string, 1, json_name: "model"
+      optional :pinned, :bool, 2, json_name: "pinned"
+    end
+    add_message "helixflow.v1.PinModelResponse" do
+      optional :model, :message, 1, "helixflow.v1.CatalogModel", json_name: "model"
     end
     add_message "helixflow.v1.AbortRequest" do
       repeated :request_ids, :string, 1, json_name: "requestIds"
@@ -63,6 +102,16 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :prefix_cache_hit_rate, :float, 4, json_name: "prefixCacheHitRate"
       optional :max_running, :uint32, 5, json_name: "maxRunning"
       optional :draining, :bool, 6, json_name: "draining"
+      repeated :models, :message, 7, "helixflow.v1.CatalogModel", json_name: "models"
+      optional :resident_bytes, :uint64, 8, json_name: "residentBytes"
+    end
+    add_enum "helixflow.v1.ModelState" do
+      value :MODEL_STATE_UNSPECIFIED, 0
+      value :MODEL_STATE_AVAILABLE, 1
+      value :MODEL_STATE_LOADING, 2
+      value :MODEL_STATE_LOADED, 3
+      value :MODEL_STATE_UNLOADING, 4
+      value :MODEL_STATE_FAILED, 5
     end
   end
 end
@@ -77,9 +126,17 @@ module Helixflow
     WorkerTokenizeResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WorkerTokenizeResponse").msgclass
     InfoRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.InfoRequest").msgclass
     InfoResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.InfoResponse").msgclass
+    CatalogModel = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.CatalogModel").msgclass
+    LoadModelRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.LoadModelRequest").msgclass
+    LoadModelResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.LoadModelResponse").msgclass
+    UnloadModelRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UnloadModelRequest").msgclass
+    UnloadModelResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UnloadModelResponse").msgclass
+    PinModelRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.PinModelRequest").msgclass
+    PinModelResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.PinModelResponse").msgclass
     AbortRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.AbortRequest").msgclass
     AbortResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.AbortResponse").msgclass
     WatchLoadRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchLoadRequest").msgclass
     WatchLoadResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchLoadResponse").msgclass
+    ModelState = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ModelState").enummodule
   end
 end

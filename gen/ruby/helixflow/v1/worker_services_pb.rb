@@ -8,7 +8,7 @@ module Helixflow
   module V1
     module Worker
       # Worker is the internal API of a model server. Only the router calls it,
-      # over mutual TLS. A worker serves one model.
+      # over mutual TLS. A worker serves the models of its catalog.
       class Service
 
         include ::GRPC::GenericService
@@ -30,6 +30,14 @@ module Helixflow
         rpc :Abort, ::Helixflow::V1::AbortRequest, ::Helixflow::V1::AbortResponse
         # WatchLoad streams load reports: one at once, then one per interval.
         rpc :WatchLoad, ::Helixflow::V1::WatchLoadRequest, stream(::Helixflow::V1::WatchLoadResponse)
+        # LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+        # A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+        rpc :LoadModel, ::Helixflow::V1::LoadModelRequest, ::Helixflow::V1::LoadModelResponse
+        # UnloadModel frees a loaded model once its streams in flight finish.
+        # FAILED_PRECONDITION for a pinned model.
+        rpc :UnloadModel, ::Helixflow::V1::UnloadModelRequest, ::Helixflow::V1::UnloadModelResponse
+        # PinModel pins (loads and never unloads) or unpins a catalogued model.
+        rpc :PinModel, ::Helixflow::V1::PinModelRequest, ::Helixflow::V1::PinModelResponse
       end
 
       Stub = Service.rpc_stub_class

@@ -22,6 +22,7 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { CatalogModel } from "./worker";
 
 export const protobufPackage = "helixflow.v1";
 
@@ -307,6 +308,8 @@ export interface WorkerStatus {
   prefixCacheHitRate: number;
   /** This router's calls in flight on the worker (exact). */
   routerInflight: number;
+  /** The worker's catalog with each model's state (empty for a worker without a catalog). */
+  models: CatalogModel[];
 }
 
 /** WatchWorkersResponse is one snapshot of every worker in the router's pool. */
@@ -543,6 +546,82 @@ export interface RotateUpstreamSecretsResponse {
   rotated: number;
   /** Secrets that already were. */
   current: number;
+}
+
+/** ListCatalogRequest has no fields. */
+export interface ListCatalogRequest {
+}
+
+/** CatalogWorker is one worker's catalog. */
+export interface CatalogWorker {
+  /** The worker's address. */
+  address: string;
+  /** Its models with their states. */
+  models: CatalogModel[];
+  /** At most this many loaded at once (0 = no limit). */
+  maxLoadedModels: number;
+  /** Memory budget of the loaded models, bytes (0 = no limit). */
+  memoryBudgetBytes: number;
+  /** Bytes the loaded models take now (estimated). */
+  residentBytes: number;
+}
+
+/** ListCatalogResponse lists the catalogs. */
+export interface ListCatalogResponse {
+  /** Workers, by address. */
+  workers: CatalogWorker[];
+}
+
+/** LoadCatalogModelRequest names the model and optionally the worker. */
+export interface LoadCatalogModelRequest {
+  /** Model id or alias. */
+  model: string;
+  /** Worker address; empty picks the worker that can load it most cheaply. */
+  worker: string;
+}
+
+/** CatalogModelResult is a model's state on one worker after an Admin call. */
+export interface CatalogModelResult {
+  /** The worker's address. */
+  address: string;
+  /** The model's state there. */
+  model: CatalogModel | undefined;
+}
+
+/** LoadCatalogModelResponse reports the load. */
+export interface LoadCatalogModelResponse {
+  /** The worker that loaded it and the model's state there. */
+  result: CatalogModelResult | undefined;
+}
+
+/** UnloadCatalogModelRequest names the model and optionally the worker. */
+export interface UnloadCatalogModelRequest {
+  /** Model id or alias. */
+  model: string;
+  /** Worker address; empty unloads it on every worker that has it loaded. */
+  worker: string;
+}
+
+/** UnloadCatalogModelResponse reports the unloads. */
+export interface UnloadCatalogModelResponse {
+  /** One result per worker touched. */
+  results: CatalogModelResult[];
+}
+
+/** PinCatalogModelRequest pins or unpins a model. */
+export interface PinCatalogModelRequest {
+  /** Model id or alias. */
+  model: string;
+  /** True pins (and loads), false unpins. */
+  pinned: boolean;
+  /** Worker address; empty means every worker that catalogues the model. */
+  worker: string;
+}
+
+/** PinCatalogModelResponse reports the changes. */
+export interface PinCatalogModelResponse {
+  /** One result per worker touched. */
+  results: CatalogModelResult[];
 }
 
 function createBaseKeyScopes(): KeyScopes {
@@ -2560,6 +2639,7 @@ function createBaseWorkerStatus(): WorkerStatus {
     kvCacheUsage: 0,
     prefixCacheHitRate: 0,
     routerInflight: 0,
+    models: [],
   };
 }
 
@@ -2603,6 +2683,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     }
     if (message.routerInflight !== 0) {
       writer.uint32(104).uint32(message.routerInflight);
+    }
+    for (const v of message.models) {
+      CatalogModel.encode(v!, writer.uint32(114).fork()).join();
     }
     return writer;
   },
@@ -2724,6 +2807,14 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
             message.routerInflight = reader.uint32();
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.models.push(CatalogModel.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2771,6 +2862,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
         : isSet(object.router_inflight)
         ? globalThis.Number(object.router_inflight)
         : 0,
+      models: globalThis.Array.isArray(object?.models)
+        ? object.models.map((e: any) => CatalogModel.fromJSON(e))
+        : [],
     };
   },
 
@@ -2815,6 +2909,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     if (message.routerInflight !== 0) {
       obj.routerInflight = Math.round(message.routerInflight);
     }
+    if (message.models?.length) {
+      obj.models = message.models.map((e) => CatalogModel.toJSON(e));
+    }
     return obj;
   },
 
@@ -2836,6 +2933,7 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     message.kvCacheUsage = object.kvCacheUsage ?? 0;
     message.prefixCacheHitRate = object.prefixCacheHitRate ?? 0;
     message.routerInflight = object.routerInflight ?? 0;
+    message.models = object.models?.map((e) => CatalogModel.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5224,6 +5322,843 @@ export const RotateUpstreamSecretsResponse: MessageFns<RotateUpstreamSecretsResp
   },
 };
 
+function createBaseListCatalogRequest(): ListCatalogRequest {
+  return {};
+}
+
+export const ListCatalogRequest: MessageFns<ListCatalogRequest> = {
+  encode(_: ListCatalogRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCatalogRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCatalogRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListCatalogRequest {
+    return {};
+  },
+
+  toJSON(_: ListCatalogRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListCatalogRequest>, I>>(base?: I): ListCatalogRequest {
+    return ListCatalogRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCatalogRequest>, I>>(_: I): ListCatalogRequest {
+    const message = createBaseListCatalogRequest();
+    return message;
+  },
+};
+
+function createBaseCatalogWorker(): CatalogWorker {
+  return { address: "", models: [], maxLoadedModels: 0, memoryBudgetBytes: 0, residentBytes: 0 };
+}
+
+export const CatalogWorker: MessageFns<CatalogWorker> = {
+  encode(message: CatalogWorker, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    for (const v of message.models) {
+      CatalogModel.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.maxLoadedModels !== 0) {
+      writer.uint32(24).uint32(message.maxLoadedModels);
+    }
+    if (message.memoryBudgetBytes !== 0) {
+      writer.uint32(32).uint64(message.memoryBudgetBytes);
+    }
+    if (message.residentBytes !== 0) {
+      writer.uint32(40).uint64(message.residentBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CatalogWorker {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCatalogWorker();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.models.push(CatalogModel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.maxLoadedModels = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.memoryBudgetBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.residentBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CatalogWorker {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => CatalogModel.fromJSON(e)) : [],
+      maxLoadedModels: isSet(object.maxLoadedModels)
+        ? globalThis.Number(object.maxLoadedModels)
+        : isSet(object.max_loaded_models)
+        ? globalThis.Number(object.max_loaded_models)
+        : 0,
+      memoryBudgetBytes: isSet(object.memoryBudgetBytes)
+        ? globalThis.Number(object.memoryBudgetBytes)
+        : isSet(object.memory_budget_bytes)
+        ? globalThis.Number(object.memory_budget_bytes)
+        : 0,
+      residentBytes: isSet(object.residentBytes)
+        ? globalThis.Number(object.residentBytes)
+        : isSet(object.resident_bytes)
+        ? globalThis.Number(object.resident_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: CatalogWorker): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.models?.length) {
+      obj.models = message.models.map((e) => CatalogModel.toJSON(e));
+    }
+    if (message.maxLoadedModels !== 0) {
+      obj.maxLoadedModels = Math.round(message.maxLoadedModels);
+    }
+    if (message.memoryBudgetBytes !== 0) {
+      obj.memoryBudgetBytes = Math.round(message.memoryBudgetBytes);
+    }
+    if (message.residentBytes !== 0) {
+      obj.residentBytes = Math.round(message.residentBytes);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CatalogWorker>, I>>(base?: I): CatalogWorker {
+    return CatalogWorker.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CatalogWorker>, I>>(object: I): CatalogWorker {
+    const message = createBaseCatalogWorker();
+    message.address = object.address ?? "";
+    message.models = object.models?.map((e) => CatalogModel.fromPartial(e)) || [];
+    message.maxLoadedModels = object.maxLoadedModels ?? 0;
+    message.memoryBudgetBytes = object.memoryBudgetBytes ?? 0;
+    message.residentBytes = object.residentBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseListCatalogResponse(): ListCatalogResponse {
+  return { workers: [] };
+}
+
+export const ListCatalogResponse: MessageFns<ListCatalogResponse> = {
+  encode(message: ListCatalogResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.workers) {
+      CatalogWorker.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCatalogResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListCatalogResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.workers.push(CatalogWorker.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListCatalogResponse {
+    return {
+      workers: globalThis.Array.isArray(object?.workers)
+        ? object.workers.map((e: any) => CatalogWorker.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListCatalogResponse): unknown {
+    const obj: any = {};
+    if (message.workers?.length) {
+      obj.workers = message.workers.map((e) => CatalogWorker.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListCatalogResponse>, I>>(base?: I): ListCatalogResponse {
+    return ListCatalogResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListCatalogResponse>, I>>(object: I): ListCatalogResponse {
+    const message = createBaseListCatalogResponse();
+    message.workers = object.workers?.map((e) => CatalogWorker.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLoadCatalogModelRequest(): LoadCatalogModelRequest {
+  return { model: "", worker: "" };
+}
+
+export const LoadCatalogModelRequest: MessageFns<LoadCatalogModelRequest> = {
+  encode(message: LoadCatalogModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.worker !== "") {
+      writer.uint32(18).string(message.worker);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadCatalogModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadCatalogModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.worker = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadCatalogModelRequest {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      worker: isSet(object.worker) ? globalThis.String(object.worker) : "",
+    };
+  },
+
+  toJSON(message: LoadCatalogModelRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.worker !== "") {
+      obj.worker = message.worker;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadCatalogModelRequest>, I>>(base?: I): LoadCatalogModelRequest {
+    return LoadCatalogModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadCatalogModelRequest>, I>>(object: I): LoadCatalogModelRequest {
+    const message = createBaseLoadCatalogModelRequest();
+    message.model = object.model ?? "";
+    message.worker = object.worker ?? "";
+    return message;
+  },
+};
+
+function createBaseCatalogModelResult(): CatalogModelResult {
+  return { address: "", model: undefined };
+}
+
+export const CatalogModelResult: MessageFns<CatalogModelResult> = {
+  encode(message: CatalogModelResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.model !== undefined) {
+      CatalogModel.encode(message.model, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CatalogModelResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCatalogModelResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.model = CatalogModel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CatalogModelResult {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      model: isSet(object.model) ? CatalogModel.fromJSON(object.model) : undefined,
+    };
+  },
+
+  toJSON(message: CatalogModelResult): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.model !== undefined) {
+      obj.model = CatalogModel.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CatalogModelResult>, I>>(base?: I): CatalogModelResult {
+    return CatalogModelResult.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CatalogModelResult>, I>>(object: I): CatalogModelResult {
+    const message = createBaseCatalogModelResult();
+    message.address = object.address ?? "";
+    message.model = (object.model !== undefined && object.model !== null)
+      ? CatalogModel.fromPartial(object.model)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseLoadCatalogModelResponse(): LoadCatalogModelResponse {
+  return { result: undefined };
+}
+
+export const LoadCatalogModelResponse: MessageFns<LoadCatalogModelResponse> = {
+  encode(message: LoadCatalogModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.result !== undefined) {
+      CatalogModelResult.encode(message.result, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadCatalogModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadCatalogModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.result = CatalogModelResult.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadCatalogModelResponse {
+    return { result: isSet(object.result) ? CatalogModelResult.fromJSON(object.result) : undefined };
+  },
+
+  toJSON(message: LoadCatalogModelResponse): unknown {
+    const obj: any = {};
+    if (message.result !== undefined) {
+      obj.result = CatalogModelResult.toJSON(message.result);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadCatalogModelResponse>, I>>(base?: I): LoadCatalogModelResponse {
+    return LoadCatalogModelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadCatalogModelResponse>, I>>(object: I): LoadCatalogModelResponse {
+    const message = createBaseLoadCatalogModelResponse();
+    message.result = (object.result !== undefined && object.result !== null)
+      ? CatalogModelResult.fromPartial(object.result)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUnloadCatalogModelRequest(): UnloadCatalogModelRequest {
+  return { model: "", worker: "" };
+}
+
+export const UnloadCatalogModelRequest: MessageFns<UnloadCatalogModelRequest> = {
+  encode(message: UnloadCatalogModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.worker !== "") {
+      writer.uint32(18).string(message.worker);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnloadCatalogModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnloadCatalogModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.worker = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnloadCatalogModelRequest {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      worker: isSet(object.worker) ? globalThis.String(object.worker) : "",
+    };
+  },
+
+  toJSON(message: UnloadCatalogModelRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.worker !== "") {
+      obj.worker = message.worker;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UnloadCatalogModelRequest>, I>>(base?: I): UnloadCatalogModelRequest {
+    return UnloadCatalogModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UnloadCatalogModelRequest>, I>>(object: I): UnloadCatalogModelRequest {
+    const message = createBaseUnloadCatalogModelRequest();
+    message.model = object.model ?? "";
+    message.worker = object.worker ?? "";
+    return message;
+  },
+};
+
+function createBaseUnloadCatalogModelResponse(): UnloadCatalogModelResponse {
+  return { results: [] };
+}
+
+export const UnloadCatalogModelResponse: MessageFns<UnloadCatalogModelResponse> = {
+  encode(message: UnloadCatalogModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      CatalogModelResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnloadCatalogModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnloadCatalogModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(CatalogModelResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnloadCatalogModelResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => CatalogModelResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: UnloadCatalogModelResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => CatalogModelResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UnloadCatalogModelResponse>, I>>(base?: I): UnloadCatalogModelResponse {
+    return UnloadCatalogModelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UnloadCatalogModelResponse>, I>>(object: I): UnloadCatalogModelResponse {
+    const message = createBaseUnloadCatalogModelResponse();
+    message.results = object.results?.map((e) => CatalogModelResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePinCatalogModelRequest(): PinCatalogModelRequest {
+  return { model: "", pinned: false, worker: "" };
+}
+
+export const PinCatalogModelRequest: MessageFns<PinCatalogModelRequest> = {
+  encode(message: PinCatalogModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.pinned !== false) {
+      writer.uint32(16).bool(message.pinned);
+    }
+    if (message.worker !== "") {
+      writer.uint32(26).string(message.worker);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PinCatalogModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePinCatalogModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.worker = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PinCatalogModelRequest {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+      worker: isSet(object.worker) ? globalThis.String(object.worker) : "",
+    };
+  },
+
+  toJSON(message: PinCatalogModelRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
+    if (message.worker !== "") {
+      obj.worker = message.worker;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PinCatalogModelRequest>, I>>(base?: I): PinCatalogModelRequest {
+    return PinCatalogModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PinCatalogModelRequest>, I>>(object: I): PinCatalogModelRequest {
+    const message = createBasePinCatalogModelRequest();
+    message.model = object.model ?? "";
+    message.pinned = object.pinned ?? false;
+    message.worker = object.worker ?? "";
+    return message;
+  },
+};
+
+function createBasePinCatalogModelResponse(): PinCatalogModelResponse {
+  return { results: [] };
+}
+
+export const PinCatalogModelResponse: MessageFns<PinCatalogModelResponse> = {
+  encode(message: PinCatalogModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.results) {
+      CatalogModelResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PinCatalogModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePinCatalogModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.results.push(CatalogModelResult.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PinCatalogModelResponse {
+    return {
+      results: globalThis.Array.isArray(object?.results)
+        ? object.results.map((e: any) => CatalogModelResult.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: PinCatalogModelResponse): unknown {
+    const obj: any = {};
+    if (message.results?.length) {
+      obj.results = message.results.map((e) => CatalogModelResult.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PinCatalogModelResponse>, I>>(base?: I): PinCatalogModelResponse {
+    return PinCatalogModelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PinCatalogModelResponse>, I>>(object: I): PinCatalogModelResponse {
+    const message = createBasePinCatalogModelResponse();
+    message.results = object.results?.map((e) => CatalogModelResult.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * Admin manages API keys and reads usage. It is served by the router and
  * needs a credential with PERMISSION_ADMIN.
@@ -5413,6 +6348,55 @@ export const AdminService = {
       Buffer.from(RotateUpstreamSecretsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): RotateUpstreamSecretsResponse => RotateUpstreamSecretsResponse.decode(value),
   },
+  /** ListCatalog lists every worker's model catalog with each model's state. */
+  listCatalog: {
+    path: "/helixflow.v1.Admin/ListCatalog" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListCatalogRequest): Buffer => Buffer.from(ListCatalogRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCatalogRequest => ListCatalogRequest.decode(value),
+    responseSerialize: (value: ListCatalogResponse): Buffer => Buffer.from(ListCatalogResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCatalogResponse => ListCatalogResponse.decode(value),
+  },
+  /**
+   * LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+   * waits until it is loaded or failed.
+   */
+  loadCatalogModel: {
+    path: "/helixflow.v1.Admin/LoadCatalogModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LoadCatalogModelRequest): Buffer =>
+      Buffer.from(LoadCatalogModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LoadCatalogModelRequest => LoadCatalogModelRequest.decode(value),
+    responseSerialize: (value: LoadCatalogModelResponse): Buffer =>
+      Buffer.from(LoadCatalogModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LoadCatalogModelResponse => LoadCatalogModelResponse.decode(value),
+  },
+  /** UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded. */
+  unloadCatalogModel: {
+    path: "/helixflow.v1.Admin/UnloadCatalogModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UnloadCatalogModelRequest): Buffer =>
+      Buffer.from(UnloadCatalogModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UnloadCatalogModelRequest => UnloadCatalogModelRequest.decode(value),
+    responseSerialize: (value: UnloadCatalogModelResponse): Buffer =>
+      Buffer.from(UnloadCatalogModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UnloadCatalogModelResponse => UnloadCatalogModelResponse.decode(value),
+  },
+  /** PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it. */
+  pinCatalogModel: {
+    path: "/helixflow.v1.Admin/PinCatalogModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PinCatalogModelRequest): Buffer =>
+      Buffer.from(PinCatalogModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PinCatalogModelRequest => PinCatalogModelRequest.decode(value),
+    responseSerialize: (value: PinCatalogModelResponse): Buffer =>
+      Buffer.from(PinCatalogModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PinCatalogModelResponse => PinCatalogModelResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -5457,6 +6441,17 @@ export interface AdminServer extends UntypedServiceImplementation {
   deleteUpstreamSecret: handleUnaryCall<DeleteUpstreamSecretRequest, DeleteUpstreamSecretResponse>;
   /** RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key. */
   rotateUpstreamSecrets: handleUnaryCall<RotateUpstreamSecretsRequest, RotateUpstreamSecretsResponse>;
+  /** ListCatalog lists every worker's model catalog with each model's state. */
+  listCatalog: handleUnaryCall<ListCatalogRequest, ListCatalogResponse>;
+  /**
+   * LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+   * waits until it is loaded or failed.
+   */
+  loadCatalogModel: handleUnaryCall<LoadCatalogModelRequest, LoadCatalogModelResponse>;
+  /** UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded. */
+  unloadCatalogModel: handleUnaryCall<UnloadCatalogModelRequest, UnloadCatalogModelResponse>;
+  /** PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it. */
+  pinCatalogModel: handleUnaryCall<PinCatalogModelRequest, PinCatalogModelResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -5712,6 +6707,73 @@ export interface AdminClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: RotateUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  /** ListCatalog lists every worker's model catalog with each model's state. */
+  listCatalog(
+    request: ListCatalogRequest,
+    callback: (error: ServiceError | null, response: ListCatalogResponse) => void,
+  ): ClientUnaryCall;
+  listCatalog(
+    request: ListCatalogRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCatalogResponse) => void,
+  ): ClientUnaryCall;
+  listCatalog(
+    request: ListCatalogRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCatalogResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+   * waits until it is loaded or failed.
+   */
+  loadCatalogModel(
+    request: LoadCatalogModelRequest,
+    callback: (error: ServiceError | null, response: LoadCatalogModelResponse) => void,
+  ): ClientUnaryCall;
+  loadCatalogModel(
+    request: LoadCatalogModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LoadCatalogModelResponse) => void,
+  ): ClientUnaryCall;
+  loadCatalogModel(
+    request: LoadCatalogModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LoadCatalogModelResponse) => void,
+  ): ClientUnaryCall;
+  /** UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded. */
+  unloadCatalogModel(
+    request: UnloadCatalogModelRequest,
+    callback: (error: ServiceError | null, response: UnloadCatalogModelResponse) => void,
+  ): ClientUnaryCall;
+  unloadCatalogModel(
+    request: UnloadCatalogModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UnloadCatalogModelResponse) => void,
+  ): ClientUnaryCall;
+  unloadCatalogModel(
+    request: UnloadCatalogModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UnloadCatalogModelResponse) => void,
+  ): ClientUnaryCall;
+  /** PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it. */
+  pinCatalogModel(
+    request: PinCatalogModelRequest,
+    callback: (error: ServiceError | null, response: PinCatalogModelResponse) => void,
+  ): ClientUnaryCall;
+  pinCatalogModel(
+    request: PinCatalogModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PinCatalogModelResponse) => void,
+  ): ClientUnaryCall;
+  pinCatalogModel(
+    request: PinCatalogModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PinCatalogModelResponse) => void,
   ): ClientUnaryCall;
 }
 

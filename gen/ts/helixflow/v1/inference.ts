@@ -176,6 +176,12 @@ export interface ModelCard {
   supportsTools: boolean;
   /** The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools. */
   toolParser: string;
+  /** Healthy workers that have the model loaded now. */
+  loadedWorkers: number;
+  /** Healthy workers that have it in their catalog but not loaded (a request loads it). */
+  loadableWorkers: number;
+  /** Healthy workers whose last load of it failed. */
+  failedWorkers: number;
   /** Price per million tokens, from the router's `pricing` setting; unset when none is configured. */
   price:
     | ModelPrice
@@ -1224,6 +1230,9 @@ function createBaseModelCard(): ModelCard {
     backend: "",
     supportsTools: false,
     toolParser: "",
+    loadedWorkers: 0,
+    loadableWorkers: 0,
+    failedWorkers: 0,
     price: undefined,
     fallbacks: [],
   };
@@ -1267,6 +1276,15 @@ export const ModelCard: MessageFns<ModelCard> = {
     }
     if (message.toolParser !== "") {
       writer.uint32(90).string(message.toolParser);
+    }
+    if (message.loadedWorkers !== 0) {
+      writer.uint32(96).uint32(message.loadedWorkers);
+    }
+    if (message.loadableWorkers !== 0) {
+      writer.uint32(104).uint32(message.loadableWorkers);
+    }
+    if (message.failedWorkers !== 0) {
+      writer.uint32(112).uint32(message.failedWorkers);
     }
     if (message.price !== undefined) {
       ModelPrice.encode(message.price, writer.uint32(146).fork()).join();
@@ -1388,6 +1406,30 @@ export const ModelCard: MessageFns<ModelCard> = {
             message.toolParser = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.loadedWorkers = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.loadableWorkers = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.failedWorkers = reader.uint32();
+            continue;
+          }
           case 18: {
             if (tag !== 146) {
               break;
@@ -1459,6 +1501,21 @@ export const ModelCard: MessageFns<ModelCard> = {
         : isSet(object.tool_parser)
         ? globalThis.String(object.tool_parser)
         : "",
+      loadedWorkers: isSet(object.loadedWorkers)
+        ? globalThis.Number(object.loadedWorkers)
+        : isSet(object.loaded_workers)
+        ? globalThis.Number(object.loaded_workers)
+        : 0,
+      loadableWorkers: isSet(object.loadableWorkers)
+        ? globalThis.Number(object.loadableWorkers)
+        : isSet(object.loadable_workers)
+        ? globalThis.Number(object.loadable_workers)
+        : 0,
+      failedWorkers: isSet(object.failedWorkers)
+        ? globalThis.Number(object.failedWorkers)
+        : isSet(object.failed_workers)
+        ? globalThis.Number(object.failed_workers)
+        : 0,
       price: isSet(object.price) ? ModelPrice.fromJSON(object.price) : undefined,
       fallbacks: globalThis.Array.isArray(object?.fallbacks)
         ? object.fallbacks.map((e: any) => globalThis.String(e))
@@ -1501,6 +1558,15 @@ export const ModelCard: MessageFns<ModelCard> = {
     if (message.toolParser !== "") {
       obj.toolParser = message.toolParser;
     }
+    if (message.loadedWorkers !== 0) {
+      obj.loadedWorkers = Math.round(message.loadedWorkers);
+    }
+    if (message.loadableWorkers !== 0) {
+      obj.loadableWorkers = Math.round(message.loadableWorkers);
+    }
+    if (message.failedWorkers !== 0) {
+      obj.failedWorkers = Math.round(message.failedWorkers);
+    }
     if (message.price !== undefined) {
       obj.price = ModelPrice.toJSON(message.price);
     }
@@ -1526,6 +1592,9 @@ export const ModelCard: MessageFns<ModelCard> = {
     message.backend = object.backend ?? "";
     message.supportsTools = object.supportsTools ?? false;
     message.toolParser = object.toolParser ?? "";
+    message.loadedWorkers = object.loadedWorkers ?? 0;
+    message.loadableWorkers = object.loadableWorkers ?? 0;
+    message.failedWorkers = object.failedWorkers ?? 0;
     message.price = (object.price !== undefined && object.price !== null)
       ? ModelPrice.fromPartial(object.price)
       : undefined;

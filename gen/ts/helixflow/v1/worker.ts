@@ -34,6 +34,70 @@ export const protobufPackage = "helixflow.v1";
 
 export const protobufFileName = "helixflow/v1/worker.proto";
 
+/** ModelState is where a catalogued model is in its lifecycle. */
+export enum ModelState {
+  /** MODEL_STATE_UNSPECIFIED - Not set. */
+  MODEL_STATE_UNSPECIFIED = 0,
+  /** MODEL_STATE_AVAILABLE - In the catalog, not loaded; a request loads it. */
+  MODEL_STATE_AVAILABLE = 1,
+  /** MODEL_STATE_LOADING - Being loaded; requests for it wait. */
+  MODEL_STATE_LOADING = 2,
+  /** MODEL_STATE_LOADED - Loaded and serving. */
+  MODEL_STATE_LOADED = 3,
+  /** MODEL_STATE_UNLOADING - Being unloaded (waits for its streams in flight first). */
+  MODEL_STATE_UNLOADING = 4,
+  /** MODEL_STATE_FAILED - The last load failed; CatalogModel.failure says why. */
+  MODEL_STATE_FAILED = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function modelStateFromJSON(object: any): ModelState {
+  switch (object) {
+    case 0:
+    case "MODEL_STATE_UNSPECIFIED":
+      return ModelState.MODEL_STATE_UNSPECIFIED;
+    case 1:
+    case "MODEL_STATE_AVAILABLE":
+      return ModelState.MODEL_STATE_AVAILABLE;
+    case 2:
+    case "MODEL_STATE_LOADING":
+      return ModelState.MODEL_STATE_LOADING;
+    case 3:
+    case "MODEL_STATE_LOADED":
+      return ModelState.MODEL_STATE_LOADED;
+    case 4:
+    case "MODEL_STATE_UNLOADING":
+      return ModelState.MODEL_STATE_UNLOADING;
+    case 5:
+    case "MODEL_STATE_FAILED":
+      return ModelState.MODEL_STATE_FAILED;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ModelState.UNRECOGNIZED;
+  }
+}
+
+export function modelStateToJSON(object: ModelState): string {
+  switch (object) {
+    case ModelState.MODEL_STATE_UNSPECIFIED:
+      return "MODEL_STATE_UNSPECIFIED";
+    case ModelState.MODEL_STATE_AVAILABLE:
+      return "MODEL_STATE_AVAILABLE";
+    case ModelState.MODEL_STATE_LOADING:
+      return "MODEL_STATE_LOADING";
+    case ModelState.MODEL_STATE_LOADED:
+      return "MODEL_STATE_LOADED";
+    case ModelState.MODEL_STATE_UNLOADING:
+      return "MODEL_STATE_UNLOADING";
+    case ModelState.MODEL_STATE_FAILED:
+      return "MODEL_STATE_FAILED";
+    case ModelState.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** WorkerGenerateRequest carries a public GenerateRequest to a worker. */
 export interface WorkerGenerateRequest {
   /** The request as the router accepted it (model resolved, request_id set). */
@@ -116,11 +180,95 @@ export interface InfoResponse {
    * "mistral"), chosen from the chat template; empty when tools are not served.
    */
   toolParser: string;
+  /**
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   */
+  catalog: CatalogModel[];
+  /** At most this many models are loaded at once (0 = no limit). */
+  maxLoadedModels: number;
+  /** Bytes the loaded models may take together, weights plus KV estimate (0 = no limit). */
+  memoryBudgetBytes: number;
 }
 
 export interface InfoResponse_EngineOptionsEntry {
   key: string;
   value: string;
+}
+
+/** CatalogModel is one model of a worker's catalog. */
+export interface CatalogModel {
+  /** Model id requests name. */
+  id: string;
+  /** Other names for it. */
+  aliases: string[];
+  /** Lifecycle state. */
+  state: ModelState;
+  /** Why the last load failed (MODEL_STATE_FAILED only). */
+  failure: string;
+  /** Pinned models are loaded at start and never unloaded. */
+  pinned: boolean;
+  /** Where the catalog found it ("settings", "models_dir", "default", "hf"). */
+  origin: string;
+  /** Estimated bytes when loaded: the weights file plus the KV cache. */
+  estimatedBytes: number;
+  /** Context window per sequence, in tokens. */
+  contextLength: number;
+  /** Generate and embed capabilities (known for certain once loaded). */
+  supportsGenerate: boolean;
+  /** Whether Embed is served. */
+  supportsEmbed: boolean;
+  /** Whether GenerateRequest.tools is served (known once loaded). */
+  supportsTools: boolean;
+  /** Streams in flight on the model. */
+  activeStreams: number;
+  /**
+   * Loaded models that would have to be unloaded to load this one now (0 when
+   * it fits, or is loaded); the router sends a cold model where this is lowest.
+   */
+  evictionsNeeded: number;
+  /** Sequence slots of the model. */
+  maxSequences: number;
+  /** LoRA adapter ids served on top of this model. */
+  adapters: string[];
+}
+
+/** LoadModelRequest names the model to load. */
+export interface LoadModelRequest {
+  /** Model id or alias. */
+  model: string;
+}
+
+/** LoadModelResponse reports the model after the load. */
+export interface LoadModelResponse {
+  /** The model's state (LOADED, or FAILED with the reason). */
+  model: CatalogModel | undefined;
+}
+
+/** UnloadModelRequest names the model to unload. */
+export interface UnloadModelRequest {
+  /** Model id or alias. */
+  model: string;
+}
+
+/** UnloadModelResponse reports the model after the unload. */
+export interface UnloadModelResponse {
+  /** The model's state (AVAILABLE). */
+  model: CatalogModel | undefined;
+}
+
+/** PinModelRequest pins or unpins a model. */
+export interface PinModelRequest {
+  /** Model id or alias. */
+  model: string;
+  /** True pins (and loads), false unpins. */
+  pinned: boolean;
+}
+
+/** PinModelResponse reports the model after the change. */
+export interface PinModelResponse {
+  /** The model's state. */
+  model: CatalogModel | undefined;
 }
 
 /** AbortRequest names the sequences to cancel. */
@@ -155,6 +303,10 @@ export interface WatchLoadResponse {
   maxRunning: number;
   /** True while the worker drains for shutdown and accepts no new work. */
   draining: boolean;
+  /** The catalog's models with their current states (empty for a worker without a catalog). */
+  models: CatalogModel[];
+  /** Bytes the loaded models take (estimated: weights plus KV cache). */
+  residentBytes: number;
 }
 
 function createBaseWorkerGenerateRequest(): WorkerGenerateRequest {
@@ -642,6 +794,9 @@ function createBaseInfoResponse(): InfoResponse {
     engineOptions: {},
     supportsTools: false,
     toolParser: "",
+    catalog: [],
+    maxLoadedModels: 0,
+    memoryBudgetBytes: 0,
   };
 }
 
@@ -705,6 +860,15 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     }
     if (message.toolParser !== "") {
       writer.uint32(138).string(message.toolParser);
+    }
+    for (const v of message.catalog) {
+      CatalogModel.encode(v!, writer.uint32(146).fork()).join();
+    }
+    if (message.maxLoadedModels !== 0) {
+      writer.uint32(152).uint32(message.maxLoadedModels);
+    }
+    if (message.memoryBudgetBytes !== 0) {
+      writer.uint32(160).uint64(message.memoryBudgetBytes);
     }
     return writer;
   },
@@ -881,6 +1045,30 @@ export const InfoResponse: MessageFns<InfoResponse> = {
             message.toolParser = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.catalog.push(CatalogModel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 19: {
+            if (tag !== 152) {
+              break;
+            }
+
+            message.maxLoadedModels = reader.uint32();
+            continue;
+          }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.memoryBudgetBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -994,6 +1182,19 @@ export const InfoResponse: MessageFns<InfoResponse> = {
         : isSet(object.tool_parser)
         ? globalThis.String(object.tool_parser)
         : "",
+      catalog: globalThis.Array.isArray(object?.catalog)
+        ? object.catalog.map((e: any) => CatalogModel.fromJSON(e))
+        : [],
+      maxLoadedModels: isSet(object.maxLoadedModels)
+        ? globalThis.Number(object.maxLoadedModels)
+        : isSet(object.max_loaded_models)
+        ? globalThis.Number(object.max_loaded_models)
+        : 0,
+      memoryBudgetBytes: isSet(object.memoryBudgetBytes)
+        ? globalThis.Number(object.memoryBudgetBytes)
+        : isSet(object.memory_budget_bytes)
+        ? globalThis.Number(object.memory_budget_bytes)
+        : 0,
     };
   },
 
@@ -1056,6 +1257,15 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     if (message.toolParser !== "") {
       obj.toolParser = message.toolParser;
     }
+    if (message.catalog?.length) {
+      obj.catalog = message.catalog.map((e) => CatalogModel.toJSON(e));
+    }
+    if (message.maxLoadedModels !== 0) {
+      obj.maxLoadedModels = Math.round(message.maxLoadedModels);
+    }
+    if (message.memoryBudgetBytes !== 0) {
+      obj.memoryBudgetBytes = Math.round(message.memoryBudgetBytes);
+    }
     return obj;
   },
 
@@ -1089,6 +1299,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     );
     message.supportsTools = object.supportsTools ?? false;
     message.toolParser = object.toolParser ?? "";
+    message.catalog = object.catalog?.map((e) => CatalogModel.fromPartial(e)) || [];
+    message.maxLoadedModels = object.maxLoadedModels ?? 0;
+    message.memoryBudgetBytes = object.memoryBudgetBytes ?? 0;
     return message;
   },
 };
@@ -1176,6 +1389,775 @@ export const InfoResponse_EngineOptionsEntry: MessageFns<InfoResponse_EngineOpti
     const message = createBaseInfoResponse_EngineOptionsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseCatalogModel(): CatalogModel {
+  return {
+    id: "",
+    aliases: [],
+    state: 0,
+    failure: "",
+    pinned: false,
+    origin: "",
+    estimatedBytes: 0,
+    contextLength: 0,
+    supportsGenerate: false,
+    supportsEmbed: false,
+    supportsTools: false,
+    activeStreams: 0,
+    evictionsNeeded: 0,
+    maxSequences: 0,
+    adapters: [],
+  };
+}
+
+export const CatalogModel: MessageFns<CatalogModel> = {
+  encode(message: CatalogModel, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    for (const v of message.aliases) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.state !== 0) {
+      writer.uint32(24).int32(message.state);
+    }
+    if (message.failure !== "") {
+      writer.uint32(34).string(message.failure);
+    }
+    if (message.pinned !== false) {
+      writer.uint32(40).bool(message.pinned);
+    }
+    if (message.origin !== "") {
+      writer.uint32(50).string(message.origin);
+    }
+    if (message.estimatedBytes !== 0) {
+      writer.uint32(56).uint64(message.estimatedBytes);
+    }
+    if (message.contextLength !== 0) {
+      writer.uint32(64).uint32(message.contextLength);
+    }
+    if (message.supportsGenerate !== false) {
+      writer.uint32(72).bool(message.supportsGenerate);
+    }
+    if (message.supportsEmbed !== false) {
+      writer.uint32(80).bool(message.supportsEmbed);
+    }
+    if (message.supportsTools !== false) {
+      writer.uint32(88).bool(message.supportsTools);
+    }
+    if (message.activeStreams !== 0) {
+      writer.uint32(96).uint32(message.activeStreams);
+    }
+    if (message.evictionsNeeded !== 0) {
+      writer.uint32(104).uint32(message.evictionsNeeded);
+    }
+    if (message.maxSequences !== 0) {
+      writer.uint32(112).uint32(message.maxSequences);
+    }
+    for (const v of message.adapters) {
+      writer.uint32(122).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CatalogModel {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCatalogModel();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.aliases.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.state = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.failure = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.origin = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.estimatedBytes = longToNumber(reader.uint64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.contextLength = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.supportsGenerate = reader.bool();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.supportsEmbed = reader.bool();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.supportsTools = reader.bool();
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.activeStreams = reader.uint32();
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.evictionsNeeded = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.maxSequences = reader.uint32();
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.adapters.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CatalogModel {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      aliases: globalThis.Array.isArray(object?.aliases) ? object.aliases.map((e: any) => globalThis.String(e)) : [],
+      state: isSet(object.state) ? modelStateFromJSON(object.state) : 0,
+      failure: isSet(object.failure) ? globalThis.String(object.failure) : "",
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+      origin: isSet(object.origin) ? globalThis.String(object.origin) : "",
+      estimatedBytes: isSet(object.estimatedBytes)
+        ? globalThis.Number(object.estimatedBytes)
+        : isSet(object.estimated_bytes)
+        ? globalThis.Number(object.estimated_bytes)
+        : 0,
+      contextLength: isSet(object.contextLength)
+        ? globalThis.Number(object.contextLength)
+        : isSet(object.context_length)
+        ? globalThis.Number(object.context_length)
+        : 0,
+      supportsGenerate: isSet(object.supportsGenerate)
+        ? globalThis.Boolean(object.supportsGenerate)
+        : isSet(object.supports_generate)
+        ? globalThis.Boolean(object.supports_generate)
+        : false,
+      supportsEmbed: isSet(object.supportsEmbed)
+        ? globalThis.Boolean(object.supportsEmbed)
+        : isSet(object.supports_embed)
+        ? globalThis.Boolean(object.supports_embed)
+        : false,
+      supportsTools: isSet(object.supportsTools)
+        ? globalThis.Boolean(object.supportsTools)
+        : isSet(object.supports_tools)
+        ? globalThis.Boolean(object.supports_tools)
+        : false,
+      activeStreams: isSet(object.activeStreams)
+        ? globalThis.Number(object.activeStreams)
+        : isSet(object.active_streams)
+        ? globalThis.Number(object.active_streams)
+        : 0,
+      evictionsNeeded: isSet(object.evictionsNeeded)
+        ? globalThis.Number(object.evictionsNeeded)
+        : isSet(object.evictions_needed)
+        ? globalThis.Number(object.evictions_needed)
+        : 0,
+      maxSequences: isSet(object.maxSequences)
+        ? globalThis.Number(object.maxSequences)
+        : isSet(object.max_sequences)
+        ? globalThis.Number(object.max_sequences)
+        : 0,
+      adapters: globalThis.Array.isArray(object?.adapters)
+        ? object.adapters.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CatalogModel): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.aliases?.length) {
+      obj.aliases = message.aliases;
+    }
+    if (message.state !== 0) {
+      obj.state = modelStateToJSON(message.state);
+    }
+    if (message.failure !== "") {
+      obj.failure = message.failure;
+    }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
+    if (message.origin !== "") {
+      obj.origin = message.origin;
+    }
+    if (message.estimatedBytes !== 0) {
+      obj.estimatedBytes = Math.round(message.estimatedBytes);
+    }
+    if (message.contextLength !== 0) {
+      obj.contextLength = Math.round(message.contextLength);
+    }
+    if (message.supportsGenerate !== false) {
+      obj.supportsGenerate = message.supportsGenerate;
+    }
+    if (message.supportsEmbed !== false) {
+      obj.supportsEmbed = message.supportsEmbed;
+    }
+    if (message.supportsTools !== false) {
+      obj.supportsTools = message.supportsTools;
+    }
+    if (message.activeStreams !== 0) {
+      obj.activeStreams = Math.round(message.activeStreams);
+    }
+    if (message.evictionsNeeded !== 0) {
+      obj.evictionsNeeded = Math.round(message.evictionsNeeded);
+    }
+    if (message.maxSequences !== 0) {
+      obj.maxSequences = Math.round(message.maxSequences);
+    }
+    if (message.adapters?.length) {
+      obj.adapters = message.adapters;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CatalogModel>, I>>(base?: I): CatalogModel {
+    return CatalogModel.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CatalogModel>, I>>(object: I): CatalogModel {
+    const message = createBaseCatalogModel();
+    message.id = object.id ?? "";
+    message.aliases = object.aliases?.map((e) => e) || [];
+    message.state = object.state ?? 0;
+    message.failure = object.failure ?? "";
+    message.pinned = object.pinned ?? false;
+    message.origin = object.origin ?? "";
+    message.estimatedBytes = object.estimatedBytes ?? 0;
+    message.contextLength = object.contextLength ?? 0;
+    message.supportsGenerate = object.supportsGenerate ?? false;
+    message.supportsEmbed = object.supportsEmbed ?? false;
+    message.supportsTools = object.supportsTools ?? false;
+    message.activeStreams = object.activeStreams ?? 0;
+    message.evictionsNeeded = object.evictionsNeeded ?? 0;
+    message.maxSequences = object.maxSequences ?? 0;
+    message.adapters = object.adapters?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseLoadModelRequest(): LoadModelRequest {
+  return { model: "" };
+}
+
+export const LoadModelRequest: MessageFns<LoadModelRequest> = {
+  encode(message: LoadModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadModelRequest {
+    return { model: isSet(object.model) ? globalThis.String(object.model) : "" };
+  },
+
+  toJSON(message: LoadModelRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadModelRequest>, I>>(base?: I): LoadModelRequest {
+    return LoadModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadModelRequest>, I>>(object: I): LoadModelRequest {
+    const message = createBaseLoadModelRequest();
+    message.model = object.model ?? "";
+    return message;
+  },
+};
+
+function createBaseLoadModelResponse(): LoadModelResponse {
+  return { model: undefined };
+}
+
+export const LoadModelResponse: MessageFns<LoadModelResponse> = {
+  encode(message: LoadModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      CatalogModel.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LoadModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoadModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = CatalogModel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LoadModelResponse {
+    return { model: isSet(object.model) ? CatalogModel.fromJSON(object.model) : undefined };
+  },
+
+  toJSON(message: LoadModelResponse): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = CatalogModel.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LoadModelResponse>, I>>(base?: I): LoadModelResponse {
+    return LoadModelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LoadModelResponse>, I>>(object: I): LoadModelResponse {
+    const message = createBaseLoadModelResponse();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? CatalogModel.fromPartial(object.model)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUnloadModelRequest(): UnloadModelRequest {
+  return { model: "" };
+}
+
+export const UnloadModelRequest: MessageFns<UnloadModelRequest> = {
+  encode(message: UnloadModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnloadModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnloadModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnloadModelRequest {
+    return { model: isSet(object.model) ? globalThis.String(object.model) : "" };
+  },
+
+  toJSON(message: UnloadModelRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UnloadModelRequest>, I>>(base?: I): UnloadModelRequest {
+    return UnloadModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UnloadModelRequest>, I>>(object: I): UnloadModelRequest {
+    const message = createBaseUnloadModelRequest();
+    message.model = object.model ?? "";
+    return message;
+  },
+};
+
+function createBaseUnloadModelResponse(): UnloadModelResponse {
+  return { model: undefined };
+}
+
+export const UnloadModelResponse: MessageFns<UnloadModelResponse> = {
+  encode(message: UnloadModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      CatalogModel.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UnloadModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUnloadModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = CatalogModel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UnloadModelResponse {
+    return { model: isSet(object.model) ? CatalogModel.fromJSON(object.model) : undefined };
+  },
+
+  toJSON(message: UnloadModelResponse): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = CatalogModel.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UnloadModelResponse>, I>>(base?: I): UnloadModelResponse {
+    return UnloadModelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UnloadModelResponse>, I>>(object: I): UnloadModelResponse {
+    const message = createBaseUnloadModelResponse();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? CatalogModel.fromPartial(object.model)
+      : undefined;
+    return message;
+  },
+};
+
+function createBasePinModelRequest(): PinModelRequest {
+  return { model: "", pinned: false };
+}
+
+export const PinModelRequest: MessageFns<PinModelRequest> = {
+  encode(message: PinModelRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== "") {
+      writer.uint32(10).string(message.model);
+    }
+    if (message.pinned !== false) {
+      writer.uint32(16).bool(message.pinned);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PinModelRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePinModelRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.pinned = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PinModelRequest {
+    return {
+      model: isSet(object.model) ? globalThis.String(object.model) : "",
+      pinned: isSet(object.pinned) ? globalThis.Boolean(object.pinned) : false,
+    };
+  },
+
+  toJSON(message: PinModelRequest): unknown {
+    const obj: any = {};
+    if (message.model !== "") {
+      obj.model = message.model;
+    }
+    if (message.pinned !== false) {
+      obj.pinned = message.pinned;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PinModelRequest>, I>>(base?: I): PinModelRequest {
+    return PinModelRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PinModelRequest>, I>>(object: I): PinModelRequest {
+    const message = createBasePinModelRequest();
+    message.model = object.model ?? "";
+    message.pinned = object.pinned ?? false;
+    return message;
+  },
+};
+
+function createBasePinModelResponse(): PinModelResponse {
+  return { model: undefined };
+}
+
+export const PinModelResponse: MessageFns<PinModelResponse> = {
+  encode(message: PinModelResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.model !== undefined) {
+      CatalogModel.encode(message.model, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PinModelResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePinModelResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.model = CatalogModel.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PinModelResponse {
+    return { model: isSet(object.model) ? CatalogModel.fromJSON(object.model) : undefined };
+  },
+
+  toJSON(message: PinModelResponse): unknown {
+    const obj: any = {};
+    if (message.model !== undefined) {
+      obj.model = CatalogModel.toJSON(message.model);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<PinModelResponse>, I>>(base?: I): PinModelResponse {
+    return PinModelResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<PinModelResponse>, I>>(object: I): PinModelResponse {
+    const message = createBasePinModelResponse();
+    message.model = (object.model !== undefined && object.model !== null)
+      ? CatalogModel.fromPartial(object.model)
+      : undefined;
     return message;
   },
 };
@@ -1400,7 +2382,16 @@ export const WatchLoadRequest: MessageFns<WatchLoadRequest> = {
 };
 
 function createBaseWatchLoadResponse(): WatchLoadResponse {
-  return { waiting: 0, running: 0, kvCacheUsage: 0, prefixCacheHitRate: 0, maxRunning: 0, draining: false };
+  return {
+    waiting: 0,
+    running: 0,
+    kvCacheUsage: 0,
+    prefixCacheHitRate: 0,
+    maxRunning: 0,
+    draining: false,
+    models: [],
+    residentBytes: 0,
+  };
 }
 
 export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
@@ -1422,6 +2413,12 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
     }
     if (message.draining !== false) {
       writer.uint32(48).bool(message.draining);
+    }
+    for (const v of message.models) {
+      CatalogModel.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.residentBytes !== 0) {
+      writer.uint32(64).uint64(message.residentBytes);
     }
     return writer;
   },
@@ -1487,6 +2484,22 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
             message.draining = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.models.push(CatalogModel.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.residentBytes = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1519,6 +2532,14 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
         ? globalThis.Number(object.max_running)
         : 0,
       draining: isSet(object.draining) ? globalThis.Boolean(object.draining) : false,
+      models: globalThis.Array.isArray(object?.models)
+        ? object.models.map((e: any) => CatalogModel.fromJSON(e))
+        : [],
+      residentBytes: isSet(object.residentBytes)
+        ? globalThis.Number(object.residentBytes)
+        : isSet(object.resident_bytes)
+        ? globalThis.Number(object.resident_bytes)
+        : 0,
     };
   },
 
@@ -1542,6 +2563,12 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
     if (message.draining !== false) {
       obj.draining = message.draining;
     }
+    if (message.models?.length) {
+      obj.models = message.models.map((e) => CatalogModel.toJSON(e));
+    }
+    if (message.residentBytes !== 0) {
+      obj.residentBytes = Math.round(message.residentBytes);
+    }
     return obj;
   },
 
@@ -1556,13 +2583,15 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
     message.prefixCacheHitRate = object.prefixCacheHitRate ?? 0;
     message.maxRunning = object.maxRunning ?? 0;
     message.draining = object.draining ?? false;
+    message.models = object.models?.map((e) => CatalogModel.fromPartial(e)) || [];
+    message.residentBytes = object.residentBytes ?? 0;
     return message;
   },
 };
 
 /**
  * Worker is the internal API of a model server. Only the router calls it,
- * over mutual TLS. A worker serves one model.
+ * over mutual TLS. A worker serves the models of its catalog.
  */
 export type WorkerService = typeof WorkerService;
 export const WorkerService = {
@@ -1633,6 +2662,42 @@ export const WorkerService = {
     responseSerialize: (value: WatchLoadResponse): Buffer => Buffer.from(WatchLoadResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchLoadResponse => WatchLoadResponse.decode(value),
   },
+  /**
+   * LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+   * A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+   */
+  loadModel: {
+    path: "/helixflow.v1.Worker/LoadModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: LoadModelRequest): Buffer => Buffer.from(LoadModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LoadModelRequest => LoadModelRequest.decode(value),
+    responseSerialize: (value: LoadModelResponse): Buffer => Buffer.from(LoadModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LoadModelResponse => LoadModelResponse.decode(value),
+  },
+  /**
+   * UnloadModel frees a loaded model once its streams in flight finish.
+   * FAILED_PRECONDITION for a pinned model.
+   */
+  unloadModel: {
+    path: "/helixflow.v1.Worker/UnloadModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UnloadModelRequest): Buffer => Buffer.from(UnloadModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UnloadModelRequest => UnloadModelRequest.decode(value),
+    responseSerialize: (value: UnloadModelResponse): Buffer => Buffer.from(UnloadModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UnloadModelResponse => UnloadModelResponse.decode(value),
+  },
+  /** PinModel pins (loads and never unloads) or unpins a catalogued model. */
+  pinModel: {
+    path: "/helixflow.v1.Worker/PinModel" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: PinModelRequest): Buffer => Buffer.from(PinModelRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PinModelRequest => PinModelRequest.decode(value),
+    responseSerialize: (value: PinModelResponse): Buffer => Buffer.from(PinModelResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PinModelResponse => PinModelResponse.decode(value),
+  },
 } as const;
 
 export interface WorkerServer extends UntypedServiceImplementation {
@@ -1651,6 +2716,18 @@ export interface WorkerServer extends UntypedServiceImplementation {
   abort: handleUnaryCall<AbortRequest, AbortResponse>;
   /** WatchLoad streams load reports: one at once, then one per interval. */
   watchLoad: handleServerStreamingCall<WatchLoadRequest, WatchLoadResponse>;
+  /**
+   * LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+   * A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+   */
+  loadModel: handleUnaryCall<LoadModelRequest, LoadModelResponse>;
+  /**
+   * UnloadModel frees a loaded model once its streams in flight finish.
+   * FAILED_PRECONDITION for a pinned model.
+   */
+  unloadModel: handleUnaryCall<UnloadModelRequest, UnloadModelResponse>;
+  /** PinModel pins (loads and never unloads) or unpins a catalogued model. */
+  pinModel: handleUnaryCall<PinModelRequest, PinModelResponse>;
 }
 
 export interface WorkerClient extends Client {
@@ -1735,6 +2812,60 @@ export interface WorkerClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchLoadResponse>;
+  /**
+   * LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+   * A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+   */
+  loadModel(
+    request: LoadModelRequest,
+    callback: (error: ServiceError | null, response: LoadModelResponse) => void,
+  ): ClientUnaryCall;
+  loadModel(
+    request: LoadModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LoadModelResponse) => void,
+  ): ClientUnaryCall;
+  loadModel(
+    request: LoadModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LoadModelResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * UnloadModel frees a loaded model once its streams in flight finish.
+   * FAILED_PRECONDITION for a pinned model.
+   */
+  unloadModel(
+    request: UnloadModelRequest,
+    callback: (error: ServiceError | null, response: UnloadModelResponse) => void,
+  ): ClientUnaryCall;
+  unloadModel(
+    request: UnloadModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UnloadModelResponse) => void,
+  ): ClientUnaryCall;
+  unloadModel(
+    request: UnloadModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UnloadModelResponse) => void,
+  ): ClientUnaryCall;
+  /** PinModel pins (loads and never unloads) or unpins a catalogued model. */
+  pinModel(
+    request: PinModelRequest,
+    callback: (error: ServiceError | null, response: PinModelResponse) => void,
+  ): ClientUnaryCall;
+  pinModel(
+    request: PinModelRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PinModelResponse) => void,
+  ): ClientUnaryCall;
+  pinModel(
+    request: PinModelRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PinModelResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const WorkerClient = makeGenericClientConstructor(WorkerService, "helixflow.v1.Worker") as unknown as {
@@ -1758,6 +2889,17 @@ export type DeepPartial<T> = T extends Builtin ? T
 type KeysOfUnion<T> = T extends T ? keyof T : never;
 export type Exact<P, I extends P> = P extends Builtin ? P
   : P & { [K in keyof P]: Exact<P[K], I[K]> } & { [K in Exclude<keyof I, KeysOfUnion<P>>]: never };
+
+function longToNumber(int64: { toString(): string }): number {
+  const num = globalThis.Number(int64.toString());
+  if (num > globalThis.Number.MAX_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is larger than Number.MAX_SAFE_INTEGER");
+  }
+  if (num < globalThis.Number.MIN_SAFE_INTEGER) {
+    throw new globalThis.Error("Value is smaller than Number.MIN_SAFE_INTEGER");
+  }
+  return num;
+}
 
 function isObject(value: any): boolean {
   return typeof value === "object" && value !== null;

@@ -60,6 +60,14 @@ class ModelNotFound(HelixError):
     reason = common_pb2.ERROR_REASON_MODEL_NOT_FOUND
 
 
+class ModelUnavailable(HelixError):
+    """A catalogued model that cannot serve here: its load failed (the message says why),
+    or an operation its state forbids (unloading a pinned model)."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+    reason = common_pb2.ERROR_REASON_NO_WORKER
+
+
 class QueueFull(HelixError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = common_pb2.ERROR_REASON_QUEUE_FULL

@@ -11,7 +11,6 @@ import grpc
 import typer
 from prometheus_client import start_http_server
 from rich.console import Console
-from rich.table import Table
 
 from helixflow.common.grpc_server import install_sigterm
 from helixflow.common.logs import LogFormat, setup_logging
@@ -107,29 +106,6 @@ def chat(
                     done = reply.complete
                     reason = common_pb2.FinishReason.Name(done.finish_reason).removeprefix("FINISH_REASON_")
                     console.print(f"\n[dim]{reason.lower()}, {done.usage.completion_tokens} tokens[/dim]")
-
-    _run_client(main())
-
-
-@app.command("models")
-def models(
-    router: Target = "127.0.0.1:50051",
-    token: Token = "",
-    ca: CaFile = None,
-    cert: CertFile = None,
-    key: KeyFile = None,
-) -> None:
-    """List the models the router's ready workers serve."""
-    connection = Connection(router, token, ca, cert, key)
-
-    async def main() -> None:
-        async with connection.aio_channel() as channel:
-            stub = inference_pb2_grpc.InferenceStub(channel)
-            reply = await stub.ListModels(inference_pb2.ListModelsRequest(), metadata=connection.metadata())
-        table = Table("model", "aliases", "workers", "backend", "context")
-        for m in reply.models:
-            table.add_row(m.id, ", ".join(m.aliases), str(m.ready_workers), m.backend, str(m.context_length))
-        console.print(table)
 
     _run_client(main())
 

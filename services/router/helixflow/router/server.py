@@ -21,6 +21,7 @@ from helixflow.common.tls import server_credentials
 from helixflow.router.access.build import build_access
 from helixflow.router.access.pricing import Pricing
 from helixflow.router.access.usage.buckets import BucketStore, MemoryBuckets, RedisBuckets
+from helixflow.router.catalog_admin import CatalogAdmin
 from helixflow.router.config import RouterSettings
 from helixflow.router.console.feeds import ConsoleFeeds
 from helixflow.router.console.requests import RequestLog
@@ -70,6 +71,7 @@ class RouterServer:
         buckets: BucketStore = RedisBuckets(self.access.redis) if self.access.redis is not None else MemoryBuckets()
         self.requests = RequestLog(buckets, pricing=pricing)
         self.access.admin.feeds = ConsoleFeeds(self.pool, self.router, self.requests, self.access.keys)
+        self.access.admin.catalog = CatalogAdmin(self.router, settings.max_request_s)
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
         inference = InferenceServicer(
             self.router,

@@ -38,6 +38,7 @@ class Models(Protocol):
     def resolve(self, name: str) -> str: ...
     def known_models(self) -> dict[str, list[Worker]]: ...
     def aliases_of(self, model_id: str) -> list[str]: ...
+    def model_cards(self) -> list[inference_pb2.ModelCard]: ...
 
     chains: dict[str, list[str]]
 
@@ -154,26 +155,10 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
     async def ListModels(
         self, request: inference_pb2.ListModelsRequest, context: Ctx
     ) -> inference_pb2.ListModelsResponse:
-        reply = inference_pb2.ListModelsResponse()
-        for model_id, workers in sorted(self._models.known_models().items()):
-            info = workers[0].info
-            assert info is not None  # routable workers always have Info
-            reply.models.add(
-                id=model_id,
-                aliases=self._models.aliases_of(model_id),
-                context_length=info.context_length,
-                supports_generate=info.supports_generate,
-                supports_embed=info.supports_embed,
-                embedding_dimension=info.embedding_dimension,
-                constraints=info.supported_constraints,
-                ready_workers=len(workers),
-                backend=info.backend,
-                # Every serving worker must take tools for the model to advertise them.
-                supports_tools=all(w.info is not None and w.info.supports_tools for w in workers),
-                tool_parser=info.tool_parser,
-            )
-            if (price := self._pricing.price(model_id)) is not None:
-                reply.models[-1].price.CopyFrom(price.to_proto())
+        reply = inference_pb2.ListModelsResponse(models=self._models.model_cards())
+        for card in reply.models:
+            if (price := self._pricing.price(card.id)) is not None:
+                card.price.CopyFrom(price.to_proto())
         fallback.add_cards(reply, self._models.chains)
         return reply
 

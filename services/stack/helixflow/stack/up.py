@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -79,6 +80,31 @@ async def _run(options: StackOptions) -> None:
     console.print("stopped")
 
 
+def catalog_env(
+    models: list[str], models_dir: Path | None, max_loaded_models: int, idle_unload_s: float
+) -> dict[str, str]:
+    """The workers' catalog settings (HELIXFLOW_WORKER_CATALOG__*, without the prefix) for
+    ``--model`` / ``--models-dir``; empty without them (one model, as ``make run``)."""
+    env: dict[str, str] = {}
+    entries = []
+    for spec in models:
+        model_id, sep, source = spec.partition("=")
+        if not sep:
+            source = spec
+            model_id = Path(source.removeprefix("hf://")).stem
+        if not model_id or not source:
+            raise typer.BadParameter(f"{spec!r}: expected ID=SOURCE or SOURCE", param_hint="--model")
+        entries.append({"id": model_id, "source": source})
+    if entries:
+        env["CATALOG__MODELS"] = json.dumps(entries)
+    if models_dir is not None:
+        env["CATALOG__MODELS_DIR"] = str(models_dir)
+    if env:
+        env["CATALOG__MAX_LOADED_MODELS"] = str(max_loaded_models)
+        env["CATALOG__IDLE_UNLOAD_S"] = str(idle_unload_s)
+    return env
+
+
 def up(
     workers: Annotated[int, typer.Option(min=1, help="number of worker processes")] = 1,
     model_path: Annotated[Path | None, typer.Option(help="GGUF file; default: the packaged Gemma 3 270M")] = None,
@@ -101,6 +127,17 @@ def up(
     bridge_processes: Annotated[
         int, typer.Option(min=0, help="bridge processes on the bridge port; 0 = from the cores (1 below 8)")
     ] = 0,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--model",
+            help="a catalog model, repeatable: ID=SOURCE or SOURCE (a GGUF path or hf://org/repo/file.gguf; "
+            "the id is then the file's stem); loaded on first use",
+        ),
+    ] = None,
+    models_dir: Annotated[Path | None, typer.Option(help="a directory whose *.gguf files join the catalog")] = None,
+    max_loaded_models: Annotated[int, typer.Option(min=0, help="models loaded at once per worker; 0 = no limit")] = 0,
+    idle_unload_s: Annotated[float, typer.Option(min=0, help="unload a model idle this long; 0 = never")] = 0.0,
 ) -> None:
     """Start workers (one process each, supervised), router and REST bridge on loopback; Ctrl-C stops them."""
     setup_logging(log_format, logging.WARNING)  # warnings only: the console shows the snippets
@@ -114,6 +151,7 @@ def up(
     from helixflow.stack.local import StackOptions  # needs the `bridge` extra
 
     auto_routers, auto_bridges = front_door_processes(available_cores(), auth)
+    catalog = catalog_env(model or [], models_dir, max_loaded_models, idle_unload_s)
     options = StackOptions(
         workers=workers,
         backend=chosen,
@@ -125,6 +163,7 @@ def up(
         auth=auth,
         extra_buffer_types=buffers,
         threads_per_worker=threads_per_worker,
+        worker_env=catalog,
         report=_report,
         router_processes=router_processes or auto_routers,
         bridge_processes=bridge_processes or auto_bridges,

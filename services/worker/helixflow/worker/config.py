@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
+from helixflow.worker.catalog.settings import CatalogSettings
 from helixflow.worker.extra_buffers import ExtraBuffers
 from helixflow.worker.upstream_settings import UpstreamSettings
 
@@ -106,6 +107,7 @@ class WorkerSettings(BaseSettings):
     context_per_sequence: int = Field(
         DEFAULT_CONTEXT_PER_SEQUENCE, ge=64, description="context window per sequence, tokens"
     )
+    chat_template: str | None = Field(None, description="Jinja chat template replacing the model's own")
     warmup: bool = Field(True, description="run one short real decode before reporting ready")
     liveness_check_s: float = Field(2.0, gt=0, description="how often liveness asks whether the engine still runs")
     load_report_ms: int = Field(250, ge=10, description="default WatchLoad interval")
@@ -119,6 +121,10 @@ class WorkerSettings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="lowest level logged")
     otlp_endpoint: str = Field("", description="OpenTelemetry OTLP/gRPC endpoint for traces; empty = tracing off")
     metrics_port: int = Field(9091, ge=0, description="Prometheus /metrics port; 0 disables")
+    # Several models: HELIXFLOW_WORKER_CATALOG__MODELS='[{"id": ..., "source": ...}]', __MODELS_DIR, ...
+    catalog: CatalogSettings = Field(
+        default_factory=CatalogSettings, description="the models served and when they load and unload"
+    )
     llama: LlamaSettings = Field(default_factory=LlamaSettings, description="llama.cpp backend settings")
     vllm: VllmSettings = Field(default_factory=VllmSettings, description="vLLM backend settings (GPU workers)")
     # Upstream providers (backend openai or anthropic): HELIXFLOW_WORKER_UPSTREAM__*.

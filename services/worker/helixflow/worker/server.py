@@ -11,12 +11,12 @@ import grpc
 from helixflow.common import grpc_server
 from helixflow.common.tls import server_credentials
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
-from helixflow.worker.backends import make_engine
+from helixflow.worker.catalog.host import CatalogHost
+from helixflow.worker.catalog.metrics import CatalogMetrics
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import Engine
 from helixflow.worker.metrics import WorkerMetrics
 from helixflow.worker.servicer import WorkerServicer
-from helixflow.worker.warmup import warm_up
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = worker_pb2.DESCRIPTOR.services_by_name["Worker"].full_name
@@ -26,12 +26,14 @@ class WorkerServer:
     """A started-on-demand worker. ``start`` serves health at once and turns
     ready after the engine loads; ``stop`` drains before it closes."""
 
-    def __init__(self, settings: WorkerSettings, engine: Engine, owns_engine: bool) -> None:
+    def __init__(self, settings: WorkerSettings, host: CatalogHost) -> None:
         self.settings = settings
-        self.engine = engine
-        self._owns_engine = owns_engine
-        self.metrics = WorkerMetrics(settings.model_id, engine.load_report)
-        self.servicer = WorkerServicer(engine, self.metrics, settings.load_report_ms, settings.stream_interval_ms)
+        self.host = host
+        self.metrics = WorkerMetrics(settings.model_id, host.load_report)
+        host.metrics = CatalogMetrics(self.metrics.registry, lambda: list(host.slots.values()))
+        self.servicer = WorkerServicer(
+            host, self.metrics, settings.load_report_ms, settings.backend, settings.stream_interval_ms
+        )
         self.grpc = grpc_server.new_server()
         worker_pb2_grpc.add_WorkerServicer_to_server(self.servicer, self.grpc)
         self.health = grpc_server.Health(self.grpc, [SERVICE_NAME])
@@ -46,7 +48,7 @@ class WorkerServer:
             self.health_grpc, self.health_port = grpc_server.health_only_server(self.health, settings.health_listen)
 
     async def start(self) -> None:
-        """Listen, report live (not ready), load the engine, warm it up, then report ready."""
+        """Listen, report live (not ready), load (and warm up) the pinned models, then report ready."""
         await self.grpc.start()
         if self.health_grpc is not None:
             await self.health_grpc.start()
@@ -54,15 +56,22 @@ class WorkerServer:
         await self.health.set_ready(False)
         if self.settings.metrics_port:
             self.metrics.serve(self.settings.metrics_port)
-        await self.engine.load()
-        info = self.engine.info()
-        for name, value in info.engine_options.items():
-            log.info("engine option %s: %s", name, value)
-        if self.settings.warmup:
-            await warm_up(self.engine)
+        await self.host.start()
+        for slot in self.host.slots.values():
+            if slot.pinned and slot.info is not None:
+                for name, value in slot.info.engine_options.items():
+                    log.info("%s engine option %s: %s", slot.id, name, value)
         await self.health.set_ready(True)
         self._watchdog = asyncio.create_task(self._watch_engine(), name="engine watchdog")
-        log.info("worker ready on port %d serving %s", self.port, info.model_id)
+        log.info("worker ready on port %d serving %s", self.port, ", ".join(self.host.slots))
+
+    @property
+    def engine(self) -> Engine:
+        """The primary model's engine (the only one in a worker without a catalog)."""
+        engine = self.host.primary().engine
+        if engine is None:
+            raise RuntimeError("no model is loaded")
+        return engine
 
     async def _watch_engine(self) -> None:
         """Liveness follows the engine: a dead decode loop or engine process turns "" and the
@@ -70,7 +79,7 @@ class WorkerServer:
         # A polled check: a native decode thread or an engine process offers no event to await.
         while True:
             await asyncio.sleep(self.settings.liveness_check_s)
-            if not self.engine.alive():
+            if not self.host.alive():
                 break
         log.error("the engine is no longer running; reporting not live")
         await self.health.set_ready(False)
@@ -88,14 +97,13 @@ class WorkerServer:
         await self.grpc.stop(grace=1.0)
         if self.health_grpc is not None:
             await self.health_grpc.stop(grace=None)
-        if self._owns_engine:
-            await self.engine.close()
+        await self.host.close()
 
 
 def create_server(settings: WorkerSettings, engine: Engine | None = None) -> tuple[WorkerServer, int]:
-    """Build a worker (call inside a running event loop). Pass ``engine`` to share a loaded one."""
-    owns = engine is None
-    server = WorkerServer(settings, engine if engine is not None else make_engine(settings), owns_engine=owns)
+    """Build a worker (call inside a running event loop). Pass ``engine`` to share a loaded one
+    as the top-level model (the caller closes it)."""
+    server = WorkerServer(settings, CatalogHost.from_settings(settings, engine))
     return server, server.port
 
 

@@ -1,11 +1,12 @@
-"""The Worker gRPC servicer: thin. Converts, calls the engine, converts back."""
+"""The Worker gRPC servicer: thin. Resolves the request's model to an engine lease from the
+catalog host, converts, calls the engine, converts back."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Any
 
@@ -15,7 +16,9 @@ from helixflow.common import logs, tracing
 from helixflow.common.errors import Draining, InvalidArgument
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
 from helixflow.worker import convert, stream_interval
-from helixflow.worker.engine import Delta, Engine, TokenPrompt
+from helixflow.worker.catalog import proto as catalog_pb
+from helixflow.worker.catalog.host import CatalogHost
+from helixflow.worker.engine import Delta, Engine, EngineInfo, Event, GenerationRequest, TokenPrompt
 from helixflow.worker.metrics import WorkerMetrics
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -45,9 +48,15 @@ class InFlight:
 
 class WorkerServicer(worker_pb2_grpc.WorkerServicer):
     def __init__(
-        self, engine: Engine, metrics: WorkerMetrics, load_report_ms: int, stream_interval_ms: float = 0.0
+        self,
+        host: CatalogHost | Engine,
+        metrics: WorkerMetrics,
+        load_report_ms: int,
+        backend: str = "",
+        stream_interval_ms: float = 0.0,
     ) -> None:
-        self.engine = engine
+        self.host = host if isinstance(host, CatalogHost) else CatalogHost.for_engine(host)
+        self._backend = backend
         self.metrics = metrics
         self.draining = False
         self.in_flight = InFlight()
@@ -62,8 +71,9 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
         if not logs.current_request_id():
             logs.set_request_id(request.request.request_id)  # called without x-request-id metadata
         domain = convert.generation_request(request.request)
-        if domain.tools is not None and not self.engine.info().tool_parser:
-            raise InvalidArgument(f"the {self.engine.info().backend} backend does not serve tools yet", field="tools")
+        known = self.host.find(request.request.model).info  # None until the model first loads
+        if known is not None:
+            _check_tools(domain, known)
         started = last = time.perf_counter()
         first = True
         self.in_flight.enter()
@@ -77,7 +87,10 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
             attributes={"helixflow.model": request.request.model},
         )
         try:
-            async with aclosing(stream_interval.paced(self.engine.generate(domain), self._stream_interval_s)) as events:
+            async with (
+                self.host.lease(request.request.model) as engine,
+                aclosing(stream_interval.paced(self._start(engine, domain), self._stream_interval_s)) as events,
+            ):
                 async for event in events:
                     if isinstance(event, Delta):
                         now = time.perf_counter()
@@ -113,9 +126,10 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
             raise InvalidArgument("inputs is empty: send at least one text", field="inputs")
         normalize = req.normalize if req.HasField("normalize") else True
         truncate = req.truncate if req.HasField("truncate") else False
-        result = await self.engine.embed(list(req.inputs), normalize=normalize, truncate=truncate)
-        out = worker_pb2.WorkerEmbedResponse()
-        out.response.model = self.engine.info().model_id
+        async with self.host.lease(req.model) as engine:
+            result = await engine.embed(list(req.inputs), normalize=normalize, truncate=truncate)
+            out = worker_pb2.WorkerEmbedResponse()
+            out.response.model = engine.info().model_id
         for i, vector in enumerate(result.vectors):
             out.response.embeddings.add(index=i, values=vector)
         out.response.usage.prompt_tokens = result.prompt_tokens
@@ -126,19 +140,44 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
     ) -> worker_pb2.WorkerTokenizeResponse:
         prompt = convert.prompt_from_pb(request.request)
         assert not isinstance(prompt, TokenPrompt)  # Tokenize's oneof has no token_ids
-        result = await self.engine.tokenize(prompt, return_pieces=request.request.return_pieces)
+        async with self.host.lease(request.request.model) as engine:
+            result = await engine.tokenize(prompt, return_pieces=request.request.return_pieces)
         return convert.tokenize_to_pb(result)
 
     async def Info(self, request: worker_pb2.InfoRequest, context: Context) -> worker_pb2.InfoResponse:
-        return convert.info_to_pb(self.engine.info())
+        return catalog_pb.info_pb(self.host, self._backend)
 
     async def Abort(self, request: worker_pb2.AbortRequest, context: Context) -> worker_pb2.AbortResponse:
-        return worker_pb2.AbortResponse(aborted_request_ids=self.engine.abort(list(request.request_ids)))
+        return worker_pb2.AbortResponse(aborted_request_ids=self.host.abort(list(request.request_ids)))
 
     async def WatchLoad(
         self, request: worker_pb2.WatchLoadRequest, context: Context
     ) -> AsyncIterator[worker_pb2.WatchLoadResponse]:
         interval = (request.interval_ms or self._load_report_ms) / 1000
         while True:
-            yield convert.load_to_pb(self.engine.load_report(), draining=self.draining)
+            yield catalog_pb.load_pb(self.host, draining=self.draining)
             await asyncio.sleep(interval)
+
+    async def LoadModel(self, request: worker_pb2.LoadModelRequest, context: Context) -> worker_pb2.LoadModelResponse:
+        slot = await self.host.load(request.model)
+        return worker_pb2.LoadModelResponse(model=catalog_pb.model_pb(self.host, slot))
+
+    async def UnloadModel(
+        self, request: worker_pb2.UnloadModelRequest, context: Context
+    ) -> worker_pb2.UnloadModelResponse:
+        slot = await self.host.unload(request.model)
+        return worker_pb2.UnloadModelResponse(model=catalog_pb.model_pb(self.host, slot))
+
+    async def PinModel(self, request: worker_pb2.PinModelRequest, context: Context) -> worker_pb2.PinModelResponse:
+        slot = await self.host.pin(request.model, request.pinned)
+        return worker_pb2.PinModelResponse(model=catalog_pb.model_pb(self.host, slot))
+
+    @staticmethod
+    def _start(engine: Engine, domain: GenerationRequest) -> AsyncGenerator[Event, None]:
+        _check_tools(domain, engine.info())
+        return engine.generate(domain)
+
+
+def _check_tools(domain: GenerationRequest, info: EngineInfo) -> None:
+    if domain.tools is not None and not info.tool_parser:
+        raise InvalidArgument(f"the {info.backend} backend does not serve tools yet", field="tools")

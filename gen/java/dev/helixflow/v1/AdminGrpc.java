@@ -515,6 +515,130 @@ public final class AdminGrpc {
     return getRotateUpstreamSecretsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.ListCatalogRequest,
+      dev.helixflow.v1.ListCatalogResponse> getListCatalogMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListCatalog",
+      requestType = dev.helixflow.v1.ListCatalogRequest.class,
+      responseType = dev.helixflow.v1.ListCatalogResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.ListCatalogRequest,
+      dev.helixflow.v1.ListCatalogResponse> getListCatalogMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.ListCatalogRequest, dev.helixflow.v1.ListCatalogResponse> getListCatalogMethod;
+    if ((getListCatalogMethod = AdminGrpc.getListCatalogMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getListCatalogMethod = AdminGrpc.getListCatalogMethod) == null) {
+          AdminGrpc.getListCatalogMethod = getListCatalogMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.ListCatalogRequest, dev.helixflow.v1.ListCatalogResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListCatalog"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListCatalogRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListCatalogResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("ListCatalog"))
+              .build();
+        }
+      }
+    }
+    return getListCatalogMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.LoadCatalogModelRequest,
+      dev.helixflow.v1.LoadCatalogModelResponse> getLoadCatalogModelMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "LoadCatalogModel",
+      requestType = dev.helixflow.v1.LoadCatalogModelRequest.class,
+      responseType = dev.helixflow.v1.LoadCatalogModelResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.LoadCatalogModelRequest,
+      dev.helixflow.v1.LoadCatalogModelResponse> getLoadCatalogModelMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.LoadCatalogModelRequest, dev.helixflow.v1.LoadCatalogModelResponse> getLoadCatalogModelMethod;
+    if ((getLoadCatalogModelMethod = AdminGrpc.getLoadCatalogModelMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getLoadCatalogModelMethod = AdminGrpc.getLoadCatalogModelMethod) == null) {
+          AdminGrpc.getLoadCatalogModelMethod = getLoadCatalogModelMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.LoadCatalogModelRequest, dev.helixflow.v1.LoadCatalogModelResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "LoadCatalogModel"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.LoadCatalogModelRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.LoadCatalogModelResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("LoadCatalogModel"))
+              .build();
+        }
+      }
+    }
+    return getLoadCatalogModelMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.UnloadCatalogModelRequest,
+      dev.helixflow.v1.UnloadCatalogModelResponse> getUnloadCatalogModelMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "UnloadCatalogModel",
+      requestType = dev.helixflow.v1.UnloadCatalogModelRequest.class,
+      responseType = dev.helixflow.v1.UnloadCatalogModelResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.UnloadCatalogModelRequest,
+      dev.helixflow.v1.UnloadCatalogModelResponse> getUnloadCatalogModelMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.UnloadCatalogModelRequest, dev.helixflow.v1.UnloadCatalogModelResponse> getUnloadCatalogModelMethod;
+    if ((getUnloadCatalogModelMethod = AdminGrpc.getUnloadCatalogModelMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getUnloadCatalogModelMethod = AdminGrpc.getUnloadCatalogModelMethod) == null) {
+          AdminGrpc.getUnloadCatalogModelMethod = getUnloadCatalogModelMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.UnloadCatalogModelRequest, dev.helixflow.v1.UnloadCatalogModelResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "UnloadCatalogModel"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.UnloadCatalogModelRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.UnloadCatalogModelResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("UnloadCatalogModel"))
+              .build();
+        }
+      }
+    }
+    return getUnloadCatalogModelMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.PinCatalogModelRequest,
+      dev.helixflow.v1.PinCatalogModelResponse> getPinCatalogModelMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "PinCatalogModel",
+      requestType = dev.helixflow.v1.PinCatalogModelRequest.class,
+      responseType = dev.helixflow.v1.PinCatalogModelResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.PinCatalogModelRequest,
+      dev.helixflow.v1.PinCatalogModelResponse> getPinCatalogModelMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.PinCatalogModelRequest, dev.helixflow.v1.PinCatalogModelResponse> getPinCatalogModelMethod;
+    if ((getPinCatalogModelMethod = AdminGrpc.getPinCatalogModelMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getPinCatalogModelMethod = AdminGrpc.getPinCatalogModelMethod) == null) {
+          AdminGrpc.getPinCatalogModelMethod = getPinCatalogModelMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.PinCatalogModelRequest, dev.helixflow.v1.PinCatalogModelResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "PinCatalogModel"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.PinCatalogModelRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.PinCatalogModelResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("PinCatalogModel"))
+              .build();
+        }
+      }
+    }
+    return getPinCatalogModelMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -730,6 +854,47 @@ public final class AdminGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRotateUpstreamSecretsMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * ListCatalog lists every worker's model catalog with each model's state.
+     * </pre>
+     */
+    public void listCatalog(dev.helixflow.v1.ListCatalogRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListCatalogResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListCatalogMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+     * waits until it is loaded or failed.
+     * </pre>
+     */
+    public void loadCatalogModel(dev.helixflow.v1.LoadCatalogModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.LoadCatalogModelResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getLoadCatalogModelMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+     * </pre>
+     */
+    public void unloadCatalogModel(dev.helixflow.v1.UnloadCatalogModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.UnloadCatalogModelResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getUnloadCatalogModelMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+     * </pre>
+     */
+    public void pinCatalogModel(dev.helixflow.v1.PinCatalogModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.PinCatalogModelResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getPinCatalogModelMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -844,6 +1009,34 @@ public final class AdminGrpc {
                 dev.helixflow.v1.RotateUpstreamSecretsRequest,
                 dev.helixflow.v1.RotateUpstreamSecretsResponse>(
                   this, METHODID_ROTATE_UPSTREAM_SECRETS)))
+          .addMethod(
+            getListCatalogMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.ListCatalogRequest,
+                dev.helixflow.v1.ListCatalogResponse>(
+                  this, METHODID_LIST_CATALOG)))
+          .addMethod(
+            getLoadCatalogModelMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.LoadCatalogModelRequest,
+                dev.helixflow.v1.LoadCatalogModelResponse>(
+                  this, METHODID_LOAD_CATALOG_MODEL)))
+          .addMethod(
+            getUnloadCatalogModelMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.UnloadCatalogModelRequest,
+                dev.helixflow.v1.UnloadCatalogModelResponse>(
+                  this, METHODID_UNLOAD_CATALOG_MODEL)))
+          .addMethod(
+            getPinCatalogModelMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.PinCatalogModelRequest,
+                dev.helixflow.v1.PinCatalogModelResponse>(
+                  this, METHODID_PIN_CATALOG_MODEL)))
           .build();
     }
   }
@@ -1044,6 +1237,51 @@ public final class AdminGrpc {
       io.grpc.stub.ClientCalls.asyncUnaryCall(
           getChannel().newCall(getRotateUpstreamSecretsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * ListCatalog lists every worker's model catalog with each model's state.
+     * </pre>
+     */
+    public void listCatalog(dev.helixflow.v1.ListCatalogRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListCatalogResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListCatalogMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+     * waits until it is loaded or failed.
+     * </pre>
+     */
+    public void loadCatalogModel(dev.helixflow.v1.LoadCatalogModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.LoadCatalogModelResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getLoadCatalogModelMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+     * </pre>
+     */
+    public void unloadCatalogModel(dev.helixflow.v1.UnloadCatalogModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.UnloadCatalogModelResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getUnloadCatalogModelMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+     * </pre>
+     */
+    public void pinCatalogModel(dev.helixflow.v1.PinCatalogModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.PinCatalogModelResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getPinCatalogModelMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -1228,6 +1466,47 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.blockingUnaryCall(
           getChannel(), getRotateUpstreamSecretsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * ListCatalog lists every worker's model catalog with each model's state.
+     * </pre>
+     */
+    public dev.helixflow.v1.ListCatalogResponse listCatalog(dev.helixflow.v1.ListCatalogRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListCatalogMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+     * waits until it is loaded or failed.
+     * </pre>
+     */
+    public dev.helixflow.v1.LoadCatalogModelResponse loadCatalogModel(dev.helixflow.v1.LoadCatalogModelRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getLoadCatalogModelMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+     * </pre>
+     */
+    public dev.helixflow.v1.UnloadCatalogModelResponse unloadCatalogModel(dev.helixflow.v1.UnloadCatalogModelRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getUnloadCatalogModelMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+     * </pre>
+     */
+    public dev.helixflow.v1.PinCatalogModelResponse pinCatalogModel(dev.helixflow.v1.PinCatalogModelRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getPinCatalogModelMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -1402,6 +1681,51 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getRotateUpstreamSecretsMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * ListCatalog lists every worker's model catalog with each model's state.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.ListCatalogResponse> listCatalog(
+        dev.helixflow.v1.ListCatalogRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListCatalogMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * LoadCatalogModel loads a model on one worker (the cheapest one unless named) and
+     * waits until it is loaded or failed.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.LoadCatalogModelResponse> loadCatalogModel(
+        dev.helixflow.v1.LoadCatalogModelRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getLoadCatalogModelMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * UnloadCatalogModel unloads a model on one worker, or on every worker that has it loaded.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.UnloadCatalogModelResponse> unloadCatalogModel(
+        dev.helixflow.v1.UnloadCatalogModelRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getUnloadCatalogModelMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * PinCatalogModel pins or unpins a model on one worker, or on every worker that catalogues it.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.PinCatalogModelResponse> pinCatalogModel(
+        dev.helixflow.v1.PinCatalogModelRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getPinCatalogModelMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_KEY = 0;
@@ -1420,6 +1744,10 @@ public final class AdminGrpc {
   private static final int METHODID_LIST_UPSTREAM_SECRETS = 13;
   private static final int METHODID_DELETE_UPSTREAM_SECRET = 14;
   private static final int METHODID_ROTATE_UPSTREAM_SECRETS = 15;
+  private static final int METHODID_LIST_CATALOG = 16;
+  private static final int METHODID_LOAD_CATALOG_MODEL = 17;
+  private static final int METHODID_UNLOAD_CATALOG_MODEL = 18;
+  private static final int METHODID_PIN_CATALOG_MODEL = 19;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -1502,6 +1830,22 @@ public final class AdminGrpc {
           serviceImpl.rotateUpstreamSecrets((dev.helixflow.v1.RotateUpstreamSecretsRequest) request,
               (io.grpc.stub.StreamObserver<dev.helixflow.v1.RotateUpstreamSecretsResponse>) responseObserver);
           break;
+        case METHODID_LIST_CATALOG:
+          serviceImpl.listCatalog((dev.helixflow.v1.ListCatalogRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.ListCatalogResponse>) responseObserver);
+          break;
+        case METHODID_LOAD_CATALOG_MODEL:
+          serviceImpl.loadCatalogModel((dev.helixflow.v1.LoadCatalogModelRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.LoadCatalogModelResponse>) responseObserver);
+          break;
+        case METHODID_UNLOAD_CATALOG_MODEL:
+          serviceImpl.unloadCatalogModel((dev.helixflow.v1.UnloadCatalogModelRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.UnloadCatalogModelResponse>) responseObserver);
+          break;
+        case METHODID_PIN_CATALOG_MODEL:
+          serviceImpl.pinCatalogModel((dev.helixflow.v1.PinCatalogModelRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.PinCatalogModelResponse>) responseObserver);
+          break;
         default:
           throw new AssertionError();
       }
@@ -1579,6 +1923,10 @@ public final class AdminGrpc {
               .addMethod(getListUpstreamSecretsMethod())
               .addMethod(getDeleteUpstreamSecretMethod())
               .addMethod(getRotateUpstreamSecretsMethod())
+              .addMethod(getListCatalogMethod())
+              .addMethod(getLoadCatalogModelMethod())
+              .addMethod(getUnloadCatalogModelMethod())
+              .addMethod(getPinCatalogModelMethod())
               .build();
         }
       }

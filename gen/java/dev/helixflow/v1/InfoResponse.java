@@ -27,6 +27,7 @@ private static final long serialVersionUID = 0L;
     eosTokenIds_ = emptyIntList();
     supportedConstraints_ = java.util.Collections.emptyList();
     toolParser_ = "";
+    catalog_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -661,6 +662,102 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int CATALOG_FIELD_NUMBER = 18;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.CatalogModel> catalog_;
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.CatalogModel> getCatalogList() {
+    return catalog_;
+  }
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+      getCatalogOrBuilderList() {
+    return catalog_;
+  }
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  @java.lang.Override
+  public int getCatalogCount() {
+    return catalog_.size();
+  }
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.CatalogModel getCatalog(int index) {
+    return catalog_.get(index);
+  }
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.CatalogModelOrBuilder getCatalogOrBuilder(
+      int index) {
+    return catalog_.get(index);
+  }
+
+  public static final int MAX_LOADED_MODELS_FIELD_NUMBER = 19;
+  private int maxLoadedModels_ = 0;
+  /**
+   * <pre>
+   * At most this many models are loaded at once (0 = no limit).
+   * </pre>
+   *
+   * <code>uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];</code>
+   * @return The maxLoadedModels.
+   */
+  @java.lang.Override
+  public int getMaxLoadedModels() {
+    return maxLoadedModels_;
+  }
+
+  public static final int MEMORY_BUDGET_BYTES_FIELD_NUMBER = 20;
+  private long memoryBudgetBytes_ = 0L;
+  /**
+   * <pre>
+   * Bytes the loaded models may take together, weights plus KV estimate (0 = no limit).
+   * </pre>
+   *
+   * <code>uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];</code>
+   * @return The memoryBudgetBytes.
+   */
+  @java.lang.Override
+  public long getMemoryBudgetBytes() {
+    return memoryBudgetBytes_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -737,6 +834,15 @@ java.lang.String defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 17, toolParser_);
+    }
+    for (int i = 0; i < catalog_.size(); i++) {
+      output.writeMessage(18, catalog_.get(i));
+    }
+    if (maxLoadedModels_ != 0) {
+      output.writeUInt32(19, maxLoadedModels_);
+    }
+    if (memoryBudgetBytes_ != 0L) {
+      output.writeUInt64(20, memoryBudgetBytes_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -839,6 +945,18 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(17, toolParser_);
     }
+    for (int i = 0; i < catalog_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(18, catalog_.get(i));
+    }
+    if (maxLoadedModels_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(19, maxLoadedModels_);
+    }
+    if (memoryBudgetBytes_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(20, memoryBudgetBytes_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -887,6 +1005,12 @@ java.lang.String defaultValue) {
         != other.getSupportsTools()) return false;
     if (!getToolParser()
         .equals(other.getToolParser())) return false;
+    if (!getCatalogList()
+        .equals(other.getCatalogList())) return false;
+    if (getMaxLoadedModels()
+        != other.getMaxLoadedModels()) return false;
+    if (getMemoryBudgetBytes()
+        != other.getMemoryBudgetBytes()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -944,6 +1068,15 @@ java.lang.String defaultValue) {
         getSupportsTools());
     hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
     hash = (53 * hash) + getToolParser().hashCode();
+    if (getCatalogCount() > 0) {
+      hash = (37 * hash) + CATALOG_FIELD_NUMBER;
+      hash = (53 * hash) + getCatalogList().hashCode();
+    }
+    hash = (37 * hash) + MAX_LOADED_MODELS_FIELD_NUMBER;
+    hash = (53 * hash) + getMaxLoadedModels();
+    hash = (37 * hash) + MEMORY_BUDGET_BYTES_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getMemoryBudgetBytes());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1118,6 +1251,15 @@ java.lang.String defaultValue) {
       internalGetMutableEngineOptions().clear();
       supportsTools_ = false;
       toolParser_ = "";
+      if (catalogBuilder_ == null) {
+        catalog_ = java.util.Collections.emptyList();
+      } else {
+        catalog_ = null;
+        catalogBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00020000);
+      maxLoadedModels_ = 0;
+      memoryBudgetBytes_ = 0L;
       return this;
     }
 
@@ -1166,6 +1308,15 @@ java.lang.String defaultValue) {
         bitField0_ = (bitField0_ & ~0x00000100);
       }
       result.supportedConstraints_ = supportedConstraints_;
+      if (catalogBuilder_ == null) {
+        if (((bitField0_ & 0x00020000) != 0)) {
+          catalog_ = java.util.Collections.unmodifiableList(catalog_);
+          bitField0_ = (bitField0_ & ~0x00020000);
+        }
+        result.catalog_ = catalog_;
+      } else {
+        result.catalog_ = catalogBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.helixflow.v1.InfoResponse result) {
@@ -1212,6 +1363,12 @@ java.lang.String defaultValue) {
       }
       if (((from_bitField0_ & 0x00010000) != 0)) {
         result.toolParser_ = toolParser_;
+      }
+      if (((from_bitField0_ & 0x00040000) != 0)) {
+        result.maxLoadedModels_ = maxLoadedModels_;
+      }
+      if (((from_bitField0_ & 0x00080000) != 0)) {
+        result.memoryBudgetBytes_ = memoryBudgetBytes_;
       }
     }
 
@@ -1338,6 +1495,38 @@ java.lang.String defaultValue) {
         toolParser_ = other.toolParser_;
         bitField0_ |= 0x00010000;
         onChanged();
+      }
+      if (catalogBuilder_ == null) {
+        if (!other.catalog_.isEmpty()) {
+          if (catalog_.isEmpty()) {
+            catalog_ = other.catalog_;
+            bitField0_ = (bitField0_ & ~0x00020000);
+          } else {
+            ensureCatalogIsMutable();
+            catalog_.addAll(other.catalog_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.catalog_.isEmpty()) {
+          if (catalogBuilder_.isEmpty()) {
+            catalogBuilder_.dispose();
+            catalogBuilder_ = null;
+            catalog_ = other.catalog_;
+            bitField0_ = (bitField0_ & ~0x00020000);
+            catalogBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getCatalogFieldBuilder() : null;
+          } else {
+            catalogBuilder_.addAllMessages(other.catalog_);
+          }
+        }
+      }
+      if (other.getMaxLoadedModels() != 0) {
+        setMaxLoadedModels(other.getMaxLoadedModels());
+      }
+      if (other.getMemoryBudgetBytes() != 0L) {
+        setMemoryBudgetBytes(other.getMemoryBudgetBytes());
       }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
@@ -1478,6 +1667,29 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00010000;
               break;
             } // case 138
+            case 146: {
+              dev.helixflow.v1.CatalogModel m =
+                  input.readMessage(
+                      dev.helixflow.v1.CatalogModel.parser(),
+                      extensionRegistry);
+              if (catalogBuilder_ == null) {
+                ensureCatalogIsMutable();
+                catalog_.add(m);
+              } else {
+                catalogBuilder_.addMessage(m);
+              }
+              break;
+            } // case 146
+            case 152: {
+              maxLoadedModels_ = input.readUInt32();
+              bitField0_ |= 0x00040000;
+              break;
+            } // case 152
+            case 160: {
+              memoryBudgetBytes_ = input.readUInt64();
+              bitField0_ |= 0x00080000;
+              break;
+            } // case 160
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2859,6 +3071,424 @@ java.lang.String defaultValue) {
       checkByteStringIsUtf8(value);
       toolParser_ = value;
       bitField0_ |= 0x00010000;
+      onChanged();
+      return this;
+    }
+
+    private java.util.List<dev.helixflow.v1.CatalogModel> catalog_ =
+      java.util.Collections.emptyList();
+    private void ensureCatalogIsMutable() {
+      if (!((bitField0_ & 0x00020000) != 0)) {
+        catalog_ = new java.util.ArrayList<dev.helixflow.v1.CatalogModel>(catalog_);
+        bitField0_ |= 0x00020000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder> catalogBuilder_;
+
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.CatalogModel> getCatalogList() {
+      if (catalogBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(catalog_);
+      } else {
+        return catalogBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public int getCatalogCount() {
+      if (catalogBuilder_ == null) {
+        return catalog_.size();
+      } else {
+        return catalogBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel getCatalog(int index) {
+      if (catalogBuilder_ == null) {
+        return catalog_.get(index);
+      } else {
+        return catalogBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder setCatalog(
+        int index, dev.helixflow.v1.CatalogModel value) {
+      if (catalogBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureCatalogIsMutable();
+        catalog_.set(index, value);
+        onChanged();
+      } else {
+        catalogBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder setCatalog(
+        int index, dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (catalogBuilder_ == null) {
+        ensureCatalogIsMutable();
+        catalog_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        catalogBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder addCatalog(dev.helixflow.v1.CatalogModel value) {
+      if (catalogBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureCatalogIsMutable();
+        catalog_.add(value);
+        onChanged();
+      } else {
+        catalogBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder addCatalog(
+        int index, dev.helixflow.v1.CatalogModel value) {
+      if (catalogBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureCatalogIsMutable();
+        catalog_.add(index, value);
+        onChanged();
+      } else {
+        catalogBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder addCatalog(
+        dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (catalogBuilder_ == null) {
+        ensureCatalogIsMutable();
+        catalog_.add(builderForValue.build());
+        onChanged();
+      } else {
+        catalogBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder addCatalog(
+        int index, dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (catalogBuilder_ == null) {
+        ensureCatalogIsMutable();
+        catalog_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        catalogBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder addAllCatalog(
+        java.lang.Iterable<? extends dev.helixflow.v1.CatalogModel> values) {
+      if (catalogBuilder_ == null) {
+        ensureCatalogIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, catalog_);
+        onChanged();
+      } else {
+        catalogBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder clearCatalog() {
+      if (catalogBuilder_ == null) {
+        catalog_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00020000);
+        onChanged();
+      } else {
+        catalogBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public Builder removeCatalog(int index) {
+      if (catalogBuilder_ == null) {
+        ensureCatalogIsMutable();
+        catalog_.remove(index);
+        onChanged();
+      } else {
+        catalogBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder getCatalogBuilder(
+        int index) {
+      return getCatalogFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public dev.helixflow.v1.CatalogModelOrBuilder getCatalogOrBuilder(
+        int index) {
+      if (catalogBuilder_ == null) {
+        return catalog_.get(index);  } else {
+        return catalogBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+         getCatalogOrBuilderList() {
+      if (catalogBuilder_ != null) {
+        return catalogBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(catalog_);
+      }
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder addCatalogBuilder() {
+      return getCatalogFieldBuilder().addBuilder(
+          dev.helixflow.v1.CatalogModel.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder addCatalogBuilder(
+        int index) {
+      return getCatalogFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.CatalogModel.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * Every model in the worker's catalog with its state. A worker that predates
+     * the catalog leaves it empty: it serves model_id, always loaded.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.CatalogModel.Builder> 
+         getCatalogBuilderList() {
+      return getCatalogFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder> 
+        getCatalogFieldBuilder() {
+      if (catalogBuilder_ == null) {
+        catalogBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder>(
+                catalog_,
+                ((bitField0_ & 0x00020000) != 0),
+                getParentForChildren(),
+                isClean());
+        catalog_ = null;
+      }
+      return catalogBuilder_;
+    }
+
+    private int maxLoadedModels_ ;
+    /**
+     * <pre>
+     * At most this many models are loaded at once (0 = no limit).
+     * </pre>
+     *
+     * <code>uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];</code>
+     * @return The maxLoadedModels.
+     */
+    @java.lang.Override
+    public int getMaxLoadedModels() {
+      return maxLoadedModels_;
+    }
+    /**
+     * <pre>
+     * At most this many models are loaded at once (0 = no limit).
+     * </pre>
+     *
+     * <code>uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];</code>
+     * @param value The maxLoadedModels to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMaxLoadedModels(int value) {
+      
+      maxLoadedModels_ = value;
+      bitField0_ |= 0x00040000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * At most this many models are loaded at once (0 = no limit).
+     * </pre>
+     *
+     * <code>uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMaxLoadedModels() {
+      bitField0_ = (bitField0_ & ~0x00040000);
+      maxLoadedModels_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private long memoryBudgetBytes_ ;
+    /**
+     * <pre>
+     * Bytes the loaded models may take together, weights plus KV estimate (0 = no limit).
+     * </pre>
+     *
+     * <code>uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];</code>
+     * @return The memoryBudgetBytes.
+     */
+    @java.lang.Override
+    public long getMemoryBudgetBytes() {
+      return memoryBudgetBytes_;
+    }
+    /**
+     * <pre>
+     * Bytes the loaded models may take together, weights plus KV estimate (0 = no limit).
+     * </pre>
+     *
+     * <code>uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];</code>
+     * @param value The memoryBudgetBytes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMemoryBudgetBytes(long value) {
+      
+      memoryBudgetBytes_ = value;
+      bitField0_ |= 0x00080000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Bytes the loaded models may take together, weights plus KV estimate (0 = no limit).
+     * </pre>
+     *
+     * <code>uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMemoryBudgetBytes() {
+      bitField0_ = (bitField0_ & ~0x00080000);
+      memoryBudgetBytes_ = 0L;
       onChanged();
       return this;
     }

@@ -356,4 +356,73 @@ java.lang.String defaultValue);
    */
   com.google.protobuf.ByteString
       getToolParserBytes();
+
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  java.util.List<dev.helixflow.v1.CatalogModel> 
+      getCatalogList();
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  dev.helixflow.v1.CatalogModel getCatalog(int index);
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  int getCatalogCount();
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+      getCatalogOrBuilderList();
+  /**
+   * <pre>
+   * Every model in the worker's catalog with its state. A worker that predates
+   * the catalog leaves it empty: it serves model_id, always loaded.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];</code>
+   */
+  dev.helixflow.v1.CatalogModelOrBuilder getCatalogOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * At most this many models are loaded at once (0 = no limit).
+   * </pre>
+   *
+   * <code>uint32 max_loaded_models = 19 [json_name = "maxLoadedModels"];</code>
+   * @return The maxLoadedModels.
+   */
+  int getMaxLoadedModels();
+
+  /**
+   * <pre>
+   * Bytes the loaded models may take together, weights plus KV estimate (0 = no limit).
+   * </pre>
+   *
+   * <code>uint64 memory_budget_bytes = 20 [json_name = "memoryBudgetBytes"];</code>
+   * @return The memoryBudgetBytes.
+   */
+  long getMemoryBudgetBytes();
 }

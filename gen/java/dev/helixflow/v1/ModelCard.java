@@ -414,6 +414,51 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int LOADED_WORKERS_FIELD_NUMBER = 12;
+  private int loadedWorkers_ = 0;
+  /**
+   * <pre>
+   * Healthy workers that have the model loaded now.
+   * </pre>
+   *
+   * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+   * @return The loadedWorkers.
+   */
+  @java.lang.Override
+  public int getLoadedWorkers() {
+    return loadedWorkers_;
+  }
+
+  public static final int LOADABLE_WORKERS_FIELD_NUMBER = 13;
+  private int loadableWorkers_ = 0;
+  /**
+   * <pre>
+   * Healthy workers that have it in their catalog but not loaded (a request loads it).
+   * </pre>
+   *
+   * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+   * @return The loadableWorkers.
+   */
+  @java.lang.Override
+  public int getLoadableWorkers() {
+    return loadableWorkers_;
+  }
+
+  public static final int FAILED_WORKERS_FIELD_NUMBER = 14;
+  private int failedWorkers_ = 0;
+  /**
+   * <pre>
+   * Healthy workers whose last load of it failed.
+   * </pre>
+   *
+   * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+   * @return The failedWorkers.
+   */
+  @java.lang.Override
+  public int getFailedWorkers() {
+    return failedWorkers_;
+  }
+
   public static final int PRICE_FIELD_NUMBER = 18;
   private dev.helixflow.v1.ModelPrice price_;
   /**
@@ -556,6 +601,15 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 11, toolParser_);
     }
+    if (loadedWorkers_ != 0) {
+      output.writeUInt32(12, loadedWorkers_);
+    }
+    if (loadableWorkers_ != 0) {
+      output.writeUInt32(13, loadableWorkers_);
+    }
+    if (failedWorkers_ != 0) {
+      output.writeUInt32(14, failedWorkers_);
+    }
     if (price_ != null) {
       output.writeMessage(18, getPrice());
     }
@@ -624,6 +678,18 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(11, toolParser_);
     }
+    if (loadedWorkers_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(12, loadedWorkers_);
+    }
+    if (loadableWorkers_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(13, loadableWorkers_);
+    }
+    if (failedWorkers_ != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt32Size(14, failedWorkers_);
+    }
     if (price_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(18, getPrice());
@@ -672,6 +738,12 @@ private static final long serialVersionUID = 0L;
         != other.getSupportsTools()) return false;
     if (!getToolParser()
         .equals(other.getToolParser())) return false;
+    if (getLoadedWorkers()
+        != other.getLoadedWorkers()) return false;
+    if (getLoadableWorkers()
+        != other.getLoadableWorkers()) return false;
+    if (getFailedWorkers()
+        != other.getFailedWorkers()) return false;
     if (hasPrice() != other.hasPrice()) return false;
     if (hasPrice()) {
       if (!getPrice()
@@ -719,6 +791,12 @@ private static final long serialVersionUID = 0L;
         getSupportsTools());
     hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
     hash = (53 * hash) + getToolParser().hashCode();
+    hash = (37 * hash) + LOADED_WORKERS_FIELD_NUMBER;
+    hash = (53 * hash) + getLoadedWorkers();
+    hash = (37 * hash) + LOADABLE_WORKERS_FIELD_NUMBER;
+    hash = (53 * hash) + getLoadableWorkers();
+    hash = (37 * hash) + FAILED_WORKERS_FIELD_NUMBER;
+    hash = (53 * hash) + getFailedWorkers();
     if (hasPrice()) {
       hash = (37 * hash) + PRICE_FIELD_NUMBER;
       hash = (53 * hash) + getPrice().hashCode();
@@ -873,13 +951,16 @@ private static final long serialVersionUID = 0L;
       backend_ = "";
       supportsTools_ = false;
       toolParser_ = "";
+      loadedWorkers_ = 0;
+      loadableWorkers_ = 0;
+      failedWorkers_ = 0;
       price_ = null;
       if (priceBuilder_ != null) {
         priceBuilder_.dispose();
         priceBuilder_ = null;
       }
       fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00001000);
+      bitField0_ = (bitField0_ & ~0x00008000);
       return this;
     }
 
@@ -923,9 +1004,9 @@ private static final long serialVersionUID = 0L;
         bitField0_ = (bitField0_ & ~0x00000040);
       }
       result.constraints_ = constraints_;
-      if (((bitField0_ & 0x00001000) != 0)) {
+      if (((bitField0_ & 0x00008000) != 0)) {
         fallbacks_ = fallbacks_.getUnmodifiableView();
-        bitField0_ = (bitField0_ & ~0x00001000);
+        bitField0_ = (bitField0_ & ~0x00008000);
       }
       result.fallbacks_ = fallbacks_;
     }
@@ -960,6 +1041,15 @@ private static final long serialVersionUID = 0L;
         result.toolParser_ = toolParser_;
       }
       if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.loadedWorkers_ = loadedWorkers_;
+      }
+      if (((from_bitField0_ & 0x00001000) != 0)) {
+        result.loadableWorkers_ = loadableWorkers_;
+      }
+      if (((from_bitField0_ & 0x00002000) != 0)) {
+        result.failedWorkers_ = failedWorkers_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
         result.price_ = priceBuilder_ == null
             ? price_
             : priceBuilder_.build();
@@ -1063,13 +1153,22 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000400;
         onChanged();
       }
+      if (other.getLoadedWorkers() != 0) {
+        setLoadedWorkers(other.getLoadedWorkers());
+      }
+      if (other.getLoadableWorkers() != 0) {
+        setLoadableWorkers(other.getLoadableWorkers());
+      }
+      if (other.getFailedWorkers() != 0) {
+        setFailedWorkers(other.getFailedWorkers());
+      }
       if (other.hasPrice()) {
         mergePrice(other.getPrice());
       }
       if (!other.fallbacks_.isEmpty()) {
         if (fallbacks_.isEmpty()) {
           fallbacks_ = other.fallbacks_;
-          bitField0_ = (bitField0_ & ~0x00001000);
+          bitField0_ = (bitField0_ & ~0x00008000);
         } else {
           ensureFallbacksIsMutable();
           fallbacks_.addAll(other.fallbacks_);
@@ -1170,11 +1269,26 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 96: {
+              loadedWorkers_ = input.readUInt32();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 96
+            case 104: {
+              loadableWorkers_ = input.readUInt32();
+              bitField0_ |= 0x00001000;
+              break;
+            } // case 104
+            case 112: {
+              failedWorkers_ = input.readUInt32();
+              bitField0_ |= 0x00002000;
+              break;
+            } // case 112
             case 146: {
               input.readMessage(
                   getPriceFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00000800;
+              bitField0_ |= 0x00004000;
               break;
             } // case 146
             case 154: {
@@ -2068,6 +2182,138 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
+    private int loadedWorkers_ ;
+    /**
+     * <pre>
+     * Healthy workers that have the model loaded now.
+     * </pre>
+     *
+     * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+     * @return The loadedWorkers.
+     */
+    @java.lang.Override
+    public int getLoadedWorkers() {
+      return loadedWorkers_;
+    }
+    /**
+     * <pre>
+     * Healthy workers that have the model loaded now.
+     * </pre>
+     *
+     * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+     * @param value The loadedWorkers to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLoadedWorkers(int value) {
+      
+      loadedWorkers_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Healthy workers that have the model loaded now.
+     * </pre>
+     *
+     * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLoadedWorkers() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      loadedWorkers_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int loadableWorkers_ ;
+    /**
+     * <pre>
+     * Healthy workers that have it in their catalog but not loaded (a request loads it).
+     * </pre>
+     *
+     * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+     * @return The loadableWorkers.
+     */
+    @java.lang.Override
+    public int getLoadableWorkers() {
+      return loadableWorkers_;
+    }
+    /**
+     * <pre>
+     * Healthy workers that have it in their catalog but not loaded (a request loads it).
+     * </pre>
+     *
+     * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+     * @param value The loadableWorkers to set.
+     * @return This builder for chaining.
+     */
+    public Builder setLoadableWorkers(int value) {
+      
+      loadableWorkers_ = value;
+      bitField0_ |= 0x00001000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Healthy workers that have it in their catalog but not loaded (a request loads it).
+     * </pre>
+     *
+     * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearLoadableWorkers() {
+      bitField0_ = (bitField0_ & ~0x00001000);
+      loadableWorkers_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private int failedWorkers_ ;
+    /**
+     * <pre>
+     * Healthy workers whose last load of it failed.
+     * </pre>
+     *
+     * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+     * @return The failedWorkers.
+     */
+    @java.lang.Override
+    public int getFailedWorkers() {
+      return failedWorkers_;
+    }
+    /**
+     * <pre>
+     * Healthy workers whose last load of it failed.
+     * </pre>
+     *
+     * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+     * @param value The failedWorkers to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFailedWorkers(int value) {
+      
+      failedWorkers_ = value;
+      bitField0_ |= 0x00002000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Healthy workers whose last load of it failed.
+     * </pre>
+     *
+     * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFailedWorkers() {
+      bitField0_ = (bitField0_ & ~0x00002000);
+      failedWorkers_ = 0;
+      onChanged();
+      return this;
+    }
+
     private dev.helixflow.v1.ModelPrice price_;
     private com.google.protobuf.SingleFieldBuilderV3<
         dev.helixflow.v1.ModelPrice, dev.helixflow.v1.ModelPrice.Builder, dev.helixflow.v1.ModelPriceOrBuilder> priceBuilder_;
@@ -2080,7 +2326,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the price field is set.
      */
     public boolean hasPrice() {
-      return ((bitField0_ & 0x00000800) != 0);
+      return ((bitField0_ & 0x00004000) != 0);
     }
     /**
      * <pre>
@@ -2113,7 +2359,7 @@ private static final long serialVersionUID = 0L;
       } else {
         priceBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
@@ -2131,7 +2377,7 @@ private static final long serialVersionUID = 0L;
       } else {
         priceBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
@@ -2144,7 +2390,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergePrice(dev.helixflow.v1.ModelPrice value) {
       if (priceBuilder_ == null) {
-        if (((bitField0_ & 0x00000800) != 0) &&
+        if (((bitField0_ & 0x00004000) != 0) &&
           price_ != null &&
           price_ != dev.helixflow.v1.ModelPrice.getDefaultInstance()) {
           getPriceBuilder().mergeFrom(value);
@@ -2154,7 +2400,7 @@ private static final long serialVersionUID = 0L;
       } else {
         priceBuilder_.mergeFrom(value);
       }
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
@@ -2166,7 +2412,7 @@ private static final long serialVersionUID = 0L;
      * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
      */
     public Builder clearPrice() {
-      bitField0_ = (bitField0_ & ~0x00000800);
+      bitField0_ = (bitField0_ & ~0x00004000);
       price_ = null;
       if (priceBuilder_ != null) {
         priceBuilder_.dispose();
@@ -2183,7 +2429,7 @@ private static final long serialVersionUID = 0L;
      * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
      */
     public dev.helixflow.v1.ModelPrice.Builder getPriceBuilder() {
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00004000;
       onChanged();
       return getPriceFieldBuilder().getBuilder();
     }
@@ -2225,9 +2471,9 @@ private static final long serialVersionUID = 0L;
 
     private com.google.protobuf.LazyStringList fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     private void ensureFallbacksIsMutable() {
-      if (!((bitField0_ & 0x00001000) != 0)) {
+      if (!((bitField0_ & 0x00008000) != 0)) {
         fallbacks_ = new com.google.protobuf.LazyStringArrayList(fallbacks_);
-        bitField0_ |= 0x00001000;
+        bitField0_ |= 0x00008000;
        }
     }
     /**
@@ -2340,7 +2586,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder clearFallbacks() {
       fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00001000);
+      bitField0_ = (bitField0_ & ~0x00008000);
       onChanged();
       return this;
     }

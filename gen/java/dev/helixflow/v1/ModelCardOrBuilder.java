@@ -219,6 +219,36 @@ public interface ModelCardOrBuilder extends
 
   /**
    * <pre>
+   * Healthy workers that have the model loaded now.
+   * </pre>
+   *
+   * <code>uint32 loaded_workers = 12 [json_name = "loadedWorkers"];</code>
+   * @return The loadedWorkers.
+   */
+  int getLoadedWorkers();
+
+  /**
+   * <pre>
+   * Healthy workers that have it in their catalog but not loaded (a request loads it).
+   * </pre>
+   *
+   * <code>uint32 loadable_workers = 13 [json_name = "loadableWorkers"];</code>
+   * @return The loadableWorkers.
+   */
+  int getLoadableWorkers();
+
+  /**
+   * <pre>
+   * Healthy workers whose last load of it failed.
+   * </pre>
+   *
+   * <code>uint32 failed_workers = 14 [json_name = "failedWorkers"];</code>
+   * @return The failedWorkers.
+   */
+  int getFailedWorkers();
+
+  /**
+   * <pre>
    * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
    * </pre>
    *

@@ -20,6 +20,7 @@ private static final long serialVersionUID = 0L;
     super(builder);
   }
   private WatchLoadResponse() {
+    models_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -137,6 +138,82 @@ private static final long serialVersionUID = 0L;
     return draining_;
   }
 
+  public static final int MODELS_FIELD_NUMBER = 7;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.CatalogModel> models_;
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.CatalogModel> getModelsList() {
+    return models_;
+  }
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+      getModelsOrBuilderList() {
+    return models_;
+  }
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public int getModelsCount() {
+    return models_.size();
+  }
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.CatalogModel getModels(int index) {
+    return models_.get(index);
+  }
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.CatalogModelOrBuilder getModelsOrBuilder(
+      int index) {
+    return models_.get(index);
+  }
+
+  public static final int RESIDENT_BYTES_FIELD_NUMBER = 8;
+  private long residentBytes_ = 0L;
+  /**
+   * <pre>
+   * Bytes the loaded models take (estimated: weights plus KV cache).
+   * </pre>
+   *
+   * <code>uint64 resident_bytes = 8 [json_name = "residentBytes"];</code>
+   * @return The residentBytes.
+   */
+  @java.lang.Override
+  public long getResidentBytes() {
+    return residentBytes_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -168,6 +245,12 @@ private static final long serialVersionUID = 0L;
     }
     if (draining_ != false) {
       output.writeBool(6, draining_);
+    }
+    for (int i = 0; i < models_.size(); i++) {
+      output.writeMessage(7, models_.get(i));
+    }
+    if (residentBytes_ != 0L) {
+      output.writeUInt64(8, residentBytes_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -202,6 +285,14 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(6, draining_);
     }
+    for (int i = 0; i < models_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, models_.get(i));
+    }
+    if (residentBytes_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(8, residentBytes_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -231,6 +322,10 @@ private static final long serialVersionUID = 0L;
         != other.getMaxRunning()) return false;
     if (getDraining()
         != other.getDraining()) return false;
+    if (!getModelsList()
+        .equals(other.getModelsList())) return false;
+    if (getResidentBytes()
+        != other.getResidentBytes()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -257,6 +352,13 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + DRAINING_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
         getDraining());
+    if (getModelsCount() > 0) {
+      hash = (37 * hash) + MODELS_FIELD_NUMBER;
+      hash = (53 * hash) + getModelsList().hashCode();
+    }
+    hash = (37 * hash) + RESIDENT_BYTES_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getResidentBytes());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -396,6 +498,14 @@ private static final long serialVersionUID = 0L;
       prefixCacheHitRate_ = 0F;
       maxRunning_ = 0;
       draining_ = false;
+      if (modelsBuilder_ == null) {
+        models_ = java.util.Collections.emptyList();
+      } else {
+        models_ = null;
+        modelsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00000040);
+      residentBytes_ = 0L;
       return this;
     }
 
@@ -422,9 +532,22 @@ private static final long serialVersionUID = 0L;
     @java.lang.Override
     public dev.helixflow.v1.WatchLoadResponse buildPartial() {
       dev.helixflow.v1.WatchLoadResponse result = new dev.helixflow.v1.WatchLoadResponse(this);
+      buildPartialRepeatedFields(result);
       if (bitField0_ != 0) { buildPartial0(result); }
       onBuilt();
       return result;
+    }
+
+    private void buildPartialRepeatedFields(dev.helixflow.v1.WatchLoadResponse result) {
+      if (modelsBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0)) {
+          models_ = java.util.Collections.unmodifiableList(models_);
+          bitField0_ = (bitField0_ & ~0x00000040);
+        }
+        result.models_ = models_;
+      } else {
+        result.models_ = modelsBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.helixflow.v1.WatchLoadResponse result) {
@@ -446,6 +569,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000020) != 0)) {
         result.draining_ = draining_;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.residentBytes_ = residentBytes_;
       }
     }
 
@@ -511,6 +637,35 @@ private static final long serialVersionUID = 0L;
       if (other.getDraining() != false) {
         setDraining(other.getDraining());
       }
+      if (modelsBuilder_ == null) {
+        if (!other.models_.isEmpty()) {
+          if (models_.isEmpty()) {
+            models_ = other.models_;
+            bitField0_ = (bitField0_ & ~0x00000040);
+          } else {
+            ensureModelsIsMutable();
+            models_.addAll(other.models_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.models_.isEmpty()) {
+          if (modelsBuilder_.isEmpty()) {
+            modelsBuilder_.dispose();
+            modelsBuilder_ = null;
+            models_ = other.models_;
+            bitField0_ = (bitField0_ & ~0x00000040);
+            modelsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getModelsFieldBuilder() : null;
+          } else {
+            modelsBuilder_.addAllMessages(other.models_);
+          }
+        }
+      }
+      if (other.getResidentBytes() != 0L) {
+        setResidentBytes(other.getResidentBytes());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -567,6 +722,24 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 48
+            case 58: {
+              dev.helixflow.v1.CatalogModel m =
+                  input.readMessage(
+                      dev.helixflow.v1.CatalogModel.parser(),
+                      extensionRegistry);
+              if (modelsBuilder_ == null) {
+                ensureModelsIsMutable();
+                models_.add(m);
+              } else {
+                modelsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 58
+            case 64: {
+              residentBytes_ = input.readUInt64();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 64
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -844,6 +1017,362 @@ private static final long serialVersionUID = 0L;
     public Builder clearDraining() {
       bitField0_ = (bitField0_ & ~0x00000020);
       draining_ = false;
+      onChanged();
+      return this;
+    }
+
+    private java.util.List<dev.helixflow.v1.CatalogModel> models_ =
+      java.util.Collections.emptyList();
+    private void ensureModelsIsMutable() {
+      if (!((bitField0_ & 0x00000040) != 0)) {
+        models_ = new java.util.ArrayList<dev.helixflow.v1.CatalogModel>(models_);
+        bitField0_ |= 0x00000040;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder> modelsBuilder_;
+
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.CatalogModel> getModelsList() {
+      if (modelsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(models_);
+      } else {
+        return modelsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public int getModelsCount() {
+      if (modelsBuilder_ == null) {
+        return models_.size();
+      } else {
+        return modelsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel getModels(int index) {
+      if (modelsBuilder_ == null) {
+        return models_.get(index);
+      } else {
+        return modelsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder setModels(
+        int index, dev.helixflow.v1.CatalogModel value) {
+      if (modelsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureModelsIsMutable();
+        models_.set(index, value);
+        onChanged();
+      } else {
+        modelsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder setModels(
+        int index, dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        models_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        modelsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder addModels(dev.helixflow.v1.CatalogModel value) {
+      if (modelsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureModelsIsMutable();
+        models_.add(value);
+        onChanged();
+      } else {
+        modelsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder addModels(
+        int index, dev.helixflow.v1.CatalogModel value) {
+      if (modelsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureModelsIsMutable();
+        models_.add(index, value);
+        onChanged();
+      } else {
+        modelsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder addModels(
+        dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        models_.add(builderForValue.build());
+        onChanged();
+      } else {
+        modelsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder addModels(
+        int index, dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        models_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        modelsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder addAllModels(
+        java.lang.Iterable<? extends dev.helixflow.v1.CatalogModel> values) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, models_);
+        onChanged();
+      } else {
+        modelsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder clearModels() {
+      if (modelsBuilder_ == null) {
+        models_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00000040);
+        onChanged();
+      } else {
+        modelsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public Builder removeModels(int index) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        models_.remove(index);
+        onChanged();
+      } else {
+        modelsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder getModelsBuilder(
+        int index) {
+      return getModelsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModelOrBuilder getModelsOrBuilder(
+        int index) {
+      if (modelsBuilder_ == null) {
+        return models_.get(index);  } else {
+        return modelsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+         getModelsOrBuilderList() {
+      if (modelsBuilder_ != null) {
+        return modelsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(models_);
+      }
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder addModelsBuilder() {
+      return getModelsFieldBuilder().addBuilder(
+          dev.helixflow.v1.CatalogModel.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder addModelsBuilder(
+        int index) {
+      return getModelsFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.CatalogModel.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The catalog's models with their current states (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.CatalogModel.Builder> 
+         getModelsBuilderList() {
+      return getModelsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder> 
+        getModelsFieldBuilder() {
+      if (modelsBuilder_ == null) {
+        modelsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder>(
+                models_,
+                ((bitField0_ & 0x00000040) != 0),
+                getParentForChildren(),
+                isClean());
+        models_ = null;
+      }
+      return modelsBuilder_;
+    }
+
+    private long residentBytes_ ;
+    /**
+     * <pre>
+     * Bytes the loaded models take (estimated: weights plus KV cache).
+     * </pre>
+     *
+     * <code>uint64 resident_bytes = 8 [json_name = "residentBytes"];</code>
+     * @return The residentBytes.
+     */
+    @java.lang.Override
+    public long getResidentBytes() {
+      return residentBytes_;
+    }
+    /**
+     * <pre>
+     * Bytes the loaded models take (estimated: weights plus KV cache).
+     * </pre>
+     *
+     * <code>uint64 resident_bytes = 8 [json_name = "residentBytes"];</code>
+     * @param value The residentBytes to set.
+     * @return This builder for chaining.
+     */
+    public Builder setResidentBytes(long value) {
+      
+      residentBytes_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Bytes the loaded models take (estimated: weights plus KV cache).
+     * </pre>
+     *
+     * <code>uint64 resident_bytes = 8 [json_name = "residentBytes"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearResidentBytes() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      residentBytes_ = 0L;
       onChanged();
       return this;
     }

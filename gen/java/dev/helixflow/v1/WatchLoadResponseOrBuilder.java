@@ -66,4 +66,58 @@ public interface WatchLoadResponseOrBuilder extends
    * @return The draining.
    */
   boolean getDraining();
+
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  java.util.List<dev.helixflow.v1.CatalogModel> 
+      getModelsList();
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  dev.helixflow.v1.CatalogModel getModels(int index);
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  int getModelsCount();
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+      getModelsOrBuilderList();
+  /**
+   * <pre>
+   * The catalog's models with their current states (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];</code>
+   */
+  dev.helixflow.v1.CatalogModelOrBuilder getModelsOrBuilder(
+      int index);
+
+  /**
+   * <pre>
+   * Bytes the loaded models take (estimated: weights plus KV cache).
+   * </pre>
+   *
+   * <code>uint64 resident_bytes = 8 [json_name = "residentBytes"];</code>
+   * @return The residentBytes.
+   */
+  long getResidentBytes();
 }

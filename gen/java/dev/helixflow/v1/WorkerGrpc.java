@@ -5,7 +5,7 @@ import static io.grpc.MethodDescriptor.generateFullMethodName;
 /**
  * <pre>
  * Worker is the internal API of a model server. Only the router calls it,
- * over mutual TLS. A worker serves one model.
+ * over mutual TLS. A worker serves the models of its catalog.
  * </pre>
  */
 @javax.annotation.Generated(
@@ -205,6 +205,99 @@ public final class WorkerGrpc {
     return getWatchLoadMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.LoadModelRequest,
+      dev.helixflow.v1.LoadModelResponse> getLoadModelMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "LoadModel",
+      requestType = dev.helixflow.v1.LoadModelRequest.class,
+      responseType = dev.helixflow.v1.LoadModelResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.LoadModelRequest,
+      dev.helixflow.v1.LoadModelResponse> getLoadModelMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.LoadModelRequest, dev.helixflow.v1.LoadModelResponse> getLoadModelMethod;
+    if ((getLoadModelMethod = WorkerGrpc.getLoadModelMethod) == null) {
+      synchronized (WorkerGrpc.class) {
+        if ((getLoadModelMethod = WorkerGrpc.getLoadModelMethod) == null) {
+          WorkerGrpc.getLoadModelMethod = getLoadModelMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.LoadModelRequest, dev.helixflow.v1.LoadModelResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "LoadModel"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.LoadModelRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.LoadModelResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new WorkerMethodDescriptorSupplier("LoadModel"))
+              .build();
+        }
+      }
+    }
+    return getLoadModelMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.UnloadModelRequest,
+      dev.helixflow.v1.UnloadModelResponse> getUnloadModelMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "UnloadModel",
+      requestType = dev.helixflow.v1.UnloadModelRequest.class,
+      responseType = dev.helixflow.v1.UnloadModelResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.UnloadModelRequest,
+      dev.helixflow.v1.UnloadModelResponse> getUnloadModelMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.UnloadModelRequest, dev.helixflow.v1.UnloadModelResponse> getUnloadModelMethod;
+    if ((getUnloadModelMethod = WorkerGrpc.getUnloadModelMethod) == null) {
+      synchronized (WorkerGrpc.class) {
+        if ((getUnloadModelMethod = WorkerGrpc.getUnloadModelMethod) == null) {
+          WorkerGrpc.getUnloadModelMethod = getUnloadModelMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.UnloadModelRequest, dev.helixflow.v1.UnloadModelResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "UnloadModel"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.UnloadModelRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.UnloadModelResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new WorkerMethodDescriptorSupplier("UnloadModel"))
+              .build();
+        }
+      }
+    }
+    return getUnloadModelMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.PinModelRequest,
+      dev.helixflow.v1.PinModelResponse> getPinModelMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "PinModel",
+      requestType = dev.helixflow.v1.PinModelRequest.class,
+      responseType = dev.helixflow.v1.PinModelResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.PinModelRequest,
+      dev.helixflow.v1.PinModelResponse> getPinModelMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.PinModelRequest, dev.helixflow.v1.PinModelResponse> getPinModelMethod;
+    if ((getPinModelMethod = WorkerGrpc.getPinModelMethod) == null) {
+      synchronized (WorkerGrpc.class) {
+        if ((getPinModelMethod = WorkerGrpc.getPinModelMethod) == null) {
+          WorkerGrpc.getPinModelMethod = getPinModelMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.PinModelRequest, dev.helixflow.v1.PinModelResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "PinModel"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.PinModelRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.PinModelResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new WorkerMethodDescriptorSupplier("PinModel"))
+              .build();
+        }
+      }
+    }
+    return getPinModelMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -252,7 +345,7 @@ public final class WorkerGrpc {
   /**
    * <pre>
    * Worker is the internal API of a model server. Only the router calls it,
-   * over mutual TLS. A worker serves one model.
+   * over mutual TLS. A worker serves the models of its catalog.
    * </pre>
    */
   public static abstract class WorkerImplBase implements io.grpc.BindableService {
@@ -318,6 +411,38 @@ public final class WorkerGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchLoadMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+     * A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+     * </pre>
+     */
+    public void loadModel(dev.helixflow.v1.LoadModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.LoadModelResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getLoadModelMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * UnloadModel frees a loaded model once its streams in flight finish.
+     * FAILED_PRECONDITION for a pinned model.
+     * </pre>
+     */
+    public void unloadModel(dev.helixflow.v1.UnloadModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.UnloadModelResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getUnloadModelMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * PinModel pins (loads and never unloads) or unpins a catalogued model.
+     * </pre>
+     */
+    public void pinModel(dev.helixflow.v1.PinModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.PinModelResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getPinModelMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -362,6 +487,27 @@ public final class WorkerGrpc {
                 dev.helixflow.v1.WatchLoadRequest,
                 dev.helixflow.v1.WatchLoadResponse>(
                   this, METHODID_WATCH_LOAD)))
+          .addMethod(
+            getLoadModelMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.LoadModelRequest,
+                dev.helixflow.v1.LoadModelResponse>(
+                  this, METHODID_LOAD_MODEL)))
+          .addMethod(
+            getUnloadModelMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.UnloadModelRequest,
+                dev.helixflow.v1.UnloadModelResponse>(
+                  this, METHODID_UNLOAD_MODEL)))
+          .addMethod(
+            getPinModelMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.PinModelRequest,
+                dev.helixflow.v1.PinModelResponse>(
+                  this, METHODID_PIN_MODEL)))
           .build();
     }
   }
@@ -369,7 +515,7 @@ public final class WorkerGrpc {
   /**
    * <pre>
    * Worker is the internal API of a model server. Only the router calls it,
-   * over mutual TLS. A worker serves one model.
+   * over mutual TLS. A worker serves the models of its catalog.
    * </pre>
    */
   public static final class WorkerStub extends io.grpc.stub.AbstractAsyncStub<WorkerStub> {
@@ -450,12 +596,47 @@ public final class WorkerGrpc {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getWatchLoadMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+     * A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+     * </pre>
+     */
+    public void loadModel(dev.helixflow.v1.LoadModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.LoadModelResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getLoadModelMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * UnloadModel frees a loaded model once its streams in flight finish.
+     * FAILED_PRECONDITION for a pinned model.
+     * </pre>
+     */
+    public void unloadModel(dev.helixflow.v1.UnloadModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.UnloadModelResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getUnloadModelMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * PinModel pins (loads and never unloads) or unpins a catalogued model.
+     * </pre>
+     */
+    public void pinModel(dev.helixflow.v1.PinModelRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.PinModelResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getPinModelMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
    * <pre>
    * Worker is the internal API of a model server. Only the router calls it,
-   * over mutual TLS. A worker serves one model.
+   * over mutual TLS. A worker serves the models of its catalog.
    * </pre>
    */
   public static final class WorkerBlockingStub extends io.grpc.stub.AbstractBlockingStub<WorkerBlockingStub> {
@@ -532,12 +713,44 @@ public final class WorkerGrpc {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getWatchLoadMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+     * A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+     * </pre>
+     */
+    public dev.helixflow.v1.LoadModelResponse loadModel(dev.helixflow.v1.LoadModelRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getLoadModelMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * UnloadModel frees a loaded model once its streams in flight finish.
+     * FAILED_PRECONDITION for a pinned model.
+     * </pre>
+     */
+    public dev.helixflow.v1.UnloadModelResponse unloadModel(dev.helixflow.v1.UnloadModelRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getUnloadModelMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * PinModel pins (loads and never unloads) or unpins a catalogued model.
+     * </pre>
+     */
+    public dev.helixflow.v1.PinModelResponse pinModel(dev.helixflow.v1.PinModelRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getPinModelMethod(), getCallOptions(), request);
+    }
   }
 
   /**
    * <pre>
    * Worker is the internal API of a model server. Only the router calls it,
-   * over mutual TLS. A worker serves one model.
+   * over mutual TLS. A worker serves the models of its catalog.
    * </pre>
    */
   public static final class WorkerFutureStub extends io.grpc.stub.AbstractFutureStub<WorkerFutureStub> {
@@ -595,6 +808,41 @@ public final class WorkerGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getAbortMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * LoadModel loads a catalogued model now (and waits until it is loaded or failed).
+     * A failed model is retried. NOT_FOUND for a model the catalog does not hold.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.LoadModelResponse> loadModel(
+        dev.helixflow.v1.LoadModelRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getLoadModelMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * UnloadModel frees a loaded model once its streams in flight finish.
+     * FAILED_PRECONDITION for a pinned model.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.UnloadModelResponse> unloadModel(
+        dev.helixflow.v1.UnloadModelRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getUnloadModelMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * PinModel pins (loads and never unloads) or unpins a catalogued model.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.PinModelResponse> pinModel(
+        dev.helixflow.v1.PinModelRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getPinModelMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_GENERATE = 0;
@@ -603,6 +851,9 @@ public final class WorkerGrpc {
   private static final int METHODID_INFO = 3;
   private static final int METHODID_ABORT = 4;
   private static final int METHODID_WATCH_LOAD = 5;
+  private static final int METHODID_LOAD_MODEL = 6;
+  private static final int METHODID_UNLOAD_MODEL = 7;
+  private static final int METHODID_PIN_MODEL = 8;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -644,6 +895,18 @@ public final class WorkerGrpc {
         case METHODID_WATCH_LOAD:
           serviceImpl.watchLoad((dev.helixflow.v1.WatchLoadRequest) request,
               (io.grpc.stub.StreamObserver<dev.helixflow.v1.WatchLoadResponse>) responseObserver);
+          break;
+        case METHODID_LOAD_MODEL:
+          serviceImpl.loadModel((dev.helixflow.v1.LoadModelRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.LoadModelResponse>) responseObserver);
+          break;
+        case METHODID_UNLOAD_MODEL:
+          serviceImpl.unloadModel((dev.helixflow.v1.UnloadModelRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.UnloadModelResponse>) responseObserver);
+          break;
+        case METHODID_PIN_MODEL:
+          serviceImpl.pinModel((dev.helixflow.v1.PinModelRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.PinModelResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -712,6 +975,9 @@ public final class WorkerGrpc {
               .addMethod(getInfoMethod())
               .addMethod(getAbortMethod())
               .addMethod(getWatchLoadMethod())
+              .addMethod(getLoadModelMethod())
+              .addMethod(getUnloadModelMethod())
+              .addMethod(getPinModelMethod())
               .build();
         }
       }

@@ -60,6 +60,41 @@ public final class WorkerOuterClass {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_CatalogModel_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_CatalogModel_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_LoadModelRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_LoadModelRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_LoadModelResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_LoadModelResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UnloadModelRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UnloadModelRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UnloadModelResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UnloadModelResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_PinModelRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_PinModelRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_PinModelResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_PinModelResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_helixflow_v1_AbortRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -103,7 +138,7 @@ public final class WorkerOuterClass {
       "TokenizeRequestR\007request\"T\n\026WorkerTokeni" +
       "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow" +
       ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe" +
-      "quest\"\257\006\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t" +
+      "quest\"\301\007\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t" +
       "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b" +
       "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version" +
       "\030\004 \001(\tR\016backendVersion\022%\n\016context_length" +
@@ -121,33 +156,71 @@ public final class WorkerOuterClass {
       "T\n\016engine_options\030\017 \003(\0132-.helixflow.v1.I" +
       "nfoResponse.EngineOptionsEntryR\rengineOp" +
       "tions\022%\n\016supports_tools\030\020 \001(\010R\rsupportsT" +
-      "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\032@\n" +
-      "\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n" +
-      "\005value\030\002 \001(\tR\005value:\0028\001\"/\n\014AbortRequest\022" +
-      "\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"?\n\rAbor" +
-      "tResponse\022.\n\023aborted_request_ids\030\001 \003(\tR\021" +
-      "abortedRequestIds\"3\n\020WatchLoadRequest\022\037\n" +
-      "\013interval_ms\030\001 \001(\rR\nintervalMs\"\335\001\n\021Watch" +
-      "LoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030" +
-      "\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usa" +
-      "ge\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_h" +
-      "it_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max" +
-      "_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006" +
-      " \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Generate\022#." +
-      "helixflow.v1.WorkerGenerateRequest\032$.hel" +
-      "ixflow.v1.WorkerGenerateResponse0\001\022L\n\005Em" +
-      "bed\022 .helixflow.v1.WorkerEmbedRequest\032!." +
-      "helixflow.v1.WorkerEmbedResponse\022U\n\010Toke" +
-      "nize\022#.helixflow.v1.WorkerTokenizeReques" +
-      "t\032$.helixflow.v1.WorkerTokenizeResponse\022" +
-      "=\n\004Info\022\031.helixflow.v1.InfoRequest\032\032.hel" +
-      "ixflow.v1.InfoResponse\022@\n\005Abort\022\032.helixf" +
-      "low.v1.AbortRequest\032\033.helixflow.v1.Abort" +
-      "Response\022N\n\tWatchLoad\022\036.helixflow.v1.Wat" +
-      "chLoadRequest\032\037.helixflow.v1.WatchLoadRe" +
-      "sponse0\001B?\n\020dev.helixflow.v1P\001Z)helixflo" +
-      "w/gen/go/helixflow/v1;helixflowv1b\006proto" +
-      "3"
+      "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\0224\n" +
+      "\007catalog\030\022 \003(\0132\032.helixflow.v1.CatalogMod" +
+      "elR\007catalog\022*\n\021max_loaded_models\030\023 \001(\rR\017" +
+      "maxLoadedModels\022.\n\023memory_budget_bytes\030\024" +
+      " \001(\004R\021memoryBudgetBytes\032@\n\022EngineOptions" +
+      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005" +
+      "value:\0028\001\"\220\004\n\014CatalogModel\022\016\n\002id\030\001 \001(\tR\002" +
+      "id\022\030\n\007aliases\030\002 \003(\tR\007aliases\022.\n\005state\030\003 " +
+      "\001(\0162\030.helixflow.v1.ModelStateR\005state\022\030\n\007" +
+      "failure\030\004 \001(\tR\007failure\022\026\n\006pinned\030\005 \001(\010R\006" +
+      "pinned\022\026\n\006origin\030\006 \001(\tR\006origin\022\'\n\017estima" +
+      "ted_bytes\030\007 \001(\004R\016estimatedBytes\022%\n\016conte" +
+      "xt_length\030\010 \001(\rR\rcontextLength\022+\n\021suppor" +
+      "ts_generate\030\t \001(\010R\020supportsGenerate\022%\n\016s" +
+      "upports_embed\030\n \001(\010R\rsupportsEmbed\022%\n\016su" +
+      "pports_tools\030\013 \001(\010R\rsupportsTools\022%\n\016act" +
+      "ive_streams\030\014 \001(\rR\ractiveStreams\022)\n\020evic" +
+      "tions_needed\030\r \001(\rR\017evictionsNeeded\022#\n\rm" +
+      "ax_sequences\030\016 \001(\rR\014maxSequences\022\032\n\010adap" +
+      "ters\030\017 \003(\tR\010adapters\"(\n\020LoadModelRequest" +
+      "\022\024\n\005model\030\001 \001(\tR\005model\"E\n\021LoadModelRespo" +
+      "nse\0220\n\005model\030\001 \001(\0132\032.helixflow.v1.Catalo" +
+      "gModelR\005model\"*\n\022UnloadModelRequest\022\024\n\005m" +
+      "odel\030\001 \001(\tR\005model\"G\n\023UnloadModelResponse" +
+      "\0220\n\005model\030\001 \001(\0132\032.helixflow.v1.CatalogMo" +
+      "delR\005model\"?\n\017PinModelRequest\022\024\n\005model\030\001" +
+      " \001(\tR\005model\022\026\n\006pinned\030\002 \001(\010R\006pinned\"D\n\020P" +
+      "inModelResponse\0220\n\005model\030\001 \001(\0132\032.helixfl" +
+      "ow.v1.CatalogModelR\005model\"/\n\014AbortReques" +
+      "t\022\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"?\n\rAb" +
+      "ortResponse\022.\n\023aborted_request_ids\030\001 \003(\t" +
+      "R\021abortedRequestIds\"3\n\020WatchLoadRequest\022" +
+      "\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\270\002\n\021Wat" +
+      "chLoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting" +
+      "\022\030\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_u" +
+      "sage\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache" +
+      "_hit_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013m" +
+      "ax_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining" +
+      "\030\006 \001(\010R\010draining\0222\n\006models\030\007 \003(\0132\032.helix" +
+      "flow.v1.CatalogModelR\006models\022%\n\016resident" +
+      "_bytes\030\010 \001(\004R\rresidentBytes*\250\001\n\nModelSta" +
+      "te\022\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL" +
+      "_STATE_AVAILABLE\020\001\022\027\n\023MODEL_STATE_LOADIN" +
+      "G\020\002\022\026\n\022MODEL_STATE_LOADED\020\003\022\031\n\025MODEL_STA" +
+      "TE_UNLOADING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304" +
+      "\005\n\006Worker\022W\n\010Generate\022#.helixflow.v1.Wor" +
+      "kerGenerateRequest\032$.helixflow.v1.Worker" +
+      "GenerateResponse0\001\022L\n\005Embed\022 .helixflow." +
+      "v1.WorkerEmbedRequest\032!.helixflow.v1.Wor" +
+      "kerEmbedResponse\022U\n\010Tokenize\022#.helixflow" +
+      ".v1.WorkerTokenizeRequest\032$.helixflow.v1" +
+      ".WorkerTokenizeResponse\022=\n\004Info\022\031.helixf" +
+      "low.v1.InfoRequest\032\032.helixflow.v1.InfoRe" +
+      "sponse\022@\n\005Abort\022\032.helixflow.v1.AbortRequ" +
+      "est\032\033.helixflow.v1.AbortResponse\022N\n\tWatc" +
+      "hLoad\022\036.helixflow.v1.WatchLoadRequest\032\037." +
+      "helixflow.v1.WatchLoadResponse0\001\022L\n\tLoad" +
+      "Model\022\036.helixflow.v1.LoadModelRequest\032\037." +
+      "helixflow.v1.LoadModelResponse\022R\n\013Unload" +
+      "Model\022 .helixflow.v1.UnloadModelRequest\032" +
+      "!.helixflow.v1.UnloadModelResponse\022I\n\010Pi" +
+      "nModel\022\035.helixflow.v1.PinModelRequest\032\036." +
+      "helixflow.v1.PinModelResponseB?\n\020dev.hel" +
+      "ixflow.v1P\001Z)helixflow/gen/go/helixflow/" +
+      "v1;helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -202,37 +275,79 @@ public final class WorkerOuterClass {
     internal_static_helixflow_v1_InfoResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_InfoResponse_descriptor,
-        new java.lang.String[] { "ModelId", "Aliases", "Backend", "BackendVersion", "ContextLength", "VocabSize", "EosTokenIds", "EmbeddingDimension", "SupportedConstraints", "MaxConcurrentSequences", "MaxWaiting", "HasChatTemplate", "SupportsGenerate", "SupportsEmbed", "EngineOptions", "SupportsTools", "ToolParser", });
+        new java.lang.String[] { "ModelId", "Aliases", "Backend", "BackendVersion", "ContextLength", "VocabSize", "EosTokenIds", "EmbeddingDimension", "SupportedConstraints", "MaxConcurrentSequences", "MaxWaiting", "HasChatTemplate", "SupportsGenerate", "SupportsEmbed", "EngineOptions", "SupportsTools", "ToolParser", "Catalog", "MaxLoadedModels", "MemoryBudgetBytes", });
     internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_descriptor =
       internal_static_helixflow_v1_InfoResponse_descriptor.getNestedTypes().get(0);
     internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_helixflow_v1_AbortRequest_descriptor =
+    internal_static_helixflow_v1_CatalogModel_descriptor =
       getDescriptor().getMessageTypes().get(8);
+    internal_static_helixflow_v1_CatalogModel_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_CatalogModel_descriptor,
+        new java.lang.String[] { "Id", "Aliases", "State", "Failure", "Pinned", "Origin", "EstimatedBytes", "ContextLength", "SupportsGenerate", "SupportsEmbed", "SupportsTools", "ActiveStreams", "EvictionsNeeded", "MaxSequences", "Adapters", });
+    internal_static_helixflow_v1_LoadModelRequest_descriptor =
+      getDescriptor().getMessageTypes().get(9);
+    internal_static_helixflow_v1_LoadModelRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_LoadModelRequest_descriptor,
+        new java.lang.String[] { "Model", });
+    internal_static_helixflow_v1_LoadModelResponse_descriptor =
+      getDescriptor().getMessageTypes().get(10);
+    internal_static_helixflow_v1_LoadModelResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_LoadModelResponse_descriptor,
+        new java.lang.String[] { "Model", });
+    internal_static_helixflow_v1_UnloadModelRequest_descriptor =
+      getDescriptor().getMessageTypes().get(11);
+    internal_static_helixflow_v1_UnloadModelRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UnloadModelRequest_descriptor,
+        new java.lang.String[] { "Model", });
+    internal_static_helixflow_v1_UnloadModelResponse_descriptor =
+      getDescriptor().getMessageTypes().get(12);
+    internal_static_helixflow_v1_UnloadModelResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UnloadModelResponse_descriptor,
+        new java.lang.String[] { "Model", });
+    internal_static_helixflow_v1_PinModelRequest_descriptor =
+      getDescriptor().getMessageTypes().get(13);
+    internal_static_helixflow_v1_PinModelRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_PinModelRequest_descriptor,
+        new java.lang.String[] { "Model", "Pinned", });
+    internal_static_helixflow_v1_PinModelResponse_descriptor =
+      getDescriptor().getMessageTypes().get(14);
+    internal_static_helixflow_v1_PinModelResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_PinModelResponse_descriptor,
+        new java.lang.String[] { "Model", });
+    internal_static_helixflow_v1_AbortRequest_descriptor =
+      getDescriptor().getMessageTypes().get(15);
     internal_static_helixflow_v1_AbortRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_AbortRequest_descriptor,
         new java.lang.String[] { "RequestIds", });
     internal_static_helixflow_v1_AbortResponse_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(16);
     internal_static_helixflow_v1_AbortResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_AbortResponse_descriptor,
         new java.lang.String[] { "AbortedRequestIds", });
     internal_static_helixflow_v1_WatchLoadRequest_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(17);
     internal_static_helixflow_v1_WatchLoadRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchLoadRequest_descriptor,
         new java.lang.String[] { "IntervalMs", });
     internal_static_helixflow_v1_WatchLoadResponse_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(18);
     internal_static_helixflow_v1_WatchLoadResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchLoadResponse_descriptor,
-        new java.lang.String[] { "Waiting", "Running", "KvCacheUsage", "PrefixCacheHitRate", "MaxRunning", "Draining", });
+        new java.lang.String[] { "Waiting", "Running", "KvCacheUsage", "PrefixCacheHitRate", "MaxRunning", "Draining", "Models", "ResidentBytes", });
     dev.helixflow.v1.Common.getDescriptor();
     dev.helixflow.v1.InferenceOuterClass.getDescriptor();
   }

@@ -24,6 +24,7 @@ private static final long serialVersionUID = 0L;
     modelId_ = "";
     aliases_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     backend_ = "";
+    models_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -379,6 +380,67 @@ private static final long serialVersionUID = 0L;
     return routerInflight_;
   }
 
+  public static final int MODELS_FIELD_NUMBER = 14;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.CatalogModel> models_;
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.CatalogModel> getModelsList() {
+    return models_;
+  }
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+      getModelsOrBuilderList() {
+    return models_;
+  }
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public int getModelsCount() {
+    return models_.size();
+  }
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.CatalogModel getModels(int index) {
+    return models_.get(index);
+  }
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.CatalogModelOrBuilder getModelsOrBuilder(
+      int index) {
+    return models_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -431,6 +493,9 @@ private static final long serialVersionUID = 0L;
     }
     if (routerInflight_ != 0) {
       output.writeUInt32(13, routerInflight_);
+    }
+    for (int i = 0; i < models_.size(); i++) {
+      output.writeMessage(14, models_.get(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -494,6 +559,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(13, routerInflight_);
     }
+    for (int i = 0; i < models_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(14, models_.get(i));
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -537,6 +606,8 @@ private static final long serialVersionUID = 0L;
             other.getPrefixCacheHitRate())) return false;
     if (getRouterInflight()
         != other.getRouterInflight()) return false;
+    if (!getModelsList()
+        .equals(other.getModelsList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -581,6 +652,10 @@ private static final long serialVersionUID = 0L;
         getPrefixCacheHitRate());
     hash = (37 * hash) + ROUTER_INFLIGHT_FIELD_NUMBER;
     hash = (53 * hash) + getRouterInflight();
+    if (getModelsCount() > 0) {
+      hash = (37 * hash) + MODELS_FIELD_NUMBER;
+      hash = (53 * hash) + getModelsList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -728,6 +803,13 @@ private static final long serialVersionUID = 0L;
       kvCacheUsage_ = 0F;
       prefixCacheHitRate_ = 0F;
       routerInflight_ = 0;
+      if (modelsBuilder_ == null) {
+        models_ = java.util.Collections.emptyList();
+      } else {
+        models_ = null;
+        modelsBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00002000);
       return this;
     }
 
@@ -766,6 +848,15 @@ private static final long serialVersionUID = 0L;
         bitField0_ = (bitField0_ & ~0x00000020);
       }
       result.aliases_ = aliases_;
+      if (modelsBuilder_ == null) {
+        if (((bitField0_ & 0x00002000) != 0)) {
+          models_ = java.util.Collections.unmodifiableList(models_);
+          bitField0_ = (bitField0_ & ~0x00002000);
+        }
+        result.models_ = models_;
+      } else {
+        result.models_ = modelsBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.helixflow.v1.WorkerStatus result) {
@@ -904,6 +995,32 @@ private static final long serialVersionUID = 0L;
       if (other.getRouterInflight() != 0) {
         setRouterInflight(other.getRouterInflight());
       }
+      if (modelsBuilder_ == null) {
+        if (!other.models_.isEmpty()) {
+          if (models_.isEmpty()) {
+            models_ = other.models_;
+            bitField0_ = (bitField0_ & ~0x00002000);
+          } else {
+            ensureModelsIsMutable();
+            models_.addAll(other.models_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.models_.isEmpty()) {
+          if (modelsBuilder_.isEmpty()) {
+            modelsBuilder_.dispose();
+            modelsBuilder_ = null;
+            models_ = other.models_;
+            bitField0_ = (bitField0_ & ~0x00002000);
+            modelsBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getModelsFieldBuilder() : null;
+          } else {
+            modelsBuilder_.addAllMessages(other.models_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -996,6 +1113,19 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00001000;
               break;
             } // case 104
+            case 114: {
+              dev.helixflow.v1.CatalogModel m =
+                  input.readMessage(
+                      dev.helixflow.v1.CatalogModel.parser(),
+                      extensionRegistry);
+              if (modelsBuilder_ == null) {
+                ensureModelsIsMutable();
+                models_.add(m);
+              } else {
+                modelsBuilder_.addMessage(m);
+              }
+              break;
+            } // case 114
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1823,6 +1953,318 @@ private static final long serialVersionUID = 0L;
       routerInflight_ = 0;
       onChanged();
       return this;
+    }
+
+    private java.util.List<dev.helixflow.v1.CatalogModel> models_ =
+      java.util.Collections.emptyList();
+    private void ensureModelsIsMutable() {
+      if (!((bitField0_ & 0x00002000) != 0)) {
+        models_ = new java.util.ArrayList<dev.helixflow.v1.CatalogModel>(models_);
+        bitField0_ |= 0x00002000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder> modelsBuilder_;
+
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.CatalogModel> getModelsList() {
+      if (modelsBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(models_);
+      } else {
+        return modelsBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public int getModelsCount() {
+      if (modelsBuilder_ == null) {
+        return models_.size();
+      } else {
+        return modelsBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel getModels(int index) {
+      if (modelsBuilder_ == null) {
+        return models_.get(index);
+      } else {
+        return modelsBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder setModels(
+        int index, dev.helixflow.v1.CatalogModel value) {
+      if (modelsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureModelsIsMutable();
+        models_.set(index, value);
+        onChanged();
+      } else {
+        modelsBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder setModels(
+        int index, dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        models_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        modelsBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder addModels(dev.helixflow.v1.CatalogModel value) {
+      if (modelsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureModelsIsMutable();
+        models_.add(value);
+        onChanged();
+      } else {
+        modelsBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder addModels(
+        int index, dev.helixflow.v1.CatalogModel value) {
+      if (modelsBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureModelsIsMutable();
+        models_.add(index, value);
+        onChanged();
+      } else {
+        modelsBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder addModels(
+        dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        models_.add(builderForValue.build());
+        onChanged();
+      } else {
+        modelsBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder addModels(
+        int index, dev.helixflow.v1.CatalogModel.Builder builderForValue) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        models_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        modelsBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder addAllModels(
+        java.lang.Iterable<? extends dev.helixflow.v1.CatalogModel> values) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, models_);
+        onChanged();
+      } else {
+        modelsBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder clearModels() {
+      if (modelsBuilder_ == null) {
+        models_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00002000);
+        onChanged();
+      } else {
+        modelsBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public Builder removeModels(int index) {
+      if (modelsBuilder_ == null) {
+        ensureModelsIsMutable();
+        models_.remove(index);
+        onChanged();
+      } else {
+        modelsBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder getModelsBuilder(
+        int index) {
+      return getModelsFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModelOrBuilder getModelsOrBuilder(
+        int index) {
+      if (modelsBuilder_ == null) {
+        return models_.get(index);  } else {
+        return modelsBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+         getModelsOrBuilderList() {
+      if (modelsBuilder_ != null) {
+        return modelsBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(models_);
+      }
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder addModelsBuilder() {
+      return getModelsFieldBuilder().addBuilder(
+          dev.helixflow.v1.CatalogModel.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public dev.helixflow.v1.CatalogModel.Builder addModelsBuilder(
+        int index) {
+      return getModelsFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.CatalogModel.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * The worker's catalog with each model's state (empty for a worker without a catalog).
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.CatalogModel.Builder> 
+         getModelsBuilderList() {
+      return getModelsFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder> 
+        getModelsFieldBuilder() {
+      if (modelsBuilder_ == null) {
+        modelsBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder>(
+                models_,
+                ((bitField0_ & 0x00002000) != 0),
+                getParentForChildren(),
+                isClean());
+        models_ = null;
+      }
+      return modelsBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

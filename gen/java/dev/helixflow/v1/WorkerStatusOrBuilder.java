@@ -197,4 +197,48 @@ public interface WorkerStatusOrBuilder extends
    * @return The routerInflight.
    */
   int getRouterInflight();
+
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  java.util.List<dev.helixflow.v1.CatalogModel> 
+      getModelsList();
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  dev.helixflow.v1.CatalogModel getModels(int index);
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  int getModelsCount();
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.CatalogModelOrBuilder> 
+      getModelsOrBuilderList();
+  /**
+   * <pre>
+   * The worker's catalog with each model's state (empty for a worker without a catalog).
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.CatalogModel models = 14 [json_name = "models"];</code>
+   */
+  dev.helixflow.v1.CatalogModelOrBuilder getModelsOrBuilder(
+      int index);
 }

@@ -13,6 +13,7 @@ from helixflow.common.errors import InvalidArgument
 from helixflow.router.access.keys.service import KeyService
 from helixflow.router.access.pricing import usd
 from helixflow.router.access.usage.buckets import MAX_BUCKETS, STEP_S, Finished, merge, round_step
+from helixflow.router.catalog import worker_models
 from helixflow.router.console.requests import RequestLog
 from helixflow.router.pool import WorkerPool
 from helixflow.router.routing import Router
@@ -60,6 +61,7 @@ class ConsoleFeeds:
                 kv_cache_usage=load.kv_cache_usage,
                 prefix_cache_hit_rate=load.prefix_cache_hit_rate,
                 router_inflight=max(0, w.inflight),
+                models=list(worker_models(w).values()),
             )
         return reply
 

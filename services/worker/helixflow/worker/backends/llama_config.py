@@ -49,5 +49,7 @@ class LlamaEngineConfig(BaseModel):
     extra_buffer_types: ExtraBuffers = "auto"
     # Prompt tokens prefilled per decode step, so running streams keep flowing.
     prefill_chunk: int = Field(default_factory=default_prefill_chunk, ge=16)
+    # A Jinja chat template used instead of the model's own.
+    chat_template: str | None = None
     # Embedding context: 0 disables embeddings.
     embedding_ctx: int = Field(default=512, ge=0)

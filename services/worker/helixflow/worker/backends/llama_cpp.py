@@ -56,6 +56,8 @@ class LlamaCppEngine:
         }
         if settings.model_path is not None:
             overrides["model_path"] = str(settings.model_path)
+        if settings.chat_template:
+            overrides["chat_template"] = settings.chat_template
         if settings.llama.n_threads is not None:
             overrides["n_threads"] = settings.llama.n_threads
         return cls(LlamaEngineConfig.model_validate(overrides))

@@ -52,7 +52,8 @@ class LlamaModel:
         raw = llama_cpp.llama_model_chat_template(self.ptr, None)
         eos = int(llama_cpp.llama_vocab_eos(self.vocab))
         self.chat_template = ChatTemplate(
-            raw.decode() if raw else None, eos_token=self.piece(eos, special=True).decode(errors="replace")
+            config.chat_template or (raw.decode() if raw else None),
+            eos_token=self.piece(eos, special=True).decode(errors="replace"),
         )
 
     def tokenize(self, text: str, *, special: bool) -> list[int]:

@@ -20,6 +20,7 @@ from helixflow.router.access.quota.budget import Budget, BudgetStore
 from helixflow.router.access.spend import budgets_of, project_subject
 from helixflow.router.access.state import refused_when_down
 from helixflow.router.access.usage.store import Usage, UsageStore
+from helixflow.router.catalog_admin import CatalogAdmin
 from helixflow.router.console.feeds import ConsoleFeeds
 from helixflow.v1 import admin_pb2, admin_pb2_grpc
 
@@ -42,6 +43,7 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self._secrets = secrets or SecretsAdmin(None)
         # Set by the router once its pool exists (server.py); None in a bare build_access.
         self.feeds: ConsoleFeeds | None = None
+        self.catalog: CatalogAdmin | None = None
 
     def _feeds(self) -> ConsoleFeeds:
         if self.feeds is None:
@@ -175,3 +177,28 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
         self, request: admin_pb2.RotateUpstreamSecretsRequest, context: Context
     ) -> admin_pb2.RotateUpstreamSecretsResponse:
         return await self._secrets.rotate()
+
+    def _catalog(self) -> CatalogAdmin:
+        if self.catalog is None:
+            raise Internal("this Admin service has no worker pool attached")
+        return self.catalog
+
+    async def ListCatalog(
+        self, request: admin_pb2.ListCatalogRequest, context: Context
+    ) -> admin_pb2.ListCatalogResponse:
+        return self._catalog().catalogs()
+
+    async def LoadCatalogModel(
+        self, request: admin_pb2.LoadCatalogModelRequest, context: Context
+    ) -> admin_pb2.LoadCatalogModelResponse:
+        return await self._catalog().load(request, context)
+
+    async def UnloadCatalogModel(
+        self, request: admin_pb2.UnloadCatalogModelRequest, context: Context
+    ) -> admin_pb2.UnloadCatalogModelResponse:
+        return await self._catalog().unload(request, context)
+
+    async def PinCatalogModel(
+        self, request: admin_pb2.PinCatalogModelRequest, context: Context
+    ) -> admin_pb2.PinCatalogModelResponse:
+        return await self._catalog().pin(request, context)
