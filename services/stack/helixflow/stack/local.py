@@ -164,7 +164,11 @@ class LocalStack:
         await self.router.start()
         await _wait_serving(self.router_address)
         step("router")
-        bridge_settings = BridgeSettings(router_address=self.router_address, port=opts.bridge_port)
+        bridge_settings = BridgeSettings(
+            router_address=self.router_address,
+            port=opts.bridge_port,
+            responses_db_path=opts.certs_dir / "responses.sqlite3",
+        )
         config = uvicorn.Config(
             create_app(bridge_settings), host="127.0.0.1", port=opts.bridge_port, log_level="warning", lifespan="on"
         )
