@@ -2,7 +2,8 @@
 
 The OpenAI mapper (``errors.to_api_error``) decides status and message once; this
 module only re-labels them in Anthropic's terms. A full queue, no ready worker
-or a draining router is 529 ``overloaded_error``; rate limits stay 429 with
+or a draining or unreachable router is 529 ``overloaded_error``; a lost
+worker is 500 ``api_error``; rate limits stay 429 with
 ``retry-after``. ``AnthropicRoute`` applies it to every route of the Messages API.
 """
 
@@ -35,7 +36,7 @@ _OVERLOADED = {"queue_full", "no_worker", "draining", "unavailable"}
 
 
 def anthropic_status(err: ApiError) -> int:
-    if err.code in _OVERLOADED or err.status == 503:
+    if err.code in _OVERLOADED:
         return 529
     if err.status in _TYPES:
         return err.status

@@ -91,6 +91,12 @@ def parse_items(raw: list[Any], field: str = "input") -> list[InputItem]:
         model = _ITEM_TYPES.get(kind) if isinstance(kind, str) else None
         if model is None:
             raise InvalidArgument(f"input item type {kind!r} is not supported", field=f"{field}[{i}].type")
+        content = data.get("content") if model is MessageItem else None
+        for j, part in enumerate(content if isinstance(content, list) else []):
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind not in _TEXT_PARTS:
+                where = f"{field}[{i}].content[{j}]"
+                raise InvalidArgument(f"content part type {kind!r} is not supported (text only)", field=where)
         try:
             items.append(model.model_validate(data))  # type: ignore[arg-type]
         except ValueError as exc:
