@@ -38,8 +38,10 @@ def _key(stack: LocalStack, name: str, scopes: admin_pb2.KeyScopes = INFERENCE) 
     return secret
 
 
-def _claude(stack: LocalStack, **auth: str) -> anthropic.Anthropic:
-    return anthropic.Anthropic(base_url=stack.bridge_url, max_retries=0, timeout=120, **auth)
+def _claude(stack: LocalStack, api_key: str | None = None, auth_token: str | None = None) -> anthropic.Anthropic:
+    return anthropic.Anthropic(
+        base_url=stack.bridge_url, api_key=api_key, auth_token=auth_token, max_retries=0, timeout=120
+    )
 
 
 def _openai(stack: LocalStack, key: str) -> openai.OpenAI:

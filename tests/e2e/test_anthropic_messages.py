@@ -12,7 +12,7 @@ from typing import Any
 import anthropic
 import jsonschema
 import pytest
-from anthropic.types import MessageParam, TextBlock, ToolParam, ToolUseBlock
+from anthropic.types import MessageParam, TextBlock, ToolChoiceToolParam, ToolParam, ToolUseBlock
 
 from helixflow.stack.local import LocalStack
 
@@ -83,7 +83,7 @@ def test_stop_sequences(client: anthropic.Anthropic, model: str) -> None:
 
 def test_tool_use_round_trip_with_forced_tool(client: anthropic.Anthropic, model: str) -> None:
     common: dict[str, Any] = {"model": model, "tools": TOOLS, "extra_body": GREEDY, "max_tokens": 64}
-    forced: dict[str, Any] = {"type": "tool", "name": "get_weather", "disable_parallel_tool_use": True}
+    forced: ToolChoiceToolParam = {"type": "tool", "name": "get_weather", "disable_parallel_tool_use": True}
     out = client.messages.create(messages=ASK, tool_choice=forced, **common)
     assert out.stop_reason == "tool_use"
     uses = [b for b in out.content if isinstance(b, ToolUseBlock)]

@@ -14,8 +14,8 @@ from typing import Any
 import jsonschema
 import openai
 import pytest
-from pydantic import BaseModel
 from openai.types.responses import ResponseFunctionToolCall, ResponseOutputMessage
+from pydantic import BaseModel
 
 from helixflow.stack.local import LocalStack
 
@@ -124,8 +124,9 @@ def test_function_call_then_previous_response_id(client: openai.OpenAI, model: s
 
     # The tool's result continues the stored conversation.
     result = {"type": "function_call_output", "call_id": call.call_id, "output": '{"temperature_c": 18}'}
+    just_the_result: list[Any] = [result]
     answer = client.responses.create(
-        input=[result], previous_response_id=out.id, tool_choice="none", max_output_tokens=24, **common
+        input=just_the_result, previous_response_id=out.id, tool_choice="none", max_output_tokens=24, **common
     )
     assert answer.previous_response_id == out.id
     assert answer.output_text
