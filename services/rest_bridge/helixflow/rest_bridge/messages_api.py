@@ -19,11 +19,11 @@ from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel
 from starlette.responses import Response, StreamingResponse
 
-from helixflow.common.errors import HelixError, Internal, WorkerLost
+from helixflow.common.errors import HelixError, Internal
 from helixflow.rest_bridge.anthropic_errors import AnthropicRoute, error_event
 from helixflow.rest_bridge.client import RouterClient, forward_metadata
 from helixflow.rest_bridge.errors import to_api_error
-from helixflow.rest_bridge.generate import Generation, Stream, new_id
+from helixflow.rest_bridge.generate import Generation, Stream, new_id, until_complete
 from helixflow.rest_bridge.schemas.messages import CountTokensRequest, MessagesRequest
 from helixflow.rest_bridge.translate import finish_reason
 from helixflow.v1 import common_pb2, inference_pb2
@@ -126,6 +126,12 @@ class _Blocks:
             out.append(_event("content_block_delta", index=self.index, delta=piece))
         return out
 
+    def delta(self, delta: common_pb2.TokenDelta) -> list[bytes]:
+        out = self.text(delta.text) if delta.text else []
+        for call in delta.tool_calls:
+            out += self.tool(call)
+        return out
+
     def stop(self) -> list[bytes]:
         if self.kind is None:
             return []
@@ -140,8 +146,7 @@ async def _events(
     try:
         yield _event("message_start", message=message_json(mid, body.model, []))
         yield _event("ping")
-        msg: inference_pb2.GenerateResponse | None = first
-        while msg is not None:
+        async for msg in until_complete(first, it):
             if msg.HasField("complete"):
                 reason, sequence = stop_reason(msg.complete, body.stop_sequences or [])
                 for chunk in blocks.stop():
@@ -149,15 +154,9 @@ async def _events(
                 delta = {"stop_reason": reason, "stop_sequence": sequence}
                 yield _event("message_delta", delta=delta, usage=usage_json(msg.complete.usage))
                 yield _event("message_stop")
-                return
-            if msg.delta.text:
-                for chunk in blocks.text(msg.delta.text):
+            else:
+                for chunk in blocks.delta(msg.delta):
                     yield chunk
-            for call in msg.delta.tool_calls:
-                for chunk in blocks.tool(call):
-                    yield chunk
-            msg = await anext(it, None)
-        raise WorkerLost("generation stream ended without a terminal message")
     except (grpc.aio.AioRpcError, HelixError) as exc:
         yield error_event(to_api_error(exc))
     finally:

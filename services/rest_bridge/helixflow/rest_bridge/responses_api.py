@@ -17,10 +17,10 @@ from fastapi import APIRouter, FastAPI, Query, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response, StreamingResponse
 
-from helixflow.common.errors import HelixError, WorkerLost
+from helixflow.common.errors import HelixError
 from helixflow.rest_bridge.client import RouterClient, forward_metadata
 from helixflow.rest_bridge.errors import to_api_error
-from helixflow.rest_bridge.generate import Generation, Stream
+from helixflow.rest_bridge.generate import Generation, Stream, until_complete
 from helixflow.rest_bridge.responses_events import (
     ResponseEvents,
     finish,
@@ -109,8 +109,7 @@ async def _events(
     try:
         for chunk in enc.start():
             yield chunk
-        msg: inference_pb2.GenerateResponse | None = first
-        while msg is not None:
+        async for msg in until_complete(first, it):
             if msg.HasField("complete"):
                 finish_reason(msg.complete)  # raises on a cancelled or failed generation
                 for chunk in enc.close():
@@ -118,15 +117,9 @@ async def _events(
                 final = enc.completed(msg.complete)
                 await _save(request, body, enc.response, history)
                 yield final
-                return
-            if msg.delta.text:
-                for chunk in enc.text(msg.delta.text):
+            else:
+                for chunk in enc.delta(msg.delta):
                     yield chunk
-            for call in msg.delta.tool_calls:
-                for chunk in enc.tool_call(call):
-                    yield chunk
-            msg = await anext(it, None)
-        raise WorkerLost("generation stream ended without a terminal message")
     except (grpc.aio.AioRpcError, HelixError) as exc:
         yield enc.failed(to_api_error(exc))
     finally:

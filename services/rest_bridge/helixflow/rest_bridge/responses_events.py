@@ -192,6 +192,12 @@ class ResponseEvents:
             out.append(self._event("response.function_call_arguments.delta", **self._ids(), delta=delta.arguments))
         return out
 
+    def delta(self, delta: common_pb2.TokenDelta) -> list[bytes]:
+        out = self.text(delta.text) if delta.text else []
+        for call in delta.tool_calls:
+            out += self.tool_call(call)
+        return out
+
     def _ids(self) -> dict[str, Any]:
         assert self._open is not None
         return {"item_id": self._open.item["id"], "output_index": self._open.index}
