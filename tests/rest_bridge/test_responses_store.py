@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from starlette.datastructures import Headers
 
+from helixflow.common.errors import Internal
 from helixflow.rest_bridge.responses_store import (
     RedisResponseStore,
     ResponseStore,
@@ -17,7 +18,7 @@ from helixflow.rest_bridge.responses_store import (
     StoredResponse,
     owner_of,
 )
-from tests.router.auth.redis_proc import RedisProcess
+from tests.router.auth.redis_proc import RedisProcess, free_port
 
 
 def record(rid: str, owner: str = "alice", age_s: float = 0.0) -> StoredResponse:
@@ -82,3 +83,22 @@ def test_owner_is_a_hash_of_the_key_whichever_header_carries_it() -> None:
     assert bearer != owner_of(Headers({"authorization": "Bearer k2"}))
     assert bearer != owner_of(Headers({}))
     assert "k1" not in bearer
+
+
+async def test_an_unreachable_store_is_a_domain_error(tmp_path: Path) -> None:
+    down = RedisResponseStore(f"redis://127.0.0.1:{free_port()}/0", ttl_s=60)
+    with pytest.raises(Internal, match="response store failed"):
+        await down.put(record("resp_x"))
+    with pytest.raises(Internal):
+        await down.get("resp_x", "alice")
+    await down.close()
+    unwritable = SqliteResponseStore(tmp_path / "file" / "r.sqlite3", ttl_s=60, max_entries=5)
+    (tmp_path / "file").write_text("a file where the directory should be")
+    with pytest.raises(Internal):
+        await unwritable.get("resp_x", "alice")
+
+
+async def test_sqlite_creates_nothing_until_used(tmp_path: Path) -> None:
+    store = SqliteResponseStore(tmp_path / "lazy" / "r.sqlite3", ttl_s=60, max_entries=5)
+    await store.close()
+    assert not (tmp_path / "lazy").exists()

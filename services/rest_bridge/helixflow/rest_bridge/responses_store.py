@@ -9,18 +9,31 @@ SQLite store also keeps at most ``max_entries`` (the oldest go first).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import sqlite3
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
+import redis
 import redis.asyncio as aioredis
 from starlette.datastructures import Headers
 
+from helixflow.common.errors import Internal
 from helixflow.rest_bridge.config import BridgeSettings
+
+
+@contextlib.contextmanager
+def _storage_errors() -> Iterator[None]:
+    """A store that fails is the bridge's error (500, or response.failed mid-stream), never a crash."""
+    try:
+        yield
+    except (redis.RedisError, sqlite3.Error, OSError) as exc:
+        raise Internal(f"the response store failed: {exc}") from exc
 
 
 def owner_of(headers: Headers) -> str:
@@ -80,39 +93,50 @@ class SqliteResponseStore:
     """A file that survives a restart; calls run in a thread so the event loop never blocks on disk."""
 
     def __init__(self, path: Path, ttl_s: float, max_entries: int) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS responses (id TEXT PRIMARY KEY, owner TEXT NOT NULL,"
-            " created_at REAL NOT NULL, record BLOB NOT NULL)"
-        )
-        self._db.execute("CREATE INDEX IF NOT EXISTS responses_created ON responses (created_at)")
-        self._lock = asyncio.Lock()
+        self.path = path
         self.ttl_s = ttl_s
         self.max_entries = max_entries
+        self._lock = asyncio.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _db(self) -> sqlite3.Connection:
+        """Opened on first use (in the worker thread): a bridge nobody asks to store creates no file."""
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=10)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS responses (id TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+                " created_at REAL NOT NULL, record BLOB NOT NULL)"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS responses_created ON responses (created_at)")
+            self._conn = db
+        return self._conn
 
     async def _run(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         async with self._lock:
-            return await asyncio.to_thread(lambda: self._db.execute(sql, args).fetchall())
+            with _storage_errors():
+                return await asyncio.to_thread(lambda: self._db().execute(sql, args).fetchall())
 
     async def put(self, record: StoredResponse) -> None:
         def write() -> None:
-            with self._db:  # one transaction: insert, expire, trim
-                self._db.execute("BEGIN")
-                self._db.execute(
+            db = self._db()
+            with db:  # one transaction: insert, expire, trim
+                db.execute("BEGIN")
+                db.execute(
                     "INSERT OR REPLACE INTO responses VALUES (?, ?, ?, ?)",
                     (record.id, record.owner, record.created_at, record.dumps()),
                 )
-                self._db.execute("DELETE FROM responses WHERE created_at < ?", (time.time() - self.ttl_s,))
-                self._db.execute(
+                db.execute("DELETE FROM responses WHERE created_at < ?", (time.time() - self.ttl_s,))
+                db.execute(
                     "DELETE FROM responses WHERE id IN (SELECT id FROM responses ORDER BY created_at DESC"
                     " LIMIT -1 OFFSET ?)",
                     (self.max_entries,),
                 )
 
         async with self._lock:
-            await asyncio.to_thread(write)
+            with _storage_errors():
+                await asyncio.to_thread(write)
 
     async def get(self, response_id: str, owner: str) -> StoredResponse | None:
         rows = await self._run(
@@ -122,15 +146,18 @@ class SqliteResponseStore:
         return StoredResponse.loads(rows[0][0]) if rows else None
 
     async def delete(self, response_id: str, owner: str) -> bool:
+        def remove() -> int:
+            return self._db().execute("DELETE FROM responses WHERE id = ? AND owner = ?", (response_id, owner)).rowcount
+
         async with self._lock:
-            cur = await asyncio.to_thread(
-                self._db.execute, "DELETE FROM responses WHERE id = ? AND owner = ?", (response_id, owner)
-            )
-            return bool(cur.rowcount)
+            with _storage_errors():
+                return bool(await asyncio.to_thread(remove))
 
     async def close(self) -> None:
         async with self._lock:
-            self._db.close()
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
 
 
 class RedisResponseStore:
@@ -143,10 +170,12 @@ class RedisResponseStore:
         self.ttl_s = ttl_s
 
     async def put(self, record: StoredResponse) -> None:
-        await self._redis.set(self.PREFIX + record.id, record.dumps(), px=int(self.ttl_s * 1000))
+        with _storage_errors():
+            await self._redis.set(self.PREFIX + record.id, record.dumps(), px=int(self.ttl_s * 1000))
 
     async def get(self, response_id: str, owner: str) -> StoredResponse | None:
-        raw = await self._redis.get(self.PREFIX + response_id)
+        with _storage_errors():
+            raw = await self._redis.get(self.PREFIX + response_id)
         if raw is None:
             return None
         record = StoredResponse.loads(raw)
@@ -155,7 +184,8 @@ class RedisResponseStore:
     async def delete(self, response_id: str, owner: str) -> bool:
         if await self.get(response_id, owner) is None:
             return False
-        return bool(await self._redis.delete(self.PREFIX + response_id))
+        with _storage_errors():
+            return bool(await self._redis.delete(self.PREFIX + response_id))
 
     async def close(self) -> None:
         await self._redis.aclose()
