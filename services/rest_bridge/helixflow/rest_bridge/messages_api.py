@@ -16,7 +16,6 @@ from typing import Any
 import grpc
 import orjson
 from fastapi import APIRouter, FastAPI, Request
-from pydantic import BaseModel
 from starlette.responses import Response, StreamingResponse
 
 from helixflow.common.errors import HelixError, Internal
@@ -24,25 +23,15 @@ from helixflow.rest_bridge.anthropic_errors import AnthropicRoute, error_event
 from helixflow.rest_bridge.client import RouterClient, forward_metadata
 from helixflow.rest_bridge.errors import to_api_error
 from helixflow.rest_bridge.generate import Generation, Stream, new_id, until_complete
+from helixflow.rest_bridge.schemas import agent_objects as ao
 from helixflow.rest_bridge.schemas.messages import CountTokensRequest, MessagesRequest
 from helixflow.rest_bridge.translate import finish_reason
 from helixflow.v1 import common_pb2, inference_pb2
 
-
-class AnthropicErrorBody(BaseModel):
-    type: str
-    message: str
-
-
-class AnthropicError(BaseModel):
-    type: str
-    error: AnthropicErrorBody
-
-
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": AnthropicError} for code in (400, 401, 403, 404, 413, 415, 429, 500, 504, 529)
+    code: {"model": ao.AnthropicError} for code in (400, 401, 403, 404, 413, 415, 429, 500, 504, 529)
 }
-_OBJECT: dict[str, Any] = {"application/json": {"schema": {"type": "object"}}}
+_STREAM: dict[str, Any] = {"text/event-stream": {"schema": {"type": "string"}}}
 
 
 def _client(request: Request) -> RouterClient:
@@ -167,7 +156,7 @@ router = APIRouter(route_class=AnthropicRoute)
 
 
 @router.post(
-    "/v1/messages", response_model=None, responses={200: {"content": {**_OBJECT, "text/event-stream": {}}}, **_ERRORS}
+    "/v1/messages", response_model=None, responses={200: {"model": ao.MessageObject, "content": _STREAM}, **_ERRORS}
 )
 async def create_message(body: MessagesRequest, request: Request) -> Response:
     """Anthropic Messages: `stream: true` answers with Anthropic's server-sent events."""
@@ -190,7 +179,7 @@ async def create_message(body: MessagesRequest, request: Request) -> Response:
     return Response(orjson.dumps(message), media_type="application/json")
 
 
-@router.post("/v1/messages/count_tokens", response_model=None, responses={200: {"content": _OBJECT}, **_ERRORS})
+@router.post("/v1/messages/count_tokens", response_model=None, responses={200: {"model": ao.TokenCount}, **_ERRORS})
 async def count_tokens(body: CountTokensRequest, request: Request) -> Response:
     """The prompt's token count, from the router's Tokenize (tool definitions are not counted)."""
     rc = _client(request)

@@ -30,6 +30,7 @@ from helixflow.rest_bridge.responses_events import (
     stored_input,
 )
 from helixflow.rest_bridge.responses_store import ResponseStore, StoredResponse, owner_of
+from helixflow.rest_bridge.schemas import agent_objects as ao
 from helixflow.rest_bridge.schemas import responses as rs
 from helixflow.rest_bridge.schemas.openai_responses import InputItem, ResponsesRequest, parse_items
 from helixflow.rest_bridge.translate import finish_reason
@@ -38,9 +39,15 @@ from helixflow.v1 import inference_pb2
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": rs.ErrorResponse} for code in (400, 401, 403, 404, 413, 415, 429, 500, 503, 504)
 }
-_JSON: dict[int | str, dict[str, Any]] = {200: {"content": {"application/json": {"schema": {"type": "object"}}}}}
+
+
+def _doc(model: type) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model}, **_ERRORS}
+
+
 _STREAM: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"application/json": {"schema": {"type": "object"}}, "text/event-stream": {}}}
+    200: {"model": ao.ResponseObject, "content": {"text/event-stream": {"schema": {"type": "string"}}}},
+    **_ERRORS,
 }
 
 
@@ -129,7 +136,7 @@ async def _events(
 router = APIRouter()
 
 
-@router.post("/v1/responses", response_model=None, responses={**_STREAM, **_ERRORS})
+@router.post("/v1/responses", response_model=None, responses=_STREAM)
 async def create_response(body: ResponsesRequest, request: Request) -> Response:
     """Create a model response; `stream: true` answers with the Responses API's server-sent events."""
     history = await _history(request, body)
@@ -151,20 +158,20 @@ async def create_response(body: ResponsesRequest, request: Request) -> Response:
     return _json(response)
 
 
-@router.get("/v1/responses/{response_id}", response_model=None, responses={**_JSON, **_ERRORS})
+@router.get("/v1/responses/{response_id}", response_model=None, responses=_doc(ao.ResponseObject))
 async def get_response(response_id: str, request: Request) -> Response:
     """A stored response, for the key that created it."""
     return _json((await _owned(request, response_id)).response)
 
 
-@router.delete("/v1/responses/{response_id}", response_model=None, responses={**_JSON, **_ERRORS})
+@router.delete("/v1/responses/{response_id}", response_model=None, responses=_doc(ao.ResponseDeleted))
 async def delete_response(response_id: str, request: Request) -> Response:
     await _owned(request, response_id)
     await _store(request).delete(response_id, owner_of(request.headers))
     return _json({"id": response_id, "object": "response.deleted", "deleted": True})
 
 
-@router.get("/v1/responses/{response_id}/input_items", response_model=None, responses={**_JSON, **_ERRORS})
+@router.get("/v1/responses/{response_id}/input_items", response_model=None, responses=_doc(ao.InputItemList))
 async def input_items(
     response_id: str,
     request: Request,
