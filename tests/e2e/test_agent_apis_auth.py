@@ -38,14 +38,28 @@ def _key(stack: LocalStack, name: str, scopes: admin_pb2.KeyScopes = INFERENCE) 
     return secret
 
 
+_OPENED: list[anthropic.Anthropic | openai.OpenAI] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    for client in _OPENED:
+        client.close()
+
+
 def _claude(stack: LocalStack, api_key: str | None = None, auth_token: str | None = None) -> anthropic.Anthropic:
-    return anthropic.Anthropic(
+    client = anthropic.Anthropic(
         base_url=stack.bridge_url, api_key=api_key, auth_token=auth_token, max_retries=0, timeout=120
     )
+    _OPENED.append(client)
+    return client
 
 
 def _openai(stack: LocalStack, key: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{stack.bridge_url}/v1", api_key=key, max_retries=0, timeout=120)
+    client = openai.OpenAI(base_url=f"{stack.bridge_url}/v1", api_key=key, max_retries=0, timeout=120)
+    _OPENED.append(client)
+    return client
 
 
 def test_unknown_key_is_authentication_error(secured: LocalStack) -> None:
@@ -92,8 +106,11 @@ def test_stored_responses_are_private_to_their_key(secured: LocalStack) -> None:
     with pytest.raises(openai.NotFoundError):
         bob.responses.create(model=model, input="Go on", previous_response_id=made.id, max_output_tokens=2)
     # A caller without a valid key learns nothing either: 401, not 404.
+    stranger = _openai(secured, "hf_not-a-real-key")
     with pytest.raises(openai.AuthenticationError):
-        _openai(secured, "hf_not-a-real-key").responses.retrieve(made.id)
+        stranger.responses.retrieve(made.id)
+    with pytest.raises(openai.AuthenticationError):
+        stranger.responses.create(model=model, input="Go on", previous_response_id=made.id, max_output_tokens=2)
     assert alice.responses.retrieve(made.id).id == made.id  # bob's delete did nothing
     reply = httpx.get(f"{secured.bridge_url}/v1/responses/{made.id}", timeout=30)
     assert reply.status_code == 401

@@ -7,6 +7,7 @@ not), count_tokens, and the SDK's typed errors for an unknown model and a bad re
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import anthropic
@@ -30,10 +31,11 @@ ASK: list[MessageParam] = [{"role": "user", "content": "What is the weather in P
 
 
 @pytest.fixture(scope="module")
-def client(stack: LocalStack, real_model: bool) -> anthropic.Anthropic:
+def client(stack: LocalStack, real_model: bool) -> Iterator[anthropic.Anthropic]:
     if not real_model:
         pytest.skip("the Messages checks need the real model (HELIXFLOW_E2E_BACKEND=fake)")
-    return anthropic.Anthropic(base_url=stack.bridge_url, api_key="unused", max_retries=0, timeout=600)
+    with anthropic.Anthropic(base_url=stack.bridge_url, api_key="unused", max_retries=0, timeout=600) as client:
+        yield client
 
 
 def _text(message: anthropic.types.Message) -> str:

@@ -9,6 +9,7 @@ input_items / delete, and 400s naming unsupported fields.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import jsonschema
@@ -32,10 +33,11 @@ ASK = "What is the weather in Paris?"
 
 
 @pytest.fixture(scope="module")
-def client(stack: LocalStack, real_model: bool) -> openai.OpenAI:
+def client(stack: LocalStack, real_model: bool) -> Iterator[openai.OpenAI]:
     if not real_model:
         pytest.skip("the Responses checks need the real model (HELIXFLOW_E2E_BACKEND=fake)")
-    return openai.OpenAI(base_url=stack.bridge_url + "/v1", api_key="unused", max_retries=0, timeout=600)
+    with openai.OpenAI(base_url=stack.bridge_url + "/v1", api_key="unused", max_retries=0, timeout=600) as client:
+        yield client
 
 
 def test_create_streaming_and_not(client: openai.OpenAI, model: str) -> None:

@@ -88,6 +88,7 @@ async def _owned(request: Request, response_id: str) -> StoredResponse:
 async def _history(request: Request, body: ResponsesRequest) -> list[InputItem]:
     if body.previous_response_id is None:
         return []
+    await _authenticate(request)  # a bad key is a 401 here too, not a 404
     record = await _store(request).get(body.previous_response_id, owner_of(request.headers))
     if record is None:
         raise HTTPException(404, f"Previous response with id '{body.previous_response_id}' not found.")
