@@ -13,3 +13,8 @@ ROUTER_MS = Histogram(
 INFLIGHT = Gauge("helixflow_router_inflight_requests", "Calls in flight per worker", ["worker"])
 ERRORS = Counter("helixflow_router_errors_total", "Calls ended with an error, by status", ["method", "code"])
 RETRIES = Counter("helixflow_router_retries_total", "Calls retried on another worker", ["method", "code"])
+ATTEMPTS = Counter(
+    "helixflow_router_attempts_total",
+    "Targets tried for fallback-chain calls, by requested alias, target model and outcome (OK or status code)",
+    ["model", "target", "outcome"],
+)

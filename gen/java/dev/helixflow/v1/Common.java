@@ -180,7 +180,7 @@ public final class Common {
       "\n\022FINISH_REASON_STOP\020\001\022\030\n\024FINISH_REASON_" +
       "LENGTH\020\002\022\033\n\027FINISH_REASON_CANCELLED\020\003\022\027\n" +
       "\023FINISH_REASON_ERROR\020\004\022\034\n\030FINISH_REASON_" +
-      "TOOL_CALLS\020\005*\230\004\n\013ErrorReason\022\034\n\030ERROR_RE" +
+      "TOOL_CALLS\020\005*\272\004\n\013ErrorReason\022\034\n\030ERROR_RE" +
       "ASON_UNSPECIFIED\020\000\022!\n\035ERROR_REASON_INVAL" +
       "ID_ARGUMENT\020\001\022 \n\034ERROR_REASON_PROMPT_TOO" +
       "_LONG\020\002\022\'\n#ERROR_REASON_UNSUPPORTED_CONS" +
@@ -193,9 +193,10 @@ public final class Common {
       "D\020\n\022\032\n\026ERROR_REASON_NO_WORKER\020\013\022\034\n\030ERROR" +
       "_REASON_WORKER_LOST\020\014\022\031\n\025ERROR_REASON_DR" +
       "AINING\020\r\022\031\n\025ERROR_REASON_INTERNAL\020\016\022\"\n\036E" +
-      "RROR_REASON_DEADLINE_EXCEEDED\020\017B?\n\020dev.h" +
-      "elixflow.v1P\001Z)helixflow/gen/go/helixflo" +
-      "w/v1;helixflowv1b\006proto3"
+      "RROR_REASON_DEADLINE_EXCEEDED\020\017\022 \n\034ERROR" +
+      "_REASON_BUDGET_EXCEEDED\020\020B?\n\020dev.helixfl" +
+      "ow.v1P\001Z)helixflow/gen/go/helixflow/v1;h" +
+      "elixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
