@@ -15,11 +15,16 @@ from helixflow.rest_bridge.config import BridgeSettings
 
 
 @pytest.fixture(scope="session")
-def fake_stack() -> Iterator[FakeStack]:
+def fake_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeStack]:
     loop = LoopThread()
     router, router_port, servicer = loop.run(start_fake_router)
     port = free_port()
-    settings = BridgeSettings(router_address=f"127.0.0.1:{router_port}", port=port, max_body_bytes=64 * 1024)
+    settings = BridgeSettings(
+        router_address=f"127.0.0.1:{router_port}",
+        port=port,
+        max_body_bytes=64 * 1024,
+        responses_db_path=tmp_path_factory.mktemp("responses") / "responses.sqlite3",
+    )
     server, task = loop.run(lambda: start_uvicorn(create_app(settings), port))
     yield FakeStack(f"http://127.0.0.1:{port}", servicer, loop)
     loop.run(lambda: stop_uvicorn(server, task))

@@ -43,3 +43,6 @@ def test_bridge_conforms_to_its_openapi_schema(fake_stack: FakeStack) -> None:
         check()
         checked.append(operation.label)
     assert "POST /v1/chat/completions" in checked
+    for label in ("POST /v1/responses", "GET /v1/responses/{response_id}", "POST /v1/messages"):
+        assert label in checked
+    assert "POST /v1/messages/count_tokens" in checked

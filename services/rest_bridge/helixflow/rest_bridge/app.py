@@ -12,13 +12,14 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response, StreamingResponse
 
 from helixflow.common.errors import InvalidArgument, ModelNotFound
-from helixflow.rest_bridge import console, errors
+from helixflow.rest_bridge import console, errors, messages_api, responses_api
 from helixflow.rest_bridge.client import RouterClient, forward_metadata, router_ms
 from helixflow.rest_bridge.config import BridgeSettings
 from helixflow.rest_bridge.generate import ChoiceResult, Generation, fan_out, new_id, sse_stream
 from helixflow.rest_bridge.metrics import BridgeMetrics
 from helixflow.rest_bridge.middleware import RequestGuard
 from helixflow.rest_bridge.request_id import RequestIdMiddleware
+from helixflow.rest_bridge.responses_store import open_store
 from helixflow.rest_bridge.schemas import responses as rs
 from helixflow.rest_bridge.schemas.chat import ChatCompletionRequest
 from helixflow.rest_bridge.schemas.completions import CompletionRequest
@@ -68,10 +69,12 @@ def create_app(settings: BridgeSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.client = RouterClient(settings)
+        app.state.responses = open_store(settings)
         try:
             yield
         finally:
             await app.state.client.close()
+            await app.state.responses.close()
 
     app = FastAPI(
         title="HelixFlow OpenAI-compatible bridge",
@@ -191,6 +194,8 @@ def create_app(settings: BridgeSettings) -> FastAPI:
     async def prometheus() -> Response:
         return metrics.response()
 
+    responses_api.mount(app)
+    messages_api.mount(app)
     console.mount(app, settings)
     return app
 

@@ -29,7 +29,7 @@ def serve(
         int, typer.Option(help="bridge processes sharing the port (SO_REUSEPORT); 0 = one per core")
     ] = 1,
 ) -> None:
-    """Serve /v1/chat/completions, /v1/completions, /v1/embeddings and /v1/models."""
+    """Serve /v1/chat/completions, /v1/completions, /v1/embeddings, /v1/models, /v1/responses and /v1/messages."""
     overrides = {
         k: v
         for k, v in {"host": host, "port": port, "router_address": router, "log_format": log_format}.items()

@@ -38,6 +38,8 @@ def open_channel(settings: BridgeSettings) -> grpc.aio.Channel:
 def forward_metadata(headers: Headers) -> Metadata:
     """The caller's credentials go to the router untouched; the bridge holds no secrets."""
     passed = tuple((name, value) for name in _FORWARDED if (value := headers.get(name)) is not None)
+    if "authorization" not in headers and (api_key := headers.get("x-api-key")) is not None:
+        passed += (("authorization", f"Bearer {api_key}"),)  # Anthropic's SDKs send the key in x-api-key
     return passed + logs.outgoing_metadata() + tracing.inject()
 
 

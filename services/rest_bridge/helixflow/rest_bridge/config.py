@@ -43,6 +43,12 @@ class BridgeSettings(BaseSettings):
     console_enabled: bool = Field(default=True, description="serve the web console at /ui")
     console_session_ttl_s: float = Field(default=8 * 3600, gt=0, description="console sign-in idle lifetime")
     log_format: LogFormat = Field(default="json", description="log lines as json (with request_id) or text")
+    # Stored responses (/v1/responses with store): Redis when a URL is set, so every bridge
+    # replica can continue every conversation; otherwise a local SQLite file.
+    redis_url: str = Field(default="", description="Redis for stored responses; empty = the SQLite file")
+    responses_db_path: Path = Field(default=Path(".dev/responses.sqlite3"), description="SQLite stored responses")
+    responses_ttl_s: float = Field(default=30 * 24 * 3600, gt=0, description="lifetime of a stored response")
+    responses_max_entries: int = Field(default=10_000, ge=1, description="SQLite: oldest responses go past this")
 
     @model_validator(mode="after")
     def _tls_pairs(self) -> BridgeSettings:

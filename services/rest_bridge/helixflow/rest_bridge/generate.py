@@ -102,6 +102,19 @@ async def _first(it: Stream) -> inference_pb2.GenerateResponse:
         raise WorkerLost("generation stream ended without a terminal message") from None
 
 
+async def until_complete(
+    first: inference_pb2.GenerateResponse, it: Stream
+) -> AsyncIterator[inference_pb2.GenerateResponse]:
+    """One call's messages from ``first`` through the terminal one (WorkerLost if the stream ends before)."""
+    msg: inference_pb2.GenerateResponse | None = first
+    while msg is not None:
+        yield msg
+        if msg.HasField("complete"):
+            return
+        msg = await anext(it, None)
+    raise WorkerLost("generation stream ended without a terminal message")
+
+
 async def _collect(call: Call) -> ChoiceResult:
     parts: list[str] = []
     logprobs: list[common_pb2.TokenLogprob] = []

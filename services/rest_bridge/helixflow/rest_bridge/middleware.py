@@ -10,6 +10,7 @@ import time
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from helixflow.rest_bridge import anthropic_errors
 from helixflow.rest_bridge.errors import ApiError
 
 
@@ -37,11 +38,11 @@ class RequestGuard:
                 None,
                 "unsupported_media_type",
             )
-            await err.response()(scope, receive, send)
+            await _render(err, scope)(scope, receive, send)
             return
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
-            await self._too_large()(scope, receive, send)
+            await self._too_large(scope)(scope, receive, send)
             return
         # Read the body up front (bounded) so chunked uploads obey the same limit.
         chunks: list[bytes] = []
@@ -54,7 +55,7 @@ class RequestGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body_bytes:
-                await self._too_large()(scope, receive, send)
+                await self._too_large(scope)(scope, receive, send)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -70,11 +71,19 @@ class RequestGuard:
 
         await self.app(scope, replay, send)
 
-    def _too_large(self) -> Response:
-        return ApiError(
+    def _too_large(self, scope: Scope) -> Response:
+        err = ApiError(
             413,
             f"request body exceeds {self.max_body_bytes} bytes",
             "invalid_request_error",
             None,
             "request_too_large",
-        ).response()
+        )
+        return _render(err, scope)
+
+
+def _render(err: ApiError, scope: Scope) -> Response:
+    """Anthropic's Messages API answers in its own error schema; everything else in OpenAI's."""
+    if scope["path"].startswith("/v1/messages"):
+        return anthropic_errors.error_response(err)
+    return err.response()

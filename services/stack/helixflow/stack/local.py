@@ -187,7 +187,11 @@ class LocalStack:
 
     async def _start_bridge(self) -> None:
         opts = self.options
-        bridge_settings = BridgeSettings(router_address=self.router_address, port=opts.bridge_port)
+        bridge_settings = BridgeSettings(
+            router_address=self.router_address,
+            port=opts.bridge_port,
+            responses_db_path=opts.certs_dir / "responses.sqlite3",
+        )
         config = uvicorn.Config(
             create_app(bridge_settings), host="127.0.0.1", port=opts.bridge_port, log_level="warning", lifespan="on"
         )
@@ -235,7 +239,9 @@ class LocalStack:
         self.bridge_port = opts.bridge_port or _free_port()
         argv = ["bridge", "--processes", str(opts.bridge_processes), "--port", str(self.bridge_port)]
         argv += ["--router", self.router_address, "--log-format", "text"]
-        group = ProcessGroup("bridge", argv, {}, opts.report)
+        # The processes share one stored-responses file (SQLite WAL), as the in-process bridge uses.
+        env = {"HELIXFLOW_BRIDGE_RESPONSES_DB_PATH": str(opts.certs_dir / "responses.sqlite3")}
+        group = ProcessGroup("bridge", argv, env, opts.report)
         self.groups.append(group)
         await group.start()
         await wait_http_ready(f"{self.bridge_url}/healthz", group)
