@@ -130,6 +130,7 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_.supported_constraints_)*/{}
   , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
   , /*decltype(_impl_.engine_options_)*/{::_pbi::ConstantInitialized()}
+  , /*decltype(_impl_.adapters_)*/{}
   , /*decltype(_impl_.model_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_version_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
@@ -153,6 +154,20 @@ struct InfoResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 InfoResponseDefaultTypeInternal _InfoResponse_default_instance_;
+PROTOBUF_CONSTEXPR AdapterInfo::AdapterInfo(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.base_model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct AdapterInfoDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR AdapterInfoDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~AdapterInfoDefaultTypeInternal() {}
+  union {
+    AdapterInfo _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 AdapterInfoDefaultTypeInternal _AdapterInfo_default_instance_;
 PROTOBUF_CONSTEXPR AbortRequest::AbortRequest(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.request_ids_)*/{}
@@ -212,7 +227,7 @@ struct WatchLoadResponseDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchLoadResponseDefaultTypeInternal _WatchLoadResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fworker_2eproto[13];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fworker_2eproto[14];
 static constexpr ::_pb::EnumDescriptor const** file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto = nullptr;
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fworker_2eproto = nullptr;
 
@@ -298,6 +313,15 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.engine_options_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_tools_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.tool_parser_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.adapters_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::AdapterInfo, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::AdapterInfo, _impl_.id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::AdapterInfo, _impl_.base_model_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::AbortRequest, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -342,10 +366,11 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 42, -1, -1, sizeof(::helixflow::v1::InfoRequest)},
   { 48, 56, -1, sizeof(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse)},
   { 58, -1, -1, sizeof(::helixflow::v1::InfoResponse)},
-  { 81, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
-  { 88, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
-  { 95, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
-  { 102, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
+  { 82, -1, -1, sizeof(::helixflow::v1::AdapterInfo)},
+  { 90, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
+  { 97, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
+  { 104, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
+  { 111, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -358,6 +383,7 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_InfoRequest_default_instance_._instance,
   &::helixflow::v1::_InfoResponse_EngineOptionsEntry_DoNotUse_default_instance_._instance,
   &::helixflow::v1::_InfoResponse_default_instance_._instance,
+  &::helixflow::v1::_AdapterInfo_default_instance_._instance,
   &::helixflow::v1::_AbortRequest_default_instance_._instance,
   &::helixflow::v1::_AbortResponse_default_instance_._instance,
   &::helixflow::v1::_WatchLoadRequest_default_instance_._instance,
@@ -380,7 +406,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "TokenizeRequestR\007request\"T\n\026WorkerTokeni"
   "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow"
   ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe"
-  "quest\"\257\006\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
+  "quest\"\346\006\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
   "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b"
   "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version"
   "\030\004 \001(\tR\016backendVersion\022%\n\016context_length"
@@ -398,33 +424,35 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "T\n\016engine_options\030\017 \003(\0132-.helixflow.v1.I"
   "nfoResponse.EngineOptionsEntryR\rengineOp"
   "tions\022%\n\016supports_tools\030\020 \001(\010R\rsupportsT"
-  "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\032@\n"
-  "\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n"
-  "\005value\030\002 \001(\tR\005value:\0028\001\"/\n\014AbortRequest\022"
-  "\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"\?\n\rAbor"
-  "tResponse\022.\n\023aborted_request_ids\030\001 \003(\tR\021"
-  "abortedRequestIds\"3\n\020WatchLoadRequest\022\037\n"
-  "\013interval_ms\030\001 \001(\rR\nintervalMs\"\335\001\n\021Watch"
-  "LoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030"
-  "\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usa"
-  "ge\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_h"
-  "it_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max"
-  "_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006"
-  " \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Generate\022#."
-  "helixflow.v1.WorkerGenerateRequest\032$.hel"
-  "ixflow.v1.WorkerGenerateResponse0\001\022L\n\005Em"
-  "bed\022 .helixflow.v1.WorkerEmbedRequest\032!."
-  "helixflow.v1.WorkerEmbedResponse\022U\n\010Toke"
-  "nize\022#.helixflow.v1.WorkerTokenizeReques"
-  "t\032$.helixflow.v1.WorkerTokenizeResponse\022"
-  "=\n\004Info\022\031.helixflow.v1.InfoRequest\032\032.hel"
-  "ixflow.v1.InfoResponse\022@\n\005Abort\022\032.helixf"
-  "low.v1.AbortRequest\032\033.helixflow.v1.Abort"
-  "Response\022N\n\tWatchLoad\022\036.helixflow.v1.Wat"
-  "chLoadRequest\032\037.helixflow.v1.WatchLoadRe"
-  "sponse0\001B\?\n\020dev.helixflow.v1P\001Z)helixflo"
-  "w/gen/go/helixflow/v1;helixflowv1b\006proto"
-  "3"
+  "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\0225\n"
+  "\010adapters\030\026 \003(\0132\031.helixflow.v1.AdapterIn"
+  "foR\010adapters\032@\n\022EngineOptionsEntry\022\020\n\003ke"
+  "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"<"
+  "\n\013AdapterInfo\022\016\n\002id\030\001 \001(\tR\002id\022\035\n\nbase_mo"
+  "del\030\002 \001(\tR\tbaseModel\"/\n\014AbortRequest\022\037\n\013"
+  "request_ids\030\001 \003(\tR\nrequestIds\"\?\n\rAbortRe"
+  "sponse\022.\n\023aborted_request_ids\030\001 \003(\tR\021abo"
+  "rtedRequestIds\"3\n\020WatchLoadRequest\022\037\n\013in"
+  "terval_ms\030\001 \001(\rR\nintervalMs\"\335\001\n\021WatchLoa"
+  "dResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030\n\007r"
+  "unning\030\002 \001(\rR\007running\022$\n\016kv_cache_usage\030"
+  "\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hit_"
+  "rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max_ru"
+  "nning\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006 \001("
+  "\010R\010draining2\327\003\n\006Worker\022W\n\010Generate\022#.hel"
+  "ixflow.v1.WorkerGenerateRequest\032$.helixf"
+  "low.v1.WorkerGenerateResponse0\001\022L\n\005Embed"
+  "\022 .helixflow.v1.WorkerEmbedRequest\032!.hel"
+  "ixflow.v1.WorkerEmbedResponse\022U\n\010Tokeniz"
+  "e\022#.helixflow.v1.WorkerTokenizeRequest\032$"
+  ".helixflow.v1.WorkerTokenizeResponse\022=\n\004"
+  "Info\022\031.helixflow.v1.InfoRequest\032\032.helixf"
+  "low.v1.InfoResponse\022@\n\005Abort\022\032.helixflow"
+  ".v1.AbortRequest\032\033.helixflow.v1.AbortRes"
+  "ponse\022N\n\tWatchLoad\022\036.helixflow.v1.WatchL"
+  "oadRequest\032\037.helixflow.v1.WatchLoadRespo"
+  "nse0\001B\?\n\020dev.helixflow.v1P\001Z)helixflow/g"
+  "en/go/helixflow/v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fworker_2eproto_deps[2] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
@@ -432,9 +460,9 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fwo
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fworker_2eproto = {
-    false, false, 2361, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
+    false, false, 2478, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
     "helixflow/v1/worker.proto",
-    &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 13,
+    &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 14,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fworker_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fworker_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fworker_2eproto,
@@ -1721,6 +1749,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , decltype(_impl_.supported_constraints_){from._impl_.supported_constraints_}
     , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
     , /*decltype(_impl_.engine_options_)*/{}
+    , decltype(_impl_.adapters_){from._impl_.adapters_}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
@@ -1787,6 +1816,7 @@ inline void InfoResponse::SharedCtor(
     , decltype(_impl_.supported_constraints_){arena}
     , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
     , /*decltype(_impl_.engine_options_)*/{::_pbi::ArenaInitialized(), arena}
+    , decltype(_impl_.adapters_){arena}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
@@ -1837,6 +1867,7 @@ inline void InfoResponse::SharedDtor() {
   _impl_.supported_constraints_.~RepeatedField();
   _impl_.engine_options_.Destruct();
   _impl_.engine_options_.~MapField();
+  _impl_.adapters_.~RepeatedPtrField();
   _impl_.model_id_.Destroy();
   _impl_.backend_.Destroy();
   _impl_.backend_version_.Destroy();
@@ -1861,6 +1892,7 @@ void InfoResponse::Clear() {
   _impl_.eos_token_ids_.Clear();
   _impl_.supported_constraints_.Clear();
   _impl_.engine_options_.Clear();
+  _impl_.adapters_.Clear();
   _impl_.model_id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
   _impl_.backend_version_.ClearToEmpty();
@@ -2037,6 +2069,19 @@ const char* InfoResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* 
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.InfoResponse.tool_parser"));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];
+      case 22:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 178)) {
+          ptr -= 2;
+          do {
+            ptr += 2;
+            ptr = ctx->ParseMessage(_internal_add_adapters(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<178>(ptr));
         } else
           goto handle_unusual;
         continue;
@@ -2221,6 +2266,14 @@ uint8_t* InfoResponse::_InternalSerialize(
         17, this->_internal_tool_parser(), target);
   }
 
+  // repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_adapters_size()); i < n; i++) {
+    const auto& repfield = this->_internal_adapters(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(22, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2283,6 +2336,13 @@ size_t InfoResponse::ByteSizeLong() const {
       it = this->_internal_engine_options().begin();
       it != this->_internal_engine_options().end(); ++it) {
     total_size += InfoResponse_EngineOptionsEntry_DoNotUse::Funcs::ByteSizeLong(it->first, it->second);
+  }
+
+  // repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];
+  total_size += 2UL * this->_internal_adapters_size();
+  for (const auto& msg : this->_impl_.adapters_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
   }
 
   // string model_id = 1 [json_name = "modelId"];
@@ -2380,6 +2440,7 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   _this->_impl_.eos_token_ids_.MergeFrom(from._impl_.eos_token_ids_);
   _this->_impl_.supported_constraints_.MergeFrom(from._impl_.supported_constraints_);
   _this->_impl_.engine_options_.MergeFrom(from._impl_.engine_options_);
+  _this->_impl_.adapters_.MergeFrom(from._impl_.adapters_);
   if (!from._internal_model_id().empty()) {
     _this->_internal_set_model_id(from._internal_model_id());
   }
@@ -2442,6 +2503,7 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
   _impl_.eos_token_ids_.InternalSwap(&other->_impl_.eos_token_ids_);
   _impl_.supported_constraints_.InternalSwap(&other->_impl_.supported_constraints_);
   _impl_.engine_options_.InternalSwap(&other->_impl_.engine_options_);
+  _impl_.adapters_.InternalSwap(&other->_impl_.adapters_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.model_id_, lhs_arena,
       &other->_impl_.model_id_, rhs_arena
@@ -2470,6 +2532,259 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
       file_level_metadata_helixflow_2fv1_2fworker_2eproto[8]);
+}
+
+// ===================================================================
+
+class AdapterInfo::_Internal {
+ public:
+};
+
+AdapterInfo::AdapterInfo(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.AdapterInfo)
+}
+AdapterInfo::AdapterInfo(const AdapterInfo& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  AdapterInfo* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.id_){}
+    , decltype(_impl_.base_model_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_id().empty()) {
+    _this->_impl_.id_.Set(from._internal_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.base_model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.base_model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_base_model().empty()) {
+    _this->_impl_.base_model_.Set(from._internal_base_model(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.AdapterInfo)
+}
+
+inline void AdapterInfo::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.id_){}
+    , decltype(_impl_.base_model_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.base_model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.base_model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+AdapterInfo::~AdapterInfo() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.AdapterInfo)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void AdapterInfo::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.id_.Destroy();
+  _impl_.base_model_.Destroy();
+}
+
+void AdapterInfo::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void AdapterInfo::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.AdapterInfo)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.id_.ClearToEmpty();
+  _impl_.base_model_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* AdapterInfo::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string id = 1 [json_name = "id"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.AdapterInfo.id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string base_model = 2 [json_name = "baseModel"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_base_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.AdapterInfo.base_model"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* AdapterInfo::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.AdapterInfo)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string id = 1 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_id().data(), static_cast<int>(this->_internal_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.AdapterInfo.id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_id(), target);
+  }
+
+  // string base_model = 2 [json_name = "baseModel"];
+  if (!this->_internal_base_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_base_model().data(), static_cast<int>(this->_internal_base_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.AdapterInfo.base_model");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_base_model(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.AdapterInfo)
+  return target;
+}
+
+size_t AdapterInfo::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.AdapterInfo)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string id = 1 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_id());
+  }
+
+  // string base_model = 2 [json_name = "baseModel"];
+  if (!this->_internal_base_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_base_model());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData AdapterInfo::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    AdapterInfo::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*AdapterInfo::GetClassData() const { return &_class_data_; }
+
+
+void AdapterInfo::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<AdapterInfo*>(&to_msg);
+  auto& from = static_cast<const AdapterInfo&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.AdapterInfo)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_id().empty()) {
+    _this->_internal_set_id(from._internal_id());
+  }
+  if (!from._internal_base_model().empty()) {
+    _this->_internal_set_base_model(from._internal_base_model());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void AdapterInfo::CopyFrom(const AdapterInfo& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.AdapterInfo)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool AdapterInfo::IsInitialized() const {
+  return true;
+}
+
+void AdapterInfo::InternalSwap(AdapterInfo* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.id_, lhs_arena,
+      &other->_impl_.id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.base_model_, lhs_arena,
+      &other->_impl_.base_model_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata AdapterInfo::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[9]);
 }
 
 // ===================================================================
@@ -2659,7 +2974,7 @@ void AbortRequest::InternalSwap(AbortRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AbortRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[9]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[10]);
 }
 
 // ===================================================================
@@ -2849,7 +3164,7 @@ void AbortResponse::InternalSwap(AbortResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AbortResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[10]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[11]);
 }
 
 // ===================================================================
@@ -3027,7 +3342,7 @@ void WatchLoadRequest::InternalSwap(WatchLoadRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchLoadRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[11]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[12]);
 }
 
 // ===================================================================
@@ -3358,7 +3673,7 @@ void WatchLoadResponse::InternalSwap(WatchLoadResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchLoadResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[12]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[13]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -3400,6 +3715,10 @@ Arena::CreateMaybeMessage< ::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNo
 template<> PROTOBUF_NOINLINE ::helixflow::v1::InfoResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::InfoResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::InfoResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::AdapterInfo*
+Arena::CreateMaybeMessage< ::helixflow::v1::AdapterInfo >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::AdapterInfo >(arena);
 }
 template<> PROTOBUF_NOINLINE ::helixflow::v1::AbortRequest*
 Arena::CreateMaybeMessage< ::helixflow::v1::AbortRequest >(Arena* arena) {

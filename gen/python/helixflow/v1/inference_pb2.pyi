@@ -349,6 +349,8 @@ class ModelCard(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
     TOOL_PARSER_FIELD_NUMBER: _builtins.int
+    BASE_MODEL_FIELD_NUMBER: _builtins.int
+    ADAPTERS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Canonical model id."""
     context_length: _builtins.int
@@ -367,6 +369,8 @@ class ModelCard(_message.Message):
     """Whether GenerateRequest.tools is served for this model."""
     tool_parser: _builtins.str
     """The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools."""
+    base_model: _builtins.str
+    """For a LoRA adapter: the base model it runs on; empty for a base model."""
     @_builtins.property
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Other names that resolve to this model."""
@@ -374,6 +378,10 @@ class ModelCard(_message.Message):
     @_builtins.property
     def constraints(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.ConstraintKind.ValueType]:
         """Structured-output kinds every serving worker supports."""
+
+    @_builtins.property
+    def adapters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """For a base model: the ids of its LoRA adapters (each also listed as a model)."""
 
     def __init__(
         self,
@@ -389,10 +397,12 @@ class ModelCard(_message.Message):
         backend: _builtins.str = ...,
         supports_tools: _builtins.bool = ...,
         tool_parser: _builtins.str = ...,
+        base_model: _builtins.str = ...,
+        adapters: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "id", b"id", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapters", b"adapters", "aliases", b"aliases", "backend", b"backend", "base_model", b"base_model", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "id", b"id", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

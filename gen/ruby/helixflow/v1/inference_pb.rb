@@ -72,6 +72,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :backend, :string, 9, json_name: "backend"
       optional :supports_tools, :bool, 10, json_name: "supportsTools"
       optional :tool_parser, :string, 11, json_name: "toolParser"
+      optional :base_model, :string, 16, json_name: "baseModel"
+      repeated :adapters, :string, 17, json_name: "adapters"
     end
     add_message "helixflow.v1.ListModelsResponse" do
       repeated :models, :message, 1, "helixflow.v1.ModelCard", json_name: "models"

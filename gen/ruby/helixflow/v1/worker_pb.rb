@@ -46,6 +46,11 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       map :engine_options, :string, :string, 15
       optional :supports_tools, :bool, 16, json_name: "supportsTools"
       optional :tool_parser, :string, 17, json_name: "toolParser"
+      repeated :adapters, :message, 22, "helixflow.v1.AdapterInfo", json_name: "adapters"
+    end
+    add_message "helixflow.v1.AdapterInfo" do
+      optional :id, :string, 1, json_name: "id"
+      optional :base_model, :string, 2, json_name: "baseModel"
     end
     add_message "helixflow.v1.AbortRequest" do
       repeated :request_ids, :string, 1, json_name: "requestIds"
@@ -77,6 +82,7 @@ module Helixflow
     WorkerTokenizeResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WorkerTokenizeResponse").msgclass
     InfoRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.InfoRequest").msgclass
     InfoResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.InfoResponse").msgclass
+    AdapterInfo = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.AdapterInfo").msgclass
     AbortRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.AbortRequest").msgclass
     AbortResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.AbortResponse").msgclass
     WatchLoadRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchLoadRequest").msgclass

@@ -176,6 +176,10 @@ export interface ModelCard {
   supportsTools: boolean;
   /** The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools. */
   toolParser: string;
+  /** For a LoRA adapter: the base model it runs on; empty for a base model. */
+  baseModel: string;
+  /** For a base model: the ids of its LoRA adapters (each also listed as a model). */
+  adapters: string[];
 }
 
 /** ListModelsResponse lists models. */
@@ -1208,6 +1212,8 @@ function createBaseModelCard(): ModelCard {
     backend: "",
     supportsTools: false,
     toolParser: "",
+    baseModel: "",
+    adapters: [],
   };
 }
 
@@ -1249,6 +1255,12 @@ export const ModelCard: MessageFns<ModelCard> = {
     }
     if (message.toolParser !== "") {
       writer.uint32(90).string(message.toolParser);
+    }
+    if (message.baseModel !== "") {
+      writer.uint32(130).string(message.baseModel);
+    }
+    for (const v of message.adapters) {
+      writer.uint32(138).string(v!);
     }
     return writer;
   },
@@ -1364,6 +1376,22 @@ export const ModelCard: MessageFns<ModelCard> = {
             message.toolParser = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.baseModel = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.adapters.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1419,6 +1447,14 @@ export const ModelCard: MessageFns<ModelCard> = {
         : isSet(object.tool_parser)
         ? globalThis.String(object.tool_parser)
         : "",
+      baseModel: isSet(object.baseModel)
+        ? globalThis.String(object.baseModel)
+        : isSet(object.base_model)
+        ? globalThis.String(object.base_model)
+        : "",
+      adapters: globalThis.Array.isArray(object?.adapters)
+        ? object.adapters.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1457,6 +1493,12 @@ export const ModelCard: MessageFns<ModelCard> = {
     if (message.toolParser !== "") {
       obj.toolParser = message.toolParser;
     }
+    if (message.baseModel !== "") {
+      obj.baseModel = message.baseModel;
+    }
+    if (message.adapters?.length) {
+      obj.adapters = message.adapters;
+    }
     return obj;
   },
 
@@ -1476,6 +1518,8 @@ export const ModelCard: MessageFns<ModelCard> = {
     message.backend = object.backend ?? "";
     message.supportsTools = object.supportsTools ?? false;
     message.toolParser = object.toolParser ?? "";
+    message.baseModel = object.baseModel ?? "";
+    message.adapters = object.adapters?.map((e) => e) || [];
     return message;
   },
 };

@@ -116,11 +116,21 @@ export interface InfoResponse {
    * "mistral"), chosen from the chat template; empty when tools are not served.
    */
   toolParser: string;
+  /** LoRA adapters served on this model: a request whose model is an adapter id runs with it. */
+  adapters: AdapterInfo[];
 }
 
 export interface InfoResponse_EngineOptionsEntry {
   key: string;
   value: string;
+}
+
+/** AdapterInfo names one LoRA adapter a worker serves. */
+export interface AdapterInfo {
+  /** The model name that picks the adapter. */
+  id: string;
+  /** The model id the adapter applies to. */
+  baseModel: string;
 }
 
 /** AbortRequest names the sequences to cancel. */
@@ -642,6 +652,7 @@ function createBaseInfoResponse(): InfoResponse {
     engineOptions: {},
     supportsTools: false,
     toolParser: "",
+    adapters: [],
   };
 }
 
@@ -705,6 +716,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     }
     if (message.toolParser !== "") {
       writer.uint32(138).string(message.toolParser);
+    }
+    for (const v of message.adapters) {
+      AdapterInfo.encode(v!, writer.uint32(178).fork()).join();
     }
     return writer;
   },
@@ -881,6 +895,14 @@ export const InfoResponse: MessageFns<InfoResponse> = {
             message.toolParser = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.adapters.push(AdapterInfo.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -994,6 +1016,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
         : isSet(object.tool_parser)
         ? globalThis.String(object.tool_parser)
         : "",
+      adapters: globalThis.Array.isArray(object?.adapters)
+        ? object.adapters.map((e: any) => AdapterInfo.fromJSON(e))
+        : [],
     };
   },
 
@@ -1056,6 +1081,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     if (message.toolParser !== "") {
       obj.toolParser = message.toolParser;
     }
+    if (message.adapters?.length) {
+      obj.adapters = message.adapters.map((e) => AdapterInfo.toJSON(e));
+    }
     return obj;
   },
 
@@ -1089,6 +1117,7 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     );
     message.supportsTools = object.supportsTools ?? false;
     message.toolParser = object.toolParser ?? "";
+    message.adapters = object.adapters?.map((e) => AdapterInfo.fromPartial(e)) || [];
     return message;
   },
 };
@@ -1176,6 +1205,95 @@ export const InfoResponse_EngineOptionsEntry: MessageFns<InfoResponse_EngineOpti
     const message = createBaseInfoResponse_EngineOptionsEntry();
     message.key = object.key ?? "";
     message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseAdapterInfo(): AdapterInfo {
+  return { id: "", baseModel: "" };
+}
+
+export const AdapterInfo: MessageFns<AdapterInfo> = {
+  encode(message: AdapterInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.baseModel !== "") {
+      writer.uint32(18).string(message.baseModel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdapterInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdapterInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.baseModel = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdapterInfo {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      baseModel: isSet(object.baseModel)
+        ? globalThis.String(object.baseModel)
+        : isSet(object.base_model)
+        ? globalThis.String(object.base_model)
+        : "",
+    };
+  },
+
+  toJSON(message: AdapterInfo): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.baseModel !== "") {
+      obj.baseModel = message.baseModel;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdapterInfo>, I>>(base?: I): AdapterInfo {
+    return AdapterInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdapterInfo>, I>>(object: I): AdapterInfo {
+    const message = createBaseAdapterInfo();
+    message.id = object.id ?? "";
+    message.baseModel = object.baseModel ?? "";
     return message;
   },
 };

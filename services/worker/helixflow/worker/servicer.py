@@ -15,6 +15,7 @@ from helixflow.common import logs, tracing
 from helixflow.common.errors import Draining, InvalidArgument
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
 from helixflow.worker import convert
+from helixflow.worker.adapters import with_adapter
 from helixflow.worker.engine import Delta, Engine, TokenPrompt
 from helixflow.worker.metrics import WorkerMetrics
 
@@ -58,7 +59,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
             raise Draining("worker is draining for shutdown; retry on another worker", retry_after_s=0.0)
         if not logs.current_request_id():
             logs.set_request_id(request.request.request_id)  # called without x-request-id metadata
-        domain = convert.generation_request(request.request)
+        domain = with_adapter(convert.generation_request(request.request), request.request.model, self.engine.info())
         if domain.tools is not None and not self.engine.info().tool_parser:
             raise InvalidArgument(f"the {self.engine.info().backend} backend does not serve tools yet", field="tools")
         started = last = time.perf_counter()

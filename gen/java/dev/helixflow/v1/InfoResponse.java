@@ -27,6 +27,7 @@ private static final long serialVersionUID = 0L;
     eosTokenIds_ = emptyIntList();
     supportedConstraints_ = java.util.Collections.emptyList();
     toolParser_ = "";
+    adapters_ = java.util.Collections.emptyList();
   }
 
   @java.lang.Override
@@ -661,6 +662,67 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int ADAPTERS_FIELD_NUMBER = 22;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.AdapterInfo> adapters_;
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.AdapterInfo> getAdaptersList() {
+    return adapters_;
+  }
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.AdapterInfoOrBuilder> 
+      getAdaptersOrBuilderList() {
+    return adapters_;
+  }
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public int getAdaptersCount() {
+    return adapters_.size();
+  }
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.AdapterInfo getAdapters(int index) {
+    return adapters_.get(index);
+  }
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.AdapterInfoOrBuilder getAdaptersOrBuilder(
+      int index) {
+    return adapters_.get(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -737,6 +799,9 @@ java.lang.String defaultValue) {
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 17, toolParser_);
+    }
+    for (int i = 0; i < adapters_.size(); i++) {
+      output.writeMessage(22, adapters_.get(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -839,6 +904,10 @@ java.lang.String defaultValue) {
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(17, toolParser_);
     }
+    for (int i = 0; i < adapters_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(22, adapters_.get(i));
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -887,6 +956,8 @@ java.lang.String defaultValue) {
         != other.getSupportsTools()) return false;
     if (!getToolParser()
         .equals(other.getToolParser())) return false;
+    if (!getAdaptersList()
+        .equals(other.getAdaptersList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -944,6 +1015,10 @@ java.lang.String defaultValue) {
         getSupportsTools());
     hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
     hash = (53 * hash) + getToolParser().hashCode();
+    if (getAdaptersCount() > 0) {
+      hash = (37 * hash) + ADAPTERS_FIELD_NUMBER;
+      hash = (53 * hash) + getAdaptersList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -1118,6 +1193,13 @@ java.lang.String defaultValue) {
       internalGetMutableEngineOptions().clear();
       supportsTools_ = false;
       toolParser_ = "";
+      if (adaptersBuilder_ == null) {
+        adapters_ = java.util.Collections.emptyList();
+      } else {
+        adapters_ = null;
+        adaptersBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00020000);
       return this;
     }
 
@@ -1166,6 +1248,15 @@ java.lang.String defaultValue) {
         bitField0_ = (bitField0_ & ~0x00000100);
       }
       result.supportedConstraints_ = supportedConstraints_;
+      if (adaptersBuilder_ == null) {
+        if (((bitField0_ & 0x00020000) != 0)) {
+          adapters_ = java.util.Collections.unmodifiableList(adapters_);
+          bitField0_ = (bitField0_ & ~0x00020000);
+        }
+        result.adapters_ = adapters_;
+      } else {
+        result.adapters_ = adaptersBuilder_.build();
+      }
     }
 
     private void buildPartial0(dev.helixflow.v1.InfoResponse result) {
@@ -1339,6 +1430,32 @@ java.lang.String defaultValue) {
         bitField0_ |= 0x00010000;
         onChanged();
       }
+      if (adaptersBuilder_ == null) {
+        if (!other.adapters_.isEmpty()) {
+          if (adapters_.isEmpty()) {
+            adapters_ = other.adapters_;
+            bitField0_ = (bitField0_ & ~0x00020000);
+          } else {
+            ensureAdaptersIsMutable();
+            adapters_.addAll(other.adapters_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.adapters_.isEmpty()) {
+          if (adaptersBuilder_.isEmpty()) {
+            adaptersBuilder_.dispose();
+            adaptersBuilder_ = null;
+            adapters_ = other.adapters_;
+            bitField0_ = (bitField0_ & ~0x00020000);
+            adaptersBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getAdaptersFieldBuilder() : null;
+          } else {
+            adaptersBuilder_.addAllMessages(other.adapters_);
+          }
+        }
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1478,6 +1595,19 @@ java.lang.String defaultValue) {
               bitField0_ |= 0x00010000;
               break;
             } // case 138
+            case 178: {
+              dev.helixflow.v1.AdapterInfo m =
+                  input.readMessage(
+                      dev.helixflow.v1.AdapterInfo.parser(),
+                      extensionRegistry);
+              if (adaptersBuilder_ == null) {
+                ensureAdaptersIsMutable();
+                adapters_.add(m);
+              } else {
+                adaptersBuilder_.addMessage(m);
+              }
+              break;
+            } // case 178
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2861,6 +2991,318 @@ java.lang.String defaultValue) {
       bitField0_ |= 0x00010000;
       onChanged();
       return this;
+    }
+
+    private java.util.List<dev.helixflow.v1.AdapterInfo> adapters_ =
+      java.util.Collections.emptyList();
+    private void ensureAdaptersIsMutable() {
+      if (!((bitField0_ & 0x00020000) != 0)) {
+        adapters_ = new java.util.ArrayList<dev.helixflow.v1.AdapterInfo>(adapters_);
+        bitField0_ |= 0x00020000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.AdapterInfo, dev.helixflow.v1.AdapterInfo.Builder, dev.helixflow.v1.AdapterInfoOrBuilder> adaptersBuilder_;
+
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.AdapterInfo> getAdaptersList() {
+      if (adaptersBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(adapters_);
+      } else {
+        return adaptersBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public int getAdaptersCount() {
+      if (adaptersBuilder_ == null) {
+        return adapters_.size();
+      } else {
+        return adaptersBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfo getAdapters(int index) {
+      if (adaptersBuilder_ == null) {
+        return adapters_.get(index);
+      } else {
+        return adaptersBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder setAdapters(
+        int index, dev.helixflow.v1.AdapterInfo value) {
+      if (adaptersBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureAdaptersIsMutable();
+        adapters_.set(index, value);
+        onChanged();
+      } else {
+        adaptersBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder setAdapters(
+        int index, dev.helixflow.v1.AdapterInfo.Builder builderForValue) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        adapters_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        adaptersBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAdapters(dev.helixflow.v1.AdapterInfo value) {
+      if (adaptersBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureAdaptersIsMutable();
+        adapters_.add(value);
+        onChanged();
+      } else {
+        adaptersBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAdapters(
+        int index, dev.helixflow.v1.AdapterInfo value) {
+      if (adaptersBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureAdaptersIsMutable();
+        adapters_.add(index, value);
+        onChanged();
+      } else {
+        adaptersBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAdapters(
+        dev.helixflow.v1.AdapterInfo.Builder builderForValue) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        adapters_.add(builderForValue.build());
+        onChanged();
+      } else {
+        adaptersBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAdapters(
+        int index, dev.helixflow.v1.AdapterInfo.Builder builderForValue) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        adapters_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        adaptersBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAllAdapters(
+        java.lang.Iterable<? extends dev.helixflow.v1.AdapterInfo> values) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, adapters_);
+        onChanged();
+      } else {
+        adaptersBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder clearAdapters() {
+      if (adaptersBuilder_ == null) {
+        adapters_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00020000);
+        onChanged();
+      } else {
+        adaptersBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder removeAdapters(int index) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        adapters_.remove(index);
+        onChanged();
+      } else {
+        adaptersBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfo.Builder getAdaptersBuilder(
+        int index) {
+      return getAdaptersFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfoOrBuilder getAdaptersOrBuilder(
+        int index) {
+      if (adaptersBuilder_ == null) {
+        return adapters_.get(index);  } else {
+        return adaptersBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.AdapterInfoOrBuilder> 
+         getAdaptersOrBuilderList() {
+      if (adaptersBuilder_ != null) {
+        return adaptersBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(adapters_);
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfo.Builder addAdaptersBuilder() {
+      return getAdaptersFieldBuilder().addBuilder(
+          dev.helixflow.v1.AdapterInfo.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfo.Builder addAdaptersBuilder(
+        int index) {
+      return getAdaptersFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.AdapterInfo.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.AdapterInfo.Builder> 
+         getAdaptersBuilderList() {
+      return getAdaptersFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.AdapterInfo, dev.helixflow.v1.AdapterInfo.Builder, dev.helixflow.v1.AdapterInfoOrBuilder> 
+        getAdaptersFieldBuilder() {
+      if (adaptersBuilder_ == null) {
+        adaptersBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.AdapterInfo, dev.helixflow.v1.AdapterInfo.Builder, dev.helixflow.v1.AdapterInfoOrBuilder>(
+                adapters_,
+                ((bitField0_ & 0x00020000) != 0),
+                getParentForChildren(),
+                isClean());
+        adapters_ = null;
+      }
+      return adaptersBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

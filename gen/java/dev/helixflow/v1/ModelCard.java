@@ -25,6 +25,8 @@ private static final long serialVersionUID = 0L;
     constraints_ = java.util.Collections.emptyList();
     backend_ = "";
     toolParser_ = "";
+    baseModel_ = "";
+    adapters_ = com.google.protobuf.LazyStringArrayList.EMPTY;
   }
 
   @java.lang.Override
@@ -413,6 +415,105 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int BASE_MODEL_FIELD_NUMBER = 16;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object baseModel_ = "";
+  /**
+   * <pre>
+   * For a LoRA adapter: the base model it runs on; empty for a base model.
+   * </pre>
+   *
+   * <code>string base_model = 16 [json_name = "baseModel"];</code>
+   * @return The baseModel.
+   */
+  @java.lang.Override
+  public java.lang.String getBaseModel() {
+    java.lang.Object ref = baseModel_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      baseModel_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * For a LoRA adapter: the base model it runs on; empty for a base model.
+   * </pre>
+   *
+   * <code>string base_model = 16 [json_name = "baseModel"];</code>
+   * @return The bytes for baseModel.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getBaseModelBytes() {
+    java.lang.Object ref = baseModel_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      baseModel_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ADAPTERS_FIELD_NUMBER = 17;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringList adapters_;
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @return A list containing the adapters.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getAdaptersList() {
+    return adapters_;
+  }
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @return The count of adapters.
+   */
+  public int getAdaptersCount() {
+    return adapters_.size();
+  }
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @param index The index of the element to return.
+   * @return The adapters at the given index.
+   */
+  public java.lang.String getAdapters(int index) {
+    return adapters_.get(index);
+  }
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the adapters at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getAdaptersBytes(int index) {
+    return adapters_.getByteString(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -464,6 +565,12 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 11, toolParser_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(baseModel_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 16, baseModel_);
+    }
+    for (int i = 0; i < adapters_.size(); i++) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 17, adapters_.getRaw(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -527,6 +634,17 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(11, toolParser_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(baseModel_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(16, baseModel_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < adapters_.size(); i++) {
+        dataSize += computeStringSizeNoTag(adapters_.getRaw(i));
+      }
+      size += dataSize;
+      size += 2 * getAdaptersList().size();
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -563,6 +681,10 @@ private static final long serialVersionUID = 0L;
         != other.getSupportsTools()) return false;
     if (!getToolParser()
         .equals(other.getToolParser())) return false;
+    if (!getBaseModel()
+        .equals(other.getBaseModel())) return false;
+    if (!getAdaptersList()
+        .equals(other.getAdaptersList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -603,6 +725,12 @@ private static final long serialVersionUID = 0L;
         getSupportsTools());
     hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
     hash = (53 * hash) + getToolParser().hashCode();
+    hash = (37 * hash) + BASE_MODEL_FIELD_NUMBER;
+    hash = (53 * hash) + getBaseModel().hashCode();
+    if (getAdaptersCount() > 0) {
+      hash = (37 * hash) + ADAPTERS_FIELD_NUMBER;
+      hash = (53 * hash) + getAdaptersList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -749,6 +877,9 @@ private static final long serialVersionUID = 0L;
       backend_ = "";
       supportsTools_ = false;
       toolParser_ = "";
+      baseModel_ = "";
+      adapters_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00001000);
       return this;
     }
 
@@ -792,6 +923,11 @@ private static final long serialVersionUID = 0L;
         bitField0_ = (bitField0_ & ~0x00000040);
       }
       result.constraints_ = constraints_;
+      if (((bitField0_ & 0x00001000) != 0)) {
+        adapters_ = adapters_.getUnmodifiableView();
+        bitField0_ = (bitField0_ & ~0x00001000);
+      }
+      result.adapters_ = adapters_;
     }
 
     private void buildPartial0(dev.helixflow.v1.ModelCard result) {
@@ -822,6 +958,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.toolParser_ = toolParser_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.baseModel_ = baseModel_;
       }
     }
 
@@ -922,6 +1061,21 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000400;
         onChanged();
       }
+      if (!other.getBaseModel().isEmpty()) {
+        baseModel_ = other.baseModel_;
+        bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      if (!other.adapters_.isEmpty()) {
+        if (adapters_.isEmpty()) {
+          adapters_ = other.adapters_;
+          bitField0_ = (bitField0_ & ~0x00001000);
+        } else {
+          ensureAdaptersIsMutable();
+          adapters_.addAll(other.adapters_);
+        }
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1016,6 +1170,17 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 130: {
+              baseModel_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 130
+            case 138: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureAdaptersIsMutable();
+              adapters_.add(s);
+              break;
+            } // case 138
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1897,6 +2062,238 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       toolParser_ = value;
       bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object baseModel_ = "";
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @return The baseModel.
+     */
+    public java.lang.String getBaseModel() {
+      java.lang.Object ref = baseModel_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        baseModel_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @return The bytes for baseModel.
+     */
+    public com.google.protobuf.ByteString
+        getBaseModelBytes() {
+      java.lang.Object ref = baseModel_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        baseModel_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @param value The baseModel to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBaseModel(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      baseModel_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBaseModel() {
+      baseModel_ = getDefaultInstance().getBaseModel();
+      bitField0_ = (bitField0_ & ~0x00000800);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @param value The bytes for baseModel to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBaseModelBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      baseModel_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringList adapters_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    private void ensureAdaptersIsMutable() {
+      if (!((bitField0_ & 0x00001000) != 0)) {
+        adapters_ = new com.google.protobuf.LazyStringArrayList(adapters_);
+        bitField0_ |= 0x00001000;
+       }
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @return A list containing the adapters.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getAdaptersList() {
+      return adapters_.getUnmodifiableView();
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @return The count of adapters.
+     */
+    public int getAdaptersCount() {
+      return adapters_.size();
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param index The index of the element to return.
+     * @return The adapters at the given index.
+     */
+    public java.lang.String getAdapters(int index) {
+      return adapters_.get(index);
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the adapters at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getAdaptersBytes(int index) {
+      return adapters_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param index The index to set the value at.
+     * @param value The adapters to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAdapters(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureAdaptersIsMutable();
+      adapters_.set(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param value The adapters to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAdapters(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureAdaptersIsMutable();
+      adapters_.add(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param values The adapters to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllAdapters(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureAdaptersIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, adapters_);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAdapters() {
+      adapters_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00001000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param value The bytes of the adapters to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAdaptersBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ensureAdaptersIsMutable();
+      adapters_.add(value);
       onChanged();
       return this;
     }

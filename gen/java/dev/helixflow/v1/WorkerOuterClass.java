@@ -60,6 +60,11 @@ public final class WorkerOuterClass {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_AdapterInfo_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_AdapterInfo_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_helixflow_v1_AbortRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -103,7 +108,7 @@ public final class WorkerOuterClass {
       "TokenizeRequestR\007request\"T\n\026WorkerTokeni" +
       "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow" +
       ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe" +
-      "quest\"\257\006\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t" +
+      "quest\"\346\006\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t" +
       "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b" +
       "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version" +
       "\030\004 \001(\tR\016backendVersion\022%\n\016context_length" +
@@ -121,33 +126,35 @@ public final class WorkerOuterClass {
       "T\n\016engine_options\030\017 \003(\0132-.helixflow.v1.I" +
       "nfoResponse.EngineOptionsEntryR\rengineOp" +
       "tions\022%\n\016supports_tools\030\020 \001(\010R\rsupportsT" +
-      "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\032@\n" +
-      "\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n" +
-      "\005value\030\002 \001(\tR\005value:\0028\001\"/\n\014AbortRequest\022" +
-      "\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"?\n\rAbor" +
-      "tResponse\022.\n\023aborted_request_ids\030\001 \003(\tR\021" +
-      "abortedRequestIds\"3\n\020WatchLoadRequest\022\037\n" +
-      "\013interval_ms\030\001 \001(\rR\nintervalMs\"\335\001\n\021Watch" +
-      "LoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030" +
-      "\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usa" +
-      "ge\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_h" +
-      "it_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max" +
-      "_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006" +
-      " \001(\010R\010draining2\327\003\n\006Worker\022W\n\010Generate\022#." +
-      "helixflow.v1.WorkerGenerateRequest\032$.hel" +
-      "ixflow.v1.WorkerGenerateResponse0\001\022L\n\005Em" +
-      "bed\022 .helixflow.v1.WorkerEmbedRequest\032!." +
-      "helixflow.v1.WorkerEmbedResponse\022U\n\010Toke" +
-      "nize\022#.helixflow.v1.WorkerTokenizeReques" +
-      "t\032$.helixflow.v1.WorkerTokenizeResponse\022" +
-      "=\n\004Info\022\031.helixflow.v1.InfoRequest\032\032.hel" +
-      "ixflow.v1.InfoResponse\022@\n\005Abort\022\032.helixf" +
-      "low.v1.AbortRequest\032\033.helixflow.v1.Abort" +
-      "Response\022N\n\tWatchLoad\022\036.helixflow.v1.Wat" +
-      "chLoadRequest\032\037.helixflow.v1.WatchLoadRe" +
-      "sponse0\001B?\n\020dev.helixflow.v1P\001Z)helixflo" +
-      "w/gen/go/helixflow/v1;helixflowv1b\006proto" +
-      "3"
+      "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\0225\n" +
+      "\010adapters\030\026 \003(\0132\031.helixflow.v1.AdapterIn" +
+      "foR\010adapters\032@\n\022EngineOptionsEntry\022\020\n\003ke" +
+      "y\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005value:\0028\001\"<" +
+      "\n\013AdapterInfo\022\016\n\002id\030\001 \001(\tR\002id\022\035\n\nbase_mo" +
+      "del\030\002 \001(\tR\tbaseModel\"/\n\014AbortRequest\022\037\n\013" +
+      "request_ids\030\001 \003(\tR\nrequestIds\"?\n\rAbortRe" +
+      "sponse\022.\n\023aborted_request_ids\030\001 \003(\tR\021abo" +
+      "rtedRequestIds\"3\n\020WatchLoadRequest\022\037\n\013in" +
+      "terval_ms\030\001 \001(\rR\nintervalMs\"\335\001\n\021WatchLoa" +
+      "dResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030\n\007r" +
+      "unning\030\002 \001(\rR\007running\022$\n\016kv_cache_usage\030" +
+      "\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hit_" +
+      "rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max_ru" +
+      "nning\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006 \001(" +
+      "\010R\010draining2\327\003\n\006Worker\022W\n\010Generate\022#.hel" +
+      "ixflow.v1.WorkerGenerateRequest\032$.helixf" +
+      "low.v1.WorkerGenerateResponse0\001\022L\n\005Embed" +
+      "\022 .helixflow.v1.WorkerEmbedRequest\032!.hel" +
+      "ixflow.v1.WorkerEmbedResponse\022U\n\010Tokeniz" +
+      "e\022#.helixflow.v1.WorkerTokenizeRequest\032$" +
+      ".helixflow.v1.WorkerTokenizeResponse\022=\n\004" +
+      "Info\022\031.helixflow.v1.InfoRequest\032\032.helixf" +
+      "low.v1.InfoResponse\022@\n\005Abort\022\032.helixflow" +
+      ".v1.AbortRequest\032\033.helixflow.v1.AbortRes" +
+      "ponse\022N\n\tWatchLoad\022\036.helixflow.v1.WatchL" +
+      "oadRequest\032\037.helixflow.v1.WatchLoadRespo" +
+      "nse0\001B?\n\020dev.helixflow.v1P\001Z)helixflow/g" +
+      "en/go/helixflow/v1;helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -202,33 +209,39 @@ public final class WorkerOuterClass {
     internal_static_helixflow_v1_InfoResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_InfoResponse_descriptor,
-        new java.lang.String[] { "ModelId", "Aliases", "Backend", "BackendVersion", "ContextLength", "VocabSize", "EosTokenIds", "EmbeddingDimension", "SupportedConstraints", "MaxConcurrentSequences", "MaxWaiting", "HasChatTemplate", "SupportsGenerate", "SupportsEmbed", "EngineOptions", "SupportsTools", "ToolParser", });
+        new java.lang.String[] { "ModelId", "Aliases", "Backend", "BackendVersion", "ContextLength", "VocabSize", "EosTokenIds", "EmbeddingDimension", "SupportedConstraints", "MaxConcurrentSequences", "MaxWaiting", "HasChatTemplate", "SupportsGenerate", "SupportsEmbed", "EngineOptions", "SupportsTools", "ToolParser", "Adapters", });
     internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_descriptor =
       internal_static_helixflow_v1_InfoResponse_descriptor.getNestedTypes().get(0);
     internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
-    internal_static_helixflow_v1_AbortRequest_descriptor =
+    internal_static_helixflow_v1_AdapterInfo_descriptor =
       getDescriptor().getMessageTypes().get(8);
+    internal_static_helixflow_v1_AdapterInfo_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_AdapterInfo_descriptor,
+        new java.lang.String[] { "Id", "BaseModel", });
+    internal_static_helixflow_v1_AbortRequest_descriptor =
+      getDescriptor().getMessageTypes().get(9);
     internal_static_helixflow_v1_AbortRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_AbortRequest_descriptor,
         new java.lang.String[] { "RequestIds", });
     internal_static_helixflow_v1_AbortResponse_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(10);
     internal_static_helixflow_v1_AbortResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_AbortResponse_descriptor,
         new java.lang.String[] { "AbortedRequestIds", });
     internal_static_helixflow_v1_WatchLoadRequest_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(11);
     internal_static_helixflow_v1_WatchLoadRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchLoadRequest_descriptor,
         new java.lang.String[] { "IntervalMs", });
     internal_static_helixflow_v1_WatchLoadResponse_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(12);
     internal_static_helixflow_v1_WatchLoadResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchLoadResponse_descriptor,

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from helixflow.worker.adapters import AdapterSpec
 from helixflow.worker.config import (
     DEFAULT_CONTEXT_PER_SEQUENCE,
     DEFAULT_MAX_SEQUENCES,
@@ -51,3 +52,5 @@ class LlamaEngineConfig(BaseModel):
     prefill_chunk: int = Field(default_factory=default_prefill_chunk, ge=16)
     # Embedding context: 0 disables embeddings.
     embedding_ctx: int = Field(default=512, ge=0)
+    # LoRA adapters of the model, picked per request (see llama_adapters).
+    adapters: tuple[AdapterSpec, ...] = ()
