@@ -1,5 +1,9 @@
-"""Which worker serves a request: model resolution (ids and aliases), the prefix
-key for affinity, and the pick among routable workers through the policy."""
+"""Which worker serves a request: model resolution (ids, aliases and LoRA adapter ids),
+the prefix key for affinity, and the pick among routable workers through the policy.
+
+A worker serves its model and that model's LoRA adapters (``InfoResponse.adapters``):
+a request for an adapter id goes to a worker whose base model has that adapter, and
+reaches it with the adapter id as its model, which picks the adapter there."""
 
 from __future__ import annotations
 
@@ -44,6 +48,32 @@ def prefix_key(request: inference_pb2.GenerateRequest, block_chars: int, blocks:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
+def serves(worker: Worker, model_id: str) -> bool:
+    """Whether the worker serves ``model_id`` as its model or as one of its adapters."""
+    info = worker.info
+    return info is not None and (info.model_id == model_id or any(a.id == model_id for a in info.adapters))
+
+
+def served_ids(worker: Worker) -> list[str]:
+    """The model id and adapter ids a worker serves."""
+    info = worker.info
+    return [] if info is None else [info.model_id, *(a.id for a in info.adapters)]
+
+
+def adapter_card(model_id: str, workers: Collection[Worker]) -> tuple[str, list[str]]:
+    """(the base model of an adapter id, or ""; the adapter ids of a base model) for ListModels."""
+    adapters: set[str] = set()
+    for w in workers:
+        if w.info is None:
+            continue
+        for a in w.info.adapters:
+            if a.id == model_id:
+                return a.base_model or w.info.model_id, []
+        if w.info.model_id == model_id:
+            adapters.update(a.id for a in w.info.adapters)
+    return "", sorted(adapters)
+
+
 class Router:
     """Resolves model names and picks workers. Holds no per-request state."""
 
@@ -53,10 +83,11 @@ class Router:
         self.aliases = dict(aliases)
 
     def known_models(self) -> dict[str, list[Worker]]:
-        """Model id -> routable workers serving it."""
+        """Model id (adapter ids included) -> routable workers serving it."""
         out: dict[str, list[Worker]] = {}
         for w in self.pool.routable():
-            out.setdefault(w.model_id, []).append(w)
+            for name in served_ids(w):
+                out.setdefault(name, []).append(w)
         return out
 
     def aliases_of(self, model_id: str) -> list[str]:
@@ -69,7 +100,7 @@ class Router:
 
     def resolve(self, name: str) -> str:
         """The model id a requested name means. Empty means "the only model served"."""
-        served = {w.model_id for w in self.pool.workers.values() if w.info is not None}
+        served = {name for w in self.pool.workers.values() for name in served_ids(w)}
         if not served:
             raise NoWorker("no worker is ready yet; retry shortly", retry_after_s=1.0)
         if not name:
@@ -87,7 +118,7 @@ class Router:
 
     def pick(self, model_id: str, key: int | None, tried: Collection[str] = ()) -> Worker:
         """A routable worker for the model, preferring ones not tried yet for this request."""
-        candidates = [w for w in self.pool.routable() if w.model_id == model_id]
+        candidates = [w for w in self.pool.routable() if serves(w, model_id)]
         if not candidates:
             raise NoWorker(f"no ready worker serves {model_id!r}; retry shortly", retry_after_s=1.0)
         fresh = [w for w in candidates if w.address not in tried]

@@ -21,6 +21,7 @@ from helixflow.common.errors import HelixError, InvalidArgument
 from helixflow.router.access.gate import AccessGate
 from helixflow.router.call import Call
 from helixflow.router.pool import Worker
+from helixflow.router.routing import adapter_card
 from helixflow.router.upstream import UpstreamError
 from helixflow.router.wire import Reply, serialize
 from helixflow.v1 import inference_pb2, inference_pb2_grpc
@@ -136,6 +137,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         for model_id, workers in sorted(self._models.known_models().items()):
             info = workers[0].info
             assert info is not None  # routable workers always have Info
+            base_model, adapters = adapter_card(model_id, workers)
             reply.models.add(
                 id=model_id,
                 aliases=self._models.aliases_of(model_id),
@@ -149,6 +151,8 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 # Every serving worker must take tools for the model to advertise them.
                 supports_tools=all(w.info is not None and w.info.supports_tools for w in workers),
                 tool_parser=info.tool_parser,
+                base_model=base_model,
+                adapters=adapters,
             )
         return reply
 
