@@ -13,7 +13,7 @@ from helixflow.worker.config import WorkerSettings
 
 
 def test_adapter_ids_must_be_unique_and_not_the_models_names() -> None:
-    spec = AdapterSpec(id="pirate", path="/x.gguf")  # type: ignore[arg-type]
+    spec = AdapterSpec(id="pirate", path="/x.gguf")
     check_adapter_ids("gemma", ["g"], [spec])
     with pytest.raises(ValueError, match="declared twice"):
         check_adapter_ids("gemma", [], [spec, spec])
