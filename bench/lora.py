@@ -82,6 +82,7 @@ async def main() -> None:
                 before = adapters.switches
                 rates[name].append(await one_round(engine, mix, args.clients, args.tokens, f"{name}-{r}"))
                 switches[name] = adapters.switches - before
+                print(f"round {r} {name}: {rates[name][-1]:.1f} tok/s, {switches[name]} switches", flush=True)
         await engine.close()
     ref = statistics.median(rates["one"])
     print(f"clients={args.clients} tokens={args.tokens} threads={args.threads} rounds={args.rounds}")
