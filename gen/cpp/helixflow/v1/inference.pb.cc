@@ -155,10 +155,12 @@ PROTOBUF_CONSTEXPR ModelCard::ModelCard(
     /*decltype(_impl_.aliases_)*/{}
   , /*decltype(_impl_.constraints_)*/{}
   , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
+  , /*decltype(_impl_.adapters_)*/{}
   , /*decltype(_impl_.fallbacks_)*/{}
   , /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.tool_parser_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.base_model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.price_)*/nullptr
   , /*decltype(_impl_.context_length_)*/0u
   , /*decltype(_impl_.embedding_dimension_)*/0u
@@ -330,6 +332,8 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.backend_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.supports_tools_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.tool_parser_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.base_model_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.adapters_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.loaded_workers_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.loadable_workers_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.failed_workers_),
@@ -362,8 +366,8 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 84, -1, -1, sizeof(::helixflow::v1::TokenizeResponse)},
   { 93, -1, -1, sizeof(::helixflow::v1::ListModelsRequest)},
   { 99, -1, -1, sizeof(::helixflow::v1::ModelCard)},
-  { 121, -1, -1, sizeof(::helixflow::v1::ModelPrice)},
-  { 130, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
+  { 123, -1, -1, sizeof(::helixflow::v1::ModelPrice)},
+  { 132, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -416,7 +420,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOB
   "returnPiecesB\007\n\005input\"p\n\020TokenizeRespons"
   "e\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenIds\022\026\n\006pieces"
   "\030\002 \003(\tR\006pieces\022\'\n\017rendered_prompt\030\003 \001(\tR"
-  "\016renderedPrompt\"\023\n\021ListModelsRequest\"\357\004\n"
+  "\016renderedPrompt\"\023\n\021ListModelsRequest\"\252\005\n"
   "\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030\n\007aliases\030\002 "
   "\003(\tR\007aliases\022%\n\016context_length\030\003 \001(\rR\rco"
   "ntextLength\022+\n\021supports_generate\030\004 \001(\010R\020"
@@ -427,34 +431,36 @@ const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOB
   "straints\022#\n\rready_workers\030\010 \001(\rR\014readyWo"
   "rkers\022\030\n\007backend\030\t \001(\tR\007backend\022%\n\016suppo"
   "rts_tools\030\n \001(\010R\rsupportsTools\022\037\n\013tool_p"
-  "arser\030\013 \001(\tR\ntoolParser\022%\n\016loaded_worker"
-  "s\030\014 \001(\rR\rloadedWorkers\022)\n\020loadable_worke"
-  "rs\030\r \001(\rR\017loadableWorkers\022%\n\016failed_work"
-  "ers\030\016 \001(\rR\rfailedWorkers\022.\n\005price\030\022 \001(\0132"
-  "\030.helixflow.v1.ModelPriceR\005price\022\034\n\tfall"
-  "backs\030\023 \003(\tR\tfallbacks\"\236\001\n\nModelPrice\022,\n"
-  "\022prompt_per_million\030\001 \001(\001R\020promptPerMill"
-  "ion\022,\n\022cached_per_million\030\002 \001(\001R\020cachedP"
-  "erMillion\0224\n\026completion_per_million\030\003 \001("
-  "\001R\024completionPerMillion\"E\n\022ListModelsRes"
-  "ponse\022/\n\006models\030\001 \003(\0132\027.helixflow.v1.Mod"
-  "elCardR\006models2\266\002\n\tInference\022K\n\010Generate"
-  "\022\035.helixflow.v1.GenerateRequest\032\036.helixf"
-  "low.v1.GenerateResponse0\001\022@\n\005Embed\022\032.hel"
-  "ixflow.v1.EmbedRequest\032\033.helixflow.v1.Em"
-  "bedResponse\022I\n\010Tokenize\022\035.helixflow.v1.T"
-  "okenizeRequest\032\036.helixflow.v1.TokenizeRe"
-  "sponse\022O\n\nListModels\022\037.helixflow.v1.List"
-  "ModelsRequest\032 .helixflow.v1.ListModelsR"
-  "esponseB\?\n\020dev.helixflow.v1P\001Z)helixflow"
-  "/gen/go/helixflow/v1;helixflowv1b\006proto3"
+  "arser\030\013 \001(\tR\ntoolParser\022\035\n\nbase_model\030\020 "
+  "\001(\tR\tbaseModel\022\032\n\010adapters\030\021 \003(\tR\010adapte"
+  "rs\022%\n\016loaded_workers\030\014 \001(\rR\rloadedWorker"
+  "s\022)\n\020loadable_workers\030\r \001(\rR\017loadableWor"
+  "kers\022%\n\016failed_workers\030\016 \001(\rR\rfailedWork"
+  "ers\022.\n\005price\030\022 \001(\0132\030.helixflow.v1.ModelP"
+  "riceR\005price\022\034\n\tfallbacks\030\023 \003(\tR\tfallback"
+  "s\"\236\001\n\nModelPrice\022,\n\022prompt_per_million\030\001"
+  " \001(\001R\020promptPerMillion\022,\n\022cached_per_mil"
+  "lion\030\002 \001(\001R\020cachedPerMillion\0224\n\026completi"
+  "on_per_million\030\003 \001(\001R\024completionPerMilli"
+  "on\"E\n\022ListModelsResponse\022/\n\006models\030\001 \003(\013"
+  "2\027.helixflow.v1.ModelCardR\006models2\266\002\n\tIn"
+  "ference\022K\n\010Generate\022\035.helixflow.v1.Gener"
+  "ateRequest\032\036.helixflow.v1.GenerateRespon"
+  "se0\001\022@\n\005Embed\022\032.helixflow.v1.EmbedReques"
+  "t\032\033.helixflow.v1.EmbedResponse\022I\n\010Tokeni"
+  "ze\022\035.helixflow.v1.TokenizeRequest\032\036.heli"
+  "xflow.v1.TokenizeResponse\022O\n\nListModels\022"
+  "\037.helixflow.v1.ListModelsRequest\032 .helix"
+  "flow.v1.ListModelsResponseB\?\n\020dev.helixf"
+  "low.v1P\001Z)helixflow/gen/go/helixflow/v1;"
+  "helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2finference_2eproto_deps[1] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2finference_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2finference_2eproto = {
-    false, false, 2680, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
+    false, false, 2739, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
     "helixflow/v1/inference.proto",
     &descriptor_table_helixflow_2fv1_2finference_2eproto_once, descriptor_table_helixflow_2fv1_2finference_2eproto_deps, 1, 11,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2finference_2eproto::offsets,
@@ -3126,10 +3132,12 @@ ModelCard::ModelCard(const ModelCard& from)
       decltype(_impl_.aliases_){from._impl_.aliases_}
     , decltype(_impl_.constraints_){from._impl_.constraints_}
     , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
+    , decltype(_impl_.adapters_){from._impl_.adapters_}
     , decltype(_impl_.fallbacks_){from._impl_.fallbacks_}
     , decltype(_impl_.id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.tool_parser_){}
+    , decltype(_impl_.base_model_){}
     , decltype(_impl_.price_){nullptr}
     , decltype(_impl_.context_length_){}
     , decltype(_impl_.embedding_dimension_){}
@@ -3167,6 +3175,14 @@ ModelCard::ModelCard(const ModelCard& from)
     _this->_impl_.tool_parser_.Set(from._internal_tool_parser(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.base_model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.base_model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_base_model().empty()) {
+    _this->_impl_.base_model_.Set(from._internal_base_model(), 
+      _this->GetArenaForAllocation());
+  }
   if (from._internal_has_price()) {
     _this->_impl_.price_ = new ::helixflow::v1::ModelPrice(*from._impl_.price_);
   }
@@ -3184,10 +3200,12 @@ inline void ModelCard::SharedCtor(
       decltype(_impl_.aliases_){arena}
     , decltype(_impl_.constraints_){arena}
     , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
+    , decltype(_impl_.adapters_){arena}
     , decltype(_impl_.fallbacks_){arena}
     , decltype(_impl_.id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.tool_parser_){}
+    , decltype(_impl_.base_model_){}
     , decltype(_impl_.price_){nullptr}
     , decltype(_impl_.context_length_){0u}
     , decltype(_impl_.embedding_dimension_){0u}
@@ -3212,6 +3230,10 @@ inline void ModelCard::SharedCtor(
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.tool_parser_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.base_model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.base_model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
 ModelCard::~ModelCard() {
@@ -3227,10 +3249,12 @@ inline void ModelCard::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.aliases_.~RepeatedPtrField();
   _impl_.constraints_.~RepeatedField();
+  _impl_.adapters_.~RepeatedPtrField();
   _impl_.fallbacks_.~RepeatedPtrField();
   _impl_.id_.Destroy();
   _impl_.backend_.Destroy();
   _impl_.tool_parser_.Destroy();
+  _impl_.base_model_.Destroy();
   if (this != internal_default_instance()) delete _impl_.price_;
 }
 
@@ -3246,10 +3270,12 @@ void ModelCard::Clear() {
 
   _impl_.aliases_.Clear();
   _impl_.constraints_.Clear();
+  _impl_.adapters_.Clear();
   _impl_.fallbacks_.Clear();
   _impl_.id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
   _impl_.tool_parser_.ClearToEmpty();
+  _impl_.base_model_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.price_ != nullptr) {
     delete _impl_.price_;
   }
@@ -3392,6 +3418,31 @@ const char* ModelCard::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 112)) {
           _impl_.failed_workers_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // string base_model = 16 [json_name = "baseModel"];
+      case 16:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 130)) {
+          auto str = _internal_mutable_base_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ModelCard.base_model"));
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string adapters = 17 [json_name = "adapters"];
+      case 17:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 138)) {
+          ptr -= 2;
+          do {
+            ptr += 2;
+            auto str = _internal_add_adapters();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ModelCard.adapters"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<138>(ptr));
         } else
           goto handle_unusual;
         continue;
@@ -3550,6 +3601,26 @@ uint8_t* ModelCard::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt32ToArray(14, this->_internal_failed_workers(), target);
   }
 
+  // string base_model = 16 [json_name = "baseModel"];
+  if (!this->_internal_base_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_base_model().data(), static_cast<int>(this->_internal_base_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ModelCard.base_model");
+    target = stream->WriteStringMaybeAliased(
+        16, this->_internal_base_model(), target);
+  }
+
+  // repeated string adapters = 17 [json_name = "adapters"];
+  for (int i = 0, n = this->_internal_adapters_size(); i < n; i++) {
+    const auto& s = this->_internal_adapters(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ModelCard.adapters");
+    target = stream->WriteString(17, s, target);
+  }
+
   // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
   if (this->_internal_has_price()) {
     target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
@@ -3608,6 +3679,14 @@ size_t ModelCard::ByteSizeLong() const {
     total_size += data_size;
   }
 
+  // repeated string adapters = 17 [json_name = "adapters"];
+  total_size += 2 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.adapters_.size());
+  for (int i = 0, n = _impl_.adapters_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.adapters_.Get(i));
+  }
+
   // repeated string fallbacks = 19 [json_name = "fallbacks"];
   total_size += 2 *
       ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.fallbacks_.size());
@@ -3635,6 +3714,13 @@ size_t ModelCard::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_tool_parser());
+  }
+
+  // string base_model = 16 [json_name = "baseModel"];
+  if (!this->_internal_base_model().empty()) {
+    total_size += 2 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_base_model());
   }
 
   // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
@@ -3709,6 +3795,7 @@ void ModelCard::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
 
   _this->_impl_.aliases_.MergeFrom(from._impl_.aliases_);
   _this->_impl_.constraints_.MergeFrom(from._impl_.constraints_);
+  _this->_impl_.adapters_.MergeFrom(from._impl_.adapters_);
   _this->_impl_.fallbacks_.MergeFrom(from._impl_.fallbacks_);
   if (!from._internal_id().empty()) {
     _this->_internal_set_id(from._internal_id());
@@ -3718,6 +3805,9 @@ void ModelCard::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
   }
   if (!from._internal_tool_parser().empty()) {
     _this->_internal_set_tool_parser(from._internal_tool_parser());
+  }
+  if (!from._internal_base_model().empty()) {
+    _this->_internal_set_base_model(from._internal_base_model());
   }
   if (from._internal_has_price()) {
     _this->_internal_mutable_price()->::helixflow::v1::ModelPrice::MergeFrom(
@@ -3771,6 +3861,7 @@ void ModelCard::InternalSwap(ModelCard* other) {
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   _impl_.aliases_.InternalSwap(&other->_impl_.aliases_);
   _impl_.constraints_.InternalSwap(&other->_impl_.constraints_);
+  _impl_.adapters_.InternalSwap(&other->_impl_.adapters_);
   _impl_.fallbacks_.InternalSwap(&other->_impl_.fallbacks_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.id_, lhs_arena,
@@ -3783,6 +3874,10 @@ void ModelCard::InternalSwap(ModelCard* other) {
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.tool_parser_, lhs_arena,
       &other->_impl_.tool_parser_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.base_model_, lhs_arena,
+      &other->_impl_.base_model_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(ModelCard, _impl_.failed_workers_)

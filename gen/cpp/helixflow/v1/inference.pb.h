@@ -1920,10 +1920,12 @@ class ModelCard final :
   enum : int {
     kAliasesFieldNumber = 2,
     kConstraintsFieldNumber = 7,
+    kAdaptersFieldNumber = 17,
     kFallbacksFieldNumber = 19,
     kIdFieldNumber = 1,
     kBackendFieldNumber = 9,
     kToolParserFieldNumber = 11,
+    kBaseModelFieldNumber = 16,
     kPriceFieldNumber = 18,
     kContextLengthFieldNumber = 3,
     kEmbeddingDimensionFieldNumber = 6,
@@ -1975,6 +1977,30 @@ class ModelCard final :
   void add_constraints(::helixflow::v1::ConstraintKind value);
   const ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>& constraints() const;
   ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>* mutable_constraints();
+
+  // repeated string adapters = 17 [json_name = "adapters"];
+  int adapters_size() const;
+  private:
+  int _internal_adapters_size() const;
+  public:
+  void clear_adapters();
+  const std::string& adapters(int index) const;
+  std::string* mutable_adapters(int index);
+  void set_adapters(int index, const std::string& value);
+  void set_adapters(int index, std::string&& value);
+  void set_adapters(int index, const char* value);
+  void set_adapters(int index, const char* value, size_t size);
+  std::string* add_adapters();
+  void add_adapters(const std::string& value);
+  void add_adapters(std::string&& value);
+  void add_adapters(const char* value);
+  void add_adapters(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& adapters() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_adapters();
+  private:
+  const std::string& _internal_adapters(int index) const;
+  std::string* _internal_add_adapters();
+  public:
 
   // repeated string fallbacks = 19 [json_name = "fallbacks"];
   int fallbacks_size() const;
@@ -2040,6 +2066,20 @@ class ModelCard final :
   const std::string& _internal_tool_parser() const;
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_tool_parser(const std::string& value);
   std::string* _internal_mutable_tool_parser();
+  public:
+
+  // string base_model = 16 [json_name = "baseModel"];
+  void clear_base_model();
+  const std::string& base_model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_base_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_base_model();
+  PROTOBUF_NODISCARD std::string* release_base_model();
+  void set_allocated_base_model(std::string* base_model);
+  private:
+  const std::string& _internal_base_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_base_model(const std::string& value);
+  std::string* _internal_mutable_base_model();
   public:
 
   // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
@@ -2152,10 +2192,12 @@ class ModelCard final :
     ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> aliases_;
     ::PROTOBUF_NAMESPACE_ID::RepeatedField<int> constraints_;
     mutable std::atomic<int> _constraints_cached_byte_size_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> adapters_;
     ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> fallbacks_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr tool_parser_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr base_model_;
     ::helixflow::v1::ModelPrice* price_;
     uint32_t context_length_;
     uint32_t embedding_dimension_;
@@ -4578,6 +4620,131 @@ inline void ModelCard::set_allocated_tool_parser(std::string* tool_parser) {
   }
 #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ModelCard.tool_parser)
+}
+
+// string base_model = 16 [json_name = "baseModel"];
+inline void ModelCard::clear_base_model() {
+  _impl_.base_model_.ClearToEmpty();
+}
+inline const std::string& ModelCard::base_model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.base_model)
+  return _internal_base_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ModelCard::set_base_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.base_model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.base_model)
+}
+inline std::string* ModelCard::mutable_base_model() {
+  std::string* _s = _internal_mutable_base_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ModelCard.base_model)
+  return _s;
+}
+inline const std::string& ModelCard::_internal_base_model() const {
+  return _impl_.base_model_.Get();
+}
+inline void ModelCard::_internal_set_base_model(const std::string& value) {
+  
+  _impl_.base_model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ModelCard::_internal_mutable_base_model() {
+  
+  return _impl_.base_model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ModelCard::release_base_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ModelCard.base_model)
+  return _impl_.base_model_.Release();
+}
+inline void ModelCard::set_allocated_base_model(std::string* base_model) {
+  if (base_model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.base_model_.SetAllocated(base_model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.base_model_.IsDefault()) {
+    _impl_.base_model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ModelCard.base_model)
+}
+
+// repeated string adapters = 17 [json_name = "adapters"];
+inline int ModelCard::_internal_adapters_size() const {
+  return _impl_.adapters_.size();
+}
+inline int ModelCard::adapters_size() const {
+  return _internal_adapters_size();
+}
+inline void ModelCard::clear_adapters() {
+  _impl_.adapters_.Clear();
+}
+inline std::string* ModelCard::add_adapters() {
+  std::string* _s = _internal_add_adapters();
+  // @@protoc_insertion_point(field_add_mutable:helixflow.v1.ModelCard.adapters)
+  return _s;
+}
+inline const std::string& ModelCard::_internal_adapters(int index) const {
+  return _impl_.adapters_.Get(index);
+}
+inline const std::string& ModelCard::adapters(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.adapters)
+  return _internal_adapters(index);
+}
+inline std::string* ModelCard::mutable_adapters(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ModelCard.adapters)
+  return _impl_.adapters_.Mutable(index);
+}
+inline void ModelCard::set_adapters(int index, const std::string& value) {
+  _impl_.adapters_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.adapters)
+}
+inline void ModelCard::set_adapters(int index, std::string&& value) {
+  _impl_.adapters_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.adapters)
+}
+inline void ModelCard::set_adapters(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.adapters_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:helixflow.v1.ModelCard.adapters)
+}
+inline void ModelCard::set_adapters(int index, const char* value, size_t size) {
+  _impl_.adapters_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:helixflow.v1.ModelCard.adapters)
+}
+inline std::string* ModelCard::_internal_add_adapters() {
+  return _impl_.adapters_.Add();
+}
+inline void ModelCard::add_adapters(const std::string& value) {
+  _impl_.adapters_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:helixflow.v1.ModelCard.adapters)
+}
+inline void ModelCard::add_adapters(std::string&& value) {
+  _impl_.adapters_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:helixflow.v1.ModelCard.adapters)
+}
+inline void ModelCard::add_adapters(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.adapters_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:helixflow.v1.ModelCard.adapters)
+}
+inline void ModelCard::add_adapters(const char* value, size_t size) {
+  _impl_.adapters_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:helixflow.v1.ModelCard.adapters)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+ModelCard::adapters() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.ModelCard.adapters)
+  return _impl_.adapters_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+ModelCard::mutable_adapters() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.ModelCard.adapters)
+  return &_impl_.adapters_;
 }
 
 // uint32 loaded_workers = 12 [json_name = "loadedWorkers"];

@@ -131,6 +131,7 @@ PROTOBUF_CONSTEXPR InfoResponse::InfoResponse(
   , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
   , /*decltype(_impl_.engine_options_)*/{::_pbi::ConstantInitialized()}
   , /*decltype(_impl_.catalog_)*/{}
+  , /*decltype(_impl_.adapters_)*/{}
   , /*decltype(_impl_.model_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_version_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
@@ -262,6 +263,20 @@ struct PinModelResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 PinModelResponseDefaultTypeInternal _PinModelResponse_default_instance_;
+PROTOBUF_CONSTEXPR AdapterInfo::AdapterInfo(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.base_model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct AdapterInfoDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR AdapterInfoDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~AdapterInfoDefaultTypeInternal() {}
+  union {
+    AdapterInfo _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 AdapterInfoDefaultTypeInternal _AdapterInfo_default_instance_;
 PROTOBUF_CONSTEXPR AbortRequest::AbortRequest(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.request_ids_)*/{}
@@ -323,7 +338,7 @@ struct WatchLoadResponseDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchLoadResponseDefaultTypeInternal _WatchLoadResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fworker_2eproto[20];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fworker_2eproto[21];
 static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto[1];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fworker_2eproto = nullptr;
 
@@ -409,6 +424,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.engine_options_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.supports_tools_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.tool_parser_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.adapters_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.catalog_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.max_loaded_models_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::InfoResponse, _impl_.memory_budget_bytes_),
@@ -477,6 +493,14 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::PinModelResponse, _impl_.model_),
   ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::AdapterInfo, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::AdapterInfo, _impl_.id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::AdapterInfo, _impl_.base_model_),
+  ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::AbortRequest, _internal_metadata_),
   ~0u,  // no _extensions_
   ~0u,  // no _oneof_case_
@@ -522,17 +546,18 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 42, -1, -1, sizeof(::helixflow::v1::InfoRequest)},
   { 48, 56, -1, sizeof(::helixflow::v1::InfoResponse_EngineOptionsEntry_DoNotUse)},
   { 58, -1, -1, sizeof(::helixflow::v1::InfoResponse)},
-  { 84, -1, -1, sizeof(::helixflow::v1::CatalogModel)},
-  { 105, -1, -1, sizeof(::helixflow::v1::LoadModelRequest)},
-  { 112, -1, -1, sizeof(::helixflow::v1::LoadModelResponse)},
-  { 119, -1, -1, sizeof(::helixflow::v1::UnloadModelRequest)},
-  { 126, -1, -1, sizeof(::helixflow::v1::UnloadModelResponse)},
-  { 133, -1, -1, sizeof(::helixflow::v1::PinModelRequest)},
-  { 141, -1, -1, sizeof(::helixflow::v1::PinModelResponse)},
-  { 148, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
-  { 155, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
-  { 162, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
-  { 169, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
+  { 85, -1, -1, sizeof(::helixflow::v1::CatalogModel)},
+  { 106, -1, -1, sizeof(::helixflow::v1::LoadModelRequest)},
+  { 113, -1, -1, sizeof(::helixflow::v1::LoadModelResponse)},
+  { 120, -1, -1, sizeof(::helixflow::v1::UnloadModelRequest)},
+  { 127, -1, -1, sizeof(::helixflow::v1::UnloadModelResponse)},
+  { 134, -1, -1, sizeof(::helixflow::v1::PinModelRequest)},
+  { 142, -1, -1, sizeof(::helixflow::v1::PinModelResponse)},
+  { 149, -1, -1, sizeof(::helixflow::v1::AdapterInfo)},
+  { 157, -1, -1, sizeof(::helixflow::v1::AbortRequest)},
+  { 164, -1, -1, sizeof(::helixflow::v1::AbortResponse)},
+  { 171, -1, -1, sizeof(::helixflow::v1::WatchLoadRequest)},
+  { 178, -1, -1, sizeof(::helixflow::v1::WatchLoadResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -552,6 +577,7 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_UnloadModelResponse_default_instance_._instance,
   &::helixflow::v1::_PinModelRequest_default_instance_._instance,
   &::helixflow::v1::_PinModelResponse_default_instance_._instance,
+  &::helixflow::v1::_AdapterInfo_default_instance_._instance,
   &::helixflow::v1::_AbortRequest_default_instance_._instance,
   &::helixflow::v1::_AbortResponse_default_instance_._instance,
   &::helixflow::v1::_WatchLoadRequest_default_instance_._instance,
@@ -574,7 +600,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "TokenizeRequestR\007request\"T\n\026WorkerTokeni"
   "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow"
   ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe"
-  "quest\"\301\007\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
+  "quest\"\370\007\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t"
   "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b"
   "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version"
   "\030\004 \001(\tR\016backendVersion\022%\n\016context_length"
@@ -592,71 +618,74 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "T\n\016engine_options\030\017 \003(\0132-.helixflow.v1.I"
   "nfoResponse.EngineOptionsEntryR\rengineOp"
   "tions\022%\n\016supports_tools\030\020 \001(\010R\rsupportsT"
-  "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\0224\n"
-  "\007catalog\030\022 \003(\0132\032.helixflow.v1.CatalogMod"
-  "elR\007catalog\022*\n\021max_loaded_models\030\023 \001(\rR\017"
-  "maxLoadedModels\022.\n\023memory_budget_bytes\030\024"
-  " \001(\004R\021memoryBudgetBytes\032@\n\022EngineOptions"
-  "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005"
-  "value:\0028\001\"\220\004\n\014CatalogModel\022\016\n\002id\030\001 \001(\tR\002"
-  "id\022\030\n\007aliases\030\002 \003(\tR\007aliases\022.\n\005state\030\003 "
-  "\001(\0162\030.helixflow.v1.ModelStateR\005state\022\030\n\007"
-  "failure\030\004 \001(\tR\007failure\022\026\n\006pinned\030\005 \001(\010R\006"
-  "pinned\022\026\n\006origin\030\006 \001(\tR\006origin\022\'\n\017estima"
-  "ted_bytes\030\007 \001(\004R\016estimatedBytes\022%\n\016conte"
-  "xt_length\030\010 \001(\rR\rcontextLength\022+\n\021suppor"
-  "ts_generate\030\t \001(\010R\020supportsGenerate\022%\n\016s"
-  "upports_embed\030\n \001(\010R\rsupportsEmbed\022%\n\016su"
-  "pports_tools\030\013 \001(\010R\rsupportsTools\022%\n\016act"
-  "ive_streams\030\014 \001(\rR\ractiveStreams\022)\n\020evic"
-  "tions_needed\030\r \001(\rR\017evictionsNeeded\022#\n\rm"
-  "ax_sequences\030\016 \001(\rR\014maxSequences\022\032\n\010adap"
-  "ters\030\017 \003(\tR\010adapters\"(\n\020LoadModelRequest"
-  "\022\024\n\005model\030\001 \001(\tR\005model\"E\n\021LoadModelRespo"
-  "nse\0220\n\005model\030\001 \001(\0132\032.helixflow.v1.Catalo"
-  "gModelR\005model\"*\n\022UnloadModelRequest\022\024\n\005m"
-  "odel\030\001 \001(\tR\005model\"G\n\023UnloadModelResponse"
-  "\0220\n\005model\030\001 \001(\0132\032.helixflow.v1.CatalogMo"
-  "delR\005model\"\?\n\017PinModelRequest\022\024\n\005model\030\001"
-  " \001(\tR\005model\022\026\n\006pinned\030\002 \001(\010R\006pinned\"D\n\020P"
-  "inModelResponse\0220\n\005model\030\001 \001(\0132\032.helixfl"
-  "ow.v1.CatalogModelR\005model\"/\n\014AbortReques"
-  "t\022\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"\?\n\rAb"
-  "ortResponse\022.\n\023aborted_request_ids\030\001 \003(\t"
-  "R\021abortedRequestIds\"3\n\020WatchLoadRequest\022"
-  "\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\270\002\n\021Wat"
-  "chLoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting"
-  "\022\030\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_u"
-  "sage\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache"
-  "_hit_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013m"
-  "ax_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining"
-  "\030\006 \001(\010R\010draining\0222\n\006models\030\007 \003(\0132\032.helix"
-  "flow.v1.CatalogModelR\006models\022%\n\016resident"
-  "_bytes\030\010 \001(\004R\rresidentBytes*\250\001\n\nModelSta"
-  "te\022\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL"
-  "_STATE_AVAILABLE\020\001\022\027\n\023MODEL_STATE_LOADIN"
-  "G\020\002\022\026\n\022MODEL_STATE_LOADED\020\003\022\031\n\025MODEL_STA"
-  "TE_UNLOADING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304"
-  "\005\n\006Worker\022W\n\010Generate\022#.helixflow.v1.Wor"
-  "kerGenerateRequest\032$.helixflow.v1.Worker"
-  "GenerateResponse0\001\022L\n\005Embed\022 .helixflow."
-  "v1.WorkerEmbedRequest\032!.helixflow.v1.Wor"
-  "kerEmbedResponse\022U\n\010Tokenize\022#.helixflow"
-  ".v1.WorkerTokenizeRequest\032$.helixflow.v1"
-  ".WorkerTokenizeResponse\022=\n\004Info\022\031.helixf"
-  "low.v1.InfoRequest\032\032.helixflow.v1.InfoRe"
-  "sponse\022@\n\005Abort\022\032.helixflow.v1.AbortRequ"
-  "est\032\033.helixflow.v1.AbortResponse\022N\n\tWatc"
-  "hLoad\022\036.helixflow.v1.WatchLoadRequest\032\037."
-  "helixflow.v1.WatchLoadResponse0\001\022L\n\tLoad"
-  "Model\022\036.helixflow.v1.LoadModelRequest\032\037."
-  "helixflow.v1.LoadModelResponse\022R\n\013Unload"
-  "Model\022 .helixflow.v1.UnloadModelRequest\032"
-  "!.helixflow.v1.UnloadModelResponse\022I\n\010Pi"
-  "nModel\022\035.helixflow.v1.PinModelRequest\032\036."
-  "helixflow.v1.PinModelResponseB\?\n\020dev.hel"
-  "ixflow.v1P\001Z)helixflow/gen/go/helixflow/"
-  "v1;helixflowv1b\006proto3"
+  "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\0225\n"
+  "\010adapters\030\026 \003(\0132\031.helixflow.v1.AdapterIn"
+  "foR\010adapters\0224\n\007catalog\030\022 \003(\0132\032.helixflo"
+  "w.v1.CatalogModelR\007catalog\022*\n\021max_loaded"
+  "_models\030\023 \001(\rR\017maxLoadedModels\022.\n\023memory"
+  "_budget_bytes\030\024 \001(\004R\021memoryBudgetBytes\032@"
+  "\n\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024"
+  "\n\005value\030\002 \001(\tR\005value:\0028\001\"\220\004\n\014CatalogMode"
+  "l\022\016\n\002id\030\001 \001(\tR\002id\022\030\n\007aliases\030\002 \003(\tR\007alia"
+  "ses\022.\n\005state\030\003 \001(\0162\030.helixflow.v1.ModelS"
+  "tateR\005state\022\030\n\007failure\030\004 \001(\tR\007failure\022\026\n"
+  "\006pinned\030\005 \001(\010R\006pinned\022\026\n\006origin\030\006 \001(\tR\006o"
+  "rigin\022\'\n\017estimated_bytes\030\007 \001(\004R\016estimate"
+  "dBytes\022%\n\016context_length\030\010 \001(\rR\rcontextL"
+  "ength\022+\n\021supports_generate\030\t \001(\010R\020suppor"
+  "tsGenerate\022%\n\016supports_embed\030\n \001(\010R\rsupp"
+  "ortsEmbed\022%\n\016supports_tools\030\013 \001(\010R\rsuppo"
+  "rtsTools\022%\n\016active_streams\030\014 \001(\rR\ractive"
+  "Streams\022)\n\020evictions_needed\030\r \001(\rR\017evict"
+  "ionsNeeded\022#\n\rmax_sequences\030\016 \001(\rR\014maxSe"
+  "quences\022\032\n\010adapters\030\017 \003(\tR\010adapters\"(\n\020L"
+  "oadModelRequest\022\024\n\005model\030\001 \001(\tR\005model\"E\n"
+  "\021LoadModelResponse\0220\n\005model\030\001 \001(\0132\032.heli"
+  "xflow.v1.CatalogModelR\005model\"*\n\022UnloadMo"
+  "delRequest\022\024\n\005model\030\001 \001(\tR\005model\"G\n\023Unlo"
+  "adModelResponse\0220\n\005model\030\001 \001(\0132\032.helixfl"
+  "ow.v1.CatalogModelR\005model\"\?\n\017PinModelReq"
+  "uest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006pinned\030\002 \001"
+  "(\010R\006pinned\"D\n\020PinModelResponse\0220\n\005model\030"
+  "\001 \001(\0132\032.helixflow.v1.CatalogModelR\005model"
+  "\"<\n\013AdapterInfo\022\016\n\002id\030\001 \001(\tR\002id\022\035\n\nbase_"
+  "model\030\002 \001(\tR\tbaseModel\"/\n\014AbortRequest\022\037"
+  "\n\013request_ids\030\001 \003(\tR\nrequestIds\"\?\n\rAbort"
+  "Response\022.\n\023aborted_request_ids\030\001 \003(\tR\021a"
+  "bortedRequestIds\"3\n\020WatchLoadRequest\022\037\n\013"
+  "interval_ms\030\001 \001(\rR\nintervalMs\"\270\002\n\021WatchL"
+  "oadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030\n"
+  "\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usag"
+  "e\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hi"
+  "t_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max_"
+  "running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006 "
+  "\001(\010R\010draining\0222\n\006models\030\007 \003(\0132\032.helixflo"
+  "w.v1.CatalogModelR\006models\022%\n\016resident_by"
+  "tes\030\010 \001(\004R\rresidentBytes*\250\001\n\nModelState\022"
+  "\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL_ST"
+  "ATE_AVAILABLE\020\001\022\027\n\023MODEL_STATE_LOADING\020\002"
+  "\022\026\n\022MODEL_STATE_LOADED\020\003\022\031\n\025MODEL_STATE_"
+  "UNLOADING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304\005\n\006"
+  "Worker\022W\n\010Generate\022#.helixflow.v1.Worker"
+  "GenerateRequest\032$.helixflow.v1.WorkerGen"
+  "erateResponse0\001\022L\n\005Embed\022 .helixflow.v1."
+  "WorkerEmbedRequest\032!.helixflow.v1.Worker"
+  "EmbedResponse\022U\n\010Tokenize\022#.helixflow.v1"
+  ".WorkerTokenizeRequest\032$.helixflow.v1.Wo"
+  "rkerTokenizeResponse\022=\n\004Info\022\031.helixflow"
+  ".v1.InfoRequest\032\032.helixflow.v1.InfoRespo"
+  "nse\022@\n\005Abort\022\032.helixflow.v1.AbortRequest"
+  "\032\033.helixflow.v1.AbortResponse\022N\n\tWatchLo"
+  "ad\022\036.helixflow.v1.WatchLoadRequest\032\037.hel"
+  "ixflow.v1.WatchLoadResponse0\001\022L\n\tLoadMod"
+  "el\022\036.helixflow.v1.LoadModelRequest\032\037.hel"
+  "ixflow.v1.LoadModelResponse\022R\n\013UnloadMod"
+  "el\022 .helixflow.v1.UnloadModelRequest\032!.h"
+  "elixflow.v1.UnloadModelResponse\022I\n\010PinMo"
+  "del\022\035.helixflow.v1.PinModelRequest\032\036.hel"
+  "ixflow.v1.PinModelResponseB\?\n\020dev.helixf"
+  "low.v1P\001Z)helixflow/gen/go/helixflow/v1;"
+  "helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fworker_2eproto_deps[2] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
@@ -664,9 +693,9 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fwo
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fworker_2eproto = {
-    false, false, 3902, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
+    false, false, 4019, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
     "helixflow/v1/worker.proto",
-    &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 20,
+    &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 21,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fworker_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fworker_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fworker_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fworker_2eproto,
@@ -1972,6 +2001,7 @@ InfoResponse::InfoResponse(const InfoResponse& from)
     , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
     , /*decltype(_impl_.engine_options_)*/{}
     , decltype(_impl_.catalog_){from._impl_.catalog_}
+    , decltype(_impl_.adapters_){from._impl_.adapters_}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
@@ -2041,6 +2071,7 @@ inline void InfoResponse::SharedCtor(
     , /*decltype(_impl_._supported_constraints_cached_byte_size_)*/{0}
     , /*decltype(_impl_.engine_options_)*/{::_pbi::ArenaInitialized(), arena}
     , decltype(_impl_.catalog_){arena}
+    , decltype(_impl_.adapters_){arena}
     , decltype(_impl_.model_id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.backend_version_){}
@@ -2094,6 +2125,7 @@ inline void InfoResponse::SharedDtor() {
   _impl_.engine_options_.Destruct();
   _impl_.engine_options_.~MapField();
   _impl_.catalog_.~RepeatedPtrField();
+  _impl_.adapters_.~RepeatedPtrField();
   _impl_.model_id_.Destroy();
   _impl_.backend_.Destroy();
   _impl_.backend_version_.Destroy();
@@ -2119,6 +2151,7 @@ void InfoResponse::Clear() {
   _impl_.supported_constraints_.Clear();
   _impl_.engine_options_.Clear();
   _impl_.catalog_.Clear();
+  _impl_.adapters_.Clear();
   _impl_.model_id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
   _impl_.backend_version_.ClearToEmpty();
@@ -2327,6 +2360,19 @@ const char* InfoResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* 
         } else
           goto handle_unusual;
         continue;
+      // repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];
+      case 22:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 178)) {
+          ptr -= 2;
+          do {
+            ptr += 2;
+            ptr = ctx->ParseMessage(_internal_add_adapters(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<178>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -2528,6 +2574,14 @@ uint8_t* InfoResponse::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt64ToArray(20, this->_internal_memory_budget_bytes(), target);
   }
 
+  // repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_adapters_size()); i < n; i++) {
+    const auto& repfield = this->_internal_adapters(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(22, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -2595,6 +2649,13 @@ size_t InfoResponse::ByteSizeLong() const {
   // repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];
   total_size += 2UL * this->_internal_catalog_size();
   for (const auto& msg : this->_impl_.catalog_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  // repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];
+  total_size += 2UL * this->_internal_adapters_size();
+  for (const auto& msg : this->_impl_.adapters_) {
     total_size +=
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
   }
@@ -2709,6 +2770,7 @@ void InfoResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::P
   _this->_impl_.supported_constraints_.MergeFrom(from._impl_.supported_constraints_);
   _this->_impl_.engine_options_.MergeFrom(from._impl_.engine_options_);
   _this->_impl_.catalog_.MergeFrom(from._impl_.catalog_);
+  _this->_impl_.adapters_.MergeFrom(from._impl_.adapters_);
   if (!from._internal_model_id().empty()) {
     _this->_internal_set_model_id(from._internal_model_id());
   }
@@ -2778,6 +2840,7 @@ void InfoResponse::InternalSwap(InfoResponse* other) {
   _impl_.supported_constraints_.InternalSwap(&other->_impl_.supported_constraints_);
   _impl_.engine_options_.InternalSwap(&other->_impl_.engine_options_);
   _impl_.catalog_.InternalSwap(&other->_impl_.catalog_);
+  _impl_.adapters_.InternalSwap(&other->_impl_.adapters_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.model_id_, lhs_arena,
       &other->_impl_.model_id_, rhs_arena
@@ -4661,6 +4724,259 @@ void PinModelResponse::InternalSwap(PinModelResponse* other) {
 
 // ===================================================================
 
+class AdapterInfo::_Internal {
+ public:
+};
+
+AdapterInfo::AdapterInfo(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.AdapterInfo)
+}
+AdapterInfo::AdapterInfo(const AdapterInfo& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  AdapterInfo* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.id_){}
+    , decltype(_impl_.base_model_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_id().empty()) {
+    _this->_impl_.id_.Set(from._internal_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.base_model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.base_model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_base_model().empty()) {
+    _this->_impl_.base_model_.Set(from._internal_base_model(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.AdapterInfo)
+}
+
+inline void AdapterInfo::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.id_){}
+    , decltype(_impl_.base_model_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.base_model_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.base_model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+AdapterInfo::~AdapterInfo() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.AdapterInfo)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void AdapterInfo::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.id_.Destroy();
+  _impl_.base_model_.Destroy();
+}
+
+void AdapterInfo::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void AdapterInfo::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.AdapterInfo)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.id_.ClearToEmpty();
+  _impl_.base_model_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* AdapterInfo::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string id = 1 [json_name = "id"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.AdapterInfo.id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string base_model = 2 [json_name = "baseModel"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_base_model();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.AdapterInfo.base_model"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* AdapterInfo::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.AdapterInfo)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string id = 1 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_id().data(), static_cast<int>(this->_internal_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.AdapterInfo.id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_id(), target);
+  }
+
+  // string base_model = 2 [json_name = "baseModel"];
+  if (!this->_internal_base_model().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_base_model().data(), static_cast<int>(this->_internal_base_model().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.AdapterInfo.base_model");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_base_model(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.AdapterInfo)
+  return target;
+}
+
+size_t AdapterInfo::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.AdapterInfo)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string id = 1 [json_name = "id"];
+  if (!this->_internal_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_id());
+  }
+
+  // string base_model = 2 [json_name = "baseModel"];
+  if (!this->_internal_base_model().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_base_model());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData AdapterInfo::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    AdapterInfo::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*AdapterInfo::GetClassData() const { return &_class_data_; }
+
+
+void AdapterInfo::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<AdapterInfo*>(&to_msg);
+  auto& from = static_cast<const AdapterInfo&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.AdapterInfo)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_id().empty()) {
+    _this->_internal_set_id(from._internal_id());
+  }
+  if (!from._internal_base_model().empty()) {
+    _this->_internal_set_base_model(from._internal_base_model());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void AdapterInfo::CopyFrom(const AdapterInfo& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.AdapterInfo)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool AdapterInfo::IsInitialized() const {
+  return true;
+}
+
+void AdapterInfo::InternalSwap(AdapterInfo* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.id_, lhs_arena,
+      &other->_impl_.id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.base_model_, lhs_arena,
+      &other->_impl_.base_model_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata AdapterInfo::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[16]);
+}
+
+// ===================================================================
+
 class AbortRequest::_Internal {
  public:
 };
@@ -4846,7 +5162,7 @@ void AbortRequest::InternalSwap(AbortRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AbortRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[16]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[17]);
 }
 
 // ===================================================================
@@ -5036,7 +5352,7 @@ void AbortResponse::InternalSwap(AbortResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata AbortResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[17]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[18]);
 }
 
 // ===================================================================
@@ -5214,7 +5530,7 @@ void WatchLoadRequest::InternalSwap(WatchLoadRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchLoadRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[18]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[19]);
 }
 
 // ===================================================================
@@ -5603,7 +5919,7 @@ void WatchLoadResponse::InternalSwap(WatchLoadResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchLoadResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fworker_2eproto_getter, &descriptor_table_helixflow_2fv1_2fworker_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fworker_2eproto[19]);
+      file_level_metadata_helixflow_2fv1_2fworker_2eproto[20]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -5673,6 +5989,10 @@ Arena::CreateMaybeMessage< ::helixflow::v1::PinModelRequest >(Arena* arena) {
 template<> PROTOBUF_NOINLINE ::helixflow::v1::PinModelResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::PinModelResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::PinModelResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::AdapterInfo*
+Arena::CreateMaybeMessage< ::helixflow::v1::AdapterInfo >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::AdapterInfo >(arena);
 }
 template<> PROTOBUF_NOINLINE ::helixflow::v1::AbortRequest*
 Arena::CreateMaybeMessage< ::helixflow::v1::AbortRequest >(Arena* arena) {

@@ -59,6 +59,9 @@ extern AbortRequestDefaultTypeInternal _AbortRequest_default_instance_;
 class AbortResponse;
 struct AbortResponseDefaultTypeInternal;
 extern AbortResponseDefaultTypeInternal _AbortResponse_default_instance_;
+class AdapterInfo;
+struct AdapterInfoDefaultTypeInternal;
+extern AdapterInfoDefaultTypeInternal _AdapterInfo_default_instance_;
 class CatalogModel;
 struct CatalogModelDefaultTypeInternal;
 extern CatalogModelDefaultTypeInternal _CatalogModel_default_instance_;
@@ -118,6 +121,7 @@ extern WorkerTokenizeResponseDefaultTypeInternal _WorkerTokenizeResponse_default
 PROTOBUF_NAMESPACE_OPEN
 template<> ::helixflow::v1::AbortRequest* Arena::CreateMaybeMessage<::helixflow::v1::AbortRequest>(Arena*);
 template<> ::helixflow::v1::AbortResponse* Arena::CreateMaybeMessage<::helixflow::v1::AbortResponse>(Arena*);
+template<> ::helixflow::v1::AdapterInfo* Arena::CreateMaybeMessage<::helixflow::v1::AdapterInfo>(Arena*);
 template<> ::helixflow::v1::CatalogModel* Arena::CreateMaybeMessage<::helixflow::v1::CatalogModel>(Arena*);
 template<> ::helixflow::v1::InfoRequest* Arena::CreateMaybeMessage<::helixflow::v1::InfoRequest>(Arena*);
 template<> ::helixflow::v1::InfoResponse* Arena::CreateMaybeMessage<::helixflow::v1::InfoResponse>(Arena*);
@@ -1388,6 +1392,7 @@ class InfoResponse final :
     kSupportedConstraintsFieldNumber = 9,
     kEngineOptionsFieldNumber = 15,
     kCatalogFieldNumber = 18,
+    kAdaptersFieldNumber = 22,
     kModelIdFieldNumber = 1,
     kBackendFieldNumber = 3,
     kBackendVersionFieldNumber = 4,
@@ -1501,6 +1506,24 @@ class InfoResponse final :
   ::helixflow::v1::CatalogModel* add_catalog();
   const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel >&
       catalog() const;
+
+  // repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];
+  int adapters_size() const;
+  private:
+  int _internal_adapters_size() const;
+  public:
+  void clear_adapters();
+  ::helixflow::v1::AdapterInfo* mutable_adapters(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::AdapterInfo >*
+      mutable_adapters();
+  private:
+  const ::helixflow::v1::AdapterInfo& _internal_adapters(int index) const;
+  ::helixflow::v1::AdapterInfo* _internal_add_adapters();
+  public:
+  const ::helixflow::v1::AdapterInfo& adapters(int index) const;
+  ::helixflow::v1::AdapterInfo* add_adapters();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::AdapterInfo >&
+      adapters() const;
 
   // string model_id = 1 [json_name = "modelId"];
   void clear_model_id();
@@ -1676,6 +1699,7 @@ class InfoResponse final :
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING,
         ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::TYPE_STRING> engine_options_;
     ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::CatalogModel > catalog_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::AdapterInfo > adapters_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_version_;
@@ -2986,6 +3010,175 @@ class PinModelResponse final :
 };
 // -------------------------------------------------------------------
 
+class AdapterInfo final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.AdapterInfo) */ {
+ public:
+  inline AdapterInfo() : AdapterInfo(nullptr) {}
+  ~AdapterInfo() override;
+  explicit PROTOBUF_CONSTEXPR AdapterInfo(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  AdapterInfo(const AdapterInfo& from);
+  AdapterInfo(AdapterInfo&& from) noexcept
+    : AdapterInfo() {
+    *this = ::std::move(from);
+  }
+
+  inline AdapterInfo& operator=(const AdapterInfo& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline AdapterInfo& operator=(AdapterInfo&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const AdapterInfo& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const AdapterInfo* internal_default_instance() {
+    return reinterpret_cast<const AdapterInfo*>(
+               &_AdapterInfo_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    16;
+
+  friend void swap(AdapterInfo& a, AdapterInfo& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(AdapterInfo* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(AdapterInfo* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  AdapterInfo* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<AdapterInfo>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const AdapterInfo& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const AdapterInfo& from) {
+    AdapterInfo::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(AdapterInfo* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.AdapterInfo";
+  }
+  protected:
+  explicit AdapterInfo(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kIdFieldNumber = 1,
+    kBaseModelFieldNumber = 2,
+  };
+  // string id = 1 [json_name = "id"];
+  void clear_id();
+  const std::string& id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_id();
+  PROTOBUF_NODISCARD std::string* release_id();
+  void set_allocated_id(std::string* id);
+  private:
+  const std::string& _internal_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_id(const std::string& value);
+  std::string* _internal_mutable_id();
+  public:
+
+  // string base_model = 2 [json_name = "baseModel"];
+  void clear_base_model();
+  const std::string& base_model() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_base_model(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_base_model();
+  PROTOBUF_NODISCARD std::string* release_base_model();
+  void set_allocated_base_model(std::string* base_model);
+  private:
+  const std::string& _internal_base_model() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_base_model(const std::string& value);
+  std::string* _internal_mutable_base_model();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.AdapterInfo)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr base_model_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fworker_2eproto;
+};
+// -------------------------------------------------------------------
+
 class AbortRequest final :
     public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.AbortRequest) */ {
  public:
@@ -3034,7 +3227,7 @@ class AbortRequest final :
                &_AbortRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    16;
+    17;
 
   friend void swap(AbortRequest& a, AbortRequest& b) {
     a.Swap(&b);
@@ -3197,7 +3390,7 @@ class AbortResponse final :
                &_AbortResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    17;
+    18;
 
   friend void swap(AbortResponse& a, AbortResponse& b) {
     a.Swap(&b);
@@ -3360,7 +3553,7 @@ class WatchLoadRequest final :
                &_WatchLoadRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    18;
+    19;
 
   friend void swap(WatchLoadRequest& a, WatchLoadRequest& b) {
     a.Swap(&b);
@@ -3508,7 +3701,7 @@ class WatchLoadResponse final :
                &_WatchLoadResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    19;
+    20;
 
   friend void swap(WatchLoadResponse& a, WatchLoadResponse& b) {
     a.Swap(&b);
@@ -4817,6 +5010,46 @@ inline void InfoResponse::set_allocated_tool_parser(std::string* tool_parser) {
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.InfoResponse.tool_parser)
 }
 
+// repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];
+inline int InfoResponse::_internal_adapters_size() const {
+  return _impl_.adapters_.size();
+}
+inline int InfoResponse::adapters_size() const {
+  return _internal_adapters_size();
+}
+inline void InfoResponse::clear_adapters() {
+  _impl_.adapters_.Clear();
+}
+inline ::helixflow::v1::AdapterInfo* InfoResponse::mutable_adapters(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.InfoResponse.adapters)
+  return _impl_.adapters_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::AdapterInfo >*
+InfoResponse::mutable_adapters() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.InfoResponse.adapters)
+  return &_impl_.adapters_;
+}
+inline const ::helixflow::v1::AdapterInfo& InfoResponse::_internal_adapters(int index) const {
+  return _impl_.adapters_.Get(index);
+}
+inline const ::helixflow::v1::AdapterInfo& InfoResponse::adapters(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.InfoResponse.adapters)
+  return _internal_adapters(index);
+}
+inline ::helixflow::v1::AdapterInfo* InfoResponse::_internal_add_adapters() {
+  return _impl_.adapters_.Add();
+}
+inline ::helixflow::v1::AdapterInfo* InfoResponse::add_adapters() {
+  ::helixflow::v1::AdapterInfo* _add = _internal_add_adapters();
+  // @@protoc_insertion_point(field_add:helixflow.v1.InfoResponse.adapters)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::AdapterInfo >&
+InfoResponse::adapters() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.InfoResponse.adapters)
+  return _impl_.adapters_;
+}
+
 // repeated .helixflow.v1.CatalogModel catalog = 18 [json_name = "catalog"];
 inline int InfoResponse::_internal_catalog_size() const {
   return _impl_.catalog_.size();
@@ -5867,6 +6100,110 @@ inline void PinModelResponse::set_allocated_model(::helixflow::v1::CatalogModel*
 
 // -------------------------------------------------------------------
 
+// AdapterInfo
+
+// string id = 1 [json_name = "id"];
+inline void AdapterInfo::clear_id() {
+  _impl_.id_.ClearToEmpty();
+}
+inline const std::string& AdapterInfo::id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.AdapterInfo.id)
+  return _internal_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void AdapterInfo::set_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.AdapterInfo.id)
+}
+inline std::string* AdapterInfo::mutable_id() {
+  std::string* _s = _internal_mutable_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.AdapterInfo.id)
+  return _s;
+}
+inline const std::string& AdapterInfo::_internal_id() const {
+  return _impl_.id_.Get();
+}
+inline void AdapterInfo::_internal_set_id(const std::string& value) {
+  
+  _impl_.id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* AdapterInfo::_internal_mutable_id() {
+  
+  return _impl_.id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* AdapterInfo::release_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.AdapterInfo.id)
+  return _impl_.id_.Release();
+}
+inline void AdapterInfo::set_allocated_id(std::string* id) {
+  if (id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.id_.SetAllocated(id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.id_.IsDefault()) {
+    _impl_.id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.AdapterInfo.id)
+}
+
+// string base_model = 2 [json_name = "baseModel"];
+inline void AdapterInfo::clear_base_model() {
+  _impl_.base_model_.ClearToEmpty();
+}
+inline const std::string& AdapterInfo::base_model() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.AdapterInfo.base_model)
+  return _internal_base_model();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void AdapterInfo::set_base_model(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.base_model_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.AdapterInfo.base_model)
+}
+inline std::string* AdapterInfo::mutable_base_model() {
+  std::string* _s = _internal_mutable_base_model();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.AdapterInfo.base_model)
+  return _s;
+}
+inline const std::string& AdapterInfo::_internal_base_model() const {
+  return _impl_.base_model_.Get();
+}
+inline void AdapterInfo::_internal_set_base_model(const std::string& value) {
+  
+  _impl_.base_model_.Set(value, GetArenaForAllocation());
+}
+inline std::string* AdapterInfo::_internal_mutable_base_model() {
+  
+  return _impl_.base_model_.Mutable(GetArenaForAllocation());
+}
+inline std::string* AdapterInfo::release_base_model() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.AdapterInfo.base_model)
+  return _impl_.base_model_.Release();
+}
+inline void AdapterInfo::set_allocated_base_model(std::string* base_model) {
+  if (base_model != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.base_model_.SetAllocated(base_model, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.base_model_.IsDefault()) {
+    _impl_.base_model_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.AdapterInfo.base_model)
+}
+
+// -------------------------------------------------------------------
+
 // AbortRequest
 
 // repeated string request_ids = 1 [json_name = "requestIds"];
@@ -6234,6 +6571,8 @@ inline void WatchLoadResponse::set_resident_bytes(uint64_t value) {
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

@@ -349,6 +349,8 @@ class ModelCard(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
     TOOL_PARSER_FIELD_NUMBER: _builtins.int
+    BASE_MODEL_FIELD_NUMBER: _builtins.int
+    ADAPTERS_FIELD_NUMBER: _builtins.int
     LOADED_WORKERS_FIELD_NUMBER: _builtins.int
     LOADABLE_WORKERS_FIELD_NUMBER: _builtins.int
     FAILED_WORKERS_FIELD_NUMBER: _builtins.int
@@ -372,6 +374,8 @@ class ModelCard(_message.Message):
     """Whether GenerateRequest.tools is served for this model."""
     tool_parser: _builtins.str
     """The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools."""
+    base_model: _builtins.str
+    """For a LoRA adapter: the base model it runs on; empty for a base model."""
     loaded_workers: _builtins.int
     """Healthy workers that have the model loaded now."""
     loadable_workers: _builtins.int
@@ -385,6 +389,10 @@ class ModelCard(_message.Message):
     @_builtins.property
     def constraints(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.ConstraintKind.ValueType]:
         """Structured-output kinds every serving worker supports."""
+
+    @_builtins.property
+    def adapters(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """For a base model: the ids of its LoRA adapters (each also listed as a model)."""
 
     @_builtins.property
     def price(self) -> Global___ModelPrice:
@@ -408,6 +416,8 @@ class ModelCard(_message.Message):
         backend: _builtins.str = ...,
         supports_tools: _builtins.bool = ...,
         tool_parser: _builtins.str = ...,
+        base_model: _builtins.str = ...,
+        adapters: _abc.Iterable[_builtins.str] | None = ...,
         loaded_workers: _builtins.int = ...,
         loadable_workers: _builtins.int = ...,
         failed_workers: _builtins.int = ...,
@@ -416,7 +426,7 @@ class ModelCard(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "failed_workers", b"failed_workers", "fallbacks", b"fallbacks", "id", b"id", "loadable_workers", b"loadable_workers", "loaded_workers", b"loaded_workers", "price", b"price", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapters", b"adapters", "aliases", b"aliases", "backend", b"backend", "base_model", b"base_model", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "failed_workers", b"failed_workers", "fallbacks", b"fallbacks", "id", b"id", "loadable_workers", b"loadable_workers", "loaded_workers", b"loaded_workers", "price", b"price", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -261,6 +261,7 @@ class InfoResponse(_message.Message):
     ENGINE_OPTIONS_FIELD_NUMBER: _builtins.int
     SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
     TOOL_PARSER_FIELD_NUMBER: _builtins.int
+    ADAPTERS_FIELD_NUMBER: _builtins.int
     CATALOG_FIELD_NUMBER: _builtins.int
     MAX_LOADED_MODELS_FIELD_NUMBER: _builtins.int
     MEMORY_BUDGET_BYTES_FIELD_NUMBER: _builtins.int
@@ -315,6 +316,10 @@ class InfoResponse(_message.Message):
         """
 
     @_builtins.property
+    def adapters(self) -> _containers.RepeatedCompositeFieldContainer[Global___AdapterInfo]:
+        """LoRA adapters served on this model: a request whose model is an adapter id runs with it."""
+
+    @_builtins.property
     def catalog(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogModel]:
         """Every model in the worker's catalog with its state. A worker that predates
         the catalog leaves it empty: it serves model_id, always loaded.
@@ -340,13 +345,14 @@ class InfoResponse(_message.Message):
         engine_options: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
         supports_tools: _builtins.bool = ...,
         tool_parser: _builtins.str = ...,
+        adapters: _abc.Iterable[Global___AdapterInfo] | None = ...,
         catalog: _abc.Iterable[Global___CatalogModel] | None = ...,
         max_loaded_models: _builtins.int = ...,
         memory_budget_bytes: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "backend_version", b"backend_version", "catalog", b"catalog", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "engine_options", b"engine_options", "eos_token_ids", b"eos_token_ids", "has_chat_template", b"has_chat_template", "max_concurrent_sequences", b"max_concurrent_sequences", "max_loaded_models", b"max_loaded_models", "max_waiting", b"max_waiting", "memory_budget_bytes", b"memory_budget_bytes", "model_id", b"model_id", "supported_constraints", b"supported_constraints", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser", "vocab_size", b"vocab_size"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adapters", b"adapters", "aliases", b"aliases", "backend", b"backend", "backend_version", b"backend_version", "catalog", b"catalog", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "engine_options", b"engine_options", "eos_token_ids", b"eos_token_ids", "has_chat_template", b"has_chat_template", "max_concurrent_sequences", b"max_concurrent_sequences", "max_loaded_models", b"max_loaded_models", "max_waiting", b"max_waiting", "memory_budget_bytes", b"memory_budget_bytes", "model_id", b"model_id", "supported_constraints", b"supported_constraints", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser", "vocab_size", b"vocab_size"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -577,6 +583,32 @@ class PinModelResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PinModelResponse: _TypeAlias = PinModelResponse  # noqa: Y015
+
+@_typing.final
+class AdapterInfo(_message.Message):
+    """AdapterInfo names one LoRA adapter a worker serves."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ID_FIELD_NUMBER: _builtins.int
+    BASE_MODEL_FIELD_NUMBER: _builtins.int
+    id: _builtins.str
+    """The model name that picks the adapter."""
+    base_model: _builtins.str
+    """The model id the adapter applies to."""
+    def __init__(
+        self,
+        *,
+        id: _builtins.str = ...,
+        base_model: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["base_model", b"base_model", "id", b"id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdapterInfo: _TypeAlias = AdapterInfo  # noqa: Y015
 
 @_typing.final
 class AbortRequest(_message.Message):

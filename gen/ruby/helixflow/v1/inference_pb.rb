@@ -72,6 +72,8 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :backend, :string, 9, json_name: "backend"
       optional :supports_tools, :bool, 10, json_name: "supportsTools"
       optional :tool_parser, :string, 11, json_name: "toolParser"
+      optional :base_model, :string, 16, json_name: "baseModel"
+      repeated :adapters, :string, 17, json_name: "adapters"
       optional :loaded_workers, :uint32, 12, json_name: "loadedWorkers"
       optional :loadable_workers, :uint32, 13, json_name: "loadableWorkers"
       optional :failed_workers, :uint32, 14, json_name: "failedWorkers"

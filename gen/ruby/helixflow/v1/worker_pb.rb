@@ -46,6 +46,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       map :engine_options, :string, :string, 15
       optional :supports_tools, :bool, 16, json_name: "supportsTools"
       optional :tool_parser, :string, 17, json_name: "toolParser"
+      repeated :adapters, :message, 22, "helixflow.v1.AdapterInfo", json_name: "adapters"
       repeated :catalog, :message, 18, "helixflow.v1.CatalogModel", json_name: "catalog"
       optional :max_loaded_models, :uint32, 19, json_name: "maxLoadedModels"
       optional :memory_budget_bytes, :uint64, 20, json_name: "memoryBudgetBytes"
@@ -85,6 +86,10 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
     end
     add_message "helixflow.v1.PinModelResponse" do
       optional :model, :message, 1, "helixflow.v1.CatalogModel", json_name: "model"
+    end
+    add_message "helixflow.v1.AdapterInfo" do
+      optional :id, :string, 1, json_name: "id"
+      optional :base_model, :string, 2, json_name: "baseModel"
     end
     add_message "helixflow.v1.AbortRequest" do
       repeated :request_ids, :string, 1, json_name: "requestIds"
@@ -133,6 +138,7 @@ module Helixflow
     UnloadModelResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UnloadModelResponse").msgclass
     PinModelRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.PinModelRequest").msgclass
     PinModelResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.PinModelResponse").msgclass
+    AdapterInfo = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.AdapterInfo").msgclass
     AbortRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.AbortRequest").msgclass
     AbortResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.AbortResponse").msgclass
     WatchLoadRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchLoadRequest").msgclass

@@ -176,6 +176,10 @@ export interface ModelCard {
   supportsTools: boolean;
   /** The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools. */
   toolParser: string;
+  /** For a LoRA adapter: the base model it runs on; empty for a base model. */
+  baseModel: string;
+  /** For a base model: the ids of its LoRA adapters (each also listed as a model). */
+  adapters: string[];
   /** Healthy workers that have the model loaded now. */
   loadedWorkers: number;
   /** Healthy workers that have it in their catalog but not loaded (a request loads it). */
@@ -1230,6 +1234,8 @@ function createBaseModelCard(): ModelCard {
     backend: "",
     supportsTools: false,
     toolParser: "",
+    baseModel: "",
+    adapters: [],
     loadedWorkers: 0,
     loadableWorkers: 0,
     failedWorkers: 0,
@@ -1276,6 +1282,12 @@ export const ModelCard: MessageFns<ModelCard> = {
     }
     if (message.toolParser !== "") {
       writer.uint32(90).string(message.toolParser);
+    }
+    if (message.baseModel !== "") {
+      writer.uint32(130).string(message.baseModel);
+    }
+    for (const v of message.adapters) {
+      writer.uint32(138).string(v!);
     }
     if (message.loadedWorkers !== 0) {
       writer.uint32(96).uint32(message.loadedWorkers);
@@ -1406,6 +1418,22 @@ export const ModelCard: MessageFns<ModelCard> = {
             message.toolParser = reader.string();
             continue;
           }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.baseModel = reader.string();
+            continue;
+          }
+          case 17: {
+            if (tag !== 138) {
+              break;
+            }
+
+            message.adapters.push(reader.string());
+            continue;
+          }
           case 12: {
             if (tag !== 96) {
               break;
@@ -1501,6 +1529,14 @@ export const ModelCard: MessageFns<ModelCard> = {
         : isSet(object.tool_parser)
         ? globalThis.String(object.tool_parser)
         : "",
+      baseModel: isSet(object.baseModel)
+        ? globalThis.String(object.baseModel)
+        : isSet(object.base_model)
+        ? globalThis.String(object.base_model)
+        : "",
+      adapters: globalThis.Array.isArray(object?.adapters)
+        ? object.adapters.map((e: any) => globalThis.String(e))
+        : [],
       loadedWorkers: isSet(object.loadedWorkers)
         ? globalThis.Number(object.loadedWorkers)
         : isSet(object.loaded_workers)
@@ -1558,6 +1594,12 @@ export const ModelCard: MessageFns<ModelCard> = {
     if (message.toolParser !== "") {
       obj.toolParser = message.toolParser;
     }
+    if (message.baseModel !== "") {
+      obj.baseModel = message.baseModel;
+    }
+    if (message.adapters?.length) {
+      obj.adapters = message.adapters;
+    }
     if (message.loadedWorkers !== 0) {
       obj.loadedWorkers = Math.round(message.loadedWorkers);
     }
@@ -1592,6 +1634,8 @@ export const ModelCard: MessageFns<ModelCard> = {
     message.backend = object.backend ?? "";
     message.supportsTools = object.supportsTools ?? false;
     message.toolParser = object.toolParser ?? "";
+    message.baseModel = object.baseModel ?? "";
+    message.adapters = object.adapters?.map((e) => e) || [];
     message.loadedWorkers = object.loadedWorkers ?? 0;
     message.loadableWorkers = object.loadableWorkers ?? 0;
     message.failedWorkers = object.failedWorkers ?? 0;

@@ -180,6 +180,8 @@ export interface InfoResponse {
    * "mistral"), chosen from the chat template; empty when tools are not served.
    */
   toolParser: string;
+  /** LoRA adapters served on this model: a request whose model is an adapter id runs with it. */
+  adapters: AdapterInfo[];
   /**
    * Every model in the worker's catalog with its state. A worker that predates
    * the catalog leaves it empty: it serves model_id, always loaded.
@@ -269,6 +271,14 @@ export interface PinModelRequest {
 export interface PinModelResponse {
   /** The model's state. */
   model: CatalogModel | undefined;
+}
+
+/** AdapterInfo names one LoRA adapter a worker serves. */
+export interface AdapterInfo {
+  /** The model name that picks the adapter. */
+  id: string;
+  /** The model id the adapter applies to. */
+  baseModel: string;
 }
 
 /** AbortRequest names the sequences to cancel. */
@@ -794,6 +804,7 @@ function createBaseInfoResponse(): InfoResponse {
     engineOptions: {},
     supportsTools: false,
     toolParser: "",
+    adapters: [],
     catalog: [],
     maxLoadedModels: 0,
     memoryBudgetBytes: 0,
@@ -860,6 +871,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     }
     if (message.toolParser !== "") {
       writer.uint32(138).string(message.toolParser);
+    }
+    for (const v of message.adapters) {
+      AdapterInfo.encode(v!, writer.uint32(178).fork()).join();
     }
     for (const v of message.catalog) {
       CatalogModel.encode(v!, writer.uint32(146).fork()).join();
@@ -1045,6 +1059,14 @@ export const InfoResponse: MessageFns<InfoResponse> = {
             message.toolParser = reader.string();
             continue;
           }
+          case 22: {
+            if (tag !== 178) {
+              break;
+            }
+
+            message.adapters.push(AdapterInfo.decode(reader, reader.uint32()));
+            continue;
+          }
           case 18: {
             if (tag !== 146) {
               break;
@@ -1182,6 +1204,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
         : isSet(object.tool_parser)
         ? globalThis.String(object.tool_parser)
         : "",
+      adapters: globalThis.Array.isArray(object?.adapters)
+        ? object.adapters.map((e: any) => AdapterInfo.fromJSON(e))
+        : [],
       catalog: globalThis.Array.isArray(object?.catalog)
         ? object.catalog.map((e: any) => CatalogModel.fromJSON(e))
         : [],
@@ -1257,6 +1282,9 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     if (message.toolParser !== "") {
       obj.toolParser = message.toolParser;
     }
+    if (message.adapters?.length) {
+      obj.adapters = message.adapters.map((e) => AdapterInfo.toJSON(e));
+    }
     if (message.catalog?.length) {
       obj.catalog = message.catalog.map((e) => CatalogModel.toJSON(e));
     }
@@ -1299,6 +1327,7 @@ export const InfoResponse: MessageFns<InfoResponse> = {
     );
     message.supportsTools = object.supportsTools ?? false;
     message.toolParser = object.toolParser ?? "";
+    message.adapters = object.adapters?.map((e) => AdapterInfo.fromPartial(e)) || [];
     message.catalog = object.catalog?.map((e) => CatalogModel.fromPartial(e)) || [];
     message.maxLoadedModels = object.maxLoadedModels ?? 0;
     message.memoryBudgetBytes = object.memoryBudgetBytes ?? 0;
@@ -2158,6 +2187,95 @@ export const PinModelResponse: MessageFns<PinModelResponse> = {
     message.model = (object.model !== undefined && object.model !== null)
       ? CatalogModel.fromPartial(object.model)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseAdapterInfo(): AdapterInfo {
+  return { id: "", baseModel: "" };
+}
+
+export const AdapterInfo: MessageFns<AdapterInfo> = {
+  encode(message: AdapterInfo, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.id !== "") {
+      writer.uint32(10).string(message.id);
+    }
+    if (message.baseModel !== "") {
+      writer.uint32(18).string(message.baseModel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AdapterInfo {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAdapterInfo();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.id = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.baseModel = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AdapterInfo {
+    return {
+      id: isSet(object.id) ? globalThis.String(object.id) : "",
+      baseModel: isSet(object.baseModel)
+        ? globalThis.String(object.baseModel)
+        : isSet(object.base_model)
+        ? globalThis.String(object.base_model)
+        : "",
+    };
+  },
+
+  toJSON(message: AdapterInfo): unknown {
+    const obj: any = {};
+    if (message.id !== "") {
+      obj.id = message.id;
+    }
+    if (message.baseModel !== "") {
+      obj.baseModel = message.baseModel;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AdapterInfo>, I>>(base?: I): AdapterInfo {
+    return AdapterInfo.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AdapterInfo>, I>>(object: I): AdapterInfo {
+    const message = createBaseAdapterInfo();
+    message.id = object.id ?? "";
+    message.baseModel = object.baseModel ?? "";
     return message;
   },
 };

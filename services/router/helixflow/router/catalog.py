@@ -37,8 +37,23 @@ def worker_models(worker: Worker) -> dict[str, worker_pb2.CatalogModel]:
             supports_embed=info.supports_embed,
             supports_tools=info.supports_tools,
             max_sequences=info.max_concurrent_sequences,
+            adapters=[a.id for a in info.adapters],
         )
+    # A LoRA adapter is routed as a model of its own that shares its base model's state:
+    # loading the base loads its adapters, and the worker picks the adapter by name.
+    for base in list(out.values()):
+        for adapter_id in base.adapters:
+            twin = worker_pb2.CatalogModel()
+            twin.CopyFrom(base)
+            twin.id = adapter_id
+            del twin.aliases[:], twin.adapters[:]
+            out.setdefault(adapter_id, twin)
     return out
+
+
+def base_models(worker: Worker) -> dict[str, str]:
+    """Adapter id -> the base model it runs on, for the worker's catalog."""
+    return {a: m.id for m in worker_models(worker).values() for a in m.adapters if m.id != a}
 
 
 def names(worker: Worker) -> dict[str, str]:
@@ -88,7 +103,9 @@ def saturated(worker: Worker, entry: worker_pb2.CatalogModel) -> bool:
 def model_cards(workers: Iterable[Worker], aliases: dict[str, list[str]]) -> list[inference_pb2.ModelCard]:
     """One card per catalogued model on the routable workers, with state counts."""
     by_model: dict[str, list[tuple[Worker, worker_pb2.CatalogModel]]] = {}
+    bases: dict[str, str] = {}
     for w in workers:
+        bases.update(base_models(w))
         for model_id, entry in worker_models(w).items():
             by_model.setdefault(model_id, []).append((w, entry))
     cards = []
@@ -115,6 +132,8 @@ def model_cards(workers: Iterable[Worker], aliases: dict[str, list[str]]) -> lis
                 loaded_workers=len(loaded),
                 loadable_workers=len(serving) - len(loaded),
                 failed_workers=len(failed),
+                base_model=bases.get(model_id, ""),
+                adapters=sorted({a for _, e in found for a in e.adapters} - {model_id}),
             )
         )
     return cards

@@ -12,12 +12,13 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
+from helixflow.worker.adapters import AdapterSpec, check_adapter_ids
 from helixflow.worker.catalog.settings import CatalogSettings
 from helixflow.worker.extra_buffers import ExtraBuffers
 from helixflow.worker.upstream_settings import UpstreamSettings
@@ -98,6 +99,10 @@ class WorkerSettings(BaseSettings):
     model_id: str = Field(DEFAULT_MODEL_ID, description="model name the router routes by")
     aliases: list[str] = Field(default_factory=list, description="other names for the model")
     model_path: Path | None = Field(None, description="GGUF file or HF folder; default: the packaged Gemma 3 270M")
+    adapters: list[AdapterSpec] = Field(
+        default_factory=list,
+        description='LoRA adapters of the model, picked by request model name: [{"id", "path", "scale"}]',
+    )
     max_sequences: int = Field(
         DEFAULT_MAX_SEQUENCES, ge=1, le=256, description="sequences decoded together (batch slots)"
     )
@@ -131,6 +136,11 @@ class WorkerSettings(BaseSettings):
     upstream: UpstreamSettings = Field(
         default_factory=UpstreamSettings, description="the remote provider the openai/anthropic backends call"
     )
+
+    @model_validator(mode="after")
+    def _adapter_ids(self) -> WorkerSettings:
+        check_adapter_ids(self.model_id, self.aliases, self.adapters)
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -183,6 +183,7 @@ def info_to_pb(info: EngineInfo) -> worker_pb2.InfoResponse:
         engine_options=info.engine_options,
         supports_tools=bool(info.tool_parser),
         tool_parser=info.tool_parser,
+        adapters=[worker_pb2.AdapterInfo(id=a, base_model=info.model_id) for a in info.adapters],
     )
 
 

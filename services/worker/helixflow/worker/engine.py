@@ -140,6 +140,7 @@ class GenerationRequest:
     prompt: Prompt
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
     tools: ToolSpec | None = None
+    adapter: str = ""  # LoRA adapter id (helixflow.worker.adapters); "" = the base model
 
 
 @dataclass(slots=True)
@@ -217,6 +218,7 @@ class EngineInfo:
     # Settings the engine resolved at load, each with why (shown in Info).
     engine_options: dict[str, str] = field(default_factory=dict)
     tool_parser: str = ""  # "" = tools are not served
+    adapters: tuple[str, ...] = ()  # LoRA adapter ids served on this model (helixflow.worker.adapters)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from helixflow.common import logs, tracing
 from helixflow.common.errors import Draining, InvalidArgument
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
 from helixflow.worker import convert, stream_interval
+from helixflow.worker.adapters import with_adapter
 from helixflow.worker.catalog import proto as catalog_pb
 from helixflow.worker.catalog.host import CatalogHost
 from helixflow.worker.engine import Delta, Engine, EngineInfo, Event, GenerationRequest, TokenPrompt
@@ -71,7 +72,8 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
         if not logs.current_request_id():
             logs.set_request_id(request.request.request_id)  # called without x-request-id metadata
         domain = convert.generation_request(request.request)
-        known = self.host.find(request.request.model).info  # None until the model first loads
+        model = request.request.model
+        known = self.host.find(model).info  # None until the model first loads
         if known is not None:
             _check_tools(domain, known)
         started = last = time.perf_counter()
@@ -88,8 +90,8 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
         )
         try:
             async with (
-                self.host.lease(request.request.model) as engine,
-                aclosing(stream_interval.paced(self._start(engine, domain), self._stream_interval_s)) as events,
+                self.host.lease(model) as engine,
+                aclosing(stream_interval.paced(self._start(engine, domain, model), self._stream_interval_s)) as events,
             ):
                 async for event in events:
                     if isinstance(event, Delta):
@@ -173,9 +175,11 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
         return worker_pb2.PinModelResponse(model=catalog_pb.model_pb(self.host, slot))
 
     @staticmethod
-    def _start(engine: Engine, domain: GenerationRequest) -> AsyncGenerator[Event, None]:
-        _check_tools(domain, engine.info())
-        return engine.generate(domain)
+    def _start(engine: Engine, domain: GenerationRequest, model: str) -> AsyncGenerator[Event, None]:
+        """The engine's stream, with the LoRA adapter the model name picks (if any)."""
+        info = engine.info()
+        _check_tools(domain, info)
+        return engine.generate(with_adapter(domain, model, info))
 
 
 def _check_tools(domain: GenerationRequest, info: EngineInfo) -> None:

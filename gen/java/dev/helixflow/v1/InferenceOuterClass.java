@@ -113,7 +113,7 @@ public final class InferenceOuterClass {
       "returnPiecesB\007\n\005input\"p\n\020TokenizeRespons" +
       "e\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenIds\022\026\n\006pieces" +
       "\030\002 \003(\tR\006pieces\022\'\n\017rendered_prompt\030\003 \001(\tR" +
-      "\016renderedPrompt\"\023\n\021ListModelsRequest\"\357\004\n" +
+      "\016renderedPrompt\"\023\n\021ListModelsRequest\"\252\005\n" +
       "\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030\n\007aliases\030\002 " +
       "\003(\tR\007aliases\022%\n\016context_length\030\003 \001(\rR\rco" +
       "ntextLength\022+\n\021supports_generate\030\004 \001(\010R\020" +
@@ -124,27 +124,29 @@ public final class InferenceOuterClass {
       "straints\022#\n\rready_workers\030\010 \001(\rR\014readyWo" +
       "rkers\022\030\n\007backend\030\t \001(\tR\007backend\022%\n\016suppo" +
       "rts_tools\030\n \001(\010R\rsupportsTools\022\037\n\013tool_p" +
-      "arser\030\013 \001(\tR\ntoolParser\022%\n\016loaded_worker" +
-      "s\030\014 \001(\rR\rloadedWorkers\022)\n\020loadable_worke" +
-      "rs\030\r \001(\rR\017loadableWorkers\022%\n\016failed_work" +
-      "ers\030\016 \001(\rR\rfailedWorkers\022.\n\005price\030\022 \001(\0132" +
-      "\030.helixflow.v1.ModelPriceR\005price\022\034\n\tfall" +
-      "backs\030\023 \003(\tR\tfallbacks\"\236\001\n\nModelPrice\022,\n" +
-      "\022prompt_per_million\030\001 \001(\001R\020promptPerMill" +
-      "ion\022,\n\022cached_per_million\030\002 \001(\001R\020cachedP" +
-      "erMillion\0224\n\026completion_per_million\030\003 \001(" +
-      "\001R\024completionPerMillion\"E\n\022ListModelsRes" +
-      "ponse\022/\n\006models\030\001 \003(\0132\027.helixflow.v1.Mod" +
-      "elCardR\006models2\266\002\n\tInference\022K\n\010Generate" +
-      "\022\035.helixflow.v1.GenerateRequest\032\036.helixf" +
-      "low.v1.GenerateResponse0\001\022@\n\005Embed\022\032.hel" +
-      "ixflow.v1.EmbedRequest\032\033.helixflow.v1.Em" +
-      "bedResponse\022I\n\010Tokenize\022\035.helixflow.v1.T" +
-      "okenizeRequest\032\036.helixflow.v1.TokenizeRe" +
-      "sponse\022O\n\nListModels\022\037.helixflow.v1.List" +
-      "ModelsRequest\032 .helixflow.v1.ListModelsR" +
-      "esponseB?\n\020dev.helixflow.v1P\001Z)helixflow" +
-      "/gen/go/helixflow/v1;helixflowv1b\006proto3"
+      "arser\030\013 \001(\tR\ntoolParser\022\035\n\nbase_model\030\020 " +
+      "\001(\tR\tbaseModel\022\032\n\010adapters\030\021 \003(\tR\010adapte" +
+      "rs\022%\n\016loaded_workers\030\014 \001(\rR\rloadedWorker" +
+      "s\022)\n\020loadable_workers\030\r \001(\rR\017loadableWor" +
+      "kers\022%\n\016failed_workers\030\016 \001(\rR\rfailedWork" +
+      "ers\022.\n\005price\030\022 \001(\0132\030.helixflow.v1.ModelP" +
+      "riceR\005price\022\034\n\tfallbacks\030\023 \003(\tR\tfallback" +
+      "s\"\236\001\n\nModelPrice\022,\n\022prompt_per_million\030\001" +
+      " \001(\001R\020promptPerMillion\022,\n\022cached_per_mil" +
+      "lion\030\002 \001(\001R\020cachedPerMillion\0224\n\026completi" +
+      "on_per_million\030\003 \001(\001R\024completionPerMilli" +
+      "on\"E\n\022ListModelsResponse\022/\n\006models\030\001 \003(\013" +
+      "2\027.helixflow.v1.ModelCardR\006models2\266\002\n\tIn" +
+      "ference\022K\n\010Generate\022\035.helixflow.v1.Gener" +
+      "ateRequest\032\036.helixflow.v1.GenerateRespon" +
+      "se0\001\022@\n\005Embed\022\032.helixflow.v1.EmbedReques" +
+      "t\032\033.helixflow.v1.EmbedResponse\022I\n\010Tokeni" +
+      "ze\022\035.helixflow.v1.TokenizeRequest\032\036.heli" +
+      "xflow.v1.TokenizeResponse\022O\n\nListModels\022" +
+      "\037.helixflow.v1.ListModelsRequest\032 .helix" +
+      "flow.v1.ListModelsResponseB?\n\020dev.helixf" +
+      "low.v1P\001Z)helixflow/gen/go/helixflow/v1;" +
+      "helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -204,7 +206,7 @@ public final class InferenceOuterClass {
     internal_static_helixflow_v1_ModelCard_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_ModelCard_descriptor,
-        new java.lang.String[] { "Id", "Aliases", "ContextLength", "SupportsGenerate", "SupportsEmbed", "EmbeddingDimension", "Constraints", "ReadyWorkers", "Backend", "SupportsTools", "ToolParser", "LoadedWorkers", "LoadableWorkers", "FailedWorkers", "Price", "Fallbacks", });
+        new java.lang.String[] { "Id", "Aliases", "ContextLength", "SupportsGenerate", "SupportsEmbed", "EmbeddingDimension", "Constraints", "ReadyWorkers", "Backend", "SupportsTools", "ToolParser", "BaseModel", "Adapters", "LoadedWorkers", "LoadableWorkers", "FailedWorkers", "Price", "Fallbacks", });
     internal_static_helixflow_v1_ModelPrice_descriptor =
       getDescriptor().getMessageTypes().get(9);
     internal_static_helixflow_v1_ModelPrice_fieldAccessorTable = new

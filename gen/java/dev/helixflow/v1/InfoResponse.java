@@ -27,6 +27,7 @@ private static final long serialVersionUID = 0L;
     eosTokenIds_ = emptyIntList();
     supportedConstraints_ = java.util.Collections.emptyList();
     toolParser_ = "";
+    adapters_ = java.util.Collections.emptyList();
     catalog_ = java.util.Collections.emptyList();
   }
 
@@ -662,6 +663,67 @@ java.lang.String defaultValue) {
     }
   }
 
+  public static final int ADAPTERS_FIELD_NUMBER = 22;
+  @SuppressWarnings("serial")
+  private java.util.List<dev.helixflow.v1.AdapterInfo> adapters_;
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<dev.helixflow.v1.AdapterInfo> getAdaptersList() {
+    return adapters_;
+  }
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public java.util.List<? extends dev.helixflow.v1.AdapterInfoOrBuilder> 
+      getAdaptersOrBuilderList() {
+    return adapters_;
+  }
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public int getAdaptersCount() {
+    return adapters_.size();
+  }
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.AdapterInfo getAdapters(int index) {
+    return adapters_.get(index);
+  }
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.AdapterInfoOrBuilder getAdaptersOrBuilder(
+      int index) {
+    return adapters_.get(index);
+  }
+
   public static final int CATALOG_FIELD_NUMBER = 18;
   @SuppressWarnings("serial")
   private java.util.List<dev.helixflow.v1.CatalogModel> catalog_;
@@ -844,6 +906,9 @@ java.lang.String defaultValue) {
     if (memoryBudgetBytes_ != 0L) {
       output.writeUInt64(20, memoryBudgetBytes_);
     }
+    for (int i = 0; i < adapters_.size(); i++) {
+      output.writeMessage(22, adapters_.get(i));
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -957,6 +1022,10 @@ java.lang.String defaultValue) {
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(20, memoryBudgetBytes_);
     }
+    for (int i = 0; i < adapters_.size(); i++) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(22, adapters_.get(i));
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -1005,6 +1074,8 @@ java.lang.String defaultValue) {
         != other.getSupportsTools()) return false;
     if (!getToolParser()
         .equals(other.getToolParser())) return false;
+    if (!getAdaptersList()
+        .equals(other.getAdaptersList())) return false;
     if (!getCatalogList()
         .equals(other.getCatalogList())) return false;
     if (getMaxLoadedModels()
@@ -1068,6 +1139,10 @@ java.lang.String defaultValue) {
         getSupportsTools());
     hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
     hash = (53 * hash) + getToolParser().hashCode();
+    if (getAdaptersCount() > 0) {
+      hash = (37 * hash) + ADAPTERS_FIELD_NUMBER;
+      hash = (53 * hash) + getAdaptersList().hashCode();
+    }
     if (getCatalogCount() > 0) {
       hash = (37 * hash) + CATALOG_FIELD_NUMBER;
       hash = (53 * hash) + getCatalogList().hashCode();
@@ -1251,13 +1326,20 @@ java.lang.String defaultValue) {
       internalGetMutableEngineOptions().clear();
       supportsTools_ = false;
       toolParser_ = "";
+      if (adaptersBuilder_ == null) {
+        adapters_ = java.util.Collections.emptyList();
+      } else {
+        adapters_ = null;
+        adaptersBuilder_.clear();
+      }
+      bitField0_ = (bitField0_ & ~0x00020000);
       if (catalogBuilder_ == null) {
         catalog_ = java.util.Collections.emptyList();
       } else {
         catalog_ = null;
         catalogBuilder_.clear();
       }
-      bitField0_ = (bitField0_ & ~0x00020000);
+      bitField0_ = (bitField0_ & ~0x00040000);
       maxLoadedModels_ = 0;
       memoryBudgetBytes_ = 0L;
       return this;
@@ -1308,10 +1390,19 @@ java.lang.String defaultValue) {
         bitField0_ = (bitField0_ & ~0x00000100);
       }
       result.supportedConstraints_ = supportedConstraints_;
-      if (catalogBuilder_ == null) {
+      if (adaptersBuilder_ == null) {
         if (((bitField0_ & 0x00020000) != 0)) {
-          catalog_ = java.util.Collections.unmodifiableList(catalog_);
+          adapters_ = java.util.Collections.unmodifiableList(adapters_);
           bitField0_ = (bitField0_ & ~0x00020000);
+        }
+        result.adapters_ = adapters_;
+      } else {
+        result.adapters_ = adaptersBuilder_.build();
+      }
+      if (catalogBuilder_ == null) {
+        if (((bitField0_ & 0x00040000) != 0)) {
+          catalog_ = java.util.Collections.unmodifiableList(catalog_);
+          bitField0_ = (bitField0_ & ~0x00040000);
         }
         result.catalog_ = catalog_;
       } else {
@@ -1364,10 +1455,10 @@ java.lang.String defaultValue) {
       if (((from_bitField0_ & 0x00010000) != 0)) {
         result.toolParser_ = toolParser_;
       }
-      if (((from_bitField0_ & 0x00040000) != 0)) {
+      if (((from_bitField0_ & 0x00080000) != 0)) {
         result.maxLoadedModels_ = maxLoadedModels_;
       }
-      if (((from_bitField0_ & 0x00080000) != 0)) {
+      if (((from_bitField0_ & 0x00100000) != 0)) {
         result.memoryBudgetBytes_ = memoryBudgetBytes_;
       }
     }
@@ -1496,11 +1587,37 @@ java.lang.String defaultValue) {
         bitField0_ |= 0x00010000;
         onChanged();
       }
+      if (adaptersBuilder_ == null) {
+        if (!other.adapters_.isEmpty()) {
+          if (adapters_.isEmpty()) {
+            adapters_ = other.adapters_;
+            bitField0_ = (bitField0_ & ~0x00020000);
+          } else {
+            ensureAdaptersIsMutable();
+            adapters_.addAll(other.adapters_);
+          }
+          onChanged();
+        }
+      } else {
+        if (!other.adapters_.isEmpty()) {
+          if (adaptersBuilder_.isEmpty()) {
+            adaptersBuilder_.dispose();
+            adaptersBuilder_ = null;
+            adapters_ = other.adapters_;
+            bitField0_ = (bitField0_ & ~0x00020000);
+            adaptersBuilder_ = 
+              com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
+                 getAdaptersFieldBuilder() : null;
+          } else {
+            adaptersBuilder_.addAllMessages(other.adapters_);
+          }
+        }
+      }
       if (catalogBuilder_ == null) {
         if (!other.catalog_.isEmpty()) {
           if (catalog_.isEmpty()) {
             catalog_ = other.catalog_;
-            bitField0_ = (bitField0_ & ~0x00020000);
+            bitField0_ = (bitField0_ & ~0x00040000);
           } else {
             ensureCatalogIsMutable();
             catalog_.addAll(other.catalog_);
@@ -1513,7 +1630,7 @@ java.lang.String defaultValue) {
             catalogBuilder_.dispose();
             catalogBuilder_ = null;
             catalog_ = other.catalog_;
-            bitField0_ = (bitField0_ & ~0x00020000);
+            bitField0_ = (bitField0_ & ~0x00040000);
             catalogBuilder_ = 
               com.google.protobuf.GeneratedMessageV3.alwaysUseFieldBuilders ?
                  getCatalogFieldBuilder() : null;
@@ -1682,14 +1799,27 @@ java.lang.String defaultValue) {
             } // case 146
             case 152: {
               maxLoadedModels_ = input.readUInt32();
-              bitField0_ |= 0x00040000;
+              bitField0_ |= 0x00080000;
               break;
             } // case 152
             case 160: {
               memoryBudgetBytes_ = input.readUInt64();
-              bitField0_ |= 0x00080000;
+              bitField0_ |= 0x00100000;
               break;
             } // case 160
+            case 178: {
+              dev.helixflow.v1.AdapterInfo m =
+                  input.readMessage(
+                      dev.helixflow.v1.AdapterInfo.parser(),
+                      extensionRegistry);
+              if (adaptersBuilder_ == null) {
+                ensureAdaptersIsMutable();
+                adapters_.add(m);
+              } else {
+                adaptersBuilder_.addMessage(m);
+              }
+              break;
+            } // case 178
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -3075,12 +3205,324 @@ java.lang.String defaultValue) {
       return this;
     }
 
+    private java.util.List<dev.helixflow.v1.AdapterInfo> adapters_ =
+      java.util.Collections.emptyList();
+    private void ensureAdaptersIsMutable() {
+      if (!((bitField0_ & 0x00020000) != 0)) {
+        adapters_ = new java.util.ArrayList<dev.helixflow.v1.AdapterInfo>(adapters_);
+        bitField0_ |= 0x00020000;
+       }
+    }
+
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.AdapterInfo, dev.helixflow.v1.AdapterInfo.Builder, dev.helixflow.v1.AdapterInfoOrBuilder> adaptersBuilder_;
+
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.AdapterInfo> getAdaptersList() {
+      if (adaptersBuilder_ == null) {
+        return java.util.Collections.unmodifiableList(adapters_);
+      } else {
+        return adaptersBuilder_.getMessageList();
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public int getAdaptersCount() {
+      if (adaptersBuilder_ == null) {
+        return adapters_.size();
+      } else {
+        return adaptersBuilder_.getCount();
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfo getAdapters(int index) {
+      if (adaptersBuilder_ == null) {
+        return adapters_.get(index);
+      } else {
+        return adaptersBuilder_.getMessage(index);
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder setAdapters(
+        int index, dev.helixflow.v1.AdapterInfo value) {
+      if (adaptersBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureAdaptersIsMutable();
+        adapters_.set(index, value);
+        onChanged();
+      } else {
+        adaptersBuilder_.setMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder setAdapters(
+        int index, dev.helixflow.v1.AdapterInfo.Builder builderForValue) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        adapters_.set(index, builderForValue.build());
+        onChanged();
+      } else {
+        adaptersBuilder_.setMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAdapters(dev.helixflow.v1.AdapterInfo value) {
+      if (adaptersBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureAdaptersIsMutable();
+        adapters_.add(value);
+        onChanged();
+      } else {
+        adaptersBuilder_.addMessage(value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAdapters(
+        int index, dev.helixflow.v1.AdapterInfo value) {
+      if (adaptersBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        ensureAdaptersIsMutable();
+        adapters_.add(index, value);
+        onChanged();
+      } else {
+        adaptersBuilder_.addMessage(index, value);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAdapters(
+        dev.helixflow.v1.AdapterInfo.Builder builderForValue) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        adapters_.add(builderForValue.build());
+        onChanged();
+      } else {
+        adaptersBuilder_.addMessage(builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAdapters(
+        int index, dev.helixflow.v1.AdapterInfo.Builder builderForValue) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        adapters_.add(index, builderForValue.build());
+        onChanged();
+      } else {
+        adaptersBuilder_.addMessage(index, builderForValue.build());
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder addAllAdapters(
+        java.lang.Iterable<? extends dev.helixflow.v1.AdapterInfo> values) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        com.google.protobuf.AbstractMessageLite.Builder.addAll(
+            values, adapters_);
+        onChanged();
+      } else {
+        adaptersBuilder_.addAllMessages(values);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder clearAdapters() {
+      if (adaptersBuilder_ == null) {
+        adapters_ = java.util.Collections.emptyList();
+        bitField0_ = (bitField0_ & ~0x00020000);
+        onChanged();
+      } else {
+        adaptersBuilder_.clear();
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public Builder removeAdapters(int index) {
+      if (adaptersBuilder_ == null) {
+        ensureAdaptersIsMutable();
+        adapters_.remove(index);
+        onChanged();
+      } else {
+        adaptersBuilder_.remove(index);
+      }
+      return this;
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfo.Builder getAdaptersBuilder(
+        int index) {
+      return getAdaptersFieldBuilder().getBuilder(index);
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfoOrBuilder getAdaptersOrBuilder(
+        int index) {
+      if (adaptersBuilder_ == null) {
+        return adapters_.get(index);  } else {
+        return adaptersBuilder_.getMessageOrBuilder(index);
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public java.util.List<? extends dev.helixflow.v1.AdapterInfoOrBuilder> 
+         getAdaptersOrBuilderList() {
+      if (adaptersBuilder_ != null) {
+        return adaptersBuilder_.getMessageOrBuilderList();
+      } else {
+        return java.util.Collections.unmodifiableList(adapters_);
+      }
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfo.Builder addAdaptersBuilder() {
+      return getAdaptersFieldBuilder().addBuilder(
+          dev.helixflow.v1.AdapterInfo.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public dev.helixflow.v1.AdapterInfo.Builder addAdaptersBuilder(
+        int index) {
+      return getAdaptersFieldBuilder().addBuilder(
+          index, dev.helixflow.v1.AdapterInfo.getDefaultInstance());
+    }
+    /**
+     * <pre>
+     * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+     * </pre>
+     *
+     * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+     */
+    public java.util.List<dev.helixflow.v1.AdapterInfo.Builder> 
+         getAdaptersBuilderList() {
+      return getAdaptersFieldBuilder().getBuilderList();
+    }
+    private com.google.protobuf.RepeatedFieldBuilderV3<
+        dev.helixflow.v1.AdapterInfo, dev.helixflow.v1.AdapterInfo.Builder, dev.helixflow.v1.AdapterInfoOrBuilder> 
+        getAdaptersFieldBuilder() {
+      if (adaptersBuilder_ == null) {
+        adaptersBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
+            dev.helixflow.v1.AdapterInfo, dev.helixflow.v1.AdapterInfo.Builder, dev.helixflow.v1.AdapterInfoOrBuilder>(
+                adapters_,
+                ((bitField0_ & 0x00020000) != 0),
+                getParentForChildren(),
+                isClean());
+        adapters_ = null;
+      }
+      return adaptersBuilder_;
+    }
+
     private java.util.List<dev.helixflow.v1.CatalogModel> catalog_ =
       java.util.Collections.emptyList();
     private void ensureCatalogIsMutable() {
-      if (!((bitField0_ & 0x00020000) != 0)) {
+      if (!((bitField0_ & 0x00040000) != 0)) {
         catalog_ = new java.util.ArrayList<dev.helixflow.v1.CatalogModel>(catalog_);
-        bitField0_ |= 0x00020000;
+        bitField0_ |= 0x00040000;
        }
     }
 
@@ -3285,7 +3727,7 @@ java.lang.String defaultValue) {
     public Builder clearCatalog() {
       if (catalogBuilder_ == null) {
         catalog_ = java.util.Collections.emptyList();
-        bitField0_ = (bitField0_ & ~0x00020000);
+        bitField0_ = (bitField0_ & ~0x00040000);
         onChanged();
       } else {
         catalogBuilder_.clear();
@@ -3397,7 +3839,7 @@ java.lang.String defaultValue) {
         catalogBuilder_ = new com.google.protobuf.RepeatedFieldBuilderV3<
             dev.helixflow.v1.CatalogModel, dev.helixflow.v1.CatalogModel.Builder, dev.helixflow.v1.CatalogModelOrBuilder>(
                 catalog_,
-                ((bitField0_ & 0x00020000) != 0),
+                ((bitField0_ & 0x00040000) != 0),
                 getParentForChildren(),
                 isClean());
         catalog_ = null;
@@ -3430,7 +3872,7 @@ java.lang.String defaultValue) {
     public Builder setMaxLoadedModels(int value) {
       
       maxLoadedModels_ = value;
-      bitField0_ |= 0x00040000;
+      bitField0_ |= 0x00080000;
       onChanged();
       return this;
     }
@@ -3443,7 +3885,7 @@ java.lang.String defaultValue) {
      * @return This builder for chaining.
      */
     public Builder clearMaxLoadedModels() {
-      bitField0_ = (bitField0_ & ~0x00040000);
+      bitField0_ = (bitField0_ & ~0x00080000);
       maxLoadedModels_ = 0;
       onChanged();
       return this;
@@ -3474,7 +3916,7 @@ java.lang.String defaultValue) {
     public Builder setMemoryBudgetBytes(long value) {
       
       memoryBudgetBytes_ = value;
-      bitField0_ |= 0x00080000;
+      bitField0_ |= 0x00100000;
       onChanged();
       return this;
     }
@@ -3487,7 +3929,7 @@ java.lang.String defaultValue) {
      * @return This builder for chaining.
      */
     public Builder clearMemoryBudgetBytes() {
-      bitField0_ = (bitField0_ & ~0x00080000);
+      bitField0_ = (bitField0_ & ~0x00100000);
       memoryBudgetBytes_ = 0L;
       onChanged();
       return this;

@@ -359,6 +359,50 @@ java.lang.String defaultValue);
 
   /**
    * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  java.util.List<dev.helixflow.v1.AdapterInfo> 
+      getAdaptersList();
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  dev.helixflow.v1.AdapterInfo getAdapters(int index);
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  int getAdaptersCount();
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  java.util.List<? extends dev.helixflow.v1.AdapterInfoOrBuilder> 
+      getAdaptersOrBuilderList();
+  /**
+   * <pre>
+   * LoRA adapters served on this model: a request whose model is an adapter id runs with it.
+   * </pre>
+   *
+   * <code>repeated .helixflow.v1.AdapterInfo adapters = 22 [json_name = "adapters"];</code>
+   */
+  dev.helixflow.v1.AdapterInfoOrBuilder getAdaptersOrBuilder(
+      int index);
+
+  /**
+   * <pre>
    * Every model in the worker's catalog with its state. A worker that predates
    * the catalog leaves it empty: it serves model_id, always loaded.
    * </pre>

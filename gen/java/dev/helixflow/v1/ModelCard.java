@@ -25,6 +25,8 @@ private static final long serialVersionUID = 0L;
     constraints_ = java.util.Collections.emptyList();
     backend_ = "";
     toolParser_ = "";
+    baseModel_ = "";
+    adapters_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
   }
 
@@ -414,6 +416,105 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int BASE_MODEL_FIELD_NUMBER = 16;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object baseModel_ = "";
+  /**
+   * <pre>
+   * For a LoRA adapter: the base model it runs on; empty for a base model.
+   * </pre>
+   *
+   * <code>string base_model = 16 [json_name = "baseModel"];</code>
+   * @return The baseModel.
+   */
+  @java.lang.Override
+  public java.lang.String getBaseModel() {
+    java.lang.Object ref = baseModel_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      baseModel_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * For a LoRA adapter: the base model it runs on; empty for a base model.
+   * </pre>
+   *
+   * <code>string base_model = 16 [json_name = "baseModel"];</code>
+   * @return The bytes for baseModel.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getBaseModelBytes() {
+    java.lang.Object ref = baseModel_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      baseModel_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int ADAPTERS_FIELD_NUMBER = 17;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringList adapters_;
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @return A list containing the adapters.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getAdaptersList() {
+    return adapters_;
+  }
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @return The count of adapters.
+   */
+  public int getAdaptersCount() {
+    return adapters_.size();
+  }
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @param index The index of the element to return.
+   * @return The adapters at the given index.
+   */
+  public java.lang.String getAdapters(int index) {
+    return adapters_.get(index);
+  }
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the adapters at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getAdaptersBytes(int index) {
+    return adapters_.getByteString(index);
+  }
+
   public static final int LOADED_WORKERS_FIELD_NUMBER = 12;
   private int loadedWorkers_ = 0;
   /**
@@ -610,6 +711,12 @@ private static final long serialVersionUID = 0L;
     if (failedWorkers_ != 0) {
       output.writeUInt32(14, failedWorkers_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(baseModel_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 16, baseModel_);
+    }
+    for (int i = 0; i < adapters_.size(); i++) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 17, adapters_.getRaw(i));
+    }
     if (price_ != null) {
       output.writeMessage(18, getPrice());
     }
@@ -690,6 +797,17 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt32Size(14, failedWorkers_);
     }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(baseModel_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(16, baseModel_);
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < adapters_.size(); i++) {
+        dataSize += computeStringSizeNoTag(adapters_.getRaw(i));
+      }
+      size += dataSize;
+      size += 2 * getAdaptersList().size();
+    }
     if (price_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(18, getPrice());
@@ -738,6 +856,10 @@ private static final long serialVersionUID = 0L;
         != other.getSupportsTools()) return false;
     if (!getToolParser()
         .equals(other.getToolParser())) return false;
+    if (!getBaseModel()
+        .equals(other.getBaseModel())) return false;
+    if (!getAdaptersList()
+        .equals(other.getAdaptersList())) return false;
     if (getLoadedWorkers()
         != other.getLoadedWorkers()) return false;
     if (getLoadableWorkers()
@@ -791,6 +913,12 @@ private static final long serialVersionUID = 0L;
         getSupportsTools());
     hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
     hash = (53 * hash) + getToolParser().hashCode();
+    hash = (37 * hash) + BASE_MODEL_FIELD_NUMBER;
+    hash = (53 * hash) + getBaseModel().hashCode();
+    if (getAdaptersCount() > 0) {
+      hash = (37 * hash) + ADAPTERS_FIELD_NUMBER;
+      hash = (53 * hash) + getAdaptersList().hashCode();
+    }
     hash = (37 * hash) + LOADED_WORKERS_FIELD_NUMBER;
     hash = (53 * hash) + getLoadedWorkers();
     hash = (37 * hash) + LOADABLE_WORKERS_FIELD_NUMBER;
@@ -951,6 +1079,9 @@ private static final long serialVersionUID = 0L;
       backend_ = "";
       supportsTools_ = false;
       toolParser_ = "";
+      baseModel_ = "";
+      adapters_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00001000);
       loadedWorkers_ = 0;
       loadableWorkers_ = 0;
       failedWorkers_ = 0;
@@ -960,7 +1091,7 @@ private static final long serialVersionUID = 0L;
         priceBuilder_ = null;
       }
       fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00008000);
+      bitField0_ = (bitField0_ & ~0x00020000);
       return this;
     }
 
@@ -1004,9 +1135,14 @@ private static final long serialVersionUID = 0L;
         bitField0_ = (bitField0_ & ~0x00000040);
       }
       result.constraints_ = constraints_;
-      if (((bitField0_ & 0x00008000) != 0)) {
+      if (((bitField0_ & 0x00001000) != 0)) {
+        adapters_ = adapters_.getUnmodifiableView();
+        bitField0_ = (bitField0_ & ~0x00001000);
+      }
+      result.adapters_ = adapters_;
+      if (((bitField0_ & 0x00020000) != 0)) {
         fallbacks_ = fallbacks_.getUnmodifiableView();
-        bitField0_ = (bitField0_ & ~0x00008000);
+        bitField0_ = (bitField0_ & ~0x00020000);
       }
       result.fallbacks_ = fallbacks_;
     }
@@ -1041,15 +1177,18 @@ private static final long serialVersionUID = 0L;
         result.toolParser_ = toolParser_;
       }
       if (((from_bitField0_ & 0x00000800) != 0)) {
-        result.loadedWorkers_ = loadedWorkers_;
-      }
-      if (((from_bitField0_ & 0x00001000) != 0)) {
-        result.loadableWorkers_ = loadableWorkers_;
+        result.baseModel_ = baseModel_;
       }
       if (((from_bitField0_ & 0x00002000) != 0)) {
-        result.failedWorkers_ = failedWorkers_;
+        result.loadedWorkers_ = loadedWorkers_;
       }
       if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.loadableWorkers_ = loadableWorkers_;
+      }
+      if (((from_bitField0_ & 0x00008000) != 0)) {
+        result.failedWorkers_ = failedWorkers_;
+      }
+      if (((from_bitField0_ & 0x00010000) != 0)) {
         result.price_ = priceBuilder_ == null
             ? price_
             : priceBuilder_.build();
@@ -1153,6 +1292,21 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000400;
         onChanged();
       }
+      if (!other.getBaseModel().isEmpty()) {
+        baseModel_ = other.baseModel_;
+        bitField0_ |= 0x00000800;
+        onChanged();
+      }
+      if (!other.adapters_.isEmpty()) {
+        if (adapters_.isEmpty()) {
+          adapters_ = other.adapters_;
+          bitField0_ = (bitField0_ & ~0x00001000);
+        } else {
+          ensureAdaptersIsMutable();
+          adapters_.addAll(other.adapters_);
+        }
+        onChanged();
+      }
       if (other.getLoadedWorkers() != 0) {
         setLoadedWorkers(other.getLoadedWorkers());
       }
@@ -1168,7 +1322,7 @@ private static final long serialVersionUID = 0L;
       if (!other.fallbacks_.isEmpty()) {
         if (fallbacks_.isEmpty()) {
           fallbacks_ = other.fallbacks_;
-          bitField0_ = (bitField0_ & ~0x00008000);
+          bitField0_ = (bitField0_ & ~0x00020000);
         } else {
           ensureFallbacksIsMutable();
           fallbacks_.addAll(other.fallbacks_);
@@ -1271,24 +1425,35 @@ private static final long serialVersionUID = 0L;
             } // case 90
             case 96: {
               loadedWorkers_ = input.readUInt32();
-              bitField0_ |= 0x00000800;
+              bitField0_ |= 0x00002000;
               break;
             } // case 96
             case 104: {
               loadableWorkers_ = input.readUInt32();
-              bitField0_ |= 0x00001000;
+              bitField0_ |= 0x00004000;
               break;
             } // case 104
             case 112: {
               failedWorkers_ = input.readUInt32();
-              bitField0_ |= 0x00002000;
+              bitField0_ |= 0x00008000;
               break;
             } // case 112
+            case 130: {
+              baseModel_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 130
+            case 138: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureAdaptersIsMutable();
+              adapters_.add(s);
+              break;
+            } // case 138
             case 146: {
               input.readMessage(
                   getPriceFieldBuilder().getBuilder(),
                   extensionRegistry);
-              bitField0_ |= 0x00004000;
+              bitField0_ |= 0x00010000;
               break;
             } // case 146
             case 154: {
@@ -2182,6 +2347,238 @@ private static final long serialVersionUID = 0L;
       return this;
     }
 
+    private java.lang.Object baseModel_ = "";
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @return The baseModel.
+     */
+    public java.lang.String getBaseModel() {
+      java.lang.Object ref = baseModel_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        baseModel_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @return The bytes for baseModel.
+     */
+    public com.google.protobuf.ByteString
+        getBaseModelBytes() {
+      java.lang.Object ref = baseModel_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        baseModel_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @param value The baseModel to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBaseModel(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      baseModel_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBaseModel() {
+      baseModel_ = getDefaultInstance().getBaseModel();
+      bitField0_ = (bitField0_ & ~0x00000800);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a LoRA adapter: the base model it runs on; empty for a base model.
+     * </pre>
+     *
+     * <code>string base_model = 16 [json_name = "baseModel"];</code>
+     * @param value The bytes for baseModel to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBaseModelBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      baseModel_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+
+    private com.google.protobuf.LazyStringList adapters_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    private void ensureAdaptersIsMutable() {
+      if (!((bitField0_ & 0x00001000) != 0)) {
+        adapters_ = new com.google.protobuf.LazyStringArrayList(adapters_);
+        bitField0_ |= 0x00001000;
+       }
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @return A list containing the adapters.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getAdaptersList() {
+      return adapters_.getUnmodifiableView();
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @return The count of adapters.
+     */
+    public int getAdaptersCount() {
+      return adapters_.size();
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param index The index of the element to return.
+     * @return The adapters at the given index.
+     */
+    public java.lang.String getAdapters(int index) {
+      return adapters_.get(index);
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the adapters at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getAdaptersBytes(int index) {
+      return adapters_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param index The index to set the value at.
+     * @param value The adapters to set.
+     * @return This builder for chaining.
+     */
+    public Builder setAdapters(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureAdaptersIsMutable();
+      adapters_.set(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param value The adapters to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAdapters(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureAdaptersIsMutable();
+      adapters_.add(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param values The adapters to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllAdapters(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureAdaptersIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, adapters_);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearAdapters() {
+      adapters_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00001000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a base model: the ids of its LoRA adapters (each also listed as a model).
+     * </pre>
+     *
+     * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+     * @param value The bytes of the adapters to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAdaptersBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ensureAdaptersIsMutable();
+      adapters_.add(value);
+      onChanged();
+      return this;
+    }
+
     private int loadedWorkers_ ;
     /**
      * <pre>
@@ -2207,7 +2604,7 @@ private static final long serialVersionUID = 0L;
     public Builder setLoadedWorkers(int value) {
       
       loadedWorkers_ = value;
-      bitField0_ |= 0x00000800;
+      bitField0_ |= 0x00002000;
       onChanged();
       return this;
     }
@@ -2220,7 +2617,7 @@ private static final long serialVersionUID = 0L;
      * @return This builder for chaining.
      */
     public Builder clearLoadedWorkers() {
-      bitField0_ = (bitField0_ & ~0x00000800);
+      bitField0_ = (bitField0_ & ~0x00002000);
       loadedWorkers_ = 0;
       onChanged();
       return this;
@@ -2251,7 +2648,7 @@ private static final long serialVersionUID = 0L;
     public Builder setLoadableWorkers(int value) {
       
       loadableWorkers_ = value;
-      bitField0_ |= 0x00001000;
+      bitField0_ |= 0x00004000;
       onChanged();
       return this;
     }
@@ -2264,7 +2661,7 @@ private static final long serialVersionUID = 0L;
      * @return This builder for chaining.
      */
     public Builder clearLoadableWorkers() {
-      bitField0_ = (bitField0_ & ~0x00001000);
+      bitField0_ = (bitField0_ & ~0x00004000);
       loadableWorkers_ = 0;
       onChanged();
       return this;
@@ -2295,7 +2692,7 @@ private static final long serialVersionUID = 0L;
     public Builder setFailedWorkers(int value) {
       
       failedWorkers_ = value;
-      bitField0_ |= 0x00002000;
+      bitField0_ |= 0x00008000;
       onChanged();
       return this;
     }
@@ -2308,7 +2705,7 @@ private static final long serialVersionUID = 0L;
      * @return This builder for chaining.
      */
     public Builder clearFailedWorkers() {
-      bitField0_ = (bitField0_ & ~0x00002000);
+      bitField0_ = (bitField0_ & ~0x00008000);
       failedWorkers_ = 0;
       onChanged();
       return this;
@@ -2326,7 +2723,7 @@ private static final long serialVersionUID = 0L;
      * @return Whether the price field is set.
      */
     public boolean hasPrice() {
-      return ((bitField0_ & 0x00004000) != 0);
+      return ((bitField0_ & 0x00010000) != 0);
     }
     /**
      * <pre>
@@ -2359,7 +2756,7 @@ private static final long serialVersionUID = 0L;
       } else {
         priceBuilder_.setMessage(value);
       }
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
@@ -2377,7 +2774,7 @@ private static final long serialVersionUID = 0L;
       } else {
         priceBuilder_.setMessage(builderForValue.build());
       }
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
@@ -2390,7 +2787,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder mergePrice(dev.helixflow.v1.ModelPrice value) {
       if (priceBuilder_ == null) {
-        if (((bitField0_ & 0x00004000) != 0) &&
+        if (((bitField0_ & 0x00010000) != 0) &&
           price_ != null &&
           price_ != dev.helixflow.v1.ModelPrice.getDefaultInstance()) {
           getPriceBuilder().mergeFrom(value);
@@ -2400,7 +2797,7 @@ private static final long serialVersionUID = 0L;
       } else {
         priceBuilder_.mergeFrom(value);
       }
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return this;
     }
@@ -2412,7 +2809,7 @@ private static final long serialVersionUID = 0L;
      * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
      */
     public Builder clearPrice() {
-      bitField0_ = (bitField0_ & ~0x00004000);
+      bitField0_ = (bitField0_ & ~0x00010000);
       price_ = null;
       if (priceBuilder_ != null) {
         priceBuilder_.dispose();
@@ -2429,7 +2826,7 @@ private static final long serialVersionUID = 0L;
      * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
      */
     public dev.helixflow.v1.ModelPrice.Builder getPriceBuilder() {
-      bitField0_ |= 0x00004000;
+      bitField0_ |= 0x00010000;
       onChanged();
       return getPriceFieldBuilder().getBuilder();
     }
@@ -2471,9 +2868,9 @@ private static final long serialVersionUID = 0L;
 
     private com.google.protobuf.LazyStringList fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     private void ensureFallbacksIsMutable() {
-      if (!((bitField0_ & 0x00008000) != 0)) {
+      if (!((bitField0_ & 0x00020000) != 0)) {
         fallbacks_ = new com.google.protobuf.LazyStringArrayList(fallbacks_);
-        bitField0_ |= 0x00008000;
+        bitField0_ |= 0x00020000;
        }
     }
     /**
@@ -2586,7 +2983,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder clearFallbacks() {
       fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
-      bitField0_ = (bitField0_ & ~0x00008000);
+      bitField0_ = (bitField0_ & ~0x00020000);
       onChanged();
       return this;
     }

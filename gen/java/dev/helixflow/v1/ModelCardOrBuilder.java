@@ -219,6 +219,67 @@ public interface ModelCardOrBuilder extends
 
   /**
    * <pre>
+   * For a LoRA adapter: the base model it runs on; empty for a base model.
+   * </pre>
+   *
+   * <code>string base_model = 16 [json_name = "baseModel"];</code>
+   * @return The baseModel.
+   */
+  java.lang.String getBaseModel();
+  /**
+   * <pre>
+   * For a LoRA adapter: the base model it runs on; empty for a base model.
+   * </pre>
+   *
+   * <code>string base_model = 16 [json_name = "baseModel"];</code>
+   * @return The bytes for baseModel.
+   */
+  com.google.protobuf.ByteString
+      getBaseModelBytes();
+
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @return A list containing the adapters.
+   */
+  java.util.List<java.lang.String>
+      getAdaptersList();
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @return The count of adapters.
+   */
+  int getAdaptersCount();
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @param index The index of the element to return.
+   * @return The adapters at the given index.
+   */
+  java.lang.String getAdapters(int index);
+  /**
+   * <pre>
+   * For a base model: the ids of its LoRA adapters (each also listed as a model).
+   * </pre>
+   *
+   * <code>repeated string adapters = 17 [json_name = "adapters"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the adapters at the given index.
+   */
+  com.google.protobuf.ByteString
+      getAdaptersBytes(int index);
+
+  /**
+   * <pre>
    * Healthy workers that have the model loaded now.
    * </pre>
    *

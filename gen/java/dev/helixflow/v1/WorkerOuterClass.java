@@ -95,6 +95,11 @@ public final class WorkerOuterClass {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_PinModelResponse_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_AdapterInfo_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_AdapterInfo_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_helixflow_v1_AbortRequest_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -138,7 +143,7 @@ public final class WorkerOuterClass {
       "TokenizeRequestR\007request\"T\n\026WorkerTokeni" +
       "zeResponse\022:\n\010response\030\001 \001(\0132\036.helixflow" +
       ".v1.TokenizeResponseR\010response\"\r\n\013InfoRe" +
-      "quest\"\301\007\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t" +
+      "quest\"\370\007\n\014InfoResponse\022\031\n\010model_id\030\001 \001(\t" +
       "R\007modelId\022\030\n\007aliases\030\002 \003(\tR\007aliases\022\030\n\007b" +
       "ackend\030\003 \001(\tR\007backend\022\'\n\017backend_version" +
       "\030\004 \001(\tR\016backendVersion\022%\n\016context_length" +
@@ -156,71 +161,74 @@ public final class WorkerOuterClass {
       "T\n\016engine_options\030\017 \003(\0132-.helixflow.v1.I" +
       "nfoResponse.EngineOptionsEntryR\rengineOp" +
       "tions\022%\n\016supports_tools\030\020 \001(\010R\rsupportsT" +
-      "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\0224\n" +
-      "\007catalog\030\022 \003(\0132\032.helixflow.v1.CatalogMod" +
-      "elR\007catalog\022*\n\021max_loaded_models\030\023 \001(\rR\017" +
-      "maxLoadedModels\022.\n\023memory_budget_bytes\030\024" +
-      " \001(\004R\021memoryBudgetBytes\032@\n\022EngineOptions" +
-      "Entry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\tR\005" +
-      "value:\0028\001\"\220\004\n\014CatalogModel\022\016\n\002id\030\001 \001(\tR\002" +
-      "id\022\030\n\007aliases\030\002 \003(\tR\007aliases\022.\n\005state\030\003 " +
-      "\001(\0162\030.helixflow.v1.ModelStateR\005state\022\030\n\007" +
-      "failure\030\004 \001(\tR\007failure\022\026\n\006pinned\030\005 \001(\010R\006" +
-      "pinned\022\026\n\006origin\030\006 \001(\tR\006origin\022\'\n\017estima" +
-      "ted_bytes\030\007 \001(\004R\016estimatedBytes\022%\n\016conte" +
-      "xt_length\030\010 \001(\rR\rcontextLength\022+\n\021suppor" +
-      "ts_generate\030\t \001(\010R\020supportsGenerate\022%\n\016s" +
-      "upports_embed\030\n \001(\010R\rsupportsEmbed\022%\n\016su" +
-      "pports_tools\030\013 \001(\010R\rsupportsTools\022%\n\016act" +
-      "ive_streams\030\014 \001(\rR\ractiveStreams\022)\n\020evic" +
-      "tions_needed\030\r \001(\rR\017evictionsNeeded\022#\n\rm" +
-      "ax_sequences\030\016 \001(\rR\014maxSequences\022\032\n\010adap" +
-      "ters\030\017 \003(\tR\010adapters\"(\n\020LoadModelRequest" +
-      "\022\024\n\005model\030\001 \001(\tR\005model\"E\n\021LoadModelRespo" +
-      "nse\0220\n\005model\030\001 \001(\0132\032.helixflow.v1.Catalo" +
-      "gModelR\005model\"*\n\022UnloadModelRequest\022\024\n\005m" +
-      "odel\030\001 \001(\tR\005model\"G\n\023UnloadModelResponse" +
-      "\0220\n\005model\030\001 \001(\0132\032.helixflow.v1.CatalogMo" +
-      "delR\005model\"?\n\017PinModelRequest\022\024\n\005model\030\001" +
-      " \001(\tR\005model\022\026\n\006pinned\030\002 \001(\010R\006pinned\"D\n\020P" +
-      "inModelResponse\0220\n\005model\030\001 \001(\0132\032.helixfl" +
-      "ow.v1.CatalogModelR\005model\"/\n\014AbortReques" +
-      "t\022\037\n\013request_ids\030\001 \003(\tR\nrequestIds\"?\n\rAb" +
-      "ortResponse\022.\n\023aborted_request_ids\030\001 \003(\t" +
-      "R\021abortedRequestIds\"3\n\020WatchLoadRequest\022" +
-      "\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\270\002\n\021Wat" +
-      "chLoadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting" +
-      "\022\030\n\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_u" +
-      "sage\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache" +
-      "_hit_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013m" +
-      "ax_running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining" +
-      "\030\006 \001(\010R\010draining\0222\n\006models\030\007 \003(\0132\032.helix" +
-      "flow.v1.CatalogModelR\006models\022%\n\016resident" +
-      "_bytes\030\010 \001(\004R\rresidentBytes*\250\001\n\nModelSta" +
-      "te\022\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL" +
-      "_STATE_AVAILABLE\020\001\022\027\n\023MODEL_STATE_LOADIN" +
-      "G\020\002\022\026\n\022MODEL_STATE_LOADED\020\003\022\031\n\025MODEL_STA" +
-      "TE_UNLOADING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304" +
-      "\005\n\006Worker\022W\n\010Generate\022#.helixflow.v1.Wor" +
-      "kerGenerateRequest\032$.helixflow.v1.Worker" +
-      "GenerateResponse0\001\022L\n\005Embed\022 .helixflow." +
-      "v1.WorkerEmbedRequest\032!.helixflow.v1.Wor" +
-      "kerEmbedResponse\022U\n\010Tokenize\022#.helixflow" +
-      ".v1.WorkerTokenizeRequest\032$.helixflow.v1" +
-      ".WorkerTokenizeResponse\022=\n\004Info\022\031.helixf" +
-      "low.v1.InfoRequest\032\032.helixflow.v1.InfoRe" +
-      "sponse\022@\n\005Abort\022\032.helixflow.v1.AbortRequ" +
-      "est\032\033.helixflow.v1.AbortResponse\022N\n\tWatc" +
-      "hLoad\022\036.helixflow.v1.WatchLoadRequest\032\037." +
-      "helixflow.v1.WatchLoadResponse0\001\022L\n\tLoad" +
-      "Model\022\036.helixflow.v1.LoadModelRequest\032\037." +
-      "helixflow.v1.LoadModelResponse\022R\n\013Unload" +
-      "Model\022 .helixflow.v1.UnloadModelRequest\032" +
-      "!.helixflow.v1.UnloadModelResponse\022I\n\010Pi" +
-      "nModel\022\035.helixflow.v1.PinModelRequest\032\036." +
-      "helixflow.v1.PinModelResponseB?\n\020dev.hel" +
-      "ixflow.v1P\001Z)helixflow/gen/go/helixflow/" +
-      "v1;helixflowv1b\006proto3"
+      "ools\022\037\n\013tool_parser\030\021 \001(\tR\ntoolParser\0225\n" +
+      "\010adapters\030\026 \003(\0132\031.helixflow.v1.AdapterIn" +
+      "foR\010adapters\0224\n\007catalog\030\022 \003(\0132\032.helixflo" +
+      "w.v1.CatalogModelR\007catalog\022*\n\021max_loaded" +
+      "_models\030\023 \001(\rR\017maxLoadedModels\022.\n\023memory" +
+      "_budget_bytes\030\024 \001(\004R\021memoryBudgetBytes\032@" +
+      "\n\022EngineOptionsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024" +
+      "\n\005value\030\002 \001(\tR\005value:\0028\001\"\220\004\n\014CatalogMode" +
+      "l\022\016\n\002id\030\001 \001(\tR\002id\022\030\n\007aliases\030\002 \003(\tR\007alia" +
+      "ses\022.\n\005state\030\003 \001(\0162\030.helixflow.v1.ModelS" +
+      "tateR\005state\022\030\n\007failure\030\004 \001(\tR\007failure\022\026\n" +
+      "\006pinned\030\005 \001(\010R\006pinned\022\026\n\006origin\030\006 \001(\tR\006o" +
+      "rigin\022\'\n\017estimated_bytes\030\007 \001(\004R\016estimate" +
+      "dBytes\022%\n\016context_length\030\010 \001(\rR\rcontextL" +
+      "ength\022+\n\021supports_generate\030\t \001(\010R\020suppor" +
+      "tsGenerate\022%\n\016supports_embed\030\n \001(\010R\rsupp" +
+      "ortsEmbed\022%\n\016supports_tools\030\013 \001(\010R\rsuppo" +
+      "rtsTools\022%\n\016active_streams\030\014 \001(\rR\ractive" +
+      "Streams\022)\n\020evictions_needed\030\r \001(\rR\017evict" +
+      "ionsNeeded\022#\n\rmax_sequences\030\016 \001(\rR\014maxSe" +
+      "quences\022\032\n\010adapters\030\017 \003(\tR\010adapters\"(\n\020L" +
+      "oadModelRequest\022\024\n\005model\030\001 \001(\tR\005model\"E\n" +
+      "\021LoadModelResponse\0220\n\005model\030\001 \001(\0132\032.heli" +
+      "xflow.v1.CatalogModelR\005model\"*\n\022UnloadMo" +
+      "delRequest\022\024\n\005model\030\001 \001(\tR\005model\"G\n\023Unlo" +
+      "adModelResponse\0220\n\005model\030\001 \001(\0132\032.helixfl" +
+      "ow.v1.CatalogModelR\005model\"?\n\017PinModelReq" +
+      "uest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006pinned\030\002 \001" +
+      "(\010R\006pinned\"D\n\020PinModelResponse\0220\n\005model\030" +
+      "\001 \001(\0132\032.helixflow.v1.CatalogModelR\005model" +
+      "\"<\n\013AdapterInfo\022\016\n\002id\030\001 \001(\tR\002id\022\035\n\nbase_" +
+      "model\030\002 \001(\tR\tbaseModel\"/\n\014AbortRequest\022\037" +
+      "\n\013request_ids\030\001 \003(\tR\nrequestIds\"?\n\rAbort" +
+      "Response\022.\n\023aborted_request_ids\030\001 \003(\tR\021a" +
+      "bortedRequestIds\"3\n\020WatchLoadRequest\022\037\n\013" +
+      "interval_ms\030\001 \001(\rR\nintervalMs\"\270\002\n\021WatchL" +
+      "oadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030\n" +
+      "\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usag" +
+      "e\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hi" +
+      "t_rate\030\004 \001(\002R\022prefixCacheHitRate\022\037\n\013max_" +
+      "running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006 " +
+      "\001(\010R\010draining\0222\n\006models\030\007 \003(\0132\032.helixflo" +
+      "w.v1.CatalogModelR\006models\022%\n\016resident_by" +
+      "tes\030\010 \001(\004R\rresidentBytes*\250\001\n\nModelState\022" +
+      "\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL_ST" +
+      "ATE_AVAILABLE\020\001\022\027\n\023MODEL_STATE_LOADING\020\002" +
+      "\022\026\n\022MODEL_STATE_LOADED\020\003\022\031\n\025MODEL_STATE_" +
+      "UNLOADING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304\005\n\006" +
+      "Worker\022W\n\010Generate\022#.helixflow.v1.Worker" +
+      "GenerateRequest\032$.helixflow.v1.WorkerGen" +
+      "erateResponse0\001\022L\n\005Embed\022 .helixflow.v1." +
+      "WorkerEmbedRequest\032!.helixflow.v1.Worker" +
+      "EmbedResponse\022U\n\010Tokenize\022#.helixflow.v1" +
+      ".WorkerTokenizeRequest\032$.helixflow.v1.Wo" +
+      "rkerTokenizeResponse\022=\n\004Info\022\031.helixflow" +
+      ".v1.InfoRequest\032\032.helixflow.v1.InfoRespo" +
+      "nse\022@\n\005Abort\022\032.helixflow.v1.AbortRequest" +
+      "\032\033.helixflow.v1.AbortResponse\022N\n\tWatchLo" +
+      "ad\022\036.helixflow.v1.WatchLoadRequest\032\037.hel" +
+      "ixflow.v1.WatchLoadResponse0\001\022L\n\tLoadMod" +
+      "el\022\036.helixflow.v1.LoadModelRequest\032\037.hel" +
+      "ixflow.v1.LoadModelResponse\022R\n\013UnloadMod" +
+      "el\022 .helixflow.v1.UnloadModelRequest\032!.h" +
+      "elixflow.v1.UnloadModelResponse\022I\n\010PinMo" +
+      "del\022\035.helixflow.v1.PinModelRequest\032\036.hel" +
+      "ixflow.v1.PinModelResponseB?\n\020dev.helixf" +
+      "low.v1P\001Z)helixflow/gen/go/helixflow/v1;" +
+      "helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -275,7 +283,7 @@ public final class WorkerOuterClass {
     internal_static_helixflow_v1_InfoResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_InfoResponse_descriptor,
-        new java.lang.String[] { "ModelId", "Aliases", "Backend", "BackendVersion", "ContextLength", "VocabSize", "EosTokenIds", "EmbeddingDimension", "SupportedConstraints", "MaxConcurrentSequences", "MaxWaiting", "HasChatTemplate", "SupportsGenerate", "SupportsEmbed", "EngineOptions", "SupportsTools", "ToolParser", "Catalog", "MaxLoadedModels", "MemoryBudgetBytes", });
+        new java.lang.String[] { "ModelId", "Aliases", "Backend", "BackendVersion", "ContextLength", "VocabSize", "EosTokenIds", "EmbeddingDimension", "SupportedConstraints", "MaxConcurrentSequences", "MaxWaiting", "HasChatTemplate", "SupportsGenerate", "SupportsEmbed", "EngineOptions", "SupportsTools", "ToolParser", "Adapters", "Catalog", "MaxLoadedModels", "MemoryBudgetBytes", });
     internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_descriptor =
       internal_static_helixflow_v1_InfoResponse_descriptor.getNestedTypes().get(0);
     internal_static_helixflow_v1_InfoResponse_EngineOptionsEntry_fieldAccessorTable = new
@@ -324,26 +332,32 @@ public final class WorkerOuterClass {
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_PinModelResponse_descriptor,
         new java.lang.String[] { "Model", });
-    internal_static_helixflow_v1_AbortRequest_descriptor =
+    internal_static_helixflow_v1_AdapterInfo_descriptor =
       getDescriptor().getMessageTypes().get(15);
+    internal_static_helixflow_v1_AdapterInfo_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_AdapterInfo_descriptor,
+        new java.lang.String[] { "Id", "BaseModel", });
+    internal_static_helixflow_v1_AbortRequest_descriptor =
+      getDescriptor().getMessageTypes().get(16);
     internal_static_helixflow_v1_AbortRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_AbortRequest_descriptor,
         new java.lang.String[] { "RequestIds", });
     internal_static_helixflow_v1_AbortResponse_descriptor =
-      getDescriptor().getMessageTypes().get(16);
+      getDescriptor().getMessageTypes().get(17);
     internal_static_helixflow_v1_AbortResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_AbortResponse_descriptor,
         new java.lang.String[] { "AbortedRequestIds", });
     internal_static_helixflow_v1_WatchLoadRequest_descriptor =
-      getDescriptor().getMessageTypes().get(17);
+      getDescriptor().getMessageTypes().get(18);
     internal_static_helixflow_v1_WatchLoadRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchLoadRequest_descriptor,
         new java.lang.String[] { "IntervalMs", });
     internal_static_helixflow_v1_WatchLoadResponse_descriptor =
-      getDescriptor().getMessageTypes().get(18);
+      getDescriptor().getMessageTypes().get(19);
     internal_static_helixflow_v1_WatchLoadResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchLoadResponse_descriptor,

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from helixflow.worker.adapters import AdapterSpec
 from helixflow.worker.config import (
     DEFAULT_CONTEXT_PER_SEQUENCE,
     DEFAULT_MAX_SEQUENCES,
@@ -53,3 +54,5 @@ class LlamaEngineConfig(BaseModel):
     chat_template: str | None = None
     # Embedding context: 0 disables embeddings.
     embedding_ctx: int = Field(default=512, ge=0)
+    # LoRA adapters of the model, picked per request (see llama_adapters).
+    adapters: tuple[AdapterSpec, ...] = ()

@@ -13,7 +13,8 @@ from collections.abc import AsyncGenerator, Sequence
 
 import llama_cpp
 
-from helixflow.common.errors import Draining, InvalidArgument, PromptTooLong
+from helixflow.common.errors import Draining, InvalidArgument, ModelNotFound, PromptTooLong
+from helixflow.worker.backends.llama_adapters import LoraAdapters
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_embed import Embedder
 from helixflow.worker.backends.llama_grammar_first import GrammarFirstChain
@@ -53,6 +54,7 @@ class LlamaCppEngine:
             "max_waiting": settings.max_waiting,
             "n_gpu_layers": settings.llama.n_gpu_layers,
             "extra_buffer_types": settings.llama.extra_buffer_types,
+            "adapters": tuple(settings.adapters),
         }
         if settings.model_path is not None:
             overrides["model_path"] = str(settings.model_path)
@@ -67,6 +69,7 @@ class LlamaCppEngine:
         self._model: LlamaModel | None = None
         self._scheduler: Scheduler | None = None
         self._embedder: Embedder | None = None
+        self._adapters: LoraAdapters | None = None
         self._info: EngineInfo | None = None
 
     async def load(self) -> None:
@@ -78,7 +81,9 @@ class LlamaCppEngine:
         cfg = self.config
         model = LlamaModel(cfg)
         self._model = model
-        self._scheduler = Scheduler(model, cfg)
+        if cfg.adapters:
+            self._adapters = LoraAdapters(model.ptr, cfg.adapters)
+        self._scheduler = Scheduler(model, cfg, self._adapters)
         if cfg.embedding_ctx:
             self._embedder = Embedder(model, cfg.embedding_ctx, cfg.n_threads)
         self._info = EngineInfo(
@@ -96,6 +101,7 @@ class LlamaCppEngine:
             supports_embed=self._embedder is not None,
             engine_options={"extra_buffer_types": model.extra_buffers.describe()},
             tool_parser=model.chat_template.tool_parser,
+            adapters=self._adapters.ids if self._adapters is not None else (),
         )
 
     def info(self) -> EngineInfo:
@@ -115,6 +121,8 @@ class LlamaCppEngine:
     def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         # Everything that can be refused is checked here, before the caller sees an iterator.
         model, scheduler = self._ready()
+        if request.adapter and (self._adapters is None or request.adapter not in self._adapters):
+            raise ModelNotFound(f"no LoRA adapter {request.adapter!r} on this worker", field="model")
         tools = plan_tools(request, model.chat_template.tool_parser)
         opts = tools.sampling
         validate_sampling(opts)
@@ -134,6 +142,7 @@ class LlamaCppEngine:
             chain=chain,
             assembler=TextAssembler(opts.stop),
             ends=frozenset(opts.stop_token_ids) | (frozenset() if opts.ignore_eos else model.eog_ids),
+            adapter=request.adapter,
         )
         try:
             handle = scheduler.submit(job)
@@ -175,12 +184,14 @@ class LlamaCppEngine:
         return [rid for rid in request_ids if self._scheduler.abort(rid, notify=True)]
 
     async def close(self) -> None:
-        scheduler, embedder, model = self._scheduler, self._embedder, self._model
-        self._scheduler = self._embedder = self._model = None
+        scheduler, embedder, model, adapters = self._scheduler, self._embedder, self._model, self._adapters
+        self._scheduler = self._embedder = self._model = self._adapters = None
         if scheduler is not None:
             await asyncio.to_thread(scheduler.close)
         if embedder is not None:
             embedder.close()
+        if adapters is not None:  # after the context that used them, before their model
+            adapters.close()
         if model is not None:
             model.close()
 

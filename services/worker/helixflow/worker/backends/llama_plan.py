@@ -18,6 +18,9 @@ DECODING once its whole prompt is in the cache, FINISHED when released.
 - A batch holds one token per decoding sequence plus up to ``prefill_chunk``
   prompt tokens, shortest remaining prefill first, so a cache hit is not stuck
   behind a long cold prompt.
+- KV computed under one LoRA adapter is no prefix for another: reuse, copies and
+  waits only look at slots whose KV has the sequence's adapter (``llama_adapters``
+  splits a batch by adapter).
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ class Sequence:
     n_fed: int = 0  # prompt tokens whose KV is in the cache
     cached: int = 0  # of those, how many came from prefix reuse
     output: list[int] = field(default_factory=list)
+    adapter: str = ""  # LoRA adapter id; "" = the base model
 
 
 S = TypeVar("S", bound=Sequence)
@@ -63,6 +67,12 @@ class Slot(Generic[S]):
     kv: list[int] = field(default_factory=list)  # tokens held in this slot's KV, by position
     seq: S | None = None
     last_used: int = 0  # admission counter; 0 = empty. The least recently used idle cache goes first.
+    adapter: str = ""  # the LoRA adapter its KV was computed with
+
+
+def kv_for(slot: Slot[S], adapter: str) -> list[int]:
+    """The slot's cached tokens as a prefix for a sequence under ``adapter``."""
+    return slot.kv if slot.adapter == adapter else []
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,15 +146,15 @@ class Planner(Generic[S]):
         free = [s for s in self.slots if s.seq is None]
         if not free:
             return None
-        seq = next((w for w in self.waiting if not self._prefix_in_flight(w.prompt)), None)
+        seq = next((w for w in self.waiting if not self._prefix_in_flight(w.prompt, w.adapter)), None)
         if seq is None:
             return None
         self.waiting.remove(seq)
-        slot, shared = self._pick_slot(free, seq.prompt)
+        slot, shared = self._pick_slot(free, seq.prompt, seq.adapter)
         self._admissions += 1
         slot.last_used = self._admissions
         reuse = min(shared, len(seq.prompt) - 1)  # at least one token must run to get logits
-        source, take = self._copy_source(slot, seq.prompt, reuse)
+        source, take = self._copy_source(slot, seq.prompt, reuse, seq.adapter)
         trim_from: int | None = None
         if source is not None:
             slot.kv[:] = source.kv[:take]
@@ -154,6 +164,7 @@ class Planner(Generic[S]):
             trim_from = reuse
         seq.n_fed = seq.cached = len(slot.kv)
         seq.phase = Phase.PREFILLING
+        slot.adapter = seq.adapter
         slot.seq = seq
         self.prompt_tokens_seen += len(seq.prompt)
         self.prompt_tokens_cached += seq.cached
@@ -166,29 +177,33 @@ class Planner(Generic[S]):
         self.prompt_tokens_cached -= seq.cached
         seq.n_fed = seq.cached = 0
 
-    def _prefix_in_flight(self, prompt: list[int]) -> bool:
+    def _prefix_in_flight(self, prompt: list[int], adapter: str) -> bool:
         """Whether a sequence still prefilling will soon hold a much longer prefix of
         ``prompt`` than any cache holds now. Such a request waits and then copies it,
         instead of prefilling the same tokens alongside (a burst of requests sharing a
         new system prompt); the source is running, so the wait is short and bounded."""
-        prefilling = [s.seq.prompt for s in self.slots if s.seq is not None and s.seq.phase is Phase.PREFILLING]
+        prefilling = [
+            s.seq.prompt
+            for s in self.slots
+            if s.seq is not None and s.seq.phase is Phase.PREFILLING and s.seq.adapter == adapter
+        ]
         coming = max((min(common_prefix(p, prompt), len(prompt) - 1) for p in prefilling), default=0)
         if coming < MIN_COPY_GAIN:  # the usual case, decided without scanning the caches
             return False
-        have = max(common_prefix(s.kv, prompt) for s in self.slots)
+        have = max(common_prefix(kv_for(s, adapter), prompt) for s in self.slots)
         return coming - have >= MIN_COPY_GAIN
 
     @staticmethod
-    def _pick_slot(free: list[Slot[S]], prompt: list[int]) -> tuple[Slot[S], int]:
+    def _pick_slot(free: list[Slot[S]], prompt: list[int], adapter: str) -> tuple[Slot[S], int]:
         """The idle slot sharing the longest useful prefix, else the least recently used one."""
-        shares = [(s, common_prefix(s.kv, prompt)) for s in free]
+        shares = [(s, common_prefix(kv_for(s, adapter), prompt)) for s in free]
         return max(shares, key=lambda p: (p[1] if p[1] >= MIN_USEFUL_PREFIX else 0, -p[0].last_used))
 
-    def _copy_source(self, slot: Slot[S], prompt: list[int], reuse: int) -> tuple[Slot[S] | None, int]:
+    def _copy_source(self, slot: Slot[S], prompt: list[int], reuse: int, adapter: str) -> tuple[Slot[S] | None, int]:
         """A busy slot whose tokens beat ``reuse`` by enough, and how many of them to take."""
         best, shared = None, reuse
         for other in self.slots:
-            if other.seq is not None and other is not slot and len(other.kv) > shared:
+            if other.seq is not None and other is not slot and other.adapter == adapter and len(other.kv) > shared:
                 n = common_prefix(other.kv, prompt)
                 if n > shared:
                     best, shared = other, n

@@ -7,7 +7,8 @@ one decode thread and streams events back to asyncio.
 Each turn of the decode loop: take new and cancelled requests (under the
 lock), release the cancelled, sample the rows the last decode produced, post
 their events (once per event loop, via ``call_soon_threadsafe``), admit
-waiting requests, then pack the planned rows into ONE ``llama_decode``.
+waiting requests, then pack the planned rows into ONE ``llama_decode`` (one per
+LoRA adapter in the step: see ``llama_adapters``).
 
 The lock guards only what the asyncio side shares with the decode thread: the
 live table, the inbox of new requests, the cancellations, and a snapshot of
@@ -29,10 +30,11 @@ from typing import Any
 import llama_cpp
 
 from helixflow.worker.admission import LiveRequests
+from helixflow.worker.backends.llama_adapters import LoraAdapters, group_rows
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_logprobs import token_logprob
 from helixflow.worker.backends.llama_model import LlamaModel
-from helixflow.worker.backends.llama_plan import Phase, Planner, Sequence, Slot
+from helixflow.worker.backends.llama_plan import Phase, Planner, Row, Sequence, Slot
 from helixflow.worker.backends.llama_sampling import SamplerChain
 from helixflow.worker.backends.stops import TextAssembler
 from helixflow.worker.engine import Delta, Event, Finished, FinishReason, SamplingOptions, Timings, Usage
@@ -91,8 +93,9 @@ class _Snapshot:
 
 
 class Scheduler:
-    def __init__(self, model: LlamaModel, config: LlamaEngineConfig) -> None:
+    def __init__(self, model: LlamaModel, config: LlamaEngineConfig, adapters: LoraAdapters | None = None) -> None:
         self._model = model
+        self._adapters = adapters
         n = config.max_sequences
         self.batch_size = config.prefill_chunk + n
         params = llama_cpp.llama_context_default_params()
@@ -260,10 +263,22 @@ class Scheduler:
                 self._plan.trim_failed(admission)
 
     def _decode(self) -> Sampled:
-        """Run the planned rows as one batch; returns the rows to sample."""
+        """Run the planned rows as one batch per adapter; returns the last batch's rows to sample."""
         rows = self._plan.next_batch()
         if not rows:
             return []
+        adapters = self._adapters
+        if adapters is None:
+            return self._decode_rows(rows)
+        sampled: Sampled = []
+        for adapter, group in group_rows(rows, adapters.current):
+            self._sample(sampled)  # the next decode overwrites the logits of this one
+            adapters.apply(self._ctx, adapter)
+            sampled = self._decode_rows(group)
+        return sampled
+
+    def _decode_rows(self, rows: list[Row[Job]]) -> Sampled:
+        """Run ``rows`` as one ``llama_decode``; returns the rows to sample."""
         batch = self._batch
         tokens, positions, n_seq, seq_ids, want_logits = (
             batch.token,

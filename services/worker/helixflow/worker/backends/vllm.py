@@ -23,8 +23,9 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from typing import Any, cast
 
-from helixflow.common.errors import InvalidArgument, PromptTooLong, UnsupportedConstraint
+from helixflow.common.errors import InvalidArgument, ModelNotFound, PromptTooLong, UnsupportedConstraint
 from helixflow.worker.admission import LiveRequests
+from helixflow.worker.backends.vllm_adapters import lora_requests
 from helixflow.worker.backends.vllm_config import VllmEngineConfig
 from helixflow.worker.backends.vllm_output import cancelled_event, finished_event, logprobs_of
 from helixflow.worker.backends.vllm_params import sampling_kwargs, structured_kwargs
@@ -72,6 +73,7 @@ class VllmEngine:
         self._live: LiveRequests[object] = LiveRequests(config.max_num_seqs + config.max_waiting)
         self._aborted: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
+        self._loras: dict[str, Any] = {}  # adapter id -> LoRARequest
 
     @classmethod
     def from_worker_settings(cls, settings: WorkerSettings) -> VllmEngine:
@@ -94,6 +96,7 @@ class VllmEngine:
         from vllm.v1.engine.async_llm import AsyncLLM
 
         args = AsyncEngineArgs(**self.config.engine_kwargs())
+        self._loras = lora_requests(self.config.adapters)
         loggers = [make_stat_logger_factory(self._snapshot)]
         self._llm = await asyncio.to_thread(AsyncLLM.from_engine_args, args, stat_loggers=loggers)
         model_config = self._llm.model_config
@@ -121,6 +124,7 @@ class VllmEngine:
             supports_embed=supports_embed,
             aliases=self.config.aliases,
             tool_parser=tool_render.parser_for_template(source) if supports_generate else "",
+            adapters=tuple(self._loras),
         )
 
     def _eos_ids(self, model_config: Any) -> tuple[int, ...]:
@@ -219,6 +223,8 @@ class VllmEngine:
         self._live.check(request.request_id, retry_after_s=1.0)
         if not info.supports_generate:
             raise InvalidArgument(f"model {info.model_id} serves embeddings only", field="model")
+        if request.adapter and request.adapter not in self._loras:
+            raise ModelNotFound(f"no LoRA adapter {request.adapter!r} on this worker", field="model")
         tools = plan_tools(request, info.tool_parser)
         prompt_ids = self._prompt_ids(request.prompt, tools.tools)
         params = self._sampling_params(dataclasses.replace(request, sampling=tools.sampling), len(prompt_ids))
@@ -227,7 +233,8 @@ class VllmEngine:
         self._live.admit(request.request_id, ticket, retry_after_s=1.0)
         self._aborted.discard(request.request_id)
         top_n = request.sampling.top_logprobs if request.sampling.logprobs else None
-        stream = self._stream(request.request_id, ticket, prompt_ids, params, top_n)
+        lora = self._loras.get(request.adapter)
+        stream = self._stream(request.request_id, ticket, prompt_ids, params, top_n, lora)
         if tools.parser is None:
             return stream
         return with_tool_calls(cast(AsyncGenerator[Event, None], stream), tools.parser)
@@ -249,7 +256,13 @@ class VllmEngine:
             raise InvalidArgument(f"invalid sampling settings: {exc}", field="sampling") from exc
 
     async def _stream(
-        self, request_id: str, ticket: object, prompt_ids: list[int], params: Any, top_n: int | None
+        self,
+        request_id: str,
+        ticket: object,
+        prompt_ids: list[int],
+        params: Any,
+        top_n: int | None,
+        lora: Any = None,
     ) -> AsyncIterator[Event]:
         from vllm.exceptions import VLLMClientError
         from vllm.inputs import TokensPrompt
@@ -258,7 +271,7 @@ class VllmEngine:
         first_token_s: float | None = None
         completion = 0
         done = False
-        outputs = self._llm.generate(TokensPrompt(prompt_token_ids=prompt_ids), params, request_id)
+        outputs = self._llm.generate(TokensPrompt(prompt_token_ids=prompt_ids), params, request_id, lora_request=lora)
         try:
             if request_id in self._aborted:  # aborted before the stream started
                 await outputs.aclose()

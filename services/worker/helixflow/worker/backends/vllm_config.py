@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from helixflow.worker.adapters import AdapterSpec
+from helixflow.worker.backends.vllm_adapters import lora_engine_kwargs, on_cpu
 from helixflow.worker.config import DEFAULT_MAX_SEQUENCES, DEFAULT_MAX_WAITING, VllmSettings, WorkerSettings
 
 
@@ -33,6 +35,8 @@ class VllmEngineConfig:
     seed: int = 0
     # Anything else AsyncEngineArgs takes (e.g. kv_cache_memory_bytes, max_num_batched_tokens).
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # LoRA adapters (PEFT folders), one LoRARequest each (see vllm_adapters).
+    adapters: tuple[AdapterSpec, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.model_id:
@@ -55,6 +59,7 @@ class VllmEngineConfig:
             max_num_seqs=settings.max_sequences,
             max_waiting=settings.max_waiting,
             extra=dict(own.engine_args),
+            adapters=tuple(settings.adapters),
         )
 
     def engine_kwargs(self) -> dict[str, Any]:
@@ -79,5 +84,7 @@ class VllmEngineConfig:
             kwargs["max_model_len"] = self.max_model_len
         if self.quantization is not None:
             kwargs["quantization"] = self.quantization
+        if self.adapters:
+            kwargs.update(lora_engine_kwargs(self.adapters, self.max_num_seqs, cpu=on_cpu()))
         kwargs.update(self.extra)
         return kwargs

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from helixflow.common.errors import InvalidArgument, ModelUnavailable
-from helixflow.worker.catalog.settings import CatalogAdapter
+from helixflow.worker.adapters import AdapterSpec
 
 if TYPE_CHECKING:
     from helixflow.worker.config import WorkerSettings
@@ -34,11 +34,12 @@ class CatalogEntry:
     context_per_sequence: int
     max_sequences: int
     chat_template: str | None = None
-    adapters: tuple[CatalogAdapter, ...] = ()
+    adapters: tuple[AdapterSpec, ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
-        return (self.id, *self.aliases)
+        """Every name a request may use for it: id, aliases, and its adapters' ids (which run on it)."""
+        return (self.id, *self.aliases, *(a.id for a in self.adapters))
 
     def engine_settings(self, base: WorkerSettings, path: Path | None) -> WorkerSettings:
         """The worker's settings as this model's engine should see them."""
@@ -48,6 +49,7 @@ class CatalogEntry:
             "context_per_sequence": self.context_per_sequence,
             "max_sequences": self.max_sequences,
             "chat_template": self.chat_template,
+            "adapters": list(self.adapters),
         }
         if path is not None:
             update["model_path"] = path
@@ -86,6 +88,7 @@ def build_entries(settings: WorkerSettings) -> list[CatalogEntry]:
                 context_per_sequence=settings.context_per_sequence,
                 max_sequences=settings.max_sequences,
                 chat_template=settings.chat_template,
+                adapters=tuple(settings.adapters),
             )
         )
     _check_unique(out)

@@ -7,14 +7,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class CatalogAdapter(BaseModel):
-    """A LoRA adapter on a catalogued model (served by the adapters module; reserved here)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    id: str = Field(min_length=1, description="model name that selects the adapter")
-    path: str = Field(min_length=1, description="adapter file")
+from helixflow.worker.adapters import AdapterSpec
 
 
 class CatalogEntrySettings(BaseModel):
@@ -33,7 +26,7 @@ class CatalogEntrySettings(BaseModel):
     max_sequences: int | None = Field(None, ge=1, le=256, description="batch slots; default: the worker's")
     chat_template: str | None = Field(None, description="Jinja chat template replacing the model's own")
     pinned: bool = Field(False, description="load at start and never unload")
-    adapters: list[CatalogAdapter] = Field(default_factory=list, description="LoRA adapters on this model")
+    adapters: list[AdapterSpec] = Field(default_factory=list, description="LoRA adapters on this model (see adapters)")
 
 
 class CatalogSettings(BaseModel):
