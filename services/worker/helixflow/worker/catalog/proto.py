@@ -35,7 +35,8 @@ def model_pb(host: CatalogHost, slot: ModelSlot) -> worker_pb2.CatalogModel:
         active_streams=slot.refs,
         evictions_needed=host.evictions_needed(slot),
         max_sequences=entry.max_sequences,
-        adapters=[a.id for a in entry.adapters],
+        # The loaded engine's adapters are the truth (a prebuilt engine may carry its own).
+        adapters=list(info.adapters) if info is not None and info.adapters else [a.id for a in entry.adapters],
     )
 
 
