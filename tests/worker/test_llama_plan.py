@@ -243,3 +243,72 @@ def test_at_limit_counts_output_and_context() -> None:
         step(plan)
     assert len(plan.slots[0].kv) == 8
     assert len(s.output) == 6
+
+
+def test_waiting_sequences_are_admitted_by_priority_then_age() -> None:
+    plan = planner(slots=1)
+    busy = seq("busy", [1, 2, 3])
+    decoding(plan, busy)
+    low_old = Sequence("low-old", [4, 5, 6], 8, priority=1)
+    normal = Sequence("normal", [7, 8, 9], 8, priority=2)
+    high_a = Sequence("high-a", [10, 11, 12], 8, priority=3)
+    high_b = Sequence("high-b", [13, 14, 15], 8, priority=3)
+    for s in (low_old, normal, high_a, high_b):
+        plan.enqueue(s)
+    order = []
+    for _ in range(4):
+        assert plan.admit_next() is None  # the one slot is decoding: never preempted
+        finish(plan, next(sl.seq for sl in plan.slots if sl.seq is not None))
+        admission = plan.admit_next()
+        assert admission is not None
+        assert admission.preempted is None
+        order.append(admission.seq.request_id)
+        run_to_decoding(plan, admission.seq)
+    assert order == ["high-a", "high-b", "normal", "low-old"]
+
+
+def test_a_higher_priority_arrival_preempts_a_prefilling_sequence_never_a_decoding_one() -> None:
+    plan = planner(slots=2, chunk=16)
+    streaming = Sequence("streaming", [1, 2, 3], 8, priority=1)
+    decoding(plan, streaming)
+    step(plan)
+    assert streaming.output  # it has produced a token
+    long_low = Sequence("long-low", list(range(100, 300)), 8, priority=1)
+    start(plan, long_low)
+    step(plan)
+    assert long_low.phase is Phase.PREFILLING
+    assert long_low.n_fed == 16
+    high = Sequence("high", [5, 6, 7], 8, priority=3)
+    plan.enqueue(high)
+    admission = plan.admit_next()
+    assert admission is not None
+    assert admission.seq is high
+    assert admission.preempted is long_low
+    assert admission.trim_from == 0  # the victim's prefilled tokens share nothing with the new prompt
+    assert long_low.phase.value == Phase.WAITING.value  # (mypy narrowed phase above)
+    assert long_low.n_fed == 0
+    assert plan.preemptions == 1
+    assert next(sl for sl in plan.slots if sl.seq is streaming)  # the stream kept its slot
+    # Equal priority never preempts: a second HIGH waits for a slot like anyone else.
+    plan.enqueue(Sequence("high-2", [8, 9], 8, priority=3))
+    assert plan.admit_next() is None
+    # The victim keeps its age: once a slot frees up it goes before younger LOW requests.
+    plan.enqueue(Sequence("young-low", [1], 8, priority=1))
+    run_to_decoding(plan, high)
+    finish(plan, high)
+    nxt = plan.admit_next()
+    assert nxt is not None
+    assert nxt.seq.request_id == "high-2"
+    finish(plan, streaming)
+    nxt = plan.admit_next()
+    assert nxt is not None
+    assert nxt.seq is long_low
+
+
+def test_prefill_budget_goes_to_the_higher_priority_first() -> None:
+    plan = planner(slots=2, chunk=16)
+    low = Sequence("low", list(range(100, 120)), 8, priority=1)
+    high = Sequence("high", list(range(200, 240)), 8, priority=3)
+    start(plan, low, high)
+    rows = step(plan)
+    assert [(r.seq.request_id, len(r.tokens)) for r in rows] == [("high", 16)]

@@ -32,7 +32,8 @@ PROTOBUF_CONSTEXPR KeyScopes::KeyScopes(
   , /*decltype(_impl_.expires_at_)*/nullptr
   , /*decltype(_impl_.tpm_)*/uint64_t{0u}
   , /*decltype(_impl_.rpm_)*/0u
-  , /*decltype(_impl_.max_concurrent_streams_)*/0u} {}
+  , /*decltype(_impl_.max_concurrent_streams_)*/0u
+  , /*decltype(_impl_.max_priority_)*/0} {}
 struct KeyScopesDefaultTypeInternal {
   PROTOBUF_CONSTEXPR KeyScopesDefaultTypeInternal()
       : _instance(::_pbi::ConstantInitialized{}) {}
@@ -365,12 +366,14 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.tpm_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.max_concurrent_streams_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.expires_at_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.max_priority_),
   ~0u,
   ~0u,
   1,
   0,
   2,
   ~0u,
+  3,
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ApiKey, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -562,27 +565,27 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchRequestsResponse, _impl_.request_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
-  { 0, 12, -1, sizeof(::helixflow::v1::KeyScopes)},
-  { 18, -1, -1, sizeof(::helixflow::v1::ApiKey)},
-  { 30, -1, -1, sizeof(::helixflow::v1::CreateKeyRequest)},
-  { 38, -1, -1, sizeof(::helixflow::v1::CreateKeyResponse)},
-  { 46, -1, -1, sizeof(::helixflow::v1::ListKeysRequest)},
-  { 53, -1, -1, sizeof(::helixflow::v1::ListKeysResponse)},
-  { 60, -1, -1, sizeof(::helixflow::v1::GetKeyRequest)},
-  { 67, -1, -1, sizeof(::helixflow::v1::GetKeyResponse)},
-  { 74, -1, -1, sizeof(::helixflow::v1::RevokeKeyRequest)},
-  { 81, -1, -1, sizeof(::helixflow::v1::RevokeKeyResponse)},
-  { 88, -1, -1, sizeof(::helixflow::v1::GetUsageRequest)},
-  { 99, -1, -1, sizeof(::helixflow::v1::KeyUsage)},
-  { 109, -1, -1, sizeof(::helixflow::v1::GetUsageResponse)},
-  { 117, 125, -1, sizeof(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse)},
-  { 127, -1, -1, sizeof(::helixflow::v1::UsageBucket)},
-  { 142, -1, -1, sizeof(::helixflow::v1::WatchWorkersRequest)},
-  { 149, -1, -1, sizeof(::helixflow::v1::WorkerStatus)},
-  { 168, -1, -1, sizeof(::helixflow::v1::WatchWorkersResponse)},
-  { 176, -1, -1, sizeof(::helixflow::v1::WatchRequestsRequest)},
-  { 183, -1, -1, sizeof(::helixflow::v1::RequestRecord)},
-  { 200, -1, -1, sizeof(::helixflow::v1::WatchRequestsResponse)},
+  { 0, 13, -1, sizeof(::helixflow::v1::KeyScopes)},
+  { 20, -1, -1, sizeof(::helixflow::v1::ApiKey)},
+  { 32, -1, -1, sizeof(::helixflow::v1::CreateKeyRequest)},
+  { 40, -1, -1, sizeof(::helixflow::v1::CreateKeyResponse)},
+  { 48, -1, -1, sizeof(::helixflow::v1::ListKeysRequest)},
+  { 55, -1, -1, sizeof(::helixflow::v1::ListKeysResponse)},
+  { 62, -1, -1, sizeof(::helixflow::v1::GetKeyRequest)},
+  { 69, -1, -1, sizeof(::helixflow::v1::GetKeyResponse)},
+  { 76, -1, -1, sizeof(::helixflow::v1::RevokeKeyRequest)},
+  { 83, -1, -1, sizeof(::helixflow::v1::RevokeKeyResponse)},
+  { 90, -1, -1, sizeof(::helixflow::v1::GetUsageRequest)},
+  { 101, -1, -1, sizeof(::helixflow::v1::KeyUsage)},
+  { 111, -1, -1, sizeof(::helixflow::v1::GetUsageResponse)},
+  { 119, 127, -1, sizeof(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse)},
+  { 129, -1, -1, sizeof(::helixflow::v1::UsageBucket)},
+  { 144, -1, -1, sizeof(::helixflow::v1::WatchWorkersRequest)},
+  { 151, -1, -1, sizeof(::helixflow::v1::WorkerStatus)},
+  { 170, -1, -1, sizeof(::helixflow::v1::WatchWorkersResponse)},
+  { 178, -1, -1, sizeof(::helixflow::v1::WatchRequestsRequest)},
+  { 185, -1, -1, sizeof(::helixflow::v1::RequestRecord)},
+  { 202, -1, -1, sizeof(::helixflow::v1::WatchRequestsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -612,114 +615,118 @@ static const ::_pb::Message* const file_default_instances[] = {
 const char descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\030helixflow/v1/admin.proto\022\014helixflow.v1"
   "\032\036google/protobuf/duration.proto\032\037google"
-  "/protobuf/timestamp.proto\"\256\002\n\tKeyScopes\022"
-  ":\n\013permissions\030\001 \003(\0162\030.helixflow.v1.Perm"
-  "issionR\013permissions\022\026\n\006models\030\002 \003(\tR\006mod"
-  "els\022\025\n\003rpm\030\003 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H"
-  "\001R\003tpm\210\001\001\0229\n\026max_concurrent_streams\030\005 \001("
-  "\rH\002R\024maxConcurrentStreams\210\001\001\0229\n\nexpires_"
-  "at\030\006 \001(\0132\032.google.protobuf.TimestampR\tex"
-  "piresAtB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_max_concurre"
-  "nt_streams\"\201\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005k"
-  "eyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016display_pref"
-  "ix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scopes\030\004 \001(\0132"
-  "\027.helixflow.v1.KeyScopesR\006scopes\0229\n\ncrea"
-  "ted_at\030\005 \001(\0132\032.google.protobuf.Timestamp"
-  "R\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132\032.google"
-  ".protobuf.TimestampR\trevokedAt\"W\n\020Create"
-  "KeyRequest\022\022\n\004name\030\001 \001(\tR\004name\022/\n\006scopes"
-  "\030\002 \001(\0132\027.helixflow.v1.KeyScopesR\006scopes\""
-  "S\n\021CreateKeyResponse\022&\n\003key\030\001 \001(\0132\024.heli"
-  "xflow.v1.ApiKeyR\003key\022\026\n\006secret\030\002 \001(\tR\006se"
-  "cret\":\n\017ListKeysRequest\022\'\n\017include_revok"
-  "ed\030\001 \001(\010R\016includeRevoked\"<\n\020ListKeysResp"
-  "onse\022(\n\004keys\030\001 \003(\0132\024.helixflow.v1.ApiKey"
-  "R\004keys\"&\n\rGetKeyRequest\022\025\n\006key_id\030\001 \001(\tR"
-  "\005keyId\"8\n\016GetKeyResponse\022&\n\003key\030\001 \001(\0132\024."
-  "helixflow.v1.ApiKeyR\003key\")\n\020RevokeKeyReq"
-  "uest\022\025\n\006key_id\030\001 \001(\tR\005keyId\";\n\021RevokeKey"
+  "/protobuf/timestamp.proto\032\031helixflow/v1/"
+  "common.proto\"\377\002\n\tKeyScopes\022:\n\013permission"
+  "s\030\001 \003(\0162\030.helixflow.v1.PermissionR\013permi"
+  "ssions\022\026\n\006models\030\002 \003(\tR\006models\022\025\n\003rpm\030\003 "
+  "\001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026"
+  "max_concurrent_streams\030\005 \001(\rH\002R\024maxConcu"
+  "rrentStreams\210\001\001\0229\n\nexpires_at\030\006 \001(\0132\032.go"
+  "ogle.protobuf.TimestampR\texpiresAt\022>\n\014ma"
+  "x_priority\030\007 \001(\0162\026.helixflow.v1.Priority"
+  "H\003R\013maxPriority\210\001\001B\006\n\004_rpmB\006\n\004_tpmB\031\n\027_m"
+  "ax_concurrent_streamsB\017\n\r_max_priority\"\201"
+  "\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\022\n\004name"
+  "\030\002 \001(\tR\004name\022%\n\016display_prefix\030\003 \001(\tR\rdi"
+  "splayPrefix\022/\n\006scopes\030\004 \001(\0132\027.helixflow."
+  "v1.KeyScopesR\006scopes\0229\n\ncreated_at\030\005 \001(\013"
+  "2\032.google.protobuf.TimestampR\tcreatedAt\022"
+  "9\n\nrevoked_at\030\006 \001(\0132\032.google.protobuf.Ti"
+  "mestampR\trevokedAt\"W\n\020CreateKeyRequest\022\022"
+  "\n\004name\030\001 \001(\tR\004name\022/\n\006scopes\030\002 \001(\0132\027.hel"
+  "ixflow.v1.KeyScopesR\006scopes\"S\n\021CreateKey"
   "Response\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.Api"
-  "KeyR\003key\"\337\001\n\017GetUsageRequest\022\025\n\006key_id\030\001"
-  " \001(\tR\005keyId\0229\n\nstart_time\030\002 \001(\0132\032.google"
-  ".protobuf.TimestampR\tstartTime\0225\n\010end_ti"
-  "me\030\003 \001(\0132\032.google.protobuf.TimestampR\007en"
-  "dTime\022-\n\004step\030\004 \001(\0132\031.google.protobuf.Du"
-  "rationR\004step\022\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010K"
-  "eyUsage\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010reques"
-  "ts\030\002 \001(\004R\010requests\022#\n\rprompt_tokens\030\003 \001("
-  "\004R\014promptTokens\022+\n\021completion_tokens\030\004 \001"
-  "(\004R\020completionTokens\"u\n\020GetUsageResponse"
-  "\022,\n\005usage\030\001 \003(\0132\026.helixflow.v1.KeyUsageR"
-  "\005usage\0223\n\007buckets\030\002 \003(\0132\031.helixflow.v1.U"
-  "sageBucketR\007buckets\"\234\003\n\013UsageBucket\0229\n\ns"
-  "tart_time\030\001 \001(\0132\032.google.protobuf.Timest"
-  "ampR\tstartTime\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n"
-  "\005model\030\003 \001(\tR\005model\022\032\n\010requests\030\004 \001(\004R\010r"
-  "equests\022#\n\rprompt_tokens\030\005 \001(\004R\014promptTo"
-  "kens\022+\n\021completion_tokens\030\006 \001(\004R\020complet"
-  "ionTokens\022=\n\006errors\030\007 \003(\0132%.helixflow.v1"
-  ".UsageBucket.ErrorsEntryR\006errors\022\036\n\013ttft"
-  "_ms_sum\030\010 \001(\001R\tttftMsSum\022\035\n\nttft_count\030\t"
-  " \001(\004R\tttftCount\0329\n\013ErrorsEntry\022\020\n\003key\030\001 "
-  "\001(\tR\003key\022\024\n\005value\030\002 \001(\004R\005value:\0028\001\"6\n\023Wa"
-  "tchWorkersRequest\022\037\n\013interval_ms\030\001 \001(\rR\n"
-  "intervalMs\"\240\003\n\014WorkerStatus\022\030\n\007address\030\001"
-  " \001(\tR\007address\022\030\n\007serving\030\002 \001(\010R\007serving\022"
-  "\032\n\010routable\030\003 \001(\010R\010routable\022\032\n\010draining\030"
-  "\004 \001(\010R\010draining\022\031\n\010model_id\030\005 \001(\tR\007model"
-  "Id\022\030\n\007aliases\030\006 \003(\tR\007aliases\022\030\n\007backend\030"
-  "\007 \001(\tR\007backend\022\030\n\007waiting\030\010 \001(\rR\007waiting"
-  "\022\030\n\007running\030\t \001(\rR\007running\022\037\n\013max_runnin"
-  "g\030\n \001(\rR\nmaxRunning\022$\n\016kv_cache_usage\030\013 "
-  "\001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hit_ra"
-  "te\030\014 \001(\002R\022prefixCacheHitRate\022\'\n\017router_i"
-  "nflight\030\r \001(\rR\016routerInflight\"|\n\024WatchWo"
-  "rkersResponse\0224\n\007workers\030\001 \003(\0132\032.helixfl"
-  "ow.v1.WorkerStatusR\007workers\022.\n\004time\030\002 \001("
-  "\0132\032.google.protobuf.TimestampR\004time\"0\n\024W"
-  "atchRequestsRequest\022\030\n\007backlog\030\001 \001(\rR\007ba"
-  "cklog\"\264\003\n\rRequestRecord\022\035\n\nrequest_id\030\001 "
-  "\001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n"
-  "\010key_name\030\003 \001(\tR\007keyName\022\026\n\006method\030\004 \001(\t"
-  "R\006method\022\024\n\005model\030\005 \001(\tR\005model\022#\n\rprompt"
-  "_tokens\030\006 \001(\rR\014promptTokens\022+\n\021completio"
-  "n_tokens\030\007 \001(\rR\020completionTokens\022\026\n\006stat"
-  "us\030\010 \001(\tR\006status\0223\n\007latency\030\t \001(\0132\031.goog"
-  "le.protobuf.DurationR\007latency\022H\n\023time_to"
-  "_first_token\030\n \001(\0132\031.google.protobuf.Dur"
-  "ationR\020timeToFirstToken\022;\n\013finished_at\030\013"
-  " \001(\0132\032.google.protobuf.TimestampR\nfinish"
-  "edAt\"N\n\025WatchRequestsResponse\0225\n\007request"
-  "\030\001 \001(\0132\033.helixflow.v1.RequestRecordR\007req"
-  "uest*X\n\nPermission\022\032\n\026PERMISSION_UNSPECI"
-  "FIED\020\000\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERM"
-  "ISSION_ADMIN\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036."
-  "helixflow.v1.CreateKeyRequest\032\037.helixflo"
-  "w.v1.CreateKeyResponse\022I\n\010ListKeys\022\035.hel"
-  "ixflow.v1.ListKeysRequest\032\036.helixflow.v1"
-  ".ListKeysResponse\022C\n\006GetKey\022\033.helixflow."
-  "v1.GetKeyRequest\032\034.helixflow.v1.GetKeyRe"
-  "sponse\022L\n\tRevokeKey\022\036.helixflow.v1.Revok"
-  "eKeyRequest\032\037.helixflow.v1.RevokeKeyResp"
-  "onse\022I\n\010GetUsage\022\035.helixflow.v1.GetUsage"
-  "Request\032\036.helixflow.v1.GetUsageResponse\022"
-  "W\n\014WatchWorkers\022!.helixflow.v1.WatchWork"
-  "ersRequest\032\".helixflow.v1.WatchWorkersRe"
-  "sponse0\001\022Z\n\rWatchRequests\022\".helixflow.v1"
-  ".WatchRequestsRequest\032#.helixflow.v1.Wat"
-  "chRequestsResponse0\001B\?\n\020dev.helixflow.v1"
-  "P\001Z)helixflow/gen/go/helixflow/v1;helixf"
-  "lowv1b\006proto3"
+  "KeyR\003key\022\026\n\006secret\030\002 \001(\tR\006secret\":\n\017List"
+  "KeysRequest\022\'\n\017include_revoked\030\001 \001(\010R\016in"
+  "cludeRevoked\"<\n\020ListKeysResponse\022(\n\004keys"
+  "\030\001 \003(\0132\024.helixflow.v1.ApiKeyR\004keys\"&\n\rGe"
+  "tKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\"8\n\016Ge"
+  "tKeyResponse\022&\n\003key\030\001 \001(\0132\024.helixflow.v1"
+  ".ApiKeyR\003key\")\n\020RevokeKeyRequest\022\025\n\006key_"
+  "id\030\001 \001(\tR\005keyId\";\n\021RevokeKeyResponse\022&\n\003"
+  "key\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\"\337\001\n"
+  "\017GetUsageRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\022"
+  "9\n\nstart_time\030\002 \001(\0132\032.google.protobuf.Ti"
+  "mestampR\tstartTime\0225\n\010end_time\030\003 \001(\0132\032.g"
+  "oogle.protobuf.TimestampR\007endTime\022-\n\004ste"
+  "p\030\004 \001(\0132\031.google.protobuf.DurationR\004step"
+  "\022\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010KeyUsage\022\025\n\006k"
+  "ey_id\030\001 \001(\tR\005keyId\022\032\n\010requests\030\002 \001(\004R\010re"
+  "quests\022#\n\rprompt_tokens\030\003 \001(\004R\014promptTok"
+  "ens\022+\n\021completion_tokens\030\004 \001(\004R\020completi"
+  "onTokens\"u\n\020GetUsageResponse\022,\n\005usage\030\001 "
+  "\003(\0132\026.helixflow.v1.KeyUsageR\005usage\0223\n\007bu"
+  "ckets\030\002 \003(\0132\031.helixflow.v1.UsageBucketR\007"
+  "buckets\"\234\003\n\013UsageBucket\0229\n\nstart_time\030\001 "
+  "\001(\0132\032.google.protobuf.TimestampR\tstartTi"
+  "me\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\t"
+  "R\005model\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rp"
+  "rompt_tokens\030\005 \001(\004R\014promptTokens\022+\n\021comp"
+  "letion_tokens\030\006 \001(\004R\020completionTokens\022=\n"
+  "\006errors\030\007 \003(\0132%.helixflow.v1.UsageBucket"
+  ".ErrorsEntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001("
+  "\001R\tttftMsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCo"
+  "unt\0329\n\013ErrorsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005"
+  "value\030\002 \001(\004R\005value:\0028\001\"6\n\023WatchWorkersRe"
+  "quest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\240"
+  "\003\n\014WorkerStatus\022\030\n\007address\030\001 \001(\tR\007addres"
+  "s\022\030\n\007serving\030\002 \001(\010R\007serving\022\032\n\010routable\030"
+  "\003 \001(\010R\010routable\022\032\n\010draining\030\004 \001(\010R\010drain"
+  "ing\022\031\n\010model_id\030\005 \001(\tR\007modelId\022\030\n\007aliase"
+  "s\030\006 \003(\tR\007aliases\022\030\n\007backend\030\007 \001(\tR\007backe"
+  "nd\022\030\n\007waiting\030\010 \001(\rR\007waiting\022\030\n\007running\030"
+  "\t \001(\rR\007running\022\037\n\013max_running\030\n \001(\rR\nmax"
+  "Running\022$\n\016kv_cache_usage\030\013 \001(\002R\014kvCache"
+  "Usage\0221\n\025prefix_cache_hit_rate\030\014 \001(\002R\022pr"
+  "efixCacheHitRate\022\'\n\017router_inflight\030\r \001("
+  "\rR\016routerInflight\"|\n\024WatchWorkersRespons"
+  "e\0224\n\007workers\030\001 \003(\0132\032.helixflow.v1.Worker"
+  "StatusR\007workers\022.\n\004time\030\002 \001(\0132\032.google.p"
+  "rotobuf.TimestampR\004time\"0\n\024WatchRequests"
+  "Request\022\030\n\007backlog\030\001 \001(\rR\007backlog\"\264\003\n\rRe"
+  "questRecord\022\035\n\nrequest_id\030\001 \001(\tR\trequest"
+  "Id\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n\010key_name\030\003 "
+  "\001(\tR\007keyName\022\026\n\006method\030\004 \001(\tR\006method\022\024\n\005"
+  "model\030\005 \001(\tR\005model\022#\n\rprompt_tokens\030\006 \001("
+  "\rR\014promptTokens\022+\n\021completion_tokens\030\007 \001"
+  "(\rR\020completionTokens\022\026\n\006status\030\010 \001(\tR\006st"
+  "atus\0223\n\007latency\030\t \001(\0132\031.google.protobuf."
+  "DurationR\007latency\022H\n\023time_to_first_token"
+  "\030\n \001(\0132\031.google.protobuf.DurationR\020timeT"
+  "oFirstToken\022;\n\013finished_at\030\013 \001(\0132\032.googl"
+  "e.protobuf.TimestampR\nfinishedAt\"N\n\025Watc"
+  "hRequestsResponse\0225\n\007request\030\001 \001(\0132\033.hel"
+  "ixflow.v1.RequestRecordR\007request*X\n\nPerm"
+  "ission\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PE"
+  "RMISSION_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN"
+  "\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036.helixflow.v1"
+  ".CreateKeyRequest\032\037.helixflow.v1.CreateK"
+  "eyResponse\022I\n\010ListKeys\022\035.helixflow.v1.Li"
+  "stKeysRequest\032\036.helixflow.v1.ListKeysRes"
+  "ponse\022C\n\006GetKey\022\033.helixflow.v1.GetKeyReq"
+  "uest\032\034.helixflow.v1.GetKeyResponse\022L\n\tRe"
+  "vokeKey\022\036.helixflow.v1.RevokeKeyRequest\032"
+  "\037.helixflow.v1.RevokeKeyResponse\022I\n\010GetU"
+  "sage\022\035.helixflow.v1.GetUsageRequest\032\036.he"
+  "lixflow.v1.GetUsageResponse\022W\n\014WatchWork"
+  "ers\022!.helixflow.v1.WatchWorkersRequest\032\""
+  ".helixflow.v1.WatchWorkersResponse0\001\022Z\n\r"
+  "WatchRequests\022\".helixflow.v1.WatchReques"
+  "tsRequest\032#.helixflow.v1.WatchRequestsRe"
+  "sponse0\001B\?\n\020dev.helixflow.v1P\001Z)helixflo"
+  "w/gen/go/helixflow/v1;helixflowv1b\006proto"
+  "3"
   ;
-static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps[2] = {
+static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps[3] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
   &::descriptor_table_google_2fprotobuf_2ftimestamp_2eproto,
+  &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fadmin_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fadmin_2eproto = {
-    false, false, 3973, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
+    false, false, 4081, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
     "helixflow/v1/admin.proto",
-    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 2, 21,
+    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 3, 21,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fadmin_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto,
@@ -763,6 +770,9 @@ class KeyScopes::_Internal {
     (*has_bits)[0] |= 4u;
   }
   static const ::PROTOBUF_NAMESPACE_ID::Timestamp& expires_at(const KeyScopes* msg);
+  static void set_has_max_priority(HasBits* has_bits) {
+    (*has_bits)[0] |= 8u;
+  }
 };
 
 const ::PROTOBUF_NAMESPACE_ID::Timestamp&
@@ -793,15 +803,16 @@ KeyScopes::KeyScopes(const KeyScopes& from)
     , decltype(_impl_.expires_at_){nullptr}
     , decltype(_impl_.tpm_){}
     , decltype(_impl_.rpm_){}
-    , decltype(_impl_.max_concurrent_streams_){}};
+    , decltype(_impl_.max_concurrent_streams_){}
+    , decltype(_impl_.max_priority_){}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
   if (from._internal_has_expires_at()) {
     _this->_impl_.expires_at_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.expires_at_);
   }
   ::memcpy(&_impl_.tpm_, &from._impl_.tpm_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_concurrent_streams_) -
-    reinterpret_cast<char*>(&_impl_.tpm_)) + sizeof(_impl_.max_concurrent_streams_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.max_priority_) -
+    reinterpret_cast<char*>(&_impl_.tpm_)) + sizeof(_impl_.max_priority_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.KeyScopes)
 }
 
@@ -819,6 +830,7 @@ inline void KeyScopes::SharedCtor(
     , decltype(_impl_.tpm_){uint64_t{0u}}
     , decltype(_impl_.rpm_){0u}
     , decltype(_impl_.max_concurrent_streams_){0u}
+    , decltype(_impl_.max_priority_){0}
   };
 }
 
@@ -855,10 +867,10 @@ void KeyScopes::Clear() {
   }
   _impl_.expires_at_ = nullptr;
   cached_has_bits = _impl_._has_bits_[0];
-  if (cached_has_bits & 0x00000007u) {
+  if (cached_has_bits & 0x0000000fu) {
     ::memset(&_impl_.tpm_, 0, static_cast<size_t>(
-        reinterpret_cast<char*>(&_impl_.max_concurrent_streams_) -
-        reinterpret_cast<char*>(&_impl_.tpm_)) + sizeof(_impl_.max_concurrent_streams_));
+        reinterpret_cast<char*>(&_impl_.max_priority_) -
+        reinterpret_cast<char*>(&_impl_.tpm_)) + sizeof(_impl_.max_priority_));
   }
   _impl_._has_bits_.Clear();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
@@ -930,6 +942,15 @@ const char* KeyScopes::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
           ptr = ctx->ParseMessage(_internal_mutable_expires_at(), ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 56)) {
+          uint64_t val = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+          _internal_set_max_priority(static_cast<::helixflow::v1::Priority>(val));
         } else
           goto handle_unusual;
         continue;
@@ -1007,6 +1028,13 @@ uint8_t* KeyScopes::_InternalSerialize(
         _Internal::expires_at(this).GetCachedSize(), target, stream);
   }
 
+  // optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
+  if (_internal_has_max_priority()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteEnumToArray(
+      7, this->_internal_max_priority(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1056,7 +1084,7 @@ size_t KeyScopes::ByteSizeLong() const {
   }
 
   cached_has_bits = _impl_._has_bits_[0];
-  if (cached_has_bits & 0x00000007u) {
+  if (cached_has_bits & 0x0000000fu) {
     // optional uint64 tpm = 4 [json_name = "tpm"];
     if (cached_has_bits & 0x00000001u) {
       total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_tpm());
@@ -1070,6 +1098,12 @@ size_t KeyScopes::ByteSizeLong() const {
     // optional uint32 max_concurrent_streams = 5 [json_name = "maxConcurrentStreams"];
     if (cached_has_bits & 0x00000004u) {
       total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_concurrent_streams());
+    }
+
+    // optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
+    if (cached_has_bits & 0x00000008u) {
+      total_size += 1 +
+        ::_pbi::WireFormatLite::EnumSize(this->_internal_max_priority());
     }
 
   }
@@ -1098,7 +1132,7 @@ void KeyScopes::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
         from._internal_expires_at());
   }
   cached_has_bits = from._impl_._has_bits_[0];
-  if (cached_has_bits & 0x00000007u) {
+  if (cached_has_bits & 0x0000000fu) {
     if (cached_has_bits & 0x00000001u) {
       _this->_impl_.tpm_ = from._impl_.tpm_;
     }
@@ -1107,6 +1141,9 @@ void KeyScopes::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
     }
     if (cached_has_bits & 0x00000004u) {
       _this->_impl_.max_concurrent_streams_ = from._impl_.max_concurrent_streams_;
+    }
+    if (cached_has_bits & 0x00000008u) {
+      _this->_impl_.max_priority_ = from._impl_.max_priority_;
     }
     _this->_impl_._has_bits_[0] |= cached_has_bits;
   }
@@ -1131,8 +1168,8 @@ void KeyScopes::InternalSwap(KeyScopes* other) {
   _impl_.permissions_.InternalSwap(&other->_impl_.permissions_);
   _impl_.models_.InternalSwap(&other->_impl_.models_);
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(KeyScopes, _impl_.max_concurrent_streams_)
-      + sizeof(KeyScopes::_impl_.max_concurrent_streams_)
+      PROTOBUF_FIELD_OFFSET(KeyScopes, _impl_.max_priority_)
+      + sizeof(KeyScopes::_impl_.max_priority_)
       - PROTOBUF_FIELD_OFFSET(KeyScopes, _impl_.expires_at_)>(
           reinterpret_cast<char*>(&_impl_.expires_at_),
           reinterpret_cast<char*>(&other->_impl_.expires_at_));

@@ -24,9 +24,10 @@ _sym_db = _symbol_database.Default()
 
 from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from helixflow.v1 import common_pb2 as helixflow_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18helixflow/v1/admin.proto\x12\x0chelixflow.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xae\x02\n\tKeyScopes\x12:\n\x0bpermissions\x18\x01 \x03(\x0e\x32\x18.helixflow.v1.PermissionR\x0bpermissions\x12\x16\n\x06models\x18\x02 \x03(\tR\x06models\x12\x15\n\x03rpm\x18\x03 \x01(\rH\x00R\x03rpm\x88\x01\x01\x12\x15\n\x03tpm\x18\x04 \x01(\x04H\x01R\x03tpm\x88\x01\x01\x12\x39\n\x16max_concurrent_streams\x18\x05 \x01(\rH\x02R\x14maxConcurrentStreams\x88\x01\x01\x12\x39\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAtB\x06\n\x04_rpmB\x06\n\x04_tpmB\x19\n\x17_max_concurrent_streams\"\x81\x02\n\x06\x41piKey\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12%\n\x0e\x64isplay_prefix\x18\x03 \x01(\tR\rdisplayPrefix\x12/\n\x06scopes\x18\x04 \x01(\x0b\x32\x17.helixflow.v1.KeyScopesR\x06scopes\x12\x39\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nrevoked_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\trevokedAt\"W\n\x10\x43reateKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12/\n\x06scopes\x18\x02 \x01(\x0b\x32\x17.helixflow.v1.KeyScopesR\x06scopes\"S\n\x11\x43reateKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x14.helixflow.v1.ApiKeyR\x03key\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\":\n\x0fListKeysRequest\x12\'\n\x0finclude_revoked\x18\x01 \x01(\x08R\x0eincludeRevoked\"<\n\x10ListKeysResponse\x12(\n\x04keys\x18\x01 \x03(\x0b\x32\x14.helixflow.v1.ApiKeyR\x04keys\"&\n\rGetKeyRequest\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\"8\n\x0eGetKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x14.helixflow.v1.ApiKeyR\x03key\")\n\x10RevokeKeyRequest\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\";\n\x11RevokeKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x14.helixflow.v1.ApiKeyR\x03key\"\xdf\x01\n\x0fGetUsageRequest\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x39\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12-\n\x04step\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x04step\x12\x14\n\x05model\x18\x05 \x01(\tR\x05model\"\x8f\x01\n\x08KeyUsage\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1a\n\x08requests\x18\x02 \x01(\x04R\x08requests\x12#\n\rprompt_tokens\x18\x03 \x01(\x04R\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x04 \x01(\x04R\x10\x63ompletionTokens\"u\n\x10GetUsageResponse\x12,\n\x05usage\x18\x01 \x03(\x0b\x32\x16.helixflow.v1.KeyUsageR\x05usage\x12\x33\n\x07\x62uckets\x18\x02 \x03(\x0b\x32\x19.helixflow.v1.UsageBucketR\x07\x62uckets\"\x9c\x03\n\x0bUsageBucket\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x14\n\x05model\x18\x03 \x01(\tR\x05model\x12\x1a\n\x08requests\x18\x04 \x01(\x04R\x08requests\x12#\n\rprompt_tokens\x18\x05 \x01(\x04R\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x06 \x01(\x04R\x10\x63ompletionTokens\x12=\n\x06\x65rrors\x18\x07 \x03(\x0b\x32%.helixflow.v1.UsageBucket.ErrorsEntryR\x06\x65rrors\x12\x1e\n\x0bttft_ms_sum\x18\x08 \x01(\x01R\tttftMsSum\x12\x1d\n\nttft_count\x18\t \x01(\x04R\tttftCount\x1a\x39\n\x0b\x45rrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x04R\x05value:\x02\x38\x01\"6\n\x13WatchWorkersRequest\x12\x1f\n\x0binterval_ms\x18\x01 \x01(\rR\nintervalMs\"\xa0\x03\n\x0cWorkerStatus\x12\x18\n\x07\x61\x64\x64ress\x18\x01 \x01(\tR\x07\x61\x64\x64ress\x12\x18\n\x07serving\x18\x02 \x01(\x08R\x07serving\x12\x1a\n\x08routable\x18\x03 \x01(\x08R\x08routable\x12\x1a\n\x08\x64raining\x18\x04 \x01(\x08R\x08\x64raining\x12\x19\n\x08model_id\x18\x05 \x01(\tR\x07modelId\x12\x18\n\x07\x61liases\x18\x06 \x03(\tR\x07\x61liases\x12\x18\n\x07\x62\x61\x63kend\x18\x07 \x01(\tR\x07\x62\x61\x63kend\x12\x18\n\x07waiting\x18\x08 \x01(\rR\x07waiting\x12\x18\n\x07running\x18\t \x01(\rR\x07running\x12\x1f\n\x0bmax_running\x18\n \x01(\rR\nmaxRunning\x12$\n\x0ekv_cache_usage\x18\x0b \x01(\x02R\x0ckvCacheUsage\x12\x31\n\x15prefix_cache_hit_rate\x18\x0c \x01(\x02R\x12prefixCacheHitRate\x12\'\n\x0frouter_inflight\x18\r \x01(\rR\x0erouterInflight\"|\n\x14WatchWorkersResponse\x12\x34\n\x07workers\x18\x01 \x03(\x0b\x32\x1a.helixflow.v1.WorkerStatusR\x07workers\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\"0\n\x14WatchRequestsRequest\x12\x18\n\x07\x62\x61\x63klog\x18\x01 \x01(\rR\x07\x62\x61\x63klog\"\xb4\x03\n\rRequestRecord\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x19\n\x08key_name\x18\x03 \x01(\tR\x07keyName\x12\x16\n\x06method\x18\x04 \x01(\tR\x06method\x12\x14\n\x05model\x18\x05 \x01(\tR\x05model\x12#\n\rprompt_tokens\x18\x06 \x01(\rR\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x07 \x01(\rR\x10\x63ompletionTokens\x12\x16\n\x06status\x18\x08 \x01(\tR\x06status\x12\x33\n\x07latency\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationR\x07latency\x12H\n\x13time_to_first_token\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationR\x10timeToFirstToken\x12;\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nfinishedAt\"N\n\x15WatchRequestsResponse\x12\x35\n\x07request\x18\x01 \x01(\x0b\x32\x1b.helixflow.v1.RequestRecordR\x07request*X\n\nPermission\x12\x1a\n\x16PERMISSION_UNSPECIFIED\x10\x00\x12\x18\n\x14PERMISSION_INFERENCE\x10\x01\x12\x14\n\x10PERMISSION_ADMIN\x10\x02\x32\xb3\x04\n\x05\x41\x64min\x12L\n\tCreateKey\x12\x1e.helixflow.v1.CreateKeyRequest\x1a\x1f.helixflow.v1.CreateKeyResponse\x12I\n\x08ListKeys\x12\x1d.helixflow.v1.ListKeysRequest\x1a\x1e.helixflow.v1.ListKeysResponse\x12\x43\n\x06GetKey\x12\x1b.helixflow.v1.GetKeyRequest\x1a\x1c.helixflow.v1.GetKeyResponse\x12L\n\tRevokeKey\x12\x1e.helixflow.v1.RevokeKeyRequest\x1a\x1f.helixflow.v1.RevokeKeyResponse\x12I\n\x08GetUsage\x12\x1d.helixflow.v1.GetUsageRequest\x1a\x1e.helixflow.v1.GetUsageResponse\x12W\n\x0cWatchWorkers\x12!.helixflow.v1.WatchWorkersRequest\x1a\".helixflow.v1.WatchWorkersResponse0\x01\x12Z\n\rWatchRequests\x12\".helixflow.v1.WatchRequestsRequest\x1a#.helixflow.v1.WatchRequestsResponse0\x01\x42?\n\x10\x64\x65v.helixflow.v1P\x01Z)helixflow/gen/go/helixflow/v1;helixflowv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18helixflow/v1/admin.proto\x12\x0chelixflow.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x19helixflow/v1/common.proto\"\xff\x02\n\tKeyScopes\x12:\n\x0bpermissions\x18\x01 \x03(\x0e\x32\x18.helixflow.v1.PermissionR\x0bpermissions\x12\x16\n\x06models\x18\x02 \x03(\tR\x06models\x12\x15\n\x03rpm\x18\x03 \x01(\rH\x00R\x03rpm\x88\x01\x01\x12\x15\n\x03tpm\x18\x04 \x01(\x04H\x01R\x03tpm\x88\x01\x01\x12\x39\n\x16max_concurrent_streams\x18\x05 \x01(\rH\x02R\x14maxConcurrentStreams\x88\x01\x01\x12\x39\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\texpiresAt\x12>\n\x0cmax_priority\x18\x07 \x01(\x0e\x32\x16.helixflow.v1.PriorityH\x03R\x0bmaxPriority\x88\x01\x01\x42\x06\n\x04_rpmB\x06\n\x04_tpmB\x19\n\x17_max_concurrent_streamsB\x0f\n\r_max_priority\"\x81\x02\n\x06\x41piKey\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x12\n\x04name\x18\x02 \x01(\tR\x04name\x12%\n\x0e\x64isplay_prefix\x18\x03 \x01(\tR\rdisplayPrefix\x12/\n\x06scopes\x18\x04 \x01(\x0b\x32\x17.helixflow.v1.KeyScopesR\x06scopes\x12\x39\n\ncreated_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tcreatedAt\x12\x39\n\nrevoked_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\trevokedAt\"W\n\x10\x43reateKeyRequest\x12\x12\n\x04name\x18\x01 \x01(\tR\x04name\x12/\n\x06scopes\x18\x02 \x01(\x0b\x32\x17.helixflow.v1.KeyScopesR\x06scopes\"S\n\x11\x43reateKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x14.helixflow.v1.ApiKeyR\x03key\x12\x16\n\x06secret\x18\x02 \x01(\tR\x06secret\":\n\x0fListKeysRequest\x12\'\n\x0finclude_revoked\x18\x01 \x01(\x08R\x0eincludeRevoked\"<\n\x10ListKeysResponse\x12(\n\x04keys\x18\x01 \x03(\x0b\x32\x14.helixflow.v1.ApiKeyR\x04keys\"&\n\rGetKeyRequest\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\"8\n\x0eGetKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x14.helixflow.v1.ApiKeyR\x03key\")\n\x10RevokeKeyRequest\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\";\n\x11RevokeKeyResponse\x12&\n\x03key\x18\x01 \x01(\x0b\x32\x14.helixflow.v1.ApiKeyR\x03key\"\xdf\x01\n\x0fGetUsageRequest\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x39\n\nstart_time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x35\n\x08\x65nd_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x07\x65ndTime\x12-\n\x04step\x18\x04 \x01(\x0b\x32\x19.google.protobuf.DurationR\x04step\x12\x14\n\x05model\x18\x05 \x01(\tR\x05model\"\x8f\x01\n\x08KeyUsage\x12\x15\n\x06key_id\x18\x01 \x01(\tR\x05keyId\x12\x1a\n\x08requests\x18\x02 \x01(\x04R\x08requests\x12#\n\rprompt_tokens\x18\x03 \x01(\x04R\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x04 \x01(\x04R\x10\x63ompletionTokens\"u\n\x10GetUsageResponse\x12,\n\x05usage\x18\x01 \x03(\x0b\x32\x16.helixflow.v1.KeyUsageR\x05usage\x12\x33\n\x07\x62uckets\x18\x02 \x03(\x0b\x32\x19.helixflow.v1.UsageBucketR\x07\x62uckets\"\x9c\x03\n\x0bUsageBucket\x12\x39\n\nstart_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\tstartTime\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x14\n\x05model\x18\x03 \x01(\tR\x05model\x12\x1a\n\x08requests\x18\x04 \x01(\x04R\x08requests\x12#\n\rprompt_tokens\x18\x05 \x01(\x04R\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x06 \x01(\x04R\x10\x63ompletionTokens\x12=\n\x06\x65rrors\x18\x07 \x03(\x0b\x32%.helixflow.v1.UsageBucket.ErrorsEntryR\x06\x65rrors\x12\x1e\n\x0bttft_ms_sum\x18\x08 \x01(\x01R\tttftMsSum\x12\x1d\n\nttft_count\x18\t \x01(\x04R\tttftCount\x1a\x39\n\x0b\x45rrorsEntry\x12\x10\n\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n\x05value\x18\x02 \x01(\x04R\x05value:\x02\x38\x01\"6\n\x13WatchWorkersRequest\x12\x1f\n\x0binterval_ms\x18\x01 \x01(\rR\nintervalMs\"\xa0\x03\n\x0cWorkerStatus\x12\x18\n\x07\x61\x64\x64ress\x18\x01 \x01(\tR\x07\x61\x64\x64ress\x12\x18\n\x07serving\x18\x02 \x01(\x08R\x07serving\x12\x1a\n\x08routable\x18\x03 \x01(\x08R\x08routable\x12\x1a\n\x08\x64raining\x18\x04 \x01(\x08R\x08\x64raining\x12\x19\n\x08model_id\x18\x05 \x01(\tR\x07modelId\x12\x18\n\x07\x61liases\x18\x06 \x03(\tR\x07\x61liases\x12\x18\n\x07\x62\x61\x63kend\x18\x07 \x01(\tR\x07\x62\x61\x63kend\x12\x18\n\x07waiting\x18\x08 \x01(\rR\x07waiting\x12\x18\n\x07running\x18\t \x01(\rR\x07running\x12\x1f\n\x0bmax_running\x18\n \x01(\rR\nmaxRunning\x12$\n\x0ekv_cache_usage\x18\x0b \x01(\x02R\x0ckvCacheUsage\x12\x31\n\x15prefix_cache_hit_rate\x18\x0c \x01(\x02R\x12prefixCacheHitRate\x12\'\n\x0frouter_inflight\x18\r \x01(\rR\x0erouterInflight\"|\n\x14WatchWorkersResponse\x12\x34\n\x07workers\x18\x01 \x03(\x0b\x32\x1a.helixflow.v1.WorkerStatusR\x07workers\x12.\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.TimestampR\x04time\"0\n\x14WatchRequestsRequest\x12\x18\n\x07\x62\x61\x63klog\x18\x01 \x01(\rR\x07\x62\x61\x63klog\"\xb4\x03\n\rRequestRecord\x12\x1d\n\nrequest_id\x18\x01 \x01(\tR\trequestId\x12\x15\n\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x19\n\x08key_name\x18\x03 \x01(\tR\x07keyName\x12\x16\n\x06method\x18\x04 \x01(\tR\x06method\x12\x14\n\x05model\x18\x05 \x01(\tR\x05model\x12#\n\rprompt_tokens\x18\x06 \x01(\rR\x0cpromptTokens\x12+\n\x11\x63ompletion_tokens\x18\x07 \x01(\rR\x10\x63ompletionTokens\x12\x16\n\x06status\x18\x08 \x01(\tR\x06status\x12\x33\n\x07latency\x18\t \x01(\x0b\x32\x19.google.protobuf.DurationR\x07latency\x12H\n\x13time_to_first_token\x18\n \x01(\x0b\x32\x19.google.protobuf.DurationR\x10timeToFirstToken\x12;\n\x0b\x66inished_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampR\nfinishedAt\"N\n\x15WatchRequestsResponse\x12\x35\n\x07request\x18\x01 \x01(\x0b\x32\x1b.helixflow.v1.RequestRecordR\x07request*X\n\nPermission\x12\x1a\n\x16PERMISSION_UNSPECIFIED\x10\x00\x12\x18\n\x14PERMISSION_INFERENCE\x10\x01\x12\x14\n\x10PERMISSION_ADMIN\x10\x02\x32\xb3\x04\n\x05\x41\x64min\x12L\n\tCreateKey\x12\x1e.helixflow.v1.CreateKeyRequest\x1a\x1f.helixflow.v1.CreateKeyResponse\x12I\n\x08ListKeys\x12\x1d.helixflow.v1.ListKeysRequest\x1a\x1e.helixflow.v1.ListKeysResponse\x12\x43\n\x06GetKey\x12\x1b.helixflow.v1.GetKeyRequest\x1a\x1c.helixflow.v1.GetKeyResponse\x12L\n\tRevokeKey\x12\x1e.helixflow.v1.RevokeKeyRequest\x1a\x1f.helixflow.v1.RevokeKeyResponse\x12I\n\x08GetUsage\x12\x1d.helixflow.v1.GetUsageRequest\x1a\x1e.helixflow.v1.GetUsageResponse\x12W\n\x0cWatchWorkers\x12!.helixflow.v1.WatchWorkersRequest\x1a\".helixflow.v1.WatchWorkersResponse0\x01\x12Z\n\rWatchRequests\x12\".helixflow.v1.WatchRequestsRequest\x1a#.helixflow.v1.WatchRequestsResponse0\x01\x42?\n\x10\x64\x65v.helixflow.v1P\x01Z)helixflow/gen/go/helixflow/v1;helixflowv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,50 +37,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.helixflow.v1P\001Z)helixflow/gen/go/helixflow/v1;helixflowv1'
   _globals['_USAGEBUCKET_ERRORSENTRY']._loaded_options = None
   _globals['_USAGEBUCKET_ERRORSENTRY']._serialized_options = b'8\001'
-  _globals['_PERMISSION']._serialized_start=3246
-  _globals['_PERMISSION']._serialized_end=3334
-  _globals['_KEYSCOPES']._serialized_start=108
-  _globals['_KEYSCOPES']._serialized_end=410
-  _globals['_APIKEY']._serialized_start=413
-  _globals['_APIKEY']._serialized_end=670
-  _globals['_CREATEKEYREQUEST']._serialized_start=672
-  _globals['_CREATEKEYREQUEST']._serialized_end=759
-  _globals['_CREATEKEYRESPONSE']._serialized_start=761
-  _globals['_CREATEKEYRESPONSE']._serialized_end=844
-  _globals['_LISTKEYSREQUEST']._serialized_start=846
-  _globals['_LISTKEYSREQUEST']._serialized_end=904
-  _globals['_LISTKEYSRESPONSE']._serialized_start=906
-  _globals['_LISTKEYSRESPONSE']._serialized_end=966
-  _globals['_GETKEYREQUEST']._serialized_start=968
-  _globals['_GETKEYREQUEST']._serialized_end=1006
-  _globals['_GETKEYRESPONSE']._serialized_start=1008
-  _globals['_GETKEYRESPONSE']._serialized_end=1064
-  _globals['_REVOKEKEYREQUEST']._serialized_start=1066
-  _globals['_REVOKEKEYREQUEST']._serialized_end=1107
-  _globals['_REVOKEKEYRESPONSE']._serialized_start=1109
-  _globals['_REVOKEKEYRESPONSE']._serialized_end=1168
-  _globals['_GETUSAGEREQUEST']._serialized_start=1171
-  _globals['_GETUSAGEREQUEST']._serialized_end=1394
-  _globals['_KEYUSAGE']._serialized_start=1397
-  _globals['_KEYUSAGE']._serialized_end=1540
-  _globals['_GETUSAGERESPONSE']._serialized_start=1542
-  _globals['_GETUSAGERESPONSE']._serialized_end=1659
-  _globals['_USAGEBUCKET']._serialized_start=1662
-  _globals['_USAGEBUCKET']._serialized_end=2074
-  _globals['_USAGEBUCKET_ERRORSENTRY']._serialized_start=2017
-  _globals['_USAGEBUCKET_ERRORSENTRY']._serialized_end=2074
-  _globals['_WATCHWORKERSREQUEST']._serialized_start=2076
-  _globals['_WATCHWORKERSREQUEST']._serialized_end=2130
-  _globals['_WORKERSTATUS']._serialized_start=2133
-  _globals['_WORKERSTATUS']._serialized_end=2549
-  _globals['_WATCHWORKERSRESPONSE']._serialized_start=2551
-  _globals['_WATCHWORKERSRESPONSE']._serialized_end=2675
-  _globals['_WATCHREQUESTSREQUEST']._serialized_start=2677
-  _globals['_WATCHREQUESTSREQUEST']._serialized_end=2725
-  _globals['_REQUESTRECORD']._serialized_start=2728
-  _globals['_REQUESTRECORD']._serialized_end=3164
-  _globals['_WATCHREQUESTSRESPONSE']._serialized_start=3166
-  _globals['_WATCHREQUESTSRESPONSE']._serialized_end=3244
-  _globals['_ADMIN']._serialized_start=3337
-  _globals['_ADMIN']._serialized_end=3900
+  _globals['_PERMISSION']._serialized_start=3354
+  _globals['_PERMISSION']._serialized_end=3442
+  _globals['_KEYSCOPES']._serialized_start=135
+  _globals['_KEYSCOPES']._serialized_end=518
+  _globals['_APIKEY']._serialized_start=521
+  _globals['_APIKEY']._serialized_end=778
+  _globals['_CREATEKEYREQUEST']._serialized_start=780
+  _globals['_CREATEKEYREQUEST']._serialized_end=867
+  _globals['_CREATEKEYRESPONSE']._serialized_start=869
+  _globals['_CREATEKEYRESPONSE']._serialized_end=952
+  _globals['_LISTKEYSREQUEST']._serialized_start=954
+  _globals['_LISTKEYSREQUEST']._serialized_end=1012
+  _globals['_LISTKEYSRESPONSE']._serialized_start=1014
+  _globals['_LISTKEYSRESPONSE']._serialized_end=1074
+  _globals['_GETKEYREQUEST']._serialized_start=1076
+  _globals['_GETKEYREQUEST']._serialized_end=1114
+  _globals['_GETKEYRESPONSE']._serialized_start=1116
+  _globals['_GETKEYRESPONSE']._serialized_end=1172
+  _globals['_REVOKEKEYREQUEST']._serialized_start=1174
+  _globals['_REVOKEKEYREQUEST']._serialized_end=1215
+  _globals['_REVOKEKEYRESPONSE']._serialized_start=1217
+  _globals['_REVOKEKEYRESPONSE']._serialized_end=1276
+  _globals['_GETUSAGEREQUEST']._serialized_start=1279
+  _globals['_GETUSAGEREQUEST']._serialized_end=1502
+  _globals['_KEYUSAGE']._serialized_start=1505
+  _globals['_KEYUSAGE']._serialized_end=1648
+  _globals['_GETUSAGERESPONSE']._serialized_start=1650
+  _globals['_GETUSAGERESPONSE']._serialized_end=1767
+  _globals['_USAGEBUCKET']._serialized_start=1770
+  _globals['_USAGEBUCKET']._serialized_end=2182
+  _globals['_USAGEBUCKET_ERRORSENTRY']._serialized_start=2125
+  _globals['_USAGEBUCKET_ERRORSENTRY']._serialized_end=2182
+  _globals['_WATCHWORKERSREQUEST']._serialized_start=2184
+  _globals['_WATCHWORKERSREQUEST']._serialized_end=2238
+  _globals['_WORKERSTATUS']._serialized_start=2241
+  _globals['_WORKERSTATUS']._serialized_end=2657
+  _globals['_WATCHWORKERSRESPONSE']._serialized_start=2659
+  _globals['_WATCHWORKERSRESPONSE']._serialized_end=2783
+  _globals['_WATCHREQUESTSREQUEST']._serialized_start=2785
+  _globals['_WATCHREQUESTSREQUEST']._serialized_end=2833
+  _globals['_REQUESTRECORD']._serialized_start=2836
+  _globals['_REQUESTRECORD']._serialized_end=3272
+  _globals['_WATCHREQUESTSRESPONSE']._serialized_start=3274
+  _globals['_WATCHREQUESTSRESPONSE']._serialized_end=3352
+  _globals['_ADMIN']._serialized_start=3445
+  _globals['_ADMIN']._serialized_end=4008
 # @@protoc_insertion_point(module_scope)

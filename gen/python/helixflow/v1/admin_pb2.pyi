@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from helixflow.v1 import common_pb2 as _common_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -57,12 +58,15 @@ class KeyScopes(_message.Message):
     TPM_FIELD_NUMBER: _builtins.int
     MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    MAX_PRIORITY_FIELD_NUMBER: _builtins.int
     rpm: _builtins.int
     """Requests per minute; unset means unlimited."""
     tpm: _builtins.int
     """Tokens (prompt + completion) per minute; unset means unlimited."""
     max_concurrent_streams: _builtins.int
     """Generate streams open at once; unset means unlimited."""
+    max_priority: _common_pb2.Priority.ValueType
+    """The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL."""
     @_builtins.property
     def permissions(self) -> _containers.RepeatedScalarFieldContainer[Global___Permission.ValueType]:
         """What the key may call. Empty means PERMISSION_INFERENCE only."""
@@ -84,19 +88,24 @@ class KeyScopes(_message.Message):
         tpm: _builtins.int | None = ...,
         max_concurrent_streams: _builtins.int | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        max_priority: _common_pb2.Priority.ValueType | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams", "_rpm", b"_rpm", "_tpm", b"_tpm", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams", "_max_priority", b"_max_priority", "_rpm", b"_rpm", "_tpm", b"_tpm", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "max_priority", b"max_priority", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams", "_rpm", b"_rpm", "_tpm", b"_tpm", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "models", b"models", "permissions", b"permissions", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams", "_max_priority", b"_max_priority", "_rpm", b"_rpm", "_tpm", b"_tpm", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "max_priority", b"max_priority", "models", b"models", "permissions", b"permissions", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__max_concurrent_streams: _TypeAlias = _typing.Literal["max_concurrent_streams"]  # noqa: Y015
     _WhichOneofArgType__max_concurrent_streams: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams"]  # noqa: Y015
+    _WhichOneofReturnType__max_priority: _TypeAlias = _typing.Literal["max_priority"]  # noqa: Y015
+    _WhichOneofArgType__max_priority: _TypeAlias = _typing.Literal["_max_priority", b"_max_priority"]  # noqa: Y015
     _WhichOneofReturnType__rpm: _TypeAlias = _typing.Literal["rpm"]  # noqa: Y015
     _WhichOneofArgType__rpm: _TypeAlias = _typing.Literal["_rpm", b"_rpm"]  # noqa: Y015
     _WhichOneofReturnType__tpm: _TypeAlias = _typing.Literal["tpm"]  # noqa: Y015
     _WhichOneofArgType__tpm: _TypeAlias = _typing.Literal["_tpm", b"_tpm"]  # noqa: Y015
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__max_concurrent_streams) -> _WhichOneofReturnType__max_concurrent_streams | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_priority) -> _WhichOneofReturnType__max_priority | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__rpm) -> _WhichOneofReturnType__rpm | None: ...
     @_typing.overload

@@ -5,6 +5,7 @@ require 'google/protobuf'
 
 require 'google/protobuf/duration_pb'
 require 'google/protobuf/timestamp_pb'
+require 'helixflow/v1/common_pb'
 
 Google::Protobuf::DescriptorPool.generated_pool.build do
   add_file("helixflow/v1/admin.proto", :syntax => :proto3) do
@@ -15,6 +16,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       proto3_optional :tpm, :uint64, 4, json_name: "tpm"
       proto3_optional :max_concurrent_streams, :uint32, 5, json_name: "maxConcurrentStreams"
       optional :expires_at, :message, 6, "google.protobuf.Timestamp", json_name: "expiresAt"
+      proto3_optional :max_priority, :enum, 7, "helixflow.v1.Priority", json_name: "maxPriority"
     end
     add_message "helixflow.v1.ApiKey" do
       optional :key_id, :string, 1, json_name: "keyId"

@@ -22,6 +22,7 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { Priority, priorityFromJSON, priorityToJSON } from "./common";
 
 export const protobufPackage = "helixflow.v1";
 
@@ -89,7 +90,11 @@ export interface KeyScopes {
     | number
     | undefined;
   /** When the key stops working; unset means never. */
-  expiresAt: Date | undefined;
+  expiresAt:
+    | Date
+    | undefined;
+  /** The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL. */
+  maxPriority?: Priority | undefined;
 }
 
 /** ApiKey is a key's metadata. The secret itself is never stored, only its SHA-256. */
@@ -332,6 +337,7 @@ function createBaseKeyScopes(): KeyScopes {
     tpm: undefined,
     maxConcurrentStreams: undefined,
     expiresAt: undefined,
+    maxPriority: undefined,
   };
 }
 
@@ -358,6 +364,9 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(50).fork()).join();
+    }
+    if (message.maxPriority !== undefined) {
+      writer.uint32(56).int32(message.maxPriority);
     }
     return writer;
   },
@@ -433,6 +442,14 @@ export const KeyScopes: MessageFns<KeyScopes> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxPriority = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -463,6 +480,11 @@ export const KeyScopes: MessageFns<KeyScopes> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      maxPriority: isSet(object.maxPriority)
+        ? priorityFromJSON(object.maxPriority)
+        : isSet(object.max_priority)
+        ? priorityFromJSON(object.max_priority)
+        : undefined,
     };
   },
 
@@ -486,6 +508,9 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.maxPriority !== undefined) {
+      obj.maxPriority = priorityToJSON(message.maxPriority);
+    }
     return obj;
   },
 
@@ -500,6 +525,7 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     message.tpm = object.tpm ?? undefined;
     message.maxConcurrentStreams = object.maxConcurrentStreams ?? undefined;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.maxPriority = object.maxPriority ?? undefined;
     return message;
   },
 };

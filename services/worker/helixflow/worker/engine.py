@@ -140,6 +140,8 @@ class GenerationRequest:
     prompt: Prompt
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
     tools: ToolSpec | None = None
+    # helixflow.v1.Priority (LOW 1, NORMAL 2, HIGH 3): the router has capped it by the key.
+    priority: int = 2
 
 
 @dataclass(slots=True)

@@ -130,117 +130,121 @@ public final class AdminOuterClass {
     java.lang.String[] descriptorData = {
       "\n\030helixflow/v1/admin.proto\022\014helixflow.v1" +
       "\032\036google/protobuf/duration.proto\032\037google" +
-      "/protobuf/timestamp.proto\"\256\002\n\tKeyScopes\022" +
-      ":\n\013permissions\030\001 \003(\0162\030.helixflow.v1.Perm" +
-      "issionR\013permissions\022\026\n\006models\030\002 \003(\tR\006mod" +
-      "els\022\025\n\003rpm\030\003 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H" +
-      "\001R\003tpm\210\001\001\0229\n\026max_concurrent_streams\030\005 \001(" +
-      "\rH\002R\024maxConcurrentStreams\210\001\001\0229\n\nexpires_" +
-      "at\030\006 \001(\0132\032.google.protobuf.TimestampR\tex" +
-      "piresAtB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_max_concurre" +
-      "nt_streams\"\201\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005k" +
-      "eyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016display_pref" +
-      "ix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scopes\030\004 \001(\0132" +
-      "\027.helixflow.v1.KeyScopesR\006scopes\0229\n\ncrea" +
-      "ted_at\030\005 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132\032.google" +
-      ".protobuf.TimestampR\trevokedAt\"W\n\020Create" +
-      "KeyRequest\022\022\n\004name\030\001 \001(\tR\004name\022/\n\006scopes" +
-      "\030\002 \001(\0132\027.helixflow.v1.KeyScopesR\006scopes\"" +
-      "S\n\021CreateKeyResponse\022&\n\003key\030\001 \001(\0132\024.heli" +
-      "xflow.v1.ApiKeyR\003key\022\026\n\006secret\030\002 \001(\tR\006se" +
-      "cret\":\n\017ListKeysRequest\022\'\n\017include_revok" +
-      "ed\030\001 \001(\010R\016includeRevoked\"<\n\020ListKeysResp" +
-      "onse\022(\n\004keys\030\001 \003(\0132\024.helixflow.v1.ApiKey" +
-      "R\004keys\"&\n\rGetKeyRequest\022\025\n\006key_id\030\001 \001(\tR" +
-      "\005keyId\"8\n\016GetKeyResponse\022&\n\003key\030\001 \001(\0132\024." +
-      "helixflow.v1.ApiKeyR\003key\")\n\020RevokeKeyReq" +
-      "uest\022\025\n\006key_id\030\001 \001(\tR\005keyId\";\n\021RevokeKey" +
+      "/protobuf/timestamp.proto\032\031helixflow/v1/" +
+      "common.proto\"\377\002\n\tKeyScopes\022:\n\013permission" +
+      "s\030\001 \003(\0162\030.helixflow.v1.PermissionR\013permi" +
+      "ssions\022\026\n\006models\030\002 \003(\tR\006models\022\025\n\003rpm\030\003 " +
+      "\001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026" +
+      "max_concurrent_streams\030\005 \001(\rH\002R\024maxConcu" +
+      "rrentStreams\210\001\001\0229\n\nexpires_at\030\006 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\texpiresAt\022>\n\014ma" +
+      "x_priority\030\007 \001(\0162\026.helixflow.v1.Priority" +
+      "H\003R\013maxPriority\210\001\001B\006\n\004_rpmB\006\n\004_tpmB\031\n\027_m" +
+      "ax_concurrent_streamsB\017\n\r_max_priority\"\201" +
+      "\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\022\n\004name" +
+      "\030\002 \001(\tR\004name\022%\n\016display_prefix\030\003 \001(\tR\rdi" +
+      "splayPrefix\022/\n\006scopes\030\004 \001(\0132\027.helixflow." +
+      "v1.KeyScopesR\006scopes\0229\n\ncreated_at\030\005 \001(\013" +
+      "2\032.google.protobuf.TimestampR\tcreatedAt\022" +
+      "9\n\nrevoked_at\030\006 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\trevokedAt\"W\n\020CreateKeyRequest\022\022" +
+      "\n\004name\030\001 \001(\tR\004name\022/\n\006scopes\030\002 \001(\0132\027.hel" +
+      "ixflow.v1.KeyScopesR\006scopes\"S\n\021CreateKey" +
       "Response\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.Api" +
-      "KeyR\003key\"\337\001\n\017GetUsageRequest\022\025\n\006key_id\030\001" +
-      " \001(\tR\005keyId\0229\n\nstart_time\030\002 \001(\0132\032.google" +
-      ".protobuf.TimestampR\tstartTime\0225\n\010end_ti" +
-      "me\030\003 \001(\0132\032.google.protobuf.TimestampR\007en" +
-      "dTime\022-\n\004step\030\004 \001(\0132\031.google.protobuf.Du" +
-      "rationR\004step\022\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010K" +
-      "eyUsage\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010reques" +
-      "ts\030\002 \001(\004R\010requests\022#\n\rprompt_tokens\030\003 \001(" +
-      "\004R\014promptTokens\022+\n\021completion_tokens\030\004 \001" +
-      "(\004R\020completionTokens\"u\n\020GetUsageResponse" +
-      "\022,\n\005usage\030\001 \003(\0132\026.helixflow.v1.KeyUsageR" +
-      "\005usage\0223\n\007buckets\030\002 \003(\0132\031.helixflow.v1.U" +
-      "sageBucketR\007buckets\"\234\003\n\013UsageBucket\0229\n\ns" +
-      "tart_time\030\001 \001(\0132\032.google.protobuf.Timest" +
-      "ampR\tstartTime\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n" +
-      "\005model\030\003 \001(\tR\005model\022\032\n\010requests\030\004 \001(\004R\010r" +
-      "equests\022#\n\rprompt_tokens\030\005 \001(\004R\014promptTo" +
-      "kens\022+\n\021completion_tokens\030\006 \001(\004R\020complet" +
-      "ionTokens\022=\n\006errors\030\007 \003(\0132%.helixflow.v1" +
-      ".UsageBucket.ErrorsEntryR\006errors\022\036\n\013ttft" +
-      "_ms_sum\030\010 \001(\001R\tttftMsSum\022\035\n\nttft_count\030\t" +
-      " \001(\004R\tttftCount\0329\n\013ErrorsEntry\022\020\n\003key\030\001 " +
-      "\001(\tR\003key\022\024\n\005value\030\002 \001(\004R\005value:\0028\001\"6\n\023Wa" +
-      "tchWorkersRequest\022\037\n\013interval_ms\030\001 \001(\rR\n" +
-      "intervalMs\"\240\003\n\014WorkerStatus\022\030\n\007address\030\001" +
-      " \001(\tR\007address\022\030\n\007serving\030\002 \001(\010R\007serving\022" +
-      "\032\n\010routable\030\003 \001(\010R\010routable\022\032\n\010draining\030" +
-      "\004 \001(\010R\010draining\022\031\n\010model_id\030\005 \001(\tR\007model" +
-      "Id\022\030\n\007aliases\030\006 \003(\tR\007aliases\022\030\n\007backend\030" +
-      "\007 \001(\tR\007backend\022\030\n\007waiting\030\010 \001(\rR\007waiting" +
-      "\022\030\n\007running\030\t \001(\rR\007running\022\037\n\013max_runnin" +
-      "g\030\n \001(\rR\nmaxRunning\022$\n\016kv_cache_usage\030\013 " +
-      "\001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hit_ra" +
-      "te\030\014 \001(\002R\022prefixCacheHitRate\022\'\n\017router_i" +
-      "nflight\030\r \001(\rR\016routerInflight\"|\n\024WatchWo" +
-      "rkersResponse\0224\n\007workers\030\001 \003(\0132\032.helixfl" +
-      "ow.v1.WorkerStatusR\007workers\022.\n\004time\030\002 \001(" +
-      "\0132\032.google.protobuf.TimestampR\004time\"0\n\024W" +
-      "atchRequestsRequest\022\030\n\007backlog\030\001 \001(\rR\007ba" +
-      "cklog\"\264\003\n\rRequestRecord\022\035\n\nrequest_id\030\001 " +
-      "\001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n" +
-      "\010key_name\030\003 \001(\tR\007keyName\022\026\n\006method\030\004 \001(\t" +
-      "R\006method\022\024\n\005model\030\005 \001(\tR\005model\022#\n\rprompt" +
-      "_tokens\030\006 \001(\rR\014promptTokens\022+\n\021completio" +
-      "n_tokens\030\007 \001(\rR\020completionTokens\022\026\n\006stat" +
-      "us\030\010 \001(\tR\006status\0223\n\007latency\030\t \001(\0132\031.goog" +
-      "le.protobuf.DurationR\007latency\022H\n\023time_to" +
-      "_first_token\030\n \001(\0132\031.google.protobuf.Dur" +
-      "ationR\020timeToFirstToken\022;\n\013finished_at\030\013" +
-      " \001(\0132\032.google.protobuf.TimestampR\nfinish" +
-      "edAt\"N\n\025WatchRequestsResponse\0225\n\007request" +
-      "\030\001 \001(\0132\033.helixflow.v1.RequestRecordR\007req" +
-      "uest*X\n\nPermission\022\032\n\026PERMISSION_UNSPECI" +
-      "FIED\020\000\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERM" +
-      "ISSION_ADMIN\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036." +
-      "helixflow.v1.CreateKeyRequest\032\037.helixflo" +
-      "w.v1.CreateKeyResponse\022I\n\010ListKeys\022\035.hel" +
-      "ixflow.v1.ListKeysRequest\032\036.helixflow.v1" +
-      ".ListKeysResponse\022C\n\006GetKey\022\033.helixflow." +
-      "v1.GetKeyRequest\032\034.helixflow.v1.GetKeyRe" +
-      "sponse\022L\n\tRevokeKey\022\036.helixflow.v1.Revok" +
-      "eKeyRequest\032\037.helixflow.v1.RevokeKeyResp" +
-      "onse\022I\n\010GetUsage\022\035.helixflow.v1.GetUsage" +
-      "Request\032\036.helixflow.v1.GetUsageResponse\022" +
-      "W\n\014WatchWorkers\022!.helixflow.v1.WatchWork" +
-      "ersRequest\032\".helixflow.v1.WatchWorkersRe" +
-      "sponse0\001\022Z\n\rWatchRequests\022\".helixflow.v1" +
-      ".WatchRequestsRequest\032#.helixflow.v1.Wat" +
-      "chRequestsResponse0\001B?\n\020dev.helixflow.v1" +
-      "P\001Z)helixflow/gen/go/helixflow/v1;helixf" +
-      "lowv1b\006proto3"
+      "KeyR\003key\022\026\n\006secret\030\002 \001(\tR\006secret\":\n\017List" +
+      "KeysRequest\022\'\n\017include_revoked\030\001 \001(\010R\016in" +
+      "cludeRevoked\"<\n\020ListKeysResponse\022(\n\004keys" +
+      "\030\001 \003(\0132\024.helixflow.v1.ApiKeyR\004keys\"&\n\rGe" +
+      "tKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\"8\n\016Ge" +
+      "tKeyResponse\022&\n\003key\030\001 \001(\0132\024.helixflow.v1" +
+      ".ApiKeyR\003key\")\n\020RevokeKeyRequest\022\025\n\006key_" +
+      "id\030\001 \001(\tR\005keyId\";\n\021RevokeKeyResponse\022&\n\003" +
+      "key\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\"\337\001\n" +
+      "\017GetUsageRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\022" +
+      "9\n\nstart_time\030\002 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\tstartTime\0225\n\010end_time\030\003 \001(\0132\032.g" +
+      "oogle.protobuf.TimestampR\007endTime\022-\n\004ste" +
+      "p\030\004 \001(\0132\031.google.protobuf.DurationR\004step" +
+      "\022\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010KeyUsage\022\025\n\006k" +
+      "ey_id\030\001 \001(\tR\005keyId\022\032\n\010requests\030\002 \001(\004R\010re" +
+      "quests\022#\n\rprompt_tokens\030\003 \001(\004R\014promptTok" +
+      "ens\022+\n\021completion_tokens\030\004 \001(\004R\020completi" +
+      "onTokens\"u\n\020GetUsageResponse\022,\n\005usage\030\001 " +
+      "\003(\0132\026.helixflow.v1.KeyUsageR\005usage\0223\n\007bu" +
+      "ckets\030\002 \003(\0132\031.helixflow.v1.UsageBucketR\007" +
+      "buckets\"\234\003\n\013UsageBucket\0229\n\nstart_time\030\001 " +
+      "\001(\0132\032.google.protobuf.TimestampR\tstartTi" +
+      "me\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\t" +
+      "R\005model\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rp" +
+      "rompt_tokens\030\005 \001(\004R\014promptTokens\022+\n\021comp" +
+      "letion_tokens\030\006 \001(\004R\020completionTokens\022=\n" +
+      "\006errors\030\007 \003(\0132%.helixflow.v1.UsageBucket" +
+      ".ErrorsEntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001(" +
+      "\001R\tttftMsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCo" +
+      "unt\0329\n\013ErrorsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005" +
+      "value\030\002 \001(\004R\005value:\0028\001\"6\n\023WatchWorkersRe" +
+      "quest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\240" +
+      "\003\n\014WorkerStatus\022\030\n\007address\030\001 \001(\tR\007addres" +
+      "s\022\030\n\007serving\030\002 \001(\010R\007serving\022\032\n\010routable\030" +
+      "\003 \001(\010R\010routable\022\032\n\010draining\030\004 \001(\010R\010drain" +
+      "ing\022\031\n\010model_id\030\005 \001(\tR\007modelId\022\030\n\007aliase" +
+      "s\030\006 \003(\tR\007aliases\022\030\n\007backend\030\007 \001(\tR\007backe" +
+      "nd\022\030\n\007waiting\030\010 \001(\rR\007waiting\022\030\n\007running\030" +
+      "\t \001(\rR\007running\022\037\n\013max_running\030\n \001(\rR\nmax" +
+      "Running\022$\n\016kv_cache_usage\030\013 \001(\002R\014kvCache" +
+      "Usage\0221\n\025prefix_cache_hit_rate\030\014 \001(\002R\022pr" +
+      "efixCacheHitRate\022\'\n\017router_inflight\030\r \001(" +
+      "\rR\016routerInflight\"|\n\024WatchWorkersRespons" +
+      "e\0224\n\007workers\030\001 \003(\0132\032.helixflow.v1.Worker" +
+      "StatusR\007workers\022.\n\004time\030\002 \001(\0132\032.google.p" +
+      "rotobuf.TimestampR\004time\"0\n\024WatchRequests" +
+      "Request\022\030\n\007backlog\030\001 \001(\rR\007backlog\"\264\003\n\rRe" +
+      "questRecord\022\035\n\nrequest_id\030\001 \001(\tR\trequest" +
+      "Id\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n\010key_name\030\003 " +
+      "\001(\tR\007keyName\022\026\n\006method\030\004 \001(\tR\006method\022\024\n\005" +
+      "model\030\005 \001(\tR\005model\022#\n\rprompt_tokens\030\006 \001(" +
+      "\rR\014promptTokens\022+\n\021completion_tokens\030\007 \001" +
+      "(\rR\020completionTokens\022\026\n\006status\030\010 \001(\tR\006st" +
+      "atus\0223\n\007latency\030\t \001(\0132\031.google.protobuf." +
+      "DurationR\007latency\022H\n\023time_to_first_token" +
+      "\030\n \001(\0132\031.google.protobuf.DurationR\020timeT" +
+      "oFirstToken\022;\n\013finished_at\030\013 \001(\0132\032.googl" +
+      "e.protobuf.TimestampR\nfinishedAt\"N\n\025Watc" +
+      "hRequestsResponse\0225\n\007request\030\001 \001(\0132\033.hel" +
+      "ixflow.v1.RequestRecordR\007request*X\n\nPerm" +
+      "ission\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PE" +
+      "RMISSION_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN" +
+      "\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036.helixflow.v1" +
+      ".CreateKeyRequest\032\037.helixflow.v1.CreateK" +
+      "eyResponse\022I\n\010ListKeys\022\035.helixflow.v1.Li" +
+      "stKeysRequest\032\036.helixflow.v1.ListKeysRes" +
+      "ponse\022C\n\006GetKey\022\033.helixflow.v1.GetKeyReq" +
+      "uest\032\034.helixflow.v1.GetKeyResponse\022L\n\tRe" +
+      "vokeKey\022\036.helixflow.v1.RevokeKeyRequest\032" +
+      "\037.helixflow.v1.RevokeKeyResponse\022I\n\010GetU" +
+      "sage\022\035.helixflow.v1.GetUsageRequest\032\036.he" +
+      "lixflow.v1.GetUsageResponse\022W\n\014WatchWork" +
+      "ers\022!.helixflow.v1.WatchWorkersRequest\032\"" +
+      ".helixflow.v1.WatchWorkersResponse0\001\022Z\n\r" +
+      "WatchRequests\022\".helixflow.v1.WatchReques" +
+      "tsRequest\032#.helixflow.v1.WatchRequestsRe" +
+      "sponse0\001B?\n\020dev.helixflow.v1P\001Z)helixflo" +
+      "w/gen/go/helixflow/v1;helixflowv1b\006proto" +
+      "3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          dev.helixflow.v1.Common.getDescriptor(),
         });
     internal_static_helixflow_v1_KeyScopes_descriptor =
       getDescriptor().getMessageTypes().get(0);
     internal_static_helixflow_v1_KeyScopes_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_KeyScopes_descriptor,
-        new java.lang.String[] { "Permissions", "Models", "Rpm", "Tpm", "MaxConcurrentStreams", "ExpiresAt", "Rpm", "Tpm", "MaxConcurrentStreams", });
+        new java.lang.String[] { "Permissions", "Models", "Rpm", "Tpm", "MaxConcurrentStreams", "ExpiresAt", "MaxPriority", "Rpm", "Tpm", "MaxConcurrentStreams", "MaxPriority", });
     internal_static_helixflow_v1_ApiKey_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_helixflow_v1_ApiKey_fieldAccessorTable = new
@@ -363,6 +367,7 @@ public final class AdminOuterClass {
         new java.lang.String[] { "Request", });
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    dev.helixflow.v1.Common.getDescriptor();
   }
 
   // @@protoc_insertion_point(outer_class_scope)

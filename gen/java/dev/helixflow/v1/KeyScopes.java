@@ -22,6 +22,7 @@ private static final long serialVersionUID = 0L;
   private KeyScopes() {
     permissions_ = java.util.Collections.emptyList();
     models_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    maxPriority_ = 0;
   }
 
   @java.lang.Override
@@ -299,6 +300,43 @@ private static final long serialVersionUID = 0L;
     return expiresAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : expiresAt_;
   }
 
+  public static final int MAX_PRIORITY_FIELD_NUMBER = 7;
+  private int maxPriority_ = 0;
+  /**
+   * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return Whether the maxPriority field is set.
+   */
+  @java.lang.Override public boolean hasMaxPriority() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return The enum numeric value on the wire for maxPriority.
+   */
+  @java.lang.Override public int getMaxPriorityValue() {
+    return maxPriority_;
+  }
+  /**
+   * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return The maxPriority.
+   */
+  @java.lang.Override public dev.helixflow.v1.Priority getMaxPriority() {
+    dev.helixflow.v1.Priority result = dev.helixflow.v1.Priority.forNumber(maxPriority_);
+    return result == null ? dev.helixflow.v1.Priority.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -335,6 +373,9 @@ private static final long serialVersionUID = 0L;
     }
     if (expiresAt_ != null) {
       output.writeMessage(6, getExpiresAt());
+    }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeEnum(7, maxPriority_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -381,6 +422,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getExpiresAt());
     }
+    if (((bitField0_ & 0x00000008) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(7, maxPriority_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -419,6 +464,10 @@ private static final long serialVersionUID = 0L;
       if (!getExpiresAt()
           .equals(other.getExpiresAt())) return false;
     }
+    if (hasMaxPriority() != other.hasMaxPriority()) return false;
+    if (hasMaxPriority()) {
+      if (maxPriority_ != other.maxPriority_) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -454,6 +503,10 @@ private static final long serialVersionUID = 0L;
     if (hasExpiresAt()) {
       hash = (37 * hash) + EXPIRES_AT_FIELD_NUMBER;
       hash = (53 * hash) + getExpiresAt().hashCode();
+    }
+    if (hasMaxPriority()) {
+      hash = (37 * hash) + MAX_PRIORITY_FIELD_NUMBER;
+      hash = (53 * hash) + maxPriority_;
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -600,6 +653,7 @@ private static final long serialVersionUID = 0L;
         expiresAtBuilder_.dispose();
         expiresAtBuilder_ = null;
       }
+      maxPriority_ = 0;
       return this;
     }
 
@@ -664,6 +718,10 @@ private static final long serialVersionUID = 0L;
         result.expiresAt_ = expiresAtBuilder_ == null
             ? expiresAt_
             : expiresAtBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.maxPriority_ = maxPriority_;
+        to_bitField0_ |= 0x00000008;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -744,6 +802,9 @@ private static final long serialVersionUID = 0L;
       if (other.hasExpiresAt()) {
         mergeExpiresAt(other.getExpiresAt());
       }
+      if (other.hasMaxPriority()) {
+        setMaxPriority(other.getMaxPriority());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -815,6 +876,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 56: {
+              maxPriority_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1481,6 +1547,90 @@ private static final long serialVersionUID = 0L;
         expiresAt_ = null;
       }
       return expiresAtBuilder_;
+    }
+
+    private int maxPriority_ = 0;
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @return Whether the maxPriority field is set.
+     */
+    @java.lang.Override public boolean hasMaxPriority() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @return The enum numeric value on the wire for maxPriority.
+     */
+    @java.lang.Override public int getMaxPriorityValue() {
+      return maxPriority_;
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @param value The enum numeric value on the wire for maxPriority to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMaxPriorityValue(int value) {
+      maxPriority_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @return The maxPriority.
+     */
+    @java.lang.Override
+    public dev.helixflow.v1.Priority getMaxPriority() {
+      dev.helixflow.v1.Priority result = dev.helixflow.v1.Priority.forNumber(maxPriority_);
+      return result == null ? dev.helixflow.v1.Priority.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @param value The maxPriority to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMaxPriority(dev.helixflow.v1.Priority value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000040;
+      maxPriority_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMaxPriority() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      maxPriority_ = 0;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

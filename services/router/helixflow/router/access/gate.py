@@ -27,6 +27,7 @@ from helixflow.router.access.cache.embedding import EmbeddingCache
 from helixflow.router.access.cache.response import ResponseCache
 from helixflow.router.access.quota.enforcer import QuotaEnforcer
 from helixflow.router.access.usage.store import UsageRecorder
+from helixflow.router.metrics import GENERATE_BY_PRIORITY, PRIORITY_LABELS
 from helixflow.router.wire import Reply
 from helixflow.v1 import common_pb2, inference_pb2
 
@@ -94,6 +95,9 @@ class AccessGate:
         Once this returns, ``settle`` must follow whatever happens."""
         principal = current_principal()
         principal.require_model(model)
+        # The worker schedules by this field; the scope caps what the caller asked for.
+        request.priority = common_pb2.Priority.ValueType(principal.priority_for(request.priority))
+        GENERATE_BY_PRIORITY.labels(priority=PRIORITY_LABELS[request.priority]).inc()
         ticket = Ticket(principal, estimate_prompt_tokens(request))
         await self._quota.admit(principal, ticket.estimate)
         ticket.stream_slot = await self._quota.open_stream(principal)

@@ -128,6 +128,7 @@ class LlamaCppEngine:
             request.request_id,
             prompt,
             opts.max_tokens or scheduler.n_ctx_seq,
+            request.priority,
             sampling=opts,
             chain=chain,
             assembler=TextAssembler(opts.stop),

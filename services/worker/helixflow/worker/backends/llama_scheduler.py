@@ -29,10 +29,10 @@ from typing import Any
 import llama_cpp
 
 from helixflow.worker.admission import LiveRequests
-from helixflow.worker.backends.llama_config import LlamaEngineConfig
+from helixflow.worker.backends.llama_config import DECODE_ROW_WEIGHT, LlamaEngineConfig
 from helixflow.worker.backends.llama_logprobs import token_logprob
 from helixflow.worker.backends.llama_model import LlamaModel
-from helixflow.worker.backends.llama_plan import Phase, Planner, Sequence, Slot
+from helixflow.worker.backends.llama_plan import Phase, Planner, Sequence, Slot, StepBudget
 from helixflow.worker.backends.llama_sampling import SamplerChain
 from helixflow.worker.backends.stops import TextAssembler
 from helixflow.worker.engine import Delta, Event, Finished, FinishReason, SamplingOptions, Timings, Usage
@@ -94,7 +94,8 @@ class Scheduler:
     def __init__(self, model: LlamaModel, config: LlamaEngineConfig) -> None:
         self._model = model
         n = config.max_sequences
-        self.batch_size = config.prefill_chunk + n
+        prefill_max = max(config.prefill_chunk, config.prefill_max) if config.step_budget_ms else config.prefill_chunk
+        self.batch_size = prefill_max + n
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = config.n_ctx_per_seq * n
         params.n_seq_max = n
@@ -112,6 +113,12 @@ class Scheduler:
         self._batch: Any = llama_cpp.llama_batch_init(self.batch_size, 0, 1)
         # The decode thread's own state.
         self._plan: Planner[Job] = Planner(n, prefill_chunk=config.prefill_chunk, n_ctx_seq=self.n_ctx_seq)
+        self._budget = StepBudget(
+            target_s=config.step_budget_ms / 1000,
+            min_tokens=config.prefill_chunk,
+            max_tokens=prefill_max,
+            decode_weight=DECODE_ROW_WEIGHT,
+        )
         self._outbox: Outbox = []
         # Shared with the asyncio side: only under _cond.
         self._cond = threading.Condition()
@@ -250,6 +257,9 @@ class Scheduler:
     def _admit(self) -> None:
         while (admission := self._plan.admit_next()) is not None:
             admission.seq.admitted = time.perf_counter()
+            if admission.preempted is not None:  # back in the queue: its KV stays as an idle cache
+                admission.preempted.admitted = 0.0
+                log.debug("%s preempted %s", admission.seq.request_id, admission.preempted.request_id)
             dst = admission.slot.seq_id
             if admission.source is not None:  # each slot has its own stream: copy it whole, then trim
                 llama_cpp.llama_memory_seq_rm(self._mem, dst, -1, -1)
@@ -261,7 +271,8 @@ class Scheduler:
 
     def _decode(self) -> Sampled:
         """Run the planned rows as one batch; returns the rows to sample."""
-        rows = self._plan.next_batch()
+        decoding = self._plan.decoding()
+        rows = self._plan.next_batch(self._budget.prompt_tokens(decoding))
         if not rows:
             return []
         batch = self._batch
@@ -284,9 +295,11 @@ class Scheduler:
                 want_logits[n - 1] = 1
                 sampled.append((row.seq, row.slot, n - 1))
         batch.n_tokens = n
+        start = time.perf_counter()
         rc = llama_cpp.llama_decode(self._ctx, batch)
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc}")
+        self._budget.observe(n - decoding, decoding, time.perf_counter() - start)
         self._plan.decoded(rows)
         return sampled
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from google.protobuf import timestamp_pb2
 
 from helixflow.router.access.keys.record import KeyRecord
-from helixflow.v1 import admin_pb2
+from helixflow.v1 import admin_pb2, common_pb2
 
 
 def _ts(seconds: float) -> timestamp_pb2.Timestamp:
@@ -24,6 +24,8 @@ def scopes_to_proto(record: KeyRecord) -> admin_pb2.KeyScopes:
         scopes.tpm = record.tpm
     if record.max_concurrent_streams is not None:
         scopes.max_concurrent_streams = record.max_concurrent_streams
+    if record.max_priority is not None:
+        scopes.max_priority = common_pb2.Priority.ValueType(record.max_priority)
     if record.expires_at is not None:
         scopes.expires_at.CopyFrom(_ts(record.expires_at))
     return scopes
@@ -55,5 +57,6 @@ def template_from_proto(name: str, scopes: admin_pb2.KeyScopes) -> KeyRecord:
         rpm=scopes.rpm if scopes.HasField("rpm") else None,
         tpm=scopes.tpm if scopes.HasField("tpm") else None,
         max_concurrent_streams=scopes.max_concurrent_streams if scopes.HasField("max_concurrent_streams") else None,
+        max_priority=int(scopes.max_priority) if scopes.HasField("max_priority") else None,
         expires_at=scopes.expires_at.ToNanoseconds() / 1e9 if scopes.HasField("expires_at") else None,
     )

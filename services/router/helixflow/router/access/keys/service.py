@@ -9,6 +9,7 @@ from helixflow.router.access.auth.principal import Principal
 from helixflow.router.access.keys.record import KeyRecord, hash_secret, new_key_id, new_secret
 from helixflow.router.access.keys.store import KeyStore
 from helixflow.router.access.state import refused_when_down
+from helixflow.v1 import common_pb2
 
 # A secret chosen by an operator must be at least this long (a new one has 43+ characters).
 MIN_GIVEN_SECRET = 24
@@ -87,4 +88,5 @@ def principal_for(record: KeyRecord) -> Principal:
         rpm=record.rpm,
         tpm=record.tpm,
         max_concurrent_streams=record.max_concurrent_streams,
+        max_priority=common_pb2.PRIORITY_NORMAL if record.max_priority is None else record.max_priority,
     )
