@@ -15,6 +15,7 @@ from helixflow.worker.backends.llama_plan import (
     Planner,
     Row,
     Sequence,
+    StepBudget,
 )
 
 SYSTEM = list(range(1000, 1200))  # a 200-token shared prefix
@@ -312,3 +313,34 @@ def test_prefill_budget_goes_to_the_higher_priority_first() -> None:
     start(plan, low, high)
     rows = step(plan)
     assert [(r.seq.request_id, len(r.tokens)) for r in rows] == [("high", 16)]
+
+
+def test_step_budget_grows_the_prompt_budget_within_the_time_target() -> None:
+    budget = StepBudget(target_s=0.25, min_tokens=64, max_tokens=512, decode_weight=2.5)
+    assert budget.prompt_tokens(decoding=16) == 64  # nothing measured yet: the minimum chunk
+    for _ in range(30):  # steps cost 1 ms per weighted token
+        budget.observe(prompt_tokens=100, decoding=16, seconds=0.001 * (100 + 2.5 * 16))
+    # 250 ms buys 250 weighted tokens; 16 decoding rows take 40 of them.
+    assert 205 <= budget.prompt_tokens(decoding=16) <= 215
+    # A burst fits in one step up to the batch's capacity, never beyond it.
+    assert budget.prompt_tokens(decoding=0) == 250
+    fast = StepBudget(target_s=0.25, min_tokens=64, max_tokens=512, decode_weight=2.5)
+    fast.observe(prompt_tokens=100, decoding=0, seconds=0.01)
+    assert fast.prompt_tokens(decoding=0) == 512
+
+
+def test_step_budget_never_starves_a_new_prompt_and_can_be_switched_off() -> None:
+    budget = StepBudget(target_s=0.25, min_tokens=64, max_tokens=512, decode_weight=2.5)
+    budget.observe(prompt_tokens=0, decoding=64, seconds=0.4)  # decoding alone overruns the target
+    assert budget.prompt_tokens(decoding=64) == 64
+    fixed = StepBudget(target_s=0.0, min_tokens=128, max_tokens=512, decode_weight=2.5)
+    fixed.observe(prompt_tokens=128, decoding=0, seconds=0.001)
+    assert fixed.prompt_tokens(decoding=0) == 128
+
+
+def test_next_batch_takes_the_given_prompt_budget() -> None:
+    plan = planner(slots=2, chunk=16)
+    a, b = seq("a", list(range(100, 140))), seq("b", list(range(200, 260)))
+    start(plan, a, b)
+    rows = plan.next_batch(prompt_budget=100)
+    assert [(r.seq.request_id, len(r.tokens)) for r in rows] == [("a", 40), ("b", 60)]

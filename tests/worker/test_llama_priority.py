@@ -155,3 +155,12 @@ async def test_waiting_requests_are_admitted_by_priority_then_age(engine: LlamaC
     await asyncio.gather(*tasks)
     order = sorted((rid for rid, _ in queued), key=log.first)
     assert order == ["high", "normal-old", "normal-young", "low-old", "low-young"]
+
+
+def test_the_wire_priority_reaches_the_engine_request() -> None:
+    from helixflow.v1 import common_pb2, inference_pb2
+    from helixflow.worker.convert import generation_request
+
+    for wire, domain in ((common_pb2.PRIORITY_UNSPECIFIED, NORMAL), (common_pb2.PRIORITY_LOW, LOW), (3, HIGH)):
+        pb = inference_pb2.GenerateRequest(request_id="r", prompt="hi", priority=wire)  # type: ignore[arg-type]
+        assert generation_request(pb).priority == domain

@@ -56,6 +56,8 @@ class LlamaCppEngine:
         }
         if settings.model_path is not None:
             overrides["model_path"] = str(settings.model_path)
+        if settings.llama.step_budget_ms is not None:
+            overrides["step_budget_ms"] = settings.llama.step_budget_ms
         if settings.llama.n_threads is not None:
             overrides["n_threads"] = settings.llama.n_threads
         return cls(LlamaEngineConfig.model_validate(overrides))
