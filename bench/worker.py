@@ -387,7 +387,7 @@ async def main() -> None:
             else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens, repack)
         )
         rows.append((f"{c}{'m' if mixed else ''}", ours, server, single))
-        print(f"done concurrency {c}{' (mixed)' if mixed else ''}", file=sys.stderr, flush=True)
+        print(f"done {rows[-1][0]}: ours {fmt(ours)} | server {fmt(server)}", file=sys.stderr, flush=True)
     print(f"cpu={cpu_model()} flags={' '.join(sorted(cpu_flags() & SHOWN_FLAGS)) or '-'}")
     print(f"extra buffer types (weight repacking): {buffers.describe()}")
     print(f"model={Path(model).name} threads={args.threads} max_tokens={args.max_tokens} EOS ignored, greedy")

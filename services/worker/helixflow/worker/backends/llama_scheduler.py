@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import llama_cpp
+import numpy as np
 
 from helixflow.worker.admission import LiveRequests
 from helixflow.worker.backends.llama_config import DECODE_ROW_WEIGHT, LlamaEngineConfig
@@ -304,12 +305,26 @@ class Scheduler:
         return sampled
 
     def _sample(self, sampled: Sampled) -> None:
-        for job, slot, row in sampled:
+        greedy = self._greedy_picks(sampled)
+        for out, (job, slot, row) in enumerate(sampled):
             if slot.seq is job:  # not cancelled since the decode
-                self._sample_one(job, slot, row)
+                self._sample_one(job, slot, row, greedy[out] if greedy is not None else -1)
 
-    def _sample_one(self, job: Job, slot: Slot[Job], row: int) -> None:
-        token = job.chain.sample(self._ctx, row)
+    def _greedy_picks(self, sampled: Sampled) -> Any:
+        """The argmax of every output row at once (numpy over the logits array), when some
+        row's chain is plain greedy; else None. Output j is the j-th row with logits."""
+        if not any(job.chain.greedy_ban is not None and not job.sampling.logprobs for job, _, _ in sampled):
+            return None
+        ptr = llama_cpp.llama_get_logits(self._ctx)
+        logits = np.ctypeslib.as_array(ptr, shape=(len(sampled), self._model.n_vocab))
+        return logits.argmax(axis=1)
+
+    def _sample_one(self, job: Job, slot: Slot[Job], row: int, greedy: int) -> None:
+        ban = job.chain.greedy_ban
+        if ban is not None and greedy >= 0 and greedy not in ban and not job.sampling.logprobs:
+            token = int(greedy)
+        else:
+            token = job.chain.sample(self._ctx, row)
         if not job.output:
             job.first_token_at = time.perf_counter()
         job.output.append(token)

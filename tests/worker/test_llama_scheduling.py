@@ -1,4 +1,4 @@
-"""Priority classes in the llama.cpp engine, against the real default model.
+"""Scheduling in the llama.cpp engine (priority classes, the batched greedy path), real model.
 
 No timed thresholds: every assertion is about order (whose first token came first)
 or about what a stream received, which a slow or noisy machine cannot change.
@@ -164,3 +164,23 @@ def test_the_wire_priority_reaches_the_engine_request() -> None:
     for wire, domain in ((common_pb2.PRIORITY_UNSPECIFIED, NORMAL), (common_pb2.PRIORITY_LOW, LOW), (3, HIGH)):
         pb = inference_pb2.GenerateRequest(request_id="r", prompt="hi", priority=wire)  # type: ignore[arg-type]
         assert generation_request(pb).priority == domain
+
+
+async def test_batched_greedy_picks_the_same_tokens_as_the_sampler_chain(engine: LlamaCppEngine) -> None:
+    # logprobs=True keeps a request on llama.cpp's own sampler chain; without it, a plain
+    # greedy request takes the runner's numpy argmax. Both must give the same tokens, also
+    # with EOS banned (ignore_eos). One-token prompts, one request at a time: every step's
+    # batch is then the same in both runs (llama.cpp's kernels are not batch-invariant, so
+    # different batches may break near-ties differently).
+    async def tokens(rid: str, prompt: tuple[int, ...], logprobs: bool) -> list[int]:
+        sampling = SamplingOptions(temperature=0.0, max_tokens=24, ignore_eos=True, logprobs=logprobs)
+        out: list[int] = []
+        async for event in engine.generate(GenerationRequest(rid, TokenPrompt(prompt), sampling)):
+            if isinstance(event, Delta):
+                out += event.token_ids
+        return out
+
+    for i, prompt in enumerate([(2,), (818,), (1437,)]):
+        fast = await tokens(f"fast-{i}", prompt, logprobs=False)
+        assert fast == await tokens(f"chain-{i}", prompt, logprobs=True)
+        assert len(fast) == 24
