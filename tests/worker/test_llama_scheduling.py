@@ -11,6 +11,7 @@ import random
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 
+import pytest
 import pytest_asyncio
 
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
@@ -24,6 +25,8 @@ from helixflow.worker.engine import (
     TextPrompt,
     TokenPrompt,
 )
+
+pytestmark = pytest.mark.slow
 
 LOW, NORMAL, HIGH = 1, 2, 3
 LONG = 240  # prompt tokens: 15 prefill steps of 16 each

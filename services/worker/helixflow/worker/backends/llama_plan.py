@@ -196,6 +196,8 @@ class Planner(Generic[S]):
         if not self.waiting:
             return None
         free = [s for s in self.slots if s.seq is None]
+        if not free and not any(s.seq is not None and s.seq.phase is Phase.PREFILLING for s in self.slots):
+            return None  # the usual full house: every slot decodes, nothing can be preempted
         seq = self._next_waiting()
         if seq is None:
             return None
