@@ -15,7 +15,11 @@ measured is the front doors' own cost. Every process is separate; CPU-seconds co
 from /proc (a process and its children). Auth is off on the router.
 
     .venv/bin/python bench/frontdoor.py [--max-tokens 32] [--token-ms 1] [--requests 256]
-        [--conc 1,16,64,256] [--stream-interval-ms 0] [--no-litellm]
+        [--conc 1,16,64,256] [--stream-interval-ms 0] [--worker-stream-interval-ms 0] [--no-litellm]
+
+``--stream-interval-ms`` coalesces in the router and the bridge (for slow readers);
+``--worker-stream-interval-ms`` merges deltas at the source, in the worker, so every
+hop after it handles fewer messages (the worker's ``stream_interval_ms``).
 
 Quote figures with the machine's load: on a shared 2-core box they move by tens of percent.
 """
@@ -39,7 +43,7 @@ from functools import partial
 from pathlib import Path
 
 import grpc
-import httpx
+from sse_client import SseClient  # bench/sse_client.py, next to this script
 
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc, worker_pb2, worker_pb2_grpc
 
@@ -80,14 +84,14 @@ def cpu_seconds(pid: int) -> float:
 # -- child processes -----------------------------------------------------------------
 
 
-async def _run_worker(port: int, token_s: float) -> None:
+async def _run_worker(port: int, token_s: float, interval_ms: float) -> None:
     from helixflow.worker.backends.fake import FakeEngine
     from helixflow.worker.config import WorkerSettings
     from helixflow.worker.server import create_server
 
     settings = WorkerSettings.model_validate(
         {"listen": f"127.0.0.1:{port}", "tls": {"insecure": True}, "backend": "fake", "model_id": "fake",
-         "metrics_port": 0, "max_sequences": 256}
+         "metrics_port": 0, "max_sequences": 256, "stream_interval_ms": interval_ms}
     )  # fmt: skip
     server, _ = create_server(settings, FakeEngine("fake", max_sequences=256, token_delay_s=token_s))
     await server.start()
@@ -171,7 +175,9 @@ def stack(args: argparse.Namespace) -> Iterator[Stack]:
     }
     bridge_env = {**env, "HELIXFLOW_BRIDGE_STREAM_INTERVAL_MS": str(args.stream_interval_ms)}
     procs = {
-        "worker": subprocess.Popen([*me, "_worker", str(ports["worker"]), token_s], env=env, **quiet),  # type: ignore[call-overload]
+        "worker": subprocess.Popen(  # type: ignore[call-overload]
+            [*me, "_worker", str(ports["worker"]), token_s, str(args.worker_stream_interval_ms)], env=env, **quiet
+        ),
         "router": subprocess.Popen([*cli, "router"], env=router_env, **quiet),  # type: ignore[call-overload]
         "bridge": subprocess.Popen(  # type: ignore[call-overload]
             [*cli, "bridge", "--port", str(ports["bridge"]), "--router", f"127.0.0.1:{ports['router']}"],
@@ -258,23 +264,20 @@ async def grpc_stream(stream: object, t0: float, out: Result) -> None:
             out.tokens += len(response.delta.token_ids)
 
 
-async def sse_stream(http: httpx.AsyncClient, path: str, max_tokens: int, out: Result) -> None:
+async def sse_stream(client: SseClient, path: str, max_tokens: int, out: Result) -> None:
     body = {"model": "fake", "messages": [{"role": "user", "content": PROMPT}], "max_tokens": max_tokens}
     body |= {"stream": True, "ignore_eos": True}
     t0 = time.perf_counter()
     first = True
-    async with http.stream("POST", path, json=body, headers={"authorization": f"Bearer {MASTER_KEY}"}) as resp:
-        resp.raise_for_status()
-        async for line in resp.aiter_lines():
-            if not line.startswith("data: {"):
-                continue
-            content = "".join(c.get("delta", {}).get("content") or "" for c in json.loads(line[6:]).get("choices", []))
-            if not content:
-                continue
-            if first:
-                out.ttft_ms.append((time.perf_counter() - t0) * 1000)
-                first = False
-            out.tokens += content.count(TOKEN)
+
+    def on_tokens(n: int, now: float) -> None:
+        nonlocal first
+        if first:
+            out.ttft_ms.append((now - t0) * 1000)
+            first = False
+        out.tokens += n
+
+    await client.stream(path, json.dumps(body).encode(), TOKEN.encode(), on_tokens)
 
 
 One = Callable[[Result], Awaitable[None]]
@@ -317,12 +320,11 @@ def pct(values: list[float], q: float) -> float:
 async def run(args: argparse.Namespace) -> None:
     concs = [int(c) for c in args.conc.split(",")]
     with stack(args) as s:
-        limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
-        async with (
-            grpc.aio.insecure_channel(s.worker) as wch,
-            grpc.aio.insecure_channel(s.router) as rch,
-            httpx.AsyncClient(limits=limits, timeout=300) as http,
-        ):
+        headers = {"authorization": f"Bearer {MASTER_KEY}"}
+        sse = {"bridge": SseClient(s.bridge, headers), "upstream": SseClient(s.upstream, headers)}
+        if s.litellm:
+            sse["litellm"] = SseClient(s.litellm, headers)
+        async with grpc.aio.insecure_channel(s.worker) as wch, grpc.aio.insecure_channel(s.router) as rch:
             wstub, rstub = worker_pb2_grpc.WorkerStub(wch), inference_pb2_grpc.InferenceStub(rch)
 
             async def worker_one(out: Result) -> None:
@@ -339,18 +341,17 @@ async def run(args: argparse.Namespace) -> None:
                 "a worker": (worker_one, []),
                 "b router": (router_one, ["router"]),
                 "c bridge+router": (
-                    lambda out: sse_stream(http, s.bridge + "/v1/chat/completions", args.max_tokens, out),
+                    lambda out: sse_stream(sse["bridge"], "/v1/chat/completions", args.max_tokens, out),
                     ["bridge", "router"],
                 ),
                 "e upstream": (
-                    lambda out: sse_stream(http, s.upstream + "/v1/chat/completions", args.max_tokens, out),
+                    lambda out: sse_stream(sse["upstream"], "/v1/chat/completions", args.max_tokens, out),
                     [],
                 ),
             }
             if s.litellm:
-                litellm = s.litellm
                 paths["d litellm"] = (
-                    lambda out: sse_stream(http, litellm + "/v1/chat/completions", args.max_tokens, out),
+                    lambda out: sse_stream(sse["litellm"], "/v1/chat/completions", args.max_tokens, out),
                     ["litellm"],
                 )
             for name, (one, _) in sorted(paths.items()):
@@ -363,6 +364,8 @@ async def run(args: argparse.Namespace) -> None:
                 for name, (one, front) in sorted(paths.items()):
                     print(f"c={conc} {name} ...", file=sys.stderr, flush=True)
                     table[name, conc] = (await measure(one, conc, max(args.requests, conc), s.pids), front)
+        for client in sse.values():
+            await client.close()
     report(args, concs, table)
 
 
@@ -370,7 +373,8 @@ def report(args: argparse.Namespace, concs: list[int], table: dict[tuple[str, in
     load = os.getloadavg()
     print(
         f"front door bench: {args.max_tokens} tokens/stream at {args.token_ms} ms/token (fake engines), "
-        f"stream_interval_ms={args.stream_interval_ms}, cores={os.cpu_count()}, "
+        f"stream_interval_ms={args.stream_interval_ms} (worker {args.worker_stream_interval_ms}), "
+        f"cores={os.cpu_count()}, "
         f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}"
     )
     print(f"{'c':>4} {'path':<16} {'n':>5} {'TTFT p50':>9} {'p99':>9} {'tok/s':>8}  CPU-s per 1k tokens")
@@ -405,14 +409,17 @@ def main() -> None:
     parser.add_argument("--token-ms", type=float, default=1.0, help="the fake engines' time per token")
     parser.add_argument("--requests", type=int, default=256, help="requests per path and concurrency (at least c)")
     parser.add_argument("--conc", default="1,16,64,256")
-    parser.add_argument("--stream-interval-ms", type=float, default=0.0)
+    parser.add_argument("--stream-interval-ms", type=float, default=0.0, help="router and bridge coalescing")
+    parser.add_argument(
+        "--worker-stream-interval-ms", type=float, default=0.0, help="the worker merges deltas at the source"
+    )
     parser.add_argument("--no-litellm", dest="litellm", action="store_false")
     asyncio.run(run(parser.parse_args()))
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_worker":
-        asyncio.run(_run_worker(int(sys.argv[2]), float(sys.argv[3])))
+        asyncio.run(_run_worker(int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_upstream":
         asyncio.run(_run_upstream(int(sys.argv[2]), float(sys.argv[3])))
     else:

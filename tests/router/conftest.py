@@ -51,7 +51,11 @@ class CountingEngine(FakeEngine):
 
 @asynccontextmanager
 async def worker(
-    pki: dict[str, TlsFiles], engine: FakeEngine, model_id: str = "fake", aliases: list[str] | None = None
+    pki: dict[str, TlsFiles],
+    engine: FakeEngine,
+    model_id: str = "fake",
+    aliases: list[str] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[tuple[WorkerServer, str]]:
     settings = WorkerSettings.model_validate(
         {
@@ -64,6 +68,7 @@ async def worker(
             "load_report_ms": 50,
             # Tests count the engine's generations exactly; a warm-up would be one more.
             "warmup": False,
+            **overrides,
         }
     )
     server, port = create_worker(settings, engine)
@@ -107,12 +112,13 @@ async def wait_for(cond: Any, limit_s: float = 20.0) -> None:
 class WorkerProcess:
     """The worker in a child process (tests/router/worker_proc.py)."""
 
-    def __init__(self, pki_dir: Path, port: int, delay: float) -> None:
+    def __init__(self, pki_dir: Path, port: int, delay: float, model: str = "fake") -> None:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(
             str(ROOT / p) for p in ("gen/python", "services/common", "services/worker", "services/router")
         )}  # fmt: skip
+        script = str(Path(__file__).with_name("worker_proc.py"))
         self.proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("worker_proc.py")), str(pki_dir), str(port), str(delay)],
+            [sys.executable, script, str(pki_dir), str(port), str(delay), model],
             stdout=subprocess.PIPE,
             env=env,
             text=True,
@@ -132,8 +138,8 @@ class WorkerProcess:
 def worker_process(pki: dict[str, TlsFiles]) -> Iterator[Any]:
     made: list[WorkerProcess] = []
 
-    def start(port: int = 0, delay: float = 0.02) -> WorkerProcess:
-        p = WorkerProcess(pki["worker"].ca_file.parent, port, delay)
+    def start(port: int = 0, delay: float = 0.02, model: str = "fake") -> WorkerProcess:
+        p = WorkerProcess(pki["worker"].ca_file.parent, port, delay, model)
         made.append(p)
         return p
 

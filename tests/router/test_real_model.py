@@ -20,9 +20,10 @@ pytestmark = pytest.mark.slow
 
 
 @asynccontextmanager
-async def llama_worker(pki: dict[str, TlsFiles]) -> AsyncIterator[str]:
+async def llama_worker(pki: dict[str, TlsFiles], **overrides: object) -> AsyncIterator[str]:
     settings = WorkerSettings.model_validate(
         {
+            **overrides,
             "listen": "127.0.0.1:0",
             "tls": tls_settings(pki["worker"]),
             "backend": "llama_cpp",
@@ -77,3 +78,39 @@ async def test_prefix_affinity_turns_a_shared_system_prompt_into_cache_hits(pki:
             # Every later request of the group found the system prompt in its worker's KV cache.
             for usage in usages[1:]:
                 assert usage.cached_tokens > 0.9 * usage.prompt_tokens
+
+
+Read = tuple[str, list[int], list[tuple[int, float, int]], tuple[int, int] | None, int]
+
+
+async def _read_slowly(stub: object, request: inference_pb2.GenerateRequest, pause_s: float) -> Read:
+    text, messages = "", 0
+    ids: list[int] = []
+    logprobs: list[tuple[int, float, int]] = []
+    usage: tuple[int, int] | None = None
+    async for reply in stub.Generate(request):  # type: ignore[attr-defined]
+        messages += 1
+        if reply.HasField("delta"):
+            text += reply.delta.text
+            ids.extend(reply.delta.token_ids)
+            logprobs.extend((lp.token_id, round(lp.logprob, 4), len(lp.top)) for lp in reply.delta.logprobs)
+        else:
+            usage = (reply.complete.usage.prompt_tokens, reply.complete.usage.completion_tokens)
+        await asyncio.sleep(pause_s)
+    return text, ids, logprobs, usage, messages
+
+
+async def test_the_worker_interval_keeps_a_real_models_text_ids_logprobs_and_usage(pki: dict[str, TlsFiles]) -> None:
+    """Greedy decoding on two identical workers, one merging its deltas (stream_interval_ms=250)
+    for a slow reader: the same text, token ids, logprobs and usage as one delta per token."""
+    sampling = common_pb2.SamplingParams(max_tokens=24, temperature=0.0, ignore_eos=True, logprobs=True, top_logprobs=2)
+    request = inference_pb2.GenerateRequest(prompt="The capital of France is", sampling=sampling)
+    async with llama_worker(pki) as plain, router(pki, [plain]) as (_, stub):
+        fast = await _read_slowly(stub, request, 0.0)
+    async with llama_worker(pki, stream_interval_ms=250) as paced, router(pki, [paced]) as (_, stub):
+        slow = await _read_slowly(stub, request, 0.05)
+    assert fast[4] == 25  # one message per token, then the Complete
+    assert fast[:4] == slow[:4]
+    assert len(fast[1]) == 24
+    assert len(fast[2]) == 24
+    assert slow[4] <= 25

@@ -13,7 +13,7 @@ from helixflow.common.tls import TlsFiles
 from helixflow.router import wire
 from helixflow.router.coalesce import coalesce, merge
 from helixflow.v1 import common_pb2, inference_pb2, worker_pb2
-from tests.router.conftest import CountingEngine, router, worker
+from tests.router.conftest import CountingEngine, router, wait_for, worker
 
 Pki = dict[str, TlsFiles]
 
@@ -164,3 +164,38 @@ async def test_a_slow_reader_gets_the_same_stream_as_a_fast_one(pki: Pki) -> Non
     assert fast[2] == 40
     # Merged messages carry several tokens each; never more messages than tokens + Complete.
     assert slow[3] <= 41
+
+
+async def test_with_the_worker_interval_a_slow_reader_gets_what_a_fast_one_gets(pki: Pki) -> None:
+    """Deltas merged at the source (the worker's stream_interval_ms) and again in the router:
+    the same text, token ids and usage as one delta per token, in fewer or as many messages."""
+    request = inference_pb2.GenerateRequest(
+        model="fake", prompt="hello there", sampling=common_pb2.SamplingParams(max_tokens=40)
+    )
+    plain = worker(pki, CountingEngine(token_delay_s=0.001))
+    async with plain as (_, addr), router(pki, [addr]) as (_, stub):
+        fast = await _read(stub, request, 0.0)
+    paced = worker(pki, CountingEngine(token_delay_s=0.001), stream_interval_ms=20)
+    async with paced as (_, addr), router(pki, [addr], stream_interval_ms=20) as (_, stub):
+        slow = await _read(stub, request, 0.03)
+        again = await _read(stub, request, 0.0)  # a fast reader behind the worker's interval
+    assert fast[3] == 41  # one message per token, then the Complete
+    assert slow[:3] == fast[:3] == again[:3]
+    assert fast[:3] == ("tok " * 40, [1] * 40, 40)
+    assert slow[3] <= 41
+    assert again[3] <= 41
+
+
+async def test_a_cancel_behind_the_worker_interval_frees_the_engines_sequence(pki: Pki) -> None:
+    engine = CountingEngine(token_delay_s=0.01)
+    request = inference_pb2.GenerateRequest(
+        model="fake", prompt="hello", sampling=common_pb2.SamplingParams(max_tokens=10_000)
+    )
+    async with worker(pki, engine, stream_interval_ms=20) as (_, addr), router(pki, [addr]) as (_, stub):
+        call = stub.Generate(request)
+        first = await call.read()
+        assert isinstance(first, inference_pb2.GenerateResponse)
+        assert first.delta.text == "tok "
+        assert engine.running == 1
+        call.cancel()
+        await wait_for(lambda: engine.running == 0)

@@ -45,9 +45,18 @@ def _free_port() -> int:
 
 @contextlib.asynccontextmanager
 async def llama_server(
-    *, parallel: int = 4, context: int = 2048, api_key: str = "", threads: int = 2, log_file: Path | None = None
+    *,
+    parallel: int = 4,
+    context: int = 2048,
+    api_key: str = "",
+    threads: int = 2,
+    log_file: Path | None = None,
+    chat_template: Path | None = None,
 ) -> AsyncIterator[str]:
-    """Start llama-server, wait for /health, yield its root URL; stop it afterwards."""
+    """Start llama-server, wait for /health, yield its root URL; stop it afterwards.
+
+    ``chat_template``: a Jinja template file (``--jinja --chat-template-file``), for
+    tool calls: the packaged Gemma is a base model without a template of its own."""
     binary = require_llama_server()
     port = _free_port()
     repack = resolve_extra_buffers("auto", cpu_flags()).enabled
@@ -55,6 +64,8 @@ async def llama_server(
     args += ["--host", "127.0.0.1", "--port", str(port), "--repack" if repack else "--no-repack", "--slots"]
     if api_key:
         args += ["--api-key", api_key]
+    if chat_template is not None:
+        args += ["--jinja", "--chat-template-file", str(chat_template)]
     out = log_file.open("wb") if log_file is not None else None
     proc = await asyncio.create_subprocess_exec(
         *args, stdout=out or asyncio.subprocess.DEVNULL, stderr=out or asyncio.subprocess.DEVNULL

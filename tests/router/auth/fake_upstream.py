@@ -16,7 +16,9 @@ COMPLETION_TOKENS = 3
 
 
 class FakeModels:
-    """Every name is a model of its own; no workers to list."""
+    """Every name is a model of its own; no workers to list, no fallback chains."""
+
+    chains: dict[str, list[str]] = {}  # noqa: RUF012 -- read-only, as the Models protocol wants
 
     def resolve(self, name: str) -> str:
         return name

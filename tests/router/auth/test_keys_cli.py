@@ -97,3 +97,49 @@ def test_secret_file_refuses_a_short_secret_and_a_router_create(redis_proc: Redi
     via_router = runner.invoke(app, ["keys", "create", "x", "--secret-file", str(key_file)])
     assert via_router.exit_code != 0
     assert "--direct" in via_router.output
+
+
+def test_projects_cli_round_trip(router_in_thread: str, redis_proc: RedisProcess) -> None:
+    runner = CliRunner(env={"COLUMNS": "300"})
+    boot = runner.invoke(
+        app, ["keys", "create", "root", "--permission", "admin", "--direct", "--redis-url", redis_proc.url]
+    )
+    admin = re.search(r"(hf_[\w-]+)", boot.output.split("secret")[-1])
+    assert admin is not None
+    common = ["--router", router_in_thread, "--token", admin.group(1)]
+    made = runner.invoke(app, ["keys", "project", "create", "team-a", "--rpm", "30", "--budget-usd", "5", *common])
+    assert made.exit_code == 0, made.output
+    project = re.search(r"(prj_[0-9a-f]+)", made.output)
+    assert project is not None
+    assert "$5/month" in made.output
+    key = runner.invoke(
+        app,
+        [
+            "keys",
+            "create",
+            "svc",
+            "--project",
+            project.group(1),
+            "--budget-usd",
+            "1",
+            "--budget-period",
+            "day",
+            *common,
+        ],
+    )
+    assert key.exit_code == 0, key.output
+    key_id = re.search(r"(key_[0-9a-f]+)", key.output)
+    assert key_id is not None
+    shown = runner.invoke(app, ["keys", "show", key_id.group(1), *common])
+    assert "budget: $0.000000 of $1" in shown.output
+    assert f"project: {project.group(1)}" in shown.output
+    updated = runner.invoke(app, ["keys", "project", "update", project.group(1), "--rpm", "60", *common])
+    assert updated.exit_code == 0, updated.output
+    details = runner.invoke(app, ["keys", "project", "show", project.group(1), *common])
+    assert "60" in details.output
+    assert key_id.group(1) in details.output  # the project's keys and their usage
+    assert project.group(1) in runner.invoke(app, ["keys", "project", "list", *common]).output
+    gone = runner.invoke(app, ["keys", "project", "delete", project.group(1), *common])
+    assert "deleted" in gone.output
+    bad = runner.invoke(app, ["keys", "project", "create", "x", "--budget-period", "weekly", *common])
+    assert bad.exit_code != 0

@@ -30,6 +30,15 @@ static const char* Admin_method_names[] = {
   "/helixflow.v1.Admin/GetUsage",
   "/helixflow.v1.Admin/WatchWorkers",
   "/helixflow.v1.Admin/WatchRequests",
+  "/helixflow.v1.Admin/CreateProject",
+  "/helixflow.v1.Admin/ListProjects",
+  "/helixflow.v1.Admin/GetProject",
+  "/helixflow.v1.Admin/UpdateProject",
+  "/helixflow.v1.Admin/DeleteProject",
+  "/helixflow.v1.Admin/SetUpstreamSecret",
+  "/helixflow.v1.Admin/ListUpstreamSecrets",
+  "/helixflow.v1.Admin/DeleteUpstreamSecret",
+  "/helixflow.v1.Admin/RotateUpstreamSecrets",
 };
 
 std::unique_ptr< Admin::Stub> Admin::NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options) {
@@ -46,6 +55,15 @@ Admin::Stub::Stub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, con
   , rpcmethod_GetUsage_(Admin_method_names[4], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   , rpcmethod_WatchWorkers_(Admin_method_names[5], options.suffix_for_stats(),::grpc::internal::RpcMethod::SERVER_STREAMING, channel)
   , rpcmethod_WatchRequests_(Admin_method_names[6], options.suffix_for_stats(),::grpc::internal::RpcMethod::SERVER_STREAMING, channel)
+  , rpcmethod_CreateProject_(Admin_method_names[7], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_ListProjects_(Admin_method_names[8], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_GetProject_(Admin_method_names[9], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_UpdateProject_(Admin_method_names[10], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_DeleteProject_(Admin_method_names[11], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_SetUpstreamSecret_(Admin_method_names[12], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_ListUpstreamSecrets_(Admin_method_names[13], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_DeleteUpstreamSecret_(Admin_method_names[14], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
+  , rpcmethod_RotateUpstreamSecrets_(Admin_method_names[15], options.suffix_for_stats(),::grpc::internal::RpcMethod::NORMAL_RPC, channel)
   {}
 
 ::grpc::Status Admin::Stub::CreateKey(::grpc::ClientContext* context, const ::helixflow::v1::CreateKeyRequest& request, ::helixflow::v1::CreateKeyResponse* response) {
@@ -195,6 +213,213 @@ void Admin::Stub::async::WatchRequests(::grpc::ClientContext* context, const ::h
   return ::grpc::internal::ClientAsyncReaderFactory< ::helixflow::v1::WatchRequestsResponse>::Create(channel_.get(), cq, rpcmethod_WatchRequests_, context, request, false, nullptr);
 }
 
+::grpc::Status Admin::Stub::CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::helixflow::v1::CreateProjectResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_CreateProject_, context, request, response);
+}
+
+void Admin::Stub::async::CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_CreateProject_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_CreateProject_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>* Admin::Stub::PrepareAsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::CreateProjectResponse, ::helixflow::v1::CreateProjectRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_CreateProject_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>* Admin::Stub::AsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncCreateProjectRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::helixflow::v1::ListProjectsResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListProjects_, context, request, response);
+}
+
+void Admin::Stub::async::ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListProjects_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListProjects_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>* Admin::Stub::PrepareAsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::ListProjectsResponse, ::helixflow::v1::ListProjectsRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ListProjects_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>* Admin::Stub::AsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncListProjectsRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::helixflow::v1::GetProjectResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_GetProject_, context, request, response);
+}
+
+void Admin::Stub::async::GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_GetProject_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_GetProject_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>* Admin::Stub::PrepareAsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::GetProjectResponse, ::helixflow::v1::GetProjectRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_GetProject_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>* Admin::Stub::AsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncGetProjectRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::helixflow::v1::UpdateProjectResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_UpdateProject_, context, request, response);
+}
+
+void Admin::Stub::async::UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UpdateProject_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_UpdateProject_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>* Admin::Stub::PrepareAsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::UpdateProjectResponse, ::helixflow::v1::UpdateProjectRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_UpdateProject_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>* Admin::Stub::AsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncUpdateProjectRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::helixflow::v1::DeleteProjectResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_DeleteProject_, context, request, response);
+}
+
+void Admin::Stub::async::DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_DeleteProject_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_DeleteProject_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>* Admin::Stub::PrepareAsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::DeleteProjectResponse, ::helixflow::v1::DeleteProjectRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_DeleteProject_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>* Admin::Stub::AsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncDeleteProjectRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::helixflow::v1::SetUpstreamSecretResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_SetUpstreamSecret_, context, request, response);
+}
+
+void Admin::Stub::async::SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_SetUpstreamSecret_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_SetUpstreamSecret_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>* Admin::Stub::PrepareAsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::SetUpstreamSecretResponse, ::helixflow::v1::SetUpstreamSecretRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_SetUpstreamSecret_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>* Admin::Stub::AsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncSetUpstreamSecretRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::helixflow::v1::ListUpstreamSecretsResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_ListUpstreamSecrets_, context, request, response);
+}
+
+void Admin::Stub::async::ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListUpstreamSecrets_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_ListUpstreamSecrets_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>* Admin::Stub::PrepareAsyncListUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::ListUpstreamSecretsResponse, ::helixflow::v1::ListUpstreamSecretsRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_ListUpstreamSecrets_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>* Admin::Stub::AsyncListUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncListUpstreamSecretsRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::helixflow::v1::DeleteUpstreamSecretResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_DeleteUpstreamSecret_, context, request, response);
+}
+
+void Admin::Stub::async::DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_DeleteUpstreamSecret_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_DeleteUpstreamSecret_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>* Admin::Stub::PrepareAsyncDeleteUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::DeleteUpstreamSecretResponse, ::helixflow::v1::DeleteUpstreamSecretRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_DeleteUpstreamSecret_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>* Admin::Stub::AsyncDeleteUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncDeleteUpstreamSecretRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
+::grpc::Status Admin::Stub::RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::helixflow::v1::RotateUpstreamSecretsResponse* response) {
+  return ::grpc::internal::BlockingUnaryCall< ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), rpcmethod_RotateUpstreamSecrets_, context, request, response);
+}
+
+void Admin::Stub::async::RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, std::function<void(::grpc::Status)> f) {
+  ::grpc::internal::CallbackUnaryCall< ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RotateUpstreamSecrets_, context, request, response, std::move(f));
+}
+
+void Admin::Stub::async::RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, ::grpc::ClientUnaryReactor* reactor) {
+  ::grpc::internal::ClientCallbackUnaryFactory::Create< ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(stub_->channel_.get(), stub_->rpcmethod_RotateUpstreamSecrets_, context, request, response, reactor);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>* Admin::Stub::PrepareAsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+  return ::grpc::internal::ClientAsyncResponseReaderHelper::Create< ::helixflow::v1::RotateUpstreamSecretsResponse, ::helixflow::v1::RotateUpstreamSecretsRequest, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(channel_.get(), cq, rpcmethod_RotateUpstreamSecrets_, context, request);
+}
+
+::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>* Admin::Stub::AsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+  auto* result =
+    this->PrepareAsyncRotateUpstreamSecretsRaw(context, request, cq);
+  result->StartCall();
+  return result;
+}
+
 Admin::Service::Service() {
   AddMethod(new ::grpc::internal::RpcServiceMethod(
       Admin_method_names[0],
@@ -266,6 +491,96 @@ Admin::Service::Service() {
              ::grpc::ServerWriter<::helixflow::v1::WatchRequestsResponse>* writer) {
                return service->WatchRequests(ctx, req, writer);
              }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[7],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::CreateProjectRequest* req,
+             ::helixflow::v1::CreateProjectResponse* resp) {
+               return service->CreateProject(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[8],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::ListProjectsRequest* req,
+             ::helixflow::v1::ListProjectsResponse* resp) {
+               return service->ListProjects(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[9],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::GetProjectRequest* req,
+             ::helixflow::v1::GetProjectResponse* resp) {
+               return service->GetProject(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[10],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::UpdateProjectRequest* req,
+             ::helixflow::v1::UpdateProjectResponse* resp) {
+               return service->UpdateProject(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[11],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::DeleteProjectRequest* req,
+             ::helixflow::v1::DeleteProjectResponse* resp) {
+               return service->DeleteProject(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[12],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::SetUpstreamSecretRequest* req,
+             ::helixflow::v1::SetUpstreamSecretResponse* resp) {
+               return service->SetUpstreamSecret(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[13],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::ListUpstreamSecretsRequest* req,
+             ::helixflow::v1::ListUpstreamSecretsResponse* resp) {
+               return service->ListUpstreamSecrets(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[14],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::DeleteUpstreamSecretRequest* req,
+             ::helixflow::v1::DeleteUpstreamSecretResponse* resp) {
+               return service->DeleteUpstreamSecret(ctx, req, resp);
+             }, this)));
+  AddMethod(new ::grpc::internal::RpcServiceMethod(
+      Admin_method_names[15],
+      ::grpc::internal::RpcMethod::NORMAL_RPC,
+      new ::grpc::internal::RpcMethodHandler< Admin::Service, ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse, ::grpc::protobuf::MessageLite, ::grpc::protobuf::MessageLite>(
+          [](Admin::Service* service,
+             ::grpc::ServerContext* ctx,
+             const ::helixflow::v1::RotateUpstreamSecretsRequest* req,
+             ::helixflow::v1::RotateUpstreamSecretsResponse* resp) {
+               return service->RotateUpstreamSecrets(ctx, req, resp);
+             }, this)));
 }
 
 Admin::Service::~Service() {
@@ -317,6 +632,69 @@ Admin::Service::~Service() {
   (void) context;
   (void) request;
   (void) writer;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::CreateProject(::grpc::ServerContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::ListProjects(::grpc::ServerContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::GetProject(::grpc::ServerContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::UpdateProject(::grpc::ServerContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::DeleteProject(::grpc::ServerContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::SetUpstreamSecret(::grpc::ServerContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::ListUpstreamSecrets(::grpc::ServerContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::DeleteUpstreamSecret(::grpc::ServerContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
+  return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+}
+
+::grpc::Status Admin::Service::RotateUpstreamSecrets(::grpc::ServerContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response) {
+  (void) context;
+  (void) request;
+  (void) response;
   return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
 }
 

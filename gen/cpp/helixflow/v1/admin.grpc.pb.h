@@ -100,6 +100,79 @@ class Admin final {
     std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>> PrepareAsyncWatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>>(PrepareAsyncWatchRequestsRaw(context, request, cq));
     }
+    // CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+    virtual ::grpc::Status CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::helixflow::v1::CreateProjectResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>> AsyncCreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>>(AsyncCreateProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>> PrepareAsyncCreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>>(PrepareAsyncCreateProjectRaw(context, request, cq));
+    }
+    // ListProjects lists projects.
+    virtual ::grpc::Status ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::helixflow::v1::ListProjectsResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>> AsyncListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>>(AsyncListProjectsRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>> PrepareAsyncListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>>(PrepareAsyncListProjectsRaw(context, request, cq));
+    }
+    // GetProject shows one project with its spend this period and its usage totals.
+    virtual ::grpc::Status GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::helixflow::v1::GetProjectResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>> AsyncGetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>>(AsyncGetProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>> PrepareAsyncGetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>>(PrepareAsyncGetProjectRaw(context, request, cq));
+    }
+    // UpdateProject replaces a project's name and limits.
+    virtual ::grpc::Status UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::helixflow::v1::UpdateProjectResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>> AsyncUpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>>(AsyncUpdateProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>> PrepareAsyncUpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>>(PrepareAsyncUpdateProjectRaw(context, request, cq));
+    }
+    // DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+    virtual ::grpc::Status DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::helixflow::v1::DeleteProjectResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>> AsyncDeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>>(AsyncDeleteProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>> PrepareAsyncDeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>>(PrepareAsyncDeleteProjectRaw(context, request, cq));
+    }
+    // SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+    // encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+    virtual ::grpc::Status SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::helixflow::v1::SetUpstreamSecretResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::SetUpstreamSecretResponse>> AsyncSetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::SetUpstreamSecretResponse>>(AsyncSetUpstreamSecretRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::SetUpstreamSecretResponse>> PrepareAsyncSetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::SetUpstreamSecretResponse>>(PrepareAsyncSetUpstreamSecretRaw(context, request, cq));
+    }
+    // ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+    virtual ::grpc::Status ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::helixflow::v1::ListUpstreamSecretsResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListUpstreamSecretsResponse>> AsyncListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListUpstreamSecretsResponse>>(AsyncListUpstreamSecretsRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListUpstreamSecretsResponse>> PrepareAsyncListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListUpstreamSecretsResponse>>(PrepareAsyncListUpstreamSecretsRaw(context, request, cq));
+    }
+    // DeleteUpstreamSecret removes a stored secret. Idempotent.
+    virtual ::grpc::Status DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::helixflow::v1::DeleteUpstreamSecretResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteUpstreamSecretResponse>> AsyncDeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteUpstreamSecretResponse>>(AsyncDeleteUpstreamSecretRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteUpstreamSecretResponse>> PrepareAsyncDeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteUpstreamSecretResponse>>(PrepareAsyncDeleteUpstreamSecretRaw(context, request, cq));
+    }
+    // RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+    virtual ::grpc::Status RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::helixflow::v1::RotateUpstreamSecretsResponse* response) = 0;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>> AsyncRotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>>(AsyncRotateUpstreamSecretsRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>> PrepareAsyncRotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>>(PrepareAsyncRotateUpstreamSecretsRaw(context, request, cq));
+    }
     class async_interface {
      public:
       virtual ~async_interface() {}
@@ -124,6 +197,34 @@ class Admin final {
       // WatchRequests streams finished requests seen by this router replica: the most
       // recent ones first (oldest first), then each one as it completes. Never prompts.
       virtual void WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchRequestsResponse>* reactor) = 0;
+      // CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+      virtual void CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // ListProjects lists projects.
+      virtual void ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // GetProject shows one project with its spend this period and its usage totals.
+      virtual void GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // UpdateProject replaces a project's name and limits.
+      virtual void UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+      virtual void DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+      // encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+      virtual void SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+      virtual void ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // DeleteUpstreamSecret removes a stored secret. Idempotent.
+      virtual void DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
+      // RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+      virtual void RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, std::function<void(::grpc::Status)>) = 0;
+      virtual void RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, ::grpc::ClientUnaryReactor* reactor) = 0;
     };
     typedef class async_interface experimental_async_interface;
     virtual class async_interface* async() { return nullptr; }
@@ -145,6 +246,24 @@ class Admin final {
     virtual ::grpc::ClientReaderInterface< ::helixflow::v1::WatchRequestsResponse>* WatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) = 0;
     virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>* AsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) = 0;
     virtual ::grpc::ClientAsyncReaderInterface< ::helixflow::v1::WatchRequestsResponse>* PrepareAsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>* AsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::CreateProjectResponse>* PrepareAsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>* AsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListProjectsResponse>* PrepareAsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>* AsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::GetProjectResponse>* PrepareAsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>* AsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::UpdateProjectResponse>* PrepareAsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>* AsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteProjectResponse>* PrepareAsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::SetUpstreamSecretResponse>* AsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::SetUpstreamSecretResponse>* PrepareAsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListUpstreamSecretsResponse>* AsyncListUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::ListUpstreamSecretsResponse>* PrepareAsyncListUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteUpstreamSecretResponse>* AsyncDeleteUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::DeleteUpstreamSecretResponse>* PrepareAsyncDeleteUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>* AsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) = 0;
+    virtual ::grpc::ClientAsyncResponseReaderInterface< ::helixflow::v1::RotateUpstreamSecretsResponse>* PrepareAsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) = 0;
   };
   class Stub final : public StubInterface {
    public:
@@ -202,6 +321,69 @@ class Admin final {
     std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>> PrepareAsyncWatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) {
       return std::unique_ptr< ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>>(PrepareAsyncWatchRequestsRaw(context, request, cq));
     }
+    ::grpc::Status CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::helixflow::v1::CreateProjectResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>> AsyncCreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>>(AsyncCreateProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>> PrepareAsyncCreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>>(PrepareAsyncCreateProjectRaw(context, request, cq));
+    }
+    ::grpc::Status ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::helixflow::v1::ListProjectsResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>> AsyncListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>>(AsyncListProjectsRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>> PrepareAsyncListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>>(PrepareAsyncListProjectsRaw(context, request, cq));
+    }
+    ::grpc::Status GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::helixflow::v1::GetProjectResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>> AsyncGetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>>(AsyncGetProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>> PrepareAsyncGetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>>(PrepareAsyncGetProjectRaw(context, request, cq));
+    }
+    ::grpc::Status UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::helixflow::v1::UpdateProjectResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>> AsyncUpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>>(AsyncUpdateProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>> PrepareAsyncUpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>>(PrepareAsyncUpdateProjectRaw(context, request, cq));
+    }
+    ::grpc::Status DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::helixflow::v1::DeleteProjectResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>> AsyncDeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>>(AsyncDeleteProjectRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>> PrepareAsyncDeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>>(PrepareAsyncDeleteProjectRaw(context, request, cq));
+    }
+    ::grpc::Status SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::helixflow::v1::SetUpstreamSecretResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>> AsyncSetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>>(AsyncSetUpstreamSecretRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>> PrepareAsyncSetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>>(PrepareAsyncSetUpstreamSecretRaw(context, request, cq));
+    }
+    ::grpc::Status ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::helixflow::v1::ListUpstreamSecretsResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>> AsyncListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>>(AsyncListUpstreamSecretsRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>> PrepareAsyncListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>>(PrepareAsyncListUpstreamSecretsRaw(context, request, cq));
+    }
+    ::grpc::Status DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::helixflow::v1::DeleteUpstreamSecretResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>> AsyncDeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>>(AsyncDeleteUpstreamSecretRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>> PrepareAsyncDeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>>(PrepareAsyncDeleteUpstreamSecretRaw(context, request, cq));
+    }
+    ::grpc::Status RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::helixflow::v1::RotateUpstreamSecretsResponse* response) override;
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>> AsyncRotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>>(AsyncRotateUpstreamSecretsRaw(context, request, cq));
+    }
+    std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>> PrepareAsyncRotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) {
+      return std::unique_ptr< ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>>(PrepareAsyncRotateUpstreamSecretsRaw(context, request, cq));
+    }
     class async final :
       public StubInterface::async_interface {
      public:
@@ -217,6 +399,24 @@ class Admin final {
       void GetUsage(::grpc::ClientContext* context, const ::helixflow::v1::GetUsageRequest* request, ::helixflow::v1::GetUsageResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
       void WatchWorkers(::grpc::ClientContext* context, const ::helixflow::v1::WatchWorkersRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchWorkersResponse>* reactor) override;
       void WatchRequests(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ClientReadReactor< ::helixflow::v1::WatchRequestsResponse>* reactor) override;
+      void CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, std::function<void(::grpc::Status)>) override;
+      void CreateProject(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, std::function<void(::grpc::Status)>) override;
+      void ListProjects(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, std::function<void(::grpc::Status)>) override;
+      void GetProject(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, std::function<void(::grpc::Status)>) override;
+      void UpdateProject(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, std::function<void(::grpc::Status)>) override;
+      void DeleteProject(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, std::function<void(::grpc::Status)>) override;
+      void SetUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response, std::function<void(::grpc::Status)>) override;
+      void ListUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response, std::function<void(::grpc::Status)>) override;
+      void DeleteUpstreamSecret(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
+      void RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, std::function<void(::grpc::Status)>) override;
+      void RotateUpstreamSecrets(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response, ::grpc::ClientUnaryReactor* reactor) override;
      private:
       friend class Stub;
       explicit async(Stub* stub): stub_(stub) { }
@@ -244,6 +444,24 @@ class Admin final {
     ::grpc::ClientReader< ::helixflow::v1::WatchRequestsResponse>* WatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request) override;
     ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* AsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq, void* tag) override;
     ::grpc::ClientAsyncReader< ::helixflow::v1::WatchRequestsResponse>* PrepareAsyncWatchRequestsRaw(::grpc::ClientContext* context, const ::helixflow::v1::WatchRequestsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>* AsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::CreateProjectResponse>* PrepareAsyncCreateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::CreateProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>* AsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListProjectsResponse>* PrepareAsyncListProjectsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListProjectsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>* AsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::GetProjectResponse>* PrepareAsyncGetProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::GetProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>* AsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::UpdateProjectResponse>* PrepareAsyncUpdateProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::UpdateProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>* AsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteProjectResponse>* PrepareAsyncDeleteProjectRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteProjectRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>* AsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::SetUpstreamSecretResponse>* PrepareAsyncSetUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::SetUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>* AsyncListUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::ListUpstreamSecretsResponse>* PrepareAsyncListUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>* AsyncDeleteUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::DeleteUpstreamSecretResponse>* PrepareAsyncDeleteUpstreamSecretRaw(::grpc::ClientContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>* AsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) override;
+    ::grpc::ClientAsyncResponseReader< ::helixflow::v1::RotateUpstreamSecretsResponse>* PrepareAsyncRotateUpstreamSecretsRaw(::grpc::ClientContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest& request, ::grpc::CompletionQueue* cq) override;
     const ::grpc::internal::RpcMethod rpcmethod_CreateKey_;
     const ::grpc::internal::RpcMethod rpcmethod_ListKeys_;
     const ::grpc::internal::RpcMethod rpcmethod_GetKey_;
@@ -251,6 +469,15 @@ class Admin final {
     const ::grpc::internal::RpcMethod rpcmethod_GetUsage_;
     const ::grpc::internal::RpcMethod rpcmethod_WatchWorkers_;
     const ::grpc::internal::RpcMethod rpcmethod_WatchRequests_;
+    const ::grpc::internal::RpcMethod rpcmethod_CreateProject_;
+    const ::grpc::internal::RpcMethod rpcmethod_ListProjects_;
+    const ::grpc::internal::RpcMethod rpcmethod_GetProject_;
+    const ::grpc::internal::RpcMethod rpcmethod_UpdateProject_;
+    const ::grpc::internal::RpcMethod rpcmethod_DeleteProject_;
+    const ::grpc::internal::RpcMethod rpcmethod_SetUpstreamSecret_;
+    const ::grpc::internal::RpcMethod rpcmethod_ListUpstreamSecrets_;
+    const ::grpc::internal::RpcMethod rpcmethod_DeleteUpstreamSecret_;
+    const ::grpc::internal::RpcMethod rpcmethod_RotateUpstreamSecrets_;
   };
   static std::unique_ptr<Stub> NewStub(const std::shared_ptr< ::grpc::ChannelInterface>& channel, const ::grpc::StubOptions& options = ::grpc::StubOptions());
 
@@ -274,6 +501,25 @@ class Admin final {
     // WatchRequests streams finished requests seen by this router replica: the most
     // recent ones first (oldest first), then each one as it completes. Never prompts.
     virtual ::grpc::Status WatchRequests(::grpc::ServerContext* context, const ::helixflow::v1::WatchRequestsRequest* request, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* writer);
+    // CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+    virtual ::grpc::Status CreateProject(::grpc::ServerContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response);
+    // ListProjects lists projects.
+    virtual ::grpc::Status ListProjects(::grpc::ServerContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response);
+    // GetProject shows one project with its spend this period and its usage totals.
+    virtual ::grpc::Status GetProject(::grpc::ServerContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response);
+    // UpdateProject replaces a project's name and limits.
+    virtual ::grpc::Status UpdateProject(::grpc::ServerContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response);
+    // DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+    virtual ::grpc::Status DeleteProject(::grpc::ServerContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response);
+    // SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+    // encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+    virtual ::grpc::Status SetUpstreamSecret(::grpc::ServerContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response);
+    // ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+    virtual ::grpc::Status ListUpstreamSecrets(::grpc::ServerContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response);
+    // DeleteUpstreamSecret removes a stored secret. Idempotent.
+    virtual ::grpc::Status DeleteUpstreamSecret(::grpc::ServerContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response);
+    // RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+    virtual ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response);
   };
   template <class BaseClass>
   class WithAsyncMethod_CreateKey : public BaseClass {
@@ -415,7 +661,187 @@ class Admin final {
       ::grpc::Service::RequestAsyncServerStreaming(6, context, request, writer, new_call_cq, notification_cq, tag);
     }
   };
-  typedef WithAsyncMethod_CreateKey<WithAsyncMethod_ListKeys<WithAsyncMethod_GetKey<WithAsyncMethod_RevokeKey<WithAsyncMethod_GetUsage<WithAsyncMethod_WatchWorkers<WithAsyncMethod_WatchRequests<Service > > > > > > > AsyncService;
+  template <class BaseClass>
+  class WithAsyncMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_CreateProject() {
+      ::grpc::Service::MarkMethodAsync(7);
+    }
+    ~WithAsyncMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestCreateProject(::grpc::ServerContext* context, ::helixflow::v1::CreateProjectRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::CreateProjectResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_ListProjects() {
+      ::grpc::Service::MarkMethodAsync(8);
+    }
+    ~WithAsyncMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestListProjects(::grpc::ServerContext* context, ::helixflow::v1::ListProjectsRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::ListProjectsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_GetProject() {
+      ::grpc::Service::MarkMethodAsync(9);
+    }
+    ~WithAsyncMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestGetProject(::grpc::ServerContext* context, ::helixflow::v1::GetProjectRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::GetProjectResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(9, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodAsync(10);
+    }
+    ~WithAsyncMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestUpdateProject(::grpc::ServerContext* context, ::helixflow::v1::UpdateProjectRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::UpdateProjectResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(10, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodAsync(11);
+    }
+    ~WithAsyncMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestDeleteProject(::grpc::ServerContext* context, ::helixflow::v1::DeleteProjectRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::DeleteProjectResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(11, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_SetUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_SetUpstreamSecret() {
+      ::grpc::Service::MarkMethodAsync(12);
+    }
+    ~WithAsyncMethod_SetUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status SetUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::SetUpstreamSecretRequest* /*request*/, ::helixflow::v1::SetUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestSetUpstreamSecret(::grpc::ServerContext* context, ::helixflow::v1::SetUpstreamSecretRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::SetUpstreamSecretResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(12, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_ListUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_ListUpstreamSecrets() {
+      ::grpc::Service::MarkMethodAsync(13);
+    }
+    ~WithAsyncMethod_ListUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListUpstreamSecretsRequest* /*request*/, ::helixflow::v1::ListUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestListUpstreamSecrets(::grpc::ServerContext* context, ::helixflow::v1::ListUpstreamSecretsRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::ListUpstreamSecretsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(13, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_DeleteUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_DeleteUpstreamSecret() {
+      ::grpc::Service::MarkMethodAsync(14);
+    }
+    ~WithAsyncMethod_DeleteUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteUpstreamSecretRequest* /*request*/, ::helixflow::v1::DeleteUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestDeleteUpstreamSecret(::grpc::ServerContext* context, ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::DeleteUpstreamSecretResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(14, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithAsyncMethod_RotateUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithAsyncMethod_RotateUpstreamSecrets() {
+      ::grpc::Service::MarkMethodAsync(15);
+    }
+    ~WithAsyncMethod_RotateUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestRotateUpstreamSecrets(::grpc::ServerContext* context, ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::grpc::ServerAsyncResponseWriter< ::helixflow::v1::RotateUpstreamSecretsResponse>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(15, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  typedef WithAsyncMethod_CreateKey<WithAsyncMethod_ListKeys<WithAsyncMethod_GetKey<WithAsyncMethod_RevokeKey<WithAsyncMethod_GetUsage<WithAsyncMethod_WatchWorkers<WithAsyncMethod_WatchRequests<WithAsyncMethod_CreateProject<WithAsyncMethod_ListProjects<WithAsyncMethod_GetProject<WithAsyncMethod_UpdateProject<WithAsyncMethod_DeleteProject<WithAsyncMethod_SetUpstreamSecret<WithAsyncMethod_ListUpstreamSecrets<WithAsyncMethod_DeleteUpstreamSecret<WithAsyncMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > AsyncService;
   template <class BaseClass>
   class WithCallbackMethod_CreateKey : public BaseClass {
    private:
@@ -595,7 +1021,250 @@ class Admin final {
     virtual ::grpc::ServerWriteReactor< ::helixflow::v1::WatchRequestsResponse>* WatchRequests(
       ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/)  { return nullptr; }
   };
-  typedef WithCallbackMethod_CreateKey<WithCallbackMethod_ListKeys<WithCallbackMethod_GetKey<WithCallbackMethod_RevokeKey<WithCallbackMethod_GetUsage<WithCallbackMethod_WatchWorkers<WithCallbackMethod_WatchRequests<Service > > > > > > > CallbackService;
+  template <class BaseClass>
+  class WithCallbackMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_CreateProject() {
+      ::grpc::Service::MarkMethodCallback(7,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::CreateProjectRequest* request, ::helixflow::v1::CreateProjectResponse* response) { return this->CreateProject(context, request, response); }));}
+    void SetMessageAllocatorFor_CreateProject(
+        ::grpc::MessageAllocator< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(7);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* CreateProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_ListProjects() {
+      ::grpc::Service::MarkMethodCallback(8,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::ListProjectsRequest* request, ::helixflow::v1::ListProjectsResponse* response) { return this->ListProjects(context, request, response); }));}
+    void SetMessageAllocatorFor_ListProjects(
+        ::grpc::MessageAllocator< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(8);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* ListProjects(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_GetProject() {
+      ::grpc::Service::MarkMethodCallback(9,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::GetProjectRequest* request, ::helixflow::v1::GetProjectResponse* response) { return this->GetProject(context, request, response); }));}
+    void SetMessageAllocatorFor_GetProject(
+        ::grpc::MessageAllocator< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(9);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* GetProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodCallback(10,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::UpdateProjectRequest* request, ::helixflow::v1::UpdateProjectResponse* response) { return this->UpdateProject(context, request, response); }));}
+    void SetMessageAllocatorFor_UpdateProject(
+        ::grpc::MessageAllocator< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(10);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* UpdateProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodCallback(11,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::DeleteProjectRequest* request, ::helixflow::v1::DeleteProjectResponse* response) { return this->DeleteProject(context, request, response); }));}
+    void SetMessageAllocatorFor_DeleteProject(
+        ::grpc::MessageAllocator< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(11);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* DeleteProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_SetUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_SetUpstreamSecret() {
+      ::grpc::Service::MarkMethodCallback(12,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::SetUpstreamSecretRequest* request, ::helixflow::v1::SetUpstreamSecretResponse* response) { return this->SetUpstreamSecret(context, request, response); }));}
+    void SetMessageAllocatorFor_SetUpstreamSecret(
+        ::grpc::MessageAllocator< ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(12);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_SetUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status SetUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::SetUpstreamSecretRequest* /*request*/, ::helixflow::v1::SetUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* SetUpstreamSecret(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::SetUpstreamSecretRequest* /*request*/, ::helixflow::v1::SetUpstreamSecretResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_ListUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_ListUpstreamSecrets() {
+      ::grpc::Service::MarkMethodCallback(13,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::ListUpstreamSecretsRequest* request, ::helixflow::v1::ListUpstreamSecretsResponse* response) { return this->ListUpstreamSecrets(context, request, response); }));}
+    void SetMessageAllocatorFor_ListUpstreamSecrets(
+        ::grpc::MessageAllocator< ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(13);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_ListUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListUpstreamSecretsRequest* /*request*/, ::helixflow::v1::ListUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* ListUpstreamSecrets(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::ListUpstreamSecretsRequest* /*request*/, ::helixflow::v1::ListUpstreamSecretsResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_DeleteUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_DeleteUpstreamSecret() {
+      ::grpc::Service::MarkMethodCallback(14,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::DeleteUpstreamSecretRequest* request, ::helixflow::v1::DeleteUpstreamSecretResponse* response) { return this->DeleteUpstreamSecret(context, request, response); }));}
+    void SetMessageAllocatorFor_DeleteUpstreamSecret(
+        ::grpc::MessageAllocator< ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(14);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_DeleteUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteUpstreamSecretRequest* /*request*/, ::helixflow::v1::DeleteUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* DeleteUpstreamSecret(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::DeleteUpstreamSecretRequest* /*request*/, ::helixflow::v1::DeleteUpstreamSecretResponse* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithCallbackMethod_RotateUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithCallbackMethod_RotateUpstreamSecrets() {
+      ::grpc::Service::MarkMethodCallback(15,
+          new ::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::helixflow::v1::RotateUpstreamSecretsRequest* request, ::helixflow::v1::RotateUpstreamSecretsResponse* response) { return this->RotateUpstreamSecrets(context, request, response); }));}
+    void SetMessageAllocatorFor_RotateUpstreamSecrets(
+        ::grpc::MessageAllocator< ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>* allocator) {
+      ::grpc::internal::MethodHandler* const handler = ::grpc::Service::GetHandler(15);
+      static_cast<::grpc::internal::CallbackUnaryHandler< ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>*>(handler)
+              ->SetMessageAllocator(allocator);
+    }
+    ~WithCallbackMethod_RotateUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* RotateUpstreamSecrets(
+      ::grpc::CallbackServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/)  { return nullptr; }
+  };
+  typedef WithCallbackMethod_CreateKey<WithCallbackMethod_ListKeys<WithCallbackMethod_GetKey<WithCallbackMethod_RevokeKey<WithCallbackMethod_GetUsage<WithCallbackMethod_WatchWorkers<WithCallbackMethod_WatchRequests<WithCallbackMethod_CreateProject<WithCallbackMethod_ListProjects<WithCallbackMethod_GetProject<WithCallbackMethod_UpdateProject<WithCallbackMethod_DeleteProject<WithCallbackMethod_SetUpstreamSecret<WithCallbackMethod_ListUpstreamSecrets<WithCallbackMethod_DeleteUpstreamSecret<WithCallbackMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > CallbackService;
   typedef CallbackService ExperimentalCallbackService;
   template <class BaseClass>
   class WithGenericMethod_CreateKey : public BaseClass {
@@ -712,6 +1381,159 @@ class Admin final {
     }
     // disable synchronous version of this method
     ::grpc::Status WatchRequests(::grpc::ServerContext* /*context*/, const ::helixflow::v1::WatchRequestsRequest* /*request*/, ::grpc::ServerWriter< ::helixflow::v1::WatchRequestsResponse>* /*writer*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_CreateProject() {
+      ::grpc::Service::MarkMethodGeneric(7);
+    }
+    ~WithGenericMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_ListProjects() {
+      ::grpc::Service::MarkMethodGeneric(8);
+    }
+    ~WithGenericMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_GetProject() {
+      ::grpc::Service::MarkMethodGeneric(9);
+    }
+    ~WithGenericMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodGeneric(10);
+    }
+    ~WithGenericMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodGeneric(11);
+    }
+    ~WithGenericMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_SetUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_SetUpstreamSecret() {
+      ::grpc::Service::MarkMethodGeneric(12);
+    }
+    ~WithGenericMethod_SetUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status SetUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::SetUpstreamSecretRequest* /*request*/, ::helixflow::v1::SetUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_ListUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_ListUpstreamSecrets() {
+      ::grpc::Service::MarkMethodGeneric(13);
+    }
+    ~WithGenericMethod_ListUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListUpstreamSecretsRequest* /*request*/, ::helixflow::v1::ListUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_DeleteUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_DeleteUpstreamSecret() {
+      ::grpc::Service::MarkMethodGeneric(14);
+    }
+    ~WithGenericMethod_DeleteUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteUpstreamSecretRequest* /*request*/, ::helixflow::v1::DeleteUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+  };
+  template <class BaseClass>
+  class WithGenericMethod_RotateUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithGenericMethod_RotateUpstreamSecrets() {
+      ::grpc::Service::MarkMethodGeneric(15);
+    }
+    ~WithGenericMethod_RotateUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/) override {
       abort();
       return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
     }
@@ -854,6 +1676,186 @@ class Admin final {
     }
     void RequestWatchRequests(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncWriter< ::grpc::ByteBuffer>* writer, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
       ::grpc::Service::RequestAsyncServerStreaming(6, context, request, writer, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_CreateProject() {
+      ::grpc::Service::MarkMethodRaw(7);
+    }
+    ~WithRawMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestCreateProject(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(7, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_ListProjects() {
+      ::grpc::Service::MarkMethodRaw(8);
+    }
+    ~WithRawMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestListProjects(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(8, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_GetProject() {
+      ::grpc::Service::MarkMethodRaw(9);
+    }
+    ~WithRawMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestGetProject(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(9, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodRaw(10);
+    }
+    ~WithRawMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestUpdateProject(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(10, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodRaw(11);
+    }
+    ~WithRawMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestDeleteProject(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(11, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_SetUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_SetUpstreamSecret() {
+      ::grpc::Service::MarkMethodRaw(12);
+    }
+    ~WithRawMethod_SetUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status SetUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::SetUpstreamSecretRequest* /*request*/, ::helixflow::v1::SetUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestSetUpstreamSecret(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(12, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_ListUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_ListUpstreamSecrets() {
+      ::grpc::Service::MarkMethodRaw(13);
+    }
+    ~WithRawMethod_ListUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListUpstreamSecretsRequest* /*request*/, ::helixflow::v1::ListUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestListUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(13, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_DeleteUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_DeleteUpstreamSecret() {
+      ::grpc::Service::MarkMethodRaw(14);
+    }
+    ~WithRawMethod_DeleteUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteUpstreamSecretRequest* /*request*/, ::helixflow::v1::DeleteUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestDeleteUpstreamSecret(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(14, context, request, response, new_call_cq, notification_cq, tag);
+    }
+  };
+  template <class BaseClass>
+  class WithRawMethod_RotateUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawMethod_RotateUpstreamSecrets() {
+      ::grpc::Service::MarkMethodRaw(15);
+    }
+    ~WithRawMethod_RotateUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    void RequestRotateUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ByteBuffer* request, ::grpc::ServerAsyncResponseWriter< ::grpc::ByteBuffer>* response, ::grpc::CompletionQueue* new_call_cq, ::grpc::ServerCompletionQueue* notification_cq, void *tag) {
+      ::grpc::Service::RequestAsyncUnary(15, context, request, response, new_call_cq, notification_cq, tag);
     }
   };
   template <class BaseClass>
@@ -1011,6 +2013,204 @@ class Admin final {
       ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/)  { return nullptr; }
   };
   template <class BaseClass>
+  class WithRawCallbackMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_CreateProject() {
+      ::grpc::Service::MarkMethodRawCallback(7,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->CreateProject(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* CreateProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_ListProjects() {
+      ::grpc::Service::MarkMethodRawCallback(8,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListProjects(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* ListProjects(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_GetProject() {
+      ::grpc::Service::MarkMethodRawCallback(9,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->GetProject(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* GetProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodRawCallback(10,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->UpdateProject(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* UpdateProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodRawCallback(11,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->DeleteProject(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* DeleteProject(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_SetUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_SetUpstreamSecret() {
+      ::grpc::Service::MarkMethodRawCallback(12,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->SetUpstreamSecret(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_SetUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status SetUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::SetUpstreamSecretRequest* /*request*/, ::helixflow::v1::SetUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* SetUpstreamSecret(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_ListUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_ListUpstreamSecrets() {
+      ::grpc::Service::MarkMethodRawCallback(13,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->ListUpstreamSecrets(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_ListUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status ListUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListUpstreamSecretsRequest* /*request*/, ::helixflow::v1::ListUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* ListUpstreamSecrets(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_DeleteUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_DeleteUpstreamSecret() {
+      ::grpc::Service::MarkMethodRawCallback(14,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->DeleteUpstreamSecret(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_DeleteUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status DeleteUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteUpstreamSecretRequest* /*request*/, ::helixflow::v1::DeleteUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* DeleteUpstreamSecret(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
+  class WithRawCallbackMethod_RotateUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithRawCallbackMethod_RotateUpstreamSecrets() {
+      ::grpc::Service::MarkMethodRawCallback(15,
+          new ::grpc::internal::CallbackUnaryHandler< ::grpc::ByteBuffer, ::grpc::ByteBuffer>(
+            [this](
+                   ::grpc::CallbackServerContext* context, const ::grpc::ByteBuffer* request, ::grpc::ByteBuffer* response) { return this->RotateUpstreamSecrets(context, request, response); }));
+    }
+    ~WithRawCallbackMethod_RotateUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable synchronous version of this method
+    ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    virtual ::grpc::ServerUnaryReactor* RotateUpstreamSecrets(
+      ::grpc::CallbackServerContext* /*context*/, const ::grpc::ByteBuffer* /*request*/, ::grpc::ByteBuffer* /*response*/)  { return nullptr; }
+  };
+  template <class BaseClass>
   class WithStreamedUnaryMethod_CreateKey : public BaseClass {
    private:
     void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
@@ -1145,7 +2345,250 @@ class Admin final {
     // replace default version of method with streamed unary
     virtual ::grpc::Status StreamedGetUsage(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::GetUsageRequest,::helixflow::v1::GetUsageResponse>* server_unary_streamer) = 0;
   };
-  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<Service > > > > > StreamedUnaryService;
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_CreateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_CreateProject() {
+      ::grpc::Service::MarkMethodStreamed(7,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::CreateProjectRequest, ::helixflow::v1::CreateProjectResponse>* streamer) {
+                       return this->StreamedCreateProject(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_CreateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status CreateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::CreateProjectRequest* /*request*/, ::helixflow::v1::CreateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedCreateProject(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::CreateProjectRequest,::helixflow::v1::CreateProjectResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_ListProjects : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_ListProjects() {
+      ::grpc::Service::MarkMethodStreamed(8,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::ListProjectsRequest, ::helixflow::v1::ListProjectsResponse>* streamer) {
+                       return this->StreamedListProjects(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_ListProjects() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status ListProjects(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListProjectsRequest* /*request*/, ::helixflow::v1::ListProjectsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedListProjects(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::ListProjectsRequest,::helixflow::v1::ListProjectsResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_GetProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_GetProject() {
+      ::grpc::Service::MarkMethodStreamed(9,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::GetProjectRequest, ::helixflow::v1::GetProjectResponse>* streamer) {
+                       return this->StreamedGetProject(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_GetProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status GetProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::GetProjectRequest* /*request*/, ::helixflow::v1::GetProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedGetProject(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::GetProjectRequest,::helixflow::v1::GetProjectResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_UpdateProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_UpdateProject() {
+      ::grpc::Service::MarkMethodStreamed(10,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::UpdateProjectRequest, ::helixflow::v1::UpdateProjectResponse>* streamer) {
+                       return this->StreamedUpdateProject(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_UpdateProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status UpdateProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::UpdateProjectRequest* /*request*/, ::helixflow::v1::UpdateProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedUpdateProject(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::UpdateProjectRequest,::helixflow::v1::UpdateProjectResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_DeleteProject : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_DeleteProject() {
+      ::grpc::Service::MarkMethodStreamed(11,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::DeleteProjectRequest, ::helixflow::v1::DeleteProjectResponse>* streamer) {
+                       return this->StreamedDeleteProject(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_DeleteProject() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status DeleteProject(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteProjectRequest* /*request*/, ::helixflow::v1::DeleteProjectResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedDeleteProject(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::DeleteProjectRequest,::helixflow::v1::DeleteProjectResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_SetUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_SetUpstreamSecret() {
+      ::grpc::Service::MarkMethodStreamed(12,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::SetUpstreamSecretRequest, ::helixflow::v1::SetUpstreamSecretResponse>* streamer) {
+                       return this->StreamedSetUpstreamSecret(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_SetUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status SetUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::SetUpstreamSecretRequest* /*request*/, ::helixflow::v1::SetUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedSetUpstreamSecret(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::SetUpstreamSecretRequest,::helixflow::v1::SetUpstreamSecretResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_ListUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_ListUpstreamSecrets() {
+      ::grpc::Service::MarkMethodStreamed(13,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::ListUpstreamSecretsRequest, ::helixflow::v1::ListUpstreamSecretsResponse>* streamer) {
+                       return this->StreamedListUpstreamSecrets(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_ListUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status ListUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::ListUpstreamSecretsRequest* /*request*/, ::helixflow::v1::ListUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedListUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::ListUpstreamSecretsRequest,::helixflow::v1::ListUpstreamSecretsResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_DeleteUpstreamSecret : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_DeleteUpstreamSecret() {
+      ::grpc::Service::MarkMethodStreamed(14,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::DeleteUpstreamSecretRequest, ::helixflow::v1::DeleteUpstreamSecretResponse>* streamer) {
+                       return this->StreamedDeleteUpstreamSecret(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_DeleteUpstreamSecret() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status DeleteUpstreamSecret(::grpc::ServerContext* /*context*/, const ::helixflow::v1::DeleteUpstreamSecretRequest* /*request*/, ::helixflow::v1::DeleteUpstreamSecretResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedDeleteUpstreamSecret(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::DeleteUpstreamSecretRequest,::helixflow::v1::DeleteUpstreamSecretResponse>* server_unary_streamer) = 0;
+  };
+  template <class BaseClass>
+  class WithStreamedUnaryMethod_RotateUpstreamSecrets : public BaseClass {
+   private:
+    void BaseClassMustBeDerivedFromService(const Service* /*service*/) {}
+   public:
+    WithStreamedUnaryMethod_RotateUpstreamSecrets() {
+      ::grpc::Service::MarkMethodStreamed(15,
+        new ::grpc::internal::StreamedUnaryHandler<
+          ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>(
+            [this](::grpc::ServerContext* context,
+                   ::grpc::ServerUnaryStreamer<
+                     ::helixflow::v1::RotateUpstreamSecretsRequest, ::helixflow::v1::RotateUpstreamSecretsResponse>* streamer) {
+                       return this->StreamedRotateUpstreamSecrets(context,
+                         streamer);
+                  }));
+    }
+    ~WithStreamedUnaryMethod_RotateUpstreamSecrets() override {
+      BaseClassMustBeDerivedFromService(this);
+    }
+    // disable regular version of this method
+    ::grpc::Status RotateUpstreamSecrets(::grpc::ServerContext* /*context*/, const ::helixflow::v1::RotateUpstreamSecretsRequest* /*request*/, ::helixflow::v1::RotateUpstreamSecretsResponse* /*response*/) override {
+      abort();
+      return ::grpc::Status(::grpc::StatusCode::UNIMPLEMENTED, "");
+    }
+    // replace default version of method with streamed unary
+    virtual ::grpc::Status StreamedRotateUpstreamSecrets(::grpc::ServerContext* context, ::grpc::ServerUnaryStreamer< ::helixflow::v1::RotateUpstreamSecretsRequest,::helixflow::v1::RotateUpstreamSecretsResponse>* server_unary_streamer) = 0;
+  };
+  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithStreamedUnaryMethod_CreateProject<WithStreamedUnaryMethod_ListProjects<WithStreamedUnaryMethod_GetProject<WithStreamedUnaryMethod_UpdateProject<WithStreamedUnaryMethod_DeleteProject<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > StreamedUnaryService;
   template <class BaseClass>
   class WithSplitStreamingMethod_WatchWorkers : public BaseClass {
    private:
@@ -1201,7 +2644,7 @@ class Admin final {
     virtual ::grpc::Status StreamedWatchRequests(::grpc::ServerContext* context, ::grpc::ServerSplitStreamer< ::helixflow::v1::WatchRequestsRequest,::helixflow::v1::WatchRequestsResponse>* server_split_streamer) = 0;
   };
   typedef WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<Service > > SplitStreamedService;
-  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<Service > > > > > > > StreamedService;
+  typedef WithStreamedUnaryMethod_CreateKey<WithStreamedUnaryMethod_ListKeys<WithStreamedUnaryMethod_GetKey<WithStreamedUnaryMethod_RevokeKey<WithStreamedUnaryMethod_GetUsage<WithSplitStreamingMethod_WatchWorkers<WithSplitStreamingMethod_WatchRequests<WithStreamedUnaryMethod_CreateProject<WithStreamedUnaryMethod_ListProjects<WithStreamedUnaryMethod_GetProject<WithStreamedUnaryMethod_UpdateProject<WithStreamedUnaryMethod_DeleteProject<WithStreamedUnaryMethod_SetUpstreamSecret<WithStreamedUnaryMethod_ListUpstreamSecrets<WithStreamedUnaryMethod_DeleteUpstreamSecret<WithStreamedUnaryMethod_RotateUpstreamSecrets<Service > > > > > > > > > > > > > > > > StreamedService;
 };
 
 }  // namespace v1

@@ -29,10 +29,13 @@ PROTOBUF_CONSTEXPR KeyScopes::KeyScopes(
   , /*decltype(_impl_.permissions_)*/{}
   , /*decltype(_impl_._permissions_cached_byte_size_)*/{0}
   , /*decltype(_impl_.models_)*/{}
+  , /*decltype(_impl_.budget_period_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.project_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.expires_at_)*/nullptr
   , /*decltype(_impl_.tpm_)*/uint64_t{0u}
   , /*decltype(_impl_.rpm_)*/0u
   , /*decltype(_impl_.max_concurrent_streams_)*/0u
+  , /*decltype(_impl_.budget_usd_)*/0
   , /*decltype(_impl_.max_priority_)*/0} {}
 struct KeyScopesDefaultTypeInternal {
   PROTOBUF_CONSTEXPR KeyScopesDefaultTypeInternal()
@@ -43,6 +46,21 @@ struct KeyScopesDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 KeyScopesDefaultTypeInternal _KeyScopes_default_instance_;
+PROTOBUF_CONSTEXPR BudgetStatus::BudgetStatus(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.period_end_)*/nullptr
+  , /*decltype(_impl_.limit_usd_)*/0
+  , /*decltype(_impl_.spent_usd_)*/0
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct BudgetStatusDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR BudgetStatusDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~BudgetStatusDefaultTypeInternal() {}
+  union {
+    BudgetStatus _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 BudgetStatusDefaultTypeInternal _BudgetStatus_default_instance_;
 PROTOBUF_CONSTEXPR ApiKey::ApiKey(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
@@ -51,6 +69,7 @@ PROTOBUF_CONSTEXPR ApiKey::ApiKey(
   , /*decltype(_impl_.scopes_)*/nullptr
   , /*decltype(_impl_.created_at_)*/nullptr
   , /*decltype(_impl_.revoked_at_)*/nullptr
+  , /*decltype(_impl_.budget_)*/nullptr
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct ApiKeyDefaultTypeInternal {
   PROTOBUF_CONSTEXPR ApiKeyDefaultTypeInternal()
@@ -171,6 +190,7 @@ PROTOBUF_CONSTEXPR GetUsageRequest::GetUsageRequest(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.model_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.project_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.start_time_)*/nullptr
   , /*decltype(_impl_.end_time_)*/nullptr
   , /*decltype(_impl_.step_)*/nullptr
@@ -187,9 +207,11 @@ PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORIT
 PROTOBUF_CONSTEXPR KeyUsage::KeyUsage(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.project_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.requests_)*/uint64_t{0u}
   , /*decltype(_impl_.prompt_tokens_)*/uint64_t{0u}
   , /*decltype(_impl_.completion_tokens_)*/uint64_t{0u}
+  , /*decltype(_impl_.cost_usd_)*/0
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct KeyUsageDefaultTypeInternal {
   PROTOBUF_CONSTEXPR KeyUsageDefaultTypeInternal()
@@ -236,6 +258,7 @@ PROTOBUF_CONSTEXPR UsageBucket::UsageBucket(
   , /*decltype(_impl_.completion_tokens_)*/uint64_t{0u}
   , /*decltype(_impl_.ttft_ms_sum_)*/0
   , /*decltype(_impl_.ttft_count_)*/uint64_t{0u}
+  , /*decltype(_impl_.cost_usd_)*/0
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct UsageBucketDefaultTypeInternal {
   PROTOBUF_CONSTEXPR UsageBucketDefaultTypeInternal()
@@ -324,6 +347,7 @@ PROTOBUF_CONSTEXPR RequestRecord::RequestRecord(
   , /*decltype(_impl_.finished_at_)*/nullptr
   , /*decltype(_impl_.prompt_tokens_)*/0u
   , /*decltype(_impl_.completion_tokens_)*/0u
+  , /*decltype(_impl_.cost_usd_)*/0
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct RequestRecordDefaultTypeInternal {
   PROTOBUF_CONSTEXPR RequestRecordDefaultTypeInternal()
@@ -347,9 +371,311 @@ struct WatchRequestsResponseDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 WatchRequestsResponseDefaultTypeInternal _WatchRequestsResponse_default_instance_;
+PROTOBUF_CONSTEXPR ProjectLimits::ProjectLimits(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_._has_bits_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}
+  , /*decltype(_impl_.models_)*/{}
+  , /*decltype(_impl_.budget_period_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.tpm_)*/uint64_t{0u}
+  , /*decltype(_impl_.budget_usd_)*/0
+  , /*decltype(_impl_.rpm_)*/0u} {}
+struct ProjectLimitsDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ProjectLimitsDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ProjectLimitsDefaultTypeInternal() {}
+  union {
+    ProjectLimits _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ProjectLimitsDefaultTypeInternal _ProjectLimits_default_instance_;
+PROTOBUF_CONSTEXPR ProjectUsage::ProjectUsage(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.requests_)*/uint64_t{0u}
+  , /*decltype(_impl_.prompt_tokens_)*/uint64_t{0u}
+  , /*decltype(_impl_.completion_tokens_)*/uint64_t{0u}
+  , /*decltype(_impl_.cost_usd_)*/0
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ProjectUsageDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ProjectUsageDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ProjectUsageDefaultTypeInternal() {}
+  union {
+    ProjectUsage _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ProjectUsageDefaultTypeInternal _ProjectUsage_default_instance_;
+PROTOBUF_CONSTEXPR Project::Project(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.project_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.limits_)*/nullptr
+  , /*decltype(_impl_.created_at_)*/nullptr
+  , /*decltype(_impl_.budget_)*/nullptr
+  , /*decltype(_impl_.usage_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ProjectDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ProjectDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ProjectDefaultTypeInternal() {}
+  union {
+    Project _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ProjectDefaultTypeInternal _Project_default_instance_;
+PROTOBUF_CONSTEXPR CreateProjectRequest::CreateProjectRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.limits_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct CreateProjectRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR CreateProjectRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~CreateProjectRequestDefaultTypeInternal() {}
+  union {
+    CreateProjectRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 CreateProjectRequestDefaultTypeInternal _CreateProjectRequest_default_instance_;
+PROTOBUF_CONSTEXPR CreateProjectResponse::CreateProjectResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.project_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct CreateProjectResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR CreateProjectResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~CreateProjectResponseDefaultTypeInternal() {}
+  union {
+    CreateProjectResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 CreateProjectResponseDefaultTypeInternal _CreateProjectResponse_default_instance_;
+PROTOBUF_CONSTEXPR ListProjectsRequest::ListProjectsRequest(
+    ::_pbi::ConstantInitialized) {}
+struct ListProjectsRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListProjectsRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListProjectsRequestDefaultTypeInternal() {}
+  union {
+    ListProjectsRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListProjectsRequestDefaultTypeInternal _ListProjectsRequest_default_instance_;
+PROTOBUF_CONSTEXPR ListProjectsResponse::ListProjectsResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.projects_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ListProjectsResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListProjectsResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListProjectsResponseDefaultTypeInternal() {}
+  union {
+    ListProjectsResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListProjectsResponseDefaultTypeInternal _ListProjectsResponse_default_instance_;
+PROTOBUF_CONSTEXPR GetProjectRequest::GetProjectRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.project_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct GetProjectRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR GetProjectRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~GetProjectRequestDefaultTypeInternal() {}
+  union {
+    GetProjectRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 GetProjectRequestDefaultTypeInternal _GetProjectRequest_default_instance_;
+PROTOBUF_CONSTEXPR GetProjectResponse::GetProjectResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.project_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct GetProjectResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR GetProjectResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~GetProjectResponseDefaultTypeInternal() {}
+  union {
+    GetProjectResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 GetProjectResponseDefaultTypeInternal _GetProjectResponse_default_instance_;
+PROTOBUF_CONSTEXPR UpdateProjectRequest::UpdateProjectRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.project_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.limits_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UpdateProjectRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UpdateProjectRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UpdateProjectRequestDefaultTypeInternal() {}
+  union {
+    UpdateProjectRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UpdateProjectRequestDefaultTypeInternal _UpdateProjectRequest_default_instance_;
+PROTOBUF_CONSTEXPR UpdateProjectResponse::UpdateProjectResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.project_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UpdateProjectResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UpdateProjectResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UpdateProjectResponseDefaultTypeInternal() {}
+  union {
+    UpdateProjectResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UpdateProjectResponseDefaultTypeInternal _UpdateProjectResponse_default_instance_;
+PROTOBUF_CONSTEXPR DeleteProjectRequest::DeleteProjectRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.project_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct DeleteProjectRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR DeleteProjectRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~DeleteProjectRequestDefaultTypeInternal() {}
+  union {
+    DeleteProjectRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 DeleteProjectRequestDefaultTypeInternal _DeleteProjectRequest_default_instance_;
+PROTOBUF_CONSTEXPR DeleteProjectResponse::DeleteProjectResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.deleted_)*/false
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct DeleteProjectResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR DeleteProjectResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~DeleteProjectResponseDefaultTypeInternal() {}
+  union {
+    DeleteProjectResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 DeleteProjectResponseDefaultTypeInternal _DeleteProjectResponse_default_instance_;
+PROTOBUF_CONSTEXPR UpstreamSecret::UpstreamSecret(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.create_time_)*/nullptr
+  , /*decltype(_impl_.update_time_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct UpstreamSecretDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR UpstreamSecretDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~UpstreamSecretDefaultTypeInternal() {}
+  union {
+    UpstreamSecret _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 UpstreamSecretDefaultTypeInternal _UpstreamSecret_default_instance_;
+PROTOBUF_CONSTEXPR SetUpstreamSecretRequest::SetUpstreamSecretRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.value_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct SetUpstreamSecretRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR SetUpstreamSecretRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~SetUpstreamSecretRequestDefaultTypeInternal() {}
+  union {
+    SetUpstreamSecretRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetUpstreamSecretRequestDefaultTypeInternal _SetUpstreamSecretRequest_default_instance_;
+PROTOBUF_CONSTEXPR SetUpstreamSecretResponse::SetUpstreamSecretResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.secret_)*/nullptr
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct SetUpstreamSecretResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR SetUpstreamSecretResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~SetUpstreamSecretResponseDefaultTypeInternal() {}
+  union {
+    SetUpstreamSecretResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 SetUpstreamSecretResponseDefaultTypeInternal _SetUpstreamSecretResponse_default_instance_;
+PROTOBUF_CONSTEXPR ListUpstreamSecretsRequest::ListUpstreamSecretsRequest(
+    ::_pbi::ConstantInitialized) {}
+struct ListUpstreamSecretsRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListUpstreamSecretsRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListUpstreamSecretsRequestDefaultTypeInternal() {}
+  union {
+    ListUpstreamSecretsRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListUpstreamSecretsRequestDefaultTypeInternal _ListUpstreamSecretsRequest_default_instance_;
+PROTOBUF_CONSTEXPR ListUpstreamSecretsResponse::ListUpstreamSecretsResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.secrets_)*/{}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ListUpstreamSecretsResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ListUpstreamSecretsResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ListUpstreamSecretsResponseDefaultTypeInternal() {}
+  union {
+    ListUpstreamSecretsResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListUpstreamSecretsResponseDefaultTypeInternal _ListUpstreamSecretsResponse_default_instance_;
+PROTOBUF_CONSTEXPR DeleteUpstreamSecretRequest::DeleteUpstreamSecretRequest(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.name_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct DeleteUpstreamSecretRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR DeleteUpstreamSecretRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~DeleteUpstreamSecretRequestDefaultTypeInternal() {}
+  union {
+    DeleteUpstreamSecretRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 DeleteUpstreamSecretRequestDefaultTypeInternal _DeleteUpstreamSecretRequest_default_instance_;
+PROTOBUF_CONSTEXPR DeleteUpstreamSecretResponse::DeleteUpstreamSecretResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.deleted_)*/false
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct DeleteUpstreamSecretResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR DeleteUpstreamSecretResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~DeleteUpstreamSecretResponseDefaultTypeInternal() {}
+  union {
+    DeleteUpstreamSecretResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 DeleteUpstreamSecretResponseDefaultTypeInternal _DeleteUpstreamSecretResponse_default_instance_;
+PROTOBUF_CONSTEXPR RotateUpstreamSecretsRequest::RotateUpstreamSecretsRequest(
+    ::_pbi::ConstantInitialized) {}
+struct RotateUpstreamSecretsRequestDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR RotateUpstreamSecretsRequestDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~RotateUpstreamSecretsRequestDefaultTypeInternal() {}
+  union {
+    RotateUpstreamSecretsRequest _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RotateUpstreamSecretsRequestDefaultTypeInternal _RotateUpstreamSecretsRequest_default_instance_;
+PROTOBUF_CONSTEXPR RotateUpstreamSecretsResponse::RotateUpstreamSecretsResponse(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.key_id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.rotated_)*/0
+  , /*decltype(_impl_.current_)*/0
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct RotateUpstreamSecretsResponseDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR RotateUpstreamSecretsResponseDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~RotateUpstreamSecretsResponseDefaultTypeInternal() {}
+  union {
+    RotateUpstreamSecretsResponse _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 RotateUpstreamSecretsResponseDefaultTypeInternal _RotateUpstreamSecretsResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fadmin_2eproto[21];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fadmin_2eproto[44];
 static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto[1];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto = nullptr;
 
@@ -367,13 +693,28 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.max_concurrent_streams_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.expires_at_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.max_priority_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.budget_usd_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.budget_period_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyScopes, _impl_.project_id_),
   ~0u,
   ~0u,
   1,
   0,
   2,
   ~0u,
+  4,
   3,
+  ~0u,
+  ~0u,
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::BudgetStatus, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::BudgetStatus, _impl_.limit_usd_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::BudgetStatus, _impl_.spent_usd_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::BudgetStatus, _impl_.period_end_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ApiKey, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -386,6 +727,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ApiKey, _impl_.scopes_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ApiKey, _impl_.created_at_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ApiKey, _impl_.revoked_at_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ApiKey, _impl_.budget_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::CreateKeyRequest, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -455,6 +797,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.end_time_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.step_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.model_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageRequest, _impl_.project_id_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyUsage, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -465,6 +808,8 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyUsage, _impl_.requests_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyUsage, _impl_.prompt_tokens_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyUsage, _impl_.completion_tokens_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyUsage, _impl_.cost_usd_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::KeyUsage, _impl_.project_id_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetUsageResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -498,6 +843,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.errors_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.ttft_ms_sum_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.ttft_count_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UsageBucket, _impl_.cost_usd_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchWorkersRequest, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -556,6 +902,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.latency_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.time_to_first_token_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.finished_at_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RequestRecord, _impl_.cost_usd_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchRequestsResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -563,33 +910,234 @@ const uint32_t TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets[] PROTOBUF_SE
   ~0u,  // no _weak_field_map_
   ~0u,  // no _inlined_string_donated_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchRequestsResponse, _impl_.request_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectLimits, _impl_._has_bits_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectLimits, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectLimits, _impl_.models_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectLimits, _impl_.rpm_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectLimits, _impl_.tpm_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectLimits, _impl_.budget_usd_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectLimits, _impl_.budget_period_),
+  ~0u,
+  2,
+  0,
+  1,
+  ~0u,
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectUsage, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectUsage, _impl_.requests_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectUsage, _impl_.prompt_tokens_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectUsage, _impl_.completion_tokens_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ProjectUsage, _impl_.cost_usd_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Project, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Project, _impl_.project_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Project, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Project, _impl_.limits_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Project, _impl_.created_at_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Project, _impl_.budget_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::Project, _impl_.usage_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CreateProjectRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CreateProjectRequest, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CreateProjectRequest, _impl_.limits_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CreateProjectResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::CreateProjectResponse, _impl_.project_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListProjectsRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListProjectsResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListProjectsResponse, _impl_.projects_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetProjectRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetProjectRequest, _impl_.project_id_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetProjectResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GetProjectResponse, _impl_.project_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpdateProjectRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpdateProjectRequest, _impl_.project_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpdateProjectRequest, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpdateProjectRequest, _impl_.limits_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpdateProjectResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpdateProjectResponse, _impl_.project_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteProjectRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteProjectRequest, _impl_.project_id_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteProjectResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteProjectResponse, _impl_.deleted_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _impl_.key_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _impl_.create_time_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::UpstreamSecret, _impl_.update_time_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretRequest, _impl_.name_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretRequest, _impl_.value_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::SetUpstreamSecretResponse, _impl_.secret_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListUpstreamSecretsRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListUpstreamSecretsResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListUpstreamSecretsResponse, _impl_.secrets_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteUpstreamSecretRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteUpstreamSecretRequest, _impl_.name_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteUpstreamSecretResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::DeleteUpstreamSecretResponse, _impl_.deleted_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsRequest, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.key_id_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.rotated_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::RotateUpstreamSecretsResponse, _impl_.current_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
-  { 0, 13, -1, sizeof(::helixflow::v1::KeyScopes)},
-  { 20, -1, -1, sizeof(::helixflow::v1::ApiKey)},
-  { 32, -1, -1, sizeof(::helixflow::v1::CreateKeyRequest)},
-  { 40, -1, -1, sizeof(::helixflow::v1::CreateKeyResponse)},
-  { 48, -1, -1, sizeof(::helixflow::v1::ListKeysRequest)},
-  { 55, -1, -1, sizeof(::helixflow::v1::ListKeysResponse)},
-  { 62, -1, -1, sizeof(::helixflow::v1::GetKeyRequest)},
-  { 69, -1, -1, sizeof(::helixflow::v1::GetKeyResponse)},
-  { 76, -1, -1, sizeof(::helixflow::v1::RevokeKeyRequest)},
-  { 83, -1, -1, sizeof(::helixflow::v1::RevokeKeyResponse)},
-  { 90, -1, -1, sizeof(::helixflow::v1::GetUsageRequest)},
-  { 101, -1, -1, sizeof(::helixflow::v1::KeyUsage)},
-  { 111, -1, -1, sizeof(::helixflow::v1::GetUsageResponse)},
-  { 119, 127, -1, sizeof(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse)},
-  { 129, -1, -1, sizeof(::helixflow::v1::UsageBucket)},
-  { 144, -1, -1, sizeof(::helixflow::v1::WatchWorkersRequest)},
-  { 151, -1, -1, sizeof(::helixflow::v1::WorkerStatus)},
-  { 170, -1, -1, sizeof(::helixflow::v1::WatchWorkersResponse)},
-  { 178, -1, -1, sizeof(::helixflow::v1::WatchRequestsRequest)},
-  { 185, -1, -1, sizeof(::helixflow::v1::RequestRecord)},
-  { 202, -1, -1, sizeof(::helixflow::v1::WatchRequestsResponse)},
+  { 0, 16, -1, sizeof(::helixflow::v1::KeyScopes)},
+  { 26, -1, -1, sizeof(::helixflow::v1::BudgetStatus)},
+  { 35, -1, -1, sizeof(::helixflow::v1::ApiKey)},
+  { 48, -1, -1, sizeof(::helixflow::v1::CreateKeyRequest)},
+  { 56, -1, -1, sizeof(::helixflow::v1::CreateKeyResponse)},
+  { 64, -1, -1, sizeof(::helixflow::v1::ListKeysRequest)},
+  { 71, -1, -1, sizeof(::helixflow::v1::ListKeysResponse)},
+  { 78, -1, -1, sizeof(::helixflow::v1::GetKeyRequest)},
+  { 85, -1, -1, sizeof(::helixflow::v1::GetKeyResponse)},
+  { 92, -1, -1, sizeof(::helixflow::v1::RevokeKeyRequest)},
+  { 99, -1, -1, sizeof(::helixflow::v1::RevokeKeyResponse)},
+  { 106, -1, -1, sizeof(::helixflow::v1::GetUsageRequest)},
+  { 118, -1, -1, sizeof(::helixflow::v1::KeyUsage)},
+  { 130, -1, -1, sizeof(::helixflow::v1::GetUsageResponse)},
+  { 138, 146, -1, sizeof(::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse)},
+  { 148, -1, -1, sizeof(::helixflow::v1::UsageBucket)},
+  { 164, -1, -1, sizeof(::helixflow::v1::WatchWorkersRequest)},
+  { 171, -1, -1, sizeof(::helixflow::v1::WorkerStatus)},
+  { 190, -1, -1, sizeof(::helixflow::v1::WatchWorkersResponse)},
+  { 198, -1, -1, sizeof(::helixflow::v1::WatchRequestsRequest)},
+  { 205, -1, -1, sizeof(::helixflow::v1::RequestRecord)},
+  { 223, -1, -1, sizeof(::helixflow::v1::WatchRequestsResponse)},
+  { 230, 241, -1, sizeof(::helixflow::v1::ProjectLimits)},
+  { 246, -1, -1, sizeof(::helixflow::v1::ProjectUsage)},
+  { 256, -1, -1, sizeof(::helixflow::v1::Project)},
+  { 268, -1, -1, sizeof(::helixflow::v1::CreateProjectRequest)},
+  { 276, -1, -1, sizeof(::helixflow::v1::CreateProjectResponse)},
+  { 283, -1, -1, sizeof(::helixflow::v1::ListProjectsRequest)},
+  { 289, -1, -1, sizeof(::helixflow::v1::ListProjectsResponse)},
+  { 296, -1, -1, sizeof(::helixflow::v1::GetProjectRequest)},
+  { 303, -1, -1, sizeof(::helixflow::v1::GetProjectResponse)},
+  { 310, -1, -1, sizeof(::helixflow::v1::UpdateProjectRequest)},
+  { 319, -1, -1, sizeof(::helixflow::v1::UpdateProjectResponse)},
+  { 326, -1, -1, sizeof(::helixflow::v1::DeleteProjectRequest)},
+  { 333, -1, -1, sizeof(::helixflow::v1::DeleteProjectResponse)},
+  { 340, -1, -1, sizeof(::helixflow::v1::UpstreamSecret)},
+  { 350, -1, -1, sizeof(::helixflow::v1::SetUpstreamSecretRequest)},
+  { 358, -1, -1, sizeof(::helixflow::v1::SetUpstreamSecretResponse)},
+  { 365, -1, -1, sizeof(::helixflow::v1::ListUpstreamSecretsRequest)},
+  { 371, -1, -1, sizeof(::helixflow::v1::ListUpstreamSecretsResponse)},
+  { 378, -1, -1, sizeof(::helixflow::v1::DeleteUpstreamSecretRequest)},
+  { 385, -1, -1, sizeof(::helixflow::v1::DeleteUpstreamSecretResponse)},
+  { 392, -1, -1, sizeof(::helixflow::v1::RotateUpstreamSecretsRequest)},
+  { 398, -1, -1, sizeof(::helixflow::v1::RotateUpstreamSecretsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_KeyScopes_default_instance_._instance,
+  &::helixflow::v1::_BudgetStatus_default_instance_._instance,
   &::helixflow::v1::_ApiKey_default_instance_._instance,
   &::helixflow::v1::_CreateKeyRequest_default_instance_._instance,
   &::helixflow::v1::_CreateKeyResponse_default_instance_._instance,
@@ -610,13 +1158,35 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_WatchRequestsRequest_default_instance_._instance,
   &::helixflow::v1::_RequestRecord_default_instance_._instance,
   &::helixflow::v1::_WatchRequestsResponse_default_instance_._instance,
+  &::helixflow::v1::_ProjectLimits_default_instance_._instance,
+  &::helixflow::v1::_ProjectUsage_default_instance_._instance,
+  &::helixflow::v1::_Project_default_instance_._instance,
+  &::helixflow::v1::_CreateProjectRequest_default_instance_._instance,
+  &::helixflow::v1::_CreateProjectResponse_default_instance_._instance,
+  &::helixflow::v1::_ListProjectsRequest_default_instance_._instance,
+  &::helixflow::v1::_ListProjectsResponse_default_instance_._instance,
+  &::helixflow::v1::_GetProjectRequest_default_instance_._instance,
+  &::helixflow::v1::_GetProjectResponse_default_instance_._instance,
+  &::helixflow::v1::_UpdateProjectRequest_default_instance_._instance,
+  &::helixflow::v1::_UpdateProjectResponse_default_instance_._instance,
+  &::helixflow::v1::_DeleteProjectRequest_default_instance_._instance,
+  &::helixflow::v1::_DeleteProjectResponse_default_instance_._instance,
+  &::helixflow::v1::_UpstreamSecret_default_instance_._instance,
+  &::helixflow::v1::_SetUpstreamSecretRequest_default_instance_._instance,
+  &::helixflow::v1::_SetUpstreamSecretResponse_default_instance_._instance,
+  &::helixflow::v1::_ListUpstreamSecretsRequest_default_instance_._instance,
+  &::helixflow::v1::_ListUpstreamSecretsResponse_default_instance_._instance,
+  &::helixflow::v1::_DeleteUpstreamSecretRequest_default_instance_._instance,
+  &::helixflow::v1::_DeleteUpstreamSecretResponse_default_instance_._instance,
+  &::helixflow::v1::_RotateUpstreamSecretsRequest_default_instance_._instance,
+  &::helixflow::v1::_RotateUpstreamSecretsResponse_default_instance_._instance,
 };
 
 const char descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\030helixflow/v1/admin.proto\022\014helixflow.v1"
   "\032\036google/protobuf/duration.proto\032\037google"
   "/protobuf/timestamp.proto\032\031helixflow/v1/"
-  "common.proto\"\377\002\n\tKeyScopes\022:\n\013permission"
+  "common.proto\"\366\003\n\tKeyScopes\022:\n\013permission"
   "s\030\001 \003(\0162\030.helixflow.v1.PermissionR\013permi"
   "ssions\022\026\n\006models\030\002 \003(\tR\006models\022\025\n\003rpm\030\003 "
   "\001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026"
@@ -624,98 +1194,181 @@ const char descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto[] PROTOBUF_S
   "rrentStreams\210\001\001\0229\n\nexpires_at\030\006 \001(\0132\032.go"
   "ogle.protobuf.TimestampR\texpiresAt\022>\n\014ma"
   "x_priority\030\007 \001(\0162\026.helixflow.v1.Priority"
-  "H\003R\013maxPriority\210\001\001B\006\n\004_rpmB\006\n\004_tpmB\031\n\027_m"
-  "ax_concurrent_streamsB\017\n\r_max_priority\"\201"
-  "\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\022\n\004name"
-  "\030\002 \001(\tR\004name\022%\n\016display_prefix\030\003 \001(\tR\rdi"
-  "splayPrefix\022/\n\006scopes\030\004 \001(\0132\027.helixflow."
-  "v1.KeyScopesR\006scopes\0229\n\ncreated_at\030\005 \001(\013"
-  "2\032.google.protobuf.TimestampR\tcreatedAt\022"
-  "9\n\nrevoked_at\030\006 \001(\0132\032.google.protobuf.Ti"
-  "mestampR\trevokedAt\"W\n\020CreateKeyRequest\022\022"
-  "\n\004name\030\001 \001(\tR\004name\022/\n\006scopes\030\002 \001(\0132\027.hel"
-  "ixflow.v1.KeyScopesR\006scopes\"S\n\021CreateKey"
-  "Response\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.Api"
-  "KeyR\003key\022\026\n\006secret\030\002 \001(\tR\006secret\":\n\017List"
-  "KeysRequest\022\'\n\017include_revoked\030\001 \001(\010R\016in"
-  "cludeRevoked\"<\n\020ListKeysResponse\022(\n\004keys"
-  "\030\001 \003(\0132\024.helixflow.v1.ApiKeyR\004keys\"&\n\rGe"
-  "tKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\"8\n\016Ge"
-  "tKeyResponse\022&\n\003key\030\001 \001(\0132\024.helixflow.v1"
-  ".ApiKeyR\003key\")\n\020RevokeKeyRequest\022\025\n\006key_"
-  "id\030\001 \001(\tR\005keyId\";\n\021RevokeKeyResponse\022&\n\003"
-  "key\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\"\337\001\n"
-  "\017GetUsageRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\022"
-  "9\n\nstart_time\030\002 \001(\0132\032.google.protobuf.Ti"
-  "mestampR\tstartTime\0225\n\010end_time\030\003 \001(\0132\032.g"
-  "oogle.protobuf.TimestampR\007endTime\022-\n\004ste"
-  "p\030\004 \001(\0132\031.google.protobuf.DurationR\004step"
-  "\022\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010KeyUsage\022\025\n\006k"
-  "ey_id\030\001 \001(\tR\005keyId\022\032\n\010requests\030\002 \001(\004R\010re"
-  "quests\022#\n\rprompt_tokens\030\003 \001(\004R\014promptTok"
-  "ens\022+\n\021completion_tokens\030\004 \001(\004R\020completi"
-  "onTokens\"u\n\020GetUsageResponse\022,\n\005usage\030\001 "
-  "\003(\0132\026.helixflow.v1.KeyUsageR\005usage\0223\n\007bu"
-  "ckets\030\002 \003(\0132\031.helixflow.v1.UsageBucketR\007"
-  "buckets\"\234\003\n\013UsageBucket\0229\n\nstart_time\030\001 "
-  "\001(\0132\032.google.protobuf.TimestampR\tstartTi"
-  "me\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\t"
-  "R\005model\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rp"
-  "rompt_tokens\030\005 \001(\004R\014promptTokens\022+\n\021comp"
-  "letion_tokens\030\006 \001(\004R\020completionTokens\022=\n"
-  "\006errors\030\007 \003(\0132%.helixflow.v1.UsageBucket"
-  ".ErrorsEntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001("
-  "\001R\tttftMsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCo"
-  "unt\0329\n\013ErrorsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005"
-  "value\030\002 \001(\004R\005value:\0028\001\"6\n\023WatchWorkersRe"
-  "quest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\240"
-  "\003\n\014WorkerStatus\022\030\n\007address\030\001 \001(\tR\007addres"
-  "s\022\030\n\007serving\030\002 \001(\010R\007serving\022\032\n\010routable\030"
-  "\003 \001(\010R\010routable\022\032\n\010draining\030\004 \001(\010R\010drain"
-  "ing\022\031\n\010model_id\030\005 \001(\tR\007modelId\022\030\n\007aliase"
-  "s\030\006 \003(\tR\007aliases\022\030\n\007backend\030\007 \001(\tR\007backe"
-  "nd\022\030\n\007waiting\030\010 \001(\rR\007waiting\022\030\n\007running\030"
-  "\t \001(\rR\007running\022\037\n\013max_running\030\n \001(\rR\nmax"
-  "Running\022$\n\016kv_cache_usage\030\013 \001(\002R\014kvCache"
-  "Usage\0221\n\025prefix_cache_hit_rate\030\014 \001(\002R\022pr"
-  "efixCacheHitRate\022\'\n\017router_inflight\030\r \001("
-  "\rR\016routerInflight\"|\n\024WatchWorkersRespons"
-  "e\0224\n\007workers\030\001 \003(\0132\032.helixflow.v1.Worker"
-  "StatusR\007workers\022.\n\004time\030\002 \001(\0132\032.google.p"
-  "rotobuf.TimestampR\004time\"0\n\024WatchRequests"
-  "Request\022\030\n\007backlog\030\001 \001(\rR\007backlog\"\264\003\n\rRe"
-  "questRecord\022\035\n\nrequest_id\030\001 \001(\tR\trequest"
-  "Id\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n\010key_name\030\003 "
-  "\001(\tR\007keyName\022\026\n\006method\030\004 \001(\tR\006method\022\024\n\005"
-  "model\030\005 \001(\tR\005model\022#\n\rprompt_tokens\030\006 \001("
-  "\rR\014promptTokens\022+\n\021completion_tokens\030\007 \001"
-  "(\rR\020completionTokens\022\026\n\006status\030\010 \001(\tR\006st"
-  "atus\0223\n\007latency\030\t \001(\0132\031.google.protobuf."
-  "DurationR\007latency\022H\n\023time_to_first_token"
-  "\030\n \001(\0132\031.google.protobuf.DurationR\020timeT"
-  "oFirstToken\022;\n\013finished_at\030\013 \001(\0132\032.googl"
-  "e.protobuf.TimestampR\nfinishedAt\"N\n\025Watc"
-  "hRequestsResponse\0225\n\007request\030\001 \001(\0132\033.hel"
-  "ixflow.v1.RequestRecordR\007request*X\n\nPerm"
-  "ission\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PE"
-  "RMISSION_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN"
-  "\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036.helixflow.v1"
-  ".CreateKeyRequest\032\037.helixflow.v1.CreateK"
-  "eyResponse\022I\n\010ListKeys\022\035.helixflow.v1.Li"
-  "stKeysRequest\032\036.helixflow.v1.ListKeysRes"
-  "ponse\022C\n\006GetKey\022\033.helixflow.v1.GetKeyReq"
-  "uest\032\034.helixflow.v1.GetKeyResponse\022L\n\tRe"
-  "vokeKey\022\036.helixflow.v1.RevokeKeyRequest\032"
-  "\037.helixflow.v1.RevokeKeyResponse\022I\n\010GetU"
-  "sage\022\035.helixflow.v1.GetUsageRequest\032\036.he"
-  "lixflow.v1.GetUsageResponse\022W\n\014WatchWork"
-  "ers\022!.helixflow.v1.WatchWorkersRequest\032\""
-  ".helixflow.v1.WatchWorkersResponse0\001\022Z\n\r"
-  "WatchRequests\022\".helixflow.v1.WatchReques"
-  "tsRequest\032#.helixflow.v1.WatchRequestsRe"
-  "sponse0\001B\?\n\020dev.helixflow.v1P\001Z)helixflo"
-  "w/gen/go/helixflow/v1;helixflowv1b\006proto"
-  "3"
+  "H\003R\013maxPriority\210\001\001\022\"\n\nbudget_usd\030\010 \001(\001H\004"
+  "R\tbudgetUsd\210\001\001\022#\n\rbudget_period\030\t \001(\tR\014b"
+  "udgetPeriod\022\035\n\nproject_id\030\n \001(\tR\tproject"
+  "IdB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_max_concurrent_st"
+  "reamsB\017\n\r_max_priorityB\r\n\013_budget_usd\"\203\001"
+  "\n\014BudgetStatus\022\033\n\tlimit_usd\030\001 \001(\001R\010limit"
+  "Usd\022\033\n\tspent_usd\030\002 \001(\001R\010spentUsd\0229\n\nperi"
+  "od_end\030\003 \001(\0132\032.google.protobuf.Timestamp"
+  "R\tperiodEnd\"\265\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005"
+  "keyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016display_pre"
+  "fix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scopes\030\004 \001(\013"
+  "2\027.helixflow.v1.KeyScopesR\006scopes\0229\n\ncre"
+  "ated_at\030\005 \001(\0132\032.google.protobuf.Timestam"
+  "pR\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132\032.googl"
+  "e.protobuf.TimestampR\trevokedAt\0222\n\006budge"
+  "t\030\007 \001(\0132\032.helixflow.v1.BudgetStatusR\006bud"
+  "get\"W\n\020CreateKeyRequest\022\022\n\004name\030\001 \001(\tR\004n"
+  "ame\022/\n\006scopes\030\002 \001(\0132\027.helixflow.v1.KeySc"
+  "opesR\006scopes\"S\n\021CreateKeyResponse\022&\n\003key"
+  "\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\022\026\n\006sec"
+  "ret\030\002 \001(\tR\006secret\":\n\017ListKeysRequest\022\'\n\017"
+  "include_revoked\030\001 \001(\010R\016includeRevoked\"<\n"
+  "\020ListKeysResponse\022(\n\004keys\030\001 \003(\0132\024.helixf"
+  "low.v1.ApiKeyR\004keys\"&\n\rGetKeyRequest\022\025\n\006"
+  "key_id\030\001 \001(\tR\005keyId\"8\n\016GetKeyResponse\022&\n"
+  "\003key\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\")\n"
+  "\020RevokeKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId"
+  "\";\n\021RevokeKeyResponse\022&\n\003key\030\001 \001(\0132\024.hel"
+  "ixflow.v1.ApiKeyR\003key\"\376\001\n\017GetUsageReques"
+  "t\022\025\n\006key_id\030\001 \001(\tR\005keyId\0229\n\nstart_time\030\002"
+  " \001(\0132\032.google.protobuf.TimestampR\tstartT"
+  "ime\0225\n\010end_time\030\003 \001(\0132\032.google.protobuf."
+  "TimestampR\007endTime\022-\n\004step\030\004 \001(\0132\031.googl"
+  "e.protobuf.DurationR\004step\022\024\n\005model\030\005 \001(\t"
+  "R\005model\022\035\n\nproject_id\030\006 \001(\tR\tprojectId\"\311"
+  "\001\n\010KeyUsage\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010re"
+  "quests\030\002 \001(\004R\010requests\022#\n\rprompt_tokens\030"
+  "\003 \001(\004R\014promptTokens\022+\n\021completion_tokens"
+  "\030\004 \001(\004R\020completionTokens\022\031\n\010cost_usd\030\005 \001"
+  "(\001R\007costUsd\022\035\n\nproject_id\030\006 \001(\tR\tproject"
+  "Id\"u\n\020GetUsageResponse\022,\n\005usage\030\001 \003(\0132\026."
+  "helixflow.v1.KeyUsageR\005usage\0223\n\007buckets\030"
+  "\002 \003(\0132\031.helixflow.v1.UsageBucketR\007bucket"
+  "s\"\267\003\n\013UsageBucket\0229\n\nstart_time\030\001 \001(\0132\032."
+  "google.protobuf.TimestampR\tstartTime\022\025\n\006"
+  "key_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\tR\005mode"
+  "l\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rprompt_"
+  "tokens\030\005 \001(\004R\014promptTokens\022+\n\021completion"
+  "_tokens\030\006 \001(\004R\020completionTokens\022=\n\006error"
+  "s\030\007 \003(\0132%.helixflow.v1.UsageBucket.Error"
+  "sEntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001(\001R\tttf"
+  "tMsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCount\022\031\n"
+  "\010cost_usd\030\n \001(\001R\007costUsd\0329\n\013ErrorsEntry\022"
+  "\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\004R\005value:"
+  "\0028\001\"6\n\023WatchWorkersRequest\022\037\n\013interval_m"
+  "s\030\001 \001(\rR\nintervalMs\"\240\003\n\014WorkerStatus\022\030\n\007"
+  "address\030\001 \001(\tR\007address\022\030\n\007serving\030\002 \001(\010R"
+  "\007serving\022\032\n\010routable\030\003 \001(\010R\010routable\022\032\n\010"
+  "draining\030\004 \001(\010R\010draining\022\031\n\010model_id\030\005 \001"
+  "(\tR\007modelId\022\030\n\007aliases\030\006 \003(\tR\007aliases\022\030\n"
+  "\007backend\030\007 \001(\tR\007backend\022\030\n\007waiting\030\010 \001(\r"
+  "R\007waiting\022\030\n\007running\030\t \001(\rR\007running\022\037\n\013m"
+  "ax_running\030\n \001(\rR\nmaxRunning\022$\n\016kv_cache"
+  "_usage\030\013 \001(\002R\014kvCacheUsage\0221\n\025prefix_cac"
+  "he_hit_rate\030\014 \001(\002R\022prefixCacheHitRate\022\'\n"
+  "\017router_inflight\030\r \001(\rR\016routerInflight\"|"
+  "\n\024WatchWorkersResponse\0224\n\007workers\030\001 \003(\0132"
+  "\032.helixflow.v1.WorkerStatusR\007workers\022.\n\004"
+  "time\030\002 \001(\0132\032.google.protobuf.TimestampR\004"
+  "time\"0\n\024WatchRequestsRequest\022\030\n\007backlog\030"
+  "\001 \001(\rR\007backlog\"\317\003\n\rRequestRecord\022\035\n\nrequ"
+  "est_id\030\001 \001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR"
+  "\005keyId\022\031\n\010key_name\030\003 \001(\tR\007keyName\022\026\n\006met"
+  "hod\030\004 \001(\tR\006method\022\024\n\005model\030\005 \001(\tR\005model\022"
+  "#\n\rprompt_tokens\030\006 \001(\rR\014promptTokens\022+\n\021"
+  "completion_tokens\030\007 \001(\rR\020completionToken"
+  "s\022\026\n\006status\030\010 \001(\tR\006status\0223\n\007latency\030\t \001"
+  "(\0132\031.google.protobuf.DurationR\007latency\022H"
+  "\n\023time_to_first_token\030\n \001(\0132\031.google.pro"
+  "tobuf.DurationR\020timeToFirstToken\022;\n\013fini"
+  "shed_at\030\013 \001(\0132\032.google.protobuf.Timestam"
+  "pR\nfinishedAt\022\031\n\010cost_usd\030\014 \001(\001R\007costUsd"
+  "\"N\n\025WatchRequestsResponse\0225\n\007request\030\001 \001"
+  "(\0132\033.helixflow.v1.RequestRecordR\007request"
+  "\"\275\001\n\rProjectLimits\022\026\n\006models\030\001 \003(\tR\006mode"
+  "ls\022\025\n\003rpm\030\002 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\003 \001(\004H\001"
+  "R\003tpm\210\001\001\022\"\n\nbudget_usd\030\004 \001(\001H\002R\tbudgetUs"
+  "d\210\001\001\022#\n\rbudget_period\030\005 \001(\tR\014budgetPerio"
+  "dB\006\n\004_rpmB\006\n\004_tpmB\r\n\013_budget_usd\"\227\001\n\014Pro"
+  "jectUsage\022\032\n\010requests\030\001 \001(\004R\010requests\022#\n"
+  "\rprompt_tokens\030\002 \001(\004R\014promptTokens\022+\n\021co"
+  "mpletion_tokens\030\003 \001(\004R\020completionTokens\022"
+  "\031\n\010cost_usd\030\004 \001(\001R\007costUsd\"\222\002\n\007Project\022\035"
+  "\n\nproject_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002 "
+  "\001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.helixflow.v1"
+  ".ProjectLimitsR\006limits\0229\n\ncreated_at\030\004 \001"
+  "(\0132\032.google.protobuf.TimestampR\tcreatedA"
+  "t\0222\n\006budget\030\005 \001(\0132\032.helixflow.v1.BudgetS"
+  "tatusR\006budget\0220\n\005usage\030\006 \001(\0132\032.helixflow"
+  ".v1.ProjectUsageR\005usage\"_\n\024CreateProject"
+  "Request\022\022\n\004name\030\001 \001(\tR\004name\0223\n\006limits\030\002 "
+  "\001(\0132\033.helixflow.v1.ProjectLimitsR\006limits"
+  "\"H\n\025CreateProjectResponse\022/\n\007project\030\001 \001"
+  "(\0132\025.helixflow.v1.ProjectR\007project\"\025\n\023Li"
+  "stProjectsRequest\"I\n\024ListProjectsRespons"
+  "e\0221\n\010projects\030\001 \003(\0132\025.helixflow.v1.Proje"
+  "ctR\010projects\"2\n\021GetProjectRequest\022\035\n\npro"
+  "ject_id\030\001 \001(\tR\tprojectId\"E\n\022GetProjectRe"
+  "sponse\022/\n\007project\030\001 \001(\0132\025.helixflow.v1.P"
+  "rojectR\007project\"~\n\024UpdateProjectRequest\022"
+  "\035\n\nproject_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002"
+  " \001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.helixflow.v"
+  "1.ProjectLimitsR\006limits\"H\n\025UpdateProject"
+  "Response\022/\n\007project\030\001 \001(\0132\025.helixflow.v1"
+  ".ProjectR\007project\"5\n\024DeleteProjectReques"
+  "t\022\035\n\nproject_id\030\001 \001(\tR\tprojectId\"1\n\025Dele"
+  "teProjectResponse\022\030\n\007deleted\030\001 \001(\010R\007dele"
+  "ted\"\265\001\n\016UpstreamSecret\022\022\n\004name\030\001 \001(\tR\004na"
+  "me\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n\013create_time"
+  "\030\003 \001(\0132\032.google.protobuf.TimestampR\ncrea"
+  "teTime\022;\n\013update_time\030\004 \001(\0132\032.google.pro"
+  "tobuf.TimestampR\nupdateTime\"D\n\030SetUpstre"
+  "amSecretRequest\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005v"
+  "alue\030\002 \001(\tR\005value\"Q\n\031SetUpstreamSecretRe"
+  "sponse\0224\n\006secret\030\001 \001(\0132\034.helixflow.v1.Up"
+  "streamSecretR\006secret\"\034\n\032ListUpstreamSecr"
+  "etsRequest\"U\n\033ListUpstreamSecretsRespons"
+  "e\0226\n\007secrets\030\001 \003(\0132\034.helixflow.v1.Upstre"
+  "amSecretR\007secrets\"1\n\033DeleteUpstreamSecre"
+  "tRequest\022\022\n\004name\030\001 \001(\tR\004name\"8\n\034DeleteUp"
+  "streamSecretResponse\022\030\n\007deleted\030\001 \001(\010R\007d"
+  "eleted\"\036\n\034RotateUpstreamSecretsRequest\"j"
+  "\n\035RotateUpstreamSecretsResponse\022\025\n\006key_i"
+  "d\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 \001(\005R\007rotated"
+  "\022\030\n\007current\030\003 \001(\005R\007current*X\n\nPermission"
+  "\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PERMISSI"
+  "ON_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN\020\0022\234\013\n"
+  "\005Admin\022L\n\tCreateKey\022\036.helixflow.v1.Creat"
+  "eKeyRequest\032\037.helixflow.v1.CreateKeyResp"
+  "onse\022I\n\010ListKeys\022\035.helixflow.v1.ListKeys"
+  "Request\032\036.helixflow.v1.ListKeysResponse\022"
+  "C\n\006GetKey\022\033.helixflow.v1.GetKeyRequest\032\034"
+  ".helixflow.v1.GetKeyResponse\022L\n\tRevokeKe"
+  "y\022\036.helixflow.v1.RevokeKeyRequest\032\037.heli"
+  "xflow.v1.RevokeKeyResponse\022I\n\010GetUsage\022\035"
+  ".helixflow.v1.GetUsageRequest\032\036.helixflo"
+  "w.v1.GetUsageResponse\022W\n\014WatchWorkers\022!."
+  "helixflow.v1.WatchWorkersRequest\032\".helix"
+  "flow.v1.WatchWorkersResponse0\001\022Z\n\rWatchR"
+  "equests\022\".helixflow.v1.WatchRequestsRequ"
+  "est\032#.helixflow.v1.WatchRequestsResponse"
+  "0\001\022X\n\rCreateProject\022\".helixflow.v1.Creat"
+  "eProjectRequest\032#.helixflow.v1.CreatePro"
+  "jectResponse\022U\n\014ListProjects\022!.helixflow"
+  ".v1.ListProjectsRequest\032\".helixflow.v1.L"
+  "istProjectsResponse\022O\n\nGetProject\022\037.heli"
+  "xflow.v1.GetProjectRequest\032 .helixflow.v"
+  "1.GetProjectResponse\022X\n\rUpdateProject\022\"."
+  "helixflow.v1.UpdateProjectRequest\032#.heli"
+  "xflow.v1.UpdateProjectResponse\022X\n\rDelete"
+  "Project\022\".helixflow.v1.DeleteProjectRequ"
+  "est\032#.helixflow.v1.DeleteProjectResponse"
+  "\022d\n\021SetUpstreamSecret\022&.helixflow.v1.Set"
+  "UpstreamSecretRequest\032\'.helixflow.v1.Set"
+  "UpstreamSecretResponse\022j\n\023ListUpstreamSe"
+  "crets\022(.helixflow.v1.ListUpstreamSecrets"
+  "Request\032).helixflow.v1.ListUpstreamSecre"
+  "tsResponse\022m\n\024DeleteUpstreamSecret\022).hel"
+  "ixflow.v1.DeleteUpstreamSecretRequest\032*."
+  "helixflow.v1.DeleteUpstreamSecretRespons"
+  "e\022p\n\025RotateUpstreamSecrets\022*.helixflow.v"
+  "1.RotateUpstreamSecretsRequest\032+.helixfl"
+  "ow.v1.RotateUpstreamSecretsResponseB\?\n\020d"
+  "ev.helixflow.v1P\001Z)helixflow/gen/go/heli"
+  "xflow/v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps[3] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
@@ -724,9 +1377,9 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fad
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fadmin_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fadmin_2eproto = {
-    false, false, 4081, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
+    false, false, 7428, descriptor_table_protodef_helixflow_2fv1_2fadmin_2eproto,
     "helixflow/v1/admin.proto",
-    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 3, 21,
+    &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once, descriptor_table_helixflow_2fv1_2fadmin_2eproto_deps, 3, 44,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fadmin_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2fadmin_2eproto, file_level_enum_descriptors_helixflow_2fv1_2fadmin_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2fadmin_2eproto,
@@ -771,6 +1424,9 @@ class KeyScopes::_Internal {
   }
   static const ::PROTOBUF_NAMESPACE_ID::Timestamp& expires_at(const KeyScopes* msg);
   static void set_has_max_priority(HasBits* has_bits) {
+    (*has_bits)[0] |= 16u;
+  }
+  static void set_has_budget_usd(HasBits* has_bits) {
     (*has_bits)[0] |= 8u;
   }
 };
@@ -800,13 +1456,32 @@ KeyScopes::KeyScopes(const KeyScopes& from)
     , decltype(_impl_.permissions_){from._impl_.permissions_}
     , /*decltype(_impl_._permissions_cached_byte_size_)*/{0}
     , decltype(_impl_.models_){from._impl_.models_}
+    , decltype(_impl_.budget_period_){}
+    , decltype(_impl_.project_id_){}
     , decltype(_impl_.expires_at_){nullptr}
     , decltype(_impl_.tpm_){}
     , decltype(_impl_.rpm_){}
     , decltype(_impl_.max_concurrent_streams_){}
+    , decltype(_impl_.budget_usd_){}
     , decltype(_impl_.max_priority_){}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.budget_period_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.budget_period_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_budget_period().empty()) {
+    _this->_impl_.budget_period_.Set(from._internal_budget_period(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_project_id().empty()) {
+    _this->_impl_.project_id_.Set(from._internal_project_id(), 
+      _this->GetArenaForAllocation());
+  }
   if (from._internal_has_expires_at()) {
     _this->_impl_.expires_at_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.expires_at_);
   }
@@ -826,12 +1501,23 @@ inline void KeyScopes::SharedCtor(
     , decltype(_impl_.permissions_){arena}
     , /*decltype(_impl_._permissions_cached_byte_size_)*/{0}
     , decltype(_impl_.models_){arena}
+    , decltype(_impl_.budget_period_){}
+    , decltype(_impl_.project_id_){}
     , decltype(_impl_.expires_at_){nullptr}
     , decltype(_impl_.tpm_){uint64_t{0u}}
     , decltype(_impl_.rpm_){0u}
     , decltype(_impl_.max_concurrent_streams_){0u}
+    , decltype(_impl_.budget_usd_){0}
     , decltype(_impl_.max_priority_){0}
   };
+  _impl_.budget_period_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.budget_period_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
 KeyScopes::~KeyScopes() {
@@ -847,6 +1533,8 @@ inline void KeyScopes::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.permissions_.~RepeatedField();
   _impl_.models_.~RepeatedPtrField();
+  _impl_.budget_period_.Destroy();
+  _impl_.project_id_.Destroy();
   if (this != internal_default_instance()) delete _impl_.expires_at_;
 }
 
@@ -862,12 +1550,14 @@ void KeyScopes::Clear() {
 
   _impl_.permissions_.Clear();
   _impl_.models_.Clear();
+  _impl_.budget_period_.ClearToEmpty();
+  _impl_.project_id_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.expires_at_ != nullptr) {
     delete _impl_.expires_at_;
   }
   _impl_.expires_at_ = nullptr;
   cached_has_bits = _impl_._has_bits_[0];
-  if (cached_has_bits & 0x0000000fu) {
+  if (cached_has_bits & 0x0000001fu) {
     ::memset(&_impl_.tpm_, 0, static_cast<size_t>(
         reinterpret_cast<char*>(&_impl_.max_priority_) -
         reinterpret_cast<char*>(&_impl_.tpm_)) + sizeof(_impl_.max_priority_));
@@ -954,6 +1644,35 @@ const char* KeyScopes::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx
         } else
           goto handle_unusual;
         continue;
+      // optional double budget_usd = 8 [json_name = "budgetUsd"];
+      case 8:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 65)) {
+          _Internal::set_has_budget_usd(&has_bits);
+          _impl_.budget_usd_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      // string budget_period = 9 [json_name = "budgetPeriod"];
+      case 9:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 74)) {
+          auto str = _internal_mutable_budget_period();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.KeyScopes.budget_period"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string project_id = 10 [json_name = "projectId"];
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 82)) {
+          auto str = _internal_mutable_project_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.KeyScopes.project_id"));
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -1035,6 +1754,32 @@ uint8_t* KeyScopes::_InternalSerialize(
       7, this->_internal_max_priority(), target);
   }
 
+  // optional double budget_usd = 8 [json_name = "budgetUsd"];
+  if (_internal_has_budget_usd()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(8, this->_internal_budget_usd(), target);
+  }
+
+  // string budget_period = 9 [json_name = "budgetPeriod"];
+  if (!this->_internal_budget_period().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_budget_period().data(), static_cast<int>(this->_internal_budget_period().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.KeyScopes.budget_period");
+    target = stream->WriteStringMaybeAliased(
+        9, this->_internal_budget_period(), target);
+  }
+
+  // string project_id = 10 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_project_id().data(), static_cast<int>(this->_internal_project_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.KeyScopes.project_id");
+    target = stream->WriteStringMaybeAliased(
+        10, this->_internal_project_id(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1076,6 +1821,20 @@ size_t KeyScopes::ByteSizeLong() const {
       _impl_.models_.Get(i));
   }
 
+  // string budget_period = 9 [json_name = "budgetPeriod"];
+  if (!this->_internal_budget_period().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_budget_period());
+  }
+
+  // string project_id = 10 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_project_id());
+  }
+
   // .google.protobuf.Timestamp expires_at = 6 [json_name = "expiresAt"];
   if (this->_internal_has_expires_at()) {
     total_size += 1 +
@@ -1084,7 +1843,7 @@ size_t KeyScopes::ByteSizeLong() const {
   }
 
   cached_has_bits = _impl_._has_bits_[0];
-  if (cached_has_bits & 0x0000000fu) {
+  if (cached_has_bits & 0x0000001fu) {
     // optional uint64 tpm = 4 [json_name = "tpm"];
     if (cached_has_bits & 0x00000001u) {
       total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_tpm());
@@ -1100,8 +1859,13 @@ size_t KeyScopes::ByteSizeLong() const {
       total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_max_concurrent_streams());
     }
 
-    // optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
+    // optional double budget_usd = 8 [json_name = "budgetUsd"];
     if (cached_has_bits & 0x00000008u) {
+      total_size += 1 + 8;
+    }
+
+    // optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
+    if (cached_has_bits & 0x00000010u) {
       total_size += 1 +
         ::_pbi::WireFormatLite::EnumSize(this->_internal_max_priority());
     }
@@ -1127,12 +1891,18 @@ void KeyScopes::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
 
   _this->_impl_.permissions_.MergeFrom(from._impl_.permissions_);
   _this->_impl_.models_.MergeFrom(from._impl_.models_);
+  if (!from._internal_budget_period().empty()) {
+    _this->_internal_set_budget_period(from._internal_budget_period());
+  }
+  if (!from._internal_project_id().empty()) {
+    _this->_internal_set_project_id(from._internal_project_id());
+  }
   if (from._internal_has_expires_at()) {
     _this->_internal_mutable_expires_at()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
         from._internal_expires_at());
   }
   cached_has_bits = from._impl_._has_bits_[0];
-  if (cached_has_bits & 0x0000000fu) {
+  if (cached_has_bits & 0x0000001fu) {
     if (cached_has_bits & 0x00000001u) {
       _this->_impl_.tpm_ = from._impl_.tpm_;
     }
@@ -1143,6 +1913,9 @@ void KeyScopes::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
       _this->_impl_.max_concurrent_streams_ = from._impl_.max_concurrent_streams_;
     }
     if (cached_has_bits & 0x00000008u) {
+      _this->_impl_.budget_usd_ = from._impl_.budget_usd_;
+    }
+    if (cached_has_bits & 0x00000010u) {
       _this->_impl_.max_priority_ = from._impl_.max_priority_;
     }
     _this->_impl_._has_bits_[0] |= cached_has_bits;
@@ -1163,10 +1936,20 @@ bool KeyScopes::IsInitialized() const {
 
 void KeyScopes::InternalSwap(KeyScopes* other) {
   using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   swap(_impl_._has_bits_[0], other->_impl_._has_bits_[0]);
   _impl_.permissions_.InternalSwap(&other->_impl_.permissions_);
   _impl_.models_.InternalSwap(&other->_impl_.models_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.budget_period_, lhs_arena,
+      &other->_impl_.budget_period_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.project_id_, lhs_arena,
+      &other->_impl_.project_id_, rhs_arena
+  );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(KeyScopes, _impl_.max_priority_)
       + sizeof(KeyScopes::_impl_.max_priority_)
@@ -1183,11 +1966,294 @@ void KeyScopes::InternalSwap(KeyScopes* other) {
 
 // ===================================================================
 
+class BudgetStatus::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& period_end(const BudgetStatus* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+BudgetStatus::_Internal::period_end(const BudgetStatus* msg) {
+  return *msg->_impl_.period_end_;
+}
+void BudgetStatus::clear_period_end() {
+  if (GetArenaForAllocation() == nullptr && _impl_.period_end_ != nullptr) {
+    delete _impl_.period_end_;
+  }
+  _impl_.period_end_ = nullptr;
+}
+BudgetStatus::BudgetStatus(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.BudgetStatus)
+}
+BudgetStatus::BudgetStatus(const BudgetStatus& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  BudgetStatus* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.period_end_){nullptr}
+    , decltype(_impl_.limit_usd_){}
+    , decltype(_impl_.spent_usd_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_period_end()) {
+    _this->_impl_.period_end_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.period_end_);
+  }
+  ::memcpy(&_impl_.limit_usd_, &from._impl_.limit_usd_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.spent_usd_) -
+    reinterpret_cast<char*>(&_impl_.limit_usd_)) + sizeof(_impl_.spent_usd_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.BudgetStatus)
+}
+
+inline void BudgetStatus::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.period_end_){nullptr}
+    , decltype(_impl_.limit_usd_){0}
+    , decltype(_impl_.spent_usd_){0}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+BudgetStatus::~BudgetStatus() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.BudgetStatus)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void BudgetStatus::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.period_end_;
+}
+
+void BudgetStatus::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void BudgetStatus::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.BudgetStatus)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.period_end_ != nullptr) {
+    delete _impl_.period_end_;
+  }
+  _impl_.period_end_ = nullptr;
+  ::memset(&_impl_.limit_usd_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.spent_usd_) -
+      reinterpret_cast<char*>(&_impl_.limit_usd_)) + sizeof(_impl_.spent_usd_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* BudgetStatus::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // double limit_usd = 1 [json_name = "limitUsd"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 9)) {
+          _impl_.limit_usd_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      // double spent_usd = 2 [json_name = "spentUsd"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 17)) {
+          _impl_.spent_usd_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp period_end = 3 [json_name = "periodEnd"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr = ctx->ParseMessage(_internal_mutable_period_end(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* BudgetStatus::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.BudgetStatus)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // double limit_usd = 1 [json_name = "limitUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_limit_usd = this->_internal_limit_usd();
+  uint64_t raw_limit_usd;
+  memcpy(&raw_limit_usd, &tmp_limit_usd, sizeof(tmp_limit_usd));
+  if (raw_limit_usd != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(1, this->_internal_limit_usd(), target);
+  }
+
+  // double spent_usd = 2 [json_name = "spentUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_spent_usd = this->_internal_spent_usd();
+  uint64_t raw_spent_usd;
+  memcpy(&raw_spent_usd, &tmp_spent_usd, sizeof(tmp_spent_usd));
+  if (raw_spent_usd != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(2, this->_internal_spent_usd(), target);
+  }
+
+  // .google.protobuf.Timestamp period_end = 3 [json_name = "periodEnd"];
+  if (this->_internal_has_period_end()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(3, _Internal::period_end(this),
+        _Internal::period_end(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.BudgetStatus)
+  return target;
+}
+
+size_t BudgetStatus::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.BudgetStatus)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .google.protobuf.Timestamp period_end = 3 [json_name = "periodEnd"];
+  if (this->_internal_has_period_end()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.period_end_);
+  }
+
+  // double limit_usd = 1 [json_name = "limitUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_limit_usd = this->_internal_limit_usd();
+  uint64_t raw_limit_usd;
+  memcpy(&raw_limit_usd, &tmp_limit_usd, sizeof(tmp_limit_usd));
+  if (raw_limit_usd != 0) {
+    total_size += 1 + 8;
+  }
+
+  // double spent_usd = 2 [json_name = "spentUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_spent_usd = this->_internal_spent_usd();
+  uint64_t raw_spent_usd;
+  memcpy(&raw_spent_usd, &tmp_spent_usd, sizeof(tmp_spent_usd));
+  if (raw_spent_usd != 0) {
+    total_size += 1 + 8;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData BudgetStatus::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    BudgetStatus::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*BudgetStatus::GetClassData() const { return &_class_data_; }
+
+
+void BudgetStatus::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<BudgetStatus*>(&to_msg);
+  auto& from = static_cast<const BudgetStatus&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.BudgetStatus)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_period_end()) {
+    _this->_internal_mutable_period_end()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_period_end());
+  }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_limit_usd = from._internal_limit_usd();
+  uint64_t raw_limit_usd;
+  memcpy(&raw_limit_usd, &tmp_limit_usd, sizeof(tmp_limit_usd));
+  if (raw_limit_usd != 0) {
+    _this->_internal_set_limit_usd(from._internal_limit_usd());
+  }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_spent_usd = from._internal_spent_usd();
+  uint64_t raw_spent_usd;
+  memcpy(&raw_spent_usd, &tmp_spent_usd, sizeof(tmp_spent_usd));
+  if (raw_spent_usd != 0) {
+    _this->_internal_set_spent_usd(from._internal_spent_usd());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void BudgetStatus::CopyFrom(const BudgetStatus& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.BudgetStatus)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool BudgetStatus::IsInitialized() const {
+  return true;
+}
+
+void BudgetStatus::InternalSwap(BudgetStatus* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(BudgetStatus, _impl_.spent_usd_)
+      + sizeof(BudgetStatus::_impl_.spent_usd_)
+      - PROTOBUF_FIELD_OFFSET(BudgetStatus, _impl_.period_end_)>(
+          reinterpret_cast<char*>(&_impl_.period_end_),
+          reinterpret_cast<char*>(&other->_impl_.period_end_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata BudgetStatus::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[1]);
+}
+
+// ===================================================================
+
 class ApiKey::_Internal {
  public:
   static const ::helixflow::v1::KeyScopes& scopes(const ApiKey* msg);
   static const ::PROTOBUF_NAMESPACE_ID::Timestamp& created_at(const ApiKey* msg);
   static const ::PROTOBUF_NAMESPACE_ID::Timestamp& revoked_at(const ApiKey* msg);
+  static const ::helixflow::v1::BudgetStatus& budget(const ApiKey* msg);
 };
 
 const ::helixflow::v1::KeyScopes&
@@ -1201,6 +2267,10 @@ ApiKey::_Internal::created_at(const ApiKey* msg) {
 const ::PROTOBUF_NAMESPACE_ID::Timestamp&
 ApiKey::_Internal::revoked_at(const ApiKey* msg) {
   return *msg->_impl_.revoked_at_;
+}
+const ::helixflow::v1::BudgetStatus&
+ApiKey::_Internal::budget(const ApiKey* msg) {
+  return *msg->_impl_.budget_;
 }
 void ApiKey::clear_created_at() {
   if (GetArenaForAllocation() == nullptr && _impl_.created_at_ != nullptr) {
@@ -1230,6 +2300,7 @@ ApiKey::ApiKey(const ApiKey& from)
     , decltype(_impl_.scopes_){nullptr}
     , decltype(_impl_.created_at_){nullptr}
     , decltype(_impl_.revoked_at_){nullptr}
+    , decltype(_impl_.budget_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -1266,6 +2337,9 @@ ApiKey::ApiKey(const ApiKey& from)
   if (from._internal_has_revoked_at()) {
     _this->_impl_.revoked_at_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.revoked_at_);
   }
+  if (from._internal_has_budget()) {
+    _this->_impl_.budget_ = new ::helixflow::v1::BudgetStatus(*from._impl_.budget_);
+  }
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.ApiKey)
 }
 
@@ -1280,6 +2354,7 @@ inline void ApiKey::SharedCtor(
     , decltype(_impl_.scopes_){nullptr}
     , decltype(_impl_.created_at_){nullptr}
     , decltype(_impl_.revoked_at_){nullptr}
+    , decltype(_impl_.budget_){nullptr}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.key_id_.InitDefault();
@@ -1313,6 +2388,7 @@ inline void ApiKey::SharedDtor() {
   if (this != internal_default_instance()) delete _impl_.scopes_;
   if (this != internal_default_instance()) delete _impl_.created_at_;
   if (this != internal_default_instance()) delete _impl_.revoked_at_;
+  if (this != internal_default_instance()) delete _impl_.budget_;
 }
 
 void ApiKey::SetCachedSize(int size) const {
@@ -1340,6 +2416,10 @@ void ApiKey::Clear() {
     delete _impl_.revoked_at_;
   }
   _impl_.revoked_at_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.budget_ != nullptr) {
+    delete _impl_.budget_;
+  }
+  _impl_.budget_ = nullptr;
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -1399,6 +2479,14 @@ const char* ApiKey::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
       case 6:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
           ptr = ctx->ParseMessage(_internal_mutable_revoked_at(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];
+      case 7:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 58)) {
+          ptr = ctx->ParseMessage(_internal_mutable_budget(), ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -1483,6 +2571,13 @@ uint8_t* ApiKey::_InternalSerialize(
         _Internal::revoked_at(this).GetCachedSize(), target, stream);
   }
 
+  // .helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];
+  if (this->_internal_has_budget()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(7, _Internal::budget(this),
+        _Internal::budget(this).GetCachedSize(), target, stream);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1541,6 +2636,13 @@ size_t ApiKey::ByteSizeLong() const {
         *_impl_.revoked_at_);
   }
 
+  // .helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];
+  if (this->_internal_has_budget()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.budget_);
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -1580,6 +2682,10 @@ void ApiKey::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBU
     _this->_internal_mutable_revoked_at()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
         from._internal_revoked_at());
   }
+  if (from._internal_has_budget()) {
+    _this->_internal_mutable_budget()->::helixflow::v1::BudgetStatus::MergeFrom(
+        from._internal_budget());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -1612,8 +2718,8 @@ void ApiKey::InternalSwap(ApiKey* other) {
       &other->_impl_.display_prefix_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(ApiKey, _impl_.revoked_at_)
-      + sizeof(ApiKey::_impl_.revoked_at_)
+      PROTOBUF_FIELD_OFFSET(ApiKey, _impl_.budget_)
+      + sizeof(ApiKey::_impl_.budget_)
       - PROTOBUF_FIELD_OFFSET(ApiKey, _impl_.scopes_)>(
           reinterpret_cast<char*>(&_impl_.scopes_),
           reinterpret_cast<char*>(&other->_impl_.scopes_));
@@ -1622,7 +2728,7 @@ void ApiKey::InternalSwap(ApiKey* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata ApiKey::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[1]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[2]);
 }
 
 // ===================================================================
@@ -1867,7 +2973,7 @@ void CreateKeyRequest::InternalSwap(CreateKeyRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata CreateKeyRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[2]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[3]);
 }
 
 // ===================================================================
@@ -2112,7 +3218,7 @@ void CreateKeyResponse::InternalSwap(CreateKeyResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata CreateKeyResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[3]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[4]);
 }
 
 // ===================================================================
@@ -2290,7 +3396,7 @@ void ListKeysRequest::InternalSwap(ListKeysRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata ListKeysRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[4]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[5]);
 }
 
 // ===================================================================
@@ -2475,7 +3581,7 @@ void ListKeysResponse::InternalSwap(ListKeysResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata ListKeysResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[5]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[6]);
 }
 
 // ===================================================================
@@ -2678,7 +3784,7 @@ void GetKeyRequest::InternalSwap(GetKeyRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata GetKeyRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[6]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[7]);
 }
 
 // ===================================================================
@@ -2871,7 +3977,7 @@ void GetKeyResponse::InternalSwap(GetKeyResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata GetKeyResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[7]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[8]);
 }
 
 // ===================================================================
@@ -3074,7 +4180,7 @@ void RevokeKeyRequest::InternalSwap(RevokeKeyRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata RevokeKeyRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[8]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[9]);
 }
 
 // ===================================================================
@@ -3267,7 +4373,7 @@ void RevokeKeyResponse::InternalSwap(RevokeKeyResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata RevokeKeyResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[9]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[10]);
 }
 
 // ===================================================================
@@ -3321,6 +4427,7 @@ GetUsageRequest::GetUsageRequest(const GetUsageRequest& from)
   new (&_impl_) Impl_{
       decltype(_impl_.key_id_){}
     , decltype(_impl_.model_){}
+    , decltype(_impl_.project_id_){}
     , decltype(_impl_.start_time_){nullptr}
     , decltype(_impl_.end_time_){nullptr}
     , decltype(_impl_.step_){nullptr}
@@ -3343,6 +4450,14 @@ GetUsageRequest::GetUsageRequest(const GetUsageRequest& from)
     _this->_impl_.model_.Set(from._internal_model(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_project_id().empty()) {
+    _this->_impl_.project_id_.Set(from._internal_project_id(), 
+      _this->GetArenaForAllocation());
+  }
   if (from._internal_has_start_time()) {
     _this->_impl_.start_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.start_time_);
   }
@@ -3362,6 +4477,7 @@ inline void GetUsageRequest::SharedCtor(
   new (&_impl_) Impl_{
       decltype(_impl_.key_id_){}
     , decltype(_impl_.model_){}
+    , decltype(_impl_.project_id_){}
     , decltype(_impl_.start_time_){nullptr}
     , decltype(_impl_.end_time_){nullptr}
     , decltype(_impl_.step_){nullptr}
@@ -3374,6 +4490,10 @@ inline void GetUsageRequest::SharedCtor(
   _impl_.model_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.model_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -3390,6 +4510,7 @@ inline void GetUsageRequest::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.key_id_.Destroy();
   _impl_.model_.Destroy();
+  _impl_.project_id_.Destroy();
   if (this != internal_default_instance()) delete _impl_.start_time_;
   if (this != internal_default_instance()) delete _impl_.end_time_;
   if (this != internal_default_instance()) delete _impl_.step_;
@@ -3407,6 +4528,7 @@ void GetUsageRequest::Clear() {
 
   _impl_.key_id_.ClearToEmpty();
   _impl_.model_.ClearToEmpty();
+  _impl_.project_id_.ClearToEmpty();
   if (GetArenaForAllocation() == nullptr && _impl_.start_time_ != nullptr) {
     delete _impl_.start_time_;
   }
@@ -3469,6 +4591,16 @@ const char* GetUsageRequest::_InternalParse(const char* ptr, ::_pbi::ParseContex
           ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
           CHK_(ptr);
           CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.GetUsageRequest.model"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string project_id = 6 [json_name = "projectId"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          auto str = _internal_mutable_project_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.GetUsageRequest.project_id"));
         } else
           goto handle_unusual;
         continue;
@@ -3542,6 +4674,16 @@ uint8_t* GetUsageRequest::_InternalSerialize(
         5, this->_internal_model(), target);
   }
 
+  // string project_id = 6 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_project_id().data(), static_cast<int>(this->_internal_project_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.GetUsageRequest.project_id");
+    target = stream->WriteStringMaybeAliased(
+        6, this->_internal_project_id(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3570,6 +4712,13 @@ size_t GetUsageRequest::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_model());
+  }
+
+  // string project_id = 6 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_project_id());
   }
 
   // .google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];
@@ -3617,6 +4766,9 @@ void GetUsageRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const 
   if (!from._internal_model().empty()) {
     _this->_internal_set_model(from._internal_model());
   }
+  if (!from._internal_project_id().empty()) {
+    _this->_internal_set_project_id(from._internal_project_id());
+  }
   if (from._internal_has_start_time()) {
     _this->_internal_mutable_start_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
         from._internal_start_time());
@@ -3656,6 +4808,10 @@ void GetUsageRequest::InternalSwap(GetUsageRequest* other) {
       &_impl_.model_, lhs_arena,
       &other->_impl_.model_, rhs_arena
   );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.project_id_, lhs_arena,
+      &other->_impl_.project_id_, rhs_arena
+  );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(GetUsageRequest, _impl_.step_)
       + sizeof(GetUsageRequest::_impl_.step_)
@@ -3667,7 +4823,7 @@ void GetUsageRequest::InternalSwap(GetUsageRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata GetUsageRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[10]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[11]);
 }
 
 // ===================================================================
@@ -3687,9 +4843,11 @@ KeyUsage::KeyUsage(const KeyUsage& from)
   KeyUsage* const _this = this; (void)_this;
   new (&_impl_) Impl_{
       decltype(_impl_.key_id_){}
+    , decltype(_impl_.project_id_){}
     , decltype(_impl_.requests_){}
     , decltype(_impl_.prompt_tokens_){}
     , decltype(_impl_.completion_tokens_){}
+    , decltype(_impl_.cost_usd_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -3701,9 +4859,17 @@ KeyUsage::KeyUsage(const KeyUsage& from)
     _this->_impl_.key_id_.Set(from._internal_key_id(), 
       _this->GetArenaForAllocation());
   }
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_project_id().empty()) {
+    _this->_impl_.project_id_.Set(from._internal_project_id(), 
+      _this->GetArenaForAllocation());
+  }
   ::memcpy(&_impl_.requests_, &from._impl_.requests_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.completion_tokens_) -
-    reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.completion_tokens_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.cost_usd_) -
+    reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.cost_usd_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.KeyUsage)
 }
 
@@ -3713,14 +4879,20 @@ inline void KeyUsage::SharedCtor(
   (void)is_message_owned;
   new (&_impl_) Impl_{
       decltype(_impl_.key_id_){}
+    , decltype(_impl_.project_id_){}
     , decltype(_impl_.requests_){uint64_t{0u}}
     , decltype(_impl_.prompt_tokens_){uint64_t{0u}}
     , decltype(_impl_.completion_tokens_){uint64_t{0u}}
+    , decltype(_impl_.cost_usd_){0}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.key_id_.InitDefault();
   #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
     _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
   #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
 }
 
@@ -3736,6 +4908,7 @@ KeyUsage::~KeyUsage() {
 inline void KeyUsage::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.key_id_.Destroy();
+  _impl_.project_id_.Destroy();
 }
 
 void KeyUsage::SetCachedSize(int size) const {
@@ -3749,9 +4922,10 @@ void KeyUsage::Clear() {
   (void) cached_has_bits;
 
   _impl_.key_id_.ClearToEmpty();
+  _impl_.project_id_.ClearToEmpty();
   ::memset(&_impl_.requests_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.completion_tokens_) -
-      reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.completion_tokens_));
+      reinterpret_cast<char*>(&_impl_.cost_usd_) -
+      reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.cost_usd_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -3792,6 +4966,24 @@ const char* KeyUsage::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx)
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 32)) {
           _impl_.completion_tokens_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // double cost_usd = 5 [json_name = "costUsd"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 41)) {
+          _impl_.cost_usd_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      // string project_id = 6 [json_name = "projectId"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          auto str = _internal_mutable_project_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.KeyUsage.project_id"));
         } else
           goto handle_unusual;
         continue;
@@ -3852,6 +5044,26 @@ uint8_t* KeyUsage::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt64ToArray(4, this->_internal_completion_tokens(), target);
   }
 
+  // double cost_usd = 5 [json_name = "costUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = this->_internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(5, this->_internal_cost_usd(), target);
+  }
+
+  // string project_id = 6 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_project_id().data(), static_cast<int>(this->_internal_project_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.KeyUsage.project_id");
+    target = stream->WriteStringMaybeAliased(
+        6, this->_internal_project_id(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3875,6 +5087,13 @@ size_t KeyUsage::ByteSizeLong() const {
         this->_internal_key_id());
   }
 
+  // string project_id = 6 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_project_id());
+  }
+
   // uint64 requests = 2 [json_name = "requests"];
   if (this->_internal_requests() != 0) {
     total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_requests());
@@ -3888,6 +5107,15 @@ size_t KeyUsage::ByteSizeLong() const {
   // uint64 completion_tokens = 4 [json_name = "completionTokens"];
   if (this->_internal_completion_tokens() != 0) {
     total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_completion_tokens());
+  }
+
+  // double cost_usd = 5 [json_name = "costUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = this->_internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    total_size += 1 + 8;
   }
 
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
@@ -3911,6 +5139,9 @@ void KeyUsage::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTO
   if (!from._internal_key_id().empty()) {
     _this->_internal_set_key_id(from._internal_key_id());
   }
+  if (!from._internal_project_id().empty()) {
+    _this->_internal_set_project_id(from._internal_project_id());
+  }
   if (from._internal_requests() != 0) {
     _this->_internal_set_requests(from._internal_requests());
   }
@@ -3919,6 +5150,13 @@ void KeyUsage::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTO
   }
   if (from._internal_completion_tokens() != 0) {
     _this->_internal_set_completion_tokens(from._internal_completion_tokens());
+  }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = from._internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    _this->_internal_set_cost_usd(from._internal_cost_usd());
   }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
@@ -3943,9 +5181,13 @@ void KeyUsage::InternalSwap(KeyUsage* other) {
       &_impl_.key_id_, lhs_arena,
       &other->_impl_.key_id_, rhs_arena
   );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.project_id_, lhs_arena,
+      &other->_impl_.project_id_, rhs_arena
+  );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(KeyUsage, _impl_.completion_tokens_)
-      + sizeof(KeyUsage::_impl_.completion_tokens_)
+      PROTOBUF_FIELD_OFFSET(KeyUsage, _impl_.cost_usd_)
+      + sizeof(KeyUsage::_impl_.cost_usd_)
       - PROTOBUF_FIELD_OFFSET(KeyUsage, _impl_.requests_)>(
           reinterpret_cast<char*>(&_impl_.requests_),
           reinterpret_cast<char*>(&other->_impl_.requests_));
@@ -3954,7 +5196,7 @@ void KeyUsage::InternalSwap(KeyUsage* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata KeyUsage::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[11]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[12]);
 }
 
 // ===================================================================
@@ -4173,7 +5415,7 @@ void GetUsageResponse::InternalSwap(GetUsageResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata GetUsageResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[12]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[13]);
 }
 
 // ===================================================================
@@ -4187,7 +5429,7 @@ void UsageBucket_ErrorsEntry_DoNotUse::MergeFrom(const UsageBucket_ErrorsEntry_D
 ::PROTOBUF_NAMESPACE_ID::Metadata UsageBucket_ErrorsEntry_DoNotUse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[13]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[14]);
 }
 
 // ===================================================================
@@ -4229,6 +5471,7 @@ UsageBucket::UsageBucket(const UsageBucket& from)
     , decltype(_impl_.completion_tokens_){}
     , decltype(_impl_.ttft_ms_sum_){}
     , decltype(_impl_.ttft_count_){}
+    , decltype(_impl_.cost_usd_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -4253,8 +5496,8 @@ UsageBucket::UsageBucket(const UsageBucket& from)
     _this->_impl_.start_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.start_time_);
   }
   ::memcpy(&_impl_.requests_, &from._impl_.requests_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.ttft_count_) -
-    reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.ttft_count_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.cost_usd_) -
+    reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.cost_usd_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.UsageBucket)
 }
 
@@ -4272,6 +5515,7 @@ inline void UsageBucket::SharedCtor(
     , decltype(_impl_.completion_tokens_){uint64_t{0u}}
     , decltype(_impl_.ttft_ms_sum_){0}
     , decltype(_impl_.ttft_count_){uint64_t{0u}}
+    , decltype(_impl_.cost_usd_){0}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.key_id_.InitDefault();
@@ -4325,8 +5569,8 @@ void UsageBucket::Clear() {
   }
   _impl_.start_time_ = nullptr;
   ::memset(&_impl_.requests_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.ttft_count_) -
-      reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.ttft_count_));
+      reinterpret_cast<char*>(&_impl_.cost_usd_) -
+      reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.cost_usd_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -4414,6 +5658,14 @@ const char* UsageBucket::_InternalParse(const char* ptr, ::_pbi::ParseContext* c
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 72)) {
           _impl_.ttft_count_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // double cost_usd = 10 [json_name = "costUsd"];
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 81)) {
+          _impl_.cost_usd_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
         } else
           goto handle_unusual;
         continue;
@@ -4533,6 +5785,16 @@ uint8_t* UsageBucket::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt64ToArray(9, this->_internal_ttft_count(), target);
   }
 
+  // double cost_usd = 10 [json_name = "costUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = this->_internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(10, this->_internal_cost_usd(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -4608,6 +5870,15 @@ size_t UsageBucket::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_ttft_count());
   }
 
+  // double cost_usd = 10 [json_name = "costUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = this->_internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    total_size += 1 + 8;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -4656,6 +5927,13 @@ void UsageBucket::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PR
   if (from._internal_ttft_count() != 0) {
     _this->_internal_set_ttft_count(from._internal_ttft_count());
   }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = from._internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    _this->_internal_set_cost_usd(from._internal_cost_usd());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -4685,8 +5963,8 @@ void UsageBucket::InternalSwap(UsageBucket* other) {
       &other->_impl_.model_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(UsageBucket, _impl_.ttft_count_)
-      + sizeof(UsageBucket::_impl_.ttft_count_)
+      PROTOBUF_FIELD_OFFSET(UsageBucket, _impl_.cost_usd_)
+      + sizeof(UsageBucket::_impl_.cost_usd_)
       - PROTOBUF_FIELD_OFFSET(UsageBucket, _impl_.start_time_)>(
           reinterpret_cast<char*>(&_impl_.start_time_),
           reinterpret_cast<char*>(&other->_impl_.start_time_));
@@ -4695,7 +5973,7 @@ void UsageBucket::InternalSwap(UsageBucket* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata UsageBucket::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[14]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[15]);
 }
 
 // ===================================================================
@@ -4873,7 +6151,7 @@ void WatchWorkersRequest::InternalSwap(WatchWorkersRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchWorkersRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[15]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[16]);
 }
 
 // ===================================================================
@@ -5467,7 +6745,7 @@ void WorkerStatus::InternalSwap(WorkerStatus* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WorkerStatus::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[16]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[17]);
 }
 
 // ===================================================================
@@ -5700,7 +6978,7 @@ void WatchWorkersResponse::InternalSwap(WatchWorkersResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchWorkersResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[17]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[18]);
 }
 
 // ===================================================================
@@ -5878,7 +7156,7 @@ void WatchRequestsRequest::InternalSwap(WatchRequestsRequest* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchRequestsRequest::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[18]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[19]);
 }
 
 // ===================================================================
@@ -5941,6 +7219,7 @@ RequestRecord::RequestRecord(const RequestRecord& from)
     , decltype(_impl_.finished_at_){nullptr}
     , decltype(_impl_.prompt_tokens_){}
     , decltype(_impl_.completion_tokens_){}
+    , decltype(_impl_.cost_usd_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
@@ -6002,8 +7281,8 @@ RequestRecord::RequestRecord(const RequestRecord& from)
     _this->_impl_.finished_at_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.finished_at_);
   }
   ::memcpy(&_impl_.prompt_tokens_, &from._impl_.prompt_tokens_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.completion_tokens_) -
-    reinterpret_cast<char*>(&_impl_.prompt_tokens_)) + sizeof(_impl_.completion_tokens_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.cost_usd_) -
+    reinterpret_cast<char*>(&_impl_.prompt_tokens_)) + sizeof(_impl_.cost_usd_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.RequestRecord)
 }
 
@@ -6023,6 +7302,7 @@ inline void RequestRecord::SharedCtor(
     , decltype(_impl_.finished_at_){nullptr}
     , decltype(_impl_.prompt_tokens_){0u}
     , decltype(_impl_.completion_tokens_){0u}
+    , decltype(_impl_.cost_usd_){0}
     , /*decltype(_impl_._cached_size_)*/{}
   };
   _impl_.request_id_.InitDefault();
@@ -6102,8 +7382,8 @@ void RequestRecord::Clear() {
   }
   _impl_.finished_at_ = nullptr;
   ::memset(&_impl_.prompt_tokens_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.completion_tokens_) -
-      reinterpret_cast<char*>(&_impl_.prompt_tokens_)) + sizeof(_impl_.completion_tokens_));
+      reinterpret_cast<char*>(&_impl_.cost_usd_) -
+      reinterpret_cast<char*>(&_impl_.prompt_tokens_)) + sizeof(_impl_.cost_usd_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -6210,6 +7490,14 @@ const char* RequestRecord::_InternalParse(const char* ptr, ::_pbi::ParseContext*
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 90)) {
           ptr = ctx->ParseMessage(_internal_mutable_finished_at(), ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // double cost_usd = 12 [json_name = "costUsd"];
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 97)) {
+          _impl_.cost_usd_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
         } else
           goto handle_unusual;
         continue;
@@ -6335,6 +7623,16 @@ uint8_t* RequestRecord::_InternalSerialize(
         _Internal::finished_at(this).GetCachedSize(), target, stream);
   }
 
+  // double cost_usd = 12 [json_name = "costUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = this->_internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(12, this->_internal_cost_usd(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -6424,6 +7722,15 @@ size_t RequestRecord::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_completion_tokens());
   }
 
+  // double cost_usd = 12 [json_name = "costUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = this->_internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    total_size += 1 + 8;
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -6478,6 +7785,13 @@ void RequestRecord::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::
   if (from._internal_completion_tokens() != 0) {
     _this->_internal_set_completion_tokens(from._internal_completion_tokens());
   }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = from._internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    _this->_internal_set_cost_usd(from._internal_cost_usd());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -6522,8 +7836,8 @@ void RequestRecord::InternalSwap(RequestRecord* other) {
       &other->_impl_.status_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(RequestRecord, _impl_.completion_tokens_)
-      + sizeof(RequestRecord::_impl_.completion_tokens_)
+      PROTOBUF_FIELD_OFFSET(RequestRecord, _impl_.cost_usd_)
+      + sizeof(RequestRecord::_impl_.cost_usd_)
       - PROTOBUF_FIELD_OFFSET(RequestRecord, _impl_.latency_)>(
           reinterpret_cast<char*>(&_impl_.latency_),
           reinterpret_cast<char*>(&other->_impl_.latency_));
@@ -6532,7 +7846,7 @@ void RequestRecord::InternalSwap(RequestRecord* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata RequestRecord::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[19]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[20]);
 }
 
 // ===================================================================
@@ -6725,7 +8039,4698 @@ void WatchRequestsResponse::InternalSwap(WatchRequestsResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata WatchRequestsResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[20]);
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[21]);
+}
+
+// ===================================================================
+
+class ProjectLimits::_Internal {
+ public:
+  using HasBits = decltype(std::declval<ProjectLimits>()._impl_._has_bits_);
+  static void set_has_rpm(HasBits* has_bits) {
+    (*has_bits)[0] |= 4u;
+  }
+  static void set_has_tpm(HasBits* has_bits) {
+    (*has_bits)[0] |= 1u;
+  }
+  static void set_has_budget_usd(HasBits* has_bits) {
+    (*has_bits)[0] |= 2u;
+  }
+};
+
+ProjectLimits::ProjectLimits(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ProjectLimits)
+}
+ProjectLimits::ProjectLimits(const ProjectLimits& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ProjectLimits* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_._has_bits_){from._impl_._has_bits_}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , decltype(_impl_.models_){from._impl_.models_}
+    , decltype(_impl_.budget_period_){}
+    , decltype(_impl_.tpm_){}
+    , decltype(_impl_.budget_usd_){}
+    , decltype(_impl_.rpm_){}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.budget_period_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.budget_period_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_budget_period().empty()) {
+    _this->_impl_.budget_period_.Set(from._internal_budget_period(), 
+      _this->GetArenaForAllocation());
+  }
+  ::memcpy(&_impl_.tpm_, &from._impl_.tpm_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.rpm_) -
+    reinterpret_cast<char*>(&_impl_.tpm_)) + sizeof(_impl_.rpm_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ProjectLimits)
+}
+
+inline void ProjectLimits::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_._has_bits_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+    , decltype(_impl_.models_){arena}
+    , decltype(_impl_.budget_period_){}
+    , decltype(_impl_.tpm_){uint64_t{0u}}
+    , decltype(_impl_.budget_usd_){0}
+    , decltype(_impl_.rpm_){0u}
+  };
+  _impl_.budget_period_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.budget_period_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+ProjectLimits::~ProjectLimits() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ProjectLimits)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ProjectLimits::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.models_.~RepeatedPtrField();
+  _impl_.budget_period_.Destroy();
+}
+
+void ProjectLimits::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ProjectLimits::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ProjectLimits)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.models_.Clear();
+  _impl_.budget_period_.ClearToEmpty();
+  cached_has_bits = _impl_._has_bits_[0];
+  if (cached_has_bits & 0x00000007u) {
+    ::memset(&_impl_.tpm_, 0, static_cast<size_t>(
+        reinterpret_cast<char*>(&_impl_.rpm_) -
+        reinterpret_cast<char*>(&_impl_.tpm_)) + sizeof(_impl_.rpm_));
+  }
+  _impl_._has_bits_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ProjectLimits::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  _Internal::HasBits has_bits{};
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated string models = 1 [json_name = "models"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            auto str = _internal_add_models();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ProjectLimits.models"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      // optional uint32 rpm = 2 [json_name = "rpm"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _Internal::set_has_rpm(&has_bits);
+          _impl_.rpm_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // optional uint64 tpm = 3 [json_name = "tpm"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          _Internal::set_has_tpm(&has_bits);
+          _impl_.tpm_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // optional double budget_usd = 4 [json_name = "budgetUsd"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 33)) {
+          _Internal::set_has_budget_usd(&has_bits);
+          _impl_.budget_usd_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      // string budget_period = 5 [json_name = "budgetPeriod"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          auto str = _internal_mutable_budget_period();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ProjectLimits.budget_period"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  _impl_._has_bits_.Or(has_bits);
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ProjectLimits::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ProjectLimits)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated string models = 1 [json_name = "models"];
+  for (int i = 0, n = this->_internal_models_size(); i < n; i++) {
+    const auto& s = this->_internal_models(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ProjectLimits.models");
+    target = stream->WriteString(1, s, target);
+  }
+
+  // optional uint32 rpm = 2 [json_name = "rpm"];
+  if (_internal_has_rpm()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt32ToArray(2, this->_internal_rpm(), target);
+  }
+
+  // optional uint64 tpm = 3 [json_name = "tpm"];
+  if (_internal_has_tpm()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(3, this->_internal_tpm(), target);
+  }
+
+  // optional double budget_usd = 4 [json_name = "budgetUsd"];
+  if (_internal_has_budget_usd()) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(4, this->_internal_budget_usd(), target);
+  }
+
+  // string budget_period = 5 [json_name = "budgetPeriod"];
+  if (!this->_internal_budget_period().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_budget_period().data(), static_cast<int>(this->_internal_budget_period().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ProjectLimits.budget_period");
+    target = stream->WriteStringMaybeAliased(
+        5, this->_internal_budget_period(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ProjectLimits)
+  return target;
+}
+
+size_t ProjectLimits::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ProjectLimits)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated string models = 1 [json_name = "models"];
+  total_size += 1 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.models_.size());
+  for (int i = 0, n = _impl_.models_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.models_.Get(i));
+  }
+
+  // string budget_period = 5 [json_name = "budgetPeriod"];
+  if (!this->_internal_budget_period().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_budget_period());
+  }
+
+  cached_has_bits = _impl_._has_bits_[0];
+  if (cached_has_bits & 0x00000007u) {
+    // optional uint64 tpm = 3 [json_name = "tpm"];
+    if (cached_has_bits & 0x00000001u) {
+      total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_tpm());
+    }
+
+    // optional double budget_usd = 4 [json_name = "budgetUsd"];
+    if (cached_has_bits & 0x00000002u) {
+      total_size += 1 + 8;
+    }
+
+    // optional uint32 rpm = 2 [json_name = "rpm"];
+    if (cached_has_bits & 0x00000004u) {
+      total_size += ::_pbi::WireFormatLite::UInt32SizePlusOne(this->_internal_rpm());
+    }
+
+  }
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ProjectLimits::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ProjectLimits::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ProjectLimits::GetClassData() const { return &_class_data_; }
+
+
+void ProjectLimits::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ProjectLimits*>(&to_msg);
+  auto& from = static_cast<const ProjectLimits&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ProjectLimits)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.models_.MergeFrom(from._impl_.models_);
+  if (!from._internal_budget_period().empty()) {
+    _this->_internal_set_budget_period(from._internal_budget_period());
+  }
+  cached_has_bits = from._impl_._has_bits_[0];
+  if (cached_has_bits & 0x00000007u) {
+    if (cached_has_bits & 0x00000001u) {
+      _this->_impl_.tpm_ = from._impl_.tpm_;
+    }
+    if (cached_has_bits & 0x00000002u) {
+      _this->_impl_.budget_usd_ = from._impl_.budget_usd_;
+    }
+    if (cached_has_bits & 0x00000004u) {
+      _this->_impl_.rpm_ = from._impl_.rpm_;
+    }
+    _this->_impl_._has_bits_[0] |= cached_has_bits;
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ProjectLimits::CopyFrom(const ProjectLimits& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ProjectLimits)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ProjectLimits::IsInitialized() const {
+  return true;
+}
+
+void ProjectLimits::InternalSwap(ProjectLimits* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_._has_bits_[0], other->_impl_._has_bits_[0]);
+  _impl_.models_.InternalSwap(&other->_impl_.models_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.budget_period_, lhs_arena,
+      &other->_impl_.budget_period_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(ProjectLimits, _impl_.rpm_)
+      + sizeof(ProjectLimits::_impl_.rpm_)
+      - PROTOBUF_FIELD_OFFSET(ProjectLimits, _impl_.tpm_)>(
+          reinterpret_cast<char*>(&_impl_.tpm_),
+          reinterpret_cast<char*>(&other->_impl_.tpm_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ProjectLimits::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[22]);
+}
+
+// ===================================================================
+
+class ProjectUsage::_Internal {
+ public:
+};
+
+ProjectUsage::ProjectUsage(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ProjectUsage)
+}
+ProjectUsage::ProjectUsage(const ProjectUsage& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ProjectUsage* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.requests_){}
+    , decltype(_impl_.prompt_tokens_){}
+    , decltype(_impl_.completion_tokens_){}
+    , decltype(_impl_.cost_usd_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  ::memcpy(&_impl_.requests_, &from._impl_.requests_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.cost_usd_) -
+    reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.cost_usd_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ProjectUsage)
+}
+
+inline void ProjectUsage::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.requests_){uint64_t{0u}}
+    , decltype(_impl_.prompt_tokens_){uint64_t{0u}}
+    , decltype(_impl_.completion_tokens_){uint64_t{0u}}
+    , decltype(_impl_.cost_usd_){0}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+ProjectUsage::~ProjectUsage() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ProjectUsage)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ProjectUsage::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+}
+
+void ProjectUsage::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ProjectUsage::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ProjectUsage)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  ::memset(&_impl_.requests_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.cost_usd_) -
+      reinterpret_cast<char*>(&_impl_.requests_)) + sizeof(_impl_.cost_usd_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ProjectUsage::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // uint64 requests = 1 [json_name = "requests"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.requests_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 prompt_tokens = 2 [json_name = "promptTokens"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.prompt_tokens_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 completion_tokens = 3 [json_name = "completionTokens"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          _impl_.completion_tokens_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // double cost_usd = 4 [json_name = "costUsd"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 33)) {
+          _impl_.cost_usd_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ProjectUsage::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ProjectUsage)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // uint64 requests = 1 [json_name = "requests"];
+  if (this->_internal_requests() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(1, this->_internal_requests(), target);
+  }
+
+  // uint64 prompt_tokens = 2 [json_name = "promptTokens"];
+  if (this->_internal_prompt_tokens() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(2, this->_internal_prompt_tokens(), target);
+  }
+
+  // uint64 completion_tokens = 3 [json_name = "completionTokens"];
+  if (this->_internal_completion_tokens() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(3, this->_internal_completion_tokens(), target);
+  }
+
+  // double cost_usd = 4 [json_name = "costUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = this->_internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(4, this->_internal_cost_usd(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ProjectUsage)
+  return target;
+}
+
+size_t ProjectUsage::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ProjectUsage)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // uint64 requests = 1 [json_name = "requests"];
+  if (this->_internal_requests() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_requests());
+  }
+
+  // uint64 prompt_tokens = 2 [json_name = "promptTokens"];
+  if (this->_internal_prompt_tokens() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_prompt_tokens());
+  }
+
+  // uint64 completion_tokens = 3 [json_name = "completionTokens"];
+  if (this->_internal_completion_tokens() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_completion_tokens());
+  }
+
+  // double cost_usd = 4 [json_name = "costUsd"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = this->_internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    total_size += 1 + 8;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ProjectUsage::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ProjectUsage::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ProjectUsage::GetClassData() const { return &_class_data_; }
+
+
+void ProjectUsage::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ProjectUsage*>(&to_msg);
+  auto& from = static_cast<const ProjectUsage&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ProjectUsage)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_requests() != 0) {
+    _this->_internal_set_requests(from._internal_requests());
+  }
+  if (from._internal_prompt_tokens() != 0) {
+    _this->_internal_set_prompt_tokens(from._internal_prompt_tokens());
+  }
+  if (from._internal_completion_tokens() != 0) {
+    _this->_internal_set_completion_tokens(from._internal_completion_tokens());
+  }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cost_usd = from._internal_cost_usd();
+  uint64_t raw_cost_usd;
+  memcpy(&raw_cost_usd, &tmp_cost_usd, sizeof(tmp_cost_usd));
+  if (raw_cost_usd != 0) {
+    _this->_internal_set_cost_usd(from._internal_cost_usd());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ProjectUsage::CopyFrom(const ProjectUsage& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ProjectUsage)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ProjectUsage::IsInitialized() const {
+  return true;
+}
+
+void ProjectUsage::InternalSwap(ProjectUsage* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(ProjectUsage, _impl_.cost_usd_)
+      + sizeof(ProjectUsage::_impl_.cost_usd_)
+      - PROTOBUF_FIELD_OFFSET(ProjectUsage, _impl_.requests_)>(
+          reinterpret_cast<char*>(&_impl_.requests_),
+          reinterpret_cast<char*>(&other->_impl_.requests_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ProjectUsage::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[23]);
+}
+
+// ===================================================================
+
+class Project::_Internal {
+ public:
+  static const ::helixflow::v1::ProjectLimits& limits(const Project* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& created_at(const Project* msg);
+  static const ::helixflow::v1::BudgetStatus& budget(const Project* msg);
+  static const ::helixflow::v1::ProjectUsage& usage(const Project* msg);
+};
+
+const ::helixflow::v1::ProjectLimits&
+Project::_Internal::limits(const Project* msg) {
+  return *msg->_impl_.limits_;
+}
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+Project::_Internal::created_at(const Project* msg) {
+  return *msg->_impl_.created_at_;
+}
+const ::helixflow::v1::BudgetStatus&
+Project::_Internal::budget(const Project* msg) {
+  return *msg->_impl_.budget_;
+}
+const ::helixflow::v1::ProjectUsage&
+Project::_Internal::usage(const Project* msg) {
+  return *msg->_impl_.usage_;
+}
+void Project::clear_created_at() {
+  if (GetArenaForAllocation() == nullptr && _impl_.created_at_ != nullptr) {
+    delete _impl_.created_at_;
+  }
+  _impl_.created_at_ = nullptr;
+}
+Project::Project(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.Project)
+}
+Project::Project(const Project& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  Project* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_id_){}
+    , decltype(_impl_.name_){}
+    , decltype(_impl_.limits_){nullptr}
+    , decltype(_impl_.created_at_){nullptr}
+    , decltype(_impl_.budget_){nullptr}
+    , decltype(_impl_.usage_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_project_id().empty()) {
+    _this->_impl_.project_id_.Set(from._internal_project_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_limits()) {
+    _this->_impl_.limits_ = new ::helixflow::v1::ProjectLimits(*from._impl_.limits_);
+  }
+  if (from._internal_has_created_at()) {
+    _this->_impl_.created_at_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.created_at_);
+  }
+  if (from._internal_has_budget()) {
+    _this->_impl_.budget_ = new ::helixflow::v1::BudgetStatus(*from._impl_.budget_);
+  }
+  if (from._internal_has_usage()) {
+    _this->_impl_.usage_ = new ::helixflow::v1::ProjectUsage(*from._impl_.usage_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.Project)
+}
+
+inline void Project::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_id_){}
+    , decltype(_impl_.name_){}
+    , decltype(_impl_.limits_){nullptr}
+    , decltype(_impl_.created_at_){nullptr}
+    , decltype(_impl_.budget_){nullptr}
+    , decltype(_impl_.usage_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+Project::~Project() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.Project)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void Project::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.project_id_.Destroy();
+  _impl_.name_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.limits_;
+  if (this != internal_default_instance()) delete _impl_.created_at_;
+  if (this != internal_default_instance()) delete _impl_.budget_;
+  if (this != internal_default_instance()) delete _impl_.usage_;
+}
+
+void Project::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void Project::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.Project)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.project_id_.ClearToEmpty();
+  _impl_.name_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.limits_ != nullptr) {
+    delete _impl_.limits_;
+  }
+  _impl_.limits_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.created_at_ != nullptr) {
+    delete _impl_.created_at_;
+  }
+  _impl_.created_at_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.budget_ != nullptr) {
+    delete _impl_.budget_;
+  }
+  _impl_.budget_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.usage_ != nullptr) {
+    delete _impl_.usage_;
+  }
+  _impl_.usage_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* Project::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string project_id = 1 [json_name = "projectId"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_project_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.Project.project_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string name = 2 [json_name = "name"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.Project.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr = ctx->ParseMessage(_internal_mutable_limits(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp created_at = 4 [json_name = "createdAt"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr = ctx->ParseMessage(_internal_mutable_created_at(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.BudgetStatus budget = 5 [json_name = "budget"];
+      case 5:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 42)) {
+          ptr = ctx->ParseMessage(_internal_mutable_budget(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.ProjectUsage usage = 6 [json_name = "usage"];
+      case 6:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 50)) {
+          ptr = ctx->ParseMessage(_internal_mutable_usage(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* Project::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.Project)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string project_id = 1 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_project_id().data(), static_cast<int>(this->_internal_project_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.Project.project_id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_project_id(), target);
+  }
+
+  // string name = 2 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.Project.name");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_name(), target);
+  }
+
+  // .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+  if (this->_internal_has_limits()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(3, _Internal::limits(this),
+        _Internal::limits(this).GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Timestamp created_at = 4 [json_name = "createdAt"];
+  if (this->_internal_has_created_at()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(4, _Internal::created_at(this),
+        _Internal::created_at(this).GetCachedSize(), target, stream);
+  }
+
+  // .helixflow.v1.BudgetStatus budget = 5 [json_name = "budget"];
+  if (this->_internal_has_budget()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(5, _Internal::budget(this),
+        _Internal::budget(this).GetCachedSize(), target, stream);
+  }
+
+  // .helixflow.v1.ProjectUsage usage = 6 [json_name = "usage"];
+  if (this->_internal_has_usage()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(6, _Internal::usage(this),
+        _Internal::usage(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.Project)
+  return target;
+}
+
+size_t Project::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.Project)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string project_id = 1 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_project_id());
+  }
+
+  // string name = 2 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+  if (this->_internal_has_limits()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.limits_);
+  }
+
+  // .google.protobuf.Timestamp created_at = 4 [json_name = "createdAt"];
+  if (this->_internal_has_created_at()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.created_at_);
+  }
+
+  // .helixflow.v1.BudgetStatus budget = 5 [json_name = "budget"];
+  if (this->_internal_has_budget()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.budget_);
+  }
+
+  // .helixflow.v1.ProjectUsage usage = 6 [json_name = "usage"];
+  if (this->_internal_has_usage()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.usage_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData Project::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    Project::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*Project::GetClassData() const { return &_class_data_; }
+
+
+void Project::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<Project*>(&to_msg);
+  auto& from = static_cast<const Project&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.Project)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_project_id().empty()) {
+    _this->_internal_set_project_id(from._internal_project_id());
+  }
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (from._internal_has_limits()) {
+    _this->_internal_mutable_limits()->::helixflow::v1::ProjectLimits::MergeFrom(
+        from._internal_limits());
+  }
+  if (from._internal_has_created_at()) {
+    _this->_internal_mutable_created_at()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_created_at());
+  }
+  if (from._internal_has_budget()) {
+    _this->_internal_mutable_budget()->::helixflow::v1::BudgetStatus::MergeFrom(
+        from._internal_budget());
+  }
+  if (from._internal_has_usage()) {
+    _this->_internal_mutable_usage()->::helixflow::v1::ProjectUsage::MergeFrom(
+        from._internal_usage());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void Project::CopyFrom(const Project& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.Project)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool Project::IsInitialized() const {
+  return true;
+}
+
+void Project::InternalSwap(Project* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.project_id_, lhs_arena,
+      &other->_impl_.project_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(Project, _impl_.usage_)
+      + sizeof(Project::_impl_.usage_)
+      - PROTOBUF_FIELD_OFFSET(Project, _impl_.limits_)>(
+          reinterpret_cast<char*>(&_impl_.limits_),
+          reinterpret_cast<char*>(&other->_impl_.limits_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata Project::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[24]);
+}
+
+// ===================================================================
+
+class CreateProjectRequest::_Internal {
+ public:
+  static const ::helixflow::v1::ProjectLimits& limits(const CreateProjectRequest* msg);
+};
+
+const ::helixflow::v1::ProjectLimits&
+CreateProjectRequest::_Internal::limits(const CreateProjectRequest* msg) {
+  return *msg->_impl_.limits_;
+}
+CreateProjectRequest::CreateProjectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.CreateProjectRequest)
+}
+CreateProjectRequest::CreateProjectRequest(const CreateProjectRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  CreateProjectRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.limits_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_limits()) {
+    _this->_impl_.limits_ = new ::helixflow::v1::ProjectLimits(*from._impl_.limits_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.CreateProjectRequest)
+}
+
+inline void CreateProjectRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.limits_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+CreateProjectRequest::~CreateProjectRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.CreateProjectRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void CreateProjectRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.name_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.limits_;
+}
+
+void CreateProjectRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void CreateProjectRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.CreateProjectRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.name_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.limits_ != nullptr) {
+    delete _impl_.limits_;
+  }
+  _impl_.limits_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* CreateProjectRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string name = 1 [json_name = "name"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.CreateProjectRequest.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.ProjectLimits limits = 2 [json_name = "limits"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          ptr = ctx->ParseMessage(_internal_mutable_limits(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* CreateProjectRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.CreateProjectRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.CreateProjectRequest.name");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_name(), target);
+  }
+
+  // .helixflow.v1.ProjectLimits limits = 2 [json_name = "limits"];
+  if (this->_internal_has_limits()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(2, _Internal::limits(this),
+        _Internal::limits(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.CreateProjectRequest)
+  return target;
+}
+
+size_t CreateProjectRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.CreateProjectRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // .helixflow.v1.ProjectLimits limits = 2 [json_name = "limits"];
+  if (this->_internal_has_limits()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.limits_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData CreateProjectRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    CreateProjectRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*CreateProjectRequest::GetClassData() const { return &_class_data_; }
+
+
+void CreateProjectRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<CreateProjectRequest*>(&to_msg);
+  auto& from = static_cast<const CreateProjectRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.CreateProjectRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (from._internal_has_limits()) {
+    _this->_internal_mutable_limits()->::helixflow::v1::ProjectLimits::MergeFrom(
+        from._internal_limits());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void CreateProjectRequest::CopyFrom(const CreateProjectRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.CreateProjectRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool CreateProjectRequest::IsInitialized() const {
+  return true;
+}
+
+void CreateProjectRequest::InternalSwap(CreateProjectRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  swap(_impl_.limits_, other->_impl_.limits_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata CreateProjectRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[25]);
+}
+
+// ===================================================================
+
+class CreateProjectResponse::_Internal {
+ public:
+  static const ::helixflow::v1::Project& project(const CreateProjectResponse* msg);
+};
+
+const ::helixflow::v1::Project&
+CreateProjectResponse::_Internal::project(const CreateProjectResponse* msg) {
+  return *msg->_impl_.project_;
+}
+CreateProjectResponse::CreateProjectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.CreateProjectResponse)
+}
+CreateProjectResponse::CreateProjectResponse(const CreateProjectResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  CreateProjectResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_project()) {
+    _this->_impl_.project_ = new ::helixflow::v1::Project(*from._impl_.project_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.CreateProjectResponse)
+}
+
+inline void CreateProjectResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+CreateProjectResponse::~CreateProjectResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.CreateProjectResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void CreateProjectResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.project_;
+}
+
+void CreateProjectResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void CreateProjectResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.CreateProjectResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.project_ != nullptr) {
+    delete _impl_.project_;
+  }
+  _impl_.project_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* CreateProjectResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.Project project = 1 [json_name = "project"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_project(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* CreateProjectResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.CreateProjectResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  if (this->_internal_has_project()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::project(this),
+        _Internal::project(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.CreateProjectResponse)
+  return target;
+}
+
+size_t CreateProjectResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.CreateProjectResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  if (this->_internal_has_project()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.project_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData CreateProjectResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    CreateProjectResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*CreateProjectResponse::GetClassData() const { return &_class_data_; }
+
+
+void CreateProjectResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<CreateProjectResponse*>(&to_msg);
+  auto& from = static_cast<const CreateProjectResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.CreateProjectResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_project()) {
+    _this->_internal_mutable_project()->::helixflow::v1::Project::MergeFrom(
+        from._internal_project());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void CreateProjectResponse::CopyFrom(const CreateProjectResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.CreateProjectResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool CreateProjectResponse::IsInitialized() const {
+  return true;
+}
+
+void CreateProjectResponse::InternalSwap(CreateProjectResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.project_, other->_impl_.project_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata CreateProjectResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[26]);
+}
+
+// ===================================================================
+
+class ListProjectsRequest::_Internal {
+ public:
+};
+
+ListProjectsRequest::ListProjectsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ListProjectsRequest)
+}
+ListProjectsRequest::ListProjectsRequest(const ListProjectsRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  ListProjectsRequest* const _this = this; (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ListProjectsRequest)
+}
+
+
+
+
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListProjectsRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListProjectsRequest::GetClassData() const { return &_class_data_; }
+
+
+
+
+
+
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListProjectsRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[27]);
+}
+
+// ===================================================================
+
+class ListProjectsResponse::_Internal {
+ public:
+};
+
+ListProjectsResponse::ListProjectsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ListProjectsResponse)
+}
+ListProjectsResponse::ListProjectsResponse(const ListProjectsResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ListProjectsResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.projects_){from._impl_.projects_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ListProjectsResponse)
+}
+
+inline void ListProjectsResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.projects_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+ListProjectsResponse::~ListProjectsResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ListProjectsResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ListProjectsResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.projects_.~RepeatedPtrField();
+}
+
+void ListProjectsResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ListProjectsResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ListProjectsResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.projects_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ListProjectsResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .helixflow.v1.Project projects = 1 [json_name = "projects"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_projects(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ListProjectsResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ListProjectsResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.Project projects = 1 [json_name = "projects"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_projects_size()); i < n; i++) {
+    const auto& repfield = this->_internal_projects(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ListProjectsResponse)
+  return target;
+}
+
+size_t ListProjectsResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ListProjectsResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.Project projects = 1 [json_name = "projects"];
+  total_size += 1UL * this->_internal_projects_size();
+  for (const auto& msg : this->_impl_.projects_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListProjectsResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ListProjectsResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListProjectsResponse::GetClassData() const { return &_class_data_; }
+
+
+void ListProjectsResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ListProjectsResponse*>(&to_msg);
+  auto& from = static_cast<const ListProjectsResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ListProjectsResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.projects_.MergeFrom(from._impl_.projects_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ListProjectsResponse::CopyFrom(const ListProjectsResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ListProjectsResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ListProjectsResponse::IsInitialized() const {
+  return true;
+}
+
+void ListProjectsResponse::InternalSwap(ListProjectsResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.projects_.InternalSwap(&other->_impl_.projects_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListProjectsResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[28]);
+}
+
+// ===================================================================
+
+class GetProjectRequest::_Internal {
+ public:
+};
+
+GetProjectRequest::GetProjectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.GetProjectRequest)
+}
+GetProjectRequest::GetProjectRequest(const GetProjectRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  GetProjectRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_id_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_project_id().empty()) {
+    _this->_impl_.project_id_.Set(from._internal_project_id(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.GetProjectRequest)
+}
+
+inline void GetProjectRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_id_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+GetProjectRequest::~GetProjectRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.GetProjectRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void GetProjectRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.project_id_.Destroy();
+}
+
+void GetProjectRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void GetProjectRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.GetProjectRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.project_id_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* GetProjectRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string project_id = 1 [json_name = "projectId"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_project_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.GetProjectRequest.project_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* GetProjectRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.GetProjectRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string project_id = 1 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_project_id().data(), static_cast<int>(this->_internal_project_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.GetProjectRequest.project_id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_project_id(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.GetProjectRequest)
+  return target;
+}
+
+size_t GetProjectRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.GetProjectRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string project_id = 1 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_project_id());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData GetProjectRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    GetProjectRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetProjectRequest::GetClassData() const { return &_class_data_; }
+
+
+void GetProjectRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<GetProjectRequest*>(&to_msg);
+  auto& from = static_cast<const GetProjectRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.GetProjectRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_project_id().empty()) {
+    _this->_internal_set_project_id(from._internal_project_id());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void GetProjectRequest::CopyFrom(const GetProjectRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.GetProjectRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool GetProjectRequest::IsInitialized() const {
+  return true;
+}
+
+void GetProjectRequest::InternalSwap(GetProjectRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.project_id_, lhs_arena,
+      &other->_impl_.project_id_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata GetProjectRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[29]);
+}
+
+// ===================================================================
+
+class GetProjectResponse::_Internal {
+ public:
+  static const ::helixflow::v1::Project& project(const GetProjectResponse* msg);
+};
+
+const ::helixflow::v1::Project&
+GetProjectResponse::_Internal::project(const GetProjectResponse* msg) {
+  return *msg->_impl_.project_;
+}
+GetProjectResponse::GetProjectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.GetProjectResponse)
+}
+GetProjectResponse::GetProjectResponse(const GetProjectResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  GetProjectResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_project()) {
+    _this->_impl_.project_ = new ::helixflow::v1::Project(*from._impl_.project_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.GetProjectResponse)
+}
+
+inline void GetProjectResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+GetProjectResponse::~GetProjectResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.GetProjectResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void GetProjectResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.project_;
+}
+
+void GetProjectResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void GetProjectResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.GetProjectResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.project_ != nullptr) {
+    delete _impl_.project_;
+  }
+  _impl_.project_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* GetProjectResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.Project project = 1 [json_name = "project"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_project(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* GetProjectResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.GetProjectResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  if (this->_internal_has_project()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::project(this),
+        _Internal::project(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.GetProjectResponse)
+  return target;
+}
+
+size_t GetProjectResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.GetProjectResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  if (this->_internal_has_project()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.project_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData GetProjectResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    GetProjectResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetProjectResponse::GetClassData() const { return &_class_data_; }
+
+
+void GetProjectResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<GetProjectResponse*>(&to_msg);
+  auto& from = static_cast<const GetProjectResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.GetProjectResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_project()) {
+    _this->_internal_mutable_project()->::helixflow::v1::Project::MergeFrom(
+        from._internal_project());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void GetProjectResponse::CopyFrom(const GetProjectResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.GetProjectResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool GetProjectResponse::IsInitialized() const {
+  return true;
+}
+
+void GetProjectResponse::InternalSwap(GetProjectResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.project_, other->_impl_.project_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata GetProjectResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[30]);
+}
+
+// ===================================================================
+
+class UpdateProjectRequest::_Internal {
+ public:
+  static const ::helixflow::v1::ProjectLimits& limits(const UpdateProjectRequest* msg);
+};
+
+const ::helixflow::v1::ProjectLimits&
+UpdateProjectRequest::_Internal::limits(const UpdateProjectRequest* msg) {
+  return *msg->_impl_.limits_;
+}
+UpdateProjectRequest::UpdateProjectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UpdateProjectRequest)
+}
+UpdateProjectRequest::UpdateProjectRequest(const UpdateProjectRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UpdateProjectRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_id_){}
+    , decltype(_impl_.name_){}
+    , decltype(_impl_.limits_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_project_id().empty()) {
+    _this->_impl_.project_id_.Set(from._internal_project_id(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_limits()) {
+    _this->_impl_.limits_ = new ::helixflow::v1::ProjectLimits(*from._impl_.limits_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UpdateProjectRequest)
+}
+
+inline void UpdateProjectRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_id_){}
+    , decltype(_impl_.name_){}
+    , decltype(_impl_.limits_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+UpdateProjectRequest::~UpdateProjectRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UpdateProjectRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UpdateProjectRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.project_id_.Destroy();
+  _impl_.name_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.limits_;
+}
+
+void UpdateProjectRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UpdateProjectRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UpdateProjectRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.project_id_.ClearToEmpty();
+  _impl_.name_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.limits_ != nullptr) {
+    delete _impl_.limits_;
+  }
+  _impl_.limits_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UpdateProjectRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string project_id = 1 [json_name = "projectId"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_project_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UpdateProjectRequest.project_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string name = 2 [json_name = "name"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UpdateProjectRequest.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr = ctx->ParseMessage(_internal_mutable_limits(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UpdateProjectRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UpdateProjectRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string project_id = 1 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_project_id().data(), static_cast<int>(this->_internal_project_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UpdateProjectRequest.project_id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_project_id(), target);
+  }
+
+  // string name = 2 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UpdateProjectRequest.name");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_name(), target);
+  }
+
+  // .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+  if (this->_internal_has_limits()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(3, _Internal::limits(this),
+        _Internal::limits(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UpdateProjectRequest)
+  return target;
+}
+
+size_t UpdateProjectRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UpdateProjectRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string project_id = 1 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_project_id());
+  }
+
+  // string name = 2 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+  if (this->_internal_has_limits()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.limits_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UpdateProjectRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UpdateProjectRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UpdateProjectRequest::GetClassData() const { return &_class_data_; }
+
+
+void UpdateProjectRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UpdateProjectRequest*>(&to_msg);
+  auto& from = static_cast<const UpdateProjectRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UpdateProjectRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_project_id().empty()) {
+    _this->_internal_set_project_id(from._internal_project_id());
+  }
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (from._internal_has_limits()) {
+    _this->_internal_mutable_limits()->::helixflow::v1::ProjectLimits::MergeFrom(
+        from._internal_limits());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UpdateProjectRequest::CopyFrom(const UpdateProjectRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UpdateProjectRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UpdateProjectRequest::IsInitialized() const {
+  return true;
+}
+
+void UpdateProjectRequest::InternalSwap(UpdateProjectRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.project_id_, lhs_arena,
+      &other->_impl_.project_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  swap(_impl_.limits_, other->_impl_.limits_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UpdateProjectRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[31]);
+}
+
+// ===================================================================
+
+class UpdateProjectResponse::_Internal {
+ public:
+  static const ::helixflow::v1::Project& project(const UpdateProjectResponse* msg);
+};
+
+const ::helixflow::v1::Project&
+UpdateProjectResponse::_Internal::project(const UpdateProjectResponse* msg) {
+  return *msg->_impl_.project_;
+}
+UpdateProjectResponse::UpdateProjectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UpdateProjectResponse)
+}
+UpdateProjectResponse::UpdateProjectResponse(const UpdateProjectResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UpdateProjectResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_project()) {
+    _this->_impl_.project_ = new ::helixflow::v1::Project(*from._impl_.project_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UpdateProjectResponse)
+}
+
+inline void UpdateProjectResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+UpdateProjectResponse::~UpdateProjectResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UpdateProjectResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UpdateProjectResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.project_;
+}
+
+void UpdateProjectResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UpdateProjectResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UpdateProjectResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.project_ != nullptr) {
+    delete _impl_.project_;
+  }
+  _impl_.project_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UpdateProjectResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.Project project = 1 [json_name = "project"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_project(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UpdateProjectResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UpdateProjectResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  if (this->_internal_has_project()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::project(this),
+        _Internal::project(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UpdateProjectResponse)
+  return target;
+}
+
+size_t UpdateProjectResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UpdateProjectResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  if (this->_internal_has_project()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.project_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UpdateProjectResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UpdateProjectResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UpdateProjectResponse::GetClassData() const { return &_class_data_; }
+
+
+void UpdateProjectResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UpdateProjectResponse*>(&to_msg);
+  auto& from = static_cast<const UpdateProjectResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UpdateProjectResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_project()) {
+    _this->_internal_mutable_project()->::helixflow::v1::Project::MergeFrom(
+        from._internal_project());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UpdateProjectResponse::CopyFrom(const UpdateProjectResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UpdateProjectResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UpdateProjectResponse::IsInitialized() const {
+  return true;
+}
+
+void UpdateProjectResponse::InternalSwap(UpdateProjectResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.project_, other->_impl_.project_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UpdateProjectResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[32]);
+}
+
+// ===================================================================
+
+class DeleteProjectRequest::_Internal {
+ public:
+};
+
+DeleteProjectRequest::DeleteProjectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.DeleteProjectRequest)
+}
+DeleteProjectRequest::DeleteProjectRequest(const DeleteProjectRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  DeleteProjectRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_id_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_project_id().empty()) {
+    _this->_impl_.project_id_.Set(from._internal_project_id(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.DeleteProjectRequest)
+}
+
+inline void DeleteProjectRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.project_id_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.project_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+DeleteProjectRequest::~DeleteProjectRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.DeleteProjectRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void DeleteProjectRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.project_id_.Destroy();
+}
+
+void DeleteProjectRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void DeleteProjectRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.DeleteProjectRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.project_id_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* DeleteProjectRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string project_id = 1 [json_name = "projectId"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_project_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.DeleteProjectRequest.project_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* DeleteProjectRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.DeleteProjectRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string project_id = 1 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_project_id().data(), static_cast<int>(this->_internal_project_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.DeleteProjectRequest.project_id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_project_id(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.DeleteProjectRequest)
+  return target;
+}
+
+size_t DeleteProjectRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.DeleteProjectRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string project_id = 1 [json_name = "projectId"];
+  if (!this->_internal_project_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_project_id());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData DeleteProjectRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    DeleteProjectRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*DeleteProjectRequest::GetClassData() const { return &_class_data_; }
+
+
+void DeleteProjectRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<DeleteProjectRequest*>(&to_msg);
+  auto& from = static_cast<const DeleteProjectRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.DeleteProjectRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_project_id().empty()) {
+    _this->_internal_set_project_id(from._internal_project_id());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void DeleteProjectRequest::CopyFrom(const DeleteProjectRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.DeleteProjectRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool DeleteProjectRequest::IsInitialized() const {
+  return true;
+}
+
+void DeleteProjectRequest::InternalSwap(DeleteProjectRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.project_id_, lhs_arena,
+      &other->_impl_.project_id_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata DeleteProjectRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[33]);
+}
+
+// ===================================================================
+
+class DeleteProjectResponse::_Internal {
+ public:
+};
+
+DeleteProjectResponse::DeleteProjectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.DeleteProjectResponse)
+}
+DeleteProjectResponse::DeleteProjectResponse(const DeleteProjectResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  DeleteProjectResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.deleted_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.deleted_ = from._impl_.deleted_;
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.DeleteProjectResponse)
+}
+
+inline void DeleteProjectResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.deleted_){false}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+DeleteProjectResponse::~DeleteProjectResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.DeleteProjectResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void DeleteProjectResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+}
+
+void DeleteProjectResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void DeleteProjectResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.DeleteProjectResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.deleted_ = false;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* DeleteProjectResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // bool deleted = 1 [json_name = "deleted"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.deleted_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* DeleteProjectResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.DeleteProjectResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // bool deleted = 1 [json_name = "deleted"];
+  if (this->_internal_deleted() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(1, this->_internal_deleted(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.DeleteProjectResponse)
+  return target;
+}
+
+size_t DeleteProjectResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.DeleteProjectResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // bool deleted = 1 [json_name = "deleted"];
+  if (this->_internal_deleted() != 0) {
+    total_size += 1 + 1;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData DeleteProjectResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    DeleteProjectResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*DeleteProjectResponse::GetClassData() const { return &_class_data_; }
+
+
+void DeleteProjectResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<DeleteProjectResponse*>(&to_msg);
+  auto& from = static_cast<const DeleteProjectResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.DeleteProjectResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_deleted() != 0) {
+    _this->_internal_set_deleted(from._internal_deleted());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void DeleteProjectResponse::CopyFrom(const DeleteProjectResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.DeleteProjectResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool DeleteProjectResponse::IsInitialized() const {
+  return true;
+}
+
+void DeleteProjectResponse::InternalSwap(DeleteProjectResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.deleted_, other->_impl_.deleted_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata DeleteProjectResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[34]);
+}
+
+// ===================================================================
+
+class UpstreamSecret::_Internal {
+ public:
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& create_time(const UpstreamSecret* msg);
+  static const ::PROTOBUF_NAMESPACE_ID::Timestamp& update_time(const UpstreamSecret* msg);
+};
+
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+UpstreamSecret::_Internal::create_time(const UpstreamSecret* msg) {
+  return *msg->_impl_.create_time_;
+}
+const ::PROTOBUF_NAMESPACE_ID::Timestamp&
+UpstreamSecret::_Internal::update_time(const UpstreamSecret* msg) {
+  return *msg->_impl_.update_time_;
+}
+void UpstreamSecret::clear_create_time() {
+  if (GetArenaForAllocation() == nullptr && _impl_.create_time_ != nullptr) {
+    delete _impl_.create_time_;
+  }
+  _impl_.create_time_ = nullptr;
+}
+void UpstreamSecret::clear_update_time() {
+  if (GetArenaForAllocation() == nullptr && _impl_.update_time_ != nullptr) {
+    delete _impl_.update_time_;
+  }
+  _impl_.update_time_ = nullptr;
+}
+UpstreamSecret::UpstreamSecret(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.UpstreamSecret)
+}
+UpstreamSecret::UpstreamSecret(const UpstreamSecret& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  UpstreamSecret* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.key_id_){}
+    , decltype(_impl_.create_time_){nullptr}
+    , decltype(_impl_.update_time_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key_id().empty()) {
+    _this->_impl_.key_id_.Set(from._internal_key_id(), 
+      _this->GetArenaForAllocation());
+  }
+  if (from._internal_has_create_time()) {
+    _this->_impl_.create_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.create_time_);
+  }
+  if (from._internal_has_update_time()) {
+    _this->_impl_.update_time_ = new ::PROTOBUF_NAMESPACE_ID::Timestamp(*from._impl_.update_time_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.UpstreamSecret)
+}
+
+inline void UpstreamSecret::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.key_id_){}
+    , decltype(_impl_.create_time_){nullptr}
+    , decltype(_impl_.update_time_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+UpstreamSecret::~UpstreamSecret() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.UpstreamSecret)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void UpstreamSecret::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.name_.Destroy();
+  _impl_.key_id_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.create_time_;
+  if (this != internal_default_instance()) delete _impl_.update_time_;
+}
+
+void UpstreamSecret::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void UpstreamSecret::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.UpstreamSecret)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.name_.ClearToEmpty();
+  _impl_.key_id_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.create_time_ != nullptr) {
+    delete _impl_.create_time_;
+  }
+  _impl_.create_time_ = nullptr;
+  if (GetArenaForAllocation() == nullptr && _impl_.update_time_ != nullptr) {
+    delete _impl_.update_time_;
+  }
+  _impl_.update_time_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* UpstreamSecret::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string name = 1 [json_name = "name"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UpstreamSecret.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string key_id = 2 [json_name = "keyId"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_key_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.UpstreamSecret.key_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 26)) {
+          ptr = ctx->ParseMessage(_internal_mutable_create_time(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+      case 4:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 34)) {
+          ptr = ctx->ParseMessage(_internal_mutable_update_time(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* UpstreamSecret::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.UpstreamSecret)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UpstreamSecret.name");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_name(), target);
+  }
+
+  // string key_id = 2 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key_id().data(), static_cast<int>(this->_internal_key_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.UpstreamSecret.key_id");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_key_id(), target);
+  }
+
+  // .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+  if (this->_internal_has_create_time()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(3, _Internal::create_time(this),
+        _Internal::create_time(this).GetCachedSize(), target, stream);
+  }
+
+  // .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+  if (this->_internal_has_update_time()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(4, _Internal::update_time(this),
+        _Internal::update_time(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.UpstreamSecret)
+  return target;
+}
+
+size_t UpstreamSecret::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.UpstreamSecret)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // string key_id = 2 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key_id());
+  }
+
+  // .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+  if (this->_internal_has_create_time()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.create_time_);
+  }
+
+  // .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+  if (this->_internal_has_update_time()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.update_time_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData UpstreamSecret::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    UpstreamSecret::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*UpstreamSecret::GetClassData() const { return &_class_data_; }
+
+
+void UpstreamSecret::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<UpstreamSecret*>(&to_msg);
+  auto& from = static_cast<const UpstreamSecret&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.UpstreamSecret)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (!from._internal_key_id().empty()) {
+    _this->_internal_set_key_id(from._internal_key_id());
+  }
+  if (from._internal_has_create_time()) {
+    _this->_internal_mutable_create_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_create_time());
+  }
+  if (from._internal_has_update_time()) {
+    _this->_internal_mutable_update_time()->::PROTOBUF_NAMESPACE_ID::Timestamp::MergeFrom(
+        from._internal_update_time());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void UpstreamSecret::CopyFrom(const UpstreamSecret& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.UpstreamSecret)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool UpstreamSecret::IsInitialized() const {
+  return true;
+}
+
+void UpstreamSecret::InternalSwap(UpstreamSecret* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_id_, lhs_arena,
+      &other->_impl_.key_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(UpstreamSecret, _impl_.update_time_)
+      + sizeof(UpstreamSecret::_impl_.update_time_)
+      - PROTOBUF_FIELD_OFFSET(UpstreamSecret, _impl_.create_time_)>(
+          reinterpret_cast<char*>(&_impl_.create_time_),
+          reinterpret_cast<char*>(&other->_impl_.create_time_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata UpstreamSecret::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[35]);
+}
+
+// ===================================================================
+
+class SetUpstreamSecretRequest::_Internal {
+ public:
+};
+
+SetUpstreamSecretRequest::SetUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.SetUpstreamSecretRequest)
+}
+SetUpstreamSecretRequest::SetUpstreamSecretRequest(const SetUpstreamSecretRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  SetUpstreamSecretRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.value_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  _impl_.value_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.value_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_value().empty()) {
+    _this->_impl_.value_.Set(from._internal_value(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.SetUpstreamSecretRequest)
+}
+
+inline void SetUpstreamSecretRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , decltype(_impl_.value_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  _impl_.value_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.value_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+SetUpstreamSecretRequest::~SetUpstreamSecretRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.SetUpstreamSecretRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void SetUpstreamSecretRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.name_.Destroy();
+  _impl_.value_.Destroy();
+}
+
+void SetUpstreamSecretRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void SetUpstreamSecretRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.SetUpstreamSecretRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.name_.ClearToEmpty();
+  _impl_.value_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* SetUpstreamSecretRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string name = 1 [json_name = "name"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.SetUpstreamSecretRequest.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      // string value = 2 [json_name = "value"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 18)) {
+          auto str = _internal_mutable_value();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.SetUpstreamSecretRequest.value"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* SetUpstreamSecretRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.SetUpstreamSecretRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.SetUpstreamSecretRequest.name");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_name(), target);
+  }
+
+  // string value = 2 [json_name = "value"];
+  if (!this->_internal_value().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_value().data(), static_cast<int>(this->_internal_value().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.SetUpstreamSecretRequest.value");
+    target = stream->WriteStringMaybeAliased(
+        2, this->_internal_value(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.SetUpstreamSecretRequest)
+  return target;
+}
+
+size_t SetUpstreamSecretRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.SetUpstreamSecretRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  // string value = 2 [json_name = "value"];
+  if (!this->_internal_value().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_value());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData SetUpstreamSecretRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    SetUpstreamSecretRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*SetUpstreamSecretRequest::GetClassData() const { return &_class_data_; }
+
+
+void SetUpstreamSecretRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<SetUpstreamSecretRequest*>(&to_msg);
+  auto& from = static_cast<const SetUpstreamSecretRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.SetUpstreamSecretRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  if (!from._internal_value().empty()) {
+    _this->_internal_set_value(from._internal_value());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void SetUpstreamSecretRequest::CopyFrom(const SetUpstreamSecretRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.SetUpstreamSecretRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool SetUpstreamSecretRequest::IsInitialized() const {
+  return true;
+}
+
+void SetUpstreamSecretRequest::InternalSwap(SetUpstreamSecretRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.value_, lhs_arena,
+      &other->_impl_.value_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata SetUpstreamSecretRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[36]);
+}
+
+// ===================================================================
+
+class SetUpstreamSecretResponse::_Internal {
+ public:
+  static const ::helixflow::v1::UpstreamSecret& secret(const SetUpstreamSecretResponse* msg);
+};
+
+const ::helixflow::v1::UpstreamSecret&
+SetUpstreamSecretResponse::_Internal::secret(const SetUpstreamSecretResponse* msg) {
+  return *msg->_impl_.secret_;
+}
+SetUpstreamSecretResponse::SetUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.SetUpstreamSecretResponse)
+}
+SetUpstreamSecretResponse::SetUpstreamSecretResponse(const SetUpstreamSecretResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  SetUpstreamSecretResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.secret_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  if (from._internal_has_secret()) {
+    _this->_impl_.secret_ = new ::helixflow::v1::UpstreamSecret(*from._impl_.secret_);
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.SetUpstreamSecretResponse)
+}
+
+inline void SetUpstreamSecretResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.secret_){nullptr}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+SetUpstreamSecretResponse::~SetUpstreamSecretResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.SetUpstreamSecretResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void SetUpstreamSecretResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  if (this != internal_default_instance()) delete _impl_.secret_;
+}
+
+void SetUpstreamSecretResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void SetUpstreamSecretResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.SetUpstreamSecretResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  if (GetArenaForAllocation() == nullptr && _impl_.secret_ != nullptr) {
+    delete _impl_.secret_;
+  }
+  _impl_.secret_ = nullptr;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* SetUpstreamSecretResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr = ctx->ParseMessage(_internal_mutable_secret(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* SetUpstreamSecretResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.SetUpstreamSecretResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+  if (this->_internal_has_secret()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(1, _Internal::secret(this),
+        _Internal::secret(this).GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.SetUpstreamSecretResponse)
+  return target;
+}
+
+size_t SetUpstreamSecretResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.SetUpstreamSecretResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+  if (this->_internal_has_secret()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.secret_);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData SetUpstreamSecretResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    SetUpstreamSecretResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*SetUpstreamSecretResponse::GetClassData() const { return &_class_data_; }
+
+
+void SetUpstreamSecretResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<SetUpstreamSecretResponse*>(&to_msg);
+  auto& from = static_cast<const SetUpstreamSecretResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.SetUpstreamSecretResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_has_secret()) {
+    _this->_internal_mutable_secret()->::helixflow::v1::UpstreamSecret::MergeFrom(
+        from._internal_secret());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void SetUpstreamSecretResponse::CopyFrom(const SetUpstreamSecretResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.SetUpstreamSecretResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool SetUpstreamSecretResponse::IsInitialized() const {
+  return true;
+}
+
+void SetUpstreamSecretResponse::InternalSwap(SetUpstreamSecretResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.secret_, other->_impl_.secret_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata SetUpstreamSecretResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[37]);
+}
+
+// ===================================================================
+
+class ListUpstreamSecretsRequest::_Internal {
+ public:
+};
+
+ListUpstreamSecretsRequest::ListUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ListUpstreamSecretsRequest)
+}
+ListUpstreamSecretsRequest::ListUpstreamSecretsRequest(const ListUpstreamSecretsRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  ListUpstreamSecretsRequest* const _this = this; (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ListUpstreamSecretsRequest)
+}
+
+
+
+
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListUpstreamSecretsRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListUpstreamSecretsRequest::GetClassData() const { return &_class_data_; }
+
+
+
+
+
+
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListUpstreamSecretsRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[38]);
+}
+
+// ===================================================================
+
+class ListUpstreamSecretsResponse::_Internal {
+ public:
+};
+
+ListUpstreamSecretsResponse::ListUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ListUpstreamSecretsResponse)
+}
+ListUpstreamSecretsResponse::ListUpstreamSecretsResponse(const ListUpstreamSecretsResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ListUpstreamSecretsResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.secrets_){from._impl_.secrets_}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ListUpstreamSecretsResponse)
+}
+
+inline void ListUpstreamSecretsResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.secrets_){arena}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+ListUpstreamSecretsResponse::~ListUpstreamSecretsResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ListUpstreamSecretsResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ListUpstreamSecretsResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.secrets_.~RepeatedPtrField();
+}
+
+void ListUpstreamSecretsResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ListUpstreamSecretsResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ListUpstreamSecretsResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.secrets_.Clear();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ListUpstreamSecretsResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          ptr -= 1;
+          do {
+            ptr += 1;
+            ptr = ctx->ParseMessage(_internal_add_secrets(), ptr);
+            CHK_(ptr);
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<10>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ListUpstreamSecretsResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ListUpstreamSecretsResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+  for (unsigned i = 0,
+      n = static_cast<unsigned>(this->_internal_secrets_size()); i < n; i++) {
+    const auto& repfield = this->_internal_secrets(i);
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+        InternalWriteMessage(1, repfield, repfield.GetCachedSize(), target, stream);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ListUpstreamSecretsResponse)
+  return target;
+}
+
+size_t ListUpstreamSecretsResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ListUpstreamSecretsResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+  total_size += 1UL * this->_internal_secrets_size();
+  for (const auto& msg : this->_impl_.secrets_) {
+    total_size +=
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(msg);
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ListUpstreamSecretsResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ListUpstreamSecretsResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListUpstreamSecretsResponse::GetClassData() const { return &_class_data_; }
+
+
+void ListUpstreamSecretsResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ListUpstreamSecretsResponse*>(&to_msg);
+  auto& from = static_cast<const ListUpstreamSecretsResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ListUpstreamSecretsResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  _this->_impl_.secrets_.MergeFrom(from._impl_.secrets_);
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ListUpstreamSecretsResponse::CopyFrom(const ListUpstreamSecretsResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ListUpstreamSecretsResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ListUpstreamSecretsResponse::IsInitialized() const {
+  return true;
+}
+
+void ListUpstreamSecretsResponse::InternalSwap(ListUpstreamSecretsResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  _impl_.secrets_.InternalSwap(&other->_impl_.secrets_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ListUpstreamSecretsResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[39]);
+}
+
+// ===================================================================
+
+class DeleteUpstreamSecretRequest::_Internal {
+ public:
+};
+
+DeleteUpstreamSecretRequest::DeleteUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.DeleteUpstreamSecretRequest)
+}
+DeleteUpstreamSecretRequest::DeleteUpstreamSecretRequest(const DeleteUpstreamSecretRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  DeleteUpstreamSecretRequest* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_name().empty()) {
+    _this->_impl_.name_.Set(from._internal_name(), 
+      _this->GetArenaForAllocation());
+  }
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.DeleteUpstreamSecretRequest)
+}
+
+inline void DeleteUpstreamSecretRequest::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.name_){}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.name_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.name_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+DeleteUpstreamSecretRequest::~DeleteUpstreamSecretRequest() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.DeleteUpstreamSecretRequest)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void DeleteUpstreamSecretRequest::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.name_.Destroy();
+}
+
+void DeleteUpstreamSecretRequest::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void DeleteUpstreamSecretRequest::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.name_.ClearToEmpty();
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* DeleteUpstreamSecretRequest::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string name = 1 [json_name = "name"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_name();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.DeleteUpstreamSecretRequest.name"));
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* DeleteUpstreamSecretRequest::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_name().data(), static_cast<int>(this->_internal_name().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.DeleteUpstreamSecretRequest.name");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_name(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.DeleteUpstreamSecretRequest)
+  return target;
+}
+
+size_t DeleteUpstreamSecretRequest::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string name = 1 [json_name = "name"];
+  if (!this->_internal_name().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_name());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData DeleteUpstreamSecretRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    DeleteUpstreamSecretRequest::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*DeleteUpstreamSecretRequest::GetClassData() const { return &_class_data_; }
+
+
+void DeleteUpstreamSecretRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<DeleteUpstreamSecretRequest*>(&to_msg);
+  auto& from = static_cast<const DeleteUpstreamSecretRequest&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_name().empty()) {
+    _this->_internal_set_name(from._internal_name());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void DeleteUpstreamSecretRequest::CopyFrom(const DeleteUpstreamSecretRequest& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.DeleteUpstreamSecretRequest)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool DeleteUpstreamSecretRequest::IsInitialized() const {
+  return true;
+}
+
+void DeleteUpstreamSecretRequest::InternalSwap(DeleteUpstreamSecretRequest* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.name_, lhs_arena,
+      &other->_impl_.name_, rhs_arena
+  );
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata DeleteUpstreamSecretRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[40]);
+}
+
+// ===================================================================
+
+class DeleteUpstreamSecretResponse::_Internal {
+ public:
+};
+
+DeleteUpstreamSecretResponse::DeleteUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.DeleteUpstreamSecretResponse)
+}
+DeleteUpstreamSecretResponse::DeleteUpstreamSecretResponse(const DeleteUpstreamSecretResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  DeleteUpstreamSecretResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.deleted_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _this->_impl_.deleted_ = from._impl_.deleted_;
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.DeleteUpstreamSecretResponse)
+}
+
+inline void DeleteUpstreamSecretResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.deleted_){false}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+DeleteUpstreamSecretResponse::~DeleteUpstreamSecretResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.DeleteUpstreamSecretResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void DeleteUpstreamSecretResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+}
+
+void DeleteUpstreamSecretResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void DeleteUpstreamSecretResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.deleted_ = false;
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* DeleteUpstreamSecretResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // bool deleted = 1 [json_name = "deleted"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 8)) {
+          _impl_.deleted_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* DeleteUpstreamSecretResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // bool deleted = 1 [json_name = "deleted"];
+  if (this->_internal_deleted() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteBoolToArray(1, this->_internal_deleted(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.DeleteUpstreamSecretResponse)
+  return target;
+}
+
+size_t DeleteUpstreamSecretResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // bool deleted = 1 [json_name = "deleted"];
+  if (this->_internal_deleted() != 0) {
+    total_size += 1 + 1;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData DeleteUpstreamSecretResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    DeleteUpstreamSecretResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*DeleteUpstreamSecretResponse::GetClassData() const { return &_class_data_; }
+
+
+void DeleteUpstreamSecretResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<DeleteUpstreamSecretResponse*>(&to_msg);
+  auto& from = static_cast<const DeleteUpstreamSecretResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (from._internal_deleted() != 0) {
+    _this->_internal_set_deleted(from._internal_deleted());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void DeleteUpstreamSecretResponse::CopyFrom(const DeleteUpstreamSecretResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.DeleteUpstreamSecretResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool DeleteUpstreamSecretResponse::IsInitialized() const {
+  return true;
+}
+
+void DeleteUpstreamSecretResponse::InternalSwap(DeleteUpstreamSecretResponse* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  swap(_impl_.deleted_, other->_impl_.deleted_);
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata DeleteUpstreamSecretResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[41]);
+}
+
+// ===================================================================
+
+class RotateUpstreamSecretsRequest::_Internal {
+ public:
+};
+
+RotateUpstreamSecretsRequest::RotateUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase(arena, is_message_owned) {
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.RotateUpstreamSecretsRequest)
+}
+RotateUpstreamSecretsRequest::RotateUpstreamSecretsRequest(const RotateUpstreamSecretsRequest& from)
+  : ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase() {
+  RotateUpstreamSecretsRequest* const _this = this; (void)_this;
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.RotateUpstreamSecretsRequest)
+}
+
+
+
+
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RotateUpstreamSecretsRequest::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl,
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl,
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*RotateUpstreamSecretsRequest::GetClassData() const { return &_class_data_; }
+
+
+
+
+
+
+
+::PROTOBUF_NAMESPACE_ID::Metadata RotateUpstreamSecretsRequest::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[42]);
+}
+
+// ===================================================================
+
+class RotateUpstreamSecretsResponse::_Internal {
+ public:
+};
+
+RotateUpstreamSecretsResponse::RotateUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.RotateUpstreamSecretsResponse)
+}
+RotateUpstreamSecretsResponse::RotateUpstreamSecretsResponse(const RotateUpstreamSecretsResponse& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  RotateUpstreamSecretsResponse* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.key_id_){}
+    , decltype(_impl_.rotated_){}
+    , decltype(_impl_.current_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (!from._internal_key_id().empty()) {
+    _this->_impl_.key_id_.Set(from._internal_key_id(), 
+      _this->GetArenaForAllocation());
+  }
+  ::memcpy(&_impl_.rotated_, &from._impl_.rotated_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.current_) -
+    reinterpret_cast<char*>(&_impl_.rotated_)) + sizeof(_impl_.current_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.RotateUpstreamSecretsResponse)
+}
+
+inline void RotateUpstreamSecretsResponse::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.key_id_){}
+    , decltype(_impl_.rotated_){0}
+    , decltype(_impl_.current_){0}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+  _impl_.key_id_.InitDefault();
+  #ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  #endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+}
+
+RotateUpstreamSecretsResponse::~RotateUpstreamSecretsResponse() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.RotateUpstreamSecretsResponse)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void RotateUpstreamSecretsResponse::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+  _impl_.key_id_.Destroy();
+}
+
+void RotateUpstreamSecretsResponse::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void RotateUpstreamSecretsResponse::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  _impl_.key_id_.ClearToEmpty();
+  ::memset(&_impl_.rotated_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.current_) -
+      reinterpret_cast<char*>(&_impl_.rotated_)) + sizeof(_impl_.current_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* RotateUpstreamSecretsResponse::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // string key_id = 1 [json_name = "keyId"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 10)) {
+          auto str = _internal_mutable_key_id();
+          ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+          CHK_(ptr);
+          CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.RotateUpstreamSecretsResponse.key_id"));
+        } else
+          goto handle_unusual;
+        continue;
+      // int32 rotated = 2 [json_name = "rotated"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 16)) {
+          _impl_.rotated_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // int32 current = 3 [json_name = "current"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 24)) {
+          _impl_.current_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint32(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* RotateUpstreamSecretsResponse::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // string key_id = 1 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      this->_internal_key_id().data(), static_cast<int>(this->_internal_key_id().length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.RotateUpstreamSecretsResponse.key_id");
+    target = stream->WriteStringMaybeAliased(
+        1, this->_internal_key_id(), target);
+  }
+
+  // int32 rotated = 2 [json_name = "rotated"];
+  if (this->_internal_rotated() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteInt32ToArray(2, this->_internal_rotated(), target);
+  }
+
+  // int32 current = 3 [json_name = "current"];
+  if (this->_internal_current() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteInt32ToArray(3, this->_internal_current(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.RotateUpstreamSecretsResponse)
+  return target;
+}
+
+size_t RotateUpstreamSecretsResponse::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // string key_id = 1 [json_name = "keyId"];
+  if (!this->_internal_key_id().empty()) {
+    total_size += 1 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+        this->_internal_key_id());
+  }
+
+  // int32 rotated = 2 [json_name = "rotated"];
+  if (this->_internal_rotated() != 0) {
+    total_size += ::_pbi::WireFormatLite::Int32SizePlusOne(this->_internal_rotated());
+  }
+
+  // int32 current = 3 [json_name = "current"];
+  if (this->_internal_current() != 0) {
+    total_size += ::_pbi::WireFormatLite::Int32SizePlusOne(this->_internal_current());
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData RotateUpstreamSecretsResponse::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    RotateUpstreamSecretsResponse::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*RotateUpstreamSecretsResponse::GetClassData() const { return &_class_data_; }
+
+
+void RotateUpstreamSecretsResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<RotateUpstreamSecretsResponse*>(&to_msg);
+  auto& from = static_cast<const RotateUpstreamSecretsResponse&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  if (!from._internal_key_id().empty()) {
+    _this->_internal_set_key_id(from._internal_key_id());
+  }
+  if (from._internal_rotated() != 0) {
+    _this->_internal_set_rotated(from._internal_rotated());
+  }
+  if (from._internal_current() != 0) {
+    _this->_internal_set_current(from._internal_current());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void RotateUpstreamSecretsResponse::CopyFrom(const RotateUpstreamSecretsResponse& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.RotateUpstreamSecretsResponse)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool RotateUpstreamSecretsResponse::IsInitialized() const {
+  return true;
+}
+
+void RotateUpstreamSecretsResponse::InternalSwap(RotateUpstreamSecretsResponse* other) {
+  using std::swap;
+  auto* lhs_arena = GetArenaForAllocation();
+  auto* rhs_arena = other->GetArenaForAllocation();
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
+      &_impl_.key_id_, lhs_arena,
+      &other->_impl_.key_id_, rhs_arena
+  );
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(RotateUpstreamSecretsResponse, _impl_.current_)
+      + sizeof(RotateUpstreamSecretsResponse::_impl_.current_)
+      - PROTOBUF_FIELD_OFFSET(RotateUpstreamSecretsResponse, _impl_.rotated_)>(
+          reinterpret_cast<char*>(&_impl_.rotated_),
+          reinterpret_cast<char*>(&other->_impl_.rotated_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata RotateUpstreamSecretsResponse::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2fadmin_2eproto_getter, &descriptor_table_helixflow_2fv1_2fadmin_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2fadmin_2eproto[43]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -6735,6 +12740,10 @@ PROTOBUF_NAMESPACE_OPEN
 template<> PROTOBUF_NOINLINE ::helixflow::v1::KeyScopes*
 Arena::CreateMaybeMessage< ::helixflow::v1::KeyScopes >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::KeyScopes >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::BudgetStatus*
+Arena::CreateMaybeMessage< ::helixflow::v1::BudgetStatus >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::BudgetStatus >(arena);
 }
 template<> PROTOBUF_NOINLINE ::helixflow::v1::ApiKey*
 Arena::CreateMaybeMessage< ::helixflow::v1::ApiKey >(Arena* arena) {
@@ -6815,6 +12824,94 @@ Arena::CreateMaybeMessage< ::helixflow::v1::RequestRecord >(Arena* arena) {
 template<> PROTOBUF_NOINLINE ::helixflow::v1::WatchRequestsResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::WatchRequestsResponse >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::WatchRequestsResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ProjectLimits*
+Arena::CreateMaybeMessage< ::helixflow::v1::ProjectLimits >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ProjectLimits >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ProjectUsage*
+Arena::CreateMaybeMessage< ::helixflow::v1::ProjectUsage >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ProjectUsage >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::Project*
+Arena::CreateMaybeMessage< ::helixflow::v1::Project >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::Project >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::CreateProjectRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::CreateProjectRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::CreateProjectRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::CreateProjectResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::CreateProjectResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::CreateProjectResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ListProjectsRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::ListProjectsRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ListProjectsRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ListProjectsResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::ListProjectsResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ListProjectsResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::GetProjectRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::GetProjectRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::GetProjectRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::GetProjectResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::GetProjectResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::GetProjectResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UpdateProjectRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::UpdateProjectRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UpdateProjectRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UpdateProjectResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::UpdateProjectResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UpdateProjectResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::DeleteProjectRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::DeleteProjectRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::DeleteProjectRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::DeleteProjectResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::DeleteProjectResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::DeleteProjectResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::UpstreamSecret*
+Arena::CreateMaybeMessage< ::helixflow::v1::UpstreamSecret >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::UpstreamSecret >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::SetUpstreamSecretRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::SetUpstreamSecretRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::SetUpstreamSecretRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::SetUpstreamSecretResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::SetUpstreamSecretResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::SetUpstreamSecretResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ListUpstreamSecretsRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::ListUpstreamSecretsRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ListUpstreamSecretsRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ListUpstreamSecretsResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::ListUpstreamSecretsResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ListUpstreamSecretsResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::DeleteUpstreamSecretRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::DeleteUpstreamSecretRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::DeleteUpstreamSecretRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::DeleteUpstreamSecretResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::DeleteUpstreamSecretResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::DeleteUpstreamSecretResponse >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::RotateUpstreamSecretsRequest*
+Arena::CreateMaybeMessage< ::helixflow::v1::RotateUpstreamSecretsRequest >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::RotateUpstreamSecretsRequest >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::RotateUpstreamSecretsResponse*
+Arena::CreateMaybeMessage< ::helixflow::v1::RotateUpstreamSecretsResponse >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::RotateUpstreamSecretsResponse >(arena);
 }
 PROTOBUF_NAMESPACE_CLOSE
 

@@ -23,6 +23,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/arena.h>
 #include <google/protobuf/arenastring.h>
+#include <google/protobuf/generated_message_bases.h>
 #include <google/protobuf/generated_message_util.h>
 #include <google/protobuf/metadata_lite.h>
 #include <google/protobuf/generated_message_reflection.h>
@@ -56,18 +57,45 @@ namespace v1 {
 class ApiKey;
 struct ApiKeyDefaultTypeInternal;
 extern ApiKeyDefaultTypeInternal _ApiKey_default_instance_;
+class BudgetStatus;
+struct BudgetStatusDefaultTypeInternal;
+extern BudgetStatusDefaultTypeInternal _BudgetStatus_default_instance_;
 class CreateKeyRequest;
 struct CreateKeyRequestDefaultTypeInternal;
 extern CreateKeyRequestDefaultTypeInternal _CreateKeyRequest_default_instance_;
 class CreateKeyResponse;
 struct CreateKeyResponseDefaultTypeInternal;
 extern CreateKeyResponseDefaultTypeInternal _CreateKeyResponse_default_instance_;
+class CreateProjectRequest;
+struct CreateProjectRequestDefaultTypeInternal;
+extern CreateProjectRequestDefaultTypeInternal _CreateProjectRequest_default_instance_;
+class CreateProjectResponse;
+struct CreateProjectResponseDefaultTypeInternal;
+extern CreateProjectResponseDefaultTypeInternal _CreateProjectResponse_default_instance_;
+class DeleteProjectRequest;
+struct DeleteProjectRequestDefaultTypeInternal;
+extern DeleteProjectRequestDefaultTypeInternal _DeleteProjectRequest_default_instance_;
+class DeleteProjectResponse;
+struct DeleteProjectResponseDefaultTypeInternal;
+extern DeleteProjectResponseDefaultTypeInternal _DeleteProjectResponse_default_instance_;
+class DeleteUpstreamSecretRequest;
+struct DeleteUpstreamSecretRequestDefaultTypeInternal;
+extern DeleteUpstreamSecretRequestDefaultTypeInternal _DeleteUpstreamSecretRequest_default_instance_;
+class DeleteUpstreamSecretResponse;
+struct DeleteUpstreamSecretResponseDefaultTypeInternal;
+extern DeleteUpstreamSecretResponseDefaultTypeInternal _DeleteUpstreamSecretResponse_default_instance_;
 class GetKeyRequest;
 struct GetKeyRequestDefaultTypeInternal;
 extern GetKeyRequestDefaultTypeInternal _GetKeyRequest_default_instance_;
 class GetKeyResponse;
 struct GetKeyResponseDefaultTypeInternal;
 extern GetKeyResponseDefaultTypeInternal _GetKeyResponse_default_instance_;
+class GetProjectRequest;
+struct GetProjectRequestDefaultTypeInternal;
+extern GetProjectRequestDefaultTypeInternal _GetProjectRequest_default_instance_;
+class GetProjectResponse;
+struct GetProjectResponseDefaultTypeInternal;
+extern GetProjectResponseDefaultTypeInternal _GetProjectResponse_default_instance_;
 class GetUsageRequest;
 struct GetUsageRequestDefaultTypeInternal;
 extern GetUsageRequestDefaultTypeInternal _GetUsageRequest_default_instance_;
@@ -86,6 +114,27 @@ extern ListKeysRequestDefaultTypeInternal _ListKeysRequest_default_instance_;
 class ListKeysResponse;
 struct ListKeysResponseDefaultTypeInternal;
 extern ListKeysResponseDefaultTypeInternal _ListKeysResponse_default_instance_;
+class ListProjectsRequest;
+struct ListProjectsRequestDefaultTypeInternal;
+extern ListProjectsRequestDefaultTypeInternal _ListProjectsRequest_default_instance_;
+class ListProjectsResponse;
+struct ListProjectsResponseDefaultTypeInternal;
+extern ListProjectsResponseDefaultTypeInternal _ListProjectsResponse_default_instance_;
+class ListUpstreamSecretsRequest;
+struct ListUpstreamSecretsRequestDefaultTypeInternal;
+extern ListUpstreamSecretsRequestDefaultTypeInternal _ListUpstreamSecretsRequest_default_instance_;
+class ListUpstreamSecretsResponse;
+struct ListUpstreamSecretsResponseDefaultTypeInternal;
+extern ListUpstreamSecretsResponseDefaultTypeInternal _ListUpstreamSecretsResponse_default_instance_;
+class Project;
+struct ProjectDefaultTypeInternal;
+extern ProjectDefaultTypeInternal _Project_default_instance_;
+class ProjectLimits;
+struct ProjectLimitsDefaultTypeInternal;
+extern ProjectLimitsDefaultTypeInternal _ProjectLimits_default_instance_;
+class ProjectUsage;
+struct ProjectUsageDefaultTypeInternal;
+extern ProjectUsageDefaultTypeInternal _ProjectUsage_default_instance_;
 class RequestRecord;
 struct RequestRecordDefaultTypeInternal;
 extern RequestRecordDefaultTypeInternal _RequestRecord_default_instance_;
@@ -95,6 +144,27 @@ extern RevokeKeyRequestDefaultTypeInternal _RevokeKeyRequest_default_instance_;
 class RevokeKeyResponse;
 struct RevokeKeyResponseDefaultTypeInternal;
 extern RevokeKeyResponseDefaultTypeInternal _RevokeKeyResponse_default_instance_;
+class RotateUpstreamSecretsRequest;
+struct RotateUpstreamSecretsRequestDefaultTypeInternal;
+extern RotateUpstreamSecretsRequestDefaultTypeInternal _RotateUpstreamSecretsRequest_default_instance_;
+class RotateUpstreamSecretsResponse;
+struct RotateUpstreamSecretsResponseDefaultTypeInternal;
+extern RotateUpstreamSecretsResponseDefaultTypeInternal _RotateUpstreamSecretsResponse_default_instance_;
+class SetUpstreamSecretRequest;
+struct SetUpstreamSecretRequestDefaultTypeInternal;
+extern SetUpstreamSecretRequestDefaultTypeInternal _SetUpstreamSecretRequest_default_instance_;
+class SetUpstreamSecretResponse;
+struct SetUpstreamSecretResponseDefaultTypeInternal;
+extern SetUpstreamSecretResponseDefaultTypeInternal _SetUpstreamSecretResponse_default_instance_;
+class UpdateProjectRequest;
+struct UpdateProjectRequestDefaultTypeInternal;
+extern UpdateProjectRequestDefaultTypeInternal _UpdateProjectRequest_default_instance_;
+class UpdateProjectResponse;
+struct UpdateProjectResponseDefaultTypeInternal;
+extern UpdateProjectResponseDefaultTypeInternal _UpdateProjectResponse_default_instance_;
+class UpstreamSecret;
+struct UpstreamSecretDefaultTypeInternal;
+extern UpstreamSecretDefaultTypeInternal _UpstreamSecret_default_instance_;
 class UsageBucket;
 struct UsageBucketDefaultTypeInternal;
 extern UsageBucketDefaultTypeInternal _UsageBucket_default_instance_;
@@ -120,19 +190,42 @@ extern WorkerStatusDefaultTypeInternal _WorkerStatus_default_instance_;
 }  // namespace helixflow
 PROTOBUF_NAMESPACE_OPEN
 template<> ::helixflow::v1::ApiKey* Arena::CreateMaybeMessage<::helixflow::v1::ApiKey>(Arena*);
+template<> ::helixflow::v1::BudgetStatus* Arena::CreateMaybeMessage<::helixflow::v1::BudgetStatus>(Arena*);
 template<> ::helixflow::v1::CreateKeyRequest* Arena::CreateMaybeMessage<::helixflow::v1::CreateKeyRequest>(Arena*);
 template<> ::helixflow::v1::CreateKeyResponse* Arena::CreateMaybeMessage<::helixflow::v1::CreateKeyResponse>(Arena*);
+template<> ::helixflow::v1::CreateProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::CreateProjectRequest>(Arena*);
+template<> ::helixflow::v1::CreateProjectResponse* Arena::CreateMaybeMessage<::helixflow::v1::CreateProjectResponse>(Arena*);
+template<> ::helixflow::v1::DeleteProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::DeleteProjectRequest>(Arena*);
+template<> ::helixflow::v1::DeleteProjectResponse* Arena::CreateMaybeMessage<::helixflow::v1::DeleteProjectResponse>(Arena*);
+template<> ::helixflow::v1::DeleteUpstreamSecretRequest* Arena::CreateMaybeMessage<::helixflow::v1::DeleteUpstreamSecretRequest>(Arena*);
+template<> ::helixflow::v1::DeleteUpstreamSecretResponse* Arena::CreateMaybeMessage<::helixflow::v1::DeleteUpstreamSecretResponse>(Arena*);
 template<> ::helixflow::v1::GetKeyRequest* Arena::CreateMaybeMessage<::helixflow::v1::GetKeyRequest>(Arena*);
 template<> ::helixflow::v1::GetKeyResponse* Arena::CreateMaybeMessage<::helixflow::v1::GetKeyResponse>(Arena*);
+template<> ::helixflow::v1::GetProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::GetProjectRequest>(Arena*);
+template<> ::helixflow::v1::GetProjectResponse* Arena::CreateMaybeMessage<::helixflow::v1::GetProjectResponse>(Arena*);
 template<> ::helixflow::v1::GetUsageRequest* Arena::CreateMaybeMessage<::helixflow::v1::GetUsageRequest>(Arena*);
 template<> ::helixflow::v1::GetUsageResponse* Arena::CreateMaybeMessage<::helixflow::v1::GetUsageResponse>(Arena*);
 template<> ::helixflow::v1::KeyScopes* Arena::CreateMaybeMessage<::helixflow::v1::KeyScopes>(Arena*);
 template<> ::helixflow::v1::KeyUsage* Arena::CreateMaybeMessage<::helixflow::v1::KeyUsage>(Arena*);
 template<> ::helixflow::v1::ListKeysRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListKeysRequest>(Arena*);
 template<> ::helixflow::v1::ListKeysResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListKeysResponse>(Arena*);
+template<> ::helixflow::v1::ListProjectsRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListProjectsRequest>(Arena*);
+template<> ::helixflow::v1::ListProjectsResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListProjectsResponse>(Arena*);
+template<> ::helixflow::v1::ListUpstreamSecretsRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListUpstreamSecretsRequest>(Arena*);
+template<> ::helixflow::v1::ListUpstreamSecretsResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListUpstreamSecretsResponse>(Arena*);
+template<> ::helixflow::v1::Project* Arena::CreateMaybeMessage<::helixflow::v1::Project>(Arena*);
+template<> ::helixflow::v1::ProjectLimits* Arena::CreateMaybeMessage<::helixflow::v1::ProjectLimits>(Arena*);
+template<> ::helixflow::v1::ProjectUsage* Arena::CreateMaybeMessage<::helixflow::v1::ProjectUsage>(Arena*);
 template<> ::helixflow::v1::RequestRecord* Arena::CreateMaybeMessage<::helixflow::v1::RequestRecord>(Arena*);
 template<> ::helixflow::v1::RevokeKeyRequest* Arena::CreateMaybeMessage<::helixflow::v1::RevokeKeyRequest>(Arena*);
 template<> ::helixflow::v1::RevokeKeyResponse* Arena::CreateMaybeMessage<::helixflow::v1::RevokeKeyResponse>(Arena*);
+template<> ::helixflow::v1::RotateUpstreamSecretsRequest* Arena::CreateMaybeMessage<::helixflow::v1::RotateUpstreamSecretsRequest>(Arena*);
+template<> ::helixflow::v1::RotateUpstreamSecretsResponse* Arena::CreateMaybeMessage<::helixflow::v1::RotateUpstreamSecretsResponse>(Arena*);
+template<> ::helixflow::v1::SetUpstreamSecretRequest* Arena::CreateMaybeMessage<::helixflow::v1::SetUpstreamSecretRequest>(Arena*);
+template<> ::helixflow::v1::SetUpstreamSecretResponse* Arena::CreateMaybeMessage<::helixflow::v1::SetUpstreamSecretResponse>(Arena*);
+template<> ::helixflow::v1::UpdateProjectRequest* Arena::CreateMaybeMessage<::helixflow::v1::UpdateProjectRequest>(Arena*);
+template<> ::helixflow::v1::UpdateProjectResponse* Arena::CreateMaybeMessage<::helixflow::v1::UpdateProjectResponse>(Arena*);
+template<> ::helixflow::v1::UpstreamSecret* Arena::CreateMaybeMessage<::helixflow::v1::UpstreamSecret>(Arena*);
 template<> ::helixflow::v1::UsageBucket* Arena::CreateMaybeMessage<::helixflow::v1::UsageBucket>(Arena*);
 template<> ::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse* Arena::CreateMaybeMessage<::helixflow::v1::UsageBucket_ErrorsEntry_DoNotUse>(Arena*);
 template<> ::helixflow::v1::WatchRequestsRequest* Arena::CreateMaybeMessage<::helixflow::v1::WatchRequestsRequest>(Arena*);
@@ -295,10 +388,13 @@ class KeyScopes final :
   enum : int {
     kPermissionsFieldNumber = 1,
     kModelsFieldNumber = 2,
+    kBudgetPeriodFieldNumber = 9,
+    kProjectIdFieldNumber = 10,
     kExpiresAtFieldNumber = 6,
     kTpmFieldNumber = 4,
     kRpmFieldNumber = 3,
     kMaxConcurrentStreamsFieldNumber = 5,
+    kBudgetUsdFieldNumber = 8,
     kMaxPriorityFieldNumber = 7,
   };
   // repeated .helixflow.v1.Permission permissions = 1 [json_name = "permissions"];
@@ -340,6 +436,34 @@ class KeyScopes final :
   private:
   const std::string& _internal_models(int index) const;
   std::string* _internal_add_models();
+  public:
+
+  // string budget_period = 9 [json_name = "budgetPeriod"];
+  void clear_budget_period();
+  const std::string& budget_period() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_budget_period(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_budget_period();
+  PROTOBUF_NODISCARD std::string* release_budget_period();
+  void set_allocated_budget_period(std::string* budget_period);
+  private:
+  const std::string& _internal_budget_period() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_budget_period(const std::string& value);
+  std::string* _internal_mutable_budget_period();
+  public:
+
+  // string project_id = 10 [json_name = "projectId"];
+  void clear_project_id();
+  const std::string& project_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_project_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_project_id();
+  PROTOBUF_NODISCARD std::string* release_project_id();
+  void set_allocated_project_id(std::string* project_id);
+  private:
+  const std::string& _internal_project_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_project_id(const std::string& value);
+  std::string* _internal_mutable_project_id();
   public:
 
   // .google.protobuf.Timestamp expires_at = 6 [json_name = "expiresAt"];
@@ -399,6 +523,19 @@ class KeyScopes final :
   void _internal_set_max_concurrent_streams(uint32_t value);
   public:
 
+  // optional double budget_usd = 8 [json_name = "budgetUsd"];
+  bool has_budget_usd() const;
+  private:
+  bool _internal_has_budget_usd() const;
+  public:
+  void clear_budget_usd();
+  double budget_usd() const;
+  void set_budget_usd(double value);
+  private:
+  double _internal_budget_usd() const;
+  void _internal_set_budget_usd(double value);
+  public:
+
   // optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
   bool has_max_priority() const;
   private:
@@ -425,11 +562,193 @@ class KeyScopes final :
     ::PROTOBUF_NAMESPACE_ID::RepeatedField<int> permissions_;
     mutable std::atomic<int> _permissions_cached_byte_size_;
     ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> models_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr budget_period_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr project_id_;
     ::PROTOBUF_NAMESPACE_ID::Timestamp* expires_at_;
     uint64_t tpm_;
     uint32_t rpm_;
     uint32_t max_concurrent_streams_;
+    double budget_usd_;
     int max_priority_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class BudgetStatus final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.BudgetStatus) */ {
+ public:
+  inline BudgetStatus() : BudgetStatus(nullptr) {}
+  ~BudgetStatus() override;
+  explicit PROTOBUF_CONSTEXPR BudgetStatus(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  BudgetStatus(const BudgetStatus& from);
+  BudgetStatus(BudgetStatus&& from) noexcept
+    : BudgetStatus() {
+    *this = ::std::move(from);
+  }
+
+  inline BudgetStatus& operator=(const BudgetStatus& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline BudgetStatus& operator=(BudgetStatus&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const BudgetStatus& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const BudgetStatus* internal_default_instance() {
+    return reinterpret_cast<const BudgetStatus*>(
+               &_BudgetStatus_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    1;
+
+  friend void swap(BudgetStatus& a, BudgetStatus& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(BudgetStatus* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(BudgetStatus* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  BudgetStatus* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<BudgetStatus>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const BudgetStatus& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const BudgetStatus& from) {
+    BudgetStatus::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(BudgetStatus* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.BudgetStatus";
+  }
+  protected:
+  explicit BudgetStatus(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kPeriodEndFieldNumber = 3,
+    kLimitUsdFieldNumber = 1,
+    kSpentUsdFieldNumber = 2,
+  };
+  // .google.protobuf.Timestamp period_end = 3 [json_name = "periodEnd"];
+  bool has_period_end() const;
+  private:
+  bool _internal_has_period_end() const;
+  public:
+  void clear_period_end();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& period_end() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_period_end();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_period_end();
+  void set_allocated_period_end(::PROTOBUF_NAMESPACE_ID::Timestamp* period_end);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_period_end() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_period_end();
+  public:
+  void unsafe_arena_set_allocated_period_end(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* period_end);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_period_end();
+
+  // double limit_usd = 1 [json_name = "limitUsd"];
+  void clear_limit_usd();
+  double limit_usd() const;
+  void set_limit_usd(double value);
+  private:
+  double _internal_limit_usd() const;
+  void _internal_set_limit_usd(double value);
+  public:
+
+  // double spent_usd = 2 [json_name = "spentUsd"];
+  void clear_spent_usd();
+  double spent_usd() const;
+  void set_spent_usd(double value);
+  private:
+  double _internal_spent_usd() const;
+  void _internal_set_spent_usd(double value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.BudgetStatus)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* period_end_;
+    double limit_usd_;
+    double spent_usd_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
   friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
@@ -484,7 +803,7 @@ class ApiKey final :
                &_ApiKey_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    1;
+    2;
 
   friend void swap(ApiKey& a, ApiKey& b) {
     a.Swap(&b);
@@ -563,6 +882,7 @@ class ApiKey final :
     kScopesFieldNumber = 4,
     kCreatedAtFieldNumber = 5,
     kRevokedAtFieldNumber = 6,
+    kBudgetFieldNumber = 7,
   };
   // string key_id = 1 [json_name = "keyId"];
   void clear_key_id();
@@ -660,6 +980,24 @@ class ApiKey final :
       ::PROTOBUF_NAMESPACE_ID::Timestamp* revoked_at);
   ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_revoked_at();
 
+  // .helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];
+  bool has_budget() const;
+  private:
+  bool _internal_has_budget() const;
+  public:
+  void clear_budget();
+  const ::helixflow::v1::BudgetStatus& budget() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::BudgetStatus* release_budget();
+  ::helixflow::v1::BudgetStatus* mutable_budget();
+  void set_allocated_budget(::helixflow::v1::BudgetStatus* budget);
+  private:
+  const ::helixflow::v1::BudgetStatus& _internal_budget() const;
+  ::helixflow::v1::BudgetStatus* _internal_mutable_budget();
+  public:
+  void unsafe_arena_set_allocated_budget(
+      ::helixflow::v1::BudgetStatus* budget);
+  ::helixflow::v1::BudgetStatus* unsafe_arena_release_budget();
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.ApiKey)
  private:
   class _Internal;
@@ -674,6 +1012,7 @@ class ApiKey final :
     ::helixflow::v1::KeyScopes* scopes_;
     ::PROTOBUF_NAMESPACE_ID::Timestamp* created_at_;
     ::PROTOBUF_NAMESPACE_ID::Timestamp* revoked_at_;
+    ::helixflow::v1::BudgetStatus* budget_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -729,7 +1068,7 @@ class CreateKeyRequest final :
                &_CreateKeyRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    2;
+    3;
 
   friend void swap(CreateKeyRequest& a, CreateKeyRequest& b) {
     a.Swap(&b);
@@ -902,7 +1241,7 @@ class CreateKeyResponse final :
                &_CreateKeyResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    3;
+    4;
 
   friend void swap(CreateKeyResponse& a, CreateKeyResponse& b) {
     a.Swap(&b);
@@ -1075,7 +1414,7 @@ class ListKeysRequest final :
                &_ListKeysRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    4;
+    5;
 
   friend void swap(ListKeysRequest& a, ListKeysRequest& b) {
     a.Swap(&b);
@@ -1223,7 +1562,7 @@ class ListKeysResponse final :
                &_ListKeysResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    5;
+    6;
 
   friend void swap(ListKeysResponse& a, ListKeysResponse& b) {
     a.Swap(&b);
@@ -1380,7 +1719,7 @@ class GetKeyRequest final :
                &_GetKeyRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    6;
+    7;
 
   friend void swap(GetKeyRequest& a, GetKeyRequest& b) {
     a.Swap(&b);
@@ -1533,7 +1872,7 @@ class GetKeyResponse final :
                &_GetKeyResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    7;
+    8;
 
   friend void swap(GetKeyResponse& a, GetKeyResponse& b) {
     a.Swap(&b);
@@ -1690,7 +2029,7 @@ class RevokeKeyRequest final :
                &_RevokeKeyRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    8;
+    9;
 
   friend void swap(RevokeKeyRequest& a, RevokeKeyRequest& b) {
     a.Swap(&b);
@@ -1843,7 +2182,7 @@ class RevokeKeyResponse final :
                &_RevokeKeyResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    9;
+    10;
 
   friend void swap(RevokeKeyResponse& a, RevokeKeyResponse& b) {
     a.Swap(&b);
@@ -2000,7 +2339,7 @@ class GetUsageRequest final :
                &_GetUsageRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    10;
+    11;
 
   friend void swap(GetUsageRequest& a, GetUsageRequest& b) {
     a.Swap(&b);
@@ -2075,6 +2414,7 @@ class GetUsageRequest final :
   enum : int {
     kKeyIdFieldNumber = 1,
     kModelFieldNumber = 5,
+    kProjectIdFieldNumber = 6,
     kStartTimeFieldNumber = 2,
     kEndTimeFieldNumber = 3,
     kStepFieldNumber = 4,
@@ -2105,6 +2445,20 @@ class GetUsageRequest final :
   const std::string& _internal_model() const;
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_model(const std::string& value);
   std::string* _internal_mutable_model();
+  public:
+
+  // string project_id = 6 [json_name = "projectId"];
+  void clear_project_id();
+  const std::string& project_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_project_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_project_id();
+  PROTOBUF_NODISCARD std::string* release_project_id();
+  void set_allocated_project_id(std::string* project_id);
+  private:
+  const std::string& _internal_project_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_project_id(const std::string& value);
+  std::string* _internal_mutable_project_id();
   public:
 
   // .google.protobuf.Timestamp start_time = 2 [json_name = "startTime"];
@@ -2171,6 +2525,7 @@ class GetUsageRequest final :
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr model_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr project_id_;
     ::PROTOBUF_NAMESPACE_ID::Timestamp* start_time_;
     ::PROTOBUF_NAMESPACE_ID::Timestamp* end_time_;
     ::PROTOBUF_NAMESPACE_ID::Duration* step_;
@@ -2229,7 +2584,7 @@ class KeyUsage final :
                &_KeyUsage_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    11;
+    12;
 
   friend void swap(KeyUsage& a, KeyUsage& b) {
     a.Swap(&b);
@@ -2303,9 +2658,11 @@ class KeyUsage final :
 
   enum : int {
     kKeyIdFieldNumber = 1,
+    kProjectIdFieldNumber = 6,
     kRequestsFieldNumber = 2,
     kPromptTokensFieldNumber = 3,
     kCompletionTokensFieldNumber = 4,
+    kCostUsdFieldNumber = 5,
   };
   // string key_id = 1 [json_name = "keyId"];
   void clear_key_id();
@@ -2319,6 +2676,20 @@ class KeyUsage final :
   const std::string& _internal_key_id() const;
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_id(const std::string& value);
   std::string* _internal_mutable_key_id();
+  public:
+
+  // string project_id = 6 [json_name = "projectId"];
+  void clear_project_id();
+  const std::string& project_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_project_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_project_id();
+  PROTOBUF_NODISCARD std::string* release_project_id();
+  void set_allocated_project_id(std::string* project_id);
+  private:
+  const std::string& _internal_project_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_project_id(const std::string& value);
+  std::string* _internal_mutable_project_id();
   public:
 
   // uint64 requests = 2 [json_name = "requests"];
@@ -2348,6 +2719,15 @@ class KeyUsage final :
   void _internal_set_completion_tokens(uint64_t value);
   public:
 
+  // double cost_usd = 5 [json_name = "costUsd"];
+  void clear_cost_usd();
+  double cost_usd() const;
+  void set_cost_usd(double value);
+  private:
+  double _internal_cost_usd() const;
+  void _internal_set_cost_usd(double value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.KeyUsage)
  private:
   class _Internal;
@@ -2357,9 +2737,11 @@ class KeyUsage final :
   typedef void DestructorSkippable_;
   struct Impl_ {
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr project_id_;
     uint64_t requests_;
     uint64_t prompt_tokens_;
     uint64_t completion_tokens_;
+    double cost_usd_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -2415,7 +2797,7 @@ class GetUsageResponse final :
                &_GetUsageResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    12;
+    13;
 
   friend void swap(GetUsageResponse& a, GetUsageResponse& b) {
     a.Swap(&b);
@@ -2618,7 +3000,7 @@ class UsageBucket final :
                &_UsageBucket_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    14;
+    15;
 
   friend void swap(UsageBucket& a, UsageBucket& b) {
     a.Swap(&b);
@@ -2703,6 +3085,7 @@ class UsageBucket final :
     kCompletionTokensFieldNumber = 6,
     kTtftMsSumFieldNumber = 8,
     kTtftCountFieldNumber = 9,
+    kCostUsdFieldNumber = 10,
   };
   // map<string, uint64> errors = 7 [json_name = "errors"];
   int errors_size() const;
@@ -2812,6 +3195,15 @@ class UsageBucket final :
   void _internal_set_ttft_count(uint64_t value);
   public:
 
+  // double cost_usd = 10 [json_name = "costUsd"];
+  void clear_cost_usd();
+  double cost_usd() const;
+  void set_cost_usd(double value);
+  private:
+  double _internal_cost_usd() const;
+  void _internal_set_cost_usd(double value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.UsageBucket)
  private:
   class _Internal;
@@ -2833,6 +3225,7 @@ class UsageBucket final :
     uint64_t completion_tokens_;
     double ttft_ms_sum_;
     uint64_t ttft_count_;
+    double cost_usd_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -2888,7 +3281,7 @@ class WatchWorkersRequest final :
                &_WatchWorkersRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    15;
+    16;
 
   friend void swap(WatchWorkersRequest& a, WatchWorkersRequest& b) {
     a.Swap(&b);
@@ -3036,7 +3429,7 @@ class WorkerStatus final :
                &_WorkerStatus_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    16;
+    17;
 
   friend void swap(WorkerStatus& a, WorkerStatus& b) {
     a.Swap(&b);
@@ -3346,7 +3739,7 @@ class WatchWorkersResponse final :
                &_WatchWorkersResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    17;
+    18;
 
   friend void swap(WatchWorkersResponse& a, WatchWorkersResponse& b) {
     a.Swap(&b);
@@ -3523,7 +3916,7 @@ class WatchRequestsRequest final :
                &_WatchRequestsRequest_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    18;
+    19;
 
   friend void swap(WatchRequestsRequest& a, WatchRequestsRequest& b) {
     a.Swap(&b);
@@ -3671,7 +4064,7 @@ class RequestRecord final :
                &_RequestRecord_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    19;
+    20;
 
   friend void swap(RequestRecord& a, RequestRecord& b) {
     a.Swap(&b);
@@ -3755,6 +4148,7 @@ class RequestRecord final :
     kFinishedAtFieldNumber = 11,
     kPromptTokensFieldNumber = 6,
     kCompletionTokensFieldNumber = 7,
+    kCostUsdFieldNumber = 12,
   };
   // string request_id = 1 [json_name = "requestId"];
   void clear_request_id();
@@ -3912,6 +4306,15 @@ class RequestRecord final :
   void _internal_set_completion_tokens(uint32_t value);
   public:
 
+  // double cost_usd = 12 [json_name = "costUsd"];
+  void clear_cost_usd();
+  double cost_usd() const;
+  void set_cost_usd(double value);
+  private:
+  double _internal_cost_usd() const;
+  void _internal_set_cost_usd(double value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.RequestRecord)
  private:
   class _Internal;
@@ -3931,6 +4334,7 @@ class RequestRecord final :
     ::PROTOBUF_NAMESPACE_ID::Timestamp* finished_at_;
     uint32_t prompt_tokens_;
     uint32_t completion_tokens_;
+    double cost_usd_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -3986,7 +4390,7 @@ class WatchRequestsResponse final :
                &_WatchRequestsResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    20;
+    21;
 
   friend void swap(WatchRequestsResponse& a, WatchRequestsResponse& b) {
     a.Swap(&b);
@@ -4088,6 +4492,3627 @@ class WatchRequestsResponse final :
   typedef void DestructorSkippable_;
   struct Impl_ {
     ::helixflow::v1::RequestRecord* request_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ProjectLimits final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ProjectLimits) */ {
+ public:
+  inline ProjectLimits() : ProjectLimits(nullptr) {}
+  ~ProjectLimits() override;
+  explicit PROTOBUF_CONSTEXPR ProjectLimits(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ProjectLimits(const ProjectLimits& from);
+  ProjectLimits(ProjectLimits&& from) noexcept
+    : ProjectLimits() {
+    *this = ::std::move(from);
+  }
+
+  inline ProjectLimits& operator=(const ProjectLimits& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ProjectLimits& operator=(ProjectLimits&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ProjectLimits& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ProjectLimits* internal_default_instance() {
+    return reinterpret_cast<const ProjectLimits*>(
+               &_ProjectLimits_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    22;
+
+  friend void swap(ProjectLimits& a, ProjectLimits& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ProjectLimits* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ProjectLimits* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ProjectLimits* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ProjectLimits>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ProjectLimits& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ProjectLimits& from) {
+    ProjectLimits::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ProjectLimits* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ProjectLimits";
+  }
+  protected:
+  explicit ProjectLimits(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kModelsFieldNumber = 1,
+    kBudgetPeriodFieldNumber = 5,
+    kTpmFieldNumber = 3,
+    kBudgetUsdFieldNumber = 4,
+    kRpmFieldNumber = 2,
+  };
+  // repeated string models = 1 [json_name = "models"];
+  int models_size() const;
+  private:
+  int _internal_models_size() const;
+  public:
+  void clear_models();
+  const std::string& models(int index) const;
+  std::string* mutable_models(int index);
+  void set_models(int index, const std::string& value);
+  void set_models(int index, std::string&& value);
+  void set_models(int index, const char* value);
+  void set_models(int index, const char* value, size_t size);
+  std::string* add_models();
+  void add_models(const std::string& value);
+  void add_models(std::string&& value);
+  void add_models(const char* value);
+  void add_models(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& models() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_models();
+  private:
+  const std::string& _internal_models(int index) const;
+  std::string* _internal_add_models();
+  public:
+
+  // string budget_period = 5 [json_name = "budgetPeriod"];
+  void clear_budget_period();
+  const std::string& budget_period() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_budget_period(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_budget_period();
+  PROTOBUF_NODISCARD std::string* release_budget_period();
+  void set_allocated_budget_period(std::string* budget_period);
+  private:
+  const std::string& _internal_budget_period() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_budget_period(const std::string& value);
+  std::string* _internal_mutable_budget_period();
+  public:
+
+  // optional uint64 tpm = 3 [json_name = "tpm"];
+  bool has_tpm() const;
+  private:
+  bool _internal_has_tpm() const;
+  public:
+  void clear_tpm();
+  uint64_t tpm() const;
+  void set_tpm(uint64_t value);
+  private:
+  uint64_t _internal_tpm() const;
+  void _internal_set_tpm(uint64_t value);
+  public:
+
+  // optional double budget_usd = 4 [json_name = "budgetUsd"];
+  bool has_budget_usd() const;
+  private:
+  bool _internal_has_budget_usd() const;
+  public:
+  void clear_budget_usd();
+  double budget_usd() const;
+  void set_budget_usd(double value);
+  private:
+  double _internal_budget_usd() const;
+  void _internal_set_budget_usd(double value);
+  public:
+
+  // optional uint32 rpm = 2 [json_name = "rpm"];
+  bool has_rpm() const;
+  private:
+  bool _internal_has_rpm() const;
+  public:
+  void clear_rpm();
+  uint32_t rpm() const;
+  void set_rpm(uint32_t value);
+  private:
+  uint32_t _internal_rpm() const;
+  void _internal_set_rpm(uint32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ProjectLimits)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::HasBits<1> _has_bits_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> models_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr budget_period_;
+    uint64_t tpm_;
+    double budget_usd_;
+    uint32_t rpm_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ProjectUsage final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ProjectUsage) */ {
+ public:
+  inline ProjectUsage() : ProjectUsage(nullptr) {}
+  ~ProjectUsage() override;
+  explicit PROTOBUF_CONSTEXPR ProjectUsage(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ProjectUsage(const ProjectUsage& from);
+  ProjectUsage(ProjectUsage&& from) noexcept
+    : ProjectUsage() {
+    *this = ::std::move(from);
+  }
+
+  inline ProjectUsage& operator=(const ProjectUsage& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ProjectUsage& operator=(ProjectUsage&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ProjectUsage& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ProjectUsage* internal_default_instance() {
+    return reinterpret_cast<const ProjectUsage*>(
+               &_ProjectUsage_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    23;
+
+  friend void swap(ProjectUsage& a, ProjectUsage& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ProjectUsage* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ProjectUsage* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ProjectUsage* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ProjectUsage>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ProjectUsage& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ProjectUsage& from) {
+    ProjectUsage::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ProjectUsage* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ProjectUsage";
+  }
+  protected:
+  explicit ProjectUsage(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kRequestsFieldNumber = 1,
+    kPromptTokensFieldNumber = 2,
+    kCompletionTokensFieldNumber = 3,
+    kCostUsdFieldNumber = 4,
+  };
+  // uint64 requests = 1 [json_name = "requests"];
+  void clear_requests();
+  uint64_t requests() const;
+  void set_requests(uint64_t value);
+  private:
+  uint64_t _internal_requests() const;
+  void _internal_set_requests(uint64_t value);
+  public:
+
+  // uint64 prompt_tokens = 2 [json_name = "promptTokens"];
+  void clear_prompt_tokens();
+  uint64_t prompt_tokens() const;
+  void set_prompt_tokens(uint64_t value);
+  private:
+  uint64_t _internal_prompt_tokens() const;
+  void _internal_set_prompt_tokens(uint64_t value);
+  public:
+
+  // uint64 completion_tokens = 3 [json_name = "completionTokens"];
+  void clear_completion_tokens();
+  uint64_t completion_tokens() const;
+  void set_completion_tokens(uint64_t value);
+  private:
+  uint64_t _internal_completion_tokens() const;
+  void _internal_set_completion_tokens(uint64_t value);
+  public:
+
+  // double cost_usd = 4 [json_name = "costUsd"];
+  void clear_cost_usd();
+  double cost_usd() const;
+  void set_cost_usd(double value);
+  private:
+  double _internal_cost_usd() const;
+  void _internal_set_cost_usd(double value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ProjectUsage)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    uint64_t requests_;
+    uint64_t prompt_tokens_;
+    uint64_t completion_tokens_;
+    double cost_usd_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class Project final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.Project) */ {
+ public:
+  inline Project() : Project(nullptr) {}
+  ~Project() override;
+  explicit PROTOBUF_CONSTEXPR Project(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  Project(const Project& from);
+  Project(Project&& from) noexcept
+    : Project() {
+    *this = ::std::move(from);
+  }
+
+  inline Project& operator=(const Project& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline Project& operator=(Project&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const Project& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const Project* internal_default_instance() {
+    return reinterpret_cast<const Project*>(
+               &_Project_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    24;
+
+  friend void swap(Project& a, Project& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(Project* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(Project* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  Project* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<Project>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const Project& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const Project& from) {
+    Project::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(Project* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.Project";
+  }
+  protected:
+  explicit Project(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kProjectIdFieldNumber = 1,
+    kNameFieldNumber = 2,
+    kLimitsFieldNumber = 3,
+    kCreatedAtFieldNumber = 4,
+    kBudgetFieldNumber = 5,
+    kUsageFieldNumber = 6,
+  };
+  // string project_id = 1 [json_name = "projectId"];
+  void clear_project_id();
+  const std::string& project_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_project_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_project_id();
+  PROTOBUF_NODISCARD std::string* release_project_id();
+  void set_allocated_project_id(std::string* project_id);
+  private:
+  const std::string& _internal_project_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_project_id(const std::string& value);
+  std::string* _internal_mutable_project_id();
+  public:
+
+  // string name = 2 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+  bool has_limits() const;
+  private:
+  bool _internal_has_limits() const;
+  public:
+  void clear_limits();
+  const ::helixflow::v1::ProjectLimits& limits() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::ProjectLimits* release_limits();
+  ::helixflow::v1::ProjectLimits* mutable_limits();
+  void set_allocated_limits(::helixflow::v1::ProjectLimits* limits);
+  private:
+  const ::helixflow::v1::ProjectLimits& _internal_limits() const;
+  ::helixflow::v1::ProjectLimits* _internal_mutable_limits();
+  public:
+  void unsafe_arena_set_allocated_limits(
+      ::helixflow::v1::ProjectLimits* limits);
+  ::helixflow::v1::ProjectLimits* unsafe_arena_release_limits();
+
+  // .google.protobuf.Timestamp created_at = 4 [json_name = "createdAt"];
+  bool has_created_at() const;
+  private:
+  bool _internal_has_created_at() const;
+  public:
+  void clear_created_at();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& created_at() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_created_at();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_created_at();
+  void set_allocated_created_at(::PROTOBUF_NAMESPACE_ID::Timestamp* created_at);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_created_at() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_created_at();
+  public:
+  void unsafe_arena_set_allocated_created_at(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* created_at);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_created_at();
+
+  // .helixflow.v1.BudgetStatus budget = 5 [json_name = "budget"];
+  bool has_budget() const;
+  private:
+  bool _internal_has_budget() const;
+  public:
+  void clear_budget();
+  const ::helixflow::v1::BudgetStatus& budget() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::BudgetStatus* release_budget();
+  ::helixflow::v1::BudgetStatus* mutable_budget();
+  void set_allocated_budget(::helixflow::v1::BudgetStatus* budget);
+  private:
+  const ::helixflow::v1::BudgetStatus& _internal_budget() const;
+  ::helixflow::v1::BudgetStatus* _internal_mutable_budget();
+  public:
+  void unsafe_arena_set_allocated_budget(
+      ::helixflow::v1::BudgetStatus* budget);
+  ::helixflow::v1::BudgetStatus* unsafe_arena_release_budget();
+
+  // .helixflow.v1.ProjectUsage usage = 6 [json_name = "usage"];
+  bool has_usage() const;
+  private:
+  bool _internal_has_usage() const;
+  public:
+  void clear_usage();
+  const ::helixflow::v1::ProjectUsage& usage() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::ProjectUsage* release_usage();
+  ::helixflow::v1::ProjectUsage* mutable_usage();
+  void set_allocated_usage(::helixflow::v1::ProjectUsage* usage);
+  private:
+  const ::helixflow::v1::ProjectUsage& _internal_usage() const;
+  ::helixflow::v1::ProjectUsage* _internal_mutable_usage();
+  public:
+  void unsafe_arena_set_allocated_usage(
+      ::helixflow::v1::ProjectUsage* usage);
+  ::helixflow::v1::ProjectUsage* unsafe_arena_release_usage();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.Project)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr project_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::helixflow::v1::ProjectLimits* limits_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* created_at_;
+    ::helixflow::v1::BudgetStatus* budget_;
+    ::helixflow::v1::ProjectUsage* usage_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class CreateProjectRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.CreateProjectRequest) */ {
+ public:
+  inline CreateProjectRequest() : CreateProjectRequest(nullptr) {}
+  ~CreateProjectRequest() override;
+  explicit PROTOBUF_CONSTEXPR CreateProjectRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  CreateProjectRequest(const CreateProjectRequest& from);
+  CreateProjectRequest(CreateProjectRequest&& from) noexcept
+    : CreateProjectRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline CreateProjectRequest& operator=(const CreateProjectRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline CreateProjectRequest& operator=(CreateProjectRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const CreateProjectRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const CreateProjectRequest* internal_default_instance() {
+    return reinterpret_cast<const CreateProjectRequest*>(
+               &_CreateProjectRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    25;
+
+  friend void swap(CreateProjectRequest& a, CreateProjectRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(CreateProjectRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(CreateProjectRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  CreateProjectRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<CreateProjectRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const CreateProjectRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const CreateProjectRequest& from) {
+    CreateProjectRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(CreateProjectRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.CreateProjectRequest";
+  }
+  protected:
+  explicit CreateProjectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kNameFieldNumber = 1,
+    kLimitsFieldNumber = 2,
+  };
+  // string name = 1 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // .helixflow.v1.ProjectLimits limits = 2 [json_name = "limits"];
+  bool has_limits() const;
+  private:
+  bool _internal_has_limits() const;
+  public:
+  void clear_limits();
+  const ::helixflow::v1::ProjectLimits& limits() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::ProjectLimits* release_limits();
+  ::helixflow::v1::ProjectLimits* mutable_limits();
+  void set_allocated_limits(::helixflow::v1::ProjectLimits* limits);
+  private:
+  const ::helixflow::v1::ProjectLimits& _internal_limits() const;
+  ::helixflow::v1::ProjectLimits* _internal_mutable_limits();
+  public:
+  void unsafe_arena_set_allocated_limits(
+      ::helixflow::v1::ProjectLimits* limits);
+  ::helixflow::v1::ProjectLimits* unsafe_arena_release_limits();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.CreateProjectRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::helixflow::v1::ProjectLimits* limits_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class CreateProjectResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.CreateProjectResponse) */ {
+ public:
+  inline CreateProjectResponse() : CreateProjectResponse(nullptr) {}
+  ~CreateProjectResponse() override;
+  explicit PROTOBUF_CONSTEXPR CreateProjectResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  CreateProjectResponse(const CreateProjectResponse& from);
+  CreateProjectResponse(CreateProjectResponse&& from) noexcept
+    : CreateProjectResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline CreateProjectResponse& operator=(const CreateProjectResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline CreateProjectResponse& operator=(CreateProjectResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const CreateProjectResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const CreateProjectResponse* internal_default_instance() {
+    return reinterpret_cast<const CreateProjectResponse*>(
+               &_CreateProjectResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    26;
+
+  friend void swap(CreateProjectResponse& a, CreateProjectResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(CreateProjectResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(CreateProjectResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  CreateProjectResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<CreateProjectResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const CreateProjectResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const CreateProjectResponse& from) {
+    CreateProjectResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(CreateProjectResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.CreateProjectResponse";
+  }
+  protected:
+  explicit CreateProjectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kProjectFieldNumber = 1,
+  };
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  bool has_project() const;
+  private:
+  bool _internal_has_project() const;
+  public:
+  void clear_project();
+  const ::helixflow::v1::Project& project() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::Project* release_project();
+  ::helixflow::v1::Project* mutable_project();
+  void set_allocated_project(::helixflow::v1::Project* project);
+  private:
+  const ::helixflow::v1::Project& _internal_project() const;
+  ::helixflow::v1::Project* _internal_mutable_project();
+  public:
+  void unsafe_arena_set_allocated_project(
+      ::helixflow::v1::Project* project);
+  ::helixflow::v1::Project* unsafe_arena_release_project();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.CreateProjectResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::Project* project_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ListProjectsRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase /* @@protoc_insertion_point(class_definition:helixflow.v1.ListProjectsRequest) */ {
+ public:
+  inline ListProjectsRequest() : ListProjectsRequest(nullptr) {}
+  explicit PROTOBUF_CONSTEXPR ListProjectsRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListProjectsRequest(const ListProjectsRequest& from);
+  ListProjectsRequest(ListProjectsRequest&& from) noexcept
+    : ListProjectsRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline ListProjectsRequest& operator=(const ListProjectsRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListProjectsRequest& operator=(ListProjectsRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListProjectsRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListProjectsRequest* internal_default_instance() {
+    return reinterpret_cast<const ListProjectsRequest*>(
+               &_ListProjectsRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    27;
+
+  friend void swap(ListProjectsRequest& a, ListProjectsRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListProjectsRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListProjectsRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListProjectsRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListProjectsRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyFrom;
+  inline void CopyFrom(const ListProjectsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl(*this, from);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeFrom;
+  void MergeFrom(const ListProjectsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl(*this, from);
+  }
+  public:
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ListProjectsRequest";
+  }
+  protected:
+  explicit ListProjectsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ListProjectsRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+  };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ListProjectsResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ListProjectsResponse) */ {
+ public:
+  inline ListProjectsResponse() : ListProjectsResponse(nullptr) {}
+  ~ListProjectsResponse() override;
+  explicit PROTOBUF_CONSTEXPR ListProjectsResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListProjectsResponse(const ListProjectsResponse& from);
+  ListProjectsResponse(ListProjectsResponse&& from) noexcept
+    : ListProjectsResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline ListProjectsResponse& operator=(const ListProjectsResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListProjectsResponse& operator=(ListProjectsResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListProjectsResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListProjectsResponse* internal_default_instance() {
+    return reinterpret_cast<const ListProjectsResponse*>(
+               &_ListProjectsResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    28;
+
+  friend void swap(ListProjectsResponse& a, ListProjectsResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListProjectsResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListProjectsResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListProjectsResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListProjectsResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ListProjectsResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ListProjectsResponse& from) {
+    ListProjectsResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ListProjectsResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ListProjectsResponse";
+  }
+  protected:
+  explicit ListProjectsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kProjectsFieldNumber = 1,
+  };
+  // repeated .helixflow.v1.Project projects = 1 [json_name = "projects"];
+  int projects_size() const;
+  private:
+  int _internal_projects_size() const;
+  public:
+  void clear_projects();
+  ::helixflow::v1::Project* mutable_projects(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Project >*
+      mutable_projects();
+  private:
+  const ::helixflow::v1::Project& _internal_projects(int index) const;
+  ::helixflow::v1::Project* _internal_add_projects();
+  public:
+  const ::helixflow::v1::Project& projects(int index) const;
+  ::helixflow::v1::Project* add_projects();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Project >&
+      projects() const;
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ListProjectsResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Project > projects_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class GetProjectRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.GetProjectRequest) */ {
+ public:
+  inline GetProjectRequest() : GetProjectRequest(nullptr) {}
+  ~GetProjectRequest() override;
+  explicit PROTOBUF_CONSTEXPR GetProjectRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  GetProjectRequest(const GetProjectRequest& from);
+  GetProjectRequest(GetProjectRequest&& from) noexcept
+    : GetProjectRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline GetProjectRequest& operator=(const GetProjectRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline GetProjectRequest& operator=(GetProjectRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const GetProjectRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const GetProjectRequest* internal_default_instance() {
+    return reinterpret_cast<const GetProjectRequest*>(
+               &_GetProjectRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    29;
+
+  friend void swap(GetProjectRequest& a, GetProjectRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(GetProjectRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(GetProjectRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  GetProjectRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<GetProjectRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const GetProjectRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const GetProjectRequest& from) {
+    GetProjectRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(GetProjectRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.GetProjectRequest";
+  }
+  protected:
+  explicit GetProjectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kProjectIdFieldNumber = 1,
+  };
+  // string project_id = 1 [json_name = "projectId"];
+  void clear_project_id();
+  const std::string& project_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_project_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_project_id();
+  PROTOBUF_NODISCARD std::string* release_project_id();
+  void set_allocated_project_id(std::string* project_id);
+  private:
+  const std::string& _internal_project_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_project_id(const std::string& value);
+  std::string* _internal_mutable_project_id();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.GetProjectRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr project_id_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class GetProjectResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.GetProjectResponse) */ {
+ public:
+  inline GetProjectResponse() : GetProjectResponse(nullptr) {}
+  ~GetProjectResponse() override;
+  explicit PROTOBUF_CONSTEXPR GetProjectResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  GetProjectResponse(const GetProjectResponse& from);
+  GetProjectResponse(GetProjectResponse&& from) noexcept
+    : GetProjectResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline GetProjectResponse& operator=(const GetProjectResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline GetProjectResponse& operator=(GetProjectResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const GetProjectResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const GetProjectResponse* internal_default_instance() {
+    return reinterpret_cast<const GetProjectResponse*>(
+               &_GetProjectResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    30;
+
+  friend void swap(GetProjectResponse& a, GetProjectResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(GetProjectResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(GetProjectResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  GetProjectResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<GetProjectResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const GetProjectResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const GetProjectResponse& from) {
+    GetProjectResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(GetProjectResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.GetProjectResponse";
+  }
+  protected:
+  explicit GetProjectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kProjectFieldNumber = 1,
+  };
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  bool has_project() const;
+  private:
+  bool _internal_has_project() const;
+  public:
+  void clear_project();
+  const ::helixflow::v1::Project& project() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::Project* release_project();
+  ::helixflow::v1::Project* mutable_project();
+  void set_allocated_project(::helixflow::v1::Project* project);
+  private:
+  const ::helixflow::v1::Project& _internal_project() const;
+  ::helixflow::v1::Project* _internal_mutable_project();
+  public:
+  void unsafe_arena_set_allocated_project(
+      ::helixflow::v1::Project* project);
+  ::helixflow::v1::Project* unsafe_arena_release_project();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.GetProjectResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::Project* project_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class UpdateProjectRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UpdateProjectRequest) */ {
+ public:
+  inline UpdateProjectRequest() : UpdateProjectRequest(nullptr) {}
+  ~UpdateProjectRequest() override;
+  explicit PROTOBUF_CONSTEXPR UpdateProjectRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UpdateProjectRequest(const UpdateProjectRequest& from);
+  UpdateProjectRequest(UpdateProjectRequest&& from) noexcept
+    : UpdateProjectRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline UpdateProjectRequest& operator=(const UpdateProjectRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UpdateProjectRequest& operator=(UpdateProjectRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UpdateProjectRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UpdateProjectRequest* internal_default_instance() {
+    return reinterpret_cast<const UpdateProjectRequest*>(
+               &_UpdateProjectRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    31;
+
+  friend void swap(UpdateProjectRequest& a, UpdateProjectRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UpdateProjectRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UpdateProjectRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UpdateProjectRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UpdateProjectRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UpdateProjectRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UpdateProjectRequest& from) {
+    UpdateProjectRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UpdateProjectRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UpdateProjectRequest";
+  }
+  protected:
+  explicit UpdateProjectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kProjectIdFieldNumber = 1,
+    kNameFieldNumber = 2,
+    kLimitsFieldNumber = 3,
+  };
+  // string project_id = 1 [json_name = "projectId"];
+  void clear_project_id();
+  const std::string& project_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_project_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_project_id();
+  PROTOBUF_NODISCARD std::string* release_project_id();
+  void set_allocated_project_id(std::string* project_id);
+  private:
+  const std::string& _internal_project_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_project_id(const std::string& value);
+  std::string* _internal_mutable_project_id();
+  public:
+
+  // string name = 2 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+  bool has_limits() const;
+  private:
+  bool _internal_has_limits() const;
+  public:
+  void clear_limits();
+  const ::helixflow::v1::ProjectLimits& limits() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::ProjectLimits* release_limits();
+  ::helixflow::v1::ProjectLimits* mutable_limits();
+  void set_allocated_limits(::helixflow::v1::ProjectLimits* limits);
+  private:
+  const ::helixflow::v1::ProjectLimits& _internal_limits() const;
+  ::helixflow::v1::ProjectLimits* _internal_mutable_limits();
+  public:
+  void unsafe_arena_set_allocated_limits(
+      ::helixflow::v1::ProjectLimits* limits);
+  ::helixflow::v1::ProjectLimits* unsafe_arena_release_limits();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UpdateProjectRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr project_id_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::helixflow::v1::ProjectLimits* limits_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class UpdateProjectResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UpdateProjectResponse) */ {
+ public:
+  inline UpdateProjectResponse() : UpdateProjectResponse(nullptr) {}
+  ~UpdateProjectResponse() override;
+  explicit PROTOBUF_CONSTEXPR UpdateProjectResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UpdateProjectResponse(const UpdateProjectResponse& from);
+  UpdateProjectResponse(UpdateProjectResponse&& from) noexcept
+    : UpdateProjectResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline UpdateProjectResponse& operator=(const UpdateProjectResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UpdateProjectResponse& operator=(UpdateProjectResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UpdateProjectResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UpdateProjectResponse* internal_default_instance() {
+    return reinterpret_cast<const UpdateProjectResponse*>(
+               &_UpdateProjectResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    32;
+
+  friend void swap(UpdateProjectResponse& a, UpdateProjectResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UpdateProjectResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UpdateProjectResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UpdateProjectResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UpdateProjectResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UpdateProjectResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UpdateProjectResponse& from) {
+    UpdateProjectResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UpdateProjectResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UpdateProjectResponse";
+  }
+  protected:
+  explicit UpdateProjectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kProjectFieldNumber = 1,
+  };
+  // .helixflow.v1.Project project = 1 [json_name = "project"];
+  bool has_project() const;
+  private:
+  bool _internal_has_project() const;
+  public:
+  void clear_project();
+  const ::helixflow::v1::Project& project() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::Project* release_project();
+  ::helixflow::v1::Project* mutable_project();
+  void set_allocated_project(::helixflow::v1::Project* project);
+  private:
+  const ::helixflow::v1::Project& _internal_project() const;
+  ::helixflow::v1::Project* _internal_mutable_project();
+  public:
+  void unsafe_arena_set_allocated_project(
+      ::helixflow::v1::Project* project);
+  ::helixflow::v1::Project* unsafe_arena_release_project();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UpdateProjectResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::Project* project_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class DeleteProjectRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.DeleteProjectRequest) */ {
+ public:
+  inline DeleteProjectRequest() : DeleteProjectRequest(nullptr) {}
+  ~DeleteProjectRequest() override;
+  explicit PROTOBUF_CONSTEXPR DeleteProjectRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  DeleteProjectRequest(const DeleteProjectRequest& from);
+  DeleteProjectRequest(DeleteProjectRequest&& from) noexcept
+    : DeleteProjectRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline DeleteProjectRequest& operator=(const DeleteProjectRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline DeleteProjectRequest& operator=(DeleteProjectRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const DeleteProjectRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const DeleteProjectRequest* internal_default_instance() {
+    return reinterpret_cast<const DeleteProjectRequest*>(
+               &_DeleteProjectRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    33;
+
+  friend void swap(DeleteProjectRequest& a, DeleteProjectRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(DeleteProjectRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(DeleteProjectRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  DeleteProjectRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<DeleteProjectRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const DeleteProjectRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const DeleteProjectRequest& from) {
+    DeleteProjectRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(DeleteProjectRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.DeleteProjectRequest";
+  }
+  protected:
+  explicit DeleteProjectRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kProjectIdFieldNumber = 1,
+  };
+  // string project_id = 1 [json_name = "projectId"];
+  void clear_project_id();
+  const std::string& project_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_project_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_project_id();
+  PROTOBUF_NODISCARD std::string* release_project_id();
+  void set_allocated_project_id(std::string* project_id);
+  private:
+  const std::string& _internal_project_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_project_id(const std::string& value);
+  std::string* _internal_mutable_project_id();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.DeleteProjectRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr project_id_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class DeleteProjectResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.DeleteProjectResponse) */ {
+ public:
+  inline DeleteProjectResponse() : DeleteProjectResponse(nullptr) {}
+  ~DeleteProjectResponse() override;
+  explicit PROTOBUF_CONSTEXPR DeleteProjectResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  DeleteProjectResponse(const DeleteProjectResponse& from);
+  DeleteProjectResponse(DeleteProjectResponse&& from) noexcept
+    : DeleteProjectResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline DeleteProjectResponse& operator=(const DeleteProjectResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline DeleteProjectResponse& operator=(DeleteProjectResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const DeleteProjectResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const DeleteProjectResponse* internal_default_instance() {
+    return reinterpret_cast<const DeleteProjectResponse*>(
+               &_DeleteProjectResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    34;
+
+  friend void swap(DeleteProjectResponse& a, DeleteProjectResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(DeleteProjectResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(DeleteProjectResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  DeleteProjectResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<DeleteProjectResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const DeleteProjectResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const DeleteProjectResponse& from) {
+    DeleteProjectResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(DeleteProjectResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.DeleteProjectResponse";
+  }
+  protected:
+  explicit DeleteProjectResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kDeletedFieldNumber = 1,
+  };
+  // bool deleted = 1 [json_name = "deleted"];
+  void clear_deleted();
+  bool deleted() const;
+  void set_deleted(bool value);
+  private:
+  bool _internal_deleted() const;
+  void _internal_set_deleted(bool value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.DeleteProjectResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    bool deleted_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class UpstreamSecret final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.UpstreamSecret) */ {
+ public:
+  inline UpstreamSecret() : UpstreamSecret(nullptr) {}
+  ~UpstreamSecret() override;
+  explicit PROTOBUF_CONSTEXPR UpstreamSecret(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  UpstreamSecret(const UpstreamSecret& from);
+  UpstreamSecret(UpstreamSecret&& from) noexcept
+    : UpstreamSecret() {
+    *this = ::std::move(from);
+  }
+
+  inline UpstreamSecret& operator=(const UpstreamSecret& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline UpstreamSecret& operator=(UpstreamSecret&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const UpstreamSecret& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const UpstreamSecret* internal_default_instance() {
+    return reinterpret_cast<const UpstreamSecret*>(
+               &_UpstreamSecret_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    35;
+
+  friend void swap(UpstreamSecret& a, UpstreamSecret& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(UpstreamSecret* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(UpstreamSecret* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  UpstreamSecret* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<UpstreamSecret>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const UpstreamSecret& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const UpstreamSecret& from) {
+    UpstreamSecret::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(UpstreamSecret* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.UpstreamSecret";
+  }
+  protected:
+  explicit UpstreamSecret(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kNameFieldNumber = 1,
+    kKeyIdFieldNumber = 2,
+    kCreateTimeFieldNumber = 3,
+    kUpdateTimeFieldNumber = 4,
+  };
+  // string name = 1 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // string key_id = 2 [json_name = "keyId"];
+  void clear_key_id();
+  const std::string& key_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key_id();
+  PROTOBUF_NODISCARD std::string* release_key_id();
+  void set_allocated_key_id(std::string* key_id);
+  private:
+  const std::string& _internal_key_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_id(const std::string& value);
+  std::string* _internal_mutable_key_id();
+  public:
+
+  // .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+  bool has_create_time() const;
+  private:
+  bool _internal_has_create_time() const;
+  public:
+  void clear_create_time();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& create_time() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_create_time();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_create_time();
+  void set_allocated_create_time(::PROTOBUF_NAMESPACE_ID::Timestamp* create_time);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_create_time() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_create_time();
+  public:
+  void unsafe_arena_set_allocated_create_time(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* create_time);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_create_time();
+
+  // .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+  bool has_update_time() const;
+  private:
+  bool _internal_has_update_time() const;
+  public:
+  void clear_update_time();
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& update_time() const;
+  PROTOBUF_NODISCARD ::PROTOBUF_NAMESPACE_ID::Timestamp* release_update_time();
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* mutable_update_time();
+  void set_allocated_update_time(::PROTOBUF_NAMESPACE_ID::Timestamp* update_time);
+  private:
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp& _internal_update_time() const;
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _internal_mutable_update_time();
+  public:
+  void unsafe_arena_set_allocated_update_time(
+      ::PROTOBUF_NAMESPACE_ID::Timestamp* update_time);
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* unsafe_arena_release_update_time();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.UpstreamSecret)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* create_time_;
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* update_time_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class SetUpstreamSecretRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.SetUpstreamSecretRequest) */ {
+ public:
+  inline SetUpstreamSecretRequest() : SetUpstreamSecretRequest(nullptr) {}
+  ~SetUpstreamSecretRequest() override;
+  explicit PROTOBUF_CONSTEXPR SetUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  SetUpstreamSecretRequest(const SetUpstreamSecretRequest& from);
+  SetUpstreamSecretRequest(SetUpstreamSecretRequest&& from) noexcept
+    : SetUpstreamSecretRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline SetUpstreamSecretRequest& operator=(const SetUpstreamSecretRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline SetUpstreamSecretRequest& operator=(SetUpstreamSecretRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const SetUpstreamSecretRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const SetUpstreamSecretRequest* internal_default_instance() {
+    return reinterpret_cast<const SetUpstreamSecretRequest*>(
+               &_SetUpstreamSecretRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    36;
+
+  friend void swap(SetUpstreamSecretRequest& a, SetUpstreamSecretRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(SetUpstreamSecretRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(SetUpstreamSecretRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  SetUpstreamSecretRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<SetUpstreamSecretRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const SetUpstreamSecretRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const SetUpstreamSecretRequest& from) {
+    SetUpstreamSecretRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(SetUpstreamSecretRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.SetUpstreamSecretRequest";
+  }
+  protected:
+  explicit SetUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kNameFieldNumber = 1,
+    kValueFieldNumber = 2,
+  };
+  // string name = 1 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // string value = 2 [json_name = "value"];
+  void clear_value();
+  const std::string& value() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_value(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_value();
+  PROTOBUF_NODISCARD std::string* release_value();
+  void set_allocated_value(std::string* value);
+  private:
+  const std::string& _internal_value() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_value(const std::string& value);
+  std::string* _internal_mutable_value();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.SetUpstreamSecretRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr value_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class SetUpstreamSecretResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.SetUpstreamSecretResponse) */ {
+ public:
+  inline SetUpstreamSecretResponse() : SetUpstreamSecretResponse(nullptr) {}
+  ~SetUpstreamSecretResponse() override;
+  explicit PROTOBUF_CONSTEXPR SetUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  SetUpstreamSecretResponse(const SetUpstreamSecretResponse& from);
+  SetUpstreamSecretResponse(SetUpstreamSecretResponse&& from) noexcept
+    : SetUpstreamSecretResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline SetUpstreamSecretResponse& operator=(const SetUpstreamSecretResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline SetUpstreamSecretResponse& operator=(SetUpstreamSecretResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const SetUpstreamSecretResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const SetUpstreamSecretResponse* internal_default_instance() {
+    return reinterpret_cast<const SetUpstreamSecretResponse*>(
+               &_SetUpstreamSecretResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    37;
+
+  friend void swap(SetUpstreamSecretResponse& a, SetUpstreamSecretResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(SetUpstreamSecretResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(SetUpstreamSecretResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  SetUpstreamSecretResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<SetUpstreamSecretResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const SetUpstreamSecretResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const SetUpstreamSecretResponse& from) {
+    SetUpstreamSecretResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(SetUpstreamSecretResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.SetUpstreamSecretResponse";
+  }
+  protected:
+  explicit SetUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kSecretFieldNumber = 1,
+  };
+  // .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+  bool has_secret() const;
+  private:
+  bool _internal_has_secret() const;
+  public:
+  void clear_secret();
+  const ::helixflow::v1::UpstreamSecret& secret() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::UpstreamSecret* release_secret();
+  ::helixflow::v1::UpstreamSecret* mutable_secret();
+  void set_allocated_secret(::helixflow::v1::UpstreamSecret* secret);
+  private:
+  const ::helixflow::v1::UpstreamSecret& _internal_secret() const;
+  ::helixflow::v1::UpstreamSecret* _internal_mutable_secret();
+  public:
+  void unsafe_arena_set_allocated_secret(
+      ::helixflow::v1::UpstreamSecret* secret);
+  ::helixflow::v1::UpstreamSecret* unsafe_arena_release_secret();
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.SetUpstreamSecretResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::helixflow::v1::UpstreamSecret* secret_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ListUpstreamSecretsRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase /* @@protoc_insertion_point(class_definition:helixflow.v1.ListUpstreamSecretsRequest) */ {
+ public:
+  inline ListUpstreamSecretsRequest() : ListUpstreamSecretsRequest(nullptr) {}
+  explicit PROTOBUF_CONSTEXPR ListUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListUpstreamSecretsRequest(const ListUpstreamSecretsRequest& from);
+  ListUpstreamSecretsRequest(ListUpstreamSecretsRequest&& from) noexcept
+    : ListUpstreamSecretsRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline ListUpstreamSecretsRequest& operator=(const ListUpstreamSecretsRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListUpstreamSecretsRequest& operator=(ListUpstreamSecretsRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListUpstreamSecretsRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListUpstreamSecretsRequest* internal_default_instance() {
+    return reinterpret_cast<const ListUpstreamSecretsRequest*>(
+               &_ListUpstreamSecretsRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    38;
+
+  friend void swap(ListUpstreamSecretsRequest& a, ListUpstreamSecretsRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListUpstreamSecretsRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListUpstreamSecretsRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListUpstreamSecretsRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListUpstreamSecretsRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyFrom;
+  inline void CopyFrom(const ListUpstreamSecretsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl(*this, from);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeFrom;
+  void MergeFrom(const ListUpstreamSecretsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl(*this, from);
+  }
+  public:
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ListUpstreamSecretsRequest";
+  }
+  protected:
+  explicit ListUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ListUpstreamSecretsRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+  };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ListUpstreamSecretsResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ListUpstreamSecretsResponse) */ {
+ public:
+  inline ListUpstreamSecretsResponse() : ListUpstreamSecretsResponse(nullptr) {}
+  ~ListUpstreamSecretsResponse() override;
+  explicit PROTOBUF_CONSTEXPR ListUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ListUpstreamSecretsResponse(const ListUpstreamSecretsResponse& from);
+  ListUpstreamSecretsResponse(ListUpstreamSecretsResponse&& from) noexcept
+    : ListUpstreamSecretsResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline ListUpstreamSecretsResponse& operator=(const ListUpstreamSecretsResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ListUpstreamSecretsResponse& operator=(ListUpstreamSecretsResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ListUpstreamSecretsResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ListUpstreamSecretsResponse* internal_default_instance() {
+    return reinterpret_cast<const ListUpstreamSecretsResponse*>(
+               &_ListUpstreamSecretsResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    39;
+
+  friend void swap(ListUpstreamSecretsResponse& a, ListUpstreamSecretsResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ListUpstreamSecretsResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ListUpstreamSecretsResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ListUpstreamSecretsResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ListUpstreamSecretsResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ListUpstreamSecretsResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ListUpstreamSecretsResponse& from) {
+    ListUpstreamSecretsResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ListUpstreamSecretsResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ListUpstreamSecretsResponse";
+  }
+  protected:
+  explicit ListUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kSecretsFieldNumber = 1,
+  };
+  // repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+  int secrets_size() const;
+  private:
+  int _internal_secrets_size() const;
+  public:
+  void clear_secrets();
+  ::helixflow::v1::UpstreamSecret* mutable_secrets(int index);
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret >*
+      mutable_secrets();
+  private:
+  const ::helixflow::v1::UpstreamSecret& _internal_secrets(int index) const;
+  ::helixflow::v1::UpstreamSecret* _internal_add_secrets();
+  public:
+  const ::helixflow::v1::UpstreamSecret& secrets(int index) const;
+  ::helixflow::v1::UpstreamSecret* add_secrets();
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret >&
+      secrets() const;
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ListUpstreamSecretsResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret > secrets_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class DeleteUpstreamSecretRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.DeleteUpstreamSecretRequest) */ {
+ public:
+  inline DeleteUpstreamSecretRequest() : DeleteUpstreamSecretRequest(nullptr) {}
+  ~DeleteUpstreamSecretRequest() override;
+  explicit PROTOBUF_CONSTEXPR DeleteUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  DeleteUpstreamSecretRequest(const DeleteUpstreamSecretRequest& from);
+  DeleteUpstreamSecretRequest(DeleteUpstreamSecretRequest&& from) noexcept
+    : DeleteUpstreamSecretRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline DeleteUpstreamSecretRequest& operator=(const DeleteUpstreamSecretRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline DeleteUpstreamSecretRequest& operator=(DeleteUpstreamSecretRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const DeleteUpstreamSecretRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const DeleteUpstreamSecretRequest* internal_default_instance() {
+    return reinterpret_cast<const DeleteUpstreamSecretRequest*>(
+               &_DeleteUpstreamSecretRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    40;
+
+  friend void swap(DeleteUpstreamSecretRequest& a, DeleteUpstreamSecretRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(DeleteUpstreamSecretRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(DeleteUpstreamSecretRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  DeleteUpstreamSecretRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<DeleteUpstreamSecretRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const DeleteUpstreamSecretRequest& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const DeleteUpstreamSecretRequest& from) {
+    DeleteUpstreamSecretRequest::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(DeleteUpstreamSecretRequest* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.DeleteUpstreamSecretRequest";
+  }
+  protected:
+  explicit DeleteUpstreamSecretRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kNameFieldNumber = 1,
+  };
+  // string name = 1 [json_name = "name"];
+  void clear_name();
+  const std::string& name() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_name(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_name();
+  PROTOBUF_NODISCARD std::string* release_name();
+  void set_allocated_name(std::string* name);
+  private:
+  const std::string& _internal_name() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_name(const std::string& value);
+  std::string* _internal_mutable_name();
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.DeleteUpstreamSecretRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr name_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class DeleteUpstreamSecretResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.DeleteUpstreamSecretResponse) */ {
+ public:
+  inline DeleteUpstreamSecretResponse() : DeleteUpstreamSecretResponse(nullptr) {}
+  ~DeleteUpstreamSecretResponse() override;
+  explicit PROTOBUF_CONSTEXPR DeleteUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  DeleteUpstreamSecretResponse(const DeleteUpstreamSecretResponse& from);
+  DeleteUpstreamSecretResponse(DeleteUpstreamSecretResponse&& from) noexcept
+    : DeleteUpstreamSecretResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline DeleteUpstreamSecretResponse& operator=(const DeleteUpstreamSecretResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline DeleteUpstreamSecretResponse& operator=(DeleteUpstreamSecretResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const DeleteUpstreamSecretResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const DeleteUpstreamSecretResponse* internal_default_instance() {
+    return reinterpret_cast<const DeleteUpstreamSecretResponse*>(
+               &_DeleteUpstreamSecretResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    41;
+
+  friend void swap(DeleteUpstreamSecretResponse& a, DeleteUpstreamSecretResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(DeleteUpstreamSecretResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(DeleteUpstreamSecretResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  DeleteUpstreamSecretResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<DeleteUpstreamSecretResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const DeleteUpstreamSecretResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const DeleteUpstreamSecretResponse& from) {
+    DeleteUpstreamSecretResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(DeleteUpstreamSecretResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.DeleteUpstreamSecretResponse";
+  }
+  protected:
+  explicit DeleteUpstreamSecretResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kDeletedFieldNumber = 1,
+  };
+  // bool deleted = 1 [json_name = "deleted"];
+  void clear_deleted();
+  bool deleted() const;
+  void set_deleted(bool value);
+  private:
+  bool _internal_deleted() const;
+  void _internal_set_deleted(bool value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.DeleteUpstreamSecretResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    bool deleted_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class RotateUpstreamSecretsRequest final :
+    public ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase /* @@protoc_insertion_point(class_definition:helixflow.v1.RotateUpstreamSecretsRequest) */ {
+ public:
+  inline RotateUpstreamSecretsRequest() : RotateUpstreamSecretsRequest(nullptr) {}
+  explicit PROTOBUF_CONSTEXPR RotateUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  RotateUpstreamSecretsRequest(const RotateUpstreamSecretsRequest& from);
+  RotateUpstreamSecretsRequest(RotateUpstreamSecretsRequest&& from) noexcept
+    : RotateUpstreamSecretsRequest() {
+    *this = ::std::move(from);
+  }
+
+  inline RotateUpstreamSecretsRequest& operator=(const RotateUpstreamSecretsRequest& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline RotateUpstreamSecretsRequest& operator=(RotateUpstreamSecretsRequest&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const RotateUpstreamSecretsRequest& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const RotateUpstreamSecretsRequest* internal_default_instance() {
+    return reinterpret_cast<const RotateUpstreamSecretsRequest*>(
+               &_RotateUpstreamSecretsRequest_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    42;
+
+  friend void swap(RotateUpstreamSecretsRequest& a, RotateUpstreamSecretsRequest& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(RotateUpstreamSecretsRequest* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(RotateUpstreamSecretsRequest* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  RotateUpstreamSecretsRequest* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<RotateUpstreamSecretsRequest>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyFrom;
+  inline void CopyFrom(const RotateUpstreamSecretsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::CopyImpl(*this, from);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeFrom;
+  void MergeFrom(const RotateUpstreamSecretsRequest& from) {
+    ::PROTOBUF_NAMESPACE_ID::internal::ZeroFieldsBase::MergeImpl(*this, from);
+  }
+  public:
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.RotateUpstreamSecretsRequest";
+  }
+  protected:
+  explicit RotateUpstreamSecretsRequest(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.RotateUpstreamSecretsRequest)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+  };
+  friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
+};
+// -------------------------------------------------------------------
+
+class RotateUpstreamSecretsResponse final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.RotateUpstreamSecretsResponse) */ {
+ public:
+  inline RotateUpstreamSecretsResponse() : RotateUpstreamSecretsResponse(nullptr) {}
+  ~RotateUpstreamSecretsResponse() override;
+  explicit PROTOBUF_CONSTEXPR RotateUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  RotateUpstreamSecretsResponse(const RotateUpstreamSecretsResponse& from);
+  RotateUpstreamSecretsResponse(RotateUpstreamSecretsResponse&& from) noexcept
+    : RotateUpstreamSecretsResponse() {
+    *this = ::std::move(from);
+  }
+
+  inline RotateUpstreamSecretsResponse& operator=(const RotateUpstreamSecretsResponse& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline RotateUpstreamSecretsResponse& operator=(RotateUpstreamSecretsResponse&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const RotateUpstreamSecretsResponse& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const RotateUpstreamSecretsResponse* internal_default_instance() {
+    return reinterpret_cast<const RotateUpstreamSecretsResponse*>(
+               &_RotateUpstreamSecretsResponse_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    43;
+
+  friend void swap(RotateUpstreamSecretsResponse& a, RotateUpstreamSecretsResponse& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(RotateUpstreamSecretsResponse* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(RotateUpstreamSecretsResponse* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  RotateUpstreamSecretsResponse* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<RotateUpstreamSecretsResponse>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const RotateUpstreamSecretsResponse& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const RotateUpstreamSecretsResponse& from) {
+    RotateUpstreamSecretsResponse::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(RotateUpstreamSecretsResponse* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.RotateUpstreamSecretsResponse";
+  }
+  protected:
+  explicit RotateUpstreamSecretsResponse(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kKeyIdFieldNumber = 1,
+    kRotatedFieldNumber = 2,
+    kCurrentFieldNumber = 3,
+  };
+  // string key_id = 1 [json_name = "keyId"];
+  void clear_key_id();
+  const std::string& key_id() const;
+  template <typename ArgT0 = const std::string&, typename... ArgT>
+  void set_key_id(ArgT0&& arg0, ArgT... args);
+  std::string* mutable_key_id();
+  PROTOBUF_NODISCARD std::string* release_key_id();
+  void set_allocated_key_id(std::string* key_id);
+  private:
+  const std::string& _internal_key_id() const;
+  inline PROTOBUF_ALWAYS_INLINE void _internal_set_key_id(const std::string& value);
+  std::string* _internal_mutable_key_id();
+  public:
+
+  // int32 rotated = 2 [json_name = "rotated"];
+  void clear_rotated();
+  int32_t rotated() const;
+  void set_rotated(int32_t value);
+  private:
+  int32_t _internal_rotated() const;
+  void _internal_set_rotated(int32_t value);
+  public:
+
+  // int32 current = 3 [json_name = "current"];
+  void clear_current();
+  int32_t current() const;
+  void set_current(int32_t value);
+  private:
+  int32_t _internal_current() const;
+  void _internal_set_current(int32_t value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.RotateUpstreamSecretsResponse)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr key_id_;
+    int32_t rotated_;
+    int32_t current_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -4393,7 +8418,7 @@ inline void KeyScopes::set_allocated_expires_at(::PROTOBUF_NAMESPACE_ID::Timesta
 
 // optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
 inline bool KeyScopes::_internal_has_max_priority() const {
-  bool value = (_impl_._has_bits_[0] & 0x00000008u) != 0;
+  bool value = (_impl_._has_bits_[0] & 0x00000010u) != 0;
   return value;
 }
 inline bool KeyScopes::has_max_priority() const {
@@ -4401,7 +8426,7 @@ inline bool KeyScopes::has_max_priority() const {
 }
 inline void KeyScopes::clear_max_priority() {
   _impl_.max_priority_ = 0;
-  _impl_._has_bits_[0] &= ~0x00000008u;
+  _impl_._has_bits_[0] &= ~0x00000010u;
 }
 inline ::helixflow::v1::Priority KeyScopes::_internal_max_priority() const {
   return static_cast< ::helixflow::v1::Priority >(_impl_.max_priority_);
@@ -4411,12 +8436,269 @@ inline ::helixflow::v1::Priority KeyScopes::max_priority() const {
   return _internal_max_priority();
 }
 inline void KeyScopes::_internal_set_max_priority(::helixflow::v1::Priority value) {
-  _impl_._has_bits_[0] |= 0x00000008u;
+  _impl_._has_bits_[0] |= 0x00000010u;
   _impl_.max_priority_ = value;
 }
 inline void KeyScopes::set_max_priority(::helixflow::v1::Priority value) {
   _internal_set_max_priority(value);
   // @@protoc_insertion_point(field_set:helixflow.v1.KeyScopes.max_priority)
+}
+
+// optional double budget_usd = 8 [json_name = "budgetUsd"];
+inline bool KeyScopes::_internal_has_budget_usd() const {
+  bool value = (_impl_._has_bits_[0] & 0x00000008u) != 0;
+  return value;
+}
+inline bool KeyScopes::has_budget_usd() const {
+  return _internal_has_budget_usd();
+}
+inline void KeyScopes::clear_budget_usd() {
+  _impl_.budget_usd_ = 0;
+  _impl_._has_bits_[0] &= ~0x00000008u;
+}
+inline double KeyScopes::_internal_budget_usd() const {
+  return _impl_.budget_usd_;
+}
+inline double KeyScopes::budget_usd() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.KeyScopes.budget_usd)
+  return _internal_budget_usd();
+}
+inline void KeyScopes::_internal_set_budget_usd(double value) {
+  _impl_._has_bits_[0] |= 0x00000008u;
+  _impl_.budget_usd_ = value;
+}
+inline void KeyScopes::set_budget_usd(double value) {
+  _internal_set_budget_usd(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.KeyScopes.budget_usd)
+}
+
+// string budget_period = 9 [json_name = "budgetPeriod"];
+inline void KeyScopes::clear_budget_period() {
+  _impl_.budget_period_.ClearToEmpty();
+}
+inline const std::string& KeyScopes::budget_period() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.KeyScopes.budget_period)
+  return _internal_budget_period();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void KeyScopes::set_budget_period(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.budget_period_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.KeyScopes.budget_period)
+}
+inline std::string* KeyScopes::mutable_budget_period() {
+  std::string* _s = _internal_mutable_budget_period();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.KeyScopes.budget_period)
+  return _s;
+}
+inline const std::string& KeyScopes::_internal_budget_period() const {
+  return _impl_.budget_period_.Get();
+}
+inline void KeyScopes::_internal_set_budget_period(const std::string& value) {
+  
+  _impl_.budget_period_.Set(value, GetArenaForAllocation());
+}
+inline std::string* KeyScopes::_internal_mutable_budget_period() {
+  
+  return _impl_.budget_period_.Mutable(GetArenaForAllocation());
+}
+inline std::string* KeyScopes::release_budget_period() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.KeyScopes.budget_period)
+  return _impl_.budget_period_.Release();
+}
+inline void KeyScopes::set_allocated_budget_period(std::string* budget_period) {
+  if (budget_period != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.budget_period_.SetAllocated(budget_period, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.budget_period_.IsDefault()) {
+    _impl_.budget_period_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.KeyScopes.budget_period)
+}
+
+// string project_id = 10 [json_name = "projectId"];
+inline void KeyScopes::clear_project_id() {
+  _impl_.project_id_.ClearToEmpty();
+}
+inline const std::string& KeyScopes::project_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.KeyScopes.project_id)
+  return _internal_project_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void KeyScopes::set_project_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.project_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.KeyScopes.project_id)
+}
+inline std::string* KeyScopes::mutable_project_id() {
+  std::string* _s = _internal_mutable_project_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.KeyScopes.project_id)
+  return _s;
+}
+inline const std::string& KeyScopes::_internal_project_id() const {
+  return _impl_.project_id_.Get();
+}
+inline void KeyScopes::_internal_set_project_id(const std::string& value) {
+  
+  _impl_.project_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* KeyScopes::_internal_mutable_project_id() {
+  
+  return _impl_.project_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* KeyScopes::release_project_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.KeyScopes.project_id)
+  return _impl_.project_id_.Release();
+}
+inline void KeyScopes::set_allocated_project_id(std::string* project_id) {
+  if (project_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.project_id_.SetAllocated(project_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.project_id_.IsDefault()) {
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.KeyScopes.project_id)
+}
+
+// -------------------------------------------------------------------
+
+// BudgetStatus
+
+// double limit_usd = 1 [json_name = "limitUsd"];
+inline void BudgetStatus::clear_limit_usd() {
+  _impl_.limit_usd_ = 0;
+}
+inline double BudgetStatus::_internal_limit_usd() const {
+  return _impl_.limit_usd_;
+}
+inline double BudgetStatus::limit_usd() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.BudgetStatus.limit_usd)
+  return _internal_limit_usd();
+}
+inline void BudgetStatus::_internal_set_limit_usd(double value) {
+  
+  _impl_.limit_usd_ = value;
+}
+inline void BudgetStatus::set_limit_usd(double value) {
+  _internal_set_limit_usd(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.BudgetStatus.limit_usd)
+}
+
+// double spent_usd = 2 [json_name = "spentUsd"];
+inline void BudgetStatus::clear_spent_usd() {
+  _impl_.spent_usd_ = 0;
+}
+inline double BudgetStatus::_internal_spent_usd() const {
+  return _impl_.spent_usd_;
+}
+inline double BudgetStatus::spent_usd() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.BudgetStatus.spent_usd)
+  return _internal_spent_usd();
+}
+inline void BudgetStatus::_internal_set_spent_usd(double value) {
+  
+  _impl_.spent_usd_ = value;
+}
+inline void BudgetStatus::set_spent_usd(double value) {
+  _internal_set_spent_usd(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.BudgetStatus.spent_usd)
+}
+
+// .google.protobuf.Timestamp period_end = 3 [json_name = "periodEnd"];
+inline bool BudgetStatus::_internal_has_period_end() const {
+  return this != internal_default_instance() && _impl_.period_end_ != nullptr;
+}
+inline bool BudgetStatus::has_period_end() const {
+  return _internal_has_period_end();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& BudgetStatus::_internal_period_end() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.period_end_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& BudgetStatus::period_end() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.BudgetStatus.period_end)
+  return _internal_period_end();
+}
+inline void BudgetStatus::unsafe_arena_set_allocated_period_end(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* period_end) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.period_end_);
+  }
+  _impl_.period_end_ = period_end;
+  if (period_end) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.BudgetStatus.period_end)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* BudgetStatus::release_period_end() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.period_end_;
+  _impl_.period_end_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* BudgetStatus::unsafe_arena_release_period_end() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.BudgetStatus.period_end)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.period_end_;
+  _impl_.period_end_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* BudgetStatus::_internal_mutable_period_end() {
+  
+  if (_impl_.period_end_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.period_end_ = p;
+  }
+  return _impl_.period_end_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* BudgetStatus::mutable_period_end() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_period_end();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.BudgetStatus.period_end)
+  return _msg;
+}
+inline void BudgetStatus::set_allocated_period_end(::PROTOBUF_NAMESPACE_ID::Timestamp* period_end) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.period_end_);
+  }
+  if (period_end) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(period_end));
+    if (message_arena != submessage_arena) {
+      period_end = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, period_end, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.period_end_ = period_end;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.BudgetStatus.period_end)
 }
 
 // -------------------------------------------------------------------
@@ -4831,6 +9113,96 @@ inline void ApiKey::set_allocated_revoked_at(::PROTOBUF_NAMESPACE_ID::Timestamp*
   }
   _impl_.revoked_at_ = revoked_at;
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ApiKey.revoked_at)
+}
+
+// .helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];
+inline bool ApiKey::_internal_has_budget() const {
+  return this != internal_default_instance() && _impl_.budget_ != nullptr;
+}
+inline bool ApiKey::has_budget() const {
+  return _internal_has_budget();
+}
+inline void ApiKey::clear_budget() {
+  if (GetArenaForAllocation() == nullptr && _impl_.budget_ != nullptr) {
+    delete _impl_.budget_;
+  }
+  _impl_.budget_ = nullptr;
+}
+inline const ::helixflow::v1::BudgetStatus& ApiKey::_internal_budget() const {
+  const ::helixflow::v1::BudgetStatus* p = _impl_.budget_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::BudgetStatus&>(
+      ::helixflow::v1::_BudgetStatus_default_instance_);
+}
+inline const ::helixflow::v1::BudgetStatus& ApiKey::budget() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ApiKey.budget)
+  return _internal_budget();
+}
+inline void ApiKey::unsafe_arena_set_allocated_budget(
+    ::helixflow::v1::BudgetStatus* budget) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.budget_);
+  }
+  _impl_.budget_ = budget;
+  if (budget) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.ApiKey.budget)
+}
+inline ::helixflow::v1::BudgetStatus* ApiKey::release_budget() {
+  
+  ::helixflow::v1::BudgetStatus* temp = _impl_.budget_;
+  _impl_.budget_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::BudgetStatus* ApiKey::unsafe_arena_release_budget() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ApiKey.budget)
+  
+  ::helixflow::v1::BudgetStatus* temp = _impl_.budget_;
+  _impl_.budget_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::BudgetStatus* ApiKey::_internal_mutable_budget() {
+  
+  if (_impl_.budget_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::BudgetStatus>(GetArenaForAllocation());
+    _impl_.budget_ = p;
+  }
+  return _impl_.budget_;
+}
+inline ::helixflow::v1::BudgetStatus* ApiKey::mutable_budget() {
+  ::helixflow::v1::BudgetStatus* _msg = _internal_mutable_budget();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ApiKey.budget)
+  return _msg;
+}
+inline void ApiKey::set_allocated_budget(::helixflow::v1::BudgetStatus* budget) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.budget_;
+  }
+  if (budget) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(budget);
+    if (message_arena != submessage_arena) {
+      budget = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, budget, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.budget_ = budget;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ApiKey.budget)
 }
 
 // -------------------------------------------------------------------
@@ -5844,6 +10216,56 @@ inline void GetUsageRequest::set_allocated_model(std::string* model) {
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetUsageRequest.model)
 }
 
+// string project_id = 6 [json_name = "projectId"];
+inline void GetUsageRequest::clear_project_id() {
+  _impl_.project_id_.ClearToEmpty();
+}
+inline const std::string& GetUsageRequest::project_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GetUsageRequest.project_id)
+  return _internal_project_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void GetUsageRequest::set_project_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.project_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.GetUsageRequest.project_id)
+}
+inline std::string* GetUsageRequest::mutable_project_id() {
+  std::string* _s = _internal_mutable_project_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GetUsageRequest.project_id)
+  return _s;
+}
+inline const std::string& GetUsageRequest::_internal_project_id() const {
+  return _impl_.project_id_.Get();
+}
+inline void GetUsageRequest::_internal_set_project_id(const std::string& value) {
+  
+  _impl_.project_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* GetUsageRequest::_internal_mutable_project_id() {
+  
+  return _impl_.project_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* GetUsageRequest::release_project_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.GetUsageRequest.project_id)
+  return _impl_.project_id_.Release();
+}
+inline void GetUsageRequest::set_allocated_project_id(std::string* project_id) {
+  if (project_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.project_id_.SetAllocated(project_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.project_id_.IsDefault()) {
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetUsageRequest.project_id)
+}
+
 // -------------------------------------------------------------------
 
 // KeyUsage
@@ -5956,6 +10378,76 @@ inline void KeyUsage::_internal_set_completion_tokens(uint64_t value) {
 inline void KeyUsage::set_completion_tokens(uint64_t value) {
   _internal_set_completion_tokens(value);
   // @@protoc_insertion_point(field_set:helixflow.v1.KeyUsage.completion_tokens)
+}
+
+// double cost_usd = 5 [json_name = "costUsd"];
+inline void KeyUsage::clear_cost_usd() {
+  _impl_.cost_usd_ = 0;
+}
+inline double KeyUsage::_internal_cost_usd() const {
+  return _impl_.cost_usd_;
+}
+inline double KeyUsage::cost_usd() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.KeyUsage.cost_usd)
+  return _internal_cost_usd();
+}
+inline void KeyUsage::_internal_set_cost_usd(double value) {
+  
+  _impl_.cost_usd_ = value;
+}
+inline void KeyUsage::set_cost_usd(double value) {
+  _internal_set_cost_usd(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.KeyUsage.cost_usd)
+}
+
+// string project_id = 6 [json_name = "projectId"];
+inline void KeyUsage::clear_project_id() {
+  _impl_.project_id_.ClearToEmpty();
+}
+inline const std::string& KeyUsage::project_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.KeyUsage.project_id)
+  return _internal_project_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void KeyUsage::set_project_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.project_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.KeyUsage.project_id)
+}
+inline std::string* KeyUsage::mutable_project_id() {
+  std::string* _s = _internal_mutable_project_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.KeyUsage.project_id)
+  return _s;
+}
+inline const std::string& KeyUsage::_internal_project_id() const {
+  return _impl_.project_id_.Get();
+}
+inline void KeyUsage::_internal_set_project_id(const std::string& value) {
+  
+  _impl_.project_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* KeyUsage::_internal_mutable_project_id() {
+  
+  return _impl_.project_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* KeyUsage::release_project_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.KeyUsage.project_id)
+  return _impl_.project_id_.Release();
+}
+inline void KeyUsage::set_allocated_project_id(std::string* project_id) {
+  if (project_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.project_id_.SetAllocated(project_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.project_id_.IsDefault()) {
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.KeyUsage.project_id)
 }
 
 // -------------------------------------------------------------------
@@ -6360,6 +10852,26 @@ inline void UsageBucket::_internal_set_ttft_count(uint64_t value) {
 inline void UsageBucket::set_ttft_count(uint64_t value) {
   _internal_set_ttft_count(value);
   // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.ttft_count)
+}
+
+// double cost_usd = 10 [json_name = "costUsd"];
+inline void UsageBucket::clear_cost_usd() {
+  _impl_.cost_usd_ = 0;
+}
+inline double UsageBucket::_internal_cost_usd() const {
+  return _impl_.cost_usd_;
+}
+inline double UsageBucket::cost_usd() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UsageBucket.cost_usd)
+  return _internal_cost_usd();
+}
+inline void UsageBucket::_internal_set_cost_usd(double value) {
+  
+  _impl_.cost_usd_ = value;
+}
+inline void UsageBucket::set_cost_usd(double value) {
+  _internal_set_cost_usd(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.UsageBucket.cost_usd)
 }
 
 // -------------------------------------------------------------------
@@ -7547,6 +12059,26 @@ inline void RequestRecord::set_allocated_finished_at(::PROTOBUF_NAMESPACE_ID::Ti
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RequestRecord.finished_at)
 }
 
+// double cost_usd = 12 [json_name = "costUsd"];
+inline void RequestRecord::clear_cost_usd() {
+  _impl_.cost_usd_ = 0;
+}
+inline double RequestRecord::_internal_cost_usd() const {
+  return _impl_.cost_usd_;
+}
+inline double RequestRecord::cost_usd() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RequestRecord.cost_usd)
+  return _internal_cost_usd();
+}
+inline void RequestRecord::_internal_set_cost_usd(double value) {
+  
+  _impl_.cost_usd_ = value;
+}
+inline void RequestRecord::set_cost_usd(double value) {
+  _internal_set_cost_usd(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.RequestRecord.cost_usd)
+}
+
 // -------------------------------------------------------------------
 
 // WatchRequestsResponse
@@ -7641,9 +12173,2307 @@ inline void WatchRequestsResponse::set_allocated_request(::helixflow::v1::Reques
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.WatchRequestsResponse.request)
 }
 
+// -------------------------------------------------------------------
+
+// ProjectLimits
+
+// repeated string models = 1 [json_name = "models"];
+inline int ProjectLimits::_internal_models_size() const {
+  return _impl_.models_.size();
+}
+inline int ProjectLimits::models_size() const {
+  return _internal_models_size();
+}
+inline void ProjectLimits::clear_models() {
+  _impl_.models_.Clear();
+}
+inline std::string* ProjectLimits::add_models() {
+  std::string* _s = _internal_add_models();
+  // @@protoc_insertion_point(field_add_mutable:helixflow.v1.ProjectLimits.models)
+  return _s;
+}
+inline const std::string& ProjectLimits::_internal_models(int index) const {
+  return _impl_.models_.Get(index);
+}
+inline const std::string& ProjectLimits::models(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectLimits.models)
+  return _internal_models(index);
+}
+inline std::string* ProjectLimits::mutable_models(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ProjectLimits.models)
+  return _impl_.models_.Mutable(index);
+}
+inline void ProjectLimits::set_models(int index, const std::string& value) {
+  _impl_.models_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectLimits.models)
+}
+inline void ProjectLimits::set_models(int index, std::string&& value) {
+  _impl_.models_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectLimits.models)
+}
+inline void ProjectLimits::set_models(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.models_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:helixflow.v1.ProjectLimits.models)
+}
+inline void ProjectLimits::set_models(int index, const char* value, size_t size) {
+  _impl_.models_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:helixflow.v1.ProjectLimits.models)
+}
+inline std::string* ProjectLimits::_internal_add_models() {
+  return _impl_.models_.Add();
+}
+inline void ProjectLimits::add_models(const std::string& value) {
+  _impl_.models_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:helixflow.v1.ProjectLimits.models)
+}
+inline void ProjectLimits::add_models(std::string&& value) {
+  _impl_.models_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:helixflow.v1.ProjectLimits.models)
+}
+inline void ProjectLimits::add_models(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.models_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:helixflow.v1.ProjectLimits.models)
+}
+inline void ProjectLimits::add_models(const char* value, size_t size) {
+  _impl_.models_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:helixflow.v1.ProjectLimits.models)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+ProjectLimits::models() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.ProjectLimits.models)
+  return _impl_.models_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+ProjectLimits::mutable_models() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.ProjectLimits.models)
+  return &_impl_.models_;
+}
+
+// optional uint32 rpm = 2 [json_name = "rpm"];
+inline bool ProjectLimits::_internal_has_rpm() const {
+  bool value = (_impl_._has_bits_[0] & 0x00000004u) != 0;
+  return value;
+}
+inline bool ProjectLimits::has_rpm() const {
+  return _internal_has_rpm();
+}
+inline void ProjectLimits::clear_rpm() {
+  _impl_.rpm_ = 0u;
+  _impl_._has_bits_[0] &= ~0x00000004u;
+}
+inline uint32_t ProjectLimits::_internal_rpm() const {
+  return _impl_.rpm_;
+}
+inline uint32_t ProjectLimits::rpm() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectLimits.rpm)
+  return _internal_rpm();
+}
+inline void ProjectLimits::_internal_set_rpm(uint32_t value) {
+  _impl_._has_bits_[0] |= 0x00000004u;
+  _impl_.rpm_ = value;
+}
+inline void ProjectLimits::set_rpm(uint32_t value) {
+  _internal_set_rpm(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectLimits.rpm)
+}
+
+// optional uint64 tpm = 3 [json_name = "tpm"];
+inline bool ProjectLimits::_internal_has_tpm() const {
+  bool value = (_impl_._has_bits_[0] & 0x00000001u) != 0;
+  return value;
+}
+inline bool ProjectLimits::has_tpm() const {
+  return _internal_has_tpm();
+}
+inline void ProjectLimits::clear_tpm() {
+  _impl_.tpm_ = uint64_t{0u};
+  _impl_._has_bits_[0] &= ~0x00000001u;
+}
+inline uint64_t ProjectLimits::_internal_tpm() const {
+  return _impl_.tpm_;
+}
+inline uint64_t ProjectLimits::tpm() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectLimits.tpm)
+  return _internal_tpm();
+}
+inline void ProjectLimits::_internal_set_tpm(uint64_t value) {
+  _impl_._has_bits_[0] |= 0x00000001u;
+  _impl_.tpm_ = value;
+}
+inline void ProjectLimits::set_tpm(uint64_t value) {
+  _internal_set_tpm(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectLimits.tpm)
+}
+
+// optional double budget_usd = 4 [json_name = "budgetUsd"];
+inline bool ProjectLimits::_internal_has_budget_usd() const {
+  bool value = (_impl_._has_bits_[0] & 0x00000002u) != 0;
+  return value;
+}
+inline bool ProjectLimits::has_budget_usd() const {
+  return _internal_has_budget_usd();
+}
+inline void ProjectLimits::clear_budget_usd() {
+  _impl_.budget_usd_ = 0;
+  _impl_._has_bits_[0] &= ~0x00000002u;
+}
+inline double ProjectLimits::_internal_budget_usd() const {
+  return _impl_.budget_usd_;
+}
+inline double ProjectLimits::budget_usd() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectLimits.budget_usd)
+  return _internal_budget_usd();
+}
+inline void ProjectLimits::_internal_set_budget_usd(double value) {
+  _impl_._has_bits_[0] |= 0x00000002u;
+  _impl_.budget_usd_ = value;
+}
+inline void ProjectLimits::set_budget_usd(double value) {
+  _internal_set_budget_usd(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectLimits.budget_usd)
+}
+
+// string budget_period = 5 [json_name = "budgetPeriod"];
+inline void ProjectLimits::clear_budget_period() {
+  _impl_.budget_period_.ClearToEmpty();
+}
+inline const std::string& ProjectLimits::budget_period() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectLimits.budget_period)
+  return _internal_budget_period();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void ProjectLimits::set_budget_period(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.budget_period_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectLimits.budget_period)
+}
+inline std::string* ProjectLimits::mutable_budget_period() {
+  std::string* _s = _internal_mutable_budget_period();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ProjectLimits.budget_period)
+  return _s;
+}
+inline const std::string& ProjectLimits::_internal_budget_period() const {
+  return _impl_.budget_period_.Get();
+}
+inline void ProjectLimits::_internal_set_budget_period(const std::string& value) {
+  
+  _impl_.budget_period_.Set(value, GetArenaForAllocation());
+}
+inline std::string* ProjectLimits::_internal_mutable_budget_period() {
+  
+  return _impl_.budget_period_.Mutable(GetArenaForAllocation());
+}
+inline std::string* ProjectLimits::release_budget_period() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ProjectLimits.budget_period)
+  return _impl_.budget_period_.Release();
+}
+inline void ProjectLimits::set_allocated_budget_period(std::string* budget_period) {
+  if (budget_period != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.budget_period_.SetAllocated(budget_period, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.budget_period_.IsDefault()) {
+    _impl_.budget_period_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ProjectLimits.budget_period)
+}
+
+// -------------------------------------------------------------------
+
+// ProjectUsage
+
+// uint64 requests = 1 [json_name = "requests"];
+inline void ProjectUsage::clear_requests() {
+  _impl_.requests_ = uint64_t{0u};
+}
+inline uint64_t ProjectUsage::_internal_requests() const {
+  return _impl_.requests_;
+}
+inline uint64_t ProjectUsage::requests() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectUsage.requests)
+  return _internal_requests();
+}
+inline void ProjectUsage::_internal_set_requests(uint64_t value) {
+  
+  _impl_.requests_ = value;
+}
+inline void ProjectUsage::set_requests(uint64_t value) {
+  _internal_set_requests(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectUsage.requests)
+}
+
+// uint64 prompt_tokens = 2 [json_name = "promptTokens"];
+inline void ProjectUsage::clear_prompt_tokens() {
+  _impl_.prompt_tokens_ = uint64_t{0u};
+}
+inline uint64_t ProjectUsage::_internal_prompt_tokens() const {
+  return _impl_.prompt_tokens_;
+}
+inline uint64_t ProjectUsage::prompt_tokens() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectUsage.prompt_tokens)
+  return _internal_prompt_tokens();
+}
+inline void ProjectUsage::_internal_set_prompt_tokens(uint64_t value) {
+  
+  _impl_.prompt_tokens_ = value;
+}
+inline void ProjectUsage::set_prompt_tokens(uint64_t value) {
+  _internal_set_prompt_tokens(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectUsage.prompt_tokens)
+}
+
+// uint64 completion_tokens = 3 [json_name = "completionTokens"];
+inline void ProjectUsage::clear_completion_tokens() {
+  _impl_.completion_tokens_ = uint64_t{0u};
+}
+inline uint64_t ProjectUsage::_internal_completion_tokens() const {
+  return _impl_.completion_tokens_;
+}
+inline uint64_t ProjectUsage::completion_tokens() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectUsage.completion_tokens)
+  return _internal_completion_tokens();
+}
+inline void ProjectUsage::_internal_set_completion_tokens(uint64_t value) {
+  
+  _impl_.completion_tokens_ = value;
+}
+inline void ProjectUsage::set_completion_tokens(uint64_t value) {
+  _internal_set_completion_tokens(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectUsage.completion_tokens)
+}
+
+// double cost_usd = 4 [json_name = "costUsd"];
+inline void ProjectUsage::clear_cost_usd() {
+  _impl_.cost_usd_ = 0;
+}
+inline double ProjectUsage::_internal_cost_usd() const {
+  return _impl_.cost_usd_;
+}
+inline double ProjectUsage::cost_usd() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ProjectUsage.cost_usd)
+  return _internal_cost_usd();
+}
+inline void ProjectUsage::_internal_set_cost_usd(double value) {
+  
+  _impl_.cost_usd_ = value;
+}
+inline void ProjectUsage::set_cost_usd(double value) {
+  _internal_set_cost_usd(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ProjectUsage.cost_usd)
+}
+
+// -------------------------------------------------------------------
+
+// Project
+
+// string project_id = 1 [json_name = "projectId"];
+inline void Project::clear_project_id() {
+  _impl_.project_id_.ClearToEmpty();
+}
+inline const std::string& Project::project_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Project.project_id)
+  return _internal_project_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void Project::set_project_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.project_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.Project.project_id)
+}
+inline std::string* Project::mutable_project_id() {
+  std::string* _s = _internal_mutable_project_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Project.project_id)
+  return _s;
+}
+inline const std::string& Project::_internal_project_id() const {
+  return _impl_.project_id_.Get();
+}
+inline void Project::_internal_set_project_id(const std::string& value) {
+  
+  _impl_.project_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* Project::_internal_mutable_project_id() {
+  
+  return _impl_.project_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* Project::release_project_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Project.project_id)
+  return _impl_.project_id_.Release();
+}
+inline void Project::set_allocated_project_id(std::string* project_id) {
+  if (project_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.project_id_.SetAllocated(project_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.project_id_.IsDefault()) {
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Project.project_id)
+}
+
+// string name = 2 [json_name = "name"];
+inline void Project::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& Project::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Project.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void Project::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.Project.name)
+}
+inline std::string* Project::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Project.name)
+  return _s;
+}
+inline const std::string& Project::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void Project::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* Project::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* Project::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Project.name)
+  return _impl_.name_.Release();
+}
+inline void Project::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Project.name)
+}
+
+// .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+inline bool Project::_internal_has_limits() const {
+  return this != internal_default_instance() && _impl_.limits_ != nullptr;
+}
+inline bool Project::has_limits() const {
+  return _internal_has_limits();
+}
+inline void Project::clear_limits() {
+  if (GetArenaForAllocation() == nullptr && _impl_.limits_ != nullptr) {
+    delete _impl_.limits_;
+  }
+  _impl_.limits_ = nullptr;
+}
+inline const ::helixflow::v1::ProjectLimits& Project::_internal_limits() const {
+  const ::helixflow::v1::ProjectLimits* p = _impl_.limits_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::ProjectLimits&>(
+      ::helixflow::v1::_ProjectLimits_default_instance_);
+}
+inline const ::helixflow::v1::ProjectLimits& Project::limits() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Project.limits)
+  return _internal_limits();
+}
+inline void Project::unsafe_arena_set_allocated_limits(
+    ::helixflow::v1::ProjectLimits* limits) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.limits_);
+  }
+  _impl_.limits_ = limits;
+  if (limits) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.Project.limits)
+}
+inline ::helixflow::v1::ProjectLimits* Project::release_limits() {
+  
+  ::helixflow::v1::ProjectLimits* temp = _impl_.limits_;
+  _impl_.limits_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::ProjectLimits* Project::unsafe_arena_release_limits() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Project.limits)
+  
+  ::helixflow::v1::ProjectLimits* temp = _impl_.limits_;
+  _impl_.limits_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::ProjectLimits* Project::_internal_mutable_limits() {
+  
+  if (_impl_.limits_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::ProjectLimits>(GetArenaForAllocation());
+    _impl_.limits_ = p;
+  }
+  return _impl_.limits_;
+}
+inline ::helixflow::v1::ProjectLimits* Project::mutable_limits() {
+  ::helixflow::v1::ProjectLimits* _msg = _internal_mutable_limits();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Project.limits)
+  return _msg;
+}
+inline void Project::set_allocated_limits(::helixflow::v1::ProjectLimits* limits) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.limits_;
+  }
+  if (limits) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(limits);
+    if (message_arena != submessage_arena) {
+      limits = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, limits, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.limits_ = limits;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Project.limits)
+}
+
+// .google.protobuf.Timestamp created_at = 4 [json_name = "createdAt"];
+inline bool Project::_internal_has_created_at() const {
+  return this != internal_default_instance() && _impl_.created_at_ != nullptr;
+}
+inline bool Project::has_created_at() const {
+  return _internal_has_created_at();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& Project::_internal_created_at() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.created_at_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& Project::created_at() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Project.created_at)
+  return _internal_created_at();
+}
+inline void Project::unsafe_arena_set_allocated_created_at(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* created_at) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.created_at_);
+  }
+  _impl_.created_at_ = created_at;
+  if (created_at) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.Project.created_at)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* Project::release_created_at() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.created_at_;
+  _impl_.created_at_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* Project::unsafe_arena_release_created_at() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Project.created_at)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.created_at_;
+  _impl_.created_at_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* Project::_internal_mutable_created_at() {
+  
+  if (_impl_.created_at_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.created_at_ = p;
+  }
+  return _impl_.created_at_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* Project::mutable_created_at() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_created_at();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Project.created_at)
+  return _msg;
+}
+inline void Project::set_allocated_created_at(::PROTOBUF_NAMESPACE_ID::Timestamp* created_at) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.created_at_);
+  }
+  if (created_at) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(created_at));
+    if (message_arena != submessage_arena) {
+      created_at = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, created_at, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.created_at_ = created_at;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Project.created_at)
+}
+
+// .helixflow.v1.BudgetStatus budget = 5 [json_name = "budget"];
+inline bool Project::_internal_has_budget() const {
+  return this != internal_default_instance() && _impl_.budget_ != nullptr;
+}
+inline bool Project::has_budget() const {
+  return _internal_has_budget();
+}
+inline void Project::clear_budget() {
+  if (GetArenaForAllocation() == nullptr && _impl_.budget_ != nullptr) {
+    delete _impl_.budget_;
+  }
+  _impl_.budget_ = nullptr;
+}
+inline const ::helixflow::v1::BudgetStatus& Project::_internal_budget() const {
+  const ::helixflow::v1::BudgetStatus* p = _impl_.budget_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::BudgetStatus&>(
+      ::helixflow::v1::_BudgetStatus_default_instance_);
+}
+inline const ::helixflow::v1::BudgetStatus& Project::budget() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Project.budget)
+  return _internal_budget();
+}
+inline void Project::unsafe_arena_set_allocated_budget(
+    ::helixflow::v1::BudgetStatus* budget) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.budget_);
+  }
+  _impl_.budget_ = budget;
+  if (budget) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.Project.budget)
+}
+inline ::helixflow::v1::BudgetStatus* Project::release_budget() {
+  
+  ::helixflow::v1::BudgetStatus* temp = _impl_.budget_;
+  _impl_.budget_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::BudgetStatus* Project::unsafe_arena_release_budget() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Project.budget)
+  
+  ::helixflow::v1::BudgetStatus* temp = _impl_.budget_;
+  _impl_.budget_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::BudgetStatus* Project::_internal_mutable_budget() {
+  
+  if (_impl_.budget_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::BudgetStatus>(GetArenaForAllocation());
+    _impl_.budget_ = p;
+  }
+  return _impl_.budget_;
+}
+inline ::helixflow::v1::BudgetStatus* Project::mutable_budget() {
+  ::helixflow::v1::BudgetStatus* _msg = _internal_mutable_budget();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Project.budget)
+  return _msg;
+}
+inline void Project::set_allocated_budget(::helixflow::v1::BudgetStatus* budget) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.budget_;
+  }
+  if (budget) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(budget);
+    if (message_arena != submessage_arena) {
+      budget = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, budget, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.budget_ = budget;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Project.budget)
+}
+
+// .helixflow.v1.ProjectUsage usage = 6 [json_name = "usage"];
+inline bool Project::_internal_has_usage() const {
+  return this != internal_default_instance() && _impl_.usage_ != nullptr;
+}
+inline bool Project::has_usage() const {
+  return _internal_has_usage();
+}
+inline void Project::clear_usage() {
+  if (GetArenaForAllocation() == nullptr && _impl_.usage_ != nullptr) {
+    delete _impl_.usage_;
+  }
+  _impl_.usage_ = nullptr;
+}
+inline const ::helixflow::v1::ProjectUsage& Project::_internal_usage() const {
+  const ::helixflow::v1::ProjectUsage* p = _impl_.usage_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::ProjectUsage&>(
+      ::helixflow::v1::_ProjectUsage_default_instance_);
+}
+inline const ::helixflow::v1::ProjectUsage& Project::usage() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.Project.usage)
+  return _internal_usage();
+}
+inline void Project::unsafe_arena_set_allocated_usage(
+    ::helixflow::v1::ProjectUsage* usage) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.usage_);
+  }
+  _impl_.usage_ = usage;
+  if (usage) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.Project.usage)
+}
+inline ::helixflow::v1::ProjectUsage* Project::release_usage() {
+  
+  ::helixflow::v1::ProjectUsage* temp = _impl_.usage_;
+  _impl_.usage_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::ProjectUsage* Project::unsafe_arena_release_usage() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.Project.usage)
+  
+  ::helixflow::v1::ProjectUsage* temp = _impl_.usage_;
+  _impl_.usage_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::ProjectUsage* Project::_internal_mutable_usage() {
+  
+  if (_impl_.usage_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::ProjectUsage>(GetArenaForAllocation());
+    _impl_.usage_ = p;
+  }
+  return _impl_.usage_;
+}
+inline ::helixflow::v1::ProjectUsage* Project::mutable_usage() {
+  ::helixflow::v1::ProjectUsage* _msg = _internal_mutable_usage();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.Project.usage)
+  return _msg;
+}
+inline void Project::set_allocated_usage(::helixflow::v1::ProjectUsage* usage) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.usage_;
+  }
+  if (usage) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(usage);
+    if (message_arena != submessage_arena) {
+      usage = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, usage, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.usage_ = usage;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.Project.usage)
+}
+
+// -------------------------------------------------------------------
+
+// CreateProjectRequest
+
+// string name = 1 [json_name = "name"];
+inline void CreateProjectRequest::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& CreateProjectRequest::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CreateProjectRequest.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void CreateProjectRequest::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.CreateProjectRequest.name)
+}
+inline std::string* CreateProjectRequest::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CreateProjectRequest.name)
+  return _s;
+}
+inline const std::string& CreateProjectRequest::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void CreateProjectRequest::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* CreateProjectRequest::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* CreateProjectRequest::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CreateProjectRequest.name)
+  return _impl_.name_.Release();
+}
+inline void CreateProjectRequest::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CreateProjectRequest.name)
+}
+
+// .helixflow.v1.ProjectLimits limits = 2 [json_name = "limits"];
+inline bool CreateProjectRequest::_internal_has_limits() const {
+  return this != internal_default_instance() && _impl_.limits_ != nullptr;
+}
+inline bool CreateProjectRequest::has_limits() const {
+  return _internal_has_limits();
+}
+inline void CreateProjectRequest::clear_limits() {
+  if (GetArenaForAllocation() == nullptr && _impl_.limits_ != nullptr) {
+    delete _impl_.limits_;
+  }
+  _impl_.limits_ = nullptr;
+}
+inline const ::helixflow::v1::ProjectLimits& CreateProjectRequest::_internal_limits() const {
+  const ::helixflow::v1::ProjectLimits* p = _impl_.limits_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::ProjectLimits&>(
+      ::helixflow::v1::_ProjectLimits_default_instance_);
+}
+inline const ::helixflow::v1::ProjectLimits& CreateProjectRequest::limits() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CreateProjectRequest.limits)
+  return _internal_limits();
+}
+inline void CreateProjectRequest::unsafe_arena_set_allocated_limits(
+    ::helixflow::v1::ProjectLimits* limits) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.limits_);
+  }
+  _impl_.limits_ = limits;
+  if (limits) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.CreateProjectRequest.limits)
+}
+inline ::helixflow::v1::ProjectLimits* CreateProjectRequest::release_limits() {
+  
+  ::helixflow::v1::ProjectLimits* temp = _impl_.limits_;
+  _impl_.limits_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::ProjectLimits* CreateProjectRequest::unsafe_arena_release_limits() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CreateProjectRequest.limits)
+  
+  ::helixflow::v1::ProjectLimits* temp = _impl_.limits_;
+  _impl_.limits_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::ProjectLimits* CreateProjectRequest::_internal_mutable_limits() {
+  
+  if (_impl_.limits_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::ProjectLimits>(GetArenaForAllocation());
+    _impl_.limits_ = p;
+  }
+  return _impl_.limits_;
+}
+inline ::helixflow::v1::ProjectLimits* CreateProjectRequest::mutable_limits() {
+  ::helixflow::v1::ProjectLimits* _msg = _internal_mutable_limits();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CreateProjectRequest.limits)
+  return _msg;
+}
+inline void CreateProjectRequest::set_allocated_limits(::helixflow::v1::ProjectLimits* limits) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.limits_;
+  }
+  if (limits) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(limits);
+    if (message_arena != submessage_arena) {
+      limits = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, limits, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.limits_ = limits;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CreateProjectRequest.limits)
+}
+
+// -------------------------------------------------------------------
+
+// CreateProjectResponse
+
+// .helixflow.v1.Project project = 1 [json_name = "project"];
+inline bool CreateProjectResponse::_internal_has_project() const {
+  return this != internal_default_instance() && _impl_.project_ != nullptr;
+}
+inline bool CreateProjectResponse::has_project() const {
+  return _internal_has_project();
+}
+inline void CreateProjectResponse::clear_project() {
+  if (GetArenaForAllocation() == nullptr && _impl_.project_ != nullptr) {
+    delete _impl_.project_;
+  }
+  _impl_.project_ = nullptr;
+}
+inline const ::helixflow::v1::Project& CreateProjectResponse::_internal_project() const {
+  const ::helixflow::v1::Project* p = _impl_.project_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::Project&>(
+      ::helixflow::v1::_Project_default_instance_);
+}
+inline const ::helixflow::v1::Project& CreateProjectResponse::project() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.CreateProjectResponse.project)
+  return _internal_project();
+}
+inline void CreateProjectResponse::unsafe_arena_set_allocated_project(
+    ::helixflow::v1::Project* project) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.project_);
+  }
+  _impl_.project_ = project;
+  if (project) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.CreateProjectResponse.project)
+}
+inline ::helixflow::v1::Project* CreateProjectResponse::release_project() {
+  
+  ::helixflow::v1::Project* temp = _impl_.project_;
+  _impl_.project_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::Project* CreateProjectResponse::unsafe_arena_release_project() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.CreateProjectResponse.project)
+  
+  ::helixflow::v1::Project* temp = _impl_.project_;
+  _impl_.project_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::Project* CreateProjectResponse::_internal_mutable_project() {
+  
+  if (_impl_.project_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::Project>(GetArenaForAllocation());
+    _impl_.project_ = p;
+  }
+  return _impl_.project_;
+}
+inline ::helixflow::v1::Project* CreateProjectResponse::mutable_project() {
+  ::helixflow::v1::Project* _msg = _internal_mutable_project();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.CreateProjectResponse.project)
+  return _msg;
+}
+inline void CreateProjectResponse::set_allocated_project(::helixflow::v1::Project* project) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.project_;
+  }
+  if (project) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(project);
+    if (message_arena != submessage_arena) {
+      project = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, project, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.project_ = project;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.CreateProjectResponse.project)
+}
+
+// -------------------------------------------------------------------
+
+// ListProjectsRequest
+
+// -------------------------------------------------------------------
+
+// ListProjectsResponse
+
+// repeated .helixflow.v1.Project projects = 1 [json_name = "projects"];
+inline int ListProjectsResponse::_internal_projects_size() const {
+  return _impl_.projects_.size();
+}
+inline int ListProjectsResponse::projects_size() const {
+  return _internal_projects_size();
+}
+inline void ListProjectsResponse::clear_projects() {
+  _impl_.projects_.Clear();
+}
+inline ::helixflow::v1::Project* ListProjectsResponse::mutable_projects(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ListProjectsResponse.projects)
+  return _impl_.projects_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Project >*
+ListProjectsResponse::mutable_projects() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.ListProjectsResponse.projects)
+  return &_impl_.projects_;
+}
+inline const ::helixflow::v1::Project& ListProjectsResponse::_internal_projects(int index) const {
+  return _impl_.projects_.Get(index);
+}
+inline const ::helixflow::v1::Project& ListProjectsResponse::projects(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ListProjectsResponse.projects)
+  return _internal_projects(index);
+}
+inline ::helixflow::v1::Project* ListProjectsResponse::_internal_add_projects() {
+  return _impl_.projects_.Add();
+}
+inline ::helixflow::v1::Project* ListProjectsResponse::add_projects() {
+  ::helixflow::v1::Project* _add = _internal_add_projects();
+  // @@protoc_insertion_point(field_add:helixflow.v1.ListProjectsResponse.projects)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Project >&
+ListProjectsResponse::projects() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.ListProjectsResponse.projects)
+  return _impl_.projects_;
+}
+
+// -------------------------------------------------------------------
+
+// GetProjectRequest
+
+// string project_id = 1 [json_name = "projectId"];
+inline void GetProjectRequest::clear_project_id() {
+  _impl_.project_id_.ClearToEmpty();
+}
+inline const std::string& GetProjectRequest::project_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GetProjectRequest.project_id)
+  return _internal_project_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void GetProjectRequest::set_project_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.project_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.GetProjectRequest.project_id)
+}
+inline std::string* GetProjectRequest::mutable_project_id() {
+  std::string* _s = _internal_mutable_project_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GetProjectRequest.project_id)
+  return _s;
+}
+inline const std::string& GetProjectRequest::_internal_project_id() const {
+  return _impl_.project_id_.Get();
+}
+inline void GetProjectRequest::_internal_set_project_id(const std::string& value) {
+  
+  _impl_.project_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* GetProjectRequest::_internal_mutable_project_id() {
+  
+  return _impl_.project_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* GetProjectRequest::release_project_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.GetProjectRequest.project_id)
+  return _impl_.project_id_.Release();
+}
+inline void GetProjectRequest::set_allocated_project_id(std::string* project_id) {
+  if (project_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.project_id_.SetAllocated(project_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.project_id_.IsDefault()) {
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetProjectRequest.project_id)
+}
+
+// -------------------------------------------------------------------
+
+// GetProjectResponse
+
+// .helixflow.v1.Project project = 1 [json_name = "project"];
+inline bool GetProjectResponse::_internal_has_project() const {
+  return this != internal_default_instance() && _impl_.project_ != nullptr;
+}
+inline bool GetProjectResponse::has_project() const {
+  return _internal_has_project();
+}
+inline void GetProjectResponse::clear_project() {
+  if (GetArenaForAllocation() == nullptr && _impl_.project_ != nullptr) {
+    delete _impl_.project_;
+  }
+  _impl_.project_ = nullptr;
+}
+inline const ::helixflow::v1::Project& GetProjectResponse::_internal_project() const {
+  const ::helixflow::v1::Project* p = _impl_.project_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::Project&>(
+      ::helixflow::v1::_Project_default_instance_);
+}
+inline const ::helixflow::v1::Project& GetProjectResponse::project() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GetProjectResponse.project)
+  return _internal_project();
+}
+inline void GetProjectResponse::unsafe_arena_set_allocated_project(
+    ::helixflow::v1::Project* project) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.project_);
+  }
+  _impl_.project_ = project;
+  if (project) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.GetProjectResponse.project)
+}
+inline ::helixflow::v1::Project* GetProjectResponse::release_project() {
+  
+  ::helixflow::v1::Project* temp = _impl_.project_;
+  _impl_.project_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::Project* GetProjectResponse::unsafe_arena_release_project() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.GetProjectResponse.project)
+  
+  ::helixflow::v1::Project* temp = _impl_.project_;
+  _impl_.project_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::Project* GetProjectResponse::_internal_mutable_project() {
+  
+  if (_impl_.project_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::Project>(GetArenaForAllocation());
+    _impl_.project_ = p;
+  }
+  return _impl_.project_;
+}
+inline ::helixflow::v1::Project* GetProjectResponse::mutable_project() {
+  ::helixflow::v1::Project* _msg = _internal_mutable_project();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.GetProjectResponse.project)
+  return _msg;
+}
+inline void GetProjectResponse::set_allocated_project(::helixflow::v1::Project* project) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.project_;
+  }
+  if (project) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(project);
+    if (message_arena != submessage_arena) {
+      project = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, project, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.project_ = project;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.GetProjectResponse.project)
+}
+
+// -------------------------------------------------------------------
+
+// UpdateProjectRequest
+
+// string project_id = 1 [json_name = "projectId"];
+inline void UpdateProjectRequest::clear_project_id() {
+  _impl_.project_id_.ClearToEmpty();
+}
+inline const std::string& UpdateProjectRequest::project_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpdateProjectRequest.project_id)
+  return _internal_project_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UpdateProjectRequest::set_project_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.project_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UpdateProjectRequest.project_id)
+}
+inline std::string* UpdateProjectRequest::mutable_project_id() {
+  std::string* _s = _internal_mutable_project_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpdateProjectRequest.project_id)
+  return _s;
+}
+inline const std::string& UpdateProjectRequest::_internal_project_id() const {
+  return _impl_.project_id_.Get();
+}
+inline void UpdateProjectRequest::_internal_set_project_id(const std::string& value) {
+  
+  _impl_.project_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UpdateProjectRequest::_internal_mutable_project_id() {
+  
+  return _impl_.project_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UpdateProjectRequest::release_project_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpdateProjectRequest.project_id)
+  return _impl_.project_id_.Release();
+}
+inline void UpdateProjectRequest::set_allocated_project_id(std::string* project_id) {
+  if (project_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.project_id_.SetAllocated(project_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.project_id_.IsDefault()) {
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpdateProjectRequest.project_id)
+}
+
+// string name = 2 [json_name = "name"];
+inline void UpdateProjectRequest::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& UpdateProjectRequest::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpdateProjectRequest.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UpdateProjectRequest::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UpdateProjectRequest.name)
+}
+inline std::string* UpdateProjectRequest::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpdateProjectRequest.name)
+  return _s;
+}
+inline const std::string& UpdateProjectRequest::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void UpdateProjectRequest::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UpdateProjectRequest::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UpdateProjectRequest::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpdateProjectRequest.name)
+  return _impl_.name_.Release();
+}
+inline void UpdateProjectRequest::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpdateProjectRequest.name)
+}
+
+// .helixflow.v1.ProjectLimits limits = 3 [json_name = "limits"];
+inline bool UpdateProjectRequest::_internal_has_limits() const {
+  return this != internal_default_instance() && _impl_.limits_ != nullptr;
+}
+inline bool UpdateProjectRequest::has_limits() const {
+  return _internal_has_limits();
+}
+inline void UpdateProjectRequest::clear_limits() {
+  if (GetArenaForAllocation() == nullptr && _impl_.limits_ != nullptr) {
+    delete _impl_.limits_;
+  }
+  _impl_.limits_ = nullptr;
+}
+inline const ::helixflow::v1::ProjectLimits& UpdateProjectRequest::_internal_limits() const {
+  const ::helixflow::v1::ProjectLimits* p = _impl_.limits_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::ProjectLimits&>(
+      ::helixflow::v1::_ProjectLimits_default_instance_);
+}
+inline const ::helixflow::v1::ProjectLimits& UpdateProjectRequest::limits() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpdateProjectRequest.limits)
+  return _internal_limits();
+}
+inline void UpdateProjectRequest::unsafe_arena_set_allocated_limits(
+    ::helixflow::v1::ProjectLimits* limits) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.limits_);
+  }
+  _impl_.limits_ = limits;
+  if (limits) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.UpdateProjectRequest.limits)
+}
+inline ::helixflow::v1::ProjectLimits* UpdateProjectRequest::release_limits() {
+  
+  ::helixflow::v1::ProjectLimits* temp = _impl_.limits_;
+  _impl_.limits_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::ProjectLimits* UpdateProjectRequest::unsafe_arena_release_limits() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpdateProjectRequest.limits)
+  
+  ::helixflow::v1::ProjectLimits* temp = _impl_.limits_;
+  _impl_.limits_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::ProjectLimits* UpdateProjectRequest::_internal_mutable_limits() {
+  
+  if (_impl_.limits_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::ProjectLimits>(GetArenaForAllocation());
+    _impl_.limits_ = p;
+  }
+  return _impl_.limits_;
+}
+inline ::helixflow::v1::ProjectLimits* UpdateProjectRequest::mutable_limits() {
+  ::helixflow::v1::ProjectLimits* _msg = _internal_mutable_limits();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpdateProjectRequest.limits)
+  return _msg;
+}
+inline void UpdateProjectRequest::set_allocated_limits(::helixflow::v1::ProjectLimits* limits) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.limits_;
+  }
+  if (limits) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(limits);
+    if (message_arena != submessage_arena) {
+      limits = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, limits, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.limits_ = limits;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpdateProjectRequest.limits)
+}
+
+// -------------------------------------------------------------------
+
+// UpdateProjectResponse
+
+// .helixflow.v1.Project project = 1 [json_name = "project"];
+inline bool UpdateProjectResponse::_internal_has_project() const {
+  return this != internal_default_instance() && _impl_.project_ != nullptr;
+}
+inline bool UpdateProjectResponse::has_project() const {
+  return _internal_has_project();
+}
+inline void UpdateProjectResponse::clear_project() {
+  if (GetArenaForAllocation() == nullptr && _impl_.project_ != nullptr) {
+    delete _impl_.project_;
+  }
+  _impl_.project_ = nullptr;
+}
+inline const ::helixflow::v1::Project& UpdateProjectResponse::_internal_project() const {
+  const ::helixflow::v1::Project* p = _impl_.project_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::Project&>(
+      ::helixflow::v1::_Project_default_instance_);
+}
+inline const ::helixflow::v1::Project& UpdateProjectResponse::project() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpdateProjectResponse.project)
+  return _internal_project();
+}
+inline void UpdateProjectResponse::unsafe_arena_set_allocated_project(
+    ::helixflow::v1::Project* project) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.project_);
+  }
+  _impl_.project_ = project;
+  if (project) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.UpdateProjectResponse.project)
+}
+inline ::helixflow::v1::Project* UpdateProjectResponse::release_project() {
+  
+  ::helixflow::v1::Project* temp = _impl_.project_;
+  _impl_.project_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::Project* UpdateProjectResponse::unsafe_arena_release_project() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpdateProjectResponse.project)
+  
+  ::helixflow::v1::Project* temp = _impl_.project_;
+  _impl_.project_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::Project* UpdateProjectResponse::_internal_mutable_project() {
+  
+  if (_impl_.project_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::Project>(GetArenaForAllocation());
+    _impl_.project_ = p;
+  }
+  return _impl_.project_;
+}
+inline ::helixflow::v1::Project* UpdateProjectResponse::mutable_project() {
+  ::helixflow::v1::Project* _msg = _internal_mutable_project();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpdateProjectResponse.project)
+  return _msg;
+}
+inline void UpdateProjectResponse::set_allocated_project(::helixflow::v1::Project* project) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.project_;
+  }
+  if (project) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(project);
+    if (message_arena != submessage_arena) {
+      project = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, project, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.project_ = project;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpdateProjectResponse.project)
+}
+
+// -------------------------------------------------------------------
+
+// DeleteProjectRequest
+
+// string project_id = 1 [json_name = "projectId"];
+inline void DeleteProjectRequest::clear_project_id() {
+  _impl_.project_id_.ClearToEmpty();
+}
+inline const std::string& DeleteProjectRequest::project_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.DeleteProjectRequest.project_id)
+  return _internal_project_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void DeleteProjectRequest::set_project_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.project_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.DeleteProjectRequest.project_id)
+}
+inline std::string* DeleteProjectRequest::mutable_project_id() {
+  std::string* _s = _internal_mutable_project_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.DeleteProjectRequest.project_id)
+  return _s;
+}
+inline const std::string& DeleteProjectRequest::_internal_project_id() const {
+  return _impl_.project_id_.Get();
+}
+inline void DeleteProjectRequest::_internal_set_project_id(const std::string& value) {
+  
+  _impl_.project_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* DeleteProjectRequest::_internal_mutable_project_id() {
+  
+  return _impl_.project_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* DeleteProjectRequest::release_project_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.DeleteProjectRequest.project_id)
+  return _impl_.project_id_.Release();
+}
+inline void DeleteProjectRequest::set_allocated_project_id(std::string* project_id) {
+  if (project_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.project_id_.SetAllocated(project_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.project_id_.IsDefault()) {
+    _impl_.project_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.DeleteProjectRequest.project_id)
+}
+
+// -------------------------------------------------------------------
+
+// DeleteProjectResponse
+
+// bool deleted = 1 [json_name = "deleted"];
+inline void DeleteProjectResponse::clear_deleted() {
+  _impl_.deleted_ = false;
+}
+inline bool DeleteProjectResponse::_internal_deleted() const {
+  return _impl_.deleted_;
+}
+inline bool DeleteProjectResponse::deleted() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.DeleteProjectResponse.deleted)
+  return _internal_deleted();
+}
+inline void DeleteProjectResponse::_internal_set_deleted(bool value) {
+  
+  _impl_.deleted_ = value;
+}
+inline void DeleteProjectResponse::set_deleted(bool value) {
+  _internal_set_deleted(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.DeleteProjectResponse.deleted)
+}
+
+// -------------------------------------------------------------------
+
+// UpstreamSecret
+
+// string name = 1 [json_name = "name"];
+inline void UpstreamSecret::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& UpstreamSecret::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpstreamSecret.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UpstreamSecret::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UpstreamSecret.name)
+}
+inline std::string* UpstreamSecret::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpstreamSecret.name)
+  return _s;
+}
+inline const std::string& UpstreamSecret::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void UpstreamSecret::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UpstreamSecret::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UpstreamSecret::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpstreamSecret.name)
+  return _impl_.name_.Release();
+}
+inline void UpstreamSecret::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpstreamSecret.name)
+}
+
+// string key_id = 2 [json_name = "keyId"];
+inline void UpstreamSecret::clear_key_id() {
+  _impl_.key_id_.ClearToEmpty();
+}
+inline const std::string& UpstreamSecret::key_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpstreamSecret.key_id)
+  return _internal_key_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void UpstreamSecret::set_key_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.UpstreamSecret.key_id)
+}
+inline std::string* UpstreamSecret::mutable_key_id() {
+  std::string* _s = _internal_mutable_key_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpstreamSecret.key_id)
+  return _s;
+}
+inline const std::string& UpstreamSecret::_internal_key_id() const {
+  return _impl_.key_id_.Get();
+}
+inline void UpstreamSecret::_internal_set_key_id(const std::string& value) {
+  
+  _impl_.key_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* UpstreamSecret::_internal_mutable_key_id() {
+  
+  return _impl_.key_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* UpstreamSecret::release_key_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpstreamSecret.key_id)
+  return _impl_.key_id_.Release();
+}
+inline void UpstreamSecret::set_allocated_key_id(std::string* key_id) {
+  if (key_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_id_.SetAllocated(key_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_id_.IsDefault()) {
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpstreamSecret.key_id)
+}
+
+// .google.protobuf.Timestamp create_time = 3 [json_name = "createTime"];
+inline bool UpstreamSecret::_internal_has_create_time() const {
+  return this != internal_default_instance() && _impl_.create_time_ != nullptr;
+}
+inline bool UpstreamSecret::has_create_time() const {
+  return _internal_has_create_time();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UpstreamSecret::_internal_create_time() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.create_time_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UpstreamSecret::create_time() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpstreamSecret.create_time)
+  return _internal_create_time();
+}
+inline void UpstreamSecret::unsafe_arena_set_allocated_create_time(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* create_time) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.create_time_);
+  }
+  _impl_.create_time_ = create_time;
+  if (create_time) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.UpstreamSecret.create_time)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::release_create_time() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.create_time_;
+  _impl_.create_time_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::unsafe_arena_release_create_time() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpstreamSecret.create_time)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.create_time_;
+  _impl_.create_time_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::_internal_mutable_create_time() {
+  
+  if (_impl_.create_time_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.create_time_ = p;
+  }
+  return _impl_.create_time_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::mutable_create_time() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_create_time();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpstreamSecret.create_time)
+  return _msg;
+}
+inline void UpstreamSecret::set_allocated_create_time(::PROTOBUF_NAMESPACE_ID::Timestamp* create_time) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.create_time_);
+  }
+  if (create_time) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(create_time));
+    if (message_arena != submessage_arena) {
+      create_time = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, create_time, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.create_time_ = create_time;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpstreamSecret.create_time)
+}
+
+// .google.protobuf.Timestamp update_time = 4 [json_name = "updateTime"];
+inline bool UpstreamSecret::_internal_has_update_time() const {
+  return this != internal_default_instance() && _impl_.update_time_ != nullptr;
+}
+inline bool UpstreamSecret::has_update_time() const {
+  return _internal_has_update_time();
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UpstreamSecret::_internal_update_time() const {
+  const ::PROTOBUF_NAMESPACE_ID::Timestamp* p = _impl_.update_time_;
+  return p != nullptr ? *p : reinterpret_cast<const ::PROTOBUF_NAMESPACE_ID::Timestamp&>(
+      ::PROTOBUF_NAMESPACE_ID::_Timestamp_default_instance_);
+}
+inline const ::PROTOBUF_NAMESPACE_ID::Timestamp& UpstreamSecret::update_time() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.UpstreamSecret.update_time)
+  return _internal_update_time();
+}
+inline void UpstreamSecret::unsafe_arena_set_allocated_update_time(
+    ::PROTOBUF_NAMESPACE_ID::Timestamp* update_time) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.update_time_);
+  }
+  _impl_.update_time_ = update_time;
+  if (update_time) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.UpstreamSecret.update_time)
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::release_update_time() {
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.update_time_;
+  _impl_.update_time_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::unsafe_arena_release_update_time() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.UpstreamSecret.update_time)
+  
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* temp = _impl_.update_time_;
+  _impl_.update_time_ = nullptr;
+  return temp;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::_internal_mutable_update_time() {
+  
+  if (_impl_.update_time_ == nullptr) {
+    auto* p = CreateMaybeMessage<::PROTOBUF_NAMESPACE_ID::Timestamp>(GetArenaForAllocation());
+    _impl_.update_time_ = p;
+  }
+  return _impl_.update_time_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::Timestamp* UpstreamSecret::mutable_update_time() {
+  ::PROTOBUF_NAMESPACE_ID::Timestamp* _msg = _internal_mutable_update_time();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.UpstreamSecret.update_time)
+  return _msg;
+}
+inline void UpstreamSecret::set_allocated_update_time(::PROTOBUF_NAMESPACE_ID::Timestamp* update_time) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete reinterpret_cast< ::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.update_time_);
+  }
+  if (update_time) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(
+                reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(update_time));
+    if (message_arena != submessage_arena) {
+      update_time = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, update_time, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.update_time_ = update_time;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.UpstreamSecret.update_time)
+}
+
+// -------------------------------------------------------------------
+
+// SetUpstreamSecretRequest
+
+// string name = 1 [json_name = "name"];
+inline void SetUpstreamSecretRequest::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& SetUpstreamSecretRequest::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.SetUpstreamSecretRequest.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void SetUpstreamSecretRequest::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.SetUpstreamSecretRequest.name)
+}
+inline std::string* SetUpstreamSecretRequest::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.SetUpstreamSecretRequest.name)
+  return _s;
+}
+inline const std::string& SetUpstreamSecretRequest::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void SetUpstreamSecretRequest::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* SetUpstreamSecretRequest::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* SetUpstreamSecretRequest::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.SetUpstreamSecretRequest.name)
+  return _impl_.name_.Release();
+}
+inline void SetUpstreamSecretRequest::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.SetUpstreamSecretRequest.name)
+}
+
+// string value = 2 [json_name = "value"];
+inline void SetUpstreamSecretRequest::clear_value() {
+  _impl_.value_.ClearToEmpty();
+}
+inline const std::string& SetUpstreamSecretRequest::value() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.SetUpstreamSecretRequest.value)
+  return _internal_value();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void SetUpstreamSecretRequest::set_value(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.value_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.SetUpstreamSecretRequest.value)
+}
+inline std::string* SetUpstreamSecretRequest::mutable_value() {
+  std::string* _s = _internal_mutable_value();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.SetUpstreamSecretRequest.value)
+  return _s;
+}
+inline const std::string& SetUpstreamSecretRequest::_internal_value() const {
+  return _impl_.value_.Get();
+}
+inline void SetUpstreamSecretRequest::_internal_set_value(const std::string& value) {
+  
+  _impl_.value_.Set(value, GetArenaForAllocation());
+}
+inline std::string* SetUpstreamSecretRequest::_internal_mutable_value() {
+  
+  return _impl_.value_.Mutable(GetArenaForAllocation());
+}
+inline std::string* SetUpstreamSecretRequest::release_value() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.SetUpstreamSecretRequest.value)
+  return _impl_.value_.Release();
+}
+inline void SetUpstreamSecretRequest::set_allocated_value(std::string* value) {
+  if (value != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.value_.SetAllocated(value, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.value_.IsDefault()) {
+    _impl_.value_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.SetUpstreamSecretRequest.value)
+}
+
+// -------------------------------------------------------------------
+
+// SetUpstreamSecretResponse
+
+// .helixflow.v1.UpstreamSecret secret = 1 [json_name = "secret"];
+inline bool SetUpstreamSecretResponse::_internal_has_secret() const {
+  return this != internal_default_instance() && _impl_.secret_ != nullptr;
+}
+inline bool SetUpstreamSecretResponse::has_secret() const {
+  return _internal_has_secret();
+}
+inline void SetUpstreamSecretResponse::clear_secret() {
+  if (GetArenaForAllocation() == nullptr && _impl_.secret_ != nullptr) {
+    delete _impl_.secret_;
+  }
+  _impl_.secret_ = nullptr;
+}
+inline const ::helixflow::v1::UpstreamSecret& SetUpstreamSecretResponse::_internal_secret() const {
+  const ::helixflow::v1::UpstreamSecret* p = _impl_.secret_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::UpstreamSecret&>(
+      ::helixflow::v1::_UpstreamSecret_default_instance_);
+}
+inline const ::helixflow::v1::UpstreamSecret& SetUpstreamSecretResponse::secret() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.SetUpstreamSecretResponse.secret)
+  return _internal_secret();
+}
+inline void SetUpstreamSecretResponse::unsafe_arena_set_allocated_secret(
+    ::helixflow::v1::UpstreamSecret* secret) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.secret_);
+  }
+  _impl_.secret_ = secret;
+  if (secret) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.SetUpstreamSecretResponse.secret)
+}
+inline ::helixflow::v1::UpstreamSecret* SetUpstreamSecretResponse::release_secret() {
+  
+  ::helixflow::v1::UpstreamSecret* temp = _impl_.secret_;
+  _impl_.secret_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::UpstreamSecret* SetUpstreamSecretResponse::unsafe_arena_release_secret() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.SetUpstreamSecretResponse.secret)
+  
+  ::helixflow::v1::UpstreamSecret* temp = _impl_.secret_;
+  _impl_.secret_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::UpstreamSecret* SetUpstreamSecretResponse::_internal_mutable_secret() {
+  
+  if (_impl_.secret_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::UpstreamSecret>(GetArenaForAllocation());
+    _impl_.secret_ = p;
+  }
+  return _impl_.secret_;
+}
+inline ::helixflow::v1::UpstreamSecret* SetUpstreamSecretResponse::mutable_secret() {
+  ::helixflow::v1::UpstreamSecret* _msg = _internal_mutable_secret();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.SetUpstreamSecretResponse.secret)
+  return _msg;
+}
+inline void SetUpstreamSecretResponse::set_allocated_secret(::helixflow::v1::UpstreamSecret* secret) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.secret_;
+  }
+  if (secret) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(secret);
+    if (message_arena != submessage_arena) {
+      secret = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, secret, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.secret_ = secret;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.SetUpstreamSecretResponse.secret)
+}
+
+// -------------------------------------------------------------------
+
+// ListUpstreamSecretsRequest
+
+// -------------------------------------------------------------------
+
+// ListUpstreamSecretsResponse
+
+// repeated .helixflow.v1.UpstreamSecret secrets = 1 [json_name = "secrets"];
+inline int ListUpstreamSecretsResponse::_internal_secrets_size() const {
+  return _impl_.secrets_.size();
+}
+inline int ListUpstreamSecretsResponse::secrets_size() const {
+  return _internal_secrets_size();
+}
+inline void ListUpstreamSecretsResponse::clear_secrets() {
+  _impl_.secrets_.Clear();
+}
+inline ::helixflow::v1::UpstreamSecret* ListUpstreamSecretsResponse::mutable_secrets(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return _impl_.secrets_.Mutable(index);
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret >*
+ListUpstreamSecretsResponse::mutable_secrets() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return &_impl_.secrets_;
+}
+inline const ::helixflow::v1::UpstreamSecret& ListUpstreamSecretsResponse::_internal_secrets(int index) const {
+  return _impl_.secrets_.Get(index);
+}
+inline const ::helixflow::v1::UpstreamSecret& ListUpstreamSecretsResponse::secrets(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return _internal_secrets(index);
+}
+inline ::helixflow::v1::UpstreamSecret* ListUpstreamSecretsResponse::_internal_add_secrets() {
+  return _impl_.secrets_.Add();
+}
+inline ::helixflow::v1::UpstreamSecret* ListUpstreamSecretsResponse::add_secrets() {
+  ::helixflow::v1::UpstreamSecret* _add = _internal_add_secrets();
+  // @@protoc_insertion_point(field_add:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return _add;
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::UpstreamSecret >&
+ListUpstreamSecretsResponse::secrets() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.ListUpstreamSecretsResponse.secrets)
+  return _impl_.secrets_;
+}
+
+// -------------------------------------------------------------------
+
+// DeleteUpstreamSecretRequest
+
+// string name = 1 [json_name = "name"];
+inline void DeleteUpstreamSecretRequest::clear_name() {
+  _impl_.name_.ClearToEmpty();
+}
+inline const std::string& DeleteUpstreamSecretRequest::name() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.DeleteUpstreamSecretRequest.name)
+  return _internal_name();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void DeleteUpstreamSecretRequest::set_name(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.name_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.DeleteUpstreamSecretRequest.name)
+}
+inline std::string* DeleteUpstreamSecretRequest::mutable_name() {
+  std::string* _s = _internal_mutable_name();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.DeleteUpstreamSecretRequest.name)
+  return _s;
+}
+inline const std::string& DeleteUpstreamSecretRequest::_internal_name() const {
+  return _impl_.name_.Get();
+}
+inline void DeleteUpstreamSecretRequest::_internal_set_name(const std::string& value) {
+  
+  _impl_.name_.Set(value, GetArenaForAllocation());
+}
+inline std::string* DeleteUpstreamSecretRequest::_internal_mutable_name() {
+  
+  return _impl_.name_.Mutable(GetArenaForAllocation());
+}
+inline std::string* DeleteUpstreamSecretRequest::release_name() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.DeleteUpstreamSecretRequest.name)
+  return _impl_.name_.Release();
+}
+inline void DeleteUpstreamSecretRequest::set_allocated_name(std::string* name) {
+  if (name != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.name_.SetAllocated(name, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.name_.IsDefault()) {
+    _impl_.name_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.DeleteUpstreamSecretRequest.name)
+}
+
+// -------------------------------------------------------------------
+
+// DeleteUpstreamSecretResponse
+
+// bool deleted = 1 [json_name = "deleted"];
+inline void DeleteUpstreamSecretResponse::clear_deleted() {
+  _impl_.deleted_ = false;
+}
+inline bool DeleteUpstreamSecretResponse::_internal_deleted() const {
+  return _impl_.deleted_;
+}
+inline bool DeleteUpstreamSecretResponse::deleted() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.DeleteUpstreamSecretResponse.deleted)
+  return _internal_deleted();
+}
+inline void DeleteUpstreamSecretResponse::_internal_set_deleted(bool value) {
+  
+  _impl_.deleted_ = value;
+}
+inline void DeleteUpstreamSecretResponse::set_deleted(bool value) {
+  _internal_set_deleted(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.DeleteUpstreamSecretResponse.deleted)
+}
+
+// -------------------------------------------------------------------
+
+// RotateUpstreamSecretsRequest
+
+// -------------------------------------------------------------------
+
+// RotateUpstreamSecretsResponse
+
+// string key_id = 1 [json_name = "keyId"];
+inline void RotateUpstreamSecretsResponse::clear_key_id() {
+  _impl_.key_id_.ClearToEmpty();
+}
+inline const std::string& RotateUpstreamSecretsResponse::key_id() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+  return _internal_key_id();
+}
+template <typename ArgT0, typename... ArgT>
+inline PROTOBUF_ALWAYS_INLINE
+void RotateUpstreamSecretsResponse::set_key_id(ArgT0&& arg0, ArgT... args) {
+ 
+ _impl_.key_id_.Set(static_cast<ArgT0 &&>(arg0), args..., GetArenaForAllocation());
+  // @@protoc_insertion_point(field_set:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+}
+inline std::string* RotateUpstreamSecretsResponse::mutable_key_id() {
+  std::string* _s = _internal_mutable_key_id();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+  return _s;
+}
+inline const std::string& RotateUpstreamSecretsResponse::_internal_key_id() const {
+  return _impl_.key_id_.Get();
+}
+inline void RotateUpstreamSecretsResponse::_internal_set_key_id(const std::string& value) {
+  
+  _impl_.key_id_.Set(value, GetArenaForAllocation());
+}
+inline std::string* RotateUpstreamSecretsResponse::_internal_mutable_key_id() {
+  
+  return _impl_.key_id_.Mutable(GetArenaForAllocation());
+}
+inline std::string* RotateUpstreamSecretsResponse::release_key_id() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+  return _impl_.key_id_.Release();
+}
+inline void RotateUpstreamSecretsResponse::set_allocated_key_id(std::string* key_id) {
+  if (key_id != nullptr) {
+    
+  } else {
+    
+  }
+  _impl_.key_id_.SetAllocated(key_id, GetArenaForAllocation());
+#ifdef PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  if (_impl_.key_id_.IsDefault()) {
+    _impl_.key_id_.Set("", GetArenaForAllocation());
+  }
+#endif // PROTOBUF_FORCE_COPY_DEFAULT_STRING
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.RotateUpstreamSecretsResponse.key_id)
+}
+
+// int32 rotated = 2 [json_name = "rotated"];
+inline void RotateUpstreamSecretsResponse::clear_rotated() {
+  _impl_.rotated_ = 0;
+}
+inline int32_t RotateUpstreamSecretsResponse::_internal_rotated() const {
+  return _impl_.rotated_;
+}
+inline int32_t RotateUpstreamSecretsResponse::rotated() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RotateUpstreamSecretsResponse.rotated)
+  return _internal_rotated();
+}
+inline void RotateUpstreamSecretsResponse::_internal_set_rotated(int32_t value) {
+  
+  _impl_.rotated_ = value;
+}
+inline void RotateUpstreamSecretsResponse::set_rotated(int32_t value) {
+  _internal_set_rotated(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.RotateUpstreamSecretsResponse.rotated)
+}
+
+// int32 current = 3 [json_name = "current"];
+inline void RotateUpstreamSecretsResponse::clear_current() {
+  _impl_.current_ = 0;
+}
+inline int32_t RotateUpstreamSecretsResponse::_internal_current() const {
+  return _impl_.current_;
+}
+inline int32_t RotateUpstreamSecretsResponse::current() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.RotateUpstreamSecretsResponse.current)
+  return _internal_current();
+}
+inline void RotateUpstreamSecretsResponse::_internal_set_current(int32_t value) {
+  
+  _impl_.current_ = value;
+}
+inline void RotateUpstreamSecretsResponse::set_current(int32_t value) {
+  _internal_set_current(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.RotateUpstreamSecretsResponse.current)
+}
+
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

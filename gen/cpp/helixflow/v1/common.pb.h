@@ -270,12 +270,13 @@ enum ErrorReason : int {
   ERROR_REASON_DRAINING = 13,
   ERROR_REASON_INTERNAL = 14,
   ERROR_REASON_DEADLINE_EXCEEDED = 15,
+  ERROR_REASON_BUDGET_EXCEEDED = 16,
   ErrorReason_INT_MIN_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::min(),
   ErrorReason_INT_MAX_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::max()
 };
 bool ErrorReason_IsValid(int value);
 constexpr ErrorReason ErrorReason_MIN = ERROR_REASON_UNSPECIFIED;
-constexpr ErrorReason ErrorReason_MAX = ERROR_REASON_DEADLINE_EXCEEDED;
+constexpr ErrorReason ErrorReason_MAX = ERROR_REASON_BUDGET_EXCEEDED;
 constexpr int ErrorReason_ARRAYSIZE = ErrorReason_MAX + 1;
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ErrorReason_descriptor();

@@ -156,9 +156,11 @@ PROTOBUF_CONSTEXPR ModelCard::ModelCard(
     /*decltype(_impl_.aliases_)*/{}
   , /*decltype(_impl_.constraints_)*/{}
   , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
+  , /*decltype(_impl_.fallbacks_)*/{}
   , /*decltype(_impl_.id_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.backend_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
   , /*decltype(_impl_.tool_parser_)*/{&::_pbi::fixed_address_empty_string, ::_pbi::ConstantInitialized{}}
+  , /*decltype(_impl_.price_)*/nullptr
   , /*decltype(_impl_.context_length_)*/0u
   , /*decltype(_impl_.embedding_dimension_)*/0u
   , /*decltype(_impl_.supports_generate_)*/false
@@ -175,6 +177,21 @@ struct ModelCardDefaultTypeInternal {
   };
 };
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ModelCardDefaultTypeInternal _ModelCard_default_instance_;
+PROTOBUF_CONSTEXPR ModelPrice::ModelPrice(
+    ::_pbi::ConstantInitialized): _impl_{
+    /*decltype(_impl_.prompt_per_million_)*/0
+  , /*decltype(_impl_.cached_per_million_)*/0
+  , /*decltype(_impl_.completion_per_million_)*/0
+  , /*decltype(_impl_._cached_size_)*/{}} {}
+struct ModelPriceDefaultTypeInternal {
+  PROTOBUF_CONSTEXPR ModelPriceDefaultTypeInternal()
+      : _instance(::_pbi::ConstantInitialized{}) {}
+  ~ModelPriceDefaultTypeInternal() {}
+  union {
+    ModelPrice _instance;
+  };
+};
+PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ModelPriceDefaultTypeInternal _ModelPrice_default_instance_;
 PROTOBUF_CONSTEXPR ListModelsResponse::ListModelsResponse(
     ::_pbi::ConstantInitialized): _impl_{
     /*decltype(_impl_.models_)*/{}
@@ -190,7 +207,7 @@ struct ListModelsResponseDefaultTypeInternal {
 PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORITY1 ListModelsResponseDefaultTypeInternal _ListModelsResponse_default_instance_;
 }  // namespace v1
 }  // namespace helixflow
-static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2finference_2eproto[10];
+static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2finference_2eproto[11];
 static constexpr ::_pb::EnumDescriptor const** file_level_enum_descriptors_helixflow_2fv1_2finference_2eproto = nullptr;
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2finference_2eproto = nullptr;
 
@@ -313,6 +330,17 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.backend_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.supports_tools_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.tool_parser_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.price_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelCard, _impl_.fallbacks_),
+  ~0u,  // no _has_bits_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelPrice, _internal_metadata_),
+  ~0u,  // no _extensions_
+  ~0u,  // no _oneof_case_
+  ~0u,  // no _weak_field_map_
+  ~0u,  // no _inlined_string_donated_
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelPrice, _impl_.prompt_per_million_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelPrice, _impl_.cached_per_million_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::ModelPrice, _impl_.completion_per_million_),
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListModelsResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -331,7 +359,8 @@ static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protode
   { 86, -1, -1, sizeof(::helixflow::v1::TokenizeResponse)},
   { 95, -1, -1, sizeof(::helixflow::v1::ListModelsRequest)},
   { 101, -1, -1, sizeof(::helixflow::v1::ModelCard)},
-  { 118, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
+  { 120, -1, -1, sizeof(::helixflow::v1::ModelPrice)},
+  { 129, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -344,6 +373,7 @@ static const ::_pb::Message* const file_default_instances[] = {
   &::helixflow::v1::_TokenizeResponse_default_instance_._instance,
   &::helixflow::v1::_ListModelsRequest_default_instance_._instance,
   &::helixflow::v1::_ModelCard_default_instance_._instance,
+  &::helixflow::v1::_ModelPrice_default_instance_._instance,
   &::helixflow::v1::_ListModelsResponse_default_instance_._instance,
 };
 
@@ -385,7 +415,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOB
   "enizeResponse\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenI"
   "ds\022\026\n\006pieces\030\002 \003(\tR\006pieces\022\'\n\017rendered_p"
   "rompt\030\003 \001(\tR\016renderedPrompt\"\023\n\021ListModel"
-  "sRequest\"\250\003\n\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030"
+  "sRequest\"\366\003\n\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030"
   "\n\007aliases\030\002 \003(\tR\007aliases\022%\n\016context_leng"
   "th\030\003 \001(\rR\rcontextLength\022+\n\021supports_gene"
   "rate\030\004 \001(\010R\020supportsGenerate\022%\n\016supports"
@@ -395,28 +425,34 @@ const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOB
   "intKindR\013constraints\022#\n\rready_workers\030\010 "
   "\001(\rR\014readyWorkers\022\030\n\007backend\030\t \001(\tR\007back"
   "end\022%\n\016supports_tools\030\n \001(\010R\rsupportsToo"
-  "ls\022\037\n\013tool_parser\030\013 \001(\tR\ntoolParser\"E\n\022L"
-  "istModelsResponse\022/\n\006models\030\001 \003(\0132\027.heli"
-  "xflow.v1.ModelCardR\006models2\266\002\n\tInference"
-  "\022K\n\010Generate\022\035.helixflow.v1.GenerateRequ"
-  "est\032\036.helixflow.v1.GenerateResponse0\001\022@\n"
-  "\005Embed\022\032.helixflow.v1.EmbedRequest\032\033.hel"
-  "ixflow.v1.EmbedResponse\022I\n\010Tokenize\022\035.he"
-  "lixflow.v1.TokenizeRequest\032\036.helixflow.v"
-  "1.TokenizeResponse\022O\n\nListModels\022\037.helix"
-  "flow.v1.ListModelsRequest\032 .helixflow.v1"
-  ".ListModelsResponseB\?\n\020dev.helixflow.v1P"
-  "\001Z)helixflow/gen/go/helixflow/v1;helixfl"
-  "owv1b\006proto3"
+  "ls\022\037\n\013tool_parser\030\013 \001(\tR\ntoolParser\022.\n\005p"
+  "rice\030\022 \001(\0132\030.helixflow.v1.ModelPriceR\005pr"
+  "ice\022\034\n\tfallbacks\030\023 \003(\tR\tfallbacks\"\236\001\n\nMo"
+  "delPrice\022,\n\022prompt_per_million\030\001 \001(\001R\020pr"
+  "omptPerMillion\022,\n\022cached_per_million\030\002 \001"
+  "(\001R\020cachedPerMillion\0224\n\026completion_per_m"
+  "illion\030\003 \001(\001R\024completionPerMillion\"E\n\022Li"
+  "stModelsResponse\022/\n\006models\030\001 \003(\0132\027.helix"
+  "flow.v1.ModelCardR\006models2\266\002\n\tInference\022"
+  "K\n\010Generate\022\035.helixflow.v1.GenerateReque"
+  "st\032\036.helixflow.v1.GenerateResponse0\001\022@\n\005"
+  "Embed\022\032.helixflow.v1.EmbedRequest\032\033.heli"
+  "xflow.v1.EmbedResponse\022I\n\010Tokenize\022\035.hel"
+  "ixflow.v1.TokenizeRequest\032\036.helixflow.v1"
+  ".TokenizeResponse\022O\n\nListModels\022\037.helixf"
+  "low.v1.ListModelsRequest\032 .helixflow.v1."
+  "ListModelsResponseB\?\n\020dev.helixflow.v1P\001"
+  "Z)helixflow/gen/go/helixflow/v1;helixflo"
+  "wv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2finference_2eproto_deps[1] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2finference_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2finference_2eproto = {
-    false, false, 2372, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
+    false, false, 2611, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
     "helixflow/v1/inference.proto",
-    &descriptor_table_helixflow_2fv1_2finference_2eproto_once, descriptor_table_helixflow_2fv1_2finference_2eproto_deps, 1, 10,
+    &descriptor_table_helixflow_2fv1_2finference_2eproto_once, descriptor_table_helixflow_2fv1_2finference_2eproto_deps, 1, 11,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2finference_2eproto::offsets,
     file_level_metadata_helixflow_2fv1_2finference_2eproto, file_level_enum_descriptors_helixflow_2fv1_2finference_2eproto,
     file_level_service_descriptors_helixflow_2fv1_2finference_2eproto,
@@ -3094,8 +3130,13 @@ const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ListModelsRequest::GetClassDat
 
 class ModelCard::_Internal {
  public:
+  static const ::helixflow::v1::ModelPrice& price(const ModelCard* msg);
 };
 
+const ::helixflow::v1::ModelPrice&
+ModelCard::_Internal::price(const ModelCard* msg) {
+  return *msg->_impl_.price_;
+}
 ModelCard::ModelCard(::PROTOBUF_NAMESPACE_ID::Arena* arena,
                          bool is_message_owned)
   : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
@@ -3109,9 +3150,11 @@ ModelCard::ModelCard(const ModelCard& from)
       decltype(_impl_.aliases_){from._impl_.aliases_}
     , decltype(_impl_.constraints_){from._impl_.constraints_}
     , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
+    , decltype(_impl_.fallbacks_){from._impl_.fallbacks_}
     , decltype(_impl_.id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.tool_parser_){}
+    , decltype(_impl_.price_){nullptr}
     , decltype(_impl_.context_length_){}
     , decltype(_impl_.embedding_dimension_){}
     , decltype(_impl_.supports_generate_){}
@@ -3145,6 +3188,9 @@ ModelCard::ModelCard(const ModelCard& from)
     _this->_impl_.tool_parser_.Set(from._internal_tool_parser(), 
       _this->GetArenaForAllocation());
   }
+  if (from._internal_has_price()) {
+    _this->_impl_.price_ = new ::helixflow::v1::ModelPrice(*from._impl_.price_);
+  }
   ::memcpy(&_impl_.context_length_, &from._impl_.context_length_,
     static_cast<size_t>(reinterpret_cast<char*>(&_impl_.ready_workers_) -
     reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.ready_workers_));
@@ -3159,9 +3205,11 @@ inline void ModelCard::SharedCtor(
       decltype(_impl_.aliases_){arena}
     , decltype(_impl_.constraints_){arena}
     , /*decltype(_impl_._constraints_cached_byte_size_)*/{0}
+    , decltype(_impl_.fallbacks_){arena}
     , decltype(_impl_.id_){}
     , decltype(_impl_.backend_){}
     , decltype(_impl_.tool_parser_){}
+    , decltype(_impl_.price_){nullptr}
     , decltype(_impl_.context_length_){0u}
     , decltype(_impl_.embedding_dimension_){0u}
     , decltype(_impl_.supports_generate_){false}
@@ -3197,9 +3245,11 @@ inline void ModelCard::SharedDtor() {
   GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
   _impl_.aliases_.~RepeatedPtrField();
   _impl_.constraints_.~RepeatedField();
+  _impl_.fallbacks_.~RepeatedPtrField();
   _impl_.id_.Destroy();
   _impl_.backend_.Destroy();
   _impl_.tool_parser_.Destroy();
+  if (this != internal_default_instance()) delete _impl_.price_;
 }
 
 void ModelCard::SetCachedSize(int size) const {
@@ -3214,9 +3264,14 @@ void ModelCard::Clear() {
 
   _impl_.aliases_.Clear();
   _impl_.constraints_.Clear();
+  _impl_.fallbacks_.Clear();
   _impl_.id_.ClearToEmpty();
   _impl_.backend_.ClearToEmpty();
   _impl_.tool_parser_.ClearToEmpty();
+  if (GetArenaForAllocation() == nullptr && _impl_.price_ != nullptr) {
+    delete _impl_.price_;
+  }
+  _impl_.price_ = nullptr;
   ::memset(&_impl_.context_length_, 0, static_cast<size_t>(
       reinterpret_cast<char*>(&_impl_.ready_workers_) -
       reinterpret_cast<char*>(&_impl_.context_length_)) + sizeof(_impl_.ready_workers_));
@@ -3334,6 +3389,29 @@ const char* ModelCard::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx
         } else
           goto handle_unusual;
         continue;
+      // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
+      case 18:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 146)) {
+          ptr = ctx->ParseMessage(_internal_mutable_price(), ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // repeated string fallbacks = 19 [json_name = "fallbacks"];
+      case 19:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 154)) {
+          ptr -= 2;
+          do {
+            ptr += 2;
+            auto str = _internal_add_fallbacks();
+            ptr = ::_pbi::InlineGreedyStringParser(str, ptr, ctx);
+            CHK_(ptr);
+            CHK_(::_pbi::VerifyUTF8(str, "helixflow.v1.ModelCard.fallbacks"));
+            if (!ctx->DataAvailable(ptr)) break;
+          } while (::PROTOBUF_NAMESPACE_ID::internal::ExpectTag<154>(ptr));
+        } else
+          goto handle_unusual;
+        continue;
       default:
         goto handle_unusual;
     }  // switch
@@ -3448,6 +3526,23 @@ uint8_t* ModelCard::_InternalSerialize(
         11, this->_internal_tool_parser(), target);
   }
 
+  // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
+  if (this->_internal_has_price()) {
+    target = ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::
+      InternalWriteMessage(18, _Internal::price(this),
+        _Internal::price(this).GetCachedSize(), target, stream);
+  }
+
+  // repeated string fallbacks = 19 [json_name = "fallbacks"];
+  for (int i = 0, n = this->_internal_fallbacks_size(); i < n; i++) {
+    const auto& s = this->_internal_fallbacks(i);
+    ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::VerifyUtf8String(
+      s.data(), static_cast<int>(s.length()),
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::SERIALIZE,
+      "helixflow.v1.ModelCard.fallbacks");
+    target = stream->WriteString(19, s, target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -3489,6 +3584,14 @@ size_t ModelCard::ByteSizeLong() const {
     total_size += data_size;
   }
 
+  // repeated string fallbacks = 19 [json_name = "fallbacks"];
+  total_size += 2 *
+      ::PROTOBUF_NAMESPACE_ID::internal::FromIntSize(_impl_.fallbacks_.size());
+  for (int i = 0, n = _impl_.fallbacks_.size(); i < n; i++) {
+    total_size += ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
+      _impl_.fallbacks_.Get(i));
+  }
+
   // string id = 1 [json_name = "id"];
   if (!this->_internal_id().empty()) {
     total_size += 1 +
@@ -3508,6 +3611,13 @@ size_t ModelCard::ByteSizeLong() const {
     total_size += 1 +
       ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::StringSize(
         this->_internal_tool_parser());
+  }
+
+  // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
+  if (this->_internal_has_price()) {
+    total_size += 2 +
+      ::PROTOBUF_NAMESPACE_ID::internal::WireFormatLite::MessageSize(
+        *_impl_.price_);
   }
 
   // uint32 context_length = 3 [json_name = "contextLength"];
@@ -3560,6 +3670,7 @@ void ModelCard::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
 
   _this->_impl_.aliases_.MergeFrom(from._impl_.aliases_);
   _this->_impl_.constraints_.MergeFrom(from._impl_.constraints_);
+  _this->_impl_.fallbacks_.MergeFrom(from._impl_.fallbacks_);
   if (!from._internal_id().empty()) {
     _this->_internal_set_id(from._internal_id());
   }
@@ -3568,6 +3679,10 @@ void ModelCard::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROT
   }
   if (!from._internal_tool_parser().empty()) {
     _this->_internal_set_tool_parser(from._internal_tool_parser());
+  }
+  if (from._internal_has_price()) {
+    _this->_internal_mutable_price()->::helixflow::v1::ModelPrice::MergeFrom(
+        from._internal_price());
   }
   if (from._internal_context_length() != 0) {
     _this->_internal_set_context_length(from._internal_context_length());
@@ -3608,6 +3723,7 @@ void ModelCard::InternalSwap(ModelCard* other) {
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   _impl_.aliases_.InternalSwap(&other->_impl_.aliases_);
   _impl_.constraints_.InternalSwap(&other->_impl_.constraints_);
+  _impl_.fallbacks_.InternalSwap(&other->_impl_.fallbacks_);
   ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr::InternalSwap(
       &_impl_.id_, lhs_arena,
       &other->_impl_.id_, rhs_arena
@@ -3623,15 +3739,286 @@ void ModelCard::InternalSwap(ModelCard* other) {
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
       PROTOBUF_FIELD_OFFSET(ModelCard, _impl_.ready_workers_)
       + sizeof(ModelCard::_impl_.ready_workers_)
-      - PROTOBUF_FIELD_OFFSET(ModelCard, _impl_.context_length_)>(
-          reinterpret_cast<char*>(&_impl_.context_length_),
-          reinterpret_cast<char*>(&other->_impl_.context_length_));
+      - PROTOBUF_FIELD_OFFSET(ModelCard, _impl_.price_)>(
+          reinterpret_cast<char*>(&_impl_.price_),
+          reinterpret_cast<char*>(&other->_impl_.price_));
 }
 
 ::PROTOBUF_NAMESPACE_ID::Metadata ModelCard::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2finference_2eproto_getter, &descriptor_table_helixflow_2fv1_2finference_2eproto_once,
       file_level_metadata_helixflow_2fv1_2finference_2eproto[8]);
+}
+
+// ===================================================================
+
+class ModelPrice::_Internal {
+ public:
+};
+
+ModelPrice::ModelPrice(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                         bool is_message_owned)
+  : ::PROTOBUF_NAMESPACE_ID::Message(arena, is_message_owned) {
+  SharedCtor(arena, is_message_owned);
+  // @@protoc_insertion_point(arena_constructor:helixflow.v1.ModelPrice)
+}
+ModelPrice::ModelPrice(const ModelPrice& from)
+  : ::PROTOBUF_NAMESPACE_ID::Message() {
+  ModelPrice* const _this = this; (void)_this;
+  new (&_impl_) Impl_{
+      decltype(_impl_.prompt_per_million_){}
+    , decltype(_impl_.cached_per_million_){}
+    , decltype(_impl_.completion_per_million_){}
+    , /*decltype(_impl_._cached_size_)*/{}};
+
+  _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+  ::memcpy(&_impl_.prompt_per_million_, &from._impl_.prompt_per_million_,
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.completion_per_million_) -
+    reinterpret_cast<char*>(&_impl_.prompt_per_million_)) + sizeof(_impl_.completion_per_million_));
+  // @@protoc_insertion_point(copy_constructor:helixflow.v1.ModelPrice)
+}
+
+inline void ModelPrice::SharedCtor(
+    ::_pb::Arena* arena, bool is_message_owned) {
+  (void)arena;
+  (void)is_message_owned;
+  new (&_impl_) Impl_{
+      decltype(_impl_.prompt_per_million_){0}
+    , decltype(_impl_.cached_per_million_){0}
+    , decltype(_impl_.completion_per_million_){0}
+    , /*decltype(_impl_._cached_size_)*/{}
+  };
+}
+
+ModelPrice::~ModelPrice() {
+  // @@protoc_insertion_point(destructor:helixflow.v1.ModelPrice)
+  if (auto *arena = _internal_metadata_.DeleteReturnArena<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>()) {
+  (void)arena;
+    return;
+  }
+  SharedDtor();
+}
+
+inline void ModelPrice::SharedDtor() {
+  GOOGLE_DCHECK(GetArenaForAllocation() == nullptr);
+}
+
+void ModelPrice::SetCachedSize(int size) const {
+  _impl_._cached_size_.Set(size);
+}
+
+void ModelPrice::Clear() {
+// @@protoc_insertion_point(message_clear_start:helixflow.v1.ModelPrice)
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  ::memset(&_impl_.prompt_per_million_, 0, static_cast<size_t>(
+      reinterpret_cast<char*>(&_impl_.completion_per_million_) -
+      reinterpret_cast<char*>(&_impl_.prompt_per_million_)) + sizeof(_impl_.completion_per_million_));
+  _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
+}
+
+const char* ModelPrice::_InternalParse(const char* ptr, ::_pbi::ParseContext* ctx) {
+#define CHK_(x) if (PROTOBUF_PREDICT_FALSE(!(x))) goto failure
+  while (!ctx->Done(&ptr)) {
+    uint32_t tag;
+    ptr = ::_pbi::ReadTag(ptr, &tag);
+    switch (tag >> 3) {
+      // double prompt_per_million = 1 [json_name = "promptPerMillion"];
+      case 1:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 9)) {
+          _impl_.prompt_per_million_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      // double cached_per_million = 2 [json_name = "cachedPerMillion"];
+      case 2:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 17)) {
+          _impl_.cached_per_million_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      // double completion_per_million = 3 [json_name = "completionPerMillion"];
+      case 3:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 25)) {
+          _impl_.completion_per_million_ = ::PROTOBUF_NAMESPACE_ID::internal::UnalignedLoad<double>(ptr);
+          ptr += sizeof(double);
+        } else
+          goto handle_unusual;
+        continue;
+      default:
+        goto handle_unusual;
+    }  // switch
+  handle_unusual:
+    if ((tag == 0) || ((tag & 7) == 4)) {
+      CHK_(ptr);
+      ctx->SetLastTag(tag);
+      goto message_done;
+    }
+    ptr = UnknownFieldParse(
+        tag,
+        _internal_metadata_.mutable_unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(),
+        ptr, ctx);
+    CHK_(ptr != nullptr);
+  }  // while
+message_done:
+  return ptr;
+failure:
+  ptr = nullptr;
+  goto message_done;
+#undef CHK_
+}
+
+uint8_t* ModelPrice::_InternalSerialize(
+    uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const {
+  // @@protoc_insertion_point(serialize_to_array_start:helixflow.v1.ModelPrice)
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  // double prompt_per_million = 1 [json_name = "promptPerMillion"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_prompt_per_million = this->_internal_prompt_per_million();
+  uint64_t raw_prompt_per_million;
+  memcpy(&raw_prompt_per_million, &tmp_prompt_per_million, sizeof(tmp_prompt_per_million));
+  if (raw_prompt_per_million != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(1, this->_internal_prompt_per_million(), target);
+  }
+
+  // double cached_per_million = 2 [json_name = "cachedPerMillion"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cached_per_million = this->_internal_cached_per_million();
+  uint64_t raw_cached_per_million;
+  memcpy(&raw_cached_per_million, &tmp_cached_per_million, sizeof(tmp_cached_per_million));
+  if (raw_cached_per_million != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(2, this->_internal_cached_per_million(), target);
+  }
+
+  // double completion_per_million = 3 [json_name = "completionPerMillion"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_completion_per_million = this->_internal_completion_per_million();
+  uint64_t raw_completion_per_million;
+  memcpy(&raw_completion_per_million, &tmp_completion_per_million, sizeof(tmp_completion_per_million));
+  if (raw_completion_per_million != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteDoubleToArray(3, this->_internal_completion_per_million(), target);
+  }
+
+  if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
+    target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
+        _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
+  }
+  // @@protoc_insertion_point(serialize_to_array_end:helixflow.v1.ModelPrice)
+  return target;
+}
+
+size_t ModelPrice::ByteSizeLong() const {
+// @@protoc_insertion_point(message_byte_size_start:helixflow.v1.ModelPrice)
+  size_t total_size = 0;
+
+  uint32_t cached_has_bits = 0;
+  // Prevent compiler warnings about cached_has_bits being unused
+  (void) cached_has_bits;
+
+  // double prompt_per_million = 1 [json_name = "promptPerMillion"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_prompt_per_million = this->_internal_prompt_per_million();
+  uint64_t raw_prompt_per_million;
+  memcpy(&raw_prompt_per_million, &tmp_prompt_per_million, sizeof(tmp_prompt_per_million));
+  if (raw_prompt_per_million != 0) {
+    total_size += 1 + 8;
+  }
+
+  // double cached_per_million = 2 [json_name = "cachedPerMillion"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cached_per_million = this->_internal_cached_per_million();
+  uint64_t raw_cached_per_million;
+  memcpy(&raw_cached_per_million, &tmp_cached_per_million, sizeof(tmp_cached_per_million));
+  if (raw_cached_per_million != 0) {
+    total_size += 1 + 8;
+  }
+
+  // double completion_per_million = 3 [json_name = "completionPerMillion"];
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_completion_per_million = this->_internal_completion_per_million();
+  uint64_t raw_completion_per_million;
+  memcpy(&raw_completion_per_million, &tmp_completion_per_million, sizeof(tmp_completion_per_million));
+  if (raw_completion_per_million != 0) {
+    total_size += 1 + 8;
+  }
+
+  return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
+}
+
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData ModelPrice::_class_data_ = {
+    ::PROTOBUF_NAMESPACE_ID::Message::CopyWithSourceCheck,
+    ModelPrice::MergeImpl
+};
+const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*ModelPrice::GetClassData() const { return &_class_data_; }
+
+
+void ModelPrice::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg) {
+  auto* const _this = static_cast<ModelPrice*>(&to_msg);
+  auto& from = static_cast<const ModelPrice&>(from_msg);
+  // @@protoc_insertion_point(class_specific_merge_from_start:helixflow.v1.ModelPrice)
+  GOOGLE_DCHECK_NE(&from, _this);
+  uint32_t cached_has_bits = 0;
+  (void) cached_has_bits;
+
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_prompt_per_million = from._internal_prompt_per_million();
+  uint64_t raw_prompt_per_million;
+  memcpy(&raw_prompt_per_million, &tmp_prompt_per_million, sizeof(tmp_prompt_per_million));
+  if (raw_prompt_per_million != 0) {
+    _this->_internal_set_prompt_per_million(from._internal_prompt_per_million());
+  }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_cached_per_million = from._internal_cached_per_million();
+  uint64_t raw_cached_per_million;
+  memcpy(&raw_cached_per_million, &tmp_cached_per_million, sizeof(tmp_cached_per_million));
+  if (raw_cached_per_million != 0) {
+    _this->_internal_set_cached_per_million(from._internal_cached_per_million());
+  }
+  static_assert(sizeof(uint64_t) == sizeof(double), "Code assumes uint64_t and double are the same size.");
+  double tmp_completion_per_million = from._internal_completion_per_million();
+  uint64_t raw_completion_per_million;
+  memcpy(&raw_completion_per_million, &tmp_completion_per_million, sizeof(tmp_completion_per_million));
+  if (raw_completion_per_million != 0) {
+    _this->_internal_set_completion_per_million(from._internal_completion_per_million());
+  }
+  _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
+}
+
+void ModelPrice::CopyFrom(const ModelPrice& from) {
+// @@protoc_insertion_point(class_specific_copy_from_start:helixflow.v1.ModelPrice)
+  if (&from == this) return;
+  Clear();
+  MergeFrom(from);
+}
+
+bool ModelPrice::IsInitialized() const {
+  return true;
+}
+
+void ModelPrice::InternalSwap(ModelPrice* other) {
+  using std::swap;
+  _internal_metadata_.InternalSwap(&other->_internal_metadata_);
+  ::PROTOBUF_NAMESPACE_ID::internal::memswap<
+      PROTOBUF_FIELD_OFFSET(ModelPrice, _impl_.completion_per_million_)
+      + sizeof(ModelPrice::_impl_.completion_per_million_)
+      - PROTOBUF_FIELD_OFFSET(ModelPrice, _impl_.prompt_per_million_)>(
+          reinterpret_cast<char*>(&_impl_.prompt_per_million_),
+          reinterpret_cast<char*>(&other->_impl_.prompt_per_million_));
+}
+
+::PROTOBUF_NAMESPACE_ID::Metadata ModelPrice::GetMetadata() const {
+  return ::_pbi::AssignDescriptors(
+      &descriptor_table_helixflow_2fv1_2finference_2eproto_getter, &descriptor_table_helixflow_2fv1_2finference_2eproto_once,
+      file_level_metadata_helixflow_2fv1_2finference_2eproto[9]);
 }
 
 // ===================================================================
@@ -3816,7 +4203,7 @@ void ListModelsResponse::InternalSwap(ListModelsResponse* other) {
 ::PROTOBUF_NAMESPACE_ID::Metadata ListModelsResponse::GetMetadata() const {
   return ::_pbi::AssignDescriptors(
       &descriptor_table_helixflow_2fv1_2finference_2eproto_getter, &descriptor_table_helixflow_2fv1_2finference_2eproto_once,
-      file_level_metadata_helixflow_2fv1_2finference_2eproto[9]);
+      file_level_metadata_helixflow_2fv1_2finference_2eproto[10]);
 }
 
 // @@protoc_insertion_point(namespace_scope)
@@ -3858,6 +4245,10 @@ Arena::CreateMaybeMessage< ::helixflow::v1::ListModelsRequest >(Arena* arena) {
 template<> PROTOBUF_NOINLINE ::helixflow::v1::ModelCard*
 Arena::CreateMaybeMessage< ::helixflow::v1::ModelCard >(Arena* arena) {
   return Arena::CreateMessageInternal< ::helixflow::v1::ModelCard >(arena);
+}
+template<> PROTOBUF_NOINLINE ::helixflow::v1::ModelPrice*
+Arena::CreateMaybeMessage< ::helixflow::v1::ModelPrice >(Arena* arena) {
+  return Arena::CreateMessageInternal< ::helixflow::v1::ModelPrice >(arena);
 }
 template<> PROTOBUF_NOINLINE ::helixflow::v1::ListModelsResponse*
 Arena::CreateMaybeMessage< ::helixflow::v1::ListModelsResponse >(Arena* arena) {

@@ -72,6 +72,9 @@ extern ListModelsResponseDefaultTypeInternal _ListModelsResponse_default_instanc
 class ModelCard;
 struct ModelCardDefaultTypeInternal;
 extern ModelCardDefaultTypeInternal _ModelCard_default_instance_;
+class ModelPrice;
+struct ModelPriceDefaultTypeInternal;
+extern ModelPriceDefaultTypeInternal _ModelPrice_default_instance_;
 class TokenizeRequest;
 struct TokenizeRequestDefaultTypeInternal;
 extern TokenizeRequestDefaultTypeInternal _TokenizeRequest_default_instance_;
@@ -89,6 +92,7 @@ template<> ::helixflow::v1::GenerateResponse* Arena::CreateMaybeMessage<::helixf
 template<> ::helixflow::v1::ListModelsRequest* Arena::CreateMaybeMessage<::helixflow::v1::ListModelsRequest>(Arena*);
 template<> ::helixflow::v1::ListModelsResponse* Arena::CreateMaybeMessage<::helixflow::v1::ListModelsResponse>(Arena*);
 template<> ::helixflow::v1::ModelCard* Arena::CreateMaybeMessage<::helixflow::v1::ModelCard>(Arena*);
+template<> ::helixflow::v1::ModelPrice* Arena::CreateMaybeMessage<::helixflow::v1::ModelPrice>(Arena*);
 template<> ::helixflow::v1::TokenizeRequest* Arena::CreateMaybeMessage<::helixflow::v1::TokenizeRequest>(Arena*);
 template<> ::helixflow::v1::TokenizeResponse* Arena::CreateMaybeMessage<::helixflow::v1::TokenizeResponse>(Arena*);
 PROTOBUF_NAMESPACE_CLOSE
@@ -1927,9 +1931,11 @@ class ModelCard final :
   enum : int {
     kAliasesFieldNumber = 2,
     kConstraintsFieldNumber = 7,
+    kFallbacksFieldNumber = 19,
     kIdFieldNumber = 1,
     kBackendFieldNumber = 9,
     kToolParserFieldNumber = 11,
+    kPriceFieldNumber = 18,
     kContextLengthFieldNumber = 3,
     kEmbeddingDimensionFieldNumber = 6,
     kSupportsGenerateFieldNumber = 4,
@@ -1978,6 +1984,30 @@ class ModelCard final :
   const ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>& constraints() const;
   ::PROTOBUF_NAMESPACE_ID::RepeatedField<int>* mutable_constraints();
 
+  // repeated string fallbacks = 19 [json_name = "fallbacks"];
+  int fallbacks_size() const;
+  private:
+  int _internal_fallbacks_size() const;
+  public:
+  void clear_fallbacks();
+  const std::string& fallbacks(int index) const;
+  std::string* mutable_fallbacks(int index);
+  void set_fallbacks(int index, const std::string& value);
+  void set_fallbacks(int index, std::string&& value);
+  void set_fallbacks(int index, const char* value);
+  void set_fallbacks(int index, const char* value, size_t size);
+  std::string* add_fallbacks();
+  void add_fallbacks(const std::string& value);
+  void add_fallbacks(std::string&& value);
+  void add_fallbacks(const char* value);
+  void add_fallbacks(const char* value, size_t size);
+  const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>& fallbacks() const;
+  ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>* mutable_fallbacks();
+  private:
+  const std::string& _internal_fallbacks(int index) const;
+  std::string* _internal_add_fallbacks();
+  public:
+
   // string id = 1 [json_name = "id"];
   void clear_id();
   const std::string& id() const;
@@ -2019,6 +2049,24 @@ class ModelCard final :
   inline PROTOBUF_ALWAYS_INLINE void _internal_set_tool_parser(const std::string& value);
   std::string* _internal_mutable_tool_parser();
   public:
+
+  // .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
+  bool has_price() const;
+  private:
+  bool _internal_has_price() const;
+  public:
+  void clear_price();
+  const ::helixflow::v1::ModelPrice& price() const;
+  PROTOBUF_NODISCARD ::helixflow::v1::ModelPrice* release_price();
+  ::helixflow::v1::ModelPrice* mutable_price();
+  void set_allocated_price(::helixflow::v1::ModelPrice* price);
+  private:
+  const ::helixflow::v1::ModelPrice& _internal_price() const;
+  ::helixflow::v1::ModelPrice* _internal_mutable_price();
+  public:
+  void unsafe_arena_set_allocated_price(
+      ::helixflow::v1::ModelPrice* price);
+  ::helixflow::v1::ModelPrice* unsafe_arena_release_price();
 
   // uint32 context_length = 3 [json_name = "contextLength"];
   void clear_context_length();
@@ -2085,15 +2133,187 @@ class ModelCard final :
     ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> aliases_;
     ::PROTOBUF_NAMESPACE_ID::RepeatedField<int> constraints_;
     mutable std::atomic<int> _constraints_cached_byte_size_;
+    ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string> fallbacks_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr id_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr backend_;
     ::PROTOBUF_NAMESPACE_ID::internal::ArenaStringPtr tool_parser_;
+    ::helixflow::v1::ModelPrice* price_;
     uint32_t context_length_;
     uint32_t embedding_dimension_;
     bool supports_generate_;
     bool supports_embed_;
     bool supports_tools_;
     uint32_t ready_workers_;
+    mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
+  };
+  union { Impl_ _impl_; };
+  friend struct ::TableStruct_helixflow_2fv1_2finference_2eproto;
+};
+// -------------------------------------------------------------------
+
+class ModelPrice final :
+    public ::PROTOBUF_NAMESPACE_ID::Message /* @@protoc_insertion_point(class_definition:helixflow.v1.ModelPrice) */ {
+ public:
+  inline ModelPrice() : ModelPrice(nullptr) {}
+  ~ModelPrice() override;
+  explicit PROTOBUF_CONSTEXPR ModelPrice(::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized);
+
+  ModelPrice(const ModelPrice& from);
+  ModelPrice(ModelPrice&& from) noexcept
+    : ModelPrice() {
+    *this = ::std::move(from);
+  }
+
+  inline ModelPrice& operator=(const ModelPrice& from) {
+    CopyFrom(from);
+    return *this;
+  }
+  inline ModelPrice& operator=(ModelPrice&& from) noexcept {
+    if (this == &from) return *this;
+    if (GetOwningArena() == from.GetOwningArena()
+  #ifdef PROTOBUF_FORCE_COPY_IN_MOVE
+        && GetOwningArena() != nullptr
+  #endif  // !PROTOBUF_FORCE_COPY_IN_MOVE
+    ) {
+      InternalSwap(&from);
+    } else {
+      CopyFrom(from);
+    }
+    return *this;
+  }
+
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* descriptor() {
+    return GetDescriptor();
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Descriptor* GetDescriptor() {
+    return default_instance().GetMetadata().descriptor;
+  }
+  static const ::PROTOBUF_NAMESPACE_ID::Reflection* GetReflection() {
+    return default_instance().GetMetadata().reflection;
+  }
+  static const ModelPrice& default_instance() {
+    return *internal_default_instance();
+  }
+  static inline const ModelPrice* internal_default_instance() {
+    return reinterpret_cast<const ModelPrice*>(
+               &_ModelPrice_default_instance_);
+  }
+  static constexpr int kIndexInFileMessages =
+    9;
+
+  friend void swap(ModelPrice& a, ModelPrice& b) {
+    a.Swap(&b);
+  }
+  inline void Swap(ModelPrice* other) {
+    if (other == this) return;
+  #ifdef PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() != nullptr &&
+        GetOwningArena() == other->GetOwningArena()) {
+   #else  // PROTOBUF_FORCE_COPY_IN_SWAP
+    if (GetOwningArena() == other->GetOwningArena()) {
+  #endif  // !PROTOBUF_FORCE_COPY_IN_SWAP
+      InternalSwap(other);
+    } else {
+      ::PROTOBUF_NAMESPACE_ID::internal::GenericSwap(this, other);
+    }
+  }
+  void UnsafeArenaSwap(ModelPrice* other) {
+    if (other == this) return;
+    GOOGLE_DCHECK(GetOwningArena() == other->GetOwningArena());
+    InternalSwap(other);
+  }
+
+  // implements Message ----------------------------------------------
+
+  ModelPrice* New(::PROTOBUF_NAMESPACE_ID::Arena* arena = nullptr) const final {
+    return CreateMaybeMessage<ModelPrice>(arena);
+  }
+  using ::PROTOBUF_NAMESPACE_ID::Message::CopyFrom;
+  void CopyFrom(const ModelPrice& from);
+  using ::PROTOBUF_NAMESPACE_ID::Message::MergeFrom;
+  void MergeFrom( const ModelPrice& from) {
+    ModelPrice::MergeImpl(*this, from);
+  }
+  private:
+  static void MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const ::PROTOBUF_NAMESPACE_ID::Message& from_msg);
+  public:
+  PROTOBUF_ATTRIBUTE_REINITIALIZES void Clear() final;
+  bool IsInitialized() const final;
+
+  size_t ByteSizeLong() const final;
+  const char* _InternalParse(const char* ptr, ::PROTOBUF_NAMESPACE_ID::internal::ParseContext* ctx) final;
+  uint8_t* _InternalSerialize(
+      uint8_t* target, ::PROTOBUF_NAMESPACE_ID::io::EpsCopyOutputStream* stream) const final;
+  int GetCachedSize() const final { return _impl_._cached_size_.Get(); }
+
+  private:
+  void SharedCtor(::PROTOBUF_NAMESPACE_ID::Arena* arena, bool is_message_owned);
+  void SharedDtor();
+  void SetCachedSize(int size) const final;
+  void InternalSwap(ModelPrice* other);
+
+  private:
+  friend class ::PROTOBUF_NAMESPACE_ID::internal::AnyMetadata;
+  static ::PROTOBUF_NAMESPACE_ID::StringPiece FullMessageName() {
+    return "helixflow.v1.ModelPrice";
+  }
+  protected:
+  explicit ModelPrice(::PROTOBUF_NAMESPACE_ID::Arena* arena,
+                       bool is_message_owned = false);
+  public:
+
+  static const ClassData _class_data_;
+  const ::PROTOBUF_NAMESPACE_ID::Message::ClassData*GetClassData() const final;
+
+  ::PROTOBUF_NAMESPACE_ID::Metadata GetMetadata() const final;
+
+  // nested types ----------------------------------------------------
+
+  // accessors -------------------------------------------------------
+
+  enum : int {
+    kPromptPerMillionFieldNumber = 1,
+    kCachedPerMillionFieldNumber = 2,
+    kCompletionPerMillionFieldNumber = 3,
+  };
+  // double prompt_per_million = 1 [json_name = "promptPerMillion"];
+  void clear_prompt_per_million();
+  double prompt_per_million() const;
+  void set_prompt_per_million(double value);
+  private:
+  double _internal_prompt_per_million() const;
+  void _internal_set_prompt_per_million(double value);
+  public:
+
+  // double cached_per_million = 2 [json_name = "cachedPerMillion"];
+  void clear_cached_per_million();
+  double cached_per_million() const;
+  void set_cached_per_million(double value);
+  private:
+  double _internal_cached_per_million() const;
+  void _internal_set_cached_per_million(double value);
+  public:
+
+  // double completion_per_million = 3 [json_name = "completionPerMillion"];
+  void clear_completion_per_million();
+  double completion_per_million() const;
+  void set_completion_per_million(double value);
+  private:
+  double _internal_completion_per_million() const;
+  void _internal_set_completion_per_million(double value);
+  public:
+
+  // @@protoc_insertion_point(class_scope:helixflow.v1.ModelPrice)
+ private:
+  class _Internal;
+
+  template <typename T> friend class ::PROTOBUF_NAMESPACE_ID::Arena::InternalHelper;
+  typedef void InternalArenaConstructable_;
+  typedef void DestructorSkippable_;
+  struct Impl_ {
+    double prompt_per_million_;
+    double cached_per_million_;
+    double completion_per_million_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -2149,7 +2369,7 @@ class ListModelsResponse final :
                &_ListModelsResponse_default_instance_);
   }
   static constexpr int kIndexInFileMessages =
-    9;
+    10;
 
   friend void swap(ListModelsResponse& a, ListModelsResponse& b) {
     a.Swap(&b);
@@ -4358,6 +4578,235 @@ inline void ModelCard::set_allocated_tool_parser(std::string* tool_parser) {
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ModelCard.tool_parser)
 }
 
+// .helixflow.v1.ModelPrice price = 18 [json_name = "price"];
+inline bool ModelCard::_internal_has_price() const {
+  return this != internal_default_instance() && _impl_.price_ != nullptr;
+}
+inline bool ModelCard::has_price() const {
+  return _internal_has_price();
+}
+inline void ModelCard::clear_price() {
+  if (GetArenaForAllocation() == nullptr && _impl_.price_ != nullptr) {
+    delete _impl_.price_;
+  }
+  _impl_.price_ = nullptr;
+}
+inline const ::helixflow::v1::ModelPrice& ModelCard::_internal_price() const {
+  const ::helixflow::v1::ModelPrice* p = _impl_.price_;
+  return p != nullptr ? *p : reinterpret_cast<const ::helixflow::v1::ModelPrice&>(
+      ::helixflow::v1::_ModelPrice_default_instance_);
+}
+inline const ::helixflow::v1::ModelPrice& ModelCard::price() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.price)
+  return _internal_price();
+}
+inline void ModelCard::unsafe_arena_set_allocated_price(
+    ::helixflow::v1::ModelPrice* price) {
+  if (GetArenaForAllocation() == nullptr) {
+    delete reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(_impl_.price_);
+  }
+  _impl_.price_ = price;
+  if (price) {
+    
+  } else {
+    
+  }
+  // @@protoc_insertion_point(field_unsafe_arena_set_allocated:helixflow.v1.ModelCard.price)
+}
+inline ::helixflow::v1::ModelPrice* ModelCard::release_price() {
+  
+  ::helixflow::v1::ModelPrice* temp = _impl_.price_;
+  _impl_.price_ = nullptr;
+#ifdef PROTOBUF_FORCE_COPY_IN_RELEASE
+  auto* old =  reinterpret_cast<::PROTOBUF_NAMESPACE_ID::MessageLite*>(temp);
+  temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  if (GetArenaForAllocation() == nullptr) { delete old; }
+#else  // PROTOBUF_FORCE_COPY_IN_RELEASE
+  if (GetArenaForAllocation() != nullptr) {
+    temp = ::PROTOBUF_NAMESPACE_ID::internal::DuplicateIfNonNull(temp);
+  }
+#endif  // !PROTOBUF_FORCE_COPY_IN_RELEASE
+  return temp;
+}
+inline ::helixflow::v1::ModelPrice* ModelCard::unsafe_arena_release_price() {
+  // @@protoc_insertion_point(field_release:helixflow.v1.ModelCard.price)
+  
+  ::helixflow::v1::ModelPrice* temp = _impl_.price_;
+  _impl_.price_ = nullptr;
+  return temp;
+}
+inline ::helixflow::v1::ModelPrice* ModelCard::_internal_mutable_price() {
+  
+  if (_impl_.price_ == nullptr) {
+    auto* p = CreateMaybeMessage<::helixflow::v1::ModelPrice>(GetArenaForAllocation());
+    _impl_.price_ = p;
+  }
+  return _impl_.price_;
+}
+inline ::helixflow::v1::ModelPrice* ModelCard::mutable_price() {
+  ::helixflow::v1::ModelPrice* _msg = _internal_mutable_price();
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ModelCard.price)
+  return _msg;
+}
+inline void ModelCard::set_allocated_price(::helixflow::v1::ModelPrice* price) {
+  ::PROTOBUF_NAMESPACE_ID::Arena* message_arena = GetArenaForAllocation();
+  if (message_arena == nullptr) {
+    delete _impl_.price_;
+  }
+  if (price) {
+    ::PROTOBUF_NAMESPACE_ID::Arena* submessage_arena =
+        ::PROTOBUF_NAMESPACE_ID::Arena::InternalGetOwningArena(price);
+    if (message_arena != submessage_arena) {
+      price = ::PROTOBUF_NAMESPACE_ID::internal::GetOwnedMessage(
+          message_arena, price, submessage_arena);
+    }
+    
+  } else {
+    
+  }
+  _impl_.price_ = price;
+  // @@protoc_insertion_point(field_set_allocated:helixflow.v1.ModelCard.price)
+}
+
+// repeated string fallbacks = 19 [json_name = "fallbacks"];
+inline int ModelCard::_internal_fallbacks_size() const {
+  return _impl_.fallbacks_.size();
+}
+inline int ModelCard::fallbacks_size() const {
+  return _internal_fallbacks_size();
+}
+inline void ModelCard::clear_fallbacks() {
+  _impl_.fallbacks_.Clear();
+}
+inline std::string* ModelCard::add_fallbacks() {
+  std::string* _s = _internal_add_fallbacks();
+  // @@protoc_insertion_point(field_add_mutable:helixflow.v1.ModelCard.fallbacks)
+  return _s;
+}
+inline const std::string& ModelCard::_internal_fallbacks(int index) const {
+  return _impl_.fallbacks_.Get(index);
+}
+inline const std::string& ModelCard::fallbacks(int index) const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelCard.fallbacks)
+  return _internal_fallbacks(index);
+}
+inline std::string* ModelCard::mutable_fallbacks(int index) {
+  // @@protoc_insertion_point(field_mutable:helixflow.v1.ModelCard.fallbacks)
+  return _impl_.fallbacks_.Mutable(index);
+}
+inline void ModelCard::set_fallbacks(int index, const std::string& value) {
+  _impl_.fallbacks_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.fallbacks)
+}
+inline void ModelCard::set_fallbacks(int index, std::string&& value) {
+  _impl_.fallbacks_.Mutable(index)->assign(std::move(value));
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelCard.fallbacks)
+}
+inline void ModelCard::set_fallbacks(int index, const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.fallbacks_.Mutable(index)->assign(value);
+  // @@protoc_insertion_point(field_set_char:helixflow.v1.ModelCard.fallbacks)
+}
+inline void ModelCard::set_fallbacks(int index, const char* value, size_t size) {
+  _impl_.fallbacks_.Mutable(index)->assign(
+    reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_set_pointer:helixflow.v1.ModelCard.fallbacks)
+}
+inline std::string* ModelCard::_internal_add_fallbacks() {
+  return _impl_.fallbacks_.Add();
+}
+inline void ModelCard::add_fallbacks(const std::string& value) {
+  _impl_.fallbacks_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add:helixflow.v1.ModelCard.fallbacks)
+}
+inline void ModelCard::add_fallbacks(std::string&& value) {
+  _impl_.fallbacks_.Add(std::move(value));
+  // @@protoc_insertion_point(field_add:helixflow.v1.ModelCard.fallbacks)
+}
+inline void ModelCard::add_fallbacks(const char* value) {
+  GOOGLE_DCHECK(value != nullptr);
+  _impl_.fallbacks_.Add()->assign(value);
+  // @@protoc_insertion_point(field_add_char:helixflow.v1.ModelCard.fallbacks)
+}
+inline void ModelCard::add_fallbacks(const char* value, size_t size) {
+  _impl_.fallbacks_.Add()->assign(reinterpret_cast<const char*>(value), size);
+  // @@protoc_insertion_point(field_add_pointer:helixflow.v1.ModelCard.fallbacks)
+}
+inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>&
+ModelCard::fallbacks() const {
+  // @@protoc_insertion_point(field_list:helixflow.v1.ModelCard.fallbacks)
+  return _impl_.fallbacks_;
+}
+inline ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField<std::string>*
+ModelCard::mutable_fallbacks() {
+  // @@protoc_insertion_point(field_mutable_list:helixflow.v1.ModelCard.fallbacks)
+  return &_impl_.fallbacks_;
+}
+
+// -------------------------------------------------------------------
+
+// ModelPrice
+
+// double prompt_per_million = 1 [json_name = "promptPerMillion"];
+inline void ModelPrice::clear_prompt_per_million() {
+  _impl_.prompt_per_million_ = 0;
+}
+inline double ModelPrice::_internal_prompt_per_million() const {
+  return _impl_.prompt_per_million_;
+}
+inline double ModelPrice::prompt_per_million() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelPrice.prompt_per_million)
+  return _internal_prompt_per_million();
+}
+inline void ModelPrice::_internal_set_prompt_per_million(double value) {
+  
+  _impl_.prompt_per_million_ = value;
+}
+inline void ModelPrice::set_prompt_per_million(double value) {
+  _internal_set_prompt_per_million(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelPrice.prompt_per_million)
+}
+
+// double cached_per_million = 2 [json_name = "cachedPerMillion"];
+inline void ModelPrice::clear_cached_per_million() {
+  _impl_.cached_per_million_ = 0;
+}
+inline double ModelPrice::_internal_cached_per_million() const {
+  return _impl_.cached_per_million_;
+}
+inline double ModelPrice::cached_per_million() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelPrice.cached_per_million)
+  return _internal_cached_per_million();
+}
+inline void ModelPrice::_internal_set_cached_per_million(double value) {
+  
+  _impl_.cached_per_million_ = value;
+}
+inline void ModelPrice::set_cached_per_million(double value) {
+  _internal_set_cached_per_million(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelPrice.cached_per_million)
+}
+
+// double completion_per_million = 3 [json_name = "completionPerMillion"];
+inline void ModelPrice::clear_completion_per_million() {
+  _impl_.completion_per_million_ = 0;
+}
+inline double ModelPrice::_internal_completion_per_million() const {
+  return _impl_.completion_per_million_;
+}
+inline double ModelPrice::completion_per_million() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.ModelPrice.completion_per_million)
+  return _internal_completion_per_million();
+}
+inline void ModelPrice::_internal_set_completion_per_million(double value) {
+  
+  _impl_.completion_per_million_ = value;
+}
+inline void ModelPrice::set_completion_per_million(double value) {
+  _internal_set_completion_per_million(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.ModelPrice.completion_per_million)
+}
+
 // -------------------------------------------------------------------
 
 // ListModelsResponse
@@ -4405,6 +4854,8 @@ ListModelsResponse::models() const {
 #ifdef __GNUC__
   #pragma GCC diagnostic pop
 #endif  // __GNUC__
+// -------------------------------------------------------------------
+
 // -------------------------------------------------------------------
 
 // -------------------------------------------------------------------

@@ -33,6 +33,25 @@ type AdminClient interface {
 	// WatchRequests streams finished requests seen by this router replica: the most
 	// recent ones first (oldest first), then each one as it completes. Never prompts.
 	WatchRequests(ctx context.Context, in *WatchRequestsRequest, opts ...grpc.CallOption) (Admin_WatchRequestsClient, error)
+	// CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+	CreateProject(ctx context.Context, in *CreateProjectRequest, opts ...grpc.CallOption) (*CreateProjectResponse, error)
+	// ListProjects lists projects.
+	ListProjects(ctx context.Context, in *ListProjectsRequest, opts ...grpc.CallOption) (*ListProjectsResponse, error)
+	// GetProject shows one project with its spend this period and its usage totals.
+	GetProject(ctx context.Context, in *GetProjectRequest, opts ...grpc.CallOption) (*GetProjectResponse, error)
+	// UpdateProject replaces a project's name and limits.
+	UpdateProject(ctx context.Context, in *UpdateProjectRequest, opts ...grpc.CallOption) (*UpdateProjectResponse, error)
+	// DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+	DeleteProject(ctx context.Context, in *DeleteProjectRequest, opts ...grpc.CallOption) (*DeleteProjectResponse, error)
+	// SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+	// encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+	SetUpstreamSecret(ctx context.Context, in *SetUpstreamSecretRequest, opts ...grpc.CallOption) (*SetUpstreamSecretResponse, error)
+	// ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+	ListUpstreamSecrets(ctx context.Context, in *ListUpstreamSecretsRequest, opts ...grpc.CallOption) (*ListUpstreamSecretsResponse, error)
+	// DeleteUpstreamSecret removes a stored secret. Idempotent.
+	DeleteUpstreamSecret(ctx context.Context, in *DeleteUpstreamSecretRequest, opts ...grpc.CallOption) (*DeleteUpstreamSecretResponse, error)
+	// RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+	RotateUpstreamSecrets(ctx context.Context, in *RotateUpstreamSecretsRequest, opts ...grpc.CallOption) (*RotateUpstreamSecretsResponse, error)
 }
 
 type adminClient struct {
@@ -152,6 +171,87 @@ func (x *adminWatchRequestsClient) Recv() (*WatchRequestsResponse, error) {
 	return m, nil
 }
 
+func (c *adminClient) CreateProject(ctx context.Context, in *CreateProjectRequest, opts ...grpc.CallOption) (*CreateProjectResponse, error) {
+	out := new(CreateProjectResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/CreateProject", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListProjects(ctx context.Context, in *ListProjectsRequest, opts ...grpc.CallOption) (*ListProjectsResponse, error) {
+	out := new(ListProjectsResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/ListProjects", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) GetProject(ctx context.Context, in *GetProjectRequest, opts ...grpc.CallOption) (*GetProjectResponse, error) {
+	out := new(GetProjectResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/GetProject", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) UpdateProject(ctx context.Context, in *UpdateProjectRequest, opts ...grpc.CallOption) (*UpdateProjectResponse, error) {
+	out := new(UpdateProjectResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/UpdateProject", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) DeleteProject(ctx context.Context, in *DeleteProjectRequest, opts ...grpc.CallOption) (*DeleteProjectResponse, error) {
+	out := new(DeleteProjectResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/DeleteProject", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) SetUpstreamSecret(ctx context.Context, in *SetUpstreamSecretRequest, opts ...grpc.CallOption) (*SetUpstreamSecretResponse, error) {
+	out := new(SetUpstreamSecretResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/SetUpstreamSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) ListUpstreamSecrets(ctx context.Context, in *ListUpstreamSecretsRequest, opts ...grpc.CallOption) (*ListUpstreamSecretsResponse, error) {
+	out := new(ListUpstreamSecretsResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/ListUpstreamSecrets", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) DeleteUpstreamSecret(ctx context.Context, in *DeleteUpstreamSecretRequest, opts ...grpc.CallOption) (*DeleteUpstreamSecretResponse, error) {
+	out := new(DeleteUpstreamSecretResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/DeleteUpstreamSecret", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminClient) RotateUpstreamSecrets(ctx context.Context, in *RotateUpstreamSecretsRequest, opts ...grpc.CallOption) (*RotateUpstreamSecretsResponse, error) {
+	out := new(RotateUpstreamSecretsResponse)
+	err := c.cc.Invoke(ctx, "/helixflow.v1.Admin/RotateUpstreamSecrets", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility
@@ -172,6 +272,25 @@ type AdminServer interface {
 	// WatchRequests streams finished requests seen by this router replica: the most
 	// recent ones first (oldest first), then each one as it completes. Never prompts.
 	WatchRequests(*WatchRequestsRequest, Admin_WatchRequestsServer) error
+	// CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+	CreateProject(context.Context, *CreateProjectRequest) (*CreateProjectResponse, error)
+	// ListProjects lists projects.
+	ListProjects(context.Context, *ListProjectsRequest) (*ListProjectsResponse, error)
+	// GetProject shows one project with its spend this period and its usage totals.
+	GetProject(context.Context, *GetProjectRequest) (*GetProjectResponse, error)
+	// UpdateProject replaces a project's name and limits.
+	UpdateProject(context.Context, *UpdateProjectRequest) (*UpdateProjectResponse, error)
+	// DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+	DeleteProject(context.Context, *DeleteProjectRequest) (*DeleteProjectResponse, error)
+	// SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+	// encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+	SetUpstreamSecret(context.Context, *SetUpstreamSecretRequest) (*SetUpstreamSecretResponse, error)
+	// ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+	ListUpstreamSecrets(context.Context, *ListUpstreamSecretsRequest) (*ListUpstreamSecretsResponse, error)
+	// DeleteUpstreamSecret removes a stored secret. Idempotent.
+	DeleteUpstreamSecret(context.Context, *DeleteUpstreamSecretRequest) (*DeleteUpstreamSecretResponse, error)
+	// RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+	RotateUpstreamSecrets(context.Context, *RotateUpstreamSecretsRequest) (*RotateUpstreamSecretsResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -199,6 +318,33 @@ func (UnimplementedAdminServer) WatchWorkers(*WatchWorkersRequest, Admin_WatchWo
 }
 func (UnimplementedAdminServer) WatchRequests(*WatchRequestsRequest, Admin_WatchRequestsServer) error {
 	return status.Errorf(codes.Unimplemented, "method WatchRequests not implemented")
+}
+func (UnimplementedAdminServer) CreateProject(context.Context, *CreateProjectRequest) (*CreateProjectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateProject not implemented")
+}
+func (UnimplementedAdminServer) ListProjects(context.Context, *ListProjectsRequest) (*ListProjectsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListProjects not implemented")
+}
+func (UnimplementedAdminServer) GetProject(context.Context, *GetProjectRequest) (*GetProjectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetProject not implemented")
+}
+func (UnimplementedAdminServer) UpdateProject(context.Context, *UpdateProjectRequest) (*UpdateProjectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method UpdateProject not implemented")
+}
+func (UnimplementedAdminServer) DeleteProject(context.Context, *DeleteProjectRequest) (*DeleteProjectResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteProject not implemented")
+}
+func (UnimplementedAdminServer) SetUpstreamSecret(context.Context, *SetUpstreamSecretRequest) (*SetUpstreamSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method SetUpstreamSecret not implemented")
+}
+func (UnimplementedAdminServer) ListUpstreamSecrets(context.Context, *ListUpstreamSecretsRequest) (*ListUpstreamSecretsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListUpstreamSecrets not implemented")
+}
+func (UnimplementedAdminServer) DeleteUpstreamSecret(context.Context, *DeleteUpstreamSecretRequest) (*DeleteUpstreamSecretResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteUpstreamSecret not implemented")
+}
+func (UnimplementedAdminServer) RotateUpstreamSecrets(context.Context, *RotateUpstreamSecretsRequest) (*RotateUpstreamSecretsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RotateUpstreamSecrets not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 
@@ -345,6 +491,168 @@ func (x *adminWatchRequestsServer) Send(m *WatchRequestsResponse) error {
 	return x.ServerStream.SendMsg(m)
 }
 
+func _Admin_CreateProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).CreateProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/CreateProject",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).CreateProject(ctx, req.(*CreateProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListProjects_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListProjectsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListProjects(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/ListProjects",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListProjects(ctx, req.(*ListProjectsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_GetProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).GetProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/GetProject",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).GetProject(ctx, req.(*GetProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_UpdateProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).UpdateProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/UpdateProject",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).UpdateProject(ctx, req.(*UpdateProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_DeleteProject_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteProjectRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).DeleteProject(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/DeleteProject",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).DeleteProject(ctx, req.(*DeleteProjectRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_SetUpstreamSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetUpstreamSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).SetUpstreamSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/SetUpstreamSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).SetUpstreamSecret(ctx, req.(*SetUpstreamSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_ListUpstreamSecrets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListUpstreamSecretsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).ListUpstreamSecrets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/ListUpstreamSecrets",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).ListUpstreamSecrets(ctx, req.(*ListUpstreamSecretsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_DeleteUpstreamSecret_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteUpstreamSecretRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).DeleteUpstreamSecret(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/DeleteUpstreamSecret",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).DeleteUpstreamSecret(ctx, req.(*DeleteUpstreamSecretRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Admin_RotateUpstreamSecrets_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RotateUpstreamSecretsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RotateUpstreamSecrets(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/helixflow.v1.Admin/RotateUpstreamSecrets",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RotateUpstreamSecrets(ctx, req.(*RotateUpstreamSecretsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _Admin_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "helixflow.v1.Admin",
 	HandlerType: (*AdminServer)(nil),
@@ -368,6 +676,42 @@ var _Admin_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetUsage",
 			Handler:    _Admin_GetUsage_Handler,
+		},
+		{
+			MethodName: "CreateProject",
+			Handler:    _Admin_CreateProject_Handler,
+		},
+		{
+			MethodName: "ListProjects",
+			Handler:    _Admin_ListProjects_Handler,
+		},
+		{
+			MethodName: "GetProject",
+			Handler:    _Admin_GetProject_Handler,
+		},
+		{
+			MethodName: "UpdateProject",
+			Handler:    _Admin_UpdateProject_Handler,
+		},
+		{
+			MethodName: "DeleteProject",
+			Handler:    _Admin_DeleteProject_Handler,
+		},
+		{
+			MethodName: "SetUpstreamSecret",
+			Handler:    _Admin_SetUpstreamSecret_Handler,
+		},
+		{
+			MethodName: "ListUpstreamSecrets",
+			Handler:    _Admin_ListUpstreamSecrets_Handler,
+		},
+		{
+			MethodName: "DeleteUpstreamSecret",
+			Handler:    _Admin_DeleteUpstreamSecret_Handler,
+		},
+		{
+			MethodName: "RotateUpstreamSecrets",
+			Handler:    _Admin_RotateUpstreamSecrets_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -59,6 +59,9 @@ class KeyScopes(_message.Message):
     MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     MAX_PRIORITY_FIELD_NUMBER: _builtins.int
+    BUDGET_USD_FIELD_NUMBER: _builtins.int
+    BUDGET_PERIOD_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
     rpm: _builtins.int
     """Requests per minute; unset means unlimited."""
     tpm: _builtins.int
@@ -67,6 +70,14 @@ class KeyScopes(_message.Message):
     """Generate streams open at once; unset means unlimited."""
     max_priority: _common_pb2.Priority.ValueType
     """The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL."""
+    budget_usd: _builtins.float
+    """Spend allowed per budget_period, in US dollars; unset means no budget."""
+    budget_period: _builtins.str
+    """The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+    Empty means "month".
+    """
+    project_id: _builtins.str
+    """The project the key belongs to ("prj_..."); its limits apply on top of the key's."""
     @_builtins.property
     def permissions(self) -> _containers.RepeatedScalarFieldContainer[Global___Permission.ValueType]:
         """What the key may call. Empty means PERMISSION_INFERENCE only."""
@@ -89,11 +100,16 @@ class KeyScopes(_message.Message):
         max_concurrent_streams: _builtins.int | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
         max_priority: _common_pb2.Priority.ValueType | None = ...,
+        budget_usd: _builtins.float | None = ...,
+        budget_period: _builtins.str = ...,
+        project_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams", "_max_priority", b"_max_priority", "_rpm", b"_rpm", "_tpm", b"_tpm", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "max_priority", b"max_priority", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd", "_max_concurrent_streams", b"_max_concurrent_streams", "_max_priority", b"_max_priority", "_rpm", b"_rpm", "_tpm", b"_tpm", "budget_usd", b"budget_usd", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "max_priority", b"max_priority", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams", "_max_priority", b"_max_priority", "_rpm", b"_rpm", "_tpm", b"_tpm", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "max_priority", b"max_priority", "models", b"models", "permissions", b"permissions", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd", "_max_concurrent_streams", b"_max_concurrent_streams", "_max_priority", b"_max_priority", "_rpm", b"_rpm", "_tpm", b"_tpm", "budget_period", b"budget_period", "budget_usd", b"budget_usd", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "max_priority", b"max_priority", "models", b"models", "permissions", b"permissions", "project_id", b"project_id", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__budget_usd: _TypeAlias = _typing.Literal["budget_usd"]  # noqa: Y015
+    _WhichOneofArgType__budget_usd: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd"]  # noqa: Y015
     _WhichOneofReturnType__max_concurrent_streams: _TypeAlias = _typing.Literal["max_concurrent_streams"]  # noqa: Y015
     _WhichOneofArgType__max_concurrent_streams: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams"]  # noqa: Y015
     _WhichOneofReturnType__max_priority: _TypeAlias = _typing.Literal["max_priority"]  # noqa: Y015
@@ -102,6 +118,8 @@ class KeyScopes(_message.Message):
     _WhichOneofArgType__rpm: _TypeAlias = _typing.Literal["_rpm", b"_rpm"]  # noqa: Y015
     _WhichOneofReturnType__tpm: _TypeAlias = _typing.Literal["tpm"]  # noqa: Y015
     _WhichOneofArgType__tpm: _TypeAlias = _typing.Literal["_tpm", b"_tpm"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__budget_usd) -> _WhichOneofReturnType__budget_usd | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__max_concurrent_streams) -> _WhichOneofReturnType__max_concurrent_streams | None: ...
     @_typing.overload
@@ -112,6 +130,38 @@ class KeyScopes(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__tpm) -> _WhichOneofReturnType__tpm | None: ...
 
 Global___KeyScopes: _TypeAlias = KeyScopes  # noqa: Y015
+
+@_typing.final
+class BudgetStatus(_message.Message):
+    """BudgetStatus is a budget's state in the current period."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LIMIT_USD_FIELD_NUMBER: _builtins.int
+    SPENT_USD_FIELD_NUMBER: _builtins.int
+    PERIOD_END_FIELD_NUMBER: _builtins.int
+    limit_usd: _builtins.float
+    """The budget, in US dollars."""
+    spent_usd: _builtins.float
+    """Spent (and reserved by requests in flight) this period, in US dollars."""
+    @_builtins.property
+    def period_end(self) -> _timestamp_pb2.Timestamp:
+        """When the current period ends."""
+
+    def __init__(
+        self,
+        *,
+        limit_usd: _builtins.float = ...,
+        spent_usd: _builtins.float = ...,
+        period_end: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["period_end", b"period_end"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limit_usd", b"limit_usd", "period_end", b"period_end", "spent_usd", b"spent_usd"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BudgetStatus: _TypeAlias = BudgetStatus  # noqa: Y015
 
 @_typing.final
 class ApiKey(_message.Message):
@@ -125,6 +175,7 @@ class ApiKey(_message.Message):
     SCOPES_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     REVOKED_AT_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
     key_id: _builtins.str
     """Stable id ("key_...")."""
     name: _builtins.str
@@ -143,6 +194,10 @@ class ApiKey(_message.Message):
     def revoked_at(self) -> _timestamp_pb2.Timestamp:
         """Revocation time; unset while the key is active."""
 
+    @_builtins.property
+    def budget(self) -> Global___BudgetStatus:
+        """The key's budget this period (GetKey only; unset without a budget)."""
+
     def __init__(
         self,
         *,
@@ -152,10 +207,11 @@ class ApiKey(_message.Message):
         scopes: Global___KeyScopes | None = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         revoked_at: _timestamp_pb2.Timestamp | None = ...,
+        budget: Global___BudgetStatus | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "revoked_at", b"revoked_at", "scopes", b"scopes"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "revoked_at", b"revoked_at", "scopes", b"scopes"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "display_prefix", b"display_prefix", "key_id", b"key_id", "name", b"name", "revoked_at", b"revoked_at", "scopes", b"scopes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "display_prefix", b"display_prefix", "key_id", b"key_id", "name", b"name", "revoked_at", b"revoked_at", "scopes", b"scopes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -366,10 +422,13 @@ class GetUsageRequest(_message.Message):
     END_TIME_FIELD_NUMBER: _builtins.int
     STEP_FIELD_NUMBER: _builtins.int
     MODEL_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
     key_id: _builtins.str
     """One key's id; empty means every key."""
     model: _builtins.str
     """Only this model's buckets (canonical id); empty means every model."""
+    project_id: _builtins.str
+    """Only the keys of this project; empty means every key."""
     @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
         """Start of the time range (inclusive). Unset: no buckets are returned, only totals."""
@@ -390,10 +449,11 @@ class GetUsageRequest(_message.Message):
         end_time: _timestamp_pb2.Timestamp | None = ...,
         step: _duration_pb2.Duration | None = ...,
         model: _builtins.str = ...,
+        project_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "start_time", b"start_time", "step", b"step"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "key_id", b"key_id", "model", b"model", "start_time", b"start_time", "step", b"step"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_time", b"end_time", "key_id", b"key_id", "model", b"model", "project_id", b"project_id", "start_time", b"start_time", "step", b"step"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -409,6 +469,8 @@ class KeyUsage(_message.Message):
     REQUESTS_FIELD_NUMBER: _builtins.int
     PROMPT_TOKENS_FIELD_NUMBER: _builtins.int
     COMPLETION_TOKENS_FIELD_NUMBER: _builtins.int
+    COST_USD_FIELD_NUMBER: _builtins.int
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
     key_id: _builtins.str
     """The key's id."""
     requests: _builtins.int
@@ -417,6 +479,10 @@ class KeyUsage(_message.Message):
     """Prompt tokens charged."""
     completion_tokens: _builtins.int
     """Completion tokens charged."""
+    cost_usd: _builtins.float
+    """What the key's requests cost, in US dollars (the router's `pricing`)."""
+    project_id: _builtins.str
+    """The key's project, if any."""
     def __init__(
         self,
         *,
@@ -424,10 +490,12 @@ class KeyUsage(_message.Message):
         requests: _builtins.int = ...,
         prompt_tokens: _builtins.int = ...,
         completion_tokens: _builtins.int = ...,
+        cost_usd: _builtins.float = ...,
+        project_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "key_id", b"key_id", "prompt_tokens", b"prompt_tokens", "requests", b"requests"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "cost_usd", b"cost_usd", "key_id", b"key_id", "project_id", b"project_id", "prompt_tokens", b"prompt_tokens", "requests", b"requests"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -500,6 +568,7 @@ class UsageBucket(_message.Message):
     ERRORS_FIELD_NUMBER: _builtins.int
     TTFT_MS_SUM_FIELD_NUMBER: _builtins.int
     TTFT_COUNT_FIELD_NUMBER: _builtins.int
+    COST_USD_FIELD_NUMBER: _builtins.int
     key_id: _builtins.str
     """The key's id (the caller's usage subject: "anonymous" with auth off, the JWT subject for tokens)."""
     model: _builtins.str
@@ -514,6 +583,8 @@ class UsageBucket(_message.Message):
     """Sum of time to first token over the requests that produced a token, in milliseconds."""
     ttft_count: _builtins.int
     """Requests that produced a first token (the divisor for ttft_ms_sum)."""
+    cost_usd: _builtins.float
+    """What the bucket's requests cost, in US dollars."""
     @_builtins.property
     def start_time(self) -> _timestamp_pb2.Timestamp:
         """Start of the bucket."""
@@ -534,10 +605,11 @@ class UsageBucket(_message.Message):
         errors: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
         ttft_ms_sum: _builtins.float = ...,
         ttft_count: _builtins.int = ...,
+        cost_usd: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["start_time", b"start_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "errors", b"errors", "key_id", b"key_id", "model", b"model", "prompt_tokens", b"prompt_tokens", "requests", b"requests", "start_time", b"start_time", "ttft_count", b"ttft_count", "ttft_ms_sum", b"ttft_ms_sum"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "cost_usd", b"cost_usd", "errors", b"errors", "key_id", b"key_id", "model", b"model", "prompt_tokens", b"prompt_tokens", "requests", b"requests", "start_time", b"start_time", "ttft_count", b"ttft_count", "ttft_ms_sum", b"ttft_ms_sum"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -706,6 +778,7 @@ class RequestRecord(_message.Message):
     LATENCY_FIELD_NUMBER: _builtins.int
     TIME_TO_FIRST_TOKEN_FIELD_NUMBER: _builtins.int
     FINISHED_AT_FIELD_NUMBER: _builtins.int
+    COST_USD_FIELD_NUMBER: _builtins.int
     request_id: _builtins.str
     """The request id (x-request-id)."""
     key_id: _builtins.str
@@ -722,6 +795,8 @@ class RequestRecord(_message.Message):
     """Completion tokens."""
     status: _builtins.str
     """gRPC status code name; "OK" on success."""
+    cost_usd: _builtins.float
+    """What the request cost, in US dollars."""
     @_builtins.property
     def latency(self) -> _duration_pb2.Duration:
         """From arrival at the router to the end of the call."""
@@ -748,10 +823,11 @@ class RequestRecord(_message.Message):
         latency: _duration_pb2.Duration | None = ...,
         time_to_first_token: _duration_pb2.Duration | None = ...,
         finished_at: _timestamp_pb2.Timestamp | None = ...,
+        cost_usd: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["finished_at", b"finished_at", "latency", b"latency", "time_to_first_token", b"time_to_first_token"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "finished_at", b"finished_at", "key_id", b"key_id", "key_name", b"key_name", "latency", b"latency", "method", b"method", "model", b"model", "prompt_tokens", b"prompt_tokens", "request_id", b"request_id", "status", b"status", "time_to_first_token", b"time_to_first_token"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "cost_usd", b"cost_usd", "finished_at", b"finished_at", "key_id", b"key_id", "key_name", b"key_name", "latency", b"latency", "method", b"method", "model", b"model", "prompt_tokens", b"prompt_tokens", "request_id", b"request_id", "status", b"status", "time_to_first_token", b"time_to_first_token"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -780,3 +856,597 @@ class WatchRequestsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___WatchRequestsResponse: _TypeAlias = WatchRequestsResponse  # noqa: Y015
+
+@_typing.final
+class ProjectLimits(_message.Message):
+    """ProjectLimits are shared by every key of a project, on top of each key's own."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MODELS_FIELD_NUMBER: _builtins.int
+    RPM_FIELD_NUMBER: _builtins.int
+    TPM_FIELD_NUMBER: _builtins.int
+    BUDGET_USD_FIELD_NUMBER: _builtins.int
+    BUDGET_PERIOD_FIELD_NUMBER: _builtins.int
+    rpm: _builtins.int
+    """Requests per minute over all the project's keys; unset means unlimited."""
+    tpm: _builtins.int
+    """Tokens per minute over all the project's keys; unset means unlimited."""
+    budget_usd: _builtins.float
+    """Spend allowed per budget_period, in US dollars; unset means no budget."""
+    budget_period: _builtins.str
+    """"day", "month" (UTC) or a duration in seconds ("3600s"); empty means "month"."""
+    @_builtins.property
+    def models(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Model ids or glob patterns the project's keys may use. Empty means all models."""
+
+    def __init__(
+        self,
+        *,
+        models: _abc.Iterable[_builtins.str] | None = ...,
+        rpm: _builtins.int | None = ...,
+        tpm: _builtins.int | None = ...,
+        budget_usd: _builtins.float | None = ...,
+        budget_period: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd", "_rpm", b"_rpm", "_tpm", b"_tpm", "budget_usd", b"budget_usd", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd", "_rpm", b"_rpm", "_tpm", b"_tpm", "budget_period", b"budget_period", "budget_usd", b"budget_usd", "models", b"models", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    _WhichOneofReturnType__budget_usd: _TypeAlias = _typing.Literal["budget_usd"]  # noqa: Y015
+    _WhichOneofArgType__budget_usd: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd"]  # noqa: Y015
+    _WhichOneofReturnType__rpm: _TypeAlias = _typing.Literal["rpm"]  # noqa: Y015
+    _WhichOneofArgType__rpm: _TypeAlias = _typing.Literal["_rpm", b"_rpm"]  # noqa: Y015
+    _WhichOneofReturnType__tpm: _TypeAlias = _typing.Literal["tpm"]  # noqa: Y015
+    _WhichOneofArgType__tpm: _TypeAlias = _typing.Literal["_tpm", b"_tpm"]  # noqa: Y015
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__budget_usd) -> _WhichOneofReturnType__budget_usd | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__rpm) -> _WhichOneofReturnType__rpm | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__tpm) -> _WhichOneofReturnType__tpm | None: ...
+
+Global___ProjectLimits: _TypeAlias = ProjectLimits  # noqa: Y015
+
+@_typing.final
+class ProjectUsage(_message.Message):
+    """ProjectUsage is the running total of a project's keys."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUESTS_FIELD_NUMBER: _builtins.int
+    PROMPT_TOKENS_FIELD_NUMBER: _builtins.int
+    COMPLETION_TOKENS_FIELD_NUMBER: _builtins.int
+    COST_USD_FIELD_NUMBER: _builtins.int
+    requests: _builtins.int
+    """Requests admitted."""
+    prompt_tokens: _builtins.int
+    """Prompt tokens charged."""
+    completion_tokens: _builtins.int
+    """Completion tokens charged."""
+    cost_usd: _builtins.float
+    """Cost in US dollars."""
+    def __init__(
+        self,
+        *,
+        requests: _builtins.int = ...,
+        prompt_tokens: _builtins.int = ...,
+        completion_tokens: _builtins.int = ...,
+        cost_usd: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completion_tokens", b"completion_tokens", "cost_usd", b"cost_usd", "prompt_tokens", b"prompt_tokens", "requests", b"requests"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProjectUsage: _TypeAlias = ProjectUsage  # noqa: Y015
+
+@_typing.final
+class Project(_message.Message):
+    """Project is a team: keys that share limits and roll usage up together."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LIMITS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    BUDGET_FIELD_NUMBER: _builtins.int
+    USAGE_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """Stable id ("prj_...")."""
+    name: _builtins.str
+    """Human-readable name."""
+    @_builtins.property
+    def limits(self) -> Global___ProjectLimits:
+        """The shared limits."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """Creation time."""
+
+    @_builtins.property
+    def budget(self) -> Global___BudgetStatus:
+        """The budget this period (GetProject only; unset without a budget)."""
+
+    @_builtins.property
+    def usage(self) -> Global___ProjectUsage:
+        """Usage totals of the project's keys (GetProject only)."""
+
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        limits: Global___ProjectLimits | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        budget: Global___BudgetStatus | None = ...,
+        usage: Global___ProjectUsage | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "limits", b"limits", "usage", b"usage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["budget", b"budget", "created_at", b"created_at", "limits", b"limits", "name", b"name", "project_id", b"project_id", "usage", b"usage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Project: _TypeAlias = Project  # noqa: Y015
+
+@_typing.final
+class CreateProjectRequest(_message.Message):
+    """CreateProjectRequest describes the project to create."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    LIMITS_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Human-readable name."""
+    @_builtins.property
+    def limits(self) -> Global___ProjectLimits:
+        """The shared limits."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        limits: Global___ProjectLimits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateProjectRequest: _TypeAlias = CreateProjectRequest  # noqa: Y015
+
+@_typing.final
+class CreateProjectResponse(_message.Message):
+    """CreateProjectResponse returns the new project."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def project(self) -> Global___Project:
+        """The project."""
+
+    def __init__(
+        self,
+        *,
+        project: Global___Project | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateProjectResponse: _TypeAlias = CreateProjectResponse  # noqa: Y015
+
+@_typing.final
+class ListProjectsRequest(_message.Message):
+    """ListProjectsRequest lists every project."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProjectsRequest: _TypeAlias = ListProjectsRequest  # noqa: Y015
+
+@_typing.final
+class ListProjectsResponse(_message.Message):
+    """ListProjectsResponse lists projects."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def projects(self) -> _containers.RepeatedCompositeFieldContainer[Global___Project]:
+        """Projects, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        projects: _abc.Iterable[Global___Project] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["projects", b"projects"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListProjectsResponse: _TypeAlias = ListProjectsResponse  # noqa: Y015
+
+@_typing.final
+class GetProjectRequest(_message.Message):
+    """GetProjectRequest names a project."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """The project's id."""
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetProjectRequest: _TypeAlias = GetProjectRequest  # noqa: Y015
+
+@_typing.final
+class GetProjectResponse(_message.Message):
+    """GetProjectResponse shows a project."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def project(self) -> Global___Project:
+        """The project, with its budget status and usage."""
+
+    def __init__(
+        self,
+        *,
+        project: Global___Project | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetProjectResponse: _TypeAlias = GetProjectResponse  # noqa: Y015
+
+@_typing.final
+class UpdateProjectRequest(_message.Message):
+    """UpdateProjectRequest replaces a project's name and limits."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LIMITS_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """The project's id."""
+    name: _builtins.str
+    """New name; empty keeps the old one."""
+    @_builtins.property
+    def limits(self) -> Global___ProjectLimits:
+        """New limits (replaced as a whole)."""
+
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        limits: Global___ProjectLimits | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["limits", b"limits", "name", b"name", "project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateProjectRequest: _TypeAlias = UpdateProjectRequest  # noqa: Y015
+
+@_typing.final
+class UpdateProjectResponse(_message.Message):
+    """UpdateProjectResponse shows the updated project."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def project(self) -> Global___Project:
+        """The project."""
+
+    def __init__(
+        self,
+        *,
+        project: Global___Project | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project", b"project"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpdateProjectResponse: _TypeAlias = UpdateProjectResponse  # noqa: Y015
+
+@_typing.final
+class DeleteProjectRequest(_message.Message):
+    """DeleteProjectRequest names the project to delete."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROJECT_ID_FIELD_NUMBER: _builtins.int
+    project_id: _builtins.str
+    """The project's id."""
+    def __init__(
+        self,
+        *,
+        project_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["project_id", b"project_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteProjectRequest: _TypeAlias = DeleteProjectRequest  # noqa: Y015
+
+@_typing.final
+class DeleteProjectResponse(_message.Message):
+    """DeleteProjectResponse confirms the deletion."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.bool
+    """Whether a project was removed (false when it did not exist)."""
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteProjectResponse: _TypeAlias = DeleteProjectResponse  # noqa: Y015
+
+@_typing.final
+class UpstreamSecret(_message.Message):
+    """UpstreamSecret describes a stored provider secret; its value is never sent back."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The name upstream workers refer to (upstream.api_key_secret)."""
+    key_id: _builtins.str
+    """The id of the keyring key that encrypts it now."""
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp:
+        """When it was first stored."""
+
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp:
+        """When its value or encryption last changed."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        key_id: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "key_id", b"key_id", "name", b"name", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___UpstreamSecret: _TypeAlias = UpstreamSecret  # noqa: Y015
+
+@_typing.final
+class SetUpstreamSecretRequest(_message.Message):
+    """SetUpstreamSecretRequest stores a secret under a name."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    VALUE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """1-64 letters, digits, '.', '_' or '-'."""
+    value: _builtins.str
+    """The provider API key. Write-only."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        value: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "value", b"value"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUpstreamSecretRequest: _TypeAlias = SetUpstreamSecretRequest  # noqa: Y015
+
+@_typing.final
+class SetUpstreamSecretResponse(_message.Message):
+    """SetUpstreamSecretResponse describes what was stored."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SECRET_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def secret(self) -> Global___UpstreamSecret:
+        """The stored secret, without its value."""
+
+    def __init__(
+        self,
+        *,
+        secret: Global___UpstreamSecret | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["secret", b"secret"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["secret", b"secret"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetUpstreamSecretResponse: _TypeAlias = SetUpstreamSecretResponse  # noqa: Y015
+
+@_typing.final
+class ListUpstreamSecretsRequest(_message.Message):
+    """ListUpstreamSecretsRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUpstreamSecretsRequest: _TypeAlias = ListUpstreamSecretsRequest  # noqa: Y015
+
+@_typing.final
+class ListUpstreamSecretsResponse(_message.Message):
+    """ListUpstreamSecretsResponse lists stored secrets."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SECRETS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def secrets(self) -> _containers.RepeatedCompositeFieldContainer[Global___UpstreamSecret]:
+        """Every stored secret, oldest first."""
+
+    def __init__(
+        self,
+        *,
+        secrets: _abc.Iterable[Global___UpstreamSecret] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["secrets", b"secrets"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListUpstreamSecretsResponse: _TypeAlias = ListUpstreamSecretsResponse  # noqa: Y015
+
+@_typing.final
+class DeleteUpstreamSecretRequest(_message.Message):
+    """DeleteUpstreamSecretRequest names the secret to remove."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """The secret's name."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteUpstreamSecretRequest: _TypeAlias = DeleteUpstreamSecretRequest  # noqa: Y015
+
+@_typing.final
+class DeleteUpstreamSecretResponse(_message.Message):
+    """DeleteUpstreamSecretResponse says whether there was one."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DELETED_FIELD_NUMBER: _builtins.int
+    deleted: _builtins.bool
+    """False when no secret had that name."""
+    def __init__(
+        self,
+        *,
+        deleted: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["deleted", b"deleted"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteUpstreamSecretResponse: _TypeAlias = DeleteUpstreamSecretResponse  # noqa: Y015
+
+@_typing.final
+class RotateUpstreamSecretsRequest(_message.Message):
+    """RotateUpstreamSecretsRequest has no fields."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    def __init__(
+        self,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateUpstreamSecretsRequest: _TypeAlias = RotateUpstreamSecretsRequest  # noqa: Y015
+
+@_typing.final
+class RotateUpstreamSecretsResponse(_message.Message):
+    """RotateUpstreamSecretsResponse counts what rotation did."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KEY_ID_FIELD_NUMBER: _builtins.int
+    ROTATED_FIELD_NUMBER: _builtins.int
+    CURRENT_FIELD_NUMBER: _builtins.int
+    key_id: _builtins.str
+    """The key id every secret is encrypted under now."""
+    rotated: _builtins.int
+    """Secrets re-encrypted under key_id."""
+    current: _builtins.int
+    """Secrets that already were."""
+    def __init__(
+        self,
+        *,
+        key_id: _builtins.str = ...,
+        rotated: _builtins.int = ...,
+        current: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["current", b"current", "key_id", b"key_id", "rotated", b"rotated"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RotateUpstreamSecretsResponse: _TypeAlias = RotateUpstreamSecretsResponse  # noqa: Y015

@@ -71,6 +71,51 @@ class AdminStub:
                 request_serializer=helixflow_dot_v1_dot_admin__pb2.WatchRequestsRequest.SerializeToString,
                 response_deserializer=helixflow_dot_v1_dot_admin__pb2.WatchRequestsResponse.FromString,
                 _registered_method=True)
+        self.CreateProject = channel.unary_unary(
+                '/helixflow.v1.Admin/CreateProject',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.CreateProjectRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.CreateProjectResponse.FromString,
+                _registered_method=True)
+        self.ListProjects = channel.unary_unary(
+                '/helixflow.v1.Admin/ListProjects',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.ListProjectsRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.ListProjectsResponse.FromString,
+                _registered_method=True)
+        self.GetProject = channel.unary_unary(
+                '/helixflow.v1.Admin/GetProject',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.GetProjectRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.GetProjectResponse.FromString,
+                _registered_method=True)
+        self.UpdateProject = channel.unary_unary(
+                '/helixflow.v1.Admin/UpdateProject',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.UpdateProjectRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.UpdateProjectResponse.FromString,
+                _registered_method=True)
+        self.DeleteProject = channel.unary_unary(
+                '/helixflow.v1.Admin/DeleteProject',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.DeleteProjectRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.DeleteProjectResponse.FromString,
+                _registered_method=True)
+        self.SetUpstreamSecret = channel.unary_unary(
+                '/helixflow.v1.Admin/SetUpstreamSecret',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretResponse.FromString,
+                _registered_method=True)
+        self.ListUpstreamSecrets = channel.unary_unary(
+                '/helixflow.v1.Admin/ListUpstreamSecrets',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsResponse.FromString,
+                _registered_method=True)
+        self.DeleteUpstreamSecret = channel.unary_unary(
+                '/helixflow.v1.Admin/DeleteUpstreamSecret',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretResponse.FromString,
+                _registered_method=True)
+        self.RotateUpstreamSecrets = channel.unary_unary(
+                '/helixflow.v1.Admin/RotateUpstreamSecrets',
+                request_serializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.SerializeToString,
+                response_deserializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.FromString,
+                _registered_method=True)
 
 
 class AdminServicer:
@@ -129,6 +174,70 @@ class AdminServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateProject(self, request, context):
+        """CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjects(self, request, context):
+        """ListProjects lists projects.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetProject(self, request, context):
+        """GetProject shows one project with its spend this period and its usage totals.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateProject(self, request, context):
+        """UpdateProject replaces a project's name and limits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteProject(self, request, context):
+        """DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetUpstreamSecret(self, request, context):
+        """SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+        encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListUpstreamSecrets(self, request, context):
+        """ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteUpstreamSecret(self, request, context):
+        """DeleteUpstreamSecret removes a stored secret. Idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RotateUpstreamSecrets(self, request, context):
+        """RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AdminServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -166,6 +275,51 @@ def add_AdminServicer_to_server(servicer, server):
                     servicer.WatchRequests,
                     request_deserializer=helixflow_dot_v1_dot_admin__pb2.WatchRequestsRequest.FromString,
                     response_serializer=helixflow_dot_v1_dot_admin__pb2.WatchRequestsResponse.SerializeToString,
+            ),
+            'CreateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateProject,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.CreateProjectRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.CreateProjectResponse.SerializeToString,
+            ),
+            'ListProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjects,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.ListProjectsRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.ListProjectsResponse.SerializeToString,
+            ),
+            'GetProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetProject,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.GetProjectRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.GetProjectResponse.SerializeToString,
+            ),
+            'UpdateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateProject,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.UpdateProjectRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.UpdateProjectResponse.SerializeToString,
+            ),
+            'DeleteProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteProject,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.DeleteProjectRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.DeleteProjectResponse.SerializeToString,
+            ),
+            'SetUpstreamSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetUpstreamSecret,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretResponse.SerializeToString,
+            ),
+            'ListUpstreamSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUpstreamSecrets,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsResponse.SerializeToString,
+            ),
+            'DeleteUpstreamSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteUpstreamSecret,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretResponse.SerializeToString,
+            ),
+            'RotateUpstreamSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.RotateUpstreamSecrets,
+                    request_deserializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.FromString,
+                    response_serializer=helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -359,6 +513,249 @@ class Admin:
             '/helixflow.v1.Admin/WatchRequests',
             helixflow_dot_v1_dot_admin__pb2.WatchRequestsRequest.SerializeToString,
             helixflow_dot_v1_dot_admin__pb2.WatchRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/CreateProject',
+            helixflow_dot_v1_dot_admin__pb2.CreateProjectRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.CreateProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/ListProjects',
+            helixflow_dot_v1_dot_admin__pb2.ListProjectsRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/GetProject',
+            helixflow_dot_v1_dot_admin__pb2.GetProjectRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.GetProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/UpdateProject',
+            helixflow_dot_v1_dot_admin__pb2.UpdateProjectRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.UpdateProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/DeleteProject',
+            helixflow_dot_v1_dot_admin__pb2.DeleteProjectRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.DeleteProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetUpstreamSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/SetUpstreamSecret',
+            helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.SetUpstreamSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUpstreamSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/ListUpstreamSecrets',
+            helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.ListUpstreamSecretsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteUpstreamSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/DeleteUpstreamSecret',
+            helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.DeleteUpstreamSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RotateUpstreamSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/helixflow.v1.Admin/RotateUpstreamSecrets',
+            helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsRequest.SerializeToString,
+            helixflow_dot_v1_dot_admin__pb2.RotateUpstreamSecretsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,26 @@ class AdminStub:
     """WatchRequests streams finished requests seen by this router replica: the most
     recent ones first (oldest first), then each one as it completes. Never prompts.
     """
+    CreateProject: _grpc.UnaryUnaryMultiCallable[_admin_pb2.CreateProjectRequest, _admin_pb2.CreateProjectResponse]
+    """CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys."""
+    ListProjects: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListProjectsRequest, _admin_pb2.ListProjectsResponse]
+    """ListProjects lists projects."""
+    GetProject: _grpc.UnaryUnaryMultiCallable[_admin_pb2.GetProjectRequest, _admin_pb2.GetProjectResponse]
+    """GetProject shows one project with its spend this period and its usage totals."""
+    UpdateProject: _grpc.UnaryUnaryMultiCallable[_admin_pb2.UpdateProjectRequest, _admin_pb2.UpdateProjectResponse]
+    """UpdateProject replaces a project's name and limits."""
+    DeleteProject: _grpc.UnaryUnaryMultiCallable[_admin_pb2.DeleteProjectRequest, _admin_pb2.DeleteProjectResponse]
+    """DeleteProject removes a project; keys still in it are refused until moved. Idempotent."""
+    SetUpstreamSecret: _grpc.UnaryUnaryMultiCallable[_admin_pb2.SetUpstreamSecretRequest, _admin_pb2.SetUpstreamSecretResponse]
+    """SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+    encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+    """
+    ListUpstreamSecrets: _grpc.UnaryUnaryMultiCallable[_admin_pb2.ListUpstreamSecretsRequest, _admin_pb2.ListUpstreamSecretsResponse]
+    """ListUpstreamSecrets lists stored secrets: names, key ids and times, never values."""
+    DeleteUpstreamSecret: _grpc.UnaryUnaryMultiCallable[_admin_pb2.DeleteUpstreamSecretRequest, _admin_pb2.DeleteUpstreamSecretResponse]
+    """DeleteUpstreamSecret removes a stored secret. Idempotent."""
+    RotateUpstreamSecrets: _grpc.UnaryUnaryMultiCallable[_admin_pb2.RotateUpstreamSecretsRequest, _admin_pb2.RotateUpstreamSecretsResponse]
+    """RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key."""
 
 @_typing.type_check_only
 class AdminAsyncStub(AdminStub):
@@ -79,6 +99,26 @@ class AdminAsyncStub(AdminStub):
     """WatchRequests streams finished requests seen by this router replica: the most
     recent ones first (oldest first), then each one as it completes. Never prompts.
     """
+    CreateProject: _aio.UnaryUnaryMultiCallable[_admin_pb2.CreateProjectRequest, _admin_pb2.CreateProjectResponse]  # type: ignore[assignment]
+    """CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys."""
+    ListProjects: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListProjectsRequest, _admin_pb2.ListProjectsResponse]  # type: ignore[assignment]
+    """ListProjects lists projects."""
+    GetProject: _aio.UnaryUnaryMultiCallable[_admin_pb2.GetProjectRequest, _admin_pb2.GetProjectResponse]  # type: ignore[assignment]
+    """GetProject shows one project with its spend this period and its usage totals."""
+    UpdateProject: _aio.UnaryUnaryMultiCallable[_admin_pb2.UpdateProjectRequest, _admin_pb2.UpdateProjectResponse]  # type: ignore[assignment]
+    """UpdateProject replaces a project's name and limits."""
+    DeleteProject: _aio.UnaryUnaryMultiCallable[_admin_pb2.DeleteProjectRequest, _admin_pb2.DeleteProjectResponse]  # type: ignore[assignment]
+    """DeleteProject removes a project; keys still in it are refused until moved. Idempotent."""
+    SetUpstreamSecret: _aio.UnaryUnaryMultiCallable[_admin_pb2.SetUpstreamSecretRequest, _admin_pb2.SetUpstreamSecretResponse]  # type: ignore[assignment]
+    """SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+    encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+    """
+    ListUpstreamSecrets: _aio.UnaryUnaryMultiCallable[_admin_pb2.ListUpstreamSecretsRequest, _admin_pb2.ListUpstreamSecretsResponse]  # type: ignore[assignment]
+    """ListUpstreamSecrets lists stored secrets: names, key ids and times, never values."""
+    DeleteUpstreamSecret: _aio.UnaryUnaryMultiCallable[_admin_pb2.DeleteUpstreamSecretRequest, _admin_pb2.DeleteUpstreamSecretResponse]  # type: ignore[assignment]
+    """DeleteUpstreamSecret removes a stored secret. Idempotent."""
+    RotateUpstreamSecrets: _aio.UnaryUnaryMultiCallable[_admin_pb2.RotateUpstreamSecretsRequest, _admin_pb2.RotateUpstreamSecretsResponse]  # type: ignore[assignment]
+    """RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key."""
 
 class AdminServicer(metaclass=_abc_1.ABCMeta):
     """Admin manages API keys and reads usage. It is served by the router and
@@ -144,5 +184,79 @@ class AdminServicer(metaclass=_abc_1.ABCMeta):
         """WatchRequests streams finished requests seen by this router replica: the most
         recent ones first (oldest first), then each one as it completes. Never prompts.
         """
+
+    @_abc_1.abstractmethod
+    def CreateProject(
+        self,
+        request: _admin_pb2.CreateProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.CreateProjectResponse, _abc.Awaitable[_admin_pb2.CreateProjectResponse]]:
+        """CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys."""
+
+    @_abc_1.abstractmethod
+    def ListProjects(
+        self,
+        request: _admin_pb2.ListProjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListProjectsResponse, _abc.Awaitable[_admin_pb2.ListProjectsResponse]]:
+        """ListProjects lists projects."""
+
+    @_abc_1.abstractmethod
+    def GetProject(
+        self,
+        request: _admin_pb2.GetProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.GetProjectResponse, _abc.Awaitable[_admin_pb2.GetProjectResponse]]:
+        """GetProject shows one project with its spend this period and its usage totals."""
+
+    @_abc_1.abstractmethod
+    def UpdateProject(
+        self,
+        request: _admin_pb2.UpdateProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.UpdateProjectResponse, _abc.Awaitable[_admin_pb2.UpdateProjectResponse]]:
+        """UpdateProject replaces a project's name and limits."""
+
+    @_abc_1.abstractmethod
+    def DeleteProject(
+        self,
+        request: _admin_pb2.DeleteProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.DeleteProjectResponse, _abc.Awaitable[_admin_pb2.DeleteProjectResponse]]:
+        """DeleteProject removes a project; keys still in it are refused until moved. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def SetUpstreamSecret(
+        self,
+        request: _admin_pb2.SetUpstreamSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.SetUpstreamSecretResponse, _abc.Awaitable[_admin_pb2.SetUpstreamSecretResponse]]:
+        """SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+        encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+        """
+
+    @_abc_1.abstractmethod
+    def ListUpstreamSecrets(
+        self,
+        request: _admin_pb2.ListUpstreamSecretsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.ListUpstreamSecretsResponse, _abc.Awaitable[_admin_pb2.ListUpstreamSecretsResponse]]:
+        """ListUpstreamSecrets lists stored secrets: names, key ids and times, never values."""
+
+    @_abc_1.abstractmethod
+    def DeleteUpstreamSecret(
+        self,
+        request: _admin_pb2.DeleteUpstreamSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.DeleteUpstreamSecretResponse, _abc.Awaitable[_admin_pb2.DeleteUpstreamSecretResponse]]:
+        """DeleteUpstreamSecret removes a stored secret. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def RotateUpstreamSecrets(
+        self,
+        request: _admin_pb2.RotateUpstreamSecretsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_admin_pb2.RotateUpstreamSecretsResponse, _abc.Awaitable[_admin_pb2.RotateUpstreamSecretsResponse]]:
+        """RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key."""
 
 def add_AdminServicer_to_server(servicer: AdminServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -219,6 +219,10 @@ class _ErrorReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ErrorReas
     """An unexpected server fault (INTERNAL). Details are in the server log only."""
     ERROR_REASON_DEADLINE_EXCEEDED: _ErrorReason.ValueType  # 15
     """The request's deadline passed (DEADLINE_EXCEEDED)."""
+    ERROR_REASON_BUDGET_EXCEEDED: _ErrorReason.ValueType  # 16
+    """The key's or its project's spend budget for the period is used up (RESOURCE_EXHAUSTED
+    with RetryInfo until the period ends).
+    """
 
 class ErrorReason(_ErrorReason, metaclass=_ErrorReasonEnumTypeWrapper):
     """ErrorReason is the reason string (google.rpc.ErrorInfo.reason, domain
@@ -259,6 +263,10 @@ ERROR_REASON_INTERNAL: ErrorReason.ValueType  # 14
 """An unexpected server fault (INTERNAL). Details are in the server log only."""
 ERROR_REASON_DEADLINE_EXCEEDED: ErrorReason.ValueType  # 15
 """The request's deadline passed (DEADLINE_EXCEEDED)."""
+ERROR_REASON_BUDGET_EXCEEDED: ErrorReason.ValueType  # 16
+"""The key's or its project's spend budget for the period is used up (RESOURCE_EXHAUSTED
+with RetryInfo until the period ends).
+"""
 Global___ErrorReason: _TypeAlias = ErrorReason  # noqa: Y015
 
 @_typing.final

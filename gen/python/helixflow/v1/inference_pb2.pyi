@@ -355,6 +355,8 @@ class ModelCard(_message.Message):
     BACKEND_FIELD_NUMBER: _builtins.int
     SUPPORTS_TOOLS_FIELD_NUMBER: _builtins.int
     TOOL_PARSER_FIELD_NUMBER: _builtins.int
+    PRICE_FIELD_NUMBER: _builtins.int
+    FALLBACKS_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     """Canonical model id."""
     context_length: _builtins.int
@@ -381,6 +383,14 @@ class ModelCard(_message.Message):
     def constraints(self) -> _containers.RepeatedScalarFieldContainer[_common_pb2.ConstraintKind.ValueType]:
         """Structured-output kinds every serving worker supports."""
 
+    @_builtins.property
+    def price(self) -> Global___ModelPrice:
+        """Price per million tokens, from the router's `pricing` setting; unset when none is configured."""
+
+    @_builtins.property
+    def fallbacks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """For a fallback alias: the model ids tried in order before the first token."""
+
     def __init__(
         self,
         *,
@@ -395,14 +405,46 @@ class ModelCard(_message.Message):
         backend: _builtins.str = ...,
         supports_tools: _builtins.bool = ...,
         tool_parser: _builtins.str = ...,
+        price: Global___ModelPrice | None = ...,
+        fallbacks: _abc.Iterable[_builtins.str] | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["price", b"price"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "id", b"id", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["aliases", b"aliases", "backend", b"backend", "constraints", b"constraints", "context_length", b"context_length", "embedding_dimension", b"embedding_dimension", "fallbacks", b"fallbacks", "id", b"id", "price", b"price", "ready_workers", b"ready_workers", "supports_embed", b"supports_embed", "supports_generate", b"supports_generate", "supports_tools", b"supports_tools", "tool_parser", b"tool_parser"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ModelCard: _TypeAlias = ModelCard  # noqa: Y015
+
+@_typing.final
+class ModelPrice(_message.Message):
+    """ModelPrice is what a model costs, in US dollars per million tokens."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROMPT_PER_MILLION_FIELD_NUMBER: _builtins.int
+    CACHED_PER_MILLION_FIELD_NUMBER: _builtins.int
+    COMPLETION_PER_MILLION_FIELD_NUMBER: _builtins.int
+    prompt_per_million: _builtins.float
+    """Prompt tokens that were not served from a prefix cache."""
+    cached_per_million: _builtins.float
+    """Prompt tokens served from a prefix cache (cached_tokens)."""
+    completion_per_million: _builtins.float
+    """Completion tokens."""
+    def __init__(
+        self,
+        *,
+        prompt_per_million: _builtins.float = ...,
+        cached_per_million: _builtins.float = ...,
+        completion_per_million: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cached_per_million", b"cached_per_million", "completion_per_million", b"completion_per_million", "prompt_per_million", b"prompt_per_million"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelPrice: _TypeAlias = ModelPrice  # noqa: Y015
 
 @_typing.final
 class ListModelsResponse(_message.Message):

@@ -17,6 +17,14 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       proto3_optional :max_concurrent_streams, :uint32, 5, json_name: "maxConcurrentStreams"
       optional :expires_at, :message, 6, "google.protobuf.Timestamp", json_name: "expiresAt"
       proto3_optional :max_priority, :enum, 7, "helixflow.v1.Priority", json_name: "maxPriority"
+      proto3_optional :budget_usd, :double, 8, json_name: "budgetUsd"
+      optional :budget_period, :string, 9, json_name: "budgetPeriod"
+      optional :project_id, :string, 10, json_name: "projectId"
+    end
+    add_message "helixflow.v1.BudgetStatus" do
+      optional :limit_usd, :double, 1, json_name: "limitUsd"
+      optional :spent_usd, :double, 2, json_name: "spentUsd"
+      optional :period_end, :message, 3, "google.protobuf.Timestamp", json_name: "periodEnd"
     end
     add_message "helixflow.v1.ApiKey" do
       optional :key_id, :string, 1, json_name: "keyId"
@@ -25,6 +33,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :scopes, :message, 4, "helixflow.v1.KeyScopes", json_name: "scopes"
       optional :created_at, :message, 5, "google.protobuf.Timestamp", json_name: "createdAt"
       optional :revoked_at, :message, 6, "google.protobuf.Timestamp", json_name: "revokedAt"
+      optional :budget, :message, 7, "helixflow.v1.BudgetStatus", json_name: "budget"
     end
     add_message "helixflow.v1.CreateKeyRequest" do
       optional :name, :string, 1, json_name: "name"
@@ -58,12 +67,15 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :end_time, :message, 3, "google.protobuf.Timestamp", json_name: "endTime"
       optional :step, :message, 4, "google.protobuf.Duration", json_name: "step"
       optional :model, :string, 5, json_name: "model"
+      optional :project_id, :string, 6, json_name: "projectId"
     end
     add_message "helixflow.v1.KeyUsage" do
       optional :key_id, :string, 1, json_name: "keyId"
       optional :requests, :uint64, 2, json_name: "requests"
       optional :prompt_tokens, :uint64, 3, json_name: "promptTokens"
       optional :completion_tokens, :uint64, 4, json_name: "completionTokens"
+      optional :cost_usd, :double, 5, json_name: "costUsd"
+      optional :project_id, :string, 6, json_name: "projectId"
     end
     add_message "helixflow.v1.GetUsageResponse" do
       repeated :usage, :message, 1, "helixflow.v1.KeyUsage", json_name: "usage"
@@ -79,6 +91,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       map :errors, :string, :uint64, 7
       optional :ttft_ms_sum, :double, 8, json_name: "ttftMsSum"
       optional :ttft_count, :uint64, 9, json_name: "ttftCount"
+      optional :cost_usd, :double, 10, json_name: "costUsd"
     end
     add_message "helixflow.v1.WatchWorkersRequest" do
       optional :interval_ms, :uint32, 1, json_name: "intervalMs"
@@ -117,9 +130,94 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :latency, :message, 9, "google.protobuf.Duration", json_name: "latency"
       optional :time_to_first_token, :message, 10, "google.protobuf.Duration", json_name: "timeToFirstToken"
       optional :finished_at, :message, 11, "google.protobuf.Timestamp", json_name: "finishedAt"
+      optional :cost_usd, :double, 12, json_name: "costUsd"
     end
     add_message "helixflow.v1.WatchRequestsResponse" do
       optional :request, :message, 1, "helixflow.v1.RequestRecord", json_name: "request"
+    end
+    add_message "helixflow.v1.ProjectLimits" do
+      repeated :models, :string, 1, json_name: "models"
+      proto3_optional :rpm, :uint32, 2, json_name: "rpm"
+      proto3_optional :tpm, :uint64, 3, json_name: "tpm"
+      proto3_optional :budget_usd, :double, 4, json_name: "budgetUsd"
+      optional :budget_period, :string, 5, json_name: "budgetPeriod"
+    end
+    add_message "helixflow.v1.ProjectUsage" do
+      optional :requests, :uint64, 1, json_name: "requests"
+      optional :prompt_tokens, :uint64, 2, json_name: "promptTokens"
+      optional :completion_tokens, :uint64, 3, json_name: "completionTokens"
+      optional :cost_usd, :double, 4, json_name: "costUsd"
+    end
+    add_message "helixflow.v1.Project" do
+      optional :project_id, :string, 1, json_name: "projectId"
+      optional :name, :string, 2, json_name: "name"
+      optional :limits, :message, 3, "helixflow.v1.ProjectLimits", json_name: "limits"
+      optional :created_at, :message, 4, "google.protobuf.Timestamp", json_name: "createdAt"
+      optional :budget, :message, 5, "helixflow.v1.BudgetStatus", json_name: "budget"
+      optional :usage, :message, 6, "helixflow.v1.ProjectUsage", json_name: "usage"
+    end
+    add_message "helixflow.v1.CreateProjectRequest" do
+      optional :name, :string, 1, json_name: "name"
+      optional :limits, :message, 2, "helixflow.v1.ProjectLimits", json_name: "limits"
+    end
+    add_message "helixflow.v1.CreateProjectResponse" do
+      optional :project, :message, 1, "helixflow.v1.Project", json_name: "project"
+    end
+    add_message "helixflow.v1.ListProjectsRequest" do
+    end
+    add_message "helixflow.v1.ListProjectsResponse" do
+      repeated :projects, :message, 1, "helixflow.v1.Project", json_name: "projects"
+    end
+    add_message "helixflow.v1.GetProjectRequest" do
+      optional :project_id, :string, 1, json_name: "projectId"
+    end
+    add_message "helixflow.v1.GetProjectResponse" do
+      optional :project, :message, 1, "helixflow.v1.Project", json_name: "project"
+    end
+    add_message "helixflow.v1.UpdateProjectRequest" do
+      optional :project_id, :string, 1, json_name: "projectId"
+      optional :name, :string, 2, json_name: "name"
+      optional :limits, :message, 3, "helixflow.v1.ProjectLimits", json_name: "limits"
+    end
+    add_message "helixflow.v1.UpdateProjectResponse" do
+      optional :project, :message, 1, "helixflow.v1.Project", json_name: "project"
+    end
+    add_message "helixflow.v1.DeleteProjectRequest" do
+      optional :project_id, :string, 1, json_name: "projectId"
+    end
+    add_message "helixflow.v1.DeleteProjectResponse" do
+      optional :deleted, :bool, 1, json_name: "deleted"
+    end
+    add_message "helixflow.v1.UpstreamSecret" do
+      optional :name, :string, 1, json_name: "name"
+      optional :key_id, :string, 2, json_name: "keyId"
+      optional :create_time, :message, 3, "google.protobuf.Timestamp", json_name: "createTime"
+      optional :update_time, :message, 4, "google.protobuf.Timestamp", json_name: "updateTime"
+    end
+    add_message "helixflow.v1.SetUpstreamSecretRequest" do
+      optional :name, :string, 1, json_name: "name"
+      optional :value, :string, 2, json_name: "value"
+    end
+    add_message "helixflow.v1.SetUpstreamSecretResponse" do
+      optional :secret, :message, 1, "helixflow.v1.UpstreamSecret", json_name: "secret"
+    end
+    add_message "helixflow.v1.ListUpstreamSecretsRequest" do
+    end
+    add_message "helixflow.v1.ListUpstreamSecretsResponse" do
+      repeated :secrets, :message, 1, "helixflow.v1.UpstreamSecret", json_name: "secrets"
+    end
+    add_message "helixflow.v1.DeleteUpstreamSecretRequest" do
+      optional :name, :string, 1, json_name: "name"
+    end
+    add_message "helixflow.v1.DeleteUpstreamSecretResponse" do
+      optional :deleted, :bool, 1, json_name: "deleted"
+    end
+    add_message "helixflow.v1.RotateUpstreamSecretsRequest" do
+    end
+    add_message "helixflow.v1.RotateUpstreamSecretsResponse" do
+      optional :key_id, :string, 1, json_name: "keyId"
+      optional :rotated, :int32, 2, json_name: "rotated"
+      optional :current, :int32, 3, json_name: "current"
     end
     add_enum "helixflow.v1.Permission" do
       value :PERMISSION_UNSPECIFIED, 0
@@ -132,6 +230,7 @@ end
 module Helixflow
   module V1
     KeyScopes = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.KeyScopes").msgclass
+    BudgetStatus = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.BudgetStatus").msgclass
     ApiKey = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ApiKey").msgclass
     CreateKeyRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.CreateKeyRequest").msgclass
     CreateKeyResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.CreateKeyResponse").msgclass
@@ -151,6 +250,28 @@ module Helixflow
     WatchRequestsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchRequestsRequest").msgclass
     RequestRecord = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.RequestRecord").msgclass
     WatchRequestsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.WatchRequestsResponse").msgclass
+    ProjectLimits = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ProjectLimits").msgclass
+    ProjectUsage = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ProjectUsage").msgclass
+    Project = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Project").msgclass
+    CreateProjectRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.CreateProjectRequest").msgclass
+    CreateProjectResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.CreateProjectResponse").msgclass
+    ListProjectsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListProjectsRequest").msgclass
+    ListProjectsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListProjectsResponse").msgclass
+    GetProjectRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.GetProjectRequest").msgclass
+    GetProjectResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.GetProjectResponse").msgclass
+    UpdateProjectRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UpdateProjectRequest").msgclass
+    UpdateProjectResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UpdateProjectResponse").msgclass
+    DeleteProjectRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteProjectRequest").msgclass
+    DeleteProjectResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteProjectResponse").msgclass
+    UpstreamSecret = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.UpstreamSecret").msgclass
+    SetUpstreamSecretRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.SetUpstreamSecretRequest").msgclass
+    SetUpstreamSecretResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.SetUpstreamSecretResponse").msgclass
+    ListUpstreamSecretsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListUpstreamSecretsRequest").msgclass
+    ListUpstreamSecretsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListUpstreamSecretsResponse").msgclass
+    DeleteUpstreamSecretRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteUpstreamSecretRequest").msgclass
+    DeleteUpstreamSecretResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.DeleteUpstreamSecretResponse").msgclass
+    RotateUpstreamSecretsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.RotateUpstreamSecretsRequest").msgclass
+    RotateUpstreamSecretsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.RotateUpstreamSecretsResponse").msgclass
     Permission = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Permission").enummodule
   end
 end

@@ -33,6 +33,25 @@ module Helixflow
         # WatchRequests streams finished requests seen by this router replica: the most
         # recent ones first (oldest first), then each one as it completes. Never prompts.
         rpc :WatchRequests, ::Helixflow::V1::WatchRequestsRequest, stream(::Helixflow::V1::WatchRequestsResponse)
+        # CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+        rpc :CreateProject, ::Helixflow::V1::CreateProjectRequest, ::Helixflow::V1::CreateProjectResponse
+        # ListProjects lists projects.
+        rpc :ListProjects, ::Helixflow::V1::ListProjectsRequest, ::Helixflow::V1::ListProjectsResponse
+        # GetProject shows one project with its spend this period and its usage totals.
+        rpc :GetProject, ::Helixflow::V1::GetProjectRequest, ::Helixflow::V1::GetProjectResponse
+        # UpdateProject replaces a project's name and limits.
+        rpc :UpdateProject, ::Helixflow::V1::UpdateProjectRequest, ::Helixflow::V1::UpdateProjectResponse
+        # DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+        rpc :DeleteProject, ::Helixflow::V1::DeleteProjectRequest, ::Helixflow::V1::DeleteProjectResponse
+        # SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+        # encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+        rpc :SetUpstreamSecret, ::Helixflow::V1::SetUpstreamSecretRequest, ::Helixflow::V1::SetUpstreamSecretResponse
+        # ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+        rpc :ListUpstreamSecrets, ::Helixflow::V1::ListUpstreamSecretsRequest, ::Helixflow::V1::ListUpstreamSecretsResponse
+        # DeleteUpstreamSecret removes a stored secret. Idempotent.
+        rpc :DeleteUpstreamSecret, ::Helixflow::V1::DeleteUpstreamSecretRequest, ::Helixflow::V1::DeleteUpstreamSecretResponse
+        # RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+        rpc :RotateUpstreamSecrets, ::Helixflow::V1::RotateUpstreamSecretsRequest, ::Helixflow::V1::RotateUpstreamSecretsResponse
       end
 
       Stub = Service.rpc_stub_class

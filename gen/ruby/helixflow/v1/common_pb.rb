@@ -155,6 +155,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :ERROR_REASON_DRAINING, 13
       value :ERROR_REASON_INTERNAL, 14
       value :ERROR_REASON_DEADLINE_EXCEEDED, 15
+      value :ERROR_REASON_BUDGET_EXCEEDED, 16
     end
   end
 end

@@ -73,6 +73,13 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :backend, :string, 9, json_name: "backend"
       optional :supports_tools, :bool, 10, json_name: "supportsTools"
       optional :tool_parser, :string, 11, json_name: "toolParser"
+      optional :price, :message, 18, "helixflow.v1.ModelPrice", json_name: "price"
+      repeated :fallbacks, :string, 19, json_name: "fallbacks"
+    end
+    add_message "helixflow.v1.ModelPrice" do
+      optional :prompt_per_million, :double, 1, json_name: "promptPerMillion"
+      optional :cached_per_million, :double, 2, json_name: "cachedPerMillion"
+      optional :completion_per_million, :double, 3, json_name: "completionPerMillion"
     end
     add_message "helixflow.v1.ListModelsResponse" do
       repeated :models, :message, 1, "helixflow.v1.ModelCard", json_name: "models"
@@ -91,6 +98,7 @@ module Helixflow
     TokenizeResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.TokenizeResponse").msgclass
     ListModelsRequest = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListModelsRequest").msgclass
     ModelCard = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ModelCard").msgclass
+    ModelPrice = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ModelPrice").msgclass
     ListModelsResponse = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ListModelsResponse").msgclass
   end
 end

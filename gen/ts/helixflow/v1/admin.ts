@@ -94,7 +94,30 @@ export interface KeyScopes {
     | Date
     | undefined;
   /** The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL. */
-  maxPriority?: Priority | undefined;
+  maxPriority?:
+    | Priority
+    | undefined;
+  /** Spend allowed per budget_period, in US dollars; unset means no budget. */
+  budgetUsd?:
+    | number
+    | undefined;
+  /**
+   * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+   * Empty means "month".
+   */
+  budgetPeriod: string;
+  /** The project the key belongs to ("prj_..."); its limits apply on top of the key's. */
+  projectId: string;
+}
+
+/** BudgetStatus is a budget's state in the current period. */
+export interface BudgetStatus {
+  /** The budget, in US dollars. */
+  limitUsd: number;
+  /** Spent (and reserved by requests in flight) this period, in US dollars. */
+  spentUsd: number;
+  /** When the current period ends. */
+  periodEnd: Date | undefined;
 }
 
 /** ApiKey is a key's metadata. The secret itself is never stored, only its SHA-256. */
@@ -114,7 +137,11 @@ export interface ApiKey {
     | Date
     | undefined;
   /** Revocation time; unset while the key is active. */
-  revokedAt: Date | undefined;
+  revokedAt:
+    | Date
+    | undefined;
+  /** The key's budget this period (GetKey only; unset without a budget). */
+  budget: BudgetStatus | undefined;
 }
 
 /** CreateKeyRequest describes the key to create. */
@@ -189,6 +216,8 @@ export interface GetUsageRequest {
     | undefined;
   /** Only this model's buckets (canonical id); empty means every model. */
   model: string;
+  /** Only the keys of this project; empty means every key. */
+  projectId: string;
 }
 
 /** KeyUsage is the running total for one key since it was created. */
@@ -201,6 +230,10 @@ export interface KeyUsage {
   promptTokens: number;
   /** Completion tokens charged. */
   completionTokens: number;
+  /** What the key's requests cost, in US dollars (the router's `pricing`). */
+  costUsd: number;
+  /** The key's project, if any. */
+  projectId: string;
 }
 
 /** GetUsageResponse holds the counters. */
@@ -236,6 +269,8 @@ export interface UsageBucket {
   ttftMsSum: number;
   /** Requests that produced a first token (the divisor for ttft_ms_sum). */
   ttftCount: number;
+  /** What the bucket's requests cost, in US dollars. */
+  costUsd: number;
 }
 
 export interface UsageBucket_ErrorsEntry {
@@ -320,13 +355,199 @@ export interface RequestRecord {
     | Duration
     | undefined;
   /** When it finished. */
-  finishedAt: Date | undefined;
+  finishedAt:
+    | Date
+    | undefined;
+  /** What the request cost, in US dollars. */
+  costUsd: number;
 }
 
 /** WatchRequestsResponse carries one finished request. */
 export interface WatchRequestsResponse {
   /** The request. */
   request: RequestRecord | undefined;
+}
+
+/** ProjectLimits are shared by every key of a project, on top of each key's own. */
+export interface ProjectLimits {
+  /** Model ids or glob patterns the project's keys may use. Empty means all models. */
+  models: string[];
+  /** Requests per minute over all the project's keys; unset means unlimited. */
+  rpm?:
+    | number
+    | undefined;
+  /** Tokens per minute over all the project's keys; unset means unlimited. */
+  tpm?:
+    | number
+    | undefined;
+  /** Spend allowed per budget_period, in US dollars; unset means no budget. */
+  budgetUsd?:
+    | number
+    | undefined;
+  /** "day", "month" (UTC) or a duration in seconds ("3600s"); empty means "month". */
+  budgetPeriod: string;
+}
+
+/** ProjectUsage is the running total of a project's keys. */
+export interface ProjectUsage {
+  /** Requests admitted. */
+  requests: number;
+  /** Prompt tokens charged. */
+  promptTokens: number;
+  /** Completion tokens charged. */
+  completionTokens: number;
+  /** Cost in US dollars. */
+  costUsd: number;
+}
+
+/** Project is a team: keys that share limits and roll usage up together. */
+export interface Project {
+  /** Stable id ("prj_..."). */
+  projectId: string;
+  /** Human-readable name. */
+  name: string;
+  /** The shared limits. */
+  limits:
+    | ProjectLimits
+    | undefined;
+  /** Creation time. */
+  createdAt:
+    | Date
+    | undefined;
+  /** The budget this period (GetProject only; unset without a budget). */
+  budget:
+    | BudgetStatus
+    | undefined;
+  /** Usage totals of the project's keys (GetProject only). */
+  usage: ProjectUsage | undefined;
+}
+
+/** CreateProjectRequest describes the project to create. */
+export interface CreateProjectRequest {
+  /** Human-readable name. */
+  name: string;
+  /** The shared limits. */
+  limits: ProjectLimits | undefined;
+}
+
+/** CreateProjectResponse returns the new project. */
+export interface CreateProjectResponse {
+  /** The project. */
+  project: Project | undefined;
+}
+
+/** ListProjectsRequest lists every project. */
+export interface ListProjectsRequest {
+}
+
+/** ListProjectsResponse lists projects. */
+export interface ListProjectsResponse {
+  /** Projects, oldest first. */
+  projects: Project[];
+}
+
+/** GetProjectRequest names a project. */
+export interface GetProjectRequest {
+  /** The project's id. */
+  projectId: string;
+}
+
+/** GetProjectResponse shows a project. */
+export interface GetProjectResponse {
+  /** The project, with its budget status and usage. */
+  project: Project | undefined;
+}
+
+/** UpdateProjectRequest replaces a project's name and limits. */
+export interface UpdateProjectRequest {
+  /** The project's id. */
+  projectId: string;
+  /** New name; empty keeps the old one. */
+  name: string;
+  /** New limits (replaced as a whole). */
+  limits: ProjectLimits | undefined;
+}
+
+/** UpdateProjectResponse shows the updated project. */
+export interface UpdateProjectResponse {
+  /** The project. */
+  project: Project | undefined;
+}
+
+/** DeleteProjectRequest names the project to delete. */
+export interface DeleteProjectRequest {
+  /** The project's id. */
+  projectId: string;
+}
+
+/** DeleteProjectResponse confirms the deletion. */
+export interface DeleteProjectResponse {
+  /** Whether a project was removed (false when it did not exist). */
+  deleted: boolean;
+}
+
+/** UpstreamSecret describes a stored provider secret; its value is never sent back. */
+export interface UpstreamSecret {
+  /** The name upstream workers refer to (upstream.api_key_secret). */
+  name: string;
+  /** The id of the keyring key that encrypts it now. */
+  keyId: string;
+  /** When it was first stored. */
+  createTime:
+    | Date
+    | undefined;
+  /** When its value or encryption last changed. */
+  updateTime: Date | undefined;
+}
+
+/** SetUpstreamSecretRequest stores a secret under a name. */
+export interface SetUpstreamSecretRequest {
+  /** 1-64 letters, digits, '.', '_' or '-'. */
+  name: string;
+  /** The provider API key. Write-only. */
+  value: string;
+}
+
+/** SetUpstreamSecretResponse describes what was stored. */
+export interface SetUpstreamSecretResponse {
+  /** The stored secret, without its value. */
+  secret: UpstreamSecret | undefined;
+}
+
+/** ListUpstreamSecretsRequest has no fields. */
+export interface ListUpstreamSecretsRequest {
+}
+
+/** ListUpstreamSecretsResponse lists stored secrets. */
+export interface ListUpstreamSecretsResponse {
+  /** Every stored secret, oldest first. */
+  secrets: UpstreamSecret[];
+}
+
+/** DeleteUpstreamSecretRequest names the secret to remove. */
+export interface DeleteUpstreamSecretRequest {
+  /** The secret's name. */
+  name: string;
+}
+
+/** DeleteUpstreamSecretResponse says whether there was one. */
+export interface DeleteUpstreamSecretResponse {
+  /** False when no secret had that name. */
+  deleted: boolean;
+}
+
+/** RotateUpstreamSecretsRequest has no fields. */
+export interface RotateUpstreamSecretsRequest {
+}
+
+/** RotateUpstreamSecretsResponse counts what rotation did. */
+export interface RotateUpstreamSecretsResponse {
+  /** The key id every secret is encrypted under now. */
+  keyId: string;
+  /** Secrets re-encrypted under key_id. */
+  rotated: number;
+  /** Secrets that already were. */
+  current: number;
 }
 
 function createBaseKeyScopes(): KeyScopes {
@@ -338,6 +559,9 @@ function createBaseKeyScopes(): KeyScopes {
     maxConcurrentStreams: undefined,
     expiresAt: undefined,
     maxPriority: undefined,
+    budgetUsd: undefined,
+    budgetPeriod: "",
+    projectId: "",
   };
 }
 
@@ -367,6 +591,15 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     }
     if (message.maxPriority !== undefined) {
       writer.uint32(56).int32(message.maxPriority);
+    }
+    if (message.budgetUsd !== undefined) {
+      writer.uint32(65).double(message.budgetUsd);
+    }
+    if (message.budgetPeriod !== "") {
+      writer.uint32(74).string(message.budgetPeriod);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(82).string(message.projectId);
     }
     return writer;
   },
@@ -450,6 +683,30 @@ export const KeyScopes: MessageFns<KeyScopes> = {
             message.maxPriority = reader.int32() as any;
             continue;
           }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.budgetUsd = reader.double();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.budgetPeriod = reader.string();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -485,6 +742,21 @@ export const KeyScopes: MessageFns<KeyScopes> = {
         : isSet(object.max_priority)
         ? priorityFromJSON(object.max_priority)
         : undefined,
+      budgetUsd: isSet(object.budgetUsd)
+        ? globalThis.Number(object.budgetUsd)
+        : isSet(object.budget_usd)
+        ? globalThis.Number(object.budget_usd)
+        : undefined,
+      budgetPeriod: isSet(object.budgetPeriod)
+        ? globalThis.String(object.budgetPeriod)
+        : isSet(object.budget_period)
+        ? globalThis.String(object.budget_period)
+        : "",
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
     };
   },
 
@@ -511,6 +783,15 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     if (message.maxPriority !== undefined) {
       obj.maxPriority = priorityToJSON(message.maxPriority);
     }
+    if (message.budgetUsd !== undefined) {
+      obj.budgetUsd = floatToJson(message.budgetUsd);
+    }
+    if (message.budgetPeriod !== "") {
+      obj.budgetPeriod = message.budgetPeriod;
+    }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
     return obj;
   },
 
@@ -526,12 +807,136 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     message.maxConcurrentStreams = object.maxConcurrentStreams ?? undefined;
     message.expiresAt = object.expiresAt ?? undefined;
     message.maxPriority = object.maxPriority ?? undefined;
+    message.budgetUsd = object.budgetUsd ?? undefined;
+    message.budgetPeriod = object.budgetPeriod ?? "";
+    message.projectId = object.projectId ?? "";
+    return message;
+  },
+};
+
+function createBaseBudgetStatus(): BudgetStatus {
+  return { limitUsd: 0, spentUsd: 0, periodEnd: undefined };
+}
+
+export const BudgetStatus: MessageFns<BudgetStatus> = {
+  encode(message: BudgetStatus, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limitUsd !== 0) {
+      writer.uint32(9).double(message.limitUsd);
+    }
+    if (message.spentUsd !== 0) {
+      writer.uint32(17).double(message.spentUsd);
+    }
+    if (message.periodEnd !== undefined) {
+      Timestamp.encode(toTimestamp(message.periodEnd), writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BudgetStatus {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBudgetStatus();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.limitUsd = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.spentUsd = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.periodEnd = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BudgetStatus {
+    return {
+      limitUsd: isSet(object.limitUsd)
+        ? globalThis.Number(object.limitUsd)
+        : isSet(object.limit_usd)
+        ? globalThis.Number(object.limit_usd)
+        : 0,
+      spentUsd: isSet(object.spentUsd)
+        ? globalThis.Number(object.spentUsd)
+        : isSet(object.spent_usd)
+        ? globalThis.Number(object.spent_usd)
+        : 0,
+      periodEnd: isSet(object.periodEnd)
+        ? fromJsonTimestamp(object.periodEnd)
+        : isSet(object.period_end)
+        ? fromJsonTimestamp(object.period_end)
+        : undefined,
+    };
+  },
+
+  toJSON(message: BudgetStatus): unknown {
+    const obj: any = {};
+    if (message.limitUsd !== 0) {
+      obj.limitUsd = floatToJson(message.limitUsd);
+    }
+    if (message.spentUsd !== 0) {
+      obj.spentUsd = floatToJson(message.spentUsd);
+    }
+    if (message.periodEnd !== undefined) {
+      obj.periodEnd = message.periodEnd.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BudgetStatus>, I>>(base?: I): BudgetStatus {
+    return BudgetStatus.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BudgetStatus>, I>>(object: I): BudgetStatus {
+    const message = createBaseBudgetStatus();
+    message.limitUsd = object.limitUsd ?? 0;
+    message.spentUsd = object.spentUsd ?? 0;
+    message.periodEnd = object.periodEnd ?? undefined;
     return message;
   },
 };
 
 function createBaseApiKey(): ApiKey {
-  return { keyId: "", name: "", displayPrefix: "", scopes: undefined, createdAt: undefined, revokedAt: undefined };
+  return {
+    keyId: "",
+    name: "",
+    displayPrefix: "",
+    scopes: undefined,
+    createdAt: undefined,
+    revokedAt: undefined,
+    budget: undefined,
+  };
 }
 
 export const ApiKey: MessageFns<ApiKey> = {
@@ -553,6 +958,9 @@ export const ApiKey: MessageFns<ApiKey> = {
     }
     if (message.revokedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.revokedAt), writer.uint32(50).fork()).join();
+    }
+    if (message.budget !== undefined) {
+      BudgetStatus.encode(message.budget, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -618,6 +1026,14 @@ export const ApiKey: MessageFns<ApiKey> = {
             message.revokedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.budget = BudgetStatus.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -654,6 +1070,7 @@ export const ApiKey: MessageFns<ApiKey> = {
         : isSet(object.revoked_at)
         ? fromJsonTimestamp(object.revoked_at)
         : undefined,
+      budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
     };
   },
 
@@ -677,6 +1094,9 @@ export const ApiKey: MessageFns<ApiKey> = {
     if (message.revokedAt !== undefined) {
       obj.revokedAt = message.revokedAt.toISOString();
     }
+    if (message.budget !== undefined) {
+      obj.budget = BudgetStatus.toJSON(message.budget);
+    }
     return obj;
   },
 
@@ -693,6 +1113,9 @@ export const ApiKey: MessageFns<ApiKey> = {
       : undefined;
     message.createdAt = object.createdAt ?? undefined;
     message.revokedAt = object.revokedAt ?? undefined;
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? BudgetStatus.fromPartial(object.budget)
+      : undefined;
     return message;
   },
 };
@@ -1290,7 +1713,7 @@ export const RevokeKeyResponse: MessageFns<RevokeKeyResponse> = {
 };
 
 function createBaseGetUsageRequest(): GetUsageRequest {
-  return { keyId: "", startTime: undefined, endTime: undefined, step: undefined, model: "" };
+  return { keyId: "", startTime: undefined, endTime: undefined, step: undefined, model: "", projectId: "" };
 }
 
 export const GetUsageRequest: MessageFns<GetUsageRequest> = {
@@ -1309,6 +1732,9 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
     }
     if (message.model !== "") {
       writer.uint32(42).string(message.model);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(50).string(message.projectId);
     }
     return writer;
   },
@@ -1366,6 +1792,14 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
             message.model = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1397,6 +1831,11 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
         : undefined,
       step: isSet(object.step) ? Duration.fromJSON(object.step) : undefined,
       model: isSet(object.model) ? globalThis.String(object.model) : "",
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
     };
   },
 
@@ -1417,6 +1856,9 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
     if (message.model !== "") {
       obj.model = message.model;
     }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
     return obj;
   },
 
@@ -1430,12 +1872,13 @@ export const GetUsageRequest: MessageFns<GetUsageRequest> = {
     message.endTime = object.endTime ?? undefined;
     message.step = (object.step !== undefined && object.step !== null) ? Duration.fromPartial(object.step) : undefined;
     message.model = object.model ?? "";
+    message.projectId = object.projectId ?? "";
     return message;
   },
 };
 
 function createBaseKeyUsage(): KeyUsage {
-  return { keyId: "", requests: 0, promptTokens: 0, completionTokens: 0 };
+  return { keyId: "", requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0, projectId: "" };
 }
 
 export const KeyUsage: MessageFns<KeyUsage> = {
@@ -1451,6 +1894,12 @@ export const KeyUsage: MessageFns<KeyUsage> = {
     }
     if (message.completionTokens !== 0) {
       writer.uint32(32).uint64(message.completionTokens);
+    }
+    if (message.costUsd !== 0) {
+      writer.uint32(41).double(message.costUsd);
+    }
+    if (message.projectId !== "") {
+      writer.uint32(50).string(message.projectId);
     }
     return writer;
   },
@@ -1500,6 +1949,22 @@ export const KeyUsage: MessageFns<KeyUsage> = {
             message.completionTokens = longToNumber(reader.uint64());
             continue;
           }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.costUsd = reader.double();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1530,6 +1995,16 @@ export const KeyUsage: MessageFns<KeyUsage> = {
         : isSet(object.completion_tokens)
         ? globalThis.Number(object.completion_tokens)
         : 0,
+      costUsd: isSet(object.costUsd)
+        ? globalThis.Number(object.costUsd)
+        : isSet(object.cost_usd)
+        ? globalThis.Number(object.cost_usd)
+        : 0,
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
     };
   },
 
@@ -1547,6 +2022,12 @@ export const KeyUsage: MessageFns<KeyUsage> = {
     if (message.completionTokens !== 0) {
       obj.completionTokens = Math.round(message.completionTokens);
     }
+    if (message.costUsd !== 0) {
+      obj.costUsd = floatToJson(message.costUsd);
+    }
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
     return obj;
   },
 
@@ -1559,6 +2040,8 @@ export const KeyUsage: MessageFns<KeyUsage> = {
     message.requests = object.requests ?? 0;
     message.promptTokens = object.promptTokens ?? 0;
     message.completionTokens = object.completionTokens ?? 0;
+    message.costUsd = object.costUsd ?? 0;
+    message.projectId = object.projectId ?? "";
     return message;
   },
 };
@@ -1659,6 +2142,7 @@ function createBaseUsageBucket(): UsageBucket {
     errors: {},
     ttftMsSum: 0,
     ttftCount: 0,
+    costUsd: 0,
   };
 }
 
@@ -1690,6 +2174,9 @@ export const UsageBucket: MessageFns<UsageBucket> = {
     }
     if (message.ttftCount !== 0) {
       writer.uint32(72).uint64(message.ttftCount);
+    }
+    if (message.costUsd !== 0) {
+      writer.uint32(81).double(message.costUsd);
     }
     return writer;
   },
@@ -1782,6 +2269,14 @@ export const UsageBucket: MessageFns<UsageBucket> = {
             message.ttftCount = longToNumber(reader.uint64());
             continue;
           }
+          case 10: {
+            if (tag !== 81) {
+              break;
+            }
+
+            message.costUsd = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1842,6 +2337,11 @@ export const UsageBucket: MessageFns<UsageBucket> = {
         : isSet(object.ttft_count)
         ? globalThis.Number(object.ttft_count)
         : 0,
+      costUsd: isSet(object.costUsd)
+        ? globalThis.Number(object.costUsd)
+        : isSet(object.cost_usd)
+        ? globalThis.Number(object.cost_usd)
+        : 0,
     };
   },
 
@@ -1880,6 +2380,9 @@ export const UsageBucket: MessageFns<UsageBucket> = {
     if (message.ttftCount !== 0) {
       obj.ttftCount = Math.round(message.ttftCount);
     }
+    if (message.costUsd !== 0) {
+      obj.costUsd = floatToJson(message.costUsd);
+    }
     return obj;
   },
 
@@ -1905,6 +2408,7 @@ export const UsageBucket: MessageFns<UsageBucket> = {
     );
     message.ttftMsSum = object.ttftMsSum ?? 0;
     message.ttftCount = object.ttftCount ?? 0;
+    message.costUsd = object.costUsd ?? 0;
     return message;
   },
 };
@@ -2529,6 +3033,7 @@ function createBaseRequestRecord(): RequestRecord {
     latency: undefined,
     timeToFirstToken: undefined,
     finishedAt: undefined,
+    costUsd: 0,
   };
 }
 
@@ -2566,6 +3071,9 @@ export const RequestRecord: MessageFns<RequestRecord> = {
     }
     if (message.finishedAt !== undefined) {
       Timestamp.encode(toTimestamp(message.finishedAt), writer.uint32(90).fork()).join();
+    }
+    if (message.costUsd !== 0) {
+      writer.uint32(97).double(message.costUsd);
     }
     return writer;
   },
@@ -2671,6 +3179,14 @@ export const RequestRecord: MessageFns<RequestRecord> = {
             message.finishedAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 12: {
+            if (tag !== 97) {
+              break;
+            }
+
+            message.costUsd = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2724,6 +3240,11 @@ export const RequestRecord: MessageFns<RequestRecord> = {
         : isSet(object.finished_at)
         ? fromJsonTimestamp(object.finished_at)
         : undefined,
+      costUsd: isSet(object.costUsd)
+        ? globalThis.Number(object.costUsd)
+        : isSet(object.cost_usd)
+        ? globalThis.Number(object.cost_usd)
+        : 0,
     };
   },
 
@@ -2762,6 +3283,9 @@ export const RequestRecord: MessageFns<RequestRecord> = {
     if (message.finishedAt !== undefined) {
       obj.finishedAt = message.finishedAt.toISOString();
     }
+    if (message.costUsd !== 0) {
+      obj.costUsd = floatToJson(message.costUsd);
+    }
     return obj;
   },
 
@@ -2785,6 +3309,7 @@ export const RequestRecord: MessageFns<RequestRecord> = {
       ? Duration.fromPartial(object.timeToFirstToken)
       : undefined;
     message.finishedAt = object.finishedAt ?? undefined;
+    message.costUsd = object.costUsd ?? 0;
     return message;
   },
 };
@@ -2854,6 +3379,1873 @@ export const WatchRequestsResponse: MessageFns<WatchRequestsResponse> = {
     message.request = (object.request !== undefined && object.request !== null)
       ? RequestRecord.fromPartial(object.request)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseProjectLimits(): ProjectLimits {
+  return { models: [], rpm: undefined, tpm: undefined, budgetUsd: undefined, budgetPeriod: "" };
+}
+
+export const ProjectLimits: MessageFns<ProjectLimits> = {
+  encode(message: ProjectLimits, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.models) {
+      writer.uint32(10).string(v!);
+    }
+    if (message.rpm !== undefined) {
+      writer.uint32(16).uint32(message.rpm);
+    }
+    if (message.tpm !== undefined) {
+      writer.uint32(24).uint64(message.tpm);
+    }
+    if (message.budgetUsd !== undefined) {
+      writer.uint32(33).double(message.budgetUsd);
+    }
+    if (message.budgetPeriod !== "") {
+      writer.uint32(42).string(message.budgetPeriod);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProjectLimits {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProjectLimits();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.models.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rpm = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tpm = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.budgetUsd = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.budgetPeriod = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProjectLimits {
+    return {
+      models: globalThis.Array.isArray(object?.models) ? object.models.map((e: any) => globalThis.String(e)) : [],
+      rpm: isSet(object.rpm) ? globalThis.Number(object.rpm) : undefined,
+      tpm: isSet(object.tpm) ? globalThis.Number(object.tpm) : undefined,
+      budgetUsd: isSet(object.budgetUsd)
+        ? globalThis.Number(object.budgetUsd)
+        : isSet(object.budget_usd)
+        ? globalThis.Number(object.budget_usd)
+        : undefined,
+      budgetPeriod: isSet(object.budgetPeriod)
+        ? globalThis.String(object.budgetPeriod)
+        : isSet(object.budget_period)
+        ? globalThis.String(object.budget_period)
+        : "",
+    };
+  },
+
+  toJSON(message: ProjectLimits): unknown {
+    const obj: any = {};
+    if (message.models?.length) {
+      obj.models = message.models;
+    }
+    if (message.rpm !== undefined) {
+      obj.rpm = Math.round(message.rpm);
+    }
+    if (message.tpm !== undefined) {
+      obj.tpm = Math.round(message.tpm);
+    }
+    if (message.budgetUsd !== undefined) {
+      obj.budgetUsd = floatToJson(message.budgetUsd);
+    }
+    if (message.budgetPeriod !== "") {
+      obj.budgetPeriod = message.budgetPeriod;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ProjectLimits>, I>>(base?: I): ProjectLimits {
+    return ProjectLimits.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ProjectLimits>, I>>(object: I): ProjectLimits {
+    const message = createBaseProjectLimits();
+    message.models = object.models?.map((e) => e) || [];
+    message.rpm = object.rpm ?? undefined;
+    message.tpm = object.tpm ?? undefined;
+    message.budgetUsd = object.budgetUsd ?? undefined;
+    message.budgetPeriod = object.budgetPeriod ?? "";
+    return message;
+  },
+};
+
+function createBaseProjectUsage(): ProjectUsage {
+  return { requests: 0, promptTokens: 0, completionTokens: 0, costUsd: 0 };
+}
+
+export const ProjectUsage: MessageFns<ProjectUsage> = {
+  encode(message: ProjectUsage, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requests !== 0) {
+      writer.uint32(8).uint64(message.requests);
+    }
+    if (message.promptTokens !== 0) {
+      writer.uint32(16).uint64(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      writer.uint32(24).uint64(message.completionTokens);
+    }
+    if (message.costUsd !== 0) {
+      writer.uint32(33).double(message.costUsd);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ProjectUsage {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProjectUsage();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requests = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.promptTokens = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.completionTokens = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.costUsd = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ProjectUsage {
+    return {
+      requests: isSet(object.requests) ? globalThis.Number(object.requests) : 0,
+      promptTokens: isSet(object.promptTokens)
+        ? globalThis.Number(object.promptTokens)
+        : isSet(object.prompt_tokens)
+        ? globalThis.Number(object.prompt_tokens)
+        : 0,
+      completionTokens: isSet(object.completionTokens)
+        ? globalThis.Number(object.completionTokens)
+        : isSet(object.completion_tokens)
+        ? globalThis.Number(object.completion_tokens)
+        : 0,
+      costUsd: isSet(object.costUsd)
+        ? globalThis.Number(object.costUsd)
+        : isSet(object.cost_usd)
+        ? globalThis.Number(object.cost_usd)
+        : 0,
+    };
+  },
+
+  toJSON(message: ProjectUsage): unknown {
+    const obj: any = {};
+    if (message.requests !== 0) {
+      obj.requests = Math.round(message.requests);
+    }
+    if (message.promptTokens !== 0) {
+      obj.promptTokens = Math.round(message.promptTokens);
+    }
+    if (message.completionTokens !== 0) {
+      obj.completionTokens = Math.round(message.completionTokens);
+    }
+    if (message.costUsd !== 0) {
+      obj.costUsd = floatToJson(message.costUsd);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ProjectUsage>, I>>(base?: I): ProjectUsage {
+    return ProjectUsage.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ProjectUsage>, I>>(object: I): ProjectUsage {
+    const message = createBaseProjectUsage();
+    message.requests = object.requests ?? 0;
+    message.promptTokens = object.promptTokens ?? 0;
+    message.completionTokens = object.completionTokens ?? 0;
+    message.costUsd = object.costUsd ?? 0;
+    return message;
+  },
+};
+
+function createBaseProject(): Project {
+  return { projectId: "", name: "", limits: undefined, createdAt: undefined, budget: undefined, usage: undefined };
+}
+
+export const Project: MessageFns<Project> = {
+  encode(message: Project, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.limits !== undefined) {
+      ProjectLimits.encode(message.limits, writer.uint32(26).fork()).join();
+    }
+    if (message.createdAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.createdAt), writer.uint32(34).fork()).join();
+    }
+    if (message.budget !== undefined) {
+      BudgetStatus.encode(message.budget, writer.uint32(42).fork()).join();
+    }
+    if (message.usage !== undefined) {
+      ProjectUsage.encode(message.usage, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Project {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseProject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.limits = ProjectLimits.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.createdAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.budget = BudgetStatus.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.usage = ProjectUsage.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Project {
+    return {
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      limits: isSet(object.limits) ? ProjectLimits.fromJSON(object.limits) : undefined,
+      createdAt: isSet(object.createdAt)
+        ? fromJsonTimestamp(object.createdAt)
+        : isSet(object.created_at)
+        ? fromJsonTimestamp(object.created_at)
+        : undefined,
+      budget: isSet(object.budget) ? BudgetStatus.fromJSON(object.budget) : undefined,
+      usage: isSet(object.usage) ? ProjectUsage.fromJSON(object.usage) : undefined,
+    };
+  },
+
+  toJSON(message: Project): unknown {
+    const obj: any = {};
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = ProjectLimits.toJSON(message.limits);
+    }
+    if (message.createdAt !== undefined) {
+      obj.createdAt = message.createdAt.toISOString();
+    }
+    if (message.budget !== undefined) {
+      obj.budget = BudgetStatus.toJSON(message.budget);
+    }
+    if (message.usage !== undefined) {
+      obj.usage = ProjectUsage.toJSON(message.usage);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Project>, I>>(base?: I): Project {
+    return Project.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Project>, I>>(object: I): Project {
+    const message = createBaseProject();
+    message.projectId = object.projectId ?? "";
+    message.name = object.name ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? ProjectLimits.fromPartial(object.limits)
+      : undefined;
+    message.createdAt = object.createdAt ?? undefined;
+    message.budget = (object.budget !== undefined && object.budget !== null)
+      ? BudgetStatus.fromPartial(object.budget)
+      : undefined;
+    message.usage = (object.usage !== undefined && object.usage !== null)
+      ? ProjectUsage.fromPartial(object.usage)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateProjectRequest(): CreateProjectRequest {
+  return { name: "", limits: undefined };
+}
+
+export const CreateProjectRequest: MessageFns<CreateProjectRequest> = {
+  encode(message: CreateProjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.limits !== undefined) {
+      ProjectLimits.encode(message.limits, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateProjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateProjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.limits = ProjectLimits.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateProjectRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      limits: isSet(object.limits) ? ProjectLimits.fromJSON(object.limits) : undefined,
+    };
+  },
+
+  toJSON(message: CreateProjectRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = ProjectLimits.toJSON(message.limits);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateProjectRequest>, I>>(base?: I): CreateProjectRequest {
+    return CreateProjectRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateProjectRequest>, I>>(object: I): CreateProjectRequest {
+    const message = createBaseCreateProjectRequest();
+    message.name = object.name ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? ProjectLimits.fromPartial(object.limits)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCreateProjectResponse(): CreateProjectResponse {
+  return { project: undefined };
+}
+
+export const CreateProjectResponse: MessageFns<CreateProjectResponse> = {
+  encode(message: CreateProjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.project !== undefined) {
+      Project.encode(message.project, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateProjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateProjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.project = Project.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateProjectResponse {
+    return { project: isSet(object.project) ? Project.fromJSON(object.project) : undefined };
+  },
+
+  toJSON(message: CreateProjectResponse): unknown {
+    const obj: any = {};
+    if (message.project !== undefined) {
+      obj.project = Project.toJSON(message.project);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<CreateProjectResponse>, I>>(base?: I): CreateProjectResponse {
+    return CreateProjectResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<CreateProjectResponse>, I>>(object: I): CreateProjectResponse {
+    const message = createBaseCreateProjectResponse();
+    message.project = (object.project !== undefined && object.project !== null)
+      ? Project.fromPartial(object.project)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListProjectsRequest(): ListProjectsRequest {
+  return {};
+}
+
+export const ListProjectsRequest: MessageFns<ListProjectsRequest> = {
+  encode(_: ListProjectsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProjectsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProjectsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListProjectsRequest {
+    return {};
+  },
+
+  toJSON(_: ListProjectsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListProjectsRequest>, I>>(base?: I): ListProjectsRequest {
+    return ListProjectsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListProjectsRequest>, I>>(_: I): ListProjectsRequest {
+    const message = createBaseListProjectsRequest();
+    return message;
+  },
+};
+
+function createBaseListProjectsResponse(): ListProjectsResponse {
+  return { projects: [] };
+}
+
+export const ListProjectsResponse: MessageFns<ListProjectsResponse> = {
+  encode(message: ListProjectsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.projects) {
+      Project.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListProjectsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListProjectsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projects.push(Project.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListProjectsResponse {
+    return {
+      projects: globalThis.Array.isArray(object?.projects) ? object.projects.map((e: any) => Project.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListProjectsResponse): unknown {
+    const obj: any = {};
+    if (message.projects?.length) {
+      obj.projects = message.projects.map((e) => Project.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListProjectsResponse>, I>>(base?: I): ListProjectsResponse {
+    return ListProjectsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListProjectsResponse>, I>>(object: I): ListProjectsResponse {
+    const message = createBaseListProjectsResponse();
+    message.projects = object.projects?.map((e) => Project.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetProjectRequest(): GetProjectRequest {
+  return { projectId: "" };
+}
+
+export const GetProjectRequest: MessageFns<GetProjectRequest> = {
+  encode(message: GetProjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetProjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetProjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetProjectRequest {
+    return {
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+    };
+  },
+
+  toJSON(message: GetProjectRequest): unknown {
+    const obj: any = {};
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetProjectRequest>, I>>(base?: I): GetProjectRequest {
+    return GetProjectRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetProjectRequest>, I>>(object: I): GetProjectRequest {
+    const message = createBaseGetProjectRequest();
+    message.projectId = object.projectId ?? "";
+    return message;
+  },
+};
+
+function createBaseGetProjectResponse(): GetProjectResponse {
+  return { project: undefined };
+}
+
+export const GetProjectResponse: MessageFns<GetProjectResponse> = {
+  encode(message: GetProjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.project !== undefined) {
+      Project.encode(message.project, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetProjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetProjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.project = Project.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetProjectResponse {
+    return { project: isSet(object.project) ? Project.fromJSON(object.project) : undefined };
+  },
+
+  toJSON(message: GetProjectResponse): unknown {
+    const obj: any = {};
+    if (message.project !== undefined) {
+      obj.project = Project.toJSON(message.project);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetProjectResponse>, I>>(base?: I): GetProjectResponse {
+    return GetProjectResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetProjectResponse>, I>>(object: I): GetProjectResponse {
+    const message = createBaseGetProjectResponse();
+    message.project = (object.project !== undefined && object.project !== null)
+      ? Project.fromPartial(object.project)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateProjectRequest(): UpdateProjectRequest {
+  return { projectId: "", name: "", limits: undefined };
+}
+
+export const UpdateProjectRequest: MessageFns<UpdateProjectRequest> = {
+  encode(message: UpdateProjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    if (message.limits !== undefined) {
+      ProjectLimits.encode(message.limits, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateProjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateProjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.limits = ProjectLimits.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateProjectRequest {
+    return {
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      limits: isSet(object.limits) ? ProjectLimits.fromJSON(object.limits) : undefined,
+    };
+  },
+
+  toJSON(message: UpdateProjectRequest): unknown {
+    const obj: any = {};
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.limits !== undefined) {
+      obj.limits = ProjectLimits.toJSON(message.limits);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateProjectRequest>, I>>(base?: I): UpdateProjectRequest {
+    return UpdateProjectRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateProjectRequest>, I>>(object: I): UpdateProjectRequest {
+    const message = createBaseUpdateProjectRequest();
+    message.projectId = object.projectId ?? "";
+    message.name = object.name ?? "";
+    message.limits = (object.limits !== undefined && object.limits !== null)
+      ? ProjectLimits.fromPartial(object.limits)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseUpdateProjectResponse(): UpdateProjectResponse {
+  return { project: undefined };
+}
+
+export const UpdateProjectResponse: MessageFns<UpdateProjectResponse> = {
+  encode(message: UpdateProjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.project !== undefined) {
+      Project.encode(message.project, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpdateProjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpdateProjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.project = Project.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpdateProjectResponse {
+    return { project: isSet(object.project) ? Project.fromJSON(object.project) : undefined };
+  },
+
+  toJSON(message: UpdateProjectResponse): unknown {
+    const obj: any = {};
+    if (message.project !== undefined) {
+      obj.project = Project.toJSON(message.project);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpdateProjectResponse>, I>>(base?: I): UpdateProjectResponse {
+    return UpdateProjectResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpdateProjectResponse>, I>>(object: I): UpdateProjectResponse {
+    const message = createBaseUpdateProjectResponse();
+    message.project = (object.project !== undefined && object.project !== null)
+      ? Project.fromPartial(object.project)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseDeleteProjectRequest(): DeleteProjectRequest {
+  return { projectId: "" };
+}
+
+export const DeleteProjectRequest: MessageFns<DeleteProjectRequest> = {
+  encode(message: DeleteProjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.projectId !== "") {
+      writer.uint32(10).string(message.projectId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteProjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteProjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.projectId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteProjectRequest {
+    return {
+      projectId: isSet(object.projectId)
+        ? globalThis.String(object.projectId)
+        : isSet(object.project_id)
+        ? globalThis.String(object.project_id)
+        : "",
+    };
+  },
+
+  toJSON(message: DeleteProjectRequest): unknown {
+    const obj: any = {};
+    if (message.projectId !== "") {
+      obj.projectId = message.projectId;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteProjectRequest>, I>>(base?: I): DeleteProjectRequest {
+    return DeleteProjectRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteProjectRequest>, I>>(object: I): DeleteProjectRequest {
+    const message = createBaseDeleteProjectRequest();
+    message.projectId = object.projectId ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteProjectResponse(): DeleteProjectResponse {
+  return { deleted: false };
+}
+
+export const DeleteProjectResponse: MessageFns<DeleteProjectResponse> = {
+  encode(message: DeleteProjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deleted !== false) {
+      writer.uint32(8).bool(message.deleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteProjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteProjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deleted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteProjectResponse {
+    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+  },
+
+  toJSON(message: DeleteProjectResponse): unknown {
+    const obj: any = {};
+    if (message.deleted !== false) {
+      obj.deleted = message.deleted;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteProjectResponse>, I>>(base?: I): DeleteProjectResponse {
+    return DeleteProjectResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteProjectResponse>, I>>(object: I): DeleteProjectResponse {
+    const message = createBaseDeleteProjectResponse();
+    message.deleted = object.deleted ?? false;
+    return message;
+  },
+};
+
+function createBaseUpstreamSecret(): UpstreamSecret {
+  return { name: "", keyId: "", createTime: undefined, updateTime: undefined };
+}
+
+export const UpstreamSecret: MessageFns<UpstreamSecret> = {
+  encode(message: UpstreamSecret, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.keyId !== "") {
+      writer.uint32(18).string(message.keyId);
+    }
+    if (message.createTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.createTime), writer.uint32(26).fork()).join();
+    }
+    if (message.updateTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UpstreamSecret {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUpstreamSecret();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.createTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UpstreamSecret {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      createTime: isSet(object.createTime)
+        ? fromJsonTimestamp(object.createTime)
+        : isSet(object.create_time)
+        ? fromJsonTimestamp(object.create_time)
+        : undefined,
+      updateTime: isSet(object.updateTime)
+        ? fromJsonTimestamp(object.updateTime)
+        : isSet(object.update_time)
+        ? fromJsonTimestamp(object.update_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: UpstreamSecret): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.createTime !== undefined) {
+      obj.createTime = message.createTime.toISOString();
+    }
+    if (message.updateTime !== undefined) {
+      obj.updateTime = message.updateTime.toISOString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<UpstreamSecret>, I>>(base?: I): UpstreamSecret {
+    return UpstreamSecret.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<UpstreamSecret>, I>>(object: I): UpstreamSecret {
+    const message = createBaseUpstreamSecret();
+    message.name = object.name ?? "";
+    message.keyId = object.keyId ?? "";
+    message.createTime = object.createTime ?? undefined;
+    message.updateTime = object.updateTime ?? undefined;
+    return message;
+  },
+};
+
+function createBaseSetUpstreamSecretRequest(): SetUpstreamSecretRequest {
+  return { name: "", value: "" };
+}
+
+export const SetUpstreamSecretRequest: MessageFns<SetUpstreamSecretRequest> = {
+  encode(message: SetUpstreamSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.value !== "") {
+      writer.uint32(18).string(message.value);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetUpstreamSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetUpstreamSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetUpstreamSecretRequest {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      value: isSet(object.value) ? globalThis.String(object.value) : "",
+    };
+  },
+
+  toJSON(message: SetUpstreamSecretRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.value !== "") {
+      obj.value = message.value;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetUpstreamSecretRequest>, I>>(base?: I): SetUpstreamSecretRequest {
+    return SetUpstreamSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetUpstreamSecretRequest>, I>>(object: I): SetUpstreamSecretRequest {
+    const message = createBaseSetUpstreamSecretRequest();
+    message.name = object.name ?? "";
+    message.value = object.value ?? "";
+    return message;
+  },
+};
+
+function createBaseSetUpstreamSecretResponse(): SetUpstreamSecretResponse {
+  return { secret: undefined };
+}
+
+export const SetUpstreamSecretResponse: MessageFns<SetUpstreamSecretResponse> = {
+  encode(message: SetUpstreamSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== undefined) {
+      UpstreamSecret.encode(message.secret, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetUpstreamSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSetUpstreamSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secret = UpstreamSecret.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SetUpstreamSecretResponse {
+    return { secret: isSet(object.secret) ? UpstreamSecret.fromJSON(object.secret) : undefined };
+  },
+
+  toJSON(message: SetUpstreamSecretResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== undefined) {
+      obj.secret = UpstreamSecret.toJSON(message.secret);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SetUpstreamSecretResponse>, I>>(base?: I): SetUpstreamSecretResponse {
+    return SetUpstreamSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SetUpstreamSecretResponse>, I>>(object: I): SetUpstreamSecretResponse {
+    const message = createBaseSetUpstreamSecretResponse();
+    message.secret = (object.secret !== undefined && object.secret !== null)
+      ? UpstreamSecret.fromPartial(object.secret)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListUpstreamSecretsRequest(): ListUpstreamSecretsRequest {
+  return {};
+}
+
+export const ListUpstreamSecretsRequest: MessageFns<ListUpstreamSecretsRequest> = {
+  encode(_: ListUpstreamSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUpstreamSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUpstreamSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): ListUpstreamSecretsRequest {
+    return {};
+  },
+
+  toJSON(_: ListUpstreamSecretsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListUpstreamSecretsRequest>, I>>(base?: I): ListUpstreamSecretsRequest {
+    return ListUpstreamSecretsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListUpstreamSecretsRequest>, I>>(_: I): ListUpstreamSecretsRequest {
+    const message = createBaseListUpstreamSecretsRequest();
+    return message;
+  },
+};
+
+function createBaseListUpstreamSecretsResponse(): ListUpstreamSecretsResponse {
+  return { secrets: [] };
+}
+
+export const ListUpstreamSecretsResponse: MessageFns<ListUpstreamSecretsResponse> = {
+  encode(message: ListUpstreamSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.secrets) {
+      UpstreamSecret.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListUpstreamSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseListUpstreamSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.secrets.push(UpstreamSecret.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ListUpstreamSecretsResponse {
+    return {
+      secrets: globalThis.Array.isArray(object?.secrets)
+        ? object.secrets.map((e: any) => UpstreamSecret.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ListUpstreamSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.secrets?.length) {
+      obj.secrets = message.secrets.map((e) => UpstreamSecret.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ListUpstreamSecretsResponse>, I>>(base?: I): ListUpstreamSecretsResponse {
+    return ListUpstreamSecretsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ListUpstreamSecretsResponse>, I>>(object: I): ListUpstreamSecretsResponse {
+    const message = createBaseListUpstreamSecretsResponse();
+    message.secrets = object.secrets?.map((e) => UpstreamSecret.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseDeleteUpstreamSecretRequest(): DeleteUpstreamSecretRequest {
+  return { name: "" };
+}
+
+export const DeleteUpstreamSecretRequest: MessageFns<DeleteUpstreamSecretRequest> = {
+  encode(message: DeleteUpstreamSecretRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteUpstreamSecretRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteUpstreamSecretRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteUpstreamSecretRequest {
+    return { name: isSet(object.name) ? globalThis.String(object.name) : "" };
+  },
+
+  toJSON(message: DeleteUpstreamSecretRequest): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteUpstreamSecretRequest>, I>>(base?: I): DeleteUpstreamSecretRequest {
+    return DeleteUpstreamSecretRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteUpstreamSecretRequest>, I>>(object: I): DeleteUpstreamSecretRequest {
+    const message = createBaseDeleteUpstreamSecretRequest();
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseDeleteUpstreamSecretResponse(): DeleteUpstreamSecretResponse {
+  return { deleted: false };
+}
+
+export const DeleteUpstreamSecretResponse: MessageFns<DeleteUpstreamSecretResponse> = {
+  encode(message: DeleteUpstreamSecretResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.deleted !== false) {
+      writer.uint32(8).bool(message.deleted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DeleteUpstreamSecretResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseDeleteUpstreamSecretResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.deleted = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): DeleteUpstreamSecretResponse {
+    return { deleted: isSet(object.deleted) ? globalThis.Boolean(object.deleted) : false };
+  },
+
+  toJSON(message: DeleteUpstreamSecretResponse): unknown {
+    const obj: any = {};
+    if (message.deleted !== false) {
+      obj.deleted = message.deleted;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<DeleteUpstreamSecretResponse>, I>>(base?: I): DeleteUpstreamSecretResponse {
+    return DeleteUpstreamSecretResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<DeleteUpstreamSecretResponse>, I>>(object: I): DeleteUpstreamSecretResponse {
+    const message = createBaseDeleteUpstreamSecretResponse();
+    message.deleted = object.deleted ?? false;
+    return message;
+  },
+};
+
+function createBaseRotateUpstreamSecretsRequest(): RotateUpstreamSecretsRequest {
+  return {};
+}
+
+export const RotateUpstreamSecretsRequest: MessageFns<RotateUpstreamSecretsRequest> = {
+  encode(_: RotateUpstreamSecretsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateUpstreamSecretsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateUpstreamSecretsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): RotateUpstreamSecretsRequest {
+    return {};
+  },
+
+  toJSON(_: RotateUpstreamSecretsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateUpstreamSecretsRequest>, I>>(base?: I): RotateUpstreamSecretsRequest {
+    return RotateUpstreamSecretsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateUpstreamSecretsRequest>, I>>(_: I): RotateUpstreamSecretsRequest {
+    const message = createBaseRotateUpstreamSecretsRequest();
+    return message;
+  },
+};
+
+function createBaseRotateUpstreamSecretsResponse(): RotateUpstreamSecretsResponse {
+  return { keyId: "", rotated: 0, current: 0 };
+}
+
+export const RotateUpstreamSecretsResponse: MessageFns<RotateUpstreamSecretsResponse> = {
+  encode(message: RotateUpstreamSecretsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.keyId !== "") {
+      writer.uint32(10).string(message.keyId);
+    }
+    if (message.rotated !== 0) {
+      writer.uint32(16).int32(message.rotated);
+    }
+    if (message.current !== 0) {
+      writer.uint32(24).int32(message.current);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RotateUpstreamSecretsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRotateUpstreamSecretsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keyId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rotated = reader.int32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.current = reader.int32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RotateUpstreamSecretsResponse {
+    return {
+      keyId: isSet(object.keyId)
+        ? globalThis.String(object.keyId)
+        : isSet(object.key_id)
+        ? globalThis.String(object.key_id)
+        : "",
+      rotated: isSet(object.rotated) ? globalThis.Number(object.rotated) : 0,
+      current: isSet(object.current) ? globalThis.Number(object.current) : 0,
+    };
+  },
+
+  toJSON(message: RotateUpstreamSecretsResponse): unknown {
+    const obj: any = {};
+    if (message.keyId !== "") {
+      obj.keyId = message.keyId;
+    }
+    if (message.rotated !== 0) {
+      obj.rotated = Math.round(message.rotated);
+    }
+    if (message.current !== 0) {
+      obj.current = Math.round(message.current);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<RotateUpstreamSecretsResponse>, I>>(base?: I): RotateUpstreamSecretsResponse {
+    return RotateUpstreamSecretsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<RotateUpstreamSecretsResponse>, I>>(
+    object: I,
+  ): RotateUpstreamSecretsResponse {
+    const message = createBaseRotateUpstreamSecretsResponse();
+    message.keyId = object.keyId ?? "";
+    message.rotated = object.rotated ?? 0;
+    message.current = object.current ?? 0;
     return message;
   },
 };
@@ -2942,6 +5334,111 @@ export const AdminService = {
       Buffer.from(WatchRequestsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchRequestsResponse => WatchRequestsResponse.decode(value),
   },
+  /** CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys. */
+  createProject: {
+    path: "/helixflow.v1.Admin/CreateProject" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateProjectRequest): Buffer => Buffer.from(CreateProjectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateProjectRequest => CreateProjectRequest.decode(value),
+    responseSerialize: (value: CreateProjectResponse): Buffer =>
+      Buffer.from(CreateProjectResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateProjectResponse => CreateProjectResponse.decode(value),
+  },
+  /** ListProjects lists projects. */
+  listProjects: {
+    path: "/helixflow.v1.Admin/ListProjects" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListProjectsRequest): Buffer => Buffer.from(ListProjectsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListProjectsRequest => ListProjectsRequest.decode(value),
+    responseSerialize: (value: ListProjectsResponse): Buffer =>
+      Buffer.from(ListProjectsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListProjectsResponse => ListProjectsResponse.decode(value),
+  },
+  /** GetProject shows one project with its spend this period and its usage totals. */
+  getProject: {
+    path: "/helixflow.v1.Admin/GetProject" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetProjectRequest): Buffer => Buffer.from(GetProjectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetProjectRequest => GetProjectRequest.decode(value),
+    responseSerialize: (value: GetProjectResponse): Buffer => Buffer.from(GetProjectResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetProjectResponse => GetProjectResponse.decode(value),
+  },
+  /** UpdateProject replaces a project's name and limits. */
+  updateProject: {
+    path: "/helixflow.v1.Admin/UpdateProject" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: UpdateProjectRequest): Buffer => Buffer.from(UpdateProjectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): UpdateProjectRequest => UpdateProjectRequest.decode(value),
+    responseSerialize: (value: UpdateProjectResponse): Buffer =>
+      Buffer.from(UpdateProjectResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): UpdateProjectResponse => UpdateProjectResponse.decode(value),
+  },
+  /** DeleteProject removes a project; keys still in it are refused until moved. Idempotent. */
+  deleteProject: {
+    path: "/helixflow.v1.Admin/DeleteProject" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteProjectRequest): Buffer => Buffer.from(DeleteProjectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteProjectRequest => DeleteProjectRequest.decode(value),
+    responseSerialize: (value: DeleteProjectResponse): Buffer =>
+      Buffer.from(DeleteProjectResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteProjectResponse => DeleteProjectResponse.decode(value),
+  },
+  /**
+   * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+   * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+   */
+  setUpstreamSecret: {
+    path: "/helixflow.v1.Admin/SetUpstreamSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: SetUpstreamSecretRequest): Buffer =>
+      Buffer.from(SetUpstreamSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetUpstreamSecretRequest => SetUpstreamSecretRequest.decode(value),
+    responseSerialize: (value: SetUpstreamSecretResponse): Buffer =>
+      Buffer.from(SetUpstreamSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetUpstreamSecretResponse => SetUpstreamSecretResponse.decode(value),
+  },
+  /** ListUpstreamSecrets lists stored secrets: names, key ids and times, never values. */
+  listUpstreamSecrets: {
+    path: "/helixflow.v1.Admin/ListUpstreamSecrets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: ListUpstreamSecretsRequest): Buffer =>
+      Buffer.from(ListUpstreamSecretsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListUpstreamSecretsRequest => ListUpstreamSecretsRequest.decode(value),
+    responseSerialize: (value: ListUpstreamSecretsResponse): Buffer =>
+      Buffer.from(ListUpstreamSecretsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListUpstreamSecretsResponse => ListUpstreamSecretsResponse.decode(value),
+  },
+  /** DeleteUpstreamSecret removes a stored secret. Idempotent. */
+  deleteUpstreamSecret: {
+    path: "/helixflow.v1.Admin/DeleteUpstreamSecret" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: DeleteUpstreamSecretRequest): Buffer =>
+      Buffer.from(DeleteUpstreamSecretRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DeleteUpstreamSecretRequest => DeleteUpstreamSecretRequest.decode(value),
+    responseSerialize: (value: DeleteUpstreamSecretResponse): Buffer =>
+      Buffer.from(DeleteUpstreamSecretResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DeleteUpstreamSecretResponse => DeleteUpstreamSecretResponse.decode(value),
+  },
+  /** RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key. */
+  rotateUpstreamSecrets: {
+    path: "/helixflow.v1.Admin/RotateUpstreamSecrets" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: RotateUpstreamSecretsRequest): Buffer =>
+      Buffer.from(RotateUpstreamSecretsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RotateUpstreamSecretsRequest => RotateUpstreamSecretsRequest.decode(value),
+    responseSerialize: (value: RotateUpstreamSecretsResponse): Buffer =>
+      Buffer.from(RotateUpstreamSecretsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RotateUpstreamSecretsResponse => RotateUpstreamSecretsResponse.decode(value),
+  },
 } as const;
 
 export interface AdminServer extends UntypedServiceImplementation {
@@ -2965,6 +5462,27 @@ export interface AdminServer extends UntypedServiceImplementation {
    * recent ones first (oldest first), then each one as it completes. Never prompts.
    */
   watchRequests: handleServerStreamingCall<WatchRequestsRequest, WatchRequestsResponse>;
+  /** CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys. */
+  createProject: handleUnaryCall<CreateProjectRequest, CreateProjectResponse>;
+  /** ListProjects lists projects. */
+  listProjects: handleUnaryCall<ListProjectsRequest, ListProjectsResponse>;
+  /** GetProject shows one project with its spend this period and its usage totals. */
+  getProject: handleUnaryCall<GetProjectRequest, GetProjectResponse>;
+  /** UpdateProject replaces a project's name and limits. */
+  updateProject: handleUnaryCall<UpdateProjectRequest, UpdateProjectResponse>;
+  /** DeleteProject removes a project; keys still in it are refused until moved. Idempotent. */
+  deleteProject: handleUnaryCall<DeleteProjectRequest, DeleteProjectResponse>;
+  /**
+   * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+   * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+   */
+  setUpstreamSecret: handleUnaryCall<SetUpstreamSecretRequest, SetUpstreamSecretResponse>;
+  /** ListUpstreamSecrets lists stored secrets: names, key ids and times, never values. */
+  listUpstreamSecrets: handleUnaryCall<ListUpstreamSecretsRequest, ListUpstreamSecretsResponse>;
+  /** DeleteUpstreamSecret removes a stored secret. Idempotent. */
+  deleteUpstreamSecret: handleUnaryCall<DeleteUpstreamSecretRequest, DeleteUpstreamSecretResponse>;
+  /** RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key. */
+  rotateUpstreamSecrets: handleUnaryCall<RotateUpstreamSecretsRequest, RotateUpstreamSecretsResponse>;
 }
 
 export interface AdminClient extends Client {
@@ -3074,6 +5592,153 @@ export interface AdminClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchRequestsResponse>;
+  /** CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys. */
+  createProject(
+    request: CreateProjectRequest,
+    callback: (error: ServiceError | null, response: CreateProjectResponse) => void,
+  ): ClientUnaryCall;
+  createProject(
+    request: CreateProjectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateProjectResponse) => void,
+  ): ClientUnaryCall;
+  createProject(
+    request: CreateProjectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateProjectResponse) => void,
+  ): ClientUnaryCall;
+  /** ListProjects lists projects. */
+  listProjects(
+    request: ListProjectsRequest,
+    callback: (error: ServiceError | null, response: ListProjectsResponse) => void,
+  ): ClientUnaryCall;
+  listProjects(
+    request: ListProjectsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListProjectsResponse) => void,
+  ): ClientUnaryCall;
+  listProjects(
+    request: ListProjectsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListProjectsResponse) => void,
+  ): ClientUnaryCall;
+  /** GetProject shows one project with its spend this period and its usage totals. */
+  getProject(
+    request: GetProjectRequest,
+    callback: (error: ServiceError | null, response: GetProjectResponse) => void,
+  ): ClientUnaryCall;
+  getProject(
+    request: GetProjectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetProjectResponse) => void,
+  ): ClientUnaryCall;
+  getProject(
+    request: GetProjectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetProjectResponse) => void,
+  ): ClientUnaryCall;
+  /** UpdateProject replaces a project's name and limits. */
+  updateProject(
+    request: UpdateProjectRequest,
+    callback: (error: ServiceError | null, response: UpdateProjectResponse) => void,
+  ): ClientUnaryCall;
+  updateProject(
+    request: UpdateProjectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: UpdateProjectResponse) => void,
+  ): ClientUnaryCall;
+  updateProject(
+    request: UpdateProjectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: UpdateProjectResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteProject removes a project; keys still in it are refused until moved. Idempotent. */
+  deleteProject(
+    request: DeleteProjectRequest,
+    callback: (error: ServiceError | null, response: DeleteProjectResponse) => void,
+  ): ClientUnaryCall;
+  deleteProject(
+    request: DeleteProjectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteProjectResponse) => void,
+  ): ClientUnaryCall;
+  deleteProject(
+    request: DeleteProjectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteProjectResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+   * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+   */
+  setUpstreamSecret(
+    request: SetUpstreamSecretRequest,
+    callback: (error: ServiceError | null, response: SetUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  setUpstreamSecret(
+    request: SetUpstreamSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  setUpstreamSecret(
+    request: SetUpstreamSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** ListUpstreamSecrets lists stored secrets: names, key ids and times, never values. */
+  listUpstreamSecrets(
+    request: ListUpstreamSecretsRequest,
+    callback: (error: ServiceError | null, response: ListUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listUpstreamSecrets(
+    request: ListUpstreamSecretsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  listUpstreamSecrets(
+    request: ListUpstreamSecretsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  /** DeleteUpstreamSecret removes a stored secret. Idempotent. */
+  deleteUpstreamSecret(
+    request: DeleteUpstreamSecretRequest,
+    callback: (error: ServiceError | null, response: DeleteUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  deleteUpstreamSecret(
+    request: DeleteUpstreamSecretRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DeleteUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  deleteUpstreamSecret(
+    request: DeleteUpstreamSecretRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DeleteUpstreamSecretResponse) => void,
+  ): ClientUnaryCall;
+  /** RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key. */
+  rotateUpstreamSecrets(
+    request: RotateUpstreamSecretsRequest,
+    callback: (error: ServiceError | null, response: RotateUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  rotateUpstreamSecrets(
+    request: RotateUpstreamSecretsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RotateUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
+  rotateUpstreamSecrets(
+    request: RotateUpstreamSecretsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RotateUpstreamSecretsResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const AdminClient = makeGenericClientConstructor(AdminService, "helixflow.v1.Admin") as unknown as {

@@ -331,6 +331,11 @@ export enum ErrorReason {
   ERROR_REASON_INTERNAL = 14,
   /** ERROR_REASON_DEADLINE_EXCEEDED - The request's deadline passed (DEADLINE_EXCEEDED). */
   ERROR_REASON_DEADLINE_EXCEEDED = 15,
+  /**
+   * ERROR_REASON_BUDGET_EXCEEDED - The key's or its project's spend budget for the period is used up (RESOURCE_EXHAUSTED
+   * with RetryInfo until the period ends).
+   */
+  ERROR_REASON_BUDGET_EXCEEDED = 16,
   UNRECOGNIZED = -1,
 }
 
@@ -384,6 +389,9 @@ export function errorReasonFromJSON(object: any): ErrorReason {
     case 15:
     case "ERROR_REASON_DEADLINE_EXCEEDED":
       return ErrorReason.ERROR_REASON_DEADLINE_EXCEEDED;
+    case 16:
+    case "ERROR_REASON_BUDGET_EXCEEDED":
+      return ErrorReason.ERROR_REASON_BUDGET_EXCEEDED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -425,6 +433,8 @@ export function errorReasonToJSON(object: ErrorReason): string {
       return "ERROR_REASON_INTERNAL";
     case ErrorReason.ERROR_REASON_DEADLINE_EXCEEDED:
       return "ERROR_REASON_DEADLINE_EXCEEDED";
+    case ErrorReason.ERROR_REASON_BUDGET_EXCEEDED:
+      return "ERROR_REASON_BUDGET_EXCEEDED";
     case ErrorReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -186,6 +186,22 @@ export interface ModelCard {
   supportsTools: boolean;
   /** The tool-call format the workers parse ("hermes", "llama3_json", "mistral"), empty without tools. */
   toolParser: string;
+  /** Price per million tokens, from the router's `pricing` setting; unset when none is configured. */
+  price:
+    | ModelPrice
+    | undefined;
+  /** For a fallback alias: the model ids tried in order before the first token. */
+  fallbacks: string[];
+}
+
+/** ModelPrice is what a model costs, in US dollars per million tokens. */
+export interface ModelPrice {
+  /** Prompt tokens that were not served from a prefix cache. */
+  promptPerMillion: number;
+  /** Prompt tokens served from a prefix cache (cached_tokens). */
+  cachedPerMillion: number;
+  /** Completion tokens. */
+  completionPerMillion: number;
 }
 
 /** ListModelsResponse lists models. */
@@ -1235,6 +1251,8 @@ function createBaseModelCard(): ModelCard {
     backend: "",
     supportsTools: false,
     toolParser: "",
+    price: undefined,
+    fallbacks: [],
   };
 }
 
@@ -1276,6 +1294,12 @@ export const ModelCard: MessageFns<ModelCard> = {
     }
     if (message.toolParser !== "") {
       writer.uint32(90).string(message.toolParser);
+    }
+    if (message.price !== undefined) {
+      ModelPrice.encode(message.price, writer.uint32(146).fork()).join();
+    }
+    for (const v of message.fallbacks) {
+      writer.uint32(154).string(v!);
     }
     return writer;
   },
@@ -1391,6 +1415,22 @@ export const ModelCard: MessageFns<ModelCard> = {
             message.toolParser = reader.string();
             continue;
           }
+          case 18: {
+            if (tag !== 146) {
+              break;
+            }
+
+            message.price = ModelPrice.decode(reader, reader.uint32());
+            continue;
+          }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.fallbacks.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1446,6 +1486,10 @@ export const ModelCard: MessageFns<ModelCard> = {
         : isSet(object.tool_parser)
         ? globalThis.String(object.tool_parser)
         : "",
+      price: isSet(object.price) ? ModelPrice.fromJSON(object.price) : undefined,
+      fallbacks: globalThis.Array.isArray(object?.fallbacks)
+        ? object.fallbacks.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1484,6 +1528,12 @@ export const ModelCard: MessageFns<ModelCard> = {
     if (message.toolParser !== "") {
       obj.toolParser = message.toolParser;
     }
+    if (message.price !== undefined) {
+      obj.price = ModelPrice.toJSON(message.price);
+    }
+    if (message.fallbacks?.length) {
+      obj.fallbacks = message.fallbacks;
+    }
     return obj;
   },
 
@@ -1503,6 +1553,123 @@ export const ModelCard: MessageFns<ModelCard> = {
     message.backend = object.backend ?? "";
     message.supportsTools = object.supportsTools ?? false;
     message.toolParser = object.toolParser ?? "";
+    message.price = (object.price !== undefined && object.price !== null)
+      ? ModelPrice.fromPartial(object.price)
+      : undefined;
+    message.fallbacks = object.fallbacks?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseModelPrice(): ModelPrice {
+  return { promptPerMillion: 0, cachedPerMillion: 0, completionPerMillion: 0 };
+}
+
+export const ModelPrice: MessageFns<ModelPrice> = {
+  encode(message: ModelPrice, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.promptPerMillion !== 0) {
+      writer.uint32(9).double(message.promptPerMillion);
+    }
+    if (message.cachedPerMillion !== 0) {
+      writer.uint32(17).double(message.cachedPerMillion);
+    }
+    if (message.completionPerMillion !== 0) {
+      writer.uint32(25).double(message.completionPerMillion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelPrice {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelPrice();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 9) {
+              break;
+            }
+
+            message.promptPerMillion = reader.double();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.cachedPerMillion = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 25) {
+              break;
+            }
+
+            message.completionPerMillion = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelPrice {
+    return {
+      promptPerMillion: isSet(object.promptPerMillion)
+        ? globalThis.Number(object.promptPerMillion)
+        : isSet(object.prompt_per_million)
+        ? globalThis.Number(object.prompt_per_million)
+        : 0,
+      cachedPerMillion: isSet(object.cachedPerMillion)
+        ? globalThis.Number(object.cachedPerMillion)
+        : isSet(object.cached_per_million)
+        ? globalThis.Number(object.cached_per_million)
+        : 0,
+      completionPerMillion: isSet(object.completionPerMillion)
+        ? globalThis.Number(object.completionPerMillion)
+        : isSet(object.completion_per_million)
+        ? globalThis.Number(object.completion_per_million)
+        : 0,
+    };
+  },
+
+  toJSON(message: ModelPrice): unknown {
+    const obj: any = {};
+    if (message.promptPerMillion !== 0) {
+      obj.promptPerMillion = floatToJson(message.promptPerMillion);
+    }
+    if (message.cachedPerMillion !== 0) {
+      obj.cachedPerMillion = floatToJson(message.cachedPerMillion);
+    }
+    if (message.completionPerMillion !== 0) {
+      obj.completionPerMillion = floatToJson(message.completionPerMillion);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ModelPrice>, I>>(base?: I): ModelPrice {
+    return ModelPrice.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelPrice>, I>>(object: I): ModelPrice {
+    const message = createBaseModelPrice();
+    message.promptPerMillion = object.promptPerMillion ?? 0;
+    message.cachedPerMillion = object.cachedPerMillion ?? 0;
+    message.completionPerMillion = object.completionPerMillion ?? 0;
     return message;
   },
 };

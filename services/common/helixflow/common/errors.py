@@ -75,6 +75,13 @@ class RateLimitedTpm(HelixError):
     reason = common_pb2.ERROR_REASON_RATE_LIMIT_TPM
 
 
+class BudgetExceeded(HelixError):
+    """A key's or project's spend budget for the period is used up."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = common_pb2.ERROR_REASON_BUDGET_EXCEEDED
+
+
 class ConcurrencyLimited(HelixError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = common_pb2.ERROR_REASON_CONCURRENCY_LIMIT

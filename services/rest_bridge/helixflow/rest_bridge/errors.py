@@ -68,6 +68,8 @@ def _from_code(
     code: grpc.StatusCode, message: str, reason: str | None, param: str | None, retry: float | None
 ) -> ApiError:
     status, kind = _HTTP.get(code, (500, "server_error"))
+    if reason == "BUDGET_EXCEEDED":
+        kind = "insufficient_quota"  # OpenAI's type for spend limits; retrying soon will not help
     return ApiError(status, message, kind, param, reason.lower() if reason else _DEFAULT_CODES.get(status), retry)
 
 

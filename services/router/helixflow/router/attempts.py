@@ -118,7 +118,11 @@ class Attempt:
         self.span = tracing.start_span(
             "router.attempt",
             kind=tracing.CLIENT,
-            attributes={"helixflow.worker": worker.address, "helixflow.attempt": retry.attempts},
+            attributes={
+                "helixflow.worker": worker.address,
+                "helixflow.attempt": retry.attempts,
+                "helixflow.target": self._model,
+            },
         )
         self.metadata = logs.outgoing_metadata() + tracing.inject_span(self.span)
         worker.acquire()

@@ -22,13 +22,15 @@ T = TypeVar("T")
 class Call:
     """``waited`` is the time spent waiting on workers; the rest is the router's own."""
 
-    __slots__ = ("context", "deadline", "method", "start", "waited")
+    __slots__ = ("context", "deadline", "method", "start", "target", "waited")
 
     def __init__(self, method: str, context: Ctx, max_request_s: float) -> None:
         self.method = method
         self.context = context
         self.start = time.perf_counter()
         self.waited = 0.0
+        # The model id that answered, when it differs from the one resolved (a fallback chain).
+        self.target: str | None = None
         # Absolute monotonic deadline: the client's, capped by the router-wide maximum.
         remaining = context.time_remaining()
         budget = max_request_s if remaining is None else min(remaining, max_request_s)

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
+from helixflow.router.access.pricing import Price
 from helixflow.router.access.settings import AccessSettings
 
 PolicyName = Literal["round_robin", "least_load", "prefix_affinity"]
@@ -68,6 +69,14 @@ class RouterSettings(BaseSettings):
 
     # alias -> model id, e.g. {"gemma": "gemma-3-270m"}.
     model_aliases: dict[str, str] = Field(default_factory=dict)
+    # Fallback chains: alias -> model ids tried in order until one sends its first message
+    # (helixflow.router.fallback), e.g. {"smart": ["gemma-3-270m", "gpt-4o-mini"]}.
+    fallbacks: dict[str, list[str]] = Field(default_factory=dict)
+    # A chain target (not the last) that sent nothing for this long falls through; 0 = wait.
+    fallback_first_token_s: float = Field(0.0, ge=0)
+    # model id -> USD per million prompt, cached and completion tokens (helixflow.router.access.pricing),
+    # e.g. {"gpt-4o-mini": {"prompt": 0.15, "cached": 0.075, "completion": 0.6}}.
+    pricing: dict[str, Price] = Field(default_factory=dict)
     metrics_port: int = 9090
     # Log lines as "json" (one object per line, with request_id) or "text".
     log_format: LogFormat = "json"

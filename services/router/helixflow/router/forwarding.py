@@ -13,14 +13,14 @@ import asyncio
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from typing import TypeVar, cast
 
 import grpc
 
 from helixflow.common import logs
-from helixflow.common.errors import WorkerLost
-from helixflow.router import wire
+from helixflow.common.errors import DeadlineExceeded, WorkerLost
+from helixflow.router import fallback, wire
 from helixflow.router.attempts import Attempt, Retry
 from helixflow.router.call import Call
 from helixflow.router.coalesce import coalesce
@@ -98,11 +98,28 @@ class Forwarder:
     def generate(self, request: inference_pb2.GenerateRequest, model: str, call: Call) -> AsyncIterator[Reply]:
         """The stream's messages as bytes (``helixflow.router.wire``), coalesced for slow
         clients when ``stream_interval_ms`` is set."""
-        replies = self._generate(request, model, call)
+        targets = self._s.fallbacks.get(model)
+        if targets:
+            first_s = self._s.fallback_first_token_s
+            replies = fallback.chain(
+                model, targets, call, lambda t, last: self._generate(request, t, call, 0.0 if last else first_s)
+            )
+        else:
+            replies = self._generate(request, model, call)
         interval_s = self._s.stream_interval_ms / 1000.0
         return coalesce(replies, interval_s) if interval_s > 0 else replies
 
-    async def _generate(self, request: inference_pb2.GenerateRequest, model: str, call: Call) -> AsyncIterator[Reply]:
+    def _target(self, model: str) -> str:
+        """Embed and Tokenize on a fallback alias go to its first target with a ready worker."""
+        targets = self._s.fallbacks.get(model)
+        if not targets:
+            return model
+        known = self._router.known_models()
+        return next((t for t in targets if t in known), targets[0])
+
+    async def _generate(
+        self, request: inference_pb2.GenerateRequest, model: str, call: Call, first_s: float = 0.0
+    ) -> AsyncGenerator[Reply, None]:
         upstream = generate_envelope(request, model)
         if not logs.current_request_id():
             logs.set_request_id(upstream.request.request_id)  # a direct gRPC caller sent no x-request-id
@@ -122,7 +139,7 @@ class Forwarder:
                 sent = completed = False
                 while True:
                     t = time.perf_counter()
-                    envelope = await rpc.read()
+                    envelope = await (_first_read(rpc, first_s) if first_s and not sent else rpc.read())
                     call.waited += time.perf_counter() - t
                     if envelope is _EOF:
                         break
@@ -143,6 +160,7 @@ class Forwarder:
                 return
 
     async def embed(self, request: inference_pb2.EmbedRequest, model: str, call: Call) -> inference_pb2.EmbedResponse:
+        model = self._target(model)
         workers = len(self._router.known_models().get(model, []))
         chunks = split_embed(request, model, workers, self._s.embed_split_min)
 
@@ -158,6 +176,7 @@ class Forwarder:
     async def tokenize(
         self, request: inference_pb2.TokenizeRequest, model: str, call: Call
     ) -> inference_pb2.TokenizeResponse:
+        model = self._target(model)
         upstream = worker_pb2.WorkerTokenizeRequest(request=request)
         upstream.request.model = model
         reply = await self._unary(
@@ -171,3 +190,11 @@ class Forwarder:
         while True:  # as in generate
             async with Attempt(self._router, retry, call, model) as attempt:
                 return await call.wait(send(attempt))
+
+
+async def _first_read(rpc: grpc.aio.UnaryStreamCall[worker_pb2.WorkerGenerateRequest, bytes], limit_s: float) -> object:
+    """The first message of a fallback target, or DEADLINE_EXCEEDED after ``limit_s`` (the next target is tried)."""
+    try:
+        return await asyncio.wait_for(rpc.read(), limit_s)
+    except TimeoutError:
+        raise DeadlineExceeded(f"no first message within fallback_first_token_s={limit_s}") from None

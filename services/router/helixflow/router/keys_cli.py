@@ -20,7 +20,8 @@ from google.protobuf import timestamp_pb2
 from rich.console import Console
 from rich.table import Table
 
-from helixflow.router.access.admin.convert import key_to_proto, template_from_proto
+from helixflow.router import project_cli
+from helixflow.router.access.admin.convert import key_to_proto, set_present, template_from_proto
 from helixflow.router.access.keys.record import KeyRecord, hash_secret
 from helixflow.router.access.keys.service import KeyService
 from helixflow.router.access.keys.store import KeyStore, RedisKeyStore, SqliteKeyStore
@@ -29,6 +30,7 @@ from helixflow.router.client_options import Connection, Target, Token
 from helixflow.v1 import admin_pb2, admin_pb2_grpc
 
 app = typer.Typer(no_args_is_help=True, help="API keys: create, list, show, revoke (admin scope).")
+app.add_typer(project_cli.app, name="project")
 console = Console()
 
 _PERMISSIONS = {"inference": admin_pb2.PERMISSION_INFERENCE, "admin": admin_pb2.PERMISSION_ADMIN}
@@ -97,6 +99,9 @@ def create(
     tpm: Annotated[int | None, typer.Option(help="tokens per minute")] = None,
     streams: Annotated[int | None, typer.Option(help="concurrent Generate streams")] = None,
     expires_in_days: Annotated[float | None, typer.Option(help="expiry, in days from now")] = None,
+    budget_usd: Annotated[float | None, typer.Option(help="spend budget per period, US dollars")] = None,
+    budget_period: Annotated[str, typer.Option(help='"day", "month" or seconds like "3600s"')] = "month",
+    project: Annotated[str, typer.Option(help="the project (prj_...) whose limits the key shares")] = "",
     router: Target = "127.0.0.1:50051",
     token: Token = "",
     direct: Annotated[bool, typer.Option(help="write to the key store directly (first admin key)")] = False,
@@ -116,13 +121,13 @@ def create(
     unknown = [p for p in permission or [] if p not in _PERMISSIONS]
     if unknown:
         raise typer.BadParameter(f"unknown permission {unknown}; use inference or admin")
-    scopes = admin_pb2.KeyScopes(permissions=[_PERMISSIONS[p] for p in permission or ["inference"]], models=model or [])
-    if rpm is not None:
-        scopes.rpm = rpm
-    if tpm is not None:
-        scopes.tpm = tpm
-    if streams is not None:
-        scopes.max_concurrent_streams = streams
+    scopes = admin_pb2.KeyScopes(
+        permissions=[_PERMISSIONS[p] for p in permission or ["inference"]],
+        models=model or [],
+        budget_period=budget_period,
+        project_id=project,
+    )
+    set_present(scopes, rpm=rpm, tpm=tpm, max_concurrent_streams=streams, budget_usd=budget_usd)
     if expires_in_days is not None:
         scopes.expires_at.FromDatetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in_days))
     if direct:
@@ -156,11 +161,17 @@ def list_keys(
 def show(key_id: str, router: Target = "127.0.0.1:50051", token: Token = "") -> None:
     """Show one key and its usage."""
     stub = _stub(router)
-    _show([stub.GetKey(admin_pb2.GetKeyRequest(key_id=key_id), metadata=_auth(token)).key])
+    key = stub.GetKey(admin_pb2.GetKeyRequest(key_id=key_id), metadata=_auth(token)).key
+    _show([key])
+    if key.HasField("budget"):
+        b = key.budget
+        console.print(f"budget: ${b.spent_usd:.6f} of ${b.limit_usd:g} until {_when(b.period_end, True)}")
+    if key.scopes.project_id:
+        console.print(f"project: {key.scopes.project_id}")
     for usage in stub.GetUsage(admin_pb2.GetUsageRequest(key_id=key_id), metadata=_auth(token)).usage:
         console.print(
             f"usage: {usage.requests} requests, {usage.prompt_tokens} prompt + "
-            f"{usage.completion_tokens} completion tokens"
+            f"{usage.completion_tokens} completion tokens, ${usage.cost_usd:.6f}"
         )
 
 

@@ -19,3 +19,8 @@ GENERATE_BY_PRIORITY = Counter(
 )
 PRIORITY_LABELS = {1: "low", 2: "normal", 3: "high"}  # helixflow.v1.Priority, as metric labels
 RETRIES = Counter("helixflow_router_retries_total", "Calls retried on another worker", ["method", "code"])
+ATTEMPTS = Counter(
+    "helixflow_router_attempts_total",
+    "Targets tried for fallback-chain calls, by requested alias, target model and outcome (OK or status code)",
+    ["model", "target", "outcome"],
+)

@@ -47,10 +47,14 @@ def prefix_key(request: inference_pb2.GenerateRequest, block_chars: int, blocks:
 class Router:
     """Resolves model names and picks workers. Holds no per-request state."""
 
-    def __init__(self, pool: WorkerPool, policy: Policy, aliases: dict[str, str]) -> None:
+    def __init__(
+        self, pool: WorkerPool, policy: Policy, aliases: dict[str, str], chains: dict[str, list[str]] | None = None
+    ) -> None:
         self.pool = pool
         self.policy = policy
         self.aliases = dict(aliases)
+        # Fallback aliases resolve to themselves: the forwarder walks their targets.
+        self.chains = {alias: list(targets) for alias, targets in (chains or {}).items() if targets}
 
     def known_models(self) -> dict[str, list[Worker]]:
         """Model id -> routable workers serving it."""
@@ -76,13 +80,15 @@ class Router:
             if len(served) == 1:
                 return next(iter(served))
             raise ModelNotFound(f"set model: this router serves {', '.join(sorted(served))}", field="model")
+        if name in self.chains:
+            return name
         target = self.aliases.get(name, name)
         if target in served:
             return target
         for w in self.pool.workers.values():
             if w.info is not None and name in w.info.aliases:
                 return w.info.model_id
-        names = sorted(served | {a for a, t in self.aliases.items() if t in served})
+        names = sorted(served | {a for a, t in self.aliases.items() if t in served} | set(self.chains))
         raise ModelNotFound(f"unknown model {name!r}; known models: {', '.join(names)}", field="model")
 
     def pick(self, model_id: str, key: int | None, tried: Collection[str] = ()) -> Worker:

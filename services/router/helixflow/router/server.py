@@ -19,6 +19,7 @@ from helixflow.common.errors import InvalidArgument
 from helixflow.common.grpc_server import Health, bind, enable_reflection, new_server
 from helixflow.common.tls import server_credentials
 from helixflow.router.access.build import build_access
+from helixflow.router.access.pricing import Pricing
 from helixflow.router.access.usage.buckets import BucketStore, MemoryBuckets, RedisBuckets
 from helixflow.router.config import RouterSettings
 from helixflow.router.console.feeds import ConsoleFeeds
@@ -52,7 +53,8 @@ class RouterServer:
             )
         channels = ChannelFactory(settings.worker_tls.files(), settings.worker_tls_name())
         self.settings = settings
-        self.access = build_access(settings.access)
+        pricing = Pricing(settings.pricing, settings.fallbacks)
+        self.access = build_access(settings.access, pricing)
         self.grpc = new_server([*interceptors, self.access.auth], settings.server_options())
         self.health = Health(self.grpc, [INFERENCE_SERVICE])
         self.pool = WorkerPool(
@@ -63,14 +65,19 @@ class RouterServer:
             close_grace_s=settings.max_request_s,
             tls_reload_s=settings.worker_tls_reload_s,
         )
-        self.router = Router(self.pool, make_policy(settings), settings.model_aliases)
+        self.router = Router(self.pool, make_policy(settings), settings.model_aliases, settings.fallbacks)
         # Finished requests feed the usage buckets and the console's live list (Admin RPCs).
         buckets: BucketStore = RedisBuckets(self.access.redis) if self.access.redis is not None else MemoryBuckets()
-        self.requests = RequestLog(buckets)
+        self.requests = RequestLog(buckets, pricing=pricing)
         self.access.admin.feeds = ConsoleFeeds(self.pool, self.router, self.requests, self.access.keys)
         self.discovery = Discovery(self.pool, settings.workers, settings.worker_dns, settings.dns_refresh_s)
         inference = InferenceServicer(
-            self.router, self.access.gate, Forwarder(self.router, settings), settings.max_request_s, self.requests
+            self.router,
+            self.access.gate,
+            Forwarder(self.router, settings),
+            settings.max_request_s,
+            self.requests,
+            pricing,
         )
         add_to_server(inference, self.grpc)
         admin_pb2_grpc.add_AdminServicer_to_server(self.access.admin, self.grpc)

@@ -11,6 +11,7 @@ and every error it meets, the gate's included, ends the call the same way
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Awaitable
 from typing import Any, Protocol, TypeVar
 
@@ -18,7 +19,9 @@ import grpc
 
 from helixflow.common import tracing
 from helixflow.common.errors import HelixError, InvalidArgument
+from helixflow.router import fallback
 from helixflow.router.access.gate import AccessGate
+from helixflow.router.access.pricing import Pricing
 from helixflow.router.call import Call
 from helixflow.router.pool import Worker
 from helixflow.router.upstream import UpstreamError
@@ -36,6 +39,8 @@ class Models(Protocol):
     def known_models(self) -> dict[str, list[Worker]]: ...
     def aliases_of(self, model_id: str) -> list[str]: ...
 
+    chains: dict[str, list[str]]
+
 
 class Upstream(Protocol):
     """Where admitted calls go: ``helixflow.router.forwarding.Forwarder``."""
@@ -52,13 +57,17 @@ class Upstream(Protocol):
 class Finished(Protocol):
     """Where finished Generate calls are recorded: ``helixflow.router.console.requests.RequestLog``."""
 
-    def generate(
+    def generate_done(
         self,
         request: inference_pb2.GenerateRequest,
         model: str,
-        stream: AsyncIterator[Reply],
+        t0: float,
+        first: float | None,
+        done: inference_pb2.GenerateResponse | None,
+        exc: BaseException | None,
         context: Ctx | None = None,
-    ) -> AsyncIterator[Reply]: ...
+        served: str | None = None,
+    ) -> None: ...
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServicer):
@@ -69,12 +78,14 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
         upstream: Upstream,
         max_request_s: float,
         finished: Finished | None = None,
+        pricing: Pricing | None = None,
     ) -> None:
         self._models = models
         self._gate = gate
         self._upstream = upstream
         self._max_request_s = max_request_s
         self._finished = finished
+        self._pricing = pricing or Pricing()
 
     async def Generate(self, request: inference_pb2.GenerateRequest, context: Ctx) -> AsyncIterator[bytes]:  # type: ignore[override]
         call = Call("Generate", context, self._max_request_s)
@@ -83,15 +94,26 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 model = self._models.resolve(request.model)
                 ticket = await self._gate.admit_generate(request, model)
                 completed = False
-                stream = ticket.replay() or self._upstream.generate(request, model, call)
-                if self._finished is not None:
-                    stream = self._finished.generate(request, model, stream, context)
+                t0, first = time.perf_counter(), None
+                done: inference_pb2.GenerateResponse | None = None
+                failure: BaseException | None = None
                 try:
-                    async for reply in stream:
+                    # One loop per token, nothing wrapped around it: the request log's timing is kept here.
+                    async for reply in ticket.replay() or self._upstream.generate(request, model, call):
+                        if reply[1] is not None:
+                            done = reply[1]
+                        elif first is None:
+                            first = time.perf_counter()
                         ticket.observe(reply)
                         yield reply[0]  # serialized already: see add_to_server
                     completed = True
+                except BaseException as exc:
+                    failure = exc
+                    raise
                 finally:
+                    if self._finished is not None:
+                        self._finished.generate_done(request, model, t0, first, done, failure, context, call.target)
+                    ticket.model = call.target or model
                     await self._gate.settle(ticket, completed)
             except (HelixError, UpstreamError) as err:
                 await call.fail(err)
@@ -150,6 +172,9 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 supports_tools=all(w.info is not None and w.info.supports_tools for w in workers),
                 tool_parser=info.tool_parser,
             )
+            if (price := self._pricing.price(model_id)) is not None:
+                reply.models[-1].price.CopyFrom(price.to_proto())
+        fallback.add_cards(reply, self._models.chains)
         return reply
 
 

@@ -1,9 +1,11 @@
 """A whole local HelixFlow: N supervised worker processes, the router and the bridge.
 
 Each worker runs in its own child process (``supervisor.py``): a native crash in
-an engine ends that process only, and the supervisor starts it again. Router and
-bridge share this process's event loop: they are pure Python, start fast and shut
-down in a known order. Router <-> workers use mutual TLS with freshly generated
+an engine ends that process only, and the supervisor starts it again. One router
+and one bridge share this process's event loop: they are pure Python, start fast
+and shut down in a known order. Several of either (``router_processes``,
+``bridge_processes``; ``front_door.py`` has the rule ``helixflow up`` picks them
+by) run as child processes on one port each. Router <-> workers use mutual TLS with freshly generated
 dev certificates, as in production.
 """
 
@@ -32,6 +34,7 @@ from helixflow.router.access.settings import AccessSettings
 from helixflow.router.config import RouterSettings
 from helixflow.router.server import INFERENCE_SERVICE, RouterServer
 from helixflow.router.server import create_server as create_router
+from helixflow.stack.front_door import ProcessGroup, wait_http_ready
 from helixflow.stack.supervisor import Report, WorkerProcess, WorkerSpec
 from helixflow.worker.config import Backend
 from helixflow.worker.extra_buffers import ExtraBuffers
@@ -56,6 +59,10 @@ class StackOptions:
     worker_env: Mapping[str, str] = field(default_factory=dict)
     # Where the supervisor's lines go (worker ready, died, restarting).
     report: Report = print
+    # Router and bridge processes: 1 runs in this process's event loop, more run as
+    # `helixflow router/bridge --processes N` children (``helixflow.stack.front_door``).
+    router_processes: int = 1
+    bridge_processes: int = 1
 
     def worker_threads(self) -> int:
         return self.threads_per_worker or max(1, (os.cpu_count() or 1) // self.workers)
@@ -118,6 +125,7 @@ class LocalStack:
     bridge_port: int = 0
     _bridge: uvicorn.Server | None = None
     _bridge_task: asyncio.Task[None] | None = None
+    groups: list[ProcessGroup] = field(default_factory=list)
 
     @property
     def router_address(self) -> str:
@@ -152,9 +160,22 @@ class LocalStack:
         except ExceptionGroup as failed:
             raise failed.exceptions[0] from None
         step("model")
+        if opts.router_processes > 1:
+            await self._start_router_group(pki["router"])
+        else:
+            await self._start_router(pki["router"])
+        step("router")
+        if opts.bridge_processes > 1:
+            await self._start_bridge_group()
+        else:
+            await self._start_bridge()
+        step("bridge")
+
+    async def _start_router(self, files: Any) -> None:
+        opts = self.options
         router_settings = RouterSettings(
             listen=f"127.0.0.1:{opts.router_port}",
-            worker_tls=_tls(pki["router"]),
+            worker_tls=_tls(files),
             workers=[w.spec.address for w in self.workers],
             metrics_port=0,
             drain_grace_s=opts.drain_grace_s,
@@ -163,7 +184,9 @@ class LocalStack:
         self.router, self.router_port = create_router(router_settings)
         await self.router.start()
         await _wait_serving(self.router_address)
-        step("router")
+
+    async def _start_bridge(self) -> None:
+        opts = self.options
         bridge_settings = BridgeSettings(router_address=self.router_address, port=opts.bridge_port)
         config = uvicorn.Config(
             create_app(bridge_settings), host="127.0.0.1", port=opts.bridge_port, log_level="warning", lifespan="on"
@@ -176,13 +199,54 @@ class LocalStack:
                 raise RuntimeError("bridge exited during start-up")
             await asyncio.sleep(0.01)
         self.bridge_port = self._bridge.servers[0].sockets[0].getsockname()[1]
-        step("bridge")
+
+    async def _start_router_group(self, files: Any) -> None:
+        opts = self.options
+        self.router_port = opts.router_port or _free_port()
+        settings = {
+            "LISTEN": self.router_address,
+            "WORKERS": ",".join(w.spec.address for w in self.workers),
+            "WORKER_TLS__CA_FILE": str(files.ca_file),
+            "WORKER_TLS__CERT_FILE": str(files.cert_file),
+            "WORKER_TLS__KEY_FILE": str(files.key_file),
+            "METRICS_PORT": "0",
+            "DRAIN_GRACE_S": str(opts.drain_grace_s),
+            "ACCESS__AUTH_ENABLED": str(opts.auth).lower(),
+            "ACCESS__KEY_DB_PATH": str(opts.certs_dir / "keys.sqlite3"),
+        }
+        argv = ["router", "--processes", str(opts.router_processes), "--log-format", "text"]
+        env = {f"HELIXFLOW_ROUTER_{key}": value for key, value in settings.items()}
+        group = ProcessGroup("router", argv, env, opts.report)
+        self.groups.append(group)
+        await group.start()
+        deadline = asyncio.get_running_loop().time() + 120
+        while True:  # until the processes listen; then until a worker is ready
+            group.check()
+            try:
+                await _wait_serving(self.router_address)
+                return
+            except RuntimeError:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+            await asyncio.sleep(0.2)  # a start-up poll: another process offers no event to await
+
+    async def _start_bridge_group(self) -> None:
+        opts = self.options
+        self.bridge_port = opts.bridge_port or _free_port()
+        argv = ["bridge", "--processes", str(opts.bridge_processes), "--port", str(self.bridge_port)]
+        argv += ["--router", self.router_address, "--log-format", "text"]
+        group = ProcessGroup("bridge", argv, {}, opts.report)
+        self.groups.append(group)
+        await group.start()
+        await wait_http_ready(f"{self.bridge_url}/healthz", group)
 
     async def stop(self) -> None:
         """Bridge first (no new HTTP work), then router, then workers, each draining; no child outlives it."""
         if self._bridge is not None and self._bridge_task is not None:
             self._bridge.should_exit = True
             await self._bridge_task
+        for group in reversed(self.groups):  # the bridge's first, as in-process
+            await group.stop(self.options.drain_grace_s)
         if self.router is not None:
             await self.router.stop()
         await asyncio.gather(*(w.stop() for w in self.workers))

@@ -36,7 +36,9 @@ def _snippets(stack: LocalStack, model: str) -> str:
     url = stack.bridge_url
     return (
         f"[bold]OpenAI REST[/] {url}/v1    [bold]gRPC[/] {stack.router_address} (helixflow.v1.Inference, plaintext)\n"
-        f"[bold]Web console[/] {url}/ui    (playground, workers, keys, usage, live requests)\n\n"
+        f"[bold]Web console[/] {url}/ui    (playground, workers, keys, usage, live requests)\n"
+        f"[bold]Front door[/] {stack.options.router_processes} router and {stack.options.bridge_processes} bridge "
+        "process(es) (--router-processes, --bridge-processes)\n\n"
         f"curl {url}/v1/chat/completions -H 'content-type: application/json' \\\n"
         f'  -d \'{{"model": "{model}", "messages": [{{"role": "user", "content": "Hello!"}}], "max_tokens": 64}}\'\n\n'
         "from openai import OpenAI\n"
@@ -93,6 +95,12 @@ def up(
         int | None, typer.Option(min=1, help="decode threads per worker; default: the cores split between workers")
     ] = None,
     log_format: Annotated[LogFormat, typer.Option(help="text (default here) or json")] = "text",
+    router_processes: Annotated[
+        int, typer.Option(min=0, help="router processes on the router port; 0 = from the cores (1 below 8)")
+    ] = 0,
+    bridge_processes: Annotated[
+        int, typer.Option(min=0, help="bridge processes on the bridge port; 0 = from the cores (1 below 8)")
+    ] = 0,
 ) -> None:
     """Start workers (one process each, supervised), router and REST bridge on loopback; Ctrl-C stops them."""
     setup_logging(log_format, logging.WARNING)  # warnings only: the console shows the snippets
@@ -102,8 +110,10 @@ def up(
         raise typer.BadParameter("must be auto, on or off", param_hint="--extra-buffer-types")
     chosen: Backend = backend  # type: ignore[assignment]
     buffers: ExtraBuffers = extra_buffer_types  # type: ignore[assignment]
+    from helixflow.stack.front_door import available_cores, front_door_processes
     from helixflow.stack.local import StackOptions  # needs the `bridge` extra
 
+    auto_routers, auto_bridges = front_door_processes(available_cores(), auth)
     options = StackOptions(
         workers=workers,
         backend=chosen,
@@ -116,6 +126,8 @@ def up(
         extra_buffer_types=buffers,
         threads_per_worker=threads_per_worker,
         report=_report,
+        router_processes=router_processes or auto_routers,
+        bridge_processes=bridge_processes or auto_bridges,
     )
     if not auth:
         console.print(

@@ -112,6 +112,11 @@ class WorkerSettings(BaseSettings):
     warmup: bool = Field(True, description="run one short real decode before reporting ready")
     liveness_check_s: float = Field(2.0, gt=0, description="how often liveness asks whether the engine still runs")
     load_report_ms: int = Field(250, ge=10, description="default WatchLoad interval")
+    stream_interval_ms: float = Field(
+        0.0,
+        ge=0,
+        description="merge the deltas a Generate stream queues within this many ms into one message (0 = off)",
+    )
     drain_grace_s: float = Field(30.0, ge=0, description="on SIGTERM, how long in-flight streams may finish")
     log_format: LogFormat = Field("json", description="log lines as json (one object per line) or text")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="lowest level logged")

@@ -31,7 +31,7 @@ class WorkerServer:
         self.engine = engine
         self._owns_engine = owns_engine
         self.metrics = WorkerMetrics(settings.model_id, engine.load_report)
-        self.servicer = WorkerServicer(engine, self.metrics, settings.load_report_ms)
+        self.servicer = WorkerServicer(engine, self.metrics, settings.load_report_ms, settings.stream_interval_ms)
         self.grpc = grpc_server.new_server()
         worker_pb2_grpc.add_WorkerServicer_to_server(self.servicer, self.grpc)
         self.health = grpc_server.Health(self.grpc, [SERVICE_NAME])

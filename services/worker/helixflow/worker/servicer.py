@@ -14,7 +14,7 @@ import grpc
 from helixflow.common import logs, tracing
 from helixflow.common.errors import Draining, InvalidArgument
 from helixflow.v1 import worker_pb2, worker_pb2_grpc
-from helixflow.worker import convert
+from helixflow.worker import convert, stream_interval
 from helixflow.worker.engine import Delta, Engine, TokenPrompt
 from helixflow.worker.metrics import WorkerMetrics
 
@@ -44,12 +44,15 @@ class InFlight:
 
 
 class WorkerServicer(worker_pb2_grpc.WorkerServicer):
-    def __init__(self, engine: Engine, metrics: WorkerMetrics, load_report_ms: int) -> None:
+    def __init__(
+        self, engine: Engine, metrics: WorkerMetrics, load_report_ms: int, stream_interval_ms: float = 0.0
+    ) -> None:
         self.engine = engine
         self.metrics = metrics
         self.draining = False
         self.in_flight = InFlight()
         self._load_report_ms = load_report_ms
+        self._stream_interval_s = stream_interval_ms / 1000
 
     async def Generate(
         self, request: worker_pb2.WorkerGenerateRequest, context: Context
@@ -74,7 +77,7 @@ class WorkerServicer(worker_pb2_grpc.WorkerServicer):
             attributes={"helixflow.model": request.request.model},
         )
         try:
-            async with aclosing(self.engine.generate(domain)) as events:
+            async with aclosing(stream_interval.paced(self.engine.generate(domain), self._stream_interval_s)) as events:
                 async for event in events:
                     if isinstance(event, Delta):
                         now = time.perf_counter()

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 Capability = Literal["generate", "embed"]
 
@@ -31,6 +31,13 @@ class UpstreamSettings(BaseModel):
     )
     api_key_file: Path | None = Field(None, description="file holding the upstream API key (a mounted Secret)")
     api_key_env: str = Field("", description="name of an environment variable holding the upstream API key")
+    api_key_secret: str = Field(
+        "", description="name of a secret stored by HelixFlow (`helixflow secrets set`), read from secrets_redis_url"
+    )
+    secrets_redis_url: str = Field("", description="the Redis the router keeps stored secrets in (api_key_secret)")
+    secrets_keys_env: str = Field(
+        "HELIXFLOW_SECRETS_KEYS", description="environment variable holding the keyring that decrypts api_key_secret"
+    )
     context_length: int | None = Field(
         None, ge=1, description="the model's context window; default: what the upstream's model list says"
     )
@@ -46,6 +53,15 @@ class UpstreamSettings(BaseModel):
     default_max_tokens: int = Field(
         1024, ge=1, description="anthropic: max_tokens when the request sets none (the Messages API requires it)"
     )
+
+    @model_validator(mode="after")
+    def _one_key_source(self) -> UpstreamSettings:
+        sources = [self.api_key_file is not None, bool(self.api_key_env), bool(self.api_key_secret)]
+        if sum(sources) > 1:
+            raise ValueError("set at most one of upstream.api_key_file, api_key_env and api_key_secret")
+        if self.api_key_secret and not self.secrets_redis_url:
+            raise ValueError("upstream.api_key_secret needs upstream.secrets_redis_url")
+        return self
 
     def read_api_key(self) -> str:
         """The key from the file, else the named environment variable, else "" (no auth header)."""

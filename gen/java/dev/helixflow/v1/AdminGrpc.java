@@ -236,6 +236,285 @@ public final class AdminGrpc {
     return getWatchRequestsMethod;
   }
 
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.CreateProjectRequest,
+      dev.helixflow.v1.CreateProjectResponse> getCreateProjectMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "CreateProject",
+      requestType = dev.helixflow.v1.CreateProjectRequest.class,
+      responseType = dev.helixflow.v1.CreateProjectResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.CreateProjectRequest,
+      dev.helixflow.v1.CreateProjectResponse> getCreateProjectMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.CreateProjectRequest, dev.helixflow.v1.CreateProjectResponse> getCreateProjectMethod;
+    if ((getCreateProjectMethod = AdminGrpc.getCreateProjectMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getCreateProjectMethod = AdminGrpc.getCreateProjectMethod) == null) {
+          AdminGrpc.getCreateProjectMethod = getCreateProjectMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.CreateProjectRequest, dev.helixflow.v1.CreateProjectResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "CreateProject"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.CreateProjectRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.CreateProjectResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("CreateProject"))
+              .build();
+        }
+      }
+    }
+    return getCreateProjectMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.ListProjectsRequest,
+      dev.helixflow.v1.ListProjectsResponse> getListProjectsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListProjects",
+      requestType = dev.helixflow.v1.ListProjectsRequest.class,
+      responseType = dev.helixflow.v1.ListProjectsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.ListProjectsRequest,
+      dev.helixflow.v1.ListProjectsResponse> getListProjectsMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.ListProjectsRequest, dev.helixflow.v1.ListProjectsResponse> getListProjectsMethod;
+    if ((getListProjectsMethod = AdminGrpc.getListProjectsMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getListProjectsMethod = AdminGrpc.getListProjectsMethod) == null) {
+          AdminGrpc.getListProjectsMethod = getListProjectsMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.ListProjectsRequest, dev.helixflow.v1.ListProjectsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListProjects"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListProjectsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListProjectsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("ListProjects"))
+              .build();
+        }
+      }
+    }
+    return getListProjectsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.GetProjectRequest,
+      dev.helixflow.v1.GetProjectResponse> getGetProjectMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "GetProject",
+      requestType = dev.helixflow.v1.GetProjectRequest.class,
+      responseType = dev.helixflow.v1.GetProjectResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.GetProjectRequest,
+      dev.helixflow.v1.GetProjectResponse> getGetProjectMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.GetProjectRequest, dev.helixflow.v1.GetProjectResponse> getGetProjectMethod;
+    if ((getGetProjectMethod = AdminGrpc.getGetProjectMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getGetProjectMethod = AdminGrpc.getGetProjectMethod) == null) {
+          AdminGrpc.getGetProjectMethod = getGetProjectMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.GetProjectRequest, dev.helixflow.v1.GetProjectResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "GetProject"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.GetProjectRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.GetProjectResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("GetProject"))
+              .build();
+        }
+      }
+    }
+    return getGetProjectMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.UpdateProjectRequest,
+      dev.helixflow.v1.UpdateProjectResponse> getUpdateProjectMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "UpdateProject",
+      requestType = dev.helixflow.v1.UpdateProjectRequest.class,
+      responseType = dev.helixflow.v1.UpdateProjectResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.UpdateProjectRequest,
+      dev.helixflow.v1.UpdateProjectResponse> getUpdateProjectMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.UpdateProjectRequest, dev.helixflow.v1.UpdateProjectResponse> getUpdateProjectMethod;
+    if ((getUpdateProjectMethod = AdminGrpc.getUpdateProjectMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getUpdateProjectMethod = AdminGrpc.getUpdateProjectMethod) == null) {
+          AdminGrpc.getUpdateProjectMethod = getUpdateProjectMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.UpdateProjectRequest, dev.helixflow.v1.UpdateProjectResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "UpdateProject"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.UpdateProjectRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.UpdateProjectResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("UpdateProject"))
+              .build();
+        }
+      }
+    }
+    return getUpdateProjectMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteProjectRequest,
+      dev.helixflow.v1.DeleteProjectResponse> getDeleteProjectMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteProject",
+      requestType = dev.helixflow.v1.DeleteProjectRequest.class,
+      responseType = dev.helixflow.v1.DeleteProjectResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteProjectRequest,
+      dev.helixflow.v1.DeleteProjectResponse> getDeleteProjectMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteProjectRequest, dev.helixflow.v1.DeleteProjectResponse> getDeleteProjectMethod;
+    if ((getDeleteProjectMethod = AdminGrpc.getDeleteProjectMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getDeleteProjectMethod = AdminGrpc.getDeleteProjectMethod) == null) {
+          AdminGrpc.getDeleteProjectMethod = getDeleteProjectMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.DeleteProjectRequest, dev.helixflow.v1.DeleteProjectResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteProject"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.DeleteProjectRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.DeleteProjectResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("DeleteProject"))
+              .build();
+        }
+      }
+    }
+    return getDeleteProjectMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.SetUpstreamSecretRequest,
+      dev.helixflow.v1.SetUpstreamSecretResponse> getSetUpstreamSecretMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "SetUpstreamSecret",
+      requestType = dev.helixflow.v1.SetUpstreamSecretRequest.class,
+      responseType = dev.helixflow.v1.SetUpstreamSecretResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.SetUpstreamSecretRequest,
+      dev.helixflow.v1.SetUpstreamSecretResponse> getSetUpstreamSecretMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.SetUpstreamSecretRequest, dev.helixflow.v1.SetUpstreamSecretResponse> getSetUpstreamSecretMethod;
+    if ((getSetUpstreamSecretMethod = AdminGrpc.getSetUpstreamSecretMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getSetUpstreamSecretMethod = AdminGrpc.getSetUpstreamSecretMethod) == null) {
+          AdminGrpc.getSetUpstreamSecretMethod = getSetUpstreamSecretMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.SetUpstreamSecretRequest, dev.helixflow.v1.SetUpstreamSecretResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "SetUpstreamSecret"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.SetUpstreamSecretRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.SetUpstreamSecretResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("SetUpstreamSecret"))
+              .build();
+        }
+      }
+    }
+    return getSetUpstreamSecretMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.ListUpstreamSecretsRequest,
+      dev.helixflow.v1.ListUpstreamSecretsResponse> getListUpstreamSecretsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "ListUpstreamSecrets",
+      requestType = dev.helixflow.v1.ListUpstreamSecretsRequest.class,
+      responseType = dev.helixflow.v1.ListUpstreamSecretsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.ListUpstreamSecretsRequest,
+      dev.helixflow.v1.ListUpstreamSecretsResponse> getListUpstreamSecretsMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.ListUpstreamSecretsRequest, dev.helixflow.v1.ListUpstreamSecretsResponse> getListUpstreamSecretsMethod;
+    if ((getListUpstreamSecretsMethod = AdminGrpc.getListUpstreamSecretsMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getListUpstreamSecretsMethod = AdminGrpc.getListUpstreamSecretsMethod) == null) {
+          AdminGrpc.getListUpstreamSecretsMethod = getListUpstreamSecretsMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.ListUpstreamSecretsRequest, dev.helixflow.v1.ListUpstreamSecretsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "ListUpstreamSecrets"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListUpstreamSecretsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.ListUpstreamSecretsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("ListUpstreamSecrets"))
+              .build();
+        }
+      }
+    }
+    return getListUpstreamSecretsMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteUpstreamSecretRequest,
+      dev.helixflow.v1.DeleteUpstreamSecretResponse> getDeleteUpstreamSecretMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "DeleteUpstreamSecret",
+      requestType = dev.helixflow.v1.DeleteUpstreamSecretRequest.class,
+      responseType = dev.helixflow.v1.DeleteUpstreamSecretResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteUpstreamSecretRequest,
+      dev.helixflow.v1.DeleteUpstreamSecretResponse> getDeleteUpstreamSecretMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.DeleteUpstreamSecretRequest, dev.helixflow.v1.DeleteUpstreamSecretResponse> getDeleteUpstreamSecretMethod;
+    if ((getDeleteUpstreamSecretMethod = AdminGrpc.getDeleteUpstreamSecretMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getDeleteUpstreamSecretMethod = AdminGrpc.getDeleteUpstreamSecretMethod) == null) {
+          AdminGrpc.getDeleteUpstreamSecretMethod = getDeleteUpstreamSecretMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.DeleteUpstreamSecretRequest, dev.helixflow.v1.DeleteUpstreamSecretResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "DeleteUpstreamSecret"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.DeleteUpstreamSecretRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.DeleteUpstreamSecretResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("DeleteUpstreamSecret"))
+              .build();
+        }
+      }
+    }
+    return getDeleteUpstreamSecretMethod;
+  }
+
+  private static volatile io.grpc.MethodDescriptor<dev.helixflow.v1.RotateUpstreamSecretsRequest,
+      dev.helixflow.v1.RotateUpstreamSecretsResponse> getRotateUpstreamSecretsMethod;
+
+  @io.grpc.stub.annotations.RpcMethod(
+      fullMethodName = SERVICE_NAME + '/' + "RotateUpstreamSecrets",
+      requestType = dev.helixflow.v1.RotateUpstreamSecretsRequest.class,
+      responseType = dev.helixflow.v1.RotateUpstreamSecretsResponse.class,
+      methodType = io.grpc.MethodDescriptor.MethodType.UNARY)
+  public static io.grpc.MethodDescriptor<dev.helixflow.v1.RotateUpstreamSecretsRequest,
+      dev.helixflow.v1.RotateUpstreamSecretsResponse> getRotateUpstreamSecretsMethod() {
+    io.grpc.MethodDescriptor<dev.helixflow.v1.RotateUpstreamSecretsRequest, dev.helixflow.v1.RotateUpstreamSecretsResponse> getRotateUpstreamSecretsMethod;
+    if ((getRotateUpstreamSecretsMethod = AdminGrpc.getRotateUpstreamSecretsMethod) == null) {
+      synchronized (AdminGrpc.class) {
+        if ((getRotateUpstreamSecretsMethod = AdminGrpc.getRotateUpstreamSecretsMethod) == null) {
+          AdminGrpc.getRotateUpstreamSecretsMethod = getRotateUpstreamSecretsMethod =
+              io.grpc.MethodDescriptor.<dev.helixflow.v1.RotateUpstreamSecretsRequest, dev.helixflow.v1.RotateUpstreamSecretsResponse>newBuilder()
+              .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+              .setFullMethodName(generateFullMethodName(SERVICE_NAME, "RotateUpstreamSecrets"))
+              .setSampledToLocalTracing(true)
+              .setRequestMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.RotateUpstreamSecretsRequest.getDefaultInstance()))
+              .setResponseMarshaller(io.grpc.protobuf.ProtoUtils.marshaller(
+                  dev.helixflow.v1.RotateUpstreamSecretsResponse.getDefaultInstance()))
+              .setSchemaDescriptor(new AdminMethodDescriptorSupplier("RotateUpstreamSecrets"))
+              .build();
+        }
+      }
+    }
+    return getRotateUpstreamSecretsMethod;
+  }
+
   /**
    * Creates a new async stub that supports all call types for the service
    */
@@ -360,6 +639,97 @@ public final class AdminGrpc {
       io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getWatchRequestsMethod(), responseObserver);
     }
 
+    /**
+     * <pre>
+     * CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+     * </pre>
+     */
+    public void createProject(dev.helixflow.v1.CreateProjectRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.CreateProjectResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getCreateProjectMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListProjects lists projects.
+     * </pre>
+     */
+    public void listProjects(dev.helixflow.v1.ListProjectsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListProjectsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListProjectsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetProject shows one project with its spend this period and its usage totals.
+     * </pre>
+     */
+    public void getProject(dev.helixflow.v1.GetProjectRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.GetProjectResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getGetProjectMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * UpdateProject replaces a project's name and limits.
+     * </pre>
+     */
+    public void updateProject(dev.helixflow.v1.UpdateProjectRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.UpdateProjectResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getUpdateProjectMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+     * </pre>
+     */
+    public void deleteProject(dev.helixflow.v1.DeleteProjectRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteProjectResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteProjectMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+     * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+     * </pre>
+     */
+    public void setUpstreamSecret(dev.helixflow.v1.SetUpstreamSecretRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.SetUpstreamSecretResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getSetUpstreamSecretMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+     * </pre>
+     */
+    public void listUpstreamSecrets(dev.helixflow.v1.ListUpstreamSecretsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListUpstreamSecretsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getListUpstreamSecretsMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteUpstreamSecret removes a stored secret. Idempotent.
+     * </pre>
+     */
+    public void deleteUpstreamSecret(dev.helixflow.v1.DeleteUpstreamSecretRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteUpstreamSecretResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getDeleteUpstreamSecretMethod(), responseObserver);
+    }
+
+    /**
+     * <pre>
+     * RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+     * </pre>
+     */
+    public void rotateUpstreamSecrets(dev.helixflow.v1.RotateUpstreamSecretsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.RotateUpstreamSecretsResponse> responseObserver) {
+      io.grpc.stub.ServerCalls.asyncUnimplementedUnaryCall(getRotateUpstreamSecretsMethod(), responseObserver);
+    }
+
     @java.lang.Override public final io.grpc.ServerServiceDefinition bindService() {
       return io.grpc.ServerServiceDefinition.builder(getServiceDescriptor())
           .addMethod(
@@ -411,6 +781,69 @@ public final class AdminGrpc {
                 dev.helixflow.v1.WatchRequestsRequest,
                 dev.helixflow.v1.WatchRequestsResponse>(
                   this, METHODID_WATCH_REQUESTS)))
+          .addMethod(
+            getCreateProjectMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.CreateProjectRequest,
+                dev.helixflow.v1.CreateProjectResponse>(
+                  this, METHODID_CREATE_PROJECT)))
+          .addMethod(
+            getListProjectsMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.ListProjectsRequest,
+                dev.helixflow.v1.ListProjectsResponse>(
+                  this, METHODID_LIST_PROJECTS)))
+          .addMethod(
+            getGetProjectMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.GetProjectRequest,
+                dev.helixflow.v1.GetProjectResponse>(
+                  this, METHODID_GET_PROJECT)))
+          .addMethod(
+            getUpdateProjectMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.UpdateProjectRequest,
+                dev.helixflow.v1.UpdateProjectResponse>(
+                  this, METHODID_UPDATE_PROJECT)))
+          .addMethod(
+            getDeleteProjectMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.DeleteProjectRequest,
+                dev.helixflow.v1.DeleteProjectResponse>(
+                  this, METHODID_DELETE_PROJECT)))
+          .addMethod(
+            getSetUpstreamSecretMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.SetUpstreamSecretRequest,
+                dev.helixflow.v1.SetUpstreamSecretResponse>(
+                  this, METHODID_SET_UPSTREAM_SECRET)))
+          .addMethod(
+            getListUpstreamSecretsMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.ListUpstreamSecretsRequest,
+                dev.helixflow.v1.ListUpstreamSecretsResponse>(
+                  this, METHODID_LIST_UPSTREAM_SECRETS)))
+          .addMethod(
+            getDeleteUpstreamSecretMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.DeleteUpstreamSecretRequest,
+                dev.helixflow.v1.DeleteUpstreamSecretResponse>(
+                  this, METHODID_DELETE_UPSTREAM_SECRET)))
+          .addMethod(
+            getRotateUpstreamSecretsMethod(),
+            io.grpc.stub.ServerCalls.asyncUnaryCall(
+              new MethodHandlers<
+                dev.helixflow.v1.RotateUpstreamSecretsRequest,
+                dev.helixflow.v1.RotateUpstreamSecretsResponse>(
+                  this, METHODID_ROTATE_UPSTREAM_SECRETS)))
           .build();
     }
   }
@@ -511,6 +944,106 @@ public final class AdminGrpc {
       io.grpc.stub.ClientCalls.asyncServerStreamingCall(
           getChannel().newCall(getWatchRequestsMethod(), getCallOptions()), request, responseObserver);
     }
+
+    /**
+     * <pre>
+     * CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+     * </pre>
+     */
+    public void createProject(dev.helixflow.v1.CreateProjectRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.CreateProjectResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getCreateProjectMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListProjects lists projects.
+     * </pre>
+     */
+    public void listProjects(dev.helixflow.v1.ListProjectsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListProjectsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListProjectsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * GetProject shows one project with its spend this period and its usage totals.
+     * </pre>
+     */
+    public void getProject(dev.helixflow.v1.GetProjectRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.GetProjectResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getGetProjectMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * UpdateProject replaces a project's name and limits.
+     * </pre>
+     */
+    public void updateProject(dev.helixflow.v1.UpdateProjectRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.UpdateProjectResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getUpdateProjectMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+     * </pre>
+     */
+    public void deleteProject(dev.helixflow.v1.DeleteProjectRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteProjectResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteProjectMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+     * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+     * </pre>
+     */
+    public void setUpstreamSecret(dev.helixflow.v1.SetUpstreamSecretRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.SetUpstreamSecretResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getSetUpstreamSecretMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+     * </pre>
+     */
+    public void listUpstreamSecrets(dev.helixflow.v1.ListUpstreamSecretsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.ListUpstreamSecretsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getListUpstreamSecretsMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * DeleteUpstreamSecret removes a stored secret. Idempotent.
+     * </pre>
+     */
+    public void deleteUpstreamSecret(dev.helixflow.v1.DeleteUpstreamSecretRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteUpstreamSecretResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getDeleteUpstreamSecretMethod(), getCallOptions()), request, responseObserver);
+    }
+
+    /**
+     * <pre>
+     * RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+     * </pre>
+     */
+    public void rotateUpstreamSecrets(dev.helixflow.v1.RotateUpstreamSecretsRequest request,
+        io.grpc.stub.StreamObserver<dev.helixflow.v1.RotateUpstreamSecretsResponse> responseObserver) {
+      io.grpc.stub.ClientCalls.asyncUnaryCall(
+          getChannel().newCall(getRotateUpstreamSecretsMethod(), getCallOptions()), request, responseObserver);
+    }
   }
 
   /**
@@ -604,6 +1137,97 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.blockingServerStreamingCall(
           getChannel(), getWatchRequestsMethod(), getCallOptions(), request);
     }
+
+    /**
+     * <pre>
+     * CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+     * </pre>
+     */
+    public dev.helixflow.v1.CreateProjectResponse createProject(dev.helixflow.v1.CreateProjectRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getCreateProjectMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListProjects lists projects.
+     * </pre>
+     */
+    public dev.helixflow.v1.ListProjectsResponse listProjects(dev.helixflow.v1.ListProjectsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListProjectsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * GetProject shows one project with its spend this period and its usage totals.
+     * </pre>
+     */
+    public dev.helixflow.v1.GetProjectResponse getProject(dev.helixflow.v1.GetProjectRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getGetProjectMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * UpdateProject replaces a project's name and limits.
+     * </pre>
+     */
+    public dev.helixflow.v1.UpdateProjectResponse updateProject(dev.helixflow.v1.UpdateProjectRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getUpdateProjectMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+     * </pre>
+     */
+    public dev.helixflow.v1.DeleteProjectResponse deleteProject(dev.helixflow.v1.DeleteProjectRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteProjectMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+     * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+     * </pre>
+     */
+    public dev.helixflow.v1.SetUpstreamSecretResponse setUpstreamSecret(dev.helixflow.v1.SetUpstreamSecretRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getSetUpstreamSecretMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+     * </pre>
+     */
+    public dev.helixflow.v1.ListUpstreamSecretsResponse listUpstreamSecrets(dev.helixflow.v1.ListUpstreamSecretsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getListUpstreamSecretsMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteUpstreamSecret removes a stored secret. Idempotent.
+     * </pre>
+     */
+    public dev.helixflow.v1.DeleteUpstreamSecretResponse deleteUpstreamSecret(dev.helixflow.v1.DeleteUpstreamSecretRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getDeleteUpstreamSecretMethod(), getCallOptions(), request);
+    }
+
+    /**
+     * <pre>
+     * RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+     * </pre>
+     */
+    public dev.helixflow.v1.RotateUpstreamSecretsResponse rotateUpstreamSecrets(dev.helixflow.v1.RotateUpstreamSecretsRequest request) {
+      return io.grpc.stub.ClientCalls.blockingUnaryCall(
+          getChannel(), getRotateUpstreamSecretsMethod(), getCallOptions(), request);
+    }
   }
 
   /**
@@ -678,6 +1302,106 @@ public final class AdminGrpc {
       return io.grpc.stub.ClientCalls.futureUnaryCall(
           getChannel().newCall(getGetUsageMethod(), getCallOptions()), request);
     }
+
+    /**
+     * <pre>
+     * CreateProject makes a project (a team): a budget, RPM/TPM and models shared by its keys.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.CreateProjectResponse> createProject(
+        dev.helixflow.v1.CreateProjectRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getCreateProjectMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListProjects lists projects.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.ListProjectsResponse> listProjects(
+        dev.helixflow.v1.ListProjectsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListProjectsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * GetProject shows one project with its spend this period and its usage totals.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.GetProjectResponse> getProject(
+        dev.helixflow.v1.GetProjectRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getGetProjectMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * UpdateProject replaces a project's name and limits.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.UpdateProjectResponse> updateProject(
+        dev.helixflow.v1.UpdateProjectRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getUpdateProjectMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteProject removes a project; keys still in it are refused until moved. Idempotent.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.DeleteProjectResponse> deleteProject(
+        dev.helixflow.v1.DeleteProjectRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteProjectMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * SetUpstreamSecret stores (or replaces) a provider API key for upstream workers,
+     * encrypted at rest with AES-256-GCM. The value is never returned by any RPC.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.SetUpstreamSecretResponse> setUpstreamSecret(
+        dev.helixflow.v1.SetUpstreamSecretRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getSetUpstreamSecretMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * ListUpstreamSecrets lists stored secrets: names, key ids and times, never values.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.ListUpstreamSecretsResponse> listUpstreamSecrets(
+        dev.helixflow.v1.ListUpstreamSecretsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getListUpstreamSecretsMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * DeleteUpstreamSecret removes a stored secret. Idempotent.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.DeleteUpstreamSecretResponse> deleteUpstreamSecret(
+        dev.helixflow.v1.DeleteUpstreamSecretRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getDeleteUpstreamSecretMethod(), getCallOptions()), request);
+    }
+
+    /**
+     * <pre>
+     * RotateUpstreamSecrets re-encrypts every stored secret under the keyring's first key.
+     * </pre>
+     */
+    public com.google.common.util.concurrent.ListenableFuture<dev.helixflow.v1.RotateUpstreamSecretsResponse> rotateUpstreamSecrets(
+        dev.helixflow.v1.RotateUpstreamSecretsRequest request) {
+      return io.grpc.stub.ClientCalls.futureUnaryCall(
+          getChannel().newCall(getRotateUpstreamSecretsMethod(), getCallOptions()), request);
+    }
   }
 
   private static final int METHODID_CREATE_KEY = 0;
@@ -687,6 +1411,15 @@ public final class AdminGrpc {
   private static final int METHODID_GET_USAGE = 4;
   private static final int METHODID_WATCH_WORKERS = 5;
   private static final int METHODID_WATCH_REQUESTS = 6;
+  private static final int METHODID_CREATE_PROJECT = 7;
+  private static final int METHODID_LIST_PROJECTS = 8;
+  private static final int METHODID_GET_PROJECT = 9;
+  private static final int METHODID_UPDATE_PROJECT = 10;
+  private static final int METHODID_DELETE_PROJECT = 11;
+  private static final int METHODID_SET_UPSTREAM_SECRET = 12;
+  private static final int METHODID_LIST_UPSTREAM_SECRETS = 13;
+  private static final int METHODID_DELETE_UPSTREAM_SECRET = 14;
+  private static final int METHODID_ROTATE_UPSTREAM_SECRETS = 15;
 
   private static final class MethodHandlers<Req, Resp> implements
       io.grpc.stub.ServerCalls.UnaryMethod<Req, Resp>,
@@ -732,6 +1465,42 @@ public final class AdminGrpc {
         case METHODID_WATCH_REQUESTS:
           serviceImpl.watchRequests((dev.helixflow.v1.WatchRequestsRequest) request,
               (io.grpc.stub.StreamObserver<dev.helixflow.v1.WatchRequestsResponse>) responseObserver);
+          break;
+        case METHODID_CREATE_PROJECT:
+          serviceImpl.createProject((dev.helixflow.v1.CreateProjectRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.CreateProjectResponse>) responseObserver);
+          break;
+        case METHODID_LIST_PROJECTS:
+          serviceImpl.listProjects((dev.helixflow.v1.ListProjectsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.ListProjectsResponse>) responseObserver);
+          break;
+        case METHODID_GET_PROJECT:
+          serviceImpl.getProject((dev.helixflow.v1.GetProjectRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.GetProjectResponse>) responseObserver);
+          break;
+        case METHODID_UPDATE_PROJECT:
+          serviceImpl.updateProject((dev.helixflow.v1.UpdateProjectRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.UpdateProjectResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_PROJECT:
+          serviceImpl.deleteProject((dev.helixflow.v1.DeleteProjectRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteProjectResponse>) responseObserver);
+          break;
+        case METHODID_SET_UPSTREAM_SECRET:
+          serviceImpl.setUpstreamSecret((dev.helixflow.v1.SetUpstreamSecretRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.SetUpstreamSecretResponse>) responseObserver);
+          break;
+        case METHODID_LIST_UPSTREAM_SECRETS:
+          serviceImpl.listUpstreamSecrets((dev.helixflow.v1.ListUpstreamSecretsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.ListUpstreamSecretsResponse>) responseObserver);
+          break;
+        case METHODID_DELETE_UPSTREAM_SECRET:
+          serviceImpl.deleteUpstreamSecret((dev.helixflow.v1.DeleteUpstreamSecretRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.DeleteUpstreamSecretResponse>) responseObserver);
+          break;
+        case METHODID_ROTATE_UPSTREAM_SECRETS:
+          serviceImpl.rotateUpstreamSecrets((dev.helixflow.v1.RotateUpstreamSecretsRequest) request,
+              (io.grpc.stub.StreamObserver<dev.helixflow.v1.RotateUpstreamSecretsResponse>) responseObserver);
           break;
         default:
           throw new AssertionError();
@@ -801,6 +1570,15 @@ public final class AdminGrpc {
               .addMethod(getGetUsageMethod())
               .addMethod(getWatchWorkersMethod())
               .addMethod(getWatchRequestsMethod())
+              .addMethod(getCreateProjectMethod())
+              .addMethod(getListProjectsMethod())
+              .addMethod(getGetProjectMethod())
+              .addMethod(getUpdateProjectMethod())
+              .addMethod(getDeleteProjectMethod())
+              .addMethod(getSetUpstreamSecretMethod())
+              .addMethod(getListUpstreamSecretsMethod())
+              .addMethod(getDeleteUpstreamSecretMethod())
+              .addMethod(getRotateUpstreamSecretsMethod())
               .build();
         }
       }

@@ -20,6 +20,11 @@ public final class AdminOuterClass {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_KeyScopes_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_BudgetStatus_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_BudgetStatus_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_helixflow_v1_ApiKey_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -119,6 +124,116 @@ public final class AdminOuterClass {
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_WatchRequestsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ProjectLimits_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ProjectLimits_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ProjectUsage_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ProjectUsage_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_Project_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_Project_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_CreateProjectRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_CreateProjectRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_CreateProjectResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_CreateProjectResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListProjectsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListProjectsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListProjectsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListProjectsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_GetProjectRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_GetProjectRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_GetProjectResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_GetProjectResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UpdateProjectRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UpdateProjectRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UpdateProjectResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UpdateProjectResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_DeleteProjectRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_DeleteProjectRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_DeleteProjectResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_DeleteProjectResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_UpstreamSecret_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_UpstreamSecret_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_SetUpstreamSecretRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_SetUpstreamSecretResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListUpstreamSecretsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ListUpstreamSecretsResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_DeleteUpstreamSecretRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_DeleteUpstreamSecretResponse_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_RotateUpstreamSecretsRequest_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_RotateUpstreamSecretsResponse_fieldAccessorTable;
 
   public static com.google.protobuf.Descriptors.FileDescriptor
       getDescriptor() {
@@ -131,7 +246,7 @@ public final class AdminOuterClass {
       "\n\030helixflow/v1/admin.proto\022\014helixflow.v1" +
       "\032\036google/protobuf/duration.proto\032\037google" +
       "/protobuf/timestamp.proto\032\031helixflow/v1/" +
-      "common.proto\"\377\002\n\tKeyScopes\022:\n\013permission" +
+      "common.proto\"\366\003\n\tKeyScopes\022:\n\013permission" +
       "s\030\001 \003(\0162\030.helixflow.v1.PermissionR\013permi" +
       "ssions\022\026\n\006models\030\002 \003(\tR\006models\022\025\n\003rpm\030\003 " +
       "\001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026" +
@@ -139,98 +254,181 @@ public final class AdminOuterClass {
       "rrentStreams\210\001\001\0229\n\nexpires_at\030\006 \001(\0132\032.go" +
       "ogle.protobuf.TimestampR\texpiresAt\022>\n\014ma" +
       "x_priority\030\007 \001(\0162\026.helixflow.v1.Priority" +
-      "H\003R\013maxPriority\210\001\001B\006\n\004_rpmB\006\n\004_tpmB\031\n\027_m" +
-      "ax_concurrent_streamsB\017\n\r_max_priority\"\201" +
-      "\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\022\n\004name" +
-      "\030\002 \001(\tR\004name\022%\n\016display_prefix\030\003 \001(\tR\rdi" +
-      "splayPrefix\022/\n\006scopes\030\004 \001(\0132\027.helixflow." +
-      "v1.KeyScopesR\006scopes\0229\n\ncreated_at\030\005 \001(\013" +
-      "2\032.google.protobuf.TimestampR\tcreatedAt\022" +
-      "9\n\nrevoked_at\030\006 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\trevokedAt\"W\n\020CreateKeyRequest\022\022" +
-      "\n\004name\030\001 \001(\tR\004name\022/\n\006scopes\030\002 \001(\0132\027.hel" +
-      "ixflow.v1.KeyScopesR\006scopes\"S\n\021CreateKey" +
-      "Response\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.Api" +
-      "KeyR\003key\022\026\n\006secret\030\002 \001(\tR\006secret\":\n\017List" +
-      "KeysRequest\022\'\n\017include_revoked\030\001 \001(\010R\016in" +
-      "cludeRevoked\"<\n\020ListKeysResponse\022(\n\004keys" +
-      "\030\001 \003(\0132\024.helixflow.v1.ApiKeyR\004keys\"&\n\rGe" +
-      "tKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\"8\n\016Ge" +
-      "tKeyResponse\022&\n\003key\030\001 \001(\0132\024.helixflow.v1" +
-      ".ApiKeyR\003key\")\n\020RevokeKeyRequest\022\025\n\006key_" +
-      "id\030\001 \001(\tR\005keyId\";\n\021RevokeKeyResponse\022&\n\003" +
-      "key\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\"\337\001\n" +
-      "\017GetUsageRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\022" +
-      "9\n\nstart_time\030\002 \001(\0132\032.google.protobuf.Ti" +
-      "mestampR\tstartTime\0225\n\010end_time\030\003 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\007endTime\022-\n\004ste" +
-      "p\030\004 \001(\0132\031.google.protobuf.DurationR\004step" +
-      "\022\024\n\005model\030\005 \001(\tR\005model\"\217\001\n\010KeyUsage\022\025\n\006k" +
-      "ey_id\030\001 \001(\tR\005keyId\022\032\n\010requests\030\002 \001(\004R\010re" +
-      "quests\022#\n\rprompt_tokens\030\003 \001(\004R\014promptTok" +
-      "ens\022+\n\021completion_tokens\030\004 \001(\004R\020completi" +
-      "onTokens\"u\n\020GetUsageResponse\022,\n\005usage\030\001 " +
-      "\003(\0132\026.helixflow.v1.KeyUsageR\005usage\0223\n\007bu" +
-      "ckets\030\002 \003(\0132\031.helixflow.v1.UsageBucketR\007" +
-      "buckets\"\234\003\n\013UsageBucket\0229\n\nstart_time\030\001 " +
-      "\001(\0132\032.google.protobuf.TimestampR\tstartTi" +
-      "me\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\t" +
-      "R\005model\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rp" +
-      "rompt_tokens\030\005 \001(\004R\014promptTokens\022+\n\021comp" +
-      "letion_tokens\030\006 \001(\004R\020completionTokens\022=\n" +
-      "\006errors\030\007 \003(\0132%.helixflow.v1.UsageBucket" +
-      ".ErrorsEntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001(" +
-      "\001R\tttftMsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCo" +
-      "unt\0329\n\013ErrorsEntry\022\020\n\003key\030\001 \001(\tR\003key\022\024\n\005" +
-      "value\030\002 \001(\004R\005value:\0028\001\"6\n\023WatchWorkersRe" +
-      "quest\022\037\n\013interval_ms\030\001 \001(\rR\nintervalMs\"\240" +
-      "\003\n\014WorkerStatus\022\030\n\007address\030\001 \001(\tR\007addres" +
-      "s\022\030\n\007serving\030\002 \001(\010R\007serving\022\032\n\010routable\030" +
-      "\003 \001(\010R\010routable\022\032\n\010draining\030\004 \001(\010R\010drain" +
-      "ing\022\031\n\010model_id\030\005 \001(\tR\007modelId\022\030\n\007aliase" +
-      "s\030\006 \003(\tR\007aliases\022\030\n\007backend\030\007 \001(\tR\007backe" +
-      "nd\022\030\n\007waiting\030\010 \001(\rR\007waiting\022\030\n\007running\030" +
-      "\t \001(\rR\007running\022\037\n\013max_running\030\n \001(\rR\nmax" +
-      "Running\022$\n\016kv_cache_usage\030\013 \001(\002R\014kvCache" +
-      "Usage\0221\n\025prefix_cache_hit_rate\030\014 \001(\002R\022pr" +
-      "efixCacheHitRate\022\'\n\017router_inflight\030\r \001(" +
-      "\rR\016routerInflight\"|\n\024WatchWorkersRespons" +
-      "e\0224\n\007workers\030\001 \003(\0132\032.helixflow.v1.Worker" +
-      "StatusR\007workers\022.\n\004time\030\002 \001(\0132\032.google.p" +
-      "rotobuf.TimestampR\004time\"0\n\024WatchRequests" +
-      "Request\022\030\n\007backlog\030\001 \001(\rR\007backlog\"\264\003\n\rRe" +
-      "questRecord\022\035\n\nrequest_id\030\001 \001(\tR\trequest" +
-      "Id\022\025\n\006key_id\030\002 \001(\tR\005keyId\022\031\n\010key_name\030\003 " +
-      "\001(\tR\007keyName\022\026\n\006method\030\004 \001(\tR\006method\022\024\n\005" +
-      "model\030\005 \001(\tR\005model\022#\n\rprompt_tokens\030\006 \001(" +
-      "\rR\014promptTokens\022+\n\021completion_tokens\030\007 \001" +
-      "(\rR\020completionTokens\022\026\n\006status\030\010 \001(\tR\006st" +
-      "atus\0223\n\007latency\030\t \001(\0132\031.google.protobuf." +
-      "DurationR\007latency\022H\n\023time_to_first_token" +
-      "\030\n \001(\0132\031.google.protobuf.DurationR\020timeT" +
-      "oFirstToken\022;\n\013finished_at\030\013 \001(\0132\032.googl" +
-      "e.protobuf.TimestampR\nfinishedAt\"N\n\025Watc" +
-      "hRequestsResponse\0225\n\007request\030\001 \001(\0132\033.hel" +
-      "ixflow.v1.RequestRecordR\007request*X\n\nPerm" +
-      "ission\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PE" +
-      "RMISSION_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN" +
-      "\020\0022\263\004\n\005Admin\022L\n\tCreateKey\022\036.helixflow.v1" +
-      ".CreateKeyRequest\032\037.helixflow.v1.CreateK" +
-      "eyResponse\022I\n\010ListKeys\022\035.helixflow.v1.Li" +
-      "stKeysRequest\032\036.helixflow.v1.ListKeysRes" +
-      "ponse\022C\n\006GetKey\022\033.helixflow.v1.GetKeyReq" +
-      "uest\032\034.helixflow.v1.GetKeyResponse\022L\n\tRe" +
-      "vokeKey\022\036.helixflow.v1.RevokeKeyRequest\032" +
-      "\037.helixflow.v1.RevokeKeyResponse\022I\n\010GetU" +
-      "sage\022\035.helixflow.v1.GetUsageRequest\032\036.he" +
-      "lixflow.v1.GetUsageResponse\022W\n\014WatchWork" +
-      "ers\022!.helixflow.v1.WatchWorkersRequest\032\"" +
-      ".helixflow.v1.WatchWorkersResponse0\001\022Z\n\r" +
-      "WatchRequests\022\".helixflow.v1.WatchReques" +
-      "tsRequest\032#.helixflow.v1.WatchRequestsRe" +
-      "sponse0\001B?\n\020dev.helixflow.v1P\001Z)helixflo" +
-      "w/gen/go/helixflow/v1;helixflowv1b\006proto" +
-      "3"
+      "H\003R\013maxPriority\210\001\001\022\"\n\nbudget_usd\030\010 \001(\001H\004" +
+      "R\tbudgetUsd\210\001\001\022#\n\rbudget_period\030\t \001(\tR\014b" +
+      "udgetPeriod\022\035\n\nproject_id\030\n \001(\tR\tproject" +
+      "IdB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_max_concurrent_st" +
+      "reamsB\017\n\r_max_priorityB\r\n\013_budget_usd\"\203\001" +
+      "\n\014BudgetStatus\022\033\n\tlimit_usd\030\001 \001(\001R\010limit" +
+      "Usd\022\033\n\tspent_usd\030\002 \001(\001R\010spentUsd\0229\n\nperi" +
+      "od_end\030\003 \001(\0132\032.google.protobuf.Timestamp" +
+      "R\tperiodEnd\"\265\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005" +
+      "keyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016display_pre" +
+      "fix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scopes\030\004 \001(\013" +
+      "2\027.helixflow.v1.KeyScopesR\006scopes\0229\n\ncre" +
+      "ated_at\030\005 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132\032.googl" +
+      "e.protobuf.TimestampR\trevokedAt\0222\n\006budge" +
+      "t\030\007 \001(\0132\032.helixflow.v1.BudgetStatusR\006bud" +
+      "get\"W\n\020CreateKeyRequest\022\022\n\004name\030\001 \001(\tR\004n" +
+      "ame\022/\n\006scopes\030\002 \001(\0132\027.helixflow.v1.KeySc" +
+      "opesR\006scopes\"S\n\021CreateKeyResponse\022&\n\003key" +
+      "\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\022\026\n\006sec" +
+      "ret\030\002 \001(\tR\006secret\":\n\017ListKeysRequest\022\'\n\017" +
+      "include_revoked\030\001 \001(\010R\016includeRevoked\"<\n" +
+      "\020ListKeysResponse\022(\n\004keys\030\001 \003(\0132\024.helixf" +
+      "low.v1.ApiKeyR\004keys\"&\n\rGetKeyRequest\022\025\n\006" +
+      "key_id\030\001 \001(\tR\005keyId\"8\n\016GetKeyResponse\022&\n" +
+      "\003key\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\")\n" +
+      "\020RevokeKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId" +
+      "\";\n\021RevokeKeyResponse\022&\n\003key\030\001 \001(\0132\024.hel" +
+      "ixflow.v1.ApiKeyR\003key\"\376\001\n\017GetUsageReques" +
+      "t\022\025\n\006key_id\030\001 \001(\tR\005keyId\0229\n\nstart_time\030\002" +
+      " \001(\0132\032.google.protobuf.TimestampR\tstartT" +
+      "ime\0225\n\010end_time\030\003 \001(\0132\032.google.protobuf." +
+      "TimestampR\007endTime\022-\n\004step\030\004 \001(\0132\031.googl" +
+      "e.protobuf.DurationR\004step\022\024\n\005model\030\005 \001(\t" +
+      "R\005model\022\035\n\nproject_id\030\006 \001(\tR\tprojectId\"\311" +
+      "\001\n\010KeyUsage\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010re" +
+      "quests\030\002 \001(\004R\010requests\022#\n\rprompt_tokens\030" +
+      "\003 \001(\004R\014promptTokens\022+\n\021completion_tokens" +
+      "\030\004 \001(\004R\020completionTokens\022\031\n\010cost_usd\030\005 \001" +
+      "(\001R\007costUsd\022\035\n\nproject_id\030\006 \001(\tR\tproject" +
+      "Id\"u\n\020GetUsageResponse\022,\n\005usage\030\001 \003(\0132\026." +
+      "helixflow.v1.KeyUsageR\005usage\0223\n\007buckets\030" +
+      "\002 \003(\0132\031.helixflow.v1.UsageBucketR\007bucket" +
+      "s\"\267\003\n\013UsageBucket\0229\n\nstart_time\030\001 \001(\0132\032." +
+      "google.protobuf.TimestampR\tstartTime\022\025\n\006" +
+      "key_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\tR\005mode" +
+      "l\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rprompt_" +
+      "tokens\030\005 \001(\004R\014promptTokens\022+\n\021completion" +
+      "_tokens\030\006 \001(\004R\020completionTokens\022=\n\006error" +
+      "s\030\007 \003(\0132%.helixflow.v1.UsageBucket.Error" +
+      "sEntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001(\001R\tttf" +
+      "tMsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCount\022\031\n" +
+      "\010cost_usd\030\n \001(\001R\007costUsd\0329\n\013ErrorsEntry\022" +
+      "\020\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\004R\005value:" +
+      "\0028\001\"6\n\023WatchWorkersRequest\022\037\n\013interval_m" +
+      "s\030\001 \001(\rR\nintervalMs\"\240\003\n\014WorkerStatus\022\030\n\007" +
+      "address\030\001 \001(\tR\007address\022\030\n\007serving\030\002 \001(\010R" +
+      "\007serving\022\032\n\010routable\030\003 \001(\010R\010routable\022\032\n\010" +
+      "draining\030\004 \001(\010R\010draining\022\031\n\010model_id\030\005 \001" +
+      "(\tR\007modelId\022\030\n\007aliases\030\006 \003(\tR\007aliases\022\030\n" +
+      "\007backend\030\007 \001(\tR\007backend\022\030\n\007waiting\030\010 \001(\r" +
+      "R\007waiting\022\030\n\007running\030\t \001(\rR\007running\022\037\n\013m" +
+      "ax_running\030\n \001(\rR\nmaxRunning\022$\n\016kv_cache" +
+      "_usage\030\013 \001(\002R\014kvCacheUsage\0221\n\025prefix_cac" +
+      "he_hit_rate\030\014 \001(\002R\022prefixCacheHitRate\022\'\n" +
+      "\017router_inflight\030\r \001(\rR\016routerInflight\"|" +
+      "\n\024WatchWorkersResponse\0224\n\007workers\030\001 \003(\0132" +
+      "\032.helixflow.v1.WorkerStatusR\007workers\022.\n\004" +
+      "time\030\002 \001(\0132\032.google.protobuf.TimestampR\004" +
+      "time\"0\n\024WatchRequestsRequest\022\030\n\007backlog\030" +
+      "\001 \001(\rR\007backlog\"\317\003\n\rRequestRecord\022\035\n\nrequ" +
+      "est_id\030\001 \001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR" +
+      "\005keyId\022\031\n\010key_name\030\003 \001(\tR\007keyName\022\026\n\006met" +
+      "hod\030\004 \001(\tR\006method\022\024\n\005model\030\005 \001(\tR\005model\022" +
+      "#\n\rprompt_tokens\030\006 \001(\rR\014promptTokens\022+\n\021" +
+      "completion_tokens\030\007 \001(\rR\020completionToken" +
+      "s\022\026\n\006status\030\010 \001(\tR\006status\0223\n\007latency\030\t \001" +
+      "(\0132\031.google.protobuf.DurationR\007latency\022H" +
+      "\n\023time_to_first_token\030\n \001(\0132\031.google.pro" +
+      "tobuf.DurationR\020timeToFirstToken\022;\n\013fini" +
+      "shed_at\030\013 \001(\0132\032.google.protobuf.Timestam" +
+      "pR\nfinishedAt\022\031\n\010cost_usd\030\014 \001(\001R\007costUsd" +
+      "\"N\n\025WatchRequestsResponse\0225\n\007request\030\001 \001" +
+      "(\0132\033.helixflow.v1.RequestRecordR\007request" +
+      "\"\275\001\n\rProjectLimits\022\026\n\006models\030\001 \003(\tR\006mode" +
+      "ls\022\025\n\003rpm\030\002 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\003 \001(\004H\001" +
+      "R\003tpm\210\001\001\022\"\n\nbudget_usd\030\004 \001(\001H\002R\tbudgetUs" +
+      "d\210\001\001\022#\n\rbudget_period\030\005 \001(\tR\014budgetPerio" +
+      "dB\006\n\004_rpmB\006\n\004_tpmB\r\n\013_budget_usd\"\227\001\n\014Pro" +
+      "jectUsage\022\032\n\010requests\030\001 \001(\004R\010requests\022#\n" +
+      "\rprompt_tokens\030\002 \001(\004R\014promptTokens\022+\n\021co" +
+      "mpletion_tokens\030\003 \001(\004R\020completionTokens\022" +
+      "\031\n\010cost_usd\030\004 \001(\001R\007costUsd\"\222\002\n\007Project\022\035" +
+      "\n\nproject_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002 " +
+      "\001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.helixflow.v1" +
+      ".ProjectLimitsR\006limits\0229\n\ncreated_at\030\004 \001" +
+      "(\0132\032.google.protobuf.TimestampR\tcreatedA" +
+      "t\0222\n\006budget\030\005 \001(\0132\032.helixflow.v1.BudgetS" +
+      "tatusR\006budget\0220\n\005usage\030\006 \001(\0132\032.helixflow" +
+      ".v1.ProjectUsageR\005usage\"_\n\024CreateProject" +
+      "Request\022\022\n\004name\030\001 \001(\tR\004name\0223\n\006limits\030\002 " +
+      "\001(\0132\033.helixflow.v1.ProjectLimitsR\006limits" +
+      "\"H\n\025CreateProjectResponse\022/\n\007project\030\001 \001" +
+      "(\0132\025.helixflow.v1.ProjectR\007project\"\025\n\023Li" +
+      "stProjectsRequest\"I\n\024ListProjectsRespons" +
+      "e\0221\n\010projects\030\001 \003(\0132\025.helixflow.v1.Proje" +
+      "ctR\010projects\"2\n\021GetProjectRequest\022\035\n\npro" +
+      "ject_id\030\001 \001(\tR\tprojectId\"E\n\022GetProjectRe" +
+      "sponse\022/\n\007project\030\001 \001(\0132\025.helixflow.v1.P" +
+      "rojectR\007project\"~\n\024UpdateProjectRequest\022" +
+      "\035\n\nproject_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002" +
+      " \001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.helixflow.v" +
+      "1.ProjectLimitsR\006limits\"H\n\025UpdateProject" +
+      "Response\022/\n\007project\030\001 \001(\0132\025.helixflow.v1" +
+      ".ProjectR\007project\"5\n\024DeleteProjectReques" +
+      "t\022\035\n\nproject_id\030\001 \001(\tR\tprojectId\"1\n\025Dele" +
+      "teProjectResponse\022\030\n\007deleted\030\001 \001(\010R\007dele" +
+      "ted\"\265\001\n\016UpstreamSecret\022\022\n\004name\030\001 \001(\tR\004na" +
+      "me\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n\013create_time" +
+      "\030\003 \001(\0132\032.google.protobuf.TimestampR\ncrea" +
+      "teTime\022;\n\013update_time\030\004 \001(\0132\032.google.pro" +
+      "tobuf.TimestampR\nupdateTime\"D\n\030SetUpstre" +
+      "amSecretRequest\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005v" +
+      "alue\030\002 \001(\tR\005value\"Q\n\031SetUpstreamSecretRe" +
+      "sponse\0224\n\006secret\030\001 \001(\0132\034.helixflow.v1.Up" +
+      "streamSecretR\006secret\"\034\n\032ListUpstreamSecr" +
+      "etsRequest\"U\n\033ListUpstreamSecretsRespons" +
+      "e\0226\n\007secrets\030\001 \003(\0132\034.helixflow.v1.Upstre" +
+      "amSecretR\007secrets\"1\n\033DeleteUpstreamSecre" +
+      "tRequest\022\022\n\004name\030\001 \001(\tR\004name\"8\n\034DeleteUp" +
+      "streamSecretResponse\022\030\n\007deleted\030\001 \001(\010R\007d" +
+      "eleted\"\036\n\034RotateUpstreamSecretsRequest\"j" +
+      "\n\035RotateUpstreamSecretsResponse\022\025\n\006key_i" +
+      "d\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 \001(\005R\007rotated" +
+      "\022\030\n\007current\030\003 \001(\005R\007current*X\n\nPermission" +
+      "\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PERMISSI" +
+      "ON_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN\020\0022\234\013\n" +
+      "\005Admin\022L\n\tCreateKey\022\036.helixflow.v1.Creat" +
+      "eKeyRequest\032\037.helixflow.v1.CreateKeyResp" +
+      "onse\022I\n\010ListKeys\022\035.helixflow.v1.ListKeys" +
+      "Request\032\036.helixflow.v1.ListKeysResponse\022" +
+      "C\n\006GetKey\022\033.helixflow.v1.GetKeyRequest\032\034" +
+      ".helixflow.v1.GetKeyResponse\022L\n\tRevokeKe" +
+      "y\022\036.helixflow.v1.RevokeKeyRequest\032\037.heli" +
+      "xflow.v1.RevokeKeyResponse\022I\n\010GetUsage\022\035" +
+      ".helixflow.v1.GetUsageRequest\032\036.helixflo" +
+      "w.v1.GetUsageResponse\022W\n\014WatchWorkers\022!." +
+      "helixflow.v1.WatchWorkersRequest\032\".helix" +
+      "flow.v1.WatchWorkersResponse0\001\022Z\n\rWatchR" +
+      "equests\022\".helixflow.v1.WatchRequestsRequ" +
+      "est\032#.helixflow.v1.WatchRequestsResponse" +
+      "0\001\022X\n\rCreateProject\022\".helixflow.v1.Creat" +
+      "eProjectRequest\032#.helixflow.v1.CreatePro" +
+      "jectResponse\022U\n\014ListProjects\022!.helixflow" +
+      ".v1.ListProjectsRequest\032\".helixflow.v1.L" +
+      "istProjectsResponse\022O\n\nGetProject\022\037.heli" +
+      "xflow.v1.GetProjectRequest\032 .helixflow.v" +
+      "1.GetProjectResponse\022X\n\rUpdateProject\022\"." +
+      "helixflow.v1.UpdateProjectRequest\032#.heli" +
+      "xflow.v1.UpdateProjectResponse\022X\n\rDelete" +
+      "Project\022\".helixflow.v1.DeleteProjectRequ" +
+      "est\032#.helixflow.v1.DeleteProjectResponse" +
+      "\022d\n\021SetUpstreamSecret\022&.helixflow.v1.Set" +
+      "UpstreamSecretRequest\032\'.helixflow.v1.Set" +
+      "UpstreamSecretResponse\022j\n\023ListUpstreamSe" +
+      "crets\022(.helixflow.v1.ListUpstreamSecrets" +
+      "Request\032).helixflow.v1.ListUpstreamSecre" +
+      "tsResponse\022m\n\024DeleteUpstreamSecret\022).hel" +
+      "ixflow.v1.DeleteUpstreamSecretRequest\032*." +
+      "helixflow.v1.DeleteUpstreamSecretRespons" +
+      "e\022p\n\025RotateUpstreamSecrets\022*.helixflow.v" +
+      "1.RotateUpstreamSecretsRequest\032+.helixfl" +
+      "ow.v1.RotateUpstreamSecretsResponseB?\n\020d" +
+      "ev.helixflow.v1P\001Z)helixflow/gen/go/heli" +
+      "xflow/v1;helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -244,85 +442,91 @@ public final class AdminOuterClass {
     internal_static_helixflow_v1_KeyScopes_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_KeyScopes_descriptor,
-        new java.lang.String[] { "Permissions", "Models", "Rpm", "Tpm", "MaxConcurrentStreams", "ExpiresAt", "MaxPriority", "Rpm", "Tpm", "MaxConcurrentStreams", "MaxPriority", });
-    internal_static_helixflow_v1_ApiKey_descriptor =
+        new java.lang.String[] { "Permissions", "Models", "Rpm", "Tpm", "MaxConcurrentStreams", "ExpiresAt", "MaxPriority", "BudgetUsd", "BudgetPeriod", "ProjectId", "Rpm", "Tpm", "MaxConcurrentStreams", "MaxPriority", "BudgetUsd", });
+    internal_static_helixflow_v1_BudgetStatus_descriptor =
       getDescriptor().getMessageTypes().get(1);
+    internal_static_helixflow_v1_BudgetStatus_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_BudgetStatus_descriptor,
+        new java.lang.String[] { "LimitUsd", "SpentUsd", "PeriodEnd", });
+    internal_static_helixflow_v1_ApiKey_descriptor =
+      getDescriptor().getMessageTypes().get(2);
     internal_static_helixflow_v1_ApiKey_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_ApiKey_descriptor,
-        new java.lang.String[] { "KeyId", "Name", "DisplayPrefix", "Scopes", "CreatedAt", "RevokedAt", });
+        new java.lang.String[] { "KeyId", "Name", "DisplayPrefix", "Scopes", "CreatedAt", "RevokedAt", "Budget", });
     internal_static_helixflow_v1_CreateKeyRequest_descriptor =
-      getDescriptor().getMessageTypes().get(2);
+      getDescriptor().getMessageTypes().get(3);
     internal_static_helixflow_v1_CreateKeyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_CreateKeyRequest_descriptor,
         new java.lang.String[] { "Name", "Scopes", });
     internal_static_helixflow_v1_CreateKeyResponse_descriptor =
-      getDescriptor().getMessageTypes().get(3);
+      getDescriptor().getMessageTypes().get(4);
     internal_static_helixflow_v1_CreateKeyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_CreateKeyResponse_descriptor,
         new java.lang.String[] { "Key", "Secret", });
     internal_static_helixflow_v1_ListKeysRequest_descriptor =
-      getDescriptor().getMessageTypes().get(4);
+      getDescriptor().getMessageTypes().get(5);
     internal_static_helixflow_v1_ListKeysRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_ListKeysRequest_descriptor,
         new java.lang.String[] { "IncludeRevoked", });
     internal_static_helixflow_v1_ListKeysResponse_descriptor =
-      getDescriptor().getMessageTypes().get(5);
+      getDescriptor().getMessageTypes().get(6);
     internal_static_helixflow_v1_ListKeysResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_ListKeysResponse_descriptor,
         new java.lang.String[] { "Keys", });
     internal_static_helixflow_v1_GetKeyRequest_descriptor =
-      getDescriptor().getMessageTypes().get(6);
+      getDescriptor().getMessageTypes().get(7);
     internal_static_helixflow_v1_GetKeyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_GetKeyRequest_descriptor,
         new java.lang.String[] { "KeyId", });
     internal_static_helixflow_v1_GetKeyResponse_descriptor =
-      getDescriptor().getMessageTypes().get(7);
+      getDescriptor().getMessageTypes().get(8);
     internal_static_helixflow_v1_GetKeyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_GetKeyResponse_descriptor,
         new java.lang.String[] { "Key", });
     internal_static_helixflow_v1_RevokeKeyRequest_descriptor =
-      getDescriptor().getMessageTypes().get(8);
+      getDescriptor().getMessageTypes().get(9);
     internal_static_helixflow_v1_RevokeKeyRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_RevokeKeyRequest_descriptor,
         new java.lang.String[] { "KeyId", });
     internal_static_helixflow_v1_RevokeKeyResponse_descriptor =
-      getDescriptor().getMessageTypes().get(9);
+      getDescriptor().getMessageTypes().get(10);
     internal_static_helixflow_v1_RevokeKeyResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_RevokeKeyResponse_descriptor,
         new java.lang.String[] { "Key", });
     internal_static_helixflow_v1_GetUsageRequest_descriptor =
-      getDescriptor().getMessageTypes().get(10);
+      getDescriptor().getMessageTypes().get(11);
     internal_static_helixflow_v1_GetUsageRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_GetUsageRequest_descriptor,
-        new java.lang.String[] { "KeyId", "StartTime", "EndTime", "Step", "Model", });
+        new java.lang.String[] { "KeyId", "StartTime", "EndTime", "Step", "Model", "ProjectId", });
     internal_static_helixflow_v1_KeyUsage_descriptor =
-      getDescriptor().getMessageTypes().get(11);
+      getDescriptor().getMessageTypes().get(12);
     internal_static_helixflow_v1_KeyUsage_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_KeyUsage_descriptor,
-        new java.lang.String[] { "KeyId", "Requests", "PromptTokens", "CompletionTokens", });
+        new java.lang.String[] { "KeyId", "Requests", "PromptTokens", "CompletionTokens", "CostUsd", "ProjectId", });
     internal_static_helixflow_v1_GetUsageResponse_descriptor =
-      getDescriptor().getMessageTypes().get(12);
+      getDescriptor().getMessageTypes().get(13);
     internal_static_helixflow_v1_GetUsageResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_GetUsageResponse_descriptor,
         new java.lang.String[] { "Usage", "Buckets", });
     internal_static_helixflow_v1_UsageBucket_descriptor =
-      getDescriptor().getMessageTypes().get(13);
+      getDescriptor().getMessageTypes().get(14);
     internal_static_helixflow_v1_UsageBucket_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_UsageBucket_descriptor,
-        new java.lang.String[] { "StartTime", "KeyId", "Model", "Requests", "PromptTokens", "CompletionTokens", "Errors", "TtftMsSum", "TtftCount", });
+        new java.lang.String[] { "StartTime", "KeyId", "Model", "Requests", "PromptTokens", "CompletionTokens", "Errors", "TtftMsSum", "TtftCount", "CostUsd", });
     internal_static_helixflow_v1_UsageBucket_ErrorsEntry_descriptor =
       internal_static_helixflow_v1_UsageBucket_descriptor.getNestedTypes().get(0);
     internal_static_helixflow_v1_UsageBucket_ErrorsEntry_fieldAccessorTable = new
@@ -330,41 +534,173 @@ public final class AdminOuterClass {
         internal_static_helixflow_v1_UsageBucket_ErrorsEntry_descriptor,
         new java.lang.String[] { "Key", "Value", });
     internal_static_helixflow_v1_WatchWorkersRequest_descriptor =
-      getDescriptor().getMessageTypes().get(14);
+      getDescriptor().getMessageTypes().get(15);
     internal_static_helixflow_v1_WatchWorkersRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchWorkersRequest_descriptor,
         new java.lang.String[] { "IntervalMs", });
     internal_static_helixflow_v1_WorkerStatus_descriptor =
-      getDescriptor().getMessageTypes().get(15);
+      getDescriptor().getMessageTypes().get(16);
     internal_static_helixflow_v1_WorkerStatus_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WorkerStatus_descriptor,
         new java.lang.String[] { "Address", "Serving", "Routable", "Draining", "ModelId", "Aliases", "Backend", "Waiting", "Running", "MaxRunning", "KvCacheUsage", "PrefixCacheHitRate", "RouterInflight", });
     internal_static_helixflow_v1_WatchWorkersResponse_descriptor =
-      getDescriptor().getMessageTypes().get(16);
+      getDescriptor().getMessageTypes().get(17);
     internal_static_helixflow_v1_WatchWorkersResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchWorkersResponse_descriptor,
         new java.lang.String[] { "Workers", "Time", });
     internal_static_helixflow_v1_WatchRequestsRequest_descriptor =
-      getDescriptor().getMessageTypes().get(17);
+      getDescriptor().getMessageTypes().get(18);
     internal_static_helixflow_v1_WatchRequestsRequest_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchRequestsRequest_descriptor,
         new java.lang.String[] { "Backlog", });
     internal_static_helixflow_v1_RequestRecord_descriptor =
-      getDescriptor().getMessageTypes().get(18);
+      getDescriptor().getMessageTypes().get(19);
     internal_static_helixflow_v1_RequestRecord_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_RequestRecord_descriptor,
-        new java.lang.String[] { "RequestId", "KeyId", "KeyName", "Method", "Model", "PromptTokens", "CompletionTokens", "Status", "Latency", "TimeToFirstToken", "FinishedAt", });
+        new java.lang.String[] { "RequestId", "KeyId", "KeyName", "Method", "Model", "PromptTokens", "CompletionTokens", "Status", "Latency", "TimeToFirstToken", "FinishedAt", "CostUsd", });
     internal_static_helixflow_v1_WatchRequestsResponse_descriptor =
-      getDescriptor().getMessageTypes().get(19);
+      getDescriptor().getMessageTypes().get(20);
     internal_static_helixflow_v1_WatchRequestsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchRequestsResponse_descriptor,
         new java.lang.String[] { "Request", });
+    internal_static_helixflow_v1_ProjectLimits_descriptor =
+      getDescriptor().getMessageTypes().get(21);
+    internal_static_helixflow_v1_ProjectLimits_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ProjectLimits_descriptor,
+        new java.lang.String[] { "Models", "Rpm", "Tpm", "BudgetUsd", "BudgetPeriod", "Rpm", "Tpm", "BudgetUsd", });
+    internal_static_helixflow_v1_ProjectUsage_descriptor =
+      getDescriptor().getMessageTypes().get(22);
+    internal_static_helixflow_v1_ProjectUsage_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ProjectUsage_descriptor,
+        new java.lang.String[] { "Requests", "PromptTokens", "CompletionTokens", "CostUsd", });
+    internal_static_helixflow_v1_Project_descriptor =
+      getDescriptor().getMessageTypes().get(23);
+    internal_static_helixflow_v1_Project_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_Project_descriptor,
+        new java.lang.String[] { "ProjectId", "Name", "Limits", "CreatedAt", "Budget", "Usage", });
+    internal_static_helixflow_v1_CreateProjectRequest_descriptor =
+      getDescriptor().getMessageTypes().get(24);
+    internal_static_helixflow_v1_CreateProjectRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_CreateProjectRequest_descriptor,
+        new java.lang.String[] { "Name", "Limits", });
+    internal_static_helixflow_v1_CreateProjectResponse_descriptor =
+      getDescriptor().getMessageTypes().get(25);
+    internal_static_helixflow_v1_CreateProjectResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_CreateProjectResponse_descriptor,
+        new java.lang.String[] { "Project", });
+    internal_static_helixflow_v1_ListProjectsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(26);
+    internal_static_helixflow_v1_ListProjectsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListProjectsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_helixflow_v1_ListProjectsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(27);
+    internal_static_helixflow_v1_ListProjectsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListProjectsResponse_descriptor,
+        new java.lang.String[] { "Projects", });
+    internal_static_helixflow_v1_GetProjectRequest_descriptor =
+      getDescriptor().getMessageTypes().get(28);
+    internal_static_helixflow_v1_GetProjectRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_GetProjectRequest_descriptor,
+        new java.lang.String[] { "ProjectId", });
+    internal_static_helixflow_v1_GetProjectResponse_descriptor =
+      getDescriptor().getMessageTypes().get(29);
+    internal_static_helixflow_v1_GetProjectResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_GetProjectResponse_descriptor,
+        new java.lang.String[] { "Project", });
+    internal_static_helixflow_v1_UpdateProjectRequest_descriptor =
+      getDescriptor().getMessageTypes().get(30);
+    internal_static_helixflow_v1_UpdateProjectRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UpdateProjectRequest_descriptor,
+        new java.lang.String[] { "ProjectId", "Name", "Limits", });
+    internal_static_helixflow_v1_UpdateProjectResponse_descriptor =
+      getDescriptor().getMessageTypes().get(31);
+    internal_static_helixflow_v1_UpdateProjectResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UpdateProjectResponse_descriptor,
+        new java.lang.String[] { "Project", });
+    internal_static_helixflow_v1_DeleteProjectRequest_descriptor =
+      getDescriptor().getMessageTypes().get(32);
+    internal_static_helixflow_v1_DeleteProjectRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_DeleteProjectRequest_descriptor,
+        new java.lang.String[] { "ProjectId", });
+    internal_static_helixflow_v1_DeleteProjectResponse_descriptor =
+      getDescriptor().getMessageTypes().get(33);
+    internal_static_helixflow_v1_DeleteProjectResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_DeleteProjectResponse_descriptor,
+        new java.lang.String[] { "Deleted", });
+    internal_static_helixflow_v1_UpstreamSecret_descriptor =
+      getDescriptor().getMessageTypes().get(34);
+    internal_static_helixflow_v1_UpstreamSecret_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_UpstreamSecret_descriptor,
+        new java.lang.String[] { "Name", "KeyId", "CreateTime", "UpdateTime", });
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor =
+      getDescriptor().getMessageTypes().get(35);
+    internal_static_helixflow_v1_SetUpstreamSecretRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_SetUpstreamSecretRequest_descriptor,
+        new java.lang.String[] { "Name", "Value", });
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor =
+      getDescriptor().getMessageTypes().get(36);
+    internal_static_helixflow_v1_SetUpstreamSecretResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_SetUpstreamSecretResponse_descriptor,
+        new java.lang.String[] { "Secret", });
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(37);
+    internal_static_helixflow_v1_ListUpstreamSecretsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListUpstreamSecretsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(38);
+    internal_static_helixflow_v1_ListUpstreamSecretsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ListUpstreamSecretsResponse_descriptor,
+        new java.lang.String[] { "Secrets", });
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor =
+      getDescriptor().getMessageTypes().get(39);
+    internal_static_helixflow_v1_DeleteUpstreamSecretRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_DeleteUpstreamSecretRequest_descriptor,
+        new java.lang.String[] { "Name", });
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor =
+      getDescriptor().getMessageTypes().get(40);
+    internal_static_helixflow_v1_DeleteUpstreamSecretResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_DeleteUpstreamSecretResponse_descriptor,
+        new java.lang.String[] { "Deleted", });
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor =
+      getDescriptor().getMessageTypes().get(41);
+    internal_static_helixflow_v1_RotateUpstreamSecretsRequest_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_RotateUpstreamSecretsRequest_descriptor,
+        new java.lang.String[] { });
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(42);
+    internal_static_helixflow_v1_RotateUpstreamSecretsResponse_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_RotateUpstreamSecretsResponse_descriptor,
+        new java.lang.String[] { "KeyId", "Rotated", "Current", });
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
     dev.helixflow.v1.Common.getDescriptor();

@@ -305,6 +305,44 @@ private static final long serialVersionUID = 0L;
     return revokedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : revokedAt_;
   }
 
+  public static final int BUDGET_FIELD_NUMBER = 7;
+  private dev.helixflow.v1.BudgetStatus budget_;
+  /**
+   * <pre>
+   * The key's budget this period (GetKey only; unset without a budget).
+   * </pre>
+   *
+   * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+   * @return Whether the budget field is set.
+   */
+  @java.lang.Override
+  public boolean hasBudget() {
+    return budget_ != null;
+  }
+  /**
+   * <pre>
+   * The key's budget this period (GetKey only; unset without a budget).
+   * </pre>
+   *
+   * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+   * @return The budget.
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.BudgetStatus getBudget() {
+    return budget_ == null ? dev.helixflow.v1.BudgetStatus.getDefaultInstance() : budget_;
+  }
+  /**
+   * <pre>
+   * The key's budget this period (GetKey only; unset without a budget).
+   * </pre>
+   *
+   * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.BudgetStatusOrBuilder getBudgetOrBuilder() {
+    return budget_ == null ? dev.helixflow.v1.BudgetStatus.getDefaultInstance() : budget_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -337,6 +375,9 @@ private static final long serialVersionUID = 0L;
     if (revokedAt_ != null) {
       output.writeMessage(6, getRevokedAt());
     }
+    if (budget_ != null) {
+      output.writeMessage(7, getBudget());
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -366,6 +407,10 @@ private static final long serialVersionUID = 0L;
     if (revokedAt_ != null) {
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(6, getRevokedAt());
+    }
+    if (budget_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(7, getBudget());
     }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
@@ -403,6 +448,11 @@ private static final long serialVersionUID = 0L;
       if (!getRevokedAt()
           .equals(other.getRevokedAt())) return false;
     }
+    if (hasBudget() != other.hasBudget()) return false;
+    if (hasBudget()) {
+      if (!getBudget()
+          .equals(other.getBudget())) return false;
+    }
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -431,6 +481,10 @@ private static final long serialVersionUID = 0L;
     if (hasRevokedAt()) {
       hash = (37 * hash) + REVOKED_AT_FIELD_NUMBER;
       hash = (53 * hash) + getRevokedAt().hashCode();
+    }
+    if (hasBudget()) {
+      hash = (37 * hash) + BUDGET_FIELD_NUMBER;
+      hash = (53 * hash) + getBudget().hashCode();
     }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
@@ -583,6 +637,11 @@ private static final long serialVersionUID = 0L;
         revokedAtBuilder_.dispose();
         revokedAtBuilder_ = null;
       }
+      budget_ = null;
+      if (budgetBuilder_ != null) {
+        budgetBuilder_.dispose();
+        budgetBuilder_ = null;
+      }
       return this;
     }
 
@@ -639,6 +698,11 @@ private static final long serialVersionUID = 0L;
         result.revokedAt_ = revokedAtBuilder_ == null
             ? revokedAt_
             : revokedAtBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000040) != 0)) {
+        result.budget_ = budgetBuilder_ == null
+            ? budget_
+            : budgetBuilder_.build();
       }
     }
 
@@ -710,6 +774,9 @@ private static final long serialVersionUID = 0L;
       if (other.hasRevokedAt()) {
         mergeRevokedAt(other.getRevokedAt());
       }
+      if (other.hasBudget()) {
+        mergeBudget(other.getBudget());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -772,6 +839,13 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 58: {
+              input.readMessage(
+                  getBudgetFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 58
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1528,6 +1602,161 @@ private static final long serialVersionUID = 0L;
         revokedAt_ = null;
       }
       return revokedAtBuilder_;
+    }
+
+    private dev.helixflow.v1.BudgetStatus budget_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        dev.helixflow.v1.BudgetStatus, dev.helixflow.v1.BudgetStatus.Builder, dev.helixflow.v1.BudgetStatusOrBuilder> budgetBuilder_;
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     * @return Whether the budget field is set.
+     */
+    public boolean hasBudget() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     * @return The budget.
+     */
+    public dev.helixflow.v1.BudgetStatus getBudget() {
+      if (budgetBuilder_ == null) {
+        return budget_ == null ? dev.helixflow.v1.BudgetStatus.getDefaultInstance() : budget_;
+      } else {
+        return budgetBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     */
+    public Builder setBudget(dev.helixflow.v1.BudgetStatus value) {
+      if (budgetBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        budget_ = value;
+      } else {
+        budgetBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     */
+    public Builder setBudget(
+        dev.helixflow.v1.BudgetStatus.Builder builderForValue) {
+      if (budgetBuilder_ == null) {
+        budget_ = builderForValue.build();
+      } else {
+        budgetBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     */
+    public Builder mergeBudget(dev.helixflow.v1.BudgetStatus value) {
+      if (budgetBuilder_ == null) {
+        if (((bitField0_ & 0x00000040) != 0) &&
+          budget_ != null &&
+          budget_ != dev.helixflow.v1.BudgetStatus.getDefaultInstance()) {
+          getBudgetBuilder().mergeFrom(value);
+        } else {
+          budget_ = value;
+        }
+      } else {
+        budgetBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     */
+    public Builder clearBudget() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      budget_ = null;
+      if (budgetBuilder_ != null) {
+        budgetBuilder_.dispose();
+        budgetBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     */
+    public dev.helixflow.v1.BudgetStatus.Builder getBudgetBuilder() {
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return getBudgetFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     */
+    public dev.helixflow.v1.BudgetStatusOrBuilder getBudgetOrBuilder() {
+      if (budgetBuilder_ != null) {
+        return budgetBuilder_.getMessageOrBuilder();
+      } else {
+        return budget_ == null ?
+            dev.helixflow.v1.BudgetStatus.getDefaultInstance() : budget_;
+      }
+    }
+    /**
+     * <pre>
+     * The key's budget this period (GetKey only; unset without a budget).
+     * </pre>
+     *
+     * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        dev.helixflow.v1.BudgetStatus, dev.helixflow.v1.BudgetStatus.Builder, dev.helixflow.v1.BudgetStatusOrBuilder> 
+        getBudgetFieldBuilder() {
+      if (budgetBuilder_ == null) {
+        budgetBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            dev.helixflow.v1.BudgetStatus, dev.helixflow.v1.BudgetStatus.Builder, dev.helixflow.v1.BudgetStatusOrBuilder>(
+                getBudget(),
+                getParentForChildren(),
+                isClean());
+        budget_ = null;
+      }
+      return budgetBuilder_;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

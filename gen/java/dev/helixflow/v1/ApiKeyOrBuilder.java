@@ -147,4 +147,31 @@ public interface ApiKeyOrBuilder extends
    * <code>.google.protobuf.Timestamp revoked_at = 6 [json_name = "revokedAt"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getRevokedAtOrBuilder();
+
+  /**
+   * <pre>
+   * The key's budget this period (GetKey only; unset without a budget).
+   * </pre>
+   *
+   * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+   * @return Whether the budget field is set.
+   */
+  boolean hasBudget();
+  /**
+   * <pre>
+   * The key's budget this period (GetKey only; unset without a budget).
+   * </pre>
+   *
+   * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+   * @return The budget.
+   */
+  dev.helixflow.v1.BudgetStatus getBudget();
+  /**
+   * <pre>
+   * The key's budget this period (GetKey only; unset without a budget).
+   * </pre>
+   *
+   * <code>.helixflow.v1.BudgetStatus budget = 7 [json_name = "budget"];</code>
+   */
+  dev.helixflow.v1.BudgetStatusOrBuilder getBudgetOrBuilder();
 }

@@ -182,7 +182,7 @@ public final class Common {
       "_UNSPECIFIED\020\000\022\026\n\022FINISH_REASON_STOP\020\001\022\030" +
       "\n\024FINISH_REASON_LENGTH\020\002\022\033\n\027FINISH_REASO" +
       "N_CANCELLED\020\003\022\027\n\023FINISH_REASON_ERROR\020\004\022\034" +
-      "\n\030FINISH_REASON_TOOL_CALLS\020\005*\230\004\n\013ErrorRe" +
+      "\n\030FINISH_REASON_TOOL_CALLS\020\005*\272\004\n\013ErrorRe" +
       "ason\022\034\n\030ERROR_REASON_UNSPECIFIED\020\000\022!\n\035ER" +
       "ROR_REASON_INVALID_ARGUMENT\020\001\022 \n\034ERROR_R" +
       "EASON_PROMPT_TOO_LONG\020\002\022\'\n#ERROR_REASON_" +
@@ -196,8 +196,9 @@ public final class Common {
       "ORKER\020\013\022\034\n\030ERROR_REASON_WORKER_LOST\020\014\022\031\n" +
       "\025ERROR_REASON_DRAINING\020\r\022\031\n\025ERROR_REASON" +
       "_INTERNAL\020\016\022\"\n\036ERROR_REASON_DEADLINE_EXC" +
-      "EEDED\020\017B?\n\020dev.helixflow.v1P\001Z)helixflow" +
-      "/gen/go/helixflow/v1;helixflowv1b\006proto3"
+      "EEDED\020\017\022 \n\034ERROR_REASON_BUDGET_EXCEEDED\020" +
+      "\020B?\n\020dev.helixflow.v1P\001Z)helixflow/gen/g" +
+      "o/helixflow/v1;helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,

@@ -143,6 +143,15 @@ public enum ErrorReason
    * <code>ERROR_REASON_DEADLINE_EXCEEDED = 15;</code>
    */
   ERROR_REASON_DEADLINE_EXCEEDED(15),
+  /**
+   * <pre>
+   * The key's or its project's spend budget for the period is used up (RESOURCE_EXHAUSTED
+   * with RetryInfo until the period ends).
+   * </pre>
+   *
+   * <code>ERROR_REASON_BUDGET_EXCEEDED = 16;</code>
+   */
+  ERROR_REASON_BUDGET_EXCEEDED(16),
   UNRECOGNIZED(-1),
   ;
 
@@ -274,6 +283,15 @@ public enum ErrorReason
    * <code>ERROR_REASON_DEADLINE_EXCEEDED = 15;</code>
    */
   public static final int ERROR_REASON_DEADLINE_EXCEEDED_VALUE = 15;
+  /**
+   * <pre>
+   * The key's or its project's spend budget for the period is used up (RESOURCE_EXHAUSTED
+   * with RetryInfo until the period ends).
+   * </pre>
+   *
+   * <code>ERROR_REASON_BUDGET_EXCEEDED = 16;</code>
+   */
+  public static final int ERROR_REASON_BUDGET_EXCEEDED_VALUE = 16;
 
 
   public final int getNumber() {
@@ -316,6 +334,7 @@ public enum ErrorReason
       case 13: return ERROR_REASON_DRAINING;
       case 14: return ERROR_REASON_INTERNAL;
       case 15: return ERROR_REASON_DEADLINE_EXCEEDED;
+      case 16: return ERROR_REASON_BUDGET_EXCEEDED;
       default: return null;
     }
   }

@@ -127,4 +127,24 @@ public interface GetUsageRequestOrBuilder extends
    */
   com.google.protobuf.ByteString
       getModelBytes();
+
+  /**
+   * <pre>
+   * Only the keys of this project; empty means every key.
+   * </pre>
+   *
+   * <code>string project_id = 6 [json_name = "projectId"];</code>
+   * @return The projectId.
+   */
+  java.lang.String getProjectId();
+  /**
+   * <pre>
+   * Only the keys of this project; empty means every key.
+   * </pre>
+   *
+   * <code>string project_id = 6 [json_name = "projectId"];</code>
+   * @return The bytes for projectId.
+   */
+  com.google.protobuf.ByteString
+      getProjectIdBytes();
 }

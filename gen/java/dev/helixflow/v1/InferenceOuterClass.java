@@ -60,6 +60,11 @@ public final class InferenceOuterClass {
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
       internal_static_helixflow_v1_ModelCard_fieldAccessorTable;
   static final com.google.protobuf.Descriptors.Descriptor
+    internal_static_helixflow_v1_ModelPrice_descriptor;
+  static final 
+    com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
+      internal_static_helixflow_v1_ModelPrice_fieldAccessorTable;
+  static final com.google.protobuf.Descriptors.Descriptor
     internal_static_helixflow_v1_ListModelsResponse_descriptor;
   static final 
     com.google.protobuf.GeneratedMessageV3.FieldAccessorTable
@@ -110,7 +115,7 @@ public final class InferenceOuterClass {
       "enizeResponse\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenI" +
       "ds\022\026\n\006pieces\030\002 \003(\tR\006pieces\022\'\n\017rendered_p" +
       "rompt\030\003 \001(\tR\016renderedPrompt\"\023\n\021ListModel" +
-      "sRequest\"\250\003\n\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030" +
+      "sRequest\"\366\003\n\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030" +
       "\n\007aliases\030\002 \003(\tR\007aliases\022%\n\016context_leng" +
       "th\030\003 \001(\rR\rcontextLength\022+\n\021supports_gene" +
       "rate\030\004 \001(\010R\020supportsGenerate\022%\n\016supports" +
@@ -120,19 +125,25 @@ public final class InferenceOuterClass {
       "intKindR\013constraints\022#\n\rready_workers\030\010 " +
       "\001(\rR\014readyWorkers\022\030\n\007backend\030\t \001(\tR\007back" +
       "end\022%\n\016supports_tools\030\n \001(\010R\rsupportsToo" +
-      "ls\022\037\n\013tool_parser\030\013 \001(\tR\ntoolParser\"E\n\022L" +
-      "istModelsResponse\022/\n\006models\030\001 \003(\0132\027.heli" +
-      "xflow.v1.ModelCardR\006models2\266\002\n\tInference" +
-      "\022K\n\010Generate\022\035.helixflow.v1.GenerateRequ" +
-      "est\032\036.helixflow.v1.GenerateResponse0\001\022@\n" +
-      "\005Embed\022\032.helixflow.v1.EmbedRequest\032\033.hel" +
-      "ixflow.v1.EmbedResponse\022I\n\010Tokenize\022\035.he" +
-      "lixflow.v1.TokenizeRequest\032\036.helixflow.v" +
-      "1.TokenizeResponse\022O\n\nListModels\022\037.helix" +
-      "flow.v1.ListModelsRequest\032 .helixflow.v1" +
-      ".ListModelsResponseB?\n\020dev.helixflow.v1P" +
-      "\001Z)helixflow/gen/go/helixflow/v1;helixfl" +
-      "owv1b\006proto3"
+      "ls\022\037\n\013tool_parser\030\013 \001(\tR\ntoolParser\022.\n\005p" +
+      "rice\030\022 \001(\0132\030.helixflow.v1.ModelPriceR\005pr" +
+      "ice\022\034\n\tfallbacks\030\023 \003(\tR\tfallbacks\"\236\001\n\nMo" +
+      "delPrice\022,\n\022prompt_per_million\030\001 \001(\001R\020pr" +
+      "omptPerMillion\022,\n\022cached_per_million\030\002 \001" +
+      "(\001R\020cachedPerMillion\0224\n\026completion_per_m" +
+      "illion\030\003 \001(\001R\024completionPerMillion\"E\n\022Li" +
+      "stModelsResponse\022/\n\006models\030\001 \003(\0132\027.helix" +
+      "flow.v1.ModelCardR\006models2\266\002\n\tInference\022" +
+      "K\n\010Generate\022\035.helixflow.v1.GenerateReque" +
+      "st\032\036.helixflow.v1.GenerateResponse0\001\022@\n\005" +
+      "Embed\022\032.helixflow.v1.EmbedRequest\032\033.heli" +
+      "xflow.v1.EmbedResponse\022I\n\010Tokenize\022\035.hel" +
+      "ixflow.v1.TokenizeRequest\032\036.helixflow.v1" +
+      ".TokenizeResponse\022O\n\nListModels\022\037.helixf" +
+      "low.v1.ListModelsRequest\032 .helixflow.v1." +
+      "ListModelsResponseB?\n\020dev.helixflow.v1P\001" +
+      "Z)helixflow/gen/go/helixflow/v1;helixflo" +
+      "wv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -192,9 +203,15 @@ public final class InferenceOuterClass {
     internal_static_helixflow_v1_ModelCard_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_ModelCard_descriptor,
-        new java.lang.String[] { "Id", "Aliases", "ContextLength", "SupportsGenerate", "SupportsEmbed", "EmbeddingDimension", "Constraints", "ReadyWorkers", "Backend", "SupportsTools", "ToolParser", });
-    internal_static_helixflow_v1_ListModelsResponse_descriptor =
+        new java.lang.String[] { "Id", "Aliases", "ContextLength", "SupportsGenerate", "SupportsEmbed", "EmbeddingDimension", "Constraints", "ReadyWorkers", "Backend", "SupportsTools", "ToolParser", "Price", "Fallbacks", });
+    internal_static_helixflow_v1_ModelPrice_descriptor =
       getDescriptor().getMessageTypes().get(9);
+    internal_static_helixflow_v1_ModelPrice_fieldAccessorTable = new
+      com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
+        internal_static_helixflow_v1_ModelPrice_descriptor,
+        new java.lang.String[] { "PromptPerMillion", "CachedPerMillion", "CompletionPerMillion", });
+    internal_static_helixflow_v1_ListModelsResponse_descriptor =
+      getDescriptor().getMessageTypes().get(10);
     internal_static_helixflow_v1_ListModelsResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_ListModelsResponse_descriptor,

@@ -23,6 +23,8 @@ private static final long serialVersionUID = 0L;
     permissions_ = java.util.Collections.emptyList();
     models_ = com.google.protobuf.LazyStringArrayList.EMPTY;
     maxPriority_ = 0;
+    budgetPeriod_ = "";
+    projectId_ = "";
   }
 
   @java.lang.Override
@@ -337,6 +339,129 @@ private static final long serialVersionUID = 0L;
     return result == null ? dev.helixflow.v1.Priority.UNRECOGNIZED : result;
   }
 
+  public static final int BUDGET_USD_FIELD_NUMBER = 8;
+  private double budgetUsd_ = 0D;
+  /**
+   * <pre>
+   * Spend allowed per budget_period, in US dollars; unset means no budget.
+   * </pre>
+   *
+   * <code>optional double budget_usd = 8 [json_name = "budgetUsd"];</code>
+   * @return Whether the budgetUsd field is set.
+   */
+  @java.lang.Override
+  public boolean hasBudgetUsd() {
+    return ((bitField0_ & 0x00000010) != 0);
+  }
+  /**
+   * <pre>
+   * Spend allowed per budget_period, in US dollars; unset means no budget.
+   * </pre>
+   *
+   * <code>optional double budget_usd = 8 [json_name = "budgetUsd"];</code>
+   * @return The budgetUsd.
+   */
+  @java.lang.Override
+  public double getBudgetUsd() {
+    return budgetUsd_;
+  }
+
+  public static final int BUDGET_PERIOD_FIELD_NUMBER = 9;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object budgetPeriod_ = "";
+  /**
+   * <pre>
+   * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+   * Empty means "month".
+   * </pre>
+   *
+   * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+   * @return The budgetPeriod.
+   */
+  @java.lang.Override
+  public java.lang.String getBudgetPeriod() {
+    java.lang.Object ref = budgetPeriod_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      budgetPeriod_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+   * Empty means "month".
+   * </pre>
+   *
+   * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+   * @return The bytes for budgetPeriod.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getBudgetPeriodBytes() {
+    java.lang.Object ref = budgetPeriod_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      budgetPeriod_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
+  public static final int PROJECT_ID_FIELD_NUMBER = 10;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object projectId_ = "";
+  /**
+   * <pre>
+   * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+   * </pre>
+   *
+   * <code>string project_id = 10 [json_name = "projectId"];</code>
+   * @return The projectId.
+   */
+  @java.lang.Override
+  public java.lang.String getProjectId() {
+    java.lang.Object ref = projectId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      projectId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+   * </pre>
+   *
+   * <code>string project_id = 10 [json_name = "projectId"];</code>
+   * @return The bytes for projectId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getProjectIdBytes() {
+    java.lang.Object ref = projectId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      projectId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -376,6 +501,15 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000008) != 0)) {
       output.writeEnum(7, maxPriority_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      output.writeDouble(8, budgetUsd_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(budgetPeriod_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 9, budgetPeriod_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(projectId_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 10, projectId_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -426,6 +560,16 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeEnumSize(7, maxPriority_);
     }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(8, budgetUsd_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(budgetPeriod_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(9, budgetPeriod_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(projectId_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(10, projectId_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -468,6 +612,16 @@ private static final long serialVersionUID = 0L;
     if (hasMaxPriority()) {
       if (maxPriority_ != other.maxPriority_) return false;
     }
+    if (hasBudgetUsd() != other.hasBudgetUsd()) return false;
+    if (hasBudgetUsd()) {
+      if (java.lang.Double.doubleToLongBits(getBudgetUsd())
+          != java.lang.Double.doubleToLongBits(
+              other.getBudgetUsd())) return false;
+    }
+    if (!getBudgetPeriod()
+        .equals(other.getBudgetPeriod())) return false;
+    if (!getProjectId()
+        .equals(other.getProjectId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -508,6 +662,15 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + MAX_PRIORITY_FIELD_NUMBER;
       hash = (53 * hash) + maxPriority_;
     }
+    if (hasBudgetUsd()) {
+      hash = (37 * hash) + BUDGET_USD_FIELD_NUMBER;
+      hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+          java.lang.Double.doubleToLongBits(getBudgetUsd()));
+    }
+    hash = (37 * hash) + BUDGET_PERIOD_FIELD_NUMBER;
+    hash = (53 * hash) + getBudgetPeriod().hashCode();
+    hash = (37 * hash) + PROJECT_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getProjectId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -654,6 +817,9 @@ private static final long serialVersionUID = 0L;
         expiresAtBuilder_ = null;
       }
       maxPriority_ = 0;
+      budgetUsd_ = 0D;
+      budgetPeriod_ = "";
+      projectId_ = "";
       return this;
     }
 
@@ -722,6 +888,16 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000040) != 0)) {
         result.maxPriority_ = maxPriority_;
         to_bitField0_ |= 0x00000008;
+      }
+      if (((from_bitField0_ & 0x00000080) != 0)) {
+        result.budgetUsd_ = budgetUsd_;
+        to_bitField0_ |= 0x00000010;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.budgetPeriod_ = budgetPeriod_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.projectId_ = projectId_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -805,6 +981,19 @@ private static final long serialVersionUID = 0L;
       if (other.hasMaxPriority()) {
         setMaxPriority(other.getMaxPriority());
       }
+      if (other.hasBudgetUsd()) {
+        setBudgetUsd(other.getBudgetUsd());
+      }
+      if (!other.getBudgetPeriod().isEmpty()) {
+        budgetPeriod_ = other.budgetPeriod_;
+        bitField0_ |= 0x00000100;
+        onChanged();
+      }
+      if (!other.getProjectId().isEmpty()) {
+        projectId_ = other.projectId_;
+        bitField0_ |= 0x00000200;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -881,6 +1070,21 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000040;
               break;
             } // case 56
+            case 65: {
+              budgetUsd_ = input.readDouble();
+              bitField0_ |= 0x00000080;
+              break;
+            } // case 65
+            case 74: {
+              budgetPeriod_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 74
+            case 82: {
+              projectId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 82
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1629,6 +1833,251 @@ private static final long serialVersionUID = 0L;
     public Builder clearMaxPriority() {
       bitField0_ = (bitField0_ & ~0x00000040);
       maxPriority_ = 0;
+      onChanged();
+      return this;
+    }
+
+    private double budgetUsd_ ;
+    /**
+     * <pre>
+     * Spend allowed per budget_period, in US dollars; unset means no budget.
+     * </pre>
+     *
+     * <code>optional double budget_usd = 8 [json_name = "budgetUsd"];</code>
+     * @return Whether the budgetUsd field is set.
+     */
+    @java.lang.Override
+    public boolean hasBudgetUsd() {
+      return ((bitField0_ & 0x00000080) != 0);
+    }
+    /**
+     * <pre>
+     * Spend allowed per budget_period, in US dollars; unset means no budget.
+     * </pre>
+     *
+     * <code>optional double budget_usd = 8 [json_name = "budgetUsd"];</code>
+     * @return The budgetUsd.
+     */
+    @java.lang.Override
+    public double getBudgetUsd() {
+      return budgetUsd_;
+    }
+    /**
+     * <pre>
+     * Spend allowed per budget_period, in US dollars; unset means no budget.
+     * </pre>
+     *
+     * <code>optional double budget_usd = 8 [json_name = "budgetUsd"];</code>
+     * @param value The budgetUsd to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBudgetUsd(double value) {
+      
+      budgetUsd_ = value;
+      bitField0_ |= 0x00000080;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Spend allowed per budget_period, in US dollars; unset means no budget.
+     * </pre>
+     *
+     * <code>optional double budget_usd = 8 [json_name = "budgetUsd"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBudgetUsd() {
+      bitField0_ = (bitField0_ & ~0x00000080);
+      budgetUsd_ = 0D;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object budgetPeriod_ = "";
+    /**
+     * <pre>
+     * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+     * Empty means "month".
+     * </pre>
+     *
+     * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+     * @return The budgetPeriod.
+     */
+    public java.lang.String getBudgetPeriod() {
+      java.lang.Object ref = budgetPeriod_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        budgetPeriod_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+     * Empty means "month".
+     * </pre>
+     *
+     * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+     * @return The bytes for budgetPeriod.
+     */
+    public com.google.protobuf.ByteString
+        getBudgetPeriodBytes() {
+      java.lang.Object ref = budgetPeriod_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        budgetPeriod_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+     * Empty means "month".
+     * </pre>
+     *
+     * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+     * @param value The budgetPeriod to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBudgetPeriod(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      budgetPeriod_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+     * Empty means "month".
+     * </pre>
+     *
+     * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearBudgetPeriod() {
+      budgetPeriod_ = getDefaultInstance().getBudgetPeriod();
+      bitField0_ = (bitField0_ & ~0x00000100);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+     * Empty means "month".
+     * </pre>
+     *
+     * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+     * @param value The bytes for budgetPeriod to set.
+     * @return This builder for chaining.
+     */
+    public Builder setBudgetPeriodBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      budgetPeriod_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object projectId_ = "";
+    /**
+     * <pre>
+     * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+     * </pre>
+     *
+     * <code>string project_id = 10 [json_name = "projectId"];</code>
+     * @return The projectId.
+     */
+    public java.lang.String getProjectId() {
+      java.lang.Object ref = projectId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        projectId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+     * </pre>
+     *
+     * <code>string project_id = 10 [json_name = "projectId"];</code>
+     * @return The bytes for projectId.
+     */
+    public com.google.protobuf.ByteString
+        getProjectIdBytes() {
+      java.lang.Object ref = projectId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        projectId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+     * </pre>
+     *
+     * <code>string project_id = 10 [json_name = "projectId"];</code>
+     * @param value The projectId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProjectId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      projectId_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+     * </pre>
+     *
+     * <code>string project_id = 10 [json_name = "projectId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProjectId() {
+      projectId_ = getDefaultInstance().getProjectId();
+      bitField0_ = (bitField0_ & ~0x00000200);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+     * </pre>
+     *
+     * <code>string project_id = 10 [json_name = "projectId"];</code>
+     * @param value The bytes for projectId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProjectIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      projectId_ = value;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }

@@ -208,4 +208,65 @@ public interface KeyScopesOrBuilder extends
    * @return The maxPriority.
    */
   dev.helixflow.v1.Priority getMaxPriority();
+
+  /**
+   * <pre>
+   * Spend allowed per budget_period, in US dollars; unset means no budget.
+   * </pre>
+   *
+   * <code>optional double budget_usd = 8 [json_name = "budgetUsd"];</code>
+   * @return Whether the budgetUsd field is set.
+   */
+  boolean hasBudgetUsd();
+  /**
+   * <pre>
+   * Spend allowed per budget_period, in US dollars; unset means no budget.
+   * </pre>
+   *
+   * <code>optional double budget_usd = 8 [json_name = "budgetUsd"];</code>
+   * @return The budgetUsd.
+   */
+  double getBudgetUsd();
+
+  /**
+   * <pre>
+   * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+   * Empty means "month".
+   * </pre>
+   *
+   * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+   * @return The budgetPeriod.
+   */
+  java.lang.String getBudgetPeriod();
+  /**
+   * <pre>
+   * The budget's period: "day" or "month" (UTC), or a duration in seconds ("3600s").
+   * Empty means "month".
+   * </pre>
+   *
+   * <code>string budget_period = 9 [json_name = "budgetPeriod"];</code>
+   * @return The bytes for budgetPeriod.
+   */
+  com.google.protobuf.ByteString
+      getBudgetPeriodBytes();
+
+  /**
+   * <pre>
+   * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+   * </pre>
+   *
+   * <code>string project_id = 10 [json_name = "projectId"];</code>
+   * @return The projectId.
+   */
+  java.lang.String getProjectId();
+  /**
+   * <pre>
+   * The project the key belongs to ("prj_..."); its limits apply on top of the key's.
+   * </pre>
+   *
+   * <code>string project_id = 10 [json_name = "projectId"];</code>
+   * @return The bytes for projectId.
+   */
+  com.google.protobuf.ByteString
+      getProjectIdBytes();
 }

@@ -21,6 +21,7 @@ private static final long serialVersionUID = 0L;
   }
   private KeyUsage() {
     keyId_ = "";
+    projectId_ = "";
   }
 
   @java.lang.Override
@@ -140,6 +141,68 @@ private static final long serialVersionUID = 0L;
     return completionTokens_;
   }
 
+  public static final int COST_USD_FIELD_NUMBER = 5;
+  private double costUsd_ = 0D;
+  /**
+   * <pre>
+   * What the key's requests cost, in US dollars (the router's `pricing`).
+   * </pre>
+   *
+   * <code>double cost_usd = 5 [json_name = "costUsd"];</code>
+   * @return The costUsd.
+   */
+  @java.lang.Override
+  public double getCostUsd() {
+    return costUsd_;
+  }
+
+  public static final int PROJECT_ID_FIELD_NUMBER = 6;
+  @SuppressWarnings("serial")
+  private volatile java.lang.Object projectId_ = "";
+  /**
+   * <pre>
+   * The key's project, if any.
+   * </pre>
+   *
+   * <code>string project_id = 6 [json_name = "projectId"];</code>
+   * @return The projectId.
+   */
+  @java.lang.Override
+  public java.lang.String getProjectId() {
+    java.lang.Object ref = projectId_;
+    if (ref instanceof java.lang.String) {
+      return (java.lang.String) ref;
+    } else {
+      com.google.protobuf.ByteString bs = 
+          (com.google.protobuf.ByteString) ref;
+      java.lang.String s = bs.toStringUtf8();
+      projectId_ = s;
+      return s;
+    }
+  }
+  /**
+   * <pre>
+   * The key's project, if any.
+   * </pre>
+   *
+   * <code>string project_id = 6 [json_name = "projectId"];</code>
+   * @return The bytes for projectId.
+   */
+  @java.lang.Override
+  public com.google.protobuf.ByteString
+      getProjectIdBytes() {
+    java.lang.Object ref = projectId_;
+    if (ref instanceof java.lang.String) {
+      com.google.protobuf.ByteString b = 
+          com.google.protobuf.ByteString.copyFromUtf8(
+              (java.lang.String) ref);
+      projectId_ = b;
+      return b;
+    } else {
+      return (com.google.protobuf.ByteString) ref;
+    }
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -166,6 +229,12 @@ private static final long serialVersionUID = 0L;
     if (completionTokens_ != 0L) {
       output.writeUInt64(4, completionTokens_);
     }
+    if (java.lang.Double.doubleToRawLongBits(costUsd_) != 0) {
+      output.writeDouble(5, costUsd_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(projectId_)) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 6, projectId_);
+    }
     getUnknownFields().writeTo(output);
   }
 
@@ -190,6 +259,13 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(4, completionTokens_);
     }
+    if (java.lang.Double.doubleToRawLongBits(costUsd_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(5, costUsd_);
+    }
+    if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(projectId_)) {
+      size += com.google.protobuf.GeneratedMessageV3.computeStringSize(6, projectId_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -213,6 +289,11 @@ private static final long serialVersionUID = 0L;
         != other.getPromptTokens()) return false;
     if (getCompletionTokens()
         != other.getCompletionTokens()) return false;
+    if (java.lang.Double.doubleToLongBits(getCostUsd())
+        != java.lang.Double.doubleToLongBits(
+            other.getCostUsd())) return false;
+    if (!getProjectId()
+        .equals(other.getProjectId())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -235,6 +316,11 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + COMPLETION_TOKENS_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getCompletionTokens());
+    hash = (37 * hash) + COST_USD_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        java.lang.Double.doubleToLongBits(getCostUsd()));
+    hash = (37 * hash) + PROJECT_ID_FIELD_NUMBER;
+    hash = (53 * hash) + getProjectId().hashCode();
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -372,6 +458,8 @@ private static final long serialVersionUID = 0L;
       requests_ = 0L;
       promptTokens_ = 0L;
       completionTokens_ = 0L;
+      costUsd_ = 0D;
+      projectId_ = "";
       return this;
     }
 
@@ -416,6 +504,12 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000008) != 0)) {
         result.completionTokens_ = completionTokens_;
+      }
+      if (((from_bitField0_ & 0x00000010) != 0)) {
+        result.costUsd_ = costUsd_;
+      }
+      if (((from_bitField0_ & 0x00000020) != 0)) {
+        result.projectId_ = projectId_;
       }
     }
 
@@ -477,6 +571,14 @@ private static final long serialVersionUID = 0L;
       if (other.getCompletionTokens() != 0L) {
         setCompletionTokens(other.getCompletionTokens());
       }
+      if (other.getCostUsd() != 0D) {
+        setCostUsd(other.getCostUsd());
+      }
+      if (!other.getProjectId().isEmpty()) {
+        projectId_ = other.projectId_;
+        bitField0_ |= 0x00000020;
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -523,6 +625,16 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000008;
               break;
             } // case 32
+            case 41: {
+              costUsd_ = input.readDouble();
+              bitField0_ |= 0x00000010;
+              break;
+            } // case 41
+            case 50: {
+              projectId_ = input.readStringRequireUtf8();
+              bitField0_ |= 0x00000020;
+              break;
+            } // case 50
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -760,6 +872,142 @@ private static final long serialVersionUID = 0L;
     public Builder clearCompletionTokens() {
       bitField0_ = (bitField0_ & ~0x00000008);
       completionTokens_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private double costUsd_ ;
+    /**
+     * <pre>
+     * What the key's requests cost, in US dollars (the router's `pricing`).
+     * </pre>
+     *
+     * <code>double cost_usd = 5 [json_name = "costUsd"];</code>
+     * @return The costUsd.
+     */
+    @java.lang.Override
+    public double getCostUsd() {
+      return costUsd_;
+    }
+    /**
+     * <pre>
+     * What the key's requests cost, in US dollars (the router's `pricing`).
+     * </pre>
+     *
+     * <code>double cost_usd = 5 [json_name = "costUsd"];</code>
+     * @param value The costUsd to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCostUsd(double value) {
+      
+      costUsd_ = value;
+      bitField0_ |= 0x00000010;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What the key's requests cost, in US dollars (the router's `pricing`).
+     * </pre>
+     *
+     * <code>double cost_usd = 5 [json_name = "costUsd"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCostUsd() {
+      bitField0_ = (bitField0_ & ~0x00000010);
+      costUsd_ = 0D;
+      onChanged();
+      return this;
+    }
+
+    private java.lang.Object projectId_ = "";
+    /**
+     * <pre>
+     * The key's project, if any.
+     * </pre>
+     *
+     * <code>string project_id = 6 [json_name = "projectId"];</code>
+     * @return The projectId.
+     */
+    public java.lang.String getProjectId() {
+      java.lang.Object ref = projectId_;
+      if (!(ref instanceof java.lang.String)) {
+        com.google.protobuf.ByteString bs =
+            (com.google.protobuf.ByteString) ref;
+        java.lang.String s = bs.toStringUtf8();
+        projectId_ = s;
+        return s;
+      } else {
+        return (java.lang.String) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The key's project, if any.
+     * </pre>
+     *
+     * <code>string project_id = 6 [json_name = "projectId"];</code>
+     * @return The bytes for projectId.
+     */
+    public com.google.protobuf.ByteString
+        getProjectIdBytes() {
+      java.lang.Object ref = projectId_;
+      if (ref instanceof String) {
+        com.google.protobuf.ByteString b = 
+            com.google.protobuf.ByteString.copyFromUtf8(
+                (java.lang.String) ref);
+        projectId_ = b;
+        return b;
+      } else {
+        return (com.google.protobuf.ByteString) ref;
+      }
+    }
+    /**
+     * <pre>
+     * The key's project, if any.
+     * </pre>
+     *
+     * <code>string project_id = 6 [json_name = "projectId"];</code>
+     * @param value The projectId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProjectId(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      projectId_ = value;
+      bitField0_ |= 0x00000020;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's project, if any.
+     * </pre>
+     *
+     * <code>string project_id = 6 [json_name = "projectId"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearProjectId() {
+      projectId_ = getDefaultInstance().getProjectId();
+      bitField0_ = (bitField0_ & ~0x00000020);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The key's project, if any.
+     * </pre>
+     *
+     * <code>string project_id = 6 [json_name = "projectId"];</code>
+     * @param value The bytes for projectId to set.
+     * @return This builder for chaining.
+     */
+    public Builder setProjectIdBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      projectId_ = value;
+      bitField0_ |= 0x00000020;
       onChanged();
       return this;
     }

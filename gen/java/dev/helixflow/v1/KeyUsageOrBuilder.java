@@ -56,4 +56,34 @@ public interface KeyUsageOrBuilder extends
    * @return The completionTokens.
    */
   long getCompletionTokens();
+
+  /**
+   * <pre>
+   * What the key's requests cost, in US dollars (the router's `pricing`).
+   * </pre>
+   *
+   * <code>double cost_usd = 5 [json_name = "costUsd"];</code>
+   * @return The costUsd.
+   */
+  double getCostUsd();
+
+  /**
+   * <pre>
+   * The key's project, if any.
+   * </pre>
+   *
+   * <code>string project_id = 6 [json_name = "projectId"];</code>
+   * @return The projectId.
+   */
+  java.lang.String getProjectId();
+  /**
+   * <pre>
+   * The key's project, if any.
+   * </pre>
+   *
+   * <code>string project_id = 6 [json_name = "projectId"];</code>
+   * @return The bytes for projectId.
+   */
+  com.google.protobuf.ByteString
+      getProjectIdBytes();
 }

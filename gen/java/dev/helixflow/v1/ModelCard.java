@@ -25,6 +25,7 @@ private static final long serialVersionUID = 0L;
     constraints_ = java.util.Collections.emptyList();
     backend_ = "";
     toolParser_ = "";
+    fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
   }
 
   @java.lang.Override
@@ -413,6 +414,96 @@ private static final long serialVersionUID = 0L;
     }
   }
 
+  public static final int PRICE_FIELD_NUMBER = 18;
+  private dev.helixflow.v1.ModelPrice price_;
+  /**
+   * <pre>
+   * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+   * @return Whether the price field is set.
+   */
+  @java.lang.Override
+  public boolean hasPrice() {
+    return price_ != null;
+  }
+  /**
+   * <pre>
+   * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+   * @return The price.
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ModelPrice getPrice() {
+    return price_ == null ? dev.helixflow.v1.ModelPrice.getDefaultInstance() : price_;
+  }
+  /**
+   * <pre>
+   * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+   */
+  @java.lang.Override
+  public dev.helixflow.v1.ModelPriceOrBuilder getPriceOrBuilder() {
+    return price_ == null ? dev.helixflow.v1.ModelPrice.getDefaultInstance() : price_;
+  }
+
+  public static final int FALLBACKS_FIELD_NUMBER = 19;
+  @SuppressWarnings("serial")
+  private com.google.protobuf.LazyStringList fallbacks_;
+  /**
+   * <pre>
+   * For a fallback alias: the model ids tried in order before the first token.
+   * </pre>
+   *
+   * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+   * @return A list containing the fallbacks.
+   */
+  public com.google.protobuf.ProtocolStringList
+      getFallbacksList() {
+    return fallbacks_;
+  }
+  /**
+   * <pre>
+   * For a fallback alias: the model ids tried in order before the first token.
+   * </pre>
+   *
+   * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+   * @return The count of fallbacks.
+   */
+  public int getFallbacksCount() {
+    return fallbacks_.size();
+  }
+  /**
+   * <pre>
+   * For a fallback alias: the model ids tried in order before the first token.
+   * </pre>
+   *
+   * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+   * @param index The index of the element to return.
+   * @return The fallbacks at the given index.
+   */
+  public java.lang.String getFallbacks(int index) {
+    return fallbacks_.get(index);
+  }
+  /**
+   * <pre>
+   * For a fallback alias: the model ids tried in order before the first token.
+   * </pre>
+   *
+   * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the fallbacks at the given index.
+   */
+  public com.google.protobuf.ByteString
+      getFallbacksBytes(int index) {
+    return fallbacks_.getByteString(index);
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -464,6 +555,12 @@ private static final long serialVersionUID = 0L;
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       com.google.protobuf.GeneratedMessageV3.writeString(output, 11, toolParser_);
+    }
+    if (price_ != null) {
+      output.writeMessage(18, getPrice());
+    }
+    for (int i = 0; i < fallbacks_.size(); i++) {
+      com.google.protobuf.GeneratedMessageV3.writeString(output, 19, fallbacks_.getRaw(i));
     }
     getUnknownFields().writeTo(output);
   }
@@ -527,6 +624,18 @@ private static final long serialVersionUID = 0L;
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(toolParser_)) {
       size += com.google.protobuf.GeneratedMessageV3.computeStringSize(11, toolParser_);
     }
+    if (price_ != null) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeMessageSize(18, getPrice());
+    }
+    {
+      int dataSize = 0;
+      for (int i = 0; i < fallbacks_.size(); i++) {
+        dataSize += computeStringSizeNoTag(fallbacks_.getRaw(i));
+      }
+      size += dataSize;
+      size += 2 * getFallbacksList().size();
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -563,6 +672,13 @@ private static final long serialVersionUID = 0L;
         != other.getSupportsTools()) return false;
     if (!getToolParser()
         .equals(other.getToolParser())) return false;
+    if (hasPrice() != other.hasPrice()) return false;
+    if (hasPrice()) {
+      if (!getPrice()
+          .equals(other.getPrice())) return false;
+    }
+    if (!getFallbacksList()
+        .equals(other.getFallbacksList())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -603,6 +719,14 @@ private static final long serialVersionUID = 0L;
         getSupportsTools());
     hash = (37 * hash) + TOOL_PARSER_FIELD_NUMBER;
     hash = (53 * hash) + getToolParser().hashCode();
+    if (hasPrice()) {
+      hash = (37 * hash) + PRICE_FIELD_NUMBER;
+      hash = (53 * hash) + getPrice().hashCode();
+    }
+    if (getFallbacksCount() > 0) {
+      hash = (37 * hash) + FALLBACKS_FIELD_NUMBER;
+      hash = (53 * hash) + getFallbacksList().hashCode();
+    }
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -749,6 +873,13 @@ private static final long serialVersionUID = 0L;
       backend_ = "";
       supportsTools_ = false;
       toolParser_ = "";
+      price_ = null;
+      if (priceBuilder_ != null) {
+        priceBuilder_.dispose();
+        priceBuilder_ = null;
+      }
+      fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00001000);
       return this;
     }
 
@@ -792,6 +923,11 @@ private static final long serialVersionUID = 0L;
         bitField0_ = (bitField0_ & ~0x00000040);
       }
       result.constraints_ = constraints_;
+      if (((bitField0_ & 0x00001000) != 0)) {
+        fallbacks_ = fallbacks_.getUnmodifiableView();
+        bitField0_ = (bitField0_ & ~0x00001000);
+      }
+      result.fallbacks_ = fallbacks_;
     }
 
     private void buildPartial0(dev.helixflow.v1.ModelCard result) {
@@ -822,6 +958,11 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.toolParser_ = toolParser_;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.price_ = priceBuilder_ == null
+            ? price_
+            : priceBuilder_.build();
       }
     }
 
@@ -922,6 +1063,19 @@ private static final long serialVersionUID = 0L;
         bitField0_ |= 0x00000400;
         onChanged();
       }
+      if (other.hasPrice()) {
+        mergePrice(other.getPrice());
+      }
+      if (!other.fallbacks_.isEmpty()) {
+        if (fallbacks_.isEmpty()) {
+          fallbacks_ = other.fallbacks_;
+          bitField0_ = (bitField0_ & ~0x00001000);
+        } else {
+          ensureFallbacksIsMutable();
+          fallbacks_.addAll(other.fallbacks_);
+        }
+        onChanged();
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1016,6 +1170,19 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 146: {
+              input.readMessage(
+                  getPriceFieldBuilder().getBuilder(),
+                  extensionRegistry);
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 146
+            case 154: {
+              java.lang.String s = input.readStringRequireUtf8();
+              ensureFallbacksIsMutable();
+              fallbacks_.add(s);
+              break;
+            } // case 154
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1897,6 +2064,301 @@ private static final long serialVersionUID = 0L;
       checkByteStringIsUtf8(value);
       toolParser_ = value;
       bitField0_ |= 0x00000400;
+      onChanged();
+      return this;
+    }
+
+    private dev.helixflow.v1.ModelPrice price_;
+    private com.google.protobuf.SingleFieldBuilderV3<
+        dev.helixflow.v1.ModelPrice, dev.helixflow.v1.ModelPrice.Builder, dev.helixflow.v1.ModelPriceOrBuilder> priceBuilder_;
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     * @return Whether the price field is set.
+     */
+    public boolean hasPrice() {
+      return ((bitField0_ & 0x00000800) != 0);
+    }
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     * @return The price.
+     */
+    public dev.helixflow.v1.ModelPrice getPrice() {
+      if (priceBuilder_ == null) {
+        return price_ == null ? dev.helixflow.v1.ModelPrice.getDefaultInstance() : price_;
+      } else {
+        return priceBuilder_.getMessage();
+      }
+    }
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     */
+    public Builder setPrice(dev.helixflow.v1.ModelPrice value) {
+      if (priceBuilder_ == null) {
+        if (value == null) {
+          throw new NullPointerException();
+        }
+        price_ = value;
+      } else {
+        priceBuilder_.setMessage(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     */
+    public Builder setPrice(
+        dev.helixflow.v1.ModelPrice.Builder builderForValue) {
+      if (priceBuilder_ == null) {
+        price_ = builderForValue.build();
+      } else {
+        priceBuilder_.setMessage(builderForValue.build());
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     */
+    public Builder mergePrice(dev.helixflow.v1.ModelPrice value) {
+      if (priceBuilder_ == null) {
+        if (((bitField0_ & 0x00000800) != 0) &&
+          price_ != null &&
+          price_ != dev.helixflow.v1.ModelPrice.getDefaultInstance()) {
+          getPriceBuilder().mergeFrom(value);
+        } else {
+          price_ = value;
+        }
+      } else {
+        priceBuilder_.mergeFrom(value);
+      }
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     */
+    public Builder clearPrice() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      price_ = null;
+      if (priceBuilder_ != null) {
+        priceBuilder_.dispose();
+        priceBuilder_ = null;
+      }
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     */
+    public dev.helixflow.v1.ModelPrice.Builder getPriceBuilder() {
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return getPriceFieldBuilder().getBuilder();
+    }
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     */
+    public dev.helixflow.v1.ModelPriceOrBuilder getPriceOrBuilder() {
+      if (priceBuilder_ != null) {
+        return priceBuilder_.getMessageOrBuilder();
+      } else {
+        return price_ == null ?
+            dev.helixflow.v1.ModelPrice.getDefaultInstance() : price_;
+      }
+    }
+    /**
+     * <pre>
+     * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+     * </pre>
+     *
+     * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+     */
+    private com.google.protobuf.SingleFieldBuilderV3<
+        dev.helixflow.v1.ModelPrice, dev.helixflow.v1.ModelPrice.Builder, dev.helixflow.v1.ModelPriceOrBuilder> 
+        getPriceFieldBuilder() {
+      if (priceBuilder_ == null) {
+        priceBuilder_ = new com.google.protobuf.SingleFieldBuilderV3<
+            dev.helixflow.v1.ModelPrice, dev.helixflow.v1.ModelPrice.Builder, dev.helixflow.v1.ModelPriceOrBuilder>(
+                getPrice(),
+                getParentForChildren(),
+                isClean());
+        price_ = null;
+      }
+      return priceBuilder_;
+    }
+
+    private com.google.protobuf.LazyStringList fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    private void ensureFallbacksIsMutable() {
+      if (!((bitField0_ & 0x00001000) != 0)) {
+        fallbacks_ = new com.google.protobuf.LazyStringArrayList(fallbacks_);
+        bitField0_ |= 0x00001000;
+       }
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @return A list containing the fallbacks.
+     */
+    public com.google.protobuf.ProtocolStringList
+        getFallbacksList() {
+      return fallbacks_.getUnmodifiableView();
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @return The count of fallbacks.
+     */
+    public int getFallbacksCount() {
+      return fallbacks_.size();
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @param index The index of the element to return.
+     * @return The fallbacks at the given index.
+     */
+    public java.lang.String getFallbacks(int index) {
+      return fallbacks_.get(index);
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @param index The index of the value to return.
+     * @return The bytes of the fallbacks at the given index.
+     */
+    public com.google.protobuf.ByteString
+        getFallbacksBytes(int index) {
+      return fallbacks_.getByteString(index);
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @param index The index to set the value at.
+     * @param value The fallbacks to set.
+     * @return This builder for chaining.
+     */
+    public Builder setFallbacks(
+        int index, java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureFallbacksIsMutable();
+      fallbacks_.set(index, value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @param value The fallbacks to add.
+     * @return This builder for chaining.
+     */
+    public Builder addFallbacks(
+        java.lang.String value) {
+      if (value == null) { throw new NullPointerException(); }
+      ensureFallbacksIsMutable();
+      fallbacks_.add(value);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @param values The fallbacks to add.
+     * @return This builder for chaining.
+     */
+    public Builder addAllFallbacks(
+        java.lang.Iterable<java.lang.String> values) {
+      ensureFallbacksIsMutable();
+      com.google.protobuf.AbstractMessageLite.Builder.addAll(
+          values, fallbacks_);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearFallbacks() {
+      fallbacks_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+      bitField0_ = (bitField0_ & ~0x00001000);
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * For a fallback alias: the model ids tried in order before the first token.
+     * </pre>
+     *
+     * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+     * @param value The bytes of the fallbacks to add.
+     * @return This builder for chaining.
+     */
+    public Builder addFallbacksBytes(
+        com.google.protobuf.ByteString value) {
+      if (value == null) { throw new NullPointerException(); }
+      checkByteStringIsUtf8(value);
+      ensureFallbacksIsMutable();
+      fallbacks_.add(value);
       onChanged();
       return this;
     }

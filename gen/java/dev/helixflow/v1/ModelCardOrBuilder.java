@@ -216,4 +216,72 @@ public interface ModelCardOrBuilder extends
    */
   com.google.protobuf.ByteString
       getToolParserBytes();
+
+  /**
+   * <pre>
+   * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+   * @return Whether the price field is set.
+   */
+  boolean hasPrice();
+  /**
+   * <pre>
+   * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+   * @return The price.
+   */
+  dev.helixflow.v1.ModelPrice getPrice();
+  /**
+   * <pre>
+   * Price per million tokens, from the router's `pricing` setting; unset when none is configured.
+   * </pre>
+   *
+   * <code>.helixflow.v1.ModelPrice price = 18 [json_name = "price"];</code>
+   */
+  dev.helixflow.v1.ModelPriceOrBuilder getPriceOrBuilder();
+
+  /**
+   * <pre>
+   * For a fallback alias: the model ids tried in order before the first token.
+   * </pre>
+   *
+   * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+   * @return A list containing the fallbacks.
+   */
+  java.util.List<java.lang.String>
+      getFallbacksList();
+  /**
+   * <pre>
+   * For a fallback alias: the model ids tried in order before the first token.
+   * </pre>
+   *
+   * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+   * @return The count of fallbacks.
+   */
+  int getFallbacksCount();
+  /**
+   * <pre>
+   * For a fallback alias: the model ids tried in order before the first token.
+   * </pre>
+   *
+   * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+   * @param index The index of the element to return.
+   * @return The fallbacks at the given index.
+   */
+  java.lang.String getFallbacks(int index);
+  /**
+   * <pre>
+   * For a fallback alias: the model ids tried in order before the first token.
+   * </pre>
+   *
+   * <code>repeated string fallbacks = 19 [json_name = "fallbacks"];</code>
+   * @param index The index of the value to return.
+   * @return The bytes of the fallbacks at the given index.
+   */
+  com.google.protobuf.ByteString
+      getFallbacksBytes(int index);
 }

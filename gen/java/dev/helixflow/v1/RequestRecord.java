@@ -479,6 +479,21 @@ private static final long serialVersionUID = 0L;
     return finishedAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : finishedAt_;
   }
 
+  public static final int COST_USD_FIELD_NUMBER = 12;
+  private double costUsd_ = 0D;
+  /**
+   * <pre>
+   * What the request cost, in US dollars.
+   * </pre>
+   *
+   * <code>double cost_usd = 12 [json_name = "costUsd"];</code>
+   * @return The costUsd.
+   */
+  @java.lang.Override
+  public double getCostUsd() {
+    return costUsd_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -525,6 +540,9 @@ private static final long serialVersionUID = 0L;
     }
     if (finishedAt_ != null) {
       output.writeMessage(11, getFinishedAt());
+    }
+    if (java.lang.Double.doubleToRawLongBits(costUsd_) != 0) {
+      output.writeDouble(12, costUsd_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -573,6 +591,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(11, getFinishedAt());
     }
+    if (java.lang.Double.doubleToRawLongBits(costUsd_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(12, costUsd_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -619,6 +641,9 @@ private static final long serialVersionUID = 0L;
       if (!getFinishedAt()
           .equals(other.getFinishedAt())) return false;
     }
+    if (java.lang.Double.doubleToLongBits(getCostUsd())
+        != java.lang.Double.doubleToLongBits(
+            other.getCostUsd())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -658,6 +683,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + FINISHED_AT_FIELD_NUMBER;
       hash = (53 * hash) + getFinishedAt().hashCode();
     }
+    hash = (37 * hash) + COST_USD_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        java.lang.Double.doubleToLongBits(getCostUsd()));
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -814,6 +842,7 @@ private static final long serialVersionUID = 0L;
         finishedAtBuilder_.dispose();
         finishedAtBuilder_ = null;
       }
+      costUsd_ = 0D;
       return this;
     }
 
@@ -885,6 +914,9 @@ private static final long serialVersionUID = 0L;
         result.finishedAt_ = finishedAtBuilder_ == null
             ? finishedAt_
             : finishedAtBuilder_.build();
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.costUsd_ = costUsd_;
       }
     }
 
@@ -977,6 +1009,9 @@ private static final long serialVersionUID = 0L;
       if (other.hasFinishedAt()) {
         mergeFinishedAt(other.getFinishedAt());
       }
+      if (other.getCostUsd() != 0D) {
+        setCostUsd(other.getCostUsd());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1064,6 +1099,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 90
+            case 97: {
+              costUsd_ = input.readDouble();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 97
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2184,6 +2224,50 @@ private static final long serialVersionUID = 0L;
         finishedAt_ = null;
       }
       return finishedAtBuilder_;
+    }
+
+    private double costUsd_ ;
+    /**
+     * <pre>
+     * What the request cost, in US dollars.
+     * </pre>
+     *
+     * <code>double cost_usd = 12 [json_name = "costUsd"];</code>
+     * @return The costUsd.
+     */
+    @java.lang.Override
+    public double getCostUsd() {
+      return costUsd_;
+    }
+    /**
+     * <pre>
+     * What the request cost, in US dollars.
+     * </pre>
+     *
+     * <code>double cost_usd = 12 [json_name = "costUsd"];</code>
+     * @param value The costUsd to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCostUsd(double value) {
+      
+      costUsd_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What the request cost, in US dollars.
+     * </pre>
+     *
+     * <code>double cost_usd = 12 [json_name = "costUsd"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCostUsd() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      costUsd_ = 0D;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -227,4 +227,14 @@ public interface RequestRecordOrBuilder extends
    * <code>.google.protobuf.Timestamp finished_at = 11 [json_name = "finishedAt"];</code>
    */
   com.google.protobuf.TimestampOrBuilder getFinishedAtOrBuilder();
+
+  /**
+   * <pre>
+   * What the request cost, in US dollars.
+   * </pre>
+   *
+   * <code>double cost_usd = 12 [json_name = "costUsd"];</code>
+   * @return The costUsd.
+   */
+  double getCostUsd();
 }

@@ -361,6 +361,21 @@ private static final long serialVersionUID = 0L;
     return ttftCount_;
   }
 
+  public static final int COST_USD_FIELD_NUMBER = 10;
+  private double costUsd_ = 0D;
+  /**
+   * <pre>
+   * What the bucket's requests cost, in US dollars.
+   * </pre>
+   *
+   * <code>double cost_usd = 10 [json_name = "costUsd"];</code>
+   * @return The costUsd.
+   */
+  @java.lang.Override
+  public double getCostUsd() {
+    return costUsd_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -404,6 +419,9 @@ private static final long serialVersionUID = 0L;
     }
     if (ttftCount_ != 0L) {
       output.writeUInt64(9, ttftCount_);
+    }
+    if (java.lang.Double.doubleToRawLongBits(costUsd_) != 0) {
+      output.writeDouble(10, costUsd_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -454,6 +472,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(9, ttftCount_);
     }
+    if (java.lang.Double.doubleToRawLongBits(costUsd_) != 0) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeDoubleSize(10, costUsd_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -491,6 +513,9 @@ private static final long serialVersionUID = 0L;
             other.getTtftMsSum())) return false;
     if (getTtftCount()
         != other.getTtftCount()) return false;
+    if (java.lang.Double.doubleToLongBits(getCostUsd())
+        != java.lang.Double.doubleToLongBits(
+            other.getCostUsd())) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -529,6 +554,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + TTFT_COUNT_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getTtftCount());
+    hash = (37 * hash) + COST_USD_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        java.lang.Double.doubleToLongBits(getCostUsd()));
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -697,6 +725,7 @@ private static final long serialVersionUID = 0L;
       internalGetMutableErrors().clear();
       ttftMsSum_ = 0D;
       ttftCount_ = 0L;
+      costUsd_ = 0D;
       return this;
     }
 
@@ -759,6 +788,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000100) != 0)) {
         result.ttftCount_ = ttftCount_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
+        result.costUsd_ = costUsd_;
       }
     }
 
@@ -837,6 +869,9 @@ private static final long serialVersionUID = 0L;
       if (other.getTtftCount() != 0L) {
         setTtftCount(other.getTtftCount());
       }
+      if (other.getCostUsd() != 0D) {
+        setCostUsd(other.getCostUsd());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -914,6 +949,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000100;
               break;
             } // case 72
+            case 81: {
+              costUsd_ = input.readDouble();
+              bitField0_ |= 0x00000200;
+              break;
+            } // case 81
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1639,6 +1679,50 @@ private static final long serialVersionUID = 0L;
     public Builder clearTtftCount() {
       bitField0_ = (bitField0_ & ~0x00000100);
       ttftCount_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private double costUsd_ ;
+    /**
+     * <pre>
+     * What the bucket's requests cost, in US dollars.
+     * </pre>
+     *
+     * <code>double cost_usd = 10 [json_name = "costUsd"];</code>
+     * @return The costUsd.
+     */
+    @java.lang.Override
+    public double getCostUsd() {
+      return costUsd_;
+    }
+    /**
+     * <pre>
+     * What the bucket's requests cost, in US dollars.
+     * </pre>
+     *
+     * <code>double cost_usd = 10 [json_name = "costUsd"];</code>
+     * @param value The costUsd to set.
+     * @return This builder for chaining.
+     */
+    public Builder setCostUsd(double value) {
+      
+      costUsd_ = value;
+      bitField0_ |= 0x00000200;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * What the bucket's requests cost, in US dollars.
+     * </pre>
+     *
+     * <code>double cost_usd = 10 [json_name = "costUsd"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearCostUsd() {
+      bitField0_ = (bitField0_ & ~0x00000200);
+      costUsd_ = 0D;
       onChanged();
       return this;
     }

@@ -175,4 +175,14 @@ public interface UsageBucketOrBuilder extends
    * @return The ttftCount.
    */
   long getTtftCount();
+
+  /**
+   * <pre>
+   * What the bucket's requests cost, in US dollars.
+   * </pre>
+   *
+   * <code>double cost_usd = 10 [json_name = "costUsd"];</code>
+   * @return The costUsd.
+   */
+  double getCostUsd();
 }

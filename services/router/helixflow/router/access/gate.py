@@ -25,7 +25,11 @@ from helixflow.router import wire
 from helixflow.router.access.auth.principal import Principal, current_principal
 from helixflow.router.access.cache.embedding import EmbeddingCache
 from helixflow.router.access.cache.response import ResponseCache
+from helixflow.router.access.pricing import Pricing
+from helixflow.router.access.projects.store import ProjectRecord
+from helixflow.router.access.quota.budget import MemoryBudgets, Reservation
 from helixflow.router.access.quota.enforcer import QuotaEnforcer
+from helixflow.router.access.spend import Spend
 from helixflow.router.access.usage.store import UsageRecorder
 from helixflow.router.metrics import GENERATE_BY_PRIORITY, PRIORITY_LABELS
 from helixflow.router.wire import Reply
@@ -52,6 +56,10 @@ class Ticket:
 
     principal: Principal
     estimate: int
+    # The model the call is priced at: the resolved one, or the fallback target that answered.
+    model: str = ""
+    project: ProjectRecord | None = None
+    reservation: Reservation | None = None
     stream_slot: bool = False
     cache_key: str | None = None
     cached: list[inference_pb2.GenerateResponse] | None = None
@@ -80,9 +88,13 @@ class AccessGate:
         usage: UsageRecorder,
         response_cache: ResponseCache | None,
         embedding_cache: EmbeddingCache | None,
+        spend: Spend | None = None,
+        reserve_max_tokens: int = 4096,
     ) -> None:
         self._quota = quota
         self._usage = usage
+        self.spend = spend or Spend(quota, usage, Pricing(), MemoryBudgets(), None, fail_open=False)
+        self._reserve_max_tokens = reserve_max_tokens
         self._responses = response_cache
         self._embeddings = embedding_cache
 
@@ -98,9 +110,18 @@ class AccessGate:
         # The worker schedules by this field; the scope caps what the caller asked for.
         request.priority = common_pb2.Priority.ValueType(principal.priority_for(request.priority))
         GENERATE_BY_PRIORITY.labels(priority=PRIORITY_LABELS[request.priority]).inc()
-        ticket = Ticket(principal, estimate_prompt_tokens(request))
+        ticket = Ticket(principal, estimate_prompt_tokens(request), model)
         await self._quota.admit(principal, ticket.estimate)
+        ticket.project = await self.spend.project(principal, model, ticket.estimate)
         ticket.stream_slot = await self._quota.open_stream(principal)
+        sampling = request.sampling
+        max_tokens = sampling.max_tokens if sampling.HasField("max_tokens") else self._reserve_max_tokens
+        try:
+            ticket.reservation = await self.spend.reserve(principal, ticket.project, model, ticket.estimate, max_tokens)
+        except BaseException:
+            if ticket.stream_slot:
+                await self._quota.close_stream(principal)
+            raise
         responses = self._responses
         try:
             ticket.cache_key = responses.key_for(request, model) if responses is not None else None
@@ -115,8 +136,10 @@ class AccessGate:
     async def admit_embed(self, request: inference_pb2.EmbedRequest, model: str) -> Ticket:
         principal = current_principal()
         principal.require_model(model)
-        ticket = Ticket(principal, max(1, sum(len(text) for text in request.inputs) // 4))
+        ticket = Ticket(principal, max(1, sum(len(text) for text in request.inputs) // 4), model)
         await self._quota.admit(principal, ticket.estimate)
+        ticket.project = await self.spend.project(principal, model, ticket.estimate)
+        ticket.reservation = await self.spend.reserve(principal, ticket.project, model, ticket.estimate, 0)
         return ticket
 
     async def embed(
@@ -144,8 +167,12 @@ class AccessGate:
             usage = ticket.usage
             prompt = usage.prompt_tokens if usage else ticket.estimate
             completion = usage.completion_tokens if usage else 0
-            await self._quota.reconcile(principal, prompt + completion - ticket.estimate)
-            await self._usage.record(principal.subject, requests=1, prompt=prompt, completion=completion)
+            delta = prompt + completion - ticket.estimate
+            await self._quota.reconcile(principal, delta)
+            # A call that failed is charged its estimated prompt, as for tokens.
+            cost = self.spend.pricing.cost(ticket.model, usage or common_pb2.Usage(prompt_tokens=prompt))
+            await self._usage.record(principal.subject, requests=1, prompt=prompt, completion=completion, cost=cost)
+            await self.spend.settle(principal, ticket.project, ticket.reservation, cost, prompt, completion, delta)
 
 
 async def _replay(messages: list[inference_pb2.GenerateResponse]) -> AsyncIterator[Reply]:

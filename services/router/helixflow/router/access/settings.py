@@ -29,6 +29,9 @@ class AccessSettings(BaseModel):
     jwt_leeway_s: float = 0.0
     # What to do when Redis cannot be reached for a quota check: admit (open) or refuse (closed).
     quota_fail_open: bool = False
+    # A spend budget reserves max_tokens completion tokens per request; a request without
+    # max_tokens reserves this many (helixflow.router.access.quota.budget).
+    budget_reserve_max_tokens: int = Field(4096, gt=0)
     # Opt-in: replaying a stored answer must be a deliberate choice (deterministic requests only).
     response_cache_enabled: bool = False
     response_cache_ttl_s: int = 3600
@@ -37,3 +40,5 @@ class AccessSettings(BaseModel):
     embed_cache_enabled: bool = True
     embed_cache_ttl_s: int = 86_400
     embed_cache_max_entries: int = 100_000
+    # The environment variable holding the upstream-secrets keyring (kid:base64key,...; the first encrypts).
+    secrets_keys_env: str = "HELIXFLOW_SECRETS_KEYS"

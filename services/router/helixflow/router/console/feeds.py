@@ -11,6 +11,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 
 from helixflow.common.errors import InvalidArgument
 from helixflow.router.access.keys.service import KeyService
+from helixflow.router.access.pricing import usd
 from helixflow.router.access.usage.buckets import MAX_BUCKETS, STEP_S, Finished, merge, round_step
 from helixflow.router.console.requests import RequestLog
 from helixflow.router.pool import WorkerPool
@@ -85,6 +86,7 @@ class ConsoleFeeds:
             status=item.status,
             latency=_duration(item.latency_s),
             finished_at=_ts(item.finished_at),
+            cost_usd=usd(item.cost_nanos),
         )
         if item.ttft_s is not None:
             record.time_to_first_token.CopyFrom(_duration(item.ttft_s))
@@ -111,8 +113,11 @@ class ConsoleFeeds:
         finally:
             self.requests.unsubscribe(queue)
 
-    async def buckets(self, request: admin_pb2.GetUsageRequest, response: admin_pb2.GetUsageResponse) -> None:
-        """Fill ``response.buckets`` for the request's range (only when start_time is set)."""
+    async def buckets(
+        self, request: admin_pb2.GetUsageRequest, response: admin_pb2.GetUsageResponse, subjects: set[str] | None = None
+    ) -> None:
+        """Fill ``response.buckets`` for the request's range (only when start_time is set),
+        only for ``subjects`` when given (a project's keys)."""
         if not request.HasField("start_time"):
             return
         start = int(request.start_time.ToNanoseconds() // 1_000_000_000)
@@ -127,7 +132,9 @@ class ConsoleFeeds:
         wanted = [
             b
             for b in raw
-            if (not request.key_id or b.subject == request.key_id) and (not request.model or b.model == request.model)
+            if (not request.key_id or b.subject == request.key_id)
+            and (not request.model or b.model == request.model)
+            and (subjects is None or b.subject in subjects)
         ]
         for b in merge(wanted, start, step):
             response.buckets.add(
@@ -140,4 +147,5 @@ class ConsoleFeeds:
                 errors=b.errors,
                 ttft_ms_sum=b.ttft_ms_sum,
                 ttft_count=b.ttft_count,
+                cost_usd=usd(b.cost_nanos),
             )

@@ -7,7 +7,6 @@ import asyncio
 import collections
 import logging
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
@@ -15,11 +14,11 @@ import grpc
 from helixflow.common import logs
 from helixflow.common.errors import HelixError
 from helixflow.router.access.auth.principal import current_principal
+from helixflow.router.access.pricing import Pricing
 from helixflow.router.access.state import REDIS_DOWN
 from helixflow.router.access.usage.buckets import BucketStore, Finished
 from helixflow.router.upstream import UpstreamError
-from helixflow.router.wire import Reply
-from helixflow.v1 import inference_pb2
+from helixflow.v1 import common_pb2, inference_pb2
 
 log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -44,8 +43,9 @@ def _status(exc: BaseException | None, context: Context | None) -> str:
 class RequestLog:
     """Recent finished requests (this replica) and their subscribers; records go to the buckets too."""
 
-    def __init__(self, buckets: BucketStore, history: int = HISTORY) -> None:
+    def __init__(self, buckets: BucketStore, history: int = HISTORY, pricing: Pricing | None = None) -> None:
         self.buckets = buckets
+        self._pricing = pricing or Pricing()
         self._recent: collections.deque[Finished] = collections.deque(maxlen=history)
         self._subscribers: set[asyncio.Queue[Finished]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -79,7 +79,7 @@ class RequestLog:
 
     def _finish(
         self, method: str, model: str, request_id: str, t0: float, first: float | None, exc: BaseException | None,
-        context: Context | None, prompt: int, completion: int,
+        context: Context | None, usage: common_pb2.Usage | None, priced: str,
     ) -> None:  # fmt: skip
         now = time.perf_counter()
         try:
@@ -92,44 +92,33 @@ class RequestLog:
                 subject=subject,
                 method=method,
                 model=model,
-                prompt_tokens=prompt,
-                completion_tokens=completion,
+                prompt_tokens=usage.prompt_tokens if usage is not None else 0,
+                completion_tokens=usage.completion_tokens if usage is not None else 0,
                 status=_status(exc, context),
                 latency_s=now - t0,
                 ttft_s=None if first is None else first - t0,
                 finished_at=time.time(),
+                cost_nanos=self._pricing.cost(priced, usage),
             )
         )
 
-    async def generate(
+    def generate_done(
         self,
         request: inference_pb2.GenerateRequest,
         model: str,
-        stream: AsyncIterator[Reply],
+        t0: float,
+        first: float | None,
+        done: inference_pb2.GenerateResponse | None,
+        exc: BaseException | None,
         context: Context | None = None,
-    ) -> AsyncIterator[Reply]:
-        """Pass ``stream`` through unchanged, timing it; one record when it ends, however it ends.
-        Messages arrive serialized; only the terminal one comes parsed (``Reply``)."""
-        t0 = time.perf_counter()
-        first: float | None = None
-        usage = None
-        failure: BaseException | None = None
-        try:
-            async for reply in stream:
-                complete = reply[1]
-                if complete is not None:
-                    usage = complete.complete.usage
-                elif first is None:
-                    first = time.perf_counter()
-                yield reply
-        except (asyncio.CancelledError, GeneratorExit):
-            # A client that goes away after the terminal message got the whole reply.
-            failure = None if usage is not None else asyncio.CancelledError()
-            raise
-        except BaseException as exc:
-            failure = exc
-            raise
-        finally:
-            prompt = usage.prompt_tokens if usage is not None else 0
-            completion = usage.completion_tokens if usage is not None else 0
-            self._finish("Generate", model, request.request_id, t0, first, failure, context, prompt, completion)
+        served: str | None = None,
+    ) -> None:
+        """One record for a Generate stream, however it ended. The servicer's loop times it
+        (``t0``, the first delta at ``first``) and keeps the terminal message ``done``: no
+        generator of its own around each token. A client that goes away after the terminal
+        message got the whole reply. ``served`` names the model that answered when a fallback
+        chain chose it (for the cost)."""
+        if done is not None and isinstance(exc, asyncio.CancelledError | GeneratorExit):
+            exc = None
+        usage = done.complete.usage if done is not None else None
+        self._finish("Generate", model, request.request_id, t0, first, exc, context, usage, served or model)

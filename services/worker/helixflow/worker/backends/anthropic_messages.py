@@ -26,6 +26,7 @@ from helixflow.common.errors import (
     UpstreamUnavailable,
 )
 from helixflow.worker.backends import upstream_http as up
+from helixflow.worker.backends import upstream_tools as tools
 from helixflow.worker.backends.upstream_engine import UpstreamEngine
 from helixflow.worker.engine import (
     ChatPrompt,
@@ -50,7 +51,7 @@ PROVIDER = "anthropic"
 _FINISH = {
     "end_turn": FinishReason.STOP,
     "stop_sequence": FinishReason.STOP,
-    "tool_use": FinishReason.STOP,
+    "tool_use": FinishReason.TOOL_CALLS,
     "max_tokens": FinishReason.LENGTH,
 }
 _UNSUPPORTED = ("seed", "min_p", "presence_penalty", "frequency_penalty", "repetition_penalty")
@@ -78,7 +79,7 @@ def request_body(
         system = [m.content for m in prompt.messages if m.role == "system"]
         if system:
             body["system"] = "\n\n".join(system)
-        body["messages"] = [{"role": m.role, "content": m.content} for m in prompt.messages if m.role != "system"]
+        body["messages"] = tools.anthropic_messages(prompt.messages)
     body["max_tokens"] = sampling.max_tokens if sampling.max_tokens is not None else default_max
     for name in ("temperature", "top_p", "top_k"):
         value = getattr(sampling, name)
@@ -110,12 +111,11 @@ class AnthropicEngine(UpstreamEngine):
         """Read the key and open the pool (the model is checked by the warm-up request)."""
         if self._client is not None:
             return
-        self._secret = up.Secret(self.settings.read_api_key())
-        headers = {"anthropic-version": self.settings.anthropic_version}
-        if key := self._secret.reveal():
-            headers["x-api-key"] = key
-        self._client = up.new_client(self.settings, headers)
+        await self._connect({"anthropic-version": self.settings.anthropic_version})
         log.info("anthropic upstream %s serves %s as %s", self.settings.base_url, self.upstream_model, self.model_id)
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"x-api-key": key} if key else {}
 
     def info(self) -> EngineInfo:
         return EngineInfo(
@@ -134,18 +134,22 @@ class AnthropicEngine(UpstreamEngine):
             supports_embed=False,
             aliases=self.aliases,
             engine_options={"upstream": self.settings.base_url, "upstream_model": self.upstream_model},
+            tool_parser=tools.TOOL_PARSER,
         )
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         body = request_body(request.prompt, request.sampling, self.settings.default_max_tokens)
         body |= {"model": self.upstream_model, "stream": True}
+        if request.tools is not None:
+            body |= tools.anthropic_tools(request.tools)
+        calls = tools.ToolCallCollector()
         clock = up.Clock()
         reason: FinishReason | None = None
         stop_string: str | None = None
         prompt_tokens = cached = completion = 0
         with self._in_flight.track(request.request_id) as aborted:
             async with (
-                up.open_stream(self._http, PROVIDER, "/v1/messages", body, self._secret) as response,
+                self._stream("/v1/messages", body) as response,
                 aclosing(up.until_aborted(up.sse_events(response), aborted)) as events,
             ):
                 async for event in events:
@@ -156,11 +160,22 @@ class AnthropicEngine(UpstreamEngine):
                         cached = int(usage.get("cache_read_input_tokens") or 0)
                         created = int(usage.get("cache_creation_input_tokens") or 0)
                         prompt_tokens = int(usage.get("input_tokens") or 0) + cached + created
+                    elif kind == "content_block_start":
+                        block = data.get("content_block") or {}
+                        if block.get("type") == "tool_use":
+                            clock.delta()
+                            piece = calls.piece(data.get("index"), call_id=block.get("id", ""), name=block["name"])
+                            yield Delta(text="", token_ids=[], tool_calls=[piece])
                     elif kind == "content_block_delta":
-                        text = (data.get("delta") or {}).get("text") or ""
+                        delta = data.get("delta") or {}
+                        text = delta.get("text") or ""
                         if text:
                             clock.delta()
                             yield Delta(text=text, token_ids=[])
+                        elif partial := delta.get("partial_json"):
+                            yield Delta(
+                                text="", token_ids=[], tool_calls=[calls.piece(data.get("index"), arguments=partial)]
+                            )
                     elif kind == "message_delta":
                         delta = data.get("delta") or {}
                         if delta.get("stop_reason"):
@@ -175,11 +190,14 @@ class AnthropicEngine(UpstreamEngine):
                 reason, stop_string = FinishReason.CANCELLED, None
             elif reason is None:
                 raise UpstreamUnavailable("the anthropic upstream ended the stream without a stop reason")
+            elif reason is FinishReason.TOOL_CALLS and not calls:
+                reason = FinishReason.STOP  # "tool_use" with no tool_use block: nothing to call
             yield Finished(
                 reason=reason,
                 usage=Usage(prompt_tokens=prompt_tokens, completion_tokens=completion, cached_tokens=cached),
                 timings=Timings(queue_s=0.0, time_to_first_token_s=clock.first, total_s=clock.total()),
                 stop_string=stop_string,
+                tool_calls=calls.calls() if reason is FinishReason.TOOL_CALLS else [],
             )
 
     async def embed(self, inputs: Sequence[str], *, normalize: bool, truncate: bool) -> EmbedResult:

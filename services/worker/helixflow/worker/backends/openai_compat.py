@@ -22,6 +22,7 @@ from typing import Any
 
 from helixflow.common.errors import InvalidArgument, UnsupportedConstraint, UpstreamUnavailable
 from helixflow.worker.backends import upstream_http as up
+from helixflow.worker.backends import upstream_tools as tools
 from helixflow.worker.backends.upstream_engine import UpstreamEngine
 from helixflow.worker.engine import (
     ChatPrompt,
@@ -45,7 +46,7 @@ from helixflow.worker.upstream_settings import UpstreamSettings
 log = logging.getLogger(__name__)
 PROVIDER = "openai"
 
-_FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH, "tool_calls": FinishReason.STOP}
+_FINISH = {"stop": FinishReason.STOP, "length": FinishReason.LENGTH, "tool_calls": FinishReason.TOOL_CALLS}
 # Where a caller's field goes when set (ours -> the upstream's name).
 _OPTIONAL = {
     "temperature": "temperature",
@@ -90,10 +91,7 @@ def sampling_body(sampling: SamplingOptions) -> dict[str, Any]:
 def prompt_body(prompt: TextPrompt | ChatPrompt | TokenPrompt) -> tuple[str, dict[str, Any]]:
     """(path, fields) for the prompt: completions for text/tokens, chat for messages."""
     if isinstance(prompt, ChatPrompt):
-        messages = [
-            {"role": m.role, "content": m.content, **({"name": m.name} if m.name else {})} for m in prompt.messages
-        ]
-        return "/chat/completions", {"messages": messages}
+        return "/chat/completions", {"messages": [tools.openai_message(m) for m in prompt.messages]}
     if isinstance(prompt, TokenPrompt):
         return "/completions", {"prompt": list(prompt.ids)}
     return "/completions", {"prompt": prompt.text}
@@ -132,10 +130,8 @@ class OpenAIEngine(UpstreamEngine):
         """Read the key, open the pool, and find the model in the upstream's list."""
         if self._client is not None:
             return
-        self._secret = up.Secret(self.settings.read_api_key())
-        key = self._secret.reveal()
-        self._client = up.new_client(self.settings, {"Authorization": f"Bearer {key}"} if key else {})
-        listing = await up.get_json(self._client, PROVIDER, "/models", self._secret)
+        client = await self._connect({})
+        listing = await up.get_json(client, PROVIDER, "/models", self._secret)
         entries = [e for e in listing.get("data", []) if isinstance(e, dict)]
         names = [str(e.get("id")) for e in entries]
         if not self.settings.model and self.model_id not in names and len(entries) == 1:
@@ -145,6 +141,9 @@ class OpenAIEngine(UpstreamEngine):
             raise UpstreamUnavailable(f"the openai upstream lists no model {self.upstream_model!r}; it has {names}")
         self._context_length = self.settings.context_length or _context_length(entry)
         log.info("openai upstream %s serves %s as %s", self.settings.base_url, self.upstream_model, self.model_id)
+
+    def auth_headers(self, key: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key}"} if key else {}
 
     def info(self) -> EngineInfo:
         capabilities = set(self.settings.capabilities)
@@ -164,17 +163,21 @@ class OpenAIEngine(UpstreamEngine):
             supports_embed="embed" in capabilities,
             aliases=self.aliases,
             engine_options={"upstream": self.settings.base_url, "upstream_model": self.upstream_model},
+            tool_parser=tools.TOOL_PARSER if "generate" in capabilities else "",
         )
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         path, body = prompt_body(request.prompt)
         body |= sampling_body(request.sampling)
+        if request.tools is not None:
+            body |= tools.openai_tools(request.tools)
         body |= {"model": self.upstream_model, "stream": True, "stream_options": {"include_usage": True}}
         clock = up.Clock()
         with self._in_flight.track(request.request_id) as aborted:
-            async with up.open_stream(self._http, PROVIDER, path, body, self._secret) as response:
+            async with self._stream(path, body) as response:
                 reason: FinishReason | None = None
                 usage, produced = None, 0
+                calls = tools.ToolCallCollector()
                 async with aclosing(up.until_aborted(up.sse_events(response), aborted)) as events:
                     async for event in events:
                         if event.data == "[DONE]":
@@ -185,17 +188,21 @@ class OpenAIEngine(UpstreamEngine):
                             raise UpstreamUnavailable(f"the openai upstream failed mid-stream: {message[:500]}")
                         usage = _usage(chunk.get("usage")) or usage
                         for choice in chunk.get("choices") or ():
-                            text = choice.get("text") or (choice.get("delta") or {}).get("content") or ""
-                            if text:
+                            delta = choice.get("delta") or {}
+                            text = choice.get("text") or delta.get("content") or ""
+                            pieces = tools.openai_deltas(delta, calls)
+                            if text or pieces:
                                 clock.delta()
                                 produced += 1
-                                yield Delta(text=text, token_ids=[])
+                                yield Delta(text=text, token_ids=[], tool_calls=pieces)
                             if choice.get("finish_reason"):
                                 reason = _FINISH.get(choice["finish_reason"], FinishReason.STOP)
             if aborted.is_set():
                 reason = FinishReason.CANCELLED
             elif reason is None:
                 raise UpstreamUnavailable("the openai upstream ended the stream without a finish reason")
+            elif calls and reason is FinishReason.STOP:
+                reason = FinishReason.TOOL_CALLS  # some servers finish a call with "stop"
             if usage is None:
                 log.warning("the openai upstream sent no usage; counting %d chunks as tokens", produced)
                 usage = Usage(prompt_tokens=0, completion_tokens=produced)
@@ -203,13 +210,14 @@ class OpenAIEngine(UpstreamEngine):
                 reason=reason,
                 usage=usage,
                 timings=Timings(queue_s=0.0, time_to_first_token_s=clock.first, total_s=clock.total()),
+                tool_calls=calls.calls() if reason is FinishReason.TOOL_CALLS else [],
             )
 
     async def embed(self, inputs: Sequence[str], *, normalize: bool, truncate: bool) -> EmbedResult:
         if "embed" not in self.settings.capabilities:
             raise InvalidArgument(f"model {self.model_id} does not offer embeddings (upstream.capabilities)")
         body = {"model": self.upstream_model, "input": list(inputs), "encoding_format": "float"}
-        result = await up.post_json(self._http, PROVIDER, "/embeddings", body, self._secret)
+        result = await self._call(lambda http, key: up.post_json(http, PROVIDER, "/embeddings", body, key))
         rows = sorted(result["data"], key=lambda row: row["index"])
         vectors = [[float(v) for v in row["embedding"]] for row in rows]
         if normalize:

@@ -2,32 +2,48 @@
 
 from __future__ import annotations
 
-from google.protobuf import timestamp_pb2
+from typing import TypeVar
+
+from google.protobuf import message, timestamp_pb2
 
 from helixflow.router.access.keys.record import KeyRecord
 from helixflow.v1 import admin_pb2, common_pb2
 
+M = TypeVar("M", bound=message.Message)
 
-def _ts(seconds: float) -> timestamp_pb2.Timestamp:
+
+def ts(seconds: float) -> timestamp_pb2.Timestamp:
     ts = timestamp_pb2.Timestamp()
     ts.FromNanoseconds(int(seconds * 1e9))
     return ts
 
 
+def set_present(message: M, **values: float | None) -> M:
+    """Set each optional scalar field whose value is not None (None stays unset: explicit presence)."""
+    for name, value in values.items():
+        if value is not None:
+            setattr(message, name, value)
+    return message
+
+
 def scopes_to_proto(record: KeyRecord) -> admin_pb2.KeyScopes:
     scopes = admin_pb2.KeyScopes(
-        permissions=[admin_pb2.Permission.ValueType(p) for p in record.permissions], models=record.models
+        permissions=[admin_pb2.Permission.ValueType(p) for p in record.permissions],
+        models=record.models,
+        budget_period=record.budget_period,
+        project_id=record.project_id,
     )
-    if record.rpm is not None:
-        scopes.rpm = record.rpm
-    if record.tpm is not None:
-        scopes.tpm = record.tpm
-    if record.max_concurrent_streams is not None:
-        scopes.max_concurrent_streams = record.max_concurrent_streams
+    set_present(
+        scopes,
+        rpm=record.rpm,
+        tpm=record.tpm,
+        max_concurrent_streams=record.max_concurrent_streams,
+        budget_usd=record.budget_usd,
+    )
     if record.max_priority is not None:
         scopes.max_priority = common_pb2.Priority.ValueType(record.max_priority)
     if record.expires_at is not None:
-        scopes.expires_at.CopyFrom(_ts(record.expires_at))
+        scopes.expires_at.CopyFrom(ts(record.expires_at))
     return scopes
 
 
@@ -37,10 +53,10 @@ def key_to_proto(record: KeyRecord) -> admin_pb2.ApiKey:
         name=record.name,
         display_prefix=record.display_prefix,
         scopes=scopes_to_proto(record),
-        created_at=_ts(record.created_at),
+        created_at=ts(record.created_at),
     )
     if record.revoked_at is not None:
-        key.revoked_at.CopyFrom(_ts(record.revoked_at))
+        key.revoked_at.CopyFrom(ts(record.revoked_at))
     return key
 
 
@@ -59,4 +75,7 @@ def template_from_proto(name: str, scopes: admin_pb2.KeyScopes) -> KeyRecord:
         max_concurrent_streams=scopes.max_concurrent_streams if scopes.HasField("max_concurrent_streams") else None,
         max_priority=int(scopes.max_priority) if scopes.HasField("max_priority") else None,
         expires_at=scopes.expires_at.ToNanoseconds() / 1e9 if scopes.HasField("expires_at") else None,
+        budget_usd=scopes.budget_usd if scopes.HasField("budget_usd") else None,
+        budget_period=scopes.budget_period,
+        project_id=scopes.project_id,
     )

@@ -21,6 +21,11 @@ class Principal:
     tpm: int | None = None
     max_concurrent_streams: int | None = None
     key_id: str | None = None
+    # Spend budget per period in nano-dollars (helixflow.router.access.quota.budget); None = none.
+    budget_nanos: int | None = None
+    budget_period: str = ""
+    # The key's project: its limits apply too (helixflow.router.access.projects).
+    project_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
     # The highest helixflow.v1.Priority this caller may ask for.
     max_priority: int = common_pb2.PRIORITY_NORMAL

@@ -41,6 +41,9 @@ class KeyRecord:
     expires_at: float | None = None
     created_at: float = field(default_factory=time.time)
     revoked_at: float | None = None
+    budget_usd: float | None = None
+    budget_period: str = ""
+    project_id: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

@@ -8,6 +8,8 @@ from helixflow.common.errors import InvalidArgument, ModelNotFound
 from helixflow.router.access.auth.principal import Principal
 from helixflow.router.access.keys.record import KeyRecord, hash_secret, new_key_id, new_secret
 from helixflow.router.access.keys.store import KeyStore
+from helixflow.router.access.pricing import nanos
+from helixflow.router.access.quota.budget import check_period
 from helixflow.router.access.state import refused_when_down
 from helixflow.v1 import common_pb2
 
@@ -31,6 +33,9 @@ class KeyService:
         ``secret`` installs a secret the caller chose (an operator's bootstrap key) instead."""
         if not record_template.name:
             raise InvalidArgument("a key needs a name", field="name")
+        record_template.budget_period = check_period(record_template.budget_period)
+        if record_template.budget_usd is not None and record_template.budget_usd < 0:
+            raise InvalidArgument("budget_usd must not be negative", field="scopes.budget_usd")
         if secret is None:
             secret = new_secret(self._prefix)
         elif len(secret) < MIN_GIVEN_SECRET or secret != secret.strip():
@@ -89,4 +94,7 @@ def principal_for(record: KeyRecord) -> Principal:
         tpm=record.tpm,
         max_concurrent_streams=record.max_concurrent_streams,
         max_priority=common_pb2.PRIORITY_NORMAL if record.max_priority is None else record.max_priority,
+        budget_nanos=None if record.budget_usd is None else nanos(record.budget_usd),
+        budget_period=record.budget_period,
+        project_id=record.project_id,
     )

@@ -41,14 +41,16 @@ class QuotaEnforcer:
         if decision.admitted:
             return
         QUOTA_REJECTIONS.labels(limit=decision.limit or "").inc()
+        # A project's limits (helixflow.router.access.spend) are shared by its keys: say whose.
+        whose = f" (shared by the keys of {principal.subject})" if principal.subject.startswith("project:") else ""
         if decision.limit == "rpm":
             raise RateLimitedRpm(
-                f"request rate limit of {principal.rpm}/min reached",
+                f"request rate limit of {principal.rpm}/min reached{whose}",
                 retry_after_s=decision.retry_after_s,
                 metadata={"limit": "rpm"},
             )
         raise RateLimitedTpm(
-            f"token rate limit of {principal.tpm}/min reached",
+            f"token rate limit of {principal.tpm}/min reached{whose}",
             retry_after_s=decision.retry_after_s,
             metadata={"limit": "tpm"},
         )

@@ -37,6 +37,8 @@ class Finished:
     latency_s: float
     ttft_s: float | None
     finished_at: float
+    # What it cost, in nano-dollars (helixflow.router.access.pricing).
+    cost_nanos: int = 0
 
 
 @dataclass(slots=True)
@@ -50,6 +52,7 @@ class Bucket:
     errors: dict[str, int] = field(default_factory=dict)
     ttft_ms_sum: float = 0.0
     ttft_count: int = 0
+    cost_nanos: int = 0
 
     def add_fields(self, values: dict[str, float]) -> None:
         for name, value in values.items():
@@ -68,6 +71,8 @@ def bucket_fields(item: Finished) -> dict[str, float]:
         "prompt_tokens": item.prompt_tokens,
         "completion_tokens": item.completion_tokens,
     }
+    if item.cost_nanos:
+        values["cost_nanos"] = item.cost_nanos
     if item.status != "OK":
         values[f"err:{item.status}"] = 1
     if item.ttft_s is not None:
@@ -91,6 +96,7 @@ def merge(raw: Iterable[Bucket], start: int, step_s: int) -> list[Bucket]:
         merged.completion_tokens += b.completion_tokens
         merged.ttft_ms_sum += b.ttft_ms_sum
         merged.ttft_count += b.ttft_count
+        merged.cost_nanos += b.cost_nanos
         for code, n in b.errors.items():
             merged.errors[code] = merged.errors.get(code, 0) + n
     return sorted(out.values(), key=lambda b: (b.start, b.subject, b.model))

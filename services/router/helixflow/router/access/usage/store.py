@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 
 REQUESTS = Counter("helixflow_key_requests_total", "Requests admitted, per key.", ["key"])
 TOKENS = Counter("helixflow_key_tokens_total", "Tokens charged, per key and kind.", ["key", "kind"])
+COST = Counter("helixflow_key_cost_usd_total", "Cost charged, per key (and project:<id>), in US dollars.", ["key"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +24,11 @@ class Usage:
     requests: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cost_nanos: int = 0
 
 
 class UsageStore(Protocol):
-    async def add(self, subject: str, requests: int, prompt: int, completion: int) -> None: ...
+    async def add(self, subject: str, requests: int, prompt: int, completion: int, cost: int = 0) -> None: ...
     async def get(self, subject: str) -> Usage: ...
 
 
@@ -34,12 +36,14 @@ class RedisUsage:
     def __init__(self, client: aioredis.Redis) -> None:
         self._redis = client
 
-    async def add(self, subject: str, requests: int, prompt: int, completion: int) -> None:
+    async def add(self, subject: str, requests: int, prompt: int, completion: int, cost: int = 0) -> None:
         async with self._redis.pipeline(transaction=True) as pipe:
             key = f"hf:usage:{subject}"
             pipe.hincrby(key, "requests", requests)
             pipe.hincrby(key, "prompt_tokens", prompt)
             pipe.hincrby(key, "completion_tokens", completion)
+            if cost:
+                pipe.hincrby(key, "cost_nanos", cost)
             await pipe.execute()
 
     async def get(self, subject: str) -> Usage:
@@ -52,10 +56,14 @@ class MemoryUsage:
     def __init__(self) -> None:
         self._totals: dict[str, Usage] = {}
 
-    async def add(self, subject: str, requests: int, prompt: int, completion: int) -> None:
+    async def add(self, subject: str, requests: int, prompt: int, completion: int, cost: int = 0) -> None:
         old = self._totals.get(subject, Usage(subject))
         self._totals[subject] = Usage(
-            subject, old.requests + requests, old.prompt_tokens + prompt, old.completion_tokens + completion
+            subject,
+            old.requests + requests,
+            old.prompt_tokens + prompt,
+            old.completion_tokens + completion,
+            old.cost_nanos + cost,
         )
 
     async def get(self, subject: str) -> Usage:
@@ -68,12 +76,16 @@ class UsageRecorder:
     def __init__(self, store: UsageStore) -> None:
         self.store = store
 
-    async def record(self, subject: str, *, requests: int = 0, prompt: int = 0, completion: int = 0) -> None:
+    async def record(
+        self, subject: str, *, requests: int = 0, prompt: int = 0, completion: int = 0, cost: int = 0
+    ) -> None:
         REQUESTS.labels(key=subject).inc(requests)
         TOKENS.labels(key=subject, kind="prompt").inc(prompt)
         TOKENS.labels(key=subject, kind="completion").inc(completion)
+        if cost:
+            COST.labels(key=subject).inc(cost / 1e9)
         try:
-            await self.store.add(subject, requests, prompt, completion)
+            await self.store.add(subject, requests, prompt, completion, cost)
         except REDIS_DOWN as exc:
             STATE_ERRORS.labels(component="usage", outcome="lost").inc()
             log.warning("usage store unreachable (%s); record for %s lost", type(exc).__name__, subject)

@@ -1,0 +1,1 @@
+"""Projects (teams): limits shared by every key of the project."""
