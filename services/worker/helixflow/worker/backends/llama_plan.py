@@ -26,7 +26,8 @@ DECODING once its whole prompt is in the cache, FINISHED when released.
   a token, never fewer than ``prefill_chunk`` (new prompts are never starved by
   many decoding streams) nor more than the batch holds (the stall running streams
   see is bounded by ``target_s``, or by one minimum chunk when decoding alone
-  fills the step).
+  fills the step). With no stream decoding there is nothing to stall, and the
+  step takes as many prompt tokens as the batch holds.
 """
 
 from __future__ import annotations
@@ -130,7 +131,11 @@ class StepBudget:
         self.unit_s: float | None = None  # seconds per weighted token, once a step was seen
 
     def prompt_tokens(self, decoding: int) -> int:
-        if self.target_s <= 0 or self.unit_s is None:
+        if self.target_s <= 0:
+            return self.min_tokens
+        if decoding == 0:  # no stream to stall: a burst of prompts goes in one step
+            return self.max_tokens
+        if self.unit_s is None:
             return self.min_tokens
         room = self.target_s / self.unit_s - self.decode_weight * decoding
         return max(self.min_tokens, min(self.max_tokens, int(room)))
