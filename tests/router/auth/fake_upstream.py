@@ -38,9 +38,11 @@ class FakeUpstream:
 
     def __init__(self) -> None:
         self.upstream_calls = 0
+        self.priorities: list[int] = []  # GenerateRequest.priority as each call reached the worker
 
     async def generate(self, request: inference_pb2.GenerateRequest, model: str, call: Call) -> AsyncIterator[Reply]:
         self.upstream_calls += 1
+        self.priorities.append(request.priority)
         text = f"out-{self.upstream_calls}"
         yield wire.of(inference_pb2.GenerateResponse(delta=common_pb2.TokenDelta(text=text, token_ids=[1, 2])))
         yield wire.of(inference_pb2.GenerateResponse(delta=common_pb2.TokenDelta(text="!", token_ids=[3])))

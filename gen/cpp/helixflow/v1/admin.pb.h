@@ -37,6 +37,7 @@
 #include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/duration.pb.h>
 #include <google/protobuf/timestamp.pb.h>
+#include "helixflow/v1/common.pb.h"
 #include "helixflow/v1/worker.pb.h"
 // @@protoc_insertion_point(includes)
 #include <google/protobuf/port_def.inc>
@@ -435,6 +436,7 @@ class KeyScopes final :
     kRpmFieldNumber = 3,
     kMaxConcurrentStreamsFieldNumber = 5,
     kBudgetUsdFieldNumber = 8,
+    kMaxPriorityFieldNumber = 7,
   };
   // repeated .helixflow.v1.Permission permissions = 1 [json_name = "permissions"];
   int permissions_size() const;
@@ -575,6 +577,19 @@ class KeyScopes final :
   void _internal_set_budget_usd(double value);
   public:
 
+  // optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
+  bool has_max_priority() const;
+  private:
+  bool _internal_has_max_priority() const;
+  public:
+  void clear_max_priority();
+  ::helixflow::v1::Priority max_priority() const;
+  void set_max_priority(::helixflow::v1::Priority value);
+  private:
+  ::helixflow::v1::Priority _internal_max_priority() const;
+  void _internal_set_max_priority(::helixflow::v1::Priority value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.KeyScopes)
  private:
   class _Internal;
@@ -595,6 +610,7 @@ class KeyScopes final :
     uint32_t rpm_;
     uint32_t max_concurrent_streams_;
     double budget_usd_;
+    int max_priority_;
   };
   union { Impl_ _impl_; };
   friend struct ::TableStruct_helixflow_2fv1_2fadmin_2eproto;
@@ -10102,6 +10118,34 @@ inline void KeyScopes::set_allocated_expires_at(::PROTOBUF_NAMESPACE_ID::Timesta
   }
   _impl_.expires_at_ = expires_at;
   // @@protoc_insertion_point(field_set_allocated:helixflow.v1.KeyScopes.expires_at)
+}
+
+// optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];
+inline bool KeyScopes::_internal_has_max_priority() const {
+  bool value = (_impl_._has_bits_[0] & 0x00000010u) != 0;
+  return value;
+}
+inline bool KeyScopes::has_max_priority() const {
+  return _internal_has_max_priority();
+}
+inline void KeyScopes::clear_max_priority() {
+  _impl_.max_priority_ = 0;
+  _impl_._has_bits_[0] &= ~0x00000010u;
+}
+inline ::helixflow::v1::Priority KeyScopes::_internal_max_priority() const {
+  return static_cast< ::helixflow::v1::Priority >(_impl_.max_priority_);
+}
+inline ::helixflow::v1::Priority KeyScopes::max_priority() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.KeyScopes.max_priority)
+  return _internal_max_priority();
+}
+inline void KeyScopes::_internal_set_max_priority(::helixflow::v1::Priority value) {
+  _impl_._has_bits_[0] |= 0x00000010u;
+  _impl_.max_priority_ = value;
+}
+inline void KeyScopes::set_max_priority(::helixflow::v1::Priority value) {
+  _internal_set_max_priority(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.KeyScopes.max_priority)
 }
 
 // optional double budget_usd = 8 [json_name = "budgetUsd"];

@@ -270,7 +270,7 @@ PROTOBUF_ATTRIBUTE_NO_DESTROY PROTOBUF_CONSTINIT PROTOBUF_ATTRIBUTE_INIT_PRIORIT
 }  // namespace v1
 }  // namespace helixflow
 static ::_pb::Metadata file_level_metadata_helixflow_2fv1_2fcommon_2eproto[15];
-static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[5];
+static const ::_pb::EnumDescriptor* file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[6];
 static constexpr ::_pb::ServiceDescriptor const** file_level_service_descriptors_helixflow_2fv1_2fcommon_2eproto = nullptr;
 
 const uint32_t TableStruct_helixflow_2fv1_2fcommon_2eproto::offsets[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
@@ -552,42 +552,44 @@ const char descriptor_table_protodef_helixflow_2fv1_2fcommon_2eproto[] PROTOBUF_
   "\003(\0132\026.helixflow.v1.ToolCallR\ttoolCallsB\016"
   "\n\014matched_stop*_\n\004Role\022\024\n\020ROLE_UNSPECIFI"
   "ED\020\000\022\017\n\013ROLE_SYSTEM\020\001\022\r\n\tROLE_USER\020\002\022\022\n\016"
-  "ROLE_ASSISTANT\020\003\022\r\n\tROLE_TOOL\020\004*\207\001\n\016Tool"
-  "ChoiceMode\022 \n\034TOOL_CHOICE_MODE_UNSPECIFI"
-  "ED\020\000\022\031\n\025TOOL_CHOICE_MODE_AUTO\020\001\022\031\n\025TOOL_"
-  "CHOICE_MODE_NONE\020\002\022\035\n\031TOOL_CHOICE_MODE_R"
-  "EQUIRED\020\003*\212\001\n\016ConstraintKind\022\037\n\033CONSTRAI"
-  "NT_KIND_UNSPECIFIED\020\000\022\037\n\033CONSTRAINT_KIND"
-  "_JSON_SCHEMA\020\001\022\031\n\025CONSTRAINT_KIND_REGEX\020"
-  "\002\022\033\n\027CONSTRAINT_KIND_GRAMMAR\020\003*\263\001\n\014Finis"
-  "hReason\022\035\n\031FINISH_REASON_UNSPECIFIED\020\000\022\026"
-  "\n\022FINISH_REASON_STOP\020\001\022\030\n\024FINISH_REASON_"
-  "LENGTH\020\002\022\033\n\027FINISH_REASON_CANCELLED\020\003\022\027\n"
-  "\023FINISH_REASON_ERROR\020\004\022\034\n\030FINISH_REASON_"
-  "TOOL_CALLS\020\005*\272\004\n\013ErrorReason\022\034\n\030ERROR_RE"
-  "ASON_UNSPECIFIED\020\000\022!\n\035ERROR_REASON_INVAL"
-  "ID_ARGUMENT\020\001\022 \n\034ERROR_REASON_PROMPT_TOO"
-  "_LONG\020\002\022\'\n#ERROR_REASON_UNSUPPORTED_CONS"
-  "TRAINT\020\003\022 \n\034ERROR_REASON_MODEL_NOT_FOUND"
-  "\020\004\022\033\n\027ERROR_REASON_QUEUE_FULL\020\005\022\037\n\033ERROR"
-  "_REASON_RATE_LIMIT_RPM\020\006\022\037\n\033ERROR_REASON"
-  "_RATE_LIMIT_TPM\020\007\022\"\n\036ERROR_REASON_CONCUR"
-  "RENCY_LIMIT\020\010\022 \n\034ERROR_REASON_UNAUTHENTI"
-  "CATED\020\t\022\"\n\036ERROR_REASON_PERMISSION_DENIE"
-  "D\020\n\022\032\n\026ERROR_REASON_NO_WORKER\020\013\022\034\n\030ERROR"
-  "_REASON_WORKER_LOST\020\014\022\031\n\025ERROR_REASON_DR"
-  "AINING\020\r\022\031\n\025ERROR_REASON_INTERNAL\020\016\022\"\n\036E"
-  "RROR_REASON_DEADLINE_EXCEEDED\020\017\022 \n\034ERROR"
-  "_REASON_BUDGET_EXCEEDED\020\020B\?\n\020dev.helixfl"
-  "ow.v1P\001Z)helixflow/gen/go/helixflow/v1;h"
-  "elixflowv1b\006proto3"
+  "ROLE_ASSISTANT\020\003\022\r\n\tROLE_TOOL\020\004*^\n\010Prior"
+  "ity\022\030\n\024PRIORITY_UNSPECIFIED\020\000\022\020\n\014PRIORIT"
+  "Y_LOW\020\001\022\023\n\017PRIORITY_NORMAL\020\002\022\021\n\rPRIORITY"
+  "_HIGH\020\003*\207\001\n\016ToolChoiceMode\022 \n\034TOOL_CHOIC"
+  "E_MODE_UNSPECIFIED\020\000\022\031\n\025TOOL_CHOICE_MODE"
+  "_AUTO\020\001\022\031\n\025TOOL_CHOICE_MODE_NONE\020\002\022\035\n\031TO"
+  "OL_CHOICE_MODE_REQUIRED\020\003*\212\001\n\016Constraint"
+  "Kind\022\037\n\033CONSTRAINT_KIND_UNSPECIFIED\020\000\022\037\n"
+  "\033CONSTRAINT_KIND_JSON_SCHEMA\020\001\022\031\n\025CONSTR"
+  "AINT_KIND_REGEX\020\002\022\033\n\027CONSTRAINT_KIND_GRA"
+  "MMAR\020\003*\263\001\n\014FinishReason\022\035\n\031FINISH_REASON"
+  "_UNSPECIFIED\020\000\022\026\n\022FINISH_REASON_STOP\020\001\022\030"
+  "\n\024FINISH_REASON_LENGTH\020\002\022\033\n\027FINISH_REASO"
+  "N_CANCELLED\020\003\022\027\n\023FINISH_REASON_ERROR\020\004\022\034"
+  "\n\030FINISH_REASON_TOOL_CALLS\020\005*\272\004\n\013ErrorRe"
+  "ason\022\034\n\030ERROR_REASON_UNSPECIFIED\020\000\022!\n\035ER"
+  "ROR_REASON_INVALID_ARGUMENT\020\001\022 \n\034ERROR_R"
+  "EASON_PROMPT_TOO_LONG\020\002\022\'\n#ERROR_REASON_"
+  "UNSUPPORTED_CONSTRAINT\020\003\022 \n\034ERROR_REASON"
+  "_MODEL_NOT_FOUND\020\004\022\033\n\027ERROR_REASON_QUEUE"
+  "_FULL\020\005\022\037\n\033ERROR_REASON_RATE_LIMIT_RPM\020\006"
+  "\022\037\n\033ERROR_REASON_RATE_LIMIT_TPM\020\007\022\"\n\036ERR"
+  "OR_REASON_CONCURRENCY_LIMIT\020\010\022 \n\034ERROR_R"
+  "EASON_UNAUTHENTICATED\020\t\022\"\n\036ERROR_REASON_"
+  "PERMISSION_DENIED\020\n\022\032\n\026ERROR_REASON_NO_W"
+  "ORKER\020\013\022\034\n\030ERROR_REASON_WORKER_LOST\020\014\022\031\n"
+  "\025ERROR_REASON_DRAINING\020\r\022\031\n\025ERROR_REASON"
+  "_INTERNAL\020\016\022\"\n\036ERROR_REASON_DEADLINE_EXC"
+  "EEDED\020\017\022 \n\034ERROR_REASON_BUDGET_EXCEEDED\020"
+  "\020B\?\n\020dev.helixflow.v1P\001Z)helixflow/gen/g"
+  "o/helixflow/v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fcommon_2eproto_deps[1] = {
   &::descriptor_table_google_2fprotobuf_2fduration_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fcommon_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fcommon_2eproto = {
-    false, false, 3938, descriptor_table_protodef_helixflow_2fv1_2fcommon_2eproto,
+    false, false, 4034, descriptor_table_protodef_helixflow_2fv1_2fcommon_2eproto,
     "helixflow/v1/common.proto",
     &descriptor_table_helixflow_2fv1_2fcommon_2eproto_once, descriptor_table_helixflow_2fv1_2fcommon_2eproto_deps, 1, 15,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fcommon_2eproto::offsets,
@@ -619,9 +621,25 @@ bool Role_IsValid(int value) {
   }
 }
 
-const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ToolChoiceMode_descriptor() {
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* Priority_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
   return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[1];
+}
+bool Priority_IsValid(int value) {
+  switch (value) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+      return true;
+    default:
+      return false;
+  }
+}
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ToolChoiceMode_descriptor() {
+  ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
+  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[2];
 }
 bool ToolChoiceMode_IsValid(int value) {
   switch (value) {
@@ -637,7 +655,7 @@ bool ToolChoiceMode_IsValid(int value) {
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ConstraintKind_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
-  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[2];
+  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[3];
 }
 bool ConstraintKind_IsValid(int value) {
   switch (value) {
@@ -653,7 +671,7 @@ bool ConstraintKind_IsValid(int value) {
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* FinishReason_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
-  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[3];
+  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[4];
 }
 bool FinishReason_IsValid(int value) {
   switch (value) {
@@ -671,7 +689,7 @@ bool FinishReason_IsValid(int value) {
 
 const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* ErrorReason_descriptor() {
   ::PROTOBUF_NAMESPACE_ID::internal::AssignDescriptors(&descriptor_table_helixflow_2fv1_2fcommon_2eproto);
-  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[4];
+  return file_level_enum_descriptors_helixflow_2fv1_2fcommon_2eproto[5];
 }
 bool ErrorReason_IsValid(int value) {
   switch (value) {

@@ -143,6 +143,33 @@ inline bool Role_Parse(
   return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<Role>(
     Role_descriptor(), name, value);
 }
+enum Priority : int {
+  PRIORITY_UNSPECIFIED = 0,
+  PRIORITY_LOW = 1,
+  PRIORITY_NORMAL = 2,
+  PRIORITY_HIGH = 3,
+  Priority_INT_MIN_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::min(),
+  Priority_INT_MAX_SENTINEL_DO_NOT_USE_ = std::numeric_limits<int32_t>::max()
+};
+bool Priority_IsValid(int value);
+constexpr Priority Priority_MIN = PRIORITY_UNSPECIFIED;
+constexpr Priority Priority_MAX = PRIORITY_HIGH;
+constexpr int Priority_ARRAYSIZE = Priority_MAX + 1;
+
+const ::PROTOBUF_NAMESPACE_ID::EnumDescriptor* Priority_descriptor();
+template<typename T>
+inline const std::string& Priority_Name(T enum_t_value) {
+  static_assert(::std::is_same<T, Priority>::value ||
+    ::std::is_integral<T>::value,
+    "Incorrect type passed to function Priority_Name.");
+  return ::PROTOBUF_NAMESPACE_ID::internal::NameOfEnum(
+    Priority_descriptor(), enum_t_value);
+}
+inline bool Priority_Parse(
+    ::PROTOBUF_NAMESPACE_ID::ConstStringParam name, Priority* value) {
+  return ::PROTOBUF_NAMESPACE_ID::internal::ParseNamedEnum<Priority>(
+    Priority_descriptor(), name, value);
+}
 enum ToolChoiceMode : int {
   TOOL_CHOICE_MODE_UNSPECIFIED = 0,
   TOOL_CHOICE_MODE_AUTO = 1,
@@ -6379,6 +6406,11 @@ template <> struct is_proto_enum< ::helixflow::v1::Role> : ::std::true_type {};
 template <>
 inline const EnumDescriptor* GetEnumDescriptor< ::helixflow::v1::Role>() {
   return ::helixflow::v1::Role_descriptor();
+}
+template <> struct is_proto_enum< ::helixflow::v1::Priority> : ::std::true_type {};
+template <>
+inline const EnumDescriptor* GetEnumDescriptor< ::helixflow::v1::Priority>() {
+  return ::helixflow::v1::Priority_descriptor();
 }
 template <> struct is_proto_enum< ::helixflow::v1::ToolChoiceMode> : ::std::true_type {};
 template <>

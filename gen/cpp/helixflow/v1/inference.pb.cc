@@ -34,6 +34,7 @@ PROTOBUF_CONSTEXPR GenerateRequest::GenerateRequest(
   , /*decltype(_impl_.tool_choice_)*/nullptr
   , /*decltype(_impl_.cache_bypass_)*/false
   , /*decltype(_impl_.parallel_tool_calls_)*/false
+  , /*decltype(_impl_.priority_)*/0
   , /*decltype(_impl_.input_)*/{}
   , /*decltype(_impl_._oneof_case_)*/{}} {}
 struct GenerateRequestDefaultTypeInternal {
@@ -233,6 +234,7 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.tools_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.tool_choice_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.parallel_tool_calls_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.priority_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateRequest, _impl_.input_),
   ~0u,
   ~0u,
@@ -245,6 +247,7 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   ~0u,
   ~0u,
   0,
+  ~0u,
   ~0u,  // no _has_bits_
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::GenerateResponse, _internal_metadata_),
   ~0u,  // no _extensions_
@@ -357,17 +360,17 @@ const uint32_t TableStruct_helixflow_2fv1_2finference_2eproto::offsets[] PROTOBU
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::ListModelsResponse, _impl_.models_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
-  { 0, 18, -1, sizeof(::helixflow::v1::GenerateRequest)},
-  { 29, -1, -1, sizeof(::helixflow::v1::GenerateResponse)},
-  { 38, 50, -1, sizeof(::helixflow::v1::EmbedRequest)},
-  { 56, -1, -1, sizeof(::helixflow::v1::Embedding)},
-  { 64, -1, -1, sizeof(::helixflow::v1::EmbedResponse)},
-  { 73, -1, -1, sizeof(::helixflow::v1::TokenizeRequest)},
-  { 84, -1, -1, sizeof(::helixflow::v1::TokenizeResponse)},
-  { 93, -1, -1, sizeof(::helixflow::v1::ListModelsRequest)},
-  { 99, -1, -1, sizeof(::helixflow::v1::ModelCard)},
-  { 123, -1, -1, sizeof(::helixflow::v1::ModelPrice)},
-  { 132, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
+  { 0, 19, -1, sizeof(::helixflow::v1::GenerateRequest)},
+  { 31, -1, -1, sizeof(::helixflow::v1::GenerateResponse)},
+  { 40, 52, -1, sizeof(::helixflow::v1::EmbedRequest)},
+  { 58, -1, -1, sizeof(::helixflow::v1::Embedding)},
+  { 66, -1, -1, sizeof(::helixflow::v1::EmbedResponse)},
+  { 75, -1, -1, sizeof(::helixflow::v1::TokenizeRequest)},
+  { 86, -1, -1, sizeof(::helixflow::v1::TokenizeResponse)},
+  { 95, -1, -1, sizeof(::helixflow::v1::ListModelsRequest)},
+  { 101, -1, -1, sizeof(::helixflow::v1::ModelCard)},
+  { 125, -1, -1, sizeof(::helixflow::v1::ModelPrice)},
+  { 134, -1, -1, sizeof(::helixflow::v1::ListModelsResponse)},
 };
 
 static const ::_pb::Message* const file_default_instances[] = {
@@ -386,7 +389,7 @@ static const ::_pb::Message* const file_default_instances[] = {
 
 const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) =
   "\n\034helixflow/v1/inference.proto\022\014helixflo"
-  "w.v1\032\031helixflow/v1/common.proto\"\375\003\n\017Gene"
+  "w.v1\032\031helixflow/v1/common.proto\"\261\004\n\017Gene"
   "rateRequest\022\024\n\005model\030\001 \001(\tR\005model\022\030\n\006pro"
   "mpt\030\002 \001(\tH\000R\006prompt\0228\n\010messages\030\003 \001(\0132\032."
   "helixflow.v1.ChatMessagesH\000R\010messages\0225\n"
@@ -398,69 +401,70 @@ const char descriptor_table_protodef_helixflow_2fv1_2finference_2eproto[] PROTOB
   "tools\030\t \003(\0132\022.helixflow.v1.ToolR\005tools\0229"
   "\n\013tool_choice\030\n \001(\0132\030.helixflow.v1.ToolC"
   "hoiceR\ntoolChoice\0223\n\023parallel_tool_calls"
-  "\030\013 \001(\010H\001R\021parallelToolCalls\210\001\001B\007\n\005inputB"
-  "\026\n\024_parallel_tool_calls\"\203\001\n\020GenerateResp"
-  "onse\0220\n\005delta\030\001 \001(\0132\030.helixflow.v1.Token"
-  "DeltaH\000R\005delta\0224\n\010complete\030\002 \001(\0132\026.helix"
-  "flow.v1.CompleteH\000R\010completeB\007\n\005event\"\322\001"
-  "\n\014EmbedRequest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006"
-  "inputs\030\002 \003(\tR\006inputs\022!\n\tnormalize\030\003 \001(\010H"
-  "\000R\tnormalize\210\001\001\022\037\n\010truncate\030\004 \001(\010H\001R\010tru"
-  "ncate\210\001\001\022!\n\014cache_bypass\030\005 \001(\010R\013cacheByp"
-  "ass\022\022\n\004user\030\006 \001(\tR\004userB\014\n\n_normalizeB\013\n"
-  "\t_truncate\"9\n\tEmbedding\022\024\n\005index\030\001 \001(\rR\005"
-  "index\022\026\n\006values\030\002 \003(\002R\006values\"\211\001\n\rEmbedR"
-  "esponse\022\024\n\005model\030\001 \001(\tR\005model\0227\n\nembeddi"
-  "ngs\030\002 \003(\0132\027.helixflow.v1.EmbeddingR\nembe"
-  "ddings\022)\n\005usage\030\003 \001(\0132\023.helixflow.v1.Usa"
-  "geR\005usage\"\251\001\n\017TokenizeRequest\022\024\n\005model\030\001"
-  " \001(\tR\005model\022\030\n\006prompt\030\002 \001(\tH\000R\006prompt\0228\n"
-  "\010messages\030\003 \001(\0132\032.helixflow.v1.ChatMessa"
-  "gesH\000R\010messages\022#\n\rreturn_pieces\030\004 \001(\010R\014"
-  "returnPiecesB\007\n\005input\"p\n\020TokenizeRespons"
-  "e\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenIds\022\026\n\006pieces"
-  "\030\002 \003(\tR\006pieces\022\'\n\017rendered_prompt\030\003 \001(\tR"
-  "\016renderedPrompt\"\023\n\021ListModelsRequest\"\252\005\n"
-  "\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030\n\007aliases\030\002 "
-  "\003(\tR\007aliases\022%\n\016context_length\030\003 \001(\rR\rco"
-  "ntextLength\022+\n\021supports_generate\030\004 \001(\010R\020"
-  "supportsGenerate\022%\n\016supports_embed\030\005 \001(\010"
-  "R\rsupportsEmbed\022/\n\023embedding_dimension\030\006"
-  " \001(\rR\022embeddingDimension\022>\n\013constraints\030"
-  "\007 \003(\0162\034.helixflow.v1.ConstraintKindR\013con"
-  "straints\022#\n\rready_workers\030\010 \001(\rR\014readyWo"
-  "rkers\022\030\n\007backend\030\t \001(\tR\007backend\022%\n\016suppo"
-  "rts_tools\030\n \001(\010R\rsupportsTools\022\037\n\013tool_p"
-  "arser\030\013 \001(\tR\ntoolParser\022\035\n\nbase_model\030\020 "
-  "\001(\tR\tbaseModel\022\032\n\010adapters\030\021 \003(\tR\010adapte"
-  "rs\022%\n\016loaded_workers\030\014 \001(\rR\rloadedWorker"
-  "s\022)\n\020loadable_workers\030\r \001(\rR\017loadableWor"
-  "kers\022%\n\016failed_workers\030\016 \001(\rR\rfailedWork"
-  "ers\022.\n\005price\030\022 \001(\0132\030.helixflow.v1.ModelP"
-  "riceR\005price\022\034\n\tfallbacks\030\023 \003(\tR\tfallback"
-  "s\"\236\001\n\nModelPrice\022,\n\022prompt_per_million\030\001"
-  " \001(\001R\020promptPerMillion\022,\n\022cached_per_mil"
-  "lion\030\002 \001(\001R\020cachedPerMillion\0224\n\026completi"
-  "on_per_million\030\003 \001(\001R\024completionPerMilli"
-  "on\"E\n\022ListModelsResponse\022/\n\006models\030\001 \003(\013"
-  "2\027.helixflow.v1.ModelCardR\006models2\266\002\n\tIn"
-  "ference\022K\n\010Generate\022\035.helixflow.v1.Gener"
-  "ateRequest\032\036.helixflow.v1.GenerateRespon"
-  "se0\001\022@\n\005Embed\022\032.helixflow.v1.EmbedReques"
-  "t\032\033.helixflow.v1.EmbedResponse\022I\n\010Tokeni"
-  "ze\022\035.helixflow.v1.TokenizeRequest\032\036.heli"
-  "xflow.v1.TokenizeResponse\022O\n\nListModels\022"
-  "\037.helixflow.v1.ListModelsRequest\032 .helix"
-  "flow.v1.ListModelsResponseB\?\n\020dev.helixf"
-  "low.v1P\001Z)helixflow/gen/go/helixflow/v1;"
-  "helixflowv1b\006proto3"
+  "\030\013 \001(\010H\001R\021parallelToolCalls\210\001\001\0222\n\010priori"
+  "ty\030\014 \001(\0162\026.helixflow.v1.PriorityR\010priori"
+  "tyB\007\n\005inputB\026\n\024_parallel_tool_calls\"\203\001\n\020"
+  "GenerateResponse\0220\n\005delta\030\001 \001(\0132\030.helixf"
+  "low.v1.TokenDeltaH\000R\005delta\0224\n\010complete\030\002"
+  " \001(\0132\026.helixflow.v1.CompleteH\000R\010complete"
+  "B\007\n\005event\"\322\001\n\014EmbedRequest\022\024\n\005model\030\001 \001("
+  "\tR\005model\022\026\n\006inputs\030\002 \003(\tR\006inputs\022!\n\tnorm"
+  "alize\030\003 \001(\010H\000R\tnormalize\210\001\001\022\037\n\010truncate\030"
+  "\004 \001(\010H\001R\010truncate\210\001\001\022!\n\014cache_bypass\030\005 \001"
+  "(\010R\013cacheBypass\022\022\n\004user\030\006 \001(\tR\004userB\014\n\n_"
+  "normalizeB\013\n\t_truncate\"9\n\tEmbedding\022\024\n\005i"
+  "ndex\030\001 \001(\rR\005index\022\026\n\006values\030\002 \003(\002R\006value"
+  "s\"\211\001\n\rEmbedResponse\022\024\n\005model\030\001 \001(\tR\005mode"
+  "l\0227\n\nembeddings\030\002 \003(\0132\027.helixflow.v1.Emb"
+  "eddingR\nembeddings\022)\n\005usage\030\003 \001(\0132\023.heli"
+  "xflow.v1.UsageR\005usage\"\251\001\n\017TokenizeReques"
+  "t\022\024\n\005model\030\001 \001(\tR\005model\022\030\n\006prompt\030\002 \001(\tH"
+  "\000R\006prompt\0228\n\010messages\030\003 \001(\0132\032.helixflow."
+  "v1.ChatMessagesH\000R\010messages\022#\n\rreturn_pi"
+  "eces\030\004 \001(\010R\014returnPiecesB\007\n\005input\"p\n\020Tok"
+  "enizeResponse\022\033\n\ttoken_ids\030\001 \003(\rR\010tokenI"
+  "ds\022\026\n\006pieces\030\002 \003(\tR\006pieces\022\'\n\017rendered_p"
+  "rompt\030\003 \001(\tR\016renderedPrompt\"\023\n\021ListModel"
+  "sRequest\"\252\005\n\tModelCard\022\016\n\002id\030\001 \001(\tR\002id\022\030"
+  "\n\007aliases\030\002 \003(\tR\007aliases\022%\n\016context_leng"
+  "th\030\003 \001(\rR\rcontextLength\022+\n\021supports_gene"
+  "rate\030\004 \001(\010R\020supportsGenerate\022%\n\016supports"
+  "_embed\030\005 \001(\010R\rsupportsEmbed\022/\n\023embedding"
+  "_dimension\030\006 \001(\rR\022embeddingDimension\022>\n\013"
+  "constraints\030\007 \003(\0162\034.helixflow.v1.Constra"
+  "intKindR\013constraints\022#\n\rready_workers\030\010 "
+  "\001(\rR\014readyWorkers\022\030\n\007backend\030\t \001(\tR\007back"
+  "end\022%\n\016supports_tools\030\n \001(\010R\rsupportsToo"
+  "ls\022\037\n\013tool_parser\030\013 \001(\tR\ntoolParser\022\035\n\nb"
+  "ase_model\030\020 \001(\tR\tbaseModel\022\032\n\010adapters\030\021"
+  " \003(\tR\010adapters\022%\n\016loaded_workers\030\014 \001(\rR\r"
+  "loadedWorkers\022)\n\020loadable_workers\030\r \001(\rR"
+  "\017loadableWorkers\022%\n\016failed_workers\030\016 \001(\r"
+  "R\rfailedWorkers\022.\n\005price\030\022 \001(\0132\030.helixfl"
+  "ow.v1.ModelPriceR\005price\022\034\n\tfallbacks\030\023 \003"
+  "(\tR\tfallbacks\"\236\001\n\nModelPrice\022,\n\022prompt_p"
+  "er_million\030\001 \001(\001R\020promptPerMillion\022,\n\022ca"
+  "ched_per_million\030\002 \001(\001R\020cachedPerMillion"
+  "\0224\n\026completion_per_million\030\003 \001(\001R\024comple"
+  "tionPerMillion\"E\n\022ListModelsResponse\022/\n\006"
+  "models\030\001 \003(\0132\027.helixflow.v1.ModelCardR\006m"
+  "odels2\266\002\n\tInference\022K\n\010Generate\022\035.helixf"
+  "low.v1.GenerateRequest\032\036.helixflow.v1.Ge"
+  "nerateResponse0\001\022@\n\005Embed\022\032.helixflow.v1"
+  ".EmbedRequest\032\033.helixflow.v1.EmbedRespon"
+  "se\022I\n\010Tokenize\022\035.helixflow.v1.TokenizeRe"
+  "quest\032\036.helixflow.v1.TokenizeResponse\022O\n"
+  "\nListModels\022\037.helixflow.v1.ListModelsReq"
+  "uest\032 .helixflow.v1.ListModelsResponseB\?"
+  "\n\020dev.helixflow.v1P\001Z)helixflow/gen/go/h"
+  "elixflow/v1;helixflowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2finference_2eproto_deps[1] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2finference_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2finference_2eproto = {
-    false, false, 2739, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
+    false, false, 2791, descriptor_table_protodef_helixflow_2fv1_2finference_2eproto,
     "helixflow/v1/inference.proto",
     &descriptor_table_helixflow_2fv1_2finference_2eproto_once, descriptor_table_helixflow_2fv1_2finference_2eproto_deps, 1, 11,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2finference_2eproto::offsets,
@@ -589,6 +593,7 @@ GenerateRequest::GenerateRequest(const GenerateRequest& from)
     , decltype(_impl_.tool_choice_){nullptr}
     , decltype(_impl_.cache_bypass_){}
     , decltype(_impl_.parallel_tool_calls_){}
+    , decltype(_impl_.priority_){}
     , decltype(_impl_.input_){}
     , /*decltype(_impl_._oneof_case_)*/{}};
 
@@ -624,8 +629,8 @@ GenerateRequest::GenerateRequest(const GenerateRequest& from)
     _this->_impl_.tool_choice_ = new ::helixflow::v1::ToolChoice(*from._impl_.tool_choice_);
   }
   ::memcpy(&_impl_.cache_bypass_, &from._impl_.cache_bypass_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.parallel_tool_calls_) -
-    reinterpret_cast<char*>(&_impl_.cache_bypass_)) + sizeof(_impl_.parallel_tool_calls_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.priority_) -
+    reinterpret_cast<char*>(&_impl_.cache_bypass_)) + sizeof(_impl_.priority_));
   clear_has_input();
   switch (from.input_case()) {
     case kPrompt: {
@@ -664,6 +669,7 @@ inline void GenerateRequest::SharedCtor(
     , decltype(_impl_.tool_choice_){nullptr}
     , decltype(_impl_.cache_bypass_){false}
     , decltype(_impl_.parallel_tool_calls_){false}
+    , decltype(_impl_.priority_){0}
     , decltype(_impl_.input_){}
     , /*decltype(_impl_._oneof_case_)*/{}
   };
@@ -755,6 +761,7 @@ void GenerateRequest::Clear() {
   _impl_.tool_choice_ = nullptr;
   _impl_.cache_bypass_ = false;
   _impl_.parallel_tool_calls_ = false;
+  _impl_.priority_ = 0;
   clear_input();
   _impl_._has_bits_.Clear();
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
@@ -866,6 +873,15 @@ const char* GenerateRequest::_InternalParse(const char* ptr, ::_pbi::ParseContex
           _Internal::set_has_parallel_tool_calls(&has_bits);
           _impl_.parallel_tool_calls_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // .helixflow.v1.Priority priority = 12 [json_name = "priority"];
+      case 12:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 96)) {
+          uint64_t val = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+          _internal_set_priority(static_cast<::helixflow::v1::Priority>(val));
         } else
           goto handle_unusual;
         continue;
@@ -987,6 +1003,13 @@ uint8_t* GenerateRequest::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteBoolToArray(11, this->_internal_parallel_tool_calls(), target);
   }
 
+  // .helixflow.v1.Priority priority = 12 [json_name = "priority"];
+  if (this->_internal_priority() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteEnumToArray(
+      12, this->_internal_priority(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -1054,6 +1077,12 @@ size_t GenerateRequest::ByteSizeLong() const {
   cached_has_bits = _impl_._has_bits_[0];
   if (cached_has_bits & 0x00000001u) {
     total_size += 1 + 1;
+  }
+
+  // .helixflow.v1.Priority priority = 12 [json_name = "priority"];
+  if (this->_internal_priority() != 0) {
+    total_size += 1 +
+      ::_pbi::WireFormatLite::EnumSize(this->_internal_priority());
   }
 
   switch (input_case()) {
@@ -1124,6 +1153,9 @@ void GenerateRequest::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, const 
   if (from._internal_has_parallel_tool_calls()) {
     _this->_internal_set_parallel_tool_calls(from._internal_parallel_tool_calls());
   }
+  if (from._internal_priority() != 0) {
+    _this->_internal_set_priority(from._internal_priority());
+  }
   switch (from.input_case()) {
     case kPrompt: {
       _this->_internal_set_prompt(from._internal_prompt());
@@ -1177,8 +1209,8 @@ void GenerateRequest::InternalSwap(GenerateRequest* other) {
       &other->_impl_.user_, rhs_arena
   );
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(GenerateRequest, _impl_.parallel_tool_calls_)
-      + sizeof(GenerateRequest::_impl_.parallel_tool_calls_)
+      PROTOBUF_FIELD_OFFSET(GenerateRequest, _impl_.priority_)
+      + sizeof(GenerateRequest::_impl_.priority_)
       - PROTOBUF_FIELD_OFFSET(GenerateRequest, _impl_.sampling_)>(
           reinterpret_cast<char*>(&_impl_.sampling_),
           reinterpret_cast<char*>(&other->_impl_.sampling_));

@@ -237,6 +237,7 @@ class GenerateRequest final :
     kToolChoiceFieldNumber = 10,
     kCacheBypassFieldNumber = 7,
     kParallelToolCallsFieldNumber = 11,
+    kPriorityFieldNumber = 12,
     kPromptFieldNumber = 2,
     kMessagesFieldNumber = 3,
     kTokenIdsFieldNumber = 4,
@@ -359,6 +360,15 @@ class GenerateRequest final :
   void _internal_set_parallel_tool_calls(bool value);
   public:
 
+  // .helixflow.v1.Priority priority = 12 [json_name = "priority"];
+  void clear_priority();
+  ::helixflow::v1::Priority priority() const;
+  void set_priority(::helixflow::v1::Priority value);
+  private:
+  ::helixflow::v1::Priority _internal_priority() const;
+  void _internal_set_priority(::helixflow::v1::Priority value);
+  public:
+
   // string prompt = 2 [json_name = "prompt"];
   bool has_prompt() const;
   private:
@@ -439,6 +449,7 @@ class GenerateRequest final :
     ::helixflow::v1::ToolChoice* tool_choice_;
     bool cache_bypass_;
     bool parallel_tool_calls_;
+    int priority_;
     union InputUnion {
       constexpr InputUnion() : _constinit_{} {}
         ::PROTOBUF_NAMESPACE_ID::internal::ConstantInitialized _constinit_;
@@ -3163,6 +3174,26 @@ inline void GenerateRequest::_internal_set_parallel_tool_calls(bool value) {
 inline void GenerateRequest::set_parallel_tool_calls(bool value) {
   _internal_set_parallel_tool_calls(value);
   // @@protoc_insertion_point(field_set:helixflow.v1.GenerateRequest.parallel_tool_calls)
+}
+
+// .helixflow.v1.Priority priority = 12 [json_name = "priority"];
+inline void GenerateRequest::clear_priority() {
+  _impl_.priority_ = 0;
+}
+inline ::helixflow::v1::Priority GenerateRequest::_internal_priority() const {
+  return static_cast< ::helixflow::v1::Priority >(_impl_.priority_);
+}
+inline ::helixflow::v1::Priority GenerateRequest::priority() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.GenerateRequest.priority)
+  return _internal_priority();
+}
+inline void GenerateRequest::_internal_set_priority(::helixflow::v1::Priority value) {
+  
+  _impl_.priority_ = value;
+}
+inline void GenerateRequest::set_priority(::helixflow::v1::Priority value) {
+  _internal_set_priority(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.GenerateRequest.priority)
 }
 
 inline bool GenerateRequest::has_input() const {

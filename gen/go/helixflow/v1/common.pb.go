@@ -82,6 +82,67 @@ func (Role) EnumDescriptor() ([]byte, []int) {
 	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{0}
 }
 
+// Priority is a request's scheduling class on a worker. Under contention a worker admits
+// waiting requests by priority, then by age; a higher-priority arrival may take the slot
+// of a lower-priority request that is still prefilling (has not produced its first token),
+// never of one that is already streaming tokens. The caller's key caps it
+// (KeyScopes.max_priority, the JWT claim "hf_max_priority").
+type Priority int32
+
+const (
+	// Not set: PRIORITY_NORMAL.
+	Priority_PRIORITY_UNSPECIFIED Priority = 0
+	// Background work: runs when nothing of a higher class waits.
+	Priority_PRIORITY_LOW Priority = 1
+	// The default class.
+	Priority_PRIORITY_NORMAL Priority = 2
+	// Interactive work: admitted first, may preempt a LOW or NORMAL prefill.
+	Priority_PRIORITY_HIGH Priority = 3
+)
+
+// Enum value maps for Priority.
+var (
+	Priority_name = map[int32]string{
+		0: "PRIORITY_UNSPECIFIED",
+		1: "PRIORITY_LOW",
+		2: "PRIORITY_NORMAL",
+		3: "PRIORITY_HIGH",
+	}
+	Priority_value = map[string]int32{
+		"PRIORITY_UNSPECIFIED": 0,
+		"PRIORITY_LOW":         1,
+		"PRIORITY_NORMAL":      2,
+		"PRIORITY_HIGH":        3,
+	}
+)
+
+func (x Priority) Enum() *Priority {
+	p := new(Priority)
+	*p = x
+	return p
+}
+
+func (x Priority) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Priority) Descriptor() protoreflect.EnumDescriptor {
+	return file_helixflow_v1_common_proto_enumTypes[1].Descriptor()
+}
+
+func (Priority) Type() protoreflect.EnumType {
+	return &file_helixflow_v1_common_proto_enumTypes[1]
+}
+
+func (x Priority) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Priority.Descriptor instead.
+func (Priority) EnumDescriptor() ([]byte, []int) {
+	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{1}
+}
+
 // ToolChoiceMode says whether and how the model may call tools.
 type ToolChoiceMode int32
 
@@ -123,11 +184,11 @@ func (x ToolChoiceMode) String() string {
 }
 
 func (ToolChoiceMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_helixflow_v1_common_proto_enumTypes[1].Descriptor()
+	return file_helixflow_v1_common_proto_enumTypes[2].Descriptor()
 }
 
 func (ToolChoiceMode) Type() protoreflect.EnumType {
-	return &file_helixflow_v1_common_proto_enumTypes[1]
+	return &file_helixflow_v1_common_proto_enumTypes[2]
 }
 
 func (x ToolChoiceMode) Number() protoreflect.EnumNumber {
@@ -136,7 +197,7 @@ func (x ToolChoiceMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ToolChoiceMode.Descriptor instead.
 func (ToolChoiceMode) EnumDescriptor() ([]byte, []int) {
-	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{1}
+	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{2}
 }
 
 // ConstraintKind names the kinds of StructuredOutput a worker supports.
@@ -180,11 +241,11 @@ func (x ConstraintKind) String() string {
 }
 
 func (ConstraintKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_helixflow_v1_common_proto_enumTypes[2].Descriptor()
+	return file_helixflow_v1_common_proto_enumTypes[3].Descriptor()
 }
 
 func (ConstraintKind) Type() protoreflect.EnumType {
-	return &file_helixflow_v1_common_proto_enumTypes[2]
+	return &file_helixflow_v1_common_proto_enumTypes[3]
 }
 
 func (x ConstraintKind) Number() protoreflect.EnumNumber {
@@ -193,7 +254,7 @@ func (x ConstraintKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConstraintKind.Descriptor instead.
 func (ConstraintKind) EnumDescriptor() ([]byte, []int) {
-	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{2}
+	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{3}
 }
 
 // FinishReason says why a sequence ended.
@@ -246,11 +307,11 @@ func (x FinishReason) String() string {
 }
 
 func (FinishReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_helixflow_v1_common_proto_enumTypes[3].Descriptor()
+	return file_helixflow_v1_common_proto_enumTypes[4].Descriptor()
 }
 
 func (FinishReason) Type() protoreflect.EnumType {
-	return &file_helixflow_v1_common_proto_enumTypes[3]
+	return &file_helixflow_v1_common_proto_enumTypes[4]
 }
 
 func (x FinishReason) Number() protoreflect.EnumNumber {
@@ -259,7 +320,7 @@ func (x FinishReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FinishReason.Descriptor instead.
 func (FinishReason) EnumDescriptor() ([]byte, []int) {
-	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{3}
+	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{4}
 }
 
 // ErrorReason is the reason string (google.rpc.ErrorInfo.reason, domain
@@ -359,11 +420,11 @@ func (x ErrorReason) String() string {
 }
 
 func (ErrorReason) Descriptor() protoreflect.EnumDescriptor {
-	return file_helixflow_v1_common_proto_enumTypes[4].Descriptor()
+	return file_helixflow_v1_common_proto_enumTypes[5].Descriptor()
 }
 
 func (ErrorReason) Type() protoreflect.EnumType {
-	return &file_helixflow_v1_common_proto_enumTypes[4]
+	return &file_helixflow_v1_common_proto_enumTypes[5]
 }
 
 func (x ErrorReason) Number() protoreflect.EnumNumber {
@@ -372,7 +433,7 @@ func (x ErrorReason) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ErrorReason.Descriptor instead.
 func (ErrorReason) EnumDescriptor() ([]byte, []int) {
-	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{4}
+	return file_helixflow_v1_common_proto_rawDescGZIP(), []int{5}
 }
 
 // ChatMessage is one turn of a conversation.
@@ -1811,6 +1872,12 @@ var file_helixflow_v1_common_proto_rawDesc = []byte{
 	0x09, 0x52, 0x4f, 0x4c, 0x45, 0x5f, 0x55, 0x53, 0x45, 0x52, 0x10, 0x02, 0x12, 0x12, 0x0a, 0x0e,
 	0x52, 0x4f, 0x4c, 0x45, 0x5f, 0x41, 0x53, 0x53, 0x49, 0x53, 0x54, 0x41, 0x4e, 0x54, 0x10, 0x03,
 	0x12, 0x0d, 0x0a, 0x09, 0x52, 0x4f, 0x4c, 0x45, 0x5f, 0x54, 0x4f, 0x4f, 0x4c, 0x10, 0x04, 0x2a,
+	0x5e, 0x0a, 0x08, 0x50, 0x72, 0x69, 0x6f, 0x72, 0x69, 0x74, 0x79, 0x12, 0x18, 0x0a, 0x14, 0x50,
+	0x52, 0x49, 0x4f, 0x52, 0x49, 0x54, 0x59, 0x5f, 0x55, 0x4e, 0x53, 0x50, 0x45, 0x43, 0x49, 0x46,
+	0x49, 0x45, 0x44, 0x10, 0x00, 0x12, 0x10, 0x0a, 0x0c, 0x50, 0x52, 0x49, 0x4f, 0x52, 0x49, 0x54,
+	0x59, 0x5f, 0x4c, 0x4f, 0x57, 0x10, 0x01, 0x12, 0x13, 0x0a, 0x0f, 0x50, 0x52, 0x49, 0x4f, 0x52,
+	0x49, 0x54, 0x59, 0x5f, 0x4e, 0x4f, 0x52, 0x4d, 0x41, 0x4c, 0x10, 0x02, 0x12, 0x11, 0x0a, 0x0d,
+	0x50, 0x52, 0x49, 0x4f, 0x52, 0x49, 0x54, 0x59, 0x5f, 0x48, 0x49, 0x47, 0x48, 0x10, 0x03, 0x2a,
 	0x87, 0x01, 0x0a, 0x0e, 0x54, 0x6f, 0x6f, 0x6c, 0x43, 0x68, 0x6f, 0x69, 0x63, 0x65, 0x4d, 0x6f,
 	0x64, 0x65, 0x12, 0x20, 0x0a, 0x1c, 0x54, 0x4f, 0x4f, 0x4c, 0x5f, 0x43, 0x48, 0x4f, 0x49, 0x43,
 	0x45, 0x5f, 0x4d, 0x4f, 0x44, 0x45, 0x5f, 0x55, 0x4e, 0x53, 0x50, 0x45, 0x43, 0x49, 0x46, 0x49,
@@ -1895,47 +1962,48 @@ func file_helixflow_v1_common_proto_rawDescGZIP() []byte {
 	return file_helixflow_v1_common_proto_rawDescData
 }
 
-var file_helixflow_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_helixflow_v1_common_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
 var file_helixflow_v1_common_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_helixflow_v1_common_proto_goTypes = []interface{}{
 	(Role)(0),                   // 0: helixflow.v1.Role
-	(ToolChoiceMode)(0),         // 1: helixflow.v1.ToolChoiceMode
-	(ConstraintKind)(0),         // 2: helixflow.v1.ConstraintKind
-	(FinishReason)(0),           // 3: helixflow.v1.FinishReason
-	(ErrorReason)(0),            // 4: helixflow.v1.ErrorReason
-	(*ChatMessage)(nil),         // 5: helixflow.v1.ChatMessage
-	(*Tool)(nil),                // 6: helixflow.v1.Tool
-	(*ToolChoice)(nil),          // 7: helixflow.v1.ToolChoice
-	(*ToolCall)(nil),            // 8: helixflow.v1.ToolCall
-	(*ToolCallDelta)(nil),       // 9: helixflow.v1.ToolCallDelta
-	(*ChatMessages)(nil),        // 10: helixflow.v1.ChatMessages
-	(*TokenIds)(nil),            // 11: helixflow.v1.TokenIds
-	(*StructuredOutput)(nil),    // 12: helixflow.v1.StructuredOutput
-	(*SamplingParams)(nil),      // 13: helixflow.v1.SamplingParams
-	(*Usage)(nil),               // 14: helixflow.v1.Usage
-	(*Timings)(nil),             // 15: helixflow.v1.Timings
-	(*TopLogprob)(nil),          // 16: helixflow.v1.TopLogprob
-	(*TokenLogprob)(nil),        // 17: helixflow.v1.TokenLogprob
-	(*TokenDelta)(nil),          // 18: helixflow.v1.TokenDelta
-	(*Complete)(nil),            // 19: helixflow.v1.Complete
-	(*durationpb.Duration)(nil), // 20: google.protobuf.Duration
+	(Priority)(0),               // 1: helixflow.v1.Priority
+	(ToolChoiceMode)(0),         // 2: helixflow.v1.ToolChoiceMode
+	(ConstraintKind)(0),         // 3: helixflow.v1.ConstraintKind
+	(FinishReason)(0),           // 4: helixflow.v1.FinishReason
+	(ErrorReason)(0),            // 5: helixflow.v1.ErrorReason
+	(*ChatMessage)(nil),         // 6: helixflow.v1.ChatMessage
+	(*Tool)(nil),                // 7: helixflow.v1.Tool
+	(*ToolChoice)(nil),          // 8: helixflow.v1.ToolChoice
+	(*ToolCall)(nil),            // 9: helixflow.v1.ToolCall
+	(*ToolCallDelta)(nil),       // 10: helixflow.v1.ToolCallDelta
+	(*ChatMessages)(nil),        // 11: helixflow.v1.ChatMessages
+	(*TokenIds)(nil),            // 12: helixflow.v1.TokenIds
+	(*StructuredOutput)(nil),    // 13: helixflow.v1.StructuredOutput
+	(*SamplingParams)(nil),      // 14: helixflow.v1.SamplingParams
+	(*Usage)(nil),               // 15: helixflow.v1.Usage
+	(*Timings)(nil),             // 16: helixflow.v1.Timings
+	(*TopLogprob)(nil),          // 17: helixflow.v1.TopLogprob
+	(*TokenLogprob)(nil),        // 18: helixflow.v1.TokenLogprob
+	(*TokenDelta)(nil),          // 19: helixflow.v1.TokenDelta
+	(*Complete)(nil),            // 20: helixflow.v1.Complete
+	(*durationpb.Duration)(nil), // 21: google.protobuf.Duration
 }
 var file_helixflow_v1_common_proto_depIdxs = []int32{
 	0,  // 0: helixflow.v1.ChatMessage.role:type_name -> helixflow.v1.Role
-	8,  // 1: helixflow.v1.ChatMessage.tool_calls:type_name -> helixflow.v1.ToolCall
-	1,  // 2: helixflow.v1.ToolChoice.mode:type_name -> helixflow.v1.ToolChoiceMode
-	5,  // 3: helixflow.v1.ChatMessages.messages:type_name -> helixflow.v1.ChatMessage
-	12, // 4: helixflow.v1.SamplingParams.structured_output:type_name -> helixflow.v1.StructuredOutput
-	20, // 5: helixflow.v1.Timings.queue:type_name -> google.protobuf.Duration
-	20, // 6: helixflow.v1.Timings.time_to_first_token:type_name -> google.protobuf.Duration
-	20, // 7: helixflow.v1.Timings.total:type_name -> google.protobuf.Duration
-	16, // 8: helixflow.v1.TokenLogprob.top:type_name -> helixflow.v1.TopLogprob
-	17, // 9: helixflow.v1.TokenDelta.logprobs:type_name -> helixflow.v1.TokenLogprob
-	9,  // 10: helixflow.v1.TokenDelta.tool_calls:type_name -> helixflow.v1.ToolCallDelta
-	3,  // 11: helixflow.v1.Complete.finish_reason:type_name -> helixflow.v1.FinishReason
-	14, // 12: helixflow.v1.Complete.usage:type_name -> helixflow.v1.Usage
-	15, // 13: helixflow.v1.Complete.timings:type_name -> helixflow.v1.Timings
-	8,  // 14: helixflow.v1.Complete.tool_calls:type_name -> helixflow.v1.ToolCall
+	9,  // 1: helixflow.v1.ChatMessage.tool_calls:type_name -> helixflow.v1.ToolCall
+	2,  // 2: helixflow.v1.ToolChoice.mode:type_name -> helixflow.v1.ToolChoiceMode
+	6,  // 3: helixflow.v1.ChatMessages.messages:type_name -> helixflow.v1.ChatMessage
+	13, // 4: helixflow.v1.SamplingParams.structured_output:type_name -> helixflow.v1.StructuredOutput
+	21, // 5: helixflow.v1.Timings.queue:type_name -> google.protobuf.Duration
+	21, // 6: helixflow.v1.Timings.time_to_first_token:type_name -> google.protobuf.Duration
+	21, // 7: helixflow.v1.Timings.total:type_name -> google.protobuf.Duration
+	17, // 8: helixflow.v1.TokenLogprob.top:type_name -> helixflow.v1.TopLogprob
+	18, // 9: helixflow.v1.TokenDelta.logprobs:type_name -> helixflow.v1.TokenLogprob
+	10, // 10: helixflow.v1.TokenDelta.tool_calls:type_name -> helixflow.v1.ToolCallDelta
+	4,  // 11: helixflow.v1.Complete.finish_reason:type_name -> helixflow.v1.FinishReason
+	15, // 12: helixflow.v1.Complete.usage:type_name -> helixflow.v1.Usage
+	16, // 13: helixflow.v1.Complete.timings:type_name -> helixflow.v1.Timings
+	9,  // 14: helixflow.v1.Complete.tool_calls:type_name -> helixflow.v1.ToolCall
 	15, // [15:15] is the sub-list for method output_type
 	15, // [15:15] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
@@ -2149,7 +2217,7 @@ func file_helixflow_v1_common_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_helixflow_v1_common_proto_rawDesc,
-			NumEnums:      5,
+			NumEnums:      6,
 			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   0,

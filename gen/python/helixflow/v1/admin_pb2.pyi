@@ -10,6 +10,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from helixflow.v1 import common_pb2 as _common_pb2
 from helixflow.v1 import worker_pb2 as _worker_pb2
 import builtins as _builtins
 import sys
@@ -58,6 +59,7 @@ class KeyScopes(_message.Message):
     TPM_FIELD_NUMBER: _builtins.int
     MAX_CONCURRENT_STREAMS_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    MAX_PRIORITY_FIELD_NUMBER: _builtins.int
     BUDGET_USD_FIELD_NUMBER: _builtins.int
     BUDGET_PERIOD_FIELD_NUMBER: _builtins.int
     PROJECT_ID_FIELD_NUMBER: _builtins.int
@@ -67,6 +69,8 @@ class KeyScopes(_message.Message):
     """Tokens (prompt + completion) per minute; unset means unlimited."""
     max_concurrent_streams: _builtins.int
     """Generate streams open at once; unset means unlimited."""
+    max_priority: _common_pb2.Priority.ValueType
+    """The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL."""
     budget_usd: _builtins.float
     """Spend allowed per budget_period, in US dollars; unset means no budget."""
     budget_period: _builtins.str
@@ -96,18 +100,21 @@ class KeyScopes(_message.Message):
         tpm: _builtins.int | None = ...,
         max_concurrent_streams: _builtins.int | None = ...,
         expires_at: _timestamp_pb2.Timestamp | None = ...,
+        max_priority: _common_pb2.Priority.ValueType | None = ...,
         budget_usd: _builtins.float | None = ...,
         budget_period: _builtins.str = ...,
         project_id: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd", "_max_concurrent_streams", b"_max_concurrent_streams", "_rpm", b"_rpm", "_tpm", b"_tpm", "budget_usd", b"budget_usd", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd", "_max_concurrent_streams", b"_max_concurrent_streams", "_max_priority", b"_max_priority", "_rpm", b"_rpm", "_tpm", b"_tpm", "budget_usd", b"budget_usd", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "max_priority", b"max_priority", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd", "_max_concurrent_streams", b"_max_concurrent_streams", "_rpm", b"_rpm", "_tpm", b"_tpm", "budget_period", b"budget_period", "budget_usd", b"budget_usd", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "models", b"models", "permissions", b"permissions", "project_id", b"project_id", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd", "_max_concurrent_streams", b"_max_concurrent_streams", "_max_priority", b"_max_priority", "_rpm", b"_rpm", "_tpm", b"_tpm", "budget_period", b"budget_period", "budget_usd", b"budget_usd", "expires_at", b"expires_at", "max_concurrent_streams", b"max_concurrent_streams", "max_priority", b"max_priority", "models", b"models", "permissions", b"permissions", "project_id", b"project_id", "rpm", b"rpm", "tpm", b"tpm"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     _WhichOneofReturnType__budget_usd: _TypeAlias = _typing.Literal["budget_usd"]  # noqa: Y015
     _WhichOneofArgType__budget_usd: _TypeAlias = _typing.Literal["_budget_usd", b"_budget_usd"]  # noqa: Y015
     _WhichOneofReturnType__max_concurrent_streams: _TypeAlias = _typing.Literal["max_concurrent_streams"]  # noqa: Y015
     _WhichOneofArgType__max_concurrent_streams: _TypeAlias = _typing.Literal["_max_concurrent_streams", b"_max_concurrent_streams"]  # noqa: Y015
+    _WhichOneofReturnType__max_priority: _TypeAlias = _typing.Literal["max_priority"]  # noqa: Y015
+    _WhichOneofArgType__max_priority: _TypeAlias = _typing.Literal["_max_priority", b"_max_priority"]  # noqa: Y015
     _WhichOneofReturnType__rpm: _TypeAlias = _typing.Literal["rpm"]  # noqa: Y015
     _WhichOneofArgType__rpm: _TypeAlias = _typing.Literal["_rpm", b"_rpm"]  # noqa: Y015
     _WhichOneofReturnType__tpm: _TypeAlias = _typing.Literal["tpm"]  # noqa: Y015
@@ -116,6 +123,8 @@ class KeyScopes(_message.Message):
     def WhichOneof(self, oneof_group: _WhichOneofArgType__budget_usd) -> _WhichOneofReturnType__budget_usd | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__max_concurrent_streams) -> _WhichOneofReturnType__max_concurrent_streams | None: ...
+    @_typing.overload
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__max_priority) -> _WhichOneofReturnType__max_priority | None: ...
     @_typing.overload
     def WhichOneof(self, oneof_group: _WhichOneofArgType__rpm) -> _WhichOneofReturnType__rpm | None: ...
     @_typing.overload

@@ -52,6 +52,39 @@ ROLE_TOOL: Role.ValueType  # 4
 """The result of a tool call: ChatMessage.tool_call_id names the call it answers."""
 Global___Role: _TypeAlias = Role  # noqa: Y015
 
+class _Priority:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PriorityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Priority.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PRIORITY_UNSPECIFIED: _Priority.ValueType  # 0
+    """Not set: PRIORITY_NORMAL."""
+    PRIORITY_LOW: _Priority.ValueType  # 1
+    """Background work: runs when nothing of a higher class waits."""
+    PRIORITY_NORMAL: _Priority.ValueType  # 2
+    """The default class."""
+    PRIORITY_HIGH: _Priority.ValueType  # 3
+    """Interactive work: admitted first, may preempt a LOW or NORMAL prefill."""
+
+class Priority(_Priority, metaclass=_PriorityEnumTypeWrapper):
+    """Priority is a request's scheduling class on a worker. Under contention a worker admits
+    waiting requests by priority, then by age; a higher-priority arrival may take the slot
+    of a lower-priority request that is still prefilling (has not produced its first token),
+    never of one that is already streaming tokens. The caller's key caps it
+    (KeyScopes.max_priority, the JWT claim "hf_max_priority").
+    """
+
+PRIORITY_UNSPECIFIED: Priority.ValueType  # 0
+"""Not set: PRIORITY_NORMAL."""
+PRIORITY_LOW: Priority.ValueType  # 1
+"""Background work: runs when nothing of a higher class waits."""
+PRIORITY_NORMAL: Priority.ValueType  # 2
+"""The default class."""
+PRIORITY_HIGH: Priority.ValueType  # 3
+"""Interactive work: admitted first, may preempt a LOW or NORMAL prefill."""
+Global___Priority: _TypeAlias = Priority  # noqa: Y015
+
 class _ToolChoiceMode:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from helixflow.v1 import common_pb2 as helixflow_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chelixflow/v1/inference.proto\x12\x0chelixflow.v1\x1a\x19helixflow/v1/common.proto\"\xfd\x03\n\x0fGenerateRequest\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n\x06prompt\x18\x02 \x01(\tH\x00R\x06prompt\x12\x38\n\x08messages\x18\x03 \x01(\x0b\x32\x1a.helixflow.v1.ChatMessagesH\x00R\x08messages\x12\x35\n\ttoken_ids\x18\x04 \x01(\x0b\x32\x16.helixflow.v1.TokenIdsH\x00R\x08tokenIds\x12\x38\n\x08sampling\x18\x05 \x01(\x0b\x32\x1c.helixflow.v1.SamplingParamsR\x08sampling\x12\x1d\n\nrequest_id\x18\x06 \x01(\tR\trequestId\x12!\n\x0c\x63\x61\x63he_bypass\x18\x07 \x01(\x08R\x0b\x63\x61\x63heBypass\x12\x12\n\x04user\x18\x08 \x01(\tR\x04user\x12(\n\x05tools\x18\t \x03(\x0b\x32\x12.helixflow.v1.ToolR\x05tools\x12\x39\n\x0btool_choice\x18\n \x01(\x0b\x32\x18.helixflow.v1.ToolChoiceR\ntoolChoice\x12\x33\n\x13parallel_tool_calls\x18\x0b \x01(\x08H\x01R\x11parallelToolCalls\x88\x01\x01\x42\x07\n\x05inputB\x16\n\x14_parallel_tool_calls\"\x83\x01\n\x10GenerateResponse\x12\x30\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x18.helixflow.v1.TokenDeltaH\x00R\x05\x64\x65lta\x12\x34\n\x08\x63omplete\x18\x02 \x01(\x0b\x32\x16.helixflow.v1.CompleteH\x00R\x08\x63ompleteB\x07\n\x05\x65vent\"\xd2\x01\n\x0c\x45mbedRequest\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x16\n\x06inputs\x18\x02 \x03(\tR\x06inputs\x12!\n\tnormalize\x18\x03 \x01(\x08H\x00R\tnormalize\x88\x01\x01\x12\x1f\n\x08truncate\x18\x04 \x01(\x08H\x01R\x08truncate\x88\x01\x01\x12!\n\x0c\x63\x61\x63he_bypass\x18\x05 \x01(\x08R\x0b\x63\x61\x63heBypass\x12\x12\n\x04user\x18\x06 \x01(\tR\x04userB\x0c\n\n_normalizeB\x0b\n\t_truncate\"9\n\tEmbedding\x12\x14\n\x05index\x18\x01 \x01(\rR\x05index\x12\x16\n\x06values\x18\x02 \x03(\x02R\x06values\"\x89\x01\n\rEmbedResponse\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x37\n\nembeddings\x18\x02 \x03(\x0b\x32\x17.helixflow.v1.EmbeddingR\nembeddings\x12)\n\x05usage\x18\x03 \x01(\x0b\x32\x13.helixflow.v1.UsageR\x05usage\"\xa9\x01\n\x0fTokenizeRequest\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n\x06prompt\x18\x02 \x01(\tH\x00R\x06prompt\x12\x38\n\x08messages\x18\x03 \x01(\x0b\x32\x1a.helixflow.v1.ChatMessagesH\x00R\x08messages\x12#\n\rreturn_pieces\x18\x04 \x01(\x08R\x0creturnPiecesB\x07\n\x05input\"p\n\x10TokenizeResponse\x12\x1b\n\ttoken_ids\x18\x01 \x03(\rR\x08tokenIds\x12\x16\n\x06pieces\x18\x02 \x03(\tR\x06pieces\x12\'\n\x0frendered_prompt\x18\x03 \x01(\tR\x0erenderedPrompt\"\x13\n\x11ListModelsRequest\"\xaa\x05\n\tModelCard\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07\x61liases\x18\x02 \x03(\tR\x07\x61liases\x12%\n\x0e\x63ontext_length\x18\x03 \x01(\rR\rcontextLength\x12+\n\x11supports_generate\x18\x04 \x01(\x08R\x10supportsGenerate\x12%\n\x0esupports_embed\x18\x05 \x01(\x08R\rsupportsEmbed\x12/\n\x13\x65mbedding_dimension\x18\x06 \x01(\rR\x12\x65mbeddingDimension\x12>\n\x0b\x63onstraints\x18\x07 \x03(\x0e\x32\x1c.helixflow.v1.ConstraintKindR\x0b\x63onstraints\x12#\n\rready_workers\x18\x08 \x01(\rR\x0creadyWorkers\x12\x18\n\x07\x62\x61\x63kend\x18\t \x01(\tR\x07\x62\x61\x63kend\x12%\n\x0esupports_tools\x18\n \x01(\x08R\rsupportsTools\x12\x1f\n\x0btool_parser\x18\x0b \x01(\tR\ntoolParser\x12\x1d\n\nbase_model\x18\x10 \x01(\tR\tbaseModel\x12\x1a\n\x08\x61\x64\x61pters\x18\x11 \x03(\tR\x08\x61\x64\x61pters\x12%\n\x0eloaded_workers\x18\x0c \x01(\rR\rloadedWorkers\x12)\n\x10loadable_workers\x18\r \x01(\rR\x0floadableWorkers\x12%\n\x0e\x66\x61iled_workers\x18\x0e \x01(\rR\rfailedWorkers\x12.\n\x05price\x18\x12 \x01(\x0b\x32\x18.helixflow.v1.ModelPriceR\x05price\x12\x1c\n\tfallbacks\x18\x13 \x03(\tR\tfallbacks\"\x9e\x01\n\nModelPrice\x12,\n\x12prompt_per_million\x18\x01 \x01(\x01R\x10promptPerMillion\x12,\n\x12\x63\x61\x63hed_per_million\x18\x02 \x01(\x01R\x10\x63\x61\x63hedPerMillion\x12\x34\n\x16\x63ompletion_per_million\x18\x03 \x01(\x01R\x14\x63ompletionPerMillion\"E\n\x12ListModelsResponse\x12/\n\x06models\x18\x01 \x03(\x0b\x32\x17.helixflow.v1.ModelCardR\x06models2\xb6\x02\n\tInference\x12K\n\x08Generate\x12\x1d.helixflow.v1.GenerateRequest\x1a\x1e.helixflow.v1.GenerateResponse0\x01\x12@\n\x05\x45mbed\x12\x1a.helixflow.v1.EmbedRequest\x1a\x1b.helixflow.v1.EmbedResponse\x12I\n\x08Tokenize\x12\x1d.helixflow.v1.TokenizeRequest\x1a\x1e.helixflow.v1.TokenizeResponse\x12O\n\nListModels\x12\x1f.helixflow.v1.ListModelsRequest\x1a .helixflow.v1.ListModelsResponseB?\n\x10\x64\x65v.helixflow.v1P\x01Z)helixflow/gen/go/helixflow/v1;helixflowv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1chelixflow/v1/inference.proto\x12\x0chelixflow.v1\x1a\x19helixflow/v1/common.proto\"\xb1\x04\n\x0fGenerateRequest\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n\x06prompt\x18\x02 \x01(\tH\x00R\x06prompt\x12\x38\n\x08messages\x18\x03 \x01(\x0b\x32\x1a.helixflow.v1.ChatMessagesH\x00R\x08messages\x12\x35\n\ttoken_ids\x18\x04 \x01(\x0b\x32\x16.helixflow.v1.TokenIdsH\x00R\x08tokenIds\x12\x38\n\x08sampling\x18\x05 \x01(\x0b\x32\x1c.helixflow.v1.SamplingParamsR\x08sampling\x12\x1d\n\nrequest_id\x18\x06 \x01(\tR\trequestId\x12!\n\x0c\x63\x61\x63he_bypass\x18\x07 \x01(\x08R\x0b\x63\x61\x63heBypass\x12\x12\n\x04user\x18\x08 \x01(\tR\x04user\x12(\n\x05tools\x18\t \x03(\x0b\x32\x12.helixflow.v1.ToolR\x05tools\x12\x39\n\x0btool_choice\x18\n \x01(\x0b\x32\x18.helixflow.v1.ToolChoiceR\ntoolChoice\x12\x33\n\x13parallel_tool_calls\x18\x0b \x01(\x08H\x01R\x11parallelToolCalls\x88\x01\x01\x12\x32\n\x08priority\x18\x0c \x01(\x0e\x32\x16.helixflow.v1.PriorityR\x08priorityB\x07\n\x05inputB\x16\n\x14_parallel_tool_calls\"\x83\x01\n\x10GenerateResponse\x12\x30\n\x05\x64\x65lta\x18\x01 \x01(\x0b\x32\x18.helixflow.v1.TokenDeltaH\x00R\x05\x64\x65lta\x12\x34\n\x08\x63omplete\x18\x02 \x01(\x0b\x32\x16.helixflow.v1.CompleteH\x00R\x08\x63ompleteB\x07\n\x05\x65vent\"\xd2\x01\n\x0c\x45mbedRequest\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x16\n\x06inputs\x18\x02 \x03(\tR\x06inputs\x12!\n\tnormalize\x18\x03 \x01(\x08H\x00R\tnormalize\x88\x01\x01\x12\x1f\n\x08truncate\x18\x04 \x01(\x08H\x01R\x08truncate\x88\x01\x01\x12!\n\x0c\x63\x61\x63he_bypass\x18\x05 \x01(\x08R\x0b\x63\x61\x63heBypass\x12\x12\n\x04user\x18\x06 \x01(\tR\x04userB\x0c\n\n_normalizeB\x0b\n\t_truncate\"9\n\tEmbedding\x12\x14\n\x05index\x18\x01 \x01(\rR\x05index\x12\x16\n\x06values\x18\x02 \x03(\x02R\x06values\"\x89\x01\n\rEmbedResponse\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x37\n\nembeddings\x18\x02 \x03(\x0b\x32\x17.helixflow.v1.EmbeddingR\nembeddings\x12)\n\x05usage\x18\x03 \x01(\x0b\x32\x13.helixflow.v1.UsageR\x05usage\"\xa9\x01\n\x0fTokenizeRequest\x12\x14\n\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n\x06prompt\x18\x02 \x01(\tH\x00R\x06prompt\x12\x38\n\x08messages\x18\x03 \x01(\x0b\x32\x1a.helixflow.v1.ChatMessagesH\x00R\x08messages\x12#\n\rreturn_pieces\x18\x04 \x01(\x08R\x0creturnPiecesB\x07\n\x05input\"p\n\x10TokenizeResponse\x12\x1b\n\ttoken_ids\x18\x01 \x03(\rR\x08tokenIds\x12\x16\n\x06pieces\x18\x02 \x03(\tR\x06pieces\x12\'\n\x0frendered_prompt\x18\x03 \x01(\tR\x0erenderedPrompt\"\x13\n\x11ListModelsRequest\"\xaa\x05\n\tModelCard\x12\x0e\n\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n\x07\x61liases\x18\x02 \x03(\tR\x07\x61liases\x12%\n\x0e\x63ontext_length\x18\x03 \x01(\rR\rcontextLength\x12+\n\x11supports_generate\x18\x04 \x01(\x08R\x10supportsGenerate\x12%\n\x0esupports_embed\x18\x05 \x01(\x08R\rsupportsEmbed\x12/\n\x13\x65mbedding_dimension\x18\x06 \x01(\rR\x12\x65mbeddingDimension\x12>\n\x0b\x63onstraints\x18\x07 \x03(\x0e\x32\x1c.helixflow.v1.ConstraintKindR\x0b\x63onstraints\x12#\n\rready_workers\x18\x08 \x01(\rR\x0creadyWorkers\x12\x18\n\x07\x62\x61\x63kend\x18\t \x01(\tR\x07\x62\x61\x63kend\x12%\n\x0esupports_tools\x18\n \x01(\x08R\rsupportsTools\x12\x1f\n\x0btool_parser\x18\x0b \x01(\tR\ntoolParser\x12\x1d\n\nbase_model\x18\x10 \x01(\tR\tbaseModel\x12\x1a\n\x08\x61\x64\x61pters\x18\x11 \x03(\tR\x08\x61\x64\x61pters\x12%\n\x0eloaded_workers\x18\x0c \x01(\rR\rloadedWorkers\x12)\n\x10loadable_workers\x18\r \x01(\rR\x0floadableWorkers\x12%\n\x0e\x66\x61iled_workers\x18\x0e \x01(\rR\rfailedWorkers\x12.\n\x05price\x18\x12 \x01(\x0b\x32\x18.helixflow.v1.ModelPriceR\x05price\x12\x1c\n\tfallbacks\x18\x13 \x03(\tR\tfallbacks\"\x9e\x01\n\nModelPrice\x12,\n\x12prompt_per_million\x18\x01 \x01(\x01R\x10promptPerMillion\x12,\n\x12\x63\x61\x63hed_per_million\x18\x02 \x01(\x01R\x10\x63\x61\x63hedPerMillion\x12\x34\n\x16\x63ompletion_per_million\x18\x03 \x01(\x01R\x14\x63ompletionPerMillion\"E\n\x12ListModelsResponse\x12/\n\x06models\x18\x01 \x03(\x0b\x32\x17.helixflow.v1.ModelCardR\x06models2\xb6\x02\n\tInference\x12K\n\x08Generate\x12\x1d.helixflow.v1.GenerateRequest\x1a\x1e.helixflow.v1.GenerateResponse0\x01\x12@\n\x05\x45mbed\x12\x1a.helixflow.v1.EmbedRequest\x1a\x1b.helixflow.v1.EmbedResponse\x12I\n\x08Tokenize\x12\x1d.helixflow.v1.TokenizeRequest\x1a\x1e.helixflow.v1.TokenizeResponse\x12O\n\nListModels\x12\x1f.helixflow.v1.ListModelsRequest\x1a .helixflow.v1.ListModelsResponseB?\n\x10\x64\x65v.helixflow.v1P\x01Z)helixflow/gen/go/helixflow/v1;helixflowv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,27 +34,27 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.helixflow.v1P\001Z)helixflow/gen/go/helixflow/v1;helixflowv1'
   _globals['_GENERATEREQUEST']._serialized_start=74
-  _globals['_GENERATEREQUEST']._serialized_end=583
-  _globals['_GENERATERESPONSE']._serialized_start=586
-  _globals['_GENERATERESPONSE']._serialized_end=717
-  _globals['_EMBEDREQUEST']._serialized_start=720
-  _globals['_EMBEDREQUEST']._serialized_end=930
-  _globals['_EMBEDDING']._serialized_start=932
-  _globals['_EMBEDDING']._serialized_end=989
-  _globals['_EMBEDRESPONSE']._serialized_start=992
-  _globals['_EMBEDRESPONSE']._serialized_end=1129
-  _globals['_TOKENIZEREQUEST']._serialized_start=1132
-  _globals['_TOKENIZEREQUEST']._serialized_end=1301
-  _globals['_TOKENIZERESPONSE']._serialized_start=1303
-  _globals['_TOKENIZERESPONSE']._serialized_end=1415
-  _globals['_LISTMODELSREQUEST']._serialized_start=1417
-  _globals['_LISTMODELSREQUEST']._serialized_end=1436
-  _globals['_MODELCARD']._serialized_start=1439
-  _globals['_MODELCARD']._serialized_end=2121
-  _globals['_MODELPRICE']._serialized_start=2124
-  _globals['_MODELPRICE']._serialized_end=2282
-  _globals['_LISTMODELSRESPONSE']._serialized_start=2284
-  _globals['_LISTMODELSRESPONSE']._serialized_end=2353
-  _globals['_INFERENCE']._serialized_start=2356
-  _globals['_INFERENCE']._serialized_end=2666
+  _globals['_GENERATEREQUEST']._serialized_end=635
+  _globals['_GENERATERESPONSE']._serialized_start=638
+  _globals['_GENERATERESPONSE']._serialized_end=769
+  _globals['_EMBEDREQUEST']._serialized_start=772
+  _globals['_EMBEDREQUEST']._serialized_end=982
+  _globals['_EMBEDDING']._serialized_start=984
+  _globals['_EMBEDDING']._serialized_end=1041
+  _globals['_EMBEDRESPONSE']._serialized_start=1044
+  _globals['_EMBEDRESPONSE']._serialized_end=1181
+  _globals['_TOKENIZEREQUEST']._serialized_start=1184
+  _globals['_TOKENIZEREQUEST']._serialized_end=1353
+  _globals['_TOKENIZERESPONSE']._serialized_start=1355
+  _globals['_TOKENIZERESPONSE']._serialized_end=1467
+  _globals['_LISTMODELSREQUEST']._serialized_start=1469
+  _globals['_LISTMODELSREQUEST']._serialized_end=1488
+  _globals['_MODELCARD']._serialized_start=1491
+  _globals['_MODELCARD']._serialized_end=2173
+  _globals['_MODELPRICE']._serialized_start=2176
+  _globals['_MODELPRICE']._serialized_end=2334
+  _globals['_LISTMODELSRESPONSE']._serialized_start=2336
+  _globals['_LISTMODELSRESPONSE']._serialized_end=2405
+  _globals['_INFERENCE']._serialized_start=2408
+  _globals['_INFERENCE']._serialized_end=2718
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ require 'google/protobuf'
 
 require 'google/protobuf/duration_pb'
 require 'google/protobuf/timestamp_pb'
+require 'helixflow/v1/common_pb'
 require 'helixflow/v1/worker_pb'
 
 Google::Protobuf::DescriptorPool.generated_pool.build do
@@ -16,6 +17,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       proto3_optional :tpm, :uint64, 4, json_name: "tpm"
       proto3_optional :max_concurrent_streams, :uint32, 5, json_name: "maxConcurrentStreams"
       optional :expires_at, :message, 6, "google.protobuf.Timestamp", json_name: "expiresAt"
+      proto3_optional :max_priority, :enum, 7, "helixflow.v1.Priority", json_name: "maxPriority"
       proto3_optional :budget_usd, :double, 8, json_name: "budgetUsd"
       optional :budget_period, :string, 9, json_name: "budgetPeriod"
       optional :project_id, :string, 10, json_name: "projectId"

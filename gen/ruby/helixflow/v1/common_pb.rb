@@ -112,6 +112,12 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       value :ROLE_ASSISTANT, 3
       value :ROLE_TOOL, 4
     end
+    add_enum "helixflow.v1.Priority" do
+      value :PRIORITY_UNSPECIFIED, 0
+      value :PRIORITY_LOW, 1
+      value :PRIORITY_NORMAL, 2
+      value :PRIORITY_HIGH, 3
+    end
     add_enum "helixflow.v1.ToolChoiceMode" do
       value :TOOL_CHOICE_MODE_UNSPECIFIED, 0
       value :TOOL_CHOICE_MODE_AUTO, 1
@@ -172,6 +178,7 @@ module Helixflow
     TokenDelta = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.TokenDelta").msgclass
     Complete = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Complete").msgclass
     Role = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Role").enummodule
+    Priority = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.Priority").enummodule
     ToolChoiceMode = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ToolChoiceMode").enummodule
     ConstraintKind = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.ConstraintKind").enummodule
     FinishReason = ::Google::Protobuf::DescriptorPool.generated_pool.lookup("helixflow.v1.FinishReason").enummodule

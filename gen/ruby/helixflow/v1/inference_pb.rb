@@ -16,6 +16,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       repeated :tools, :message, 9, "helixflow.v1.Tool", json_name: "tools"
       optional :tool_choice, :message, 10, "helixflow.v1.ToolChoice", json_name: "toolChoice"
       proto3_optional :parallel_tool_calls, :bool, 11, json_name: "parallelToolCalls"
+      optional :priority, :enum, 12, "helixflow.v1.Priority", json_name: "priority"
       oneof :input do
         optional :prompt, :string, 2, json_name: "prompt"
         optional :messages, :message, 3, "helixflow.v1.ChatMessages", json_name: "messages"

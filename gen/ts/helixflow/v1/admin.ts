@@ -22,6 +22,7 @@ import {
 } from "@grpc/grpc-js";
 import { Duration } from "../../google/protobuf/duration";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { Priority, priorityFromJSON, priorityToJSON } from "./common";
 import { CatalogModel } from "./worker";
 
 export const protobufPackage = "helixflow.v1";
@@ -92,6 +93,10 @@ export interface KeyScopes {
   /** When the key stops working; unset means never. */
   expiresAt:
     | Date
+    | undefined;
+  /** The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL. */
+  maxPriority?:
+    | Priority
     | undefined;
   /** Spend allowed per budget_period, in US dollars; unset means no budget. */
   budgetUsd?:
@@ -632,6 +637,7 @@ function createBaseKeyScopes(): KeyScopes {
     tpm: undefined,
     maxConcurrentStreams: undefined,
     expiresAt: undefined,
+    maxPriority: undefined,
     budgetUsd: undefined,
     budgetPeriod: "",
     projectId: "",
@@ -661,6 +667,9 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     }
     if (message.expiresAt !== undefined) {
       Timestamp.encode(toTimestamp(message.expiresAt), writer.uint32(50).fork()).join();
+    }
+    if (message.maxPriority !== undefined) {
+      writer.uint32(56).int32(message.maxPriority);
     }
     if (message.budgetUsd !== undefined) {
       writer.uint32(65).double(message.budgetUsd);
@@ -745,6 +754,14 @@ export const KeyScopes: MessageFns<KeyScopes> = {
             message.expiresAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.maxPriority = reader.int32() as any;
+            continue;
+          }
           case 8: {
             if (tag !== 65) {
               break;
@@ -799,6 +816,11 @@ export const KeyScopes: MessageFns<KeyScopes> = {
         : isSet(object.expires_at)
         ? fromJsonTimestamp(object.expires_at)
         : undefined,
+      maxPriority: isSet(object.maxPriority)
+        ? priorityFromJSON(object.maxPriority)
+        : isSet(object.max_priority)
+        ? priorityFromJSON(object.max_priority)
+        : undefined,
       budgetUsd: isSet(object.budgetUsd)
         ? globalThis.Number(object.budgetUsd)
         : isSet(object.budget_usd)
@@ -837,6 +859,9 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     if (message.expiresAt !== undefined) {
       obj.expiresAt = message.expiresAt.toISOString();
     }
+    if (message.maxPriority !== undefined) {
+      obj.maxPriority = priorityToJSON(message.maxPriority);
+    }
     if (message.budgetUsd !== undefined) {
       obj.budgetUsd = floatToJson(message.budgetUsd);
     }
@@ -860,6 +885,7 @@ export const KeyScopes: MessageFns<KeyScopes> = {
     message.tpm = object.tpm ?? undefined;
     message.maxConcurrentStreams = object.maxConcurrentStreams ?? undefined;
     message.expiresAt = object.expiresAt ?? undefined;
+    message.maxPriority = object.maxPriority ?? undefined;
     message.budgetUsd = object.budgetUsd ?? undefined;
     message.budgetPeriod = object.budgetPeriod ?? "";
     message.projectId = object.projectId ?? "";

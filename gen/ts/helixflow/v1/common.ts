@@ -69,6 +69,62 @@ export function roleToJSON(object: Role): string {
   }
 }
 
+/**
+ * Priority is a request's scheduling class on a worker. Under contention a worker admits
+ * waiting requests by priority, then by age; a higher-priority arrival may take the slot
+ * of a lower-priority request that is still prefilling (has not produced its first token),
+ * never of one that is already streaming tokens. The caller's key caps it
+ * (KeyScopes.max_priority, the JWT claim "hf_max_priority").
+ */
+export enum Priority {
+  /** PRIORITY_UNSPECIFIED - Not set: PRIORITY_NORMAL. */
+  PRIORITY_UNSPECIFIED = 0,
+  /** PRIORITY_LOW - Background work: runs when nothing of a higher class waits. */
+  PRIORITY_LOW = 1,
+  /** PRIORITY_NORMAL - The default class. */
+  PRIORITY_NORMAL = 2,
+  /** PRIORITY_HIGH - Interactive work: admitted first, may preempt a LOW or NORMAL prefill. */
+  PRIORITY_HIGH = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function priorityFromJSON(object: any): Priority {
+  switch (object) {
+    case 0:
+    case "PRIORITY_UNSPECIFIED":
+      return Priority.PRIORITY_UNSPECIFIED;
+    case 1:
+    case "PRIORITY_LOW":
+      return Priority.PRIORITY_LOW;
+    case 2:
+    case "PRIORITY_NORMAL":
+      return Priority.PRIORITY_NORMAL;
+    case 3:
+    case "PRIORITY_HIGH":
+      return Priority.PRIORITY_HIGH;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Priority.UNRECOGNIZED;
+  }
+}
+
+export function priorityToJSON(object: Priority): string {
+  switch (object) {
+    case Priority.PRIORITY_UNSPECIFIED:
+      return "PRIORITY_UNSPECIFIED";
+    case Priority.PRIORITY_LOW:
+      return "PRIORITY_LOW";
+    case Priority.PRIORITY_NORMAL:
+      return "PRIORITY_NORMAL";
+    case Priority.PRIORITY_HIGH:
+      return "PRIORITY_HIGH";
+    case Priority.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** ToolChoiceMode says whether and how the model may call tools. */
 export enum ToolChoiceMode {
   /** TOOL_CHOICE_MODE_UNSPECIFIED - Not set: AUTO when tools are given. */

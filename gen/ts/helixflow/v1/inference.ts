@@ -26,6 +26,9 @@ import {
   ConstraintKind,
   constraintKindFromJSON,
   constraintKindToJSON,
+  Priority,
+  priorityFromJSON,
+  priorityToJSON,
   SamplingParams,
   TokenDelta,
   TokenIds,
@@ -71,7 +74,14 @@ export interface GenerateRequest {
     | ToolChoice
     | undefined;
   /** Whether the model may make several calls in one turn. Unset means true. */
-  parallelToolCalls?: boolean | undefined;
+  parallelToolCalls?:
+    | boolean
+    | undefined;
+  /**
+   * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+   * KeyScopes.max_priority is lowered to that cap (not refused).
+   */
+  priority: Priority;
 }
 
 /** GenerateResponse is one message of a Generate stream. */
@@ -223,6 +233,7 @@ function createBaseGenerateRequest(): GenerateRequest {
     tools: [],
     toolChoice: undefined,
     parallelToolCalls: undefined,
+    priority: 0,
   };
 }
 
@@ -260,6 +271,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     }
     if (message.parallelToolCalls !== undefined) {
       writer.uint32(88).bool(message.parallelToolCalls);
+    }
+    if (message.priority !== 0) {
+      writer.uint32(96).int32(message.priority);
     }
     return writer;
   },
@@ -365,6 +379,14 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
             message.parallelToolCalls = reader.bool();
             continue;
           }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.priority = reader.int32() as any;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -410,6 +432,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
         : isSet(object.parallel_tool_calls)
         ? globalThis.Boolean(object.parallel_tool_calls)
         : undefined,
+      priority: isSet(object.priority) ? priorityFromJSON(object.priority) : 0,
     };
   },
 
@@ -448,6 +471,9 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
     if (message.parallelToolCalls !== undefined) {
       obj.parallelToolCalls = message.parallelToolCalls;
     }
+    if (message.priority !== 0) {
+      obj.priority = priorityToJSON(message.priority);
+    }
     return obj;
   },
 
@@ -475,6 +501,7 @@ export const GenerateRequest: MessageFns<GenerateRequest> = {
       ? ToolChoice.fromPartial(object.toolChoice)
       : undefined;
     message.parallelToolCalls = object.parallelToolCalls ?? undefined;
+    message.priority = object.priority ?? 0;
     return message;
   },
 };

@@ -12,6 +12,12 @@ ROUTER_MS = Histogram(
 )
 INFLIGHT = Gauge("helixflow_router_inflight_requests", "Calls in flight per worker", ["worker"])
 ERRORS = Counter("helixflow_router_errors_total", "Calls ended with an error, by status", ["method", "code"])
+GENERATE_BY_PRIORITY = Counter(
+    "helixflow_router_generate_requests_total",
+    "Generate calls admitted, by the priority they run at (after the key's cap)",
+    ["priority"],
+)
+PRIORITY_LABELS = {1: "low", 2: "normal", 3: "high"}  # helixflow.v1.Priority, as metric labels
 RETRIES = Counter("helixflow_router_retries_total", "Calls retried on another worker", ["method", "code"])
 ATTEMPTS = Counter(
     "helixflow_router_attempts_total",

@@ -42,6 +42,9 @@ class LlamaSettings(BaseModel):
         description="weight repacking (AMX, CPU_REPACK): auto = off where the CPU has AMX "
         "(Q4_K crashes there), on elsewhere; on; off",
     )
+    step_budget_ms: float | None = Field(
+        None, ge=0, description="time budget of a step carrying prompt tokens (default 250; 0 = fixed chunks)"
+    )
 
 
 class VllmSettings(BaseModel):

@@ -129,6 +129,7 @@ def generation_request(pb: inference_pb2.GenerateRequest) -> GenerationRequest:
         prompt=prompt_from_pb(pb),
         sampling=sampling_from_pb(pb.sampling),
         tools=tools_pb.tools_from_pb(pb),
+        priority=pb.priority or common_pb2.PRIORITY_NORMAL,
     )
 
 

@@ -141,6 +141,8 @@ class GenerationRequest:
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
     tools: ToolSpec | None = None
     adapter: str = ""  # LoRA adapter id (helixflow.worker.adapters); "" = the base model
+    # helixflow.v1.Priority (LOW 1, NORMAL 2, HIGH 3): the router has capped it by the key.
+    priority: int = 2
 
 
 @dataclass(slots=True)

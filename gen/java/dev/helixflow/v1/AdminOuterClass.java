@@ -296,227 +296,231 @@ public final class AdminOuterClass {
       "\n\030helixflow/v1/admin.proto\022\014helixflow.v1" +
       "\032\036google/protobuf/duration.proto\032\037google" +
       "/protobuf/timestamp.proto\032\031helixflow/v1/" +
-      "worker.proto\"\245\003\n\tKeyScopes\022:\n\013permission" +
-      "s\030\001 \003(\0162\030.helixflow.v1.PermissionR\013permi" +
-      "ssions\022\026\n\006models\030\002 \003(\tR\006models\022\025\n\003rpm\030\003 " +
-      "\001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026" +
-      "max_concurrent_streams\030\005 \001(\rH\002R\024maxConcu" +
-      "rrentStreams\210\001\001\0229\n\nexpires_at\030\006 \001(\0132\032.go" +
-      "ogle.protobuf.TimestampR\texpiresAt\022\"\n\nbu" +
-      "dget_usd\030\010 \001(\001H\003R\tbudgetUsd\210\001\001\022#\n\rbudget" +
-      "_period\030\t \001(\tR\014budgetPeriod\022\035\n\nproject_i" +
-      "d\030\n \001(\tR\tprojectIdB\006\n\004_rpmB\006\n\004_tpmB\031\n\027_m" +
-      "ax_concurrent_streamsB\r\n\013_budget_usd\"\203\001\n" +
-      "\014BudgetStatus\022\033\n\tlimit_usd\030\001 \001(\001R\010limitU" +
-      "sd\022\033\n\tspent_usd\030\002 \001(\001R\010spentUsd\0229\n\nperio" +
-      "d_end\030\003 \001(\0132\032.google.protobuf.TimestampR" +
-      "\tperiodEnd\"\265\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005k" +
-      "eyId\022\022\n\004name\030\002 \001(\tR\004name\022%\n\016display_pref" +
-      "ix\030\003 \001(\tR\rdisplayPrefix\022/\n\006scopes\030\004 \001(\0132" +
-      "\027.helixflow.v1.KeyScopesR\006scopes\0229\n\ncrea" +
-      "ted_at\030\005 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\tcreatedAt\0229\n\nrevoked_at\030\006 \001(\0132\032.google" +
-      ".protobuf.TimestampR\trevokedAt\0222\n\006budget" +
-      "\030\007 \001(\0132\032.helixflow.v1.BudgetStatusR\006budg" +
-      "et\"W\n\020CreateKeyRequest\022\022\n\004name\030\001 \001(\tR\004na" +
-      "me\022/\n\006scopes\030\002 \001(\0132\027.helixflow.v1.KeySco" +
-      "pesR\006scopes\"S\n\021CreateKeyResponse\022&\n\003key\030" +
-      "\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\022\026\n\006secr" +
-      "et\030\002 \001(\tR\006secret\":\n\017ListKeysRequest\022\'\n\017i" +
-      "nclude_revoked\030\001 \001(\010R\016includeRevoked\"<\n\020" +
-      "ListKeysResponse\022(\n\004keys\030\001 \003(\0132\024.helixfl" +
-      "ow.v1.ApiKeyR\004keys\"&\n\rGetKeyRequest\022\025\n\006k" +
-      "ey_id\030\001 \001(\tR\005keyId\"8\n\016GetKeyResponse\022&\n\003" +
-      "key\030\001 \001(\0132\024.helixflow.v1.ApiKeyR\003key\")\n\020" +
-      "RevokeKeyRequest\022\025\n\006key_id\030\001 \001(\tR\005keyId\"" +
-      ";\n\021RevokeKeyResponse\022&\n\003key\030\001 \001(\0132\024.heli" +
-      "xflow.v1.ApiKeyR\003key\"\376\001\n\017GetUsageRequest" +
-      "\022\025\n\006key_id\030\001 \001(\tR\005keyId\0229\n\nstart_time\030\002 " +
-      "\001(\0132\032.google.protobuf.TimestampR\tstartTi" +
-      "me\0225\n\010end_time\030\003 \001(\0132\032.google.protobuf.T" +
-      "imestampR\007endTime\022-\n\004step\030\004 \001(\0132\031.google" +
-      ".protobuf.DurationR\004step\022\024\n\005model\030\005 \001(\tR" +
-      "\005model\022\035\n\nproject_id\030\006 \001(\tR\tprojectId\"\311\001" +
-      "\n\010KeyUsage\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010req" +
-      "uests\030\002 \001(\004R\010requests\022#\n\rprompt_tokens\030\003" +
-      " \001(\004R\014promptTokens\022+\n\021completion_tokens\030" +
-      "\004 \001(\004R\020completionTokens\022\031\n\010cost_usd\030\005 \001(" +
-      "\001R\007costUsd\022\035\n\nproject_id\030\006 \001(\tR\tprojectI" +
-      "d\"u\n\020GetUsageResponse\022,\n\005usage\030\001 \003(\0132\026.h" +
-      "elixflow.v1.KeyUsageR\005usage\0223\n\007buckets\030\002" +
-      " \003(\0132\031.helixflow.v1.UsageBucketR\007buckets" +
-      "\"\267\003\n\013UsageBucket\0229\n\nstart_time\030\001 \001(\0132\032.g" +
-      "oogle.protobuf.TimestampR\tstartTime\022\025\n\006k" +
-      "ey_id\030\002 \001(\tR\005keyId\022\024\n\005model\030\003 \001(\tR\005model" +
-      "\022\032\n\010requests\030\004 \001(\004R\010requests\022#\n\rprompt_t" +
-      "okens\030\005 \001(\004R\014promptTokens\022+\n\021completion_" +
-      "tokens\030\006 \001(\004R\020completionTokens\022=\n\006errors" +
-      "\030\007 \003(\0132%.helixflow.v1.UsageBucket.Errors" +
-      "EntryR\006errors\022\036\n\013ttft_ms_sum\030\010 \001(\001R\tttft" +
-      "MsSum\022\035\n\nttft_count\030\t \001(\004R\tttftCount\022\031\n\010" +
-      "cost_usd\030\n \001(\001R\007costUsd\0329\n\013ErrorsEntry\022\020" +
-      "\n\003key\030\001 \001(\tR\003key\022\024\n\005value\030\002 \001(\004R\005value:\002" +
-      "8\001\"6\n\023WatchWorkersRequest\022\037\n\013interval_ms" +
-      "\030\001 \001(\rR\nintervalMs\"\324\003\n\014WorkerStatus\022\030\n\007a" +
-      "ddress\030\001 \001(\tR\007address\022\030\n\007serving\030\002 \001(\010R\007" +
-      "serving\022\032\n\010routable\030\003 \001(\010R\010routable\022\032\n\010d" +
-      "raining\030\004 \001(\010R\010draining\022\031\n\010model_id\030\005 \001(" +
-      "\tR\007modelId\022\030\n\007aliases\030\006 \003(\tR\007aliases\022\030\n\007" +
-      "backend\030\007 \001(\tR\007backend\022\030\n\007waiting\030\010 \001(\rR" +
-      "\007waiting\022\030\n\007running\030\t \001(\rR\007running\022\037\n\013ma" +
-      "x_running\030\n \001(\rR\nmaxRunning\022$\n\016kv_cache_" +
-      "usage\030\013 \001(\002R\014kvCacheUsage\0221\n\025prefix_cach" +
-      "e_hit_rate\030\014 \001(\002R\022prefixCacheHitRate\022\'\n\017" +
-      "router_inflight\030\r \001(\rR\016routerInflight\0222\n" +
-      "\006models\030\016 \003(\0132\032.helixflow.v1.CatalogMode" +
-      "lR\006models\"|\n\024WatchWorkersResponse\0224\n\007wor" +
-      "kers\030\001 \003(\0132\032.helixflow.v1.WorkerStatusR\007" +
-      "workers\022.\n\004time\030\002 \001(\0132\032.google.protobuf." +
-      "TimestampR\004time\"0\n\024WatchRequestsRequest\022" +
-      "\030\n\007backlog\030\001 \001(\rR\007backlog\"\317\003\n\rRequestRec" +
-      "ord\022\035\n\nrequest_id\030\001 \001(\tR\trequestId\022\025\n\006ke" +
-      "y_id\030\002 \001(\tR\005keyId\022\031\n\010key_name\030\003 \001(\tR\007key" +
-      "Name\022\026\n\006method\030\004 \001(\tR\006method\022\024\n\005model\030\005 " +
-      "\001(\tR\005model\022#\n\rprompt_tokens\030\006 \001(\rR\014promp" +
-      "tTokens\022+\n\021completion_tokens\030\007 \001(\rR\020comp" +
-      "letionTokens\022\026\n\006status\030\010 \001(\tR\006status\0223\n\007" +
-      "latency\030\t \001(\0132\031.google.protobuf.Duration" +
-      "R\007latency\022H\n\023time_to_first_token\030\n \001(\0132\031" +
-      ".google.protobuf.DurationR\020timeToFirstTo" +
-      "ken\022;\n\013finished_at\030\013 \001(\0132\032.google.protob" +
-      "uf.TimestampR\nfinishedAt\022\031\n\010cost_usd\030\014 \001" +
-      "(\001R\007costUsd\"N\n\025WatchRequestsResponse\0225\n\007" +
-      "request\030\001 \001(\0132\033.helixflow.v1.RequestReco" +
-      "rdR\007request\"\275\001\n\rProjectLimits\022\026\n\006models\030" +
-      "\001 \003(\tR\006models\022\025\n\003rpm\030\002 \001(\rH\000R\003rpm\210\001\001\022\025\n\003" +
-      "tpm\030\003 \001(\004H\001R\003tpm\210\001\001\022\"\n\nbudget_usd\030\004 \001(\001H" +
-      "\002R\tbudgetUsd\210\001\001\022#\n\rbudget_period\030\005 \001(\tR\014" +
-      "budgetPeriodB\006\n\004_rpmB\006\n\004_tpmB\r\n\013_budget_" +
-      "usd\"\227\001\n\014ProjectUsage\022\032\n\010requests\030\001 \001(\004R\010" +
-      "requests\022#\n\rprompt_tokens\030\002 \001(\004R\014promptT" +
-      "okens\022+\n\021completion_tokens\030\003 \001(\004R\020comple" +
-      "tionTokens\022\031\n\010cost_usd\030\004 \001(\001R\007costUsd\"\222\002" +
-      "\n\007Project\022\035\n\nproject_id\030\001 \001(\tR\tprojectId" +
-      "\022\022\n\004name\030\002 \001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.h" +
-      "elixflow.v1.ProjectLimitsR\006limits\0229\n\ncre" +
-      "ated_at\030\004 \001(\0132\032.google.protobuf.Timestam" +
-      "pR\tcreatedAt\0222\n\006budget\030\005 \001(\0132\032.helixflow" +
-      ".v1.BudgetStatusR\006budget\0220\n\005usage\030\006 \001(\0132" +
-      "\032.helixflow.v1.ProjectUsageR\005usage\"_\n\024Cr" +
-      "eateProjectRequest\022\022\n\004name\030\001 \001(\tR\004name\0223" +
-      "\n\006limits\030\002 \001(\0132\033.helixflow.v1.ProjectLim" +
-      "itsR\006limits\"H\n\025CreateProjectResponse\022/\n\007" +
-      "project\030\001 \001(\0132\025.helixflow.v1.ProjectR\007pr" +
-      "oject\"\025\n\023ListProjectsRequest\"I\n\024ListProj" +
-      "ectsResponse\0221\n\010projects\030\001 \003(\0132\025.helixfl" +
-      "ow.v1.ProjectR\010projects\"2\n\021GetProjectReq" +
-      "uest\022\035\n\nproject_id\030\001 \001(\tR\tprojectId\"E\n\022G" +
-      "etProjectResponse\022/\n\007project\030\001 \001(\0132\025.hel" +
-      "ixflow.v1.ProjectR\007project\"~\n\024UpdateProj" +
-      "ectRequest\022\035\n\nproject_id\030\001 \001(\tR\tprojectI" +
-      "d\022\022\n\004name\030\002 \001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033." +
-      "helixflow.v1.ProjectLimitsR\006limits\"H\n\025Up" +
-      "dateProjectResponse\022/\n\007project\030\001 \001(\0132\025.h" +
-      "elixflow.v1.ProjectR\007project\"5\n\024DeletePr" +
-      "ojectRequest\022\035\n\nproject_id\030\001 \001(\tR\tprojec" +
-      "tId\"1\n\025DeleteProjectResponse\022\030\n\007deleted\030" +
-      "\001 \001(\010R\007deleted\"\265\001\n\016UpstreamSecret\022\022\n\004nam" +
-      "e\030\001 \001(\tR\004name\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n\013" +
-      "create_time\030\003 \001(\0132\032.google.protobuf.Time" +
-      "stampR\ncreateTime\022;\n\013update_time\030\004 \001(\0132\032" +
-      ".google.protobuf.TimestampR\nupdateTime\"D" +
-      "\n\030SetUpstreamSecretRequest\022\022\n\004name\030\001 \001(\t" +
-      "R\004name\022\024\n\005value\030\002 \001(\tR\005value\"Q\n\031SetUpstr" +
-      "eamSecretResponse\0224\n\006secret\030\001 \001(\0132\034.heli" +
-      "xflow.v1.UpstreamSecretR\006secret\"\034\n\032ListU" +
-      "pstreamSecretsRequest\"U\n\033ListUpstreamSec" +
-      "retsResponse\0226\n\007secrets\030\001 \003(\0132\034.helixflo" +
-      "w.v1.UpstreamSecretR\007secrets\"1\n\033DeleteUp" +
-      "streamSecretRequest\022\022\n\004name\030\001 \001(\tR\004name\"" +
-      "8\n\034DeleteUpstreamSecretResponse\022\030\n\007delet" +
-      "ed\030\001 \001(\010R\007deleted\"\036\n\034RotateUpstreamSecre" +
-      "tsRequest\"j\n\035RotateUpstreamSecretsRespon" +
-      "se\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 \001" +
-      "(\005R\007rotated\022\030\n\007current\030\003 \001(\005R\007current\"\024\n" +
-      "\022ListCatalogRequest\"\340\001\n\rCatalogWorker\022\030\n" +
-      "\007address\030\001 \001(\tR\007address\0222\n\006models\030\002 \003(\0132" +
-      "\032.helixflow.v1.CatalogModelR\006models\022*\n\021m" +
-      "ax_loaded_models\030\003 \001(\rR\017maxLoadedModels\022" +
-      ".\n\023memory_budget_bytes\030\004 \001(\004R\021memoryBudg" +
-      "etBytes\022%\n\016resident_bytes\030\005 \001(\004R\rresiden" +
-      "tBytes\"L\n\023ListCatalogResponse\0225\n\007workers" +
-      "\030\001 \003(\0132\033.helixflow.v1.CatalogWorkerR\007wor" +
-      "kers\"G\n\027LoadCatalogModelRequest\022\024\n\005model" +
-      "\030\001 \001(\tR\005model\022\026\n\006worker\030\002 \001(\tR\006worker\"`\n" +
-      "\022CatalogModelResult\022\030\n\007address\030\001 \001(\tR\007ad" +
-      "dress\0220\n\005model\030\002 \001(\0132\032.helixflow.v1.Cata" +
-      "logModelR\005model\"T\n\030LoadCatalogModelRespo" +
-      "nse\0228\n\006result\030\001 \001(\0132 .helixflow.v1.Catal" +
-      "ogModelResultR\006result\"I\n\031UnloadCatalogMo" +
-      "delRequest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006work" +
-      "er\030\002 \001(\tR\006worker\"X\n\032UnloadCatalogModelRe" +
-      "sponse\022:\n\007results\030\001 \003(\0132 .helixflow.v1.C" +
-      "atalogModelResultR\007results\"^\n\026PinCatalog" +
-      "ModelRequest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006pi" +
-      "nned\030\002 \001(\010R\006pinned\022\026\n\006worker\030\003 \001(\tR\006work" +
-      "er\"U\n\027PinCatalogModelResponse\022:\n\007results" +
-      "\030\001 \003(\0132 .helixflow.v1.CatalogModelResult" +
-      "R\007results*X\n\nPermission\022\032\n\026PERMISSION_UN" +
-      "SPECIFIED\020\000\022\030\n\024PERMISSION_INFERENCE\020\001\022\024\n" +
-      "\020PERMISSION_ADMIN\020\0022\234\016\n\005Admin\022L\n\tCreateK" +
-      "ey\022\036.helixflow.v1.CreateKeyRequest\032\037.hel" +
-      "ixflow.v1.CreateKeyResponse\022I\n\010ListKeys\022" +
-      "\035.helixflow.v1.ListKeysRequest\032\036.helixfl" +
-      "ow.v1.ListKeysResponse\022C\n\006GetKey\022\033.helix" +
-      "flow.v1.GetKeyRequest\032\034.helixflow.v1.Get" +
-      "KeyResponse\022L\n\tRevokeKey\022\036.helixflow.v1." +
-      "RevokeKeyRequest\032\037.helixflow.v1.RevokeKe" +
-      "yResponse\022I\n\010GetUsage\022\035.helixflow.v1.Get" +
-      "UsageRequest\032\036.helixflow.v1.GetUsageResp" +
-      "onse\022W\n\014WatchWorkers\022!.helixflow.v1.Watc" +
-      "hWorkersRequest\032\".helixflow.v1.WatchWork" +
-      "ersResponse0\001\022Z\n\rWatchRequests\022\".helixfl" +
-      "ow.v1.WatchRequestsRequest\032#.helixflow.v" +
-      "1.WatchRequestsResponse0\001\022X\n\rCreateProje" +
-      "ct\022\".helixflow.v1.CreateProjectRequest\032#" +
-      ".helixflow.v1.CreateProjectResponse\022U\n\014L" +
-      "istProjects\022!.helixflow.v1.ListProjectsR" +
-      "equest\032\".helixflow.v1.ListProjectsRespon" +
-      "se\022O\n\nGetProject\022\037.helixflow.v1.GetProje" +
-      "ctRequest\032 .helixflow.v1.GetProjectRespo" +
-      "nse\022X\n\rUpdateProject\022\".helixflow.v1.Upda" +
-      "teProjectRequest\032#.helixflow.v1.UpdatePr" +
-      "ojectResponse\022X\n\rDeleteProject\022\".helixfl" +
-      "ow.v1.DeleteProjectRequest\032#.helixflow.v" +
-      "1.DeleteProjectResponse\022d\n\021SetUpstreamSe" +
-      "cret\022&.helixflow.v1.SetUpstreamSecretReq" +
-      "uest\032\'.helixflow.v1.SetUpstreamSecretRes" +
-      "ponse\022j\n\023ListUpstreamSecrets\022(.helixflow" +
-      ".v1.ListUpstreamSecretsRequest\032).helixfl" +
-      "ow.v1.ListUpstreamSecretsResponse\022m\n\024Del" +
-      "eteUpstreamSecret\022).helixflow.v1.DeleteU" +
-      "pstreamSecretRequest\032*.helixflow.v1.Dele" +
-      "teUpstreamSecretResponse\022p\n\025RotateUpstre" +
-      "amSecrets\022*.helixflow.v1.RotateUpstreamS" +
-      "ecretsRequest\032+.helixflow.v1.RotateUpstr" +
-      "eamSecretsResponse\022R\n\013ListCatalog\022 .heli" +
-      "xflow.v1.ListCatalogRequest\032!.helixflow." +
-      "v1.ListCatalogResponse\022a\n\020LoadCatalogMod" +
-      "el\022%.helixflow.v1.LoadCatalogModelReques" +
-      "t\032&.helixflow.v1.LoadCatalogModelRespons" +
-      "e\022g\n\022UnloadCatalogModel\022\'.helixflow.v1.U" +
-      "nloadCatalogModelRequest\032(.helixflow.v1." +
-      "UnloadCatalogModelResponse\022^\n\017PinCatalog" +
-      "Model\022$.helixflow.v1.PinCatalogModelRequ" +
-      "est\032%.helixflow.v1.PinCatalogModelRespon" +
-      "seB?\n\020dev.helixflow.v1P\001Z)helixflow/gen/" +
-      "go/helixflow/v1;helixflowv1b\006proto3"
+      "common.proto\032\031helixflow/v1/worker.proto\"" +
+      "\366\003\n\tKeyScopes\022:\n\013permissions\030\001 \003(\0162\030.hel" +
+      "ixflow.v1.PermissionR\013permissions\022\026\n\006mod" +
+      "els\030\002 \003(\tR\006models\022\025\n\003rpm\030\003 \001(\rH\000R\003rpm\210\001\001" +
+      "\022\025\n\003tpm\030\004 \001(\004H\001R\003tpm\210\001\001\0229\n\026max_concurren" +
+      "t_streams\030\005 \001(\rH\002R\024maxConcurrentStreams\210" +
+      "\001\001\0229\n\nexpires_at\030\006 \001(\0132\032.google.protobuf" +
+      ".TimestampR\texpiresAt\022>\n\014max_priority\030\007 " +
+      "\001(\0162\026.helixflow.v1.PriorityH\003R\013maxPriori" +
+      "ty\210\001\001\022\"\n\nbudget_usd\030\010 \001(\001H\004R\tbudgetUsd\210\001" +
+      "\001\022#\n\rbudget_period\030\t \001(\tR\014budgetPeriod\022\035" +
+      "\n\nproject_id\030\n \001(\tR\tprojectIdB\006\n\004_rpmB\006\n" +
+      "\004_tpmB\031\n\027_max_concurrent_streamsB\017\n\r_max" +
+      "_priorityB\r\n\013_budget_usd\"\203\001\n\014BudgetStatu" +
+      "s\022\033\n\tlimit_usd\030\001 \001(\001R\010limitUsd\022\033\n\tspent_" +
+      "usd\030\002 \001(\001R\010spentUsd\0229\n\nperiod_end\030\003 \001(\0132" +
+      "\032.google.protobuf.TimestampR\tperiodEnd\"\265" +
+      "\002\n\006ApiKey\022\025\n\006key_id\030\001 \001(\tR\005keyId\022\022\n\004name" +
+      "\030\002 \001(\tR\004name\022%\n\016display_prefix\030\003 \001(\tR\rdi" +
+      "splayPrefix\022/\n\006scopes\030\004 \001(\0132\027.helixflow." +
+      "v1.KeyScopesR\006scopes\0229\n\ncreated_at\030\005 \001(\013" +
+      "2\032.google.protobuf.TimestampR\tcreatedAt\022" +
+      "9\n\nrevoked_at\030\006 \001(\0132\032.google.protobuf.Ti" +
+      "mestampR\trevokedAt\0222\n\006budget\030\007 \001(\0132\032.hel" +
+      "ixflow.v1.BudgetStatusR\006budget\"W\n\020Create" +
+      "KeyRequest\022\022\n\004name\030\001 \001(\tR\004name\022/\n\006scopes" +
+      "\030\002 \001(\0132\027.helixflow.v1.KeyScopesR\006scopes\"" +
+      "S\n\021CreateKeyResponse\022&\n\003key\030\001 \001(\0132\024.heli" +
+      "xflow.v1.ApiKeyR\003key\022\026\n\006secret\030\002 \001(\tR\006se" +
+      "cret\":\n\017ListKeysRequest\022\'\n\017include_revok" +
+      "ed\030\001 \001(\010R\016includeRevoked\"<\n\020ListKeysResp" +
+      "onse\022(\n\004keys\030\001 \003(\0132\024.helixflow.v1.ApiKey" +
+      "R\004keys\"&\n\rGetKeyRequest\022\025\n\006key_id\030\001 \001(\tR" +
+      "\005keyId\"8\n\016GetKeyResponse\022&\n\003key\030\001 \001(\0132\024." +
+      "helixflow.v1.ApiKeyR\003key\")\n\020RevokeKeyReq" +
+      "uest\022\025\n\006key_id\030\001 \001(\tR\005keyId\";\n\021RevokeKey" +
+      "Response\022&\n\003key\030\001 \001(\0132\024.helixflow.v1.Api" +
+      "KeyR\003key\"\376\001\n\017GetUsageRequest\022\025\n\006key_id\030\001" +
+      " \001(\tR\005keyId\0229\n\nstart_time\030\002 \001(\0132\032.google" +
+      ".protobuf.TimestampR\tstartTime\0225\n\010end_ti" +
+      "me\030\003 \001(\0132\032.google.protobuf.TimestampR\007en" +
+      "dTime\022-\n\004step\030\004 \001(\0132\031.google.protobuf.Du" +
+      "rationR\004step\022\024\n\005model\030\005 \001(\tR\005model\022\035\n\npr" +
+      "oject_id\030\006 \001(\tR\tprojectId\"\311\001\n\010KeyUsage\022\025" +
+      "\n\006key_id\030\001 \001(\tR\005keyId\022\032\n\010requests\030\002 \001(\004R" +
+      "\010requests\022#\n\rprompt_tokens\030\003 \001(\004R\014prompt" +
+      "Tokens\022+\n\021completion_tokens\030\004 \001(\004R\020compl" +
+      "etionTokens\022\031\n\010cost_usd\030\005 \001(\001R\007costUsd\022\035" +
+      "\n\nproject_id\030\006 \001(\tR\tprojectId\"u\n\020GetUsag" +
+      "eResponse\022,\n\005usage\030\001 \003(\0132\026.helixflow.v1." +
+      "KeyUsageR\005usage\0223\n\007buckets\030\002 \003(\0132\031.helix" +
+      "flow.v1.UsageBucketR\007buckets\"\267\003\n\013UsageBu" +
+      "cket\0229\n\nstart_time\030\001 \001(\0132\032.google.protob" +
+      "uf.TimestampR\tstartTime\022\025\n\006key_id\030\002 \001(\tR" +
+      "\005keyId\022\024\n\005model\030\003 \001(\tR\005model\022\032\n\010requests" +
+      "\030\004 \001(\004R\010requests\022#\n\rprompt_tokens\030\005 \001(\004R" +
+      "\014promptTokens\022+\n\021completion_tokens\030\006 \001(\004" +
+      "R\020completionTokens\022=\n\006errors\030\007 \003(\0132%.hel" +
+      "ixflow.v1.UsageBucket.ErrorsEntryR\006error" +
+      "s\022\036\n\013ttft_ms_sum\030\010 \001(\001R\tttftMsSum\022\035\n\nttf" +
+      "t_count\030\t \001(\004R\tttftCount\022\031\n\010cost_usd\030\n \001" +
+      "(\001R\007costUsd\0329\n\013ErrorsEntry\022\020\n\003key\030\001 \001(\tR" +
+      "\003key\022\024\n\005value\030\002 \001(\004R\005value:\0028\001\"6\n\023WatchW" +
+      "orkersRequest\022\037\n\013interval_ms\030\001 \001(\rR\ninte" +
+      "rvalMs\"\324\003\n\014WorkerStatus\022\030\n\007address\030\001 \001(\t" +
+      "R\007address\022\030\n\007serving\030\002 \001(\010R\007serving\022\032\n\010r" +
+      "outable\030\003 \001(\010R\010routable\022\032\n\010draining\030\004 \001(" +
+      "\010R\010draining\022\031\n\010model_id\030\005 \001(\tR\007modelId\022\030" +
+      "\n\007aliases\030\006 \003(\tR\007aliases\022\030\n\007backend\030\007 \001(" +
+      "\tR\007backend\022\030\n\007waiting\030\010 \001(\rR\007waiting\022\030\n\007" +
+      "running\030\t \001(\rR\007running\022\037\n\013max_running\030\n " +
+      "\001(\rR\nmaxRunning\022$\n\016kv_cache_usage\030\013 \001(\002R" +
+      "\014kvCacheUsage\0221\n\025prefix_cache_hit_rate\030\014" +
+      " \001(\002R\022prefixCacheHitRate\022\'\n\017router_infli" +
+      "ght\030\r \001(\rR\016routerInflight\0222\n\006models\030\016 \003(" +
+      "\0132\032.helixflow.v1.CatalogModelR\006models\"|\n" +
+      "\024WatchWorkersResponse\0224\n\007workers\030\001 \003(\0132\032" +
+      ".helixflow.v1.WorkerStatusR\007workers\022.\n\004t" +
+      "ime\030\002 \001(\0132\032.google.protobuf.TimestampR\004t" +
+      "ime\"0\n\024WatchRequestsRequest\022\030\n\007backlog\030\001" +
+      " \001(\rR\007backlog\"\317\003\n\rRequestRecord\022\035\n\nreque" +
+      "st_id\030\001 \001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR\005" +
+      "keyId\022\031\n\010key_name\030\003 \001(\tR\007keyName\022\026\n\006meth" +
+      "od\030\004 \001(\tR\006method\022\024\n\005model\030\005 \001(\tR\005model\022#" +
+      "\n\rprompt_tokens\030\006 \001(\rR\014promptTokens\022+\n\021c" +
+      "ompletion_tokens\030\007 \001(\rR\020completionTokens" +
+      "\022\026\n\006status\030\010 \001(\tR\006status\0223\n\007latency\030\t \001(" +
+      "\0132\031.google.protobuf.DurationR\007latency\022H\n" +
+      "\023time_to_first_token\030\n \001(\0132\031.google.prot" +
+      "obuf.DurationR\020timeToFirstToken\022;\n\013finis" +
+      "hed_at\030\013 \001(\0132\032.google.protobuf.Timestamp" +
+      "R\nfinishedAt\022\031\n\010cost_usd\030\014 \001(\001R\007costUsd\"" +
+      "N\n\025WatchRequestsResponse\0225\n\007request\030\001 \001(" +
+      "\0132\033.helixflow.v1.RequestRecordR\007request\"" +
+      "\275\001\n\rProjectLimits\022\026\n\006models\030\001 \003(\tR\006model" +
+      "s\022\025\n\003rpm\030\002 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\003 \001(\004H\001R" +
+      "\003tpm\210\001\001\022\"\n\nbudget_usd\030\004 \001(\001H\002R\tbudgetUsd" +
+      "\210\001\001\022#\n\rbudget_period\030\005 \001(\tR\014budgetPeriod" +
+      "B\006\n\004_rpmB\006\n\004_tpmB\r\n\013_budget_usd\"\227\001\n\014Proj" +
+      "ectUsage\022\032\n\010requests\030\001 \001(\004R\010requests\022#\n\r" +
+      "prompt_tokens\030\002 \001(\004R\014promptTokens\022+\n\021com" +
+      "pletion_tokens\030\003 \001(\004R\020completionTokens\022\031" +
+      "\n\010cost_usd\030\004 \001(\001R\007costUsd\"\222\002\n\007Project\022\035\n" +
+      "\nproject_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002 \001" +
+      "(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.helixflow.v1." +
+      "ProjectLimitsR\006limits\0229\n\ncreated_at\030\004 \001(" +
+      "\0132\032.google.protobuf.TimestampR\tcreatedAt" +
+      "\0222\n\006budget\030\005 \001(\0132\032.helixflow.v1.BudgetSt" +
+      "atusR\006budget\0220\n\005usage\030\006 \001(\0132\032.helixflow." +
+      "v1.ProjectUsageR\005usage\"_\n\024CreateProjectR" +
+      "equest\022\022\n\004name\030\001 \001(\tR\004name\0223\n\006limits\030\002 \001" +
+      "(\0132\033.helixflow.v1.ProjectLimitsR\006limits\"" +
+      "H\n\025CreateProjectResponse\022/\n\007project\030\001 \001(" +
+      "\0132\025.helixflow.v1.ProjectR\007project\"\025\n\023Lis" +
+      "tProjectsRequest\"I\n\024ListProjectsResponse" +
+      "\0221\n\010projects\030\001 \003(\0132\025.helixflow.v1.Projec" +
+      "tR\010projects\"2\n\021GetProjectRequest\022\035\n\nproj" +
+      "ect_id\030\001 \001(\tR\tprojectId\"E\n\022GetProjectRes" +
+      "ponse\022/\n\007project\030\001 \001(\0132\025.helixflow.v1.Pr" +
+      "ojectR\007project\"~\n\024UpdateProjectRequest\022\035" +
+      "\n\nproject_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002 " +
+      "\001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.helixflow.v1" +
+      ".ProjectLimitsR\006limits\"H\n\025UpdateProjectR" +
+      "esponse\022/\n\007project\030\001 \001(\0132\025.helixflow.v1." +
+      "ProjectR\007project\"5\n\024DeleteProjectRequest" +
+      "\022\035\n\nproject_id\030\001 \001(\tR\tprojectId\"1\n\025Delet" +
+      "eProjectResponse\022\030\n\007deleted\030\001 \001(\010R\007delet" +
+      "ed\"\265\001\n\016UpstreamSecret\022\022\n\004name\030\001 \001(\tR\004nam" +
+      "e\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n\013create_time\030" +
+      "\003 \001(\0132\032.google.protobuf.TimestampR\ncreat" +
+      "eTime\022;\n\013update_time\030\004 \001(\0132\032.google.prot" +
+      "obuf.TimestampR\nupdateTime\"D\n\030SetUpstrea" +
+      "mSecretRequest\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005va" +
+      "lue\030\002 \001(\tR\005value\"Q\n\031SetUpstreamSecretRes" +
+      "ponse\0224\n\006secret\030\001 \001(\0132\034.helixflow.v1.Ups" +
+      "treamSecretR\006secret\"\034\n\032ListUpstreamSecre" +
+      "tsRequest\"U\n\033ListUpstreamSecretsResponse" +
+      "\0226\n\007secrets\030\001 \003(\0132\034.helixflow.v1.Upstrea" +
+      "mSecretR\007secrets\"1\n\033DeleteUpstreamSecret" +
+      "Request\022\022\n\004name\030\001 \001(\tR\004name\"8\n\034DeleteUps" +
+      "treamSecretResponse\022\030\n\007deleted\030\001 \001(\010R\007de" +
+      "leted\"\036\n\034RotateUpstreamSecretsRequest\"j\n" +
+      "\035RotateUpstreamSecretsResponse\022\025\n\006key_id" +
+      "\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 \001(\005R\007rotated\022" +
+      "\030\n\007current\030\003 \001(\005R\007current\"\024\n\022ListCatalog" +
+      "Request\"\340\001\n\rCatalogWorker\022\030\n\007address\030\001 \001" +
+      "(\tR\007address\0222\n\006models\030\002 \003(\0132\032.helixflow." +
+      "v1.CatalogModelR\006models\022*\n\021max_loaded_mo" +
+      "dels\030\003 \001(\rR\017maxLoadedModels\022.\n\023memory_bu" +
+      "dget_bytes\030\004 \001(\004R\021memoryBudgetBytes\022%\n\016r" +
+      "esident_bytes\030\005 \001(\004R\rresidentBytes\"L\n\023Li" +
+      "stCatalogResponse\0225\n\007workers\030\001 \003(\0132\033.hel" +
+      "ixflow.v1.CatalogWorkerR\007workers\"G\n\027Load" +
+      "CatalogModelRequest\022\024\n\005model\030\001 \001(\tR\005mode" +
+      "l\022\026\n\006worker\030\002 \001(\tR\006worker\"`\n\022CatalogMode" +
+      "lResult\022\030\n\007address\030\001 \001(\tR\007address\0220\n\005mod" +
+      "el\030\002 \001(\0132\032.helixflow.v1.CatalogModelR\005mo" +
+      "del\"T\n\030LoadCatalogModelResponse\0228\n\006resul" +
+      "t\030\001 \001(\0132 .helixflow.v1.CatalogModelResul" +
+      "tR\006result\"I\n\031UnloadCatalogModelRequest\022\024" +
+      "\n\005model\030\001 \001(\tR\005model\022\026\n\006worker\030\002 \001(\tR\006wo" +
+      "rker\"X\n\032UnloadCatalogModelResponse\022:\n\007re" +
+      "sults\030\001 \003(\0132 .helixflow.v1.CatalogModelR" +
+      "esultR\007results\"^\n\026PinCatalogModelRequest" +
+      "\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006pinned\030\002 \001(\010R\006" +
+      "pinned\022\026\n\006worker\030\003 \001(\tR\006worker\"U\n\027PinCat" +
+      "alogModelResponse\022:\n\007results\030\001 \003(\0132 .hel" +
+      "ixflow.v1.CatalogModelResultR\007results*X\n" +
+      "\nPermission\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022" +
+      "\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERMISSION_" +
+      "ADMIN\020\0022\234\016\n\005Admin\022L\n\tCreateKey\022\036.helixfl" +
+      "ow.v1.CreateKeyRequest\032\037.helixflow.v1.Cr" +
+      "eateKeyResponse\022I\n\010ListKeys\022\035.helixflow." +
+      "v1.ListKeysRequest\032\036.helixflow.v1.ListKe" +
+      "ysResponse\022C\n\006GetKey\022\033.helixflow.v1.GetK" +
+      "eyRequest\032\034.helixflow.v1.GetKeyResponse\022" +
+      "L\n\tRevokeKey\022\036.helixflow.v1.RevokeKeyReq" +
+      "uest\032\037.helixflow.v1.RevokeKeyResponse\022I\n" +
+      "\010GetUsage\022\035.helixflow.v1.GetUsageRequest" +
+      "\032\036.helixflow.v1.GetUsageResponse\022W\n\014Watc" +
+      "hWorkers\022!.helixflow.v1.WatchWorkersRequ" +
+      "est\032\".helixflow.v1.WatchWorkersResponse0" +
+      "\001\022Z\n\rWatchRequests\022\".helixflow.v1.WatchR" +
+      "equestsRequest\032#.helixflow.v1.WatchReque" +
+      "stsResponse0\001\022X\n\rCreateProject\022\".helixfl" +
+      "ow.v1.CreateProjectRequest\032#.helixflow.v" +
+      "1.CreateProjectResponse\022U\n\014ListProjects\022" +
+      "!.helixflow.v1.ListProjectsRequest\032\".hel" +
+      "ixflow.v1.ListProjectsResponse\022O\n\nGetPro" +
+      "ject\022\037.helixflow.v1.GetProjectRequest\032 ." +
+      "helixflow.v1.GetProjectResponse\022X\n\rUpdat" +
+      "eProject\022\".helixflow.v1.UpdateProjectReq" +
+      "uest\032#.helixflow.v1.UpdateProjectRespons" +
+      "e\022X\n\rDeleteProject\022\".helixflow.v1.Delete" +
+      "ProjectRequest\032#.helixflow.v1.DeleteProj" +
+      "ectResponse\022d\n\021SetUpstreamSecret\022&.helix" +
+      "flow.v1.SetUpstreamSecretRequest\032\'.helix" +
+      "flow.v1.SetUpstreamSecretResponse\022j\n\023Lis" +
+      "tUpstreamSecrets\022(.helixflow.v1.ListUpst" +
+      "reamSecretsRequest\032).helixflow.v1.ListUp" +
+      "streamSecretsResponse\022m\n\024DeleteUpstreamS" +
+      "ecret\022).helixflow.v1.DeleteUpstreamSecre" +
+      "tRequest\032*.helixflow.v1.DeleteUpstreamSe" +
+      "cretResponse\022p\n\025RotateUpstreamSecrets\022*." +
+      "helixflow.v1.RotateUpstreamSecretsReques" +
+      "t\032+.helixflow.v1.RotateUpstreamSecretsRe" +
+      "sponse\022R\n\013ListCatalog\022 .helixflow.v1.Lis" +
+      "tCatalogRequest\032!.helixflow.v1.ListCatal" +
+      "ogResponse\022a\n\020LoadCatalogModel\022%.helixfl" +
+      "ow.v1.LoadCatalogModelRequest\032&.helixflo" +
+      "w.v1.LoadCatalogModelResponse\022g\n\022UnloadC" +
+      "atalogModel\022\'.helixflow.v1.UnloadCatalog" +
+      "ModelRequest\032(.helixflow.v1.UnloadCatalo" +
+      "gModelResponse\022^\n\017PinCatalogModel\022$.heli" +
+      "xflow.v1.PinCatalogModelRequest\032%.helixf" +
+      "low.v1.PinCatalogModelResponseB?\n\020dev.he" +
+      "lixflow.v1P\001Z)helixflow/gen/go/helixflow" +
+      "/v1;helixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
         new com.google.protobuf.Descriptors.FileDescriptor[] {
           com.google.protobuf.DurationProto.getDescriptor(),
           com.google.protobuf.TimestampProto.getDescriptor(),
+          dev.helixflow.v1.Common.getDescriptor(),
           dev.helixflow.v1.WorkerOuterClass.getDescriptor(),
         });
     internal_static_helixflow_v1_KeyScopes_descriptor =
@@ -524,7 +528,7 @@ public final class AdminOuterClass {
     internal_static_helixflow_v1_KeyScopes_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_KeyScopes_descriptor,
-        new java.lang.String[] { "Permissions", "Models", "Rpm", "Tpm", "MaxConcurrentStreams", "ExpiresAt", "BudgetUsd", "BudgetPeriod", "ProjectId", "Rpm", "Tpm", "MaxConcurrentStreams", "BudgetUsd", });
+        new java.lang.String[] { "Permissions", "Models", "Rpm", "Tpm", "MaxConcurrentStreams", "ExpiresAt", "MaxPriority", "BudgetUsd", "BudgetPeriod", "ProjectId", "Rpm", "Tpm", "MaxConcurrentStreams", "MaxPriority", "BudgetUsd", });
     internal_static_helixflow_v1_BudgetStatus_descriptor =
       getDescriptor().getMessageTypes().get(1);
     internal_static_helixflow_v1_BudgetStatus_fieldAccessorTable = new
@@ -845,6 +849,7 @@ public final class AdminOuterClass {
         new java.lang.String[] { "Results", });
     com.google.protobuf.DurationProto.getDescriptor();
     com.google.protobuf.TimestampProto.getDescriptor();
+    dev.helixflow.v1.Common.getDescriptor();
     dev.helixflow.v1.WorkerOuterClass.getDescriptor();
   }
 

@@ -139,7 +139,7 @@ public enum ConstraintKind
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(2);
+    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(3);
   }
 
   private static final ConstraintKind[] VALUES = values();

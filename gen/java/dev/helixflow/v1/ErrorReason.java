@@ -365,7 +365,7 @@ public enum ErrorReason
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(4);
+    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(5);
   }
 
   private static final ErrorReason[] VALUES = values();

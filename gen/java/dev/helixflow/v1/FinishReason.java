@@ -175,7 +175,7 @@ public enum FinishReason
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(3);
+    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(4);
   }
 
   private static final FinishReason[] VALUES = values();

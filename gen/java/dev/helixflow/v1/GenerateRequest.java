@@ -24,6 +24,7 @@ private static final long serialVersionUID = 0L;
     requestId_ = "";
     user_ = "";
     tools_ = java.util.Collections.emptyList();
+    priority_ = 0;
   }
 
   @java.lang.Override
@@ -565,6 +566,34 @@ private static final long serialVersionUID = 0L;
     return parallelToolCalls_;
   }
 
+  public static final int PRIORITY_FIELD_NUMBER = 12;
+  private int priority_ = 0;
+  /**
+   * <pre>
+   * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+   * KeyScopes.max_priority is lowered to that cap (not refused).
+   * </pre>
+   *
+   * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+   * @return The enum numeric value on the wire for priority.
+   */
+  @java.lang.Override public int getPriorityValue() {
+    return priority_;
+  }
+  /**
+   * <pre>
+   * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+   * KeyScopes.max_priority is lowered to that cap (not refused).
+   * </pre>
+   *
+   * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+   * @return The priority.
+   */
+  @java.lang.Override public dev.helixflow.v1.Priority getPriority() {
+    dev.helixflow.v1.Priority result = dev.helixflow.v1.Priority.forNumber(priority_);
+    return result == null ? dev.helixflow.v1.Priority.UNRECOGNIZED : result;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -611,6 +640,9 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000001) != 0)) {
       output.writeBool(11, parallelToolCalls_);
+    }
+    if (priority_ != dev.helixflow.v1.Priority.PRIORITY_UNSPECIFIED.getNumber()) {
+      output.writeEnum(12, priority_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -661,6 +693,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeBoolSize(11, parallelToolCalls_);
     }
+    if (priority_ != dev.helixflow.v1.Priority.PRIORITY_UNSPECIFIED.getNumber()) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(12, priority_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -701,6 +737,7 @@ private static final long serialVersionUID = 0L;
       if (getParallelToolCalls()
           != other.getParallelToolCalls()) return false;
     }
+    if (priority_ != other.priority_) return false;
     if (!getInputCase().equals(other.getInputCase())) return false;
     switch (inputCase_) {
       case 2:
@@ -755,6 +792,8 @@ private static final long serialVersionUID = 0L;
       hash = (53 * hash) + com.google.protobuf.Internal.hashBoolean(
           getParallelToolCalls());
     }
+    hash = (37 * hash) + PRIORITY_FIELD_NUMBER;
+    hash = (53 * hash) + priority_;
     switch (inputCase_) {
       case 2:
         hash = (37 * hash) + PROMPT_FIELD_NUMBER;
@@ -932,6 +971,7 @@ private static final long serialVersionUID = 0L;
         toolChoiceBuilder_ = null;
       }
       parallelToolCalls_ = false;
+      priority_ = 0;
       inputCase_ = 0;
       input_ = null;
       return this;
@@ -1007,6 +1047,9 @@ private static final long serialVersionUID = 0L;
       if (((from_bitField0_ & 0x00000400) != 0)) {
         result.parallelToolCalls_ = parallelToolCalls_;
         to_bitField0_ |= 0x00000001;
+      }
+      if (((from_bitField0_ & 0x00000800) != 0)) {
+        result.priority_ = priority_;
       }
       result.bitField0_ |= to_bitField0_;
     }
@@ -1120,6 +1163,9 @@ private static final long serialVersionUID = 0L;
       }
       if (other.hasParallelToolCalls()) {
         setParallelToolCalls(other.getParallelToolCalls());
+      }
+      if (other.priority_ != 0) {
+        setPriorityValue(other.getPriorityValue());
       }
       switch (other.getInputCase()) {
         case PROMPT: {
@@ -1238,6 +1284,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000400;
               break;
             } // case 88
+            case 96: {
+              priority_ = input.readEnum();
+              bitField0_ |= 0x00000800;
+              break;
+            } // case 96
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2737,6 +2788,84 @@ private static final long serialVersionUID = 0L;
     public Builder clearParallelToolCalls() {
       bitField0_ = (bitField0_ & ~0x00000400);
       parallelToolCalls_ = false;
+      onChanged();
+      return this;
+    }
+
+    private int priority_ = 0;
+    /**
+     * <pre>
+     * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+     * KeyScopes.max_priority is lowered to that cap (not refused).
+     * </pre>
+     *
+     * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+     * @return The enum numeric value on the wire for priority.
+     */
+    @java.lang.Override public int getPriorityValue() {
+      return priority_;
+    }
+    /**
+     * <pre>
+     * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+     * KeyScopes.max_priority is lowered to that cap (not refused).
+     * </pre>
+     *
+     * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+     * @param value The enum numeric value on the wire for priority to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPriorityValue(int value) {
+      priority_ = value;
+      bitField0_ |= 0x00000800;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+     * KeyScopes.max_priority is lowered to that cap (not refused).
+     * </pre>
+     *
+     * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+     * @return The priority.
+     */
+    @java.lang.Override
+    public dev.helixflow.v1.Priority getPriority() {
+      dev.helixflow.v1.Priority result = dev.helixflow.v1.Priority.forNumber(priority_);
+      return result == null ? dev.helixflow.v1.Priority.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+     * KeyScopes.max_priority is lowered to that cap (not refused).
+     * </pre>
+     *
+     * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+     * @param value The priority to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPriority(dev.helixflow.v1.Priority value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000800;
+      priority_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+     * KeyScopes.max_priority is lowered to that cap (not refused).
+     * </pre>
+     *
+     * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPriority() {
+      bitField0_ = (bitField0_ & ~0x00000800);
+      priority_ = 0;
       onChanged();
       return this;
     }

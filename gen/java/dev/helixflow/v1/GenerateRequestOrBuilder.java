@@ -277,5 +277,26 @@ public interface GenerateRequestOrBuilder extends
    */
   boolean getParallelToolCalls();
 
+  /**
+   * <pre>
+   * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+   * KeyScopes.max_priority is lowered to that cap (not refused).
+   * </pre>
+   *
+   * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+   * @return The enum numeric value on the wire for priority.
+   */
+  int getPriorityValue();
+  /**
+   * <pre>
+   * Scheduling class. Unset means PRIORITY_NORMAL; a class above the key's
+   * KeyScopes.max_priority is lowered to that cap (not refused).
+   * </pre>
+   *
+   * <code>.helixflow.v1.Priority priority = 12 [json_name = "priority"];</code>
+   * @return The priority.
+   */
+  dev.helixflow.v1.Priority getPriority();
+
   public dev.helixflow.v1.GenerateRequest.InputCase getInputCase();
 }

@@ -22,6 +22,7 @@ private static final long serialVersionUID = 0L;
   private KeyScopes() {
     permissions_ = java.util.Collections.emptyList();
     models_ = com.google.protobuf.LazyStringArrayList.EMPTY;
+    maxPriority_ = 0;
     budgetPeriod_ = "";
     projectId_ = "";
   }
@@ -301,6 +302,43 @@ private static final long serialVersionUID = 0L;
     return expiresAt_ == null ? com.google.protobuf.Timestamp.getDefaultInstance() : expiresAt_;
   }
 
+  public static final int MAX_PRIORITY_FIELD_NUMBER = 7;
+  private int maxPriority_ = 0;
+  /**
+   * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return Whether the maxPriority field is set.
+   */
+  @java.lang.Override public boolean hasMaxPriority() {
+    return ((bitField0_ & 0x00000008) != 0);
+  }
+  /**
+   * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return The enum numeric value on the wire for maxPriority.
+   */
+  @java.lang.Override public int getMaxPriorityValue() {
+    return maxPriority_;
+  }
+  /**
+   * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return The maxPriority.
+   */
+  @java.lang.Override public dev.helixflow.v1.Priority getMaxPriority() {
+    dev.helixflow.v1.Priority result = dev.helixflow.v1.Priority.forNumber(maxPriority_);
+    return result == null ? dev.helixflow.v1.Priority.UNRECOGNIZED : result;
+  }
+
   public static final int BUDGET_USD_FIELD_NUMBER = 8;
   private double budgetUsd_ = 0D;
   /**
@@ -313,7 +351,7 @@ private static final long serialVersionUID = 0L;
    */
   @java.lang.Override
   public boolean hasBudgetUsd() {
-    return ((bitField0_ & 0x00000008) != 0);
+    return ((bitField0_ & 0x00000010) != 0);
   }
   /**
    * <pre>
@@ -462,6 +500,9 @@ private static final long serialVersionUID = 0L;
       output.writeMessage(6, getExpiresAt());
     }
     if (((bitField0_ & 0x00000008) != 0)) {
+      output.writeEnum(7, maxPriority_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
       output.writeDouble(8, budgetUsd_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(budgetPeriod_)) {
@@ -517,6 +558,10 @@ private static final long serialVersionUID = 0L;
     }
     if (((bitField0_ & 0x00000008) != 0)) {
       size += com.google.protobuf.CodedOutputStream
+        .computeEnumSize(7, maxPriority_);
+    }
+    if (((bitField0_ & 0x00000010) != 0)) {
+      size += com.google.protobuf.CodedOutputStream
         .computeDoubleSize(8, budgetUsd_);
     }
     if (!com.google.protobuf.GeneratedMessageV3.isStringEmpty(budgetPeriod_)) {
@@ -563,6 +608,10 @@ private static final long serialVersionUID = 0L;
       if (!getExpiresAt()
           .equals(other.getExpiresAt())) return false;
     }
+    if (hasMaxPriority() != other.hasMaxPriority()) return false;
+    if (hasMaxPriority()) {
+      if (maxPriority_ != other.maxPriority_) return false;
+    }
     if (hasBudgetUsd() != other.hasBudgetUsd()) return false;
     if (hasBudgetUsd()) {
       if (java.lang.Double.doubleToLongBits(getBudgetUsd())
@@ -608,6 +657,10 @@ private static final long serialVersionUID = 0L;
     if (hasExpiresAt()) {
       hash = (37 * hash) + EXPIRES_AT_FIELD_NUMBER;
       hash = (53 * hash) + getExpiresAt().hashCode();
+    }
+    if (hasMaxPriority()) {
+      hash = (37 * hash) + MAX_PRIORITY_FIELD_NUMBER;
+      hash = (53 * hash) + maxPriority_;
     }
     if (hasBudgetUsd()) {
       hash = (37 * hash) + BUDGET_USD_FIELD_NUMBER;
@@ -763,6 +816,7 @@ private static final long serialVersionUID = 0L;
         expiresAtBuilder_.dispose();
         expiresAtBuilder_ = null;
       }
+      maxPriority_ = 0;
       budgetUsd_ = 0D;
       budgetPeriod_ = "";
       projectId_ = "";
@@ -832,13 +886,17 @@ private static final long serialVersionUID = 0L;
             : expiresAtBuilder_.build();
       }
       if (((from_bitField0_ & 0x00000040) != 0)) {
-        result.budgetUsd_ = budgetUsd_;
+        result.maxPriority_ = maxPriority_;
         to_bitField0_ |= 0x00000008;
       }
       if (((from_bitField0_ & 0x00000080) != 0)) {
-        result.budgetPeriod_ = budgetPeriod_;
+        result.budgetUsd_ = budgetUsd_;
+        to_bitField0_ |= 0x00000010;
       }
       if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.budgetPeriod_ = budgetPeriod_;
+      }
+      if (((from_bitField0_ & 0x00000200) != 0)) {
         result.projectId_ = projectId_;
       }
       result.bitField0_ |= to_bitField0_;
@@ -920,17 +978,20 @@ private static final long serialVersionUID = 0L;
       if (other.hasExpiresAt()) {
         mergeExpiresAt(other.getExpiresAt());
       }
+      if (other.hasMaxPriority()) {
+        setMaxPriority(other.getMaxPriority());
+      }
       if (other.hasBudgetUsd()) {
         setBudgetUsd(other.getBudgetUsd());
       }
       if (!other.getBudgetPeriod().isEmpty()) {
         budgetPeriod_ = other.budgetPeriod_;
-        bitField0_ |= 0x00000080;
+        bitField0_ |= 0x00000100;
         onChanged();
       }
       if (!other.getProjectId().isEmpty()) {
         projectId_ = other.projectId_;
-        bitField0_ |= 0x00000100;
+        bitField0_ |= 0x00000200;
         onChanged();
       }
       this.mergeUnknownFields(other.getUnknownFields());
@@ -1004,19 +1065,24 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000020;
               break;
             } // case 50
+            case 56: {
+              maxPriority_ = input.readEnum();
+              bitField0_ |= 0x00000040;
+              break;
+            } // case 56
             case 65: {
               budgetUsd_ = input.readDouble();
-              bitField0_ |= 0x00000040;
+              bitField0_ |= 0x00000080;
               break;
             } // case 65
             case 74: {
               budgetPeriod_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000080;
+              bitField0_ |= 0x00000100;
               break;
             } // case 74
             case 82: {
               projectId_ = input.readStringRequireUtf8();
-              bitField0_ |= 0x00000100;
+              bitField0_ |= 0x00000200;
               break;
             } // case 82
             default: {
@@ -1687,6 +1753,90 @@ private static final long serialVersionUID = 0L;
       return expiresAtBuilder_;
     }
 
+    private int maxPriority_ = 0;
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @return Whether the maxPriority field is set.
+     */
+    @java.lang.Override public boolean hasMaxPriority() {
+      return ((bitField0_ & 0x00000040) != 0);
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @return The enum numeric value on the wire for maxPriority.
+     */
+    @java.lang.Override public int getMaxPriorityValue() {
+      return maxPriority_;
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @param value The enum numeric value on the wire for maxPriority to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMaxPriorityValue(int value) {
+      maxPriority_ = value;
+      bitField0_ |= 0x00000040;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @return The maxPriority.
+     */
+    @java.lang.Override
+    public dev.helixflow.v1.Priority getMaxPriority() {
+      dev.helixflow.v1.Priority result = dev.helixflow.v1.Priority.forNumber(maxPriority_);
+      return result == null ? dev.helixflow.v1.Priority.UNRECOGNIZED : result;
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @param value The maxPriority to set.
+     * @return This builder for chaining.
+     */
+    public Builder setMaxPriority(dev.helixflow.v1.Priority value) {
+      if (value == null) {
+        throw new NullPointerException();
+      }
+      bitField0_ |= 0x00000040;
+      maxPriority_ = value.getNumber();
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+     * </pre>
+     *
+     * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearMaxPriority() {
+      bitField0_ = (bitField0_ & ~0x00000040);
+      maxPriority_ = 0;
+      onChanged();
+      return this;
+    }
+
     private double budgetUsd_ ;
     /**
      * <pre>
@@ -1698,7 +1848,7 @@ private static final long serialVersionUID = 0L;
      */
     @java.lang.Override
     public boolean hasBudgetUsd() {
-      return ((bitField0_ & 0x00000040) != 0);
+      return ((bitField0_ & 0x00000080) != 0);
     }
     /**
      * <pre>
@@ -1724,7 +1874,7 @@ private static final long serialVersionUID = 0L;
     public Builder setBudgetUsd(double value) {
       
       budgetUsd_ = value;
-      bitField0_ |= 0x00000040;
+      bitField0_ |= 0x00000080;
       onChanged();
       return this;
     }
@@ -1737,7 +1887,7 @@ private static final long serialVersionUID = 0L;
      * @return This builder for chaining.
      */
     public Builder clearBudgetUsd() {
-      bitField0_ = (bitField0_ & ~0x00000040);
+      bitField0_ = (bitField0_ & ~0x00000080);
       budgetUsd_ = 0D;
       onChanged();
       return this;
@@ -1801,7 +1951,7 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       budgetPeriod_ = value;
-      bitField0_ |= 0x00000080;
+      bitField0_ |= 0x00000100;
       onChanged();
       return this;
     }
@@ -1816,7 +1966,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder clearBudgetPeriod() {
       budgetPeriod_ = getDefaultInstance().getBudgetPeriod();
-      bitField0_ = (bitField0_ & ~0x00000080);
+      bitField0_ = (bitField0_ & ~0x00000100);
       onChanged();
       return this;
     }
@@ -1835,7 +1985,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       budgetPeriod_ = value;
-      bitField0_ |= 0x00000080;
+      bitField0_ |= 0x00000100;
       onChanged();
       return this;
     }
@@ -1895,7 +2045,7 @@ private static final long serialVersionUID = 0L;
         java.lang.String value) {
       if (value == null) { throw new NullPointerException(); }
       projectId_ = value;
-      bitField0_ |= 0x00000100;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }
@@ -1909,7 +2059,7 @@ private static final long serialVersionUID = 0L;
      */
     public Builder clearProjectId() {
       projectId_ = getDefaultInstance().getProjectId();
-      bitField0_ = (bitField0_ & ~0x00000100);
+      bitField0_ = (bitField0_ & ~0x00000200);
       onChanged();
       return this;
     }
@@ -1927,7 +2077,7 @@ private static final long serialVersionUID = 0L;
       if (value == null) { throw new NullPointerException(); }
       checkByteStringIsUtf8(value);
       projectId_ = value;
-      bitField0_ |= 0x00000100;
+      bitField0_ |= 0x00000200;
       onChanged();
       return this;
     }

@@ -183,6 +183,34 @@ public interface KeyScopesOrBuilder extends
 
   /**
    * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return Whether the maxPriority field is set.
+   */
+  boolean hasMaxPriority();
+  /**
+   * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return The enum numeric value on the wire for maxPriority.
+   */
+  int getMaxPriorityValue();
+  /**
+   * <pre>
+   * The highest GenerateRequest.priority the key may use; unset means PRIORITY_NORMAL.
+   * </pre>
+   *
+   * <code>optional .helixflow.v1.Priority max_priority = 7 [json_name = "maxPriority"];</code>
+   * @return The maxPriority.
+   */
+  dev.helixflow.v1.Priority getMaxPriority();
+
+  /**
+   * <pre>
    * Spend allowed per budget_period, in US dollars; unset means no budget.
    * </pre>
    *

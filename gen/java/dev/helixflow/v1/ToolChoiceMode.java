@@ -139,7 +139,7 @@ public enum ToolChoiceMode
   }
   public static final com.google.protobuf.Descriptors.EnumDescriptor
       getDescriptor() {
-    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(1);
+    return dev.helixflow.v1.Common.getDescriptor().getEnumTypes().get(2);
   }
 
   private static final ToolChoiceMode[] VALUES = values();

@@ -31,6 +31,7 @@ from helixflow.router.access.quota.budget import MemoryBudgets, Reservation
 from helixflow.router.access.quota.enforcer import QuotaEnforcer
 from helixflow.router.access.spend import Spend
 from helixflow.router.access.usage.store import UsageRecorder
+from helixflow.router.metrics import GENERATE_BY_PRIORITY, PRIORITY_LABELS
 from helixflow.router.wire import Reply
 from helixflow.v1 import common_pb2, inference_pb2
 
@@ -106,6 +107,9 @@ class AccessGate:
         Once this returns, ``settle`` must follow whatever happens."""
         principal = current_principal()
         principal.require_model(model)
+        # The worker schedules by this field; the scope caps what the caller asked for.
+        request.priority = common_pb2.Priority.ValueType(principal.priority_for(request.priority))
+        GENERATE_BY_PRIORITY.labels(priority=PRIORITY_LABELS[request.priority]).inc()
         ticket = Ticket(principal, estimate_prompt_tokens(request), model)
         await self._quota.admit(principal, ticket.estimate)
         ticket.project = await self.spend.project(principal, model, ticket.estimate)

@@ -16,6 +16,13 @@ from helixflow.worker.config import (
 )
 from helixflow.worker.extra_buffers import ExtraBuffers
 
+# See bench/step_cost.py for where these come from.
+DEFAULT_PREFILL_MAX = 512
+DEFAULT_STEP_BUDGET_MS = 250.0
+# A decoding row costs about this many prompt tokens: it also runs the output layer over the
+# vocabulary (Gemma 3 270M: 168M of its 268M parameters are the tied embedding).
+DECODE_ROW_WEIGHT = 2.5
+
 
 def default_model_path() -> str:
     """The bundled Gemma 3 270M Q4_K_M GGUF (no network needed)."""
@@ -48,10 +55,18 @@ class LlamaEngineConfig(BaseModel):
     n_gpu_layers: int = 0
     # Weight repacking into the CPU's extra buffer types (see helixflow.worker.extra_buffers).
     extra_buffer_types: ExtraBuffers = "auto"
-    # Prompt tokens prefilled per decode step, so running streams keep flowing.
+    # Prompt tokens prefilled per decode step at least, so running streams never starve
+    # a new prompt (and, with step_budget_ms = 0, exactly: a fixed token budget).
     prefill_chunk: int = Field(default_factory=default_prefill_chunk, ge=16)
     # A Jinja chat template used instead of the model's own.
     chat_template: str | None = None
+    # At most this many prompt tokens per step (the batch's capacity beyond one row per sequence).
+    prefill_max: int = Field(default=DEFAULT_PREFILL_MAX, ge=16)
+    # Time budget of a step that carries prompt tokens: the prompt budget grows from
+    # prefill_chunk up to prefill_max while the step is predicted to stay within it, so a
+    # burst of short prompts is prefilled in one step and running streams stall at most this
+    # long. 0 disables (prefill_chunk tokens per step).
+    step_budget_ms: float = Field(default=DEFAULT_STEP_BUDGET_MS, ge=0)
     # Embedding context: 0 disables embeddings.
     embedding_ctx: int = Field(default=512, ge=0)
     # LoRA adapters of the model, picked per request (see llama_adapters).

@@ -60,6 +60,8 @@ class LlamaCppEngine:
             overrides["model_path"] = str(settings.model_path)
         if settings.chat_template:
             overrides["chat_template"] = settings.chat_template
+        if settings.llama.step_budget_ms is not None:
+            overrides["step_budget_ms"] = settings.llama.step_budget_ms
         if settings.llama.n_threads is not None:
             overrides["n_threads"] = settings.llama.n_threads
         return cls(LlamaEngineConfig.model_validate(overrides))
@@ -138,6 +140,7 @@ class LlamaCppEngine:
             request.request_id,
             prompt,
             opts.max_tokens or scheduler.n_ctx_seq,
+            request.priority,
             sampling=opts,
             chain=chain,
             assembler=TextAssembler(opts.stop),

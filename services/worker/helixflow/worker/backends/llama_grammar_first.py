@@ -39,6 +39,7 @@ class GrammarFirstChain(SamplerChain):
             raise InvalidArgument("grammar failed to parse (GBNF with a 'root' rule expected)")
         try:
             super().__init__(vocab, dataclasses.replace(opts, constraint=None), eog_ids)
+            self.greedy_ban = None  # its own sample() must run
         except BaseException:
             if self.grammar:  # SamplerChain's own cleanup calls free(), which may have run
                 llama_cpp.llama_sampler_free(self.grammar)

@@ -8,16 +8,26 @@ One context holds one KV stream per slot (seq_id = slot index). A sequence
 moves through ``Phase``: WAITING in the queue, PREFILLING once it has a slot,
 DECODING once its whole prompt is in the cache, FINISHED when released.
 
-- Admission takes waiting sequences in order into free slots. The free slot
+- Admission takes waiting sequences by priority, then age (``order``), into free
+  slots. When no slot is free, a waiting sequence may preempt a lower-priority one
+  that is still PREFILLING (it has produced no token, so nobody has seen output):
+  the victim goes back to the queue with its age, and what it prefilled stays in
+  the slot as an idle cache. A DECODING sequence is never preempted. The free slot
   sharing the longest useful prefix with the prompt wins (prefix reuse), else
   the least recently used idle cache is evicted.
 - A prompt sharing a much longer prefix with a BUSY slot's tokens copies that
   slot's KV stream and trims it, instead of prefilling the prefix again. One
   whose prefix a busy slot is still prefilling waits for it (a burst sharing a
   new system prompt prefills it once), then copies.
-- A batch holds one token per decoding sequence plus up to ``prefill_chunk``
-  prompt tokens, shortest remaining prefill first, so a cache hit is not stuck
-  behind a long cold prompt.
+- A batch holds one token per decoding sequence plus a prompt-token budget,
+  highest priority then shortest remaining prefill first, so a cache hit is not
+  stuck behind a long cold prompt. ``StepBudget`` sets that budget from time: as
+  many prompt tokens as keep the step within ``target_s`` by the measured cost of
+  a token, never fewer than ``prefill_chunk`` (new prompts are never starved by
+  many decoding streams) nor more than the batch holds (the stall running streams
+  see is bounded by ``target_s``, or by one minimum chunk when decoding alone
+  fills the step). With no stream decoding there is nothing to stall, and the
+  step takes as many prompt tokens as the batch holds.
 - KV computed under one LoRA adapter is no prefix for another: reuse, copies and
   waits only look at slots whose KV has the sequence's adapter (``llama_adapters``
   splits a batch by adapter).
@@ -51,6 +61,8 @@ class Sequence:
     request_id: str
     prompt: list[int]
     max_new: int
+    priority: int = 2  # higher runs first (helixflow.v1.Priority: LOW 1, NORMAL 2, HIGH 3)
+    order: int = 0  # enqueue counter, set once: a preempted sequence keeps its age
     phase: Phase = Phase.WAITING
     n_fed: int = 0  # prompt tokens whose KV is in the cache
     cached: int = 0  # of those, how many came from prefix reuse
@@ -84,6 +96,7 @@ class Admission(Generic[S]):
     slot: Slot[S]
     source: Slot[S] | None
     trim_from: int | None
+    preempted: S | None = None  # the prefilling sequence sent back to the queue for this one
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +123,41 @@ def common_prefix(a: list[int], b: list[int]) -> int:
     return i
 
 
+class StepBudget:
+    """How many prompt tokens the next step may carry, from a time budget per step.
+
+    A step's time is modelled as ``unit_s * (prompt_tokens + decode_weight * decoding)``:
+    a decoding row costs more than a prompt token (it runs the output layer over the
+    whole vocabulary), ``decode_weight`` says how much (``bench/step_cost.py``). The
+    unit cost is a moving average of what steps took, so the budget follows the CPU
+    and its load instead of a fixed token count.
+    """
+
+    def __init__(self, *, target_s: float, min_tokens: int, max_tokens: int, decode_weight: float) -> None:
+        self.target_s = target_s
+        self.min_tokens = min_tokens
+        self.max_tokens = max(min_tokens, max_tokens)
+        self.decode_weight = decode_weight
+        self.unit_s: float | None = None  # seconds per weighted token, once a step was seen
+
+    def prompt_tokens(self, decoding: int) -> int:
+        if self.target_s <= 0:
+            return self.min_tokens
+        if decoding == 0:  # no stream to stall: a burst of prompts goes in one step
+            return self.max_tokens
+        if self.unit_s is None:
+            return self.min_tokens
+        room = self.target_s / self.unit_s - self.decode_weight * decoding
+        return max(self.min_tokens, min(self.max_tokens, int(room)))
+
+    def observe(self, prompt_tokens: int, decoding: int, seconds: float) -> None:
+        units = prompt_tokens + self.decode_weight * decoding
+        if units < 8:  # a tiny step is mostly fixed overhead: it says little about the unit cost
+            return
+        unit = seconds / units
+        self.unit_s = unit if self.unit_s is None else 0.8 * self.unit_s + 0.2 * unit
+
+
 class Planner(Generic[S]):
     """The slots and the waiting queue. Owned by one thread (the decode thread)."""
 
@@ -120,7 +168,9 @@ class Planner(Generic[S]):
         self.n_ctx_seq = n_ctx_seq
         self.prompt_tokens_seen = 0
         self.prompt_tokens_cached = 0
+        self.preemptions = 0
         self._admissions = 0
+        self._enqueued = 0
 
     # ---- state ------------------------------------------------------------------------
 
@@ -139,16 +189,40 @@ class Planner(Generic[S]):
 
     def enqueue(self, seq: S) -> None:
         seq.phase = Phase.WAITING
+        if not seq.order:
+            self._enqueued += 1
+            seq.order = self._enqueued
         self.waiting.append(seq)
 
+    def _next_waiting(self) -> S | None:
+        """The waiting sequence that goes next: highest priority, then oldest."""
+        ready = [w for w in self.waiting if not self._prefix_in_flight(w.prompt, w.adapter)]
+        return min(ready, key=lambda w: (-w.priority, w.order), default=None)
+
+    def _victim(self, priority: int) -> Slot[S] | None:
+        """The slot of the lowest-priority, youngest PREFILLING sequence below ``priority``."""
+        slots = [
+            s for s in self.slots if s.seq is not None and s.seq.phase is Phase.PREFILLING and s.seq.priority < priority
+        ]
+        return min(slots, key=lambda s: (s.seq.priority, -s.seq.order) if s.seq else (0, 0), default=None)
+
     def admit_next(self) -> Admission[S] | None:
-        """Place the first waiting sequence that may run now, or None."""
-        free = [s for s in self.slots if s.seq is None]
-        if not free:
+        """Place the next waiting sequence that may run now, or None."""
+        if not self.waiting:
             return None
-        seq = next((w for w in self.waiting if not self._prefix_in_flight(w.prompt, w.adapter)), None)
+        free = [s for s in self.slots if s.seq is None]
+        if not free and not any(s.seq is not None and s.seq.phase is Phase.PREFILLING for s in self.slots):
+            return None  # the usual full house: every slot decodes, nothing can be preempted
+        seq = self._next_waiting()
         if seq is None:
             return None
+        preempted: S | None = None
+        if not free:
+            victim = self._victim(seq.priority)
+            if victim is None:
+                return None
+            preempted = self._preempt(victim)
+            free = [victim]
         self.waiting.remove(seq)
         slot, shared = self._pick_slot(free, seq.prompt, seq.adapter)
         self._admissions += 1
@@ -168,7 +242,20 @@ class Planner(Generic[S]):
         slot.seq = seq
         self.prompt_tokens_seen += len(seq.prompt)
         self.prompt_tokens_cached += seq.cached
-        return Admission(seq, slot, source, trim_from)
+        return Admission(seq, slot, source, trim_from, preempted)
+
+    def _preempt(self, slot: Slot[S]) -> S:
+        """Send a prefilling sequence back to the queue; its fed prompt stays as a cache."""
+        seq = slot.seq
+        assert seq is not None
+        assert seq.phase is Phase.PREFILLING
+        slot.seq = None
+        self.prompt_tokens_seen -= len(seq.prompt)
+        self.prompt_tokens_cached -= seq.cached
+        seq.n_fed = seq.cached = 0
+        self.preemptions += 1
+        self.enqueue(seq)
+        return seq
 
     def trim_failed(self, admission: Admission[S]) -> None:
         """The runner could not drop part of the slot's KV, so it dropped all of it."""
@@ -214,8 +301,12 @@ class Planner(Generic[S]):
 
     # ---- the batch ----------------------------------------------------------------------
 
-    def next_batch(self) -> list[Row[S]]:
-        """One token per decoding sequence, then prompt chunks within the budget."""
+    def decoding(self) -> int:
+        return sum(1 for s in self.slots if s.seq is not None and s.seq.phase is Phase.DECODING)
+
+    def next_batch(self, prompt_budget: int | None = None) -> list[Row[S]]:
+        """One token per decoding sequence, then prompt chunks within ``prompt_budget``
+        tokens (default ``prefill_chunk``)."""
         rows: list[Row[S]] = []
         prefilling: list[tuple[Slot[S], S]] = []
         for slot in self.slots:
@@ -226,10 +317,10 @@ class Planner(Generic[S]):
                 rows.append(Row(slot, seq, [seq.output[-1]], len(slot.kv), prompt=False, logits=True))
             else:
                 prefilling.append((slot, seq))
-        # Shortest remaining prefill first: a cache hit's short tail reaches its first token
-        # in the next step instead of waiting behind a cold prompt's chunks.
-        prefilling.sort(key=lambda p: len(p[1].prompt) - p[1].n_fed)
-        budget = self.prefill_chunk
+        # Higher priority first, then shortest remaining prefill: a cache hit's short tail
+        # reaches its first token in the next step instead of waiting behind a cold prompt.
+        prefilling.sort(key=lambda p: (-p[1].priority, len(p[1].prompt) - p[1].n_fed))
+        budget = self.prefill_chunk if prompt_budget is None else prompt_budget
         for slot, seq in prefilling:
             if budget <= 0:
                 break

@@ -52,6 +52,10 @@ class SamplerChain:
         params = llama_cpp.llama_sampler_chain_default_params()
         params.no_perf = True
         self.ptr: Any = llama_cpp.llama_sampler_chain_init(params)
+        # Set when this chain is plain greedy (stateless): the runner may then take the argmax
+        # of the logits itself, for all such rows of a step at once, instead of calling the
+        # chain. The tokens it must never pick (EOG under ignore_eos) fall back to the chain.
+        self.greedy_ban: frozenset[int] | None = None
         try:
             self._build(vocab, opts, tuple(eog_ids))
         except BaseException:
@@ -84,6 +88,9 @@ class SamplerChain:
         temperature = DEFAULT_TEMPERATURE if opts.temperature is None else opts.temperature
         if temperature == 0.0:
             self._add(llama_cpp.llama_sampler_init_greedy())
+            plain = opts.constraint is None and repeat == 1.0 and freq == 0.0 and present == 0.0
+            if plain:
+                self.greedy_ban = frozenset(eog_ids) if opts.ignore_eos else frozenset()
             return
         top_k = DEFAULT_TOP_K if opts.top_k is None else opts.top_k
         if top_k > 0:

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import llama_cpp
+import numpy as np
 
 from helixflow.worker.admission import LiveRequests
 from helixflow.worker.backends.llama_adapters import LoraAdapters, group_rows
-from helixflow.worker.backends.llama_config import LlamaEngineConfig
+from helixflow.worker.backends.llama_config import DECODE_ROW_WEIGHT, LlamaEngineConfig
 from helixflow.worker.backends.llama_logprobs import token_logprob
 from helixflow.worker.backends.llama_model import LlamaModel
-from helixflow.worker.backends.llama_plan import Phase, Planner, Row, Sequence, Slot
+from helixflow.worker.backends.llama_plan import Phase, Planner, Row, Sequence, Slot, StepBudget
 from helixflow.worker.backends.llama_sampling import SamplerChain
 from helixflow.worker.backends.stops import TextAssembler
 from helixflow.worker.engine import Delta, Event, Finished, FinishReason, SamplingOptions, Timings, Usage
@@ -97,7 +98,8 @@ class Scheduler:
         self._model = model
         self._adapters = adapters
         n = config.max_sequences
-        self.batch_size = config.prefill_chunk + n
+        prefill_max = max(config.prefill_chunk, config.prefill_max) if config.step_budget_ms else config.prefill_chunk
+        self.batch_size = prefill_max + n
         params = llama_cpp.llama_context_default_params()
         params.n_ctx = config.n_ctx_per_seq * n
         params.n_seq_max = n
@@ -115,6 +117,12 @@ class Scheduler:
         self._batch: Any = llama_cpp.llama_batch_init(self.batch_size, 0, 1)
         # The decode thread's own state.
         self._plan: Planner[Job] = Planner(n, prefill_chunk=config.prefill_chunk, n_ctx_seq=self.n_ctx_seq)
+        self._budget = StepBudget(
+            target_s=config.step_budget_ms / 1000,
+            min_tokens=config.prefill_chunk,
+            max_tokens=prefill_max,
+            decode_weight=DECODE_ROW_WEIGHT,
+        )
         self._outbox: Outbox = []
         # Shared with the asyncio side: only under _cond.
         self._cond = threading.Condition()
@@ -253,6 +261,9 @@ class Scheduler:
     def _admit(self) -> None:
         while (admission := self._plan.admit_next()) is not None:
             admission.seq.admitted = time.perf_counter()
+            if admission.preempted is not None:  # back in the queue: its KV stays as an idle cache
+                admission.preempted.admitted = 0.0
+                log.debug("%s preempted %s", admission.seq.request_id, admission.preempted.request_id)
             dst = admission.slot.seq_id
             if admission.source is not None:  # each slot has its own stream: copy it whole, then trim
                 llama_cpp.llama_memory_seq_rm(self._mem, dst, -1, -1)
@@ -264,7 +275,7 @@ class Scheduler:
 
     def _decode(self) -> Sampled:
         """Run the planned rows as one batch per adapter; returns the last batch's rows to sample."""
-        rows = self._plan.next_batch()
+        rows = self._plan.next_batch(self._budget.prompt_tokens(self._plan.decoding()))
         if not rows:
             return []
         adapters = self._adapters
@@ -288,6 +299,7 @@ class Scheduler:
             batch.logits,
         )
         n = 0
+        decoding = sum(1 for row in rows if not row.prompt)  # decode rows, for the step budget
         sampled: Sampled = []
         for row in rows:
             seq_id = row.slot.seq_id
@@ -299,19 +311,35 @@ class Scheduler:
                 want_logits[n - 1] = 1
                 sampled.append((row.seq, row.slot, n - 1))
         batch.n_tokens = n
+        start = time.perf_counter()
         rc = llama_cpp.llama_decode(self._ctx, batch)
         if rc != 0:
             raise RuntimeError(f"llama_decode returned {rc}")
+        self._budget.observe(n - decoding, decoding, time.perf_counter() - start)
         self._plan.decoded(rows)
         return sampled
 
     def _sample(self, sampled: Sampled) -> None:
-        for job, slot, row in sampled:
+        greedy = self._greedy_picks(sampled)
+        for out, (job, slot, row) in enumerate(sampled):
             if slot.seq is job:  # not cancelled since the decode
-                self._sample_one(job, slot, row)
+                self._sample_one(job, slot, row, greedy[out] if greedy is not None else -1)
 
-    def _sample_one(self, job: Job, slot: Slot[Job], row: int) -> None:
-        token = job.chain.sample(self._ctx, row)
+    def _greedy_picks(self, sampled: Sampled) -> Any:
+        """The argmax of every output row at once (numpy over the logits array), when some
+        row's chain is plain greedy; else None. Output j is the j-th row with logits."""
+        if not any(job.chain.greedy_ban is not None and not job.sampling.logprobs for job, _, _ in sampled):
+            return None
+        ptr = llama_cpp.llama_get_logits(self._ctx)
+        logits = np.ctypeslib.as_array(ptr, shape=(len(sampled), self._model.n_vocab))
+        return logits.argmax(axis=1)
+
+    def _sample_one(self, job: Job, slot: Slot[Job], row: int, greedy: int) -> None:
+        ban = job.chain.greedy_ban
+        if ban is not None and greedy >= 0 and greedy not in ban and not job.sampling.logprobs:
+            token = int(greedy)
+        else:
+            token = job.chain.sample(self._ctx, row)
         if not job.output:
             job.first_token_at = time.perf_counter()
         job.output.append(token)

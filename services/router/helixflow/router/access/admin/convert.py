@@ -7,7 +7,7 @@ from typing import TypeVar
 from google.protobuf import message, timestamp_pb2
 
 from helixflow.router.access.keys.record import KeyRecord
-from helixflow.v1 import admin_pb2
+from helixflow.v1 import admin_pb2, common_pb2
 
 M = TypeVar("M", bound=message.Message)
 
@@ -40,6 +40,8 @@ def scopes_to_proto(record: KeyRecord) -> admin_pb2.KeyScopes:
         max_concurrent_streams=record.max_concurrent_streams,
         budget_usd=record.budget_usd,
     )
+    if record.max_priority is not None:
+        scopes.max_priority = common_pb2.Priority.ValueType(record.max_priority)
     if record.expires_at is not None:
         scopes.expires_at.CopyFrom(ts(record.expires_at))
     return scopes
@@ -71,6 +73,7 @@ def template_from_proto(name: str, scopes: admin_pb2.KeyScopes) -> KeyRecord:
         rpm=scopes.rpm if scopes.HasField("rpm") else None,
         tpm=scopes.tpm if scopes.HasField("tpm") else None,
         max_concurrent_streams=scopes.max_concurrent_streams if scopes.HasField("max_concurrent_streams") else None,
+        max_priority=int(scopes.max_priority) if scopes.HasField("max_priority") else None,
         expires_at=scopes.expires_at.ToNanoseconds() / 1e9 if scopes.HasField("expires_at") else None,
         budget_usd=scopes.budget_usd if scopes.HasField("budget_usd") else None,
         budget_period=scopes.budget_period,

@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from helixflow.common.errors import Unauthenticated
 from helixflow.router.access.auth.principal import Principal
-from helixflow.v1 import admin_pb2
+from helixflow.v1 import admin_pb2, common_pb2
 
 _PERMISSIONS = {"inference": admin_pb2.PERMISSION_INFERENCE, "admin": admin_pb2.PERMISSION_ADMIN}
 _ASYMMETRIC = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512", "EdDSA"}
@@ -129,4 +129,15 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         rpm=_opt_int(claims, "hf_rpm"),
         tpm=_opt_int(claims, "hf_tpm"),
         max_concurrent_streams=_opt_int(claims, "hf_max_concurrent_streams"),
+        max_priority=_max_priority(claims),
     )
+
+
+def _max_priority(claims: dict[str, Any]) -> int:
+    """``hf_max_priority``: "low", "normal" or "high" (or the enum's number); unset = normal."""
+    value = claims.get("hf_max_priority", "normal")
+    if isinstance(value, str) and f"PRIORITY_{value.upper()}" in common_pb2.Priority.keys():  # noqa: SIM118 (an enum wrapper, not a dict)
+        return int(common_pb2.Priority.Value(f"PRIORITY_{value.upper()}"))
+    if isinstance(value, int) and not isinstance(value, bool) and value in common_pb2.Priority.values() and value:
+        return value
+    raise Unauthenticated("claim 'hf_max_priority' must be one of low, normal, high")

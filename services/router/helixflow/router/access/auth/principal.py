@@ -7,7 +7,7 @@ import fnmatch
 from dataclasses import dataclass, field
 
 from helixflow.common.errors import PermissionDenied, Unauthenticated
-from helixflow.v1 import admin_pb2
+from helixflow.v1 import admin_pb2, common_pb2
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,12 @@ class Principal:
     # The key's project: its limits apply too (helixflow.router.access.projects).
     project_id: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # The highest helixflow.v1.Priority this caller may ask for.
+    max_priority: int = common_pb2.PRIORITY_NORMAL
+
+    def priority_for(self, asked: int) -> int:
+        """The priority a request runs at: what it asked (unset = NORMAL), capped by the scope."""
+        return min(asked or common_pb2.PRIORITY_NORMAL, self.max_priority)
 
     def may_use_model(self, model: str) -> bool:
         """Empty scope means every model; otherwise any glob must match."""
@@ -48,6 +54,7 @@ class Principal:
 ANONYMOUS = Principal(
     subject="anonymous",
     permissions=frozenset({admin_pb2.PERMISSION_INFERENCE, admin_pb2.PERMISSION_ADMIN}),
+    max_priority=common_pb2.PRIORITY_HIGH,
 )
 
 _current: contextvars.ContextVar[Principal | None] = contextvars.ContextVar("helixflow_principal", default=None)

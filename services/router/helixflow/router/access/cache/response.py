@@ -41,6 +41,7 @@ def cache_key(request: inference_pb2.GenerateRequest, model: str) -> str:
     normalized.ClearField("request_id")
     normalized.ClearField("user")
     normalized.ClearField("cache_bypass")
+    normalized.ClearField("priority")  # scheduling only: the same answer
     digest = hashlib.sha256(normalized.SerializeToString(deterministic=True)).hexdigest()
     return f"hf:rc:{digest}"
 

@@ -37,6 +37,7 @@ class KeyRecord:
     rpm: int | None = None
     tpm: int | None = None
     max_concurrent_streams: int | None = None
+    max_priority: int | None = None  # helixflow.v1.Priority; None means NORMAL
     expires_at: float | None = None
     created_at: float = field(default_factory=time.time)
     revoked_at: float | None = None

@@ -11,6 +11,7 @@ from helixflow.router.access.keys.store import KeyStore
 from helixflow.router.access.pricing import nanos
 from helixflow.router.access.quota.budget import check_period
 from helixflow.router.access.state import refused_when_down
+from helixflow.v1 import common_pb2
 
 # A secret chosen by an operator must be at least this long (a new one has 43+ characters).
 MIN_GIVEN_SECRET = 24
@@ -92,6 +93,7 @@ def principal_for(record: KeyRecord) -> Principal:
         rpm=record.rpm,
         tpm=record.tpm,
         max_concurrent_streams=record.max_concurrent_streams,
+        max_priority=common_pb2.PRIORITY_NORMAL if record.max_priority is None else record.max_priority,
         budget_nanos=None if record.budget_usd is None else nanos(record.budget_usd),
         budget_period=record.budget_period,
         project_id=record.project_id,

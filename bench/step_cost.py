@@ -1,0 +1,91 @@
+"""What one decode step costs on this CPU: D decoding rows plus P prompt tokens.
+
+The scheduler's prefill budget (``llama_plan``/``llama_scheduler``) is chosen from
+this: how much a prompt chunk stretches a step that running streams wait for.
+
+    .venv/bin/python bench/step_cost.py --threads 2 --decoding 0,16,64 --prefill 0,32,64,128,256,512
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for src in ("services/worker", "services/common", "gen/python"):
+    sys.path.insert(0, str(ROOT / src))
+
+import llama_cpp  # noqa: E402
+
+from helixflow.worker.backends.llama_config import default_model_path  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--decoding", default="0,16,64")
+    parser.add_argument("--prefill", default="0,32,64,128,256,512")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    decodings = [int(x) for x in args.decoding.split(",")]
+    prefills = [int(x) for x in args.prefill.split(",")]
+    n_seq = max(decodings) + 1
+    llama_cpp.llama_backend_init()
+    mparams = llama_cpp.llama_model_default_params()
+    mparams.use_extra_bufts = False
+    model = llama_cpp.llama_model_load_from_file(default_model_path().encode(), mparams)
+    params = llama_cpp.llama_context_default_params()
+    params.n_ctx = 1024 * n_seq
+    params.n_seq_max = n_seq
+    params.n_batch = params.n_ubatch = max(prefills) + n_seq
+    params.n_threads = params.n_threads_batch = args.threads
+    params.no_perf = True
+    ctx = llama_cpp.llama_init_from_model(model, params)
+    mem = llama_cpp.llama_get_memory(ctx)
+    batch = llama_cpp.llama_batch_init(params.n_batch, 0, 1)
+    lens = [0] * n_seq
+
+    def step(rows: list[tuple[int, int]]) -> float:
+        """(seq, tokens) rows; returns seconds."""
+        n = 0
+        for seq, count in rows:
+            for _ in range(count):
+                batch.token[n], batch.pos[n], batch.n_seq_id[n], batch.logits[n] = 100 + n % 50, lens[seq], 1, 0
+                batch.seq_id[n][0] = seq
+                lens[seq] += 1
+                n += 1
+            batch.logits[n - 1] = 1
+        batch.n_tokens = n
+        start = time.perf_counter()
+        if llama_cpp.llama_decode(ctx, batch) != 0:
+            raise RuntimeError("llama_decode failed")
+        return time.perf_counter() - start
+
+    for first in range(0, n_seq - 1, 8):  # every decoding row has a 32-token context
+        step([(s, 32) for s in range(first, min(first + 8, n_seq - 1))])
+    print(f"threads={args.threads}; ms per step (median of {args.repeats}); rows: decoding, cols: prompt tokens")
+    print("decoding | " + " | ".join(f"{p:>6}" for p in prefills))
+    for d in decodings:
+        cells = []
+        for p in prefills:
+            if d == 0 and p == 0:
+                cells.append(f"{'-':>6}")
+                continue
+            times = []
+            for _ in range(args.repeats):
+                llama_cpp.llama_memory_seq_rm(mem, n_seq - 1, -1, -1)
+                lens[n_seq - 1] = 0
+                rows = [(s, 1) for s in range(d)] + ([(n_seq - 1, p)] if p else [])
+                times.append(step(rows))
+            cells.append(f"{statistics.median(times) * 1000:6.0f}")
+        print(f"{d:>8} | " + " | ".join(cells))
+    llama_cpp.llama_batch_free(batch)
+    llama_cpp.llama_free(ctx)
+    llama_cpp.llama_model_free(model)
+
+
+if __name__ == "__main__":
+    main()
