@@ -15,7 +15,7 @@ measured is the front doors' own cost. Every process is separate; CPU-seconds co
 from /proc (a process and its children). Auth is off on the router.
 
     .venv/bin/python bench/frontdoor.py [--max-tokens 32] [--token-ms 1] [--requests 256]
-        [--conc 1,16,64,256] [--stream-interval-ms 0] [--worker-stream-interval-ms 0] [--no-litellm]
+        [--conc 1,16,64,256] [--stream-interval-ms 0] [--worker-stream-interval-ms 0] [--no-litellm] [--litellm-bin PATH]
 
 ``--stream-interval-ms`` coalesces in the router and the bridge (for slow readers);
 ``--worker-stream-interval-ms`` merges deltas at the source, in the worker, so every
@@ -195,7 +195,7 @@ def stack(args: argparse.Namespace) -> Iterator[Stack]:
             f"      api_base: http://127.0.0.1:{ports['upstream']}/v1\n      api_key: sk-fake\n"
             "litellm_settings:\n  telemetry: false\n"
         )
-        exe = str(Path(sys.executable).with_name("litellm"))
+        exe = args.litellm_bin or str(Path(sys.executable).with_name("litellm"))
         procs["litellm"] = subprocess.Popen(  # type: ignore[call-overload]
             [
                 exe,
@@ -414,6 +414,9 @@ def main() -> None:
         "--worker-stream-interval-ms", type=float, default=0.0, help="the worker merges deltas at the source"
     )
     parser.add_argument("--no-litellm", dest="litellm", action="store_false")
+    parser.add_argument(
+        "--litellm-bin", default=None, help="the litellm executable (default: beside this Python), e.g. its own venv's"
+    )
     asyncio.run(run(parser.parse_args()))
 
 
