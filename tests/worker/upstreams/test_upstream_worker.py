@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,9 +18,20 @@ from helixflow.common.config import TlsSettings
 from helixflow.common.errors import InvalidArgument
 from helixflow.stack.local import LocalStack, StackOptions
 from helixflow.v1 import common_pb2, inference_pb2, worker_pb2, worker_pb2_grpc
+from helixflow.worker.backends.anthropic_messages import AnthropicEngine
 from helixflow.worker.backends.openai_compat import OpenAIEngine
 from helixflow.worker.config import WorkerSettings
-from helixflow.worker.engine import ChatPrompt, FinishReason, GenerationRequest, Message, SamplingOptions, TextPrompt
+from helixflow.worker.engine import (
+    ChatPrompt,
+    FinishReason,
+    GenerationRequest,
+    Message,
+    SamplingOptions,
+    TextPrompt,
+    Tool,
+    ToolChoiceMode,
+    ToolSpec,
+)
 from helixflow.worker.server import create_server
 from helixflow.worker.upstream_settings import UpstreamSettings
 
@@ -171,3 +183,57 @@ async def test_a_helixflow_stack_fronts_another_through_an_openai_worker(
     assert [m["id"] for m in models["data"]] == ["gemma-remote"]
     assert got["choices"][0]["text"] == direct["choices"][0]["text"]
     assert got["usage"] == direct["usage"]
+
+
+# The `anthropic` backend against our own bridge's Messages API: HelixFlow fronting HelixFlow
+# in Anthropic's dialect (the same second stack as above).
+@pytest_asyncio.fixture(loop_scope="session", scope="module")
+async def via_helixflow_messages(helixflow_upstream: LocalStack) -> AsyncIterator[AnthropicEngine]:
+    settings = UpstreamSettings(
+        base_url=helixflow_upstream.bridge_url, model=helixflow_upstream.options.model_id, context_length=2048
+    )
+    engine = AnthropicEngine("gemma-via-messages", settings)
+    await engine.load()
+    yield engine
+    await engine.close()
+
+
+async def test_a_second_helixflow_speaks_messages_with_stops_and_usage(
+    via_helixflow_messages: AnthropicEngine,
+) -> None:
+    prompt = ChatPrompt((Message("user", "Count: 1, 2, 3, 4, 5,"),))
+    greedy = SamplingOptions(max_tokens=16, temperature=0.0)
+    free, done = await run(via_helixflow_messages, GenerationRequest("m1", prompt, greedy))
+    free_text = "".join(free)
+    assert len(free) > 1, "not streamed"
+    assert done.usage.prompt_tokens > 0
+    assert 0 < done.usage.completion_tokens <= 16
+    # Stop at the first punctuation the greedy reply has after its first character.
+    stop = next((c for c in free_text[1:] if not c.isalnum() and not c.isspace()), None)
+    assert stop is not None, f"the greedy reply {free_text!r} has no punctuation; pick another prompt"
+    sampling = SamplingOptions(max_tokens=16, temperature=0.0, stop=(stop,))
+    texts, done = await run(via_helixflow_messages, GenerationRequest("m2", prompt, sampling))
+    assert done.reason is FinishReason.STOP
+    assert "".join(texts) == free_text[: free_text.index(stop, 1)]
+
+
+async def test_a_second_helixflow_makes_a_forced_tool_call_over_messages(
+    via_helixflow_messages: AnthropicEngine,
+) -> None:
+    schema = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
+    weather = Tool("get_weather", "Current weather of a city.", json.dumps(schema))
+    request = GenerationRequest(
+        "m3",
+        ChatPrompt((Message("user", "What is the weather in Paris?"),)),
+        SamplingOptions(max_tokens=64, temperature=0.0),
+        tools=ToolSpec((weather,), ToolChoiceMode.REQUIRED, parallel=False),
+    )
+    _, done = await run(via_helixflow_messages, request)
+    assert done.reason is FinishReason.TOOL_CALLS
+    assert [c.name for c in done.tool_calls] == ["get_weather"]
+    assert isinstance(json.loads(done.tool_calls[0].arguments)["city"], str)
+
+
+async def test_a_second_helixflows_messages_400_is_invalid_argument(via_helixflow_messages: AnthropicEngine) -> None:
+    with pytest.raises(InvalidArgument):
+        await run(via_helixflow_messages, GenerationRequest("m4", TextPrompt("hi"), SamplingOptions(temperature=-1.0)))

@@ -2,7 +2,8 @@
 
 Anthropic itself, or any server that speaks it (llama-server does). Requests
 stream; the events are message_start (prompt usage), content_block_delta
-(text), message_delta (stop reason, matched stop sequence, output usage) and
+(text), message_delta (stop reason, matched stop sequence, output usage, and the
+cumulative input usage where the server sends it there) and
 message_stop, or an ``error`` event. Our stops go as ``stop_sequences``. The
 Messages API requires max_tokens, so an unset one becomes
 ``upstream.default_max_tokens``. Sampling fields the API lacks (seed, min_p,
@@ -146,7 +147,7 @@ class AnthropicEngine(UpstreamEngine):
         clock = up.Clock()
         reason: FinishReason | None = None
         stop_string: str | None = None
-        prompt_tokens = cached = completion = 0
+        prompt_tokens = cached = created = completion = 0
         with self._in_flight.track(request.request_id) as aborted:
             async with (
                 self._stream("/v1/messages", body) as response,
@@ -181,7 +182,12 @@ class AnthropicEngine(UpstreamEngine):
                         if delta.get("stop_reason"):
                             reason = _FINISH.get(delta["stop_reason"], FinishReason.STOP)
                             stop_string = delta.get("stop_sequence") or None
-                        completion = int((data.get("usage") or {}).get("output_tokens") or completion)
+                        usage = data.get("usage") or {}
+                        completion = int(usage.get("output_tokens") or completion)
+                        if usage.get("input_tokens"):  # cumulative here in newer streams (and in our bridge's)
+                            cached = int(usage.get("cache_read_input_tokens") or cached)
+                            created = int(usage.get("cache_creation_input_tokens") or created)
+                            prompt_tokens = int(usage["input_tokens"]) + cached + created
                     elif kind == "message_stop":
                         break
                     elif kind == "error":
