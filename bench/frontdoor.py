@@ -15,7 +15,8 @@ measured is the front doors' own cost. Every process is separate; CPU-seconds co
 from /proc (a process and its children). Auth is off on the router.
 
     .venv/bin/python bench/frontdoor.py [--max-tokens 32] [--token-ms 1] [--requests 256]
-        [--conc 1,16,64,256] [--stream-interval-ms 0] [--worker-stream-interval-ms 0] [--no-litellm] [--litellm-bin PATH]
+        [--conc 1,16,64,256] [--stream-interval-ms 0] [--worker-stream-interval-ms 0]
+        [--no-litellm] [--litellm-bin PATH]
 
 ``--stream-interval-ms`` coalesces in the router and the bridge (for slow readers);
 ``--worker-stream-interval-ms`` merges deltas at the source, in the worker, so every
