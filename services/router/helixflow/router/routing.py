@@ -51,32 +51,6 @@ def prefix_key(request: inference_pb2.GenerateRequest, block_chars: int, blocks:
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
 
 
-def serves(worker: Worker, model_id: str) -> bool:
-    """Whether the worker serves ``model_id`` as its model or as one of its adapters."""
-    info = worker.info
-    return info is not None and (info.model_id == model_id or any(a.id == model_id for a in info.adapters))
-
-
-def served_ids(worker: Worker) -> list[str]:
-    """The model id and adapter ids a worker serves."""
-    info = worker.info
-    return [] if info is None else [info.model_id, *(a.id for a in info.adapters)]
-
-
-def adapter_card(model_id: str, workers: Collection[Worker]) -> tuple[str, list[str]]:
-    """(the base model of an adapter id, or ""; the adapter ids of a base model) for ListModels."""
-    adapters: set[str] = set()
-    for w in workers:
-        if w.info is None:
-            continue
-        for a in w.info.adapters:
-            if a.id == model_id:
-                return a.base_model or w.info.model_id, []
-        if w.info.model_id == model_id:
-            adapters.update(a.id for a in w.info.adapters)
-    return "", sorted(adapters)
-
-
 class Router:
     """Resolves model names and picks workers. Its only state is the cold-model loads it set off."""
 
