@@ -11,11 +11,16 @@ import random
 from collections.abc import AsyncIterator, Callable
 from functools import partial
 
+import grpc
 import pytest
 import pytest_asyncio
 
+from helixflow.common.grpc_server import CHANNEL_OPTIONS
+from helixflow.common.tls import TlsFiles, channel_credentials
+from helixflow.v1 import worker_pb2, worker_pb2_grpc
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
 from helixflow.worker.backends.llama_cpp import LlamaCppEngine
+from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
     Delta,
     Finished,
@@ -25,6 +30,8 @@ from helixflow.worker.engine import (
     TextPrompt,
     TokenPrompt,
 )
+from helixflow.worker.server import create_server
+from tests.conftest import tls_settings
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +50,7 @@ async def engine() -> AsyncIterator[LlamaCppEngine]:
         prefill_chunk=16,
         step_budget_ms=0,
         embedding_ctx=0,
+        priority_aging_s=0,  # strict priority: these tests are about order, not aging
     )
     eng = LlamaCppEngine(config)
     await eng.load()
@@ -101,6 +109,7 @@ async def test_high_priority_short_requests_go_ahead_of_a_flood_of_low_priority_
     engine: LlamaCppEngine,
 ) -> None:
     log = Log()
+    preempted_before = engine.load_report().preemptions
     lows = [f"flood-{i}" for i in range(4)]
     tasks = [asyncio.create_task(log.run(engine, request(r, long_prompt(i), LOW, 4))) for i, r in enumerate(lows)]
     # Both slots now prefill long LOW prompts and four more wait behind them.
@@ -123,6 +132,37 @@ async def test_high_priority_short_requests_go_ahead_of_a_flood_of_low_priority_
         assert fin.usage.prompt_tokens == LONG
     for rid in highs:
         assert log.finished[rid].reason is FinishReason.LENGTH
+    assert engine.load_report().preemptions - preempted_before >= 1  # both slots held LOW prefills
+
+
+async def test_a_preemption_shows_in_watch_load_and_the_worker_metric(
+    engine: LlamaCppEngine, pki: dict[str, TlsFiles]
+) -> None:
+    settings = WorkerSettings(listen="127.0.0.1:0", tls=tls_settings(pki["worker"]), metrics_port=0, warmup=False)
+    server, port = create_server(settings, engine=engine)
+    await server.start()
+    try:
+        before = engine.load_report().preemptions
+        log = Log()
+        lows = [
+            asyncio.create_task(log.run(engine, request(f"victim-{i}", long_prompt(10 + i), LOW, 1))) for i in range(2)
+        ]
+        await until(lambda: engine.load_report().running == 2)  # both slots prefill LOW prompts
+        await log.run(engine, request("urgent", TextPrompt("Quick: 3+3?"), HIGH, 1))
+        await asyncio.gather(*lows)
+        creds = channel_credentials(pki["router"])
+        async with grpc.aio.secure_channel(f"localhost:{port}", creds, options=CHANNEL_OPTIONS) as channel:
+            call = worker_pb2_grpc.WorkerStub(channel).WatchLoad(worker_pb2.WatchLoadRequest(interval_ms=50))
+            report = await call.read()
+            call.cancel()
+        assert isinstance(report, worker_pb2.WatchLoadResponse)
+        assert report.preemptions >= before + 1
+        scraped = server.metrics.registry.get_sample_value(
+            "helixflow_worker_preemptions_total", {"model_name": settings.model_id}
+        )
+        assert scraped == report.preemptions
+    finally:
+        await server.stop(grace=0)
 
 
 async def test_a_stream_already_producing_tokens_is_never_preempted(engine: LlamaCppEngine) -> None:

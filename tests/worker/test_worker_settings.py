@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from helixflow.worker.backends.llama_config import LlamaEngineConfig
+from helixflow.worker.backends.llama_cpp import LlamaCppEngine
 from helixflow.worker.backends.vllm_config import VllmEngineConfig
 from helixflow.worker.config import WorkerSettings
 
@@ -49,3 +50,14 @@ def test_the_flat_names_from_before_the_sections_still_work(monkeypatch: pytest.
     assert settings.vllm.gpu_memory_utilization == 0.5
     assert settings.vllm.engine_args == {"block_size": 32}
     assert settings.vllm.dtype == "float16"
+
+
+def test_queue_shares_and_priority_aging_reach_the_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELIXFLOW_WORKER_QUEUE_SHARES__LOW", "0.25")
+    monkeypatch.setenv("HELIXFLOW_WORKER_LLAMA__PRIORITY_AGING_S", "5")
+    monkeypatch.setenv("HELIXFLOW_WORKER_MODEL_PATH", "/unused.gguf")
+    settings = WorkerSettings()
+    llama = LlamaCppEngine.from_worker_settings(settings).config
+    assert (llama.queue_shares.low, llama.queue_shares.normal, llama.priority_aging_s) == (0.25, 0.75, 5.0)
+    assert VllmEngineConfig.from_worker_settings(settings).queue_shares == llama.queue_shares
+    assert LlamaEngineConfig(model_path="/unused.gguf").priority_aging_s == 30.0  # the default

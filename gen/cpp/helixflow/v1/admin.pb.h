@@ -3556,6 +3556,7 @@ class WorkerStatus final :
     kMaxRunningFieldNumber = 10,
     kKvCacheUsageFieldNumber = 11,
     kPrefixCacheHitRateFieldNumber = 12,
+    kPreemptionsFieldNumber = 15,
     kRouterInflightFieldNumber = 13,
   };
   // repeated string aliases = 6 [json_name = "aliases"];
@@ -3714,6 +3715,15 @@ class WorkerStatus final :
   void _internal_set_prefix_cache_hit_rate(float value);
   public:
 
+  // uint64 preemptions = 15 [json_name = "preemptions"];
+  void clear_preemptions();
+  uint64_t preemptions() const;
+  void set_preemptions(uint64_t value);
+  private:
+  uint64_t _internal_preemptions() const;
+  void _internal_set_preemptions(uint64_t value);
+  public:
+
   // uint32 router_inflight = 13 [json_name = "routerInflight"];
   void clear_router_inflight();
   uint32_t router_inflight() const;
@@ -3744,6 +3754,7 @@ class WorkerStatus final :
     uint32_t max_running_;
     float kv_cache_usage_;
     float prefix_cache_hit_rate_;
+    uint64_t preemptions_;
     uint32_t router_inflight_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
@@ -13046,6 +13057,26 @@ inline const ::PROTOBUF_NAMESPACE_ID::RepeatedPtrField< ::helixflow::v1::Catalog
 WorkerStatus::models() const {
   // @@protoc_insertion_point(field_list:helixflow.v1.WorkerStatus.models)
   return _impl_.models_;
+}
+
+// uint64 preemptions = 15 [json_name = "preemptions"];
+inline void WorkerStatus::clear_preemptions() {
+  _impl_.preemptions_ = uint64_t{0u};
+}
+inline uint64_t WorkerStatus::_internal_preemptions() const {
+  return _impl_.preemptions_;
+}
+inline uint64_t WorkerStatus::preemptions() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WorkerStatus.preemptions)
+  return _internal_preemptions();
+}
+inline void WorkerStatus::_internal_set_preemptions(uint64_t value) {
+  
+  _impl_.preemptions_ = value;
+}
+inline void WorkerStatus::set_preemptions(uint64_t value) {
+  _internal_set_preemptions(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WorkerStatus.preemptions)
 }
 
 // -------------------------------------------------------------------

@@ -326,6 +326,7 @@ PROTOBUF_CONSTEXPR WatchLoadResponse::WatchLoadResponse(
   , /*decltype(_impl_.max_running_)*/0u
   , /*decltype(_impl_.draining_)*/false
   , /*decltype(_impl_.resident_bytes_)*/uint64_t{0u}
+  , /*decltype(_impl_.preemptions_)*/uint64_t{0u}
   , /*decltype(_impl_._cached_size_)*/{}} {}
 struct WatchLoadResponseDefaultTypeInternal {
   PROTOBUF_CONSTEXPR WatchLoadResponseDefaultTypeInternal()
@@ -535,6 +536,7 @@ const uint32_t TableStruct_helixflow_2fv1_2fworker_2eproto::offsets[] PROTOBUF_S
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.draining_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.models_),
   PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.resident_bytes_),
+  PROTOBUF_FIELD_OFFSET(::helixflow::v1::WatchLoadResponse, _impl_.preemptions_),
 };
 static const ::_pbi::MigrationSchema schemas[] PROTOBUF_SECTION_VARIABLE(protodesc_cold) = {
   { 0, -1, -1, sizeof(::helixflow::v1::WorkerGenerateRequest)},
@@ -653,7 +655,7 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "\n\013request_ids\030\001 \003(\tR\nrequestIds\"\?\n\rAbort"
   "Response\022.\n\023aborted_request_ids\030\001 \003(\tR\021a"
   "bortedRequestIds\"3\n\020WatchLoadRequest\022\037\n\013"
-  "interval_ms\030\001 \001(\rR\nintervalMs\"\270\002\n\021WatchL"
+  "interval_ms\030\001 \001(\rR\nintervalMs\"\332\002\n\021WatchL"
   "oadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030\n"
   "\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usag"
   "e\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hi"
@@ -661,31 +663,32 @@ const char descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto[] PROTOBUF_
   "running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006 "
   "\001(\010R\010draining\0222\n\006models\030\007 \003(\0132\032.helixflo"
   "w.v1.CatalogModelR\006models\022%\n\016resident_by"
-  "tes\030\010 \001(\004R\rresidentBytes*\250\001\n\nModelState\022"
-  "\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL_ST"
-  "ATE_AVAILABLE\020\001\022\027\n\023MODEL_STATE_LOADING\020\002"
-  "\022\026\n\022MODEL_STATE_LOADED\020\003\022\031\n\025MODEL_STATE_"
-  "UNLOADING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304\005\n\006"
-  "Worker\022W\n\010Generate\022#.helixflow.v1.Worker"
-  "GenerateRequest\032$.helixflow.v1.WorkerGen"
-  "erateResponse0\001\022L\n\005Embed\022 .helixflow.v1."
-  "WorkerEmbedRequest\032!.helixflow.v1.Worker"
-  "EmbedResponse\022U\n\010Tokenize\022#.helixflow.v1"
-  ".WorkerTokenizeRequest\032$.helixflow.v1.Wo"
-  "rkerTokenizeResponse\022=\n\004Info\022\031.helixflow"
-  ".v1.InfoRequest\032\032.helixflow.v1.InfoRespo"
-  "nse\022@\n\005Abort\022\032.helixflow.v1.AbortRequest"
-  "\032\033.helixflow.v1.AbortResponse\022N\n\tWatchLo"
-  "ad\022\036.helixflow.v1.WatchLoadRequest\032\037.hel"
-  "ixflow.v1.WatchLoadResponse0\001\022L\n\tLoadMod"
-  "el\022\036.helixflow.v1.LoadModelRequest\032\037.hel"
-  "ixflow.v1.LoadModelResponse\022R\n\013UnloadMod"
-  "el\022 .helixflow.v1.UnloadModelRequest\032!.h"
-  "elixflow.v1.UnloadModelResponse\022I\n\010PinMo"
-  "del\022\035.helixflow.v1.PinModelRequest\032\036.hel"
-  "ixflow.v1.PinModelResponseB\?\n\020dev.helixf"
-  "low.v1P\001Z)helixflow/gen/go/helixflow/v1;"
-  "helixflowv1b\006proto3"
+  "tes\030\010 \001(\004R\rresidentBytes\022 \n\013preemptions\030"
+  "\n \001(\004R\013preemptions*\250\001\n\nModelState\022\033\n\027MOD"
+  "EL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL_STATE_AV"
+  "AILABLE\020\001\022\027\n\023MODEL_STATE_LOADING\020\002\022\026\n\022MO"
+  "DEL_STATE_LOADED\020\003\022\031\n\025MODEL_STATE_UNLOAD"
+  "ING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304\005\n\006Worker"
+  "\022W\n\010Generate\022#.helixflow.v1.WorkerGenera"
+  "teRequest\032$.helixflow.v1.WorkerGenerateR"
+  "esponse0\001\022L\n\005Embed\022 .helixflow.v1.Worker"
+  "EmbedRequest\032!.helixflow.v1.WorkerEmbedR"
+  "esponse\022U\n\010Tokenize\022#.helixflow.v1.Worke"
+  "rTokenizeRequest\032$.helixflow.v1.WorkerTo"
+  "kenizeResponse\022=\n\004Info\022\031.helixflow.v1.In"
+  "foRequest\032\032.helixflow.v1.InfoResponse\022@\n"
+  "\005Abort\022\032.helixflow.v1.AbortRequest\032\033.hel"
+  "ixflow.v1.AbortResponse\022N\n\tWatchLoad\022\036.h"
+  "elixflow.v1.WatchLoadRequest\032\037.helixflow"
+  ".v1.WatchLoadResponse0\001\022L\n\tLoadModel\022\036.h"
+  "elixflow.v1.LoadModelRequest\032\037.helixflow"
+  ".v1.LoadModelResponse\022R\n\013UnloadModel\022 .h"
+  "elixflow.v1.UnloadModelRequest\032!.helixfl"
+  "ow.v1.UnloadModelResponse\022I\n\010PinModel\022\035."
+  "helixflow.v1.PinModelRequest\032\036.helixflow"
+  ".v1.PinModelResponseB\?\n\020dev.helixflow.v1"
+  "P\001Z)helixflow/gen/go/helixflow/v1;helixf"
+  "lowv1b\006proto3"
   ;
 static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fworker_2eproto_deps[2] = {
   &::descriptor_table_helixflow_2fv1_2fcommon_2eproto,
@@ -693,7 +696,7 @@ static const ::_pbi::DescriptorTable* const descriptor_table_helixflow_2fv1_2fwo
 };
 static ::_pbi::once_flag descriptor_table_helixflow_2fv1_2fworker_2eproto_once;
 const ::_pbi::DescriptorTable descriptor_table_helixflow_2fv1_2fworker_2eproto = {
-    false, false, 4019, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
+    false, false, 4053, descriptor_table_protodef_helixflow_2fv1_2fworker_2eproto,
     "helixflow/v1/worker.proto",
     &descriptor_table_helixflow_2fv1_2fworker_2eproto_once, descriptor_table_helixflow_2fv1_2fworker_2eproto_deps, 2, 21,
     schemas, file_default_instances, TableStruct_helixflow_2fv1_2fworker_2eproto::offsets,
@@ -5557,12 +5560,13 @@ WatchLoadResponse::WatchLoadResponse(const WatchLoadResponse& from)
     , decltype(_impl_.max_running_){}
     , decltype(_impl_.draining_){}
     , decltype(_impl_.resident_bytes_){}
+    , decltype(_impl_.preemptions_){}
     , /*decltype(_impl_._cached_size_)*/{}};
 
   _internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
   ::memcpy(&_impl_.waiting_, &from._impl_.waiting_,
-    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.resident_bytes_) -
-    reinterpret_cast<char*>(&_impl_.waiting_)) + sizeof(_impl_.resident_bytes_));
+    static_cast<size_t>(reinterpret_cast<char*>(&_impl_.preemptions_) -
+    reinterpret_cast<char*>(&_impl_.waiting_)) + sizeof(_impl_.preemptions_));
   // @@protoc_insertion_point(copy_constructor:helixflow.v1.WatchLoadResponse)
 }
 
@@ -5579,6 +5583,7 @@ inline void WatchLoadResponse::SharedCtor(
     , decltype(_impl_.max_running_){0u}
     , decltype(_impl_.draining_){false}
     , decltype(_impl_.resident_bytes_){uint64_t{0u}}
+    , decltype(_impl_.preemptions_){uint64_t{0u}}
     , /*decltype(_impl_._cached_size_)*/{}
   };
 }
@@ -5609,8 +5614,8 @@ void WatchLoadResponse::Clear() {
 
   _impl_.models_.Clear();
   ::memset(&_impl_.waiting_, 0, static_cast<size_t>(
-      reinterpret_cast<char*>(&_impl_.resident_bytes_) -
-      reinterpret_cast<char*>(&_impl_.waiting_)) + sizeof(_impl_.resident_bytes_));
+      reinterpret_cast<char*>(&_impl_.preemptions_) -
+      reinterpret_cast<char*>(&_impl_.waiting_)) + sizeof(_impl_.preemptions_));
   _internal_metadata_.Clear<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>();
 }
 
@@ -5685,6 +5690,14 @@ const char* WatchLoadResponse::_InternalParse(const char* ptr, ::_pbi::ParseCont
       case 8:
         if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 64)) {
           _impl_.resident_bytes_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
+          CHK_(ptr);
+        } else
+          goto handle_unusual;
+        continue;
+      // uint64 preemptions = 10 [json_name = "preemptions"];
+      case 10:
+        if (PROTOBUF_PREDICT_TRUE(static_cast<uint8_t>(tag) == 80)) {
+          _impl_.preemptions_ = ::PROTOBUF_NAMESPACE_ID::internal::ReadVarint64(&ptr);
           CHK_(ptr);
         } else
           goto handle_unusual;
@@ -5776,6 +5789,12 @@ uint8_t* WatchLoadResponse::_InternalSerialize(
     target = ::_pbi::WireFormatLite::WriteUInt64ToArray(8, this->_internal_resident_bytes(), target);
   }
 
+  // uint64 preemptions = 10 [json_name = "preemptions"];
+  if (this->_internal_preemptions() != 0) {
+    target = stream->EnsureSpace(target);
+    target = ::_pbi::WireFormatLite::WriteUInt64ToArray(10, this->_internal_preemptions(), target);
+  }
+
   if (PROTOBUF_PREDICT_FALSE(_internal_metadata_.have_unknown_fields())) {
     target = ::_pbi::WireFormat::InternalSerializeUnknownFieldsToArray(
         _internal_metadata_.unknown_fields<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(::PROTOBUF_NAMESPACE_ID::UnknownFieldSet::default_instance), target, stream);
@@ -5842,6 +5861,11 @@ size_t WatchLoadResponse::ByteSizeLong() const {
     total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_resident_bytes());
   }
 
+  // uint64 preemptions = 10 [json_name = "preemptions"];
+  if (this->_internal_preemptions() != 0) {
+    total_size += ::_pbi::WireFormatLite::UInt64SizePlusOne(this->_internal_preemptions());
+  }
+
   return MaybeComputeUnknownFieldsSize(total_size, &_impl_._cached_size_);
 }
 
@@ -5890,6 +5914,9 @@ void WatchLoadResponse::MergeImpl(::PROTOBUF_NAMESPACE_ID::Message& to_msg, cons
   if (from._internal_resident_bytes() != 0) {
     _this->_internal_set_resident_bytes(from._internal_resident_bytes());
   }
+  if (from._internal_preemptions() != 0) {
+    _this->_internal_set_preemptions(from._internal_preemptions());
+  }
   _this->_internal_metadata_.MergeFrom<::PROTOBUF_NAMESPACE_ID::UnknownFieldSet>(from._internal_metadata_);
 }
 
@@ -5909,8 +5936,8 @@ void WatchLoadResponse::InternalSwap(WatchLoadResponse* other) {
   _internal_metadata_.InternalSwap(&other->_internal_metadata_);
   _impl_.models_.InternalSwap(&other->_impl_.models_);
   ::PROTOBUF_NAMESPACE_ID::internal::memswap<
-      PROTOBUF_FIELD_OFFSET(WatchLoadResponse, _impl_.resident_bytes_)
-      + sizeof(WatchLoadResponse::_impl_.resident_bytes_)
+      PROTOBUF_FIELD_OFFSET(WatchLoadResponse, _impl_.preemptions_)
+      + sizeof(WatchLoadResponse::_impl_.preemptions_)
       - PROTOBUF_FIELD_OFFSET(WatchLoadResponse, _impl_.waiting_)>(
           reinterpret_cast<char*>(&_impl_.waiting_),
           reinterpret_cast<char*>(&other->_impl_.waiting_));

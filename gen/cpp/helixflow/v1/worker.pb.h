@@ -3782,6 +3782,7 @@ class WatchLoadResponse final :
     kMaxRunningFieldNumber = 5,
     kDrainingFieldNumber = 6,
     kResidentBytesFieldNumber = 8,
+    kPreemptionsFieldNumber = 10,
   };
   // repeated .helixflow.v1.CatalogModel models = 7 [json_name = "models"];
   int models_size() const;
@@ -3864,6 +3865,15 @@ class WatchLoadResponse final :
   void _internal_set_resident_bytes(uint64_t value);
   public:
 
+  // uint64 preemptions = 10 [json_name = "preemptions"];
+  void clear_preemptions();
+  uint64_t preemptions() const;
+  void set_preemptions(uint64_t value);
+  private:
+  uint64_t _internal_preemptions() const;
+  void _internal_set_preemptions(uint64_t value);
+  public:
+
   // @@protoc_insertion_point(class_scope:helixflow.v1.WatchLoadResponse)
  private:
   class _Internal;
@@ -3880,6 +3890,7 @@ class WatchLoadResponse final :
     uint32_t max_running_;
     bool draining_;
     uint64_t resident_bytes_;
+    uint64_t preemptions_;
     mutable ::PROTOBUF_NAMESPACE_ID::internal::CachedSize _cached_size_;
   };
   union { Impl_ _impl_; };
@@ -6566,6 +6577,26 @@ inline void WatchLoadResponse::_internal_set_resident_bytes(uint64_t value) {
 inline void WatchLoadResponse::set_resident_bytes(uint64_t value) {
   _internal_set_resident_bytes(value);
   // @@protoc_insertion_point(field_set:helixflow.v1.WatchLoadResponse.resident_bytes)
+}
+
+// uint64 preemptions = 10 [json_name = "preemptions"];
+inline void WatchLoadResponse::clear_preemptions() {
+  _impl_.preemptions_ = uint64_t{0u};
+}
+inline uint64_t WatchLoadResponse::_internal_preemptions() const {
+  return _impl_.preemptions_;
+}
+inline uint64_t WatchLoadResponse::preemptions() const {
+  // @@protoc_insertion_point(field_get:helixflow.v1.WatchLoadResponse.preemptions)
+  return _internal_preemptions();
+}
+inline void WatchLoadResponse::_internal_set_preemptions(uint64_t value) {
+  
+  _impl_.preemptions_ = value;
+}
+inline void WatchLoadResponse::set_preemptions(uint64_t value) {
+  _internal_set_preemptions(value);
+  // @@protoc_insertion_point(field_set:helixflow.v1.WatchLoadResponse.preemptions)
 }
 
 #ifdef __GNUC__

@@ -658,6 +658,7 @@ class WorkerStatus(_message.Message):
     PREFIX_CACHE_HIT_RATE_FIELD_NUMBER: _builtins.int
     ROUTER_INFLIGHT_FIELD_NUMBER: _builtins.int
     MODELS_FIELD_NUMBER: _builtins.int
+    PREEMPTIONS_FIELD_NUMBER: _builtins.int
     address: _builtins.str
     """The worker's address."""
     serving: _builtins.bool
@@ -682,6 +683,8 @@ class WorkerStatus(_message.Message):
     """Fraction of prompt tokens served from the prefix cache, 0..1."""
     router_inflight: _builtins.int
     """This router's calls in flight on the worker (exact)."""
+    preemptions: _builtins.int
+    """Prefills the worker preempted for a higher priority class, from its last load report."""
     @_builtins.property
     def aliases(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Aliases the router maps to that model."""
@@ -707,10 +710,11 @@ class WorkerStatus(_message.Message):
         prefix_cache_hit_rate: _builtins.float = ...,
         router_inflight: _builtins.int = ...,
         models: _abc.Iterable[_worker_pb2.CatalogModel] | None = ...,
+        preemptions: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "aliases", b"aliases", "backend", b"backend", "draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "model_id", b"model_id", "models", b"models", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "routable", b"routable", "router_inflight", b"router_inflight", "running", b"running", "serving", b"serving", "waiting", b"waiting"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "aliases", b"aliases", "backend", b"backend", "draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "model_id", b"model_id", "models", b"models", "preemptions", b"preemptions", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "routable", b"routable", "router_inflight", b"router_inflight", "running", b"running", "serving", b"serving", "waiting", b"waiting"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

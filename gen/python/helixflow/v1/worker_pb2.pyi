@@ -694,6 +694,7 @@ class WatchLoadResponse(_message.Message):
     DRAINING_FIELD_NUMBER: _builtins.int
     MODELS_FIELD_NUMBER: _builtins.int
     RESIDENT_BYTES_FIELD_NUMBER: _builtins.int
+    PREEMPTIONS_FIELD_NUMBER: _builtins.int
     waiting: _builtins.int
     """Requests waiting for a slot."""
     running: _builtins.int
@@ -708,6 +709,10 @@ class WatchLoadResponse(_message.Message):
     """True while the worker drains for shutdown and accepts no new work."""
     resident_bytes: _builtins.int
     """Bytes the loaded models take (estimated: weights plus KV cache)."""
+    preemptions: _builtins.int
+    """Prefills preempted by a higher priority class since the engines loaded (0 for engines
+    that never preempt: vLLM, upstream providers).
+    """
     @_builtins.property
     def models(self) -> _containers.RepeatedCompositeFieldContainer[Global___CatalogModel]:
         """The catalog's models with their current states (empty for a worker without a catalog)."""
@@ -723,10 +728,11 @@ class WatchLoadResponse(_message.Message):
         draining: _builtins.bool = ...,
         models: _abc.Iterable[Global___CatalogModel] | None = ...,
         resident_bytes: _builtins.int = ...,
+        preemptions: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "models", b"models", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "resident_bytes", b"resident_bytes", "running", b"running", "waiting", b"waiting"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["draining", b"draining", "kv_cache_usage", b"kv_cache_usage", "max_running", b"max_running", "models", b"models", "preemptions", b"preemptions", "prefix_cache_hit_rate", b"prefix_cache_hit_rate", "resident_bytes", b"resident_bytes", "running", b"running", "waiting", b"waiting"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -112,6 +112,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :prefix_cache_hit_rate, :float, 12, json_name: "prefixCacheHitRate"
       optional :router_inflight, :uint32, 13, json_name: "routerInflight"
       repeated :models, :message, 14, "helixflow.v1.CatalogModel", json_name: "models"
+      optional :preemptions, :uint64, 15, json_name: "preemptions"
     end
     add_message "helixflow.v1.WatchWorkersResponse" do
       repeated :workers, :message, 1, "helixflow.v1.WorkerStatus", json_name: "workers"

@@ -109,6 +109,7 @@ Google::Protobuf::DescriptorPool.generated_pool.build do
       optional :draining, :bool, 6, json_name: "draining"
       repeated :models, :message, 7, "helixflow.v1.CatalogModel", json_name: "models"
       optional :resident_bytes, :uint64, 8, json_name: "residentBytes"
+      optional :preemptions, :uint64, 10, json_name: "preemptions"
     end
     add_enum "helixflow.v1.ModelState" do
       value :MODEL_STATE_UNSPECIFIED, 0

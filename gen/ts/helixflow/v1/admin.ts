@@ -315,6 +315,8 @@ export interface WorkerStatus {
   routerInflight: number;
   /** The worker's catalog with each model's state (empty for a worker without a catalog). */
   models: CatalogModel[];
+  /** Prefills the worker preempted for a higher priority class, from its last load report. */
+  preemptions: number;
 }
 
 /** WatchWorkersResponse is one snapshot of every worker in the router's pool. */
@@ -2666,6 +2668,7 @@ function createBaseWorkerStatus(): WorkerStatus {
     prefixCacheHitRate: 0,
     routerInflight: 0,
     models: [],
+    preemptions: 0,
   };
 }
 
@@ -2712,6 +2715,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     }
     for (const v of message.models) {
       CatalogModel.encode(v!, writer.uint32(114).fork()).join();
+    }
+    if (message.preemptions !== 0) {
+      writer.uint32(120).uint64(message.preemptions);
     }
     return writer;
   },
@@ -2841,6 +2847,14 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
             message.models.push(CatalogModel.decode(reader, reader.uint32()));
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.preemptions = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2891,6 +2905,7 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
       models: globalThis.Array.isArray(object?.models)
         ? object.models.map((e: any) => CatalogModel.fromJSON(e))
         : [],
+      preemptions: isSet(object.preemptions) ? globalThis.Number(object.preemptions) : 0,
     };
   },
 
@@ -2938,6 +2953,9 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     if (message.models?.length) {
       obj.models = message.models.map((e) => CatalogModel.toJSON(e));
     }
+    if (message.preemptions !== 0) {
+      obj.preemptions = Math.round(message.preemptions);
+    }
     return obj;
   },
 
@@ -2960,6 +2978,7 @@ export const WorkerStatus: MessageFns<WorkerStatus> = {
     message.prefixCacheHitRate = object.prefixCacheHitRate ?? 0;
     message.routerInflight = object.routerInflight ?? 0;
     message.models = object.models?.map((e) => CatalogModel.fromPartial(e)) || [];
+    message.preemptions = object.preemptions ?? 0;
     return message;
   },
 };

@@ -317,6 +317,11 @@ export interface WatchLoadResponse {
   models: CatalogModel[];
   /** Bytes the loaded models take (estimated: weights plus KV cache). */
   residentBytes: number;
+  /**
+   * Prefills preempted by a higher priority class since the engines loaded (0 for engines
+   * that never preempt: vLLM, upstream providers).
+   */
+  preemptions: number;
 }
 
 function createBaseWorkerGenerateRequest(): WorkerGenerateRequest {
@@ -2509,6 +2514,7 @@ function createBaseWatchLoadResponse(): WatchLoadResponse {
     draining: false,
     models: [],
     residentBytes: 0,
+    preemptions: 0,
   };
 }
 
@@ -2537,6 +2543,9 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
     }
     if (message.residentBytes !== 0) {
       writer.uint32(64).uint64(message.residentBytes);
+    }
+    if (message.preemptions !== 0) {
+      writer.uint32(80).uint64(message.preemptions);
     }
     return writer;
   },
@@ -2618,6 +2627,14 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
             message.residentBytes = longToNumber(reader.uint64());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.preemptions = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2658,6 +2675,7 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
         : isSet(object.resident_bytes)
         ? globalThis.Number(object.resident_bytes)
         : 0,
+      preemptions: isSet(object.preemptions) ? globalThis.Number(object.preemptions) : 0,
     };
   },
 
@@ -2687,6 +2705,9 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
     if (message.residentBytes !== 0) {
       obj.residentBytes = Math.round(message.residentBytes);
     }
+    if (message.preemptions !== 0) {
+      obj.preemptions = Math.round(message.preemptions);
+    }
     return obj;
   },
 
@@ -2703,6 +2724,7 @@ export const WatchLoadResponse: MessageFns<WatchLoadResponse> = {
     message.draining = object.draining ?? false;
     message.models = object.models?.map((e) => CatalogModel.fromPartial(e)) || [];
     message.residentBytes = object.residentBytes ?? 0;
+    message.preemptions = object.preemptions ?? 0;
     return message;
   },
 };

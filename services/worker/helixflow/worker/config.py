@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from helixflow.common.config import TlsSettings
 from helixflow.common.logs import LogFormat
 from helixflow.worker.adapters import AdapterSpec, check_adapter_ids
+from helixflow.worker.admission import QueueShares
 from helixflow.worker.catalog.settings import CatalogSettings
 from helixflow.worker.extra_buffers import ExtraBuffers
 from helixflow.worker.upstream_settings import UpstreamSettings
@@ -44,6 +45,9 @@ class LlamaSettings(BaseModel):
     )
     step_budget_ms: float | None = Field(
         None, ge=0, description="time budget of a step carrying prompt tokens (default 250; 0 = fixed chunks)"
+    )
+    priority_aging_s: float | None = Field(
+        None, ge=0, description="a waiting request's class rises one per this many seconds (default 30; 0 = strict)"
     )
 
 
@@ -111,6 +115,9 @@ class WorkerSettings(BaseSettings):
     )
     max_waiting: int = Field(
         DEFAULT_MAX_WAITING, ge=0, description="requests that may queue for a slot before RESOURCE_EXHAUSTED"
+    )
+    queue_shares: QueueShares = Field(
+        default_factory=QueueShares, description="share of max_waiting the low and normal priority classes may fill"
     )
     context_per_sequence: int = Field(
         DEFAULT_CONTEXT_PER_SEQUENCE, ge=64, description="context window per sequence, tokens"

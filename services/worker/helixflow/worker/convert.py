@@ -196,6 +196,7 @@ def load_to_pb(report: LoadReport, *, draining: bool) -> worker_pb2.WatchLoadRes
         prefix_cache_hit_rate=report.prefix_cache_hit_rate,
         max_running=report.max_running,
         draining=draining,
+        preemptions=report.preemptions,
     )
 
 

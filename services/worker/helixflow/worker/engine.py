@@ -230,6 +230,7 @@ class LoadReport:
     max_running: int
     kv_cache_usage: float
     prefix_cache_hit_rate: float
+    preemptions: int = 0  # prefills preempted by a higher class since start (0: no preemption)
 
 
 @dataclass(frozen=True, slots=True)

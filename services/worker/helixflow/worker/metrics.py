@@ -1,6 +1,7 @@
 """Worker Prometheus metrics, one registry per server (tests run several per process).
 
-Load gauges are read from the engine at scrape time. The Gateway API
+Load gauges (and the preemption counter, which the engine keeps) are read from
+the engine at scrape time. The Gateway API
 Inference Extension scrapes vLLM's metric names, so the queue depth and KV
 usage are also offered under those names for llama.cpp workers.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from helixflow.worker.engine import LoadReport
@@ -23,7 +24,7 @@ class _LoadCollector(Collector):
         self._model_id = model_id
         self._report = report
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         r = self._report()
         labels = ["model_name"]
         values = {
@@ -43,6 +44,11 @@ class _LoadCollector(Collector):
             family = GaugeMetricFamily(name, doc, labels=labels)
             family.add_metric([self._model_id], float(value))
             yield family
+        preemptions = CounterMetricFamily(
+            "helixflow_worker_preemptions", "Prefills preempted by a higher priority class", labels=labels
+        )
+        preemptions.add_metric([self._model_id], float(r.preemptions))
+        yield preemptions
 
 
 class WorkerMetrics:

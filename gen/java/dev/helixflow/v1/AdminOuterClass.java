@@ -360,7 +360,7 @@ public final class AdminOuterClass {
       "(\001R\007costUsd\0329\n\013ErrorsEntry\022\020\n\003key\030\001 \001(\tR" +
       "\003key\022\024\n\005value\030\002 \001(\004R\005value:\0028\001\"6\n\023WatchW" +
       "orkersRequest\022\037\n\013interval_ms\030\001 \001(\rR\ninte" +
-      "rvalMs\"\324\003\n\014WorkerStatus\022\030\n\007address\030\001 \001(\t" +
+      "rvalMs\"\366\003\n\014WorkerStatus\022\030\n\007address\030\001 \001(\t" +
       "R\007address\022\030\n\007serving\030\002 \001(\010R\007serving\022\032\n\010r" +
       "outable\030\003 \001(\010R\010routable\022\032\n\010draining\030\004 \001(" +
       "\010R\010draining\022\031\n\010model_id\030\005 \001(\tR\007modelId\022\030" +
@@ -371,149 +371,150 @@ public final class AdminOuterClass {
       "\014kvCacheUsage\0221\n\025prefix_cache_hit_rate\030\014" +
       " \001(\002R\022prefixCacheHitRate\022\'\n\017router_infli" +
       "ght\030\r \001(\rR\016routerInflight\0222\n\006models\030\016 \003(" +
-      "\0132\032.helixflow.v1.CatalogModelR\006models\"|\n" +
-      "\024WatchWorkersResponse\0224\n\007workers\030\001 \003(\0132\032" +
-      ".helixflow.v1.WorkerStatusR\007workers\022.\n\004t" +
-      "ime\030\002 \001(\0132\032.google.protobuf.TimestampR\004t" +
-      "ime\"0\n\024WatchRequestsRequest\022\030\n\007backlog\030\001" +
-      " \001(\rR\007backlog\"\317\003\n\rRequestRecord\022\035\n\nreque" +
-      "st_id\030\001 \001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR\005" +
-      "keyId\022\031\n\010key_name\030\003 \001(\tR\007keyName\022\026\n\006meth" +
-      "od\030\004 \001(\tR\006method\022\024\n\005model\030\005 \001(\tR\005model\022#" +
-      "\n\rprompt_tokens\030\006 \001(\rR\014promptTokens\022+\n\021c" +
-      "ompletion_tokens\030\007 \001(\rR\020completionTokens" +
-      "\022\026\n\006status\030\010 \001(\tR\006status\0223\n\007latency\030\t \001(" +
-      "\0132\031.google.protobuf.DurationR\007latency\022H\n" +
-      "\023time_to_first_token\030\n \001(\0132\031.google.prot" +
-      "obuf.DurationR\020timeToFirstToken\022;\n\013finis" +
-      "hed_at\030\013 \001(\0132\032.google.protobuf.Timestamp" +
-      "R\nfinishedAt\022\031\n\010cost_usd\030\014 \001(\001R\007costUsd\"" +
-      "N\n\025WatchRequestsResponse\0225\n\007request\030\001 \001(" +
-      "\0132\033.helixflow.v1.RequestRecordR\007request\"" +
-      "\275\001\n\rProjectLimits\022\026\n\006models\030\001 \003(\tR\006model" +
-      "s\022\025\n\003rpm\030\002 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\003 \001(\004H\001R" +
-      "\003tpm\210\001\001\022\"\n\nbudget_usd\030\004 \001(\001H\002R\tbudgetUsd" +
-      "\210\001\001\022#\n\rbudget_period\030\005 \001(\tR\014budgetPeriod" +
-      "B\006\n\004_rpmB\006\n\004_tpmB\r\n\013_budget_usd\"\227\001\n\014Proj" +
-      "ectUsage\022\032\n\010requests\030\001 \001(\004R\010requests\022#\n\r" +
-      "prompt_tokens\030\002 \001(\004R\014promptTokens\022+\n\021com" +
-      "pletion_tokens\030\003 \001(\004R\020completionTokens\022\031" +
-      "\n\010cost_usd\030\004 \001(\001R\007costUsd\"\222\002\n\007Project\022\035\n" +
-      "\nproject_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002 \001" +
-      "(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.helixflow.v1." +
-      "ProjectLimitsR\006limits\0229\n\ncreated_at\030\004 \001(" +
-      "\0132\032.google.protobuf.TimestampR\tcreatedAt" +
-      "\0222\n\006budget\030\005 \001(\0132\032.helixflow.v1.BudgetSt" +
-      "atusR\006budget\0220\n\005usage\030\006 \001(\0132\032.helixflow." +
-      "v1.ProjectUsageR\005usage\"_\n\024CreateProjectR" +
-      "equest\022\022\n\004name\030\001 \001(\tR\004name\0223\n\006limits\030\002 \001" +
-      "(\0132\033.helixflow.v1.ProjectLimitsR\006limits\"" +
-      "H\n\025CreateProjectResponse\022/\n\007project\030\001 \001(" +
-      "\0132\025.helixflow.v1.ProjectR\007project\"\025\n\023Lis" +
-      "tProjectsRequest\"I\n\024ListProjectsResponse" +
-      "\0221\n\010projects\030\001 \003(\0132\025.helixflow.v1.Projec" +
-      "tR\010projects\"2\n\021GetProjectRequest\022\035\n\nproj" +
-      "ect_id\030\001 \001(\tR\tprojectId\"E\n\022GetProjectRes" +
-      "ponse\022/\n\007project\030\001 \001(\0132\025.helixflow.v1.Pr" +
-      "ojectR\007project\"~\n\024UpdateProjectRequest\022\035" +
-      "\n\nproject_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002 " +
-      "\001(\tR\004name\0223\n\006limits\030\003 \001(\0132\033.helixflow.v1" +
-      ".ProjectLimitsR\006limits\"H\n\025UpdateProjectR" +
-      "esponse\022/\n\007project\030\001 \001(\0132\025.helixflow.v1." +
-      "ProjectR\007project\"5\n\024DeleteProjectRequest" +
-      "\022\035\n\nproject_id\030\001 \001(\tR\tprojectId\"1\n\025Delet" +
-      "eProjectResponse\022\030\n\007deleted\030\001 \001(\010R\007delet" +
-      "ed\"\265\001\n\016UpstreamSecret\022\022\n\004name\030\001 \001(\tR\004nam" +
-      "e\022\025\n\006key_id\030\002 \001(\tR\005keyId\022;\n\013create_time\030" +
-      "\003 \001(\0132\032.google.protobuf.TimestampR\ncreat" +
-      "eTime\022;\n\013update_time\030\004 \001(\0132\032.google.prot" +
-      "obuf.TimestampR\nupdateTime\"D\n\030SetUpstrea" +
-      "mSecretRequest\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005va" +
-      "lue\030\002 \001(\tR\005value\"Q\n\031SetUpstreamSecretRes" +
-      "ponse\0224\n\006secret\030\001 \001(\0132\034.helixflow.v1.Ups" +
-      "treamSecretR\006secret\"\034\n\032ListUpstreamSecre" +
-      "tsRequest\"U\n\033ListUpstreamSecretsResponse" +
-      "\0226\n\007secrets\030\001 \003(\0132\034.helixflow.v1.Upstrea" +
-      "mSecretR\007secrets\"1\n\033DeleteUpstreamSecret" +
-      "Request\022\022\n\004name\030\001 \001(\tR\004name\"8\n\034DeleteUps" +
-      "treamSecretResponse\022\030\n\007deleted\030\001 \001(\010R\007de" +
-      "leted\"\036\n\034RotateUpstreamSecretsRequest\"j\n" +
-      "\035RotateUpstreamSecretsResponse\022\025\n\006key_id" +
-      "\030\001 \001(\tR\005keyId\022\030\n\007rotated\030\002 \001(\005R\007rotated\022" +
-      "\030\n\007current\030\003 \001(\005R\007current\"\024\n\022ListCatalog" +
-      "Request\"\340\001\n\rCatalogWorker\022\030\n\007address\030\001 \001" +
-      "(\tR\007address\0222\n\006models\030\002 \003(\0132\032.helixflow." +
-      "v1.CatalogModelR\006models\022*\n\021max_loaded_mo" +
-      "dels\030\003 \001(\rR\017maxLoadedModels\022.\n\023memory_bu" +
-      "dget_bytes\030\004 \001(\004R\021memoryBudgetBytes\022%\n\016r" +
-      "esident_bytes\030\005 \001(\004R\rresidentBytes\"L\n\023Li" +
-      "stCatalogResponse\0225\n\007workers\030\001 \003(\0132\033.hel" +
-      "ixflow.v1.CatalogWorkerR\007workers\"G\n\027Load" +
-      "CatalogModelRequest\022\024\n\005model\030\001 \001(\tR\005mode" +
-      "l\022\026\n\006worker\030\002 \001(\tR\006worker\"`\n\022CatalogMode" +
-      "lResult\022\030\n\007address\030\001 \001(\tR\007address\0220\n\005mod" +
-      "el\030\002 \001(\0132\032.helixflow.v1.CatalogModelR\005mo" +
-      "del\"T\n\030LoadCatalogModelResponse\0228\n\006resul" +
-      "t\030\001 \001(\0132 .helixflow.v1.CatalogModelResul" +
-      "tR\006result\"I\n\031UnloadCatalogModelRequest\022\024" +
-      "\n\005model\030\001 \001(\tR\005model\022\026\n\006worker\030\002 \001(\tR\006wo" +
-      "rker\"X\n\032UnloadCatalogModelResponse\022:\n\007re" +
-      "sults\030\001 \003(\0132 .helixflow.v1.CatalogModelR" +
-      "esultR\007results\"^\n\026PinCatalogModelRequest" +
-      "\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006pinned\030\002 \001(\010R\006" +
-      "pinned\022\026\n\006worker\030\003 \001(\tR\006worker\"U\n\027PinCat" +
-      "alogModelResponse\022:\n\007results\030\001 \003(\0132 .hel" +
-      "ixflow.v1.CatalogModelResultR\007results*X\n" +
-      "\nPermission\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022" +
-      "\030\n\024PERMISSION_INFERENCE\020\001\022\024\n\020PERMISSION_" +
-      "ADMIN\020\0022\234\016\n\005Admin\022L\n\tCreateKey\022\036.helixfl" +
-      "ow.v1.CreateKeyRequest\032\037.helixflow.v1.Cr" +
-      "eateKeyResponse\022I\n\010ListKeys\022\035.helixflow." +
-      "v1.ListKeysRequest\032\036.helixflow.v1.ListKe" +
-      "ysResponse\022C\n\006GetKey\022\033.helixflow.v1.GetK" +
-      "eyRequest\032\034.helixflow.v1.GetKeyResponse\022" +
-      "L\n\tRevokeKey\022\036.helixflow.v1.RevokeKeyReq" +
-      "uest\032\037.helixflow.v1.RevokeKeyResponse\022I\n" +
-      "\010GetUsage\022\035.helixflow.v1.GetUsageRequest" +
-      "\032\036.helixflow.v1.GetUsageResponse\022W\n\014Watc" +
-      "hWorkers\022!.helixflow.v1.WatchWorkersRequ" +
-      "est\032\".helixflow.v1.WatchWorkersResponse0" +
-      "\001\022Z\n\rWatchRequests\022\".helixflow.v1.WatchR" +
-      "equestsRequest\032#.helixflow.v1.WatchReque" +
-      "stsResponse0\001\022X\n\rCreateProject\022\".helixfl" +
-      "ow.v1.CreateProjectRequest\032#.helixflow.v" +
-      "1.CreateProjectResponse\022U\n\014ListProjects\022" +
-      "!.helixflow.v1.ListProjectsRequest\032\".hel" +
-      "ixflow.v1.ListProjectsResponse\022O\n\nGetPro" +
-      "ject\022\037.helixflow.v1.GetProjectRequest\032 ." +
-      "helixflow.v1.GetProjectResponse\022X\n\rUpdat" +
-      "eProject\022\".helixflow.v1.UpdateProjectReq" +
-      "uest\032#.helixflow.v1.UpdateProjectRespons" +
-      "e\022X\n\rDeleteProject\022\".helixflow.v1.Delete" +
-      "ProjectRequest\032#.helixflow.v1.DeleteProj" +
-      "ectResponse\022d\n\021SetUpstreamSecret\022&.helix" +
-      "flow.v1.SetUpstreamSecretRequest\032\'.helix" +
-      "flow.v1.SetUpstreamSecretResponse\022j\n\023Lis" +
-      "tUpstreamSecrets\022(.helixflow.v1.ListUpst" +
-      "reamSecretsRequest\032).helixflow.v1.ListUp" +
-      "streamSecretsResponse\022m\n\024DeleteUpstreamS" +
-      "ecret\022).helixflow.v1.DeleteUpstreamSecre" +
-      "tRequest\032*.helixflow.v1.DeleteUpstreamSe" +
-      "cretResponse\022p\n\025RotateUpstreamSecrets\022*." +
-      "helixflow.v1.RotateUpstreamSecretsReques" +
-      "t\032+.helixflow.v1.RotateUpstreamSecretsRe" +
-      "sponse\022R\n\013ListCatalog\022 .helixflow.v1.Lis" +
-      "tCatalogRequest\032!.helixflow.v1.ListCatal" +
-      "ogResponse\022a\n\020LoadCatalogModel\022%.helixfl" +
-      "ow.v1.LoadCatalogModelRequest\032&.helixflo" +
-      "w.v1.LoadCatalogModelResponse\022g\n\022UnloadC" +
-      "atalogModel\022\'.helixflow.v1.UnloadCatalog" +
-      "ModelRequest\032(.helixflow.v1.UnloadCatalo" +
-      "gModelResponse\022^\n\017PinCatalogModel\022$.heli" +
-      "xflow.v1.PinCatalogModelRequest\032%.helixf" +
-      "low.v1.PinCatalogModelResponseB?\n\020dev.he" +
-      "lixflow.v1P\001Z)helixflow/gen/go/helixflow" +
-      "/v1;helixflowv1b\006proto3"
+      "\0132\032.helixflow.v1.CatalogModelR\006models\022 \n" +
+      "\013preemptions\030\017 \001(\004R\013preemptions\"|\n\024Watch" +
+      "WorkersResponse\0224\n\007workers\030\001 \003(\0132\032.helix" +
+      "flow.v1.WorkerStatusR\007workers\022.\n\004time\030\002 " +
+      "\001(\0132\032.google.protobuf.TimestampR\004time\"0\n" +
+      "\024WatchRequestsRequest\022\030\n\007backlog\030\001 \001(\rR\007" +
+      "backlog\"\317\003\n\rRequestRecord\022\035\n\nrequest_id\030" +
+      "\001 \001(\tR\trequestId\022\025\n\006key_id\030\002 \001(\tR\005keyId\022" +
+      "\031\n\010key_name\030\003 \001(\tR\007keyName\022\026\n\006method\030\004 \001" +
+      "(\tR\006method\022\024\n\005model\030\005 \001(\tR\005model\022#\n\rprom" +
+      "pt_tokens\030\006 \001(\rR\014promptTokens\022+\n\021complet" +
+      "ion_tokens\030\007 \001(\rR\020completionTokens\022\026\n\006st" +
+      "atus\030\010 \001(\tR\006status\0223\n\007latency\030\t \001(\0132\031.go" +
+      "ogle.protobuf.DurationR\007latency\022H\n\023time_" +
+      "to_first_token\030\n \001(\0132\031.google.protobuf.D" +
+      "urationR\020timeToFirstToken\022;\n\013finished_at" +
+      "\030\013 \001(\0132\032.google.protobuf.TimestampR\nfini" +
+      "shedAt\022\031\n\010cost_usd\030\014 \001(\001R\007costUsd\"N\n\025Wat" +
+      "chRequestsResponse\0225\n\007request\030\001 \001(\0132\033.he" +
+      "lixflow.v1.RequestRecordR\007request\"\275\001\n\rPr" +
+      "ojectLimits\022\026\n\006models\030\001 \003(\tR\006models\022\025\n\003r" +
+      "pm\030\002 \001(\rH\000R\003rpm\210\001\001\022\025\n\003tpm\030\003 \001(\004H\001R\003tpm\210\001" +
+      "\001\022\"\n\nbudget_usd\030\004 \001(\001H\002R\tbudgetUsd\210\001\001\022#\n" +
+      "\rbudget_period\030\005 \001(\tR\014budgetPeriodB\006\n\004_r" +
+      "pmB\006\n\004_tpmB\r\n\013_budget_usd\"\227\001\n\014ProjectUsa" +
+      "ge\022\032\n\010requests\030\001 \001(\004R\010requests\022#\n\rprompt" +
+      "_tokens\030\002 \001(\004R\014promptTokens\022+\n\021completio" +
+      "n_tokens\030\003 \001(\004R\020completionTokens\022\031\n\010cost" +
+      "_usd\030\004 \001(\001R\007costUsd\"\222\002\n\007Project\022\035\n\nproje" +
+      "ct_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002 \001(\tR\004na" +
+      "me\0223\n\006limits\030\003 \001(\0132\033.helixflow.v1.Projec" +
+      "tLimitsR\006limits\0229\n\ncreated_at\030\004 \001(\0132\032.go" +
+      "ogle.protobuf.TimestampR\tcreatedAt\0222\n\006bu" +
+      "dget\030\005 \001(\0132\032.helixflow.v1.BudgetStatusR\006" +
+      "budget\0220\n\005usage\030\006 \001(\0132\032.helixflow.v1.Pro" +
+      "jectUsageR\005usage\"_\n\024CreateProjectRequest" +
+      "\022\022\n\004name\030\001 \001(\tR\004name\0223\n\006limits\030\002 \001(\0132\033.h" +
+      "elixflow.v1.ProjectLimitsR\006limits\"H\n\025Cre" +
+      "ateProjectResponse\022/\n\007project\030\001 \001(\0132\025.he" +
+      "lixflow.v1.ProjectR\007project\"\025\n\023ListProje" +
+      "ctsRequest\"I\n\024ListProjectsResponse\0221\n\010pr" +
+      "ojects\030\001 \003(\0132\025.helixflow.v1.ProjectR\010pro" +
+      "jects\"2\n\021GetProjectRequest\022\035\n\nproject_id" +
+      "\030\001 \001(\tR\tprojectId\"E\n\022GetProjectResponse\022" +
+      "/\n\007project\030\001 \001(\0132\025.helixflow.v1.ProjectR" +
+      "\007project\"~\n\024UpdateProjectRequest\022\035\n\nproj" +
+      "ect_id\030\001 \001(\tR\tprojectId\022\022\n\004name\030\002 \001(\tR\004n" +
+      "ame\0223\n\006limits\030\003 \001(\0132\033.helixflow.v1.Proje" +
+      "ctLimitsR\006limits\"H\n\025UpdateProjectRespons" +
+      "e\022/\n\007project\030\001 \001(\0132\025.helixflow.v1.Projec" +
+      "tR\007project\"5\n\024DeleteProjectRequest\022\035\n\npr" +
+      "oject_id\030\001 \001(\tR\tprojectId\"1\n\025DeleteProje" +
+      "ctResponse\022\030\n\007deleted\030\001 \001(\010R\007deleted\"\265\001\n" +
+      "\016UpstreamSecret\022\022\n\004name\030\001 \001(\tR\004name\022\025\n\006k" +
+      "ey_id\030\002 \001(\tR\005keyId\022;\n\013create_time\030\003 \001(\0132" +
+      "\032.google.protobuf.TimestampR\ncreateTime\022" +
+      ";\n\013update_time\030\004 \001(\0132\032.google.protobuf.T" +
+      "imestampR\nupdateTime\"D\n\030SetUpstreamSecre" +
+      "tRequest\022\022\n\004name\030\001 \001(\tR\004name\022\024\n\005value\030\002 " +
+      "\001(\tR\005value\"Q\n\031SetUpstreamSecretResponse\022" +
+      "4\n\006secret\030\001 \001(\0132\034.helixflow.v1.UpstreamS" +
+      "ecretR\006secret\"\034\n\032ListUpstreamSecretsRequ" +
+      "est\"U\n\033ListUpstreamSecretsResponse\0226\n\007se" +
+      "crets\030\001 \003(\0132\034.helixflow.v1.UpstreamSecre" +
+      "tR\007secrets\"1\n\033DeleteUpstreamSecretReques" +
+      "t\022\022\n\004name\030\001 \001(\tR\004name\"8\n\034DeleteUpstreamS" +
+      "ecretResponse\022\030\n\007deleted\030\001 \001(\010R\007deleted\"" +
+      "\036\n\034RotateUpstreamSecretsRequest\"j\n\035Rotat" +
+      "eUpstreamSecretsResponse\022\025\n\006key_id\030\001 \001(\t" +
+      "R\005keyId\022\030\n\007rotated\030\002 \001(\005R\007rotated\022\030\n\007cur" +
+      "rent\030\003 \001(\005R\007current\"\024\n\022ListCatalogReques" +
+      "t\"\340\001\n\rCatalogWorker\022\030\n\007address\030\001 \001(\tR\007ad" +
+      "dress\0222\n\006models\030\002 \003(\0132\032.helixflow.v1.Cat" +
+      "alogModelR\006models\022*\n\021max_loaded_models\030\003" +
+      " \001(\rR\017maxLoadedModels\022.\n\023memory_budget_b" +
+      "ytes\030\004 \001(\004R\021memoryBudgetBytes\022%\n\016residen" +
+      "t_bytes\030\005 \001(\004R\rresidentBytes\"L\n\023ListCata" +
+      "logResponse\0225\n\007workers\030\001 \003(\0132\033.helixflow" +
+      ".v1.CatalogWorkerR\007workers\"G\n\027LoadCatalo" +
+      "gModelRequest\022\024\n\005model\030\001 \001(\tR\005model\022\026\n\006w" +
+      "orker\030\002 \001(\tR\006worker\"`\n\022CatalogModelResul" +
+      "t\022\030\n\007address\030\001 \001(\tR\007address\0220\n\005model\030\002 \001" +
+      "(\0132\032.helixflow.v1.CatalogModelR\005model\"T\n" +
+      "\030LoadCatalogModelResponse\0228\n\006result\030\001 \001(" +
+      "\0132 .helixflow.v1.CatalogModelResultR\006res" +
+      "ult\"I\n\031UnloadCatalogModelRequest\022\024\n\005mode" +
+      "l\030\001 \001(\tR\005model\022\026\n\006worker\030\002 \001(\tR\006worker\"X" +
+      "\n\032UnloadCatalogModelResponse\022:\n\007results\030" +
+      "\001 \003(\0132 .helixflow.v1.CatalogModelResultR" +
+      "\007results\"^\n\026PinCatalogModelRequest\022\024\n\005mo" +
+      "del\030\001 \001(\tR\005model\022\026\n\006pinned\030\002 \001(\010R\006pinned" +
+      "\022\026\n\006worker\030\003 \001(\tR\006worker\"U\n\027PinCatalogMo" +
+      "delResponse\022:\n\007results\030\001 \003(\0132 .helixflow" +
+      ".v1.CatalogModelResultR\007results*X\n\nPermi" +
+      "ssion\022\032\n\026PERMISSION_UNSPECIFIED\020\000\022\030\n\024PER" +
+      "MISSION_INFERENCE\020\001\022\024\n\020PERMISSION_ADMIN\020" +
+      "\0022\234\016\n\005Admin\022L\n\tCreateKey\022\036.helixflow.v1." +
+      "CreateKeyRequest\032\037.helixflow.v1.CreateKe" +
+      "yResponse\022I\n\010ListKeys\022\035.helixflow.v1.Lis" +
+      "tKeysRequest\032\036.helixflow.v1.ListKeysResp" +
+      "onse\022C\n\006GetKey\022\033.helixflow.v1.GetKeyRequ" +
+      "est\032\034.helixflow.v1.GetKeyResponse\022L\n\tRev" +
+      "okeKey\022\036.helixflow.v1.RevokeKeyRequest\032\037" +
+      ".helixflow.v1.RevokeKeyResponse\022I\n\010GetUs" +
+      "age\022\035.helixflow.v1.GetUsageRequest\032\036.hel" +
+      "ixflow.v1.GetUsageResponse\022W\n\014WatchWorke" +
+      "rs\022!.helixflow.v1.WatchWorkersRequest\032\"." +
+      "helixflow.v1.WatchWorkersResponse0\001\022Z\n\rW" +
+      "atchRequests\022\".helixflow.v1.WatchRequest" +
+      "sRequest\032#.helixflow.v1.WatchRequestsRes" +
+      "ponse0\001\022X\n\rCreateProject\022\".helixflow.v1." +
+      "CreateProjectRequest\032#.helixflow.v1.Crea" +
+      "teProjectResponse\022U\n\014ListProjects\022!.heli" +
+      "xflow.v1.ListProjectsRequest\032\".helixflow" +
+      ".v1.ListProjectsResponse\022O\n\nGetProject\022\037" +
+      ".helixflow.v1.GetProjectRequest\032 .helixf" +
+      "low.v1.GetProjectResponse\022X\n\rUpdateProje" +
+      "ct\022\".helixflow.v1.UpdateProjectRequest\032#" +
+      ".helixflow.v1.UpdateProjectResponse\022X\n\rD" +
+      "eleteProject\022\".helixflow.v1.DeleteProjec" +
+      "tRequest\032#.helixflow.v1.DeleteProjectRes" +
+      "ponse\022d\n\021SetUpstreamSecret\022&.helixflow.v" +
+      "1.SetUpstreamSecretRequest\032\'.helixflow.v" +
+      "1.SetUpstreamSecretResponse\022j\n\023ListUpstr" +
+      "eamSecrets\022(.helixflow.v1.ListUpstreamSe" +
+      "cretsRequest\032).helixflow.v1.ListUpstream" +
+      "SecretsResponse\022m\n\024DeleteUpstreamSecret\022" +
+      ").helixflow.v1.DeleteUpstreamSecretReque" +
+      "st\032*.helixflow.v1.DeleteUpstreamSecretRe" +
+      "sponse\022p\n\025RotateUpstreamSecrets\022*.helixf" +
+      "low.v1.RotateUpstreamSecretsRequest\032+.he" +
+      "lixflow.v1.RotateUpstreamSecretsResponse" +
+      "\022R\n\013ListCatalog\022 .helixflow.v1.ListCatal" +
+      "ogRequest\032!.helixflow.v1.ListCatalogResp" +
+      "onse\022a\n\020LoadCatalogModel\022%.helixflow.v1." +
+      "LoadCatalogModelRequest\032&.helixflow.v1.L" +
+      "oadCatalogModelResponse\022g\n\022UnloadCatalog" +
+      "Model\022\'.helixflow.v1.UnloadCatalogModelR" +
+      "equest\032(.helixflow.v1.UnloadCatalogModel" +
+      "Response\022^\n\017PinCatalogModel\022$.helixflow." +
+      "v1.PinCatalogModelRequest\032%.helixflow.v1" +
+      ".PinCatalogModelResponseB?\n\020dev.helixflo" +
+      "w.v1P\001Z)helixflow/gen/go/helixflow/v1;he" +
+      "lixflowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -630,7 +631,7 @@ public final class AdminOuterClass {
     internal_static_helixflow_v1_WorkerStatus_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WorkerStatus_descriptor,
-        new java.lang.String[] { "Address", "Serving", "Routable", "Draining", "ModelId", "Aliases", "Backend", "Waiting", "Running", "MaxRunning", "KvCacheUsage", "PrefixCacheHitRate", "RouterInflight", "Models", });
+        new java.lang.String[] { "Address", "Serving", "Routable", "Draining", "ModelId", "Aliases", "Backend", "Waiting", "Running", "MaxRunning", "KvCacheUsage", "PrefixCacheHitRate", "RouterInflight", "Models", "Preemptions", });
     internal_static_helixflow_v1_WatchWorkersResponse_descriptor =
       getDescriptor().getMessageTypes().get(17);
     internal_static_helixflow_v1_WatchWorkersResponse_fieldAccessorTable = new

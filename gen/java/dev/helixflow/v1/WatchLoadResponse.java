@@ -214,6 +214,22 @@ private static final long serialVersionUID = 0L;
     return residentBytes_;
   }
 
+  public static final int PREEMPTIONS_FIELD_NUMBER = 10;
+  private long preemptions_ = 0L;
+  /**
+   * <pre>
+   * Prefills preempted by a higher priority class since the engines loaded (0 for engines
+   * that never preempt: vLLM, upstream providers).
+   * </pre>
+   *
+   * <code>uint64 preemptions = 10 [json_name = "preemptions"];</code>
+   * @return The preemptions.
+   */
+  @java.lang.Override
+  public long getPreemptions() {
+    return preemptions_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -251,6 +267,9 @@ private static final long serialVersionUID = 0L;
     }
     if (residentBytes_ != 0L) {
       output.writeUInt64(8, residentBytes_);
+    }
+    if (preemptions_ != 0L) {
+      output.writeUInt64(10, preemptions_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -293,6 +312,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeUInt64Size(8, residentBytes_);
     }
+    if (preemptions_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(10, preemptions_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -326,6 +349,8 @@ private static final long serialVersionUID = 0L;
         .equals(other.getModelsList())) return false;
     if (getResidentBytes()
         != other.getResidentBytes()) return false;
+    if (getPreemptions()
+        != other.getPreemptions()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -359,6 +384,9 @@ private static final long serialVersionUID = 0L;
     hash = (37 * hash) + RESIDENT_BYTES_FIELD_NUMBER;
     hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
         getResidentBytes());
+    hash = (37 * hash) + PREEMPTIONS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getPreemptions());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -506,6 +534,7 @@ private static final long serialVersionUID = 0L;
       }
       bitField0_ = (bitField0_ & ~0x00000040);
       residentBytes_ = 0L;
+      preemptions_ = 0L;
       return this;
     }
 
@@ -572,6 +601,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00000080) != 0)) {
         result.residentBytes_ = residentBytes_;
+      }
+      if (((from_bitField0_ & 0x00000100) != 0)) {
+        result.preemptions_ = preemptions_;
       }
     }
 
@@ -666,6 +698,9 @@ private static final long serialVersionUID = 0L;
       if (other.getResidentBytes() != 0L) {
         setResidentBytes(other.getResidentBytes());
       }
+      if (other.getPreemptions() != 0L) {
+        setPreemptions(other.getPreemptions());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -740,6 +775,11 @@ private static final long serialVersionUID = 0L;
               bitField0_ |= 0x00000080;
               break;
             } // case 64
+            case 80: {
+              preemptions_ = input.readUInt64();
+              bitField0_ |= 0x00000100;
+              break;
+            } // case 80
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -1373,6 +1413,53 @@ private static final long serialVersionUID = 0L;
     public Builder clearResidentBytes() {
       bitField0_ = (bitField0_ & ~0x00000080);
       residentBytes_ = 0L;
+      onChanged();
+      return this;
+    }
+
+    private long preemptions_ ;
+    /**
+     * <pre>
+     * Prefills preempted by a higher priority class since the engines loaded (0 for engines
+     * that never preempt: vLLM, upstream providers).
+     * </pre>
+     *
+     * <code>uint64 preemptions = 10 [json_name = "preemptions"];</code>
+     * @return The preemptions.
+     */
+    @java.lang.Override
+    public long getPreemptions() {
+      return preemptions_;
+    }
+    /**
+     * <pre>
+     * Prefills preempted by a higher priority class since the engines loaded (0 for engines
+     * that never preempt: vLLM, upstream providers).
+     * </pre>
+     *
+     * <code>uint64 preemptions = 10 [json_name = "preemptions"];</code>
+     * @param value The preemptions to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPreemptions(long value) {
+      
+      preemptions_ = value;
+      bitField0_ |= 0x00000100;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Prefills preempted by a higher priority class since the engines loaded (0 for engines
+     * that never preempt: vLLM, upstream providers).
+     * </pre>
+     *
+     * <code>uint64 preemptions = 10 [json_name = "preemptions"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPreemptions() {
+      bitField0_ = (bitField0_ & ~0x00000100);
+      preemptions_ = 0L;
       onChanged();
       return this;
     }

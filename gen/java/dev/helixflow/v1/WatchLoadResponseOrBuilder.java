@@ -120,4 +120,15 @@ public interface WatchLoadResponseOrBuilder extends
    * @return The residentBytes.
    */
   long getResidentBytes();
+
+  /**
+   * <pre>
+   * Prefills preempted by a higher priority class since the engines loaded (0 for engines
+   * that never preempt: vLLM, upstream providers).
+   * </pre>
+   *
+   * <code>uint64 preemptions = 10 [json_name = "preemptions"];</code>
+   * @return The preemptions.
+   */
+  long getPreemptions();
 }

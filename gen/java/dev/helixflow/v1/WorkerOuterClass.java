@@ -196,7 +196,7 @@ public final class WorkerOuterClass {
       "\n\013request_ids\030\001 \003(\tR\nrequestIds\"?\n\rAbort" +
       "Response\022.\n\023aborted_request_ids\030\001 \003(\tR\021a" +
       "bortedRequestIds\"3\n\020WatchLoadRequest\022\037\n\013" +
-      "interval_ms\030\001 \001(\rR\nintervalMs\"\270\002\n\021WatchL" +
+      "interval_ms\030\001 \001(\rR\nintervalMs\"\332\002\n\021WatchL" +
       "oadResponse\022\030\n\007waiting\030\001 \001(\rR\007waiting\022\030\n" +
       "\007running\030\002 \001(\rR\007running\022$\n\016kv_cache_usag" +
       "e\030\003 \001(\002R\014kvCacheUsage\0221\n\025prefix_cache_hi" +
@@ -204,31 +204,32 @@ public final class WorkerOuterClass {
       "running\030\005 \001(\rR\nmaxRunning\022\032\n\010draining\030\006 " +
       "\001(\010R\010draining\0222\n\006models\030\007 \003(\0132\032.helixflo" +
       "w.v1.CatalogModelR\006models\022%\n\016resident_by" +
-      "tes\030\010 \001(\004R\rresidentBytes*\250\001\n\nModelState\022" +
-      "\033\n\027MODEL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL_ST" +
-      "ATE_AVAILABLE\020\001\022\027\n\023MODEL_STATE_LOADING\020\002" +
-      "\022\026\n\022MODEL_STATE_LOADED\020\003\022\031\n\025MODEL_STATE_" +
-      "UNLOADING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304\005\n\006" +
-      "Worker\022W\n\010Generate\022#.helixflow.v1.Worker" +
-      "GenerateRequest\032$.helixflow.v1.WorkerGen" +
-      "erateResponse0\001\022L\n\005Embed\022 .helixflow.v1." +
-      "WorkerEmbedRequest\032!.helixflow.v1.Worker" +
-      "EmbedResponse\022U\n\010Tokenize\022#.helixflow.v1" +
-      ".WorkerTokenizeRequest\032$.helixflow.v1.Wo" +
-      "rkerTokenizeResponse\022=\n\004Info\022\031.helixflow" +
-      ".v1.InfoRequest\032\032.helixflow.v1.InfoRespo" +
-      "nse\022@\n\005Abort\022\032.helixflow.v1.AbortRequest" +
-      "\032\033.helixflow.v1.AbortResponse\022N\n\tWatchLo" +
-      "ad\022\036.helixflow.v1.WatchLoadRequest\032\037.hel" +
-      "ixflow.v1.WatchLoadResponse0\001\022L\n\tLoadMod" +
-      "el\022\036.helixflow.v1.LoadModelRequest\032\037.hel" +
-      "ixflow.v1.LoadModelResponse\022R\n\013UnloadMod" +
-      "el\022 .helixflow.v1.UnloadModelRequest\032!.h" +
-      "elixflow.v1.UnloadModelResponse\022I\n\010PinMo" +
-      "del\022\035.helixflow.v1.PinModelRequest\032\036.hel" +
-      "ixflow.v1.PinModelResponseB?\n\020dev.helixf" +
-      "low.v1P\001Z)helixflow/gen/go/helixflow/v1;" +
-      "helixflowv1b\006proto3"
+      "tes\030\010 \001(\004R\rresidentBytes\022 \n\013preemptions\030" +
+      "\n \001(\004R\013preemptions*\250\001\n\nModelState\022\033\n\027MOD" +
+      "EL_STATE_UNSPECIFIED\020\000\022\031\n\025MODEL_STATE_AV" +
+      "AILABLE\020\001\022\027\n\023MODEL_STATE_LOADING\020\002\022\026\n\022MO" +
+      "DEL_STATE_LOADED\020\003\022\031\n\025MODEL_STATE_UNLOAD" +
+      "ING\020\004\022\026\n\022MODEL_STATE_FAILED\020\0052\304\005\n\006Worker" +
+      "\022W\n\010Generate\022#.helixflow.v1.WorkerGenera" +
+      "teRequest\032$.helixflow.v1.WorkerGenerateR" +
+      "esponse0\001\022L\n\005Embed\022 .helixflow.v1.Worker" +
+      "EmbedRequest\032!.helixflow.v1.WorkerEmbedR" +
+      "esponse\022U\n\010Tokenize\022#.helixflow.v1.Worke" +
+      "rTokenizeRequest\032$.helixflow.v1.WorkerTo" +
+      "kenizeResponse\022=\n\004Info\022\031.helixflow.v1.In" +
+      "foRequest\032\032.helixflow.v1.InfoResponse\022@\n" +
+      "\005Abort\022\032.helixflow.v1.AbortRequest\032\033.hel" +
+      "ixflow.v1.AbortResponse\022N\n\tWatchLoad\022\036.h" +
+      "elixflow.v1.WatchLoadRequest\032\037.helixflow" +
+      ".v1.WatchLoadResponse0\001\022L\n\tLoadModel\022\036.h" +
+      "elixflow.v1.LoadModelRequest\032\037.helixflow" +
+      ".v1.LoadModelResponse\022R\n\013UnloadModel\022 .h" +
+      "elixflow.v1.UnloadModelRequest\032!.helixfl" +
+      "ow.v1.UnloadModelResponse\022I\n\010PinModel\022\035." +
+      "helixflow.v1.PinModelRequest\032\036.helixflow" +
+      ".v1.PinModelResponseB?\n\020dev.helixflow.v1" +
+      "P\001Z)helixflow/gen/go/helixflow/v1;helixf" +
+      "lowv1b\006proto3"
     };
     descriptor = com.google.protobuf.Descriptors.FileDescriptor
       .internalBuildGeneratedFileFrom(descriptorData,
@@ -361,7 +362,7 @@ public final class WorkerOuterClass {
     internal_static_helixflow_v1_WatchLoadResponse_fieldAccessorTable = new
       com.google.protobuf.GeneratedMessageV3.FieldAccessorTable(
         internal_static_helixflow_v1_WatchLoadResponse_descriptor,
-        new java.lang.String[] { "Waiting", "Running", "KvCacheUsage", "PrefixCacheHitRate", "MaxRunning", "Draining", "Models", "ResidentBytes", });
+        new java.lang.String[] { "Waiting", "Running", "KvCacheUsage", "PrefixCacheHitRate", "MaxRunning", "Draining", "Models", "ResidentBytes", "Preemptions", });
     dev.helixflow.v1.Common.getDescriptor();
     dev.helixflow.v1.InferenceOuterClass.getDescriptor();
   }

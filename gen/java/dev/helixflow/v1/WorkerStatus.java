@@ -441,6 +441,21 @@ private static final long serialVersionUID = 0L;
     return models_.get(index);
   }
 
+  public static final int PREEMPTIONS_FIELD_NUMBER = 15;
+  private long preemptions_ = 0L;
+  /**
+   * <pre>
+   * Prefills the worker preempted for a higher priority class, from its last load report.
+   * </pre>
+   *
+   * <code>uint64 preemptions = 15 [json_name = "preemptions"];</code>
+   * @return The preemptions.
+   */
+  @java.lang.Override
+  public long getPreemptions() {
+    return preemptions_;
+  }
+
   private byte memoizedIsInitialized = -1;
   @java.lang.Override
   public final boolean isInitialized() {
@@ -496,6 +511,9 @@ private static final long serialVersionUID = 0L;
     }
     for (int i = 0; i < models_.size(); i++) {
       output.writeMessage(14, models_.get(i));
+    }
+    if (preemptions_ != 0L) {
+      output.writeUInt64(15, preemptions_);
     }
     getUnknownFields().writeTo(output);
   }
@@ -563,6 +581,10 @@ private static final long serialVersionUID = 0L;
       size += com.google.protobuf.CodedOutputStream
         .computeMessageSize(14, models_.get(i));
     }
+    if (preemptions_ != 0L) {
+      size += com.google.protobuf.CodedOutputStream
+        .computeUInt64Size(15, preemptions_);
+    }
     size += getUnknownFields().getSerializedSize();
     memoizedSize = size;
     return size;
@@ -608,6 +630,8 @@ private static final long serialVersionUID = 0L;
         != other.getRouterInflight()) return false;
     if (!getModelsList()
         .equals(other.getModelsList())) return false;
+    if (getPreemptions()
+        != other.getPreemptions()) return false;
     if (!getUnknownFields().equals(other.getUnknownFields())) return false;
     return true;
   }
@@ -656,6 +680,9 @@ private static final long serialVersionUID = 0L;
       hash = (37 * hash) + MODELS_FIELD_NUMBER;
       hash = (53 * hash) + getModelsList().hashCode();
     }
+    hash = (37 * hash) + PREEMPTIONS_FIELD_NUMBER;
+    hash = (53 * hash) + com.google.protobuf.Internal.hashLong(
+        getPreemptions());
     hash = (29 * hash) + getUnknownFields().hashCode();
     memoizedHashCode = hash;
     return hash;
@@ -810,6 +837,7 @@ private static final long serialVersionUID = 0L;
         modelsBuilder_.clear();
       }
       bitField0_ = (bitField0_ & ~0x00002000);
+      preemptions_ = 0L;
       return this;
     }
 
@@ -896,6 +924,9 @@ private static final long serialVersionUID = 0L;
       }
       if (((from_bitField0_ & 0x00001000) != 0)) {
         result.routerInflight_ = routerInflight_;
+      }
+      if (((from_bitField0_ & 0x00004000) != 0)) {
+        result.preemptions_ = preemptions_;
       }
     }
 
@@ -1021,6 +1052,9 @@ private static final long serialVersionUID = 0L;
           }
         }
       }
+      if (other.getPreemptions() != 0L) {
+        setPreemptions(other.getPreemptions());
+      }
       this.mergeUnknownFields(other.getUnknownFields());
       onChanged();
       return this;
@@ -1126,6 +1160,11 @@ private static final long serialVersionUID = 0L;
               }
               break;
             } // case 114
+            case 120: {
+              preemptions_ = input.readUInt64();
+              bitField0_ |= 0x00004000;
+              break;
+            } // case 120
             default: {
               if (!super.parseUnknownField(input, extensionRegistry, tag)) {
                 done = true; // was an endgroup tag
@@ -2265,6 +2304,50 @@ private static final long serialVersionUID = 0L;
         models_ = null;
       }
       return modelsBuilder_;
+    }
+
+    private long preemptions_ ;
+    /**
+     * <pre>
+     * Prefills the worker preempted for a higher priority class, from its last load report.
+     * </pre>
+     *
+     * <code>uint64 preemptions = 15 [json_name = "preemptions"];</code>
+     * @return The preemptions.
+     */
+    @java.lang.Override
+    public long getPreemptions() {
+      return preemptions_;
+    }
+    /**
+     * <pre>
+     * Prefills the worker preempted for a higher priority class, from its last load report.
+     * </pre>
+     *
+     * <code>uint64 preemptions = 15 [json_name = "preemptions"];</code>
+     * @param value The preemptions to set.
+     * @return This builder for chaining.
+     */
+    public Builder setPreemptions(long value) {
+      
+      preemptions_ = value;
+      bitField0_ |= 0x00004000;
+      onChanged();
+      return this;
+    }
+    /**
+     * <pre>
+     * Prefills the worker preempted for a higher priority class, from its last load report.
+     * </pre>
+     *
+     * <code>uint64 preemptions = 15 [json_name = "preemptions"];</code>
+     * @return This builder for chaining.
+     */
+    public Builder clearPreemptions() {
+      bitField0_ = (bitField0_ & ~0x00004000);
+      preemptions_ = 0L;
+      onChanged();
+      return this;
     }
     @java.lang.Override
     public final Builder setUnknownFields(

@@ -241,4 +241,14 @@ public interface WorkerStatusOrBuilder extends
    */
   dev.helixflow.v1.CatalogModelOrBuilder getModelsOrBuilder(
       int index);
+
+  /**
+   * <pre>
+   * Prefills the worker preempted for a higher priority class, from its last load report.
+   * </pre>
+   *
+   * <code>uint64 preemptions = 15 [json_name = "preemptions"];</code>
+   * @return The preemptions.
+   */
+  long getPreemptions();
 }

@@ -62,6 +62,7 @@ class ConsoleFeeds:
                 prefix_cache_hit_rate=load.prefix_cache_hit_rate,
                 router_inflight=max(0, w.inflight),
                 models=list(worker_models(w).values()),
+                preemptions=load.preemptions,
             )
         return reply
 

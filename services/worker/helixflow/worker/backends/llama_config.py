@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from helixflow.worker.adapters import AdapterSpec
+from helixflow.worker.admission import QueueShares
 from helixflow.worker.config import (
     DEFAULT_CONTEXT_PER_SEQUENCE,
     DEFAULT_MAX_SEQUENCES,
@@ -22,6 +23,8 @@ DEFAULT_STEP_BUDGET_MS = 250.0
 # A decoding row costs about this many prompt tokens: it also runs the output layer over the
 # vocabulary (Gemma 3 270M: 168M of its 268M parameters are the tied embedding).
 DECODE_ROW_WEIGHT = 2.5
+# Long against a request's usual life (seconds), short against a client's patience.
+DEFAULT_PRIORITY_AGING_S = 30.0
 
 
 def default_model_path() -> str:
@@ -51,6 +54,7 @@ class LlamaEngineConfig(BaseModel):
     n_ctx_per_seq: int = Field(default=DEFAULT_CONTEXT_PER_SEQUENCE, ge=64)
     max_sequences: int = Field(default=DEFAULT_MAX_SEQUENCES, ge=1, le=256)
     max_waiting: int = Field(default=DEFAULT_MAX_WAITING, ge=0)
+    queue_shares: QueueShares = Field(default_factory=QueueShares)  # of max_waiting, per priority class
     n_threads: int = Field(default_factory=lambda: os.cpu_count() or 2, ge=1)
     n_gpu_layers: int = 0
     # Weight repacking into the CPU's extra buffer types (see helixflow.worker.extra_buffers).
@@ -67,6 +71,9 @@ class LlamaEngineConfig(BaseModel):
     # burst of short prompts is prefilled in one step and running streams stall at most this
     # long. 0 disables (prefill_chunk tokens per step).
     step_budget_ms: float = Field(default=DEFAULT_STEP_BUDGET_MS, ge=0)
+    # A waiting request's priority class rises by one for every this many seconds it has
+    # waited (up to HIGH), so HIGH traffic cannot starve LOW forever; 0 = strict priority.
+    priority_aging_s: float = Field(default=DEFAULT_PRIORITY_AGING_S, ge=0)
     # Embedding context: 0 disables embeddings.
     embedding_ctx: int = Field(default=512, ge=0)
     # LoRA adapters of the model, picked per request (see llama_adapters).

@@ -52,6 +52,7 @@ class LlamaCppEngine:
             "n_ctx_per_seq": settings.context_per_sequence,
             "max_sequences": settings.max_sequences,
             "max_waiting": settings.max_waiting,
+            "queue_shares": settings.queue_shares,
             "n_gpu_layers": settings.llama.n_gpu_layers,
             "extra_buffer_types": settings.llama.extra_buffer_types,
             "adapters": tuple(settings.adapters),
@@ -62,6 +63,8 @@ class LlamaCppEngine:
             overrides["chat_template"] = settings.chat_template
         if settings.llama.step_budget_ms is not None:
             overrides["step_budget_ms"] = settings.llama.step_budget_ms
+        if settings.llama.priority_aging_s is not None:
+            overrides["priority_aging_s"] = settings.llama.priority_aging_s
         if settings.llama.n_threads is not None:
             overrides["n_threads"] = settings.llama.n_threads
         return cls(LlamaEngineConfig.model_validate(overrides))
@@ -117,8 +120,7 @@ class LlamaCppEngine:
     def load_report(self) -> LoadReport:
         if self._scheduler is None:
             return LoadReport(0, 0, self.config.max_sequences, 0.0, 0.0)
-        waiting, running, kv, hit = self._scheduler.load()
-        return LoadReport(waiting, running, self.config.max_sequences, kv, hit)
+        return self._scheduler.load()
 
     def generate(self, request: GenerationRequest) -> AsyncGenerator[Event, None]:
         # Everything that can be refused is checked here, before the caller sees an iterator.

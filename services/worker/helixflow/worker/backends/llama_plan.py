@@ -9,12 +9,17 @@ moves through ``Phase``: WAITING in the queue, PREFILLING once it has a slot,
 DECODING once its whole prompt is in the cache, FINISHED when released.
 
 - Admission takes waiting sequences by priority, then age (``order``), into free
-  slots. When no slot is free, a waiting sequence may preempt a lower-priority one
-  that is still PREFILLING (it has produced no token, so nobody has seen output):
-  the victim goes back to the queue with its age, and what it prefilled stays in
-  the slot as an idle cache. A DECODING sequence is never preempted. The free slot
-  sharing the longest useful prefix with the prompt wins (prefix reuse), else
-  the least recently used idle cache is evicted.
+  slots. The priority is the effective class: with ``priority_aging_s`` set, a
+  sequence's class rises by one (up to HIGH) for every that many seconds since it
+  was first queued, so a steady stream of HIGH requests cannot starve a LOW one.
+  When no slot is free, the waiting sequence of the highest own class may preempt
+  one whose effective class is below that (so an aged LOW never preempts, and a
+  long-waiting sequence is not sent back again) and that is still PREFILLING (it
+  has produced no token, so nobody has seen output): the victim goes back to the
+  queue with its age, and what it prefilled stays in the slot as an idle cache. A
+  DECODING sequence is never preempted. Time comes from the injected ``clock``.
+  The free slot sharing the longest useful prefix with the prompt wins (prefix
+  reuse), else the least recently used idle cache is evicted.
 - A prompt sharing a much longer prefix with a BUSY slot's tokens copies that
   slot's KV stream and trims it, instead of prefilling the prefix again. One
   whose prefix a busy slot is still prefilling waits for it (a burst sharing a
@@ -37,6 +42,8 @@ from __future__ import annotations
 
 import collections
 import enum
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -45,6 +52,7 @@ MIN_USEFUL_PREFIX = 32
 # Copying a KV stream moves the whole stream's buffer (a few ms for small models), so
 # only copy from a busy slot when that saves at least this many prompt tokens.
 MIN_COPY_GAIN = 64
+HIGHEST_PRIORITY = 3  # helixflow.v1.Priority HIGH: aging lifts a class no higher
 
 
 class Phase(enum.Enum):
@@ -63,6 +71,7 @@ class Sequence:
     max_new: int
     priority: int = 2  # higher runs first (helixflow.v1.Priority: LOW 1, NORMAL 2, HIGH 3)
     order: int = 0  # enqueue counter, set once: a preempted sequence keeps its age
+    enqueued_at: float = 0.0  # the planner's clock when first queued (aging counts from here)
     phase: Phase = Phase.WAITING
     n_fed: int = 0  # prompt tokens whose KV is in the cache
     cached: int = 0  # of those, how many came from prefix reuse
@@ -161,11 +170,21 @@ class StepBudget:
 class Planner(Generic[S]):
     """The slots and the waiting queue. Owned by one thread (the decode thread)."""
 
-    def __init__(self, n_slots: int, *, prefill_chunk: int, n_ctx_seq: int) -> None:
+    def __init__(
+        self,
+        n_slots: int,
+        *,
+        prefill_chunk: int,
+        n_ctx_seq: int,
+        priority_aging_s: float = 0.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.slots: list[Slot[S]] = [Slot(i) for i in range(n_slots)]
         self.waiting: collections.deque[S] = collections.deque()
         self.prefill_chunk = prefill_chunk
         self.n_ctx_seq = n_ctx_seq
+        self.priority_aging_s = priority_aging_s  # 0 = strict priority
+        self._clock = clock
         self.prompt_tokens_seen = 0
         self.prompt_tokens_cached = 0
         self.preemptions = 0
@@ -192,19 +211,38 @@ class Planner(Generic[S]):
         if not seq.order:
             self._enqueued += 1
             seq.order = self._enqueued
+            seq.enqueued_at = self._clock()
         self.waiting.append(seq)
 
-    def _next_waiting(self) -> S | None:
-        """The waiting sequence that goes next: highest priority, then oldest."""
+    def effective_priority(self, seq: S, now: float) -> int:
+        """``seq``'s class raised by one per ``priority_aging_s`` it has waited, up to HIGH."""
+        if self.priority_aging_s <= 0 or seq.priority >= HIGHEST_PRIORITY:
+            return seq.priority
+        steps = int((now - seq.enqueued_at) / self.priority_aging_s)
+        return min(HIGHEST_PRIORITY, seq.priority + steps)
+
+    def _next_waiting(self, *, aged: bool) -> S | None:
+        """The waiting sequence that goes next: highest (effective when ``aged``) class, then oldest."""
         ready = [w for w in self.waiting if not self._prefix_in_flight(w.prompt, w.adapter)]
+        if aged:
+            now = self._clock()
+            return min(ready, key=lambda w: (-self.effective_priority(w, now), w.order), default=None)
         return min(ready, key=lambda w: (-w.priority, w.order), default=None)
 
     def _victim(self, priority: int) -> Slot[S] | None:
-        """The slot of the lowest-priority, youngest PREFILLING sequence below ``priority``."""
+        """The slot of the lowest-priority, youngest PREFILLING sequence whose effective
+        class is below ``priority``."""
+        now = self._clock()
         slots = [
-            s for s in self.slots if s.seq is not None and s.seq.phase is Phase.PREFILLING and s.seq.priority < priority
+            s
+            for s in self.slots
+            if s.seq is not None
+            and s.seq.phase is Phase.PREFILLING
+            and self.effective_priority(s.seq, now) < priority
         ]
-        return min(slots, key=lambda s: (s.seq.priority, -s.seq.order) if s.seq else (0, 0), default=None)
+        return min(
+            slots, key=lambda s: (self.effective_priority(s.seq, now), -s.seq.order) if s.seq else (0, 0), default=None
+        )
 
     def admit_next(self) -> Admission[S] | None:
         """Place the next waiting sequence that may run now, or None."""
@@ -213,7 +251,9 @@ class Planner(Generic[S]):
         free = [s for s in self.slots if s.seq is None]
         if not free and not any(s.seq is not None and s.seq.phase is Phase.PREFILLING for s in self.slots):
             return None  # the usual full house: every slot decodes, nothing can be preempted
-        seq = self._next_waiting()
+        # A free slot goes by effective class. Preemption goes by own class: the waiting
+        # sequence of the highest one is the only one that might find a victim.
+        seq = self._next_waiting(aged=bool(free))
         if seq is None:
             return None
         preempted: S | None = None
@@ -317,9 +357,10 @@ class Planner(Generic[S]):
                 rows.append(Row(slot, seq, [seq.output[-1]], len(slot.kv), prompt=False, logits=True))
             else:
                 prefilling.append((slot, seq))
-        # Higher priority first, then shortest remaining prefill: a cache hit's short tail
-        # reaches its first token in the next step instead of waiting behind a cold prompt.
-        prefilling.sort(key=lambda p: (-p[1].priority, len(p[1].prompt) - p[1].n_fed))
+        # Higher (effective) class first, then shortest remaining prefill: a cache hit's short
+        # tail reaches its first token in the next step instead of waiting behind a cold prompt.
+        now = self._clock()
+        prefilling.sort(key=lambda p: (-self.effective_priority(p[1], now), len(p[1].prompt) - p[1].n_fed))
         budget = self.prefill_chunk if prompt_budget is None else prompt_budget
         for slot, seq in prefilling:
             if budget <= 0:

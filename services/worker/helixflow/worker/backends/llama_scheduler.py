@@ -38,7 +38,16 @@ from helixflow.worker.backends.llama_model import LlamaModel
 from helixflow.worker.backends.llama_plan import Phase, Planner, Row, Sequence, Slot, StepBudget
 from helixflow.worker.backends.llama_sampling import SamplerChain
 from helixflow.worker.backends.stops import TextAssembler
-from helixflow.worker.engine import Delta, Event, Finished, FinishReason, SamplingOptions, Timings, Usage
+from helixflow.worker.engine import (
+    Delta,
+    Event,
+    Finished,
+    FinishReason,
+    LoadReport,
+    SamplingOptions,
+    Timings,
+    Usage,
+)
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +100,7 @@ class _Snapshot:
     busy: tuple[tuple[Job, int], ...] = ()  # (job in a slot, tokens in its KV)
     prompt_tokens_seen: int = 0
     prompt_tokens_cached: int = 0
+    preemptions: int = 0
 
 
 class Scheduler:
@@ -116,7 +126,9 @@ class Scheduler:
         self.n_ctx_seq = int(llama_cpp.llama_n_ctx_seq(self._ctx))
         self._batch: Any = llama_cpp.llama_batch_init(self.batch_size, 0, 1)
         # The decode thread's own state.
-        self._plan: Planner[Job] = Planner(n, prefill_chunk=config.prefill_chunk, n_ctx_seq=self.n_ctx_seq)
+        self._plan: Planner[Job] = Planner(
+            n, prefill_chunk=config.prefill_chunk, n_ctx_seq=self.n_ctx_seq, priority_aging_s=config.priority_aging_s
+        )
         self._budget = StepBudget(
             target_s=config.step_budget_ms / 1000,
             min_tokens=config.prefill_chunk,
@@ -126,7 +138,7 @@ class Scheduler:
         self._outbox: Outbox = []
         # Shared with the asyncio side: only under _cond.
         self._cond = threading.Condition()
-        self._live: LiveRequests[Job] = LiveRequests(n + config.max_waiting)
+        self._live: LiveRequests[Job] = LiveRequests(n, config.max_waiting, config.queue_shares)
         self._inbox: list[Job] = []
         self._cancels: list[Job] = []
         self._stopping = False
@@ -145,7 +157,7 @@ class Scheduler:
         with self._cond:
             waiting, _, _ = self._counts_locked()
             retry = max(0.5, self._recent_total_s * (1 + waiting) / len(self._plan.slots))
-            self._live.admit(job.request_id, job, retry_after_s=retry)
+            self._live.admit(job.request_id, job, priority=job.priority, retry_after_s=retry)
             self._inbox.append(job)
             self._cond.notify()
         return handle
@@ -180,14 +192,14 @@ class Scheduler:
         """Whether the decode thread still runs (it ends only on close or an unexpected error)."""
         return self._thread.is_alive()
 
-    def load(self) -> tuple[int, int, float, float]:
-        """(waiting, running, kv usage 0..1, prefix hit rate 0..1)."""
+    def load(self) -> LoadReport:
         with self._cond:
             waiting, running, kv_tokens = self._counts_locked()
             snap = self._snapshot
         seen = snap.prompt_tokens_seen
         hit = snap.prompt_tokens_cached / seen if seen else 0.0
-        return waiting, running, kv_tokens / (self.n_ctx_seq * len(self._plan.slots)), hit
+        n = len(self._plan.slots)
+        return LoadReport(waiting, running, n, kv_tokens / (self.n_ctx_seq * n), hit, snap.preemptions)
 
     def close(self) -> None:
         with self._cond:
@@ -222,6 +234,7 @@ class Scheduler:
                 tuple((s.seq, len(s.kv)) for s in plan.busy() if s.seq is not None),
                 plan.prompt_tokens_seen,
                 plan.prompt_tokens_cached,
+                plan.preemptions,
             )
             with self._cond:
                 self._snapshot = snapshot

@@ -70,7 +70,9 @@ class VllmEngine:
         self._defaults: dict[str, Any] = {}
         self._snapshot = LoadSnapshot()
         # Live request -> the ticket of its stream (each stream forgets only its own id).
-        self._live: LiveRequests[object] = LiveRequests(config.max_num_seqs + config.max_waiting)
+        self._live: LiveRequests[object] = LiveRequests(
+            config.max_num_seqs, config.max_waiting, config.queue_shares
+        )
         self._aborted: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loras: dict[str, Any] = {}  # adapter id -> LoRARequest
@@ -220,7 +222,7 @@ class VllmEngine:
     def generate(self, request: GenerationRequest) -> AsyncIterator[Event]:
         """Validate and admit now (errors raise here), then stream lazily."""
         info = self.info()
-        self._live.check(request.request_id, retry_after_s=1.0)
+        self._live.check(request.request_id, priority=request.priority, retry_after_s=1.0)
         if not info.supports_generate:
             raise InvalidArgument(f"model {info.model_id} serves embeddings only", field="model")
         if request.adapter and request.adapter not in self._loras:
@@ -230,7 +232,7 @@ class VllmEngine:
         params = self._sampling_params(dataclasses.replace(request, sampling=tools.sampling), len(prompt_ids))
         # Reserve the slot now, so concurrent admissions count it; _stream releases it.
         ticket = object()
-        self._live.admit(request.request_id, ticket, retry_after_s=1.0)
+        self._live.admit(request.request_id, ticket, priority=request.priority, retry_after_s=1.0)
         self._aborted.discard(request.request_id)
         top_n = request.sampling.top_logprobs if request.sampling.logprobs else None
         lora = self._loras.get(request.adapter)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from helixflow.worker.adapters import AdapterSpec
+from helixflow.worker.admission import QueueShares
 from helixflow.worker.backends.vllm_adapters import lora_engine_kwargs, on_cpu
 from helixflow.worker.config import DEFAULT_MAX_SEQUENCES, DEFAULT_MAX_WAITING, VllmSettings, WorkerSettings
 
@@ -27,6 +28,7 @@ class VllmEngineConfig:
     quantization: str | None = None
     max_num_seqs: int = DEFAULT_MAX_SEQUENCES
     max_waiting: int = DEFAULT_MAX_WAITING
+    queue_shares: QueueShares = field(default_factory=QueueShares)  # of max_waiting, per priority class
     enable_prefix_caching: bool = True
     # "auto" lets vLLM pick; "pooling" (with convert="embed") serves embeddings.
     runner: str = "auto"
@@ -58,6 +60,7 @@ class VllmEngineConfig:
             quantization=own.quantization,
             max_num_seqs=settings.max_sequences,
             max_waiting=settings.max_waiting,
+            queue_shares=settings.queue_shares,
             extra=dict(own.engine_args),
             adapters=tuple(settings.adapters),
         )

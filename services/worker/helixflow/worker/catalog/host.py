@@ -55,6 +55,7 @@ class CatalogHost:
         self._warmup = warmup  # one short real decode before a model counts as loaded
         self.single = single  # one model and no catalog: every name means it (as before catalogs)
         self._load_lock = asyncio.Lock()
+        self._retired_preemptions = 0  # of unloaded engines: the reported count never goes down
         self._tick = asyncio.Event()
         self._reaper: asyncio.Task[None] | None = None
         self.metrics: CatalogMetrics | None = None
@@ -260,6 +261,7 @@ class CatalogHost:
         started = time.monotonic()
         try:
             if engine is not None and slot.owned:
+                self._retired_preemptions += engine.load_report().preemptions
                 await engine.close()
             elif engine is not None:
                 slot.engine = engine  # not ours to close: keep it for the next "load"
@@ -344,13 +346,15 @@ class CatalogHost:
         """All loaded engines together: their queues add up, KV use is the fullest one's."""
         reports = [s.engine.load_report() for s in self.slots.values() if s.resident and s.engine is not None]
         if not reports:
-            return LoadReport(0, 0, max(s.entry.max_sequences for s in self.slots.values()), 0.0, 0.0)
+            max_running = max(s.entry.max_sequences for s in self.slots.values())
+            return LoadReport(0, 0, max_running, 0.0, 0.0, self._retired_preemptions)
         return LoadReport(
             waiting=sum(r.waiting for r in reports),
             running=sum(r.running for r in reports),
             max_running=sum(r.max_running for r in reports),
             kv_cache_usage=max(r.kv_cache_usage for r in reports),
             prefix_cache_hit_rate=sum(r.prefix_cache_hit_rate for r in reports) / len(reports),
+            preemptions=self._retired_preemptions + sum(r.preemptions for r in reports),
         )
 
     def abort(self, request_ids: Sequence[str]) -> list[str]:
