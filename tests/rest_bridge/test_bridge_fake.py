@@ -21,7 +21,8 @@ def test_chat_non_stream_shape(http: httpx.Client) -> None:
     r = http.post(CHAT, json={"model": "fake-model", "messages": MSG, "temperature": 0})
     assert r.status_code == 200, r.text
     body = r.json()
-    assert list(body) == ["id", "object", "created", "model", "choices", "usage", "system_fingerprint"]
+    assert list(body) == ["id", "object", "created", "model", "choices", "usage", "system_fingerprint", "service_tier"]
+    assert body["service_tier"] == "default"
     assert body["object"] == "chat.completion"
     assert body["choices"][0]["message"] == {"role": "assistant", "content": "Hello world! seed 0", "refusal": None}
     assert body["choices"][0]["finish_reason"] == "stop"

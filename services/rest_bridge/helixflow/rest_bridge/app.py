@@ -24,6 +24,7 @@ from helixflow.rest_bridge.schemas import responses as rs
 from helixflow.rest_bridge.schemas.chat import ChatCompletionRequest
 from helixflow.rest_bridge.schemas.completions import CompletionRequest
 from helixflow.rest_bridge.schemas.embeddings import EmbeddingRequest
+from helixflow.rest_bridge.schemas.service_tier import echoed_tier
 from helixflow.rest_bridge.schemas.tools import tool_calls_json
 from helixflow.rest_bridge.sse import ChunkEncoder
 from helixflow.rest_bridge.tracing_middleware import TracingMiddleware
@@ -101,6 +102,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         gen = Generation.start(client(request), fan_out(proto, n), forward_metadata(request.headers))
         cid, created = new_id("chatcmpl" if chat else "cmpl"), int(time.time())
         want_logprobs = proto.sampling.logprobs
+        tier = echoed_tier(body.service_tier) if isinstance(body, ChatCompletionRequest) else None
         if body.stream:
             iters, firsts = await gen.prime()
             overhead = _overhead_ms(request, gen.grpc_wait_s, await gen.header_router_ms())
@@ -112,6 +114,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
                 model=body.model,
                 fingerprint=settings.system_fingerprint,
                 include_usage=include_usage,
+                service_tier=tier,
             )
             metrics.observe(request, overhead)
             return StreamingResponse(
@@ -130,6 +133,8 @@ def create_app(settings: BridgeSettings) -> FastAPI:
             "usage": usage_dict([r.complete.usage for r in results]),
             "system_fingerprint": settings.system_fingerprint,
         }
+        if tier is not None:
+            payload["service_tier"] = tier
         overhead = _overhead_ms(request, gen.grpc_wait_s, max(r.router_ms for r in results))
         metrics.observe(request, overhead)
         return _json(payload, {OVERHEAD_HEADER: overhead})

@@ -20,6 +20,7 @@ import orjson
 
 from helixflow.rest_bridge.errors import ApiError
 from helixflow.rest_bridge.schemas.openai_responses import InputItem, MessageItem, ResponsesRequest
+from helixflow.rest_bridge.schemas.service_tier import echoed_tier
 from helixflow.v1 import common_pb2
 
 
@@ -104,7 +105,7 @@ def response_json(
         "parallel_tool_calls": body.parallel_tool_calls is not False,
         "previous_response_id": body.previous_response_id,
         "reasoning": {"effort": None, "summary": None},
-        "service_tier": "default",
+        "service_tier": echoed_tier(body.service_tier),
         "store": body.store is not False,
         "temperature": body.temperature if body.temperature is not None else 1.0,
         "text": {"format": fmt.model_dump(exclude_none=True, by_alias=True) if fmt else {"type": "text"}},

@@ -37,6 +37,7 @@ class ChunkEncoder:
         model: str,
         fingerprint: str,
         include_usage: bool,
+        service_tier: str | None = None,
     ) -> None:
         self.chat = chat
         self.include_usage = include_usage
@@ -47,6 +48,8 @@ class ChunkEncoder:
             "model": model,
             "system_fingerprint": fingerprint,
         }
+        if service_tier is not None:  # chat only: legacy completions have no tier
+            self._head["service_tier"] = service_tier
         head = orjson.dumps(self._head)[:-1]  # drop the closing brace
         self._prefix = b"data: " + head + b',"choices":[{"index":'
         usage_tail = b',"usage":null' if include_usage else b""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 FinishReason = Literal["stop", "length", "tool_calls"]
 
@@ -64,6 +64,7 @@ class ChatCompletion(BaseModel):
     choices: list[ChatChoice]
     usage: Usage
     system_fingerprint: str
+    service_tier: str = Field(description="the service_tier asked for: default, flex or priority")
 
 
 class CompletionLogprobs(BaseModel):
