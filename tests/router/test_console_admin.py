@@ -4,6 +4,7 @@ WatchRequests and time-bucketed GetUsage; the bucket stores in memory and in Red
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 
 import grpc
@@ -14,6 +15,7 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from helixflow.common.tls import TlsFiles
 from helixflow.router.access.usage.buckets import STEP_S, BucketStore, Finished, MemoryBuckets, RedisBuckets, merge
 from helixflow.v1 import admin_pb2, admin_pb2_grpc, inference_pb2
+from helixflow.worker.engine import LoadReport
 from tests.router.auth.redis_proc import RedisProcess
 from tests.router.conftest import CountingEngine, router, worker
 
@@ -42,6 +44,7 @@ async def test_watch_workers_follows_a_stream_up_and_down(pki: Pki) -> None:
         assert [(w.address, w.model_id, w.routable, w.router_inflight) for w in first.workers] == [
             (addr, "fake", True, 0)
         ]
+        assert first.workers[0].preemptions == 0  # the fake engine never preempts
         call = stub.Generate(gen(max_tokens=60))
 
         async def until(busy: bool) -> None:
@@ -57,6 +60,26 @@ async def test_watch_workers_follows_a_stream_up_and_down(pki: Pki) -> None:
         assert replies[-1].HasField("complete")
         await asyncio.wait_for(until(busy=False), 20)  # and back down after it
         watch.cancel()
+
+
+class PreemptingEngine(CountingEngine):
+    """Reports the preemptions a llama.cpp worker would have counted."""
+
+    def load_report(self) -> LoadReport:
+        return dataclasses.replace(super().load_report(), preemptions=7)
+
+
+async def test_watch_workers_shows_the_workers_preemptions(pki: Pki) -> None:
+    async with worker(pki, PreemptingEngine()) as (_, addr), router(pki, [addr]) as (server, _):
+        admin = admin_pb2_grpc.AdminStub(grpc.aio.insecure_channel(f"127.0.0.1:{server.port}"))
+        watch = admin.WatchWorkers(admin_pb2.WatchWorkersRequest(interval_ms=50))
+        seen = []
+        while 7 not in seen:  # the first snapshots may predate the worker's first load report
+            snapshot = await asyncio.wait_for(watch.read(), 20)
+            assert isinstance(snapshot, admin_pb2.WatchWorkersResponse)
+            seen.append(snapshot.workers[0].preemptions)
+        watch.cancel()
+    assert set(seen) <= {0, 7}
 
 
 async def test_watch_requests_and_bucketed_usage(pki: Pki) -> None:
