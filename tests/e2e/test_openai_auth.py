@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import httpx
 import openai
 import pytest
+from prometheus_client import REGISTRY
 
 from helixflow.router.access.admin.convert import template_from_proto
 from helixflow.router.access.keys.service import KeyService
@@ -72,3 +73,25 @@ def test_bridge_is_ready_without_a_credential(secured: LocalStack) -> None:
     # The kubelet's readiness probe carries no API key; auth must not keep the bridge unready.
     reply = httpx.get(f"{secured.bridge_url}/readyz", timeout=10)
     assert reply.status_code == 200, reply.text
+
+
+def _generate_count(priority: str) -> float:
+    return REGISTRY.get_sample_value("helixflow_router_generate_requests_total", {"priority": priority}) or 0.0
+
+
+def test_service_tier_priority_on_a_key_without_high_is_capped_not_refused(secured: LocalStack) -> None:
+    scopes = admin_pb2.KeyScopes(permissions=[admin_pb2.PERMISSION_INFERENCE])  # no max_priority: at most NORMAL
+    key = _key(secured, "no-high", scopes)
+    before = _generate_count("high"), _generate_count("normal")
+    body = {
+        "model": secured.options.model_id,
+        "messages": [{"role": "user", "content": "Hi"}],
+        "max_tokens": 1,
+        "service_tier": "priority",
+    }
+    reply = httpx.post(
+        f"{secured.bridge_url}/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}, timeout=120
+    )
+    assert reply.status_code == 200, reply.text
+    # The router (in this process) ran it at the key's cap: counted as NORMAL, not HIGH.
+    assert (_generate_count("high") - before[0], _generate_count("normal") - before[1]) == (0, 1)

@@ -28,7 +28,8 @@ def occupy(plan: Planner[Sequence], *seqs: Sequence) -> None:
     for s in seqs:
         plan.enqueue(s)
         admission = plan.admit_next()
-        assert admission is not None and admission.seq is s
+        assert admission is not None
+        assert admission.seq is s
     while any(s.phase is Phase.PREFILLING for s in seqs):
         plan.decoded(plan.next_batch())
 

@@ -236,9 +236,7 @@ class Planner(Generic[S]):
         slots = [
             s
             for s in self.slots
-            if s.seq is not None
-            and s.seq.phase is Phase.PREFILLING
-            and self.effective_priority(s.seq, now) < priority
+            if s.seq is not None and s.seq.phase is Phase.PREFILLING and self.effective_priority(s.seq, now) < priority
         ]
         return min(
             slots, key=lambda s: (self.effective_priority(s.seq, now), -s.seq.order) if s.seq else (0, 0), default=None

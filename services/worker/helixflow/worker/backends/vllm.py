@@ -70,9 +70,7 @@ class VllmEngine:
         self._defaults: dict[str, Any] = {}
         self._snapshot = LoadSnapshot()
         # Live request -> the ticket of its stream (each stream forgets only its own id).
-        self._live: LiveRequests[object] = LiveRequests(
-            config.max_num_seqs, config.max_waiting, config.queue_shares
-        )
+        self._live: LiveRequests[object] = LiveRequests(config.max_num_seqs, config.max_waiting, config.queue_shares)
         self._aborted: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._loras: dict[str, Any] = {}  # adapter id -> LoRARequest
