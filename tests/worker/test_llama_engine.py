@@ -202,9 +202,10 @@ async def test_full_queue_raises_queue_full() -> None:
     await small.load()
     try:
         sampling = SamplingOptions(max_tokens=100, ignore_eos=True)
-        held = [small.generate(GenerationRequest(f"q{i}", TextPrompt(PROMPT), sampling)) for i in range(2)]
+        # HIGH: it may fill the whole waiting room (lower classes only their share of it).
+        held = [small.generate(GenerationRequest(f"q{i}", TextPrompt(PROMPT), sampling, priority=3)) for i in range(2)]
         with pytest.raises(QueueFull) as caught:
-            small.generate(GenerationRequest("q-over", TextPrompt(PROMPT), sampling))
+            small.generate(GenerationRequest("q-over", TextPrompt(PROMPT), sampling, priority=3))
         assert caught.value.retry_after_s is not None
         assert caught.value.retry_after_s > 0
         assert small.abort(["q0", "q1"]) == ["q0", "q1"]

@@ -8,6 +8,7 @@ missing vLLM fails the run). The model is random, so tests check mechanics
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import itertools
 import json
 import re
@@ -310,7 +311,9 @@ async def test_admission_errors_raise_before_any_event(engine: VllmEngine) -> No
 
 async def test_queue_full_when_slots_and_waiting_room_are_taken(engine: VllmEngine) -> None:
     capacity = engine.config.max_num_seqs + engine.config.max_waiting
-    streams = [engine.generate(_request(f"q{i}", max_tokens=200, **GREEDY)) for i in range(capacity)]
+    # HIGH may fill the whole waiting room (lower classes only their share: test_queue_shares.py).
+    high = [dataclasses.replace(_request(f"q{i}", max_tokens=200, **GREEDY), priority=3) for i in range(capacity)]
+    streams = [engine.generate(r) for r in high]
     firsts = [asyncio.ensure_future(anext(s)) for s in streams]
     await asyncio.gather(*firsts)
     with pytest.raises(QueueFull):
