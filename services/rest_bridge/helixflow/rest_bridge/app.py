@@ -9,13 +9,14 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from helixflow.common.errors import InvalidArgument, ModelNotFound
 from helixflow.rest_bridge import console, errors, messages_api, responses_api
 from helixflow.rest_bridge.client import RouterClient, forward_metadata, router_ms
 from helixflow.rest_bridge.config import BridgeSettings
 from helixflow.rest_bridge.generate import ChoiceResult, Generation, fan_out, new_id, sse_stream
+from helixflow.rest_bridge.json_route import JsonBodyRoute
 from helixflow.rest_bridge.metrics import BridgeMetrics
 from helixflow.rest_bridge.middleware import RequestGuard
 from helixflow.rest_bridge.request_id import RequestIdMiddleware
@@ -26,7 +27,7 @@ from helixflow.rest_bridge.schemas.completions import CompletionRequest
 from helixflow.rest_bridge.schemas.embeddings import EmbeddingRequest
 from helixflow.rest_bridge.schemas.service_tier import echoed_tier
 from helixflow.rest_bridge.schemas.tools import tool_calls_json
-from helixflow.rest_bridge.sse import ChunkEncoder
+from helixflow.rest_bridge.sse import ChunkEncoder, SseResponse
 from helixflow.rest_bridge.tracing_middleware import TracingMiddleware
 from helixflow.rest_bridge.translate import (
     chat_logprobs,
@@ -117,7 +118,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
                 service_tier=tier,
             )
             metrics.observe(request, overhead)
-            return StreamingResponse(
+            return SseResponse(
                 sse_stream(gen, iters, firsts, enc, want_logprobs, settings.stream_interval_ms / 1000.0),
                 media_type="text/event-stream",
                 headers={OVERHEAD_HEADER: overhead, "cache-control": "no-cache", "x-accel-buffering": "no"},
@@ -139,17 +140,14 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         metrics.observe(request, overhead)
         return _json(payload, {OVERHEAD_HEADER: overhead})
 
-    @app.post("/v1/chat/completions", response_model=None, responses=_stream_doc(rs.ChatCompletion))
     async def chat_completions(body: ChatCompletionRequest, request: Request) -> Response:
         """Chat completion; `stream: true` answers with server-sent events."""
         return await complete(request, body)
 
-    @app.post("/v1/completions", response_model=None, responses=_stream_doc(rs.Completion))
     async def completions(body: CompletionRequest, request: Request) -> Response:
         """Legacy text completion; `stream: true` answers with server-sent events."""
         return await complete(request, body)
 
-    @app.post("/v1/embeddings", response_model=None, responses=_doc(rs.EmbeddingList))
     async def embeddings(body: EmbeddingRequest, request: Request) -> Response:
         proto = body.to_proto()
         rc = client(request)
@@ -160,6 +158,16 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         overhead = _overhead_ms(request, wait, router_ms(await call.trailing_metadata()))
         metrics.observe(request, overhead)
         return _json(embedding_list(resp, body.model, body.encoding_format == "base64"), {OVERHEAD_HEADER: overhead})
+
+    # The hot POST endpoints, on the lean JSON-body handler (same schema and errors).
+    for path, endpoint, doc in (
+        ("/v1/chat/completions", chat_completions, _stream_doc(rs.ChatCompletion)),
+        ("/v1/completions", completions, _stream_doc(rs.Completion)),
+        ("/v1/embeddings", embeddings, _doc(rs.EmbeddingList)),
+    ):
+        app.router.add_api_route(
+            path, endpoint, methods=["POST"], response_model=None, responses=doc, route_class_override=JsonBodyRoute
+        )
 
     async def list_cards(request: Request) -> list[inference_pb2.ModelCard]:
         rc = client(request)

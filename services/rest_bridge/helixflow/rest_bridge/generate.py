@@ -35,7 +35,10 @@ def new_id(prefix: str) -> str:
 
 
 def fan_out(req: inference_pb2.GenerateRequest, n: int) -> list[inference_pb2.GenerateRequest]:
-    """n copies; with a seed, choice i uses seed + i so the choices differ but stay reproducible."""
+    """n copies; with a seed, choice i uses seed + i so the choices differ but stay reproducible.
+    One choice sends ``req`` itself (no copy)."""
+    if n == 1:
+        return [req]
     out = []
     for i in range(n):
         copy = inference_pb2.GenerateRequest()
@@ -83,7 +86,8 @@ class Generation:
         """Streaming: each call's first message (raises the call's error if it fails early)."""
         iters: list[Stream] = [aiter(c) for c in self.calls]
         try:
-            firsts = list(await asyncio.gather(*(_first(it) for it in iters)))
+            # One call (the usual case) needs no task per call.
+            firsts = [await _first(iters[0])] if len(iters) == 1 else list(await asyncio.gather(*map(_first, iters)))
         except BaseException:
             self.cancel()
             raise
@@ -174,43 +178,59 @@ async def sse_stream(
     interval_s: float = 0.0,
 ) -> AsyncIterator[bytes]:
     """The SSE body: role chunks (chat), content, finish per choice, usage when asked, [DONE].
-    With ``interval_s``, deltas queued for a slow client leave merged (``coalesce``)."""
+    With ``interval_s``, deltas queued for a slow client leave merged (``coalesce``).
+
+    The events of one gRPC message leave as one piece (one socket write): the role chunks
+    with the first message's content, the last finish with the usage and [DONE]."""
     n = len(iters)
     offsets = [0] * n
     usages: list[common_pb2.Usage] = []
+    out: list[bytes] = [enc.role(i) for i in range(n)] if enc.chat else []
     try:
-        if enc.chat:
-            for i in range(n):
-                yield enc.role(i)
         messages = _merged(iters, firsts)
         async for index, msg in coalesce(messages, interval_s) if interval_s > 0 else messages:
             if msg.HasField("delta"):
-                delta = msg.delta
-                if delta.tool_calls and enc.chat:
-                    if delta.text:
-                        yield enc.text(index, delta.text)
-                    for call in delta.tool_calls:
-                        yield enc.tool_call(index, tool_call_chunk(call))
-                    continue
-                if not want_logprobs:
-                    if delta.text:  # an empty delta (held-back stop or tool-call markup) says nothing
-                        yield enc.text(index, delta.text)
-                    continue
-                items = list(delta.logprobs)
-                lp = chat_logprobs(items) if enc.chat else text_logprobs(items, offsets[index])
-                offsets[index] += len(delta.text)
-                yield enc.text_with_logprobs(index, delta.text, lp)
+                _delta_events(out, enc, index, msg.delta, want_logprobs, offsets)
             else:
-                yield enc.finish(index, finish_reason(msg.complete))
+                out.append(enc.finish(index, finish_reason(msg.complete)))
                 usages.append(msg.complete.usage)
                 if n == 1:
                     break
+            if out:
+                piece = b"".join(out)
+                out.clear()
+                yield piece
         if len(usages) < n:
             raise WorkerLost("generation stream ended without a terminal message")
         if enc.include_usage:
-            yield enc.usage(usage_dict(usages))
+            out.append(enc.usage(usage_dict(usages)))
     except (grpc.aio.AioRpcError, HelixError) as exc:
-        yield error_event(to_api_error(exc))
+        out.append(error_event(to_api_error(exc)))
     finally:
         gen.cancel()
-    yield DONE
+    out.append(DONE)
+    yield b"".join(out)
+
+
+def _delta_events(
+    out: list[bytes],
+    enc: ChunkEncoder,
+    index: int,
+    delta: common_pb2.TokenDelta,
+    want_logprobs: bool,
+    offsets: list[int],
+) -> None:
+    """Appends the SSE events of one delta of choice ``index`` to ``out``."""
+    if delta.tool_calls and enc.chat:
+        if delta.text:
+            out.append(enc.text(index, delta.text))
+        out.extend(enc.tool_call(index, tool_call_chunk(call)) for call in delta.tool_calls)
+        return
+    if not want_logprobs:
+        if delta.text:  # an empty delta (held-back stop or tool-call markup) says nothing
+            out.append(enc.text(index, delta.text))
+        return
+    items = list(delta.logprobs)
+    lp = chat_logprobs(items) if enc.chat else text_logprobs(items, offsets[index])
+    offsets[index] += len(delta.text)
+    out.append(enc.text_with_logprobs(index, delta.text, lp))

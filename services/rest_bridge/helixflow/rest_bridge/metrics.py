@@ -25,7 +25,7 @@ class BridgeMetrics:
         )
 
     def observe(self, request: Request, overhead_ms: str) -> None:
-        route = request.url.path
+        route = request.scope["path"]  # what request.url.path gives for these routes, without building the URL
         self.requests.labels(route).inc()
         self.overhead.labels(route).observe(float(overhead_ms) / 1000)
 

@@ -1,7 +1,9 @@
 """Server-sent events exactly as OpenAI sends them, built with as little per-token work as we can.
 
-A content chunk is a precomputed byte prefix + the JSON-encoded text + a
-precomputed suffix: no pydantic, no dict building per token.
+A content, role or finish chunk is a precomputed byte prefix + the index + the
+JSON-encoded text or reason + a precomputed suffix: no pydantic, no dict building
+per token or per request (``tests/rest_bridge/test_sse_encoder.py`` holds them to
+orjson's encoding of the dicts).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.responses import StreamingResponse
+from starlette.types import Send
 
 from helixflow.rest_bridge.errors import ApiError
 
@@ -18,6 +22,23 @@ DONE = b"data: [DONE]\n\n"
 def event(payload: dict[str, Any]) -> bytes:
     """One ``data: {...}`` event."""
     return b"data: " + orjson.dumps(payload) + b"\n\n"
+
+
+class SseResponse(StreamingResponse):
+    """A stream whose last piece (the one ending in [DONE]) also ends the body, so the
+    HTTP server writes it and the chunked terminator in one go, not in two."""
+
+    async def stream_response(self, send: Send) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        more = True
+        async for chunk in self.body_iterator:
+            if not more:
+                raise RuntimeError("SSE body continued after [DONE]")
+            body = chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
+            more = not body.endswith(DONE)
+            await send({"type": "http.response.body", "body": body, "more_body": more})
+        if more:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def error_event(err: ApiError) -> bytes:
@@ -52,13 +73,16 @@ class ChunkEncoder:
             self._head["service_tier"] = service_tier
         head = orjson.dumps(self._head)[:-1]  # drop the closing brace
         self._prefix = b"data: " + head + b',"choices":[{"index":'
-        usage_tail = b',"usage":null' if include_usage else b""
+        self._tail = b"}]" + (b',"usage":null' if include_usage else b"") + b"}\n\n"
         if chat:
             self._mid = b',"delta":{"content":'
-            self._suffix = b'},"logprobs":null,"finish_reason":null}]' + usage_tail + b"}\n\n"
+            self._suffix = b'},"logprobs":null,"finish_reason":null' + self._tail
+            self._role = b',"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null' + self._tail
+            self._finish_mid = b',"delta":{},"logprobs":null,"finish_reason":'
         else:
             self._mid = b',"text":'
-            self._suffix = b',"logprobs":null,"finish_reason":null}]' + usage_tail + b"}\n\n"
+            self._suffix = b',"logprobs":null,"finish_reason":null' + self._tail
+            self._finish_mid = b',"text":"","logprobs":null,"finish_reason":'
 
     def _chunk(self, choices: list[dict[str, Any]], usage: Any = None) -> bytes:
         payload = {**self._head, "choices": choices}
@@ -68,16 +92,7 @@ class ChunkEncoder:
 
     def role(self, index: int) -> bytes:
         """Chat only: the first chunk of a choice carries the role."""
-        return self._chunk(
-            [
-                {
-                    "index": index,
-                    "delta": {"role": "assistant", "content": ""},
-                    "logprobs": None,
-                    "finish_reason": None,
-                }
-            ]
-        )
+        return self._prefix + str(index).encode() + self._role
 
     def text(self, index: int, text: str) -> bytes:
         """The hot path: one token's worth of text."""
@@ -96,11 +111,7 @@ class ChunkEncoder:
         return self._chunk([choice])
 
     def finish(self, index: int, reason: str) -> bytes:
-        if self.chat:
-            choice: dict[str, Any] = {"index": index, "delta": {}, "logprobs": None, "finish_reason": reason}
-        else:
-            choice = {"index": index, "text": "", "logprobs": None, "finish_reason": reason}
-        return self._chunk([choice])
+        return self._prefix + str(index).encode() + self._finish_mid + orjson.dumps(reason) + self._tail
 
     def usage(self, usage: dict[str, int]) -> bytes:
         """The extra last chunk stream_options.include_usage asks for: no choices."""

@@ -19,7 +19,7 @@ class SessionBearer:
         self.sessions = sessions
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/v1/"):
+        if scope["type"] == "http" and scope["path"].startswith("/v1/") and _may_use_session(scope["headers"]):
             conn = HTTPConnection(scope)
             if "authorization" not in conn.headers:
                 session = self.sessions.get(conn)
@@ -27,3 +27,9 @@ class SessionBearer:
                     headers = [*scope["headers"], (b"authorization", f"Bearer {session.key}".encode())]
                     scope = {**scope, "headers": headers}
         await self.app(scope, receive, send)
+
+
+def _may_use_session(headers: list[tuple[bytes, bytes]]) -> bool:
+    """A cookie and no authorization header (the API's usual request has no cookie: no parsing)."""
+    names = {name for name, _ in headers}
+    return b"cookie" in names and b"authorization" not in names
