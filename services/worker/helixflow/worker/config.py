@@ -44,7 +44,7 @@ class LlamaSettings(BaseModel):
         "(Q4_K crashes there), on elsewhere; on; off",
     )
     step_budget_ms: float | None = Field(
-        None, ge=0, description="time budget of a step carrying prompt tokens (default 250; 0 = fixed chunks)"
+        None, ge=0, description="time budget of a step carrying prompt tokens (default 1000; 0 = fixed chunks)"
     )
     priority_aging_s: float | None = Field(
         None, ge=0, description="a waiting request's class rises one per this many seconds (default 30; 0 = strict)"
