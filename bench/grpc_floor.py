@@ -1,0 +1,133 @@
+"""The floor under the router's CPU cost: a minimal Python grpc.aio pass-through hop.
+
+Three processes on loopback, as in ``bench/frontdoor.py``: an upstream that streams
+``--messages`` byte messages per call, ``--gap-ms`` apart; a proxy that does nothing but
+forward each call (generic handlers, identity serializers: no protobuf, no auth, no
+routing, no metrics); and a client at ``--conc`` concurrency. It prints the proxy's
+CPU per request and per 1k tokens (``--tokens`` per request), which no Python grpc.aio
+front door can go below. Compare it with the router's figure from ``bench/frontdoor.py``
+at the same message count (with the worker's stream interval at 10 ms, 32 tokens at
+1 ms each arrive in about 5 messages).
+
+    .venv/bin/python bench/grpc_floor.py [--messages 5] [--gap-ms 8] [--tokens 32] [--conc 1,16] [--requests 320]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator
+
+import grpc
+
+SERVICE, METHOD = "floor.Hop", "Stream"
+PATH = f"/{SERVICE}/{METHOD}"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def identity(data: bytes) -> bytes:
+    return data
+
+
+def cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def serve(port: int, handler: object) -> None:
+    server = grpc.aio.server()
+    method = grpc.unary_stream_rpc_method_handler(handler, identity, identity)  # type: ignore[arg-type]
+    server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(SERVICE, {METHOD: method}),))
+    server.add_insecure_port(f"127.0.0.1:{port}")
+    await server.start()
+    await server.wait_for_termination()
+
+
+async def upstream(port: int, messages: int, gap_s: float) -> None:
+    async def stream(request: bytes, context: object) -> AsyncIterator[bytes]:
+        for i in range(messages):
+            if i:
+                await asyncio.sleep(gap_s)
+            yield b"x" * 40
+
+    await serve(port, stream)
+
+
+async def proxy(port: int, upstream_port: int) -> None:
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{upstream_port}")
+    call: grpc.aio.UnaryStreamMultiCallable[bytes, bytes] = channel.unary_stream(
+        PATH, request_serializer=identity, response_deserializer=None
+    )
+
+    async def stream(request: bytes, context: object) -> AsyncIterator[bytes]:
+        async for message in call(request):
+            yield message
+
+    await serve(port, stream)
+
+
+async def measure(port: int, proxy_pid: int, conc: int, requests: int) -> tuple[float, float]:
+    """(proxy CPU-s per request, wall seconds per request)."""
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+        call: grpc.aio.UnaryStreamMultiCallable[bytes, bytes]
+        call = channel.unary_stream(PATH, request_serializer=identity, response_deserializer=None)
+
+        async def client(n: int) -> None:
+            for _ in range(n):
+                async for _message in call(b"r"):
+                    pass
+
+        await client(20)  # warm up
+        per_client = max(1, requests // conc)
+        cpu0, t0 = cpu_seconds(proxy_pid), time.perf_counter()
+        await asyncio.gather(*(client(per_client) for _ in range(conc)))
+        n = per_client * conc
+        return (cpu_seconds(proxy_pid) - cpu0) / n, (time.perf_counter() - t0) / n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=5)
+    parser.add_argument("--gap-ms", type=float, default=8.0)
+    parser.add_argument("--tokens", type=int, default=32, help="tokens a request stands for, for CPU per 1k tokens")
+    parser.add_argument("--conc", default="1,16")
+    parser.add_argument("--requests", type=int, default=320)
+    args = parser.parse_args()
+    up_port, proxy_port = free_port(), free_port()
+    me = [sys.executable, __file__]
+    procs = [
+        subprocess.Popen([*me, "_upstream", str(up_port), str(args.messages), str(args.gap_ms / 1000)]),
+        subprocess.Popen([*me, "_proxy", str(proxy_port), str(up_port)]),
+    ]
+    try:
+        time.sleep(2)
+        print(f"grpc.aio pass-through floor: {args.messages} messages/request, {args.gap_ms} ms apart, "
+              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(f"{'c':>4} {'proxy CPU ms/request':>21} {'CPU-s per 1k tokens':>20} {'wall ms/request':>16}")
+        for conc in (int(c) for c in args.conc.split(",")):
+            cpu, wall = asyncio.run(measure(proxy_port, procs[1].pid, conc, args.requests))
+            print(f"{conc:>4} {cpu * 1000:>21.2f} {cpu / args.tokens * 1000:>20.3f} {wall * 1000:>16.2f}")
+    finally:
+        for p in procs:
+            p.kill()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_upstream":
+        asyncio.run(upstream(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
+    elif len(sys.argv) > 1 and sys.argv[1] == "_proxy":
+        asyncio.run(proxy(int(sys.argv[2]), int(sys.argv[3])))
+    else:
+        main()
