@@ -6,8 +6,11 @@ import pytest
 from pydantic import ValidationError
 
 from helixflow.common.errors import QueueFull
-from helixflow.worker.admission import HIGH, LOW, NORMAL, LiveRequests, QueueShares
+from helixflow.worker.admission import LiveRequests, QueueShares
 from helixflow.worker.config import WorkerSettings
+from helixflow.worker.engine import PRIORITY_HIGH as HIGH
+from helixflow.worker.engine import PRIORITY_LOW as LOW
+from helixflow.worker.engine import PRIORITY_NORMAL as NORMAL
 
 SLOTS, WAITING = 2, 8
 

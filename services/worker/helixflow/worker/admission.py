@@ -15,10 +15,9 @@ from typing import Generic, Self, TypeVar
 from pydantic import BaseModel, Field, model_validator
 
 from helixflow.common.errors import Draining, InvalidArgument, QueueFull
+from helixflow.worker.engine import PRIORITY_LOW, PRIORITY_NORMAL
 
 T = TypeVar("T")
-
-LOW, NORMAL, HIGH = 1, 2, 3  # helixflow.v1.Priority
 
 
 class QueueShares(BaseModel):
@@ -46,9 +45,9 @@ class QueueShares(BaseModel):
 
     def share(self, priority: int) -> tuple[float, str]:
         """The share of ``priority``'s class and its name; HIGH (or above) may fill it all."""
-        if priority <= LOW:
+        if priority <= PRIORITY_LOW:
             return self.low, "low"
-        if priority == NORMAL:
+        if priority == PRIORITY_NORMAL:
             return self.normal, "normal"
         return 1.0, "high"
 
@@ -64,12 +63,12 @@ class LiveRequests(Generic[T]):
         self.draining = False
         self._items: dict[str, T] = {}
 
-    def admit(self, request_id: str, item: T, *, priority: int = NORMAL, retry_after_s: float) -> None:
+    def admit(self, request_id: str, item: T, *, priority: int = PRIORITY_NORMAL, retry_after_s: float) -> None:
         """Add ``item`` under ``request_id``, or raise the error that says why not."""
         self.check(request_id, priority=priority, retry_after_s=retry_after_s)
         self._items[request_id] = item
 
-    def check(self, request_id: str, *, priority: int = NORMAL, retry_after_s: float) -> None:
+    def check(self, request_id: str, *, priority: int = PRIORITY_NORMAL, retry_after_s: float) -> None:
         """Raise Draining, InvalidArgument (no id, or the id is live) or QueueFull
         (with ``retry_after_s``) when a request with this id and priority may not join now.
 

@@ -134,6 +134,10 @@ class TokenPrompt:
 Prompt = TextPrompt | ChatPrompt | TokenPrompt
 
 
+# helixflow.v1.Priority's classes; a higher one runs first.
+PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH = 1, 2, 3
+
+
 @dataclass(frozen=True, slots=True)
 class GenerationRequest:
     request_id: str
@@ -141,8 +145,8 @@ class GenerationRequest:
     sampling: SamplingOptions = field(default_factory=SamplingOptions)
     tools: ToolSpec | None = None
     adapter: str = ""  # LoRA adapter id (helixflow.worker.adapters); "" = the base model
-    # helixflow.v1.Priority (LOW 1, NORMAL 2, HIGH 3): the router has capped it by the key.
-    priority: int = 2
+    # The priority class; the router has capped it by the key.
+    priority: int = PRIORITY_NORMAL
 
 
 @dataclass(slots=True)

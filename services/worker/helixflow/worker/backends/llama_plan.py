@@ -47,12 +47,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from helixflow.worker.engine import PRIORITY_HIGH, PRIORITY_NORMAL
+
 # A prefix shorter than this (chat-template boilerplate) does not make a slot worth keeping.
 MIN_USEFUL_PREFIX = 32
 # Copying a KV stream moves the whole stream's buffer (a few ms for small models), so
 # only copy from a busy slot when that saves at least this many prompt tokens.
 MIN_COPY_GAIN = 64
-HIGHEST_PRIORITY = 3  # helixflow.v1.Priority HIGH: aging lifts a class no higher
 
 
 class Phase(enum.Enum):
@@ -69,7 +70,7 @@ class Sequence:
     request_id: str
     prompt: list[int]
     max_new: int
-    priority: int = 2  # higher runs first (helixflow.v1.Priority: LOW 1, NORMAL 2, HIGH 3)
+    priority: int = PRIORITY_NORMAL  # higher runs first
     order: int = 0  # enqueue counter, set once: a preempted sequence keeps its age
     enqueued_at: float = 0.0  # the planner's clock when first queued (aging counts from here)
     phase: Phase = Phase.WAITING
@@ -216,18 +217,17 @@ class Planner(Generic[S]):
 
     def effective_priority(self, seq: S, now: float) -> int:
         """``seq``'s class raised by one per ``priority_aging_s`` it has waited, up to HIGH."""
-        if self.priority_aging_s <= 0 or seq.priority >= HIGHEST_PRIORITY:
+        if self.priority_aging_s <= 0 or seq.priority >= PRIORITY_HIGH:
             return seq.priority
         steps = int((now - seq.enqueued_at) / self.priority_aging_s)
-        return min(HIGHEST_PRIORITY, seq.priority + steps)
+        return min(PRIORITY_HIGH, seq.priority + steps)
 
     def _next_waiting(self, *, aged: bool) -> S | None:
         """The waiting sequence that goes next: highest (effective when ``aged``) class, then oldest."""
         ready = [w for w in self.waiting if not self._prefix_in_flight(w.prompt, w.adapter)]
-        if aged:
-            now = self._clock()
-            return min(ready, key=lambda w: (-self.effective_priority(w, now), w.order), default=None)
-        return min(ready, key=lambda w: (-w.priority, w.order), default=None)
+        now = self._clock()
+        rank = (lambda w: self.effective_priority(w, now)) if aged else (lambda w: w.priority)
+        return min(ready, key=lambda w: (-rank(w), w.order), default=None)
 
     def _victim(self, priority: int) -> Slot[S] | None:
         """The slot of the lowest-priority, youngest PREFILLING sequence whose effective
