@@ -17,33 +17,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
 
 import grpc
+from frontdoor import cpu_seconds, free_port  # bench/frontdoor.py, next to this script
 
 SERVICE, METHOD = "floor.Hop", "Stream"
 PATH = f"/{SERVICE}/{METHOD}"
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 def identity(data: bytes) -> bytes:
     return data
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def serve(port: int, handler: object) -> None:
