@@ -2,6 +2,9 @@
 
 The scheduler's prefill budget (``llama_plan``/``llama_scheduler``) is chosen from
 this: how much a prompt chunk stretches a step that running streams wait for.
+The second table is what one more micro-batch costs (``llama_plan.ubatches``):
+the same tokens in one micro-batch and split into many, because prompts have
+different lengths or decoding slots are not consecutive.
 
     .venv/bin/python bench/step_cost.py --threads 2 --decoding 0,16,64 --prefill 0,32,64,128,256,512
 """
@@ -21,6 +24,7 @@ for src in ("services/worker", "services/common", "gen/python"):
 import llama_cpp  # noqa: E402
 
 from helixflow.worker.backends.llama_config import default_model_path  # noqa: E402
+from helixflow.worker.backends.llama_plan import ubatches  # noqa: E402
 
 
 def main() -> None:
@@ -82,6 +86,41 @@ def main() -> None:
                 times.append(step(rows))
             cells.append(f"{statistics.median(times) * 1000:6.0f}")
         print(f"{d:>8} | " + " | ".join(cells))
+
+    def fresh(rows: list[tuple[int, int]]) -> float:
+        """Median seconds of ``rows`` (seq, tokens) on sequences cleared first."""
+        times = []
+        for _ in range(args.repeats):
+            for seq, _count in rows:
+                llama_cpp.llama_memory_seq_rm(mem, seq, -1, -1)
+                lens[seq] = 0
+            times.append(step(rows))
+        return statistics.median(times)
+
+    prompt_unit = fresh([(0, 256)]) / 256
+    print(f"\nmicro-batches (one prompt token alone costs {prompt_unit * 1000:.2f} ms)")
+    print("case                                 | ubatches |     ms | ms per extra ubatch | in prompt tokens")
+    cases = [
+        (
+            "16 prompts of 16 tokens",
+            [(s, 16) for s in range(16)],
+            "16 prompts of 9..24 tokens",
+            [(s, 9 + s) for s in range(16)],
+        ),
+        (
+            "8 decoding rows, seqs 0..7",
+            [(s, 1) for s in range(8)],
+            "8 decoding rows, seqs 0,2,..14",
+            [(2 * s, 1) for s in range(8)],
+        ),
+    ]
+    for one_name, one, split_name, split in cases:
+        one_s, split_s = fresh(one), fresh(split)
+        n_one, n_split = ubatches(one), ubatches(split)
+        extra = (split_s - one_s) / max(1, n_split - n_one)
+        print(f"{one_name:36s} | {n_one:8d} | {one_s * 1000:6.0f} |")
+        cost = f"{extra * 1000:18.1f} | {extra / prompt_unit:16.1f}"
+        print(f"{split_name:36s} | {n_split:8d} | {split_s * 1000:6.0f} | {cost}")
     llama_cpp.llama_batch_free(batch)
     llama_cpp.llama_free(ctx)
     llama_cpp.llama_model_free(model)

@@ -16,6 +16,9 @@ from helixflow.worker.backends.llama_plan import (
     Row,
     Sequence,
     StepBudget,
+    gap_fillers,
+    runs_of,
+    ubatches,
 )
 
 SYSTEM = list(range(1000, 1200))  # a 200-token shared prefix
@@ -122,11 +125,10 @@ def test_shortest_remaining_prefill_goes_first() -> None:
     step(plan)  # the cold prompt is mid-prefill
     short = seq("short", list(range(900, 910)))
     start(plan, short)
-    rows = plan.next_batch()
-    assert [r.seq for r in rows] == [short, cold]
-    assert rows[0].logits
-    assert len(rows[0].tokens) == 10
-    assert len(rows[1].tokens) == 54
+    rows = {r.seq.request_id: r for r in plan.next_batch()}  # the batch itself goes in slot order
+    assert rows["short"].logits
+    assert len(rows["short"].tokens) == 10
+    assert len(rows["cold"].tokens) == 54
 
 
 def test_a_prefix_held_by_an_idle_slot_is_reused_and_the_tail_trimmed() -> None:
@@ -345,3 +347,64 @@ def test_next_batch_takes_the_given_prompt_budget() -> None:
     start(plan, a, b)
     rows = plan.next_batch(prompt_budget=100)
     assert [(r.seq.request_id, len(r.tokens)) for r in rows] == [("a", 40), ("b", 60)]
+
+
+def test_ubatches_follows_how_llama_cpp_splits_a_batch_over_per_slot_streams() -> None:
+    assert ubatches([(0, 1), (1, 1), (2, 1), (3, 1)]) == 1  # decoding rows in consecutive slots
+    assert ubatches([(0, 1), (5, 1), (9, 1)]) == 3  # a gap in the seq ids ends a micro-batch
+    assert ubatches([(1, 1), (0, 1)]) == 2  # seq ids must rise in batch order
+    assert ubatches([(0, 12), (1, 12), (2, 12)]) == 1  # equal prompts: one micro-batch
+    # 3 decoding rows and a 40-token prompt: one token from each, then the prompt's other 39.
+    assert ubatches([(0, 1), (1, 40), (2, 1), (3, 1)]) == 2
+    # Prompts of different lengths: one micro-batch per distinct length left.
+    assert ubatches([(0, 10), (1, 14), (2, 20)]) == 3
+    assert ubatches([]) == 0
+
+
+def test_gap_fillers_join_decoding_rows_only_when_that_saves_micro_batches() -> None:
+    plan = planner(slots=6, n_ctx=64)
+
+    def row(seq_id: int, n: int) -> Row[Sequence]:
+        return Row(plan.slots[seq_id], seq(str(seq_id), [1]), [5] * n, 0, prompt=n > 1, logits=True)
+
+    decoding = [row(0, 1), row(2, 1), row(5, 1)]
+    fillers = gap_fillers(decoding, plan.slots, 64, ubatch_tokens=6)
+    assert [s.seq_id for s in fillers] == [1, 3, 4]
+    assert ubatches(runs_of(decoding)) == 3
+    assert ubatches(runs_of(decoding, fillers)) == 1
+    # Two prompts apart: a filler would add a micro-batch, not save one.
+    assert gap_fillers([row(0, 30), row(3, 20)], plan.slots, 64, ubatch_tokens=6) == []
+    # A full stream takes no filler; consecutive rows need none.
+    plan.slots[1].kv[:] = [7] * 64
+    assert [s.seq_id for s in gap_fillers([row(0, 1), row(2, 1), row(3, 1)], plan.slots, 64, 6)] == []
+    assert gap_fillers([row(3, 1), row(4, 1)], plan.slots, 64, 6) == []
+    # Filling costs a token per slot: four of them are worth one micro-batch of 6, not of 3.
+    plan.slots[1].kv.clear()
+    assert len(gap_fillers([row(0, 1), row(5, 1)], plan.slots, 64, ubatch_tokens=6)) == 4
+    assert gap_fillers([row(0, 1), row(5, 1)], plan.slots, 64, ubatch_tokens=3) == []
+
+
+def test_next_batch_puts_rows_in_slot_order_and_charges_each_prompt_its_micro_batch() -> None:
+    plan = Planner(4, prefill_chunk=16, n_ctx_seq=512, ubatch_tokens=6)
+    decoding = seq("dec", list(range(100, 110)))
+    start(plan, decoding)
+    run_to_decoding(plan, decoding)
+    short_a, long_b, short_c = (
+        seq("a", list(range(200, 230))),
+        seq("b", list(range(300, 400))),
+        seq("c", list(range(400, 420))),
+    )
+    start(plan, short_a, long_b, short_c)
+    rows = plan.next_batch(prompt_budget=100)
+    # Shortest first for the budget: c (20) pays 20 + 6, a (30) pays 30 + 6, b gets the 38 left.
+    assert {r.seq.request_id: len(r.tokens) for r in rows} == {"dec": 1, "c": 20, "a": 30, "b": 38}
+    assert [r.slot.seq_id for r in rows] == sorted(r.slot.seq_id for r in rows)
+
+
+def test_step_budget_leaves_room_for_a_micro_batch_and_learns_without_its_cost() -> None:
+    budget = StepBudget(target_s=0.25, min_tokens=16, max_tokens=512, decode_weight=2.5, ubatch_weight=6)
+    for _ in range(30):  # 1 ms per weighted token: 100 prompt tokens, 16 decoding rows, 5 micro-batches
+        budget.observe(prompt_tokens=100, decoding=16, seconds=0.001 * (100 + 2.5 * 16 + 6 * 5), ubatches=5)
+    assert budget.unit_s is not None
+    assert abs(budget.unit_s - 0.001) < 1e-6
+    assert 202 <= budget.prompt_tokens(decoding=16) <= 205  # 250 - 40 - 6

@@ -28,6 +28,10 @@ DEFAULT_STEP_BUDGET_MS = 1000.0
 # A decoding row costs about this many prompt tokens: it also runs the output layer over the
 # vocabulary (Gemma 3 270M: 168M of its 268M parameters are the tied embedding).
 DECODE_ROW_WEIGHT = 2.5
+# One more micro-batch in a step (llama_plan.ubatches) costs about this many prompt tokens:
+# 16 prompts of 10-20 tokens took 1026 ms in 11 micro-batches and 810 ms in one, on a 2-core
+# AMD EPYC where a prompt token costs ~3.3 ms (bench/step_cost.py, its micro-batch table).
+UBATCH_WEIGHT = 6
 # Long against a request's usual life (seconds), short against a client's patience.
 DEFAULT_PRIORITY_AGING_S = 30.0
 

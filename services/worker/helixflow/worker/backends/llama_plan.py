@@ -33,6 +33,12 @@ DECODING once its whole prompt is in the cache, FINISHED when released.
   see is bounded by ``target_s``, or by one minimum chunk when decoding alone
   fills the step). With no stream decoding there is nothing to stall, and the
   step takes as many prompt tokens as the batch holds.
+- With one KV stream per slot, llama.cpp splits a batch into micro-batches, each a
+  run of consecutive seq ids taking the same number of tokens (``ubatches``), and
+  every micro-batch pays a fixed cost (a pass over the layers). So rows go in slot
+  order, and each prompt row after the first is charged ``ubatch_tokens`` against
+  the prompt budget: prompts of different lengths in one step cost one
+  micro-batch each.
 - KV computed under one LoRA adapter is no prefix for another: reuse, copies and
   waits only look at slots whose KV has the sequence's adapter (``llama_adapters``
   splits a batch by adapter).
@@ -43,7 +49,7 @@ from __future__ import annotations
 import collections
 import enum
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -121,6 +127,47 @@ class Row(Generic[S]):
     logits: bool  # whether the last token's logits are sampled
 
 
+def ubatches(runs: Iterable[tuple[int, int]]) -> int:
+    """How many micro-batches llama.cpp makes of a batch of ``runs`` (seq id, token
+    count), in batch order, when each slot has its own KV stream
+    (``llama_batch_allocr::split_equal``, sequential): scanning the batch in order, a
+    micro-batch takes the next sequences whose seq ids follow one another, and the
+    same number of tokens (the fewest any of them has left) from each."""
+    left = [[seq_id, count] for seq_id, count in runs if count]
+    made = 0
+    while left:
+        run: list[list[int]] = []
+        for entry in left:
+            if not run or entry[0] == run[-1][0] + 1:
+                run.append(entry)
+        take = min(entry[1] for entry in run)
+        for entry in run:
+            entry[1] -= take
+        left = [entry for entry in left if entry[1]]
+        made += 1
+    return made
+
+
+def runs_of(rows: list[Row[S]], fillers: list[Slot[S]] | None = None) -> list[tuple[int, int]]:
+    """The (seq id, token count) layout of ``rows`` plus one token per filler, by seq id."""
+    return sorted([(r.slot.seq_id, len(r.tokens)) for r in rows] + [(s.seq_id, 1) for s in fillers or []])
+
+
+def gap_fillers(rows: list[Row[S]], slots: list[Slot[S]], n_ctx_seq: int, ubatch_tokens: int) -> list[Slot[S]]:
+    """The slots without a row between the batch's first and last seq id that should get
+    a throwaway token (the runner removes it from the KV right after the step), when
+    that joins micro-batches: decoding slots 0, 2 and 5 are three micro-batches, but one
+    with a token for 1, 3 and 4. A filler costs about a prompt token, a micro-batch
+    ``ubatch_tokens``. A slot whose stream is full gets none."""
+    if not rows:
+        return []
+    present = {row.slot.seq_id for row in rows}
+    lo, hi = min(present), max(present)
+    fillers = [s for s in slots[lo:hi] if s.seq_id not in present and len(s.kv) < n_ctx_seq]
+    saved = ubatches(runs_of(rows)) - ubatches(runs_of(rows, fillers))
+    return fillers if fillers and saved * ubatch_tokens > len(fillers) else []
+
+
 def common_prefix(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))
     i = 0
@@ -136,18 +183,24 @@ def common_prefix(a: list[int], b: list[int]) -> int:
 class StepBudget:
     """How many prompt tokens the next step may carry, from a time budget per step.
 
-    A step's time is modelled as ``unit_s * (prompt_tokens + decode_weight * decoding)``:
+    A step's time is modelled as
+    ``unit_s * (prompt_tokens + decode_weight * decoding + ubatch_weight * ubatches)``:
     a decoding row costs more than a prompt token (it runs the output layer over the
-    whole vocabulary), ``decode_weight`` says how much (``bench/step_cost.py``). The
-    unit cost is a moving average of what steps took, so the budget follows the CPU
-    and its load instead of a fixed token count.
+    whole vocabulary), ``decode_weight`` says how much, and each micro-batch costs
+    ``ubatch_weight`` tokens more (``bench/step_cost.py``). The unit cost is a moving
+    average of what steps took, so the budget follows the CPU and its load instead of
+    a fixed token count. The budget returned leaves room for one micro-batch; the
+    planner charges the others per prompt row.
     """
 
-    def __init__(self, *, target_s: float, min_tokens: int, max_tokens: int, decode_weight: float) -> None:
+    def __init__(
+        self, *, target_s: float, min_tokens: int, max_tokens: int, decode_weight: float, ubatch_weight: float = 0.0
+    ) -> None:
         self.target_s = target_s
         self.min_tokens = min_tokens
         self.max_tokens = max(min_tokens, max_tokens)
         self.decode_weight = decode_weight
+        self.ubatch_weight = ubatch_weight
         self.unit_s: float | None = None  # seconds per weighted token, once a step was seen
 
     def prompt_tokens(self, decoding: int) -> int:
@@ -157,11 +210,11 @@ class StepBudget:
             return self.max_tokens
         if self.unit_s is None:
             return self.min_tokens
-        room = self.target_s / self.unit_s - self.decode_weight * decoding
+        room = self.target_s / self.unit_s - self.decode_weight * decoding - self.ubatch_weight
         return max(self.min_tokens, min(self.max_tokens, int(room)))
 
-    def observe(self, prompt_tokens: int, decoding: int, seconds: float) -> None:
-        units = prompt_tokens + self.decode_weight * decoding
+    def observe(self, prompt_tokens: int, decoding: int, seconds: float, ubatches: int = 1) -> None:
+        units = prompt_tokens + self.decode_weight * decoding + self.ubatch_weight * ubatches
         if units < 8:  # a tiny step is mostly fixed overhead: it says little about the unit cost
             return
         unit = seconds / units
@@ -178,11 +231,13 @@ class Planner(Generic[S]):
         prefill_chunk: int,
         n_ctx_seq: int,
         priority_aging_s: float = 0.0,
+        ubatch_tokens: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.slots: list[Slot[S]] = [Slot(i) for i in range(n_slots)]
         self.waiting: collections.deque[S] = collections.deque()
         self.prefill_chunk = prefill_chunk
+        self.ubatch_tokens = ubatch_tokens  # what one more micro-batch costs, in prompt tokens
         self.n_ctx_seq = n_ctx_seq
         self.priority_aging_s = priority_aging_s  # 0 = strict priority
         self._clock = clock
@@ -367,7 +422,8 @@ class Planner(Generic[S]):
             chunk = seq.prompt[start : start + budget]
             last = start + len(chunk) == len(seq.prompt)
             rows.append(Row(slot, seq, chunk, start, prompt=True, logits=last))
-            budget -= len(chunk)
+            budget -= len(chunk) + self.ubatch_tokens  # prompts of different lengths: one micro-batch each
+        rows.sort(key=lambda row: row.slot.seq_id)  # consecutive seq ids share a micro-batch
         return rows
 
     def decoded(self, rows: list[Row[S]]) -> None:
