@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
     decodings = [int(x) for x in args.decoding.split(",")]
     prefills = [int(x) for x in args.prefill.split(",")]
-    n_seq = max(decodings) + 1
+    n_seq = max(*decodings, 16) + 1  # the micro-batch table uses 16 sequences
     llama_cpp.llama_backend_init()
     mparams = llama_cpp.llama_model_default_params()
     mparams.use_extra_bufts = False
@@ -44,7 +44,7 @@ def main() -> None:
     params = llama_cpp.llama_context_default_params()
     params.n_ctx = 1024 * n_seq
     params.n_seq_max = n_seq
-    params.n_batch = params.n_ubatch = max(prefills) + n_seq
+    params.n_batch = params.n_ubatch = max(*prefills, 256) + n_seq
     params.n_threads = params.n_threads_batch = args.threads
     params.no_perf = True
     ctx = llama_cpp.llama_init_from_model(model, params)
@@ -52,8 +52,9 @@ def main() -> None:
     batch = llama_cpp.llama_batch_init(params.n_batch, 0, 1)
     lens = [0] * n_seq
 
-    def step(rows: list[tuple[int, int]]) -> float:
-        """(seq, tokens) rows; returns seconds."""
+    def step(rows: list[tuple[int, int]], fillers: frozenset[int] = frozenset()) -> float:
+        """(seq, tokens) rows, the last token of each sampled unless its seq is a filler's;
+        returns seconds."""
         n = 0
         for seq, count in rows:
             for _ in range(count):
@@ -61,7 +62,7 @@ def main() -> None:
                 batch.seq_id[n][0] = seq
                 lens[seq] += 1
                 n += 1
-            batch.logits[n - 1] = 1
+            batch.logits[n - 1] = seq not in fillers
         batch.n_tokens = n
         start = time.perf_counter()
         if llama_cpp.llama_decode(ctx, batch) != 0:
@@ -87,14 +88,14 @@ def main() -> None:
             cells.append(f"{statistics.median(times) * 1000:6.0f}")
         print(f"{d:>8} | " + " | ".join(cells))
 
-    def fresh(rows: list[tuple[int, int]]) -> float:
+    def fresh(rows: list[tuple[int, int]], fillers: frozenset[int] = frozenset()) -> float:
         """Median seconds of ``rows`` (seq, tokens) on sequences cleared first."""
         times = []
         for _ in range(args.repeats):
             for seq, _count in rows:
                 llama_cpp.llama_memory_seq_rm(mem, seq, -1, -1)
                 lens[seq] = 0
-            times.append(step(rows))
+            times.append(step(rows, fillers))
         return statistics.median(times)
 
     prompt_unit = fresh([(0, 256)]) / 256
@@ -121,6 +122,12 @@ def main() -> None:
         print(f"{one_name:36s} | {n_one:8d} | {one_s * 1000:6.0f} |")
         cost = f"{extra * 1000:18.1f} | {extra / prompt_unit:16.1f}"
         print(f"{split_name:36s} | {n_split:8d} | {split_s * 1000:6.0f} | {cost}")
+    # What the scheduler does about the second case: a throwaway token in each gap (llama_plan.gap_fillers).
+    gaps = frozenset(range(1, 15, 2))
+    filled = sorted([(2 * s, 1) for s in range(8)] + [(g, 1) for g in gaps])
+    print(
+        f"{'  the same, 7 filler tokens in the gaps':36s} | {ubatches(filled):8d} | {fresh(filled, gaps) * 1000:6.0f} |"
+    )
     llama_cpp.llama_batch_free(batch)
     llama_cpp.llama_free(ctx)
     llama_cpp.llama_model_free(model)
