@@ -385,7 +385,7 @@ def test_gap_fillers_join_decoding_rows_only_when_that_saves_micro_batches() -> 
 
 
 def test_next_batch_puts_rows_in_slot_order_and_charges_each_prompt_its_micro_batch() -> None:
-    plan = Planner(4, prefill_chunk=16, n_ctx_seq=512, ubatch_tokens=6)
+    plan: Planner[Sequence] = Planner(4, prefill_chunk=16, n_ctx_seq=512, ubatch_tokens=6)
     decoding = seq("dec", list(range(100, 110)))
     start(plan, decoding)
     run_to_decoding(plan, decoding)
