@@ -100,13 +100,30 @@ async def test_an_adapter_changes_the_output_and_the_base_model_restores_it(
     assert base_again == base == unnamed
 
 
+def shared_start(a: str, b: str) -> int:
+    """How many leading characters ``a`` and ``b`` have in common."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
 async def test_concurrent_requests_with_different_adapters_keep_their_own_output(
     stub: worker_pb2_grpc.WorkerAsyncStub,
 ) -> None:
-    solo = {m: (await generate(stub, f"solo-{m}", m))[0] for m in (DEFAULT_MODEL_ID, "pirate", "poet")}
+    # llama.cpp's kernels are not batch-invariant: a row batched with others (here also with
+    # the scheduler's gap fillers) may break a near-tie differently than alone, so a stream
+    # may drift from its solo text after a while. What must hold is that each stream follows
+    # its own adapter: it shares a longer start with its own solo text than with any other's,
+    # and requests for the same adapter in the same batch agree.
+    names = (DEFAULT_MODEL_ID, "pirate", "poet")
+    solo = {m: (await generate(stub, f"solo-{m}", m))[0] for m in names}
+    assert len(set(solo.values())) == 3
     models = [DEFAULT_MODEL_ID, "pirate", "poet", DEFAULT_MODEL_ID, "pirate", "poet"]
     results = await asyncio.gather(*(generate(stub, f"mix-{i}", m) for i, m in enumerate(models)))
-    assert [text for text, _ in results] == [solo[m] for m in models]
+    texts = [text for text, _ in results]
+    for text, model in zip(texts, models, strict=True):
+        own = shared_start(text, solo[model])
+        assert own >= 10, (model, text, solo[model])
+        assert all(own > shared_start(text, solo[m]) for m in names if m != model), (model, text)
+    assert texts[:3] == texts[3:]
 
 
 async def test_no_kv_prefix_crosses_an_adapter(engine: LlamaCppEngine) -> None:
