@@ -122,7 +122,7 @@ def main() -> None:
         print(f"{one_name:36s} | {n_one:8d} | {one_s * 1000:6.0f} |")
         cost = f"{extra * 1000:18.1f} | {extra / prompt_unit:16.1f}"
         print(f"{split_name:36s} | {n_split:8d} | {split_s * 1000:6.0f} | {cost}")
-    # What the scheduler does about the second case: a throwaway token in each gap (llama_plan.gap_fillers).
+    # What the scheduler does about the second case: a throwaway token in each gap (llama_plan.Planner.gap_fillers).
     gaps = frozenset(range(1, 15, 2))
     filled = sorted([(2 * s, 1) for s in range(8)] + [(g, 1) for g in gaps])
     print(

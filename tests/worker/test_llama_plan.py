@@ -16,7 +16,6 @@ from helixflow.worker.backends.llama_plan import (
     Row,
     Sequence,
     StepBudget,
-    gap_fillers,
     runs_of,
     ubatches,
 )
@@ -363,25 +362,27 @@ def test_ubatches_follows_how_llama_cpp_splits_a_batch_over_per_slot_streams() -
 
 def test_gap_fillers_join_decoding_rows_only_when_that_saves_micro_batches() -> None:
     plan = planner(slots=6, n_ctx=64)
+    plan.ubatch_tokens = 6
 
     def row(seq_id: int, n: int) -> Row[Sequence]:
         return Row(plan.slots[seq_id], seq(str(seq_id), [1]), [5] * n, 0, prompt=n > 1, logits=True)
 
     decoding = [row(0, 1), row(2, 1), row(5, 1)]
-    fillers = gap_fillers(decoding, plan.slots, 64, ubatch_tokens=6)
+    fillers = plan.gap_fillers(decoding)
     assert [s.seq_id for s in fillers] == [1, 3, 4]
     assert ubatches(runs_of(decoding)) == 3
     assert ubatches(runs_of(decoding, fillers)) == 1
     # Two prompts apart: a filler would add a micro-batch, not save one.
-    assert gap_fillers([row(0, 30), row(3, 20)], plan.slots, 64, ubatch_tokens=6) == []
+    assert plan.gap_fillers([row(0, 30), row(3, 20)]) == []
     # A full stream takes no filler; consecutive rows need none.
     plan.slots[1].kv[:] = [7] * 64
-    assert [s.seq_id for s in gap_fillers([row(0, 1), row(2, 1), row(3, 1)], plan.slots, 64, 6)] == []
-    assert gap_fillers([row(3, 1), row(4, 1)], plan.slots, 64, 6) == []
+    assert [s.seq_id for s in plan.gap_fillers([row(0, 1), row(2, 1), row(3, 1)])] == []
+    assert plan.gap_fillers([row(3, 1), row(4, 1)]) == []
     # Filling costs a token per slot: four of them are worth one micro-batch of 6, not of 3.
     plan.slots[1].kv.clear()
-    assert len(gap_fillers([row(0, 1), row(5, 1)], plan.slots, 64, ubatch_tokens=6)) == 4
-    assert gap_fillers([row(0, 1), row(5, 1)], plan.slots, 64, ubatch_tokens=3) == []
+    assert len(plan.gap_fillers([row(0, 1), row(5, 1)])) == 4
+    plan.ubatch_tokens = 3
+    assert plan.gap_fillers([row(0, 1), row(5, 1)]) == []
 
 
 def test_next_batch_puts_rows_in_slot_order_and_charges_each_prompt_its_micro_batch() -> None:

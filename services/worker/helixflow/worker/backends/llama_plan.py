@@ -153,21 +153,6 @@ def runs_of(rows: list[Row[S]], fillers: list[Slot[S]] | None = None) -> list[tu
     return sorted([(r.slot.seq_id, len(r.tokens)) for r in rows] + [(s.seq_id, 1) for s in fillers or []])
 
 
-def gap_fillers(rows: list[Row[S]], slots: list[Slot[S]], n_ctx_seq: int, ubatch_tokens: int) -> list[Slot[S]]:
-    """The slots without a row between the batch's first and last seq id that should get
-    a throwaway token (the runner removes it from the KV right after the step), when
-    that joins micro-batches: decoding slots 0, 2 and 5 are three micro-batches, but one
-    with a token for 1, 3 and 4. A filler costs about a prompt token, a micro-batch
-    ``ubatch_tokens``. A slot whose stream is full gets none."""
-    if not rows:
-        return []
-    present = {row.slot.seq_id for row in rows}
-    lo, hi = min(present), max(present)
-    fillers = [s for s in slots[lo:hi] if s.seq_id not in present and len(s.kv) < n_ctx_seq]
-    saved = ubatches(runs_of(rows)) - ubatches(runs_of(rows, fillers))
-    return fillers if fillers and saved * ubatch_tokens > len(fillers) else []
-
-
 def common_prefix(a: list[int], b: list[int]) -> int:
     n = min(len(a), len(b))
     i = 0
@@ -393,6 +378,23 @@ class Planner(Generic[S]):
         return best, take
 
     # ---- the batch ----------------------------------------------------------------------
+
+    def gap_fillers(self, rows: list[Row[S]]) -> list[Slot[S]]:
+        """The slots without a row between the batch's first and last seq id that should get
+        a throwaway token (the runner removes it from the KV right after the step), when
+        that joins micro-batches: decoding slots 0, 2 and 5 are three micro-batches, but one
+        with a token for 1, 3 and 4. A filler costs about a prompt token, a micro-batch
+        ``ubatch_tokens``. A slot whose stream is full gets none."""
+        present = {row.slot.seq_id for row in rows}
+        if len(present) < 2:
+            return []
+        fillers = [
+            s for s in self.slots[min(present) : max(present)] if s.seq_id not in present and len(s.kv) < self.n_ctx_seq
+        ]
+        if not fillers:  # the usual case: the rows' slots are consecutive
+            return []
+        saved = ubatches(runs_of(rows)) - ubatches(runs_of(rows, fillers))
+        return fillers if saved * self.ubatch_tokens > len(fillers) else []
 
     def decoding(self) -> int:
         return sum(1 for s in self.slots if s.seq is not None and s.seq.phase is Phase.DECODING)

@@ -42,7 +42,6 @@ from helixflow.worker.backends.llama_plan import (
     Sequence,
     Slot,
     StepBudget,
-    gap_fillers,
     runs_of,
     ubatches,
 )
@@ -341,7 +340,7 @@ class Scheduler:
         )
         n = 0
         decoding = sum(1 for row in rows if not row.prompt)  # decode rows, for the step budget
-        fillers = gap_fillers(rows, self._plan.slots, self.n_ctx_seq, UBATCH_WEIGHT) if self._fill_gaps else []
+        fillers = self._plan.gap_fillers(rows) if self._fill_gaps else []
         filler_at = {slot.seq_id: len(slot.kv) for slot in fillers}
         self.filler_tokens += len(fillers)
         by_seq = {row.slot.seq_id: row for row in rows}
