@@ -409,3 +409,35 @@ def test_step_budget_leaves_room_for_a_micro_batch_and_learns_without_its_cost()
     assert budget.unit_s is not None
     assert abs(budget.unit_s - 0.001) < 1e-6
     assert 202 <= budget.prompt_tokens(decoding=16) <= 205  # 250 - 40 - 6
+
+
+def test_a_burst_waiting_for_first_tokens_stretches_the_step_target_by_its_ratio() -> None:
+    budget = StepBudget(target_s=0.25, min_tokens=16, max_tokens=512, decode_weight=2.5)
+    for _ in range(30):  # 1 ms per weighted token
+        budget.observe(prompt_tokens=100, decoding=16, seconds=0.001 * (100 + 2.5 * 16))
+    normal = budget.prompt_tokens(decoding=16)
+    assert 205 <= normal <= 215
+    # As many waiting for a first token as decoding, or fewer: the stall bound holds.
+    assert budget.prompt_tokens(decoding=16, starting=16) == normal
+    # Twice as many: twice the target (500 weighted tokens, 40 of them the decoding rows).
+    assert 455 <= budget.prompt_tokens(decoding=16, starting=32) <= 465
+    # One stream decoding beside fifteen new prompts: as much as the batch holds.
+    assert budget.prompt_tokens(decoding=1, starting=15) == 512
+    # Nothing decoding: a burst goes in at once, but a lone long prompt's chunks keep to the
+    # target, so a request arriving meanwhile waits one target, not one whole batch.
+    assert budget.prompt_tokens(decoding=0, starting=3) == 512
+    assert 245 <= budget.prompt_tokens(decoding=0) <= 250
+
+
+def test_the_finish_budget_takes_whole_prompts_but_no_longer_chunks() -> None:
+    plan: Planner[Sequence] = Planner(4, prefill_chunk=16, n_ctx_seq=512, ubatch_tokens=6)
+    short_a, short_b, long_c = seq("a", list(range(100, 120))), seq("b", list(range(200, 230))), seq("c", [7] * 300)
+    start(plan, short_a, short_b, long_c)
+    # Without it, b gets the 14 tokens a left of the budget and never reaches its first token.
+    assert {r.seq.request_id: len(r.tokens) for r in plan.next_batch(prompt_budget=40)} == {"a": 20, "b": 14}
+    rows = plan.next_batch(prompt_budget=40, finish_budget=200)
+    # a (20 + 6) and b (30 + 6) finish within 200; c's 300 do not, and the 40 are spent.
+    assert {r.seq.request_id: (len(r.tokens), r.logits) for r in rows} == {"a": (20, True), "b": (30, True)}
+    # With the whole 300 within the finish budget, c goes in whole too.
+    rows = plan.next_batch(prompt_budget=40, finish_budget=400)
+    assert {r.seq.request_id: len(r.tokens) for r in rows} == {"a": 20, "b": 30, "c": 300}

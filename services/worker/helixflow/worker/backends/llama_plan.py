@@ -31,8 +31,11 @@ DECODING once its whole prompt is in the cache, FINISHED when released.
   a token, never fewer than ``prefill_chunk`` (new prompts are never starved by
   many decoding streams) nor more than the batch holds (the stall running streams
   see is bounded by ``target_s``, or by one minimum chunk when decoding alone
-  fills the step). With no stream decoding there is nothing to stall, and the
-  step takes as many prompt tokens as the batch holds.
+  fills the step). Prompts that finish in the step may also use a second, larger
+  budget when more sequences wait for their first token than decode (the target
+  grows by that ratio; with none decoding, as much as the batch holds): a burst
+  gets its first tokens in one step, while a long prompt's chunks keep to the
+  target, so short prompts finishing beside it are not held up by it.
 - With one KV stream per slot, llama.cpp splits a batch into micro-batches, each a
   run of consecutive seq ids taking the same number of tokens (``ubatches``), and
   every micro-batch pays a fixed cost (a pass over the layers). So rows go in slot
@@ -188,14 +191,20 @@ class StepBudget:
         self.ubatch_weight = ubatch_weight
         self.unit_s: float | None = None  # seconds per weighted token, once a step was seen
 
-    def prompt_tokens(self, decoding: int) -> int:
+    def prompt_tokens(self, decoding: int, starting: int = 0) -> int:
+        """The prompt tokens of a step beside ``decoding`` streams. With ``starting``
+        (sequences waiting for their first token) above ``decoding``, the step's target
+        grows by their ratio: each second more stalls ``decoding`` streams once, but a
+        prompt left out waits a whole step, so a burst's first tokens come sooner in total
+        when it goes in at once (the planner spends this only on prompts that finish)."""
         if self.target_s <= 0:
             return self.min_tokens
-        if decoding == 0:  # no stream to stall: a burst of prompts goes in one step
+        if starting and not decoding:  # no stream to stall: a burst of prompts goes in one step
             return self.max_tokens
         if self.unit_s is None:
-            return self.min_tokens
-        room = self.target_s / self.unit_s - self.decode_weight * decoding - self.ubatch_weight
+            return self.max_tokens if not decoding else self.min_tokens
+        target_s = self.target_s * max(1.0, starting / decoding) if decoding else self.target_s
+        room = target_s / self.unit_s - self.decode_weight * decoding - self.ubatch_weight
         return max(self.min_tokens, min(self.max_tokens, int(room)))
 
     def observe(self, prompt_tokens: int, decoding: int, seconds: float, ubatches: int = 1) -> None:
@@ -399,9 +408,15 @@ class Planner(Generic[S]):
     def decoding(self) -> int:
         return sum(1 for s in self.slots if s.seq is not None and s.seq.phase is Phase.DECODING)
 
-    def next_batch(self, prompt_budget: int | None = None) -> list[Row[S]]:
+    def prefilling(self) -> int:
+        return sum(1 for s in self.slots if s.seq is not None and s.seq.phase is Phase.PREFILLING)
+
+    def next_batch(self, prompt_budget: int | None = None, finish_budget: int | None = None) -> list[Row[S]]:
         """One token per decoding sequence, then prompt chunks within ``prompt_budget``
-        tokens (default ``prefill_chunk``)."""
+        tokens (default ``prefill_chunk``). A prompt whose rest fits ``finish_budget``
+        (at least ``prompt_budget``; both count every prompt row) goes in whole: the extra
+        time a burst gets buys first tokens, never a longer chunk of a long prompt that
+        would hold up the short ones finishing beside it."""
         rows: list[Row[S]] = []
         prefilling: list[tuple[Slot[S], S]] = []
         for slot in self.slots:
@@ -417,14 +432,19 @@ class Planner(Generic[S]):
         now = self._clock()
         prefilling.sort(key=lambda p: (-self.effective_priority(p[1], now), len(p[1].prompt) - p[1].n_fed))
         budget = self.prefill_chunk if prompt_budget is None else prompt_budget
+        finish = max(budget, finish_budget or 0)
         for slot, seq in prefilling:
-            if budget <= 0:
+            if finish <= 0:
                 break
             start = seq.n_fed
-            chunk = seq.prompt[start : start + budget]
-            last = start + len(chunk) == len(seq.prompt)
-            rows.append(Row(slot, seq, chunk, start, prompt=True, logits=last))
-            budget -= len(chunk) + self.ubatch_tokens  # prompts of different lengths: one micro-batch each
+            left = len(seq.prompt) - start
+            take = left if left <= finish else min(left, budget)
+            if take <= 0:
+                continue
+            rows.append(Row(slot, seq, seq.prompt[start : start + take], start, prompt=True, logits=take == left))
+            cost = take + self.ubatch_tokens  # prompts of different lengths: one micro-batch each
+            budget -= cost
+            finish -= cost
         rows.sort(key=lambda row: row.slot.seq_id)  # consecutive seq ids share a micro-batch
         return rows
 

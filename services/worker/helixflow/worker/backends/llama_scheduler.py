@@ -315,7 +315,9 @@ class Scheduler:
 
     def _decode(self) -> Sampled:
         """Run the planned rows as one batch per adapter; returns the last batch's rows to sample."""
-        rows = self._plan.next_batch(self._budget.prompt_tokens(self._plan.decoding()))
+        plan, budget = self._plan, self._budget
+        decoding = plan.decoding()
+        rows = plan.next_batch(budget.prompt_tokens(decoding), budget.prompt_tokens(decoding, plan.prefilling()))
         if not rows:
             return []
         adapters = self._adapters
