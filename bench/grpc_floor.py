@@ -10,6 +10,11 @@ at the same message count (with the worker's stream interval at 10 ms, 32 tokens
 1 ms each arrive in about 5 messages).
 
     .venv/bin/python bench/grpc_floor.py [--messages 5] [--gap-ms 8] [--tokens 32] [--conc 1,16] [--requests 320]
+        [--loop asyncio|uvloop]
+
+``--loop`` picks the proxy's event loop (uvloop is a HelixFlow dependency). The added
+first-message latency is the proxy's p50 time to the first message minus the
+upstream's own, measured directly in the same run.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -65,23 +71,27 @@ async def proxy(port: int, upstream_port: int) -> None:
     await serve(port, stream)
 
 
-async def measure(port: int, proxy_pid: int, conc: int, requests: int) -> tuple[float, float]:
-    """(proxy CPU-s per request, wall seconds per request)."""
+async def measure(port: int, proxy_pid: int, conc: int, requests: int) -> tuple[float, float, float]:
+    """(proxy CPU-s per request, wall seconds per request, p50 seconds to the first message)."""
     async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
         call: grpc.aio.UnaryStreamMultiCallable[bytes, bytes]
         call = channel.unary_stream(PATH, request_serializer=identity, response_deserializer=None)
+        firsts: list[float] = []
 
         async def client(n: int) -> None:
             for _ in range(n):
+                start, first = time.perf_counter(), 0.0
                 async for _message in call(b"r"):
-                    pass
+                    first = first or time.perf_counter() - start
+                firsts.append(first)
 
         await client(20)  # warm up
+        firsts.clear()
         per_client = max(1, requests // conc)
         cpu0, t0 = cpu_seconds(proxy_pid), time.perf_counter()
         await asyncio.gather(*(client(per_client) for _ in range(conc)))
         n = per_client * conc
-        return (cpu_seconds(proxy_pid) - cpu0) / n, (time.perf_counter() - t0) / n
+        return (cpu_seconds(proxy_pid) - cpu0) / n, (time.perf_counter() - t0) / n, statistics.median(firsts)
 
 
 def main() -> None:
@@ -91,21 +101,25 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=32, help="tokens a request stands for, for CPU per 1k tokens")
     parser.add_argument("--conc", default="1,16")
     parser.add_argument("--requests", type=int, default=320)
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio", help="the proxy's event loop")
     args = parser.parse_args()
     up_port, proxy_port = free_port(), free_port()
     me = [sys.executable, __file__]
     procs = [
         subprocess.Popen([*me, "_upstream", str(up_port), str(args.messages), str(args.gap_ms / 1000)]),
-        subprocess.Popen([*me, "_proxy", str(proxy_port), str(up_port)]),
+        subprocess.Popen([*me, "_proxy", str(proxy_port), str(up_port), args.loop]),
     ]
     try:
         time.sleep(2)
         print(f"grpc.aio pass-through floor: {args.messages} messages/request, {args.gap_ms} ms apart, "
-              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
-        print(f"{'c':>4} {'proxy CPU ms/request':>21} {'CPU-s per 1k tokens':>20} {'wall ms/request':>16}")
+              f"proxy loop {args.loop}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+        print(f"{'c':>4} {'proxy CPU ms/request':>21} {'CPU-s per 1k tokens':>20} {'wall ms/request':>16} "
+              f"{'+first message p50 ms':>22}")  # fmt: skip
         for conc in (int(c) for c in args.conc.split(",")):
-            cpu, wall = asyncio.run(measure(proxy_port, procs[1].pid, conc, args.requests))
-            print(f"{conc:>4} {cpu * 1000:>21.2f} {cpu / args.tokens * 1000:>20.3f} {wall * 1000:>16.2f}")
+            _, _, direct_first = asyncio.run(measure(up_port, procs[0].pid, conc, args.requests))
+            cpu, wall, first = asyncio.run(measure(proxy_port, procs[1].pid, conc, args.requests))
+            print(f"{conc:>4} {cpu * 1000:>21.2f} {cpu / args.tokens * 1000:>20.3f} {wall * 1000:>16.2f} "
+                  f"{(first - direct_first) * 1000:>22.2f}")  # fmt: skip
     finally:
         for p in procs:
             p.kill()
@@ -115,6 +129,11 @@ if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_upstream":
         asyncio.run(upstream(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_proxy":
-        asyncio.run(proxy(int(sys.argv[2]), int(sys.argv[3])))
+        if sys.argv[4] == "uvloop":
+            import uvloop
+
+            uvloop.run(proxy(int(sys.argv[2]), int(sys.argv[3])))
+        else:
+            asyncio.run(proxy(int(sys.argv[2]), int(sys.argv[3])))
     else:
         main()

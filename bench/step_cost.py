@@ -6,6 +6,11 @@ The second table is what one more micro-batch costs (``llama_plan.ubatches``):
 the same tokens in one micro-batch and split into many, because prompts have
 different lengths or decoding slots are not consecutive.
 
+The first table's prompt-free column is also the decode bound: with c slots, no engine
+streams more than c tokens per c-row decode step, so ``c / step`` tokens/s is the most
+``bench/worker.py`` can show at concurrency c (prompts only take time away from it).
+``--extra-buffer-types`` resolves as the worker does (``auto``: on unless the CPU has AMX).
+
     .venv/bin/python bench/step_cost.py --threads 2 --decoding 0,16,64 --prefill 0,32,64,128,256,512
 """
 
@@ -25,6 +30,7 @@ import llama_cpp  # noqa: E402
 
 from helixflow.worker.backends.llama_config import default_model_path  # noqa: E402
 from helixflow.worker.backends.llama_plan import ubatches  # noqa: E402
+from helixflow.worker.extra_buffers import cpu_flags, resolve_extra_buffers  # noqa: E402
 
 
 def main() -> None:
@@ -33,13 +39,15 @@ def main() -> None:
     parser.add_argument("--decoding", default="0,16,64")
     parser.add_argument("--prefill", default="0,32,64,128,256,512")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--extra-buffer-types", choices=["auto", "on", "off"], default="auto")
     args = parser.parse_args()
+    buffers = resolve_extra_buffers(args.extra_buffer_types, cpu_flags())
     decodings = [int(x) for x in args.decoding.split(",")]
     prefills = [int(x) for x in args.prefill.split(",")]
     n_seq = max(*decodings, 16) + 1  # the micro-batch table uses 16 sequences
     llama_cpp.llama_backend_init()
     mparams = llama_cpp.llama_model_default_params()
-    mparams.use_extra_bufts = False
+    mparams.use_extra_bufts = buffers.enabled
     model = llama_cpp.llama_model_load_from_file(default_model_path().encode(), mparams)
     params = llama_cpp.llama_context_default_params()
     params.n_ctx = 1024 * n_seq
@@ -71,10 +79,11 @@ def main() -> None:
 
     for first in range(0, n_seq - 1, 8):  # every decoding row has a 32-token context
         step([(s, 32) for s in range(first, min(first + 8, n_seq - 1))])
-    print(f"threads={args.threads}; ms per step (median of {args.repeats}); rows: decoding, cols: prompt tokens")
-    print("decoding | " + " | ".join(f"{p:>6}" for p in prefills))
+    print(f"threads={args.threads}; extra buffer types {buffers.describe()}")
+    print(f"ms per step (median of {args.repeats}); rows: decoding, cols: prompt tokens; bound = decoding / step")
+    print("decoding | " + " | ".join(f"{p:>6}" for p in prefills) + " | bound tok/s")
     for d in decodings:
-        cells = []
+        cells, bound = [], 0.0
         for p in prefills:
             if d == 0 and p == 0:
                 cells.append(f"{'-':>6}")
@@ -86,7 +95,9 @@ def main() -> None:
                 rows = [(s, 1) for s in range(d)] + ([(n_seq - 1, p)] if p else [])
                 times.append(step(rows))
             cells.append(f"{statistics.median(times) * 1000:6.0f}")
-        print(f"{d:>8} | " + " | ".join(cells))
+            if p == 0:
+                bound = d / statistics.median(times)
+        print(f"{d:>8} | " + " | ".join(cells) + (f" | {bound:11.1f}" if d and 0 in prefills else ""))
 
     def fresh(rows: list[tuple[int, int]], fillers: frozenset[int] = frozenset()) -> float:
         """Median seconds of ``rows`` (seq, tokens) on sequences cleared first."""
