@@ -140,7 +140,8 @@ def main() -> None:
     try:
         time.sleep(2)
         print(f"grpc.aio pass-through floor: {args.messages} messages/request, {args.gap_ms} ms apart, "
-              f"proxy loop {args.loop}, router-like {args.router_like}, load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+              f"proxy loop {args.loop}, router-like {args.router_like}, "
+              f"load average {os.getloadavg()[0]:.1f}")  # fmt: skip
         print(f"{'c':>4} {'proxy CPU ms/request':>21} {'CPU-s per 1k tokens':>20} {'wall ms/request':>16} "
               f"{'+first message p50 ms':>22}")  # fmt: skip
         for conc in (int(c) for c in args.conc.split(",")):
