@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import statistics
 import subprocess
@@ -159,8 +160,7 @@ if __name__ == "__main__":
         asyncio.run(upstream(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])))
     elif len(sys.argv) > 1 and sys.argv[1] == "_proxy":
         if sys.argv[4] == "uvloop":
-            import uvloop
-
+            uvloop = importlib.import_module("uvloop")  # optional: not a HelixFlow dependency
             uvloop.run(proxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[5] == "1"))
         else:
             asyncio.run(proxy(int(sys.argv[2]), int(sys.argv[3]), sys.argv[5] == "1"))
