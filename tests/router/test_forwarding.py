@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import grpc
 import pytest
@@ -29,14 +29,17 @@ async def workers() -> AsyncIterator[list[Worker]]:
 
 
 @pytest.fixture
-def no_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    slept: list[float] = []
+def no_sleep() -> list[float]:
+    """The backoffs a Retry built with ``sleep=recorder(no_sleep)`` waited, without waiting.
+    (Patching asyncio.sleep itself would also stop every other task's sleep in the loop.)"""
+    return []
 
+
+def recorder(slept: list[float]) -> Callable[[float], Awaitable[None]]:
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    monkeypatch.setattr("helixflow.router.attempts.asyncio.sleep", sleep)
-    return slept
+    return sleep
 
 
 @pytest.mark.parametrize(("jitter", "factor"), [(0.0, 0.5), (0.5, 1.0), (0.999, 1.499)])
@@ -52,7 +55,7 @@ def test_backoff_doubles_per_attempt_with_jitter_around_it(jitter: float, factor
 async def test_retryable_failures_back_off_mark_the_worker_and_record_outcomes(
     workers: list[Worker], no_sleep: list[float]
 ) -> None:
-    retry = Retry("Embed", limit=3, backoff_s=0.05, jitter=lambda: 0.5)
+    retry = Retry("Embed", limit=3, backoff_s=0.05, jitter=lambda: 0.5, sleep=recorder(no_sleep))
     a, b, c = workers
     retry.attempts = 1
     await retry.failed(a, rpc_error(grpc.StatusCode.UNAVAILABLE), sent=False)
@@ -71,7 +74,7 @@ async def test_retryable_failures_back_off_mark_the_worker_and_record_outcomes(
 
 
 async def test_nothing_is_retried_once_a_reply_went_out(workers: list[Worker], no_sleep: list[float]) -> None:
-    retry = Retry("Generate", limit=3, backoff_s=0.05)
+    retry = Retry("Generate", limit=3, backoff_s=0.05, sleep=recorder(no_sleep))
     retry.attempts = 1
     with pytest.raises(WorkerLost):
         await retry.failed(workers[0], rpc_error(grpc.StatusCode.UNAVAILABLE), sent=True)
@@ -86,7 +89,7 @@ async def test_nothing_is_retried_once_a_reply_went_out(workers: list[Worker], n
 
 
 async def test_final_errors_by_code(workers: list[Worker], no_sleep: list[float]) -> None:
-    retry = Retry("Tokenize", limit=3, backoff_s=0.05)
+    retry = Retry("Tokenize", limit=3, backoff_s=0.05, sleep=recorder(no_sleep))
     retry.attempts = 1
     with pytest.raises(DeadlineExceeded):
         await retry.failed(workers[0], rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED), sent=False)

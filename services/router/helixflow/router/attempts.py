@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from types import TracebackType
 
 import grpc
@@ -35,15 +35,24 @@ log = logging.getLogger(__name__)
 
 
 class Retry:
-    """How far one call got. ``jitter`` returns a number in [0, 1) (tests pass their own)."""
+    """How far one call got. ``jitter`` returns a number in [0, 1) and ``sleep`` waits out
+    the backoff (tests pass their own of both)."""
 
-    __slots__ = ("_jitter", "attempts", "backoff_s", "limit", "method", "outcomes", "tried")
+    __slots__ = ("_jitter", "_sleep", "attempts", "backoff_s", "limit", "method", "outcomes", "tried")
 
-    def __init__(self, method: str, limit: int, backoff_s: float, jitter: Callable[[], float] = random.random) -> None:
+    def __init__(
+        self,
+        method: str,
+        limit: int,
+        backoff_s: float,
+        jitter: Callable[[], float] = random.random,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.method = method
         self.limit = limit
         self.backoff_s = backoff_s
         self._jitter = jitter
+        self._sleep = sleep
         self.attempts = 0
         self.tried: set[str] = set()
         self.outcomes: list[str] = []  # "address CODE" for each failed attempt, in order
@@ -68,7 +77,7 @@ class Retry:
             metrics.RETRIES.labels(self.method, code.name).inc()
             if code == grpc.StatusCode.UNAVAILABLE:
                 worker.mark_failed()
-            await asyncio.sleep(self.delay())
+            await self._sleep(self.delay())
             return
         raise self._final(worker, err, sent) from None
 
