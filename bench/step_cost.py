@@ -28,8 +28,9 @@ for src in ("services/worker", "services/common", "gen/python"):
 
 import llama_cpp  # noqa: E402
 
-from helixflow.worker.backends.llama_config import default_model_path  # noqa: E402
+from helixflow.worker.backends.llama_config import LlamaEngineConfig, default_model_path  # noqa: E402
 from helixflow.worker.backends.llama_plan import ubatches  # noqa: E402
+from helixflow.worker.backends.llama_scheduler import context_params  # noqa: E402
 from helixflow.worker.extra_buffers import cpu_flags, resolve_extra_buffers  # noqa: E402
 
 
@@ -49,12 +50,10 @@ def main() -> None:
     mparams = llama_cpp.llama_model_default_params()
     mparams.use_extra_bufts = buffers.enabled
     model = llama_cpp.llama_model_load_from_file(default_model_path().encode(), mparams)
-    params = llama_cpp.llama_context_default_params()
-    params.n_ctx = 1024 * n_seq
-    params.n_seq_max = n_seq
-    params.n_batch = params.n_ubatch = max(*prefills, 256) + n_seq
-    params.n_threads = params.n_threads_batch = args.threads
-    params.no_perf = True
+    # The worker's own context settings (one KV stream per slot, SWA cache), so the steps
+    # timed here are the steps the worker runs.
+    config = LlamaEngineConfig(n_ctx_per_seq=1024, max_sequences=n_seq, n_threads=args.threads)
+    params = context_params(config, max(*prefills, 256) + n_seq)
     ctx = llama_cpp.llama_init_from_model(model, params)
     mem = llama_cpp.llama_get_memory(ctx)
     batch = llama_cpp.llama_batch_init(params.n_batch, 0, 1)

@@ -39,9 +39,9 @@ DECODING once its whole prompt is in the cache, FINISHED when released.
 - With one KV stream per slot, llama.cpp splits a batch into micro-batches, each a
   run of consecutive seq ids taking the same number of tokens (``ubatches``), and
   every micro-batch pays a fixed cost (a pass over the layers). So rows go in slot
-  order, and each prompt row after the first is charged ``ubatch_tokens`` against
-  the prompt budget: prompts of different lengths in one step cost one
-  micro-batch each.
+  order, and each prompt row is charged ``ubatch_tokens`` against the prompt
+  budget (``StepBudget`` keeps one micro-batch for the decoding rows): prompts of
+  different lengths in one step cost one micro-batch each.
 - KV computed under one LoRA adapter is no prefix for another: reuse, copies and
   waits only look at slots whose KV has the sequence's adapter (``llama_adapters``
   splits a batch by adapter).
@@ -177,8 +177,8 @@ class StepBudget:
     whole vocabulary), ``decode_weight`` says how much, and each micro-batch costs
     ``ubatch_weight`` tokens more (``bench/step_cost.py``). The unit cost is a moving
     average of what steps took, so the budget follows the CPU and its load instead of
-    a fixed token count. The budget returned leaves room for one micro-batch; the
-    planner charges the others per prompt row.
+    a fixed token count. The budget returned leaves room for one micro-batch (the
+    decoding rows'); the planner charges one per prompt row.
     """
 
     def __init__(
