@@ -32,10 +32,7 @@ def seq(rid: str, prompt: list[int], max_new: int = 8) -> Sequence:
 
 
 def admit_all(plan: Planner[Sequence]) -> list[Admission[Sequence]]:
-    out = []
-    while (a := plan.admit_next()) is not None:
-        out.append(a)
-    return out
+    return plan.admit_all()
 
 
 def step(plan: Planner[Sequence]) -> list[Row[Sequence]]:
@@ -441,3 +438,54 @@ def test_the_finish_budget_takes_whole_prompts_but_no_longer_chunks() -> None:
     # With the whole 300 within the finish budget, c goes in whole too.
     rows = plan.next_batch(prompt_budget=40, finish_budget=400)
     assert {r.seq.request_id: len(r.tokens) for r in rows} == {"a": 20, "b": 30, "c": 300}
+
+
+def test_a_burst_of_cold_prompts_gets_its_slots_in_order_of_length() -> None:
+    lengths = [15, 17, 15, 17, 15, 17]
+    prompts = [list(range(100 * i, 100 * i + n)) for i, n in enumerate(lengths)]
+
+    def burst_ubatches(admit: str) -> tuple[int, list[int]]:
+        plan: Planner[Sequence] = Planner(6, prefill_chunk=64, n_ctx_seq=512, ubatch_tokens=6)
+        for i, prompt in enumerate(prompts):
+            plan.enqueue(seq(f"s{i}", prompt))
+        admissions = plan.admit_all() if admit == "all" else list(iter(plan.admit_next, None))
+        assert len(admissions) == 6
+        rows = plan.next_batch(prompt_budget=512)
+        by_slot = [len(s.seq.prompt) for s in plan.slots if s.seq is not None]
+        return ubatches(runs_of(rows)), by_slot
+
+    # In arrival order, each slot of the second length is its own micro-batch after the first.
+    assert burst_ubatches("next") == (4, lengths)
+    # Arranged by length over the same slots: one micro-batch per length.
+    assert burst_ubatches("all") == (2, sorted(lengths))
+
+
+def test_arranging_recomputes_a_short_reused_head_and_leaves_warm_prompts_in_place() -> None:
+    plan: Planner[Sequence] = Planner(5, prefill_chunk=64, n_ctx_seq=512, ubatch_tokens=6)
+    head = [1, 2, 3, 4, 5]  # shorter than MIN_USEFUL_PREFIX: a slot holding it is still cold
+    olds = [seq(f"old-{i}", [*head, 900 + i]) for i in range(4)]
+    idle_caches(plan, *olds, seq("warm", SYSTEM))
+    lengths = [10, 12, 10, 12]
+    burst = [seq(f"s{i}", [*head, *range(100 * i, 100 * i + n - len(head))]) for i, n in enumerate(lengths)]
+    again = seq("again", [*SYSTEM, 9])
+    admissions = start(plan, *burst, again)
+    assert {a.seq.request_id: a.slot.seq_id for a in admissions} == {"again": 4, "s0": 0, "s2": 1, "s1": 2, "s3": 3}
+    cold = [a for a in admissions if a.seq is not again]
+    assert all(a.trim_from == len(head) and a.seq.cached == len(head) for a in cold)
+    assert all(plan.slots[i].kv == head for i in range(4))
+    assert plan.prompt_tokens_cached == 4 * len(head) + len(SYSTEM)
+    rows = plan.next_batch(prompt_budget=512)
+    assert ubatches(runs_of(rows)) == 3  # 10-token rows, then the two 12-token tails, and "again"'s slot
+
+
+def test_a_repeated_short_prompt_finds_the_slot_holding_its_earlier_copy() -> None:
+    plan: Planner[Sequence] = Planner(4, prefill_chunk=64, n_ctx_seq=512, ubatch_tokens=6)
+    prompts = [list(range(100 * i, 100 * i + n)) for i, n in enumerate([15, 17, 15, 17])]
+    idle_caches(plan, *(seq(f"old-{i}", p) for i, p in enumerate(prompts)))
+    where = {tuple(p): next(s.seq_id for s in plan.slots if s.kv[: len(p)] == p) for p in prompts}
+    # Shorter than MIN_USEFUL_PREFIX, but cached whole: neither LRU nor arranging by length
+    # sends it elsewhere to prefill all of it again; only its last token runs.
+    again = [seq(f"again-{i}", prompts[i]) for i in (2, 0, 3, 1)]
+    admissions = start(plan, *again)
+    assert all(a.slot.seq_id == where[tuple(a.seq.prompt)] for a in admissions)
+    assert [s.cached for s in again] == [14, 14, 16, 16]

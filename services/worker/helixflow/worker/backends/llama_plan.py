@@ -58,7 +58,8 @@ from typing import Generic, TypeVar
 
 from helixflow.worker.engine import PRIORITY_HIGH, PRIORITY_NORMAL
 
-# A prefix shorter than this (chat-template boilerplate) does not make a slot worth keeping.
+# A prefix shorter than this (chat-template boilerplate) does not make a slot worth keeping,
+# unless it is all of the prompt (``useful_prefix``).
 MIN_USEFUL_PREFIX = 32
 # Copying a KV stream moves the whole stream's buffer (a few ms for small models), so
 # only copy from a busy slot when that saves at least this many prompt tokens.
@@ -154,6 +155,12 @@ def ubatches(runs: Iterable[tuple[int, int]]) -> int:
 def runs_of(rows: list[Row[S]], fillers: list[Slot[S]] | None = None) -> list[tuple[int, int]]:
     """The (seq id, token count) layout of ``rows`` plus one token per filler, by seq id."""
     return sorted([(r.slot.seq_id, len(r.tokens)) for r in rows] + [(s.seq_id, 1) for s in fillers or []])
+
+
+def useful_prefix(shared: int, prompt: list[int]) -> bool:
+    """Whether ``shared`` cached tokens make a slot worth picking for ``prompt``: a long
+    prefix, or a short prompt cached whole (a repeated short request runs one token)."""
+    return shared >= min(MIN_USEFUL_PREFIX, len(prompt) - 1)
 
 
 def common_prefix(a: list[int], b: list[int]) -> int:
@@ -331,6 +338,60 @@ class Planner(Generic[S]):
         self.prompt_tokens_cached += seq.cached
         return Admission(seq, slot, source, trim_from, preempted)
 
+    def admit_all(self) -> list[Admission[S]]:
+        """Every admission that may run now (``admit_next`` until None), with the cold ones
+        arranged over their slots (``_arrange``)."""
+        admissions = []
+        while (admission := self.admit_next()) is not None:
+            admissions.append(admission)
+        return self._arrange(admissions)
+
+    def _arrange(self, admissions: list[Admission[S]]) -> list[Admission[S]]:
+        """Give the cold prompts among ``admissions`` (no copy, no ``useful_prefix``) their
+        slots again, in ascending seq id by what is left to prefill, when the planner's cost
+        model says that is cheaper (``next_batch`` feeds by class first, so the slots only
+        decide how the fed rows split into micro-batches). A micro-batch takes the same
+        number of tokens from a run of consecutive seq ids (``ubatches``), so a cold burst of
+        prompts of a few lengths then makes that few micro-batches instead of one per change
+        of length along the slots. A prompt may share less with its new slot's KV than with
+        the one admission picked (a chat template's head), so the reuse is recomputed for
+        each new pair and counted in the cost."""
+        movable = [a for a in admissions if a.source is None and not useful_prefix(a.seq.cached, a.seq.prompt)]
+        if len(movable) < 2 or self.ubatch_tokens <= 0:
+            return admissions
+        seqs = sorted((a.seq for a in movable), key=lambda s: (len(s.prompt) - s.cached, s.order))
+        slots = sorted((a.slot for a in movable), key=lambda s: s.seq_id)
+        pairs = list(zip(slots, seqs, strict=True))
+        reuse = [self._reuse(slot, seq) for slot, seq in pairs]
+        if self._prefill_cost(pairs, reuse) >= self._prefill_cost(
+            [(a.slot, a.seq) for a in movable], [a.seq.cached for a in movable]
+        ):
+            return admissions
+        trims = {a.slot.seq_id: a.trim_from for a in movable}
+        preempted = {id(a.seq): a.preempted for a in movable}
+        arranged: list[Admission[S]] = []
+        for (slot, seq), kept in zip(pairs, reuse, strict=True):
+            trim_from = trims[slot.seq_id]
+            if kept < len(slot.kv):  # the runner has not trimmed yet: cut the slot's KV shorter
+                del slot.kv[kept:]
+                trim_from = kept
+            self.prompt_tokens_cached += kept - seq.cached
+            seq.n_fed = seq.cached = kept
+            slot.seq, slot.adapter = seq, seq.adapter
+            arranged.append(Admission(seq, slot, None, trim_from, preempted[id(seq)]))
+        moved = {id(a) for a in movable}
+        return [a for a in admissions if id(a) not in moved] + arranged
+
+    @staticmethod
+    def _reuse(slot: Slot[S], seq: S) -> int:
+        """How much of ``seq``'s prompt the slot's KV holds (one token always runs, for logits)."""
+        return min(common_prefix(kv_for(slot, seq.adapter), seq.prompt), len(seq.prompt) - 1)
+
+    def _prefill_cost(self, pairs: list[tuple[Slot[S], S]], reuse: list[int]) -> int:
+        """The prompt tokens left to prefill, plus the micro-batches they make, in tokens."""
+        runs = sorted((slot.seq_id, len(seq.prompt) - kept) for (slot, seq), kept in zip(pairs, reuse, strict=True))
+        return sum(n for _, n in runs) + self.ubatch_tokens * ubatches(runs)
+
     def _preempt(self, slot: Slot[S]) -> S:
         """Send a prefilling sequence back to the queue; its fed prompt stays as a cache."""
         seq = slot.seq
@@ -369,9 +430,10 @@ class Planner(Generic[S]):
 
     @staticmethod
     def _pick_slot(free: list[Slot[S]], prompt: list[int], adapter: str) -> tuple[Slot[S], int]:
-        """The idle slot sharing the longest useful prefix, else the least recently used one."""
+        """The idle slot sharing the longest useful prefix (``useful_prefix``), else the least
+        recently used one."""
         shares = [(s, common_prefix(kv_for(s, adapter), prompt)) for s in free]
-        return max(shares, key=lambda p: (p[1] if p[1] >= MIN_USEFUL_PREFIX else 0, -p[0].last_used))
+        return max(shares, key=lambda p: (p[1] if useful_prefix(p[1], prompt) else 0, -p[0].last_used))
 
     def _copy_source(self, slot: Slot[S], prompt: list[int], reuse: int, adapter: str) -> tuple[Slot[S] | None, int]:
         """A busy slot whose tokens beat ``reuse`` by enough, and how many of them to take."""

@@ -299,7 +299,7 @@ class Scheduler:
                 self._outbox.append((job, [self._finished(job, FinishReason.CANCELLED)]))
 
     def _admit(self) -> None:
-        while (admission := self._plan.admit_next()) is not None:
+        for admission in self._plan.admit_all():
             admission.seq.admitted = time.perf_counter()
             if admission.preempted is not None:  # back in the queue: its KV stays as an idle cache
                 admission.preempted.admitted = 0.0
