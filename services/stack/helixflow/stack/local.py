@@ -73,10 +73,18 @@ def _tls(files: Any) -> TlsSettings:
 
 
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+    return _free_ports(1)[0]
+
+
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct free loopback ports. Every socket stays bound until all are
+    picked: a port released at once can come back from the next pick, and two workers
+    then race for one port (one worker's health port was another's gRPC port in a CI run)."""
+    with contextlib.ExitStack() as held:
+        sockets = [held.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def _worker_env(opts: StackOptions, files: Any, port: int, health_port: int) -> dict[str, str]:
@@ -147,8 +155,9 @@ class LocalStack:
         opts = self.options
         pki = init_dev_pki(opts.certs_dir)
         step("certificates")
+        ports = iter(_free_ports(2 * opts.workers))
         for index in range(1, opts.workers + 1):
-            port, health_port = _free_port(), _free_port()
+            port, health_port = next(ports), next(ports)
             spec = WorkerSpec(index, port, health_port, _worker_env(opts, pki["worker"], port, health_port))
             self.workers.append(WorkerProcess(spec, opts.report, drain_grace_s=opts.drain_grace_s))
         # Workers load their models concurrently, each in its own process; one that
