@@ -18,6 +18,13 @@ TTFT of the short requests there shows how much a long prefill holds them up.
 ``--extra-buffer-types`` (auto, on, off) sets llama.cpp's weight repacking for all
 three alike: the worker setting, llama-server's ``--no-repack``, and the ``Llama``
 model parameter. ``auto`` resolves as the worker does (off where the CPU has AMX).
+
+``--rounds N`` measures each level N times, alternating the systems (ours, llama-server,
+ours, ...), and prints the median of each figure and the median ratio with its range. A
+shared VM's speed drifts by tens of percent within minutes, so one round can favour
+whichever system ran in a fast minute; alternating rounds put both in the same minutes.
+
+    .venv/bin/python bench/worker.py --threads 2 --skip single --rounds 3
 """
 
 from __future__ import annotations
@@ -338,8 +345,24 @@ def fmt(r: LevelResult | None) -> str:
     return "n/a" if r is None else f"{r.tok_s:7.1f}  {r.ttft_p50 * 1000:5.0f}/{r.ttft_p99 * 1000:5.0f}"
 
 
-def ratio(a: LevelResult | None, b: LevelResult | None) -> str:
-    return "n/a" if a is None or b is None else f"{a.tok_s / b.tok_s:.2f}x"
+def median_result(results: list[LevelResult]) -> LevelResult | None:
+    """Each figure's median over the rounds (None when the system was skipped)."""
+    if not results:
+        return None
+    return LevelResult(
+        statistics.median(r.tok_s for r in results),
+        statistics.median(r.ttft_p50 for r in results),
+        statistics.median(r.ttft_p99 for r in results),
+    )
+
+
+def ratio(a: list[LevelResult], b: list[LevelResult]) -> str:
+    """The median of the rounds' tok/s ratios, with their range when there are several."""
+    if not a or not b:
+        return "n/a"
+    ratios = sorted(x.tok_s / y.tok_s for x, y in zip(a, b, strict=True))
+    spread = f" ({ratios[0]:.2f}-{ratios[-1]:.2f})" if len(ratios) > 1 else ""
+    return f"{statistics.median(ratios):.2f}x{spread}"
 
 
 async def main() -> None:
@@ -350,6 +373,7 @@ async def main() -> None:
     parser.add_argument("--mixed", type=int, default=16, metavar="C", help="concurrency of the mixed run; 0 skips it")
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--requests-per-client", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=1, help="measure each level this many times, alternating systems")
     parser.add_argument(
         "--grpc",
         metavar="ADDR",
@@ -371,36 +395,41 @@ async def main() -> None:
     levels = [(int(x), False) for x in args.concurrency.split(",")] + ([(args.mixed, True)] if args.mixed else [])
     for c, mixed in levels:
         n = c * args.requests_per_client
-        ours = None
-        if args.grpc:
-            ours = await bench_grpc(args.grpc, c, n, args.max_tokens, mixed)
-        elif "helixflow" not in skip:
-            ours = await bench_helixflow(model, args.threads, c, n, args.max_tokens, repack, mixed)
-        server = (
-            None
-            if "server" in skip or binary is None
-            else await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens, repack, mixed)
-        )
-        single = (
-            None
-            if "single" in skip or mixed
-            else await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens, repack)
-        )
+        ours: list[LevelResult] = []
+        server: list[LevelResult] = []
+        single: list[LevelResult] = []
+        for _ in range(args.rounds):
+            if args.grpc:
+                ours.append(await bench_grpc(args.grpc, c, n, args.max_tokens, mixed))
+            elif "helixflow" not in skip:
+                ours.append(await bench_helixflow(model, args.threads, c, n, args.max_tokens, repack, mixed))
+            if "server" not in skip and binary is not None:
+                server.append(
+                    await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens, repack, mixed)
+                )
+            if "single" not in skip and not mixed:
+                single.append(await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens, repack))
+            print(
+                f"round {len(ours) or len(server)} of {c}{'m' if mixed else ''}: "
+                f"ours {fmt(ours[-1] if ours else None)} | server {fmt(server[-1] if server else None)}",
+                file=sys.stderr,
+                flush=True,
+            )
         rows.append((f"{c}{'m' if mixed else ''}", ours, server, single))
-        print(f"done {rows[-1][0]}: ours {fmt(ours)} | server {fmt(server)}", file=sys.stderr, flush=True)
     print(f"cpu={cpu_model()} flags={' '.join(sorted(cpu_flags() & SHOWN_FLAGS)) or '-'}")
     print(f"extra buffer types (weight repacking): {buffers.describe()}")
     print(f"model={Path(model).name} threads={args.threads} max_tokens={args.max_tokens} EOS ignored, greedy")
     print(f"helixflow prompt budget per step: {step_budget(args.threads)}")
     print("columns: tok/s  TTFT p50/p99 ms; 'Nm' = mixed run, TTFT of its short requests only")
+    if args.rounds > 1:
+        print(f"{args.rounds} rounds per level, systems alternating: medians; ratio = median of the rounds' (range)")
     head = f"{'conc':>4} | {'helixflow':>20} | {'llama-server -np c':>20} | {'Llama 1-at-a-time':>20}"
     print(head + " | ours/server | ours/1-at-a-time")
     print("-" * (len(head) + 32))
     for c, ours, server, single in rows:
-        print(
-            f"{c:>4} | {fmt(ours):>20} | {fmt(server):>20} | {fmt(single):>20} | "
-            f"{ratio(ours, server):>11} | {ratio(ours, single):>16}"
-        )
+        cells = (fmt(median_result(results)) for results in (ours, server, single))
+        print(f"{c:>4} | " + " | ".join(f"{cell:>20}" for cell in cells), end=" | ")
+        print(f"{ratio(ours, server):>11} | {ratio(ours, single):>16}")
 
 
 if __name__ == "__main__":
