@@ -7,6 +7,7 @@ created in the router's store the way `helixflow keys create --direct` does.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 
 import httpx
@@ -93,5 +94,23 @@ def test_service_tier_priority_on_a_key_without_high_is_capped_not_refused(secur
         f"{secured.bridge_url}/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}, timeout=120
     )
     assert reply.status_code == 200, reply.text
-    # The router (in this process) ran it at the key's cap: counted as NORMAL, not HIGH.
+    # The router (in this process) ran it at the key's cap: counted as NORMAL, not HIGH,
+    # and the response names the tier it ran at, as OpenAI's does.
     assert (_generate_count("high") - before[0], _generate_count("normal") - before[1]) == (0, 1)
+    assert reply.json()["service_tier"] == "default"
+    stream = httpx.post(
+        f"{secured.bridge_url}/v1/responses",
+        json={
+            "model": body["model"],
+            "input": "Hi",
+            "max_output_tokens": 1,
+            "service_tier": "priority",
+            "stream": True,
+        },
+        headers={"authorization": f"Bearer {key}"},
+        timeout=120,
+    )
+    assert stream.status_code == 200, stream.text
+    created = json.loads(stream.text.split("data: ", 1)[1].split("\n", 1)[0])
+    assert created["type"] == "response.created"
+    assert created["response"]["service_tier"] == "default"

@@ -11,7 +11,7 @@ from google.rpc import error_details_pb2
 from grpc_health.v1 import health_pb2
 from grpc_status import rpc_status
 
-from helixflow.common.grpc_server import ROUTER_MS_KEY
+from helixflow.common.grpc_server import PRIORITY_KEY, ROUTER_MS_KEY
 from helixflow.common.tls import TlsFiles
 from helixflow.router.server import INFERENCE_SERVICE
 from helixflow.v1 import common_pb2, inference_pb2, inference_pb2_grpc
@@ -40,6 +40,22 @@ async def test_generate_streams_tokens_and_reports_router_time(pki: Pki) -> None
         assert float(trailers[ROUTER_MS_KEY]) >= 0
         # Its time up to the first token comes with the headers, for the bridge's streaming header.
         assert float(dict(await call.initial_metadata())[ROUTER_MS_KEY]) >= 0
+
+
+async def test_generate_headers_name_the_priority_it_runs_at(pki: Pki) -> None:
+    # Auth is off here, so nothing caps the class: unset runs at NORMAL, the rest as asked.
+    asked = {
+        common_pb2.PRIORITY_UNSPECIFIED: "normal",
+        common_pb2.PRIORITY_LOW: "low",
+        common_pb2.PRIORITY_HIGH: "high",
+    }
+    async with worker(pki, CountingEngine()) as (_, addr), router(pki, [addr]) as (_, stub):
+        for priority, label in asked.items():
+            request = gen(max_tokens=2)
+            request.priority = priority
+            call = stub.Generate(request)
+            assert [r async for r in call][-1].HasField("complete")
+            assert dict(await call.initial_metadata())[PRIORITY_KEY] == label
 
 
 @pytest.mark.parametrize("policy", ["round_robin", "least_load", "prefix_affinity"])

@@ -40,6 +40,9 @@ CHANNEL_OPTIONS: list[tuple[str, int]] = [
 
 # Trailing metadata with the router's own time for a call, in ms (the bridge reads it).
 ROUTER_MS_KEY = "x-helixflow-router-ms"
+# Initial metadata of a Generate: the priority class it runs at after the key's cap
+# ("low", "normal" or "high"), so a client learns what it got, not only what it asked.
+PRIORITY_KEY = "x-helixflow-priority"
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 

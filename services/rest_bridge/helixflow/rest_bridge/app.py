@@ -25,7 +25,6 @@ from helixflow.rest_bridge.schemas import responses as rs
 from helixflow.rest_bridge.schemas.chat import ChatCompletionRequest
 from helixflow.rest_bridge.schemas.completions import CompletionRequest
 from helixflow.rest_bridge.schemas.embeddings import EmbeddingRequest
-from helixflow.rest_bridge.schemas.service_tier import echoed_tier
 from helixflow.rest_bridge.schemas.tools import tool_calls_json
 from helixflow.rest_bridge.sse import ChunkEncoder, SseResponse
 from helixflow.rest_bridge.tracing_middleware import TracingMiddleware
@@ -103,9 +102,10 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         gen = Generation.start(client(request), fan_out(proto, n), forward_metadata(request.headers))
         cid, created = new_id("chatcmpl" if chat else "cmpl"), int(time.time())
         want_logprobs = proto.sampling.logprobs
-        tier = echoed_tier(body.service_tier) if isinstance(body, ChatCompletionRequest) else None
+        asked = body.service_tier if isinstance(body, ChatCompletionRequest) else None
         if body.stream:
             iters, firsts = await gen.prime()
+            tier = await gen.served_tier(asked) if chat else None
             overhead = _overhead_ms(request, gen.grpc_wait_s, await gen.header_router_ms())
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
             enc = ChunkEncoder(
@@ -124,6 +124,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
                 headers={OVERHEAD_HEADER: overhead, "cache-control": "no-cache", "x-accel-buffering": "no"},
             )
         results = await gen.collect()
+        tier = await gen.served_tier(asked) if chat else None
         choices = [(_chat_choice if chat else _text_choice)(i, r, want_logprobs) for i, r in enumerate(results)]
         payload = {
             "id": cid,

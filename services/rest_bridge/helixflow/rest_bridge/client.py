@@ -7,7 +7,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from starlette.datastructures import Headers
 
 from helixflow.common import logs, tracing
-from helixflow.common.grpc_server import CHANNEL_OPTIONS, ROUTER_MS_KEY
+from helixflow.common.grpc_server import CHANNEL_OPTIONS, PRIORITY_KEY, ROUTER_MS_KEY
 from helixflow.common.tls import channel_credentials
 from helixflow.rest_bridge.config import BridgeSettings
 from helixflow.v1 import inference_pb2, inference_pb2_grpc
@@ -54,6 +54,12 @@ def router_ms(metadata: grpc.aio.Metadata | None) -> float:
             except (TypeError, ValueError):
                 return 0.0
     return 0.0
+
+
+def priority(metadata: grpc.aio.Metadata | None) -> str | None:
+    """The priority class the router ran a Generate at ("low", "normal", "high"), if it said."""
+    value = dict(metadata or ()).get(PRIORITY_KEY)
+    return value if isinstance(value, str) else None
 
 
 class RouterClient:

@@ -18,9 +18,10 @@ from typing import Any
 import grpc
 
 from helixflow.common.errors import HelixError, WorkerLost
-from helixflow.rest_bridge.client import Metadata, RouterClient, router_ms
+from helixflow.rest_bridge.client import Metadata, RouterClient, priority, router_ms
 from helixflow.rest_bridge.coalesce import coalesce
 from helixflow.rest_bridge.errors import to_api_error
+from helixflow.rest_bridge.schemas.service_tier import served_tier
 from helixflow.rest_bridge.schemas.tools import tool_call_chunk
 from helixflow.rest_bridge.sse import DONE, ChunkEncoder, error_event
 from helixflow.rest_bridge.translate import chat_logprobs, finish_reason, text_logprobs, usage_dict
@@ -97,6 +98,10 @@ class Generation:
     async def header_router_ms(self) -> float:
         """The router's time up to the first token (it sends it in the response headers)."""
         return router_ms(await self.calls[0].initial_metadata())
+
+    async def served_tier(self, asked: str | None) -> str:
+        """The ``service_tier`` a response names: the priority class the router ran at."""
+        return served_tier(priority(await self.calls[0].initial_metadata()), asked)
 
 
 async def _first(it: Stream) -> inference_pb2.GenerateResponse:

@@ -146,7 +146,8 @@ async def create_response(body: ResponsesRequest, request: Request) -> Response:
     rid, created = item_id("resp"), int(time.time())
     if body.stream:
         iters, firsts = await gen.prime()
-        enc = ResponseEvents(response_json(body, rid, created, "in_progress", []))
+        tier = await gen.served_tier(body.service_tier)
+        enc = ResponseEvents(response_json(body, rid, created, "in_progress", [], tier))
         return StreamingResponse(
             _events(request, body, history, gen, iters[0], firsts[0], enc),
             media_type="text/event-stream",
@@ -154,7 +155,8 @@ async def create_response(body: ResponsesRequest, request: Request) -> Response:
         )
     [result] = await gen.collect()
     output = output_items(result.text, result.complete.tool_calls)
-    response = finish(response_json(body, rid, created, "completed", output), result.complete)
+    tier = await gen.served_tier(body.service_tier)
+    response = finish(response_json(body, rid, created, "completed", output, tier), result.complete)
     await _save(request, body, response, history)
     return _json(response)
 

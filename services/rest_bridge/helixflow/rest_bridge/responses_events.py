@@ -20,7 +20,6 @@ import orjson
 
 from helixflow.rest_bridge.errors import ApiError
 from helixflow.rest_bridge.schemas.openai_responses import InputItem, MessageItem, ResponsesRequest
-from helixflow.rest_bridge.schemas.service_tier import echoed_tier
 from helixflow.v1 import common_pb2
 
 
@@ -83,9 +82,10 @@ def usage_json(usage: common_pb2.Usage) -> dict[str, Any]:
 
 
 def response_json(
-    body: ResponsesRequest, rid: str, created_at: int, status: str, output: list[dict[str, Any]]
+    body: ResponsesRequest, rid: str, created_at: int, status: str, output: list[dict[str, Any]], tier: str
 ) -> dict[str, Any]:
-    """The response object; ``usage`` and the details come with the outcome (``finish``)."""
+    """The response object; ``usage`` and the details come with the outcome (``finish``).
+    ``tier`` is the ``service_tier`` it ran at (``Generation.served_tier``)."""
     fmt = body.text.format if body.text and body.text.format else None
     choice = body.tool_choice
     return {
@@ -105,7 +105,7 @@ def response_json(
         "parallel_tool_calls": body.parallel_tool_calls is not False,
         "previous_response_id": body.previous_response_id,
         "reasoning": {"effort": None, "summary": None},
-        "service_tier": echoed_tier(body.service_tier),
+        "service_tier": tier,
         "store": body.store is not False,
         "temperature": body.temperature if body.temperature is not None else 1.0,
         "text": {"format": fmt.model_dump(exclude_none=True, by_alias=True) if fmt else {"type": "text"}},

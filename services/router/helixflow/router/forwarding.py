@@ -147,7 +147,7 @@ class Forwarder:
                     if message[1] is not None:  # the terminal Complete, parsed
                         completed = True
                     if not sent:
-                        await call.first_reply()
+                        await call.first_reply(request.priority)
                         sent = attempt.sent = True
                     yield message
                 if not completed:

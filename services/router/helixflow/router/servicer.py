@@ -105,6 +105,8 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                             done = reply[1]
                         elif first is None:
                             first = time.perf_counter()
+                        if not call.replied:  # a cached reply: no worker call sent the headers
+                            await call.first_reply(request.priority)
                         ticket.observe(reply)
                         yield reply[0]  # serialized already: see add_to_server
                     completed = True

@@ -64,7 +64,9 @@ class ChatCompletion(BaseModel):
     choices: list[ChatChoice]
     usage: Usage
     system_fingerprint: str
-    service_tier: str = Field(description="the service_tier asked for: default, flex or priority")
+    service_tier: str = Field(
+        description="the service_tier it ran at: default, flex or priority (a key without HIGH runs it at its cap)"
+    )
 
 
 class CompletionLogprobs(BaseModel):

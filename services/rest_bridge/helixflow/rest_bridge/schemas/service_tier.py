@@ -29,6 +29,16 @@ def apply_service_tier(req: inference_pb2.GenerateRequest, tier: str | None) -> 
     req.priority = TIERS[tier]
 
 
+# The router's PRIORITY_KEY header value -> the tier a response names.
+_SERVED = {"low": "flex", "normal": "default", "high": "priority"}
+
+
 def echoed_tier(tier: str | None) -> str:
-    """The tier a response names: the one asked for, "default" when none (or "auto") was."""
+    """The tier asked for, "default" when none (or "auto") was."""
     return "default" if tier in (None, "auto") else tier
+
+
+def served_tier(priority: str | None, asked: str | None) -> str:
+    """The tier a response names: the class the router ran the call at (``priority``, from
+    its headers: a key without HIGH runs "priority" at its cap), else the one asked for."""
+    return _SERVED.get(priority or "", echoed_tier(asked))
