@@ -25,6 +25,8 @@ from helixflow.common.errors import InvalidArgument, PromptTooLong, QueueFull, U
 from helixflow.worker.backends.vllm import VllmEngine
 from helixflow.worker.backends.vllm_config import VllmEngineConfig
 from helixflow.worker.engine import (
+    PRIORITY_HIGH,
+    PRIORITY_LOW,
     ChatPrompt,
     Constraint,
     ConstraintKind,
@@ -321,3 +323,36 @@ async def test_queue_full_when_slots_and_waiting_room_are_taken(engine: VllmEngi
     for s in streams:
         await s.aclose()  # type: ignore[attr-defined]
     assert engine.load_report().running == 0
+
+
+async def test_a_waiting_high_request_gets_the_next_free_slot_before_an_older_low_one(engine: VllmEngine) -> None:
+    # Four LOW streams fill the slots; the short one frees a slot long before the others.
+    slots = engine.config.max_num_seqs
+    running = [
+        dataclasses.replace(_request(f"run{i}", max_tokens=64 if i == 0 else 200, **GREEDY), priority=PRIORITY_LOW)
+        for i in range(slots)
+    ]
+    streams = [engine.generate(r) for r in running]
+    await asyncio.gather(*(anext(s) for s in streams))  # all running: none waits for a slot
+    drains = [asyncio.ensure_future(_drain(s)) for s in streams]
+    first_tokens: list[str] = []
+
+    async def first_token(req: GenerationRequest) -> None:
+        async for event in engine.generate(req):
+            if isinstance(event, Delta) and req.request_id not in first_tokens:
+                first_tokens.append(req.request_id)
+
+    low = asyncio.ensure_future(first_token(dataclasses.replace(_request("low", max_tokens=4), priority=PRIORITY_LOW)))
+    await asyncio.sleep(0.02)  # the LOW request is older
+    assert not drains[0].done(), "the short stream ended before both requests waited: make it longer"
+    high = asyncio.ensure_future(
+        first_token(dataclasses.replace(_request("high", max_tokens=4), priority=PRIORITY_HIGH))
+    )
+    await asyncio.gather(low, high, *drains)
+    # First come, first served would give the freed slot to "low"; by class it goes to "high".
+    assert first_tokens == ["high", "low"]
+
+
+async def _drain(stream: AsyncIterator[Event]) -> None:
+    async for _ in stream:
+        pass

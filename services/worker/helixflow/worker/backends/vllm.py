@@ -32,6 +32,8 @@ from helixflow.worker.backends.vllm_params import sampling_kwargs, structured_kw
 from helixflow.worker.backends.vllm_stats import LoadSnapshot, make_stat_logger_factory
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
+    PRIORITY_HIGH,
+    PRIORITY_NORMAL,
     ChatPrompt,
     ConstraintKind,
     Delta,
@@ -56,6 +58,12 @@ FALLBACK_CHAT_TEMPLATE = (
     "{% if add_generation_prompt %}assistant:{% endif %}"
 )
 ALL_CONSTRAINTS = frozenset(ConstraintKind)
+
+
+def vllm_priority(priority: int) -> int:
+    """Our class as vLLM's priority, where a lower value is scheduled first: HIGH 0, NORMAL 1, LOW 2.
+    vLLM has no aging: a steady stream of higher classes can keep a LOW request waiting."""
+    return PRIORITY_HIGH - priority
 
 
 class VllmEngine:
@@ -234,7 +242,7 @@ class VllmEngine:
         self._aborted.discard(request.request_id)
         top_n = request.sampling.top_logprobs if request.sampling.logprobs else None
         lora = self._loras.get(request.adapter)
-        stream = self._stream(request.request_id, ticket, prompt_ids, params, top_n, lora)
+        stream = self._stream(request.request_id, ticket, prompt_ids, params, top_n, lora, request.priority)
         if tools.parser is None:
             return stream
         return with_tool_calls(cast(AsyncGenerator[Event, None], stream), tools.parser)
@@ -263,6 +271,7 @@ class VllmEngine:
         params: Any,
         top_n: int | None,
         lora: Any = None,
+        priority: int = PRIORITY_NORMAL,
     ) -> AsyncIterator[Event]:
         from vllm.exceptions import VLLMClientError
         from vllm.inputs import TokensPrompt
@@ -271,7 +280,13 @@ class VllmEngine:
         first_token_s: float | None = None
         completion = 0
         done = False
-        outputs = self._llm.generate(TokensPrompt(prompt_token_ids=prompt_ids), params, request_id, lora_request=lora)
+        outputs = self._llm.generate(
+            TokensPrompt(prompt_token_ids=prompt_ids),
+            params,
+            request_id,
+            lora_request=lora,
+            priority=vllm_priority(priority),
+        )
         try:
             if request_id in self._aborted:  # aborted before the stream started
                 await outputs.aclose()

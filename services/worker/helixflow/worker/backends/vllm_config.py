@@ -80,6 +80,9 @@ class VllmEngineConfig:
             "convert": self.convert,
             # Stats still reach our own stat logger; this only mutes vLLM's periodic log lines.
             "disable_log_stats": True,
+            # Waiting requests go by priority class, then arrival (``vllm_priority``). vLLM
+            # preempts a running request only when KV blocks run out, as under "fcfs".
+            "scheduling_policy": "priority",
         }
         if self.tokenizer is not None:
             kwargs["tokenizer"] = self.tokenizer
