@@ -34,6 +34,66 @@ from helixflow.worker.backends.llama_scheduler import context_params  # noqa: E4
 from helixflow.worker.extra_buffers import cpu_flags, resolve_extra_buffers  # noqa: E402
 
 
+class Steps:
+    """A context with the worker's own settings (one KV stream per slot, SWA cache,
+    ``llama_scheduler.context_params``) over ``n_seq`` sequences, to time decode steps:
+    the steps timed here are the steps the worker runs."""
+
+    def __init__(self, model_path: str, threads: int, n_seq: int, batch_tokens: int, repack: bool) -> None:
+        llama_cpp.llama_backend_init()
+        mparams = llama_cpp.llama_model_default_params()
+        mparams.use_extra_bufts = repack
+        self.model = llama_cpp.llama_model_load_from_file(model_path.encode(), mparams)
+        config = LlamaEngineConfig(n_ctx_per_seq=1024, max_sequences=n_seq, n_threads=threads)
+        params = context_params(config, batch_tokens + n_seq)
+        self.ctx = llama_cpp.llama_init_from_model(self.model, params)
+        self.mem = llama_cpp.llama_get_memory(self.ctx)
+        self.batch = llama_cpp.llama_batch_init(params.n_batch, 0, 1)
+        self.lens = [0] * n_seq
+
+    def step(self, rows: list[tuple[int, int]], fillers: frozenset[int] = frozenset()) -> float:
+        """(seq, tokens) rows, the last token of each sampled unless its seq is a filler's;
+        returns seconds."""
+        batch, n = self.batch, 0
+        for seq, count in rows:
+            for _ in range(count):
+                batch.token[n], batch.pos[n], batch.n_seq_id[n], batch.logits[n] = 100 + n % 50, self.lens[seq], 1, 0
+                batch.seq_id[n][0] = seq
+                self.lens[seq] += 1
+                n += 1
+            batch.logits[n - 1] = seq not in fillers
+        batch.n_tokens = n
+        start = time.perf_counter()
+        if llama_cpp.llama_decode(self.ctx, batch) != 0:
+            raise RuntimeError("llama_decode failed")
+        return time.perf_counter() - start
+
+    def clear(self, seq: int) -> None:
+        llama_cpp.llama_memory_seq_rm(self.mem, seq, -1, -1)
+        self.lens[seq] = 0
+
+    def warm(self, seqs: int, tokens: int = 32) -> None:
+        """Give the first ``seqs`` sequences a ``tokens``-token context, as a short prompt would."""
+        for first in range(0, seqs, 8):
+            self.step([(s, tokens) for s in range(first, min(first + 8, seqs))])
+
+    def close(self) -> None:
+        llama_cpp.llama_batch_free(self.batch)
+        llama_cpp.llama_free(self.ctx)
+        llama_cpp.llama_model_free(self.model)
+
+
+def decode_bound(model_path: str, threads: int, rows: int, repack: bool, repeats: int = 5) -> float:
+    """``rows`` tokens per ``rows``-row decode step (median of ``repeats``), in tokens/s: the
+    most any engine on these kernels streams at concurrency ``rows``."""
+    steps = Steps(model_path, threads, rows, 256, repack)
+    try:
+        steps.warm(rows)
+        return rows / statistics.median(steps.step([(s, 1) for s in range(rows)]) for _ in range(repeats))
+    finally:
+        steps.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
@@ -46,38 +106,8 @@ def main() -> None:
     decodings = [int(x) for x in args.decoding.split(",")]
     prefills = [int(x) for x in args.prefill.split(",")]
     n_seq = max(*decodings, 16) + 1  # the micro-batch table uses 16 sequences
-    llama_cpp.llama_backend_init()
-    mparams = llama_cpp.llama_model_default_params()
-    mparams.use_extra_bufts = buffers.enabled
-    model = llama_cpp.llama_model_load_from_file(default_model_path().encode(), mparams)
-    # The worker's own context settings (one KV stream per slot, SWA cache), so the steps
-    # timed here are the steps the worker runs.
-    config = LlamaEngineConfig(n_ctx_per_seq=1024, max_sequences=n_seq, n_threads=args.threads)
-    params = context_params(config, max(*prefills, 256) + n_seq)
-    ctx = llama_cpp.llama_init_from_model(model, params)
-    mem = llama_cpp.llama_get_memory(ctx)
-    batch = llama_cpp.llama_batch_init(params.n_batch, 0, 1)
-    lens = [0] * n_seq
-
-    def step(rows: list[tuple[int, int]], fillers: frozenset[int] = frozenset()) -> float:
-        """(seq, tokens) rows, the last token of each sampled unless its seq is a filler's;
-        returns seconds."""
-        n = 0
-        for seq, count in rows:
-            for _ in range(count):
-                batch.token[n], batch.pos[n], batch.n_seq_id[n], batch.logits[n] = 100 + n % 50, lens[seq], 1, 0
-                batch.seq_id[n][0] = seq
-                lens[seq] += 1
-                n += 1
-            batch.logits[n - 1] = seq not in fillers
-        batch.n_tokens = n
-        start = time.perf_counter()
-        if llama_cpp.llama_decode(ctx, batch) != 0:
-            raise RuntimeError("llama_decode failed")
-        return time.perf_counter() - start
-
-    for first in range(0, n_seq - 1, 8):  # every decoding row has a 32-token context
-        step([(s, 32) for s in range(first, min(first + 8, n_seq - 1))])
+    steps = Steps(default_model_path(), args.threads, n_seq, max(*prefills, 256), buffers.enabled)
+    steps.warm(n_seq - 1)  # every decoding row has a 32-token context
     print(f"threads={args.threads}; extra buffer types {buffers.describe()}")
     print(f"ms per step (median of {args.repeats}); rows: decoding, cols: prompt tokens; bound = decoding / step")
     print("decoding | " + " | ".join(f"{p:>6}" for p in prefills) + " | bound tok/s")
@@ -89,10 +119,9 @@ def main() -> None:
                 continue
             times = []
             for _ in range(args.repeats):
-                llama_cpp.llama_memory_seq_rm(mem, n_seq - 1, -1, -1)
-                lens[n_seq - 1] = 0
+                steps.clear(n_seq - 1)
                 rows = [(s, 1) for s in range(d)] + ([(n_seq - 1, p)] if p else [])
-                times.append(step(rows))
+                times.append(steps.step(rows))
             cells.append(f"{statistics.median(times) * 1000:6.0f}")
             if p == 0:
                 bound = d / statistics.median(times)
@@ -103,9 +132,8 @@ def main() -> None:
         times = []
         for _ in range(args.repeats):
             for seq, _count in rows:
-                llama_cpp.llama_memory_seq_rm(mem, seq, -1, -1)
-                lens[seq] = 0
-            times.append(step(rows, fillers))
+                steps.clear(seq)
+            times.append(steps.step(rows, fillers))
         return statistics.median(times)
 
     prompt_unit = fresh([(0, 256)]) / 256
@@ -138,9 +166,7 @@ def main() -> None:
     print(
         f"{'  the same, 7 filler tokens in the gaps':36s} | {ubatches(filled):8d} | {fresh(filled, gaps) * 1000:6.0f} |"
     )
-    llama_cpp.llama_batch_free(batch)
-    llama_cpp.llama_free(ctx)
-    llama_cpp.llama_model_free(model)
+    steps.close()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,12 @@ ours, ...), and prints the median of each figure and the median ratio with its r
 shared VM's speed drifts by tens of percent within minutes, so one round can favour
 whichever system ran in a fast minute; alternating rounds put both in the same minutes.
 
-    .venv/bin/python bench/worker.py --threads 2 --skip single --rounds 3
+``--bound`` also times a c-row decode step in each round, between the two systems
+(``bench/step_cost.py``'s ``decode_bound``: the worker's context settings, prompts of 32
+tokens), and prints each system's tok/s as a share of ``c / step``: the most any engine
+on llama.cpp's kernels can stream at concurrency c, taken in the same minutes.
+
+    .venv/bin/python bench/worker.py --threads 2 --skip single --rounds 3 --bound
 """
 
 from __future__ import annotations
@@ -356,6 +361,13 @@ def median_result(results: list[LevelResult]) -> LevelResult | None:
     )
 
 
+def share(results: list[LevelResult], bounds: list[float]) -> str:
+    """The median of the rounds' tok/s over the decode bound taken in the same round."""
+    if not results or not bounds:
+        return "n/a"
+    return f"{statistics.median(r.tok_s / b for r, b in zip(results, bounds, strict=True)):.0%}"
+
+
 def ratio(a: list[LevelResult], b: list[LevelResult]) -> str:
     """The median of the rounds' tok/s ratios, with their range when there are several."""
     if not a or not b:
@@ -374,6 +386,7 @@ async def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     parser.add_argument("--requests-per-client", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=1, help="measure each level this many times, alternating systems")
+    parser.add_argument("--bound", action="store_true", help="time a c-row decode step in each round (share of bound)")
     parser.add_argument(
         "--grpc",
         metavar="ADDR",
@@ -398,11 +411,16 @@ async def main() -> None:
         ours: list[LevelResult] = []
         server: list[LevelResult] = []
         single: list[LevelResult] = []
+        bounds: list[float] = []
         for _ in range(args.rounds):
             if args.grpc:
                 ours.append(await bench_grpc(args.grpc, c, n, args.max_tokens, mixed))
             elif "helixflow" not in skip:
                 ours.append(await bench_helixflow(model, args.threads, c, n, args.max_tokens, repack, mixed))
+            if args.bound:
+                from step_cost import decode_bound  # bench/step_cost.py, next to this script (loads llama.cpp)
+
+                bounds.append(decode_bound(model, args.threads, c, repack))
             if "server" not in skip and binary is not None:
                 server.append(
                     await bench_llama_server(binary, model, args.threads, c, n, args.max_tokens, repack, mixed)
@@ -411,11 +429,12 @@ async def main() -> None:
                 single.append(await bench_one_at_a_time(model, args.threads, c, n, args.max_tokens, repack))
             print(
                 f"round {len(ours) or len(server)} of {c}{'m' if mixed else ''}: "
-                f"ours {fmt(ours[-1] if ours else None)} | server {fmt(server[-1] if server else None)}",
+                f"ours {fmt(ours[-1] if ours else None)} | server {fmt(server[-1] if server else None)}"
+                + (f" | bound {bounds[-1]:.1f}" if bounds else ""),
                 file=sys.stderr,
                 flush=True,
             )
-        rows.append((f"{c}{'m' if mixed else ''}", ours, server, single))
+        rows.append((f"{c}{'m' if mixed else ''}", ours, server, single, bounds))
     print(f"cpu={cpu_model()} flags={' '.join(sorted(cpu_flags() & SHOWN_FLAGS)) or '-'}")
     print(f"extra buffer types (weight repacking): {buffers.describe()}")
     print(f"model={Path(model).name} threads={args.threads} max_tokens={args.max_tokens} EOS ignored, greedy")
@@ -426,10 +445,17 @@ async def main() -> None:
     head = f"{'conc':>4} | {'helixflow':>20} | {'llama-server -np c':>20} | {'Llama 1-at-a-time':>20}"
     print(head + " | ours/server | ours/1-at-a-time")
     print("-" * (len(head) + 32))
-    for c, ours, server, single in rows:
+    for c, ours, server, single, bounds in rows:
         cells = (fmt(median_result(results)) for results in (ours, server, single))
         print(f"{c:>4} | " + " | ".join(f"{cell:>20}" for cell in cells), end=" | ")
-        print(f"{ratio(ours, server):>11} | {ratio(ours, single):>16}")
+        print(f"{ratio(ours, server):>11} | {ratio(ours, single):>16}", end="")
+        # A mixed level's prompts are long, so its bound (decode only) says little: left out.
+        if bounds and not c.endswith("m"):
+            print(
+                f" | bound {statistics.median(bounds):6.1f}: ours {share(ours, bounds)}, server {share(server, bounds)}"
+            )
+        else:
+            print()
 
 
 if __name__ == "__main__":
