@@ -227,3 +227,37 @@ async def test_batched_greedy_picks_the_same_tokens_as_the_sampler_chain(engine:
         fast = await tokens(f"fast-{i}", prompt, logprobs=False)
         assert fast == await tokens(f"chain-{i}", prompt, logprobs=True)
         assert len(fast) == 24
+
+
+AGING_S = 0.25
+
+
+@pytest_asyncio.fixture(scope="module")
+async def aging_engine() -> AsyncIterator[LlamaCppEngine]:
+    # One slot and a short aging period, so a waiting class rises within the test.
+    config = LlamaEngineConfig(
+        n_ctx_per_seq=512, max_sequences=1, max_waiting=8, n_threads=2, embedding_ctx=0, priority_aging_s=AGING_S
+    )
+    eng = LlamaCppEngine(config)
+    await eng.load()
+    yield eng
+    await eng.close()
+
+
+async def test_a_low_request_that_waited_long_enough_goes_before_a_newer_high_one(
+    aging_engine: LlamaCppEngine,
+) -> None:
+    engine, log = aging_engine, Log()
+    tasks = [asyncio.create_task(log.run(engine, request("holder", TextPrompt("Count: one, two"), NORMAL, 160)))]
+    await until(lambda: ("holder", "first") in log.events)  # the only slot streams: nothing is preempted
+    tasks.append(asyncio.create_task(log.run(engine, request("low-old", TextPrompt("low: hello"), LOW, 2))))
+    await until(partial(waiting_at_least, engine, 1))
+    # Two aging periods and more: LOW has risen to HIGH, the class of the newcomer below.
+    await asyncio.sleep(3 * AGING_S)
+    tasks.append(asyncio.create_task(log.run(engine, request("high-new", TextPrompt("high: hello"), HIGH, 2))))
+    await until(partial(waiting_at_least, engine, 2))
+    assert ("holder", "done") not in log.events, "the holder ended before both waited: make it longer"
+    await asyncio.gather(*tasks)
+    # Strict priority would serve "high-new" first (test_waiting_requests_are_admitted_by_priority_then_age);
+    # aged, the LOW request ties with it on class and wins on age.
+    assert log.first("low-old") < log.first("high-new")
