@@ -6,6 +6,7 @@ import pytest
 import redis.asyncio as aioredis
 from prometheus_client import REGISTRY
 
+from helixflow.common.grpc_server import PRIORITY_KEY
 from helixflow.router.access.cache.response import cache_key, is_deterministic
 from helixflow.router.access.keys.record import KeyRecord
 from helixflow.v1 import admin_pb2, common_pb2, inference_pb2
@@ -50,7 +51,7 @@ async def _secret(router: MiniRouter, **limits: int) -> tuple[str, str]:
 async def test_cache_hit_replays_identical_stream_and_counts(replicas: list[MiniRouter]) -> None:
     a, b = replicas[0], replicas[-1]
     per_call = PROMPT_TOKENS + COMPLETION_TOKENS
-    key_id, secret = await _secret(a, tpm=per_call * 2)
+    key_id, secret = await _secret(a, tpm=per_call * 3)
     hits = _lookups("response", "hit")
     first = await generate(a, secret, greedy_request())
     second = await generate(b, secret, greedy_request())
@@ -58,11 +59,15 @@ async def test_cache_hit_replays_identical_stream_and_counts(replicas: list[Mini
     assert first == second
     assert a.inference.upstream_calls + (b.inference.upstream_calls if b is not a else 0) == 1
     assert _lookups("response", "hit") == hits + 1
-    # The cached answer was charged like a fresh one: a TPM of two calls is now used up.
+    # A replay names its priority class in the headers, like a worker's reply (a key at NORMAL).
+    replay = b.stub.Generate(greedy_request(), metadata=bearer(secret))
+    assert [m async for m in replay] == first
+    assert dict(await replay.initial_metadata())[PRIORITY_KEY] == "normal"
+    # The cached answers were charged like fresh ones: a TPM of three calls is now used up.
     third = await generate(a, secret, greedy_request())
     assert not isinstance(third, list)
     usage = await a.access.admin.GetUsage(admin_pb2.GetUsageRequest(key_id=key_id), None)  # type: ignore[arg-type]
-    assert usage.usage[0].completion_tokens == 2 * COMPLETION_TOKENS
+    assert usage.usage[0].completion_tokens == 3 * COMPLETION_TOKENS
 
 
 async def test_bypass_and_sampling_skip_the_cache(replicas: list[MiniRouter]) -> None:

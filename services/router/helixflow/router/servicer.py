@@ -99,14 +99,17 @@ class InferenceServicer(inference_pb2_grpc.InferenceServicer):
                 done: inference_pb2.GenerateResponse | None = None
                 failure: BaseException | None = None
                 try:
+                    replies = ticket.replay()
+                    if replies is None:
+                        replies = self._upstream.generate(request, model, call)
+                    else:  # a cached reply: no worker call sends the headers
+                        await call.first_reply(request.priority)
                     # One loop per token, nothing wrapped around it: the request log's timing is kept here.
-                    async for reply in ticket.replay() or self._upstream.generate(request, model, call):
+                    async for reply in replies:
                         if reply[1] is not None:
                             done = reply[1]
                         elif first is None:
                             first = time.perf_counter()
-                        if not call.replied:  # a cached reply: no worker call sent the headers
-                            await call.first_reply(request.priority)
                         ticket.observe(reply)
                         yield reply[0]  # serialized already: see add_to_server
                     completed = True
