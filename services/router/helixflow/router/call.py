@@ -23,14 +23,13 @@ T = TypeVar("T")
 class Call:
     """``waited`` is the time spent waiting on workers; the rest is the router's own."""
 
-    __slots__ = ("context", "deadline", "method", "replied", "start", "target", "waited")
+    __slots__ = ("context", "deadline", "method", "start", "target", "waited")
 
     def __init__(self, method: str, context: Ctx, max_request_s: float) -> None:
         self.method = method
         self.context = context
         self.start = time.perf_counter()
         self.waited = 0.0
-        self.replied = False  # whether the initial metadata went out
         # The model id that answered, when it differs from the one resolved (a fallback chain).
         self.target: str | None = None
         # Absolute monotonic deadline: the client's, capped by the router-wide maximum.
@@ -57,11 +56,8 @@ class Call:
             self.waited += time.perf_counter() - t
 
     async def first_reply(self, priority: int) -> None:
-        """Before the first message (once): the router's time up to it, so the bridge's
-        streaming overhead header can include it, and the priority class the call runs at."""
-        if self.replied:
-            return
-        self.replied = True
+        """Before the first message: the router's time up to it, so the bridge's streaming
+        overhead header can include it, and the priority class the call runs at."""
         label = PRIORITY_LABELS.get(priority, "normal")
         await self.context.send_initial_metadata(((ROUTER_MS_KEY, f"{self.router_ms():.3f}"), (PRIORITY_KEY, label)))
 

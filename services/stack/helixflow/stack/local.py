@@ -79,7 +79,7 @@ def _free_port() -> int:
 def _free_ports(count: int) -> list[int]:
     """``count`` distinct free loopback ports. Every socket stays bound until all are
     picked: a port released at once can come back from the next pick, and two workers
-    then race for one port (one worker's health port was another's gRPC port in a CI run)."""
+    then race for one port (a CI run's worker found its health port taken)."""
     with contextlib.ExitStack() as held:
         sockets = [held.enter_context(socket.socket()) for _ in range(count)]
         for sock in sockets:
