@@ -17,7 +17,6 @@ streams more than c tokens per c-row decode step, so ``c / step`` tokens/s is th
 from __future__ import annotations
 
 import argparse
-import ctypes
 import statistics
 import sys
 import time
@@ -30,7 +29,7 @@ for src in ("services/worker", "services/common", "gen/python"):
 import llama_cpp  # noqa: E402
 
 from helixflow.worker.backends.llama_config import LlamaEngineConfig, default_model_path  # noqa: E402
-from helixflow.worker.backends.llama_model import _forward_log  # noqa: E402
+from helixflow.worker.backends.llama_model import route_llama_logs  # noqa: E402
 from helixflow.worker.backends.llama_plan import ubatches  # noqa: E402
 from helixflow.worker.backends.llama_scheduler import context_params  # noqa: E402
 from helixflow.worker.extra_buffers import cpu_flags, resolve_extra_buffers  # noqa: E402
@@ -42,7 +41,7 @@ class Steps:
     the steps timed here are the steps the worker runs."""
 
     def __init__(self, model_path: str, threads: int, n_seq: int, batch_tokens: int, repack: bool) -> None:
-        llama_cpp.llama_log_set(_forward_log, ctypes.c_void_p())  # the worker's: errors only, not every load line
+        route_llama_logs()  # as the worker does: errors only, not every load line
         llama_cpp.llama_backend_init()
         mparams = llama_cpp.llama_model_default_params()
         mparams.use_extra_bufts = repack

@@ -28,9 +28,14 @@ def _forward_log(level: int, text: bytes, _user_data: ctypes.c_void_p) -> None:
         log.info("%s", text.decode(errors="replace").rstrip())
 
 
+def route_llama_logs() -> None:
+    """Send llama.cpp's log lines through ``_forward_log`` (errors and warnings only)."""
+    llama_cpp.llama_log_set(_forward_log, ctypes.c_void_p())
+
+
 class LlamaModel:
     def __init__(self, config: LlamaEngineConfig) -> None:
-        llama_cpp.llama_log_set(_forward_log, ctypes.c_void_p())
+        route_llama_logs()
         llama_cpp.llama_backend_init()
         params = llama_cpp.llama_model_default_params()
         params.n_gpu_layers = config.n_gpu_layers
