@@ -33,7 +33,6 @@ from helixflow.worker.backends.vllm_stats import LoadSnapshot, make_stat_logger_
 from helixflow.worker.config import WorkerSettings
 from helixflow.worker.engine import (
     PRIORITY_HIGH,
-    PRIORITY_NORMAL,
     ChatPrompt,
     ConstraintKind,
     Delta,
@@ -270,8 +269,8 @@ class VllmEngine:
         prompt_ids: list[int],
         params: Any,
         top_n: int | None,
-        lora: Any = None,
-        priority: int = PRIORITY_NORMAL,
+        lora: Any,
+        priority: int,
     ) -> AsyncIterator[Event]:
         from vllm.exceptions import VLLMClientError
         from vllm.inputs import TokensPrompt
