@@ -6,8 +6,8 @@
 (``--native`` also works, but it pauses the process for every sample, so the run slows
 a lot.) It prints, for the decode thread and the asyncio thread, the share of samples
 in ``llama_decode``, sampling, detokenising and stop matching, and delivery. Without
-``--native`` the ``llama_decode`` call shows as its line in ``Scheduler._decode``: LINE,
-by default the line of this checkout's ``llama_scheduler.py`` that calls it.
+``--native`` the ``llama_decode`` call shows as the line of the scheduler method that calls it: LINE,
+by default the line of this checkout's ``llama_scheduler.py`` that does.
 """
 
 from __future__ import annotations
@@ -19,11 +19,18 @@ from pathlib import Path
 SCHEDULER = Path(__file__).resolve().parents[1] / "services/worker/helixflow/worker/backends/llama_scheduler.py"
 
 
-def decode_line() -> int:
-    if len(sys.argv) > 2:
-        return int(sys.argv[2])
+def decode_leaf() -> str:
+    """How py-spy names the frame that calls ``llama_decode``: its method and line (LINE, by
+    default the line of this checkout's ``llama_scheduler.py`` that makes the call)."""
     lines = SCHEDULER.read_text().splitlines()
-    return next(i + 1 for i, line in enumerate(lines) if "llama_cpp.llama_decode(" in line)
+    line = (
+        int(sys.argv[2])
+        if len(sys.argv) > 2
+        else 1 + next(i for i, text in enumerate(lines) if "llama_cpp.llama_decode(" in text)
+    )
+    method = next(text for text in reversed(lines[:line]) if text.lstrip().startswith("def "))
+    name = method.split("def ", 1)[1].split("(", 1)[0]
+    return f"Scheduler.{name} (worker/backends/llama_scheduler.py:{line})"
 
 
 def decode_thread(stack: str, decode_leaf: str) -> str:
@@ -57,13 +64,13 @@ def asyncio_thread(stack: str) -> str:
 
 
 def main() -> None:
-    decode_leaf = f"Scheduler._decode (worker/backends/llama_scheduler.py:{decode_line()})"
+    leaf = decode_leaf()
     counts: collections.Counter[tuple[str, str]] = collections.Counter()
     with open(sys.argv[1]) as lines:
         for line in lines:
             stack, _, count = line.rstrip().rpartition(" ")
             if "Scheduler._run" in stack:
-                counts["decode thread", decode_thread(stack, decode_leaf)] += int(count)
+                counts["decode thread", decode_thread(stack, leaf)] += int(count)
             elif "BaseEventLoop" in stack:
                 counts["asyncio thread", asyncio_thread(stack)] += int(count)
     for thread in ("decode thread", "asyncio thread"):
