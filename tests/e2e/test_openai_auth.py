@@ -1,4 +1,5 @@
-"""Auth failures reach OpenAI SDK users as 401 / 403 / 429 (with Retry-After) through the bridge.
+"""Auth failures reach OpenAI SDK users as 401 / 403 / 429 (with Retry-After) through the bridge,
+and a key's priority cap reaches OpenAI and Anthropic SDK users as the service tier a call ran at.
 
 A real stack with auth on: worker + router (SQLite key store) + bridge; keys are
 created in the router's store the way `helixflow keys create --direct` does.
@@ -10,6 +11,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -19,7 +21,7 @@ from helixflow.router.access.admin.convert import template_from_proto
 from helixflow.router.access.keys.service import KeyService
 from helixflow.router.access.keys.store import SqliteKeyStore
 from helixflow.stack.local import LocalStack
-from helixflow.v1 import admin_pb2
+from helixflow.v1 import admin_pb2, common_pb2
 from tests.e2e.conftest import running_stack
 
 
@@ -114,3 +116,22 @@ def test_service_tier_priority_on_a_key_without_high_is_capped_not_refused(secur
     created = json.loads(stream.text.split("data: ", 1)[1].split("\n", 1)[0])
     assert created["type"] == "response.created"
     assert created["response"]["service_tier"] == "default"
+
+
+@pytest.mark.parametrize(
+    ("max_priority", "served", "counted"),
+    [(None, "standard", "normal"), (common_pb2.PRIORITY_HIGH, "priority", "high")],
+)
+def test_anthropic_service_tier_auto_runs_at_the_keys_cap(
+    secured: LocalStack, max_priority: common_pb2.Priority.ValueType | None, served: str, counted: str
+) -> None:
+    scopes = admin_pb2.KeyScopes(permissions=[admin_pb2.PERMISSION_INFERENCE], max_priority=max_priority)
+    key = _key(secured, f"anthropic-{counted}", scopes)
+    before = _generate_count(counted)
+    with anthropic.Anthropic(base_url=secured.bridge_url, api_key=key, max_retries=0, timeout=120) as client:
+        ask = {"model": secured.options.model_id, "max_tokens": 2, "messages": [{"role": "user", "content": "Hi"}]}
+        created = client.messages.create(**ask, service_tier="auto")  # type: ignore[call-overload]
+        with client.messages.stream(**ask, service_tier="auto") as stream:  # type: ignore[arg-type]
+            streamed = stream.get_final_message()
+    assert (created.usage.service_tier, streamed.usage.service_tier) == (served, served)
+    assert _generate_count(counted) - before == 2

@@ -1,5 +1,7 @@
-"""OpenAI's service_tier on Chat Completions and Responses: the priority that reaches the
-router, the tier the response names, and a 400 for any other value."""
+"""service_tier on Chat Completions and Responses (OpenAI's values) and on Messages
+(Anthropic's): the priority that reaches the router, the tier the response names, and a
+400 for any other value. This scripted router does not say what it ran a call at, so a
+response names the tier asked for (the real router's cap: tests/e2e/test_openai_auth.py)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from helixflow.v1 import common_pb2
 
 CHAT = "/v1/chat/completions"
 RESPONSES = "/v1/responses"
+MESSAGES = "/v1/messages"
 MSG = [{"role": "user", "content": "hi"}]
 
 CASES = [
@@ -81,3 +84,46 @@ def test_other_tiers_are_a_400_naming_the_field_and_the_accepted_values(
 def test_a_non_string_tier_is_refused(http: httpx.Client) -> None:
     r = http.post(CHAT, json={"model": "fake-model", "messages": MSG, "service_tier": 3})
     assert r.status_code == 400
+
+
+ANTHROPIC_CASES = [
+    (None, common_pb2.PRIORITY_UNSPECIFIED, "standard"),  # omitted asks for nothing, not for "auto"
+    ("auto", common_pb2.PRIORITY_HIGH, "priority"),
+    ("standard_only", common_pb2.PRIORITY_NORMAL, "standard"),
+]
+
+
+def _message(tier: str | None, **extra: object) -> dict[str, object]:
+    return _with_tier({"model": "fake-model", "max_tokens": 4, "messages": MSG, **extra}, tier)
+
+
+@pytest.mark.parametrize(("tier", "priority", "served"), ANTHROPIC_CASES)
+def test_messages_service_tier_sets_the_priority_and_usage_names_it(
+    http: httpx.Client, fake_stack: FakeStack, tier: str | None, priority: int, served: str
+) -> None:
+    r = http.post(MESSAGES, json=_message(tier))
+    assert r.status_code == 200, r.text
+    assert _sent_priority(fake_stack) == priority
+    usage = r.json()["usage"]
+    assert usage["service_tier"] == served
+    assert usage["output_tokens"] > 0
+
+
+def test_a_streamed_message_names_its_tier_in_message_start(http: httpx.Client, fake_stack: FakeStack) -> None:
+    r = http.post(MESSAGES, json=_message("auto", stream=True))
+    assert r.status_code == 200, r.text
+    start = orjson.loads(r.text.split("data: ", 1)[1].split("\n", 1)[0])
+    assert start["type"] == "message_start"
+    assert start["message"]["usage"]["service_tier"] == "priority"
+    assert _sent_priority(fake_stack) == common_pb2.PRIORITY_HIGH
+
+
+@pytest.mark.parametrize("tier", ["priority", "standard", "default", "Auto", "", 3])
+def test_other_anthropic_tiers_are_a_400_naming_the_accepted_values(http: httpx.Client, tier: object) -> None:
+    r = http.post(MESSAGES, json={**_message(None), "service_tier": tier})
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    if isinstance(tier, str):  # a non-string fails the schema first, with its own message
+        assert "'auto'" in error["message"]
+        assert "'standard_only'" in error["message"]

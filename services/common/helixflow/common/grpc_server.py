@@ -43,6 +43,7 @@ ROUTER_MS_KEY = "x-helixflow-router-ms"
 # Initial metadata of a Generate: the priority class it runs at after the key's cap
 # ("low", "normal" or "high"), so a client learns what it got, not only what it asked.
 PRIORITY_KEY = "x-helixflow-priority"
+PRIORITY_LABELS = {1: "low", 2: "normal", 3: "high"}  # helixflow.v1.Priority, as that header and metric labels
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 

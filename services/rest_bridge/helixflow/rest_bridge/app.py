@@ -25,6 +25,7 @@ from helixflow.rest_bridge.schemas import responses as rs
 from helixflow.rest_bridge.schemas.chat import ChatCompletionRequest
 from helixflow.rest_bridge.schemas.completions import CompletionRequest
 from helixflow.rest_bridge.schemas.embeddings import EmbeddingRequest
+from helixflow.rest_bridge.schemas.service_tier import OPENAI_TIERS
 from helixflow.rest_bridge.schemas.tools import tool_calls_json
 from helixflow.rest_bridge.sse import ChunkEncoder, SseResponse
 from helixflow.rest_bridge.tracing_middleware import TracingMiddleware
@@ -105,7 +106,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
         asked = body.service_tier if isinstance(body, ChatCompletionRequest) else None
         if body.stream:
             iters, firsts = await gen.prime()
-            tier = await gen.served_tier(asked) if chat else None
+            tier = await gen.served_tier(OPENAI_TIERS, asked) if chat else None
             overhead = _overhead_ms(request, gen.grpc_wait_s, await gen.header_router_ms())
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
             enc = ChunkEncoder(
@@ -124,7 +125,7 @@ def create_app(settings: BridgeSettings) -> FastAPI:
                 headers={OVERHEAD_HEADER: overhead, "cache-control": "no-cache", "x-accel-buffering": "no"},
             )
         results = await gen.collect()
-        tier = await gen.served_tier(asked) if chat else None
+        tier = await gen.served_tier(OPENAI_TIERS, asked) if chat else None
         choices = [(_chat_choice if chat else _text_choice)(i, r, want_logprobs) for i, r in enumerate(results)]
         payload = {
             "id": cid,

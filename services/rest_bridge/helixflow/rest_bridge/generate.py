@@ -21,7 +21,7 @@ from helixflow.common.errors import HelixError, WorkerLost
 from helixflow.rest_bridge.client import Metadata, RouterClient, priority, router_ms
 from helixflow.rest_bridge.coalesce import coalesce
 from helixflow.rest_bridge.errors import to_api_error
-from helixflow.rest_bridge.schemas.service_tier import served_tier
+from helixflow.rest_bridge.schemas.service_tier import ServiceTiers
 from helixflow.rest_bridge.schemas.tools import tool_call_chunk
 from helixflow.rest_bridge.sse import DONE, ChunkEncoder, error_event
 from helixflow.rest_bridge.translate import chat_logprobs, finish_reason, text_logprobs, usage_dict
@@ -99,9 +99,9 @@ class Generation:
         """The router's time up to the first token (it sends it in the response headers)."""
         return router_ms(await self.calls[0].initial_metadata())
 
-    async def served_tier(self, asked: str | None) -> str:
-        """The ``service_tier`` a response names: the priority class the router ran at."""
-        return served_tier(priority(await self.calls[0].initial_metadata()), asked)
+    async def served_tier(self, tiers: ServiceTiers, asked: str | None) -> str:
+        """The ``service_tier`` a response names, in ``tiers``: the class the router ran at."""
+        return tiers.served(priority(await self.calls[0].initial_metadata()), asked)
 
 
 async def _first(it: Stream) -> inference_pb2.GenerateResponse:

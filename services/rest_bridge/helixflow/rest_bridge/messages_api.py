@@ -25,6 +25,7 @@ from helixflow.rest_bridge.errors import to_api_error
 from helixflow.rest_bridge.generate import Generation, Stream, new_id, until_complete
 from helixflow.rest_bridge.schemas import agent_objects as ao
 from helixflow.rest_bridge.schemas.messages import CountTokensRequest, MessagesRequest
+from helixflow.rest_bridge.schemas.service_tier import ANTHROPIC_TIERS
 from helixflow.rest_bridge.translate import finish_reason
 from helixflow.v1 import common_pb2, inference_pb2
 
@@ -70,7 +71,8 @@ def usage_json(usage: common_pb2.Usage) -> dict[str, int]:
     }
 
 
-def message_json(mid: str, model: str, content: list[dict[str, Any]]) -> dict[str, Any]:
+def message_json(mid: str, model: str, content: list[dict[str, Any]], tier: str) -> dict[str, Any]:
+    """A message object; ``tier`` is the service tier it ran at (``ANTHROPIC_TIERS``)."""
     return {
         "id": mid,
         "type": "message",
@@ -79,7 +81,7 @@ def message_json(mid: str, model: str, content: list[dict[str, Any]]) -> dict[st
         "content": content,
         "stop_reason": None,
         "stop_sequence": None,
-        "usage": {"input_tokens": 0, "output_tokens": 0},
+        "usage": {"input_tokens": 0, "output_tokens": 0, "service_tier": tier},
     }
 
 
@@ -133,7 +135,8 @@ async def _events(
 ) -> AsyncIterator[bytes]:
     blocks = _Blocks()
     try:
-        yield _event("message_start", message=message_json(mid, body.model, []))
+        tier = await gen.served_tier(ANTHROPIC_TIERS, body.service_tier)
+        yield _event("message_start", message=message_json(mid, body.model, [], tier))
         yield _event("ping")
         async for msg in until_complete(first, it):
             if msg.HasField("complete"):
@@ -174,8 +177,9 @@ async def create_message(body: MessagesRequest, request: Request) -> Response:
     calls = result.complete.tool_calls
     content += [{"type": "tool_use", "id": c.id, "name": c.name, "input": tool_input(c)} for c in calls]
     reason, sequence = stop_reason(result.complete, body.stop_sequences or [])
-    message = message_json(mid, body.model, content)
-    message.update(stop_reason=reason, stop_sequence=sequence, usage=usage_json(result.complete.usage))
+    message = message_json(mid, body.model, content, await gen.served_tier(ANTHROPIC_TIERS, body.service_tier))
+    message["usage"].update(usage_json(result.complete.usage))
+    message.update(stop_reason=reason, stop_sequence=sequence)
     return Response(orjson.dumps(message), media_type="application/json")
 
 

@@ -33,6 +33,7 @@ from helixflow.rest_bridge.responses_store import ResponseStore, StoredResponse,
 from helixflow.rest_bridge.schemas import agent_objects as ao
 from helixflow.rest_bridge.schemas import responses as rs
 from helixflow.rest_bridge.schemas.openai_responses import InputItem, ResponsesRequest, parse_items
+from helixflow.rest_bridge.schemas.service_tier import OPENAI_TIERS
 from helixflow.rest_bridge.translate import finish_reason
 from helixflow.v1 import inference_pb2
 
@@ -146,7 +147,7 @@ async def create_response(body: ResponsesRequest, request: Request) -> Response:
     rid, created = item_id("resp"), int(time.time())
     if body.stream:
         iters, firsts = await gen.prime()
-        tier = await gen.served_tier(body.service_tier)
+        tier = await gen.served_tier(OPENAI_TIERS, body.service_tier)
         enc = ResponseEvents(response_json(body, rid, created, "in_progress", [], tier))
         return StreamingResponse(
             _events(request, body, history, gen, iters[0], firsts[0], enc),
@@ -155,7 +156,7 @@ async def create_response(body: ResponsesRequest, request: Request) -> Response:
         )
     [result] = await gen.collect()
     output = output_items(result.text, result.complete.tool_calls)
-    tier = await gen.served_tier(body.service_tier)
+    tier = await gen.served_tier(OPENAI_TIERS, body.service_tier)
     response = finish(response_json(body, rid, created, "completed", output, tier), result.complete)
     await _save(request, body, response, history)
     return _json(response)

@@ -11,9 +11,8 @@ import grpc
 
 from helixflow.common.errors import DeadlineExceeded, HelixError
 from helixflow.common.grpc_errors import to_rpc_status
-from helixflow.common.grpc_server import PRIORITY_KEY, ROUTER_MS_KEY
+from helixflow.common.grpc_server import PRIORITY_KEY, PRIORITY_LABELS, ROUTER_MS_KEY
 from helixflow.router import metrics
-from helixflow.router.metrics import PRIORITY_LABELS
 from helixflow.router.upstream import RpcStatus, UpstreamError
 
 Ctx = grpc.aio.ServicerContext[Any, Any]

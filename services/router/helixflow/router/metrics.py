@@ -17,7 +17,6 @@ GENERATE_BY_PRIORITY = Counter(
     "Generate calls admitted, by the priority they run at (after the key's cap)",
     ["priority"],
 )
-PRIORITY_LABELS = {1: "low", 2: "normal", 3: "high"}  # helixflow.v1.Priority, as metric labels
 RETRIES = Counter("helixflow_router_retries_total", "Calls retried on another worker", ["method", "code"])
 ATTEMPTS = Counter(
     "helixflow_router_attempts_total",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ResponseUsage(BaseModel):
@@ -47,6 +47,11 @@ class InputItemList(BaseModel):
 class MessageUsage(BaseModel):
     input_tokens: int
     output_tokens: int
+    cache_creation_input_tokens: int
+    cache_read_input_tokens: int
+    service_tier: Literal["standard", "priority", "batch"] = Field(
+        description="the tier it ran at: priority (HIGH), standard (NORMAL) or batch (LOW), after the key's cap"
+    )
 
 
 class MessageObject(BaseModel):

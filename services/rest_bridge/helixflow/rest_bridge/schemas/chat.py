@@ -21,7 +21,7 @@ from helixflow.rest_bridge.schemas.common import (
     fill_sampling,
     reject_unsupported,
 )
-from helixflow.rest_bridge.schemas.service_tier import apply_service_tier
+from helixflow.rest_bridge.schemas.service_tier import OPENAI_TIERS
 from helixflow.rest_bridge.schemas.tools import ToolCallIn, ToolChoice, ToolDef, apply_tools
 from helixflow.v1 import common_pb2, inference_pb2
 
@@ -138,5 +138,5 @@ class ChatCompletionRequest(StrictModel):
             req.sampling.logprobs = True
             req.sampling.top_logprobs = self.top_logprobs or 0
         apply_response_format(req.sampling, self.response_format)
-        apply_service_tier(req, self.service_tier)
+        OPENAI_TIERS.apply(req, self.service_tier)
         return req

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from helixflow.common.errors import InvalidArgument
 from helixflow.rest_bridge.schemas.common import MAX_TOKENS_LIMIT, StrictModel, reject_unsupported
+from helixflow.rest_bridge.schemas.service_tier import ANTHROPIC_TIERS
 from helixflow.rest_bridge.schemas.tools import FunctionDef, NamedFunction, NamedToolChoice, ToolDef, apply_tools
 from helixflow.v1 import common_pb2, inference_pb2
 
@@ -117,7 +118,6 @@ _UNSUPPORTED: dict[str, tuple[Any, ...]] = {
     "thinking": (),
     "mcp_servers": ([],),
     "container": (),
-    "service_tier": ("auto", "standard_only"),
 }
 
 
@@ -191,6 +191,7 @@ class MessagesRequest(_Conversation):
         reject_unsupported(self, _UNSUPPORTED)
         user = self.metadata.user_id if self.metadata and self.metadata.user_id else ""
         req = inference_pb2.GenerateRequest(model=self.model, user=user)
+        ANTHROPIC_TIERS.apply(req, self.service_tier)
         req.messages.messages.extend(self.chat_messages())
         self._apply_tools(req)
         sp = req.sampling

@@ -23,7 +23,7 @@ from helixflow.rest_bridge.schemas.common import (
     fill_sampling,
     reject_unsupported,
 )
-from helixflow.rest_bridge.schemas.service_tier import apply_service_tier
+from helixflow.rest_bridge.schemas.service_tier import OPENAI_TIERS
 from helixflow.rest_bridge.schemas.tools import FunctionDef, NamedFunction, NamedToolChoice, ToolDef, apply_tools
 from helixflow.v1 import common_pb2, inference_pb2
 
@@ -243,7 +243,7 @@ class ResponsesRequest(StrictModel):
         sampling = _Sampling(self.temperature, self.top_p)
         fill_sampling(sampling, req.sampling, max_tokens=self.max_output_tokens, stop=None)
         apply_response_format(req.sampling, self._format())
-        apply_service_tier(req, self.service_tier)
+        OPENAI_TIERS.apply(req, self.service_tier)
         return req
 
     def _format(self) -> ResponseFormatJsonObject | ResponseFormatJsonSchema | None:

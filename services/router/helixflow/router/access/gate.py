@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
+from helixflow.common.grpc_server import PRIORITY_LABELS
 from helixflow.router import wire
 from helixflow.router.access.auth.principal import Principal, current_principal
 from helixflow.router.access.cache.embedding import EmbeddingCache
@@ -31,7 +32,7 @@ from helixflow.router.access.quota.budget import MemoryBudgets, Reservation
 from helixflow.router.access.quota.enforcer import QuotaEnforcer
 from helixflow.router.access.spend import Spend
 from helixflow.router.access.usage.store import UsageRecorder
-from helixflow.router.metrics import GENERATE_BY_PRIORITY, PRIORITY_LABELS
+from helixflow.router.metrics import GENERATE_BY_PRIORITY
 from helixflow.router.wire import Reply
 from helixflow.v1 import common_pb2, inference_pb2
 
