@@ -325,7 +325,11 @@ async def test_queue_full_when_slots_and_waiting_room_are_taken(engine: VllmEngi
     assert engine.load_report().running == 0
 
 
-async def test_a_waiting_high_request_gets_the_next_free_slot_before_an_older_low_one(engine: VllmEngine) -> None:
+@pytest.mark.parametrize(("aging_s", "order"), [(30.0, ["high", "low"]), (0.01, ["low", "high"])])
+async def test_a_waiting_high_request_gets_the_next_free_slot_before_an_older_low_one_unless_it_aged(
+    engine: VllmEngine, monkeypatch: pytest.MonkeyPatch, aging_s: float, order: list[str]
+) -> None:
+    monkeypatch.setattr(engine, "config", dataclasses.replace(engine.config, priority_aging_s=aging_s))
     # Four LOW streams fill the slots; the short one frees a slot long before the others.
     slots = engine.config.max_num_seqs
     running = [
@@ -343,14 +347,15 @@ async def test_a_waiting_high_request_gets_the_next_free_slot_before_an_older_lo
                 first_tokens.append(req.request_id)
 
     low = asyncio.ensure_future(first_token(dataclasses.replace(_request("low", max_tokens=4), priority=PRIORITY_LOW)))
-    await asyncio.sleep(0.02)  # the LOW request is older
+    await asyncio.sleep(0.05)  # the LOW request is older (by more than two 0.01 s aging periods)
     assert not drains[0].done(), "the short stream ended before both requests waited: make it longer"
     high = asyncio.ensure_future(
         first_token(dataclasses.replace(_request("high", max_tokens=4), priority=PRIORITY_HIGH))
     )
     await asyncio.gather(low, high, *drains)
-    # First come, first served would give the freed slot to "low"; by class it goes to "high".
-    assert first_tokens == ["high", "low"]
+    # First come, first served would give the freed slot to "low"; by class it goes to "high",
+    # unless "low" waited long enough to rise to HIGH, and then it is the older.
+    assert first_tokens == order
 
 
 async def _drain(stream: AsyncIterator[Event]) -> None:

@@ -21,6 +21,7 @@ from helixflow.common.logs import LogFormat
 from helixflow.worker.adapters import AdapterSpec, check_adapter_ids
 from helixflow.worker.admission import QueueShares
 from helixflow.worker.catalog.settings import CatalogSettings
+from helixflow.worker.engine import DEFAULT_PRIORITY_AGING_S
 from helixflow.worker.extra_buffers import ExtraBuffers
 from helixflow.worker.upstream_settings import UpstreamSettings
 
@@ -58,6 +59,11 @@ class VllmSettings(BaseModel):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="vLLM share of GPU memory")
     dtype: str = Field("auto", description="vLLM dtype")
     quantization: str | None = Field(None, description="vLLM quantization method")
+    priority_aging_s: float = Field(
+        DEFAULT_PRIORITY_AGING_S,
+        ge=0,
+        description="a waiting request's class rises one per this many seconds (0 = strict)",
+    )
     engine_args: dict[str, Any] = Field(
         default_factory=dict,
         description='more vLLM AsyncEngineArgs as JSON, e.g. {"enforce_eager": true, "block_size": 32}',

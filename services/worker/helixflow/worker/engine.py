@@ -136,6 +136,9 @@ Prompt = TextPrompt | ChatPrompt | TokenPrompt
 
 # helixflow.v1.Priority's classes; a higher one runs first.
 PRIORITY_LOW, PRIORITY_NORMAL, PRIORITY_HIGH = 1, 2, 3
+# A waiting request's class rises one per this many seconds (both backends): long against
+# a request's usual life, short against a client's patience.
+DEFAULT_PRIORITY_AGING_S = 30.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from helixflow.worker.config import (
     DEFAULT_MAX_WAITING,
     DEFAULT_MODEL_ID,
 )
+from helixflow.worker.engine import DEFAULT_PRIORITY_AGING_S
 from helixflow.worker.extra_buffers import ExtraBuffers
 
 # See bench/step_cost.py for where these come from.
@@ -32,8 +33,6 @@ DECODE_ROW_WEIGHT = 2.5
 # 16 prompts of 10-20 tokens took 1026 ms in 11 micro-batches and 810 ms in one, on a 2-core
 # AMD EPYC where a prompt token costs ~3.3 ms (bench/step_cost.py, its micro-batch table).
 UBATCH_WEIGHT = 6
-# Long against a request's usual life (seconds), short against a client's patience.
-DEFAULT_PRIORITY_AGING_S = 30.0
 
 
 def default_model_path() -> str:

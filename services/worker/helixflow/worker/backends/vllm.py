@@ -59,10 +59,19 @@ FALLBACK_CHAT_TEMPLATE = (
 ALL_CONSTRAINTS = frozenset(ConstraintKind)
 
 
-def vllm_priority(priority: int) -> int:
-    """Our class as vLLM's priority, where a lower value is scheduled first: HIGH 0, NORMAL 1, LOW 2.
-    vLLM has no aging: a steady stream of higher classes can keep a LOW request waiting."""
-    return PRIORITY_HIGH - priority
+def vllm_priority(priority: int, aging_s: float, now: float) -> int:
+    """Our class as vLLM's priority, where a lower value goes first (equal ones by arrival).
+
+    Strict (``aging_s`` 0): HIGH 0, NORMAL 1, LOW 2. With aging, the moment (ms on the
+    monotonic clock, ``now`` being the arrival) at which the class, rising one per
+    ``aging_s`` waited, reaches HIGH. That order never changes while requests wait, so
+    vLLM's queue, which sorts each request once, keeps it; and a LOW request that has waited
+    two periods goes before a newer HIGH one, as in the llama.cpp planner. (The planner
+    raises the class in whole steps; this rises continuously, which differs only between
+    two requests that are both still below HIGH.)"""
+    if aging_s <= 0:
+        return PRIORITY_HIGH - priority
+    return round((now + (PRIORITY_HIGH - priority) * aging_s) * 1000)
 
 
 class VllmEngine:
@@ -241,7 +250,8 @@ class VllmEngine:
         self._aborted.discard(request.request_id)
         top_n = request.sampling.top_logprobs if request.sampling.logprobs else None
         lora = self._loras.get(request.adapter)
-        stream = self._stream(request.request_id, ticket, prompt_ids, params, top_n, lora, request.priority)
+        priority = vllm_priority(request.priority, self.config.priority_aging_s, time.monotonic())
+        stream = self._stream(request.request_id, ticket, prompt_ids, params, top_n, lora, priority)
         if tools.parser is None:
             return stream
         return with_tool_calls(cast(AsyncGenerator[Event, None], stream), tools.parser)
@@ -270,7 +280,7 @@ class VllmEngine:
         params: Any,
         top_n: int | None,
         lora: Any,
-        priority: int,
+        priority: int,  # vLLM's value (vllm_priority), fixed at admission
     ) -> AsyncIterator[Event]:
         from vllm.exceptions import VLLMClientError
         from vllm.inputs import TokensPrompt
@@ -284,7 +294,7 @@ class VllmEngine:
             params,
             request_id,
             lora_request=lora,
-            priority=vllm_priority(priority),
+            priority=priority,
         )
         try:
             if request_id in self._aborted:  # aborted before the stream started

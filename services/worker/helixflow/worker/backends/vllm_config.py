@@ -29,6 +29,7 @@ class VllmEngineConfig:
     max_num_seqs: int = DEFAULT_MAX_SEQUENCES
     max_waiting: int = DEFAULT_MAX_WAITING
     queue_shares: QueueShares = field(default_factory=QueueShares)  # of max_waiting, per priority class
+    priority_aging_s: float = VllmSettings.model_fields["priority_aging_s"].default  # see vllm_priority
     enable_prefix_caching: bool = True
     # "auto" lets vLLM pick; "pooling" (with convert="embed") serves embeddings.
     runner: str = "auto"
@@ -61,6 +62,7 @@ class VllmEngineConfig:
             max_num_seqs=settings.max_sequences,
             max_waiting=settings.max_waiting,
             queue_shares=settings.queue_shares,
+            priority_aging_s=own.priority_aging_s,
             extra=dict(own.engine_args),
             adapters=tuple(settings.adapters),
         )
@@ -80,7 +82,7 @@ class VllmEngineConfig:
             "convert": self.convert,
             # Stats still reach our own stat logger; this only mutes vLLM's periodic log lines.
             "disable_log_stats": True,
-            # Waiting requests go by priority class, then arrival (``vllm_priority``). vLLM
+            # Waiting requests go by aged priority class, then arrival (``vllm_priority``). vLLM
             # preempts a running request only when KV blocks run out, as under "fcfs".
             "scheduling_policy": "priority",
         }
