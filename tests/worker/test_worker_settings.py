@@ -54,10 +54,18 @@ def test_the_flat_names_from_before_the_sections_still_work(monkeypatch: pytest.
 
 def test_queue_shares_and_priority_aging_reach_the_backends(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HELIXFLOW_WORKER_QUEUE_SHARES__LOW", "0.25")
-    monkeypatch.setenv("HELIXFLOW_WORKER_LLAMA__PRIORITY_AGING_S", "5")
+    monkeypatch.setenv("HELIXFLOW_WORKER_PRIORITY_AGING_S", "5")
     monkeypatch.setenv("HELIXFLOW_WORKER_MODEL_PATH", "/unused.gguf")
     settings = WorkerSettings()
     llama = LlamaCppEngine.from_worker_settings(settings).config
+    vllm = VllmEngineConfig.from_worker_settings(settings)
     assert (llama.queue_shares.low, llama.queue_shares.normal, llama.priority_aging_s) == (0.25, 0.75, 5.0)
-    assert VllmEngineConfig.from_worker_settings(settings).queue_shares == llama.queue_shares
+    assert (vllm.queue_shares, vllm.priority_aging_s) == (llama.queue_shares, 5.0)
     assert LlamaEngineConfig(model_path="/unused.gguf").priority_aging_s == 30.0  # the default
+
+
+def test_the_old_llama_name_of_priority_aging_is_still_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELIXFLOW_WORKER_LLAMA__PRIORITY_AGING_S", "7")
+    assert WorkerSettings().priority_aging_s == 7.0
+    monkeypatch.setenv("HELIXFLOW_WORKER_PRIORITY_AGING_S", "5")  # the current name wins
+    assert WorkerSettings().priority_aging_s == 5.0

@@ -47,9 +47,6 @@ class LlamaSettings(BaseModel):
     step_budget_ms: float | None = Field(
         None, ge=0, description="time budget of a step carrying prompt tokens (default 1000; 0 = fixed chunks)"
     )
-    priority_aging_s: float | None = Field(
-        None, ge=0, description="a waiting request's class rises one per this many seconds (default 30; 0 = strict)"
-    )
 
 
 class VllmSettings(BaseModel):
@@ -59,20 +56,16 @@ class VllmSettings(BaseModel):
     gpu_memory_utilization: float = Field(0.9, gt=0, le=1, description="vLLM share of GPU memory")
     dtype: str = Field("auto", description="vLLM dtype")
     quantization: str | None = Field(None, description="vLLM quantization method")
-    priority_aging_s: float = Field(
-        DEFAULT_PRIORITY_AGING_S,
-        ge=0,
-        description="a waiting request's class rises one per this many seconds (0 = strict)",
-    )
     engine_args: dict[str, Any] = Field(
         default_factory=dict,
         description='more vLLM AsyncEngineArgs as JSON, e.g. {"enforce_eager": true, "block_size": 32}',
     )
 
 
-# The flat names these settings had before the backend sections, still read (the nested
-# name wins): HELIXFLOW_WORKER_N_THREADS is HELIXFLOW_WORKER_LLAMA__N_THREADS, and so on.
-_FLAT_ENV = {
+# The names these settings had before, still read (the current name wins): the flat ones
+# before the backend sections (HELIXFLOW_WORKER_N_THREADS is HELIXFLOW_WORKER_LLAMA__N_THREADS,
+# and so on), and LLAMA__PRIORITY_AGING_S from before aging served both backends.
+_OLD_ENV: dict[str, tuple[str, ...]] = {
     "N_THREADS": ("llama", "n_threads"),
     "N_GPU_LAYERS": ("llama", "n_gpu_layers"),
     "TENSOR_PARALLEL_SIZE": ("vllm", "tensor_parallel_size"),
@@ -80,19 +73,23 @@ _FLAT_ENV = {
     "DTYPE": ("vllm", "dtype"),
     "QUANTIZATION": ("vllm", "quantization"),
     "VLLM_ENGINE_ARGS": ("vllm", "engine_args"),
+    "LLAMA__PRIORITY_AGING_S": ("priority_aging_s",),
 }
 
 
-class _FlatEnv(PydanticBaseSettingsSource):
+class _OldEnv(PydanticBaseSettingsSource):
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         return None, field_name, False
 
     def __call__(self) -> dict[str, Any]:
-        out: dict[str, dict[str, Any]] = {}
-        for name, (section, key) in _FLAT_ENV.items():
+        out: dict[str, Any] = {}
+        for name, (*sections, key) in _OLD_ENV.items():
             raw = os.environ.get(f"HELIXFLOW_WORKER_{name}")
             if raw is not None:
-                out.setdefault(section, {})[key] = json.loads(raw) if key == "engine_args" else raw
+                target = out
+                for section in sections:
+                    target = target.setdefault(section, {})
+                target[key] = json.loads(raw) if key == "engine_args" else raw
         return out
 
 
@@ -124,6 +121,11 @@ class WorkerSettings(BaseSettings):
     )
     queue_shares: QueueShares = Field(
         default_factory=QueueShares, description="share of max_waiting the low and normal priority classes may fill"
+    )
+    priority_aging_s: float = Field(
+        DEFAULT_PRIORITY_AGING_S,
+        ge=0,
+        description="a waiting request's class rises one per this many seconds (0 = strict)",
     )
     context_per_sequence: int = Field(
         DEFAULT_CONTEXT_PER_SEQUENCE, ge=64, description="context window per sequence, tokens"
@@ -167,4 +169,4 @@ class WorkerSettings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return init_settings, env_settings, _FlatEnv(settings_cls), dotenv_settings, file_secret_settings
+        return init_settings, env_settings, _OldEnv(settings_cls), dotenv_settings, file_secret_settings

@@ -53,6 +53,7 @@ class LlamaCppEngine:
             "max_sequences": settings.max_sequences,
             "max_waiting": settings.max_waiting,
             "queue_shares": settings.queue_shares,
+            "priority_aging_s": settings.priority_aging_s,
             "n_gpu_layers": settings.llama.n_gpu_layers,
             "extra_buffer_types": settings.llama.extra_buffer_types,
             "adapters": tuple(settings.adapters),
@@ -63,8 +64,6 @@ class LlamaCppEngine:
             overrides["chat_template"] = settings.chat_template
         if settings.llama.step_budget_ms is not None:
             overrides["step_budget_ms"] = settings.llama.step_budget_ms
-        if settings.llama.priority_aging_s is not None:
-            overrides["priority_aging_s"] = settings.llama.priority_aging_s
         if settings.llama.n_threads is not None:
             overrides["n_threads"] = settings.llama.n_threads
         return cls(LlamaEngineConfig.model_validate(overrides))

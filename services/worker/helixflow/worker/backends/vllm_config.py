@@ -11,6 +11,7 @@ from helixflow.worker.adapters import AdapterSpec
 from helixflow.worker.admission import QueueShares
 from helixflow.worker.backends.vllm_adapters import lora_engine_kwargs, on_cpu
 from helixflow.worker.config import DEFAULT_MAX_SEQUENCES, DEFAULT_MAX_WAITING, VllmSettings, WorkerSettings
+from helixflow.worker.engine import DEFAULT_PRIORITY_AGING_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,7 @@ class VllmEngineConfig:
     max_num_seqs: int = DEFAULT_MAX_SEQUENCES
     max_waiting: int = DEFAULT_MAX_WAITING
     queue_shares: QueueShares = field(default_factory=QueueShares)  # of max_waiting, per priority class
-    priority_aging_s: float = VllmSettings.model_fields["priority_aging_s"].default  # see vllm_priority
+    priority_aging_s: float = DEFAULT_PRIORITY_AGING_S  # see vllm_priority
     enable_prefix_caching: bool = True
     # "auto" lets vLLM pick; "pooling" (with convert="embed") serves embeddings.
     runner: str = "auto"
@@ -62,7 +63,7 @@ class VllmEngineConfig:
             max_num_seqs=settings.max_sequences,
             max_waiting=settings.max_waiting,
             queue_shares=settings.queue_shares,
-            priority_aging_s=own.priority_aging_s,
+            priority_aging_s=settings.priority_aging_s,
             extra=dict(own.engine_args),
             adapters=tuple(settings.adapters),
         )
